@@ -1,0 +1,10 @@
+//! freshness-monitor: an absence-driven monitor for data artifacts in S3.
+//!
+//! A declarative registry says which artifacts must exist, where and by when; a pass probes
+//! each one and reports what is missing or stale past its SLA. The core (registry, calendar,
+//! cadences, templates, classification, reports) is pure and takes `now` as a parameter; I/O
+//! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
+
+pub mod calendar;
+pub mod store;
+pub mod yaml;

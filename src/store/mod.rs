@@ -1,0 +1,88 @@
+//! Where artifacts live: the object-store trait the pass probes through, and its errors.
+//!
+//! The core never talks to S3 directly. A probe is a HEAD that answers "present, with this
+//! LastModified", "absent" or "could not tell, because …"; the last one must carry a reason an
+//! operator can act on, since it becomes a `probe_failed` row and a critical alert.
+//! Implementations: [`local::LocalDirStore`] (a directory, for `check --store` and tests) and
+//! the S3 store.
+
+pub mod local;
+
+use std::fmt;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+
+/// What a HEAD found for a key that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub last_modified: DateTime<Utc>,
+}
+
+/// An object read whole (the registry), with its ETag when the store has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedObject {
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+}
+
+/// Why a store could not answer. Each variant's message is written for an operator.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "access denied (HTTP 403) for s3://{bucket}/{key}: S3 answers 403 instead of 404 for a \
+         missing key when the role lacks s3:ListBucket on the bucket"
+    )]
+    AccessDenied { bucket: String, key: String },
+    #[error("bucket {bucket} does not exist")]
+    NoSuchBucket { bucket: String },
+    #[error("s3://{bucket}/{key} not found")]
+    NotFound { bucket: String, key: String },
+    #[error("throttled by S3 (HTTP {status}) after retries")]
+    Throttled { status: u16 },
+    #[error("S3 server error (HTTP {status}) after retries")]
+    Server { status: u16 },
+    #[error("timed out after {seconds:.1}s waiting for the store")]
+    Timeout { seconds: f64 },
+    #[error("could not connect to the store: {0}")]
+    Connection(String),
+    #[error("not probed: the invocation deadline was near")]
+    Deadline,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A place objects are read from and written to, addressed by bucket and key.
+pub trait ObjectStore: Send + Sync {
+    /// HEAD: `Ok(None)` when the key does not exist.
+    fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<ObjectMeta>, StoreError>> + Send;
+
+    /// GET the whole object.
+    fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<FetchedObject, StoreError>> + Send;
+
+    /// PUT the whole object, replacing any.
+    fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// `s3://bucket/key`, for messages.
+pub struct S3Url<'a>(pub &'a str, pub &'a str);
+
+impl fmt::Display for S3Url<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s3://{}/{}", self.0, self.1)
+    }
+}

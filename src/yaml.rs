@@ -1,0 +1,476 @@
+//! A YAML document as a small tree whose nodes remember their line.
+//!
+//! The registry's validation errors must name the line of the offending field, which a plain
+//! `serde` deserializer cannot do once parsing has succeeded. This module drives `yaml-rust2`'s
+//! event parser itself and builds a tree of [`Node`]s carrying their 1-based line, with the
+//! guards an operator-edited file needs: one document only, a nesting limit, a budget on alias
+//! expansion (no "billion laughs"), and YAML merge keys (`<<: *defaults`) as PyYAML reads them,
+//! so registries written for the original Python monitor load unchanged.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use yaml_rust2::parser::{Event, Parser};
+use yaml_rust2::scanner::TScalarStyle;
+
+/// Containers nested deeper than this are refused: no registry needs it, and it keeps every
+/// recursive walk over the tree (including `Drop`) far from the stack's limit.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many nodes alias expansion may create in one document.
+pub const MAX_ALIAS_NODES: usize = 100_000;
+
+/// One node of the tree and the line (1-based) where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub line: usize,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A scalar as written; `plain` is false for quoted and block scalars, which are always
+    /// strings, while a plain scalar may read as null, a boolean or a number.
+    Scalar { text: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<MapEntry>),
+}
+
+/// One `key: value` pair of a mapping. Duplicate keys are kept (in order) so that the
+/// validator can report them instead of the parser silently keeping one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapEntry {
+    pub key: String,
+    pub key_line: usize,
+    pub value: Node,
+}
+
+/// Why a text could not be read as one YAML document.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct YamlError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// What a plain scalar reads as, for type checks and messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float,
+    Str,
+}
+
+impl Node {
+    pub fn as_map(&self) -> Option<&[MapEntry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar, whatever it reads as.
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn scalar_kind(&self) -> Option<ScalarKind> {
+        match &self.value {
+            Value::Scalar { text, plain } => Some(if *plain {
+                plain_kind(text)
+            } else {
+                ScalarKind::Str
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.scalar_kind() == Some(ScalarKind::Null)
+    }
+
+    /// A short description of what the node is, for "expected X, found Y" messages.
+    pub fn describe(&self) -> String {
+        match &self.value {
+            Value::Seq(_) => "a list".to_string(),
+            Value::Map(_) => "a mapping".to_string(),
+            Value::Scalar { text, .. } => match self.scalar_kind() {
+                Some(ScalarKind::Null) => "nothing (null)".to_string(),
+                Some(ScalarKind::Bool(b)) => format!("the boolean {b}"),
+                Some(ScalarKind::Int(i)) => format!("the number {i}"),
+                Some(ScalarKind::Float) => format!("the number {text}"),
+                _ => format!("the text {}", quote_short(text)),
+            },
+        }
+    }
+}
+
+fn plain_kind(text: &str) -> ScalarKind {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => ScalarKind::Null,
+        "true" | "True" | "TRUE" => ScalarKind::Bool(true),
+        "false" | "False" | "FALSE" => ScalarKind::Bool(false),
+        _ => {
+            if let Ok(i) = text.parse::<i64>() {
+                ScalarKind::Int(i)
+            } else if looks_like_float(text) {
+                ScalarKind::Float
+            } else {
+                ScalarKind::Str
+            }
+        }
+    }
+}
+
+fn looks_like_float(text: &str) -> bool {
+    let t = text.trim_start_matches(['-', '+']);
+    matches!(t, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
+        || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+            && t.parse::<f64>().is_ok())
+}
+
+/// `"text"`, cut short when long, for error messages.
+pub fn quote_short(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() > MAX {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut:?}…")
+    } else {
+        format!("{text:?}")
+    }
+}
+
+/// A container being built while its events arrive.
+enum Open {
+    Seq {
+        line: usize,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        line: usize,
+        anchor: usize,
+        entries: Vec<MapEntry>,
+        pending_key: Option<(String, usize)>,
+    },
+}
+
+/// Parses `text` as exactly one YAML document. `Ok(None)` means the text holds no document
+/// at all (empty, or only comments).
+pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut alias_nodes = 0usize;
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+
+    loop {
+        let (event, mark) = parser.next_token().map_err(|e| YamlError {
+            line: e.marker().line().max(1),
+            message: format!("not valid YAML: {}", e.info()),
+        })?;
+        let line = mark.line().max(1);
+        let finished: Option<(Node, usize)> = match event {
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => None,
+            Event::StreamEnd => break,
+            Event::DocumentStart => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError {
+                        line,
+                        message: "expected one YAML document, found a second one (`---`)"
+                            .to_string(),
+                    });
+                }
+                None
+            }
+            Event::Scalar(text, style, anchor, _tag) => {
+                let plain = matches!(style, TScalarStyle::Plain);
+                Some((
+                    Node {
+                        line,
+                        value: Value::Scalar { text, plain },
+                    },
+                    anchor,
+                ))
+            }
+            Event::Alias(id) => {
+                let Some(target) = anchors.get(&id) else {
+                    return Err(YamlError {
+                        line,
+                        message: "alias refers to an anchor that is not defined before it"
+                            .to_string(),
+                    });
+                };
+                alias_nodes += count_nodes(target);
+                if alias_nodes > MAX_ALIAS_NODES {
+                    return Err(YamlError {
+                        line,
+                        message: format!(
+                            "aliases expand to more than {MAX_ALIAS_NODES} nodes; \
+                             refusing to expand them (nested anchors and aliases?)"
+                        ),
+                    });
+                }
+                let mut copy = target.clone();
+                copy.line = line;
+                Some((copy, 0))
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(YamlError {
+                        line,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                    });
+                }
+                stack.push(if matches!(event, Event::SequenceStart(..)) {
+                    Open::Seq {
+                        line,
+                        anchor,
+                        items: Vec::new(),
+                    }
+                } else {
+                    Open::Map {
+                        line,
+                        anchor,
+                        entries: Vec::new(),
+                        pending_key: None,
+                    }
+                });
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Open::Seq {
+                    line,
+                    anchor,
+                    items,
+                }) => Some((
+                    Node {
+                        line,
+                        value: Value::Seq(items),
+                    },
+                    anchor,
+                )),
+                Some(Open::Map {
+                    line,
+                    anchor,
+                    entries,
+                    ..
+                }) => Some((
+                    Node {
+                        line,
+                        value: Value::Map(apply_merge_keys(entries)?),
+                    },
+                    anchor,
+                )),
+                None => None,
+            },
+        };
+
+        if let Some((node, anchor)) = finished {
+            if anchor != 0 {
+                anchors.insert(anchor, node.clone());
+            }
+            match stack.last_mut() {
+                None => root = Some(node),
+                Some(Open::Seq { items, .. }) => items.push(node),
+                Some(Open::Map {
+                    entries,
+                    pending_key,
+                    ..
+                }) => match pending_key.take() {
+                    None => match &node.value {
+                        Value::Scalar { text, .. } => {
+                            *pending_key = Some((text.clone(), node.line));
+                        }
+                        _ => {
+                            return Err(YamlError {
+                                line: node.line,
+                                message: "a mapping key must be plain text, not a list or \
+                                          mapping"
+                                    .to_string(),
+                            });
+                        }
+                    },
+                    Some((key, key_line)) => entries.push(MapEntry {
+                        key,
+                        key_line,
+                        value: node,
+                    }),
+                },
+            }
+        }
+    }
+    Ok(root)
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Scalar { .. } => 0,
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(entries) => entries.iter().map(|e| 1 + count_nodes(&e.value)).sum(),
+    }
+}
+
+/// Resolves `<<` entries the way PyYAML does: the merged mappings' keys are added unless the
+/// mapping sets them itself; a list of mappings merges in order, earlier ones winning.
+fn apply_merge_keys(entries: Vec<MapEntry>) -> Result<Vec<MapEntry>, YamlError> {
+    if !entries.iter().any(|e| e.key == "<<") {
+        return Ok(entries);
+    }
+    let (merges, mut own): (Vec<MapEntry>, Vec<MapEntry>) =
+        entries.into_iter().partition(|e| e.key == "<<");
+    for merge in merges {
+        let sources: Vec<Node> = match merge.value.value {
+            Value::Map(_) => vec![merge.value],
+            Value::Seq(items) => items,
+            Value::Scalar { .. } => {
+                return Err(YamlError {
+                    line: merge.key_line,
+                    message: "`<<` (merge key) must be given a mapping or a list of mappings"
+                        .to_string(),
+                });
+            }
+        };
+        for source in sources {
+            let Value::Map(source_entries) = source.value else {
+                return Err(YamlError {
+                    line: source.line,
+                    message: "`<<` (merge key) must be given a mapping or a list of mappings"
+                        .to_string(),
+                });
+            };
+            for entry in source_entries {
+                if !own.iter().any(|e| e.key == entry.key) {
+                    own.push(entry);
+                }
+            }
+        }
+    }
+    Ok(own)
+}
+
+impl fmt::Display for ScalarKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScalarKind::Null => "null",
+            ScalarKind::Bool(_) => "boolean",
+            ScalarKind::Int(_) => "whole number",
+            ScalarKind::Float => "number",
+            ScalarKind::Str => "text",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Node {
+        parse_document(text).unwrap().unwrap()
+    }
+
+    #[test]
+    fn nodes_carry_their_lines() {
+        let root = parse("a: 1\nb:\n  - x\n  - y\n");
+        let map = root.as_map().unwrap();
+        assert_eq!(map[0].key, "a");
+        assert_eq!(map[0].key_line, 1);
+        assert_eq!(map[1].key_line, 2);
+        let seq = map[1].value.as_seq().unwrap();
+        assert_eq!(seq[1].line, 4);
+    }
+
+    #[test]
+    fn plain_scalars_read_as_yaml_types_and_quoted_ones_as_text() {
+        let root = parse("a: 12\nb: '12'\nc: true\nd: ~\ne: 1.5\nf: hello\n");
+        let kinds: Vec<_> = root
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|e| e.value.scalar_kind().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ScalarKind::Int(12),
+                ScalarKind::Str,
+                ScalarKind::Bool(true),
+                ScalarKind::Null,
+                ScalarKind::Float,
+                ScalarKind::Str
+            ]
+        );
+    }
+
+    #[test]
+    fn merge_keys_fill_in_what_the_mapping_does_not_set() {
+        let root = parse("base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  y: 3\n");
+        let item = &root.as_map().unwrap()[1].value;
+        let entries = item.as_map().unwrap();
+        let get = |k: &str| {
+            entries
+                .iter()
+                .find(|e| e.key == k)
+                .unwrap()
+                .value
+                .as_scalar()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(get("x"), "1");
+        assert_eq!(get("y"), "3");
+        assert_eq!(entries.len(), 2);
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_quickly() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let refs = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let err = parse_document(&text).unwrap_err();
+        assert!(err.message.contains("aliases expand"), "{err}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let err = parse_document(&text).unwrap_err();
+        assert!(err.message.contains("nesting deeper than"), "{err}");
+    }
+
+    #[test]
+    fn a_second_document_is_refused() {
+        let err = parse_document("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn empty_text_has_no_document() {
+        assert_eq!(parse_document("").unwrap(), None);
+        assert_eq!(parse_document("# only a comment\n").unwrap(), None);
+    }
+
+    #[test]
+    fn syntax_errors_name_their_line() {
+        let err = parse_document("a: 1\nb: [1, 2\nc: 3\n").unwrap_err();
+        assert!(err.line >= 2, "{err}");
+        assert!(err.message.starts_with("not valid YAML"));
+    }
+}
