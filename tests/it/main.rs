@@ -1,0 +1,3 @@
+//! Integration tests: the real binary and the real protocols, one crate with modules.
+
+mod support;
