@@ -1,0 +1,854 @@
+#!/usr/bin/env bash
+# deploy.sh: ships freshness-monitor to AWS Lambda (DESIGN.md §10). `deploy.sh --help` says how.
+#
+# Three promises shape this script:
+# - Safe to run twice: every step looks at what exists and writes only what differs, so a
+#   second run with the same inputs makes no change at all.
+# - Never undoes an operator's hand: function env vars are merged (a var set by hand stays),
+#   observe mode is flipped only by --enable/--disable, an existing rule keeps its state and an
+#   existing alarm keeps its actions switch.
+# - Fails before anything broken is uploaded: the binary is checked (it must run on
+#   provided.al2023) and the registry is validated with that very binary before the first
+#   AWS call.
+set -euo pipefail
+
+readonly SCHEDULE='cron(*/15 * * * ? *)'
+readonly RUNTIME='provided.al2023'
+readonly MAX_GLIBC='2.34' # provided.al2023 ships glibc 2.34
+readonly ZIG_TARGET='x86_64-unknown-linux-gnu.2.34'
+readonly DEFAULT_REGISTRY_KEY='_freshness_monitor/ARTIFACT_REGISTRY.yaml'
+readonly DEFAULT_RESULTS_PREFIX='_freshness_monitor/'
+readonly DEFAULT_DEDUP_PREFIX='_alerts/_dedup/'
+# The function env vars (DESIGN §8) this script writes when told to, by flag or by an
+# environment variable of the same name.
+readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
+  DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+readonly ROOT
+
+usage() {
+  cat <<'EOF'
+Usage: deploy.sh [--bootstrap | --update] [--enable | --disable] [--smoke] [--dry-run]
+                 [--registry PATH] [--binary PATH] [options]
+
+Ships freshness-monitor to AWS Lambda (runtime provided.al2023, handler bootstrap).
+
+Actions (combine freely; with none of them, --update is assumed):
+  --bootstrap        Create or bring up to date everything: IAM role and inline policy, the
+                     function (observe mode on first create), the EventBridge rule
+                     cron(*/15 * * * ? *) with its target and invoke permission, CloudWatch
+                     alarms on Errors and on Invocations missing for an hour, and the registry.
+  --update           Build, validate and upload the registry, update the function's code and
+                     the inline policy (monitored buckets come from the registry).
+  --enable           Observe mode off: FRESHNESS_MONITOR_ENABLED=true (alerts go out).
+  --disable          Observe mode on: FRESHNESS_MONITOR_ENABLED=false.
+                     Alone, --enable/--disable change only that variable; nothing is built.
+  --smoke            Invoke the function once (after the other actions) and print the
+                     response; exits 1 when the invocation reports an error.
+  --dry-run          Print every AWS call instead of making it. Read-only calls (sts,
+                     get-*, describe-*, list-*, head-object) are still made so that the
+                     plan is exact; nothing is created, changed or uploaded.
+  -h, --help         This text.
+
+Inputs:
+  --registry PATH    The registry to validate and upload (default ./ARTIFACT_REGISTRY.yaml;
+                     env FRESHNESS_MONITOR_REGISTRY).
+  --binary PATH      Use this prebuilt binary instead of building one (env
+                     FRESHNESS_MONITOR_BINARY). It is checked like a fresh build: an ELF that
+                     needs glibc <= 2.34 (or none) and only libraries provided.al2023 has.
+                     Without it: cargo build --release; when that binary needs a newer glibc,
+                     cargo zigbuild --target x86_64-unknown-linux-gnu.2.34 (cargo-zigbuild
+                     and the ziglang PyPI package are installed when missing).
+
+Function configuration (flag, or the env var in brackets). A value given here is written to
+the function's environment; a value not given keeps what the function already has.
+  --function NAME                Function name (FRESHNESS_MONITOR_FUNCTION; default
+                                 freshness-monitor). Role, rule and alarms are named after it.
+  --role NAME                    IAM role (FRESHNESS_MONITOR_ROLE; default NAME-role).
+  --registry-bucket BUCKET       (REGISTRY_BUCKET) where the registry is uploaded and read
+                                 from; required by --bootstrap of a new function.
+  --registry-key KEY             (REGISTRY_KEY; default _freshness_monitor/ARTIFACT_REGISTRY.yaml)
+  --results-bucket BUCKET        (RESULTS_BUCKET; default the registry bucket)
+  --results-prefix PREFIX        (RESULTS_PREFIX; default _freshness_monitor/)
+  --dedup-bucket BUCKET          (DEDUP_BUCKET; default the registry bucket)
+  --dedup-prefix PREFIX          (DEDUP_PREFIX; default _alerts/_dedup/)
+  --sns-topic-arn ARN            (SNS_TOPIC_ARN) alert topic; also the alarms' action.
+  --telegram-token-param NAME    (TELEGRAM_BOT_TOKEN_PARAM) SSM SecureString parameter name.
+  --telegram-chat-param NAME     (TELEGRAM_CHAT_ID_PARAM) SSM parameter name.
+  --timeout SECONDS              Function timeout (FRESHNESS_MONITOR_TIMEOUT; 300 on create).
+  --memory MB                    Function memory (FRESHNESS_MONITOR_MEMORY; 256 on create).
+  --smoke-payload JSON           The --smoke event (default {}: one real pass, which alerts
+                                 only outside observe mode; {"dry_run": true} writes nothing).
+
+AWS: account and partition come from `aws sts get-caller-identity`, the region from
+AWS_REGION (or AWS_DEFAULT_REGION, or the CLI profile). AWS_PROFILE and AWS_ENDPOINT_URL are
+honoured as the AWS CLI honours them. Needs: aws (v1 or v2), jq, zip, readelf, and cargo
+unless --binary is given.
+
+Examples:
+  REGISTRY_BUCKET=research-bucket ./deploy.sh --bootstrap --registry ARTIFACT_REGISTRY.yaml
+  ./deploy.sh --registry ARTIFACT_REGISTRY.yaml      # new code and registry
+  ./deploy.sh --enable                               # start paging
+  ./deploy.sh --dry-run --bootstrap                  # what would change?
+EOF
+}
+
+log() { printf 'deploy: %s\n' "$*" >&2; }
+die() {
+  printf 'deploy: error: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Arguments
+
+BOOTSTRAP=false
+UPDATE=false
+SMOKE=false
+DRY_RUN=false
+FLIP=""
+REGISTRY_PATH="${FRESHNESS_MONITOR_REGISTRY:-ARTIFACT_REGISTRY.yaml}"
+BINARY="${FRESHNESS_MONITOR_BINARY:-}"
+FUNCTION_NAME="${FRESHNESS_MONITOR_FUNCTION:-freshness-monitor}"
+ROLE_NAME="${FRESHNESS_MONITOR_ROLE:-}"
+TIMEOUT="${FRESHNESS_MONITOR_TIMEOUT:-}"
+MEMORY="${FRESHNESS_MONITOR_MEMORY:-}"
+SMOKE_PAYLOAD='{}'
+
+# The configuration the operator gave for this run, as a JSON object of function env vars.
+EXPLICIT='{}'
+for var in "${CONFIG_VARS[@]}"; do
+  if [[ -n "${!var+set}" ]]; then
+    EXPLICIT=$(jq -c --arg k "$var" --arg v "${!var}" '.[$k] = $v' <<<"$EXPLICIT")
+  fi
+done
+
+set_explicit() {
+  EXPLICIT=$(jq -c --arg k "$1" --arg v "$2" '.[$k] = $v' <<<"$EXPLICIT")
+}
+
+# `--opt VALUE` or `--opt=VALUE`; sets OPT_VALUE and how many words it took (OPT_SHIFT).
+take_value() {
+  local opt="$1" next="${3-}" has_next="$2"
+  if [[ "$opt" == *=* ]]; then
+    OPT_VALUE="${opt#*=}"
+    OPT_SHIFT=1
+  elif [[ "$has_next" == yes ]]; then
+    OPT_VALUE="$next"
+    OPT_SHIFT=2
+  else
+    die "$opt needs a value (see --help)"
+  fi
+}
+
+while (($#)); do
+  arg="$1"
+  has_next=no
+  (($# > 1)) && has_next=yes
+  OPT_SHIFT=1
+  case "$arg" in
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  --bootstrap) BOOTSTRAP=true ;;
+  --update) UPDATE=true ;;
+  --smoke) SMOKE=true ;;
+  --dry-run) DRY_RUN=true ;;
+  --enable | --disable)
+    [[ -z "$FLIP" || "$FLIP" == "$arg" ]] || die "--enable and --disable contradict each other"
+    FLIP="$arg"
+    ;;
+  --registry | --registry=*)
+    take_value "$arg" "$has_next" "${2-}"
+    REGISTRY_PATH="$OPT_VALUE"
+    ;;
+  --binary | --binary=*)
+    take_value "$arg" "$has_next" "${2-}"
+    BINARY="$OPT_VALUE"
+    ;;
+  --function | --function=*)
+    take_value "$arg" "$has_next" "${2-}"
+    FUNCTION_NAME="$OPT_VALUE"
+    ;;
+  --role | --role=*)
+    take_value "$arg" "$has_next" "${2-}"
+    ROLE_NAME="$OPT_VALUE"
+    ;;
+  --timeout | --timeout=*)
+    take_value "$arg" "$has_next" "${2-}"
+    TIMEOUT="$OPT_VALUE"
+    ;;
+  --memory | --memory=*)
+    take_value "$arg" "$has_next" "${2-}"
+    MEMORY="$OPT_VALUE"
+    ;;
+  --smoke-payload | --smoke-payload=*)
+    take_value "$arg" "$has_next" "${2-}"
+    SMOKE_PAYLOAD="$OPT_VALUE"
+    ;;
+  --registry-bucket | --registry-bucket=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit REGISTRY_BUCKET "$OPT_VALUE"
+    ;;
+  --registry-key | --registry-key=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit REGISTRY_KEY "$OPT_VALUE"
+    ;;
+  --results-bucket | --results-bucket=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit RESULTS_BUCKET "$OPT_VALUE"
+    ;;
+  --results-prefix | --results-prefix=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit RESULTS_PREFIX "$OPT_VALUE"
+    ;;
+  --dedup-bucket | --dedup-bucket=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit DEDUP_BUCKET "$OPT_VALUE"
+    ;;
+  --dedup-prefix | --dedup-prefix=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit DEDUP_PREFIX "$OPT_VALUE"
+    ;;
+  --sns-topic-arn | --sns-topic-arn=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit SNS_TOPIC_ARN "$OPT_VALUE"
+    ;;
+  --telegram-token-param | --telegram-token-param=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit TELEGRAM_BOT_TOKEN_PARAM "$OPT_VALUE"
+    ;;
+  --telegram-chat-param | --telegram-chat-param=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit TELEGRAM_CHAT_ID_PARAM "$OPT_VALUE"
+    ;;
+  *) die "unknown argument '$arg' (see --help)" ;;
+  esac
+  shift "$OPT_SHIFT"
+done
+
+if ! $BOOTSTRAP && ! $UPDATE && ! $SMOKE && [[ -z "$FLIP" ]]; then
+  UPDATE=true
+fi
+# Building and uploading happen for --bootstrap and --update; --enable/--disable/--smoke on
+# their own touch the function only.
+SHIPS=false
+if $BOOTSTRAP || $UPDATE; then SHIPS=true; fi
+ROLE_NAME="${ROLE_NAME:-$FUNCTION_NAME-role}"
+readonly RULE_NAME="$FUNCTION_NAME-every-15-minutes"
+readonly PERMISSION_ID="$FUNCTION_NAME-schedule"
+readonly POLICY_NAME="$FUNCTION_NAME-policy"
+readonly ERRORS_ALARM="$FUNCTION_NAME-errors"
+readonly SILENCE_ALARM="$FUNCTION_NAME-invocations-missing"
+
+[[ -z "$TIMEOUT" || "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
+[[ -z "$MEMORY" || "$MEMORY" =~ ^[1-9][0-9]*$ ]] || die "--memory must be whole megabytes, got '$MEMORY'"
+jq -e 'type == "object"' >/dev/null 2>&1 <<<"$SMOKE_PAYLOAD" ||
+  die "--smoke-payload must be a JSON object, got '$SMOKE_PAYLOAD'"
+
+for tool in aws jq; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (needed to deploy)"
+done
+if $SHIPS; then
+  for tool in zip readelf md5sum sha256sum; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed (needed to package)"
+  done
+fi
+
+# The CLI prints JSON and never pages, whatever the operator's profile says.
+export AWS_PAGER=""
+export AWS_DEFAULT_OUTPUT=json
+
+WORK="$(mktemp -d)"
+readonly WORK
+trap 'rm -rf "$WORK"' EXIT
+
+# ---------------------------------------------------------------------------------------------
+# AWS calls: every one goes through `aws_read`, `aws_lookup` or `aws_write`, so --dry-run can
+# print them all and make only the read-only ones.
+
+# Prints a call the way an operator could paste it; a JSON document passed as file://
+# follows, indented, so the plan shows what would be written.
+show_call() {
+  local kind="$1"
+  shift
+  local words=() a
+  for a in "$@"; do words+=("$(printf '%q' "$a")"); done
+  if $DRY_RUN; then
+    printf '[dry-run] %s aws %s\n' "$kind" "${words[*]}"
+    for a in "$@"; do
+      case "$a" in
+      file://*) sed 's/^/    /' "${a#file://}" ;;
+      fileb://*) printf '    (%s bytes, sha256 %s)\n' "$(wc -c <"${a#fileb://}" | tr -d ' ')" \
+        "$(sha256sum "${a#fileb://}" | cut -c1-64)" ;;
+      esac
+    done
+  else
+    printf '+ aws %s\n' "${words[*]}" >&2
+  fi
+}
+
+# A read-only call: made in every mode; its output goes to stdout.
+aws_read() {
+  if $DRY_RUN; then show_call read "$@"; fi
+  aws "$@"
+}
+
+# A read-only call for something that may not exist: writes the answer to file $1 and returns
+# 0, or returns 1 when AWS says "not found". Any other failure stops the deploy.
+aws_lookup() {
+  local out="$1"
+  shift
+  if $DRY_RUN; then show_call read "$@"; fi
+  if aws "$@" >"$out" 2>"$WORK/lookup.err"; then
+    return 0
+  fi
+  if grep -Eq 'NoSuchEntity|ResourceNotFound|NotFound|Not Found|\(404\)' "$WORK/lookup.err"; then
+    return 1
+  fi
+  cat "$WORK/lookup.err" >&2
+  die "aws $1 $2 failed"
+}
+
+# A call that changes something: printed, and made unless --dry-run. Output to stdout.
+aws_write() {
+  show_call write "$@"
+  if $DRY_RUN; then return 0; fi
+  aws "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The binary: built (or given), then proven runnable on provided.al2023.
+
+# The highest GLIBC_x.y symbol version an ELF needs; empty for a static binary.
+max_glibc() {
+  readelf --dyn-syms --wide "$1" 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' |
+    sort -V | tail -n 1
+}
+
+version_le() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1)" == "$1" ]]; }
+
+# provided.al2023 has glibc and the usual companions; a binary needing anything else (an
+# OpenSSL the image lacks, say) would fail only at its first cold start.
+readonly AL2023_LIBS='^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|ld-linux-aarch64\.so\.1)$'
+
+# Dies with the reason when $1 cannot run as a provided.al2023 bootstrap; sets ARCH.
+check_binary() {
+  local bin="$1" machine needed glibc
+  [[ -f "$bin" ]] || die "binary $bin does not exist"
+  machine=$(readelf --file-header --wide "$bin" 2>/dev/null | sed -n 's/^ *Machine: *//p') ||
+    true
+  case "$machine" in
+  *X86-64*) ARCH=x86_64 ;;
+  *AArch64*) ARCH=arm64 ;;
+  "") die "binary $bin is not an ELF executable (the Lambda runtime needs a Linux binary)" ;;
+  *) die "binary $bin is built for '$machine'; Lambda runs x86_64 or arm64" ;;
+  esac
+  needed=$(readelf --dynamic --wide "$bin" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p')
+  local lib
+  for lib in $needed; do
+    [[ "$lib" =~ $AL2023_LIBS ]] ||
+      die "binary $bin needs $lib, which $RUNTIME does not provide"
+  done
+  glibc=$(max_glibc "$bin")
+  if [[ -n "$glibc" ]] && ! version_le "$glibc" "$MAX_GLIBC"; then
+    GLIBC_TOO_NEW="$glibc"
+    return 1
+  fi
+  if [[ -n "$glibc" ]]; then
+    log "binary $bin: $ARCH, glibc symbols <= $glibc (runtime has $MAX_GLIBC)"
+  else
+    log "binary $bin: $ARCH, static"
+  fi
+}
+
+build_binary() {
+  command -v cargo >/dev/null 2>&1 || die "cargo is not installed: install Rust, or pass --binary"
+  local target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+  log "building the bootstrap (cargo build --release)"
+  (cd "$ROOT" && cargo build --release --locked --bin freshness-monitor) >&2
+  BINARY="$target_dir/release/freshness-monitor"
+  GLIBC_TOO_NEW=""
+  if check_binary "$BINARY"; then return 0; fi
+  log "$BINARY needs glibc $GLIBC_TOO_NEW > $MAX_GLIBC: rebuilding with cargo-zigbuild for $ZIG_TARGET"
+  if ! command -v cargo-zigbuild >/dev/null 2>&1; then
+    log "installing cargo-zigbuild from crates.io"
+    cargo install --locked cargo-zigbuild >&2
+  fi
+  if ! command -v zig >/dev/null 2>&1 && ! python3 -c 'import ziglang' >/dev/null 2>&1; then
+    log "installing zig (ziglang) from PyPI"
+    python3 -m pip install --quiet ziglang >&2
+  fi
+  (cd "$ROOT" && cargo zigbuild --release --locked --bin freshness-monitor --target "$ZIG_TARGET") >&2
+  BINARY="$target_dir/${ZIG_TARGET%.*}/release/freshness-monitor"
+  check_binary "$BINARY" ||
+    die "$BINARY still needs glibc $GLIBC_TOO_NEW > $MAX_GLIBC after cargo zigbuild"
+}
+
+prepare_binary() {
+  GLIBC_TOO_NEW=""
+  if [[ -n "$BINARY" ]]; then
+    check_binary "$BINARY" ||
+      die "binary $BINARY needs glibc $GLIBC_TOO_NEW; $RUNTIME has $MAX_GLIBC (build with cargo zigbuild --target $ZIG_TARGET)"
+  else
+    build_binary
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# The registry: validated with the binary that will read it, and the buckets it monitors.
+
+validate_registry() {
+  [[ -f "$REGISTRY_PATH" ]] || die "registry $REGISTRY_PATH does not exist (use --registry PATH)"
+  log "validating $REGISTRY_PATH with $BINARY"
+  if ! "$BINARY" validate "$REGISTRY_PATH" >&2; then
+    die "registry $REGISTRY_PATH is invalid (errors above): nothing was deployed or uploaded"
+  fi
+}
+
+# The S3 buckets the registry names (artifacts and defaults), one per line. The registry has
+# passed validation, so every s3_bucket value is a plain bucket name.
+registry_buckets() {
+  sed -e 's/[[:space:]]#.*$//' -e 's/^#.*$//' "$REGISTRY_PATH" |
+    grep -oE '(^|[^A-Za-z0-9_])s3_bucket[[:space:]]*:[[:space:]]*["'\'']?[a-z0-9][a-z0-9.-]*' |
+    sed -E 's/.*:[[:space:]]*["'\'']?//' | sort -u
+}
+
+# A zip whose bytes depend only on the binary (fixed timestamp, no extra attributes), so an
+# unchanged binary gives the same CodeSha256 and the function's code is left alone.
+package() {
+  mkdir -p "$WORK/pkg"
+  cp "$BINARY" "$WORK/pkg/bootstrap"
+  chmod 0755 "$WORK/pkg/bootstrap"
+  TZ=UTC touch -t 198001010000 "$WORK/pkg/bootstrap"
+  ZIP="$WORK/function.zip"
+  (cd "$WORK/pkg" && TZ=UTC zip -q -X "$ZIP" bootstrap)
+  ZIP_SHA256=$(sha256sum "$ZIP" | cut -c1-64)
+}
+
+# ---------------------------------------------------------------------------------------------
+# Where we are: account, partition, region, and the function as it is now.
+
+discover_account() {
+  aws_read sts get-caller-identity >"$WORK/identity.json"
+  ACCOUNT_ID=$(jq -r .Account "$WORK/identity.json")
+  PARTITION=$(jq -r '.Arn | split(":")[1]' "$WORK/identity.json")
+  REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
+  [[ -n "$REGION" ]] || die "no region: set AWS_REGION (or configure one in the AWS CLI profile)"
+  FUNCTION_ARN="arn:$PARTITION:lambda:$REGION:$ACCOUNT_ID:function:$FUNCTION_NAME"
+  log "account $ACCOUNT_ID, region $REGION, function $FUNCTION_NAME"
+}
+
+FUNCTION_EXISTS=false
+CURRENT_ENV='{}'
+read_function() {
+  if aws_lookup "$WORK/function.json" lambda get-function-configuration --function-name "$FUNCTION_NAME"; then
+    FUNCTION_EXISTS=true
+    CURRENT_ENV=$(jq -c '.Environment.Variables // {}' "$WORK/function.json")
+  fi
+}
+
+# A function env var's value for this deploy: given now, else the function's, else default.
+setting() {
+  local defaults
+  defaults=$(jq -nc --arg rk "$DEFAULT_REGISTRY_KEY" --arg rp "$DEFAULT_RESULTS_PREFIX" \
+    --arg dp "$DEFAULT_DEDUP_PREFIX" '{REGISTRY_KEY: $rk, RESULTS_PREFIX: $rp, DEDUP_PREFIX: $dp}')
+  jq -nr --arg k "$1" --argjson e "$EXPLICIT" --argjson c "$CURRENT_ENV" --argjson d "$defaults" \
+    '$e[$k] // $c[$k] // $d[$k] // empty'
+}
+
+resolve_settings() {
+  REGISTRY_BUCKET_V=$(setting REGISTRY_BUCKET)
+  REGISTRY_KEY_V=$(setting REGISTRY_KEY)
+  [[ -n "$REGISTRY_BUCKET_V" ]] ||
+    die "no registry bucket: pass --registry-bucket BUCKET (or set REGISTRY_BUCKET)"
+  RESULTS_BUCKET_V=$(setting RESULTS_BUCKET)
+  RESULTS_BUCKET_V="${RESULTS_BUCKET_V:-$REGISTRY_BUCKET_V}"
+  DEDUP_BUCKET_V=$(setting DEDUP_BUCKET)
+  DEDUP_BUCKET_V="${DEDUP_BUCKET_V:-$REGISTRY_BUCKET_V}"
+  SNS_TOPIC_ARN_V=$(setting SNS_TOPIC_ARN)
+}
+
+# ---------------------------------------------------------------------------------------------
+# IAM
+
+render_policy() {
+  local vars buckets
+  buckets=$( {
+    registry_buckets
+    printf '%s\n' "$REGISTRY_BUCKET_V" "$RESULTS_BUCKET_V" "$DEDUP_BUCKET_V"
+  } | sort -u | jq -Rsc 'split("\n") | map(select(length > 0))')
+  # A null value means "not configured": resources that need it are left out, and a statement
+  # left with no resource is dropped (no topic, no sns:Publish).
+  vars=$(jq -nc \
+    --arg PARTITION "$PARTITION" --arg ACCOUNT_ID "$ACCOUNT_ID" --arg REGION "$REGION" \
+    --arg FUNCTION_NAME "$FUNCTION_NAME" \
+    --arg RESULTS_BUCKET "$RESULTS_BUCKET_V" --arg RESULTS_PREFIX "$(setting RESULTS_PREFIX)" \
+    --arg DEDUP_BUCKET "$DEDUP_BUCKET_V" --arg DEDUP_PREFIX "$(setting DEDUP_PREFIX)" \
+    --arg SNS_TOPIC_ARN "$SNS_TOPIC_ARN_V" \
+    --arg TOKEN "$(setting TELEGRAM_BOT_TOKEN_PARAM)" --arg CHAT "$(setting TELEGRAM_CHAT_ID_PARAM)" \
+    '{PARTITION: $PARTITION, ACCOUNT_ID: $ACCOUNT_ID, REGION: $REGION,
+      FUNCTION_NAME: $FUNCTION_NAME, RESULTS_BUCKET: $RESULTS_BUCKET,
+      RESULTS_PREFIX: $RESULTS_PREFIX, DEDUP_BUCKET: $DEDUP_BUCKET, DEDUP_PREFIX: $DEDUP_PREFIX,
+      SNS_TOPIC_ARN: (if $SNS_TOPIC_ARN == "" then null else $SNS_TOPIC_ARN end),
+      TELEGRAM_BOT_TOKEN_PARAMETER: (if $TOKEN == "" then null else ($TOKEN | ltrimstr("/")) end),
+      TELEGRAM_CHAT_ID_PARAMETER: (if $CHAT == "" then null else ($CHAT | ltrimstr("/")) end)}')
+  jq --argjson vars "$vars" --argjson buckets "$buckets" '
+    def placeholders: [scan("\\$\\{([A-Za-z_]+)\\}") | .[0]];
+    def fill:
+      (if test("\\$\\{READ_BUCKET\\}") then . as $s | $buckets | map(. as $b | $s | gsub("\\$\\{READ_BUCKET\\}"; $b)) else [.] end)
+      | .[]
+      | . as $s
+      | placeholders as $names
+      | if any($names[]; . as $n | $vars | has($n) | not) then
+          error("iam-policy.json: unknown placeholder in \($s)")
+        elif any($names[]; . as $n | $vars[$n] == null) then empty
+        else reduce $names[] as $n ($s; gsub("\\$\\{\($n)\\}"; $vars[$n]))
+        end;
+    .Statement |= map(
+      .Resource |= [(if type == "array" then .[] else . end) | fill]
+      | select(.Resource | length > 0))
+  ' "$ROOT/iam-policy.json" >"$WORK/policy.json" || die "cannot render $ROOT/iam-policy.json"
+}
+
+trust_policy() {
+  jq -n '{Version: "2012-10-17", Statement: [{Effect: "Allow",
+    Principal: {Service: "lambda.amazonaws.com"}, Action: "sts:AssumeRole"}]}' >"$WORK/trust.json"
+}
+
+ROLE_ARN=""
+ensure_role() {
+  if aws_lookup "$WORK/role.json" iam get-role --role-name "$ROLE_NAME"; then
+    ROLE_ARN=$(jq -r .Role.Arn "$WORK/role.json")
+    log "role $ROLE_NAME exists (its trust policy is left as it is)"
+  else
+    trust_policy
+    log "creating role $ROLE_NAME"
+    aws_write iam create-role --role-name "$ROLE_NAME" \
+      --assume-role-policy-document "file://$WORK/trust.json" \
+      --description "freshness-monitor Lambda $FUNCTION_NAME (deploy.sh)" >/dev/null
+    ROLE_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:role/$ROLE_NAME"
+  fi
+}
+
+# Puts the inline policy when it differs from the one the role has.
+sync_policy() {
+  local role="$1"
+  if aws_lookup "$WORK/current-policy.json" iam get-role-policy --role-name "$role" --policy-name "$POLICY_NAME" &&
+    [[ "$(jq -S .PolicyDocument "$WORK/current-policy.json")" == "$(jq -S . "$WORK/policy.json")" ]]; then
+    log "inline policy $POLICY_NAME is up to date"
+    return 0
+  fi
+  log "writing inline policy $POLICY_NAME on role $role"
+  aws_write iam put-role-policy --role-name "$role" --policy-name "$POLICY_NAME" \
+    --policy-document "file://$WORK/policy.json"
+}
+
+# On --update the policy is kept in step with the registry's buckets, but only on a role
+# this script manages (one that already has its inline policy).
+sync_policy_if_managed() {
+  local role_arn role
+  role_arn=$(jq -r .Role "$WORK/function.json")
+  role="${role_arn##*/}"
+  if aws_lookup "$WORK/current-policy.json" iam get-role-policy --role-name "$role" --policy-name "$POLICY_NAME"; then
+    sync_policy "$role"
+  else
+    log "role $role has no inline policy $POLICY_NAME: not managed by deploy.sh, left alone"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# S3: the registry
+
+upload_registry() {
+  local md5 sha
+  md5=$(md5sum "$REGISTRY_PATH" | cut -c1-32)
+  sha=$(sha256sum "$REGISTRY_PATH" | cut -c1-64)
+  if aws_lookup "$WORK/registry-head.json" s3api head-object --bucket "$REGISTRY_BUCKET_V" --key "$REGISTRY_KEY_V" &&
+    { [[ "$(jq -r '.Metadata.sha256 // ""' "$WORK/registry-head.json")" == "$sha" ]] ||
+      [[ "$(jq -r '.ETag // "" | gsub("\""; "")' "$WORK/registry-head.json")" == "$md5" ]]; }; then
+    log "registry s3://$REGISTRY_BUCKET_V/$REGISTRY_KEY_V is up to date"
+    return 0
+  fi
+  log "uploading $REGISTRY_PATH to s3://$REGISTRY_BUCKET_V/$REGISTRY_KEY_V"
+  aws_write s3api put-object --bucket "$REGISTRY_BUCKET_V" --key "$REGISTRY_KEY_V" \
+    --body "$REGISTRY_PATH" --content-type 'application/yaml' --metadata "sha256=$sha" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Lambda
+
+wait_updated() {
+  if $DRY_RUN; then return 0; fi
+  aws lambda wait function-updated-v2 --function-name "$FUNCTION_NAME"
+}
+
+create_function() {
+  local env
+  env=$(desired_env)
+  jq -n --argjson v "$env" '{Variables: $v}' >"$WORK/env.json"
+  log "creating function $FUNCTION_NAME (observe mode: FRESHNESS_MONITOR_ENABLED=$(jq -r .FRESHNESS_MONITOR_ENABLED <<<"$env"))"
+  local args=(lambda create-function --function-name "$FUNCTION_NAME" --runtime "$RUNTIME"
+    --handler bootstrap --architectures "$ARCH" --role "$ROLE_ARN"
+    --zip-file "fileb://$ZIP" --timeout "${TIMEOUT:-300}" --memory-size "${MEMORY:-256}"
+    --environment "file://$WORK/env.json"
+    --description "freshness-monitor: absence-driven S3 artifact monitor")
+  # A role created a moment ago takes a few seconds to become assumable by Lambda.
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    if $DRY_RUN; then
+      aws_write "${args[@]}"
+      return 0
+    fi
+    show_call write "${args[@]}"
+    if aws "${args[@]}" >/dev/null 2>"$WORK/create.err"; then
+      break
+    fi
+    if grep -q 'cannot be assumed' "$WORK/create.err" && ((attempt < 10)); then
+      log "role not assumable yet, retrying in 5s"
+      sleep 5
+      continue
+    fi
+    cat "$WORK/create.err" >&2
+    die "could not create function $FUNCTION_NAME"
+  done
+  aws lambda wait function-active-v2 --function-name "$FUNCTION_NAME"
+}
+
+# The env the function should have: what it has, plus what was given now, plus the flip.
+# Keys nobody gave are never removed or changed; a new function starts in observe mode.
+# With --enable/--disable alone ($1 = flip-only) only the switch moves.
+desired_env() {
+  local base='{}' explicit="$EXPLICIT"
+  if [[ "${1-}" == flip-only ]]; then
+    explicit='{}'
+  else
+    base=$(jq -nc --arg bucket "$REGISTRY_BUCKET_V" --arg key "$REGISTRY_KEY_V" \
+      '{REGISTRY_BUCKET: $bucket, REGISTRY_KEY: $key}')
+  fi
+  jq -nc --argjson base "$base" --argjson current "$CURRENT_ENV" --argjson explicit "$explicit" \
+    --arg flip "$FLIP" '
+    ($base
+      + (if ($current | has("FRESHNESS_MONITOR_ENABLED") or has("MNEMON_FRESHNESS_MONITOR_ENABLED"))
+         then {} else {FRESHNESS_MONITOR_ENABLED: "false"} end)
+      + $current + $explicit)
+    | if $flip == "" then .
+      else ($flip == "--enable" | tostring) as $on
+        | .FRESHNESS_MONITOR_ENABLED = $on
+        | if has("MNEMON_FRESHNESS_MONITOR_ENABLED") then .MNEMON_FRESHNESS_MONITOR_ENABLED = $on else . end
+      end'
+}
+
+update_code() {
+  local current_hex
+  current_hex=$(jq -r .CodeSha256 "$WORK/function.json" | base64 -d 2>/dev/null | od -An -tx1 | tr -d ' \n')
+  if [[ "$current_hex" == "$ZIP_SHA256" ]]; then
+    log "function code is up to date"
+    return 0
+  fi
+  log "updating function code"
+  aws_write lambda update-function-code --function-name "$FUNCTION_NAME" \
+    --zip-file "fileb://$ZIP" --architectures "$ARCH" >/dev/null
+  wait_updated
+}
+
+# Runtime and handler must be right for the zip to start at all; timeout and memory change
+# only when given; env is merged. One call, and only when something differs.
+update_configuration() {
+  local env args=()
+  if $SHIPS; then
+    [[ "$(jq -r .Runtime "$WORK/function.json")" == "$RUNTIME" ]] || args+=(--runtime "$RUNTIME")
+    [[ "$(jq -r .Handler "$WORK/function.json")" == bootstrap ]] || args+=(--handler bootstrap)
+    [[ -z "$TIMEOUT" || "$(jq -r .Timeout "$WORK/function.json")" == "$TIMEOUT" ]] || args+=(--timeout "$TIMEOUT")
+    [[ -z "$MEMORY" || "$(jq -r .MemorySize "$WORK/function.json")" == "$MEMORY" ]] || args+=(--memory-size "$MEMORY")
+    env=$(desired_env)
+  else
+    env=$(desired_env flip-only)
+  fi
+  if [[ "$(jq -S . <<<"$env")" != "$(jq -S . <<<"$CURRENT_ENV")" ]]; then
+    jq -n --argjson v "$env" '{Variables: $v}' >"$WORK/env.json"
+    args+=(--environment "file://$WORK/env.json")
+    log "env changes: $(jq -nrc --argjson new "$env" --argjson old "$CURRENT_ENV" \
+      '[$new | to_entries[] | select($old[.key] != .value) | "\(.key)=\(.value)"] | join(" ")')"
+  fi
+  if ((${#args[@]} == 0)); then
+    log "function configuration is up to date"
+    return 0
+  fi
+  aws_write lambda update-function-configuration --function-name "$FUNCTION_NAME" "${args[@]}" >/dev/null
+  wait_updated
+}
+
+# ---------------------------------------------------------------------------------------------
+# EventBridge schedule
+
+ensure_schedule() {
+  local rule_arn="arn:$PARTITION:events:$REGION:$ACCOUNT_ID:rule/$RULE_NAME"
+  if aws_lookup "$WORK/rule.json" events describe-rule --name "$RULE_NAME"; then
+    rule_arn=$(jq -r .Arn "$WORK/rule.json")
+    local schedule state
+    schedule=$(jq -r '.ScheduleExpression // ""' "$WORK/rule.json")
+    state=$(jq -r '.State // ""' "$WORK/rule.json")
+    if [[ "$schedule" != "$SCHEDULE" ]]; then
+      log "note: rule $RULE_NAME runs on '$schedule', not '$SCHEDULE'; left as it is"
+    fi
+    log "rule $RULE_NAME exists ($state; left as it is)"
+  else
+    log "creating rule $RULE_NAME: $SCHEDULE"
+    aws_write events put-rule --name "$RULE_NAME" --schedule-expression "$SCHEDULE" \
+      --state ENABLED --description "freshness-monitor pass every 15 minutes ($FUNCTION_NAME)" >/dev/null
+  fi
+
+  aws_lookup "$WORK/targets.json" events list-targets-by-rule --rule "$RULE_NAME" ||
+    echo '{"Targets": []}' >"$WORK/targets.json"
+  if jq -e --arg arn "$FUNCTION_ARN" 'any(.Targets[]?; .Arn == $arn)' "$WORK/targets.json" >/dev/null; then
+    log "rule target is in place"
+  else
+    log "pointing rule $RULE_NAME at $FUNCTION_NAME"
+    jq -n --arg arn "$FUNCTION_ARN" '[{Id: "freshness-monitor", Arn: $arn}]' >"$WORK/target.json"
+    aws_write events put-targets --rule "$RULE_NAME" --targets "file://$WORK/target.json" >/dev/null
+  fi
+
+  if aws_lookup "$WORK/lambda-policy.json" lambda get-policy --function-name "$FUNCTION_NAME" &&
+    jq -e --arg sid "$PERMISSION_ID" '.Policy | fromjson | any(.Statement[]; .Sid == $sid)' \
+      "$WORK/lambda-policy.json" >/dev/null; then
+    log "invoke permission for EventBridge is in place"
+  else
+    log "allowing rule $RULE_NAME to invoke $FUNCTION_NAME"
+    aws_write lambda add-permission --function-name "$FUNCTION_NAME" \
+      --statement-id "$PERMISSION_ID" --action lambda:InvokeFunction \
+      --principal events.amazonaws.com --source-arn "$rule_arn" >/dev/null
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# CloudWatch alarms: the monitor's own dead man's switch
+
+# $1 name, $2 metric, $3 period, $4 comparison, $5 missing-data treatment, $6 description
+alarm_spec() {
+  jq -n --arg name "$1" --arg metric "$2" --argjson period "$3" --arg cmp "$4" \
+    --arg missing "$5" --arg desc "$6" --arg fn "$FUNCTION_NAME" --arg topic "$SNS_TOPIC_ARN_V" '
+    {AlarmName: $name, AlarmDescription: $desc, Namespace: "AWS/Lambda", MetricName: $metric,
+     Dimensions: [{Name: "FunctionName", Value: $fn}], Statistic: "Sum", Period: $period,
+     EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: $cmp, TreatMissingData: $missing,
+     AlarmActions: (if $topic == "" then [] else [$topic] end),
+     OKActions: (if $topic == "" then [] else [$topic] end)}'
+}
+
+# Creates the alarm, or rewrites it when its definition drifted, keeping the actions switch
+# as the operator left it.
+ensure_alarm() {
+  local spec="$1" name
+  name=$(jq -r .AlarmName <<<"$spec")
+  aws_read cloudwatch describe-alarms --alarm-names "$name" >"$WORK/alarm.json"
+  local current enabled=true
+  current=$(jq -c --argjson spec "$spec" '.MetricAlarms[0] // empty
+    | with_entries(select(.key as $k | $spec | has($k)))' "$WORK/alarm.json")
+  if [[ -n "$current" ]]; then
+    enabled=$(jq -r '.MetricAlarms[0].ActionsEnabled' "$WORK/alarm.json")
+    if jq -e --argjson a "$current" --argjson b "$spec" -n \
+      '($a | .AlarmActions |= sort | .OKActions |= sort) == ($b | .AlarmActions |= sort | .OKActions |= sort)' >/dev/null; then
+      log "alarm $name is up to date"
+      return 0
+    fi
+    log "updating alarm $name"
+  else
+    log "creating alarm $name"
+  fi
+  jq --argjson on "$enabled" '. + {ActionsEnabled: $on}' <<<"$spec" >"$WORK/alarm-spec.json"
+  aws_write cloudwatch put-metric-alarm --cli-input-json "file://$WORK/alarm-spec.json"
+}
+
+ensure_alarms() {
+  ensure_alarm "$(alarm_spec "$ERRORS_ALARM" Errors 900 GreaterThanOrEqualToThreshold \
+    notBreaching "freshness-monitor $FUNCTION_NAME: a pass failed (registry unreadable, handler error)")"
+  ensure_alarm "$(alarm_spec "$SILENCE_ALARM" Invocations 3600 LessThanThreshold \
+    breaching "freshness-monitor $FUNCTION_NAME: no invocation for an hour (schedule off or broken)")"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Smoke
+
+smoke() {
+  printf '%s' "$SMOKE_PAYLOAD" >"$WORK/smoke-event.json"
+  log "invoking $FUNCTION_NAME with $SMOKE_PAYLOAD"
+  if $DRY_RUN; then
+    show_call invoke lambda invoke --function-name "$FUNCTION_NAME" \
+      --payload "file://$WORK/smoke-event.json" "$WORK/smoke-response.json"
+    return 0
+  fi
+  show_call invoke lambda invoke --function-name "$FUNCTION_NAME" \
+    --payload "fileb://$WORK/smoke-event.json" "$WORK/smoke-response.json"
+  aws lambda invoke --function-name "$FUNCTION_NAME" --cli-read-timeout 900 \
+    --log-type Tail --payload "fileb://$WORK/smoke-event.json" \
+    "$WORK/smoke-response.json" >"$WORK/smoke-meta.json"
+  local tail
+  tail=$(jq -r '.LogResult // ""' "$WORK/smoke-meta.json")
+  if [[ -n "$tail" ]]; then
+    log "log tail:"
+    base64 -d <<<"$tail" >&2 || true
+  fi
+  if jq . "$WORK/smoke-response.json" >/dev/null 2>&1; then
+    jq . "$WORK/smoke-response.json"
+  else
+    cat "$WORK/smoke-response.json"
+    echo
+  fi
+  local error
+  error=$(jq -r '.FunctionError // ""' "$WORK/smoke-meta.json")
+  [[ -z "$error" ]] || die "the invocation failed ($error): response above"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Main
+
+# Everything local first: a broken binary or registry stops here, before any AWS call.
+if $SHIPS; then
+  prepare_binary
+  validate_registry
+  package
+fi
+
+discover_account
+read_function
+
+if $SHIPS; then
+  resolve_settings
+  render_policy
+fi
+
+if $BOOTSTRAP; then
+  ensure_role
+  sync_policy "$ROLE_NAME"
+  upload_registry
+  if $FUNCTION_EXISTS; then
+    update_code
+    update_configuration
+  else
+    create_function
+  fi
+  ensure_schedule
+  ensure_alarms
+elif $UPDATE; then
+  $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"
+  sync_policy_if_managed
+  upload_registry
+  update_code
+  update_configuration
+elif [[ -n "$FLIP" ]]; then
+  $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"
+  update_configuration
+fi
+
+if $SMOKE; then
+  $FUNCTION_EXISTS || $BOOTSTRAP || die "function $FUNCTION_NAME does not exist in $REGION"
+  smoke
+fi
+
+if $DRY_RUN; then
+  log "dry run: nothing was changed"
+else
+  log "done"
+fi
