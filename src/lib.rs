@@ -7,6 +7,7 @@
 
 pub mod cadence;
 pub mod calendar;
+pub mod registry;
 pub mod store;
 pub mod template;
 pub mod yaml;
