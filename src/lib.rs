@@ -7,7 +7,10 @@
 
 pub mod cadence;
 pub mod calendar;
+pub mod classify;
+pub mod pass;
 pub mod registry;
+pub mod report;
 pub mod store;
 pub mod template;
 pub mod yaml;
