@@ -124,7 +124,9 @@ for var in "${CONFIG_VARS[@]}"; do
   fi
 done
 
+SETTING_FLAGS=""
 set_explicit() {
+  SETTING_FLAGS="$SETTING_FLAGS $1"
   EXPLICIT=$(jq -c --arg k "$1" --arg v "$2" '.[$k] = $v' <<<"$EXPLICIT")
 }
 
@@ -236,6 +238,9 @@ fi
 # their own touch the function only.
 SHIPS=false
 if $BOOTSTRAP || $UPDATE; then SHIPS=true; fi
+if ! $SHIPS && [[ -n "$SETTING_FLAGS" ]]; then
+  die "settings (${SETTING_FLAGS# }) are written by --bootstrap or --update: add --update"
+fi
 ROLE_NAME="${ROLE_NAME:-$FUNCTION_NAME-role}"
 readonly RULE_NAME="$FUNCTION_NAME-every-15-minutes"
 readonly PERMISSION_ID="$FUNCTION_NAME-schedule"
@@ -261,6 +266,9 @@ fi
 export AWS_PAGER=""
 export AWS_DEFAULT_OUTPUT=json
 
+# The dry-run plan goes to the real stdout even from inside a captured call ($(...), >file).
+exec 3>&1
+
 WORK="$(mktemp -d)"
 readonly WORK
 trap 'rm -rf "$WORK"' EXIT
@@ -277,14 +285,16 @@ show_call() {
   local words=() a
   for a in "$@"; do words+=("$(printf '%q' "$a")"); done
   if $DRY_RUN; then
-    printf '[dry-run] %s aws %s\n' "$kind" "${words[*]}"
-    for a in "$@"; do
-      case "$a" in
-      file://*) sed 's/^/    /' "${a#file://}" ;;
-      fileb://*) printf '    (%s bytes, sha256 %s)\n' "$(wc -c <"${a#fileb://}" | tr -d ' ')" \
-        "$(sha256sum "${a#fileb://}" | cut -c1-64)" ;;
-      esac
-    done
+    {
+      printf '[dry-run] %s aws %s\n' "$kind" "${words[*]}"
+      for a in "$@"; do
+        case "$a" in
+        file://*) sed 's/^/    /' "${a#file://}" ;;
+        fileb://*) printf '    (%s bytes, sha256 %s)\n' "$(wc -c <"${a#fileb://}" | tr -d ' ')" \
+          "$(sha256sum "${a#fileb://}" | cut -c1-64)" ;;
+        esac
+      done
+    } >&3
   else
     printf '+ aws %s\n' "${words[*]}" >&2
   fi
@@ -533,10 +543,12 @@ ensure_role() {
   fi
 }
 
-# Puts the inline policy when it differs from the one the role has.
+# Puts the inline policy when it differs from the one the role has ($2 = known: the current
+# one was just read into current-policy.json).
 sync_policy() {
   local role="$1"
-  if aws_lookup "$WORK/current-policy.json" iam get-role-policy --role-name "$role" --policy-name "$POLICY_NAME" &&
+  if { [[ "${2-}" == known ]] ||
+    aws_lookup "$WORK/current-policy.json" iam get-role-policy --role-name "$role" --policy-name "$POLICY_NAME"; } &&
     [[ "$(jq -S .PolicyDocument "$WORK/current-policy.json")" == "$(jq -S . "$WORK/policy.json")" ]]; then
     log "inline policy $POLICY_NAME is up to date"
     return 0
@@ -553,7 +565,7 @@ sync_policy_if_managed() {
   role_arn=$(jq -r .Role "$WORK/function.json")
   role="${role_arn##*/}"
   if aws_lookup "$WORK/current-policy.json" iam get-role-policy --role-name "$role" --policy-name "$POLICY_NAME"; then
-    sync_policy "$role"
+    sync_policy "$role" known
   else
     log "role $role has no inline policy $POLICY_NAME: not managed by deploy.sh, left alone"
   fi
@@ -742,12 +754,13 @@ alarm_spec() {
 ensure_alarm() {
   local spec="$1" name
   name=$(jq -r .AlarmName <<<"$spec")
-  aws_read cloudwatch describe-alarms --alarm-names "$name" >"$WORK/alarm.json"
   local current enabled=true
-  current=$(jq -c --argjson spec "$spec" '.MetricAlarms[0] // empty
-    | with_entries(select(.key as $k | $spec | has($k)))' "$WORK/alarm.json")
+  current=$(jq -c --argjson spec "$spec" --arg name "$name" '
+    first(.MetricAlarms[] | select(.AlarmName == $name))
+    | with_entries(select(.key as $k | $spec | has($k)))' "$WORK/alarms.json")
   if [[ -n "$current" ]]; then
-    enabled=$(jq -r '.MetricAlarms[0].ActionsEnabled' "$WORK/alarm.json")
+    enabled=$(jq -r --arg name "$name" \
+      'first(.MetricAlarms[] | select(.AlarmName == $name)) | .ActionsEnabled' "$WORK/alarms.json")
     if jq -e --argjson a "$current" --argjson b "$spec" -n \
       '($a | .AlarmActions |= sort | .OKActions |= sort) == ($b | .AlarmActions |= sort | .OKActions |= sort)' >/dev/null; then
       log "alarm $name is up to date"
@@ -762,6 +775,7 @@ ensure_alarm() {
 }
 
 ensure_alarms() {
+  aws_read cloudwatch describe-alarms --alarm-names "$ERRORS_ALARM" "$SILENCE_ALARM" >"$WORK/alarms.json"
   ensure_alarm "$(alarm_spec "$ERRORS_ALARM" Errors 900 GreaterThanOrEqualToThreshold \
     notBreaching "freshness-monitor $FUNCTION_NAME: a pass failed (registry unreadable, handler error)")"
   ensure_alarm "$(alarm_spec "$SILENCE_ALARM" Invocations 3600 LessThanThreshold \

@@ -78,6 +78,48 @@ impl Moto {
     }
 }
 
+impl Moto {
+    /// Switches this server's Lambda to moto's Docker-free backend, which "runs" a function
+    /// by answering with the next canned response (see [`Moto::queue_lambda_response`]).
+    /// Call it before any function is created: functions live in one backend or the other.
+    pub fn lambda_without_docker(&self) {
+        self.post_moto_api("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
+    }
+
+    /// What the next invocation of any function answers (Docker-free backend only).
+    pub fn queue_lambda_response(&self, body: &str) {
+        let request = serde_json::json!({
+            "results": [body],
+            "account_id": ACCOUNT_ID,
+            "region": REGION,
+        });
+        self.post_moto_api(
+            "/moto-api/static/lambda-simple/response",
+            &request.to_string(),
+        );
+    }
+
+    /// A POST to moto's own control API; panics unless it answers 2xx.
+    fn post_moto_api(&self, path: &str, body: &str) {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        )
+        .expect("send to moto");
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .expect("read moto's answer");
+        let status = answer.split_whitespace().nth(1).unwrap_or("");
+        assert!(status.starts_with('2'), "moto {path} answered: {answer}");
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         // Closing stdin makes the guard kill the server.

@@ -1,0 +1,891 @@
+//! deploy.sh end to end (DESIGN §10): the real script, the real AWS CLI, a private moto server
+//! per test. What an operator relies on is checked in moto's state, read back with the CLI:
+//! what a bootstrap creates, that a second run changes nothing, that hand-set env vars and the
+//! observe-mode switch survive redeploys, that a dry run leaves every resource as it was, and
+//! that a bad registry or binary stops the deploy before anything is uploaded.
+//!
+//! The script never builds here: it is pointed at the binary cargo built for this test run
+//! (`FRESHNESS_MONITOR_BINARY`), which it still checks (ELF, glibc <= 2.34) and still uses to
+//! validate the registry. moto's Lambda creates functions without Docker but cannot run them;
+//! `--smoke` is checked against moto's Docker-free Lambda, which answers with a canned response.
+
+use crate::moto::{self, Moto};
+use crate::support;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FUNCTION: &str = "freshness-monitor";
+const ROLE: &str = "freshness-monitor-role";
+const POLICY: &str = "freshness-monitor-policy";
+const RULE: &str = "freshness-monitor-every-15-minutes";
+const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+
+const REGISTRY: &str = r#"schema_version: 1
+defaults:
+  s3_bucket: research-bucket  # most artifacts live here
+  severity: warning
+artifacts:
+  - artifact_id: pit_parity
+    s3_key_template: "backtest/{date}/pit_parity.json"
+    cadence: saturday_sf
+    sla_minutes_after_cron: 180
+    severity: critical
+    owner_repo: backtester
+    created_at: 2026-05-27
+  - artifact_id: signals
+    s3_bucket: "signals-bucket"
+    s3_key_template: "signals/{date}/signals.parquet"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    owner_repo: signals
+    created_at: 2026-01-05
+"#;
+
+/// One deployment target: a private moto, a registry bucket in it, a working directory with
+/// the registry file.
+struct Site {
+    moto: Moto,
+    dir: tempfile::TempDir,
+    bucket: String,
+}
+
+impl Site {
+    fn new() -> Site {
+        assert_tool("aws", "the AWS CLI (pip awscli)");
+        let moto = Moto::start();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bucket = moto::unique_bucket("registry");
+        let site = Site { moto, dir, bucket };
+        site.aws(&["s3api", "create-bucket", "--bucket", &site.bucket]);
+        site.write_registry(REGISTRY);
+        site
+    }
+
+    fn registry_path(&self) -> PathBuf {
+        self.dir.path().join("ARTIFACT_REGISTRY.yaml")
+    }
+
+    fn write_registry(&self, text: &str) {
+        std::fs::write(self.registry_path(), text).expect("write registry");
+    }
+
+    /// A process that sees moto and nothing else: no operator profile, no real endpoint.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.current_dir(self.dir.path()).env_clear();
+        for var in [
+            "PATH",
+            "HOME",
+            "PYENV_ROOT",
+            "PYENV_VERSION",
+            "TMPDIR",
+            "LANG",
+        ] {
+            if let Ok(value) = std::env::var(var) {
+                cmd.env(var, value);
+            }
+        }
+        cmd.envs(self.moto.env());
+        cmd.env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"));
+        cmd.env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            self.dir.path().join("no-aws-credentials"),
+        );
+        cmd
+    }
+
+    /// deploy.sh with the test binary and `REGISTRY_BUCKET` set, as an operator would run it.
+    fn deploy(&self, args: &[&str]) -> Output {
+        self.deploy_with(args, &[])
+    }
+
+    fn deploy_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut cmd = self.command(deploy_sh());
+        cmd.env("FRESHNESS_MONITOR_BINARY", support::bin());
+        cmd.env("REGISTRY_BUCKET", &self.bucket);
+        cmd.envs(env.iter().copied());
+        cmd.args(args);
+        cmd.output().expect("run deploy.sh")
+    }
+
+    fn deploy_ok(&self, args: &[&str]) -> Output {
+        let out = self.deploy(args);
+        assert_success(&out, &format!("deploy.sh {}", args.join(" ")));
+        out
+    }
+
+    fn aws_output(&self, args: &[&str]) -> Output {
+        self.command("aws")
+            .args(args)
+            .output()
+            .expect("run the AWS CLI")
+    }
+
+    /// A CLI call that must succeed; its JSON answer (null when it printed nothing).
+    fn aws(&self, args: &[&str]) -> Value {
+        let out = self.aws_output(args);
+        assert_success(&out, &format!("aws {}", args.join(" ")));
+        parse_json(&out)
+    }
+
+    /// A CLI call whose failure means "there is none": Some(answer) or None.
+    fn aws_maybe(&self, args: &[&str]) -> Option<Value> {
+        let out = self.aws_output(args);
+        out.status.success().then(|| parse_json(&out))
+    }
+
+    fn function(&self) -> Value {
+        self.aws(&[
+            "lambda",
+            "get-function-configuration",
+            "--function-name",
+            FUNCTION,
+        ])
+    }
+
+    fn function_env(&self) -> Value {
+        self.function()["Environment"]["Variables"].clone()
+    }
+
+    fn set_function_env(&self, vars: &Value) {
+        let env = json!({ "Variables": vars }).to_string();
+        self.aws(&[
+            "lambda",
+            "update-function-configuration",
+            "--function-name",
+            FUNCTION,
+            "--environment",
+            &env,
+        ]);
+    }
+
+    fn registry_object(&self) -> Option<String> {
+        let target = self.dir.path().join("downloaded-registry");
+        let out = self.aws_output(&[
+            "s3api",
+            "get-object",
+            "--bucket",
+            &self.bucket,
+            "--key",
+            REGISTRY_KEY,
+            target.to_str().unwrap(),
+        ]);
+        out.status
+            .success()
+            .then(|| std::fs::read_to_string(&target).expect("read downloaded registry"))
+    }
+
+    fn role_policy(&self) -> Value {
+        self.aws(&[
+            "iam",
+            "get-role-policy",
+            "--role-name",
+            ROLE,
+            "--policy-name",
+            POLICY,
+        ])["PolicyDocument"]
+            .clone()
+    }
+
+    /// Everything deploy.sh could create or change, as moto reports it (timestamps, code
+    /// hashes, revision ids and ETags included, so any write shows).
+    fn snapshot(&self) -> Value {
+        std::thread::scope(|scope| {
+            let iam = scope.spawn(|| {
+                let roles = self.aws(&["iam", "list-roles"]);
+                let mut policies = serde_json::Map::new();
+                for role in roles["Roles"].as_array().unwrap() {
+                    let name = role["RoleName"].as_str().unwrap();
+                    let inline = self.aws(&["iam", "list-role-policies", "--role-name", name]);
+                    let mut docs = Vec::new();
+                    for policy in inline["PolicyNames"].as_array().unwrap() {
+                        let policy = policy.as_str().unwrap();
+                        docs.push(self.aws(&[
+                            "iam",
+                            "get-role-policy",
+                            "--role-name",
+                            name,
+                            "--policy-name",
+                            policy,
+                        ]));
+                    }
+                    let attached =
+                        self.aws(&["iam", "list-attached-role-policies", "--role-name", name]);
+                    policies.insert(
+                        name.to_string(),
+                        json!({"inline": docs, "attached": attached}),
+                    );
+                }
+                json!({"roles": roles, "policies": policies})
+            });
+            let lambda = scope.spawn(|| {
+                let functions = self.aws(&["lambda", "list-functions"]);
+                let mut grants = serde_json::Map::new();
+                for function in functions["Functions"].as_array().unwrap() {
+                    let name = function["FunctionName"].as_str().unwrap();
+                    let policy = self.aws_maybe(&["lambda", "get-policy", "--function-name", name]);
+                    grants.insert(name.to_string(), policy.unwrap_or(Value::Null));
+                }
+                json!({"functions": functions, "policies": grants})
+            });
+            let events = scope.spawn(|| {
+                let rules = self.aws(&["events", "list-rules"]);
+                let mut targets = serde_json::Map::new();
+                for rule in rules["Rules"].as_array().unwrap() {
+                    let name = rule["Name"].as_str().unwrap();
+                    targets.insert(
+                        name.to_string(),
+                        self.aws(&["events", "list-targets-by-rule", "--rule", name]),
+                    );
+                }
+                json!({"rules": rules, "targets": targets})
+            });
+            let alarms = scope.spawn(|| self.aws(&["cloudwatch", "describe-alarms"]));
+            let s3 = scope.spawn(|| {
+                let buckets = self.aws(&["s3api", "list-buckets"]);
+                let mut objects = serde_json::Map::new();
+                for bucket in buckets["Buckets"].as_array().unwrap() {
+                    let name = bucket["Name"].as_str().unwrap();
+                    objects.insert(
+                        name.to_string(),
+                        self.aws(&["s3api", "list-object-versions", "--bucket", name]),
+                    );
+                }
+                json!({"buckets": buckets, "objects": objects})
+            });
+            json!({
+                "iam": iam.join().unwrap(),
+                "lambda": lambda.join().unwrap(),
+                "events": events.join().unwrap(),
+                "alarms": alarms.join().unwrap(),
+                "s3": s3.join().unwrap(),
+            })
+        })
+    }
+}
+
+fn deploy_sh() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy.sh")
+}
+
+fn assert_tool(tool: &str, what: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        found,
+        "{tool} is not installed ({what}): run scripts/test.sh, which installs it"
+    );
+}
+
+fn assert_success(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        support::stdout(out),
+        support::stderr(out)
+    );
+}
+
+fn parse_json(out: &Output) -> Value {
+    let text = support::stdout(out);
+    if text.trim().is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+/// Every action of every statement, as written.
+fn actions(policy: &Value) -> Vec<String> {
+    let mut all = Vec::new();
+    for statement in policy["Statement"].as_array().unwrap() {
+        match &statement["Action"] {
+            Value::String(a) => all.push(a.clone()),
+            Value::Array(list) => all.extend(list.iter().map(|a| a.as_str().unwrap().to_string())),
+            other => panic!("unexpected Action {other}"),
+        }
+    }
+    all
+}
+
+fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == sid)
+        .unwrap_or_else(|| panic!("no statement {sid} in {policy:#}"))
+}
+
+fn resources(statement: &Value) -> Vec<String> {
+    match &statement["Resource"] {
+        Value::String(r) => vec![r.clone()],
+        Value::Array(list) => list
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect(),
+        other => panic!("unexpected Resource {other}"),
+    }
+}
+
+#[test]
+fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_policy() {
+    let site = Site::new();
+    let topic = "arn:aws:sns:us-east-1:123456789012:data-alerts";
+    let out = site.deploy_ok(&[
+        "--bootstrap",
+        "--sns-topic-arn",
+        topic,
+        "--telegram-token-param",
+        "/freshness/telegram/token",
+        "--telegram-chat-param",
+        "freshness-telegram-chat",
+    ]);
+    assert!(
+        support::stderr(&out).contains("glibc symbols <= 2."),
+        "the binary check is reported:\n{}",
+        support::stderr(&out)
+    );
+
+    // The role Lambda can assume.
+    let role = site.aws(&["iam", "get-role", "--role-name", ROLE])["Role"].clone();
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "lambda.amazonaws.com");
+    assert_eq!(trust["Action"], "sts:AssumeRole");
+
+    // The function: custom runtime, bootstrap handler, the binary's architecture, observe mode.
+    let function = site.function();
+    assert_eq!(function["Runtime"], "provided.al2023");
+    assert_eq!(function["Handler"], "bootstrap");
+    assert_eq!(function["Architectures"], json!(["x86_64"]));
+    assert_eq!(function["Role"], role["Arn"]);
+    assert_eq!(
+        function["Environment"]["Variables"],
+        json!({
+            "FRESHNESS_MONITOR_ENABLED": "false",
+            "REGISTRY_BUCKET": site.bucket,
+            "REGISTRY_KEY": REGISTRY_KEY,
+            "SNS_TOPIC_ARN": topic,
+            "TELEGRAM_BOT_TOKEN_PARAM": "/freshness/telegram/token",
+            "TELEGRAM_CHAT_ID_PARAM": "freshness-telegram-chat",
+        })
+    );
+    let function_arn = function["FunctionArn"].as_str().unwrap().to_string();
+
+    // Every 15 minutes, aimed at the function, which lets EventBridge invoke it.
+    let rule = site.aws(&["events", "describe-rule", "--name", RULE]);
+    assert_eq!(rule["ScheduleExpression"], "cron(*/15 * * * ? *)");
+    assert_eq!(rule["State"], "ENABLED");
+    let targets = site.aws(&["events", "list-targets-by-rule", "--rule", RULE]);
+    assert_eq!(targets["Targets"].as_array().unwrap().len(), 1);
+    assert_eq!(targets["Targets"][0]["Arn"], function_arn.as_str());
+    let grant = site.aws(&["lambda", "get-policy", "--function-name", FUNCTION]);
+    let grant: Value = serde_json::from_str(grant["Policy"].as_str().unwrap()).unwrap();
+    let invoke = &grant["Statement"][0];
+    assert_eq!(invoke["Action"], "lambda:InvokeFunction");
+    assert_eq!(invoke["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        invoke["Condition"]["ArnLike"]["AWS:SourceArn"], rule["Arn"],
+        "only this rule may invoke"
+    );
+
+    // The monitor's own dead man's switch: errors, and silence for an hour.
+    let alarms = site.aws(&["cloudwatch", "describe-alarms"])["MetricAlarms"].clone();
+    let alarm = |metric: &str| {
+        alarms
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["MetricName"] == metric)
+            .unwrap_or_else(|| panic!("no alarm on {metric}: {alarms:#}"))
+            .clone()
+    };
+    let errors = alarm("Errors");
+    assert_eq!(errors["Namespace"], "AWS/Lambda");
+    assert_eq!(
+        errors["Dimensions"],
+        json!([{"Name": "FunctionName", "Value": FUNCTION}])
+    );
+    assert_eq!(
+        errors["ComparisonOperator"],
+        "GreaterThanOrEqualToThreshold"
+    );
+    assert_eq!(errors["AlarmActions"], json!([topic]));
+    let silence = alarm("Invocations");
+    assert_eq!(silence["Period"], 3600);
+    assert_eq!(silence["EvaluationPeriods"], 1);
+    assert_eq!(silence["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(silence["TreatMissingData"], "breaching");
+    assert_eq!(
+        silence["Dimensions"],
+        json!([{"Name": "FunctionName", "Value": FUNCTION}])
+    );
+
+    // The registry the function will read.
+    assert_eq!(site.registry_object().as_deref(), Some(REGISTRY));
+
+    // Least privilege, rendered for this account, region, function and the registry's buckets.
+    let policy = site.role_policy();
+    for action in actions(&policy) {
+        assert!(!action.contains('*'), "wildcard action {action}");
+    }
+    let mut all_actions = actions(&policy);
+    all_actions.sort();
+    assert_eq!(
+        all_actions,
+        [
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "s3:DeleteObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:PutObject",
+            "sns:Publish",
+            "ssm:GetParameter",
+        ]
+    );
+    let bucket_arn = format!("arn:aws:s3:::{}", site.bucket);
+    let mut listed = resources(statement(&policy, "ListReadBuckets"));
+    listed.sort();
+    let mut expected = vec![
+        "arn:aws:s3:::research-bucket".to_string(),
+        "arn:aws:s3:::signals-bucket".to_string(),
+        bucket_arn.clone(),
+    ];
+    expected.sort();
+    assert_eq!(listed, expected, "ListBucket on exactly the buckets read");
+    assert_eq!(
+        resources(statement(&policy, "WriteResults")),
+        [
+            format!("{bucket_arn}/_freshness_monitor/*"),
+            format!("{bucket_arn}/_alerts/_dedup/*")
+        ],
+        "PutObject only under the results and dedup prefixes"
+    );
+    assert_eq!(resources(statement(&policy, "PublishAlerts")), [topic]);
+    assert_eq!(
+        resources(statement(&policy, "ReadTelegramCredentials")),
+        [
+            "arn:aws:ssm:us-east-1:123456789012:parameter/freshness/telegram/token",
+            "arn:aws:ssm:us-east-1:123456789012:parameter/freshness-telegram-chat",
+        ]
+    );
+    for sid in ["CreateOwnLogGroup", "WriteOwnLogs"] {
+        for resource in resources(statement(&policy, sid)) {
+            assert!(
+                resource.starts_with(
+                    "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/freshness-monitor"
+                ),
+                "{sid}: logs of the one function only, got {resource}"
+            );
+        }
+    }
+    assert_parliament_finds_nothing(&site, &policy);
+}
+
+fn assert_parliament_finds_nothing(site: &Site, policy: &Value) {
+    assert_tool("parliament", "the IAM linter (pip parliament)");
+    let path = site.dir.path().join("rendered-policy.json");
+    std::fs::write(&path, serde_json::to_string_pretty(policy).unwrap()).unwrap();
+    // parliament reads stdin whenever stdin is not a terminal, so the policy goes there.
+    let out = Command::new("parliament")
+        .stdin(std::fs::File::open(&path).unwrap())
+        .output()
+        .expect("run parliament");
+    assert!(
+        out.status.success() && support::stdout(&out).trim().is_empty(),
+        "parliament findings ({}):\n{}{}\npolicy:\n{policy:#}",
+        out.status,
+        support::stdout(&out),
+        support::stderr(&out)
+    );
+}
+
+#[test]
+fn deploy_second_bootstrap_and_update_change_nothing() {
+    let site = Site::new();
+    site.deploy_ok(&["--bootstrap"]);
+    let before = site.snapshot();
+
+    // No topic and no Telegram parameters configured: no sns or ssm grant at all.
+    let policy = site.role_policy();
+    let granted = actions(&policy);
+    assert!(
+        !granted
+            .iter()
+            .any(|a| a == "sns:Publish" || a == "ssm:GetParameter"),
+        "{policy:#}"
+    );
+    assert_parliament_finds_nothing(&site, &policy);
+
+    let again = site.deploy_ok(&["--bootstrap"]);
+    assert_eq!(
+        site.snapshot(),
+        before,
+        "a second --bootstrap changed moto's state:\n{}",
+        support::stderr(&again)
+    );
+    let update = site.deploy_ok(&[]);
+    assert_eq!(
+        site.snapshot(),
+        before,
+        "an update with the same binary and registry changed moto's state:\n{}",
+        support::stderr(&update)
+    );
+    let stderr = support::stderr(&update);
+    assert!(
+        stderr.contains("function code is up to date")
+            && stderr.contains("is up to date")
+            && !stderr.contains("+ aws"),
+        "an update with nothing new makes no write:\n{stderr}"
+    );
+}
+
+#[test]
+fn deploy_keeps_hand_set_env_vars_and_the_switch_and_follows_the_registry() {
+    let site = Site::new();
+    site.deploy_ok(&["--bootstrap"]);
+
+    // The operator tunes the function by hand and turns paging on.
+    let mut env = site.function_env();
+    env["PROBE_CONCURRENCY"] = json!("8");
+    env["RUST_LOG"] = json!("debug");
+    env["FRESHNESS_MONITOR_ENABLED"] = json!("true");
+    site.set_function_env(&env);
+
+    // A new registry that reads one more bucket goes out with the default update.
+    let grown = format!(
+        "{REGISTRY}  - artifact_id: prices\n    s3_bucket: prices-bucket\n    \
+         s3_key_template: \"prices/{{date}}/close.parquet\"\n    cadence: eod_sf\n    \
+         sla_minutes_after_cron: 30\n    owner_repo: prices\n    created_at: 2026-02-02\n"
+    );
+    site.write_registry(&grown);
+    site.deploy_ok(&["--registry", "ARTIFACT_REGISTRY.yaml"]);
+    assert_eq!(site.function_env(), env, "an update kept every env var");
+    assert_eq!(site.registry_object().as_deref(), Some(grown.as_str()));
+    let listed = resources(statement(&site.role_policy(), "ListReadBuckets"));
+    assert!(
+        listed.contains(&"arn:aws:s3:::prices-bucket".to_string()),
+        "the policy follows the registry's buckets: {listed:?}"
+    );
+
+    // A full bootstrap again: still the operator's env, paging still on.
+    site.deploy_ok(&["--bootstrap"]);
+    assert_eq!(site.function_env(), env, "a bootstrap kept every env var");
+
+    // A setting given on the command line is written, beside the hand-set ones.
+    let topic = "arn:aws:sns:us-east-1:123456789012:late-topic";
+    site.deploy_ok(&["--sns-topic-arn", topic]);
+    let mut with_topic = env.clone();
+    with_topic["SNS_TOPIC_ARN"] = json!(topic);
+    assert_eq!(site.function_env(), with_topic);
+}
+
+#[test]
+fn deploy_enable_and_disable_flip_only_the_switch() {
+    let site = Site::new();
+    site.deploy_ok(&[
+        "--bootstrap",
+        "--sns-topic-arn",
+        "arn:aws:sns:us-east-1:123456789012:t",
+    ]);
+    let mut env = site.function_env();
+    env["OPERATOR_NOTE"] = json!("set by hand");
+    site.set_function_env(&env);
+    let code = site.function()["CodeSha256"].clone();
+
+    site.deploy_ok(&["--enable"]);
+    let mut enabled = env.clone();
+    enabled["FRESHNESS_MONITOR_ENABLED"] = json!("true");
+    assert_eq!(
+        site.function_env(),
+        enabled,
+        "--enable touched only the switch"
+    );
+    assert_eq!(
+        site.function()["CodeSha256"],
+        code,
+        "--enable alone ships no code"
+    );
+
+    // Running it again is a no-op; --disable goes back to observe mode.
+    let again = site.deploy_ok(&["--enable"]);
+    assert!(
+        support::stderr(&again).contains("function configuration is up to date"),
+        "{}",
+        support::stderr(&again)
+    );
+    site.deploy_ok(&["--disable"]);
+    assert_eq!(
+        site.function_env(),
+        env,
+        "--disable touched only the switch"
+    );
+}
+
+#[test]
+fn deploy_dry_run_prints_every_call_and_changes_nothing() {
+    let site = Site::new();
+
+    // On an empty account: the whole bootstrap is planned, nothing is created.
+    let empty = site.snapshot();
+    let plan = site.deploy_ok(&["--bootstrap", "--dry-run", "--smoke"]);
+    assert_eq!(
+        site.snapshot(),
+        empty,
+        "a dry-run bootstrap changed moto's state"
+    );
+    let stdout = support::stdout(&plan);
+    for call in [
+        "read aws sts get-caller-identity",
+        "write aws iam create-role",
+        "write aws iam put-role-policy",
+        "write aws s3api put-object",
+        "write aws lambda create-function",
+        "write aws events put-rule",
+        "write aws events put-targets",
+        "write aws lambda add-permission",
+        "write aws cloudwatch put-metric-alarm",
+        "invoke aws lambda invoke",
+    ] {
+        assert!(
+            stdout.contains(&format!("[dry-run] {call}")),
+            "plan lacks {call}:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("\"FRESHNESS_MONITOR_ENABLED\": \"false\""),
+        "the plan shows the env the function would get:\n{stdout}"
+    );
+
+    // On a deployed one: new registry, new setting and the switch are planned, not made.
+    site.deploy_ok(&["--bootstrap"]);
+    let deployed = site.snapshot();
+    site.write_registry(&REGISTRY.replace("180", "240"));
+    let plan = site.deploy_ok(&[
+        "--dry-run",
+        "--update",
+        "--enable",
+        "--sns-topic-arn",
+        "arn:aws:sns:us-east-1:123456789012:t",
+    ]);
+    assert_eq!(
+        site.snapshot(),
+        deployed,
+        "a dry-run update changed moto's state"
+    );
+    let stdout = support::stdout(&plan);
+    for call in [
+        "write aws s3api put-object",
+        "write aws lambda update-function-configuration",
+        "write aws iam put-role-policy",
+    ] {
+        assert!(
+            stdout.contains(&format!("[dry-run] {call}")),
+            "plan lacks {call}:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("\"FRESHNESS_MONITOR_ENABLED\": \"true\""),
+        "{stdout}"
+    );
+    assert!(
+        support::stderr(&plan).contains("dry run: nothing was changed"),
+        "{}",
+        support::stderr(&plan)
+    );
+}
+
+#[test]
+fn deploy_stops_on_an_invalid_registry_before_any_upload() {
+    let site = Site::new();
+    // What the function reads today.
+    let current = site.dir.path().join("current.yaml");
+    std::fs::write(&current, REGISTRY).unwrap();
+    site.aws(&[
+        "s3api",
+        "put-object",
+        "--bucket",
+        &site.bucket,
+        "--key",
+        REGISTRY_KEY,
+        "--body",
+        current.to_str().unwrap(),
+    ]);
+    let before = site.snapshot();
+
+    // A typo that must never fall back to the default.
+    site.write_registry(
+        &REGISTRY.replace("sla_minutes_after_cron: 180", "sla_minute_after_cron: 180"),
+    );
+    for args in [&["--bootstrap"][..], &[][..]] {
+        let out = site.deploy(args);
+        let stderr = support::stderr(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "deploy.sh {args:?} must fail:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "ARTIFACT_REGISTRY.yaml:9: artifact pit_parity: field sla_minute_after_cron"
+            ),
+            "the validator's message is shown:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("nothing was deployed or uploaded"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("+ aws"),
+            "no AWS write was attempted:\n{stderr}"
+        );
+    }
+    assert_eq!(
+        site.snapshot(),
+        before,
+        "the bucket (and everything else) is unchanged"
+    );
+    assert_eq!(site.registry_object().as_deref(), Some(REGISTRY));
+}
+
+#[test]
+fn deploy_refuses_a_binary_that_cannot_run_on_provided_al2023() {
+    let site = Site::new();
+    let empty = site.snapshot();
+
+    // A binary that needs a newer glibc than the runtime's 2.34: the real binary with its
+    // version requirements rewritten (it is refused before it would ever be run).
+    let mut bytes = std::fs::read(support::bin()).unwrap();
+    let needle = b"GLIBC_2.";
+    let mut patched = 0;
+    for i in 0..bytes.len().saturating_sub(needle.len()) {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i + 6] = b'9';
+            patched += 1;
+        }
+    }
+    assert!(patched > 0, "the test binary links glibc");
+    let too_new = site.dir.path().join("too-new-glibc");
+    std::fs::write(&too_new, bytes).unwrap();
+    let out = site.deploy(&["--bootstrap", "--binary", too_new.to_str().unwrap()]);
+    let stderr = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("needs glibc 9.") && stderr.contains("provided.al2023 has 2.34"),
+        "{stderr}"
+    );
+
+    // Not a Linux executable at all.
+    let script = site.dir.path().join("not-elf");
+    std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+    let out = site.deploy(&["--bootstrap", "--binary", script.to_str().unwrap()]);
+    let stderr = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("is not an ELF executable"), "{stderr}");
+
+    assert_eq!(site.snapshot(), empty, "nothing was created");
+}
+
+#[test]
+fn deploy_smoke_invokes_once_and_prints_the_response() {
+    let site = Site::new();
+    // moto's Docker-free Lambda: it answers invocations from a queue of canned responses.
+    site.moto.lambda_without_docker();
+    site.deploy_ok(&["--bootstrap"]);
+    let response = json!({"n_entries_checked": 2, "counts": {"fresh": 2}, "alerts_enabled": false});
+    site.moto.queue_lambda_response(&response.to_string());
+
+    let out = site.deploy_ok(&["--smoke"]);
+    let printed: Value = serde_json::from_str(&support::stdout(&out)).unwrap_or_else(|e| {
+        panic!(
+            "--smoke prints the response as JSON ({e}):\n{}",
+            support::stdout(&out)
+        )
+    });
+    assert_eq!(printed, response);
+    assert!(
+        support::stderr(&out).contains("invoking freshness-monitor with {}"),
+        "{}",
+        support::stderr(&out)
+    );
+}
+
+#[test]
+fn deploy_smoke_of_a_missing_function_says_so() {
+    let site = Site::new();
+    let out = site.deploy(&["--smoke"]);
+    let stderr = support::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("function freshness-monitor does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
+    let out = Command::new(deploy_sh()).arg("--help").output().unwrap();
+    assert_success(&out, "deploy.sh --help");
+    let help = support::stdout(&out);
+    for word in [
+        "--bootstrap",
+        "--update",
+        "--dry-run",
+        "--smoke",
+        "--enable",
+        "--disable",
+        "--registry PATH",
+        "--binary PATH",
+        "FRESHNESS_MONITOR_BINARY",
+        "--function NAME",
+        "REGISTRY_BUCKET",
+        "SNS_TOPIC_ARN",
+        "TELEGRAM_BOT_TOKEN_PARAM",
+        "TELEGRAM_CHAT_ID_PARAM",
+        "AWS_REGION",
+    ] {
+        assert!(
+            help.contains(word),
+            "--help does not mention {word}:\n{help}"
+        );
+    }
+    let out = Command::new(deploy_sh())
+        .arg("--bootstrapp")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(support::stderr(&out).contains("unknown argument '--bootstrapp'"));
+
+    // A setting on a run that does not deploy would be silently lost: refused instead.
+    let out = Command::new(deploy_sh())
+        .args(["--enable", "--sns-topic-arn", "arn:aws:sns:us-east-1:1:t"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains("(SNS_TOPIC_ARN) are written by --bootstrap or --update"),
+        "{}",
+        support::stderr(&out)
+    );
+}
+
+#[test]
+fn deploy_sh_is_shellcheck_clean() {
+    assert_tool("shellcheck", "the shell linter (Debian shellcheck)");
+    let out = Command::new("shellcheck")
+        .arg(deploy_sh())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "shellcheck deploy.sh:\n{}{}",
+        support::stdout(&out),
+        support::stderr(&out)
+    );
+}
