@@ -6,5 +6,6 @@
 //! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
 
 pub mod calendar;
+pub mod coverage;
 pub mod store;
 pub mod yaml;
