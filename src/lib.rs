@@ -5,7 +5,13 @@
 //! cadences, templates, classification, reports) is pure and takes `now` as a parameter; I/O
 //! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
 
+pub mod cadence;
 pub mod calendar;
+pub mod classify;
 pub mod coverage;
+pub mod pass;
+pub mod registry;
+pub mod report;
 pub mod store;
+pub mod template;
 pub mod yaml;

@@ -11,7 +11,8 @@
 //! - [`scan`]: the per-file site counts, read in parallel;
 //! - [`report`]: the pure comparison of pins and counts into the three failure classes;
 //! - [`update`]: the rewritten pins file for `--update`, keeping the operator's comments;
-//! - [`grandfathered`]: the registry's `grandfathered_paths`, to show a decision already taken.
+//! - [`grandfathered`]: which registry `grandfathered_paths` entry covers a file, to show a
+//!   decision already taken.
 
 pub mod git;
 pub mod grandfathered;
@@ -60,44 +61,9 @@ impl fmt::Display for InputError {
     }
 }
 
-/// The closest of `known` to `word`, when it is close enough to be a likely typo.
-pub(crate) fn did_you_mean<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (edit_distance(word, k), *k))
-        .filter(|(d, k)| *d <= (k.len() / 3).max(1) + 1 && *d < k.len())
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = substitution.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn near_misses_get_a_suggestion_and_far_words_do_not() {
-        let known = ["include", "exempt", "patterns", "files"];
-        assert_eq!(did_you_mean("patern", &known), Some("patterns"));
-        assert_eq!(did_you_mean("exclude", &known), Some("include"));
-        assert_eq!(did_you_mean("exempts", &known), Some("exempt"));
-        assert_eq!(did_you_mean("file", &known), Some("files"));
-        assert_eq!(did_you_mean("owner", &known), None);
-    }
 
     #[test]
     fn errors_name_file_and_line() {

@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::{InputError, did_you_mean};
+use super::InputError;
+use crate::registry::did_you_mean;
 use crate::yaml::{self, Node, ScalarKind};
 
 /// Producer files when the pins file has no `include`.

@@ -306,7 +306,11 @@ impl Report {
             "unpinned": self.unpinned.iter().map(|u| json!({
                 "path": u.path,
                 "sites": u.sites,
-                "grandfathered": u.grandfathered,
+                "grandfathered": u.grandfathered.as_ref().map(|g| json!({
+                    "path": g.path,
+                    "reason": g.reason,
+                    "line": g.line,
+                })),
                 "message": u.problem(),
                 "resolution": u.resolution(self.grandfathered_checked),
             })).collect::<Vec<_>>(),
