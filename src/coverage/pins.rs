@@ -565,7 +565,7 @@ mod tests {
             ("files:\n  ./a.py: 1\n", 2, "starts with `./`"),
             ("files: {}\nfiles: {}\n", 2, "appears twice"),
             ("- a\n- b\n", 1, "a pins file is a mapping"),
-            ("files: {a: 1\n", 1, "not valid YAML"),
+            ("files: {a: 1\n", 2, "not valid YAML"),
         ];
         for (text, line, needle) in cases {
             let e = err(text);
