@@ -71,7 +71,10 @@ fn check(args: &CoverageArgs) -> Result<ExitCode, InputFailure> {
             // Only the shared sections must be valid; an error inside one artifact's entry
             // is no reason to fail a producer repo's CI.
             let registry = registry::load_file(path)
-                .map_err(|e| InputFailure(format!("registry cannot be used:\n{e}")))?;
+                .map_err(|e| {
+                    let sep = if e.errors.len() > 1 { "\n" } else { " " };
+                    InputFailure(format!("registry cannot be used:{sep}{e}"))
+                })?;
             Some(registry.grandfathered_paths)
         }
         None => None,
