@@ -68,15 +68,20 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcome.check_results())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.check_results())?
+        );
     } else {
         print!("{}", render_table(&outcome));
     }
-    Ok(ExitCode::from(if outcome.alerting_rows().next().is_some() {
-        2
-    } else {
-        0
-    }))
+    Ok(ExitCode::from(
+        if outcome.alerting_rows().next().is_some() {
+            2
+        } else {
+            0
+        },
+    ))
 }
 
 /// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
@@ -275,7 +280,10 @@ pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
                     ),
                 );
                 say("date", format!("{{date}} = {}", cycle.date));
-                say("trading day", format!("{{trading_day}} = {}", cycle.trading_day));
+                say(
+                    "trading day",
+                    format!("{{trading_day}} = {}", cycle.trading_day),
+                );
                 say(
                     "key",
                     format!(
@@ -303,7 +311,11 @@ pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
                     "grace",
                     format!(
                         "{} {} (created {}, {} cycles of {})",
-                        if now < grace_end { "in grace until" } else { "ended" },
+                        if now < grace_end {
+                            "in grace until"
+                        } else {
+                            "ended"
+                        },
                         rfc3339(grace_end),
                         spec.created_at,
                         spec.grace_period_cycles,
@@ -313,7 +325,10 @@ pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    say("dedup key", row.dedup_key.clone().unwrap_or_else(|| "-".into()));
+    say(
+        "dedup key",
+        row.dedup_key.clone().unwrap_or_else(|| "-".into()),
+    );
     say("state", format!("{}: {}", row.state, row.reason));
     say(
         "alerting",

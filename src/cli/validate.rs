@@ -73,9 +73,7 @@ impl Summary {
         let mut cadences = BTreeMap::new();
         for spec in registry.valid_artifacts() {
             *buckets.entry(spec.s3_bucket.clone()).or_insert(0) += 1;
-            *cadences
-                .entry(spec.cadence.name().to_string())
-                .or_insert(0) += 1;
+            *cadences.entry(spec.cadence.name().to_string()).or_insert(0) += 1;
         }
         Summary {
             artifacts: registry.entries.len(),
