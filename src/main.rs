@@ -1,5 +1,10 @@
+//! The `freshness-monitor` binary: the Lambda's bootstrap when the runtime starts it, the CLI
+//! otherwise.
+
 mod cli;
 
-fn main() -> std::process::ExitCode {
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
     cli::main()
 }
