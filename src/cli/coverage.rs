@@ -70,11 +70,10 @@ fn check(args: &CoverageArgs) -> Result<ExitCode, InputFailure> {
         Some(path) => {
             // Only the shared sections must be valid; an error inside one artifact's entry
             // is no reason to fail a producer repo's CI.
-            let registry = registry::load_file(path)
-                .map_err(|e| {
-                    let sep = if e.errors.len() > 1 { "\n" } else { " " };
-                    InputFailure(format!("registry cannot be used:{sep}{e}"))
-                })?;
+            let registry = registry::load_file(path).map_err(|e| {
+                let sep = if e.errors.len() > 1 { "\n" } else { " " };
+                InputFailure(format!("registry cannot be used:{sep}{e}"))
+            })?;
             Some(registry.grandfathered_paths)
         }
         None => None,
@@ -87,7 +86,10 @@ fn check(args: &CoverageArgs) -> Result<ExitCode, InputFailure> {
         return write_update(args, &pins_name, original.as_deref(), &pins, &counts);
     }
 
-    let tracked_paths: HashSet<&str> = tracked.iter().map(|f: &TrackedFile| f.path.as_str()).collect();
+    let tracked_paths: HashSet<&str> = tracked
+        .iter()
+        .map(|f: &TrackedFile| f.path.as_str())
+        .collect();
     let report = report::compare(
         &pins,
         &counts,
@@ -153,7 +155,10 @@ fn write_update(
             "removed": changes.removed.iter().map(|(p, n)| serde_json::json!({"path": p, "was": n})).collect::<Vec<_>>(),
             "changed": changes.changed.iter().map(|(p, old, n)| serde_json::json!({"path": p, "was": old, "sites": n})).collect::<Vec<_>>(),
         });
-        format!("{}\n", serde_json::to_string_pretty(&json).expect("JSON renders"))
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&json).expect("JSON renders")
+        )
     } else {
         let mut out = String::new();
         for line in changes.lines() {
@@ -181,7 +186,11 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| std::io::Error::other("not a file path"))?;
-    let tmp_name = format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id());
+    let tmp_name = format!(
+        ".{}.tmp-{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    );
     let tmp = match dir {
         Some(d) => d.join(&tmp_name),
         None => PathBuf::from(&tmp_name),

@@ -368,17 +368,20 @@ fn pinned_files(node: &Node) -> Result<BTreeMap<String, Pin>, InputError> {
 }
 
 /// Include globs follow `.gitignore`: a glob without `/` matches the file name in any
-/// directory (`*.py`); one with `/` matches the whole path, where `*` stays within one
-/// directory and `**` crosses them (`pipelines/**/*.py`).
+/// directory (`*.py`); one with `/` matches the whole path from the repository root (a leading
+/// `/` changes nothing), where `*` stays within one directory and `**` crosses them
+/// (`pipelines/**/*.py`); one ending with `/` takes everything under that directory.
 fn compile_scope(include: &[Written], exempt: &[Written]) -> Result<Scope, InputError> {
     let mut set = GlobSetBuilder::new();
     for (i, glob) in include.iter().enumerate() {
-        let text = glob.text.trim_start_matches('/');
-        let full = if text.contains('/') {
-            text.to_string()
-        } else {
-            format!("**/{text}")
-        };
+        let anchored = glob.text.contains('/');
+        let mut full = glob.text.trim_start_matches('/').to_string();
+        if full.ends_with('/') {
+            full.push_str("**"); // a directory: everything under it
+        }
+        if !anchored {
+            full = format!("**/{full}");
+        }
         let compiled = GlobBuilder::new(&full)
             .literal_separator(true)
             .build()
@@ -481,8 +484,14 @@ mod tests {
         .unwrap();
         assert_eq!(pins.include.len(), 2);
         assert_eq!(pins.exempt[0].text, "tests/");
-        assert_eq!(pins.files["pipelines/signals.py"], Pin { sites: 2, line: 6 });
-        assert_eq!(pins.files.keys().collect::<Vec<_>>(), ["a.py", "pipelines/signals.py"]);
+        assert_eq!(
+            pins.files["pipelines/signals.py"],
+            Pin { sites: 2, line: 6 }
+        );
+        assert_eq!(
+            pins.files.keys().collect::<Vec<_>>(),
+            ["a.py", "pipelines/signals.py"]
+        );
     }
 
     #[test]
@@ -497,22 +506,44 @@ mod tests {
 
     #[test]
     fn include_globs_follow_gitignore_rules() {
-        let pins = Pins::parse("include: ['*.py', 'jobs/*.sh', 'src/**/*.rs']\nexempt: [tests/, vendor]\n")
-            .unwrap();
+        let pins = Pins::parse(
+            "include: ['*.py', 'jobs/*.sh', 'src/**/*.rs', '/top.sql', 'etl/']\n\
+             exempt: [tests/, vendor]\n",
+        )
+        .unwrap();
         let scope = &pins.scope;
         assert!(scope.contains("a.py"));
         assert!(scope.contains("deep/down/a.py"));
         assert!(scope.contains("jobs/run.sh"));
-        assert!(!scope.contains("jobs/x/run.sh"), "`*` stays in one directory");
-        assert!(!scope.contains("other/jobs/run.sh"), "a glob with `/` is anchored");
+        assert!(
+            !scope.contains("jobs/x/run.sh"),
+            "`*` stays in one directory"
+        );
+        assert!(
+            !scope.contains("other/jobs/run.sh"),
+            "a glob with `/` is anchored"
+        );
         assert!(scope.contains("src/a/b/c.rs"));
         assert!(scope.contains("src/c.rs"));
         assert!(!scope.contains("a.pyc"));
+        assert!(scope.contains("top.sql"));
+        assert!(
+            !scope.contains("sub/top.sql"),
+            "a leading `/` anchors at the root"
+        );
+        assert!(
+            scope.contains("etl/load/any.txt"),
+            "a directory takes everything under it"
+        );
+        assert!(!scope.contains("old/etl/x.txt"));
         assert_eq!(
             scope.classify("tests/test_a.py"),
             Err(OutOfScope::Exempt("tests/".into()))
         );
-        assert!(!scope.contains("vendored/x.py"), "exempt entries are plain prefixes");
+        assert!(
+            !scope.contains("vendored/x.py"),
+            "exempt entries are plain prefixes"
+        );
         assert_eq!(scope.classify("a.txt"), Err(OutOfScope::NotIncluded));
     }
 
@@ -529,7 +560,11 @@ mod tests {
     fn overlapping_patterns_count_a_site_once() {
         let pins =
             Pins::parse("patterns: ['put_object\\(', 's3\\.put_object\\(', '^upload']\n").unwrap();
-        assert_eq!(pins.counter.count(b"s3.put_object(a)\nx.put_object(b)\nupload()\n"), 3);
+        assert_eq!(
+            pins.counter
+                .count(b"s3.put_object(a)\nx.put_object(b)\nupload()\n"),
+            3
+        );
     }
 
     #[test]
@@ -548,11 +583,19 @@ mod tests {
             ("include: '*.py'\n", 1, "must be a list of globs"),
             ("include: []\n", 1, "empty list"),
             ("patterns: []\n", 1, "empty list"),
-            ("exempt:\n  - tests/\n  - [x]\n", 3, "`exempt[1]` must be a path prefix"),
+            (
+                "exempt:\n  - tests/\n  - [x]\n",
+                3,
+                "`exempt[1]` must be a path prefix",
+            ),
             ("exempt: ['']\n", 1, "is empty"),
             ("exempt: [/abs/]\n", 1, "starts with `/`"),
             ("exempt: [./tests/]\n", 1, "starts with `./`"),
-            ("patterns:\n  - 'ok\\('\n  - 'put_object('\n", 3, "`patterns[1]` \"put_object(\" is not a valid regex"),
+            (
+                "patterns:\n  - 'ok\\('\n  - 'put_object('\n",
+                3,
+                "`patterns[1]` \"put_object(\" is not a valid regex",
+            ),
             ("patterns: ['x*']\n", 1, "matches the empty text"),
             ("include: ['a[b']\n", 1, "not a valid glob"),
             ("files: [a.py]\n", 1, "must be a mapping of path"),
@@ -561,7 +604,11 @@ mod tests {
             ("files:\n  a.py: 1.5\n", 2, "expected a whole number"),
             ("files:\n  a.py: 0\n", 2, "0 is not a pin"),
             ("files:\n  a.py: -1\n", 2, "-1 is not a pin"),
-            ("files:\n  a.py: 1\n  a.py: 2\n", 3, "pinned twice (first on line 2)"),
+            (
+                "files:\n  a.py: 1\n  a.py: 2\n",
+                3,
+                "pinned twice (first on line 2)",
+            ),
             ("files:\n  ./a.py: 1\n", 2, "starts with `./`"),
             ("files: {}\nfiles: {}\n", 2, "appears twice"),
             ("- a\n- b\n", 1, "a pins file is a mapping"),

@@ -345,7 +345,12 @@ mod tests {
     #[test]
     fn matching_counts_are_ok() {
         let pins = Pins::parse("files:\n  a.py: 2\n  b.py: 1\n").unwrap();
-        let report = compare(&pins, &counts(&[("a.py", 2), ("b.py", 1), ("c.py", 0)]), |_| true, None);
+        let report = compare(
+            &pins,
+            &counts(&[("a.py", 2), ("b.py", 1), ("c.py", 0)]),
+            |_| true,
+            None,
+        );
         assert!(report.is_ok());
         assert_eq!(
             report.totals,
@@ -357,7 +362,11 @@ mod tests {
                 pinned_sites: 3
             }
         );
-        assert!(report.summary().starts_with("coverage ok: 2 pinned files match"));
+        assert!(
+            report
+                .summary()
+                .starts_with("coverage ok: 2 pinned files match")
+        );
     }
 
     #[test]
@@ -378,7 +387,11 @@ mod tests {
                 grandfathered: None
             }]
         );
-        let stale: Vec<_> = report.stale.iter().map(|s| (s.path.as_str(), &s.reason)).collect();
+        let stale: Vec<_> = report
+            .stale
+            .iter()
+            .map(|s| (s.path.as_str(), &s.reason))
+            .collect();
         assert_eq!(
             stale,
             vec![
@@ -389,12 +402,19 @@ mod tests {
                 ("tests/t.py", &StaleReason::Exempt("tests/".into())),
             ]
         );
-        let drift: Vec<_> = report.drift.iter().map(|d| (d.path.as_str(), d.pinned, d.found)).collect();
+        let drift: Vec<_> = report
+            .drift
+            .iter()
+            .map(|d| (d.path.as_str(), d.pinned, d.found))
+            .collect();
         assert_eq!(drift, vec![("down.py", 3, 1), ("up.py", 1, 2)]);
         assert_eq!(report.failures(), 8);
         let text = report.to_text("pins.yaml");
         assert_eq!(text.lines().count(), 9);
-        assert!(text.contains("count drift: up.py has 2 S3 write sites, pinned at 1 (pins.yaml:3)"), "{text}");
+        assert!(
+            text.contains("count drift: up.py has 2 S3 write sites, pinned at 1 (pins.yaml:3)"),
+            "{text}"
+        );
         assert!(text.contains("stale pin: gone.py (1 S3 write site pinned at pins.yaml:5) is no longer tracked by git"), "{text}");
         assert!(text.ends_with("coverage failed: 8 problems (1 unpinned, 5 stale, 2 drift); 4 producer files scanned, 3 with write sites, 7 S3 write sites\n"), "{text}");
     }
@@ -407,12 +427,25 @@ mod tests {
             reason: "corpus bucket".into(),
             line: 9,
         }];
-        let report = compare(&pins, &counts(&[("rag/a.py", 1), ("b.py", 1)]), |_| true, Some(&entries));
+        let report = compare(
+            &pins,
+            &counts(&[("rag/a.py", 1), ("b.py", 1)]),
+            |_| true,
+            Some(&entries),
+        );
         let text = report.to_text("pins.yaml");
         assert!(text.contains("rag/a.py has 1 S3 write site and no pin; it is under the grandfathered path rag/ (registry line 9: \"corpus bucket\"), so the decision is taken"), "{text}");
-        assert!(text.contains("b.py has 1 S3 write site and no pin; it is under no grandfathered path; register"), "{text}");
+        assert!(
+            text.contains(
+                "b.py has 1 S3 write site and no pin; it is under no grandfathered path; register"
+            ),
+            "{text}"
+        );
         let json = report.to_json("pins.yaml");
         assert!(json["unpinned"][0]["grandfathered"].is_null());
-        assert_eq!(json["unpinned"][1]["grandfathered"]["reason"], "corpus bucket");
+        assert_eq!(
+            json["unpinned"][1]["grandfathered"]["reason"],
+            "corpus bucket"
+        );
     }
 }

@@ -28,7 +28,8 @@ pub fn count_sites(
     scope: &Scope,
     counter: &SiteCounter,
 ) -> Result<SiteCounts, ScanError> {
-    let candidates: Vec<&TrackedFile> = tracked.iter().filter(|f| scope.contains(&f.path)).collect();
+    let candidates: Vec<&TrackedFile> =
+        tracked.iter().filter(|f| scope.contains(&f.path)).collect();
     let workers = thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -68,7 +68,11 @@ impl PinChanges {
     pub fn lines(&self) -> Vec<String> {
         let mut out = Vec::new();
         out.extend(self.added.iter().map(|(p, n)| format!("pinned {p}: {n}")));
-        out.extend(self.removed.iter().map(|(p, n)| format!("unpinned {p} (was {n})")));
+        out.extend(
+            self.removed
+                .iter()
+                .map(|(p, n)| format!("unpinned {p} (was {n})")),
+        );
         out.extend(
             self.changed
                 .iter()
@@ -112,7 +116,11 @@ struct PinComments {
 }
 
 fn edit_files_block(original: &str, pins: &Pins, new: &BTreeMap<String, usize>) -> Option<String> {
-    let newline = if original.contains("\r\n") { "\r\n" } else { "\n" };
+    let newline = if original.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
     let lines: Vec<&str> = original.split_inclusive('\n').collect();
     let Some(files_line) = pins
         .key_lines
@@ -153,13 +161,15 @@ fn edit_files_block(original: &str, pins: &Pins, new: &BTreeMap<String, usize>) 
         .map(|(_, l)| *l)
         .filter(|l| *l > files_line)
         .min();
-    let mut end = next_key.map(|l| l - 1).unwrap_or(lines.len()).min(lines.len());
+    let mut end = next_key
+        .map(|l| l - 1)
+        .unwrap_or(lines.len())
+        .min(lines.len());
     while end > start + 1 {
         let line = lines[end - 1];
         let trimmed = line.trim_start();
         let line_indent = line.len() - trimmed.len();
-        if trimmed.trim().is_empty() || (trimmed.starts_with('#') && line_indent <= indent.len())
-        {
+        if trimmed.trim().is_empty() || (trimmed.starts_with('#') && line_indent <= indent.len()) {
             end -= 1;
         } else {
             break;
@@ -272,8 +282,7 @@ fn yaml_key(path: &str) -> String {
             lower.as_str(),
             "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | ".inf" | ".nan"
         )
-        || lower.trim_start_matches(['+', '-', '.']).starts_with("inf")
-            && lower.ends_with("inf");
+        || lower.trim_start_matches(['+', '-', '.']).starts_with("inf") && lower.ends_with("inf");
     if safe_chars && safe_start && !reads_as_other {
         path.to_string()
     } else {
@@ -285,7 +294,8 @@ fn reads_back_as(text: &str, pins: &Pins, new: &BTreeMap<String, usize>) -> bool
     let Ok(again) = Pins::parse(text) else {
         return false;
     };
-    let texts = |list: &[super::pins::Written]| list.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
+    let texts =
+        |list: &[super::pins::Written]| list.iter().map(|w| w.text.clone()).collect::<Vec<_>>();
     texts(&again.include) == texts(&pins.include)
         && texts(&again.exempt) == texts(&pins.exempt)
         && texts(&again.patterns) == texts(&pins.patterns)
@@ -339,7 +349,11 @@ exempt: [\"tests/\"]
 patterns: ['\\b(?:put_object|upload_file)\\(']
 "
         );
-        assert_eq!(update(&out, &[("pipelines/signals.py", 3), ("a.py", 1)]), out, "stable");
+        assert_eq!(
+            update(&out, &[("pipelines/signals.py", 3), ("a.py", 1)]),
+            out,
+            "stable"
+        );
     }
 
     #[test]
@@ -358,10 +372,13 @@ patterns: ['\\b(?:put_object|upload_file)\\(']
     fn a_new_file_is_written_with_the_header_and_defaults() {
         let out = updated_text(None, &Pins::defaults(), &new(&[("b.py", 1), ("a.py", 2)]));
         assert!(out.starts_with(HEADER));
-        assert!(out.ends_with(
-            "include: ['*.py']\nexempt: []\npatterns: ['\\b(?:put_object|upload_file)\\(']\n\
+        assert!(
+            out.ends_with(
+                "include: ['*.py']\nexempt: []\npatterns: ['\\b(?:put_object|upload_file)\\(']\n\
              files:\n  a.py: 2\n  b.py: 1\n"
-        ), "{out}");
+            ),
+            "{out}"
+        );
         let pins = Pins::parse(&out).unwrap();
         assert_eq!(pins.files["a.py"].sites, 2);
     }
@@ -377,7 +394,9 @@ patterns: ['\\b(?:put_object|upload_file)\\(']
 
     #[test]
     fn odd_paths_are_quoted_so_they_read_back() {
-        for path in ["123", "true", "null", "-x.py", "a b.py", "a: b.py", "a #b.py", "ü.py", "1e5", "'q'.py"] {
+        for path in [
+            "123", "true", "null", "-x.py", "a b.py", "a: b.py", "a #b.py", "ü.py", "1e5", "'q'.py",
+        ] {
             let out = update("files: {}\n", &[(path, 1)]);
             let pins = Pins::parse(&out).unwrap_or_else(|e| panic!("{path}: {e}\n{out}"));
             assert_eq!(pins.files.keys().collect::<Vec<_>>(), [path], "{out}");
@@ -399,7 +418,11 @@ patterns: ['\\b(?:put_object|upload_file)\\(']
         let changes = PinChanges::between(&pins, &new(&[("b.py", 3), ("c.py", 1)]));
         assert_eq!(
             changes.lines(),
-            ["pinned c.py: 1", "unpinned a.py (was 1)", "re-pinned b.py: 2 -> 3"]
+            [
+                "pinned c.py: 1",
+                "unpinned a.py (was 1)",
+                "re-pinned b.py: 2 -> 3"
+            ]
         );
     }
 }

@@ -179,7 +179,10 @@ fn coverage_removed_file_leaves_a_stale_pin() {
 #[test]
 fn coverage_file_whose_sites_are_all_gone_is_a_stale_pin() {
     let repo = pinned_repo();
-    repo.add("pipelines/manifest.py", "# the manifest moved to put_object-free code\n");
+    repo.add(
+        "pipelines/manifest.py",
+        "# the manifest moved to put_object-free code\n",
+    );
     let out = repo.coverage(&["--json"]);
     assert_eq!(code(&out), 1, "{}", show(&out));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -201,7 +204,8 @@ fn coverage_count_going_up_and_down_is_drift() {
         show(&out)
     );
     assert!(
-        stdout.contains("pinned at 2 (") && stdout.contains("register the artifact of each new write"),
+        stdout.contains("pinned at 2 (")
+            && stdout.contains("register the artifact of each new write"),
         "{}",
         show(&out)
     );
@@ -249,7 +253,13 @@ fn coverage_reports_every_failure_class_together() {
         })
     );
     for list in ["unpinned", "stale", "drift"] {
-        assert!(json[list][0]["resolution"].as_str().unwrap().contains("--update"), "{json}");
+        assert!(
+            json[list][0]["resolution"]
+                .as_str()
+                .unwrap()
+                .contains("--update"),
+            "{json}"
+        );
     }
 }
 
@@ -267,7 +277,10 @@ fn coverage_skips_exempt_prefixes_and_files_not_included() {
     let repo = pinned_repo();
     repo.add("tests/test_signals.py", &python_with_sites(4));
     repo.add("tests/fixtures/upload.py", &python_with_sites(1));
-    repo.add("docs/howto.md", "Call `s3.put_object(Bucket=...)` to write.\n");
+    repo.add(
+        "docs/howto.md",
+        "Call `s3.put_object(Bucket=...)` to write.\n",
+    );
     let out = repo.coverage(&[]);
     assert_eq!(code(&out), 0, "{}", show(&out));
 
@@ -317,7 +330,12 @@ fn coverage_custom_patterns_for_go_and_rust_sdks() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| (u["path"].as_str().unwrap().to_string(), u["sites"].as_u64().unwrap()))
+        .map(|u| {
+            (
+                u["path"].as_str().unwrap().to_string(),
+                u["sites"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         unpinned,
@@ -375,7 +393,11 @@ fn coverage_update_round_trip_keeps_settings_and_comments() {
     assert_eq!(code(&out), 0, "{}", show(&out));
     let out = repo.coverage(&["--update"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
-    assert!(support::stdout(&out).starts_with("unchanged:"), "{}", show(&out));
+    assert!(
+        support::stdout(&out).starts_with("unchanged:"),
+        "{}",
+        show(&out)
+    );
     assert_eq!(repo.pins(), written);
 }
 
@@ -386,7 +408,11 @@ fn coverage_update_creates_a_missing_pins_file() {
     repo.add("a/x.py", &python_with_sites(2));
     let out = repo.coverage(&[]);
     assert_eq!(code(&out), 2, "{}", show(&out));
-    assert!(support::stderr(&out).contains("does not exist (create it with"), "{}", show(&out));
+    assert!(
+        support::stderr(&out).contains("does not exist (create it with"),
+        "{}",
+        show(&out)
+    );
 
     let out = repo.coverage(&["--update", "--json"]);
     assert_eq!(code(&out), 0, "{}", show(&out));
@@ -440,9 +466,18 @@ fn coverage_registry_shows_grandfathered_paths() {
 fn coverage_input_errors_exit_two_with_a_clear_message() {
     let repo = pinned_repo();
     let cases: &[(&str, &str)] = &[
-        ("include: ['*.py']\npatern: ['x']\n", ":2: unknown key `patern` in the pins file; did you mean `patterns`?"),
-        ("patterns: ['put_object(']\n", ":1: `patterns[0]` \"put_object(\" is not a valid regex"),
-        ("files:\n  a.py: two\n", ":2: `files`: a.py: expected a whole number of write sites"),
+        (
+            "include: ['*.py']\npatern: ['x']\n",
+            ":2: unknown key `patern` in the pins file; did you mean `patterns`?",
+        ),
+        (
+            "patterns: ['put_object(']\n",
+            ":1: `patterns[0]` \"put_object(\" is not a valid regex",
+        ),
+        (
+            "files:\n  a.py: two\n",
+            ":2: `files`: a.py: expected a whole number of write sites",
+        ),
         ("files: [a.py\n", "not valid YAML"),
     ];
     for (pins, needle) in cases {
@@ -485,6 +520,23 @@ fn coverage_input_errors_exit_two_with_a_clear_message() {
     assert_eq!(code(&out), 2, "{}", show(&out));
     assert!(
         support::stderr(&out).contains("cannot read pins file no/such/pins.yaml"),
+        "{}",
+        show(&out)
+    );
+}
+
+#[test]
+fn coverage_in_a_subdirectory_sees_only_that_project() {
+    let repo = Repo::new();
+    repo.add("projects/signals/jobs/daily.py", &python_with_sites(2));
+    repo.add("projects/other/jobs/upload.py", &python_with_sites(5));
+    let project = repo.path().join("projects/signals");
+    let pins = repo.path().join("signals-pins.yaml");
+    std::fs::write(&pins, "files:\n  jobs/daily.py: 2\n").unwrap();
+    let out = support::run_in(&project, &["coverage", "--pins", pins.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+    assert!(
+        support::stdout(&out).contains("1 producer file scanned"),
         "{}",
         show(&out)
     );
