@@ -71,3 +71,42 @@ fn count_part(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coverage::Pins;
+
+    #[test]
+    fn counts_files_in_scope_reads_bytes_and_skips_deleted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |path: &str, content: &[u8]| {
+            let full = dir.path().join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(&full, content).unwrap();
+            TrackedFile {
+                path: path.to_string(),
+                fs_path: full,
+            }
+        };
+        let mut tracked = vec![
+            file("a.py", b"s3.put_object(x)\ns3.put_object(y)\n"),
+            // Latin-1, not UTF-8: still counted.
+            file("latin.py", b"# caf\xe9\ns3.upload_file(p)\n"),
+            file("tests/t.py", b"s3.put_object(x)\n"),
+            file("notes.md", b"s3.put_object(x)\n"),
+            file("quiet.py", b"print(1)\n"),
+        ];
+        tracked.push(TrackedFile {
+            path: "deleted.py".into(),
+            fs_path: dir.path().join("deleted.py"),
+        });
+        let pins = Pins::parse("exempt: [tests/]\n").unwrap();
+        let counts = count_sites(&tracked, &pins.scope, &pins.counter).unwrap();
+        let expected: SiteCounts = [("a.py", 2), ("latin.py", 1), ("quiet.py", 0)]
+            .into_iter()
+            .map(|(p, n)| (p.to_string(), n))
+            .collect();
+        assert_eq!(counts, expected);
+    }
+}

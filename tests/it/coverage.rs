@@ -273,6 +273,16 @@ fn coverage_ignores_untracked_files() {
 }
 
 #[test]
+fn coverage_does_not_count_a_tracked_symlink_twice() {
+    let repo = pinned_repo();
+    std::os::unix::fs::symlink("signals.py", repo.path().join("pipelines/signals_link.py"))
+        .unwrap();
+    repo.git(&["add", "pipelines/signals_link.py"]);
+    let out = repo.coverage(&[]);
+    assert_eq!(code(&out), 0, "{}", show(&out));
+}
+
+#[test]
 fn coverage_skips_exempt_prefixes_and_files_not_included() {
     let repo = pinned_repo();
     repo.add("tests/test_signals.py", &python_with_sites(4));
