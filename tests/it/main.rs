@@ -1,4 +1,5 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
+mod check;
 mod moto;
 mod support;
