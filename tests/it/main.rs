@@ -2,4 +2,5 @@
 
 mod check;
 mod moto;
+mod properties;
 mod support;
