@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use freshness_monitor::coverage::git::{self, TrackedFile};
+use freshness_monitor::coverage::git;
 use freshness_monitor::coverage::update::{self, PinChanges};
 use freshness_monitor::coverage::{Pins, report, scan};
 use freshness_monitor::registry;
@@ -86,10 +86,7 @@ fn check(args: &CoverageArgs) -> Result<ExitCode, InputFailure> {
         return write_update(args, &pins_name, original.as_deref(), &pins, &counts);
     }
 
-    let tracked_paths: HashSet<&str> = tracked
-        .iter()
-        .map(|f: &TrackedFile| f.path.as_str())
-        .collect();
+    let tracked_paths: HashSet<&str> = tracked.iter().map(|f| f.path.as_str()).collect();
     let report = report::compare(
         &pins,
         &counts,
