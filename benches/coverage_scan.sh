@@ -10,6 +10,7 @@
 #   benches/coverage_scan.sh                 # release build, 10 runs
 #   RUNS=20 FILES=50000 benches/coverage_scan.sh
 #   FRESHNESS_MONITOR_BIN=target/debug/freshness-monitor benches/coverage_scan.sh
+#   KEEP=1 benches/coverage_scan.sh           # keep the generated repo for profiling
 #
 # Uses hyperfine when it is installed, otherwise `date` arithmetic. It reports; it does not
 # fail on a slow run (a benchmark, not a timed test).
@@ -29,7 +30,11 @@ else
 fi
 
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+if [[ -n "${KEEP:-}" ]]; then
+  echo "keeping $work"
+else
+  trap 'rm -rf "$work"' EXIT
+fi
 repo="$work/repo"
 pins="$work/coverage-pins.yaml"
 mkdir -p "$repo"
