@@ -182,7 +182,7 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
             line: e.marker().line().max(1),
-            message: format!("not valid YAML: {}", e.info()),
+            message: syntax_error_message(e.info()),
         })?;
         let line = mark.line().max(1);
         let finished: Option<(Node, usize)> = match event {
@@ -317,6 +317,17 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
         }
     }
     Ok(root)
+}
+
+/// The parser's words, made plainer where an operator would not recognise the cause.
+fn syntax_error_message(info: &str) -> String {
+    if info.contains("unknown anchor") {
+        // yaml-rust2 resolves aliases itself and refuses `*name` before any `&name`.
+        return "not valid YAML: an alias (`*name`) refers to an anchor (`&name`) that is not \
+                defined before it"
+            .to_string();
+    }
+    format!("not valid YAML: {info}")
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -470,6 +481,17 @@ mod tests {
     fn empty_text_has_no_document() {
         assert_eq!(parse_document("").unwrap(), None);
         assert_eq!(parse_document("# only a comment\n").unwrap(), None);
+    }
+
+    #[test]
+    fn an_undefined_alias_is_named_plainly() {
+        let err = parse_document("a: 1\nb: *nowhere\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert_eq!(
+            err.message,
+            "not valid YAML: an alias (`*name`) refers to an anchor (`&name`) that is not \
+             defined before it"
+        );
     }
 
     #[test]

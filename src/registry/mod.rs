@@ -8,6 +8,8 @@
 
 mod load;
 mod suggest;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::Path;
