@@ -356,6 +356,7 @@ fn parse_cadences(
         return (Vec::new(), broken);
     };
     let mut cadences: Vec<Arc<UserCadence>> = Vec::new();
+    let mut first_line_of: HashMap<&str, usize> = HashMap::new();
     for entry in entries {
         let name = entry.key.as_str();
         let field = format!("cadences.{name}");
@@ -368,15 +369,16 @@ fn parse_cadences(
             );
             continue;
         }
-        if cadences.iter().any(|c| c.name == name) {
+        if let Some(first) = first_line_of.get(name) {
             errors.at(
                 entry.key_line,
                 None,
                 Some(&field),
-                "duplicate cadence name".to_string(),
+                format!("duplicate cadence name (first defined at line {first})"),
             );
             continue;
         }
+        first_line_of.insert(name, entry.key_line);
         let Some(body) = entry.value.as_map() else {
             errors.at(
                 entry.value.line,

@@ -359,3 +359,23 @@ artifacts:
     assert_eq!(a.s3_bucket, "research-bucket");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
 }
+
+#[test]
+fn a_duplicate_cadence_name_points_at_the_first_even_when_that_one_is_broken() {
+    let text = format!(
+        "{DEFAULTS}cadences:
+  monthly: {{cron: \"0 99 1 * *\"}}
+  monthly: {{cron: \"0 14 1 * *\"}}
+artifacts: []
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: field cadences.monthly.cron: cron expression \
+             \"0 99 1 * *\": hour field: 99 is outside 0-23",
+            "ARTIFACT_REGISTRY.yaml:9: field cadences.monthly: duplicate cadence name (first \
+             defined at line 8)",
+        ]
+    );
+}

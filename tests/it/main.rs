@@ -2,3 +2,4 @@
 
 mod moto;
 mod support;
+mod validate;
