@@ -162,7 +162,7 @@ fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
                 .map(|known| format!("did you mean {{{known}}}? "))
                 .unwrap_or_default();
             Err(TemplateError::UnknownPlaceholder {
-                name: name.to_string(),
+                name: crate::yaml::shorten(name),
                 hint,
             })
         }

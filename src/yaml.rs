@@ -143,14 +143,27 @@ fn looks_like_float(text: &str) -> bool {
         || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.') && t.parse::<f64>().is_ok())
 }
 
+/// How much of a user's text an error message repeats: enough to recognise it, never a
+/// pasted megabyte.
+const SHORT_TEXT_CHARS: usize = 60;
+
 /// `"text"`, cut short when long, for error messages.
 pub fn quote_short(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() > MAX {
-        let cut: String = text.chars().take(MAX).collect();
+    if text.chars().count() > SHORT_TEXT_CHARS {
+        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
         format!("{cut:?}…")
     } else {
         format!("{text:?}")
+    }
+}
+
+/// `text` as is, or its start and `…` when long, for names repeated in error messages.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() > SHORT_TEXT_CHARS {
+        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text.to_string()
     }
 }
 
@@ -172,6 +185,8 @@ enum Open {
 /// Parses `text` as exactly one YAML document. `Ok(None)` means the text holds no document
 /// at all (empty, or only comments).
 pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
+    // A byte-order mark (as some Windows editors write) is not part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -475,6 +490,21 @@ mod tests {
         let err = parse_document("a: 1\n---\nb: 2\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let root = parse("\u{feff}schema_version: 1\n");
+        assert_eq!(root.as_map().unwrap()[0].key, "schema_version");
+    }
+
+    #[test]
+    fn long_texts_are_cut_short_in_messages() {
+        let long = "x".repeat(1000);
+        assert_eq!(quote_short(&long), format!("\"{}\"…", "x".repeat(60)));
+        assert_eq!(shorten(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(quote_short("abc"), "\"abc\"");
+        assert_eq!(shorten("abc"), "abc");
     }
 
     #[test]

@@ -408,7 +408,16 @@ fn parse_cadences(
                 Ok(text) => match CronSchedule::parse(text) {
                     Ok(schedule) => Some(schedule),
                     Err(e) => {
-                        errors.at(v.line, None, Some(&format!("{field}.cron")), e.to_string());
+                        errors.at(
+                            v.line,
+                            None,
+                            Some(&format!("{field}.cron")),
+                            format!(
+                                "cron expression {}: {}",
+                                yaml::quote_short(&e.expression),
+                                e.message
+                            ),
+                        );
                         None
                     }
                 },
@@ -449,7 +458,10 @@ fn parse_cadences(
                         v.line,
                         None,
                         Some(&format!("{field}.calendar")),
-                        format!("unknown calendar {other:?}; the only calendar is `nyse`"),
+                        format!(
+                            "unknown calendar {}; the only calendar is `nyse`",
+                            yaml::quote_short(other)
+                        ),
                     );
                     false
                 }
@@ -478,9 +490,15 @@ fn parse_cadences(
 fn unknown_time_zone_message(text: &str) -> String {
     let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
     match did_you_mean(text, &names) {
-        Some(name) => format!("unknown time zone {text:?}; did you mean `{name}`?"),
+        Some(name) => format!(
+            "unknown time zone {}; did you mean `{name}`?",
+            yaml::quote_short(text)
+        ),
         None => {
-            format!("unknown time zone {text:?}; use an IANA name such as America/New_York or UTC")
+            format!(
+                "unknown time zone {}; use an IANA name such as America/New_York or UTC",
+                yaml::quote_short(text)
+            )
         }
     }
 }
@@ -718,7 +736,8 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
                                 .map(|s| format!("; did you mean `{s}`?"))
                                 .unwrap_or_default();
                             return Err(format!(
-                                "expected `warning` or `critical`, found {other:?}{hint}"
+                                "expected `warning` or `critical`, found {}{hint}",
+                                yaml::quote_short(other)
                             ));
                         }
                     })
@@ -812,12 +831,15 @@ fn read_artifact(
                             first_line_of.insert(parsed.as_str().to_string(), entry.value.line);
                             id = Some(parsed);
                         }
+                        text.to_string()
                     }
                     Err(message) => {
-                        errors.at(entry.value.line, Some(text), Some("artifact_id"), message)
+                        // Not an id at all: named by its start, not by a pasted megabyte.
+                        let shown = yaml::shorten(text);
+                        errors.at(entry.value.line, Some(&shown), Some("artifact_id"), message);
+                        shown
                     }
                 }
-                text.to_string()
             }
             _ => {
                 errors.at(
@@ -1000,7 +1022,8 @@ fn resolve_cadence(
         None => String::new(),
     };
     Err(format!(
-        "unknown cadence {name:?}; {hint}known cadences: {}",
+        "unknown cadence {}; {hint}known cadences: {}",
+        yaml::quote_short(name),
         known.join(", ")
     ))
 }

@@ -464,3 +464,96 @@ fn validate_a_missing_file_is_an_error_naming_it() {
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+/// The minimal valid registry of the `good` fixtures, with `edit` applied.
+fn minimal_with(edit: impl Fn(String) -> String) -> Vec<u8> {
+    let minimal = std::fs::read_to_string(fixtures("good").join("minimal.yaml")).unwrap();
+    edit(minimal).into_bytes()
+}
+
+#[test]
+fn validate_cuts_pasted_megabytes_short_and_still_answers() {
+    let megabyte = |c: &str| c.repeat(1_000_000);
+    let sixty = |c: &str| c.repeat(60);
+    check_generated(&[
+        (
+            "long_time_zone.yaml",
+            minimal_with(|text| {
+                text.replace(
+                    "schema_version: 1\n",
+                    &format!(
+                        "schema_version: 1\ncadences:\n  monthly: {{cron: \"0 14 1 * *\", \
+                         timezone: {}}}\n",
+                        megabyte("Z")
+                    ),
+                )
+                .replace("cadence: saturday_sf", "cadence: weekday_sf")
+            }),
+            &format!(
+                "long_time_zone.yaml:3: field cadences.monthly.timezone: unknown time zone \
+                 \"{}\"…; use an IANA name such as America/New_York or UTC",
+                sixty("Z")
+            ),
+        ),
+        (
+            "long_cadence.yaml",
+            minimal_with(|text| {
+                text.replace(
+                    "cadence: saturday_sf",
+                    &format!("cadence: {}", megabyte("s")),
+                )
+            }),
+            &format!(
+                "long_cadence.yaml:6: artifact pit_parity: field cadence: unknown cadence \
+                 \"{}\"…; known cadences: saturday_sf, weekday_sf, eod_sf, continuous",
+                sixty("s")
+            ),
+        ),
+        (
+            "long_id.yaml",
+            minimal_with(|text| {
+                text.replace(
+                    "artifact_id: pit_parity",
+                    &format!("artifact_id: {}", megabyte("a b")),
+                )
+            }),
+            &format!(
+                "long_id.yaml:3: artifact {}…: field artifact_id: artifact_id \"{}\"… contains \
+                 ' '; only letters, digits, `_`, `.` and `-` are allowed",
+                &megabyte("a b")[..60],
+                &megabyte("a b")[..60]
+            ),
+        ),
+        (
+            "long_placeholder.yaml",
+            minimal_with(|text| {
+                text.replace(
+                    "\"backtest/{date}/pit_parity.json\"",
+                    &format!("\"{{{}}}\"", megabyte("y")),
+                )
+            }),
+            &format!(
+                "long_placeholder.yaml:5: artifact pit_parity: field s3_key_template: unknown \
+                 placeholder {{{}…}}; known: {{date}}, {{date:FORMAT}}, {{cycle_label}}, \
+                 {{trading_day}}, {{trading_day:FORMAT}} (write {{{{ and }}}} for literal braces)",
+                sixty("y")
+            ),
+        ),
+    ]);
+}
+
+#[test]
+fn validate_accepts_windows_line_endings_and_a_byte_order_mark() {
+    let dir = tempfile::tempdir().unwrap();
+    let crlf = minimal_with(|text| text.replace('\n', "\r\n"));
+    let bom = [b"\xef\xbb\xbf".to_vec(), crlf.clone()].concat();
+    for (name, bytes) in [("crlf.yaml", crlf), ("bom.yaml", bom)] {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+        let run = validate(dir.path(), &[name]);
+        assert_eq!(run.status.code(), Some(0), "{name}: {}", run.stderr);
+        assert_eq!(
+            run.stdout.lines().next(),
+            Some(format!("{name}: valid: 1 artifact").as_str())
+        );
+    }
+}
