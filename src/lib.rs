@@ -5,6 +5,8 @@
 //! cadences, templates, classification, reports) is pure and takes `now` as a parameter; I/O
 //! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
 
+pub mod aws;
 pub mod calendar;
+pub mod lambda;
 pub mod store;
 pub mod yaml;
