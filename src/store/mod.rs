@@ -28,7 +28,7 @@ pub struct FetchedObject {
 }
 
 /// Why a store could not answer. Each variant's message is written for an operator.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StoreError {
     #[error(
         "access denied (HTTP 403) for s3://{bucket}/{key}: S3 answers 403 instead of 404 for a \

@@ -1,0 +1,293 @@
+//! Cadences: for any `now`, the cycle an artifact is judged in.
+//!
+//! A cycle has a tick (the most recent scheduled production time at or before `now`), a label
+//! (stable for the whole cycle; it is part of the dedup key, so it must match the original
+//! monitor's labels exactly), the date and trading day its keys are rendered with, its length
+//! (for grace periods), and for calendar-gated cadences whether the market was closed.
+
+pub mod cron;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::calendar::{TradingCalendar, is_weekend};
+use cron::CronSchedule;
+
+/// The built-in cadence symbols of the original monitor.
+pub const BUILTIN_CADENCES: [&str; 4] = ["saturday_sf", "weekday_sf", "eod_sf", "continuous"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cadence {
+    /// Saturday 09:00 UTC, labelled by ISO week.
+    SaturdaySf,
+    /// Monday to Friday 13:00 UTC, labelled by date.
+    WeekdaySf,
+    /// Monday to Friday 21:00 UTC, labelled by date.
+    EodSf,
+    /// Fixed-width buckets counted from the Unix epoch.
+    Continuous { interval_minutes: u32 },
+    /// A registry-defined cron schedule.
+    User(Arc<UserCadence>),
+}
+
+/// A cadence defined in the registry's `cadences:` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserCadence {
+    pub name: String,
+    pub schedule: CronSchedule,
+    pub timezone: Tz,
+    /// `calendar: nyse`: ticks on market closures are not expected.
+    pub nyse_calendar: bool,
+}
+
+/// The cycle of one cadence at one `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cycle {
+    pub tick: DateTime<Utc>,
+    pub label: String,
+    /// `{date}` in key templates.
+    pub date: NaiveDate,
+    /// `{trading_day}`: the last NYSE session that had closed at the tick.
+    pub trading_day: NaiveDate,
+    pub length: Duration,
+    /// For calendar-gated cadences, why the tick's day was a market closure; `None` when the
+    /// market traded or the cadence is never gated.
+    pub closure: Option<String>,
+}
+
+impl Cadence {
+    pub fn name(&self) -> &str {
+        match self {
+            Cadence::SaturdaySf => "saturday_sf",
+            Cadence::WeekdaySf => "weekday_sf",
+            Cadence::EodSf => "eod_sf",
+            Cadence::Continuous { .. } => "continuous",
+            Cadence::User(user) => &user.name,
+        }
+    }
+
+    /// Only `weekday_sf`, `eod_sf` and user cadences with `calendar: nyse` are ever gated.
+    pub fn is_calendar_gated(&self) -> bool {
+        match self {
+            Cadence::WeekdaySf | Cadence::EodSf => true,
+            Cadence::User(user) => user.nyse_calendar,
+            Cadence::SaturdaySf | Cadence::Continuous { .. } => false,
+        }
+    }
+
+    /// The cycle at `now`. `None` only for a cron schedule that has not fired in decades.
+    pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
+        let (tick, label, date, length, closure) = match self {
+            Cadence::SaturdaySf => {
+                let tick = latest_daily_tick(now, 9, |d| d.weekday() == Weekday::Sat);
+                let date = tick.date_naive();
+                let label = format!("{}", date.format("%G-W%V"));
+                (tick, label, date, Duration::days(7), None)
+            }
+            Cadence::WeekdaySf | Cadence::EodSf => {
+                let hour = if matches!(self, Cadence::WeekdaySf) { 13 } else { 21 };
+                let tick = latest_daily_tick(now, hour, |d| !is_weekend(d));
+                let date = tick.date_naive();
+                let closure = calendar
+                    .weekday_closure(date)
+                    .map(|reason| format!("market closed on {date}: {reason}"));
+                (tick, date.to_string(), date, Duration::days(1), closure)
+            }
+            Cadence::Continuous { interval_minutes } => {
+                let width = i64::from(*interval_minutes) * 60;
+                let index = now.timestamp().div_euclid(width);
+                let tick = Utc.timestamp_opt(index * width, 0).single()?;
+                let label = format!("continuous_{interval_minutes}m_{index}");
+                (
+                    tick,
+                    label,
+                    tick.date_naive(),
+                    Duration::seconds(width),
+                    None,
+                )
+            }
+            Cadence::User(user) => {
+                let tick = user.schedule.previous_fire(user.timezone, now)?;
+                let next = user.schedule.next_fire(user.timezone, tick)?;
+                let local = tick.with_timezone(&user.timezone);
+                let date = local.date_naive();
+                let label = local.format("%Y-%m-%dT%H:%M").to_string();
+                let closure = if !user.nyse_calendar {
+                    None
+                } else if is_weekend(date) {
+                    Some(format!(
+                        "market closed on {date}: weekend ({})",
+                        date.format("%A")
+                    ))
+                } else {
+                    calendar
+                        .weekday_closure(date)
+                        .map(|reason| format!("market closed on {date}: {reason}"))
+                };
+                (tick, label, date, next - tick, closure)
+            }
+        };
+        Some(Cycle {
+            trading_day: calendar.last_closed_session(tick),
+            tick,
+            label,
+            date,
+            length,
+            closure,
+        })
+    }
+}
+
+/// The most recent `hour:00` UTC at or before `now` on a day that `day_ok` accepts.
+fn latest_daily_tick(
+    now: DateTime<Utc>,
+    hour: u32,
+    day_ok: impl Fn(NaiveDate) -> bool,
+) -> DateTime<Utc> {
+    let at_hour = NaiveTime::from_hms_opt(hour, 0, 0).expect("valid hour");
+    let mut date = now.date_naive();
+    if now.time() < at_hour {
+        date = date - Days::new(1);
+    }
+    while !day_ok(date) {
+        date = date - Days::new(1);
+    }
+    date.and_time(at_hour).and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn cycle(c: &Cadence, now: &str) -> Cycle {
+        c.cycle_at(at(now), &TradingCalendar::nyse([])).unwrap()
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn saturday_sf_ticks_saturday_0900_and_labels_the_iso_week() {
+        let c = cycle(&Cadence::SaturdaySf, "2026-06-03T12:00:00Z"); // Wednesday
+        assert_eq!(c.tick, at("2026-05-30T09:00:00Z"));
+        assert_eq!(c.label, "2026-W22");
+        assert_eq!(c.date, d("2026-05-30"));
+        assert_eq!(c.trading_day, d("2026-05-29"));
+        assert_eq!(c.length, Duration::days(7));
+        assert_eq!(c.closure, None);
+    }
+
+    #[test]
+    fn saturday_sf_before_0900_on_saturday_is_the_previous_saturday() {
+        let c = cycle(&Cadence::SaturdaySf, "2026-06-06T08:59:59Z");
+        assert_eq!(c.tick, at("2026-05-30T09:00:00Z"));
+        let c = cycle(&Cadence::SaturdaySf, "2026-06-06T09:00:00Z");
+        assert_eq!(c.tick, at("2026-06-06T09:00:00Z"));
+        assert_eq!(c.label, "2026-W23");
+    }
+
+    #[test]
+    fn saturday_sf_iso_week_across_the_year_end() {
+        // Saturday 2027-01-02 belongs to ISO week 2026-W53.
+        let c = cycle(&Cadence::SaturdaySf, "2027-01-03T00:00:00Z");
+        assert_eq!(c.label, "2026-W53");
+    }
+
+    #[test]
+    fn weekday_sf_before_1300_is_the_previous_weekday() {
+        let c = cycle(&Cadence::WeekdaySf, "2026-06-01T12:59:00Z"); // Monday
+        assert_eq!(c.tick, at("2026-05-29T13:00:00Z"));
+        assert_eq!(c.label, "2026-05-29");
+        let c = cycle(&Cadence::WeekdaySf, "2026-06-01T13:00:00Z");
+        assert_eq!(c.label, "2026-06-01");
+        assert_eq!(c.trading_day, d("2026-05-29"));
+    }
+
+    #[test]
+    fn weekday_sf_on_a_holiday_is_the_closed_day_and_says_so() {
+        let c = cycle(&Cadence::WeekdaySf, "2026-07-03T15:00:00Z");
+        assert_eq!(c.label, "2026-07-03");
+        assert_eq!(
+            c.closure.as_deref(),
+            Some("market closed on 2026-07-03: Independence Day (observed)")
+        );
+    }
+
+    #[test]
+    fn eod_sf_evening_cycle_trading_day_is_the_same_day() {
+        let c = cycle(&Cadence::EodSf, "2026-06-02T22:00:00Z");
+        assert_eq!(c.tick, at("2026-06-02T21:00:00Z"));
+        assert_eq!(c.trading_day, d("2026-06-02"));
+        // On a weekend, Friday's evening cycle.
+        let c = cycle(&Cadence::EodSf, "2026-06-06T22:00:00Z");
+        assert_eq!(c.tick, at("2026-06-05T21:00:00Z"));
+    }
+
+    #[test]
+    fn continuous_buckets_count_from_the_epoch() {
+        let c = cycle(
+            &Cadence::Continuous {
+                interval_minutes: 60,
+            },
+            "2026-06-02T10:59:00Z",
+        );
+        assert_eq!(c.tick, at("2026-06-02T10:00:00Z"));
+        let index = at("2026-06-02T10:00:00Z").timestamp() / 3600;
+        assert_eq!(c.label, format!("continuous_60m_{index}"));
+        assert_eq!(c.length, Duration::minutes(60));
+        assert_eq!(c.date, d("2026-06-02"));
+    }
+
+    fn user(cron: &str, tz: &str, nyse: bool) -> Cadence {
+        Cadence::User(Arc::new(UserCadence {
+            name: "u".into(),
+            schedule: CronSchedule::parse(cron).unwrap(),
+            timezone: tz.parse().unwrap(),
+            nyse_calendar: nyse,
+        }))
+    }
+
+    #[test]
+    fn user_cadence_labels_the_local_tick_across_both_2026_dst_changes() {
+        let c = user("30 9 * * 1-5", "America/New_York", true);
+        // Friday before the March change: 09:30 EST = 14:30 UTC.
+        let before = cycle(&c, "2026-03-06T15:00:00Z");
+        assert_eq!(before.tick, at("2026-03-06T14:30:00Z"));
+        assert_eq!(before.label, "2026-03-06T09:30");
+        // Monday after: 09:30 EDT = 13:30 UTC; the weekend gap is the cycle length.
+        let after = cycle(&c, "2026-03-09T14:00:00Z");
+        assert_eq!(after.tick, at("2026-03-09T13:30:00Z"));
+        assert_eq!(after.label, "2026-03-09T09:30");
+        assert_eq!(before.length, Duration::hours(71));
+        // November: Friday 09:30 EDT, then Monday 09:30 EST.
+        let fri = cycle(&c, "2026-10-30T14:00:00Z");
+        assert_eq!(fri.tick, at("2026-10-30T13:30:00Z"));
+        assert_eq!(fri.length, Duration::hours(73));
+        let mon = cycle(&c, "2026-11-02T15:00:00Z");
+        assert_eq!(mon.tick, at("2026-11-02T14:30:00Z"));
+    }
+
+    #[test]
+    fn user_cadence_with_nyse_calendar_knows_closures() {
+        let c = user("30 9 * * *", "America/New_York", true);
+        let sat = cycle(&c, "2026-06-20T15:00:00Z");
+        assert_eq!(
+            sat.closure.as_deref(),
+            Some("market closed on 2026-06-20: weekend (Saturday)")
+        );
+        let juneteenth = cycle(&c, "2026-06-19T15:00:00Z");
+        assert_eq!(
+            juneteenth.closure.as_deref(),
+            Some("market closed on 2026-06-19: Juneteenth")
+        );
+        let plain = user("30 9 * * *", "America/New_York", false);
+        assert_eq!(cycle(&plain, "2026-06-19T15:00:00Z").closure, None);
+    }
+}

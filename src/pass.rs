@@ -1,0 +1,422 @@
+//! One monitoring pass: registry in, one classified row per artifact out.
+//!
+//! The Lambda handler, `check` and `run` are thin shells over [`run_pass`], so what `check`
+//! prints is what the Lambda would do. The pass never fails as a whole because of one
+//! artifact: an invalid entry or a probe error becomes that artifact's `probe_failed` row. Only
+//! a registry that cannot be read or parsed fails the pass, and even then the outcome says so
+//! (`registry_error`) for the heartbeat.
+
+use std::collections::HashMap;
+use std::time::Instant as StdInstant;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use crate::cadence::{Cadence, Cycle};
+use crate::classify::{
+    self, Classification, ProbeOutcome, ResolvedKeys, decide_without_probe, judge,
+    needs_recovery_probe,
+};
+use crate::registry::{
+    ArtifactSpec, InvalidArtifact, Registry, RegistryEntry, RegistryError, parse_registry,
+};
+use crate::report::{
+    AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts,
+};
+use crate::store::{ObjectStore, StoreError};
+
+/// Default bound on concurrent probes (`PROBE_CONCURRENCY`).
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 32;
+
+/// How one pass runs.
+#[derive(Debug, Clone)]
+pub struct PassSettings {
+    pub alerts_enabled: bool,
+    /// At most this many probes in flight.
+    pub probe_concurrency: usize,
+    /// No probe starts at or after this instant; what is left is `probe_failed` ("deadline").
+    pub probe_deadline: Option<tokio::time::Instant>,
+    /// Only these artifact ids (all when empty).
+    pub only: Vec<String>,
+}
+
+impl Default for PassSettings {
+    fn default() -> Self {
+        PassSettings {
+            alerts_enabled: false,
+            probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
+            probe_deadline: None,
+            only: Vec::new(),
+        }
+    }
+}
+
+/// The registry as read from wherever it lives.
+#[derive(Debug, Clone)]
+pub struct RegistryDocument {
+    /// How messages name it: a path or an `s3://` URL.
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub etag: Option<String>,
+}
+
+/// Everything a pass found.
+#[derive(Debug, Clone)]
+pub struct PassOutcome {
+    pub run_at: DateTime<Utc>,
+    pub alerts_enabled: bool,
+    pub rows: Vec<ResultRow>,
+    /// Why the registry could not be used; `rows` is then empty.
+    pub registry_error: Option<String>,
+    pub registry_etag: Option<String>,
+    /// `only` ids that name no artifact.
+    pub unknown_only_ids: Vec<String>,
+    pub duration: std::time::Duration,
+}
+
+impl PassOutcome {
+    pub fn counts(&self) -> StateCounts {
+        StateCounts::of(&self.rows)
+    }
+
+    pub fn alerting_rows(&self) -> impl Iterator<Item = &ResultRow> {
+        self.rows.iter().filter(|r| r.alerting)
+    }
+
+    pub fn check_results(&self) -> CheckResults<'_> {
+        CheckResults {
+            run_at: self.run_at,
+            alerts_enabled: self.alerts_enabled,
+            n_entries: self.rows.len(),
+            results: &self.rows,
+        }
+    }
+
+    pub fn heartbeat(&self, alerts: AlertFigures) -> Heartbeat {
+        Heartbeat {
+            last_run: self.run_at,
+            alerts_enabled: self.alerts_enabled,
+            duration_seconds: (self.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+            n_entries_checked: self.rows.len(),
+            counts: self.counts(),
+            version: env!("CARGO_PKG_VERSION"),
+            registry_etag: self.registry_etag.clone(),
+            alerts,
+            registry_error: self.registry_error.clone(),
+        }
+    }
+
+    pub fn cycle_verdicts(&self) -> CycleVerdicts {
+        CycleVerdicts::of(self.run_at, &self.rows)
+    }
+}
+
+/// Observe mode is the default: alerts go out only when the flag is `true` (any case,
+/// surrounding whitespace ignored). `1`, `yes` and `on` do not enable: a flag that pages
+/// people must be said plainly.
+pub fn alerts_flag(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Reads a registry document from the store.
+pub async fn fetch_registry<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+) -> Result<RegistryDocument, StoreError> {
+    let object = store.get(bucket, key).await?;
+    Ok(RegistryDocument {
+        name: format!("s3://{bucket}/{key}"),
+        bytes: object.body,
+        etag: object.etag,
+    })
+}
+
+/// Runs one pass at `now` over an already fetched registry (or the error fetching it).
+pub async fn run_pass<S: ObjectStore>(
+    store: &S,
+    registry: Result<RegistryDocument, String>,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> PassOutcome {
+    let started = StdInstant::now();
+    let mut outcome = PassOutcome {
+        run_at: now,
+        alerts_enabled: settings.alerts_enabled,
+        rows: Vec::new(),
+        registry_error: None,
+        registry_etag: None,
+        unknown_only_ids: Vec::new(),
+        duration: std::time::Duration::ZERO,
+    };
+    let parsed = registry.and_then(|doc| {
+        outcome.registry_etag = doc.etag.clone();
+        parse_registry(&doc.name, &doc.bytes).map_err(|e: RegistryError| e.to_string())
+    });
+    match parsed {
+        Ok(registry) => {
+            outcome.unknown_only_ids = settings
+                .only
+                .iter()
+                .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
+                .cloned()
+                .collect();
+            outcome.rows = classify_registry(store, &registry, settings, now).await;
+        }
+        Err(message) => outcome.registry_error = Some(message),
+    }
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+/// Classifies every (selected) entry of a parsed registry, probing concurrently.
+pub async fn classify_registry<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> Vec<ResultRow> {
+    let selected: Vec<&RegistryEntry> = registry
+        .entries
+        .iter()
+        .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
+        .collect();
+
+    // Cycles depend on the cadence only: resolve each once per pass.
+    let mut cycles: HashMap<CadenceKey, Option<Cycle>> = HashMap::new();
+    for entry in &selected {
+        if let RegistryEntry::Valid(spec) = entry {
+            cycles
+                .entry(CadenceKey::of(&spec.cadence))
+                .or_insert_with(|| spec.cadence.cycle_at(now, &registry.calendar));
+        }
+    }
+
+    let mut rows: Vec<Option<ResultRow>> = vec![None; selected.len()];
+    let mut probes: Vec<ProbeJob<'_>> = Vec::new();
+    for (index, entry) in selected.iter().enumerate() {
+        match entry {
+            RegistryEntry::Invalid(bad) => rows[index] = Some(invalid_row(bad, now)),
+            RegistryEntry::Valid(spec) => {
+                let Some(cycle) = cycles[&CadenceKey::of(&spec.cadence)].as_ref() else {
+                    rows[index] = Some(no_cycle_row(spec, now));
+                    continue;
+                };
+                let keys = ResolvedKeys::resolve(spec, cycle);
+                match decide_without_probe(spec, cycle, now) {
+                    Some(verdict) => rows[index] = Some(row(spec, cycle, &keys, verdict)),
+                    None => probes.push(ProbeJob {
+                        index,
+                        spec,
+                        cycle,
+                        keys,
+                    }),
+                }
+            }
+        }
+    }
+
+    let concurrency = settings.probe_concurrency.max(1);
+    let deadline = settings.probe_deadline;
+    let mut probed = stream::iter(probes)
+        .map(|job| async move {
+            let verdict = probe_and_judge(store, &job, now, deadline).await;
+            (job.index, row(job.spec, job.cycle, &job.keys, verdict))
+        })
+        .buffer_unordered(concurrency);
+    while let Some((index, finished)) = probed.next().await {
+        rows[index] = Some(finished);
+    }
+    rows.into_iter()
+        .map(|r| r.expect("every selected entry gets a row"))
+        .collect()
+}
+
+/// Cadences that share a schedule share a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CadenceKey {
+    Builtin(&'static str),
+    Continuous(u32),
+    User(String),
+}
+
+impl CadenceKey {
+    fn of(cadence: &Cadence) -> CadenceKey {
+        match cadence {
+            Cadence::SaturdaySf => CadenceKey::Builtin("saturday_sf"),
+            Cadence::WeekdaySf => CadenceKey::Builtin("weekday_sf"),
+            Cadence::EodSf => CadenceKey::Builtin("eod_sf"),
+            Cadence::Continuous { interval_minutes } => CadenceKey::Continuous(*interval_minutes),
+            Cadence::User(user) => CadenceKey::User(user.name.clone()),
+        }
+    }
+}
+
+struct ProbeJob<'a> {
+    index: usize,
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    keys: ResolvedKeys,
+}
+
+async fn probe_and_judge<S: ObjectStore>(
+    store: &S,
+    job: &ProbeJob<'_>,
+    now: DateTime<Utc>,
+    deadline: Option<tokio::time::Instant>,
+) -> Classification {
+    let past_deadline = || deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
+    let head = |key: &str| {
+        let key = key.to_string();
+        async move {
+            if past_deadline() {
+                return Err(StoreError::Deadline);
+            }
+            store.head(&job.spec.s3_bucket, &key).await
+        }
+    };
+    let canonical: ProbeOutcome = head(&job.keys.canonical_key).await;
+    let recovery: Option<ProbeOutcome> = match &job.keys.recovery_key {
+        Some(key) if needs_recovery_probe(&job.keys, job.cycle, &canonical) => {
+            Some(head(key).await)
+        }
+        _ => None,
+    };
+    judge(
+        job.spec,
+        job.cycle,
+        &job.keys,
+        now,
+        &canonical,
+        recovery.as_ref(),
+    )
+}
+
+fn dedup_key(id: &str, cycle_label: &str) -> String {
+    format!("freshness_{id}_{cycle_label}")
+}
+
+/// A broken entry has no cycle of its own: it alerts once per UTC day until it is fixed.
+fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String {
+    format!("freshness_{label}_invalid_{}", now.format("%Y-%m-%d"))
+}
+
+fn row(spec: &ArtifactSpec, cycle: &Cycle, keys: &ResolvedKeys, verdict: Classification) -> ResultRow {
+    ResultRow {
+        artifact_id: spec.id.to_string(),
+        owner_repo: Some(spec.owner_repo.clone()),
+        severity: Some(spec.severity),
+        cadence: Some(spec.cadence.name().to_string()),
+        canonical_key: Some(keys.canonical_key.clone()),
+        alerting: verdict.is_alerting(),
+        state: verdict.state,
+        reason: verdict.reason,
+        last_modified: verdict.last_modified,
+        sla_violated_by_minutes: verdict.sla_violated_by_minutes,
+        recovery_substituted: verdict.recovery_substituted,
+        cycle_label: Some(cycle.label.clone()),
+        cycle_tick: Some(cycle.tick),
+        due_at: Some(keys.due_at),
+        dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
+        s3_bucket: Some(spec.s3_bucket.clone()),
+    }
+}
+
+fn invalid_row(bad: &InvalidArtifact, now: DateTime<Utc>) -> ResultRow {
+    ResultRow {
+        artifact_id: bad.label.clone(),
+        owner_repo: bad.owner_repo.clone(),
+        severity: bad.severity,
+        cadence: bad.cadence.clone(),
+        canonical_key: bad.s3_key_template.clone(),
+        state: classify::State::ProbeFailed,
+        reason: bad.reason(),
+        last_modified: None,
+        sla_violated_by_minutes: 0,
+        recovery_substituted: false,
+        cycle_label: None,
+        cycle_tick: None,
+        due_at: None,
+        dedup_key: Some(broken_entry_dedup_key(&bad.label, now)),
+        alerting: true,
+        s3_bucket: bad.s3_bucket.clone(),
+    }
+}
+
+fn no_cycle_row(spec: &ArtifactSpec, now: DateTime<Utc>) -> ResultRow {
+    let reason = format!(
+        "cadence {} has no fire time in the last 30 years; check its cron expression",
+        spec.cadence.name()
+    );
+    ResultRow {
+        artifact_id: spec.id.to_string(),
+        owner_repo: Some(spec.owner_repo.clone()),
+        severity: Some(spec.severity),
+        cadence: Some(spec.cadence.name().to_string()),
+        canonical_key: Some(spec.s3_key_template.source().to_string()),
+        state: classify::State::ProbeFailed,
+        reason,
+        last_modified: None,
+        sla_violated_by_minutes: 0,
+        recovery_substituted: false,
+        cycle_label: None,
+        cycle_tick: None,
+        due_at: None,
+        dedup_key: Some(broken_entry_dedup_key(spec.id.as_str(), now)),
+        alerting: true,
+        s3_bucket: Some(spec.s3_bucket.clone()),
+    }
+}
+
+/// Where a pass writes its three files.
+#[derive(Debug, Clone)]
+pub struct OutputLocation {
+    pub bucket: String,
+    /// Ends with `/` (or is empty).
+    pub prefix: String,
+}
+
+/// Writes `check_results.json`, `cycle_verdict.json` and, last, `heartbeat.json`. After a
+/// registry error only the heartbeat is written: the last good results stay readable.
+pub async fn write_outputs<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    outcome: &PassOutcome,
+    alerts: AlertFigures,
+) -> Result<(), StoreError> {
+    let key = |name: &str| format!("{}{name}", location.prefix);
+    let mut first_error = None;
+    if outcome.registry_error.is_none() {
+        for (name, body) in [
+            ("check_results.json", to_json(&outcome.check_results())),
+            ("cycle_verdict.json", to_json(&outcome.cycle_verdicts())),
+        ] {
+            if let Err(e) = store
+                .put(&location.bucket, &key(name), body, "application/json")
+                .await
+            {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Err(e) = store
+        .put(
+            &location.bucket,
+            &key("heartbeat.json"),
+            to_json(&outcome.heartbeat(alerts)),
+            "application/json",
+        )
+        .await
+    {
+        first_error.get_or_insert(e);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec_pretty(value).expect("report types always serialize")
+}

@@ -1,0 +1,903 @@
+//! Reading a registry file into a [`Registry`], finding every error in one run.
+//!
+//! Errors in the shared sections (`schema_version`, `defaults`, `calendar`, `cadences`,
+//! `grandfathered_paths`, the shape of `artifacts`) make the registry unusable; errors inside
+//! one artifact entry make only that artifact invalid. Every message names the file, the line,
+//! the artifact and the field.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use super::suggest::did_you_mean;
+use super::{
+    ArtifactId, ArtifactSpec, GrandfatheredPath, InvalidArtifact, Registry, RegistryEntry,
+    RegistryError, Severity, ValidationError,
+};
+use crate::cadence::cron::CronSchedule;
+use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
+use crate::calendar::TradingCalendar;
+use crate::template::KeyTemplate;
+use crate::yaml::{self, MapEntry, Node, ScalarKind};
+
+/// Registries larger than this are refused before parsing: 100,000 artifacts fit in about
+/// 25 MB, and a file far beyond that is a mistake, not a registry.
+pub const MAX_REGISTRY_BYTES: usize = 32 * 1024 * 1024;
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "schema_version",
+    "defaults",
+    "calendar",
+    "cadences",
+    "grandfathered_paths",
+    "artifacts",
+];
+
+const ARTIFACT_FIELDS: &[&str] = &[
+    "artifact_id",
+    "s3_bucket",
+    "s3_key_template",
+    "cadence",
+    "sla_minutes_after_cron",
+    "severity",
+    "owner_repo",
+    "created_at",
+    "grace_period_cycles",
+    "recovery_key_template",
+    "calendar_aware",
+    "interval_minutes",
+];
+
+const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar"];
+
+pub(super) fn too_large_message(bytes: u64) -> String {
+    format!(
+        "registry is {:.1} MB; the limit is {} MiB (is this the right file?)",
+        bytes as f64 / 1_000_000.0,
+        MAX_REGISTRY_BYTES / (1024 * 1024)
+    )
+}
+
+/// Parses a registry from its bytes. `file` names it in messages (a path or `s3://` URL).
+pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryError> {
+    let mut errors = Errors {
+        file,
+        list: Vec::new(),
+    };
+    let whole = |message: String| RegistryError {
+        errors: vec![ValidationError {
+            file: file.to_string(),
+            line: 0,
+            artifact: None,
+            field: None,
+            message,
+        }],
+    };
+    if bytes.len() > MAX_REGISTRY_BYTES {
+        return Err(whole(too_large_message(bytes.len() as u64)));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        RegistryError {
+            errors: vec![ValidationError {
+                file: file.to_string(),
+                line,
+                artifact: None,
+                field: None,
+                message: "not UTF-8 text".to_string(),
+            }],
+        }
+    })?;
+    let root = match yaml::parse_document(text) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            return Err(whole(
+                "registry is empty; expected a mapping with `artifacts:`".to_string(),
+            ));
+        }
+        Err(e) => {
+            errors.at(e.line, None, None, e.message);
+            return Err(RegistryError { errors: errors.list });
+        }
+    };
+    let Some(top) = root.as_map() else {
+        errors.at(
+            root.line,
+            None,
+            None,
+            format!(
+                "expected a mapping with `artifacts:` at the top, found {}",
+                root.describe()
+            ),
+        );
+        return Err(RegistryError { errors: errors.list });
+    };
+
+    let sections = errors.keys(top, TOP_LEVEL_KEYS, None, "");
+    if let Some(v) = sections.get("schema_version") {
+        match v.scalar_kind() {
+            Some(ScalarKind::Int(1)) => {}
+            _ => errors.at(
+                v.line,
+                None,
+                Some("schema_version"),
+                format!("expected 1, found {}", v.describe()),
+            ),
+        }
+    }
+
+    let calendar = sections
+        .get("calendar")
+        .map(|node| parse_calendar(node, &mut errors))
+        .unwrap_or_default();
+    let user_cadences = sections
+        .get("cadences")
+        .map(|node| parse_cadences(node, &mut errors))
+        .unwrap_or_default();
+    let grandfathered_paths = sections
+        .get("grandfathered_paths")
+        .map(|node| parse_grandfathered(node, &mut errors))
+        .unwrap_or_default();
+    let defaults = match sections.get("defaults") {
+        None => Fields::default(),
+        Some(node) if node.is_null() => Fields::default(),
+        Some(node) => match node.as_map() {
+            Some(entries) => {
+                let mut context = FieldContext {
+                    errors: &mut errors,
+                    artifact: None,
+                    field_prefix: "defaults.",
+                    user_cadences: &user_cadences,
+                };
+                let fields = read_fields(entries, &mut context, true);
+                fields
+            }
+            None => {
+                errors.at(
+                    node.line,
+                    None,
+                    Some("defaults"),
+                    format!("expected a mapping of field defaults, found {}", node.describe()),
+                );
+                Fields::default()
+            }
+        },
+    };
+
+    let mut entries = Vec::new();
+    match sections.get("artifacts") {
+        None => errors.at(
+            root.line,
+            None,
+            Some("artifacts"),
+            "missing: the registry must list its artifacts under `artifacts:`".to_string(),
+        ),
+        Some(node) if node.is_null() => {}
+        Some(node) => match node.as_seq() {
+            Some(items) => {
+                let mut first_line_of: HashMap<String, usize> = HashMap::new();
+                for (index, item) in items.iter().enumerate() {
+                    let entry = read_artifact(
+                        item,
+                        index,
+                        &defaults,
+                        &user_cadences,
+                        &mut first_line_of,
+                        file,
+                    );
+                    entries.push(entry);
+                }
+            }
+            None => errors.at(
+                node.line,
+                None,
+                Some("artifacts"),
+                format!("expected a list of artifacts, found {}", node.describe()),
+            ),
+        },
+    }
+
+    let registry = Registry {
+        entries,
+        calendar: TradingCalendar::nyse(calendar),
+        user_cadences,
+        grandfathered_paths,
+    };
+    if !errors.list.is_empty() {
+        let mut all = errors.list;
+        all.extend(registry.artifact_errors().cloned());
+        all.sort_by_key(|e| e.line);
+        return Err(RegistryError { errors: all });
+    }
+    Ok(registry)
+}
+
+/// Collects errors for one file.
+struct Errors<'a> {
+    file: &'a str,
+    list: Vec<ValidationError>,
+}
+
+impl Errors<'_> {
+    fn at(&mut self, line: usize, artifact: Option<&str>, field: Option<&str>, message: String) {
+        self.list.push(ValidationError {
+            file: self.file.to_string(),
+            line,
+            artifact: artifact.map(str::to_string),
+            field: field.map(str::to_string),
+            message,
+        });
+    }
+
+    /// The entries of a mapping by key, reporting unknown keys (with a suggestion) and
+    /// duplicates. `prefix` qualifies field names in messages (`cadences.weekly.`).
+    fn keys<'n>(
+        &mut self,
+        entries: &'n [MapEntry],
+        known: &[&str],
+        artifact: Option<&str>,
+        prefix: &str,
+    ) -> HashMap<&'n str, &'n Node> {
+        let mut found: HashMap<&str, &Node> = HashMap::new();
+        let mut lines: HashMap<&str, usize> = HashMap::new();
+        for entry in entries {
+            let field = format!("{prefix}{}", entry.key);
+            if !known.contains(&entry.key.as_str()) {
+                let hint = match did_you_mean(&entry.key, known) {
+                    Some(s) => format!("; did you mean `{s}`?"),
+                    None => format!("; known fields: {}", known.join(", ")),
+                };
+                self.at(
+                    entry.key_line,
+                    artifact,
+                    Some(&field),
+                    format!("unknown field{hint}"),
+                );
+                continue;
+            }
+            if let Some(first) = lines.get(entry.key.as_str()) {
+                self.at(
+                    entry.key_line,
+                    artifact,
+                    Some(&field),
+                    format!("duplicate key (first set at line {first})"),
+                );
+                continue;
+            }
+            lines.insert(&entry.key, entry.key_line);
+            found.insert(&entry.key, &entry.value);
+        }
+        found
+    }
+}
+
+fn parse_calendar(node: &Node, errors: &mut Errors<'_>) -> Vec<NaiveDate> {
+    let Some(entries) = node.as_map() else {
+        errors.at(
+            node.line,
+            None,
+            Some("calendar"),
+            format!("expected a mapping (extra_closures: [...]), found {}", node.describe()),
+        );
+        return Vec::new();
+    };
+    let keys = errors.keys(entries, &["extra_closures"], None, "calendar.");
+    let Some(list) = keys.get("extra_closures") else {
+        return Vec::new();
+    };
+    if list.is_null() {
+        return Vec::new();
+    }
+    let Some(items) = list.as_seq() else {
+        errors.at(
+            list.line,
+            None,
+            Some("calendar.extra_closures"),
+            format!("expected a list of dates, found {}", list.describe()),
+        );
+        return Vec::new();
+    };
+    let mut dates = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match parse_date(item) {
+            Ok(date) => dates.push(date),
+            Err(message) => errors.at(
+                item.line,
+                None,
+                Some(&format!("calendar.extra_closures[{i}]")),
+                message,
+            ),
+        }
+    }
+    dates
+}
+
+fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>> {
+    let Some(entries) = node.as_map() else {
+        if !node.is_null() {
+            errors.at(
+                node.line,
+                None,
+                Some("cadences"),
+                format!("expected a mapping of cadence names, found {}", node.describe()),
+            );
+        }
+        return Vec::new();
+    };
+    let mut cadences: Vec<Arc<UserCadence>> = Vec::new();
+    for entry in entries {
+        let name = entry.key.as_str();
+        let field = format!("cadences.{name}");
+        if BUILTIN_CADENCES.contains(&name) {
+            errors.at(
+                entry.key_line,
+                None,
+                Some(&field),
+                format!("`{name}` is a built-in cadence; choose another name"),
+            );
+            continue;
+        }
+        if cadences.iter().any(|c| c.name == name) {
+            errors.at(entry.key_line, None, Some(&field), "duplicate cadence name".to_string());
+            continue;
+        }
+        let Some(body) = entry.value.as_map() else {
+            errors.at(
+                entry.value.line,
+                None,
+                Some(&field),
+                format!(
+                    "expected a mapping {{cron, timezone, calendar}}, found {}",
+                    entry.value.describe()
+                ),
+            );
+            continue;
+        };
+        let before = errors.list.len();
+        let keys = errors.keys(body, CADENCE_KEYS, None, &format!("{field}."));
+        let schedule = match keys.get("cron") {
+            None => {
+                errors.at(
+                    entry.key_line,
+                    None,
+                    Some(&format!("{field}.cron")),
+                    "missing: a 5-field cron expression such as \"0 14 1 * *\"".to_string(),
+                );
+                None
+            }
+            Some(v) => match string_value(v) {
+                Ok(text) => match CronSchedule::parse(text) {
+                    Ok(schedule) => Some(schedule),
+                    Err(e) => {
+                        errors.at(v.line, None, Some(&format!("{field}.cron")), e.to_string());
+                        None
+                    }
+                },
+                Err(message) => {
+                    errors.at(v.line, None, Some(&format!("{field}.cron")), message);
+                    None
+                }
+            },
+        };
+        let timezone = match keys.get("timezone") {
+            None => Some(chrono_tz::UTC),
+            Some(v) => match string_value(v) {
+                Ok(text) => match text.parse::<Tz>() {
+                    Ok(tz) => Some(tz),
+                    Err(_) => {
+                        errors.at(
+                            v.line,
+                            None,
+                            Some(&format!("{field}.timezone")),
+                            format!(
+                                "unknown time zone {text:?}; use an IANA name such as \
+                                 America/New_York or UTC"
+                            ),
+                        );
+                        None
+                    }
+                },
+                Err(message) => {
+                    errors.at(v.line, None, Some(&format!("{field}.timezone")), message);
+                    None
+                }
+            },
+        };
+        let nyse_calendar = match keys.get("calendar") {
+            None => false,
+            Some(v) if v.is_null() => false,
+            Some(v) => match string_value(v) {
+                Ok("nyse") => true,
+                Ok(other) => {
+                    errors.at(
+                        v.line,
+                        None,
+                        Some(&format!("{field}.calendar")),
+                        format!("unknown calendar {other:?}; the only calendar is `nyse`"),
+                    );
+                    false
+                }
+                Err(message) => {
+                    errors.at(v.line, None, Some(&format!("{field}.calendar")), message);
+                    false
+                }
+            },
+        };
+        if let (Some(schedule), Some(timezone), true) =
+            (schedule, timezone, errors.list.len() == before)
+        {
+            cadences.push(Arc::new(UserCadence {
+                name: name.to_string(),
+                schedule,
+                timezone,
+                nyse_calendar,
+            }));
+        }
+    }
+    cadences
+}
+
+fn parse_grandfathered(node: &Node, errors: &mut Errors<'_>) -> Vec<GrandfatheredPath> {
+    if node.is_null() {
+        return Vec::new();
+    }
+    let Some(items) = node.as_seq() else {
+        errors.at(
+            node.line,
+            None,
+            Some("grandfathered_paths"),
+            format!("expected a list of {{path, reason}}, found {}", node.describe()),
+        );
+        return Vec::new();
+    };
+    let mut paths = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("grandfathered_paths[{i}]");
+        let Some(entries) = item.as_map() else {
+            errors.at(
+                item.line,
+                None,
+                Some(&field),
+                format!("expected a mapping {{path, reason}}, found {}", item.describe()),
+            );
+            continue;
+        };
+        let keys = errors.keys(entries, &["path", "reason"], None, &format!("{field}."));
+        let mut get = |key: &str| match keys.get(key) {
+            None => {
+                errors.at(
+                    item.line,
+                    None,
+                    Some(&format!("{field}.{key}")),
+                    "missing".to_string(),
+                );
+                None
+            }
+            Some(v) => match string_value(v) {
+                Ok(text) => Some(text.to_string()),
+                Err(message) => {
+                    errors.at(v.line, None, Some(&format!("{field}.{key}")), message);
+                    None
+                }
+            },
+        };
+        if let (Some(path), Some(reason)) = (get("path"), get("reason")) {
+            paths.push(GrandfatheredPath {
+                path,
+                reason,
+                line: item.line,
+            });
+        }
+    }
+    paths
+}
+
+/// Field values read from one mapping (an artifact or `defaults`), before merging.
+#[derive(Debug, Clone, Default)]
+struct Fields {
+    s3_bucket: Option<String>,
+    s3_key_template: Option<KeyTemplate>,
+    cadence: Option<Cadence>,
+    cadence_name: Option<String>,
+    sla_minutes_after_cron: Option<u32>,
+    severity: Option<Severity>,
+    owner_repo: Option<String>,
+    created_at: Option<NaiveDate>,
+    grace_period_cycles: Option<u32>,
+    /// `Some(None)`: explicitly null.
+    recovery_key_template: Option<Option<KeyTemplate>>,
+    calendar_aware: Option<bool>,
+    interval_minutes: Option<(u32, usize)>,
+    /// Raw texts kept for the report row of an invalid entry.
+    raw_key_template: Option<String>,
+    /// Every field the mapping set, parsed or not: a field set to a bad value was reported
+    /// where it stands and must not be reported again as missing.
+    present: Vec<String>,
+}
+
+impl Fields {
+    /// An artifact's own values win over the defaults.
+    fn or(self, defaults: &Fields) -> Fields {
+        let d = defaults.clone();
+        Fields {
+            s3_bucket: self.s3_bucket.or(d.s3_bucket),
+            s3_key_template: self.s3_key_template.or(d.s3_key_template),
+            cadence: self.cadence.or(d.cadence),
+            cadence_name: self.cadence_name.or(d.cadence_name),
+            sla_minutes_after_cron: self.sla_minutes_after_cron.or(d.sla_minutes_after_cron),
+            severity: self.severity.or(d.severity),
+            owner_repo: self.owner_repo.or(d.owner_repo),
+            created_at: self.created_at.or(d.created_at),
+            grace_period_cycles: self.grace_period_cycles.or(d.grace_period_cycles),
+            recovery_key_template: self.recovery_key_template.or(d.recovery_key_template),
+            calendar_aware: self.calendar_aware.or(d.calendar_aware),
+            interval_minutes: self.interval_minutes.or(d.interval_minutes),
+            raw_key_template: self.raw_key_template.or(d.raw_key_template),
+            present: [self.present, d.present].concat(),
+        }
+    }
+}
+
+struct FieldContext<'e, 'f> {
+    errors: &'e mut Errors<'f>,
+    artifact: Option<&'e str>,
+    field_prefix: &'e str,
+    user_cadences: &'e [Arc<UserCadence>],
+}
+
+impl FieldContext<'_, '_> {
+    fn error(&mut self, line: usize, field: &str, message: String) {
+        let field = format!("{}{field}", self.field_prefix);
+        self.errors.at(line, self.artifact, Some(&field), message);
+    }
+}
+
+/// Reads the typed fields of one mapping, reporting each bad one.
+fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults: bool) -> Fields {
+    let known: Vec<&str> = ARTIFACT_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !(is_defaults && *f == "artifact_id"))
+        .collect();
+    let keys = cx
+        .errors
+        .keys(entries, &known, cx.artifact, cx.field_prefix);
+    let mut fields = Fields::default();
+    let mut ordered: Vec<(&str, &Node)> = keys.into_iter().collect();
+    ordered.sort_by_key(|(_, node)| node.line);
+    for (key, node) in ordered {
+        fields.present.push(key.to_string());
+        let result: Result<(), String> = (|| {
+            match key {
+                "artifact_id" => {}
+                "s3_bucket" => fields.s3_bucket = Some(non_empty_string(node)?.to_string()),
+                "owner_repo" => fields.owner_repo = Some(non_empty_string(node)?.to_string()),
+                "s3_key_template" => {
+                    let text = string_value(node)?;
+                    fields.raw_key_template = Some(text.to_string());
+                    fields.s3_key_template =
+                        Some(KeyTemplate::parse(text).map_err(|e| e.to_string())?);
+                }
+                "recovery_key_template" => {
+                    fields.recovery_key_template = if node.is_null() {
+                        Some(None)
+                    } else {
+                        let text = string_value(node)?;
+                        Some(Some(KeyTemplate::parse(text).map_err(|e| e.to_string())?))
+                    }
+                }
+                "cadence" => {
+                    let name = string_value(node)?;
+                    fields.cadence_name = Some(name.to_string());
+                    fields.cadence = Some(resolve_cadence(name, cx.user_cadences)?);
+                }
+                "sla_minutes_after_cron" => {
+                    fields.sla_minutes_after_cron = Some(whole_number(node, 0)?)
+                }
+                "grace_period_cycles" => fields.grace_period_cycles = Some(whole_number(node, 0)?),
+                "interval_minutes" => {
+                    fields.interval_minutes = Some((whole_number(node, 1)?, node.line))
+                }
+                "severity" => {
+                    fields.severity = Some(match string_value(node)? {
+                        "warning" => Severity::Warning,
+                        "critical" => Severity::Critical,
+                        other => {
+                            let hint = did_you_mean(other, &["warning", "critical"])
+                                .map(|s| format!("; did you mean `{s}`?"))
+                                .unwrap_or_default();
+                            return Err(format!(
+                                "expected `warning` or `critical`, found {other:?}{hint}"
+                            ));
+                        }
+                    })
+                }
+                "created_at" => fields.created_at = Some(parse_date(node)?),
+                "calendar_aware" => match node.scalar_kind() {
+                    Some(ScalarKind::Bool(b)) => fields.calendar_aware = Some(b),
+                    _ => return Err(format!("expected true or false, found {}", node.describe())),
+                },
+                _ => unreachable!("unknown keys are filtered by Errors::keys"),
+            }
+            Ok(())
+        })();
+        if let Err(message) = result {
+            cx.error(node.line, key, message);
+        }
+    }
+    fields
+}
+
+fn read_artifact(
+    item: &Node,
+    index: usize,
+    defaults: &Fields,
+    user_cadences: &[Arc<UserCadence>],
+    first_line_of: &mut HashMap<String, usize>,
+    file: &str,
+) -> RegistryEntry {
+    let position_label = format!("artifacts[{index}]");
+    let mut errors = Errors {
+        file,
+        list: Vec::new(),
+    };
+    let Some(entries) = item.as_map() else {
+        errors.at(
+            item.line,
+            Some(&position_label),
+            None,
+            format!("expected a mapping of artifact fields, found {}", item.describe()),
+        );
+        return RegistryEntry::Invalid(InvalidArtifact {
+            label: position_label,
+            line: item.line,
+            errors: errors.list,
+            owner_repo: None,
+            severity: None,
+            cadence: None,
+            s3_bucket: None,
+            s3_key_template: None,
+        });
+    };
+
+    // The id first: every other message names the artifact by it.
+    let id_node = entries.iter().find(|e| e.key == "artifact_id");
+    let mut id: Option<ArtifactId> = None;
+    let label = match id_node {
+        None => {
+            errors.at(
+                item.line,
+                Some(&position_label),
+                Some("artifact_id"),
+                "missing".to_string(),
+            );
+            position_label.clone()
+        }
+        Some(entry) => match entry.value.as_scalar() {
+            Some(text)
+                if matches!(
+                    entry.value.scalar_kind(),
+                    Some(ScalarKind::Str | ScalarKind::Int(_))
+                ) =>
+            {
+                match ArtifactId::parse(text) {
+                    Ok(parsed) => {
+                        if let Some(first) = first_line_of.get(parsed.as_str()) {
+                            errors.at(
+                                entry.value.line,
+                                Some(text),
+                                Some("artifact_id"),
+                                format!("duplicate artifact_id (first defined at line {first})"),
+                            );
+                        } else {
+                            first_line_of.insert(parsed.as_str().to_string(), entry.value.line);
+                            id = Some(parsed);
+                        }
+                    }
+                    Err(message) => {
+                        errors.at(entry.value.line, Some(text), Some("artifact_id"), message)
+                    }
+                }
+                text.to_string()
+            }
+            _ => {
+                errors.at(
+                    entry.value.line,
+                    Some(&position_label),
+                    Some("artifact_id"),
+                    format!("expected text, found {}", entry.value.describe()),
+                );
+                position_label.clone()
+            }
+        },
+    };
+
+    let own = {
+        let mut cx = FieldContext {
+            errors: &mut errors,
+            artifact: Some(&label),
+            field_prefix: "",
+            user_cadences,
+        };
+        read_fields(entries, &mut cx, false)
+    };
+    let f = own.or(defaults);
+
+    // A field that is present but wrong was already reported; only truly absent ones here.
+    let absent = |field: &str, parsed: bool| !parsed && !f.present.iter().any(|p| p == field);
+    for (field, parsed) in [
+        ("s3_bucket", f.s3_bucket.is_some()),
+        ("s3_key_template", f.s3_key_template.is_some()),
+        ("cadence", f.cadence.is_some()),
+        ("sla_minutes_after_cron", f.sla_minutes_after_cron.is_some()),
+        ("severity", f.severity.is_some()),
+        ("owner_repo", f.owner_repo.is_some()),
+        ("created_at", f.created_at.is_some()),
+    ] {
+        if absent(field, parsed) {
+            errors.at(
+                item.line,
+                Some(&label),
+                Some(field),
+                "missing (set it on the artifact or under `defaults:`)".to_string(),
+            );
+        }
+    }
+
+    // `interval_minutes` goes with `continuous` and nothing else.
+    let cadence = match (f.cadence.clone(), f.interval_minutes) {
+        (Some(Cadence::Continuous { .. }), Some((interval, _))) => Some(Cadence::Continuous {
+            interval_minutes: interval,
+        }),
+        (Some(Cadence::Continuous { .. }), None) => {
+            if absent("interval_minutes", false) {
+                errors.at(
+                    item.line,
+                    Some(&label),
+                    Some("interval_minutes"),
+                    "missing: the `continuous` cadence needs interval_minutes > 0".to_string(),
+                );
+            }
+            None
+        }
+        (Some(other), Some((_, line))) => {
+            errors.at(
+                line,
+                Some(&label),
+                Some("interval_minutes"),
+                format!(
+                    "only the `continuous` cadence takes interval_minutes; cadence `{}` has its \
+                     own schedule",
+                    other.name()
+                ),
+            );
+            None
+        }
+        (cadence, None) => cadence,
+        (None, Some(_)) => None,
+    };
+
+    if errors.list.is_empty()
+        && let (
+            Some(id),
+            Some(s3_bucket),
+            Some(s3_key_template),
+            Some(cadence),
+            Some(sla),
+            Some(severity),
+            Some(owner_repo),
+            Some(created_at),
+        ) = (
+            id,
+            f.s3_bucket.clone(),
+            f.s3_key_template.clone(),
+            cadence,
+            f.sla_minutes_after_cron,
+            f.severity,
+            f.owner_repo.clone(),
+            f.created_at,
+        )
+    {
+        return RegistryEntry::Valid(ArtifactSpec {
+            id,
+            line: item.line,
+            s3_bucket,
+            s3_key_template,
+            cadence,
+            sla_minutes_after_cron: sla,
+            severity,
+            owner_repo,
+            created_at,
+            grace_period_cycles: f.grace_period_cycles.unwrap_or(2),
+            recovery_key_template: f.recovery_key_template.clone().flatten(),
+            calendar_aware: f.calendar_aware.unwrap_or(true),
+        });
+    }
+    if errors.list.is_empty() {
+        // Defensive: a required value was lost to an error in `defaults`, which the
+        // registry-level errors already report.
+        errors.at(
+            item.line,
+            Some(&label),
+            None,
+            "incomplete because of an error under `defaults:`".to_string(),
+        );
+    }
+    RegistryEntry::Invalid(InvalidArtifact {
+        label,
+        line: item.line,
+        errors: errors.list,
+        owner_repo: f.owner_repo,
+        severity: f.severity,
+        cadence: f.cadence_name,
+        s3_bucket: f.s3_bucket,
+        s3_key_template: f.raw_key_template,
+    })
+}
+
+fn resolve_cadence(name: &str, user: &[Arc<UserCadence>]) -> Result<Cadence, String> {
+    match name {
+        "saturday_sf" => return Ok(Cadence::SaturdaySf),
+        "weekday_sf" => return Ok(Cadence::WeekdaySf),
+        "eod_sf" => return Ok(Cadence::EodSf),
+        // The interval is attached once the whole entry is read.
+        "continuous" => {
+            return Ok(Cadence::Continuous {
+                interval_minutes: 0,
+            });
+        }
+        _ => {}
+    }
+    if let Some(cadence) = user.iter().find(|c| c.name == name) {
+        return Ok(Cadence::User(Arc::clone(cadence)));
+    }
+    let mut known: Vec<&str> = BUILTIN_CADENCES.to_vec();
+    known.extend(user.iter().map(|c| c.name.as_str()));
+    let hint = match did_you_mean(name, &known) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    Err(format!(
+        "unknown cadence {name:?}; {hint}known cadences: {}",
+        known.join(", ")
+    ))
+}
+
+fn string_value(node: &Node) -> Result<&str, String> {
+    match (node.scalar_kind(), node.as_scalar()) {
+        (Some(ScalarKind::Str), Some(text)) => Ok(text),
+        _ => Err(format!("expected text, found {}", node.describe())),
+    }
+}
+
+fn non_empty_string(node: &Node) -> Result<&str, String> {
+    let text = string_value(node)?;
+    if text.trim().is_empty() {
+        return Err("must not be empty".to_string());
+    }
+    Ok(text)
+}
+
+fn whole_number(node: &Node, min: i64) -> Result<u32, String> {
+    match node.scalar_kind() {
+        Some(ScalarKind::Int(n)) if n < min => Err(format!("must be >= {min}, found {n}")),
+        Some(ScalarKind::Int(n)) => {
+            u32::try_from(n).map_err(|_| format!("{n} is too large (at most {})", u32::MAX))
+        }
+        _ => Err(format!(
+            "expected a whole number >= {min}, found {}",
+            node.describe()
+        )),
+    }
+}
+
+fn parse_date(node: &Node) -> Result<NaiveDate, String> {
+    let text = match (node.scalar_kind(), node.as_scalar()) {
+        (Some(ScalarKind::Str), Some(text)) => text,
+        _ => return Err(format!("expected a date YYYY-MM-DD, found {}", node.describe())),
+    };
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD, found {}", yaml::quote_short(text)))
+}

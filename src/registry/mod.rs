@@ -1,0 +1,222 @@
+//! The artifact registry (`ARTIFACT_REGISTRY.yaml`): what must exist, where, and by when.
+//!
+//! Loading parses rather than validates: a [`Registry`] holds [`ArtifactSpec`]s whose fields
+//! are already typed (an [`ArtifactId`] that cannot be invalid, a parsed key template, a
+//! resolved cadence). An artifact whose entry is wrong becomes an [`InvalidArtifact`] that the
+//! pass reports as `probe_failed` with the validation message, so one typo never hides the
+//! rest; a registry whose shared parts are wrong fails as a whole ([`RegistryError`]).
+
+mod load;
+mod suggest;
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::cadence::{Cadence, UserCadence};
+use crate::calendar::TradingCalendar;
+use crate::template::KeyTemplate;
+
+pub use load::{MAX_REGISTRY_BYTES, parse_registry};
+pub use suggest::did_you_mean;
+
+/// An artifact id: `[A-Za-z0-9_.-]+`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArtifactId(String);
+
+impl ArtifactId {
+    pub fn parse(text: &str) -> Result<ArtifactId, String> {
+        if text.is_empty() {
+            return Err("artifact_id is empty".to_string());
+        }
+        if let Some(bad) = text
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+        {
+            return Err(format!(
+                "artifact_id {text:?} contains {bad:?}; only letters, digits, `_`, `.` and `-` \
+                 are allowed"
+            ));
+        }
+        Ok(ArtifactId(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ArtifactId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One artifact that must exist, fully typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactSpec {
+    pub id: ArtifactId,
+    /// The line of the entry in the registry file.
+    pub line: usize,
+    pub s3_bucket: String,
+    pub s3_key_template: KeyTemplate,
+    pub cadence: Cadence,
+    pub sla_minutes_after_cron: u32,
+    pub severity: Severity,
+    pub owner_repo: String,
+    pub created_at: NaiveDate,
+    pub grace_period_cycles: u32,
+    pub recovery_key_template: Option<KeyTemplate>,
+    pub calendar_aware: bool,
+}
+
+/// An entry that could not be read, kept so the pass can report it as `probe_failed`.
+/// Whatever could be read of it is kept for the report row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidArtifact {
+    /// The entry's `artifact_id` as written, or `artifacts[N]` when it has none.
+    pub label: String,
+    pub line: usize,
+    pub errors: Vec<ValidationError>,
+    pub owner_repo: Option<String>,
+    pub severity: Option<Severity>,
+    pub cadence: Option<String>,
+    pub s3_bucket: Option<String>,
+    pub s3_key_template: Option<String>,
+}
+
+impl InvalidArtifact {
+    /// All of the entry's errors in one line, for a result row's `reason`.
+    pub fn reason(&self) -> String {
+        let messages: Vec<String> = self.errors.iter().map(|e| e.to_string()).collect();
+        format!("invalid registry entry: {}", messages.join("; "))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegistryEntry {
+    Valid(ArtifactSpec),
+    Invalid(InvalidArtifact),
+}
+
+impl RegistryEntry {
+    pub fn label(&self) -> &str {
+        match self {
+            RegistryEntry::Valid(spec) => spec.id.as_str(),
+            RegistryEntry::Invalid(bad) => &bad.label,
+        }
+    }
+}
+
+/// A producer path exempt from registration (used by `coverage`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrandfatheredPath {
+    pub path: String,
+    pub reason: String,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub entries: Vec<RegistryEntry>,
+    pub calendar: TradingCalendar,
+    pub user_cadences: Vec<Arc<UserCadence>>,
+    pub grandfathered_paths: Vec<GrandfatheredPath>,
+}
+
+impl Registry {
+    /// Every artifact-level error, in file order.
+    pub fn artifact_errors(&self) -> impl Iterator<Item = &ValidationError> {
+        self.entries.iter().flat_map(|e| match e {
+            RegistryEntry::Invalid(bad) => bad.errors.as_slice(),
+            RegistryEntry::Valid(_) => &[],
+        })
+    }
+
+    pub fn valid_artifacts(&self) -> impl Iterator<Item = &ArtifactSpec> {
+        self.entries.iter().filter_map(|e| match e {
+            RegistryEntry::Valid(spec) => Some(spec),
+            RegistryEntry::Invalid(_) => None,
+        })
+    }
+}
+
+/// One problem in a registry file, located as precisely as the file allows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub file: String,
+    /// 1-based; 0 when the problem is the file as a whole.
+    pub line: usize,
+    pub artifact: Option<String>,
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        f.write_str(": ")?;
+        if let Some(artifact) = &self.artifact {
+            write!(f, "artifact {artifact}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// A registry that cannot be used at all: the pass fails loudly with these errors. Artifact
+/// errors found along the way are included, so `validate` lists everything in one run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+pub struct RegistryError {
+    pub errors: Vec<ValidationError>,
+}
+
+/// Reads and parses a registry file from disk.
+pub fn load_file(path: &Path) -> Result<Registry, RegistryError> {
+    let file = path.display().to_string();
+    let whole_file = |message: String| RegistryError {
+        errors: vec![ValidationError {
+            file: file.clone(),
+            line: 0,
+            artifact: None,
+            field: None,
+            message,
+        }],
+    };
+    let meta = std::fs::metadata(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
+    if meta.len() > MAX_REGISTRY_BYTES as u64 {
+        return Err(whole_file(load::too_large_message(meta.len())));
+    }
+    let bytes = std::fs::read(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
+    parse_registry(&file, &bytes)
+}

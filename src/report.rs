@@ -1,0 +1,200 @@
+//! What a pass writes (DESIGN §6): `check_results.json`, `heartbeat.json` and
+//! `cycle_verdict.json`, built from the pass's rows.
+//!
+//! The field names are a contract: the original monitor's dashboard reads the first ten
+//! columns of a result row exactly as named here.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::classify::{State, rfc3339};
+use crate::registry::Severity;
+
+/// One row of `check_results.json`: one artifact in registry order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResultRow {
+    pub artifact_id: String,
+    pub owner_repo: Option<String>,
+    pub severity: Option<Severity>,
+    pub cadence: Option<String>,
+    pub canonical_key: Option<String>,
+    pub state: State,
+    pub reason: String,
+    #[serde(serialize_with = "opt_time")]
+    pub last_modified: Option<DateTime<Utc>>,
+    pub sla_violated_by_minutes: i64,
+    pub recovery_substituted: bool,
+    pub cycle_label: Option<String>,
+    #[serde(serialize_with = "opt_time")]
+    pub cycle_tick: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "opt_time")]
+    pub due_at: Option<DateTime<Utc>>,
+    pub dedup_key: Option<String>,
+    pub alerting: bool,
+    /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
+    pub s3_bucket: Option<String>,
+}
+
+impl ResultRow {
+    /// The severity an alert for this row goes out with: probe failures are always critical
+    /// (the monitor itself cannot see), otherwise the artifact's own.
+    pub fn alert_severity(&self) -> Severity {
+        if self.state == State::ProbeFailed {
+            Severity::Critical
+        } else {
+            self.severity.unwrap_or(Severity::Critical)
+        }
+    }
+}
+
+fn opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(*t))
+}
+
+/// `check_results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckResults<'a> {
+    #[serde(serialize_with = "time")]
+    pub run_at: DateTime<Utc>,
+    pub alerts_enabled: bool,
+    pub n_entries: usize,
+    pub results: &'a [ResultRow],
+}
+
+/// Rows per state; every state is always present (dashboards read zeros).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StateCounts {
+    pub fresh: usize,
+    pub stale: usize,
+    pub missing: usize,
+    pub probe_failed: usize,
+    pub grace_period: usize,
+}
+
+impl StateCounts {
+    pub fn of(rows: &[ResultRow]) -> StateCounts {
+        let mut counts = StateCounts::default();
+        for row in rows {
+            *match row.state {
+                State::Fresh => &mut counts.fresh,
+                State::Stale => &mut counts.stale,
+                State::Missing => &mut counts.missing,
+                State::ProbeFailed => &mut counts.probe_failed,
+                State::GracePeriod => &mut counts.grace_period,
+            } += 1;
+        }
+        counts
+    }
+}
+
+/// What happened to the pass's alerts (all zero in observe mode, where `would_alert` counts
+/// what would have gone out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AlertFigures {
+    pub would_alert: usize,
+    pub sent: usize,
+    pub deduplicated: usize,
+    pub failed: usize,
+    pub resolved: usize,
+}
+
+/// `heartbeat.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heartbeat {
+    #[serde(serialize_with = "time")]
+    pub last_run: DateTime<Utc>,
+    pub alerts_enabled: bool,
+    pub duration_seconds: f64,
+    pub n_entries_checked: usize,
+    pub counts: StateCounts,
+    pub version: &'static str,
+    pub registry_etag: Option<String>,
+    pub alerts: AlertFigures,
+    pub registry_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CycleVerdictKind {
+    Complete,
+    Incomplete,
+    Indeterminate,
+}
+
+/// One verdict per (cadence, cycle label) over the critical artifacts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CycleVerdict {
+    pub cadence: String,
+    pub cycle_label: String,
+    pub verdict: CycleVerdictKind,
+    pub n_critical: usize,
+    /// Missing or stale critical artifacts (for `incomplete`).
+    pub incomplete: Vec<String>,
+    /// Critical artifacts that could not be probed.
+    pub probe_failed: Vec<String>,
+}
+
+/// `cycle_verdict.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleVerdicts {
+    #[serde(serialize_with = "time")]
+    pub run_at: DateTime<Utc>,
+    pub verdicts: Vec<CycleVerdict>,
+}
+
+impl CycleVerdicts {
+    /// complete: all fresh or in grace; incomplete: any missing or stale (listed);
+    /// indeterminate: no missing or stale but some probe failures.
+    pub fn of(run_at: DateTime<Utc>, rows: &[ResultRow]) -> CycleVerdicts {
+        let mut groups: BTreeMap<(String, String), Vec<&ResultRow>> = BTreeMap::new();
+        for row in rows {
+            if row.severity != Some(Severity::Critical) {
+                continue;
+            }
+            if let (Some(cadence), Some(label)) = (&row.cadence, &row.cycle_label) {
+                groups
+                    .entry((cadence.clone(), label.clone()))
+                    .or_default()
+                    .push(row);
+            }
+        }
+        let verdicts = groups
+            .into_iter()
+            .map(|((cadence, cycle_label), rows)| {
+                let named = |states: &[State]| -> Vec<String> {
+                    rows.iter()
+                        .filter(|r| states.contains(&r.state))
+                        .map(|r| r.artifact_id.clone())
+                        .collect()
+                };
+                let incomplete = named(&[State::Missing, State::Stale]);
+                let probe_failed = named(&[State::ProbeFailed]);
+                let verdict = if !incomplete.is_empty() {
+                    CycleVerdictKind::Incomplete
+                } else if !probe_failed.is_empty() {
+                    CycleVerdictKind::Indeterminate
+                } else {
+                    CycleVerdictKind::Complete
+                };
+                CycleVerdict {
+                    cadence,
+                    cycle_label,
+                    verdict,
+                    n_critical: rows.len(),
+                    incomplete,
+                    probe_failed,
+                }
+            })
+            .collect();
+        CycleVerdicts { run_at, verdicts }
+    }
+}
