@@ -81,6 +81,14 @@ impl EventError {
         EventError { problem }
     }
 
+    /// A dry run's `only` named ids the registry does not have.
+    pub fn unknown_only_ids(ids: &[String]) -> Self {
+        EventError::new(format!(
+            "\"only\" names artifact ids the registry does not have: {}",
+            ids.join(", ")
+        ))
+    }
+
     /// What was wrong, without the list of accepted events.
     pub fn problem(&self) -> &str {
         &self.problem

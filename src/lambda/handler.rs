@@ -9,13 +9,15 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::event::{EventError, Invocation};
 use super::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
 use crate::aws::{AwsClients, CallTimeouts};
-use crate::store::StoreError;
+use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
+use crate::report::AlertFigures;
 use crate::store::s3::S3Store;
+use crate::store::{S3Url, StoreError};
 
 /// Time kept back from the invocation deadline for writing the three result files after the
 /// last probe has had its full timeout.
@@ -61,12 +63,8 @@ pub enum HandlerError {
     Event(#[from] EventError),
     #[error("invalid configuration: {0}")]
     Settings(SettingsError),
-    #[error("registry s3://{bucket}/{key} could not be used: {reason}")]
-    Registry {
-        bucket: String,
-        key: String,
-        reason: String,
-    },
+    #[error("{0}")]
+    Registry(String),
     #[error("writing the results to s3://{bucket}/{prefix} failed: {source}")]
     Outputs {
         bucket: String,
@@ -80,7 +78,7 @@ impl HandlerError {
         match self {
             HandlerError::Event(_) => "FreshnessMonitor.InvalidEvent",
             HandlerError::Settings(_) => "FreshnessMonitor.InvalidConfiguration",
-            HandlerError::Registry { .. } => "FreshnessMonitor.RegistryError",
+            HandlerError::Registry(_) => "FreshnessMonitor.RegistryError",
             HandlerError::Outputs { .. } => "FreshnessMonitor.OutputWriteFailed",
         }
     }
@@ -122,10 +120,24 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-/// One invocation.
-pub async fn handle(container: &Container, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+/// One invocation from the runtime.
+pub async fn handle(
+    container: &Container,
+    event: LambdaEvent<Value>,
+) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
-    let result = invoke(container, &payload, context.deadline()).await;
+    let result = match Invocation::parse(&payload) {
+        Ok(invocation) => {
+            run_invocation(
+                container,
+                &invocation,
+                Some(context.deadline()),
+                &context.request_id,
+            )
+            .await
+        }
+        Err(err) => Err(HandlerError::Event(err)),
+    };
     if let Err(err) = &result {
         tracing::error!(
             message = "invocation failed",
@@ -137,28 +149,135 @@ pub async fn handle(container: &Container, event: LambdaEvent<Value>) -> Result<
     result
 }
 
-async fn invoke(
+/// One pass as an invocation asked for it: read the registry, probe, write the outputs
+/// (unless a dry run), answer with the §8 response. `deadline` is the invocation's (`None`
+/// from a shell, as `run` does). Also what the CLI's `run` calls.
+pub async fn run_invocation(
     container: &Container,
-    payload: &Value,
-    deadline: SystemTime,
+    invocation: &Invocation,
+    deadline: Option<SystemTime>,
+    request_id: &str,
 ) -> Result<Value, HandlerError> {
     let settings = container
         .settings
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
-    let invocation = Invocation::parse(payload)?;
-    let _now = invocation.now(Utc::now());
-    let _probe_deadline = probe_deadline(
-        deadline,
-        SystemTime::now(),
-        Instant::now(),
-        settings.probe_timeout,
+    let store = &container.store;
+    let now = invocation.now(Utc::now());
+    let dry_run = invocation.is_dry_run();
+    let pass_settings = PassSettings {
+        alerts_enabled: settings.alerts_enabled && !dry_run,
+        probe_concurrency: settings.probe_concurrency,
+        probe_deadline: deadline.map(|d| {
+            tokio::time::Instant::from_std(probe_deadline(
+                d,
+                SystemTime::now(),
+                Instant::now(),
+                settings.probe_timeout,
+            ))
+        }),
+        only: invocation.only().to_vec(),
+    };
+
+    let registry = pass::fetch_registry(store, &settings.registry_bucket, &settings.registry_key)
+        .await
+        .map_err(|err| registry_read_error(settings, err));
+    let outcome = pass::run_pass(store, registry, &pass_settings, now).await;
+
+    // Alert delivery plugs in here; until then every alert is counted as one that would go out.
+    let alerts = AlertFigures {
+        would_alert: outcome.alerting_rows().count(),
+        ..AlertFigures::default()
+    };
+
+    let written = if dry_run {
+        Ok(false)
+    } else {
+        let location = OutputLocation {
+            bucket: settings.results_bucket().to_string(),
+            prefix: settings.results_prefix.clone(),
+        };
+        pass::write_outputs(store, &location, &outcome, alerts)
+            .await
+            .map(|()| true)
+            .map_err(|source| HandlerError::Outputs {
+                bucket: location.bucket,
+                prefix: location.prefix,
+                source,
+            })
+    };
+
+    let counts = outcome.counts();
+    tracing::info!(
+        message = "pass complete",
+        request_id,
+        run_at = %crate::classify::rfc3339(outcome.run_at),
+        dry_run,
+        alerts_enabled = outcome.alerts_enabled,
+        n_entries_checked = outcome.rows.len(),
+        fresh = counts.fresh,
+        stale = counts.stale,
+        missing = counts.missing,
+        probe_failed = counts.probe_failed,
+        grace_period = counts.grace_period,
+        alerting = alerts.would_alert,
+        duration_seconds = outcome.duration.as_secs_f64(),
+        outputs_written = matches!(written, Ok(true)),
+        registry_error = outcome.registry_error.as_deref(),
+        write_error = written.as_ref().err().map(|e| e.to_string()),
     );
-    Err(HandlerError::Registry {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-        reason: "the pass is not wired yet".to_string(),
-    })
+
+    if let Some(reason) = &outcome.registry_error {
+        return Err(HandlerError::Registry(reason.clone()));
+    }
+    written?;
+    if !outcome.unknown_only_ids.is_empty() {
+        return Err(HandlerError::Event(EventError::unknown_only_ids(
+            &outcome.unknown_only_ids,
+        )));
+    }
+    Ok(response(&outcome, &alerts, dry_run))
+}
+
+/// Why the registry could not be read, in the operator's terms (which env var to check).
+fn registry_read_error(settings: &Settings, err: StoreError) -> String {
+    let url = S3Url(&settings.registry_bucket, &settings.registry_key);
+    match err {
+        StoreError::NotFound { .. } => {
+            format!("registry {url} not found: upload it there or set REGISTRY_KEY")
+        }
+        StoreError::NoSuchBucket { bucket } => format!(
+            "registry {url} cannot be read: bucket {bucket} does not exist (check \
+             REGISTRY_BUCKET)"
+        ),
+        other => format!("registry {url} cannot be read: {other}"),
+    }
+}
+
+/// The §8 response: `{n_entries_checked, counts, alerts_enabled, alerted, deduplicated,
+/// resolved, per_spec_exceptions, duration_seconds, cycle_verdicts}`, plus `results` on a dry
+/// run. `per_spec_exceptions` counts the artifacts that could not be judged (probe_failed),
+/// as the original monitor's did; `would_alert` counts what alerts (or would, in observe
+/// mode).
+pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> Value {
+    let counts = outcome.counts();
+    let mut body = json!({
+        "n_entries_checked": outcome.rows.len(),
+        "counts": counts,
+        "alerts_enabled": outcome.alerts_enabled,
+        "alerted": alerts.sent,
+        "would_alert": alerts.would_alert,
+        "deduplicated": alerts.deduplicated,
+        "resolved": alerts.resolved,
+        "per_spec_exceptions": counts.probe_failed,
+        "duration_seconds": (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+        "cycle_verdicts": outcome.cycle_verdicts().verdicts,
+    });
+    if dry_run {
+        body["dry_run"] = json!(true);
+        body["results"] = json!(outcome.rows);
+    }
+    body
 }
 
 #[cfg(test)]
