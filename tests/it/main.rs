@@ -2,3 +2,7 @@
 
 mod moto;
 mod support;
+mod lambda;
+mod loopback;
+mod runtime_api;
+mod s3_store;
