@@ -65,10 +65,13 @@ pub async fn load_sdk_config(timeouts: CallTimeouts) -> SdkConfig {
         .await
 }
 
-/// An S3 client from the shared config; path-style when an endpoint override is set.
+/// An S3 client from the shared config; path-style when an endpoint override is set
+/// (`AWS_ENDPOINT_URL`, or the S3-only `AWS_ENDPOINT_URL_S3`).
 pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let endpoint_override = config.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
     let s3_config = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(config.endpoint_url().is_some())
+        .force_path_style(endpoint_override)
         .build();
     aws_sdk_s3::Client::from_conf(s3_config)
 }
@@ -99,6 +102,14 @@ impl AwsClients {
             config,
             timeouts,
         }
+    }
+
+    /// The clients for a CLI command (`check --registry s3://…`): the same env contract as
+    /// the Lambda, with `PROBE_TIMEOUT_SECONDS` honoured when it is valid.
+    pub async fn for_cli() -> Self {
+        let operation = crate::lambda::settings::Settings::probe_timeout_from_env()
+            .unwrap_or(crate::lambda::settings::DEFAULT_PROBE_TIMEOUT);
+        AwsClients::from_env(CallTimeouts::from_operation(operation)).await
     }
 
     /// The object store over the shared S3 client.

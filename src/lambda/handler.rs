@@ -166,7 +166,9 @@ pub async fn run_invocation(
     let now = invocation.now(Utc::now());
     let dry_run = invocation.is_dry_run();
     let pass_settings = PassSettings {
-        alerts_enabled: settings.alerts_enabled && !dry_run,
+        // A dry run reports the flag as configured (what a real pass would do); it never
+        // alerts because it never reaches the alert step below.
+        alerts_enabled: settings.alerts_enabled,
         probe_concurrency: settings.probe_concurrency,
         probe_deadline: deadline.map(|d| {
             tokio::time::Instant::from_std(probe_deadline(
@@ -184,7 +186,9 @@ pub async fn run_invocation(
         .map_err(|err| registry_read_error(settings, err));
     let outcome = pass::run_pass(store, registry, &pass_settings, now).await;
 
-    // Alert delivery plugs in here; until then every alert is counted as one that would go out.
+    // Alert delivery (only when `!dry_run && outcome.alerts_enabled`, and the once-an-hour
+    // registry-error alert) plugs in here; until then every alert is counted as one that
+    // would go out.
     let alerts = AlertFigures {
         would_alert: outcome.alerting_rows().count(),
         ..AlertFigures::default()
@@ -237,6 +241,13 @@ pub async fn run_invocation(
         )));
     }
     Ok(response(&outcome, &alerts, dry_run))
+}
+
+/// `freshness-monitor run`: the Lambda's pass from a shell, same env, with side effects, at
+/// the clock's now and with no invocation deadline.
+pub async fn run_from_env() -> Result<Value, HandlerError> {
+    let container = Container::from_env().await;
+    run_invocation(&container, &Invocation::Manual, None, "cli-run").await
 }
 
 /// Why the registry could not be read, in the operator's terms (which env var to check).

@@ -79,15 +79,7 @@ impl Settings {
         };
         let probe_timeout = match get("PROBE_TIMEOUT_SECONDS") {
             None => DEFAULT_PROBE_TIMEOUT,
-            Some(value) => value
-                .parse::<f64>()
-                .ok()
-                .filter(|s| s.is_finite() && *s > 0.0 && *s <= 900.0)
-                .map(Duration::from_secs_f64)
-                .ok_or(SettingsError::NotPositiveSeconds {
-                    name: "PROBE_TIMEOUT_SECONDS",
-                    value,
-                })?,
+            Some(value) => parse_probe_timeout(value)?,
         };
         Ok(Settings {
             registry_key: get("REGISTRY_KEY").unwrap_or_else(|| DEFAULT_REGISTRY_KEY.to_string()),
@@ -113,6 +105,13 @@ impl Settings {
         })
     }
 
+    /// `PROBE_TIMEOUT_SECONDS` alone (for CLI commands that need no registry bucket): `None`
+    /// when unset, blank or invalid.
+    pub fn probe_timeout_from_env() -> Option<Duration> {
+        let value = std::env::var("PROBE_TIMEOUT_SECONDS").ok()?;
+        parse_probe_timeout(value.trim().to_string()).ok()
+    }
+
     /// The bucket the three JSON files are written to.
     pub fn results_bucket(&self) -> &str {
         self.results_bucket
@@ -131,11 +130,23 @@ impl Settings {
 /// Anything else (`1`, `yes`, `on`, a typo, unset) keeps observe mode: paging must be a
 /// deliberate act.
 pub fn alerts_enabled(current: Option<&str>, legacy: Option<&str>) -> bool {
-    let is_true = |v: &str| v.trim().eq_ignore_ascii_case("true");
     match current {
-        Some(value) if !value.trim().is_empty() => is_true(value),
-        _ => legacy.is_some_and(is_true),
+        Some(value) if !value.trim().is_empty() => crate::pass::alerts_flag(Some(value)),
+        _ => crate::pass::alerts_flag(legacy),
     }
+}
+
+/// Seconds, positive, at most 15 minutes (a Lambda's longest run).
+fn parse_probe_timeout(value: String) -> Result<Duration, SettingsError> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 900.0)
+        .map(Duration::from_secs_f64)
+        .ok_or(SettingsError::NotPositiveSeconds {
+            name: "PROBE_TIMEOUT_SECONDS",
+            value,
+        })
 }
 
 /// A key prefix that joins with a file name: empty, or ending in `/`.
