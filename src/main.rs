@@ -1,20 +1,28 @@
-//! The one binary: a Lambda function when the runtime starts it, a CLI otherwise.
+//! The `freshness-monitor` binary: the Lambda's bootstrap when the runtime starts it, the CLI
+//! otherwise.
+
+mod cli;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("start the tokio runtime");
-        return match runtime.block_on(freshness_monitor::lambda::serve()) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("freshness-monitor: the Lambda runtime stopped: {err}");
-                ExitCode::FAILURE
-            }
-        };
+        return serve_lambda();
     }
-    ExitCode::SUCCESS
+    cli::main()
+}
+
+/// Serves invocations on the custom runtime until it stops.
+fn serve_lambda() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("start the tokio runtime");
+    match runtime.block_on(freshness_monitor::lambda::serve()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("freshness-monitor: the Lambda runtime stopped: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

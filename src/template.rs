@@ -189,7 +189,10 @@ mod tests {
 
     #[test]
     fn renders_every_placeholder() {
-        assert_eq!(render("backtest/{date}/p.json"), "backtest/2026-05-30/p.json");
+        assert_eq!(
+            render("backtest/{date}/p.json"),
+            "backtest/2026-05-30/p.json"
+        );
         assert_eq!(render("x/{date:%Y/%m/%d}/y"), "x/2026/05/30/y");
         assert_eq!(render("w/{cycle_label}.json"), "w/2026-W22.json");
         assert_eq!(render("t/{trading_day}"), "t/2026-05-29");
@@ -204,7 +207,11 @@ mod tests {
 
     #[test]
     fn a_template_without_placeholders_is_a_pointer() {
-        assert!(KeyTemplate::parse("latest/pointer.json").unwrap().is_pointer());
+        assert!(
+            KeyTemplate::parse("latest/pointer.json")
+                .unwrap()
+                .is_pointer()
+        );
         assert!(KeyTemplate::parse("a{{b}}").unwrap().is_pointer());
         assert!(!KeyTemplate::parse("a/{date}").unwrap().is_pointer());
     }

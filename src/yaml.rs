@@ -31,7 +31,10 @@ pub struct Node {
 pub enum Value {
     /// A scalar as written; `plain` is false for quoted and block scalars, which are always
     /// strings, while a plain scalar may read as null, a boolean or a number.
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<MapEntry>),
 }
@@ -137,8 +140,7 @@ fn plain_kind(text: &str) -> ScalarKind {
 fn looks_like_float(text: &str) -> bool {
     let t = text.trim_start_matches(['-', '+']);
     matches!(t, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
-        || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.')
-            && t.parse::<f64>().is_ok())
+        || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.') && t.parse::<f64>().is_ok())
 }
 
 /// `"text"`, cut short when long, for error messages.

@@ -79,7 +79,10 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         return Err(whole(too_large_message(bytes.len() as u64)));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         RegistryError {
             errors: vec![ValidationError {
                 file: file.to_string(),
@@ -99,7 +102,9 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         }
         Err(e) => {
             errors.at(e.line, None, None, e.message);
-            return Err(RegistryError { errors: errors.list });
+            return Err(RegistryError {
+                errors: errors.list,
+            });
         }
     };
     let Some(top) = root.as_map() else {
@@ -112,7 +117,9 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
                 root.describe()
             ),
         );
-        return Err(RegistryError { errors: errors.list });
+        return Err(RegistryError {
+            errors: errors.list,
+        });
     };
 
     let sections = errors.keys(top, TOP_LEVEL_KEYS, None, "");
@@ -151,15 +158,17 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
                     field_prefix: "defaults.",
                     user_cadences: &user_cadences,
                 };
-                let fields = read_fields(entries, &mut context, true);
-                fields
+                read_fields(entries, &mut context, true)
             }
             None => {
                 errors.at(
                     node.line,
                     None,
                     Some("defaults"),
-                    format!("expected a mapping of field defaults, found {}", node.describe()),
+                    format!(
+                        "expected a mapping of field defaults, found {}",
+                        node.describe()
+                    ),
                 );
                 Fields::default()
             }
@@ -279,7 +288,10 @@ fn parse_calendar(node: &Node, errors: &mut Errors<'_>) -> Vec<NaiveDate> {
             node.line,
             None,
             Some("calendar"),
-            format!("expected a mapping (extra_closures: [...]), found {}", node.describe()),
+            format!(
+                "expected a mapping (extra_closures: [...]), found {}",
+                node.describe()
+            ),
         );
         return Vec::new();
     };
@@ -321,7 +333,10 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                 node.line,
                 None,
                 Some("cadences"),
-                format!("expected a mapping of cadence names, found {}", node.describe()),
+                format!(
+                    "expected a mapping of cadence names, found {}",
+                    node.describe()
+                ),
             );
         }
         return Vec::new();
@@ -340,7 +355,12 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
             continue;
         }
         if cadences.iter().any(|c| c.name == name) {
-            errors.at(entry.key_line, None, Some(&field), "duplicate cadence name".to_string());
+            errors.at(
+                entry.key_line,
+                None,
+                Some(&field),
+                "duplicate cadence name".to_string(),
+            );
             continue;
         }
         let Some(body) = entry.value.as_map() else {
@@ -448,7 +468,10 @@ fn parse_grandfathered(node: &Node, errors: &mut Errors<'_>) -> Vec<Grandfathere
             node.line,
             None,
             Some("grandfathered_paths"),
-            format!("expected a list of {{path, reason}}, found {}", node.describe()),
+            format!(
+                "expected a list of {{path, reason}}, found {}",
+                node.describe()
+            ),
         );
         return Vec::new();
     };
@@ -460,7 +483,10 @@ fn parse_grandfathered(node: &Node, errors: &mut Errors<'_>) -> Vec<Grandfathere
                 item.line,
                 None,
                 Some(&field),
-                format!("expected a mapping {{path, reason}}, found {}", item.describe()),
+                format!(
+                    "expected a mapping {{path, reason}}, found {}",
+                    item.describe()
+                ),
             );
             continue;
         };
@@ -648,7 +674,10 @@ fn read_artifact(
             item.line,
             Some(&position_label),
             None,
-            format!("expected a mapping of artifact fields, found {}", item.describe()),
+            format!(
+                "expected a mapping of artifact fields, found {}",
+                item.describe()
+            ),
         );
         return RegistryEntry::Invalid(InvalidArtifact {
             label: position_label,
@@ -896,8 +925,17 @@ fn whole_number(node: &Node, min: i64) -> Result<u32, String> {
 fn parse_date(node: &Node) -> Result<NaiveDate, String> {
     let text = match (node.scalar_kind(), node.as_scalar()) {
         (Some(ScalarKind::Str), Some(text)) => text,
-        _ => return Err(format!("expected a date YYYY-MM-DD, found {}", node.describe())),
+        _ => {
+            return Err(format!(
+                "expected a date YYYY-MM-DD, found {}",
+                node.describe()
+            ));
+        }
     };
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("expected a date YYYY-MM-DD, found {}", yaml::quote_short(text)))
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        format!(
+            "expected a date YYYY-MM-DD, found {}",
+            yaml::quote_short(text)
+        )
+    })
 }

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
+mod check;
 mod moto;
 mod support;
 mod lambda;
