@@ -749,3 +749,119 @@ async fn lambda_a_near_deadline_still_writes_the_outputs() {
             .is_some()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_bad_configuration_is_reported_by_every_invocation() {
+    let function = Function::start(&moto::shared().endpoint(), &[("PROBE_CONCURRENCY", "4")]);
+    for _ in 0..2 {
+        let (error_type, message) = function.invoke(&json!({})).error();
+        assert_eq!(error_type, "FreshnessMonitor.InvalidConfiguration");
+        assert_eq!(
+            message,
+            "invalid configuration: REGISTRY_BUCKET is not set: it names the bucket that holds \
+             the registry"
+        );
+    }
+    drop(function);
+
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[("REGISTRY_BUCKET", "b"), ("PROBE_CONCURRENCY", "lots")],
+    );
+    let (_, message) = function.invoke(&json!({})).error();
+    assert_eq!(
+        message,
+        "invalid configuration: PROBE_CONCURRENCY must be a positive whole number, got \"lots\""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_observe_flag_only_true_enables_and_the_legacy_name_counts() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let dry_run = json!({"dry_run": true, "now": rfc3339(scenario.now), "only": ["fresh_signal"]});
+    let cases: [(&[(&str, &str)], bool); 5] = [
+        (&[], false),
+        (&[("FRESHNESS_MONITOR_ENABLED", "  True\n")], true),
+        (&[("FRESHNESS_MONITOR_ENABLED", "yes")], false),
+        (&[("MNEMON_FRESHNESS_MONITOR_ENABLED", "TRUE")], true),
+        (
+            &[
+                ("FRESHNESS_MONITOR_ENABLED", "false"),
+                ("MNEMON_FRESHNESS_MONITOR_ENABLED", "true"),
+            ],
+            false,
+        ),
+    ];
+    for (flags, enabled) in cases {
+        let mut env = vec![("REGISTRY_BUCKET", scenario.bucket.as_str())];
+        env.extend_from_slice(flags);
+        let function = Function::start(&moto::shared().endpoint(), &env);
+        let response = function.invoke(&dry_run).response().clone();
+        assert_eq!(response["alerts_enabled"], enabled, "{flags:?}");
+        assert_eq!(response["alerted"], 0, "a dry run never alerts");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_moto = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = support::command_in(dir.path());
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.args(args).output().expect("run freshness-monitor")
+    };
+
+    let registry_url = format!("s3://{}/{REGISTRY_KEY}", scenario.bucket);
+    let now = rfc3339(scenario.now);
+    let out = with_moto(
+        &["check", "--registry", &registry_url, "--now", &now, "--json"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let results: Value = serde_json::from_str(&support::stdout(&out)).unwrap();
+    assert_eq!(results["n_entries"], 6);
+    assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
+    assert_eq!(row(&results, "stale_manifest")["state"], "stale");
+    assert!(
+        keys_in(&s3, &scenario.bucket).await.len() == 4,
+        "check has no side effects"
+    );
+
+    let missing_key = format!("s3://{}/nope.yaml", scenario.bucket);
+    let out = with_moto(&["check", "--registry", &missing_key], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains(&format!("s3://{}/nope.yaml not found", scenario.bucket)),
+        "{}",
+        support::stderr(&out)
+    );
+
+    let out = with_moto(&["run"], &[("REGISTRY_BUCKET", &scenario.bucket)]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let response: Value = serde_json::from_str(&support::stdout(&out)).unwrap();
+    assert_eq!(response["n_entries_checked"], 6);
+    assert!(
+        support::stderr(&out).contains("\"message\":\"pass complete\""),
+        "the summary line goes to stderr, stdout is the answer"
+    );
+    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+        .await
+        .expect("run writes the outputs");
+    assert_eq!(heartbeat["n_entries_checked"], 6);
+
+    let out = with_moto(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains("REGISTRY_BUCKET is not set"),
+        "{}",
+        support::stderr(&out)
+    );
+}
