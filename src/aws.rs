@@ -31,7 +31,9 @@ impl CallTimeouts {
     /// Timeouts derived from the one figure an operator sets (`PROBE_TIMEOUT_SECONDS`): an
     /// attempt gets a third of it so a stalled connection is retried on a fresh one.
     pub fn from_operation(operation: Duration) -> Self {
-        let attempt = (operation / 3).max(Duration::from_millis(500)).min(operation);
+        let attempt = (operation / 3)
+            .max(Duration::from_millis(500))
+            .min(operation);
         let connect = attempt.min(Duration::from_secs(3));
         CallTimeouts {
             operation,

@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use freshness_monitor::classify::{ResolvedKeys, grace_ends_at, human_duration, rfc3339};
 use freshness_monitor::aws::AwsClients;
+use freshness_monitor::classify::{ResolvedKeys, grace_ends_at, human_duration, rfc3339};
 use freshness_monitor::lambda::settings;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, RegistryDocument, run_pass};
 use freshness_monitor::registry::{self, RegistryEntry};

@@ -102,7 +102,9 @@ fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventErr
         return Err(EventError::new(format!(
             "an EventBridge event with source {} and detail-type {} is not a scheduled event \
              (source \"aws.events\", detail-type \"Scheduled Event\")",
-            fields.get("source").map_or("(none)".into(), |v| v.to_string()),
+            fields
+                .get("source")
+                .map_or("(none)".into(), |v| v.to_string()),
             fields
                 .get("detail-type")
                 .map_or("(none)".into(), |v| v.to_string()),
@@ -136,7 +138,9 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
         let hint = did_you_mean(unknown, &MANUAL_FIELDS)
             .map(|known| format!(" (did you mean \"{known}\"?)"))
             .unwrap_or_default();
-        return Err(EventError::new(format!("unknown field \"{unknown}\"{hint}")));
+        return Err(EventError::new(format!(
+            "unknown field \"{unknown}\"{hint}"
+        )));
     }
     let dry_run = match fields.get("dry_run") {
         None => false,
@@ -149,7 +153,10 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
         }
     };
     if !dry_run {
-        if let Some(field) = ["now", "only"].into_iter().find(|f| fields.contains_key(*f)) {
+        if let Some(field) = ["now", "only"]
+            .into_iter()
+            .find(|f| fields.contains_key(*f))
+        {
             return Err(EventError::new(format!(
                 "\"{field}\" is accepted only together with \"dry_run\": true (a pass with \
                  side effects always judges the current time over every artifact)"
@@ -258,7 +265,9 @@ mod tests {
     use serde_json::json;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn rejection(event: Value) -> String {
@@ -341,7 +350,10 @@ mod tests {
 
     #[test]
     fn non_objects_are_rejected() {
-        assert_eq!(rejection(json!(null)), "the event is null, not a JSON object");
+        assert_eq!(
+            rejection(json!(null)),
+            "the event is null, not a JSON object"
+        );
         assert_eq!(
             rejection(json!("run")),
             "the event is a string \"run\", not a JSON object"

@@ -43,7 +43,11 @@ impl Container {
         tracing::info!(
             message = "container ready: AWS clients built",
             endpoint = clients.config.endpoint_url().unwrap_or("default"),
-            region = clients.config.region().map(|r| r.as_ref()).unwrap_or("unset"),
+            region = clients
+                .config
+                .region()
+                .map(|r| r.as_ref())
+                .unwrap_or("unset"),
         );
         if let Err(err) = &settings {
             tracing::error!(message = "invalid configuration", error = %err);
@@ -311,11 +315,21 @@ mod tests {
         let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let mono = Instant::now();
         assert_eq!(
-            probe_deadline(wall + Duration::from_secs(3), wall, mono, Duration::from_secs(10)),
+            probe_deadline(
+                wall + Duration::from_secs(3),
+                wall,
+                mono,
+                Duration::from_secs(10)
+            ),
             mono
         );
         assert_eq!(
-            probe_deadline(wall - Duration::from_secs(3), wall, mono, Duration::from_secs(10)),
+            probe_deadline(
+                wall - Duration::from_secs(3),
+                wall,
+                mono,
+                Duration::from_secs(10)
+            ),
             mono,
             "a deadline already past"
         );

@@ -68,14 +68,12 @@ impl Settings {
         let registry_bucket = get("REGISTRY_BUCKET").ok_or(SettingsError::MissingRegistryBucket)?;
         let probe_concurrency = match get("PROBE_CONCURRENCY") {
             None => DEFAULT_PROBE_CONCURRENCY,
-            Some(value) => value
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or(SettingsError::NotPositiveInteger {
+            Some(value) => value.parse::<usize>().ok().filter(|n| *n > 0).ok_or(
+                SettingsError::NotPositiveInteger {
                     name: "PROBE_CONCURRENCY",
                     value,
-                })?,
+                },
+            )?,
         };
         let probe_timeout = match get("PROBE_TIMEOUT_SECONDS") {
             None => DEFAULT_PROBE_TIMEOUT,
@@ -121,7 +119,9 @@ impl Settings {
 
     /// The bucket dedup markers live in.
     pub fn dedup_bucket(&self) -> &str {
-        self.dedup_bucket.as_deref().unwrap_or(&self.registry_bucket)
+        self.dedup_bucket
+            .as_deref()
+            .unwrap_or(&self.registry_bucket)
     }
 }
 
@@ -205,7 +205,10 @@ mod tests {
         .unwrap();
         assert_eq!(s.registry_key, "config/registry.yaml");
         assert_eq!(s.results_bucket(), "results");
-        assert_eq!(s.results_prefix, "monitor/", "a prefix joins with a file name");
+        assert_eq!(
+            s.results_prefix, "monitor/",
+            "a prefix joins with a file name"
+        );
         assert_eq!(s.dedup_bucket(), "dedup");
         assert_eq!(s.dedup_prefix, "d/");
         assert!(s.alerts_enabled);

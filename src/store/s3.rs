@@ -123,8 +123,12 @@ fn classify_status(
         (
             _,
             Some(
-                "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
-                | "TooManyRequests" | "RequestThrottled",
+                "SlowDown"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequests"
+                | "RequestThrottled",
             ),
         )
         | (429 | 503, _) => StoreError::Throttled { status },
@@ -151,12 +155,17 @@ fn to_chrono(time: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {
 
 impl ObjectStore for S3Store {
     async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
-        match self.client.head_object().bucket(bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(output) => {
-                let last_modified = output
-                    .last_modified()
-                    .and_then(to_chrono)
-                    .ok_or_else(|| {
+                let last_modified =
+                    output.last_modified().and_then(to_chrono).ok_or_else(|| {
                         StoreError::Other(format!(
                             "{}: HEAD answered without a usable Last-Modified",
                             S3Url(bucket, key)

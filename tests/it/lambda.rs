@@ -211,7 +211,10 @@ impl Scenario {
             .unwrap();
         let fresh_tick = (now / (60 * fresh_interval)) * 60 * fresh_interval;
         let fresh_date = at(fresh_tick).format("%Y-%m-%d").to_string();
-        let fresh_label = format!("continuous_{fresh_interval}m_{}", now / (60 * fresh_interval));
+        let fresh_label = format!(
+            "continuous_{fresh_interval}m_{}",
+            now / (60 * fresh_interval)
+        );
         let frequent_label = format!("continuous_2m_{}", now / 120);
 
         let fresh_key = format!("signals/{fresh_date}/fresh_signal.json");
@@ -328,7 +331,10 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     let scenario = Scenario::build(&s3, "").await;
     let function = Function::start(
         &moto::shared().endpoint(),
-        &[("REGISTRY_BUCKET", &scenario.bucket), ("PROBE_CONCURRENCY", "4")],
+        &[
+            ("REGISTRY_BUCKET", &scenario.bucket),
+            ("PROBE_CONCURRENCY", "4"),
+        ],
     );
 
     let outcome = function.invoke(&scheduled_event(scenario.now));
@@ -346,13 +352,24 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(response["per_spec_exceptions"], 1);
     assert!(response["duration_seconds"].as_f64().unwrap() >= 0.0);
     assert!(response["cycle_verdicts"].is_array());
-    assert!(response.get("results").is_none(), "results only on dry runs");
+    assert!(
+        response.get("results").is_none(),
+        "results only on dry runs"
+    );
 
     // check_results.json (§6).
-    let results = get_json(&s3, &scenario.bucket, "_freshness_monitor/check_results.json")
-        .await
-        .expect("check_results.json written");
-    assert_eq!(results["run_at"], rfc3339(scenario.now), "the event's time is now");
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("check_results.json written");
+    assert_eq!(
+        results["run_at"],
+        rfc3339(scenario.now),
+        "the event's time is now"
+    );
     assert_eq!(results["alerts_enabled"], false);
     assert_eq!(results["n_entries"], 6);
     let ids: Vec<&str> = results["results"]
@@ -375,7 +392,11 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     );
     for r in results["results"].as_array().unwrap() {
         for field in ROW_FIELDS {
-            assert!(r.get(field).is_some(), "row {} lacks {field}", r["artifact_id"]);
+            assert!(
+                r.get(field).is_some(),
+                "row {} lacks {field}",
+                r["artifact_id"]
+            );
         }
     }
 
@@ -443,7 +464,11 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(heartbeat["counts"], expected_counts);
     assert!(heartbeat["duration_seconds"].is_number());
     assert_eq!(heartbeat["version"], env!("CARGO_PKG_VERSION"));
-    assert!(heartbeat["registry_etag"].as_str().is_some_and(|e| !e.is_empty()));
+    assert!(
+        heartbeat["registry_etag"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
     assert!(heartbeat["alerts"]["sent"].is_number());
     assert!(heartbeat["alerts"]["deduplicated"].is_number());
     assert!(heartbeat["alerts"]["failed"].is_number());
@@ -451,9 +476,13 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
 
     // cycle_verdict.json (§6): the fresh cadence's critical artifacts are complete, the
     // 2-minute cadence's are not.
-    let verdicts = get_json(&s3, &scenario.bucket, "_freshness_monitor/cycle_verdict.json")
-        .await
-        .expect("cycle_verdict.json written");
+    let verdicts = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/cycle_verdict.json",
+    )
+    .await
+    .expect("cycle_verdict.json written");
     let verdicts = verdicts["verdicts"].as_array().unwrap();
     let of = |label: &str| {
         verdicts
@@ -465,21 +494,34 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(of(&scenario.fresh_label)["verdict"], "complete");
     let frequent = of(&scenario.frequent_label);
     assert_eq!(frequent["verdict"], "incomplete");
-    assert_eq!(frequent["incomplete"], json!(["stale_manifest", "missing_report"]));
-    assert_eq!(response["cycle_verdicts"].as_array().unwrap().len(), verdicts.len());
+    assert_eq!(
+        frequent["incomplete"],
+        json!(["stale_manifest", "missing_report"])
+    );
+    assert_eq!(
+        response["cycle_verdicts"].as_array().unwrap().len(),
+        verdicts.len()
+    );
 
     // A second invocation in the same process: `{}` judges the clock's now, with the clients
     // the container built once.
     let second = function.invoke(&json!({}));
     assert_eq!(second.response()["n_entries_checked"], 6);
     assert_eq!(
-        function.log_lines("container ready: AWS clients built").len(),
+        function
+            .log_lines("container ready: AWS clients built")
+            .len(),
         1,
         "clients are built once per container:\n{}",
         function.all_logs()
     );
     let summaries = function.log_lines("pass complete");
-    assert_eq!(summaries.len(), 2, "one summary line per pass:\n{}", function.all_logs());
+    assert_eq!(
+        summaries.len(),
+        2,
+        "one summary line per pass:\n{}",
+        function.all_logs()
+    );
     assert_eq!(summaries[0]["run_at"], rfc3339(scenario.now));
     assert_eq!(summaries[0]["n_entries_checked"], 6);
     assert_eq!(summaries[0]["missing"], 1);
@@ -560,7 +602,10 @@ async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
     assert_eq!(response["results"][0]["state"], "fresh");
     assert_eq!(response["results"][1]["state"], "missing");
     assert_eq!(response["alerts_enabled"], false);
-    assert!(keys_in(&s3, &results_bucket).await.is_empty(), "a dry run writes nothing");
+    assert!(
+        keys_in(&s3, &results_bucket).await.is_empty(),
+        "a dry run writes nothing"
+    );
 
     // The container survives all of it and still runs a real pass.
     let real = function.invoke(&scheduled_event(scenario.now));
@@ -590,8 +635,9 @@ async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
     let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
     let (error_type, message) = function.invoke(&json!({})).error();
     assert_eq!(error_type, "FreshnessMonitor.RegistryError");
-    let expected =
-        format!("registry s3://{bucket}/{REGISTRY_KEY} not found: upload it there or set REGISTRY_KEY");
+    let expected = format!(
+        "registry s3://{bucket}/{REGISTRY_KEY} not found: upload it there or set REGISTRY_KEY"
+    );
     assert_eq!(message, expected);
 
     let heartbeat = get_json(&s3, &bucket, "_freshness_monitor/heartbeat.json")
@@ -658,7 +704,9 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
 "#,
     )
     .await;
-    let moto_addr = format!("127.0.0.1:{}", moto::shared().port).parse().unwrap();
+    let moto_addr = format!("127.0.0.1:{}", moto::shared().port)
+        .parse()
+        .unwrap();
     let proxy = SelectiveSilentProxy::start(moto_addr, "never-answers");
     let function = Function::start(
         &proxy.endpoint(),
@@ -668,7 +716,10 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
         ],
     );
 
-    let response = function.invoke(&scheduled_event(scenario.now)).response().clone();
+    let response = function
+        .invoke(&scheduled_event(scenario.now))
+        .response()
+        .clone();
     assert_eq!(
         response["counts"],
         json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 2, "grace_period": 1})
@@ -678,9 +729,13 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
         "the probe did reach the silent socket"
     );
 
-    let results = get_json(&s3, &scenario.bucket, "_freshness_monitor/check_results.json")
-        .await
-        .expect("check_results.json written");
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("check_results.json written");
     let silent = row(&results, "silent_artifact");
     assert_eq!(silent["state"], "probe_failed");
     assert_eq!(silent["alerting"], true);
@@ -694,9 +749,13 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
     assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
     assert_eq!(row(&results, "missing_report")["state"], "missing");
 
-    let verdicts = get_json(&s3, &scenario.bucket, "_freshness_monitor/cycle_verdict.json")
-        .await
-        .unwrap();
+    let verdicts = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/cycle_verdict.json",
+    )
+    .await
+    .unwrap();
     let silent_verdict = verdicts["verdicts"]
         .as_array()
         .unwrap()
@@ -720,16 +779,26 @@ async fn lambda_a_near_deadline_still_writes_the_outputs() {
     );
 
     // Less time than one probe's timeout plus the writes: no probe may start.
-    let id = function
-        .api
-        .invoke(scheduled_event(scenario.now).to_string(), Duration::from_secs(3));
+    let id = function.api.invoke(
+        scheduled_event(scenario.now).to_string(),
+        Duration::from_secs(3),
+    );
     let response = function.api.wait(&id).response().clone();
     assert_eq!(response["n_entries_checked"], 6);
 
-    let results = get_json(&s3, &scenario.bucket, "_freshness_monitor/check_results.json")
-        .await
-        .expect("outputs written before the deadline");
-    for id in ["fresh_signal", "pit_parity", "stale_manifest", "missing_report"] {
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("outputs written before the deadline");
+    for id in [
+        "fresh_signal",
+        "pit_parity",
+        "stale_manifest",
+        "missing_report",
+    ] {
         let r = row(&results, id);
         assert_eq!(r["state"], "probe_failed", "{r}");
         assert!(
@@ -822,7 +891,14 @@ async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
     let registry_url = format!("s3://{}/{REGISTRY_KEY}", scenario.bucket);
     let now = rfc3339(scenario.now);
     let out = with_moto(
-        &["check", "--registry", &registry_url, "--now", &now, "--json"],
+        &[
+            "check",
+            "--registry",
+            &registry_url,
+            "--now",
+            &now,
+            "--json",
+        ],
         &[],
     );
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));

@@ -28,14 +28,19 @@ pub enum Outcome {
     Response(Value),
     /// `POST …/error`: the `Lambda-Runtime-Function-Error-Type` header and the body
     /// (`{errorType, errorMessage}`).
-    Error { error_type: Option<String>, body: Value },
+    Error {
+        error_type: Option<String>,
+        body: Value,
+    },
 }
 
 impl Outcome {
     pub fn response(&self) -> &Value {
         match self {
             Outcome::Response(value) => value,
-            Outcome::Error { body, .. } => panic!("expected a response, the function failed: {body}"),
+            Outcome::Error { body, .. } => {
+                panic!("expected a response, the function failed: {body}")
+            }
         }
     }
 
@@ -44,7 +49,10 @@ impl Outcome {
         match self {
             Outcome::Error { body, .. } => (
                 body["errorType"].as_str().unwrap_or_default().to_string(),
-                body["errorMessage"].as_str().unwrap_or_default().to_string(),
+                body["errorMessage"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
             ),
             Outcome::Response(value) => panic!("expected an error, the function answered: {value}"),
         }
@@ -104,7 +112,10 @@ impl RuntimeApi {
             ("AWS_LAMBDA_FUNCTION_NAME", "freshness-monitor".to_string()),
             ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_string()),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/freshness-monitor".to_string()),
+            (
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "/aws/lambda/freshness-monitor".to_string(),
+            ),
             ("AWS_LAMBDA_LOG_STREAM_NAME", "loopback".to_string()),
         ]
     }
@@ -190,7 +201,10 @@ fn serve_connection(stream: TcpStream, state: &State) {
                     ("Content-Type", "application/json".to_string()),
                     ("Lambda-Runtime-Aws-Request-Id", next.request_id.clone()),
                     ("Lambda-Runtime-Deadline-Ms", next.deadline_ms.to_string()),
-                    ("Lambda-Runtime-Invoked-Function-Arn", FUNCTION_ARN.to_string()),
+                    (
+                        "Lambda-Runtime-Invoked-Function-Arn",
+                        FUNCTION_ARN.to_string(),
+                    ),
                     (
                         "Lambda-Runtime-Trace-Id",
                         "Root=1-00000000-000000000000000000000000;Sampled=0".to_string(),
@@ -211,11 +225,7 @@ fn serve_connection(stream: TcpStream, state: &State) {
                     body,
                 },
             };
-            state
-                .outcomes
-                .lock()
-                .unwrap()
-                .insert(request_id, outcome);
+            state.outcomes.lock().unwrap().insert(request_id, outcome);
             state.posted.notify_all();
             write_response(
                 &mut writer,

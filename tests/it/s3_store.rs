@@ -59,7 +59,12 @@ async fn s3_put_head_get_round_trip_on_moto() {
 
     let before = Utc::now() - chrono::Duration::seconds(2);
     store
-        .put(&bucket, "signals/2026-05-29/signal.json", b"{\"ok\":true}".to_vec(), "application/json")
+        .put(
+            &bucket,
+            "signals/2026-05-29/signal.json",
+            b"{\"ok\":true}".to_vec(),
+            "application/json",
+        )
         .await
         .unwrap();
     let after = Utc::now() + chrono::Duration::seconds(2);
@@ -144,7 +149,9 @@ async fn s3_403_is_access_denied_with_the_list_bucket_hint() {
     let server = CannedServer::start(403, "Forbidden", ACCESS_DENIED);
     let store = store_at(&server.endpoint(), Duration::from_secs(30)).await;
 
-    let head = store.head("research-bucket", "backtest/pit_parity.json").await;
+    let head = store
+        .head("research-bucket", "backtest/pit_parity.json")
+        .await;
     let expected = StoreError::AccessDenied {
         bucket: "research-bucket".into(),
         key: "backtest/pit_parity.json".into(),
@@ -163,7 +170,12 @@ async fn s3_403_is_access_denied_with_the_list_bucket_hint() {
     ));
     assert!(matches!(
         store
-            .put("research-bucket", "out.json", b"{}".to_vec(), "application/json")
+            .put(
+                "research-bucket",
+                "out.json",
+                b"{}".to_vec(),
+                "application/json"
+            )
             .await,
         Err(StoreError::AccessDenied { .. })
     ));
@@ -210,7 +222,10 @@ async fn s3_a_silent_socket_ends_as_a_timeout() {
 
     let err = store.head("research-bucket", "k").await.unwrap_err();
     assert_eq!(err, StoreError::Timeout { seconds: 2.0 });
-    assert_eq!(err.to_string(), "timed out after 2.0s waiting for the store");
+    assert_eq!(
+        err.to_string(),
+        "timed out after 2.0s waiting for the store"
+    );
     assert!(silent.connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
 
     assert!(matches!(
@@ -233,5 +248,8 @@ async fn s3_a_refused_connection_names_the_cause() {
         message.to_ascii_lowercase().contains("refused"),
         "the cause is named: {message}"
     );
-    assert!(err.to_string().starts_with("could not connect to the store: "));
+    assert!(
+        err.to_string()
+            .starts_with("could not connect to the store: ")
+    );
 }
