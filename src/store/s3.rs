@@ -14,7 +14,7 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
@@ -144,9 +144,27 @@ fn classify_status(
     }
 }
 
-/// The error and its sources on one line ("dispatch failure: io error: … Connection refused").
+/// The error and its sources on one line ("dispatch failure: io error: … Connection
+/// refused"), without the Debug dump `DisplayErrorContext` appends and without repeats.
 fn source_chain(err: &(dyn StdError + 'static)) -> String {
-    DisplayErrorContext(err).to_string()
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let chain = parts.join(": ");
+    if chain.contains("no credentials found") {
+        // The provider chain's multi-line list of attempts, said once for an operator.
+        return "no AWS credentials found (tried the environment, the profile, web identity, \
+                the container and instance metadata); give the role or set AWS_ACCESS_KEY_ID \
+                and AWS_SECRET_ACCESS_KEY"
+            .to_string();
+    }
+    chain
 }
 
 fn to_chrono(time: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {

@@ -941,3 +941,30 @@ async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
         support::stderr(&out)
     );
 }
+
+#[test]
+fn cli_check_without_credentials_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::command_in(dir.path())
+        .env("AWS_REGION", moto::REGION)
+        .env("AWS_ENDPOINT_URL", moto::shared().endpoint())
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .args(["check", "--registry", "s3://research-bucket/registry.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = support::stderr(&out);
+    assert!(
+        stderr.contains("no AWS credentials found") && stderr.contains("AWS_ACCESS_KEY_ID"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, not the SDK's debug dump: {stderr}"
+    );
+}
