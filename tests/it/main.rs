@@ -4,6 +4,7 @@ mod check;
 mod lambda;
 mod loopback;
 mod moto;
+mod properties;
 mod runtime_api;
 mod s3_store;
 mod support;
