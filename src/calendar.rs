@@ -408,7 +408,7 @@ mod tests {
     }
 
     #[test]
-    fn every_year_2000_to_2030_has_nine_to_fourteen_closed_weekdays() {
+    fn every_year_2000_to_2030_has_eight_to_fourteen_closed_weekdays() {
         let cal = TradingCalendar::nyse([]);
         for year in 2000..=2030 {
             let n = cal.closed_weekdays(year).len();
