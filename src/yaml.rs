@@ -322,11 +322,20 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
                             });
                         }
                     },
-                    Some((key, key_line)) => entries.push(MapEntry {
-                        key,
-                        key_line,
-                        value: node,
-                    }),
+                    Some((key, key_line)) => {
+                        let mut value = node;
+                        // An empty value (`key:` and nothing) is reported by the parser where
+                        // the next token starts, lines later; it stands on its key's line.
+                        if matches!(&value.value, Value::Scalar { text, plain: true } if text.is_empty())
+                        {
+                            value.line = key_line;
+                        }
+                        entries.push(MapEntry {
+                            key,
+                            key_line,
+                            value,
+                        })
+                    }
                 },
             }
         }
@@ -490,6 +499,14 @@ mod tests {
         let err = parse_document("a: 1\n---\nb: 2\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains("one YAML document"));
+    }
+
+    #[test]
+    fn an_empty_value_stands_on_its_keys_line() {
+        let root = parse("a:\n\n# gap\nb: 1\nc:\n");
+        let map = root.as_map().unwrap();
+        assert_eq!((map[0].value.line, map[0].value.is_null()), (1, true));
+        assert_eq!((map[2].value.line, map[2].value.is_null()), (5, true));
     }
 
     #[test]
