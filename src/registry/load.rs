@@ -743,10 +743,7 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
                     })
                 }
                 "created_at" => fields.created_at = Some(parse_date(node)?),
-                "calendar_aware" => match node.scalar_kind() {
-                    Some(ScalarKind::Bool(b)) => fields.calendar_aware = Some(b),
-                    _ => return Err(format!("expected true or false, found {}", node.describe())),
-                },
+                "calendar_aware" => fields.calendar_aware = Some(boolean(node)?),
                 _ => unreachable!("unknown keys are filtered by Errors::keys"),
             }
             Ok(())
@@ -1054,6 +1051,24 @@ fn whole_number(node: &Node, min: i64) -> Result<u32, String> {
             node.describe()
         )),
     }
+}
+
+/// `true`/`false`, and the YAML 1.1 words PyYAML also reads as booleans (`yes`, `no`, `on`,
+/// `off`), so registries written for the original Python monitor load unchanged.
+fn boolean(node: &Node) -> Result<bool, String> {
+    match (node.scalar_kind(), node.as_scalar()) {
+        (Some(ScalarKind::Bool(b)), _) => Ok(b),
+        (Some(ScalarKind::Str), Some(text)) if is_plain(node) => match text {
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
+            _ => Err(format!("expected true or false, found {}", node.describe())),
+        },
+        _ => Err(format!("expected true or false, found {}", node.describe())),
+    }
+}
+
+fn is_plain(node: &Node) -> bool {
+    matches!(node.value, yaml::Value::Scalar { plain: true, .. })
 }
 
 fn parse_date(node: &Node) -> Result<NaiveDate, String> {

@@ -379,3 +379,46 @@ artifacts: []
         ]
     );
 }
+
+#[test]
+fn calendar_aware_reads_pyyaml_booleans_but_not_quoted_text() {
+    let with = |value: &str| {
+        format!(
+            "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    calendar_aware: {value}
+"
+        )
+    };
+    for (value, expected) in [
+        ("true", true),
+        ("False", false),
+        ("yes", true),
+        ("No", false),
+        ("on", true),
+        ("OFF", false),
+    ] {
+        assert_eq!(
+            spec(&valid(&with(value)), "a").calendar_aware,
+            expected,
+            "{value}"
+        );
+    }
+    assert_eq!(
+        messages(&with("\"no\"")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field calendar_aware: expected true or false, \
+             found the text \"no\""
+        ]
+    );
+    assert_eq!(
+        messages(&with("maybe")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field calendar_aware: expected true or false, \
+             found the text \"maybe\""
+        ]
+    );
+}
