@@ -5,6 +5,7 @@
 mod calendar;
 mod check;
 mod coverage;
+mod run;
 mod validate;
 
 use std::path::PathBuf;
@@ -40,6 +41,9 @@ enum Command {
     /// The producer-side guard: every S3 write site in a repo is pinned; exit 0 when all
     /// match, 1 on coverage failures, 2 on input errors.
     Coverage(coverage::CoverageArgs),
+    /// The Lambda's pass from a shell, same env, with side effects (writes the results);
+    /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error.
+    Run(run::RunArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => with_runtime(check::run_explain(&args)),
         Command::Calendar(args) => calendar::run(&args),
         Command::Coverage(args) => coverage::run(&args),
+        Command::Run(args) => with_runtime(run::run(&args)),
     };
     match result {
         Ok(code) => code,

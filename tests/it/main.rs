@@ -2,6 +2,11 @@
 
 mod check;
 mod coverage;
+mod lambda;
+mod loopback;
 mod moto;
 mod properties;
+mod runtime_api;
+mod s3_store;
 mod support;
+mod validate;
