@@ -132,7 +132,11 @@ pub fn decide_without_probe(
                 rfc3339(grace_end),
                 spec.created_at,
                 spec.grace_period_cycles,
-                if spec.grace_period_cycles == 1 { "" } else { "s" },
+                if spec.grace_period_cycles == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 human_duration(cycle.length)
             ),
             last_modified: None,

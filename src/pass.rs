@@ -21,9 +21,7 @@ use crate::classify::{
 use crate::registry::{
     ArtifactSpec, InvalidArtifact, Registry, RegistryEntry, RegistryError, parse_registry,
 };
-use crate::report::{
-    AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts,
-};
+use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
 use crate::store::{ObjectStore, StoreError};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`).
@@ -302,7 +300,12 @@ fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String {
     format!("freshness_{label}_invalid_{}", now.format("%Y-%m-%d"))
 }
 
-fn row(spec: &ArtifactSpec, cycle: &Cycle, keys: &ResolvedKeys, verdict: Classification) -> ResultRow {
+fn row(
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    keys: &ResolvedKeys,
+    verdict: Classification,
+) -> ResultRow {
     ResultRow {
         artifact_id: spec.id.to_string(),
         owner_repo: Some(spec.owner_repo.clone()),

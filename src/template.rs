@@ -37,11 +37,13 @@ pub struct TemplateValues<'a> {
 pub enum TemplateError {
     #[error("the template is empty")]
     Empty,
+    /// `hint` is empty or a did-you-mean sentence ending in a space.
     #[error(
-        "unknown placeholder {{{0}}}; known: {{date}}, {{date:FORMAT}}, {{cycle_label}}, \
-         {{trading_day}}, {{trading_day:FORMAT}} (write {{{{ and }}}} for literal braces)"
+        "unknown placeholder {{{name}}}; {hint}known: {{date}}, {{date:FORMAT}}, \
+         {{cycle_label}}, {{trading_day}}, {{trading_day:FORMAT}} (write {{{{ and }}}} for \
+         literal braces)"
     )]
-    UnknownPlaceholder(String),
+    UnknownPlaceholder { name: String, hint: String },
     #[error("unclosed `{{` at character {0} (write {{{{ for a literal brace)")]
     Unclosed(usize),
     #[error("unmatched `}}` at character {0} (write }}}} for a literal brace)")]
@@ -155,7 +157,15 @@ fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
         ("date", f) => Ok(Part::Date(f)),
         ("trading_day", f) => Ok(Part::TradingDay(f)),
         ("cycle_label", None) => Ok(Part::CycleLabel),
-        _ => Err(TemplateError::UnknownPlaceholder(name.to_string())),
+        _ => {
+            let hint = crate::registry::did_you_mean(head, &["date", "cycle_label", "trading_day"])
+                .map(|known| format!("did you mean {{{known}}}? "))
+                .unwrap_or_default();
+            Err(TemplateError::UnknownPlaceholder {
+                name: crate::yaml::shorten(name),
+                hint,
+            })
+        }
     }
 }
 
@@ -189,7 +199,10 @@ mod tests {
 
     #[test]
     fn renders_every_placeholder() {
-        assert_eq!(render("backtest/{date}/p.json"), "backtest/2026-05-30/p.json");
+        assert_eq!(
+            render("backtest/{date}/p.json"),
+            "backtest/2026-05-30/p.json"
+        );
         assert_eq!(render("x/{date:%Y/%m/%d}/y"), "x/2026/05/30/y");
         assert_eq!(render("w/{cycle_label}.json"), "w/2026-W22.json");
         assert_eq!(render("t/{trading_day}"), "t/2026-05-29");
@@ -204,7 +217,11 @@ mod tests {
 
     #[test]
     fn a_template_without_placeholders_is_a_pointer() {
-        assert!(KeyTemplate::parse("latest/pointer.json").unwrap().is_pointer());
+        assert!(
+            KeyTemplate::parse("latest/pointer.json")
+                .unwrap()
+                .is_pointer()
+        );
         assert!(KeyTemplate::parse("a{{b}}").unwrap().is_pointer());
         assert!(!KeyTemplate::parse("a/{date}").unwrap().is_pointer());
     }
@@ -212,7 +229,15 @@ mod tests {
     #[test]
     fn rejects_what_would_never_match() {
         let err = |t: &str| KeyTemplate::parse(t).unwrap_err().to_string();
-        assert!(err("a/{datee}/b").starts_with("unknown placeholder {datee}"));
+        assert!(
+            err("a/{datee}/b")
+                .starts_with("unknown placeholder {datee}; did you mean {date}? known: {date}")
+        );
+        assert!(err("a/{cycle}/b").starts_with("unknown placeholder {cycle}; known: {date}"));
+        assert!(
+            err("a/{tradingday:%Y}/b")
+                .starts_with("unknown placeholder {tradingday:%Y}; did you mean {trading_day}?")
+        );
         assert!(err("a/{cycle_label:%Y}").starts_with("unknown placeholder"));
         assert!(err("a/{date").starts_with("unclosed `{` at character 3"));
         assert!(err("a}b").starts_with("unmatched `}` at character 2"));

@@ -67,7 +67,8 @@ impl CronSchedule {
         let hours = parse_field(fields[1], "hour", 0, 23, &[]).map_err(err)?;
         let days_of_month = parse_field(fields[2], "day-of-month", 1, 31, &[]).map_err(err)?;
         let months = parse_field(fields[3], "month", 1, 12, &MONTHS).map_err(err)?;
-        let mut days_of_week = parse_field(fields[4], "day-of-week", 0, 7, &WEEKDAYS).map_err(err)?;
+        let mut days_of_week =
+            parse_field(fields[4], "day-of-week", 0, 7, &WEEKDAYS).map_err(err)?;
         if days_of_week.has(7) {
             days_of_week.0 |= 1;
         }
@@ -81,7 +82,9 @@ impl CronSchedule {
             day_fields_or: !fields[2].starts_with('*') && !fields[4].starts_with('*'),
         };
         if !schedule.can_ever_fire() {
-            return Err(err("this schedule never fires (no month has such a day)".to_string()));
+            return Err(err(
+                "this schedule never fires (no month has such a day)".to_string()
+            ));
         }
         Ok(schedule)
     }
@@ -134,7 +137,11 @@ impl CronSchedule {
         }
         let dom = self.days_of_month.has(date.day());
         let dow = self.days_of_week.has(date.weekday().num_days_from_sunday());
-        if self.day_fields_or { dom || dow } else { dom && dow }
+        if self.day_fields_or {
+            dom || dow
+        } else {
+            dom && dow
+        }
     }
 
     fn can_ever_fire(&self) -> bool {
@@ -144,7 +151,9 @@ impl CronSchedule {
         if self.day_fields_or && self.days_of_week.0 != 0 {
             return true;
         }
-        (1..=12).any(|m| self.months.has(m) && (1..=DAYS_IN[m as usize - 1]).any(|d| self.days_of_month.has(d)))
+        (1..=12).any(|m| {
+            self.months.has(m) && (1..=DAYS_IN[m as usize - 1]).any(|d| self.days_of_month.has(d))
+        })
     }
 }
 
@@ -191,11 +200,9 @@ fn parse_field(
     for item in text.split(',') {
         let (range, step) = match item.split_once('/') {
             Some((range, step)) => {
-                let step: u32 = step
-                    .parse()
-                    .ok()
-                    .filter(|&s| s > 0)
-                    .ok_or_else(|| format!("{name} field: step {step:?} is not a positive number"))?;
+                let step: u32 = step.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
+                    format!("{name} field: step {step:?} is not a positive number")
+                })?;
                 (range, step)
             }
             None => (item, 1),
@@ -332,7 +339,10 @@ mod tests {
             c.next_fire(tz, at("2026-03-31T17:45:00Z")),
             Some(at("2026-12-01T09:00:00Z"))
         );
-        assert_eq!(CronSchedule::parse("0 0 * * 7").unwrap().days_of_week.0 & 1, 1);
+        assert_eq!(
+            CronSchedule::parse("0 0 * * 7").unwrap().days_of_week.0 & 1,
+            1
+        );
     }
 
     #[test]

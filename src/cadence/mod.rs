@@ -87,7 +87,11 @@ impl Cadence {
                 (tick, label, date, Duration::days(7), None)
             }
             Cadence::WeekdaySf | Cadence::EodSf => {
-                let hour = if matches!(self, Cadence::WeekdaySf) { 13 } else { 21 };
+                let hour = if matches!(self, Cadence::WeekdaySf) {
+                    13
+                } else {
+                    21
+                };
                 let tick = latest_daily_tick(now, hour, |d| !is_weekend(d));
                 let date = tick.date_naive();
                 let closure = calendar

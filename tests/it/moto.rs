@@ -61,7 +61,10 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("moto_server did not listen on port {} within 60s", self.port);
+        panic!(
+            "moto_server did not listen on port {} within 60s",
+            self.port
+        );
     }
 
     /// Environment for a child process (the binary, the AWS CLI) that must talk to this

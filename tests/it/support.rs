@@ -13,7 +13,10 @@ pub fn bin() -> PathBuf {
 /// Runs the binary with `args` in `dir`, with a clean AWS environment that can reach nothing
 /// real (no credentials, no region, no endpoint unless the test adds them).
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
-    command_in(dir).args(args).output().expect("run freshness-monitor")
+    command_in(dir)
+        .args(args)
+        .output()
+        .expect("run freshness-monitor")
 }
 
 pub fn command_in(dir: &Path) -> Command {

@@ -1,0 +1,357 @@
+//! `check` and `explain`: one pass with no side effects, printed for a person (or as the
+//! exact `check_results.json`), and the decision trail of one artifact.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::Args;
+
+use freshness_monitor::aws::AwsClients;
+use freshness_monitor::classify::{ResolvedKeys, grace_ends_at, human_duration, rfc3339};
+use freshness_monitor::lambda::settings;
+use freshness_monitor::pass::{self, PassOutcome, PassSettings, RegistryDocument, run_pass};
+use freshness_monitor::registry::{self, RegistryEntry};
+use freshness_monitor::store::ObjectStore;
+use freshness_monitor::store::local::LocalDirStore;
+
+use super::{RegistryArg, parse_now};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The registry: a file, or s3://bucket/key.
+    #[arg(long)]
+    registry: RegistryArg,
+    /// Use a local directory as the object store (DIR/<bucket>/<key>, LastModified = mtime)
+    /// instead of S3.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Judge this moment instead of the clock (RFC 3339).
+    #[arg(long, value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+    /// Only this artifact (repeatable).
+    #[arg(long, value_name = "ID")]
+    only: Vec<String>,
+    /// Print exactly what check_results.json would hold.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The artifact id.
+    id: String,
+    /// The registry: a file, or s3://bucket/key.
+    #[arg(long)]
+    registry: RegistryArg,
+    /// Use a local directory as the object store instead of S3.
+    #[arg(long, value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Judge this moment instead of the clock (RFC 3339).
+    #[arg(long, value_parser = parse_now)]
+    now: Option<DateTime<Utc>>,
+}
+
+pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let settings = PassSettings {
+        alerts_enabled: alerts_enabled_from_env(),
+        only: args.only.clone(),
+        ..PassSettings::default()
+    };
+    let outcome = match &args.store {
+        Some(dir) => check_with(&LocalDirStore::new(dir), &args.registry, &settings, now).await?,
+        None => {
+            let store = AwsClients::for_cli().await.s3_store();
+            check_with(&store, &args.registry, &settings, now).await?
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&outcome.check_results())?
+        );
+    } else {
+        print!("{}", render_table(&outcome));
+    }
+    Ok(ExitCode::from(
+        if outcome.alerting_rows().next().is_some() {
+            2
+        } else {
+            0
+        },
+    ))
+}
+
+/// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
+fn alerts_enabled_from_env() -> bool {
+    let read = |name: &str| std::env::var(name).ok();
+    settings::alerts_enabled(
+        read(settings::ENABLED_VAR).as_deref(),
+        read(settings::LEGACY_ENABLED_VAR).as_deref(),
+    )
+}
+
+/// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
+async fn check_with<S: ObjectStore>(
+    store: &S,
+    registry: &RegistryArg,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<PassOutcome> {
+    let document = read_registry(store, registry).await;
+    let outcome = run_pass(store, document, settings, now).await;
+    if let Some(error) = &outcome.registry_error {
+        bail!("{error}");
+    }
+    if !outcome.unknown_only_ids.is_empty() {
+        bail!(
+            "--only names no artifact in the registry: {}",
+            outcome.unknown_only_ids.join(", ")
+        );
+    }
+    Ok(outcome)
+}
+
+async fn read_registry<S: ObjectStore>(
+    store: &S,
+    registry: &RegistryArg,
+) -> Result<RegistryDocument, String> {
+    match registry {
+        RegistryArg::File(path) => {
+            let name = path.display().to_string();
+            let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+            if meta.len() > registry::MAX_REGISTRY_BYTES as u64 {
+                // Let the parser produce its size message without reading the whole file.
+                return Ok(RegistryDocument {
+                    name,
+                    bytes: vec![b' '; registry::MAX_REGISTRY_BYTES + 1],
+                    etag: None,
+                });
+            }
+            let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
+            Ok(RegistryDocument {
+                name,
+                bytes,
+                etag: None,
+            })
+        }
+        RegistryArg::S3 { bucket, key } => pass::fetch_registry(store, bucket, key)
+            .await
+            .map_err(|e| format!("s3://{bucket}/{key}: cannot read the registry: {e}")),
+    }
+}
+
+fn render_table(outcome: &PassOutcome) -> String {
+    let headers = ["STATE", "ARTIFACT", "CYCLE", "PAST SLA", "ALERT", "KEY"];
+    let cells: Vec<[String; 6]> = outcome
+        .rows
+        .iter()
+        .map(|r| {
+            [
+                r.state.to_string(),
+                r.artifact_id.clone(),
+                r.cycle_label.clone().unwrap_or_else(|| "-".into()),
+                if r.sla_violated_by_minutes > 0 {
+                    format!("{}m", r.sla_violated_by_minutes)
+                } else {
+                    "-".into()
+                },
+                if r.alerting {
+                    r.alert_severity().to_string()
+                } else {
+                    "-".into()
+                },
+                r.canonical_key.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cols: [&str; 6]| {
+        let mut s = String::new();
+        for (i, (w, c)) in widths.iter().zip(cols).enumerate() {
+            if i == 5 {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        s.trim_end().to_string() + "\n"
+    };
+    let mut out = line(headers);
+    for (row, r) in cells.iter().zip(&outcome.rows) {
+        out.push_str(&line([
+            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
+        ]));
+        out.push_str(&format!("    {}\n", r.reason));
+    }
+    let c = outcome.counts();
+    let alerting = outcome.alerting_rows().count();
+    out.push_str(&format!(
+        "\n{} artifacts at {}: {} fresh, {} stale, {} missing, {} probe_failed, {} grace_period; \
+         {} {}\n",
+        outcome.rows.len(),
+        rfc3339(outcome.run_at),
+        c.fresh,
+        c.stale,
+        c.missing,
+        c.probe_failed,
+        c.grace_period,
+        alerting,
+        if outcome.alerts_enabled {
+            "alerting"
+        } else {
+            "would alert (observe mode: FRESHNESS_MONITOR_ENABLED is not true)"
+        }
+    ));
+    out
+}
+
+pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    match &args.store {
+        Some(dir) => explain_with(&LocalDirStore::new(dir), args, now).await,
+        None => explain_with(&AwsClients::for_cli().await.s3_store(), args, now).await,
+    }
+}
+
+async fn explain_with<S: ObjectStore>(
+    store: &S,
+    args: &ExplainArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
+    let settings = PassSettings {
+        alerts_enabled: alerts_enabled_from_env(),
+        only: vec![args.id.clone()],
+        ..PassSettings::default()
+    };
+    let document = read_registry(store, &args.registry)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let registry = registry::parse_registry(&document.name, &document.bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let entry = registry
+        .entries
+        .iter()
+        .find(|e| e.label() == args.id)
+        .with_context(|| format!("no artifact {:?} in {}", args.id, document.name))?;
+    let rows = pass::classify_registry(store, &registry, &settings, now).await;
+    let row = &rows[0];
+    let mut out = String::new();
+    let mut say = |label: &str, text: String| out.push_str(&format!("{label:<13} {text}\n"));
+    say("artifact", format!("{} ({})", args.id, document.name));
+    say("now", rfc3339(now));
+    match entry {
+        RegistryEntry::Invalid(bad) => {
+            say("line", bad.line.to_string());
+            say("invalid", bad.reason());
+        }
+        RegistryEntry::Valid(spec) => {
+            say("line", spec.line.to_string());
+            say(
+                "cadence",
+                format!(
+                    "{} ({})",
+                    spec.cadence.name(),
+                    if spec.cadence.is_calendar_gated() {
+                        "gated by the NYSE calendar"
+                    } else {
+                        "never calendar-gated"
+                    }
+                ),
+            );
+            if let Some(cycle) = spec.cadence.cycle_at(now, &registry.calendar) {
+                let keys = ResolvedKeys::resolve(spec, &cycle);
+                say(
+                    "cycle",
+                    format!(
+                        "{} (tick {}, length {})",
+                        cycle.label,
+                        rfc3339(cycle.tick),
+                        human_duration(cycle.length)
+                    ),
+                );
+                say(
+                    "due at",
+                    format!(
+                        "{} (tick + {} min SLA)",
+                        rfc3339(keys.due_at),
+                        spec.sla_minutes_after_cron
+                    ),
+                );
+                say("date", format!("{{date}} = {}", cycle.date));
+                say(
+                    "trading day",
+                    format!("{{trading_day}} = {}", cycle.trading_day),
+                );
+                say(
+                    "key",
+                    format!(
+                        "s3://{}/{}  (template {})",
+                        spec.s3_bucket, keys.canonical_key, spec.s3_key_template
+                    ),
+                );
+                if let (Some(key), Some(t)) = (&keys.recovery_key, &spec.recovery_key_template) {
+                    say(
+                        "recovery key",
+                        format!("s3://{}/{key}  (template {t})", spec.s3_bucket),
+                    );
+                }
+                let calendar = match (&cycle.closure, spec.calendar_aware) {
+                    (Some(c), true) => format!("{c}: not expected, no probe"),
+                    (Some(c), false) => {
+                        format!("{c}, but calendar_aware is false: probed as usual")
+                    }
+                    (None, _) if spec.cadence.is_calendar_gated() => "market open".to_string(),
+                    (None, _) => "not gated".to_string(),
+                };
+                say("calendar", calendar);
+                let grace_end = grace_ends_at(spec, &cycle);
+                say(
+                    "grace",
+                    format!(
+                        "{} {} (created {}, {} cycles of {})",
+                        if now < grace_end {
+                            "in grace until"
+                        } else {
+                            "ended"
+                        },
+                        rfc3339(grace_end),
+                        spec.created_at,
+                        spec.grace_period_cycles,
+                        human_duration(cycle.length)
+                    ),
+                );
+            }
+        }
+    }
+    say(
+        "dedup key",
+        row.dedup_key.clone().unwrap_or_else(|| "-".into()),
+    );
+    say("state", format!("{}: {}", row.state, row.reason));
+    say(
+        "alerting",
+        if row.alerting {
+            format!(
+                "yes, {} ({})",
+                row.alert_severity(),
+                if settings.alerts_enabled {
+                    "alerts enabled"
+                } else {
+                    "observe mode: it would alert"
+                }
+            )
+        } else {
+            "no".to_string()
+        },
+    );
+    print!("{out}");
+    Ok(ExitCode::from(if row.alerting { 2 } else { 0 }))
+}

@@ -1,0 +1,109 @@
+//! The command line: `validate`, `check`, `explain`, `calendar` (and the subcommands other
+//! modules add). A thin shell over the library: parsing arguments, choosing the store,
+//! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
+
+mod calendar;
+mod check;
+mod coverage;
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "freshness-monitor",
+    version,
+    about = "Absence-driven monitor for data artifacts in S3: alerts on what is missing or \
+             stale past its SLA."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a registry file; exit 0 when valid, 1 with every error listed.
+    Validate(validate::ValidateArgs),
+    /// One pass with no side effects: a table (or --json); exit 0 when nothing alerts, 2 when
+    /// something would, 1 on error.
+    Check(check::CheckArgs),
+    /// Why one artifact did (or did not) alert: its cycle, keys, calendar and grace decisions.
+    Explain(check::ExplainArgs),
+    /// The market's closed weekdays, one `YYYY-MM-DD name` per line.
+    Calendar(calendar::CalendarArgs),
+    /// The producer-side guard: every S3 write site in a repo is pinned; exit 0 when all
+    /// match, 1 on coverage failures, 2 on input errors.
+    Coverage(coverage::CoverageArgs),
+    /// The Lambda's pass from a shell, same env, with side effects (writes the results);
+    /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error.
+    Run(run::RunArgs),
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(&args),
+        Command::Check(args) => with_runtime(check::run_check(&args)),
+        Command::Explain(args) => with_runtime(check::run_explain(&args)),
+        Command::Calendar(args) => calendar::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
+        Command::Run(args) => with_runtime(run::run(&args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn with_runtime<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
+    future: F,
+) -> anyhow::Result<ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(future)
+}
+
+/// Where the registry is read from: a file, or `s3://bucket/key`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistryArg {
+    File(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl FromStr for RegistryArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("s3://") {
+            Some(rest) => match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
+                    Ok(RegistryArg::S3 {
+                        bucket: bucket.to_string(),
+                        key: key.to_string(),
+                    })
+                }
+                _ => Err(format!("{s:?} is not of the form s3://bucket/key")),
+            },
+            None => Ok(RegistryArg::File(PathBuf::from(s))),
+        }
+    }
+}
+
+/// `--now`: an RFC 3339 time.
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{s:?} is not an RFC 3339 time such as 2026-05-30T12:00:00Z ({e})"))
+}

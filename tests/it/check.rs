@@ -1,0 +1,636 @@
+//! `check --store DIR --now T --json`: every rule of DESIGN §4–§5 as a named case, judged by
+//! the real binary over a local store whose files and mtimes set up each situation.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::support::{run_in, stderr, stdout};
+
+const BUCKET: &str = "research-bucket";
+
+/// A registry and a store in a temp dir.
+struct Scenario {
+    dir: tempfile::TempDir,
+}
+
+impl Scenario {
+    /// `artifacts` is the YAML list body; defaults fill in everything else.
+    fn new(extra_top_level: &str, artifacts: &str) -> Scenario {
+        let dir = tempfile::tempdir().unwrap();
+        let registry = format!(
+            "schema_version: 1\n\
+             defaults:\n  s3_bucket: {BUCKET}\n  severity: warning\n  owner_repo: producer\n  \
+             created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
+             {extra_top_level}\n\
+             artifacts:\n{artifacts}"
+        );
+        fs::write(dir.path().join("registry.yaml"), registry).unwrap();
+        fs::create_dir_all(dir.path().join("store").join(BUCKET)).unwrap();
+        Scenario { dir }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("store")
+    }
+
+    /// Writes an object with the given LastModified.
+    fn put(&self, key: &str, last_modified: &str) -> &Self {
+        let path = self.store().join(BUCKET).join(key);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"{}").unwrap();
+        set_mtime(&path, last_modified);
+        self
+    }
+
+    fn run(&self, now: &str, extra: &[&str]) -> std::process::Output {
+        let store = self.store();
+        let mut args = vec![
+            "check",
+            "--registry",
+            "registry.yaml",
+            "--store",
+            store.to_str().unwrap(),
+            "--now",
+            now,
+        ];
+        args.extend_from_slice(extra);
+        run_in(self.dir.path(), &args)
+    }
+
+    /// Rows by artifact id, from `--json`.
+    fn rows(&self, now: &str) -> HashMap<String, Value> {
+        let out = self.run(now, &["--json"]);
+        let code = out.status.code();
+        assert!(
+            code == Some(0) || code == Some(2),
+            "exit {code:?}: {}",
+            stderr(&out)
+        );
+        let json: Value = serde_json::from_str(&stdout(&out)).expect("check --json prints JSON");
+        json["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["artifact_id"].as_str().unwrap().to_string(), r.clone()))
+            .collect()
+    }
+
+    fn row(&self, now: &str, id: &str) -> Value {
+        self.rows(now).remove(id).expect("row for artifact")
+    }
+}
+
+fn set_mtime(path: &Path, at: &str) {
+    let t: DateTime<Utc> = at.parse().unwrap();
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::from(t)).unwrap();
+}
+
+fn artifact(id: &str, template: &str, cadence: &str, extra: &str) -> String {
+    format!(
+        "  - artifact_id: {id}\n    s3_key_template: \"{template}\"\n    cadence: {cadence}\n{extra}"
+    )
+}
+
+fn state(row: &Value) -> &str {
+    row["state"].as_str().unwrap()
+}
+
+#[test]
+fn saturday_sf_dated_key_written_after_the_tick_is_fresh() {
+    let s = Scenario::new(
+        "",
+        &artifact("pit", "backtest/{date}/pit.json", "saturday_sf", ""),
+    );
+    s.put("backtest/2026-05-30/pit.json", "2026-05-30T09:30:00Z");
+    let row = s.row("2026-06-03T12:00:00Z", "pit");
+    assert_eq!(state(&row), "fresh");
+    assert_eq!(row["cycle_label"], "2026-W22");
+    assert_eq!(row["cycle_tick"], "2026-05-30T09:00:00Z");
+    assert_eq!(row["canonical_key"], "backtest/2026-05-30/pit.json");
+    assert_eq!(row["last_modified"], "2026-05-30T09:30:00Z");
+    assert_eq!(row["dedup_key"], "freshness_pit_2026-W22");
+    assert_eq!(row["alerting"], false);
+}
+
+#[test]
+fn saturday_sf_before_0900_saturday_judges_the_previous_week() {
+    let s = Scenario::new(
+        "",
+        &artifact("pit", "backtest/{date}/pit.json", "saturday_sf", ""),
+    );
+    s.put("backtest/2026-05-30/pit.json", "2026-05-30T09:30:00Z");
+    let row = s.row("2026-06-06T08:59:00Z", "pit");
+    assert_eq!(state(&row), "fresh");
+    assert_eq!(row["cycle_label"], "2026-W22");
+    let row = s.row("2026-06-06T09:00:00Z", "pit");
+    assert_eq!(row["cycle_label"], "2026-W23");
+    assert_eq!(state(&row), "missing");
+}
+
+#[test]
+fn object_written_before_the_tick_is_stale_with_its_last_modified() {
+    let s = Scenario::new(
+        "",
+        &artifact("ptr", "pointers/latest.json", "weekday_sf", ""),
+    );
+    s.put("pointers/latest.json", "2026-06-01T13:30:00Z");
+    let row = s.row("2026-06-02T15:00:00Z", "ptr");
+    assert_eq!(state(&row), "stale");
+    assert_eq!(row["last_modified"], "2026-06-01T13:30:00Z");
+    // tick 13:00 + 60 min SLA = 14:00; now 15:00.
+    assert_eq!(row["sla_violated_by_minutes"], 60);
+    assert_eq!(row["alerting"], true);
+}
+
+#[test]
+fn object_written_exactly_at_the_tick_is_fresh() {
+    let s = Scenario::new(
+        "",
+        &artifact("ptr", "pointers/latest.json", "weekday_sf", ""),
+    );
+    s.put("pointers/latest.json", "2026-06-02T13:00:00Z");
+    assert_eq!(state(&s.row("2026-06-02T15:00:00Z", "ptr")), "fresh");
+}
+
+#[test]
+fn sla_arithmetic_floors_to_whole_minutes_and_alerts_only_past_zero() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "daily",
+            "daily/{date}.json",
+            "weekday_sf",
+            "    sla_minutes_after_cron: 90\n",
+        ),
+    );
+    // Due 2026-06-02T14:30:00Z.
+    let at_due = s.row("2026-06-02T14:30:00Z", "daily");
+    assert_eq!(state(&at_due), "missing");
+    assert_eq!(at_due["due_at"], "2026-06-02T14:30:00Z");
+    assert_eq!(at_due["sla_violated_by_minutes"], 0);
+    assert_eq!(at_due["alerting"], false);
+    let almost = s.row("2026-06-02T14:30:59Z", "daily");
+    assert_eq!(almost["sla_violated_by_minutes"], 0);
+    assert_eq!(almost["alerting"], false);
+    let one = s.row("2026-06-02T14:31:00Z", "daily");
+    assert_eq!(one["sla_violated_by_minutes"], 1);
+    assert_eq!(one["alerting"], true);
+    let later = s.row("2026-06-02T17:00:30Z", "daily");
+    assert_eq!(later["sla_violated_by_minutes"], 150);
+}
+
+#[test]
+fn weekday_sf_before_1300_judges_the_previous_weekday() {
+    let s = Scenario::new("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
+    let row = s.row("2026-06-01T12:00:00Z", "d"); // Monday morning
+    assert_eq!(row["cycle_label"], "2026-05-29");
+    assert_eq!(row["canonical_key"], "d/2026-05-29.json");
+}
+
+#[test]
+fn calendar_aware_cadence_on_a_holiday_is_fresh_without_a_probe() {
+    let s = Scenario::new("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
+    let row = s.row("2026-07-03T18:00:00Z", "d");
+    assert_eq!(state(&row), "fresh");
+    assert_eq!(row["cycle_label"], "2026-07-03");
+    assert_eq!(row["canonical_key"], "d/2026-07-03.json");
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("market closed on 2026-07-03: Independence Day (observed)"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn calendar_aware_false_probes_even_on_a_holiday() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "d",
+            "d/{date}.json",
+            "weekday_sf",
+            "    calendar_aware: false\n",
+        ),
+    );
+    let row = s.row("2026-07-03T18:00:00Z", "d");
+    assert_eq!(state(&row), "missing");
+    assert_eq!(row["alerting"], true);
+}
+
+#[test]
+fn registry_extra_closures_close_the_market() {
+    let s = Scenario::new(
+        "calendar:\n  extra_closures: [2026-06-10]\n",
+        &artifact("d", "d/{date}.json", "eod_sf", ""),
+    );
+    let row = s.row("2026-06-10T22:00:00Z", "d");
+    assert_eq!(state(&row), "fresh");
+    assert!(row["reason"].as_str().unwrap().contains("extra_closures"));
+    // The day after trades again.
+    assert_eq!(state(&s.row("2026-06-11T22:30:00Z", "d")), "missing");
+}
+
+#[test]
+fn trading_day_placeholder_skips_weekends_and_holidays() {
+    let s = Scenario::new(
+        "",
+        &[
+            artifact("sat", "t/{trading_day}.json", "saturday_sf", ""),
+            artifact("morning", "t/{trading_day:%Y%m%d}.json", "weekday_sf", ""),
+            artifact("evening", "t/{trading_day}.json", "eod_sf", ""),
+        ]
+        .concat(),
+    );
+    let rows = s.rows("2026-07-06T22:00:00Z"); // Monday after the July 3 closure
+    assert_eq!(rows["sat"]["canonical_key"], "t/2026-07-02.json");
+    assert_eq!(rows["morning"]["canonical_key"], "t/20260702.json");
+    assert_eq!(rows["evening"]["canonical_key"], "t/2026-07-06.json");
+}
+
+#[test]
+fn continuous_cadence_uses_epoch_buckets() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "feed",
+            "feed/{date}/{cycle_label}.json",
+            "continuous",
+            "    interval_minutes: 15\n    sla_minutes_after_cron: 5\n",
+        ),
+    );
+    let now: DateTime<Utc> = "2026-06-02T10:07:00Z".parse().unwrap();
+    let index = now.timestamp() / 900;
+    let key = format!("feed/2026-06-02/continuous_15m_{index}.json");
+    s.put(&key, "2026-06-02T10:01:00Z");
+    let row = s.row("2026-06-02T10:07:00Z", "feed");
+    assert_eq!(state(&row), "fresh");
+    assert_eq!(row["cycle_tick"], "2026-06-02T10:00:00Z");
+    assert_eq!(row["canonical_key"], key.as_str());
+}
+
+#[test]
+fn user_cadence_follows_new_york_time_across_both_2026_dst_changes() {
+    let s = Scenario::new(
+        "cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n",
+        &artifact(
+            "open",
+            "open/{date}/{cycle_label}.json",
+            "ny_open",
+            "    sla_minutes_after_cron: 30\n",
+        ),
+    );
+    // Before the March change 09:30 is 14:30 UTC; after it, 13:30 UTC.
+    for (now, tick, label) in [
+        (
+            "2026-03-06T15:00:00Z",
+            "2026-03-06T14:30:00Z",
+            "2026-03-06T09:30",
+        ),
+        (
+            "2026-03-09T14:00:00Z",
+            "2026-03-09T13:30:00Z",
+            "2026-03-09T09:30",
+        ),
+        (
+            "2026-10-30T14:00:00Z",
+            "2026-10-30T13:30:00Z",
+            "2026-10-30T09:30",
+        ),
+        (
+            "2026-11-02T15:00:00Z",
+            "2026-11-02T14:30:00Z",
+            "2026-11-02T09:30",
+        ),
+    ] {
+        let row = s.row(now, "open");
+        assert_eq!(row["cycle_tick"], tick, "at {now}");
+        assert_eq!(row["cycle_label"], label, "at {now}");
+        assert_eq!(
+            row["canonical_key"],
+            format!("open/{}/{label}.json", &label[..10]),
+            "at {now}"
+        );
+    }
+    // 14:00 UTC on 2026-03-09 is 30 min after the EDT tick: due exactly now, not yet alerting.
+    let row = s.row("2026-03-09T14:00:00Z", "open");
+    assert_eq!(row["due_at"], "2026-03-09T14:00:00Z");
+    assert_eq!(row["alerting"], false);
+}
+
+#[test]
+fn user_cadence_with_nyse_calendar_is_not_expected_on_good_friday() {
+    let s = Scenario::new(
+        "cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n",
+        &artifact("open", "open/{date}.json", "ny_open", ""),
+    );
+    let row = s.row("2026-04-03T18:00:00Z", "open");
+    assert_eq!(state(&row), "fresh");
+    assert!(row["reason"].as_str().unwrap().contains("Good Friday"));
+}
+
+#[test]
+fn new_artifact_is_in_grace_for_its_grace_cycles() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "new",
+            "n/{date}.json",
+            "saturday_sf",
+            "    created_at: 2026-05-27\n",
+        ),
+    );
+    // created 2026-05-27 00:00 + 2 × 7 days = 2026-06-10 00:00.
+    let row = s.row("2026-06-09T23:59:00Z", "new");
+    assert_eq!(state(&row), "grace_period");
+    assert_eq!(row["canonical_key"], "n/2026-06-06.json");
+    assert_eq!(row["sla_violated_by_minutes"], 0);
+    let row = s.row("2026-06-10T00:00:00Z", "new");
+    assert_eq!(state(&row), "missing");
+}
+
+#[test]
+fn grace_period_cycles_zero_means_no_grace() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "new",
+            "n/{date}.json",
+            "weekday_sf",
+            "    created_at: 2026-06-02\n    grace_period_cycles: 0\n",
+        ),
+    );
+    assert_eq!(state(&s.row("2026-06-02T15:00:00Z", "new")), "missing");
+}
+
+#[test]
+fn recovery_key_substitutes_for_a_missing_canonical_key() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "p",
+            "b/{date}/p.json",
+            "saturday_sf",
+            "    recovery_key_template: \"b/{date}/recovery/p.json\"\n",
+        ),
+    );
+    s.put("b/2026-05-30/recovery/p.json", "2026-05-31T08:00:00Z");
+    let row = s.row("2026-06-03T12:00:00Z", "p");
+    assert_eq!(state(&row), "fresh");
+    assert_eq!(row["recovery_substituted"], true);
+    assert_eq!(row["canonical_key"], "b/2026-05-30/p.json");
+    assert_eq!(row["last_modified"], "2026-05-31T08:00:00Z");
+}
+
+#[test]
+fn stale_recovery_key_does_not_substitute() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "p",
+            "ptr/p.json",
+            "saturday_sf",
+            "    recovery_key_template: \"ptr/recovery/p.json\"\n",
+        ),
+    );
+    s.put("ptr/p.json", "2026-05-20T08:00:00Z");
+    s.put("ptr/recovery/p.json", "2026-05-21T08:00:00Z");
+    let row = s.row("2026-06-03T12:00:00Z", "p");
+    assert_eq!(state(&row), "stale");
+    assert_eq!(row["recovery_substituted"], false);
+    assert_eq!(row["last_modified"], "2026-05-20T08:00:00Z");
+}
+
+#[test]
+fn a_probe_error_is_probe_failed_and_never_falls_through_to_recovery() {
+    let s = Scenario::new(
+        "",
+        &[
+            artifact(
+                "broken",
+                "blocked/{date}.json",
+                "saturday_sf",
+                "    recovery_key_template: \"recovery/{date}.json\"\n",
+            ),
+            artifact("fine", "fine/{date}.json", "saturday_sf", ""),
+        ]
+        .concat(),
+    );
+    // `blocked` is a file, so `blocked/<date>.json` cannot be looked up: the probe errors.
+    s.put("blocked", "2026-05-30T10:00:00Z");
+    s.put("recovery/2026-05-30.json", "2026-05-30T10:00:00Z");
+    s.put("fine/2026-05-30.json", "2026-05-30T10:00:00Z");
+    let rows = s.rows("2026-06-03T12:00:00Z");
+    assert_eq!(state(&rows["broken"]), "probe_failed");
+    assert_eq!(rows["broken"]["recovery_substituted"], false);
+    assert_eq!(rows["broken"]["alerting"], true);
+    assert!(
+        rows["broken"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("HEAD s3://research-bucket/blocked/2026-05-30.json")
+    );
+    assert_eq!(state(&rows["fine"]), "fresh");
+}
+
+#[test]
+fn an_invalid_entry_fails_only_itself() {
+    let s = Scenario::new(
+        "",
+        &[
+            artifact("good_one", "g/{date}.json", "saturday_sf", ""),
+            artifact(
+                "typo",
+                "t/{date}.json",
+                "saturday_sf",
+                "    sla_minute_after_cron: 30\n",
+            ),
+            artifact("good_two", "g2/{date}.json", "saturday_sf", ""),
+        ]
+        .concat(),
+    );
+    s.put("g/2026-05-30.json", "2026-05-30T10:00:00Z");
+    let out = s.run("2026-06-03T12:00:00Z", &["--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rows = json["results"].as_array().unwrap();
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|r| r["artifact_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["good_one", "typo", "good_two"], "registry order");
+    assert_eq!(state(&rows[0]), "fresh");
+    assert_eq!(state(&rows[1]), "probe_failed");
+    let reason = rows[1]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("registry.yaml:")
+            && reason.contains("artifact typo: field sla_minute_after_cron: unknown field; did you mean `sla_minutes_after_cron`?"),
+        "{reason}"
+    );
+    assert_eq!(state(&rows[2]), "missing");
+}
+
+#[test]
+fn check_results_have_the_documented_shape() {
+    let s = Scenario::new("", &artifact("pit", "b/{date}.json", "saturday_sf", ""));
+    let out = s.run("2026-06-03T12:00:00Z", &["--json"]);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["run_at"], "2026-06-03T12:00:00Z");
+    assert_eq!(json["alerts_enabled"], false);
+    assert_eq!(json["n_entries"], 1);
+    let row = json["results"][0].as_object().unwrap();
+    for field in [
+        "artifact_id",
+        "owner_repo",
+        "severity",
+        "cadence",
+        "canonical_key",
+        "state",
+        "reason",
+        "last_modified",
+        "sla_violated_by_minutes",
+        "recovery_substituted",
+        "cycle_label",
+        "cycle_tick",
+        "due_at",
+        "dedup_key",
+        "alerting",
+    ] {
+        assert!(row.contains_key(field), "row lacks {field}");
+    }
+}
+
+#[test]
+fn exit_codes_say_whether_anything_would_alert() {
+    let s = Scenario::new("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
+    s.put("b/2026-05-30.json", "2026-05-30T10:00:00Z");
+    assert_eq!(s.run("2026-06-03T12:00:00Z", &[]).status.code(), Some(0));
+    assert_eq!(s.run("2026-06-07T12:00:00Z", &[]).status.code(), Some(2));
+    let broken = Scenario::new("", "  - [not, a, mapping\n");
+    let out = broken.run("2026-06-03T12:00:00Z", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("registry.yaml:"), "{}", stderr(&out));
+}
+
+#[test]
+fn table_output_names_states_and_summarises() {
+    let s = Scenario::new("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
+    let out = s.run("2026-06-07T12:00:00Z", &[]);
+    let text = stdout(&out);
+    assert!(text.contains("missing"), "{text}");
+    assert!(text.contains("b/2026-06-06.json"), "{text}");
+    assert!(
+        text.contains("1 artifacts at 2026-06-07T12:00:00Z: 0 fresh, 0 stale, 1 missing"),
+        "{text}"
+    );
+    assert!(text.contains("1 would alert (observe mode"), "{text}");
+}
+
+#[test]
+fn only_restricts_the_pass_and_rejects_unknown_ids() {
+    let s = Scenario::new(
+        "",
+        &[
+            artifact("a", "a/{date}.json", "saturday_sf", ""),
+            artifact("b", "b/{date}.json", "saturday_sf", ""),
+        ]
+        .concat(),
+    );
+    let out = s.run("2026-06-07T12:00:00Z", &["--json", "--only", "b"]);
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["n_entries"], 1);
+    assert_eq!(json["results"][0]["artifact_id"], "b");
+    let out = s.run("2026-06-07T12:00:00Z", &["--only", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--only names no artifact in the registry: nope"));
+}
+
+#[test]
+fn demo_registry_shows_every_state() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::process::Command::new("bash")
+        .arg(root.join("examples/demo/run.sh"))
+        .arg("--json")
+        .env("FRESHNESS_MONITOR_BIN", crate::support::bin())
+        .env_remove("FRESHNESS_MONITOR_ENABLED")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let by_id: HashMap<&str, &Value> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["artifact_id"].as_str().unwrap(), r))
+        .collect();
+    let expect = [
+        ("pit_parity", "fresh", false),
+        ("weekly_signals", "missing", true),
+        ("eod_positions", "missing", false),
+        ("latest_pointer", "stale", true),
+        ("new_report", "grace_period", false),
+        ("daily_manifest", "fresh", false),
+        ("parity_report", "fresh", false),
+        ("hourly_ticks", "fresh", false),
+        ("rebalance_weights", "fresh", false),
+    ];
+    for (id, want_state, want_alerting) in expect {
+        assert_eq!(by_id[id]["state"], want_state, "{id}");
+        assert_eq!(by_id[id]["alerting"], want_alerting, "{id}");
+    }
+}
+
+#[test]
+fn explain_tells_why_an_artifact_alerts() {
+    let s = Scenario::new(
+        "",
+        &artifact(
+            "p",
+            "b/{date}.json",
+            "saturday_sf",
+            "    severity: critical\n    sla_minutes_after_cron: 180\n",
+        ),
+    );
+    let store = s.store();
+    let out = run_in(
+        s.dir.path(),
+        &[
+            "explain",
+            "p",
+            "--registry",
+            "registry.yaml",
+            "--store",
+            store.to_str().unwrap(),
+            "--now",
+            "2026-06-07T12:00:00Z",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "cycle         2026-W23 (tick 2026-06-06T09:00:00Z, length 7d)",
+        "due at        2026-06-06T12:00:00Z (tick + 180 min SLA)",
+        "key           s3://research-bucket/b/2026-06-06.json",
+        "dedup key     freshness_p_2026-W23",
+        "state         missing:",
+        "alerting      yes, critical (observe mode: it would alert)",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn calendar_lists_closed_weekdays_with_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &["calendar", "--from", "2026", "--to", "2026"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with("2026-01-01 New Year's Day\n"), "{text}");
+    assert!(text.contains("2026-07-03 Independence Day (observed)\n"));
+    assert_eq!(text.lines().count(), 10);
+}
