@@ -416,14 +416,13 @@ validate_registry() {
   if ! "$BINARY" validate "$REGISTRY_PATH" >&2; then
     die "registry $REGISTRY_PATH is invalid (errors above): nothing was deployed or uploaded"
   fi
+  REGISTRY_BUCKETS=$(registry_buckets)
 }
 
-# The S3 buckets the registry names (artifacts and defaults), one per line. The registry has
-# passed validation, so every s3_bucket value is a plain bucket name.
+# The S3 buckets the registry's artifacts live in, one per line, as the binary reads them.
 registry_buckets() {
-  sed -e 's/[[:space:]]#.*$//' -e 's/^#.*$//' "$REGISTRY_PATH" |
-    grep -oE '(^|[^A-Za-z0-9_])s3_bucket[[:space:]]*:[[:space:]]*["'\'']?[a-z0-9][a-z0-9.-]*' |
-    sed -E 's/.*:[[:space:]]*["'\'']?//' | sort -u
+  "$BINARY" validate --json "$REGISTRY_PATH" | jq -er '.buckets[]' ||
+    die "could not list the buckets of $REGISTRY_PATH with $BINARY validate --json"
 }
 
 # A zip whose bytes depend only on the binary (fixed timestamp, no extra attributes), so an
@@ -487,7 +486,7 @@ resolve_settings() {
 render_policy() {
   local vars buckets
   buckets=$( {
-    registry_buckets
+    printf '%s\n' "$REGISTRY_BUCKETS"
     printf '%s\n' "$REGISTRY_BUCKET_V" "$RESULTS_BUCKET_V" "$DEDUP_BUCKET_V"
   } | sort -u | jq -Rsc 'split("\n") | map(select(length > 0))')
   # A null value means "not configured": resources that need it are left out, and a statement

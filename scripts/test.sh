@@ -8,9 +8,25 @@ cd "$(dirname "$0")/.."
 
 need_pip=()
 command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
+command -v aws >/dev/null 2>&1 || need_pip+=("awscli")
+command -v parliament >/dev/null 2>&1 || need_pip+=("parliament")
 if ((${#need_pip[@]})); then
   echo "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"
+fi
+
+# deploy.sh's tests: shellcheck lints it; jq, zip and readelf (binutils) are what it runs on.
+need_apt=()
+command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
+command -v jq >/dev/null 2>&1 || need_apt+=(jq)
+command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
+if ((${#need_apt[@]})); then
+  echo "installing from Debian: ${need_apt[*]}"
+  as_root=()
+  if [[ "$(id -u)" != 0 ]]; then as_root=(sudo); fi
+  "${as_root[@]}" apt-get update -qq
+  "${as_root[@]}" apt-get install -y -qq "${need_apt[@]}"
 fi
 
 cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}"
