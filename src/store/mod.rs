@@ -76,6 +76,31 @@ pub trait ObjectStore: Send + Sync {
         body: Vec<u8>,
         content_type: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// PUT only when no object exists at the key (S3's `If-None-Match: *`): `Ok(true)` when
+    /// this call created it, `Ok(false)` when one was already there. The alert dedup claim:
+    /// of two passes racing for one key, exactly one gets `true`.
+    fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// PUT only when the object still has the ETag `etag` (S3's `If-Match`): `Ok(false)` when
+    /// it changed or vanished since it was read. Taking over an abandoned dedup claim.
+    fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// DELETE; deleting a key that does not exist is not an error.
+    fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// `s3://bucket/key`, for messages.
