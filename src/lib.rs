@@ -6,9 +6,11 @@
 //! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
 
 pub mod alert;
+pub mod aws;
 pub mod cadence;
 pub mod calendar;
 pub mod classify;
+pub mod lambda;
 pub mod pass;
 pub mod registry;
 pub mod report;

@@ -6,5 +6,23 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        return serve_lambda();
+    }
     cli::main()
+}
+
+/// Serves invocations on the custom runtime until it stops.
+fn serve_lambda() -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("start the tokio runtime");
+    match runtime.block_on(freshness_monitor::lambda::serve()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("freshness-monitor: the Lambda runtime stopped: {err}");
+            ExitCode::FAILURE
+        }
+    }
 }

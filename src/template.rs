@@ -37,11 +37,13 @@ pub struct TemplateValues<'a> {
 pub enum TemplateError {
     #[error("the template is empty")]
     Empty,
+    /// `hint` is empty or a did-you-mean sentence ending in a space.
     #[error(
-        "unknown placeholder {{{0}}}; known: {{date}}, {{date:FORMAT}}, {{cycle_label}}, \
-         {{trading_day}}, {{trading_day:FORMAT}} (write {{{{ and }}}} for literal braces)"
+        "unknown placeholder {{{name}}}; {hint}known: {{date}}, {{date:FORMAT}}, \
+         {{cycle_label}}, {{trading_day}}, {{trading_day:FORMAT}} (write {{{{ and }}}} for \
+         literal braces)"
     )]
-    UnknownPlaceholder(String),
+    UnknownPlaceholder { name: String, hint: String },
     #[error("unclosed `{{` at character {0} (write {{{{ for a literal brace)")]
     Unclosed(usize),
     #[error("unmatched `}}` at character {0} (write }}}} for a literal brace)")]
@@ -155,7 +157,15 @@ fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
         ("date", f) => Ok(Part::Date(f)),
         ("trading_day", f) => Ok(Part::TradingDay(f)),
         ("cycle_label", None) => Ok(Part::CycleLabel),
-        _ => Err(TemplateError::UnknownPlaceholder(name.to_string())),
+        _ => {
+            let hint = crate::registry::did_you_mean(head, &["date", "cycle_label", "trading_day"])
+                .map(|known| format!("did you mean {{{known}}}? "))
+                .unwrap_or_default();
+            Err(TemplateError::UnknownPlaceholder {
+                name: crate::yaml::shorten(name),
+                hint,
+            })
+        }
     }
 }
 
@@ -219,7 +229,15 @@ mod tests {
     #[test]
     fn rejects_what_would_never_match() {
         let err = |t: &str| KeyTemplate::parse(t).unwrap_err().to_string();
-        assert!(err("a/{datee}/b").starts_with("unknown placeholder {datee}"));
+        assert!(
+            err("a/{datee}/b")
+                .starts_with("unknown placeholder {datee}; did you mean {date}? known: {date}")
+        );
+        assert!(err("a/{cycle}/b").starts_with("unknown placeholder {cycle}; known: {date}"));
+        assert!(
+            err("a/{tradingday:%Y}/b")
+                .starts_with("unknown placeholder {tradingday:%Y}; did you mean {trading_day}?")
+        );
         assert!(err("a/{cycle_label:%Y}").starts_with("unknown placeholder"));
         assert!(err("a/{date").starts_with("unclosed `{` at character 3"));
         assert!(err("a}b").starts_with("unmatched `}` at character 2"));

@@ -143,14 +143,27 @@ fn looks_like_float(text: &str) -> bool {
         || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.') && t.parse::<f64>().is_ok())
 }
 
+/// How much of a user's text an error message repeats: enough to recognise it, never a
+/// pasted megabyte.
+const SHORT_TEXT_CHARS: usize = 60;
+
 /// `"text"`, cut short when long, for error messages.
 pub fn quote_short(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() > MAX {
-        let cut: String = text.chars().take(MAX).collect();
+    if text.chars().count() > SHORT_TEXT_CHARS {
+        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
         format!("{cut:?}…")
     } else {
         format!("{text:?}")
+    }
+}
+
+/// `text` as is, or its start and `…` when long, for names repeated in error messages.
+pub fn shorten(text: &str) -> String {
+    if text.chars().count() > SHORT_TEXT_CHARS {
+        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text.to_string()
     }
 }
 
@@ -172,6 +185,8 @@ enum Open {
 /// Parses `text` as exactly one YAML document. `Ok(None)` means the text holds no document
 /// at all (empty, or only comments).
 pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
+    // A byte-order mark (as some Windows editors write) is not part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
     let mut anchors: HashMap<usize, Node> = HashMap::new();
@@ -182,7 +197,7 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
             line: e.marker().line().max(1),
-            message: format!("not valid YAML: {}", e.info()),
+            message: syntax_error_message(e.info()),
         })?;
         let line = mark.line().max(1);
         let finished: Option<(Node, usize)> = match event {
@@ -307,16 +322,36 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
                             });
                         }
                     },
-                    Some((key, key_line)) => entries.push(MapEntry {
-                        key,
-                        key_line,
-                        value: node,
-                    }),
+                    Some((key, key_line)) => {
+                        let mut value = node;
+                        // An empty value (`key:` and nothing) is reported by the parser where
+                        // the next token starts, lines later; it stands on its key's line.
+                        if matches!(&value.value, Value::Scalar { text, plain: true } if text.is_empty())
+                        {
+                            value.line = key_line;
+                        }
+                        entries.push(MapEntry {
+                            key,
+                            key_line,
+                            value,
+                        })
+                    }
                 },
             }
         }
     }
     Ok(root)
+}
+
+/// The parser's words, made plainer where an operator would not recognise the cause.
+fn syntax_error_message(info: &str) -> String {
+    if info.contains("unknown anchor") {
+        // yaml-rust2 resolves aliases itself and refuses `*name` before any `&name`.
+        return "not valid YAML: an alias (`*name`) refers to an anchor (`&name`) that is not \
+                defined before it"
+            .to_string();
+    }
+    format!("not valid YAML: {info}")
 }
 
 fn count_nodes(node: &Node) -> usize {
@@ -467,9 +502,43 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_value_stands_on_its_keys_line() {
+        let root = parse("a:\n\n# gap\nb: 1\nc:\n");
+        let map = root.as_map().unwrap();
+        assert_eq!((map[0].value.line, map[0].value.is_null()), (1, true));
+        assert_eq!((map[2].value.line, map[2].value.is_null()), (5, true));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_key() {
+        let root = parse("\u{feff}schema_version: 1\n");
+        assert_eq!(root.as_map().unwrap()[0].key, "schema_version");
+    }
+
+    #[test]
+    fn long_texts_are_cut_short_in_messages() {
+        let long = "x".repeat(1000);
+        assert_eq!(quote_short(&long), format!("\"{}\"…", "x".repeat(60)));
+        assert_eq!(shorten(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(quote_short("abc"), "\"abc\"");
+        assert_eq!(shorten("abc"), "abc");
+    }
+
+    #[test]
     fn empty_text_has_no_document() {
         assert_eq!(parse_document("").unwrap(), None);
         assert_eq!(parse_document("# only a comment\n").unwrap(), None);
+    }
+
+    #[test]
+    fn an_undefined_alias_is_named_plainly() {
+        let err = parse_document("a: 1\nb: *nowhere\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert_eq!(
+            err.message,
+            "not valid YAML: an alias (`*name`) refers to an anchor (`&name`) that is not \
+             defined before it"
+        );
     }
 
     #[test]

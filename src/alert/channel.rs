@@ -82,3 +82,33 @@ impl AlertChannel for StdoutChannel {
         })
     }
 }
+
+/// A channel the settings name but cannot make work (half its configuration is missing):
+/// every send fails with the reason, so the gap is reported on every pass.
+pub struct MisconfiguredChannel {
+    name: &'static str,
+    reason: String,
+}
+
+impl MisconfiguredChannel {
+    pub fn new(name: &'static str, reason: impl Into<String>) -> Self {
+        MisconfiguredChannel {
+            name,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl AlertChannel for MisconfiguredChannel {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn send<'a>(
+        &'a self,
+        _digest: &'a Digest,
+        _deadline: Option<tokio::time::Instant>,
+    ) -> BoxFuture<'a, Result<usize, ChannelError>> {
+        Box::pin(async move { Err(ChannelError::permanent(self.reason.clone())) })
+    }
+}

@@ -7,6 +7,9 @@
 //! sent anyway, flagged as possibly repeating, because a repeated page is better than none;
 //! and every failure is in the returned figures (the heartbeat) and in an error log line.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
@@ -32,6 +35,9 @@ pub struct Alerter {
     pub dedup_bucket: String,
     /// Empty or ending in `/`.
     pub dedup_prefix: String,
+    /// Keys sent while their marker could not be claimed (the store failing), with when:
+    /// while the store is down, a warm container still does not repeat them.
+    unguarded_sent: Mutex<HashMap<String, DateTime<Utc>>>,
 }
 
 /// How sending one digest to every channel went.
@@ -60,6 +66,7 @@ impl Alerter {
             channels,
             dedup_bucket: dedup_bucket.into(),
             dedup_prefix: dedup_prefix.into(),
+            unguarded_sent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -184,6 +191,22 @@ impl Alerter {
                 }
                 ClaimOutcome::Held(_) => figures.deduplicated += 1,
                 ClaimOutcome::Failed(error) => {
+                    let key = &alerts[i].dedup_key;
+                    let sent_at = self.unguarded_sent.lock().expect("not poisoned").get(key).copied();
+                    let repeat_due = match (sent_at, repeat) {
+                        (None, _) => true,
+                        (Some(_), Repeat::Never) => false,
+                        (Some(t), Repeat::After(window)) => now - t >= window,
+                    };
+                    if !repeat_due {
+                        tracing::warn!(
+                            message = "dedup marker could not be claimed; this container already sent it",
+                            dedup_key = %key,
+                            error = %error,
+                        );
+                        figures.deduplicated += 1;
+                        continue;
+                    }
                     tracing::error!(
                         message = "dedup marker could not be claimed; sending anyway (it may repeat)",
                         dedup_key = %alerts[i].dedup_key,
@@ -246,6 +269,13 @@ impl Alerter {
             }
         }
         if delivered {
+            let mut memory = self.unguarded_sent.lock().expect("not poisoned");
+            for (alert, claim) in alerts.iter().zip(&claims) {
+                if claim.is_none() && to_send.iter().any(|a| a.dedup_key == alert.dedup_key) {
+                    memory.insert(alert.dedup_key.clone(), now);
+                }
+            }
+            drop(memory);
             figures.sent += to_send.len();
         } else {
             figures.failed += to_send.len();

@@ -8,10 +8,10 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use freshness_monitor::aws::AwsClients;
 use freshness_monitor::classify::{ResolvedKeys, grace_ends_at, human_duration, rfc3339};
-use freshness_monitor::pass::{
-    self, PassOutcome, PassSettings, RegistryDocument, alerts_flag, run_pass,
-};
+use freshness_monitor::lambda::settings;
+use freshness_monitor::pass::{self, PassOutcome, PassSettings, RegistryDocument, run_pass};
 use freshness_monitor::registry::{self, RegistryEntry};
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
@@ -62,10 +62,10 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let outcome = match &args.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), &args.registry, &settings, now).await?,
-        None => bail!(
-            "checking against S3 is not wired into this build yet; use --store DIR for a local \
-             directory store"
-        ),
+        None => {
+            let store = AwsClients::for_cli().await.s3_store();
+            check_with(&store, &args.registry, &settings, now).await?
+        }
     };
     if args.json {
         println!(
@@ -74,6 +74,13 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         print!("{}", render_table(&outcome));
+        // What `run` would send now (before dedup: markers are not read, nothing is written).
+        if let Some(digest) = freshness_monitor::alert::would_send(&outcome.rows, outcome.run_at) {
+            print!(
+                "\nwould send (one message per channel, before dedup):\n{}",
+                freshness_monitor::alert::StdoutChannel::render(&digest)
+            );
+        }
     }
     Ok(ExitCode::from(
         if outcome.alerting_rows().next().is_some() {
@@ -87,8 +94,10 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
 /// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
 fn alerts_enabled_from_env() -> bool {
     let read = |name: &str| std::env::var(name).ok();
-    alerts_flag(read("FRESHNESS_MONITOR_ENABLED").as_deref())
-        || alerts_flag(read("MNEMON_FRESHNESS_MONITOR_ENABLED").as_deref())
+    settings::alerts_enabled(
+        read(settings::ENABLED_VAR).as_deref(),
+        read(settings::LEGACY_ENABLED_VAR).as_deref(),
+    )
 }
 
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
@@ -213,19 +222,23 @@ fn render_table(outcome: &PassOutcome) -> String {
 
 pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let Some(dir) = &args.store else {
-        bail!(
-            "explaining against S3 is not wired into this build yet; use --store DIR for a local \
-             directory store"
-        );
-    };
-    let store = LocalDirStore::new(dir);
+    match &args.store {
+        Some(dir) => explain_with(&LocalDirStore::new(dir), args, now).await,
+        None => explain_with(&AwsClients::for_cli().await.s3_store(), args, now).await,
+    }
+}
+
+async fn explain_with<S: ObjectStore>(
+    store: &S,
+    args: &ExplainArgs,
+    now: DateTime<Utc>,
+) -> anyhow::Result<ExitCode> {
     let settings = PassSettings {
         alerts_enabled: alerts_enabled_from_env(),
         only: vec![args.id.clone()],
         ..PassSettings::default()
     };
-    let document = read_registry(&store, &args.registry)
+    let document = read_registry(store, &args.registry)
         .await
         .map_err(anyhow::Error::msg)?;
     let registry = registry::parse_registry(&document.name, &document.bytes)
@@ -235,7 +248,7 @@ pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .find(|e| e.label() == args.id)
         .with_context(|| format!("no artifact {:?} in {}", args.id, document.name))?;
-    let rows = pass::classify_registry(&store, &registry, &settings, now).await;
+    let rows = pass::classify_registry(store, &registry, &settings, now).await;
     let row = &rows[0];
     let mut out = String::new();
     let mut say = |label: &str, text: String| out.push_str(&format!("{label:<13} {text}\n"));

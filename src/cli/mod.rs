@@ -4,6 +4,7 @@
 
 mod calendar;
 mod check;
+mod run;
 mod validate;
 
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ enum Command {
     Explain(check::ExplainArgs),
     /// The market's closed weekdays, one `YYYY-MM-DD name` per line.
     Calendar(calendar::CalendarArgs),
+    /// The Lambda's pass from a shell, same env, with side effects (writes the results);
+    /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error.
+    Run(run::RunArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -46,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => with_runtime(check::run_check(&args)),
         Command::Explain(args) => with_runtime(check::run_explain(&args)),
         Command::Calendar(args) => calendar::run(&args),
+        Command::Run(args) => with_runtime(run::run(&args)),
     };
     match result {
         Ok(code) => code,

@@ -123,6 +123,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
     };
 
     let sections = errors.keys(top, TOP_LEVEL_KEYS, None, "");
+    let misspelled_sections = near_misses(top, TOP_LEVEL_KEYS);
     if let Some(v) = sections.get("schema_version") {
         match v.scalar_kind() {
             Some(ScalarKind::Int(1)) => {}
@@ -139,7 +140,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         .get("calendar")
         .map(|node| parse_calendar(node, &mut errors))
         .unwrap_or_default();
-    let user_cadences = sections
+    let (user_cadences, broken_cadences) = sections
         .get("cadences")
         .map(|node| parse_cadences(node, &mut errors))
         .unwrap_or_default();
@@ -157,6 +158,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
                     artifact: None,
                     field_prefix: "defaults.",
                     user_cadences: &user_cadences,
+                    broken_cadences: &broken_cadences,
                 };
                 read_fields(entries, &mut context, true)
             }
@@ -177,6 +179,8 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
 
     let mut entries = Vec::new();
     match sections.get("artifacts") {
+        // A misspelled `artifacts:` key was reported with its did-you-mean already.
+        None if misspelled_sections.contains(&"artifacts") => {}
         None => errors.at(
             root.line,
             None,
@@ -193,6 +197,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
                         index,
                         &defaults,
                         &user_cadences,
+                        &broken_cadences,
                         &mut first_line_of,
                         file,
                     );
@@ -326,7 +331,16 @@ fn parse_calendar(node: &Node, errors: &mut Errors<'_>) -> Vec<NaiveDate> {
     dates
 }
 
-fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>> {
+/// A cadence declared under `cadences:` whose definition is wrong: artifacts naming it are
+/// told so, rather than that the name is unknown.
+type BrokenCadence = (String, usize);
+
+/// The user cadences that parsed, and the names (with lines) of those that did not.
+fn parse_cadences(
+    node: &Node,
+    errors: &mut Errors<'_>,
+) -> (Vec<Arc<UserCadence>>, Vec<BrokenCadence>) {
+    let mut broken: Vec<BrokenCadence> = Vec::new();
     let Some(entries) = node.as_map() else {
         if !node.is_null() {
             errors.at(
@@ -339,9 +353,10 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                 ),
             );
         }
-        return Vec::new();
+        return (Vec::new(), broken);
     };
     let mut cadences: Vec<Arc<UserCadence>> = Vec::new();
+    let mut first_line_of: HashMap<&str, usize> = HashMap::new();
     for entry in entries {
         let name = entry.key.as_str();
         let field = format!("cadences.{name}");
@@ -354,15 +369,16 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
             );
             continue;
         }
-        if cadences.iter().any(|c| c.name == name) {
+        if let Some(first) = first_line_of.get(name) {
             errors.at(
                 entry.key_line,
                 None,
                 Some(&field),
-                "duplicate cadence name".to_string(),
+                format!("duplicate cadence name (first defined at line {first})"),
             );
             continue;
         }
+        first_line_of.insert(name, entry.key_line);
         let Some(body) = entry.value.as_map() else {
             errors.at(
                 entry.value.line,
@@ -373,6 +389,7 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                     entry.value.describe()
                 ),
             );
+            broken.push((name.to_string(), entry.key_line));
             continue;
         };
         let before = errors.list.len();
@@ -391,7 +408,16 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                 Ok(text) => match CronSchedule::parse(text) {
                     Ok(schedule) => Some(schedule),
                     Err(e) => {
-                        errors.at(v.line, None, Some(&format!("{field}.cron")), e.to_string());
+                        errors.at(
+                            v.line,
+                            None,
+                            Some(&format!("{field}.cron")),
+                            format!(
+                                "cron expression {}: {}",
+                                yaml::quote_short(&e.expression),
+                                e.message
+                            ),
+                        );
                         None
                     }
                 },
@@ -411,10 +437,7 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                             v.line,
                             None,
                             Some(&format!("{field}.timezone")),
-                            format!(
-                                "unknown time zone {text:?}; use an IANA name such as \
-                                 America/New_York or UTC"
-                            ),
+                            unknown_time_zone_message(text),
                         );
                         None
                     }
@@ -435,7 +458,10 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                         v.line,
                         None,
                         Some(&format!("{field}.calendar")),
-                        format!("unknown calendar {other:?}; the only calendar is `nyse`"),
+                        format!(
+                            "unknown calendar {}; the only calendar is `nyse`",
+                            yaml::quote_short(other)
+                        ),
                     );
                     false
                 }
@@ -454,9 +480,37 @@ fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Vec<Arc<UserCadence>>
                 timezone,
                 nyse_calendar,
             }));
+        } else {
+            broken.push((name.to_string(), entry.key_line));
         }
     }
-    cadences
+    (cadences, broken)
+}
+
+fn unknown_time_zone_message(text: &str) -> String {
+    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    match did_you_mean(text, &names) {
+        Some(name) => format!(
+            "unknown time zone {}; did you mean `{name}`?",
+            yaml::quote_short(text)
+        ),
+        None => {
+            format!(
+                "unknown time zone {}; use an IANA name such as America/New_York or UTC",
+                yaml::quote_short(text)
+            )
+        }
+    }
+}
+
+/// The known names that a mapping's unknown keys look like misspellings of. A field whose
+/// name was misspelled is reported once, with its did-you-mean, and not again as missing.
+fn near_misses<'k>(entries: &[MapEntry], known: &[&'k str]) -> Vec<&'k str> {
+    entries
+        .iter()
+        .filter(|e| !known.contains(&e.key.as_str()))
+        .filter_map(|e| did_you_mean(&e.key, known))
+        .collect()
 }
 
 fn parse_grandfathered(node: &Node, errors: &mut Errors<'_>) -> Vec<GrandfatheredPath> {
@@ -538,30 +592,68 @@ struct Fields {
     interval_minutes: Option<(u32, usize)>,
     /// Raw texts kept for the report row of an invalid entry.
     raw_key_template: Option<String>,
-    /// Every field the mapping set, parsed or not: a field set to a bad value was reported
-    /// where it stands and must not be reported again as missing.
-    present: Vec<String>,
+    /// Every field the mapping set (with its line), parsed or not, and every field an
+    /// unknown key looks like a misspelling of: such a field was reported where it stands
+    /// and must not be reported again as missing, nor silently taken from the defaults.
+    present: Vec<(String, usize)>,
 }
 
 impl Fields {
-    /// An artifact's own values win over the defaults.
+    /// Where the mapping set `field` (or a near-miss of it), if it did.
+    fn line_of(&self, field: &str) -> Option<usize> {
+        self.present
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|&(_, line)| line)
+    }
+
+    /// An artifact's own keys win over the defaults, even when their value is wrong: a bad
+    /// `cadence:` must not quietly become the default cadence.
     fn or(self, defaults: &Fields) -> Fields {
         let d = defaults.clone();
+        let own = |field: &str| self.line_of(field).is_some();
+        fn pick<T>(own_set: bool, own: Option<T>, default: Option<T>) -> Option<T> {
+            if own_set { own } else { default }
+        }
         Fields {
-            s3_bucket: self.s3_bucket.or(d.s3_bucket),
-            s3_key_template: self.s3_key_template.or(d.s3_key_template),
-            cadence: self.cadence.or(d.cadence),
-            cadence_name: self.cadence_name.or(d.cadence_name),
-            sla_minutes_after_cron: self.sla_minutes_after_cron.or(d.sla_minutes_after_cron),
-            severity: self.severity.or(d.severity),
-            owner_repo: self.owner_repo.or(d.owner_repo),
-            created_at: self.created_at.or(d.created_at),
-            grace_period_cycles: self.grace_period_cycles.or(d.grace_period_cycles),
-            recovery_key_template: self.recovery_key_template.or(d.recovery_key_template),
-            calendar_aware: self.calendar_aware.or(d.calendar_aware),
-            interval_minutes: self.interval_minutes.or(d.interval_minutes),
-            raw_key_template: self.raw_key_template.or(d.raw_key_template),
-            present: [self.present, d.present].concat(),
+            s3_bucket: pick(own("s3_bucket"), self.s3_bucket.clone(), d.s3_bucket),
+            s3_key_template: pick(
+                own("s3_key_template"),
+                self.s3_key_template.clone(),
+                d.s3_key_template,
+            ),
+            cadence: pick(own("cadence"), self.cadence.clone(), d.cadence),
+            cadence_name: pick(own("cadence"), self.cadence_name.clone(), d.cadence_name),
+            sla_minutes_after_cron: pick(
+                own("sla_minutes_after_cron"),
+                self.sla_minutes_after_cron,
+                d.sla_minutes_after_cron,
+            ),
+            severity: pick(own("severity"), self.severity, d.severity),
+            owner_repo: pick(own("owner_repo"), self.owner_repo.clone(), d.owner_repo),
+            created_at: pick(own("created_at"), self.created_at, d.created_at),
+            grace_period_cycles: pick(
+                own("grace_period_cycles"),
+                self.grace_period_cycles,
+                d.grace_period_cycles,
+            ),
+            recovery_key_template: pick(
+                own("recovery_key_template"),
+                self.recovery_key_template.clone(),
+                d.recovery_key_template,
+            ),
+            calendar_aware: pick(own("calendar_aware"), self.calendar_aware, d.calendar_aware),
+            interval_minutes: pick(
+                own("interval_minutes"),
+                self.interval_minutes,
+                d.interval_minutes,
+            ),
+            raw_key_template: pick(
+                own("s3_key_template"),
+                self.raw_key_template.clone(),
+                d.raw_key_template,
+            ),
+            present: self.present.clone(),
         }
     }
 }
@@ -571,6 +663,7 @@ struct FieldContext<'e, 'f> {
     artifact: Option<&'e str>,
     field_prefix: &'e str,
     user_cadences: &'e [Arc<UserCadence>],
+    broken_cadences: &'e [BrokenCadence],
 }
 
 impl FieldContext<'_, '_> {
@@ -591,10 +684,17 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
         .errors
         .keys(entries, &known, cx.artifact, cx.field_prefix);
     let mut fields = Fields::default();
+    for entry in entries {
+        if !known.contains(&entry.key.as_str())
+            && let Some(meant) = did_you_mean(&entry.key, &known)
+        {
+            fields.present.push((meant.to_string(), entry.key_line));
+        }
+    }
     let mut ordered: Vec<(&str, &Node)> = keys.into_iter().collect();
     ordered.sort_by_key(|(_, node)| node.line);
     for (key, node) in ordered {
-        fields.present.push(key.to_string());
+        fields.present.push((key.to_string(), node.line));
         let result: Result<(), String> = (|| {
             match key {
                 "artifact_id" => {}
@@ -617,7 +717,8 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
                 "cadence" => {
                     let name = string_value(node)?;
                     fields.cadence_name = Some(name.to_string());
-                    fields.cadence = Some(resolve_cadence(name, cx.user_cadences)?);
+                    fields.cadence =
+                        Some(resolve_cadence(name, cx.user_cadences, cx.broken_cadences)?);
                 }
                 "sla_minutes_after_cron" => {
                     fields.sla_minutes_after_cron = Some(whole_number(node, 0)?)
@@ -635,16 +736,14 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
                                 .map(|s| format!("; did you mean `{s}`?"))
                                 .unwrap_or_default();
                             return Err(format!(
-                                "expected `warning` or `critical`, found {other:?}{hint}"
+                                "expected `warning` or `critical`, found {}{hint}",
+                                yaml::quote_short(other)
                             ));
                         }
                     })
                 }
                 "created_at" => fields.created_at = Some(parse_date(node)?),
-                "calendar_aware" => match node.scalar_kind() {
-                    Some(ScalarKind::Bool(b)) => fields.calendar_aware = Some(b),
-                    _ => return Err(format!("expected true or false, found {}", node.describe())),
-                },
+                "calendar_aware" => fields.calendar_aware = Some(boolean(node)?),
                 _ => unreachable!("unknown keys are filtered by Errors::keys"),
             }
             Ok(())
@@ -661,6 +760,7 @@ fn read_artifact(
     index: usize,
     defaults: &Fields,
     user_cadences: &[Arc<UserCadence>],
+    broken_cadences: &[BrokenCadence],
     first_line_of: &mut HashMap<String, usize>,
     file: &str,
 ) -> RegistryEntry {
@@ -695,6 +795,10 @@ fn read_artifact(
     let id_node = entries.iter().find(|e| e.key == "artifact_id");
     let mut id: Option<ArtifactId> = None;
     let label = match id_node {
+        // A misspelled `artifact_id` key is reported by `read_fields` with its did-you-mean.
+        None if near_misses(entries, ARTIFACT_FIELDS).contains(&"artifact_id") => {
+            position_label.clone()
+        }
         None => {
             errors.at(
                 item.line,
@@ -724,12 +828,15 @@ fn read_artifact(
                             first_line_of.insert(parsed.as_str().to_string(), entry.value.line);
                             id = Some(parsed);
                         }
+                        text.to_string()
                     }
                     Err(message) => {
-                        errors.at(entry.value.line, Some(text), Some("artifact_id"), message)
+                        // Not an id at all: named by its start, not by a pasted megabyte.
+                        let shown = yaml::shorten(text);
+                        errors.at(entry.value.line, Some(&shown), Some("artifact_id"), message);
+                        shown
                     }
                 }
-                text.to_string()
             }
             _ => {
                 errors.at(
@@ -749,13 +856,28 @@ fn read_artifact(
             artifact: Some(&label),
             field_prefix: "",
             user_cadences,
+            broken_cadences,
         };
         read_fields(entries, &mut cx, false)
     };
     let f = own.or(defaults);
 
-    // A field that is present but wrong was already reported; only truly absent ones here.
-    let absent = |field: &str, parsed: bool| !parsed && !f.present.iter().any(|p| p == field);
+    // A field the artifact set wrongly was already reported where it stands; one whose only
+    // value is a bad default is reported here (the pass needs a reason for this artifact),
+    // pointing at the default; only a field set nowhere is missing.
+    let unset = |errors: &mut Errors<'_>, field: &str, missing: &str| {
+        if f.line_of(field).is_some() {
+            return;
+        }
+        let message = match defaults.line_of(field) {
+            Some(line) => format!(
+                "its default (defaults.{field}, line {line}) is invalid; fix the default or set \
+                 the field on the artifact"
+            ),
+            None => missing.to_string(),
+        };
+        errors.at(item.line, Some(&label), Some(field), message);
+    };
     for (field, parsed) in [
         ("s3_bucket", f.s3_bucket.is_some()),
         ("s3_key_template", f.s3_key_template.is_some()),
@@ -765,12 +887,11 @@ fn read_artifact(
         ("owner_repo", f.owner_repo.is_some()),
         ("created_at", f.created_at.is_some()),
     ] {
-        if absent(field, parsed) {
-            errors.at(
-                item.line,
-                Some(&label),
-                Some(field),
-                "missing (set it on the artifact or under `defaults:`)".to_string(),
+        if !parsed {
+            unset(
+                &mut errors,
+                field,
+                "missing (set it on the artifact or under `defaults:`)",
             );
         }
     }
@@ -781,14 +902,11 @@ fn read_artifact(
             interval_minutes: interval,
         }),
         (Some(Cadence::Continuous { .. }), None) => {
-            if absent("interval_minutes", false) {
-                errors.at(
-                    item.line,
-                    Some(&label),
-                    Some("interval_minutes"),
-                    "missing: the `continuous` cadence needs interval_minutes > 0".to_string(),
-                );
-            }
+            unset(
+                &mut errors,
+                "interval_minutes",
+                "missing: the `continuous` cadence needs interval_minutes > 0",
+            );
             None
         }
         (Some(other), Some((_, line))) => {
@@ -854,6 +972,8 @@ fn read_artifact(
             "incomplete because of an error under `defaults:`".to_string(),
         );
     }
+    // Reported in file order, whichever check found them.
+    errors.list.sort_by_key(|e| e.line);
     RegistryEntry::Invalid(InvalidArtifact {
         label,
         line: item.line,
@@ -866,7 +986,11 @@ fn read_artifact(
     })
 }
 
-fn resolve_cadence(name: &str, user: &[Arc<UserCadence>]) -> Result<Cadence, String> {
+fn resolve_cadence(
+    name: &str,
+    user: &[Arc<UserCadence>],
+    broken: &[BrokenCadence],
+) -> Result<Cadence, String> {
     match name {
         "saturday_sf" => return Ok(Cadence::SaturdaySf),
         "weekday_sf" => return Ok(Cadence::WeekdaySf),
@@ -882,6 +1006,12 @@ fn resolve_cadence(name: &str, user: &[Arc<UserCadence>]) -> Result<Cadence, Str
     if let Some(cadence) = user.iter().find(|c| c.name == name) {
         return Ok(Cadence::User(Arc::clone(cadence)));
     }
+    if let Some((_, line)) = broken.iter().find(|(n, _)| n == name) {
+        return Err(format!(
+            "cadence `{name}` is defined under `cadences:` at line {line} but that definition \
+             is invalid (see its error)"
+        ));
+    }
     let mut known: Vec<&str> = BUILTIN_CADENCES.to_vec();
     known.extend(user.iter().map(|c| c.name.as_str()));
     let hint = match did_you_mean(name, &known) {
@@ -889,7 +1019,8 @@ fn resolve_cadence(name: &str, user: &[Arc<UserCadence>]) -> Result<Cadence, Str
         None => String::new(),
     };
     Err(format!(
-        "unknown cadence {name:?}; {hint}known cadences: {}",
+        "unknown cadence {}; {hint}known cadences: {}",
+        yaml::quote_short(name),
         known.join(", ")
     ))
 }
@@ -920,6 +1051,24 @@ fn whole_number(node: &Node, min: i64) -> Result<u32, String> {
             node.describe()
         )),
     }
+}
+
+/// `true`/`false`, and the YAML 1.1 words PyYAML also reads as booleans (`yes`, `no`, `on`,
+/// `off`), so registries written for the original Python monitor load unchanged.
+fn boolean(node: &Node) -> Result<bool, String> {
+    match (node.scalar_kind(), node.as_scalar()) {
+        (Some(ScalarKind::Bool(b)), _) => Ok(b),
+        (Some(ScalarKind::Str), Some(text)) if is_plain(node) => match text {
+            "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Ok(true),
+            "no" | "No" | "NO" | "off" | "Off" | "OFF" => Ok(false),
+            _ => Err(format!("expected true or false, found {}", node.describe())),
+        },
+        _ => Err(format!("expected true or false, found {}", node.describe())),
+    }
+}
+
+fn is_plain(node: &Node) -> bool {
+    matches!(node.value, yaml::Value::Scalar { plain: true, .. })
 }
 
 fn parse_date(node: &Node) -> Result<NaiveDate, String> {

@@ -8,6 +8,8 @@
 
 mod load;
 mod suggest;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::path::Path;
@@ -36,8 +38,9 @@ impl ArtifactId {
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
         {
             return Err(format!(
-                "artifact_id {text:?} contains {bad:?}; only letters, digits, `_`, `.` and `-` \
-                 are allowed"
+                "artifact_id {} contains {bad:?}; only letters, digits, `_`, `.` and `-` are \
+                 allowed",
+                crate::yaml::quote_short(text)
             ));
         }
         Ok(ArtifactId(text.to_string()))

@@ -4,10 +4,15 @@
 /// The closest candidate to `word`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let word_lower = word.to_ascii_lowercase();
+    let word_chars = word_lower.chars().count();
+    let allowed = |c: &str| (c.len() / 4).clamp(1, 3);
     candidates
         .iter()
+        // The distance is at least the difference in length: skip the candidates that cannot
+        // be close, so a pasted megabyte is not compared against every time zone name.
+        .filter(|&&c| word_chars.abs_diff(c.chars().count()) <= allowed(c))
         .map(|&c| (edit_distance(&word_lower, &c.to_ascii_lowercase()), c))
-        .filter(|&(d, c)| d <= (c.len() / 4).clamp(1, 3))
+        .filter(|&(d, c)| d <= allowed(c))
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| c)
 }
@@ -43,6 +48,13 @@ mod tests {
         assert_eq!(did_you_mean("severty", FIELDS), Some("severity"));
         assert_eq!(did_you_mean("Cadence", FIELDS), Some("cadence"));
         assert_eq!(did_you_mean("s3_buckets", FIELDS), Some("s3_bucket"));
+    }
+
+    #[test]
+    fn a_huge_word_is_dismissed_without_comparing_it() {
+        let huge = "x".repeat(10_000_000);
+        let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        assert_eq!(did_you_mean(&huge, &names), None);
     }
 
     #[test]

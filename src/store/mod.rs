@@ -7,6 +7,7 @@
 //! the S3 store.
 
 pub mod local;
+pub mod s3;
 
 use std::fmt;
 use std::future::Future;

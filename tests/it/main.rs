@@ -1,5 +1,11 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
 mod check;
+mod lambda;
+mod loopback;
 mod moto;
+mod properties;
+mod runtime_api;
+mod s3_store;
 mod support;
+mod validate;

@@ -1,0 +1,142 @@
+//! The AWS clients, built once per container from one shared `SdkConfig`.
+//!
+//! Building the config resolves the region, credentials chain, endpoint and timeouts; doing it
+//! per invocation would cost a warm Lambda time and connections for nothing. Every client (S3
+//! for probes and outputs, SNS and SSM for alerts) is derived from the same config, so an
+//! `AWS_ENDPOINT_URL` pointing at moto moves them all at once. When an endpoint is set, S3 uses
+//! path-style addressing (`http://host/bucket/key`): a local endpoint has no DNS for
+//! `bucket.host`.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::store::s3::S3Store;
+
+/// How long one S3 (or SNS, SSM) operation may take, retries included, before it is given up
+/// as a timeout. A probe against a socket that accepts and never answers ends here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallTimeouts {
+    /// The whole operation, every retry included.
+    pub operation: Duration,
+    /// One attempt; a silent attempt is retried until `operation` runs out.
+    pub attempt: Duration,
+    /// Establishing a TCP (and TLS) connection.
+    pub connect: Duration,
+}
+
+impl CallTimeouts {
+    /// Timeouts derived from the one figure an operator sets (`PROBE_TIMEOUT_SECONDS`): an
+    /// attempt gets a third of it so a stalled connection is retried on a fresh one.
+    pub fn from_operation(operation: Duration) -> Self {
+        let attempt = (operation / 3)
+            .max(Duration::from_millis(500))
+            .min(operation);
+        let connect = attempt.min(Duration::from_secs(3));
+        CallTimeouts {
+            operation,
+            attempt,
+            connect,
+        }
+    }
+
+    fn to_timeout_config(self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .operation_timeout(self.operation)
+            .operation_attempt_timeout(self.attempt)
+            .connect_timeout(self.connect)
+            .build()
+    }
+}
+
+impl Default for CallTimeouts {
+    fn default() -> Self {
+        CallTimeouts::from_operation(Duration::from_secs(10))
+    }
+}
+
+/// Loads the shared config from the environment (region, credentials, `AWS_ENDPOINT_URL`),
+/// with our timeouts and the SDK's standard retries.
+pub async fn load_sdk_config(timeouts: CallTimeouts) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts.to_timeout_config())
+        .retry_config(RetryConfig::standard())
+        .load()
+        .await
+}
+
+/// An S3 client from the shared config; path-style when an endpoint override is set
+/// (`AWS_ENDPOINT_URL`, or the S3-only `AWS_ENDPOINT_URL_S3`).
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    let endpoint_override = config.endpoint_url().is_some()
+        || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some_and(|v| !v.is_empty());
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(endpoint_override)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
+
+/// Every client the monitor uses, sharing one config and one connection pool per service.
+/// Cloning is cheap (the clients are reference-counted handles).
+#[derive(Debug, Clone)]
+pub struct AwsClients {
+    pub config: SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub timeouts: CallTimeouts,
+}
+
+impl AwsClients {
+    /// Builds the config and clients once; call this at container start, not per pass.
+    pub async fn from_env(timeouts: CallTimeouts) -> Self {
+        let config = load_sdk_config(timeouts).await;
+        AwsClients::from_config(config, timeouts)
+    }
+
+    pub fn from_config(config: SdkConfig, timeouts: CallTimeouts) -> Self {
+        AwsClients {
+            s3: s3_client(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            ssm: aws_sdk_ssm::Client::new(&config),
+            config,
+            timeouts,
+        }
+    }
+
+    /// The clients for a CLI command (`check --registry s3://…`): the same env contract as
+    /// the Lambda, with `PROBE_TIMEOUT_SECONDS` honoured when it is valid.
+    pub async fn for_cli() -> Self {
+        let operation = crate::lambda::settings::Settings::probe_timeout_from_env()
+            .unwrap_or(crate::lambda::settings::DEFAULT_PROBE_TIMEOUT);
+        AwsClients::from_env(CallTimeouts::from_operation(operation)).await
+    }
+
+    /// The object store over the shared S3 client.
+    pub fn s3_store(&self) -> S3Store {
+        S3Store::new(self.s3.clone(), self.timeouts.operation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_is_a_third_of_the_operation_and_connect_is_capped() {
+        let t = CallTimeouts::from_operation(Duration::from_secs(30));
+        assert_eq!(t.attempt, Duration::from_secs(10));
+        assert_eq!(t.connect, Duration::from_secs(3));
+    }
+
+    #[test]
+    fn short_operations_keep_a_usable_attempt() {
+        let t = CallTimeouts::from_operation(Duration::from_millis(600));
+        assert_eq!(t.attempt, Duration::from_millis(500));
+        let t = CallTimeouts::from_operation(Duration::from_millis(300));
+        assert_eq!(t.attempt, Duration::from_millis(300));
+        assert_eq!(t.connect, Duration::from_millis(300));
+    }
+}

@@ -1,0 +1,451 @@
+//! The invocation event, parsed into what the pass should do (§8).
+//!
+//! Three events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
+//! the pass's `now`, so a retried delivery judges the same moment), `{}` from a hand-run
+//! `aws lambda invoke` (now = the clock), and `{"dry_run": true}` (no writes, no alerts, the
+//! results in the response), which alone may carry `now` and `only`. Anything else is refused
+//! with a message that says what was wrong and what is accepted: a typo such as `dryrun` must
+//! never run a real pass with side effects.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+/// What an invocation asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// The EventBridge schedule: a normal pass judged at the event's `time`.
+    Scheduled { time: DateTime<Utc> },
+    /// `{}`: a normal pass judged at the clock's now.
+    Manual,
+    /// `{"dry_run": true}`: a pass with no side effects, optionally at a chosen `now` and over
+    /// some artifacts only.
+    DryRun {
+        now: Option<DateTime<Utc>>,
+        only: Vec<String>,
+    },
+}
+
+impl Invocation {
+    /// Parses an event as the runtime delivered it.
+    pub fn parse(event: &Value) -> Result<Invocation, EventError> {
+        let Value::Object(fields) = event else {
+            return Err(EventError::new(format!(
+                "the event is {}, not a JSON object",
+                describe(event)
+            )));
+        };
+        if fields.contains_key("source") || fields.contains_key("detail-type") {
+            return parse_eventbridge(fields);
+        }
+        parse_manual(fields)
+    }
+
+    /// The `now` the pass judges: the event's when it names one, else the clock's.
+    pub fn now(&self, clock: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Invocation::Scheduled { time } => *time,
+            Invocation::DryRun { now: Some(now), .. } => *now,
+            Invocation::Manual | Invocation::DryRun { now: None, .. } => clock,
+        }
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self, Invocation::DryRun { .. })
+    }
+
+    /// The artifact ids a dry run is limited to; empty means all.
+    pub fn only(&self) -> &[String] {
+        match self {
+            Invocation::DryRun { only, .. } => only,
+            _ => &[],
+        }
+    }
+}
+
+/// The accepted events, appended to every rejection.
+pub const ACCEPTED_EVENTS: &str = "accepted events: an EventBridge scheduled event (its \"time\" \
+     is the pass's now), {} (a pass at the current time), or {\"dry_run\": true} (no writes, no \
+     alerts, results in the response), which alone may add \"now\": \"<RFC 3339 time>\" and \
+     \"only\": [\"<artifact_id>\", ...]";
+
+/// An event the function does not accept. The message names the problem, then what is
+/// accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unsupported event: {problem}; {ACCEPTED_EVENTS}")]
+pub struct EventError {
+    problem: String,
+}
+
+impl EventError {
+    fn new(problem: String) -> Self {
+        EventError { problem }
+    }
+
+    /// A dry run's `only` named ids the registry does not have.
+    pub fn unknown_only_ids(ids: &[String]) -> Self {
+        EventError::new(format!(
+            "\"only\" names artifact ids the registry does not have: {}",
+            ids.join(", ")
+        ))
+    }
+
+    /// What was wrong, without the list of accepted events.
+    pub fn problem(&self) -> &str {
+        &self.problem
+    }
+}
+
+fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
+    let source = fields.get("source").and_then(Value::as_str);
+    let detail_type = fields.get("detail-type").and_then(Value::as_str);
+    if source != Some("aws.events") || detail_type != Some("Scheduled Event") {
+        return Err(EventError::new(format!(
+            "an EventBridge event with source {} and detail-type {} is not a scheduled event \
+             (source \"aws.events\", detail-type \"Scheduled Event\")",
+            fields
+                .get("source")
+                .map_or("(none)".into(), |v| v.to_string()),
+            fields
+                .get("detail-type")
+                .map_or("(none)".into(), |v| v.to_string()),
+        )));
+    }
+    let time = match fields.get("time") {
+        None => {
+            return Err(EventError::new(
+                "the scheduled event has no \"time\"".to_string(),
+            ));
+        }
+        Some(Value::String(text)) => parse_time(text).ok_or_else(|| {
+            EventError::new(format!(
+                "the scheduled event's \"time\" {text:?} is not an RFC 3339 time"
+            ))
+        })?,
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "the scheduled event's \"time\" is {}, not an RFC 3339 string",
+                describe(other)
+            )));
+        }
+    };
+    Ok(Invocation::Scheduled { time })
+}
+
+const MANUAL_FIELDS: [&str; 3] = ["dry_run", "now", "only"];
+
+fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
+    if let Some(unknown) = fields.keys().find(|k| !MANUAL_FIELDS.contains(&k.as_str())) {
+        let hint = did_you_mean(unknown, &MANUAL_FIELDS)
+            .map(|known| format!(" (did you mean \"{known}\"?)"))
+            .unwrap_or_default();
+        return Err(EventError::new(format!(
+            "unknown field \"{unknown}\"{hint}"
+        )));
+    }
+    let dry_run = match fields.get("dry_run") {
+        None => false,
+        Some(Value::Bool(flag)) => *flag,
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "\"dry_run\" must be true or false (a JSON boolean), got {}",
+                describe(other)
+            )));
+        }
+    };
+    if !dry_run {
+        if let Some(field) = ["now", "only"]
+            .into_iter()
+            .find(|f| fields.contains_key(*f))
+        {
+            return Err(EventError::new(format!(
+                "\"{field}\" is accepted only together with \"dry_run\": true (a pass with \
+                 side effects always judges the current time over every artifact)"
+            )));
+        }
+        return Ok(Invocation::Manual);
+    }
+    let now = match fields.get("now") {
+        None => None,
+        Some(Value::String(text)) => Some(parse_time(text).ok_or_else(|| {
+            EventError::new(format!(
+                "\"now\" {text:?} is not an RFC 3339 time such as \"2026-05-30T12:00:00Z\""
+            ))
+        })?),
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "\"now\" must be an RFC 3339 time string, got {}",
+                describe(other)
+            )));
+        }
+    };
+    let only = match fields.get("only") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => {
+            if items.is_empty() {
+                return Err(EventError::new(
+                    "\"only\" is empty: list at least one artifact_id, or leave it out to check \
+                     every artifact"
+                        .to_string(),
+                ));
+            }
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| match item {
+                    Value::String(id) if !id.trim().is_empty() => Ok(id.clone()),
+                    other => Err(EventError::new(format!(
+                        "\"only\"[{i}] must be an artifact_id string, got {}",
+                        describe(other)
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "\"only\" must be a list of artifact_id strings, got {}",
+                describe(other)
+            )));
+        }
+    };
+    Ok(Invocation::DryRun { now, only })
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A JSON value, described for a message (short values quoted whole).
+fn describe(value: &Value) -> String {
+    let kind = match value {
+        Value::Null => return "null".to_string(),
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    };
+    let text = value.to_string();
+    if text.len() <= 60 {
+        format!("{kind} {text}")
+    } else {
+        kind.to_string()
+    }
+}
+
+/// The known name closest to a near-miss (edit distance at most 2), for typos like `dryrun`.
+fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (edit_distance(&name.to_ascii_lowercase(), k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn rejection(event: Value) -> String {
+        let err = Invocation::parse(&event).expect_err("should be rejected");
+        let message = err.to_string();
+        assert!(
+            message.ends_with(ACCEPTED_EVENTS),
+            "every rejection lists what is accepted: {message}"
+        );
+        err.problem().to_string()
+    }
+
+    fn scheduled(time: Value) -> Value {
+        json!({
+            "version": "0",
+            "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "time": time,
+            "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
+            "detail": {}
+        })
+    }
+
+    #[test]
+    fn a_scheduled_event_judges_its_own_time() {
+        let inv = Invocation::parse(&scheduled(json!("2026-05-30T12:15:00Z"))).unwrap();
+        assert_eq!(
+            inv,
+            Invocation::Scheduled {
+                time: at("2026-05-30T12:15:00Z")
+            }
+        );
+        assert_eq!(
+            inv.now(at("2030-01-01T00:00:00Z")),
+            at("2026-05-30T12:15:00Z")
+        );
+        assert!(!inv.is_dry_run());
+    }
+
+    #[test]
+    fn an_empty_object_is_a_pass_now() {
+        let inv = Invocation::parse(&json!({})).unwrap();
+        assert_eq!(inv, Invocation::Manual);
+        assert_eq!(
+            inv.now(at("2026-05-30T12:00:00Z")),
+            at("2026-05-30T12:00:00Z")
+        );
+        assert_eq!(
+            Invocation::parse(&json!({"dry_run": false})).unwrap(),
+            Invocation::Manual
+        );
+    }
+
+    #[test]
+    fn dry_run_takes_now_and_only() {
+        assert_eq!(
+            Invocation::parse(&json!({"dry_run": true})).unwrap(),
+            Invocation::DryRun {
+                now: None,
+                only: vec![]
+            }
+        );
+        let inv = Invocation::parse(&json!({
+            "dry_run": true, "now": "2026-05-30T14:00:00+02:00", "only": ["pit_parity", "a.b"]
+        }))
+        .unwrap();
+        assert_eq!(
+            inv,
+            Invocation::DryRun {
+                now: Some(at("2026-05-30T12:00:00Z")),
+                only: vec!["pit_parity".into(), "a.b".into()]
+            }
+        );
+        assert_eq!(inv.only(), ["pit_parity", "a.b"]);
+        assert!(inv.is_dry_run());
+    }
+
+    #[test]
+    fn non_objects_are_rejected() {
+        assert_eq!(
+            rejection(json!(null)),
+            "the event is null, not a JSON object"
+        );
+        assert_eq!(
+            rejection(json!("run")),
+            "the event is a string \"run\", not a JSON object"
+        );
+        assert_eq!(
+            rejection(json!([1])),
+            "the event is an array [1], not a JSON object"
+        );
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_a_hint() {
+        assert_eq!(
+            rejection(json!({"dryrun": true})),
+            "unknown field \"dryrun\" (did you mean \"dry_run\"?)"
+        );
+        assert_eq!(
+            rejection(json!({"Records": []})),
+            "unknown field \"Records\""
+        );
+    }
+
+    #[test]
+    fn now_and_only_need_dry_run() {
+        let expected = "\"now\" is accepted only together with \"dry_run\": true (a pass with \
+                        side effects always judges the current time over every artifact)";
+        assert_eq!(rejection(json!({"now": "2026-05-30T12:00:00Z"})), expected);
+        assert_eq!(
+            rejection(json!({"dry_run": false, "now": "2026-05-30T12:00:00Z"})),
+            expected
+        );
+        assert_eq!(
+            rejection(json!({"only": ["x"]})),
+            "\"only\" is accepted only together with \"dry_run\": true (a pass with side \
+             effects always judges the current time over every artifact)"
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        assert_eq!(
+            rejection(json!({"dry_run": "true"})),
+            "\"dry_run\" must be true or false (a JSON boolean), got a string \"true\""
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "now": "yesterday"})),
+            "\"now\" \"yesterday\" is not an RFC 3339 time such as \"2026-05-30T12:00:00Z\""
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "now": 1748606400})),
+            "\"now\" must be an RFC 3339 time string, got a number 1748606400"
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "only": "pit_parity"})),
+            "\"only\" must be a list of artifact_id strings, got a string \"pit_parity\""
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "only": []})),
+            "\"only\" is empty: list at least one artifact_id, or leave it out to check every \
+             artifact"
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "only": ["a", 7]})),
+            "\"only\"[1] must be an artifact_id string, got a number 7"
+        );
+    }
+
+    #[test]
+    fn other_eventbridge_events_are_rejected() {
+        let mut event = scheduled(json!("2026-05-30T12:15:00Z"));
+        event["source"] = json!("aws.s3");
+        event["detail-type"] = json!("Object Created");
+        assert_eq!(
+            rejection(event),
+            "an EventBridge event with source \"aws.s3\" and detail-type \"Object Created\" is \
+             not a scheduled event (source \"aws.events\", detail-type \"Scheduled Event\")"
+        );
+    }
+
+    #[test]
+    fn a_scheduled_event_needs_a_valid_time() {
+        let mut event = scheduled(json!("soon"));
+        assert_eq!(
+            rejection(event.clone()),
+            "the scheduled event's \"time\" \"soon\" is not an RFC 3339 time"
+        );
+        event["time"] = json!(12);
+        assert_eq!(
+            rejection(event.clone()),
+            "the scheduled event's \"time\" is a number 12, not an RFC 3339 string"
+        );
+        event.as_object_mut().unwrap().remove("time");
+        assert_eq!(rejection(event), "the scheduled event has no \"time\"");
+    }
+}

@@ -1,0 +1,288 @@
+//! The environment contract of the Lambda (and of `run`, which uses the same env), parsed once
+//! into settings (§8).
+//!
+//! Parsing is pure (it takes a lookup function) so the rules are unit-tested without touching
+//! the process environment. Empty values count as unset: a console form that leaves a field
+//! blank must not make the results go to a bucket named "".
+
+use std::time::Duration;
+
+pub const DEFAULT_REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+pub const DEFAULT_RESULTS_PREFIX: &str = "_freshness_monitor/";
+pub const DEFAULT_DEDUP_PREFIX: &str = "_alerts/_dedup/";
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 32;
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The observe flag's name, and the name the original monitor used (honoured too).
+pub const ENABLED_VAR: &str = "FRESHNESS_MONITOR_ENABLED";
+pub const LEGACY_ENABLED_VAR: &str = "MNEMON_FRESHNESS_MONITOR_ENABLED";
+
+/// Everything the environment says about how a pass runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub registry_bucket: String,
+    pub registry_key: String,
+    /// Where the three JSON files go; `None` means the registry bucket.
+    pub results_bucket: Option<String>,
+    /// Always empty or ending in `/`.
+    pub results_prefix: String,
+    /// Where dedup markers go; `None` means the registry bucket.
+    pub dedup_bucket: Option<String>,
+    pub dedup_prefix: String,
+    /// Alerts go out only when this is true; otherwise observe mode (the default).
+    pub alerts_enabled: bool,
+    pub sns_topic_arn: Option<String>,
+    pub telegram_bot_token_param: Option<String>,
+    pub telegram_chat_id_param: Option<String>,
+    pub telegram_api_base: Option<String>,
+    /// How many probes run at once.
+    pub probe_concurrency: usize,
+    /// The longest one S3 call may take, retries included (`PROBE_TIMEOUT_SECONDS`).
+    pub probe_timeout: Duration,
+}
+
+/// An env var the function cannot work with. The message names the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("REGISTRY_BUCKET is not set: it names the bucket that holds the registry")]
+    MissingRegistryBucket,
+    #[error("{name} must be a positive whole number, got {value:?}")]
+    NotPositiveInteger { name: &'static str, value: String },
+    #[error("{name} must be a positive number of seconds, got {value:?}")]
+    NotPositiveSeconds { name: &'static str, value: String },
+}
+
+impl Settings {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Settings, SettingsError> {
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses the contract from any lookup (the process env, or a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let registry_bucket = get("REGISTRY_BUCKET").ok_or(SettingsError::MissingRegistryBucket)?;
+        let probe_concurrency = match get("PROBE_CONCURRENCY") {
+            None => DEFAULT_PROBE_CONCURRENCY,
+            Some(value) => value.parse::<usize>().ok().filter(|n| *n > 0).ok_or(
+                SettingsError::NotPositiveInteger {
+                    name: "PROBE_CONCURRENCY",
+                    value,
+                },
+            )?,
+        };
+        let probe_timeout = match get("PROBE_TIMEOUT_SECONDS") {
+            None => DEFAULT_PROBE_TIMEOUT,
+            Some(value) => parse_probe_timeout(value)?,
+        };
+        Ok(Settings {
+            registry_key: get("REGISTRY_KEY").unwrap_or_else(|| DEFAULT_REGISTRY_KEY.to_string()),
+            results_bucket: get("RESULTS_BUCKET"),
+            results_prefix: as_prefix(
+                get("RESULTS_PREFIX").unwrap_or_else(|| DEFAULT_RESULTS_PREFIX.to_string()),
+            ),
+            dedup_bucket: get("DEDUP_BUCKET"),
+            dedup_prefix: as_prefix(
+                get("DEDUP_PREFIX").unwrap_or_else(|| DEFAULT_DEDUP_PREFIX.to_string()),
+            ),
+            alerts_enabled: alerts_enabled(
+                lookup(ENABLED_VAR).as_deref(),
+                lookup(LEGACY_ENABLED_VAR).as_deref(),
+            ),
+            sns_topic_arn: get("SNS_TOPIC_ARN"),
+            telegram_bot_token_param: get("TELEGRAM_BOT_TOKEN_PARAM"),
+            telegram_chat_id_param: get("TELEGRAM_CHAT_ID_PARAM"),
+            telegram_api_base: get("TELEGRAM_API_BASE"),
+            probe_concurrency,
+            probe_timeout,
+            registry_bucket,
+        })
+    }
+
+    /// `PROBE_TIMEOUT_SECONDS` alone (for CLI commands that need no registry bucket): `None`
+    /// when unset, blank or invalid.
+    pub fn probe_timeout_from_env() -> Option<Duration> {
+        let value = std::env::var("PROBE_TIMEOUT_SECONDS").ok()?;
+        parse_probe_timeout(value.trim().to_string()).ok()
+    }
+
+    /// The bucket the three JSON files are written to.
+    pub fn results_bucket(&self) -> &str {
+        self.results_bucket
+            .as_deref()
+            .unwrap_or(&self.registry_bucket)
+    }
+
+    /// The bucket dedup markers live in.
+    pub fn dedup_bucket(&self) -> &str {
+        self.dedup_bucket
+            .as_deref()
+            .unwrap_or(&self.registry_bucket)
+    }
+}
+
+/// The observe flag (§7): only `true`, in any case and with surrounding whitespace ignored,
+/// enables alerts. The current name wins when it is set; the legacy name is read otherwise.
+/// Anything else (`1`, `yes`, `on`, a typo, unset) keeps observe mode: paging must be a
+/// deliberate act.
+pub fn alerts_enabled(current: Option<&str>, legacy: Option<&str>) -> bool {
+    match current {
+        Some(value) if !value.trim().is_empty() => crate::pass::alerts_flag(Some(value)),
+        _ => crate::pass::alerts_flag(legacy),
+    }
+}
+
+/// Seconds, positive, at most 15 minutes (a Lambda's longest run).
+fn parse_probe_timeout(value: String) -> Result<Duration, SettingsError> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 900.0)
+        .map(Duration::from_secs_f64)
+        .ok_or(SettingsError::NotPositiveSeconds {
+            name: "PROBE_TIMEOUT_SECONDS",
+            value,
+        })
+}
+
+/// A key prefix that joins with a file name: empty, or ending in `/`.
+fn as_prefix(prefix: String) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') {
+        prefix
+    } else {
+        format!("{prefix}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = parse(&[("REGISTRY_BUCKET", "research-bucket")]).unwrap();
+        assert_eq!(s.registry_bucket, "research-bucket");
+        assert_eq!(s.registry_key, "_freshness_monitor/ARTIFACT_REGISTRY.yaml");
+        assert_eq!(s.results_bucket(), "research-bucket");
+        assert_eq!(s.results_prefix, "_freshness_monitor/");
+        assert_eq!(s.dedup_bucket(), "research-bucket");
+        assert_eq!(s.dedup_prefix, "_alerts/_dedup/");
+        assert!(!s.alerts_enabled);
+        assert_eq!(s.probe_concurrency, 32);
+        assert_eq!(s.probe_timeout, Duration::from_secs(10));
+        assert_eq!(s.sns_topic_arn, None);
+    }
+
+    #[test]
+    fn everything_can_be_set() {
+        let s = parse(&[
+            ("REGISTRY_BUCKET", "reg"),
+            ("REGISTRY_KEY", "config/registry.yaml"),
+            ("RESULTS_BUCKET", "results"),
+            ("RESULTS_PREFIX", "monitor"),
+            ("DEDUP_BUCKET", "dedup"),
+            ("DEDUP_PREFIX", "d/"),
+            ("FRESHNESS_MONITOR_ENABLED", "TRUE"),
+            ("SNS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:alerts"),
+            ("TELEGRAM_BOT_TOKEN_PARAM", "/fm/token"),
+            ("TELEGRAM_CHAT_ID_PARAM", "/fm/chat"),
+            ("PROBE_CONCURRENCY", "4"),
+            ("PROBE_TIMEOUT_SECONDS", "2.5"),
+        ])
+        .unwrap();
+        assert_eq!(s.registry_key, "config/registry.yaml");
+        assert_eq!(s.results_bucket(), "results");
+        assert_eq!(
+            s.results_prefix, "monitor/",
+            "a prefix joins with a file name"
+        );
+        assert_eq!(s.dedup_bucket(), "dedup");
+        assert_eq!(s.dedup_prefix, "d/");
+        assert!(s.alerts_enabled);
+        assert_eq!(s.telegram_chat_id_param.as_deref(), Some("/fm/chat"));
+        assert_eq!(s.probe_concurrency, 4);
+        assert_eq!(s.probe_timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn blank_values_count_as_unset() {
+        let s = parse(&[
+            ("REGISTRY_BUCKET", "reg"),
+            ("RESULTS_BUCKET", "  "),
+            ("SNS_TOPIC_ARN", ""),
+        ])
+        .unwrap();
+        assert_eq!(s.results_bucket(), "reg");
+        assert_eq!(s.sns_topic_arn, None);
+        assert_eq!(
+            parse(&[("REGISTRY_BUCKET", " ")]),
+            Err(SettingsError::MissingRegistryBucket)
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(
+            parse(&[]).unwrap_err().to_string(),
+            "REGISTRY_BUCKET is not set: it names the bucket that holds the registry"
+        );
+        for bad in ["0", "-3", "many", "2.5"] {
+            assert_eq!(
+                parse(&[("REGISTRY_BUCKET", "b"), ("PROBE_CONCURRENCY", bad)])
+                    .unwrap_err()
+                    .to_string(),
+                format!("PROBE_CONCURRENCY must be a positive whole number, got {bad:?}")
+            );
+        }
+        for bad in ["0", "-1", "soon", "NaN", "100000"] {
+            assert_eq!(
+                parse(&[("REGISTRY_BUCKET", "b"), ("PROBE_TIMEOUT_SECONDS", bad)])
+                    .unwrap_err()
+                    .to_string(),
+                format!("PROBE_TIMEOUT_SECONDS must be a positive number of seconds, got {bad:?}")
+            );
+        }
+    }
+
+    #[test]
+    fn only_true_enables_alerts() {
+        for on in ["true", "TRUE", "True", "  true\n", "tRuE"] {
+            assert!(alerts_enabled(Some(on), None), "{on:?}");
+            assert!(alerts_enabled(None, Some(on)), "legacy {on:?}");
+        }
+        for off in ["false", "1", "yes", "on", "enabled", "truee", "t", "", " "] {
+            assert!(!alerts_enabled(Some(off), None), "{off:?}");
+            assert!(!alerts_enabled(None, Some(off)), "legacy {off:?}");
+        }
+        assert!(!alerts_enabled(None, None), "observe mode is the default");
+    }
+
+    #[test]
+    fn the_current_name_wins_over_the_legacy_one() {
+        assert!(!alerts_enabled(Some("false"), Some("true")));
+        assert!(alerts_enabled(Some("true"), Some("false")));
+        assert!(
+            alerts_enabled(Some(""), Some("true")),
+            "a blank current value is unset"
+        );
+        let s = parse(&[
+            ("REGISTRY_BUCKET", "b"),
+            ("MNEMON_FRESHNESS_MONITOR_ENABLED", " True "),
+        ])
+        .unwrap();
+        assert!(s.alerts_enabled);
+    }
+}

@@ -1,0 +1,424 @@
+//! The loader's merging rules and error reporting, through [`parse_registry`].
+
+use super::*;
+use crate::cadence::Cadence;
+
+const FILE: &str = "ARTIFACT_REGISTRY.yaml";
+
+fn parse(text: &str) -> Result<Registry, RegistryError> {
+    parse_registry(FILE, text.as_bytes())
+}
+
+fn valid(text: &str) -> Registry {
+    match parse(text) {
+        Ok(registry) => {
+            let errors: Vec<String> = registry.artifact_errors().map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "unexpected errors: {errors:#?}");
+            registry
+        }
+        Err(e) => panic!("registry refused:\n{e}"),
+    }
+}
+
+fn spec<'r>(registry: &'r Registry, id: &str) -> &'r ArtifactSpec {
+    registry
+        .valid_artifacts()
+        .find(|s| s.id.as_str() == id)
+        .unwrap_or_else(|| panic!("no valid artifact {id}"))
+}
+
+/// Every message of a registry, whether it loaded (artifact errors) or not.
+fn messages(text: &str) -> Vec<String> {
+    match parse(text) {
+        Ok(registry) => registry.artifact_errors().map(|e| e.to_string()).collect(),
+        Err(e) => e.errors.iter().map(|e| e.to_string()).collect(),
+    }
+}
+
+const DEFAULTS: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: data-platform
+  created_at: 2026-01-05
+";
+
+#[test]
+fn defaults_fill_in_what_an_artifact_does_not_set() {
+    let registry = valid(&format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    ));
+    let a = spec(&registry, "a");
+    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(a.severity, Severity::Warning);
+    assert_eq!(a.owner_repo, "data-platform");
+    assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
+}
+
+#[test]
+fn an_artifacts_own_keys_win_over_the_defaults() {
+    let registry = valid(&format!(
+        "{DEFAULTS}  grace_period_cycles: 5
+  calendar_aware: false
+  recovery_key_template: \"recovery/{{date}}.json\"
+artifacts:
+  - artifact_id: a
+    s3_bucket: other-bucket
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    severity: critical
+    owner_repo: backtester
+    created_at: 2026-05-27
+    grace_period_cycles: 0
+    calendar_aware: true
+    recovery_key_template: null
+  - artifact_id: b
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    ));
+    let a = spec(&registry, "a");
+    assert_eq!(a.s3_bucket, "other-bucket");
+    assert_eq!(a.severity, Severity::Critical);
+    assert_eq!(a.owner_repo, "backtester");
+    assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
+    assert_eq!(a.grace_period_cycles, 0);
+    assert!(a.calendar_aware);
+    // An explicit null wins over a default template: no recovery key at all.
+    assert_eq!(a.recovery_key_template, None);
+
+    let b = spec(&registry, "b");
+    assert_eq!(b.grace_period_cycles, 5);
+    assert!(!b.calendar_aware);
+    assert_eq!(
+        b.recovery_key_template.as_ref().map(|t| t.source()),
+        Some("recovery/{date}.json")
+    );
+}
+
+#[test]
+fn grace_period_defaults_to_two_cycles_and_calendar_awareness_to_true() {
+    let registry = valid(&format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    ));
+    let a = spec(&registry, "a");
+    assert_eq!(a.grace_period_cycles, 2);
+    assert!(a.calendar_aware);
+    assert_eq!(a.recovery_key_template, None);
+}
+
+#[test]
+fn recovery_key_template_null_means_none() {
+    for null in ["null", "~", ""] {
+        let registry = valid(&format!(
+            "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    recovery_key_template: {null}
+"
+        ));
+        assert_eq!(spec(&registry, "a").recovery_key_template, None, "{null:?}");
+    }
+}
+
+#[test]
+fn an_invalid_artifact_does_not_stop_the_others() {
+    let registry = parse(&format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: first
+    s3_key_template: \"first/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  - artifact_id: broken
+    s3_key_template: \"broken/{{date}}.json\"
+    cadence: weekly
+    sla_minutes_after_cron: 60
+  - artifact_id: last
+    s3_key_template: \"last/{{date}}.json\"
+    cadence: continuous
+    interval_minutes: 15
+    sla_minutes_after_cron: 5
+"
+    ))
+    .expect("one bad artifact does not make the registry unusable");
+    let labels: Vec<(&str, bool)> = registry
+        .entries
+        .iter()
+        .map(|e| (e.label(), matches!(e, RegistryEntry::Valid(_))))
+        .collect();
+    assert_eq!(
+        labels,
+        vec![("first", true), ("broken", false), ("last", true)]
+    );
+    assert_eq!(
+        spec(&registry, "last").cadence,
+        Cadence::Continuous {
+            interval_minutes: 15
+        }
+    );
+    let RegistryEntry::Invalid(broken) = &registry.entries[1] else {
+        unreachable!()
+    };
+    assert_eq!(
+        broken.reason(),
+        "invalid registry entry: ARTIFACT_REGISTRY.yaml:14: artifact broken: field cadence: \
+         unknown cadence \"weekly\"; known cadences: saturday_sf, weekday_sf, eod_sf, continuous"
+    );
+    // What could be read of the bad entry is kept for its report row.
+    assert_eq!(broken.s3_bucket.as_deref(), Some("research-bucket"));
+    assert_eq!(broken.cadence.as_deref(), Some("weekly"));
+}
+
+#[test]
+fn a_misspelled_field_is_reported_once_and_never_falls_back_to_the_default() {
+    let text = "\
+schema_version: 1
+defaults:
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: data-platform
+  created_at: 2026-01-05
+  sla_minutes_after_cron: 60
+artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{date}.json\"
+    cadence: weekday_sf
+    sla_minute_after_cron: 180
+  - artifact_id: b
+    s3_key_template: \"b/{date}.json\"
+    cadence: weekday_sf
+    severty: critical
+";
+    assert_eq!(
+        messages(text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field sla_minute_after_cron: unknown field; \
+             did you mean `sla_minutes_after_cron`?",
+            "ARTIFACT_REGISTRY.yaml:16: artifact b: field severty: unknown field; did you mean \
+             `severity`?",
+        ]
+    );
+}
+
+#[test]
+fn a_bad_own_value_does_not_fall_back_to_the_default() {
+    // `continous` must not become the default `weekday_sf` and then draw a second, misleading
+    // complaint about interval_minutes.
+    let text = format!(
+        "{DEFAULTS}  cadence: weekday_sf
+artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: continous
+    interval_minutes: 5
+    sla_minutes_after_cron: 60
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:11: artifact a: field cadence: unknown cadence \"continous\"; \
+             did you mean `continuous`? known cadences: saturday_sf, weekday_sf, eod_sf, \
+             continuous"
+        ]
+    );
+}
+
+#[test]
+fn an_artifact_relying_on_a_bad_default_says_so() {
+    let text = "\
+schema_version: 1
+defaults:
+  severity: urgent
+artifacts:
+  - artifact_id: own_severity
+    s3_bucket: b
+    s3_key_template: \"a/{date}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    severity: critical
+    owner_repo: r
+    created_at: 2026-01-05
+  - artifact_id: default_severity
+    s3_bucket: b
+    s3_key_template: \"b/{date}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    owner_repo: r
+    created_at: 2026-01-05
+";
+    let err = parse(text).expect_err("a bad default makes the registry unusable");
+    let lines: Vec<String> = err.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "ARTIFACT_REGISTRY.yaml:3: field defaults.severity: expected `warning` or \
+             `critical`, found \"urgent\"",
+            "ARTIFACT_REGISTRY.yaml:13: artifact default_severity: field severity: its default \
+             (defaults.severity, line 3) is invalid; fix the default or set the field on the \
+             artifact",
+        ]
+    );
+}
+
+#[test]
+fn an_artifact_naming_a_broken_user_cadence_is_told_it_is_broken_not_unknown() {
+    let text = format!(
+        "{DEFAULTS}cadences:
+  monthly: {{cron: \"0 14 1 * *\", timezone: Europe/Londn}}
+artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: monthly
+    sla_minutes_after_cron: 60
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: field cadences.monthly.timezone: unknown time zone \
+             \"Europe/Londn\"; did you mean `Europe/London`?",
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field cadence: cadence `monthly` is defined \
+             under `cadences:` at line 8 but that definition is invalid (see its error)",
+        ]
+    );
+}
+
+#[test]
+fn an_artifacts_errors_come_in_file_order() {
+    let text = format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: continuous
+    sla_minutes_after_cron: -1
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: artifact a: field interval_minutes: missing: the \
+             `continuous` cadence needs interval_minutes > 0",
+            "ARTIFACT_REGISTRY.yaml:11: artifact a: field sla_minutes_after_cron: must be >= 0, \
+             found -1",
+        ]
+    );
+}
+
+#[test]
+fn a_misspelled_artifacts_section_is_not_also_reported_missing() {
+    assert_eq!(
+        messages("schema_version: 1\nartifact: []\n"),
+        vec!["ARTIFACT_REGISTRY.yaml:2: field artifact: unknown field; did you mean `artifacts`?"]
+    );
+    assert_eq!(
+        messages("schema_version: 1\n"),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:1: field artifacts: missing: the registry must list its \
+             artifacts under `artifacts:`"
+        ]
+    );
+}
+
+#[test]
+fn python_style_merge_keys_and_unquoted_dates_load() {
+    let registry = valid(
+        "\
+schema_version: 1
+defaults: &defaults
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: data-platform
+artifacts:
+  - <<: *defaults
+    artifact_id: a
+    s3_key_template: backtest/{date}/a.json
+    cadence: saturday_sf
+    sla_minutes_after_cron: 180
+    severity: critical
+    created_at: 2026-05-27
+",
+    );
+    let a = spec(&registry, "a");
+    assert_eq!(a.severity, Severity::Critical);
+    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
+}
+
+#[test]
+fn a_duplicate_cadence_name_points_at_the_first_even_when_that_one_is_broken() {
+    let text = format!(
+        "{DEFAULTS}cadences:
+  monthly: {{cron: \"0 99 1 * *\"}}
+  monthly: {{cron: \"0 14 1 * *\"}}
+artifacts: []
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: field cadences.monthly.cron: cron expression \
+             \"0 99 1 * *\": hour field: 99 is outside 0-23",
+            "ARTIFACT_REGISTRY.yaml:9: field cadences.monthly: duplicate cadence name (first \
+             defined at line 8)",
+        ]
+    );
+}
+
+#[test]
+fn calendar_aware_reads_pyyaml_booleans_but_not_quoted_text() {
+    let with = |value: &str| {
+        format!(
+            "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    calendar_aware: {value}
+"
+        )
+    };
+    for (value, expected) in [
+        ("true", true),
+        ("False", false),
+        ("yes", true),
+        ("No", false),
+        ("on", true),
+        ("OFF", false),
+    ] {
+        assert_eq!(
+            spec(&valid(&with(value)), "a").calendar_aware,
+            expected,
+            "{value}"
+        );
+    }
+    assert_eq!(
+        messages(&with("\"no\"")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field calendar_aware: expected true or false, \
+             found the text \"no\""
+        ]
+    );
+    assert_eq!(
+        messages(&with("maybe")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field calendar_aware: expected true or false, \
+             found the text \"maybe\""
+        ]
+    );
+}

@@ -1,0 +1,353 @@
+//! Amazon S3 as the object store: HeadObject for probes, GetObject for the registry, PutObject
+//! for the results.
+//!
+//! The interesting part is the error mapping. A probe's answer becomes a row state, and an
+//! unclear one becomes a critical `probe_failed` alert that an operator must act on, so every
+//! SDK failure is mapped onto a [`StoreError`] that says what happened: 404 is an absent key;
+//! 403 is access denied (with the `s3:ListBucket` hint, since S3 answers 403 for a missing key
+//! when the caller may not list the bucket); 429/503 throttling and other 5xx arrive here only
+//! after the SDK's own retries; a silent socket ends at the operation timeout configured on the
+//! client (see [`crate::aws::CallTimeouts`]); a refused connection or DNS failure is a
+//! connection error naming the cause.
+
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
+
+use super::{FetchedObject, ObjectMeta, ObjectStore, S3Url, StoreError};
+
+/// An [`ObjectStore`] over an `aws_sdk_s3::Client`. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    client: aws_sdk_s3::Client,
+    /// The client's operation timeout, for the message of a timed-out call.
+    operation_timeout: Duration,
+}
+
+impl S3Store {
+    /// `operation_timeout` must be the one configured on the client (it is only reported).
+    pub fn new(client: aws_sdk_s3::Client, operation_timeout: Duration) -> Self {
+        S3Store {
+            client,
+            operation_timeout,
+        }
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    fn classify<E>(&self, err: SdkError<E, HttpResponse>, bucket: &str, key: &str) -> StoreError
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    {
+        classify(err, bucket, key, self.operation_timeout)
+    }
+}
+
+/// Maps one SDK failure onto the store's operator-facing errors.
+fn classify<E>(
+    err: SdkError<E, HttpResponse>,
+    bucket: &str,
+    key: &str,
+    operation_timeout: Duration,
+) -> StoreError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    let timeout = || StoreError::Timeout {
+        seconds: operation_timeout.as_secs_f64(),
+    };
+    match &err {
+        SdkError::TimeoutError(_) => timeout(),
+        SdkError::DispatchFailure(failure) => {
+            if failure.is_timeout() {
+                timeout()
+            } else if failure.is_io() {
+                StoreError::Connection(source_chain(&err))
+            } else {
+                StoreError::Other(format!("{}: {}", S3Url(bucket, key), source_chain(&err)))
+            }
+        }
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let service_error = context.err();
+            classify_status(
+                status,
+                service_error.code(),
+                service_error.message(),
+                bucket,
+                key,
+            )
+        }
+        SdkError::ResponseError(context) => {
+            let status = context.raw().status().as_u16();
+            match status {
+                500..=599 => classify_status(status, None, None, bucket, key),
+                _ => StoreError::Other(format!(
+                    "{}: unreadable S3 response (HTTP {status}): {}",
+                    S3Url(bucket, key),
+                    source_chain(&err)
+                )),
+            }
+        }
+        _ => StoreError::Other(format!("{}: {}", S3Url(bucket, key), source_chain(&err))),
+    }
+}
+
+/// What an HTTP error answer from S3 means for us.
+fn classify_status(
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+    bucket: &str,
+    key: &str,
+) -> StoreError {
+    let owned = || (bucket.to_string(), key.to_string());
+    match (status, code) {
+        (_, Some("NoSuchBucket")) => StoreError::NoSuchBucket {
+            bucket: bucket.to_string(),
+        },
+        (404, _) | (_, Some("NoSuchKey")) => {
+            let (bucket, key) = owned();
+            StoreError::NotFound { bucket, key }
+        }
+        (403, _) => {
+            let (bucket, key) = owned();
+            StoreError::AccessDenied { bucket, key }
+        }
+        (
+            _,
+            Some(
+                "SlowDown"
+                | "Throttling"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TooManyRequests"
+                | "RequestThrottled",
+            ),
+        )
+        | (429 | 503, _) => StoreError::Throttled { status },
+        (500..=599, _) => StoreError::Server { status },
+        _ => {
+            let code = code.unwrap_or("no error code");
+            let message = message.map(|m| format!(": {m}")).unwrap_or_default();
+            StoreError::Other(format!(
+                "{}: S3 answered HTTP {status} ({code}){message}",
+                S3Url(bucket, key)
+            ))
+        }
+    }
+}
+
+/// The error and its sources on one line ("dispatch failure: io error: … Connection
+/// refused"), without the Debug dump `DisplayErrorContext` appends and without repeats.
+fn source_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(err);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    let chain = parts.join(": ");
+    if chain.contains("no credentials found") {
+        // The provider chain's multi-line list of attempts, said once for an operator.
+        return "no AWS credentials found (tried the environment, the profile, web identity, \
+                the container and instance metadata); give the role or set AWS_ACCESS_KEY_ID \
+                and AWS_SECRET_ACCESS_KEY"
+            .to_string();
+    }
+    chain
+}
+
+fn to_chrono(time: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(time.secs(), time.subsec_nanos())
+}
+
+impl ObjectStore for S3Store {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(output) => {
+                let last_modified =
+                    output.last_modified().and_then(to_chrono).ok_or_else(|| {
+                        StoreError::Other(format!(
+                            "{}: HEAD answered without a usable Last-Modified",
+                            S3Url(bucket, key)
+                        ))
+                    })?;
+                Ok(Some(ObjectMeta { last_modified }))
+            }
+            Err(SdkError::ServiceError(context)) if context.err().is_not_found() => Ok(None),
+            // HEAD has no body, so a missing bucket is a bare 404 as well: absent.
+            Err(err) => match self.classify(err, bucket, key) {
+                StoreError::NotFound { .. } | StoreError::NoSuchBucket { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| self.classify(err, bucket, key))?;
+        let etag = output.e_tag().map(str::to_string);
+        let body = output.body.collect().await.map_err(|err| {
+            StoreError::Other(format!(
+                "{}: reading the object body failed: {}",
+                S3Url(bucket, key),
+                source_chain(&err)
+            ))
+        })?;
+        Ok(FetchedObject {
+            body: body.into_bytes().to_vec(),
+            etag,
+        })
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| self.classify(err, bucket, key))
+    }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if lost_the_race(&err) => Ok(false),
+            Err(err) => Err(self.classify(err, bucket, key)),
+        }
+    }
+
+    async fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_match(etag)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if lost_the_race(&err) => Ok(false),
+            Err(err) => match self.classify(err, bucket, key) {
+                // Deleted since it was read: someone else released or replaced it.
+                StoreError::NotFound { .. } => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        match self.client.delete_object().bucket(bucket).key(key).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match self.classify(err, bucket, key) {
+                StoreError::NotFound { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// A conditional write that another writer won: 412 Precondition Failed, or 409 (S3's answer
+/// when a conflicting conditional write is in flight at the same moment).
+fn lost_the_race<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(ctx) if matches!(ctx.raw().status().as_u16(), 409 | 412))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_map_to_what_an_operator_can_act_on() {
+        let c = |status, code| classify_status(status, code, None, "b", "k");
+        assert!(matches!(c(404, None), StoreError::NotFound { .. }));
+        assert!(matches!(
+            c(404, Some("NoSuchBucket")),
+            StoreError::NoSuchBucket { .. }
+        ));
+        assert!(matches!(
+            c(403, Some("AccessDenied")),
+            StoreError::AccessDenied { .. }
+        ));
+        assert_eq!(
+            c(503, Some("SlowDown")),
+            StoreError::Throttled { status: 503 }
+        );
+        assert_eq!(c(429, None), StoreError::Throttled { status: 429 });
+        assert_eq!(
+            c(400, Some("ThrottlingException")),
+            StoreError::Throttled { status: 400 }
+        );
+        assert_eq!(c(500, None), StoreError::Server { status: 500 });
+        assert_eq!(
+            c(400, Some("InvalidRequest")).to_string(),
+            "s3://b/k: S3 answered HTTP 400 (InvalidRequest)"
+        );
+    }
+
+    #[test]
+    fn the_403_message_carries_the_list_bucket_hint() {
+        let message = classify_status(403, None, None, "b", "k").to_string();
+        assert!(message.contains("s3:ListBucket"), "{message}");
+        assert!(message.contains("s3://b/k"), "{message}");
+    }
+}

@@ -1,0 +1,970 @@
+//! The built binary as a Lambda function: started with `AWS_LAMBDA_RUNTIME_API` pointing at a
+//! loopback Runtime API, its AWS endpoint at moto (directly, or through a proxy that goes
+//! silent for one key). Each test queues events and checks what the function posted back and
+//! what it wrote to the bucket.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{Value, json};
+
+use super::loopback::SelectiveSilentProxy;
+use super::moto;
+use super::runtime_api::{Outcome, RuntimeApi};
+use super::support;
+
+const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+
+/// The binary serving invocations, with its log lines collected.
+struct Function {
+    child: Child,
+    api: RuntimeApi,
+    logs: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Function {
+    /// Starts the binary as the Lambda service would, talking to `endpoint` for AWS.
+    fn start(endpoint: &str, env: &[(&str, &str)]) -> Function {
+        let api = RuntimeApi::start();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = support::command_in(dir.path());
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        cmd.env("AWS_ENDPOINT_URL", endpoint);
+        for (name, value) in api.env() {
+            cmd.env(name, value);
+        }
+        for name in [
+            "REGISTRY_BUCKET",
+            "REGISTRY_KEY",
+            "RESULTS_BUCKET",
+            "RESULTS_PREFIX",
+            "PROBE_CONCURRENCY",
+            "PROBE_TIMEOUT_SECONDS",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(name);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start freshness-monitor as a Lambda");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let logs = logs.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        Function {
+            child,
+            api,
+            logs,
+            _dir: dir,
+        }
+    }
+
+    fn invoke(&self, event: &Value) -> Outcome {
+        self.api.invoke_and_wait(event.to_string())
+    }
+
+    /// The JSON log lines whose `message` is `message`.
+    fn log_lines(&self, message: &str) -> Vec<Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["message"] == message)
+            .collect()
+    }
+
+    fn all_logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        // Only this test's own child, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn moto_client() -> aws_sdk_s3::Client {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto::shared().endpoint())
+        .region(Region::new(moto::REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+}
+
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
+    let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
+    let bytes = out.body.collect().await.unwrap().into_bytes();
+    Some(serde_json::from_slice(&bytes).expect("the monitor writes JSON"))
+}
+
+async fn keys_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    s3.list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect()
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).unwrap()
+}
+
+fn scheduled_event(time: DateTime<Utc>) -> Value {
+    json!({
+        "version": "0",
+        "id": "89a1c2f0-3b5e-4f47-9c1e-0c4f4d0f6a1b",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": moto::ACCOUNT_ID,
+        "time": rfc3339(time),
+        "region": moto::REGION,
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
+        "detail": {}
+    })
+}
+
+/// A realistic registry in a moto bucket with every state present at `now`:
+/// fresh (templated `{date}` key), fresh through its recovery key (`{cycle_label}` keys),
+/// stale (a pointer key older than its tick), missing, grace period (created today), and
+/// probe_failed (an entry with a typo'd field).
+struct Scenario {
+    bucket: String,
+    now: DateTime<Utc>,
+    fresh_key: String,
+    recovery_key: String,
+    canonical_parity_key: String,
+    fresh_label: String,
+    frequent_label: String,
+}
+
+impl Scenario {
+    async fn build(s3: &aws_sdk_s3::Client, extra_artifacts: &str) -> Scenario {
+        let bucket = moto::unique_bucket("lambda");
+        create_bucket(s3, &bucket).await;
+
+        // Times are chosen from the clock around the uploads so every state is certain:
+        // objects written before `t0` are older than any tick after `t0`.
+        let before_uploads = Utc::now().timestamp() - 2;
+        let t0 = before_uploads + 120; // upper bound for the uploads below, checked after them
+        // `now`: 90s past an even minute at least two minutes after t0, so the 2-minute
+        // cadence ticks after every upload and is 1 minute past its SLA.
+        let even_minute = (t0 + 120).div_euclid(120) * 120 + 120;
+        let now = even_minute + 90;
+        // The fresh cadence: the shortest interval whose current tick is before the uploads.
+        let fresh_interval = (60i64..)
+            .find(|i| (now / (60 * i)) * 60 * i <= before_uploads)
+            .unwrap();
+        let fresh_tick = (now / (60 * fresh_interval)) * 60 * fresh_interval;
+        let fresh_date = at(fresh_tick).format("%Y-%m-%d").to_string();
+        let fresh_label = format!(
+            "continuous_{fresh_interval}m_{}",
+            now / (60 * fresh_interval)
+        );
+        let frequent_label = format!("continuous_2m_{}", now / 120);
+
+        let fresh_key = format!("signals/{fresh_date}/fresh_signal.json");
+        let canonical_parity_key = format!("backtest/{fresh_label}/pit_parity.json");
+        let recovery_key = format!("backtest/{fresh_label}/recovery/pit_parity.json");
+        put(s3, &bucket, &fresh_key, "{}").await;
+        put(s3, &bucket, &recovery_key, "{}").await;
+        put(s3, &bucket, "manifests/latest.json", "{}").await;
+        assert!(
+            Utc::now().timestamp() < t0,
+            "uploads took over two minutes; the scenario's times no longer hold"
+        );
+
+        let today = at(now).format("%Y-%m-%d");
+        let registry = format!(
+            r#"schema_version: 1
+defaults:
+  s3_bucket: {bucket}
+  severity: warning
+  grace_period_cycles: 2
+artifacts:
+  - artifact_id: fresh_signal
+    s3_key_template: "signals/{{date}}/fresh_signal.json"
+    cadence: continuous
+    interval_minutes: {fresh_interval}
+    sla_minutes_after_cron: 0
+    severity: critical
+    owner_repo: signals
+    created_at: 2025-01-01
+  - artifact_id: pit_parity
+    s3_key_template: "backtest/{{cycle_label}}/pit_parity.json"
+    recovery_key_template: "backtest/{{cycle_label}}/recovery/pit_parity.json"
+    cadence: continuous
+    interval_minutes: {fresh_interval}
+    sla_minutes_after_cron: 0
+    severity: critical
+    owner_repo: backtester
+    created_at: 2025-01-01
+  - artifact_id: stale_manifest
+    s3_key_template: manifests/latest.json
+    cadence: continuous
+    interval_minutes: 2
+    sla_minutes_after_cron: 0
+    severity: critical
+    owner_repo: manifests
+    created_at: 2025-01-01
+  - artifact_id: missing_report
+    s3_key_template: "reports/{{date}}/report.json"
+    cadence: continuous
+    interval_minutes: 2
+    sla_minutes_after_cron: 0
+    severity: critical
+    owner_repo: reports
+    created_at: 2025-01-01
+  - artifact_id: new_artifact
+    s3_key_template: "new/{{date}}/artifact.json"
+    cadence: continuous
+    interval_minutes: 1440
+    sla_minutes_after_cron: 0
+    owner_repo: newcomer
+    created_at: {today}
+  - artifact_id: typo_artifact
+    s3_key_template: typo.json
+    cadence: continuous
+    interval_minutes: 60
+    sla_minute_after_cron: 30
+    owner_repo: typos
+    created_at: 2025-01-01
+{extra_artifacts}"#
+        );
+        put(s3, &bucket, REGISTRY_KEY, &registry).await;
+        Scenario {
+            bucket,
+            now: at(now),
+            fresh_key,
+            recovery_key,
+            canonical_parity_key,
+            fresh_label,
+            frequent_label,
+        }
+    }
+}
+
+fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["artifact_id"] == id)
+        .unwrap_or_else(|| panic!("no row for {id} in {results:#}"))
+}
+
+const ROW_FIELDS: [&str; 15] = [
+    "artifact_id",
+    "owner_repo",
+    "severity",
+    "cadence",
+    "canonical_key",
+    "state",
+    "reason",
+    "last_modified",
+    "sla_violated_by_minutes",
+    "recovery_substituted",
+    "cycle_label",
+    "cycle_tick",
+    "due_at",
+    "dedup_key",
+    "alerting",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[
+            ("REGISTRY_BUCKET", &scenario.bucket),
+            ("PROBE_CONCURRENCY", "4"),
+        ],
+    );
+
+    let outcome = function.invoke(&scheduled_event(scenario.now));
+    let response = outcome.response();
+
+    // The response (§8).
+    let expected_counts =
+        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1});
+    assert_eq!(response["n_entries_checked"], 6, "{response:#}");
+    assert_eq!(response["counts"], expected_counts);
+    assert_eq!(response["alerts_enabled"], false, "observe mode by default");
+    assert_eq!(response["alerted"], 0);
+    assert_eq!(response["deduplicated"], 0);
+    assert_eq!(response["resolved"], 0);
+    assert_eq!(response["per_spec_exceptions"], 1);
+    assert!(response["duration_seconds"].as_f64().unwrap() >= 0.0);
+    assert!(response["cycle_verdicts"].is_array());
+    assert!(
+        response.get("results").is_none(),
+        "results only on dry runs"
+    );
+
+    // check_results.json (§6).
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("check_results.json written");
+    assert_eq!(
+        results["run_at"],
+        rfc3339(scenario.now),
+        "the event's time is now"
+    );
+    assert_eq!(results["alerts_enabled"], false);
+    assert_eq!(results["n_entries"], 6);
+    let ids: Vec<&str> = results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["artifact_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "fresh_signal",
+            "pit_parity",
+            "stale_manifest",
+            "missing_report",
+            "new_artifact",
+            "typo_artifact"
+        ],
+        "registry order"
+    );
+    for r in results["results"].as_array().unwrap() {
+        for field in ROW_FIELDS {
+            assert!(
+                r.get(field).is_some(),
+                "row {} lacks {field}",
+                r["artifact_id"]
+            );
+        }
+    }
+
+    let fresh = row(&results, "fresh_signal");
+    assert_eq!(fresh["state"], "fresh");
+    assert_eq!(fresh["canonical_key"], scenario.fresh_key);
+    assert_eq!(fresh["cycle_label"], scenario.fresh_label);
+    assert!(fresh["last_modified"].is_string());
+    assert_eq!(fresh["sla_violated_by_minutes"], 0);
+    assert_eq!(fresh["alerting"], false);
+
+    let parity = row(&results, "pit_parity");
+    assert_eq!(parity["state"], "fresh");
+    assert_eq!(parity["recovery_substituted"], true);
+    assert_eq!(parity["canonical_key"], scenario.canonical_parity_key);
+    assert!(
+        parity["reason"]
+            .as_str()
+            .unwrap()
+            .contains(&scenario.recovery_key),
+        "{parity}"
+    );
+
+    let stale = row(&results, "stale_manifest");
+    assert_eq!(stale["state"], "stale");
+    assert_eq!(stale["canonical_key"], "manifests/latest.json");
+    assert_eq!(stale["sla_violated_by_minutes"], 1);
+    assert_eq!(stale["alerting"], true);
+    assert_eq!(
+        stale["dedup_key"],
+        format!("freshness_stale_manifest_{}", scenario.frequent_label)
+    );
+
+    let missing = row(&results, "missing_report");
+    assert_eq!(missing["state"], "missing");
+    assert_eq!(missing["last_modified"], Value::Null);
+    assert_eq!(missing["sla_violated_by_minutes"], 1);
+    assert_eq!(missing["alerting"], true);
+
+    let grace = row(&results, "new_artifact");
+    assert_eq!(grace["state"], "grace_period");
+    assert_eq!(
+        grace["canonical_key"],
+        format!("new/{}/artifact.json", scenario.now.format("%Y-%m-%d")),
+        "the rendered key even without a probe"
+    );
+    assert_eq!(grace["alerting"], false);
+
+    let typo = row(&results, "typo_artifact");
+    assert_eq!(typo["state"], "probe_failed");
+    assert_eq!(typo["alerting"], true);
+    let reason = typo["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("sla_minute_after_cron") && reason.contains("sla_minutes_after_cron"),
+        "the validation message names the field and the fix: {reason}"
+    );
+
+    // heartbeat.json (§6).
+    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+        .await
+        .expect("heartbeat.json written");
+    assert_eq!(heartbeat["last_run"], rfc3339(scenario.now));
+    assert_eq!(heartbeat["alerts_enabled"], false);
+    assert_eq!(heartbeat["n_entries_checked"], 6);
+    assert_eq!(heartbeat["counts"], expected_counts);
+    assert!(heartbeat["duration_seconds"].is_number());
+    assert_eq!(heartbeat["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        heartbeat["registry_etag"]
+            .as_str()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert!(heartbeat["alerts"]["sent"].is_number());
+    assert!(heartbeat["alerts"]["deduplicated"].is_number());
+    assert!(heartbeat["alerts"]["failed"].is_number());
+    assert_eq!(heartbeat["registry_error"], Value::Null);
+
+    // cycle_verdict.json (§6): the fresh cadence's critical artifacts are complete, the
+    // 2-minute cadence's are not.
+    let verdicts = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/cycle_verdict.json",
+    )
+    .await
+    .expect("cycle_verdict.json written");
+    let verdicts = verdicts["verdicts"].as_array().unwrap();
+    let of = |label: &str| {
+        verdicts
+            .iter()
+            .find(|v| v["cycle_label"] == label)
+            .unwrap_or_else(|| panic!("no verdict for {label}: {verdicts:#?}"))
+            .clone()
+    };
+    assert_eq!(of(&scenario.fresh_label)["verdict"], "complete");
+    let frequent = of(&scenario.frequent_label);
+    assert_eq!(frequent["verdict"], "incomplete");
+    assert_eq!(
+        frequent["incomplete"],
+        json!(["stale_manifest", "missing_report"])
+    );
+    assert_eq!(
+        response["cycle_verdicts"].as_array().unwrap().len(),
+        verdicts.len()
+    );
+
+    // A second invocation in the same process: `{}` judges the clock's now, with the clients
+    // the container built once.
+    let second = function.invoke(&json!({}));
+    assert_eq!(second.response()["n_entries_checked"], 6);
+    assert_eq!(
+        function
+            .log_lines("container ready: AWS clients built")
+            .len(),
+        1,
+        "clients are built once per container:\n{}",
+        function.all_logs()
+    );
+    let summaries = function.log_lines("pass complete");
+    assert_eq!(
+        summaries.len(),
+        2,
+        "one summary line per pass:\n{}",
+        function.all_logs()
+    );
+    assert_eq!(summaries[0]["run_at"], rfc3339(scenario.now));
+    assert_eq!(summaries[0]["n_entries_checked"], 6);
+    assert_eq!(summaries[0]["missing"], 1);
+    assert_eq!(summaries[0]["outputs_written"], true);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let results_bucket = moto::unique_bucket("lambda-results");
+    create_bucket(&s3, &results_bucket).await;
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[
+            ("REGISTRY_BUCKET", &scenario.bucket),
+            ("RESULTS_BUCKET", &results_bucket),
+        ],
+    );
+
+    let cases = [
+        (json!([]), "the event is an array [], not a JSON object"),
+        (
+            json!({"dryrun": true}),
+            "unknown field \"dryrun\" (did you mean \"dry_run\"?)",
+        ),
+        (
+            json!({"now": "2026-05-30T12:00:00Z"}),
+            "\"now\" is accepted only together with \"dry_run\": true",
+        ),
+        (
+            json!({"only": ["fresh_signal"]}),
+            "\"only\" is accepted only together with \"dry_run\": true",
+        ),
+        (
+            json!({"dry_run": "yes"}),
+            "\"dry_run\" must be true or false (a JSON boolean), got a string \"yes\"",
+        ),
+        (
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "time": "soon"}),
+            "the scheduled event's \"time\" \"soon\" is not an RFC 3339 time",
+        ),
+        (
+            json!({"dry_run": true, "only": ["fresh_signal", "no_such_artifact"]}),
+            "\"only\" names artifact ids the registry does not have: no_such_artifact",
+        ),
+    ];
+    for (event, problem) in cases {
+        let (error_type, message) = function.invoke(&event).error();
+        assert_eq!(error_type, "FreshnessMonitor.InvalidEvent", "{event}");
+        assert!(
+            message.starts_with(&format!("unsupported event: {problem}")),
+            "{event}: {message}"
+        );
+        assert!(
+            message.contains("accepted events: an EventBridge scheduled event"),
+            "{message}"
+        );
+    }
+
+    // Not JSON at all: the runtime refuses it before the handler.
+    let id = function.api.invoke("not json", Duration::from_secs(60));
+    let (_, message) = function.api.wait(&id).error();
+    assert!(message.contains("failed to deserialize"), "{message}");
+
+    assert!(
+        keys_in(&s3, &results_bucket).await.is_empty(),
+        "a rejected event writes nothing"
+    );
+
+    // A dry run with `now` and `only` answers with the rows and writes nothing.
+    let dry = function.invoke(&json!({
+        "dry_run": true, "now": rfc3339(scenario.now), "only": ["fresh_signal", "missing_report"]
+    }));
+    let response = dry.response();
+    assert_eq!(response["n_entries_checked"], 2);
+    assert_eq!(response["results"][0]["artifact_id"], "fresh_signal");
+    assert_eq!(response["results"][0]["state"], "fresh");
+    assert_eq!(response["results"][1]["state"], "missing");
+    assert_eq!(response["alerts_enabled"], false);
+    assert!(
+        keys_in(&s3, &results_bucket).await.is_empty(),
+        "a dry run writes nothing"
+    );
+
+    // The container survives all of it and still runs a real pass.
+    let real = function.invoke(&scheduled_event(scenario.now));
+    assert_eq!(real.response()["n_entries_checked"], 6);
+    assert_eq!(keys_in(&s3, &results_bucket).await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
+    let s3 = moto_client().await;
+
+    let nowhere = moto::unique_bucket("lambda-never-created");
+    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &nowhere)]);
+    let (error_type, message) = function.invoke(&json!({})).error();
+    assert_eq!(error_type, "FreshnessMonitor.RegistryError");
+    assert_eq!(
+        message,
+        format!(
+            "registry s3://{nowhere}/{REGISTRY_KEY} cannot be read: bucket {nowhere} does not \
+             exist (check REGISTRY_BUCKET)"
+        )
+    );
+    drop(function);
+
+    let bucket = moto::unique_bucket("lambda-no-registry");
+    create_bucket(&s3, &bucket).await;
+    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
+    let (error_type, message) = function.invoke(&json!({})).error();
+    assert_eq!(error_type, "FreshnessMonitor.RegistryError");
+    let expected = format!(
+        "registry s3://{bucket}/{REGISTRY_KEY} not found: upload it there or set REGISTRY_KEY"
+    );
+    assert_eq!(message, expected);
+
+    let heartbeat = get_json(&s3, &bucket, "_freshness_monitor/heartbeat.json")
+        .await
+        .expect("the heartbeat is written even when the registry cannot be read");
+    assert_eq!(heartbeat["registry_error"], expected);
+    assert_eq!(heartbeat["n_entries_checked"], 0);
+    assert_eq!(
+        keys_in(&s3, &bucket).await,
+        ["_freshness_monitor/heartbeat.json"],
+        "no results are written without a registry"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_an_unparseable_registry_fails_the_invocation_and_says_where() {
+    let s3 = moto_client().await;
+    let bucket = moto::unique_bucket("lambda-bad-registry");
+    create_bucket(&s3, &bucket).await;
+    put(
+        &s3,
+        &bucket,
+        "config/registry.yaml",
+        "schema_version: 1\nartifacts:\n  - artifact_id: [unclosed\n",
+    )
+    .await;
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[
+            ("REGISTRY_BUCKET", &bucket),
+            ("REGISTRY_KEY", "config/registry.yaml"),
+            ("RESULTS_PREFIX", "monitor"),
+        ],
+    );
+
+    let (error_type, message) = function.invoke(&scheduled_event(Utc::now())).error();
+    assert_eq!(error_type, "FreshnessMonitor.RegistryError");
+    assert!(
+        message.starts_with(&format!(
+            "s3://{bucket}/config/registry.yaml:4: not valid YAML"
+        )),
+        "names the registry, the line and the problem: {message}"
+    );
+
+    let heartbeat = get_json(&s3, &bucket, "monitor/heartbeat.json")
+        .await
+        .expect("heartbeat under RESULTS_PREFIX");
+    assert_eq!(heartbeat["registry_error"], message);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_classified() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(
+        &s3,
+        r#"  - artifact_id: silent_artifact
+    s3_key_template: slow/never-answers.json
+    cadence: continuous
+    interval_minutes: 30
+    sla_minutes_after_cron: 0
+    severity: critical
+    owner_repo: slow
+    created_at: 2025-01-01
+"#,
+    )
+    .await;
+    let moto_addr = format!("127.0.0.1:{}", moto::shared().port)
+        .parse()
+        .unwrap();
+    let proxy = SelectiveSilentProxy::start(moto_addr, "never-answers");
+    let function = Function::start(
+        &proxy.endpoint(),
+        &[
+            ("REGISTRY_BUCKET", &scenario.bucket),
+            ("PROBE_TIMEOUT_SECONDS", "2"),
+        ],
+    );
+
+    let response = function
+        .invoke(&scheduled_event(scenario.now))
+        .response()
+        .clone();
+    assert_eq!(
+        response["counts"],
+        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 2, "grace_period": 1})
+    );
+    assert!(
+        !proxy.held.lock().unwrap().is_empty(),
+        "the probe did reach the silent socket"
+    );
+
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("check_results.json written");
+    let silent = row(&results, "silent_artifact");
+    assert_eq!(silent["state"], "probe_failed");
+    assert_eq!(silent["alerting"], true);
+    assert_eq!(
+        silent["reason"],
+        format!(
+            "HEAD s3://{}/slow/never-answers.json: timed out after 2.0s waiting for the store",
+            scenario.bucket
+        )
+    );
+    assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
+    assert_eq!(row(&results, "missing_report")["state"], "missing");
+
+    let verdicts = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/cycle_verdict.json",
+    )
+    .await
+    .unwrap();
+    let silent_verdict = verdicts["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["probe_failed"] == json!(["silent_artifact"]))
+        .expect("a verdict for the silent artifact's cycle")
+        .clone();
+    assert_eq!(silent_verdict["verdict"], "indeterminate");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_a_near_deadline_still_writes_the_outputs() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[
+            ("REGISTRY_BUCKET", &scenario.bucket),
+            ("PROBE_TIMEOUT_SECONDS", "2"),
+        ],
+    );
+
+    // Less time than one probe's timeout plus the writes: no probe may start.
+    let id = function.api.invoke(
+        scheduled_event(scenario.now).to_string(),
+        Duration::from_secs(3),
+    );
+    let response = function.api.wait(&id).response().clone();
+    assert_eq!(response["n_entries_checked"], 6);
+
+    let results = get_json(
+        &s3,
+        &scenario.bucket,
+        "_freshness_monitor/check_results.json",
+    )
+    .await
+    .expect("outputs written before the deadline");
+    for id in [
+        "fresh_signal",
+        "pit_parity",
+        "stale_manifest",
+        "missing_report",
+    ] {
+        let r = row(&results, id);
+        assert_eq!(r["state"], "probe_failed", "{r}");
+        assert!(
+            r["reason"].as_str().unwrap().contains("deadline"),
+            "{}",
+            r["reason"]
+        );
+    }
+    assert_eq!(
+        row(&results, "new_artifact")["state"],
+        "grace_period",
+        "what needs no probe is still judged"
+    );
+    assert!(
+        get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+            .await
+            .is_some()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_bad_configuration_is_reported_by_every_invocation() {
+    let function = Function::start(&moto::shared().endpoint(), &[("PROBE_CONCURRENCY", "4")]);
+    for _ in 0..2 {
+        let (error_type, message) = function.invoke(&json!({})).error();
+        assert_eq!(error_type, "FreshnessMonitor.InvalidConfiguration");
+        assert_eq!(
+            message,
+            "invalid configuration: REGISTRY_BUCKET is not set: it names the bucket that holds \
+             the registry"
+        );
+    }
+    drop(function);
+
+    let function = Function::start(
+        &moto::shared().endpoint(),
+        &[("REGISTRY_BUCKET", "b"), ("PROBE_CONCURRENCY", "lots")],
+    );
+    let (_, message) = function.invoke(&json!({})).error();
+    assert_eq!(
+        message,
+        "invalid configuration: PROBE_CONCURRENCY must be a positive whole number, got \"lots\""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_observe_flag_only_true_enables_and_the_legacy_name_counts() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let dry_run = json!({"dry_run": true, "now": rfc3339(scenario.now), "only": ["fresh_signal"]});
+    let cases: [(&[(&str, &str)], bool); 5] = [
+        (&[], false),
+        (&[("FRESHNESS_MONITOR_ENABLED", "  True\n")], true),
+        (&[("FRESHNESS_MONITOR_ENABLED", "yes")], false),
+        (&[("MNEMON_FRESHNESS_MONITOR_ENABLED", "TRUE")], true),
+        (
+            &[
+                ("FRESHNESS_MONITOR_ENABLED", "false"),
+                ("MNEMON_FRESHNESS_MONITOR_ENABLED", "true"),
+            ],
+            false,
+        ),
+    ];
+    for (flags, enabled) in cases {
+        let mut env = vec![("REGISTRY_BUCKET", scenario.bucket.as_str())];
+        env.extend_from_slice(flags);
+        let function = Function::start(&moto::shared().endpoint(), &env);
+        let response = function.invoke(&dry_run).response().clone();
+        assert_eq!(response["alerts_enabled"], enabled, "{flags:?}");
+        assert_eq!(response["alerted"], 0, "a dry run never alerts");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
+    let s3 = moto_client().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_moto = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = support::command_in(dir.path());
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        cmd.args(args).output().expect("run freshness-monitor")
+    };
+
+    let registry_url = format!("s3://{}/{REGISTRY_KEY}", scenario.bucket);
+    let now = rfc3339(scenario.now);
+    let out = with_moto(
+        &[
+            "check",
+            "--registry",
+            &registry_url,
+            "--now",
+            &now,
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let results: Value = serde_json::from_str(&support::stdout(&out)).unwrap();
+    assert_eq!(results["n_entries"], 6);
+    assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
+    assert_eq!(row(&results, "stale_manifest")["state"], "stale");
+    assert!(
+        keys_in(&s3, &scenario.bucket).await.len() == 4,
+        "check has no side effects"
+    );
+
+    let missing_key = format!("s3://{}/nope.yaml", scenario.bucket);
+    let out = with_moto(&["check", "--registry", &missing_key], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains(&format!("s3://{}/nope.yaml not found", scenario.bucket)),
+        "{}",
+        support::stderr(&out)
+    );
+
+    let out = with_moto(&["run"], &[("REGISTRY_BUCKET", &scenario.bucket)]);
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let response: Value = serde_json::from_str(&support::stdout(&out)).unwrap();
+    assert_eq!(response["n_entries_checked"], 6);
+    assert!(
+        support::stderr(&out).contains("\"message\":\"pass complete\""),
+        "the summary line goes to stderr, stdout is the answer"
+    );
+    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+        .await
+        .expect("run writes the outputs");
+    assert_eq!(heartbeat["n_entries_checked"], 6);
+
+    let out = with_moto(&["run"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains("REGISTRY_BUCKET is not set"),
+        "{}",
+        support::stderr(&out)
+    );
+}
+
+#[test]
+fn cli_check_without_credentials_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::command_in(dir.path())
+        .env("AWS_REGION", moto::REGION)
+        .env("AWS_ENDPOINT_URL", moto::shared().endpoint())
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.path().join("no-credentials"),
+        )
+        .env("AWS_CONFIG_FILE", dir.path().join("no-config"))
+        .args(["check", "--registry", "s3://research-bucket/registry.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = support::stderr(&out);
+    assert!(
+        stderr.contains("no AWS credentials found") && stderr.contains("AWS_ACCESS_KEY_ID"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line, not the SDK's debug dump: {stderr}"
+    );
+}

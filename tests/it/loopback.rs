@@ -1,0 +1,304 @@
+//! Small loopback HTTP/1.1 servers for what moto cannot do: a socket that accepts and never
+//! answers, a server that answers every request with one canned error (403 without ListBucket,
+//! throttling, 5xx), and a proxy in front of moto that goes silent for chosen keys only.
+//!
+//! They speak just enough HTTP/1.1 (Content-Length and chunked request bodies, keep-alive) for
+//! the AWS SDK's and the Lambda runtime client's requests. Each listens on a free loopback port
+//! and stops accepting when dropped.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// One HTTP request as read off the wire.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    /// Header names lower-cased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The request line and headers exactly as received (for forwarding).
+    pub raw_head: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads one request; `None` when the peer closed the connection between requests.
+pub fn read_request(reader: &mut impl BufRead) -> Option<Request> {
+    let mut raw_head = Vec::new();
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    raw_head.extend_from_slice(line.as_bytes());
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        raw_head.extend_from_slice(line.as_bytes());
+        let trimmed = line.trim_end();
+        if trimmed.is_empty() {
+            break;
+        }
+        let (name, value) = trimmed.split_once(':')?;
+        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
+    }
+    let mut request = Request {
+        method,
+        target,
+        headers,
+        body: Vec::new(),
+        raw_head,
+    };
+    if request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        loop {
+            let mut size_line = String::new();
+            reader.read_line(&mut size_line).ok()?;
+            let size = usize::from_str_radix(size_line.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                // The terminating chunk; trailers are not used by our clients.
+                break;
+            }
+            request.body.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(length) = request.header("content-length") {
+        let mut body = vec![0; length.parse().ok()?];
+        reader.read_exact(&mut body).ok()?;
+        request.body = body;
+    }
+    Some(request)
+}
+
+/// Writes a complete response with a Content-Length.
+pub fn write_response(
+    stream: &mut impl Write,
+    status: u16,
+    reason: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    stream.flush()
+}
+
+/// A listener on a free loopback port whose connections are served by `serve` on their own
+/// threads until the listener is dropped.
+struct Listener {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Listener {
+    fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let serve = Arc::new(serve);
+        let stopping = stop.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let serve = serve.clone();
+                thread::spawn(move || serve(stream));
+            }
+        });
+        Listener { addr, stop }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+/// Accepts connections, reads what is sent, and never answers.
+pub struct SilentServer {
+    listener: Listener,
+    pub connections: Arc<AtomicUsize>,
+}
+
+impl SilentServer {
+    pub fn start() -> SilentServer {
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let listener = Listener::start(move |mut stream| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            // Drain until the client gives up; answer nothing.
+            let mut sink = [0u8; 4096];
+            while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        });
+        SilentServer {
+            listener,
+            connections,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.listener.addr)
+    }
+}
+
+/// Answers every request with the same status, headers and body; counts requests.
+pub struct CannedServer {
+    listener: Listener,
+    pub requests: Arc<AtomicUsize>,
+}
+
+impl CannedServer {
+    pub fn start(status: u16, reason: &'static str, body: &'static str) -> CannedServer {
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
+        let listener = Listener::start(move |stream| {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut writer = stream;
+            while let Some(request) = read_request(&mut reader) {
+                counted.fetch_add(1, Ordering::SeqCst);
+                // A HEAD answer carries no body, as S3's does not.
+                let body = if request.method == "HEAD" {
+                    &b""[..]
+                } else {
+                    body.as_bytes()
+                };
+                let headers = [
+                    ("Content-Type", "application/xml".to_string()),
+                    ("x-amz-request-id", "LOOPBACK".to_string()),
+                ];
+                if request.method == "HEAD" {
+                    // Content-Length of the would-be body, none sent.
+                    let head = format!(
+                        "HTTP/1.1 {status} {reason}\r\nx-amz-request-id: LOOPBACK\r\n\
+                         Content-Length: 0\r\n\r\n"
+                    );
+                    if writer.write_all(head.as_bytes()).is_err() {
+                        break;
+                    }
+                } else if write_response(&mut writer, status, reason, &headers, body).is_err() {
+                    break;
+                }
+            }
+        });
+        CannedServer { listener, requests }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.listener.addr)
+    }
+}
+
+/// A proxy in front of an HTTP server (moto) that forwards every request except those whose
+/// target contains `silent_marker`: those it holds forever without answering. Each forwarded
+/// request uses its own upstream connection, and the answer tells the client to close, so no
+/// connection is shared between a silent and a forwarded request.
+pub struct SelectiveSilentProxy {
+    listener: Listener,
+    pub held: Arc<Mutex<Vec<String>>>,
+}
+
+impl SelectiveSilentProxy {
+    pub fn start(upstream: SocketAddr, silent_marker: &str) -> SelectiveSilentProxy {
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let holding = held.clone();
+        let marker = silent_marker.to_string();
+        let listener = Listener::start(move |stream| {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut client = stream;
+            let Some(request) = read_request(&mut reader) else {
+                return;
+            };
+            if request.target.contains(&marker) {
+                holding.lock().unwrap().push(request.target.clone());
+                let mut sink = [0u8; 4096];
+                while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
+                return;
+            }
+            let _ = forward(&request, upstream, &mut client);
+            let _ = client.shutdown(Shutdown::Both);
+        });
+        SelectiveSilentProxy { listener, held }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.listener.addr)
+    }
+}
+
+fn forward(request: &Request, upstream: SocketAddr, client: &mut TcpStream) -> std::io::Result<()> {
+    let mut server = TcpStream::connect(upstream)?;
+    server.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut head = String::from_utf8_lossy(&request.raw_head).into_owned();
+    // One request per upstream connection.
+    head = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let head = head.trim_end_matches("\r\n").to_string() + "\r\nConnection: close\r\n\r\n";
+    server.write_all(head.as_bytes())?;
+    if request.header("transfer-encoding").is_some() {
+        // Re-frame a chunked body as one chunk.
+        server.write_all(format!("{:x}\r\n", request.body.len()).as_bytes())?;
+        server.write_all(&request.body)?;
+        server.write_all(b"\r\n0\r\n\r\n")?;
+    } else {
+        server.write_all(&request.body)?;
+    }
+    server.flush()?;
+    // Upstream closes after its answer (Connection: close); relay everything, then close too.
+    let mut answer = Vec::new();
+    server.read_to_end(&mut answer)?;
+    let answer = rewrite_connection_close(&answer);
+    client.write_all(&answer)?;
+    client.flush()
+}
+
+/// Makes the response head say `Connection: close`, so the client opens a fresh connection
+/// for its next request.
+fn rewrite_connection_close(answer: &[u8]) -> Vec<u8> {
+    let Some(end) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return answer.to_vec();
+    };
+    let head = String::from_utf8_lossy(&answer[..end]);
+    let mut lines: Vec<&str> = head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.push("Connection: close");
+    let mut out = lines.join("\r\n").into_bytes();
+    out.extend_from_slice(&answer[end..]);
+    out
+}

@@ -1,0 +1,255 @@
+//! The S3 object store with the real `aws-sdk-s3` client: against moto for what S3 does, and
+//! against misbehaving loopback sockets for what moto cannot do (403 without ListBucket,
+//! throttling, 5xx, a socket that never answers, a refused connection).
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{Credentials, Region};
+use chrono::Utc;
+use freshness_monitor::aws::{AwsClients, CallTimeouts};
+use freshness_monitor::store::s3::S3Store;
+use freshness_monitor::store::{ObjectStore, StoreError};
+
+use super::loopback::{CannedServer, SilentServer};
+use super::moto;
+
+/// A store on the shared clients' code path (path-style, our timeouts), pointed at
+/// `endpoint`, with short retry backoff so retried failures stay quick.
+async fn store_at(endpoint: &str, operation_timeout: Duration) -> S3Store {
+    let timeouts = CallTimeouts::from_operation(operation_timeout);
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(moto::REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(10)))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(timeouts.operation)
+                .operation_attempt_timeout(timeouts.attempt)
+                .connect_timeout(timeouts.connect)
+                .build(),
+        )
+        .load()
+        .await;
+    AwsClients::from_config(config, timeouts).s3_store()
+}
+
+async fn moto_store() -> S3Store {
+    store_at(&moto::shared().endpoint(), Duration::from_secs(30)).await
+}
+
+async fn create_bucket(store: &S3Store, bucket: &str) {
+    store
+        .client()
+        .create_bucket()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("create bucket in moto");
+}
+
+#[tokio::test]
+async fn s3_put_head_get_round_trip_on_moto() {
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("s3store");
+    create_bucket(&store, &bucket).await;
+
+    let before = Utc::now() - chrono::Duration::seconds(2);
+    store
+        .put(
+            &bucket,
+            "signals/2026-05-29/signal.json",
+            b"{\"ok\":true}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    let after = Utc::now() + chrono::Duration::seconds(2);
+
+    let meta = store
+        .head(&bucket, "signals/2026-05-29/signal.json")
+        .await
+        .unwrap()
+        .expect("the object just written is present");
+    assert!(
+        meta.last_modified >= before && meta.last_modified <= after,
+        "LastModified {} is the time of the write",
+        meta.last_modified
+    );
+
+    let fetched = store
+        .get(&bucket, "signals/2026-05-29/signal.json")
+        .await
+        .unwrap();
+    assert_eq!(fetched.body, b"{\"ok\":true}");
+    assert!(fetched.etag.is_some_and(|e| !e.is_empty()));
+
+    let content_type = store
+        .client()
+        .head_object()
+        .bucket(&bucket)
+        .key("signals/2026-05-29/signal.json")
+        .send()
+        .await
+        .unwrap()
+        .content_type()
+        .map(str::to_string);
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+}
+
+#[tokio::test]
+async fn s3_absent_keys_and_buckets_on_moto() {
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("s3store");
+    create_bucket(&store, &bucket).await;
+    let nowhere = moto::unique_bucket("s3store-never-created");
+
+    assert_eq!(store.head(&bucket, "no/such/key.json").await, Ok(None));
+    // HEAD has no body: a missing bucket is a bare 404, the artifact is simply absent.
+    assert_eq!(store.head(&nowhere, "key.json").await, Ok(None));
+
+    assert_eq!(
+        store.get(&bucket, "registry.yaml").await,
+        Err(StoreError::NotFound {
+            bucket: bucket.clone(),
+            key: "registry.yaml".into()
+        })
+    );
+    let missing_bucket = store.get(&nowhere, "registry.yaml").await.unwrap_err();
+    assert_eq!(
+        missing_bucket,
+        StoreError::NoSuchBucket {
+            bucket: nowhere.clone()
+        }
+    );
+    assert_eq!(
+        missing_bucket.to_string(),
+        format!("bucket {nowhere} does not exist")
+    );
+    assert!(matches!(
+        store
+            .put(&nowhere, "out.json", b"{}".to_vec(), "application/json")
+            .await,
+        Err(StoreError::NoSuchBucket { .. })
+    ));
+}
+
+const ACCESS_DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+    <Message>Access Denied</Message><RequestId>LOOPBACK</RequestId></Error>";
+const SLOW_DOWN: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>\
+    <Message>Please reduce your request rate.</Message><RequestId>LOOPBACK</RequestId></Error>";
+const INTERNAL: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>\
+    <Message>We encountered an internal error. Please try again.</Message></Error>";
+
+#[tokio::test]
+async fn s3_403_is_access_denied_with_the_list_bucket_hint() {
+    let server = CannedServer::start(403, "Forbidden", ACCESS_DENIED);
+    let store = store_at(&server.endpoint(), Duration::from_secs(30)).await;
+
+    let head = store
+        .head("research-bucket", "backtest/pit_parity.json")
+        .await;
+    let expected = StoreError::AccessDenied {
+        bucket: "research-bucket".into(),
+        key: "backtest/pit_parity.json".into(),
+    };
+    assert_eq!(head, Err(expected.clone()));
+    let message = expected.to_string();
+    assert!(message.contains("s3:ListBucket"), "{message}");
+    assert!(
+        message.contains("s3://research-bucket/backtest/pit_parity.json"),
+        "{message}"
+    );
+
+    assert!(matches!(
+        store.get("research-bucket", "registry.yaml").await,
+        Err(StoreError::AccessDenied { .. })
+    ));
+    assert!(matches!(
+        store
+            .put(
+                "research-bucket",
+                "out.json",
+                b"{}".to_vec(),
+                "application/json"
+            )
+            .await,
+        Err(StoreError::AccessDenied { .. })
+    ));
+}
+
+#[tokio::test]
+async fn s3_throttling_is_reported_after_the_sdk_retries() {
+    let server = CannedServer::start(503, "Slow Down", SLOW_DOWN);
+    let store = store_at(&server.endpoint(), Duration::from_secs(30)).await;
+
+    let err = store
+        .get("research-bucket", "registry.yaml")
+        .await
+        .unwrap_err();
+    assert_eq!(err, StoreError::Throttled { status: 503 });
+    assert_eq!(err.to_string(), "throttled by S3 (HTTP 503) after retries");
+    assert!(
+        server.requests.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the SDK retried before giving up"
+    );
+
+    // HEAD answers carry no error code: the status alone says throttled.
+    assert_eq!(
+        store.head("research-bucket", "k").await,
+        Err(StoreError::Throttled { status: 503 })
+    );
+}
+
+#[tokio::test]
+async fn s3_server_errors_are_reported_after_the_sdk_retries() {
+    let server = CannedServer::start(500, "Internal Server Error", INTERNAL);
+    let store = store_at(&server.endpoint(), Duration::from_secs(30)).await;
+
+    let err = store.head("research-bucket", "k").await.unwrap_err();
+    assert_eq!(err, StoreError::Server { status: 500 });
+    assert_eq!(err.to_string(), "S3 server error (HTTP 500) after retries");
+    assert!(server.requests.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}
+
+#[tokio::test]
+async fn s3_a_silent_socket_ends_as_a_timeout() {
+    let silent = SilentServer::start();
+    let store = store_at(&silent.endpoint(), Duration::from_secs(2)).await;
+
+    let err = store.head("research-bucket", "k").await.unwrap_err();
+    assert_eq!(err, StoreError::Timeout { seconds: 2.0 });
+    assert_eq!(
+        err.to_string(),
+        "timed out after 2.0s waiting for the store"
+    );
+    assert!(silent.connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+
+    assert!(matches!(
+        store.get("research-bucket", "registry.yaml").await,
+        Err(StoreError::Timeout { .. })
+    ));
+}
+
+#[tokio::test]
+async fn s3_a_refused_connection_names_the_cause() {
+    // A free port that nobody listens on.
+    let endpoint = format!("http://127.0.0.1:{}", moto::free_port());
+    let store = store_at(&endpoint, Duration::from_secs(10)).await;
+
+    let err = store.head("research-bucket", "k").await.unwrap_err();
+    let StoreError::Connection(message) = &err else {
+        panic!("expected a connection error, got {err:?}");
+    };
+    assert!(
+        message.to_ascii_lowercase().contains("refused"),
+        "the cause is named: {message}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("could not connect to the store: ")
+    );
+}
