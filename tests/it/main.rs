@@ -1,5 +1,6 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
+mod alerts;
 mod check;
 mod lambda;
 mod loopback;
@@ -8,4 +9,5 @@ mod properties;
 mod runtime_api;
 mod s3_store;
 mod support;
+mod telegram_server;
 mod validate;
