@@ -350,7 +350,10 @@ mod tests {
         assert_eq!(m.message_preview, None);
         assert_eq!(
             m.last_published_at,
-            Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 30, 0).unwrap() + Duration::microseconds(123456))
+            Some(
+                Utc.with_ymd_and_hms(2026, 5, 30, 12, 30, 0).unwrap()
+                    + Duration::microseconds(123456)
+            )
         );
         assert!(Marker::parse(b"not json").is_err());
     }
@@ -454,13 +457,20 @@ mod tests {
         };
         dedup.publish(&c, now(), "one").await.unwrap();
         let t1 = now() + Duration::minutes(45);
-        assert!(matches!(dedup.claim("r", t1, hourly).await, ClaimOutcome::Held(_)));
+        assert!(matches!(
+            dedup.claim("r", t1, hourly).await,
+            ClaimOutcome::Held(_)
+        ));
         let t2 = now() + Duration::minutes(60);
         let ClaimOutcome::Claimed(c2) = dedup.claim("r", t2, hourly).await else {
             panic!("after an hour")
         };
         dedup.release(&c2).await.unwrap();
-        assert_eq!(read(&dir, &c2.marker_key)["publish_count"], 1, "release restores");
+        assert_eq!(
+            read(&dir, &c2.marker_key)["publish_count"],
+            1,
+            "release restores"
+        );
         let ClaimOutcome::Claimed(c3) = dedup.claim("r", t2, hourly).await else {
             panic!()
         };

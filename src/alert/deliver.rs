@@ -134,8 +134,15 @@ impl Alerter {
             .await;
         }
 
-        self.resolve(&dedup, &outcome.rows, now, deadline, &mut figures, &mut reports)
-            .await;
+        self.resolve(
+            &dedup,
+            &outcome.rows,
+            now,
+            deadline,
+            &mut figures,
+            &mut reports,
+        )
+        .await;
         figures.channels = if figures.sent + figures.failed + figures.resolved > 0 {
             reports
         } else {
@@ -192,7 +199,12 @@ impl Alerter {
                 ClaimOutcome::Held(_) => figures.deduplicated += 1,
                 ClaimOutcome::Failed(error) => {
                     let key = &alerts[i].dedup_key;
-                    let sent_at = self.unguarded_sent.lock().expect("not poisoned").get(key).copied();
+                    let sent_at = self
+                        .unguarded_sent
+                        .lock()
+                        .expect("not poisoned")
+                        .get(key)
+                        .copied();
                     let repeat_due = match (sent_at, repeat) {
                         (None, _) => true,
                         (Some(_), Repeat::Never) => false,
@@ -343,7 +355,11 @@ impl Alerter {
         for (row, claim) in &resolved {
             let result = if delivered {
                 dedup
-                    .publish(claim, now, &plan::preview(&format!("RESOLVED {}", row.artifact_id)))
+                    .publish(
+                        claim,
+                        now,
+                        &plan::preview(&format!("RESOLVED {}", row.artifact_id)),
+                    )
                     .await
             } else {
                 dedup.release(claim).await

@@ -238,7 +238,13 @@ fn plural(n: usize) -> &'static str {
 pub fn sns_subject(text: &str) -> String {
     let ascii: String = one_line(text)
         .chars()
-        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
         .collect();
     if ascii.len() <= SNS_SUBJECT_MAX {
         ascii
@@ -386,7 +392,11 @@ mod tests {
         assert!(digest.body.starts_with(
             "freshness-monitor: 3 artifacts alerting (1 critical, 2 warning) at 2026-05-30T14:00:00Z"
         ));
-        for id in ["[CRITICAL] b missing", "[WARNING] a missing", "[WARNING] c stale"] {
+        for id in [
+            "[CRITICAL] b missing",
+            "[WARNING] a missing",
+            "[WARNING] c stale",
+        ] {
             assert!(digest.body.contains(id), "{id} in {}", digest.body);
         }
         assert_eq!(
@@ -412,7 +422,10 @@ mod tests {
     #[test]
     fn a_message_that_fits_is_one_part() {
         let text = "a\nb";
-        assert_eq!(split_message(text, 4096, utf16_units), vec![text.to_string()]);
+        assert_eq!(
+            split_message(text, 4096, utf16_units),
+            vec![text.to_string()]
+        );
     }
 
     #[test]

@@ -22,7 +22,12 @@ impl SnsChannel {
         }
     }
 
-    async fn publish(&self, subject: &str, message: &str, severity: &str) -> Result<(), ChannelError> {
+    async fn publish(
+        &self,
+        subject: &str,
+        message: &str,
+        severity: &str,
+    ) -> Result<(), ChannelError> {
         let attribute = MessageAttributeValue::builder()
             .data_type("String")
             .string_value(severity)

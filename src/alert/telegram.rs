@@ -195,11 +195,7 @@ impl TelegramChannel {
     }
 
     async fn attempt(&self, creds: &TelegramCredentials, text: &str, silent: bool) -> Attempt {
-        let url = format!(
-            "{}/bot{}/sendMessage",
-            self.api_base,
-            creds.token.expose()
-        );
+        let url = format!("{}/bot{}/sendMessage", self.api_base, creds.token.expose());
         let chat_id = match creds.chat_id.parse::<i64>() {
             Ok(n) => serde_json::json!(n),
             Err(_) => serde_json::json!(creds.chat_id),
@@ -266,20 +262,21 @@ impl TelegramChannel {
         let mut last = String::new();
         for attempt in 1..=MAX_ATTEMPTS {
             let outcome = match deadline {
-                Some(d) => match tokio::time::timeout_at(d, self.attempt(creds, text, silent)).await
-                {
-                    Ok(o) => o,
-                    Err(_) => {
-                        return Err(ChannelError::new(format!(
-                            "Telegram sendMessage did not finish before the pass's deadline{}",
-                            if last.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (previous attempt: {last})")
-                            }
-                        )));
+                Some(d) => {
+                    match tokio::time::timeout_at(d, self.attempt(creds, text, silent)).await {
+                        Ok(o) => o,
+                        Err(_) => {
+                            return Err(ChannelError::new(format!(
+                                "Telegram sendMessage did not finish before the pass's deadline{}",
+                                if last.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" (previous attempt: {last})")
+                                }
+                            )));
+                        }
                     }
-                },
+                }
                 None => self.attempt(creds, text, silent).await,
             };
             let wait = match outcome {

@@ -98,8 +98,9 @@ pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
             } else {
                 "TELEGRAM_BOT_TOKEN_PARAM"
             };
-            let message =
-                format!("Telegram is half configured: {missing} is not set, so nothing is sent there");
+            let message = format!(
+                "Telegram is half configured: {missing} is not set, so nothing is sent there"
+            );
             tracing::error!(message = "invalid configuration", error = %message);
             channels.push(Box::new(MisconfiguredChannel::new("telegram", message)));
         }

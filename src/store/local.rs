@@ -160,7 +160,10 @@ impl LocalDirStore {
         tokio::fs::create_dir_all(parent)
             .await
             .map_err(|e| Self::io_error(parent, e))?;
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("object");
         let temp = parent.join(format!(
             ".{name}.{}.{}.tmp",
             std::process::id(),

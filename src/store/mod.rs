@@ -101,7 +101,11 @@ pub trait ObjectStore: Send + Sync {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// DELETE; deleting a key that does not exist is not an error.
-    fn delete(&self, bucket: &str, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// `s3://bucket/key`, for messages.

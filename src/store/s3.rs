@@ -296,7 +296,14 @@ impl ObjectStore for S3Store {
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
-        match self.client.delete_object().bucket(bucket).key(key).send().await {
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => match self.classify(err, bucket, key) {
                 StoreError::NotFound { .. } => Ok(()),

@@ -27,7 +27,9 @@ const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
 const CHAT_ID: &str = "-1001234567890";
 
 fn t(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn scheduled_event(time: &str) -> Value {
@@ -110,8 +112,7 @@ impl Monitor {
     }
 
     fn pass(&self, time: &str) -> Outcome {
-        self.api
-            .invoke_and_wait(scheduled_event(time).to_string())
+        self.api.invoke_and_wait(scheduled_event(time).to_string())
     }
 
     fn all_logs(&self) -> String {
@@ -183,7 +184,9 @@ fn registry(bucket: &str, ids: &[String]) -> String {
 
 impl World {
     async fn new(n_artifacts: usize) -> World {
-        let ids: Vec<String> = (1..=n_artifacts).map(|i| format!("artifact_{i:02}")).collect();
+        let ids: Vec<String> = (1..=n_artifacts)
+            .map(|i| format!("artifact_{i:02}"))
+            .collect();
         World::with_ids(&ids).await
     }
 
@@ -413,7 +416,10 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
     let telegram = world.telegram.delivered();
     assert_eq!(telegram.len(), 1, "one Telegram message");
     assert_eq!(ids_in(telegram[0].text(), 3), 3, "{}", telegram[0].text());
-    assert_eq!(telegram[0].body["disable_notification"], false, "critical pushes");
+    assert_eq!(
+        telegram[0].body["disable_notification"], false,
+        "critical pushes"
+    );
     assert_eq!(telegram[0].body["chat_id"], json!(-1001234567890i64));
     assert!(telegram[0].body.get("parse_mode").is_none(), "plain text");
     assert_eq!(telegram[0].path, format!("/bot{TOKEN}/sendMessage"));
@@ -429,9 +435,11 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
             "the original monitor's place"
         );
     }
-    assert!(markers
-        .iter()
-        .any(|(_, m)| m["dedup_key"] == "freshness_artifact_01_2026-W22"));
+    assert!(
+        markers
+            .iter()
+            .any(|(_, m)| m["dedup_key"] == "freshness_artifact_01_2026-W22")
+    );
     let heartbeat = world.heartbeat().await;
     assert_eq!(heartbeat["alerts"]["sent"], 3, "{heartbeat:#}");
 
@@ -472,12 +480,18 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
     let sns = world.sns_messages().await;
     assert_eq!(sns.len(), 1, "{sns:#?}");
     let notice = sns[0]["Message"].as_str().unwrap();
-    assert!(notice.contains("RESOLVED") && notice.contains("artifact_02"), "{notice}");
+    assert!(
+        notice.contains("RESOLVED") && notice.contains("artifact_02"),
+        "{notice}"
+    );
     assert_eq!(sns[0]["MessageAttributes"]["severity"]["Value"], "warning");
     let telegram = world.telegram.delivered();
     assert_eq!(telegram.len(), 3);
     assert!(telegram[2].text().contains("[RESOLVED] artifact_02"));
-    assert_eq!(telegram[2].body["disable_notification"], true, "good news is silent");
+    assert_eq!(
+        telegram[2].body["disable_notification"], true,
+        "good news is silent"
+    );
     for time in ["2026-06-06T14:15:00Z", "2026-06-06T14:30:00Z"] {
         let response = monitor.pass(time).response().clone();
         assert_eq!(response["resolved"], 0, "{response:#}");
@@ -485,7 +499,10 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
     }
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), 3);
-    assert!(!monitor.all_logs().contains(TOKEN), "the token leaked into the logs");
+    assert!(
+        !monitor.all_logs().contains(TOKEN),
+        "the token leaked into the logs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -548,7 +565,11 @@ async fn alerts_one_channel_failing_never_stops_the_other() {
     assert_eq!(response["alerted"], 3, "{response:#}");
     let sns = world.sns_messages().await;
     assert_eq!(sns.len(), 1);
-    assert_eq!(world.telegram.received().len(), 1, "a permanent error is not retried");
+    assert_eq!(
+        world.telegram.received().len(),
+        1,
+        "a permanent error is not retried"
+    );
     let heartbeat = world.heartbeat().await;
     let telegram = heartbeat["alerts"]["channels"]
         .as_array()
@@ -558,7 +579,10 @@ async fn alerts_one_channel_failing_never_stops_the_other() {
         .unwrap()
         .clone();
     let error = telegram["error"].as_str().unwrap();
-    assert!(error.contains("bot was blocked") && error.contains("permanent"), "{error}");
+    assert!(
+        error.contains("bot was blocked") && error.contains("permanent"),
+        "{error}"
+    );
     assert!(!heartbeat.to_string().contains(TOKEN));
 }
 
@@ -573,7 +597,10 @@ async fn alerts_both_channels_failing_keep_no_marker_and_the_next_pass_retries()
     let (error_type, message) = failed.error();
     assert_eq!(error_type, "FreshnessMonitor.AlertDeliveryFailed");
     assert!(message.contains("3 alerts reached no channel"), "{message}");
-    assert!(message.contains("sns:") && message.contains("telegram:"), "{message}");
+    assert!(
+        message.contains("sns:") && message.contains("telegram:"),
+        "{message}"
+    );
     assert!(!message.contains(TOKEN));
     assert!(world.markers().await.is_empty(), "claims released");
     let heartbeat = world.heartbeat().await;
@@ -650,7 +677,10 @@ async fn alerts_an_abandoned_claim_is_taken_over_after_15_minutes() {
     .await;
     let monitor = Monitor::start(&world.env());
     let held = monitor.pass("2026-05-30T12:30:00Z").response().clone();
-    assert_eq!(held["alerted"], 0, "a fresh claim belongs to its pass: {held:#}");
+    assert_eq!(
+        held["alerted"], 0,
+        "a fresh claim belongs to its pass: {held:#}"
+    );
     let taken = monitor.pass("2026-05-30T12:35:00Z").response().clone();
     assert_eq!(taken["alerted"], 1, "{taken:#}");
     assert_eq!(world.telegram.delivered().len(), 1);
@@ -674,7 +704,10 @@ async fn alerts_observe_mode_sends_nothing_and_writes_no_marker() {
         let world = World::new(3).await;
         let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", value));
         let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
-        assert_eq!(response["alerts_enabled"], enabled, "{value:?}: {response:#}");
+        assert_eq!(
+            response["alerts_enabled"], enabled,
+            "{value:?}: {response:#}"
+        );
         let sns = world.sns_messages().await;
         let telegram = world.telegram.received();
         let markers = world.markers().await;
@@ -688,7 +721,11 @@ async fn alerts_observe_mode_sends_nothing_and_writes_no_marker() {
         let heartbeat = world.heartbeat().await;
         if enabled {
             assert_eq!(response["alerted"], 3, "{value:?}");
-            assert_eq!((sns.len(), telegram.len(), markers.len()), (1, 1, 3), "{value:?}");
+            assert_eq!(
+                (sns.len(), telegram.len(), markers.len()),
+                (1, 1, 3),
+                "{value:?}"
+            );
         } else {
             assert_eq!(response["alerted"], 0, "{value:?}");
             assert!(sns.is_empty(), "{value:?}: {sns:#?}");
@@ -723,7 +760,11 @@ async fn alerts_telegram_429_is_retried_long_digests_are_split_and_the_token_nev
         received[1].at.duration_since(received[0].at) >= Duration::from_secs(1),
         "retried only after retry_after"
     );
-    assert_eq!(received[1].text(), received[0].text(), "the same part again");
+    assert_eq!(
+        received[1].text(),
+        received[0].text(),
+        "the same part again"
+    );
     let delivered = world.telegram.delivered();
     assert_eq!(delivered.len(), 2, "split into two messages");
     for part in &delivered {
@@ -738,13 +779,22 @@ async fn alerts_telegram_429_is_retried_long_digests_are_split_and_the_token_nev
     let logs = monitor.all_logs();
     assert!(logs.contains("alert digest sent"), "{logs}");
     assert!(!logs.contains(TOKEN), "the token leaked into the logs");
-    assert!(!logs.contains("AAF-test-SECRET"), "part of the token leaked");
+    assert!(
+        !logs.contains("AAF-test-SECRET"),
+        "part of the token leaked"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn alerts_a_broken_registry_alerts_at_most_hourly() {
     let world = World::new(1).await;
-    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, "artifacts: [unclosed").await;
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        REGISTRY_KEY,
+        "artifacts: [unclosed",
+    )
+    .await;
     let monitor = Monitor::start(&world.env());
     for (time, expected) in [
         ("2026-05-30T12:00:00Z", 1),
@@ -786,7 +836,10 @@ fn alerts_check_prints_what_would_be_sent() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
     let text = support::stdout(&out);
-    assert!(text.contains("would send (one message per channel, before dedup):"), "{text}");
+    assert!(
+        text.contains("would send (one message per channel, before dedup):"),
+        "{text}"
+    );
     assert!(text.contains("[CRITICAL] freshness-monitor: 2 alerting: artifact_01, artifact_02"));
     assert_eq!(ids_in(&text, 2), 2, "{text}");
 }

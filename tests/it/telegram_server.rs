@@ -83,7 +83,11 @@ impl TelegramServer {
 
     /// The next requests get these answers, in order; then the default.
     pub fn script(&self, replies: &[Reply]) {
-        self.state.lock().unwrap().script.extend(replies.iter().copied());
+        self.state
+            .lock()
+            .unwrap()
+            .script
+            .extend(replies.iter().copied());
     }
 
     /// What every request gets once the script is used up (initially `Ok`).
