@@ -13,7 +13,7 @@
 //! [`ABANDONED_CLAIM_AFTER`], with `If-Match` on the ETag read, so again one pass wins.
 
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha1::{Digest, Sha1};
 
 use crate::store::{ObjectStore, StoreError};
@@ -34,22 +34,43 @@ pub fn marker_key(prefix: &str, dedup_key: &str) -> String {
 /// A marker as the original monitor writes it. Reading is lenient (fields may be missing,
 /// times may be `...Z` or carry an offset or fractions); writing produces exactly the five
 /// fields, times as `%Y-%m-%dT%H:%M:%SZ`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Marker {
     pub dedup_key: String,
-    #[serde(with = "marker_time", default)]
+    #[serde(serialize_with = "marker_time::serialize")]
     pub first_published_at: Option<DateTime<Utc>>,
-    #[serde(with = "marker_time", default)]
+    #[serde(serialize_with = "marker_time::serialize")]
     pub last_published_at: Option<DateTime<Utc>>,
-    #[serde(default)]
     pub publish_count: u64,
-    #[serde(default)]
     pub message_preview: Option<String>,
 }
 
 impl Marker {
+    /// Any JSON object is a marker: a field of an unexpected type reads as absent rather than
+    /// making the whole marker unreadable (which would re-send what the other monitor sent).
+    /// A count may be a number or a numeric string.
     pub fn parse(body: &[u8]) -> Result<Marker, String> {
-        serde_json::from_slice(body).map_err(|e| format!("not a dedup marker: {e}"))
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| format!("not a dedup marker: {e}"))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| "not a dedup marker: not a JSON object".to_string())?;
+        let text = |name: &str| object.get(name).and_then(|v| v.as_str());
+        let publish_count = match object.get("publish_count") {
+            Some(serde_json::Value::Number(n)) => n
+                .as_u64()
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+                .unwrap_or(0),
+            Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or(0),
+            _ => 0,
+        };
+        Ok(Marker {
+            dedup_key: text("dedup_key").unwrap_or_default().to_string(),
+            first_published_at: text("first_published_at").and_then(parse_time),
+            last_published_at: text("last_published_at").and_then(parse_time),
+            publish_count,
+            message_preview: text("message_preview").map(str::to_string),
+        })
     }
 
     pub fn to_json(&self) -> Vec<u8> {
@@ -64,18 +85,13 @@ impl Marker {
 
 mod marker_time {
     use super::*;
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => s.serialize_str(&t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
             None => s.serialize_none(),
         }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let raw: Option<String> = Option::deserialize(d)?;
-        Ok(raw.as_deref().and_then(parse_time))
     }
 }
 
@@ -356,6 +372,10 @@ mod tests {
             )
         );
         assert!(Marker::parse(b"not json").is_err());
+        assert!(Marker::parse(b"[1]").is_err());
+        let loose = Marker::parse(br#"{"publish_count":"3","last_published_at":5}"#).unwrap();
+        assert_eq!(loose.publish_count, 3);
+        assert_eq!(loose.last_published_at, None);
     }
 
     #[test]

@@ -843,3 +843,73 @@ fn alerts_check_prints_what_would_be_sent() {
     assert!(text.contains("[CRITICAL] freshness-monitor: 2 alerting: artifact_01, artifact_02"));
     assert_eq!(ids_in(&text, 2), 2, "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_failing_dedup_store_still_alerts_once_per_container() {
+    let world = World::new(3).await;
+    let mut env = world.env();
+    env.push(("DEDUP_BUCKET", format!("{}-absent", world.bucket)));
+    let monitor = Monitor::start(&env);
+    let first = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(first["alerted"], 3, "never silent: {first:#}");
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    let message = sns[0]["Message"].as_str().unwrap();
+    assert!(
+        message.contains("dedup markers could not be written for 3"),
+        "{message}"
+    );
+    let second = monitor.pass("2026-05-30T12:45:00Z").response().clone();
+    assert_eq!(second["alerted"], 0, "{second:#}");
+    assert_eq!(second["deduplicated"], 3);
+    assert!(world.sns_messages().await.is_empty());
+    assert_eq!(world.telegram.delivered().len(), 1);
+    assert!(
+        monitor
+            .all_logs()
+            .contains("dedup marker could not be claimed; sending anyway")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_run_sends_from_a_shell() {
+    let world = World::new(1).await;
+    // An entry with a typo is probe_failed at once, whatever the clock says.
+    let registry = format!(
+        "schema_version: 1\nartifacts:\n  - artifact_id: typo_artifact\n    s3_bucket: {}\n    \
+         s3_key_template: typo.json\n    cadence: saturday_sf\n    sla_minute_after_cron: 30\n    \
+         owner_repo: typos\n    created_at: 2025-01-01\n",
+        world.bucket
+    );
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = support::command_in(dir.path());
+        cmd.env_remove("AWS_LAMBDA_RUNTIME_API");
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in world.env() {
+            cmd.env(name, value);
+        }
+        cmd.arg("run").output().unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["alerted"], 1, "{response:#}");
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    assert!(
+        sns[0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("typo_artifact probe_failed")
+    );
+    assert_eq!(world.telegram.delivered().len(), 1);
+    let again = run();
+    let response: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(response["deduplicated"], 1, "{response:#}");
+    assert!(world.sns_messages().await.is_empty());
+    assert!(!support::stderr(&again).contains(TOKEN));
+}
