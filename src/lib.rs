@@ -10,6 +10,7 @@ pub mod aws;
 pub mod cadence;
 pub mod calendar;
 pub mod classify;
+pub mod coverage;
 pub mod lambda;
 pub mod pass;
 pub mod registry;

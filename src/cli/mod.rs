@@ -4,6 +4,7 @@
 
 mod calendar;
 mod check;
+mod coverage;
 mod run;
 mod validate;
 
@@ -37,6 +38,9 @@ enum Command {
     Explain(check::ExplainArgs),
     /// The market's closed weekdays, one `YYYY-MM-DD name` per line.
     Calendar(calendar::CalendarArgs),
+    /// The producer-side guard: every S3 write site in a repo is pinned; exit 0 when all
+    /// match, 1 on coverage failures, 2 on input errors.
+    Coverage(coverage::CoverageArgs),
     /// The Lambda's pass from a shell, same env, with side effects (writes the results);
     /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error.
     Run(run::RunArgs),
@@ -50,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => with_runtime(check::run_check(&args)),
         Command::Explain(args) => with_runtime(check::run_explain(&args)),
         Command::Calendar(args) => calendar::run(&args),
+        Command::Coverage(args) => coverage::run(&args),
         Command::Run(args) => with_runtime(run::run(&args)),
     };
     match result {

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod check;
+mod coverage;
 mod lambda;
 mod loopback;
 mod moto;

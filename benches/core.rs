@@ -1,0 +1,252 @@
+//! The pure core's cost per artifact: registry parsing, cycle resolution, classification and
+//! report building, with an in-memory store (no I/O at all) and with the local directory
+//! store (one `stat` per probe).
+//!
+//! Run: `cargo bench --bench core` (optionally `-- 1000 10000 100000`). Method: for each size,
+//! one warm-up pass, then 5 timed passes; the median is reported, as wall time and as CPU time
+//! of the process (getrusage), divided by the number of artifacts. The registry is generated
+//! here: a realistic mix of cadences, placeholders, recovery keys and states.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use freshness_monitor::pass::{PassSettings, classify_registry};
+use freshness_monitor::registry::parse_registry;
+use freshness_monitor::report::{CheckResults, CycleVerdicts, StateCounts};
+use freshness_monitor::store::local::LocalDirStore;
+use freshness_monitor::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
+
+const BUCKET: &str = "bench-bucket";
+
+/// Objects held in memory: the core's cost without any I/O.
+struct MemoryStore {
+    objects: HashMap<String, ObjectMeta>,
+}
+
+impl ObjectStore for MemoryStore {
+    async fn head(&self, _bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        Ok(self.objects.get(key).copied())
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        Err(StoreError::NotFound {
+            bucket: bucket.into(),
+            key: key.into(),
+        })
+    }
+
+    async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A registry of `n` artifacts and the objects that make about 70% fresh, 10% stale,
+/// 15% missing, the rest in grace or on a gated cadence.
+pub fn generate(n: usize, now: DateTime<Utc>) -> (String, HashMap<String, ObjectMeta>) {
+    let mut yaml = String::with_capacity(n * 220);
+    yaml.push_str(
+        "schema_version: 1\ndefaults:\n  s3_bucket: bench-bucket\n  severity: warning\n  \
+         owner_repo: producer\n  created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
+         cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n\
+         artifacts:\n",
+    );
+    let mut objects = HashMap::new();
+    let fresh = ObjectMeta { last_modified: now };
+    let old = ObjectMeta {
+        last_modified: now - chrono::Duration::days(30),
+    };
+    for i in 0..n {
+        let (cadence, template, extra) = match i % 6 {
+            0 => ("saturday_sf", "weekly/{date}/a{i}.json", ""),
+            1 => ("weekday_sf", "daily/{date:%Y/%m/%d}/a{i}.json", ""),
+            2 => ("eod_sf", "eod/{trading_day}/a{i}.json", ""),
+            3 => (
+                "continuous",
+                "feed/{cycle_label}/a{i}.json",
+                "    interval_minutes: 15\n",
+            ),
+            4 => ("ny_open", "open/{date}/a{i}.json", ""),
+            _ => (
+                "weekday_sf",
+                "pointers/a{i}.json",
+                "    severity: critical\n",
+            ),
+        };
+        let template = template.replace("{i}", &i.to_string());
+        yaml.push_str(&format!(
+            "  - artifact_id: a{i}\n    s3_key_template: \"{template}\"\n    cadence: {cadence}\n{extra}"
+        ));
+        if i % 20 == 7 {
+            yaml.push_str("    created_at: 2099-01-01\n");
+        }
+        if i % 10 == 3 {
+            yaml.push_str(&format!(
+                "    recovery_key_template: \"recovery/a{i}/{{date}}.json\"\n"
+            ));
+        }
+    }
+    // Which keys exist is decided after rendering, by a check pass against an empty store.
+    let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
+    let rt = runtime();
+    let rows = rt.block_on(classify_registry(
+        &MemoryStore {
+            objects: HashMap::new(),
+        },
+        &registry,
+        &PassSettings::default(),
+        now,
+    ));
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(key) = &row.canonical_key {
+            match i % 20 {
+                0..=13 => {
+                    objects.insert(key.clone(), fresh);
+                }
+                14 | 15 => {
+                    objects.insert(key.clone(), old);
+                }
+                _ => {}
+            }
+        }
+    }
+    (yaml, objects)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn cpu_time() -> Duration {
+    // SAFETY: getrusage writes into the struct we own.
+    let mut usage: libc_rusage = unsafe { std::mem::zeroed() };
+    unsafe { getrusage(0, &mut usage) };
+    let tv = |t: Timeval| Duration::new(t.sec as u64, (t.usec as u32) * 1000);
+    tv(usage.utime) + tv(usage.stime)
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Timeval {
+    sec: i64,
+    usec: i64,
+}
+
+#[repr(C)]
+struct libc_rusage {
+    utime: Timeval,
+    stime: Timeval,
+    rest: [i64; 14],
+}
+
+unsafe extern "C" {
+    fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
+    // `cargo bench` passes `--bench`; under `cargo test` the benchmark only proves it runs.
+    let benchmarking = args.iter().any(|a| a == "--bench");
+    let sizes = match (sizes.is_empty(), benchmarking) {
+        (false, _) => sizes,
+        (true, true) => vec![48, 1_000, 10_000, 100_000],
+        (true, false) => vec![48],
+    };
+    let now: DateTime<Utc> = "2026-06-03T15:00:00Z".parse().unwrap();
+    let rt = runtime();
+    println!(
+        "{:>8}  {:>12}  {:>14}  {:>14}  {:>14}  {:>10}",
+        "size", "parse µs/art", "memory µs/art", "mem cpu µs/art", "local µs/art", "peak MB"
+    );
+    for n in sizes {
+        let (yaml, objects) = generate(n, now);
+        let store = MemoryStore { objects };
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalDirStore::new(dir.path());
+        for key in store.objects.keys() {
+            let path = dir.path().join(BUCKET).join(key);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
+        let mut parse = Vec::new();
+        let mut memory = Vec::new();
+        let mut memory_cpu = Vec::new();
+        let mut on_disk = Vec::new();
+        for round in 0..6 {
+            let t = Instant::now();
+            let registry = parse_registry("bench.yaml", yaml.as_bytes()).unwrap();
+            let parse_time = t.elapsed();
+
+            let (t, c) = (Instant::now(), cpu_time());
+            let rows = rt.block_on(classify_registry(
+                &store,
+                &registry,
+                &PassSettings::default(),
+                now,
+            ));
+            let results = CheckResults {
+                run_at: now,
+                alerts_enabled: false,
+                n_entries: rows.len(),
+                results: &rows,
+            };
+            let body = serde_json::to_vec(&results).unwrap();
+            let verdicts = serde_json::to_vec(&CycleVerdicts::of(now, &rows)).unwrap();
+            let counts = StateCounts::of(&rows);
+            let (memory_time, memory_cpu_time) = (t.elapsed(), cpu_time() - c);
+            assert!(body.len() > n * 100 && !verdicts.is_empty());
+            assert!(counts.fresh > 0 && counts.missing > 0 && counts.stale > 0);
+
+            let t = Instant::now();
+            let rows = rt.block_on(classify_registry(
+                &local,
+                &registry,
+                &PassSettings::default(),
+                now,
+            ));
+            let _ = serde_json::to_vec(&CheckResults {
+                run_at: now,
+                alerts_enabled: false,
+                n_entries: rows.len(),
+                results: &rows,
+            })
+            .unwrap();
+            let local_time = t.elapsed();
+            if round > 0 {
+                parse.push(parse_time);
+                memory.push(memory_time);
+                memory_cpu.push(memory_cpu_time);
+                on_disk.push(local_time);
+            }
+        }
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+        println!(
+            "{:>8}  {:>12.2}  {:>14.2}  {:>14.2}  {:>14.2}  {:>10.1}",
+            n,
+            per(median(parse)),
+            per(median(memory)),
+            per(median(memory_cpu)),
+            per(median(on_disk)),
+            peak_rss_mb()
+        );
+    }
+}
