@@ -138,7 +138,8 @@ pub fn redact(text: &str, token: &BotToken) -> String {
 }
 
 pub struct TelegramChannel {
-    http: reqwest::Client,
+    /// The client, or why it could not be built (reported on every send, never a panic).
+    http: Result<reqwest::Client, String>,
     api_base: String,
     source: CredentialSource,
     credentials: OnceCell<TelegramCredentials>,
@@ -175,7 +176,12 @@ impl TelegramChannel {
             .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(10))
             .build()
-            .expect("an HTTP client with rustls and default settings always builds");
+            .map_err(|e| {
+                format!(
+                    "the HTTPS client for Telegram could not be built: {}",
+                    error_chain(&e)
+                )
+            });
         TelegramChannel {
             http,
             api_base: api_base
@@ -206,8 +212,11 @@ impl TelegramChannel {
             "disable_notification": silent,
             "link_preview_options": {"is_disabled": true},
         });
-        let response = self
-            .http
+        let http = match &self.http {
+            Ok(http) => http,
+            Err(message) => return Attempt::Permanent(message.clone()),
+        };
+        let response = http
             .post(&url)
             .header("content-type", "application/json")
             .body(body.to_string())
