@@ -913,3 +913,43 @@ async fn alerts_run_sends_from_a_shell() {
     assert!(world.sns_messages().await.is_empty());
     assert!(!support::stderr(&again).contains(TOKEN));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_retry_after_past_the_deadline_fails_telegram_and_says_why() {
+    let world = World::new(3).await;
+    world.telegram.script(&[Reply::RetryAfter(3600)]);
+    let monitor = Monitor::start(&world.env());
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "SNS delivered: {response:#}");
+    assert_eq!(world.telegram.received().len(), 1, "no hour-long wait");
+    let heartbeat = world.heartbeat().await;
+    let telegram = heartbeat["alerts"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "telegram")
+        .unwrap()
+        .clone();
+    let error = telegram["error"].as_str().unwrap();
+    assert!(
+        error.contains("HTTP 429") && error.contains("deadline"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_half_configured_telegram_is_reported_on_every_pass() {
+    let world = World::new(3).await;
+    let monitor = Monitor::start(&world.env_with("TELEGRAM_CHAT_ID_PARAM", None));
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "{response:#}");
+    assert_eq!(world.sns_messages().await.len(), 1);
+    assert!(world.telegram.received().is_empty());
+    let heartbeat = world.heartbeat().await;
+    assert!(
+        heartbeat["alerts"]["channels"]
+            .to_string()
+            .contains("TELEGRAM_CHAT_ID_PARAM is not set"),
+        "{heartbeat:#}"
+    );
+}
