@@ -2,6 +2,7 @@
 
 mod check;
 mod coverage;
+mod isolation;
 mod lambda;
 mod loopback;
 mod moto;
