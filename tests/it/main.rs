@@ -3,6 +3,7 @@
 mod alerts;
 mod check;
 mod coverage;
+mod isolation;
 mod lambda;
 mod loopback;
 mod moto;
