@@ -75,7 +75,6 @@ impl Monitor {
             "SNS_TOPIC_ARN",
             "TELEGRAM_BOT_TOKEN_PARAM",
             "TELEGRAM_CHAT_ID_PARAM",
-            "TELEGRAM_API_BASE",
             "PROBE_CONCURRENCY",
             "PROBE_TIMEOUT_SECONDS",
         ] {
