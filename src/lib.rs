@@ -5,6 +5,7 @@
 //! cadences, templates, classification, reports) is pure and takes `now` as a parameter; I/O
 //! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
 
+pub mod alert;
 pub mod aws;
 pub mod cadence;
 pub mod calendar;

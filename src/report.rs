@@ -98,13 +98,24 @@ impl StateCounts {
 
 /// What happened to the pass's alerts (all zero in observe mode, where `would_alert` counts
 /// what would have gone out).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AlertFigures {
     pub would_alert: usize,
     pub sent: usize,
     pub deduplicated: usize,
     pub failed: usize,
     pub resolved: usize,
+    /// How each channel fared in this pass (empty when nothing was sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<ChannelReport>,
+}
+
+/// One alert channel's part in a pass: messages delivered, and the error if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChannelReport {
+    pub channel: String,
+    pub messages_sent: usize,
+    pub error: Option<String>,
 }
 
 /// `heartbeat.json`.

@@ -74,6 +74,13 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         );
     } else {
         print!("{}", render_table(&outcome));
+        // What `run` would send now (before dedup: markers are not read, nothing is written).
+        if let Some(digest) = freshness_monitor::alert::would_send(&outcome.rows, outcome.run_at) {
+            print!(
+                "\nwould send (one message per channel, before dedup):\n{}",
+                freshness_monitor::alert::StdoutChannel::render(&digest)
+            );
+        }
     }
     Ok(ExitCode::from(
         if outcome.alerting_rows().next().is_some() {

@@ -13,6 +13,10 @@ use serde_json::{Value, json};
 
 use super::event::{EventError, Invocation};
 use super::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
+use crate::alert::channel::MisconfiguredChannel;
+use crate::alert::sns::SnsChannel;
+use crate::alert::telegram::{CredentialSource, TelegramChannel};
+use crate::alert::{AlertChannel, Alerter};
 use crate::aws::{AwsClients, CallTimeouts};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
@@ -30,6 +34,9 @@ pub struct Container {
     pub settings: Result<Settings, SettingsError>,
     pub clients: AwsClients,
     pub store: S3Store,
+    /// The alert channels (built once: Telegram's SSM values are read once per container)
+    /// and the dedup location; `None` when the settings are invalid.
+    pub alerter: Option<Alerter>,
 }
 
 impl Container {
@@ -52,12 +59,57 @@ impl Container {
         if let Err(err) = &settings {
             tracing::error!(message = "invalid configuration", error = %err);
         }
+        let alerter = settings.as_ref().ok().map(|s| alerter(s, &clients));
         Container {
             settings,
             clients,
             store,
+            alerter,
         }
     }
+}
+
+/// The channels the settings configure. Each is optional; a half-configured Telegram (one of
+/// its two parameters) becomes a channel that fails every send with the reason, so the gap
+/// shows in the heartbeat and the logs instead of silently sending nowhere.
+pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
+    let mut channels: Vec<Box<dyn AlertChannel>> = Vec::new();
+    if let Some(arn) = &settings.sns_topic_arn {
+        channels.push(Box::new(SnsChannel::new(clients.sns.clone(), arn)));
+    }
+    match (
+        &settings.telegram_bot_token_param,
+        &settings.telegram_chat_id_param,
+    ) {
+        (Some(token_param), Some(chat_id_param)) => {
+            channels.push(Box::new(TelegramChannel::new(
+                CredentialSource::Ssm {
+                    client: clients.ssm.clone(),
+                    token_param: token_param.clone(),
+                    chat_id_param: chat_id_param.clone(),
+                },
+                settings.telegram_api_base.as_deref(),
+            )));
+        }
+        (None, None) => {}
+        (token, _) => {
+            let missing = if token.is_some() {
+                "TELEGRAM_CHAT_ID_PARAM"
+            } else {
+                "TELEGRAM_BOT_TOKEN_PARAM"
+            };
+            let message = format!(
+                "Telegram is half configured: {missing} is not set, so nothing is sent there"
+            );
+            tracing::error!(message = "invalid configuration", error = %message);
+            channels.push(Box::new(MisconfiguredChannel::new("telegram", message)));
+        }
+    }
+    Alerter::new(
+        channels,
+        settings.dedup_bucket(),
+        settings.dedup_prefix.clone(),
+    )
 }
 
 /// Why an invocation failed. Each maps to an `errorType` in the runtime's error report.
@@ -75,6 +127,8 @@ pub enum HandlerError {
         prefix: String,
         source: StoreError,
     },
+    #[error("{0}")]
+    Alerts(String),
 }
 
 impl HandlerError {
@@ -84,6 +138,7 @@ impl HandlerError {
             HandlerError::Settings(_) => "FreshnessMonitor.InvalidConfiguration",
             HandlerError::Registry(_) => "FreshnessMonitor.RegistryError",
             HandlerError::Outputs { .. } => "FreshnessMonitor.OutputWriteFailed",
+            HandlerError::Alerts(_) => "FreshnessMonitor.AlertDeliveryFailed",
         }
     }
 }
@@ -190,12 +245,22 @@ pub async fn run_invocation(
         .map_err(|err| registry_read_error(settings, err));
     let outcome = pass::run_pass(store, registry, &pass_settings, now).await;
 
-    // Alert delivery (only when `!dry_run && outcome.alerts_enabled`, and the once-an-hour
-    // registry-error alert) plugs in here; until then every alert is counted as one that
-    // would go out.
-    let alerts = AlertFigures {
-        would_alert: outcome.alerting_rows().count(),
-        ..AlertFigures::default()
+    // Alerts (observe mode only counts them; a dry run never sends). Sends give up in time
+    // for the outputs to be written before the invocation's deadline.
+    let alerts = match (&container.alerter, dry_run) {
+        (Some(alerter), false) => {
+            let send_deadline = deadline.map(|d| {
+                let remaining = d
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO);
+                tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
+            });
+            alerter.deliver(store, &outcome, send_deadline).await
+        }
+        _ => AlertFigures {
+            would_alert: outcome.alerting_rows().count(),
+            ..AlertFigures::default()
+        },
     };
 
     let written = if dry_run {
@@ -205,7 +270,7 @@ pub async fn run_invocation(
             bucket: settings.results_bucket().to_string(),
             prefix: settings.results_prefix.clone(),
         };
-        pass::write_outputs(store, &location, &outcome, alerts)
+        pass::write_outputs(store, &location, &outcome, alerts.clone())
             .await
             .map(|()| true)
             .map_err(|source| HandlerError::Outputs {
@@ -229,6 +294,10 @@ pub async fn run_invocation(
         probe_failed = counts.probe_failed,
         grace_period = counts.grace_period,
         alerting = alerts.would_alert,
+        alerts_sent = alerts.sent,
+        alerts_deduplicated = alerts.deduplicated,
+        alerts_failed = alerts.failed,
+        alerts_resolved = alerts.resolved,
         duration_seconds = outcome.duration.as_secs_f64(),
         outputs_written = matches!(written, Ok(true)),
         registry_error = outcome.registry_error.as_deref(),
@@ -239,6 +308,9 @@ pub async fn run_invocation(
         return Err(HandlerError::Registry(reason.clone()));
     }
     written?;
+    if alerts.failed > 0 {
+        return Err(HandlerError::Alerts(undelivered_message(&alerts)));
+    }
     if !outcome.unknown_only_ids.is_empty() {
         return Err(HandlerError::Event(EventError::unknown_only_ids(
             &outcome.unknown_only_ids,
@@ -252,6 +324,29 @@ pub async fn run_invocation(
 pub async fn run_from_env() -> Result<Value, HandlerError> {
     let container = Container::from_env().await;
     run_invocation(&container, &Invocation::Manual, None, "cli-run").await
+}
+
+/// Alerts that reached no channel fail the invocation (so the Lambda's Errors metric and its
+/// alarm move): the message says how many and why each channel failed.
+fn undelivered_message(alerts: &AlertFigures) -> String {
+    let reasons: Vec<String> = alerts
+        .channels
+        .iter()
+        .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.channel)))
+        .collect();
+    format!(
+        "{} alert{} reached no channel ({}); their dedup claims were released, so the next \
+         pass retries",
+        alerts.failed,
+        if alerts.failed == 1 { "" } else { "s" },
+        if reasons.is_empty() {
+            "no alert channel is configured: set SNS_TOPIC_ARN and/or \
+             TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM"
+                .to_string()
+        } else {
+            reasons.join("; ")
+        }
+    )
 }
 
 /// Why the registry could not be read, in the operator's terms (which env var to check).

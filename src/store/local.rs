@@ -66,7 +66,10 @@ impl ObjectStore for LocalDirStore {
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
         let path = self.path_of(bucket, key)?;
         match tokio::fs::read(&path).await {
-            Ok(body) => Ok(FetchedObject { body, etag: None }),
+            Ok(body) => {
+                let etag = Some(content_etag(&body));
+                Ok(FetchedObject { body, etag })
+            }
             Err(e) if e.kind() == ErrorKind::NotFound => Err(StoreError::NotFound {
                 bucket: bucket.to_string(),
                 key: key.to_string(),
@@ -92,4 +95,92 @@ impl ObjectStore for LocalDirStore {
             .await
             .map_err(|e| Self::io_error(&path, e))
     }
+
+    /// Written to a temporary file first, then hard-linked into place: the link fails when the
+    /// key exists, so of two racing writers exactly one wins and nobody sees a half file.
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let path = self.path_of(bucket, key)?;
+        let temp = self.write_temp(&path, body).await?;
+        let linked = tokio::fs::hard_link(&temp, &path).await;
+        let _ = tokio::fs::remove_file(&temp).await;
+        match linked {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(Self::io_error(&path, e)),
+        }
+    }
+
+    /// Compares the content's ETag and then renames a new file into place. Not atomic against
+    /// a concurrent writer (a directory has no compare-and-swap); the local store serves
+    /// `check` and tests, where that race does not arise.
+    async fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let path = self.path_of(bucket, key)?;
+        match tokio::fs::read(&path).await {
+            Ok(current) if content_etag(&current) == etag => {}
+            Ok(_) => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Self::io_error(&path, e)),
+        }
+        let temp = self.write_temp(&path, body).await?;
+        tokio::fs::rename(&temp, &path)
+            .await
+            .map_err(|e| Self::io_error(&path, e))?;
+        Ok(true)
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        let path = self.path_of(bucket, key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Self::io_error(&path, e)),
+        }
+    }
+}
+
+impl LocalDirStore {
+    /// A uniquely named file beside `path` holding `body`.
+    async fn write_temp(&self, path: &Path, body: Vec<u8>) -> Result<PathBuf, StoreError> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let parent = path.parent().unwrap_or(&self.root);
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| Self::io_error(parent, e))?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("object");
+        let temp = parent.join(format!(
+            ".{name}.{}.{}.tmp",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        tokio::fs::write(&temp, body)
+            .await
+            .map_err(|e| Self::io_error(&temp, e))?;
+        Ok(temp)
+    }
+}
+
+/// The local store's ETag: a hash of the content (S3's is the MD5 for simple uploads; any
+/// content hash serves for compare-and-swap).
+fn content_etag(body: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::digest(body);
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
 }

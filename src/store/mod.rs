@@ -77,6 +77,52 @@ pub trait ObjectStore: Send + Sync {
         body: Vec<u8>,
         content_type: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// PUT only when no object exists at the key (S3's `If-None-Match: *`): `Ok(true)` when
+    /// this call created it, `Ok(false)` when one was already there. The alert dedup claim:
+    /// of two passes racing for one key, exactly one gets `true`. A store that cannot write
+    /// conditionally keeps this default, and its alerts go out without dedup (never dropped).
+    fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        _body: Vec<u8>,
+        _content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let error = no_conditional_writes(bucket, key);
+        async move { Err(error) }
+    }
+
+    /// PUT only when the object still has the ETag `etag` (S3's `If-Match`): `Ok(false)` when
+    /// it changed or vanished since it was read. Taking over an abandoned dedup claim.
+    fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        _etag: &str,
+        _body: Vec<u8>,
+        _content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let error = no_conditional_writes(bucket, key);
+        async move { Err(error) }
+    }
+
+    /// DELETE; deleting a key that does not exist is not an error.
+    fn delete(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let error = StoreError::Other(format!("{}: this store cannot delete", S3Url(bucket, key)));
+        async move { Err(error) }
+    }
+}
+
+fn no_conditional_writes(bucket: &str, key: &str) -> StoreError {
+    StoreError::Other(format!(
+        "{}: this store cannot write conditionally, so alerts cannot be deduplicated",
+        S3Url(bucket, key)
+    ))
 }
 
 /// `s3://bucket/key`, for messages.

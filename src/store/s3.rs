@@ -241,6 +241,82 @@ impl ObjectStore for S3Store {
             .map(|_| ())
             .map_err(|err| self.classify(err, bucket, key))
     }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_none_match("*")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if lost_the_race(&err) => Ok(false),
+            Err(err) => Err(self.classify(err, bucket, key)),
+        }
+    }
+
+    async fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .if_match(etag)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if lost_the_race(&err) => Ok(false),
+            Err(err) => match self.classify(err, bucket, key) {
+                // Deleted since it was read: someone else released or replaced it.
+                StoreError::NotFound { .. } => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        match self
+            .client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match self.classify(err, bucket, key) {
+                StoreError::NotFound { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+/// A conditional write that another writer won: 412 Precondition Failed, or 409 (S3's answer
+/// when a conflicting conditional write is in flight at the same moment).
+fn lost_the_race<E>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(ctx) if matches!(ctx.raw().status().as_u16(), 409 | 412))
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
+mod alerts;
 mod check;
 mod coverage;
 mod deploy;
+mod isolation;
 mod lambda;
 mod loopback;
 mod moto;
@@ -10,4 +12,5 @@ mod properties;
 mod runtime_api;
 mod s3_store;
 mod support;
+mod telegram_server;
 mod validate;

@@ -1,0 +1,19 @@
+//! Alert delivery (DESIGN §7): what a pass says about the artifacts that alert, to whom, and
+//! exactly once.
+//!
+//! - [`plan`]: pure. Which rows alert, the digest text, RESOLVED candidates, cutting a
+//!   message to a channel's limit.
+//! - [`dedup`]: the markers in the original monitor's place and shape, used as the lock that
+//!   makes one alert per artifact per cycle.
+//! - [`channel`], [`sns`], [`telegram`]: where digests go.
+//! - [`deliver`]: the orchestration a pass calls, returning the figures for the heartbeat.
+
+pub mod channel;
+pub mod dedup;
+pub mod deliver;
+pub mod plan;
+pub mod sns;
+pub mod telegram;
+
+pub use channel::{AlertChannel, ChannelError, StdoutChannel};
+pub use deliver::{Alerter, would_send};

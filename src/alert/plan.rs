@@ -1,0 +1,496 @@
+//! What a pass would say (pure): which rows are new alerts, what the digest reads like, which
+//! fresh rows may deserve a RESOLVED notice, and how a message is cut to a channel's limit.
+//!
+//! Everything here takes the rows and `now` and returns text, so what `check` prints and what
+//! the Lambda sends are the same strings, and every formatting rule is unit-tested.
+
+use chrono::{DateTime, Utc};
+
+use crate::classify::{State, rfc3339};
+use crate::registry::Severity;
+use crate::report::ResultRow;
+
+/// Telegram's limit for one message's text (counted in UTF-16 code units, as Telegram does).
+pub const TELEGRAM_MAX_UNITS: usize = 4096;
+/// SNS accepts 256 KiB per message; the rest is kept for attributes and the subject.
+pub const SNS_MAX_BYTES: usize = 250_000;
+/// An SNS subject: at most 100 ASCII characters, on one line.
+pub const SNS_SUBJECT_MAX: usize = 100;
+/// The marker's `message_preview` is a preview, not the message.
+pub const PREVIEW_MAX_CHARS: usize = 500;
+
+/// The dedup key of the registry-error alert (one key, re-sent at most hourly).
+pub const REGISTRY_ERROR_DEDUP_KEY: &str = "freshness_registry_error";
+
+/// One new alert: one alerting row, with the line it contributes to the digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedAlert {
+    pub dedup_key: String,
+    pub artifact_id: String,
+    pub severity: Severity,
+    pub state: State,
+    /// The digest entry (several lines, no trailing newline).
+    pub text: String,
+}
+
+/// What a digest is about; decides its heading and subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestKind {
+    Alerts,
+    Resolved,
+    RegistryError,
+}
+
+/// One message for every channel: a subject (SNS), a body, and the worst severity in it
+/// (critical pushes on Telegram, warning is silent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub kind: DigestKind,
+    pub severity: Severity,
+    pub subject: String,
+    pub body: String,
+    /// How many artifacts (or errors) the digest carries.
+    pub n_items: usize,
+}
+
+/// The alerting rows as alerts, worst severity first (registry order within a severity).
+/// Rows without a dedup key cannot be deduplicated and are kept (never dropped): they get a
+/// key from their id and `now`'s date.
+pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
+    let mut alerts: Vec<PlannedAlert> = rows
+        .iter()
+        .filter(|r| r.alerting)
+        .map(|r| PlannedAlert {
+            dedup_key: r.dedup_key.clone().unwrap_or_else(|| {
+                format!("freshness_{}_{}", r.artifact_id, now.format("%Y-%m-%d"))
+            }),
+            artifact_id: r.artifact_id.clone(),
+            severity: r.alert_severity(),
+            state: r.state,
+            text: alert_entry(r),
+        })
+        .collect();
+    // Stable: registry order is kept within a severity.
+    alerts.sort_by_key(|a| std::cmp::Reverse(a.severity));
+    alerts
+}
+
+/// The digest entry of one alerting row: what, where, how late, whose, why.
+pub fn alert_entry(row: &ResultRow) -> String {
+    let severity = row.alert_severity().as_str().to_ascii_uppercase();
+    let mut text = format!("[{severity}] {} {}", row.artifact_id, row.state);
+    if let Some(label) = &row.cycle_label {
+        text.push_str(&format!(" (cycle {label})"));
+    }
+    text.push_str(&format!("\n  key: {}", key_of(row)));
+    match row.state {
+        State::Missing | State::Stale => {
+            let due = row
+                .due_at
+                .map(|d| format!(" (due {})", rfc3339(d)))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "\n  past SLA: {}{due}",
+                minutes_text(row.sla_violated_by_minutes)
+            ));
+        }
+        State::ProbeFailed => text.push_str("\n  past SLA: unknown, the monitor cannot see it"),
+        State::Fresh | State::GracePeriod => {}
+    }
+    text.push_str(&format!(
+        "\n  owner: {}",
+        row.owner_repo.as_deref().unwrap_or("unknown")
+    ));
+    text.push_str(&format!("\n  reason: {}", one_line(&row.reason)));
+    text
+}
+
+fn key_of(row: &ResultRow) -> String {
+    match (&row.s3_bucket, &row.canonical_key) {
+        (Some(bucket), Some(key)) => format!("s3://{bucket}/{key}"),
+        (None, Some(key)) => key.clone(),
+        _ => "-".to_string(),
+    }
+}
+
+/// `95 min` / `3h 5m` / `2d 4h`.
+pub fn minutes_text(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 24 * 60 {
+        format!("{}h {}m", minutes / 60, minutes % 60)
+    } else {
+        format!("{}d {}h", minutes / (24 * 60), (minutes % (24 * 60)) / 60)
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The digest of a pass's new alerts (`alerts` non-empty, already ordered).
+pub fn alert_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
+    let severity = alerts
+        .iter()
+        .map(|a| a.severity)
+        .max()
+        .unwrap_or(Severity::Warning);
+    let n = alerts.len();
+    let critical = alerts
+        .iter()
+        .filter(|a| a.severity == Severity::Critical)
+        .count();
+    let mut body = format!(
+        "freshness-monitor: {n} artifact{} alerting ({critical} critical, {} warning) at {}\n",
+        plural(n),
+        n - critical,
+        rfc3339(now)
+    );
+    for alert in alerts {
+        body.push('\n');
+        body.push_str(&alert.text);
+        body.push('\n');
+    }
+    let ids: Vec<&str> = alerts.iter().map(|a| a.artifact_id.as_str()).collect();
+    let subject = sns_subject(&format!(
+        "[{}] freshness-monitor: {n} alerting: {}",
+        severity.as_str().to_ascii_uppercase(),
+        ids.join(", ")
+    ));
+    Digest {
+        kind: DigestKind::Alerts,
+        severity,
+        subject,
+        body: body.trim_end().to_string(),
+        n_items: n,
+    }
+}
+
+/// Fresh rows of an identified cycle: the ones that may have alerted earlier in their cycle.
+pub fn resolved_candidates(rows: &[ResultRow]) -> Vec<&ResultRow> {
+    rows.iter()
+        .filter(|r| r.state == State::Fresh && r.dedup_key.is_some() && r.cycle_label.is_some())
+        .collect()
+}
+
+/// The dedup key of the RESOLVED notice for an alert's key: its own marker, so the notice
+/// goes out once however many passes see the artifact fresh.
+pub fn resolved_dedup_key(alert_dedup_key: &str) -> String {
+    format!("{alert_dedup_key}_resolved")
+}
+
+/// The RESOLVED notice for rows that alerted this cycle and are fresh now (non-empty).
+/// Warning severity: good news does not need to wake anyone.
+pub fn resolved_digest(rows: &[&ResultRow], now: DateTime<Utc>) -> Digest {
+    let n = rows.len();
+    let mut body = format!(
+        "RESOLVED: {n} artifact{} alerted earlier in {} cycle and {} fresh now ({})\n",
+        plural(n),
+        if n == 1 { "its" } else { "their" },
+        if n == 1 { "is" } else { "are" },
+        rfc3339(now)
+    );
+    for row in rows {
+        body.push_str(&format!(
+            "\n[RESOLVED] {} fresh (cycle {})\n  key: {}\n  owner: {}\n  reason: {}\n",
+            row.artifact_id,
+            row.cycle_label.as_deref().unwrap_or("-"),
+            key_of(row),
+            row.owner_repo.as_deref().unwrap_or("unknown"),
+            one_line(&row.reason)
+        ));
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.artifact_id.as_str()).collect();
+    Digest {
+        kind: DigestKind::Resolved,
+        severity: Severity::Warning,
+        subject: sns_subject(&format!("[RESOLVED] freshness-monitor: {}", ids.join(", "))),
+        body: body.trim_end().to_string(),
+        n_items: n,
+    }
+}
+
+/// The registry could not be read or parsed: nothing is being watched.
+pub fn registry_error_digest(error: &str, now: DateTime<Utc>) -> Digest {
+    Digest {
+        kind: DigestKind::RegistryError,
+        severity: Severity::Critical,
+        subject: sns_subject("[CRITICAL] freshness-monitor: the registry cannot be used"),
+        body: format!(
+            "[CRITICAL] freshness-monitor cannot use its registry ({}): no artifact is being \
+             checked until this is fixed.\n  reason: {}\n(repeated at most once an hour while \
+             it lasts)",
+            rfc3339(now),
+            one_line(error)
+        ),
+        n_items: 1,
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// An SNS subject: printable ASCII only (others become `?`), one line, at most 100
+/// characters (cut with `...`). SNS rejects anything else, and a rejected publish is a lost
+/// alert.
+pub fn sns_subject(text: &str) -> String {
+    let ascii: String = one_line(text)
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if ascii.len() <= SNS_SUBJECT_MAX {
+        ascii
+    } else {
+        format!("{}...", ascii[..SNS_SUBJECT_MAX - 3].trim_end())
+    }
+}
+
+/// Telegram counts a message's length in UTF-16 code units.
+pub fn utf16_units(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// Cuts `text` into parts of at most `limit` (as measured by `measure`), at line breaks when
+/// a line fits and inside a line only when one line alone is too long. When there is more
+/// than one part, each starts with `[part k/n]` (the room for it is kept).
+pub fn split_message(text: &str, limit: usize, measure: fn(&str) -> usize) -> Vec<String> {
+    if measure(text) <= limit {
+        return vec![text.to_string()];
+    }
+    const HEADER_ROOM: usize = 24;
+    let room = limit.saturating_sub(HEADER_ROOM).max(1);
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    for line in text.split_inclusive('\n') {
+        if measure(&current) + measure(line) <= room {
+            current.push_str(line);
+            continue;
+        }
+        if !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        if measure(line) <= room {
+            current.push_str(line);
+            continue;
+        }
+        // One line longer than a part: cut it at character boundaries.
+        for c in line.chars() {
+            let mut buf = [0u8; 4];
+            let c_str: &str = c.encode_utf8(&mut buf);
+            if measure(&current) + measure(c_str) > room {
+                parts.push(std::mem::take(&mut current));
+            }
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| format!("[part {}/{n}]\n{}", i + 1, p.trim_end_matches('\n')))
+        .collect()
+}
+
+/// The marker's preview of a message: its first characters.
+pub fn preview(text: &str) -> String {
+    if text.chars().count() <= PREVIEW_MAX_CHARS {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(PREVIEW_MAX_CHARS - 3).collect();
+        format!("{cut}...")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 30, 14, 0, 0).unwrap()
+    }
+
+    fn row(id: &str, state: State, severity: Severity, alerting: bool) -> ResultRow {
+        ResultRow {
+            artifact_id: id.to_string(),
+            owner_repo: Some("backtester".into()),
+            severity: Some(severity),
+            cadence: Some("saturday_sf".into()),
+            canonical_key: Some(format!("backtest/2026-05-30/{id}.json")),
+            state,
+            reason: "no object at the key".into(),
+            last_modified: None,
+            sla_violated_by_minutes: if alerting && state != State::ProbeFailed {
+                95
+            } else {
+                0
+            },
+            recovery_substituted: false,
+            cycle_label: Some("2026-W22".into()),
+            cycle_tick: Some(Utc.with_ymd_and_hms(2026, 5, 30, 9, 0, 0).unwrap()),
+            due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap()),
+            dedup_key: Some(format!("freshness_{id}_2026-W22")),
+            alerting,
+            s3_bucket: Some("research-bucket".into()),
+        }
+    }
+
+    #[test]
+    fn only_alerting_rows_become_alerts_worst_severity_first() {
+        let rows = vec![
+            row("a_warn", State::Missing, Severity::Warning, true),
+            row("b_fresh", State::Fresh, Severity::Critical, false),
+            row("c_crit", State::Stale, Severity::Critical, true),
+            row("d_probe", State::ProbeFailed, Severity::Warning, true),
+            row("e_warn", State::Missing, Severity::Warning, true),
+        ];
+        let alerts = new_alerts(&rows, now());
+        let ids: Vec<&str> = alerts.iter().map(|a| a.artifact_id.as_str()).collect();
+        assert_eq!(ids, ["c_crit", "d_probe", "a_warn", "e_warn"]);
+        assert_eq!(
+            alerts[1].severity,
+            Severity::Critical,
+            "probe_failed is always critical"
+        );
+        assert_eq!(alerts[0].dedup_key, "freshness_c_crit_2026-W22");
+    }
+
+    #[test]
+    fn an_entry_names_artifact_state_key_lateness_owner_and_reason() {
+        let text = alert_entry(&row("pit_parity", State::Missing, Severity::Critical, true));
+        assert_eq!(
+            text,
+            "[CRITICAL] pit_parity missing (cycle 2026-W22)\n  key: \
+             s3://research-bucket/backtest/2026-05-30/pit_parity.json\n  past SLA: 1h 35m \
+             (due 2026-05-30T12:25:00Z)\n  owner: backtester\n  reason: no object at the key"
+        );
+    }
+
+    #[test]
+    fn the_digest_lists_every_alert_and_takes_the_worst_severity() {
+        let rows = vec![
+            row("a", State::Missing, Severity::Warning, true),
+            row("b", State::Missing, Severity::Critical, true),
+            row("c", State::Stale, Severity::Warning, true),
+        ];
+        let alerts = new_alerts(&rows, now());
+        let refs: Vec<&PlannedAlert> = alerts.iter().collect();
+        let digest = alert_digest(&refs, now());
+        assert_eq!(digest.severity, Severity::Critical);
+        assert_eq!(digest.n_items, 3);
+        assert!(digest.body.starts_with(
+            "freshness-monitor: 3 artifacts alerting (1 critical, 2 warning) at 2026-05-30T14:00:00Z"
+        ));
+        for id in [
+            "[CRITICAL] b missing",
+            "[WARNING] a missing",
+            "[WARNING] c stale",
+        ] {
+            assert!(digest.body.contains(id), "{id} in {}", digest.body);
+        }
+        assert_eq!(
+            digest.subject,
+            "[CRITICAL] freshness-monitor: 3 alerting: b, a, c"
+        );
+        let warn_only = alert_digest(&refs[1..], now());
+        assert_eq!(warn_only.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn subjects_are_ascii_one_line_and_at_most_100_characters() {
+        let long = format!("[CRITICAL] ünïcode\nnewline {}", "x".repeat(300));
+        let subject = sns_subject(&long);
+        assert!(subject.len() <= 100, "{}", subject.len());
+        assert!(subject.is_ascii());
+        assert!(!subject.contains('\n'));
+        assert!(subject.starts_with("[CRITICAL] ?n?code newline xxx"));
+        assert!(subject.ends_with("..."));
+        assert_eq!(sns_subject("short"), "short");
+    }
+
+    #[test]
+    fn a_message_that_fits_is_one_part() {
+        let text = "a\nb";
+        assert_eq!(
+            split_message(text, 4096, utf16_units),
+            vec![text.to_string()]
+        );
+    }
+
+    #[test]
+    fn a_long_digest_is_cut_at_lines_into_parts_within_the_limit() {
+        let line = format!("{}\n", "y".repeat(99));
+        let text = line.repeat(41); // 4100 units
+        assert_eq!(utf16_units(&text), 4100);
+        let parts = split_message(&text, TELEGRAM_MAX_UNITS, utf16_units);
+        assert_eq!(parts.len(), 2);
+        for (i, part) in parts.iter().enumerate() {
+            assert!(utf16_units(part) <= TELEGRAM_MAX_UNITS);
+            assert!(part.starts_with(&format!("[part {}/2]\n", i + 1)));
+        }
+        let rejoined: String = parts
+            .iter()
+            .map(|p| p.split_once('\n').unwrap().1.to_string() + "\n")
+            .collect();
+        assert_eq!(rejoined, text, "nothing is lost or reordered");
+    }
+
+    #[test]
+    fn one_overlong_line_is_cut_inside_and_astral_characters_count_double() {
+        let text = "😀".repeat(3000); // 6000 UTF-16 units on one line
+        let parts = split_message(&text, TELEGRAM_MAX_UNITS, utf16_units);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.iter().all(|p| utf16_units(p) <= TELEGRAM_MAX_UNITS));
+        let emojis: usize = parts
+            .iter()
+            .map(|p| p.chars().filter(|c| *c == '😀').count())
+            .sum();
+        assert_eq!(emojis, 3000);
+        let bytes = split_message(&"é".repeat(200), 100, str::len);
+        assert!(bytes.iter().all(|p| p.len() <= 100));
+    }
+
+    #[test]
+    fn resolved_candidates_are_fresh_rows_with_a_cycle() {
+        let mut no_cycle = row("n", State::Fresh, Severity::Critical, false);
+        no_cycle.cycle_label = None;
+        let rows = vec![
+            row("f", State::Fresh, Severity::Critical, false),
+            row("m", State::Missing, Severity::Critical, true),
+            row("g", State::GracePeriod, Severity::Critical, false),
+            no_cycle,
+        ];
+        let ids: Vec<&str> = resolved_candidates(&rows)
+            .iter()
+            .map(|r| r.artifact_id.as_str())
+            .collect();
+        assert_eq!(ids, ["f"]);
+        let digest = resolved_digest(&resolved_candidates(&rows), now());
+        assert_eq!(digest.kind, DigestKind::Resolved);
+        assert_eq!(digest.severity, Severity::Warning);
+        assert!(digest.body.contains("[RESOLVED] f fresh (cycle 2026-W22)"));
+        assert_eq!(
+            resolved_dedup_key("freshness_f_2026-W22"),
+            "freshness_f_2026-W22_resolved"
+        );
+    }
+
+    #[test]
+    fn previews_are_bounded() {
+        assert_eq!(preview("short"), "short");
+        let p = preview(&"z".repeat(2000));
+        assert_eq!(p.chars().count(), PREVIEW_MAX_CHARS);
+        assert!(p.ends_with("..."));
+    }
+}

@@ -1,0 +1,439 @@
+//! The Telegram channel: `sendMessage` over HTTPS, plain text, cut at 4096 characters.
+//!
+//! The bot token and the chat id are SecureString parameters in SSM, read (decrypted) on the
+//! first send of a container and kept; a failed read is not kept, so the next pass tries
+//! again. Critical digests notify, warnings arrive silently (`disable_notification`). A 429
+//! is retried once its `retry_after` has passed, when that still fits before the pass's
+//! deadline; "bot was blocked" and "chat not found" are permanent and reported as such.
+//!
+//! The token is a secret in a URL path. It is held in [`BotToken`] (whose `Debug` prints
+//! nothing), HTTP errors are stripped of their URL, and every message this module produces is
+//! passed through [`redact`] as a last guard: no log line, result or error carries it.
+
+use std::time::Duration;
+
+use aws_sdk_ssm::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use futures_util::future::BoxFuture;
+use serde::Deserialize;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+use super::channel::{AlertChannel, ChannelError};
+use super::plan::{Digest, TELEGRAM_MAX_UNITS, split_message, utf16_units};
+use crate::registry::Severity;
+
+pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
+
+/// Attempts per message (the first included) before the channel gives up.
+const MAX_ATTEMPTS: u32 = 4;
+/// Without a deadline (the CLI's `run`), the longest single wait for a `retry_after`.
+const MAX_WAIT_WITHOUT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// A bot token: its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BotToken(String);
+
+impl BotToken {
+    pub fn new(token: impl Into<String>) -> Self {
+        BotToken(token.into())
+    }
+
+    fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BotToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BotToken(<redacted>)")
+    }
+}
+
+/// What the bot needs to post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramCredentials {
+    pub token: BotToken,
+    pub chat_id: String,
+}
+
+/// Where the credentials come from.
+pub enum CredentialSource {
+    /// SSM SecureString parameters (`TELEGRAM_BOT_TOKEN_PARAM`, `TELEGRAM_CHAT_ID_PARAM`).
+    Ssm {
+        client: aws_sdk_ssm::Client,
+        token_param: String,
+        chat_id_param: String,
+    },
+    /// Given directly (tests).
+    Fixed(TelegramCredentials),
+}
+
+impl CredentialSource {
+    async fn load(&self) -> Result<TelegramCredentials, ChannelError> {
+        match self {
+            CredentialSource::Fixed(c) => Ok(c.clone()),
+            CredentialSource::Ssm {
+                client,
+                token_param,
+                chat_id_param,
+            } => {
+                let token = read_parameter(client, token_param, "TELEGRAM_BOT_TOKEN_PARAM").await?;
+                let chat_id =
+                    read_parameter(client, chat_id_param, "TELEGRAM_CHAT_ID_PARAM").await?;
+                Ok(TelegramCredentials {
+                    token: BotToken::new(token.trim()),
+                    chat_id: chat_id.trim().to_string(),
+                })
+            }
+        }
+    }
+}
+
+async fn read_parameter(
+    client: &aws_sdk_ssm::Client,
+    name: &str,
+    env_var: &str,
+) -> Result<String, ChannelError> {
+    let output = client
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|err| {
+            let not_found = matches!(
+                &err,
+                SdkError::ServiceError(ctx) if ctx.err().code() == Some("ParameterNotFound")
+            );
+            if not_found {
+                ChannelError::permanent(format!(
+                    "Telegram credentials: SSM parameter {name} ({env_var}) does not exist"
+                ))
+            } else {
+                ChannelError::new(format!(
+                    "Telegram credentials: reading SSM parameter {name} ({env_var}) failed: {}",
+                    DisplayErrorContext(&err)
+                ))
+            }
+        })?;
+    output
+        .parameter()
+        .and_then(|p| p.value())
+        .filter(|v| !v.trim().is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ChannelError::permanent(format!(
+                "Telegram credentials: SSM parameter {name} ({env_var}) is empty"
+            ))
+        })
+}
+
+/// Replaces every occurrence of the token in `text`.
+pub fn redact(text: &str, token: &BotToken) -> String {
+    if token.expose().is_empty() {
+        text.to_string()
+    } else {
+        text.replace(token.expose(), "<redacted>")
+    }
+}
+
+pub struct TelegramChannel {
+    /// The client, or why it could not be built (reported on every send, never a panic).
+    http: Result<reqwest::Client, String>,
+    api_base: String,
+    source: CredentialSource,
+    credentials: OnceCell<TelegramCredentials>,
+}
+
+/// What Telegram answers (`{ok, description, error_code, parameters: {retry_after}}`).
+#[derive(Debug, Deserialize)]
+struct ApiAnswer {
+    ok: bool,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: Option<ApiParameters>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiParameters {
+    #[serde(default)]
+    retry_after: Option<u64>,
+}
+
+/// How one attempt ended.
+enum Attempt {
+    Sent,
+    RetryAfter(Duration, String),
+    Transient(String),
+    Permanent(String),
+}
+
+impl TelegramChannel {
+    /// `api_base`: `TELEGRAM_API_BASE`, or `None` for the real API.
+    pub fn new(source: CredentialSource, api_base: Option<&str>) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| {
+                format!(
+                    "the HTTPS client for Telegram could not be built: {}",
+                    error_chain(&e)
+                )
+            });
+        TelegramChannel {
+            http,
+            api_base: api_base
+                .unwrap_or(DEFAULT_API_BASE)
+                .trim_end_matches('/')
+                .to_string(),
+            source,
+            credentials: OnceCell::new(),
+        }
+    }
+
+    /// The credentials, read once per container (a failure is not remembered).
+    async fn credentials(&self) -> Result<&TelegramCredentials, ChannelError> {
+        self.credentials
+            .get_or_try_init(|| self.source.load())
+            .await
+    }
+
+    async fn attempt(&self, creds: &TelegramCredentials, text: &str, silent: bool) -> Attempt {
+        let url = format!("{}/bot{}/sendMessage", self.api_base, creds.token.expose());
+        let chat_id = match creds.chat_id.parse::<i64>() {
+            Ok(n) => serde_json::json!(n),
+            Err(_) => serde_json::json!(creds.chat_id),
+        };
+        let body = serde_json::json!({
+            "chat_id": chat_id,
+            "text": text,
+            "disable_notification": silent,
+            "link_preview_options": {"is_disabled": true},
+        });
+        let http = match &self.http {
+            Ok(http) => http,
+            Err(message) => return Attempt::Permanent(message.clone()),
+        };
+        let response = http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        let response = match response {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Transient(format!(
+                    "Telegram sendMessage request failed: {}",
+                    error_chain(&e.without_url())
+                ));
+            }
+        };
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let answer: Option<ApiAnswer> = serde_json::from_str(&text).ok();
+        let description = answer
+            .as_ref()
+            .and_then(|a| a.description.clone())
+            .unwrap_or_else(|| snippet(&text));
+        match status {
+            200..=299 if answer.as_ref().is_some_and(|a| a.ok) => Attempt::Sent,
+            200..=299 => Attempt::Transient(format!(
+                "Telegram answered HTTP {status} without ok: {description}"
+            )),
+            429 => {
+                let seconds = answer
+                    .and_then(|a| a.parameters)
+                    .and_then(|p| p.retry_after)
+                    .unwrap_or(1);
+                Attempt::RetryAfter(
+                    Duration::from_secs(seconds),
+                    format!("Telegram rate limit (HTTP 429): {description}"),
+                )
+            }
+            400 | 401 | 403 | 404 => Attempt::Permanent(format!(
+                "Telegram rejected the message (HTTP {status}): {description}{}",
+                permanent_hint(status, &description)
+            )),
+            _ => Attempt::Transient(format!("Telegram answered HTTP {status}: {description}")),
+        }
+    }
+
+    async fn send_part(
+        &self,
+        creds: &TelegramCredentials,
+        text: &str,
+        silent: bool,
+        deadline: Option<Instant>,
+    ) -> Result<(), ChannelError> {
+        let mut last = String::new();
+        for attempt in 1..=MAX_ATTEMPTS {
+            let outcome = match deadline {
+                Some(d) => {
+                    match tokio::time::timeout_at(d, self.attempt(creds, text, silent)).await {
+                        Ok(o) => o,
+                        Err(_) => {
+                            return Err(ChannelError::new(format!(
+                                "Telegram sendMessage did not finish before the pass's deadline{}",
+                                if last.is_empty() {
+                                    String::new()
+                                } else {
+                                    format!(" (previous attempt: {last})")
+                                }
+                            )));
+                        }
+                    }
+                }
+                None => self.attempt(creds, text, silent).await,
+            };
+            let wait = match outcome {
+                Attempt::Sent => return Ok(()),
+                Attempt::Permanent(message) => return Err(ChannelError::permanent(message)),
+                Attempt::RetryAfter(wait, message) => {
+                    last = message;
+                    wait
+                }
+                Attempt::Transient(message) => {
+                    last = message;
+                    Duration::from_secs(u64::from(attempt))
+                }
+            };
+            if attempt == MAX_ATTEMPTS {
+                break;
+            }
+            let fits = match deadline {
+                Some(d) => Instant::now() + wait < d,
+                None => wait <= MAX_WAIT_WITHOUT_DEADLINE,
+            };
+            if !fits {
+                return Err(ChannelError::new(format!(
+                    "{last}; waiting {}s more does not fit before the pass's deadline",
+                    wait.as_secs()
+                )));
+            }
+            tokio::time::sleep(wait).await;
+        }
+        Err(ChannelError::new(format!(
+            "{last} (gave up after {MAX_ATTEMPTS} attempts)"
+        )))
+    }
+}
+
+/// What an operator should do about a permanent rejection.
+fn permanent_hint(status: u16, description: &str) -> &'static str {
+    let d = description.to_ascii_lowercase();
+    if d.contains("blocked") {
+        " (permanent: the bot was blocked; unblock it or change TELEGRAM_CHAT_ID_PARAM)"
+    } else if d.contains("chat not found") {
+        " (permanent: check the chat id in TELEGRAM_CHAT_ID_PARAM and that the bot is a member)"
+    } else if status == 401 || status == 404 {
+        " (permanent: check the bot token in TELEGRAM_BOT_TOKEN_PARAM)"
+    } else {
+        " (permanent)"
+    }
+}
+
+fn snippet(text: &str) -> String {
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.is_empty() {
+        "(empty answer)".to_string()
+    } else {
+        one_line.chars().take(200).collect()
+    }
+}
+
+/// The error and its sources on one line.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl AlertChannel for TelegramChannel {
+    fn name(&self) -> &'static str {
+        "telegram"
+    }
+
+    fn send<'a>(
+        &'a self,
+        digest: &'a Digest,
+        deadline: Option<Instant>,
+    ) -> BoxFuture<'a, Result<usize, ChannelError>> {
+        Box::pin(async move {
+            let creds = self.credentials().await?;
+            let parts = split_message(&digest.body, TELEGRAM_MAX_UNITS, utf16_units);
+            let silent = digest.severity != Severity::Critical;
+            for (i, part) in parts.iter().enumerate() {
+                if let Err(e) = self.send_part(creds, part, silent, deadline).await {
+                    return Err(ChannelError {
+                        message: redact(&e.message, &creds.token),
+                        delivered_parts: i,
+                        permanent: e.permanent,
+                    });
+                }
+            }
+            Ok(parts.len())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_never_prints() {
+        let token = BotToken::new("123456:SECRET-token");
+        assert_eq!(format!("{token:?}"), "BotToken(<redacted>)");
+        let creds = TelegramCredentials {
+            token: token.clone(),
+            chat_id: "42".into(),
+        };
+        assert!(!format!("{creds:?}").contains("SECRET"));
+        assert_eq!(
+            redact("GET /bot123456:SECRET-token/sendMessage failed", &token),
+            "GET /bot<redacted>/sendMessage failed"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connection_error_names_no_url_and_no_token() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port(); // bound, then dropped: connections are refused
+        let channel = TelegramChannel::new(
+            CredentialSource::Fixed(TelegramCredentials {
+                token: BotToken::new("999:TOPSECRET"),
+                chat_id: "42".into(),
+            }),
+            Some(&format!("http://127.0.0.1:{port}")),
+        );
+        let digest = Digest {
+            kind: super::super::plan::DigestKind::Alerts,
+            severity: Severity::Critical,
+            subject: "s".into(),
+            body: "b".into(),
+            n_items: 1,
+        };
+        let deadline = Instant::now() + Duration::from_millis(1500);
+        let err = channel.send(&digest, Some(deadline)).await.unwrap_err();
+        assert!(!err.message.contains("TOPSECRET"), "{}", err.message);
+        assert!(err.message.contains("Telegram"), "{}", err.message);
+    }
+
+    #[test]
+    fn permanent_rejections_say_what_to_fix() {
+        assert!(permanent_hint(403, "Forbidden: bot was blocked by the user").contains("blocked"));
+        assert!(permanent_hint(400, "Bad Request: chat not found").contains("chat id"));
+        assert!(permanent_hint(401, "Unauthorized").contains("token"));
+    }
+}

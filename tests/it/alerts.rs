@@ -1,0 +1,954 @@
+//! Alert delivery end to end: the built binary as a Lambda (loopback Runtime API), S3, SNS and
+//! SSM on moto, SNS read back through an SQS queue subscribed to the topic, Telegram on a
+//! loopback server. Each test has its own bucket, topic, queue, parameters and Telegram server.
+//!
+//! Pass times come from the scheduled event's `time`, so cycles are chosen freely: the
+//! artifacts use `saturday_sf` (tick Saturday 09:00 UTC, SLA 180 min, due 12:00).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_sdk_s3::config::{Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::moto;
+use super::runtime_api::{Outcome, RuntimeApi};
+use super::support;
+use super::telegram_server::{Reply, TelegramServer};
+
+const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
+const CHAT_ID: &str = "-1001234567890";
+
+fn t(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn scheduled_event(time: &str) -> Value {
+    json!({
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": moto::ACCOUNT_ID,
+        "time": time,
+        "region": moto::REGION,
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
+        "detail": {}
+    })
+}
+
+/// The binary serving invocations (one container), its logs collected.
+struct Monitor {
+    child: Child,
+    api: RuntimeApi,
+    logs: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Monitor {
+    fn start(env: &[(&str, String)]) -> Monitor {
+        let api = RuntimeApi::start();
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = support::command_in(dir.path());
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in api.env() {
+            cmd.env(name, value);
+        }
+        for name in [
+            "REGISTRY_BUCKET",
+            "REGISTRY_KEY",
+            "RESULTS_BUCKET",
+            "RESULTS_PREFIX",
+            "DEDUP_BUCKET",
+            "DEDUP_PREFIX",
+            "SNS_TOPIC_ARN",
+            "TELEGRAM_BOT_TOKEN_PARAM",
+            "TELEGRAM_CHAT_ID_PARAM",
+            "PROBE_CONCURRENCY",
+            "PROBE_TIMEOUT_SECONDS",
+        ] {
+            cmd.env_remove(name);
+        }
+        // Every log line the binary can produce, so a leaked token would be seen.
+        cmd.env("RUST_LOG", "debug");
+        for (name, value) in env {
+            cmd.env(name, value);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start freshness-monitor as a Lambda");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let logs = logs.clone();
+            thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        Monitor {
+            child,
+            api,
+            logs,
+            _dir: dir,
+        }
+    }
+
+    fn pass(&self, time: &str) -> Outcome {
+        self.api.invoke_and_wait(scheduled_event(time).to_string())
+    }
+
+    fn all_logs(&self) -> String {
+        self.logs.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        // Only this test's own child, by its handle.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Clients {
+    s3: aws_sdk_s3::Client,
+    sns: aws_sdk_sns::Client,
+    sqs: aws_sdk_sqs::Client,
+    ssm: aws_sdk_ssm::Client,
+}
+
+async fn clients() -> Clients {
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(moto::shared().endpoint())
+        .region(Region::new(moto::REGION))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await;
+    Clients {
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        ),
+        sns: aws_sdk_sns::Client::new(&config),
+        sqs: aws_sdk_sqs::Client::new(&config),
+        ssm: aws_sdk_ssm::Client::new(&config),
+    }
+}
+
+/// One monitored world: a bucket with a registry of `n` artifacts that are missing in every
+/// cycle, an SNS topic read back through a queue, Telegram credentials in SSM and a loopback
+/// Telegram server.
+struct World {
+    aws: Clients,
+    bucket: String,
+    topic_arn: String,
+    queue_url: String,
+    token_param: String,
+    chat_param: String,
+    telegram: TelegramServer,
+}
+
+fn registry(bucket: &str, ids: &[String]) -> String {
+    let mut text = format!(
+        "schema_version: 1\ndefaults:\n  s3_bucket: {bucket}\n  severity: critical\n  \
+         grace_period_cycles: 0\nartifacts:\n"
+    );
+    for id in ids {
+        text.push_str(&format!(
+            "  - artifact_id: {id}\n    s3_key_template: \"data/{{date}}/{id}.json\"\n    \
+             cadence: saturday_sf\n    sla_minutes_after_cron: 180\n    owner_repo: pipelines\n    \
+             created_at: 2025-01-01\n"
+        ));
+    }
+    text
+}
+
+impl World {
+    async fn new(n_artifacts: usize) -> World {
+        let ids: Vec<String> = (1..=n_artifacts)
+            .map(|i| format!("artifact_{i:02}"))
+            .collect();
+        World::with_ids(&ids).await
+    }
+
+    async fn with_ids(ids: &[String]) -> World {
+        let aws = clients().await;
+        let bucket = moto::unique_bucket("alerts");
+        aws.s3.create_bucket().bucket(&bucket).send().await.unwrap();
+        put(&aws.s3, &bucket, REGISTRY_KEY, &registry(&bucket, ids)).await;
+
+        let topic_arn = aws
+            .sns
+            .create_topic()
+            .name(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .topic_arn()
+            .unwrap()
+            .to_string();
+        let queue_url = aws
+            .sqs
+            .create_queue()
+            .queue_name(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string();
+        let queue_arn = format!("arn:aws:sqs:{}:{}:{bucket}", moto::REGION, moto::ACCOUNT_ID);
+        aws.sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .send()
+            .await
+            .unwrap();
+
+        let token_param = format!("/{bucket}/telegram/token");
+        let chat_param = format!("/{bucket}/telegram/chat");
+        for (name, value) in [(&token_param, TOKEN), (&chat_param, CHAT_ID)] {
+            aws.ssm
+                .put_parameter()
+                .name(name)
+                .value(value)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .send()
+                .await
+                .unwrap();
+        }
+        World {
+            aws,
+            bucket,
+            topic_arn,
+            queue_url,
+            token_param,
+            chat_param,
+            telegram: TelegramServer::start(),
+        }
+    }
+
+    /// The function's env: both channels, alerts enabled.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("REGISTRY_BUCKET", self.bucket.clone()),
+            ("FRESHNESS_MONITOR_ENABLED", "true".to_string()),
+            ("SNS_TOPIC_ARN", self.topic_arn.clone()),
+            ("TELEGRAM_BOT_TOKEN_PARAM", self.token_param.clone()),
+            ("TELEGRAM_CHAT_ID_PARAM", self.chat_param.clone()),
+            ("TELEGRAM_API_BASE", self.telegram.base()),
+        ]
+    }
+
+    fn env_with(&self, name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
+        let mut env: Vec<(&'static str, String)> =
+            self.env().into_iter().filter(|(n, _)| *n != name).collect();
+        if let Some(value) = value {
+            env.push((name, value.to_string()));
+        }
+        env
+    }
+
+    /// The SNS notifications that reached the queue since the last call (envelopes).
+    async fn sns_messages(&self) -> Vec<Value> {
+        let mut messages = Vec::new();
+        loop {
+            let out = self
+                .aws
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let batch = out.messages();
+            if batch.is_empty() {
+                return messages;
+            }
+            for m in batch {
+                messages.push(serde_json::from_str(m.body().unwrap()).unwrap());
+                self.aws
+                    .sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// The dedup markers in the bucket, by key.
+    async fn markers(&self) -> Vec<(String, Value)> {
+        let listed = self
+            .aws
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix("_alerts/_dedup/")
+            .send()
+            .await
+            .unwrap();
+        let mut markers = Vec::new();
+        for object in listed.contents() {
+            let key = object.key().unwrap().to_string();
+            let value = get_json(&self.aws.s3, &self.bucket, &key).await.unwrap();
+            markers.push((key, value));
+        }
+        markers
+    }
+
+    async fn heartbeat(&self) -> Value {
+        get_json(
+            &self.aws.s3,
+            &self.bucket,
+            "_freshness_monitor/heartbeat.json",
+        )
+        .await
+        .expect("heartbeat written")
+    }
+}
+
+async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
+    s3.put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body.as_bytes().to_vec()))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
+    let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
+    let bytes = out.body.collect().await.unwrap().into_bytes();
+    Some(serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+/// `{prefix}{first 16 hex of sha1(key)}.json`, computed independently of the crate.
+fn marker_key(dedup_key: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let hex: String = Sha1::digest(dedup_key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("_alerts/_dedup/{}.json", &hex[..16])
+}
+
+fn assert_original_shape(marker: &Value) {
+    let object = marker.as_object().expect("a marker is an object");
+    let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "dedup_key",
+            "first_published_at",
+            "last_published_at",
+            "message_preview",
+            "publish_count"
+        ],
+        "{marker:#}"
+    );
+    assert!(marker["dedup_key"].is_string());
+    assert!(marker["publish_count"].is_u64());
+    assert!(marker["message_preview"].is_string());
+    for field in ["first_published_at", "last_published_at"] {
+        let text = marker[field].as_str().unwrap();
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ")
+            .unwrap_or_else(|e| panic!("{field} {text:?} is not %Y-%m-%dT%H:%M:%SZ: {e}"));
+    }
+}
+
+fn ids_in(text: &str, n: usize) -> usize {
+    (1..=n)
+        .filter(|i| text.contains(&format!("artifact_{i:02} missing")))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_next_cycle() {
+    let world = World::new(3).await;
+    let monitor = Monitor::start(&world.env());
+
+    // Cycle 2026-W22 (due Saturday 12:00): the first pass after the SLA alerts.
+    let first = monitor.pass("2026-05-30T12:30:00Z");
+    let response = first.response();
+    assert_eq!(response["alerted"], 3, "{response:#}");
+    assert_eq!(response["alerts_enabled"], true);
+
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1, "one SNS message: {sns:#?}");
+    let message = sns[0]["Message"].as_str().unwrap();
+    assert_eq!(ids_in(message, 3), 3, "{message}");
+    let subject = sns[0]["Subject"].as_str().unwrap();
+    assert!(subject.is_ascii() && subject.len() <= 100, "{subject:?}");
+    assert!(subject.starts_with("[CRITICAL]"), "{subject}");
+    assert_eq!(
+        sns[0]["MessageAttributes"]["severity"]["Value"], "critical",
+        "{:#}",
+        sns[0]
+    );
+
+    let telegram = world.telegram.delivered();
+    assert_eq!(telegram.len(), 1, "one Telegram message");
+    assert_eq!(ids_in(telegram[0].text(), 3), 3, "{}", telegram[0].text());
+    assert_eq!(
+        telegram[0].body["disable_notification"], false,
+        "critical pushes"
+    );
+    assert_eq!(telegram[0].body["chat_id"], json!(-1001234567890i64));
+    assert!(telegram[0].body.get("parse_mode").is_none(), "plain text");
+    assert_eq!(telegram[0].path, format!("/bot{TOKEN}/sendMessage"));
+
+    let markers = world.markers().await;
+    assert_eq!(markers.len(), 3);
+    for (key, marker) in &markers {
+        assert_original_shape(marker);
+        assert_eq!(marker["publish_count"], 1);
+        assert_eq!(
+            key,
+            &marker_key(marker["dedup_key"].as_str().unwrap()),
+            "the original monitor's place"
+        );
+    }
+    assert!(
+        markers
+            .iter()
+            .any(|(_, m)| m["dedup_key"] == "freshness_artifact_01_2026-W22")
+    );
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(heartbeat["alerts"]["sent"], 3, "{heartbeat:#}");
+
+    // Four more passes in the same cycle: nothing goes out.
+    for time in [
+        "2026-05-30T12:45:00Z",
+        "2026-05-30T13:00:00Z",
+        "2026-05-30T13:15:00Z",
+        "2026-05-31T09:00:00Z",
+    ] {
+        let response = monitor.pass(time).response().clone();
+        assert_eq!(response["alerted"], 0, "{time}: {response:#}");
+        assert_eq!(response["deduplicated"], 3, "{time}: {response:#}");
+    }
+    assert!(world.sns_messages().await.is_empty());
+    assert_eq!(world.telegram.delivered().len(), 1);
+
+    // The next cycle (2026-W23) alerts again, once.
+    let next = monitor.pass("2026-06-06T12:30:00Z");
+    assert_eq!(next.response()["alerted"], 3);
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    assert_eq!(ids_in(sns[0]["Message"].as_str().unwrap(), 3), 3);
+    let telegram = world.telegram.delivered();
+    assert_eq!(telegram.len(), 2);
+    assert!(telegram[1].text().contains("cycle 2026-W23"));
+
+    // One artifact arrives late in that cycle: one RESOLVED notice, once.
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        "data/2026-06-06/artifact_02.json",
+        "{}",
+    )
+    .await;
+    let late = monitor.pass("2026-06-06T14:00:00Z");
+    assert_eq!(late.response()["resolved"], 1, "{:#}", late.response());
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1, "{sns:#?}");
+    let notice = sns[0]["Message"].as_str().unwrap();
+    assert!(
+        notice.contains("RESOLVED") && notice.contains("artifact_02"),
+        "{notice}"
+    );
+    assert_eq!(sns[0]["MessageAttributes"]["severity"]["Value"], "warning");
+    let telegram = world.telegram.delivered();
+    assert_eq!(telegram.len(), 3);
+    assert!(telegram[2].text().contains("[RESOLVED] artifact_02"));
+    assert_eq!(
+        telegram[2].body["disable_notification"], true,
+        "good news is silent"
+    );
+    for time in ["2026-06-06T14:15:00Z", "2026-06-06T14:30:00Z"] {
+        let response = monitor.pass(time).response().clone();
+        assert_eq!(response["resolved"], 0, "{response:#}");
+        assert_eq!(response["alerted"], 0, "{response:#}");
+    }
+    assert!(world.sns_messages().await.is_empty());
+    assert_eq!(world.telegram.delivered().len(), 3);
+    assert!(
+        !monitor.all_logs().contains(TOKEN),
+        "the token leaked into the logs"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_two_passes_started_at_the_same_moment_send_each_alert_once() {
+    let world = World::new(3).await;
+    let a = Monitor::start(&world.env());
+    let b = Monitor::start(&world.env());
+    let event = scheduled_event("2026-05-30T12:30:00Z").to_string();
+    let id_a = a.api.invoke(event.clone(), Duration::from_secs(120));
+    let id_b = b.api.invoke(event, Duration::from_secs(120));
+    let (ra, rb) = (a.api.wait(&id_a), b.api.wait(&id_b));
+    let (ra, rb) = (ra.response(), rb.response());
+    assert_eq!(
+        ra["alerted"].as_u64().unwrap() + rb["alerted"].as_u64().unwrap(),
+        3,
+        "{ra:#} {rb:#}"
+    );
+    assert_eq!(
+        ra["deduplicated"].as_u64().unwrap() + rb["deduplicated"].as_u64().unwrap(),
+        3
+    );
+    let sns = world.sns_messages().await;
+    let sent_ids: usize = sns
+        .iter()
+        .map(|m| ids_in(m["Message"].as_str().unwrap(), 3))
+        .sum();
+    assert_eq!(sent_ids, 3, "each alert once over SNS: {sns:#?}");
+    let telegram_ids: usize = world
+        .telegram
+        .delivered()
+        .iter()
+        .map(|m| ids_in(m.text(), 3))
+        .sum();
+    assert_eq!(telegram_ids, 3, "each alert once over Telegram");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_one_channel_failing_never_stops_the_other() {
+    // SNS failing (the topic does not exist): Telegram still delivers.
+    let world = World::new(3).await;
+    let missing_topic = format!("{}-gone", world.topic_arn);
+    let monitor = Monitor::start(&world.env_with("SNS_TOPIC_ARN", Some(&missing_topic)));
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "{response:#}");
+    assert_eq!(world.telegram.delivered().len(), 1);
+    let heartbeat = world.heartbeat().await;
+    let channels = heartbeat["alerts"]["channels"].as_array().unwrap();
+    let sns = channels.iter().find(|c| c["channel"] == "sns").unwrap();
+    assert!(
+        sns["error"].as_str().unwrap().contains("SNS publish"),
+        "{heartbeat:#}"
+    );
+    assert_eq!(world.markers().await.len(), 3, "delivered somewhere: kept");
+
+    // Telegram failing (bot blocked, permanent): SNS still delivers, and the reason is told.
+    let world = World::new(3).await;
+    world.telegram.set_default(Reply::Blocked);
+    let monitor = Monitor::start(&world.env());
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "{response:#}");
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    assert_eq!(
+        world.telegram.received().len(),
+        1,
+        "a permanent error is not retried"
+    );
+    let heartbeat = world.heartbeat().await;
+    let telegram = heartbeat["alerts"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "telegram")
+        .unwrap()
+        .clone();
+    let error = telegram["error"].as_str().unwrap();
+    assert!(
+        error.contains("bot was blocked") && error.contains("permanent"),
+        "{error}"
+    );
+    assert!(!heartbeat.to_string().contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_both_channels_failing_keep_no_marker_and_the_next_pass_retries() {
+    let world = World::new(3).await;
+    world.telegram.set_default(Reply::Blocked);
+    let missing_topic = format!("{}-later", world.topic_arn);
+    let monitor = Monitor::start(&world.env_with("SNS_TOPIC_ARN", Some(&missing_topic)));
+
+    let failed = monitor.pass("2026-05-30T12:30:00Z");
+    let (error_type, message) = failed.error();
+    assert_eq!(error_type, "FreshnessMonitor.AlertDeliveryFailed");
+    assert!(message.contains("3 alerts reached no channel"), "{message}");
+    assert!(
+        message.contains("sns:") && message.contains("telegram:"),
+        "{message}"
+    );
+    assert!(!message.contains(TOKEN));
+    assert!(world.markers().await.is_empty(), "claims released");
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(heartbeat["alerts"]["failed"], 3, "{heartbeat:#}");
+
+    // The channels recover: the topic appears, the bot is unblocked. The next pass sends.
+    let created = world
+        .aws
+        .sns
+        .create_topic()
+        .name(missing_topic.rsplit(':').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.topic_arn(), Some(missing_topic.as_str()));
+    world.telegram.set_default(Reply::Ok);
+    let retried = monitor.pass("2026-05-30T12:45:00Z");
+    assert_eq!(retried.response()["alerted"], 3, "{:#}", retried.response());
+    assert_eq!(world.telegram.delivered().len(), 1);
+    assert_eq!(world.markers().await.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_marker_in_the_original_monitors_shape_suppresses_the_alert() {
+    let world = World::new(3).await;
+    // As the Python monitor writes it: isoformat with an offset and microseconds.
+    let original = json!({
+        "dedup_key": "freshness_artifact_02_2026-W22",
+        "first_published_at": "2026-05-30T12:15:03.123456+00:00",
+        "last_published_at": "2026-05-30T12:15:03.123456+00:00",
+        "publish_count": 1,
+        "message_preview": "[freshness] artifact_02 missing",
+    });
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        &marker_key("freshness_artifact_02_2026-W22"),
+        &original.to_string(),
+    )
+    .await;
+    let monitor = Monitor::start(&world.env());
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 2, "{response:#}");
+    assert_eq!(response["deduplicated"], 1);
+    let sns = world.sns_messages().await;
+    let message = sns[0]["Message"].as_str().unwrap();
+    assert!(!message.contains("artifact_02"), "{message}");
+    assert_eq!(ids_in(message, 3), 2);
+    for (_, marker) in world.markers().await {
+        if marker["dedup_key"] == "freshness_artifact_02_2026-W22" {
+            assert_eq!(marker, original, "the original's marker is left alone");
+        } else {
+            assert_original_shape(&marker);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_an_abandoned_claim_is_taken_over_after_15_minutes() {
+    let world = World::new(1).await;
+    let claim = json!({
+        "dedup_key": "freshness_artifact_01_2026-W22",
+        "first_published_at": "2026-05-30T12:20:00Z",
+        "last_published_at": "2026-05-30T12:20:00Z",
+        "publish_count": 0,
+        "message_preview": "claimed by freshness-monitor; delivery in progress",
+    });
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        &marker_key("freshness_artifact_01_2026-W22"),
+        &claim.to_string(),
+    )
+    .await;
+    let monitor = Monitor::start(&world.env());
+    let held = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(
+        held["alerted"], 0,
+        "a fresh claim belongs to its pass: {held:#}"
+    );
+    let taken = monitor.pass("2026-05-30T12:35:00Z").response().clone();
+    assert_eq!(taken["alerted"], 1, "{taken:#}");
+    assert_eq!(world.telegram.delivered().len(), 1);
+    let markers = world.markers().await;
+    assert_eq!(markers[0].1["publish_count"], 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_observe_mode_sends_nothing_and_writes_no_marker() {
+    for (value, enabled) in [
+        (None, false),
+        (Some(""), false),
+        (Some("false"), false),
+        (Some("1"), false),
+        (Some("yes"), false),
+        (Some("on"), false),
+        (Some("true"), true),
+        (Some("TRUE"), true),
+        (Some(" True "), true),
+    ] {
+        let world = World::new(3).await;
+        let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", value));
+        let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+        assert_eq!(
+            response["alerts_enabled"], enabled,
+            "{value:?}: {response:#}"
+        );
+        let sns = world.sns_messages().await;
+        let telegram = world.telegram.received();
+        let markers = world.markers().await;
+        let results = get_json(
+            &world.aws.s3,
+            &world.bucket,
+            "_freshness_monitor/check_results.json",
+        )
+        .await
+        .unwrap();
+        let heartbeat = world.heartbeat().await;
+        if enabled {
+            assert_eq!(response["alerted"], 3, "{value:?}");
+            assert_eq!(
+                (sns.len(), telegram.len(), markers.len()),
+                (1, 1, 3),
+                "{value:?}"
+            );
+        } else {
+            assert_eq!(response["alerted"], 0, "{value:?}");
+            assert!(sns.is_empty(), "{value:?}: {sns:#?}");
+            assert!(telegram.is_empty(), "{value:?}");
+            assert!(markers.is_empty(), "{value:?}");
+            assert_eq!(heartbeat["alerts_enabled"], false);
+            assert_eq!(heartbeat["alerts"]["would_alert"], 3, "{heartbeat:#}");
+            assert_eq!(heartbeat["alerts"]["sent"], 0);
+            let alerting = results["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["alerting"] == true)
+                .count();
+            assert_eq!(alerting, 3, "{value:?}: rows still marked");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_telegram_429_is_retried_long_digests_are_split_and_the_token_never_logged() {
+    // 20 artifacts make a digest of over 4096 characters.
+    let world = World::new(20).await;
+    world.telegram.script(&[Reply::RetryAfter(1)]);
+    let monitor = Monitor::start(&world.env());
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 20, "{response:#}");
+
+    let received = world.telegram.received();
+    assert_eq!(received[0].reply, Reply::RetryAfter(1));
+    assert!(
+        received[1].at.duration_since(received[0].at) >= Duration::from_secs(1),
+        "retried only after retry_after"
+    );
+    assert_eq!(
+        received[1].text(),
+        received[0].text(),
+        "the same part again"
+    );
+    let delivered = world.telegram.delivered();
+    assert_eq!(delivered.len(), 2, "split into two messages");
+    for part in &delivered {
+        assert!(part.text().encode_utf16().count() <= 4096);
+    }
+    assert!(delivered[0].text().starts_with("[part 1/2]"));
+    assert!(delivered[1].text().starts_with("[part 2/2]"));
+    let all: String = delivered.iter().map(|m| m.text()).collect();
+    assert_eq!(ids_in(&all, 20), 20, "nothing lost in the split");
+    assert_eq!(world.sns_messages().await.len(), 1, "SNS takes it whole");
+
+    let logs = monitor.all_logs();
+    assert!(logs.contains("alert digest sent"), "{logs}");
+    assert!(!logs.contains(TOKEN), "the token leaked into the logs");
+    assert!(
+        !logs.contains("AAF-test-SECRET"),
+        "part of the token leaked"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_broken_registry_alerts_at_most_hourly() {
+    let world = World::new(1).await;
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        REGISTRY_KEY,
+        "artifacts: [unclosed",
+    )
+    .await;
+    let monitor = Monitor::start(&world.env());
+    for (time, expected) in [
+        ("2026-05-30T12:00:00Z", 1),
+        ("2026-05-30T12:15:00Z", 1),
+        ("2026-05-30T12:45:00Z", 1),
+        ("2026-05-30T13:00:00Z", 2),
+    ] {
+        let (error_type, _) = monitor.pass(time).error();
+        assert_eq!(error_type, "FreshnessMonitor.RegistryError");
+        assert_eq!(world.telegram.delivered().len(), expected, "{time}");
+    }
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 2);
+    assert!(sns[0]["Message"].as_str().unwrap().contains("registry"));
+    let heartbeat = world.heartbeat().await;
+    assert!(heartbeat["registry_error"].is_string());
+}
+
+#[test]
+fn alerts_check_prints_what_would_be_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("store/b")).unwrap();
+    std::fs::write(
+        dir.path().join("registry.yaml"),
+        registry("b", &["artifact_01".to_string(), "artifact_02".to_string()]),
+    )
+    .unwrap();
+    let out = support::run_in(
+        dir.path(),
+        &[
+            "check",
+            "--registry",
+            "registry.yaml",
+            "--store",
+            "store",
+            "--now",
+            &t("2026-05-30T12:30:00Z").to_rfc3339(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let text = support::stdout(&out);
+    assert!(
+        text.contains("would send (one message per channel, before dedup):"),
+        "{text}"
+    );
+    assert!(text.contains("[CRITICAL] freshness-monitor: 2 alerting: artifact_01, artifact_02"));
+    assert_eq!(ids_in(&text, 2), 2, "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_failing_dedup_store_still_alerts_once_per_container() {
+    let world = World::new(3).await;
+    let mut env = world.env();
+    env.push(("DEDUP_BUCKET", format!("{}-absent", world.bucket)));
+    let monitor = Monitor::start(&env);
+    let first = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(first["alerted"], 3, "never silent: {first:#}");
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    let message = sns[0]["Message"].as_str().unwrap();
+    assert!(
+        message.contains("dedup markers could not be written for 3"),
+        "{message}"
+    );
+    let second = monitor.pass("2026-05-30T12:45:00Z").response().clone();
+    assert_eq!(second["alerted"], 0, "{second:#}");
+    assert_eq!(second["deduplicated"], 3);
+    assert!(world.sns_messages().await.is_empty());
+    assert_eq!(world.telegram.delivered().len(), 1);
+    assert!(
+        monitor
+            .all_logs()
+            .contains("dedup marker could not be claimed; sending anyway")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_run_sends_from_a_shell() {
+    let world = World::new(1).await;
+    // An entry with a typo is probe_failed at once, whatever the clock says.
+    let registry = format!(
+        "schema_version: 1\nartifacts:\n  - artifact_id: typo_artifact\n    s3_bucket: {}\n    \
+         s3_key_template: typo.json\n    cadence: saturday_sf\n    sla_minute_after_cron: 30\n    \
+         owner_repo: typos\n    created_at: 2025-01-01\n",
+        world.bucket
+    );
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = support::command_in(dir.path());
+        cmd.env_remove("AWS_LAMBDA_RUNTIME_API");
+        for (name, value) in moto::shared().env() {
+            cmd.env(name, value);
+        }
+        for (name, value) in world.env() {
+            cmd.env(name, value);
+        }
+        cmd.arg("run").output().unwrap()
+    };
+    let out = run();
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["alerted"], 1, "{response:#}");
+    let sns = world.sns_messages().await;
+    assert_eq!(sns.len(), 1);
+    assert!(
+        sns[0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("typo_artifact probe_failed")
+    );
+    assert_eq!(world.telegram.delivered().len(), 1);
+    let again = run();
+    let response: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(response["deduplicated"], 1, "{response:#}");
+    assert!(world.sns_messages().await.is_empty());
+    assert!(!support::stderr(&again).contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_retry_after_past_the_deadline_fails_telegram_and_says_why() {
+    let world = World::new(3).await;
+    world.telegram.script(&[Reply::RetryAfter(3600)]);
+    let monitor = Monitor::start(&world.env());
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "SNS delivered: {response:#}");
+    assert_eq!(world.telegram.received().len(), 1, "no hour-long wait");
+    let heartbeat = world.heartbeat().await;
+    let telegram = heartbeat["alerts"]["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == "telegram")
+        .unwrap()
+        .clone();
+    let error = telegram["error"].as_str().unwrap();
+    assert!(
+        error.contains("HTTP 429") && error.contains("deadline"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_a_half_configured_telegram_is_reported_on_every_pass() {
+    let world = World::new(3).await;
+    let monitor = Monitor::start(&world.env_with("TELEGRAM_CHAT_ID_PARAM", None));
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "{response:#}");
+    assert_eq!(world.sns_messages().await.len(), 1);
+    assert!(world.telegram.received().is_empty());
+    let heartbeat = world.heartbeat().await;
+    assert!(
+        heartbeat["alerts"]["channels"]
+            .to_string()
+            .contains("TELEGRAM_CHAT_ID_PARAM is not set"),
+        "{heartbeat:#}"
+    );
+}
