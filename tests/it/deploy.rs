@@ -19,10 +19,6 @@ const FUNCTION: &str = "freshness-monitor";
 const ROLE: &str = "freshness-monitor-role";
 const POLICY: &str = "freshness-monitor-policy";
 const RULE: &str = "freshness-monitor-every-15-minutes";
-/// IAM service principals (`lambda.…`, `events.…`) end in AWS's domain. They are names in a
-/// policy, not hosts anything connects to; spelled in two parts so the isolation guard, which
-/// greps test sources for real service hosts, keeps meaning what it says.
-const SERVICE_PRINCIPAL_DOMAIN: &str = concat!("amazon", "aws.com");
 const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 
 const REGISTRY: &str = r#"schema_version: 1
@@ -360,7 +356,7 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
     let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
     assert_eq!(
         trust["Principal"]["Service"],
-        format!("lambda.{SERVICE_PRINCIPAL_DOMAIN}")
+        "lambda.amazonaws.com".to_string()
     );
     assert_eq!(trust["Action"], "sts:AssumeRole");
 
@@ -396,7 +392,7 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
     assert_eq!(invoke["Action"], "lambda:InvokeFunction");
     assert_eq!(
         invoke["Principal"]["Service"],
-        format!("events.{SERVICE_PRINCIPAL_DOMAIN}")
+        "events.amazonaws.com".to_string()
     );
     assert_eq!(
         invoke["Condition"]["ArnLike"]["AWS:SourceArn"], rule["Arn"],
