@@ -13,6 +13,14 @@ command -v parliament >/dev/null 2>&1 || need_pip+=("parliament")
 if ((${#need_pip[@]})); then
   echo "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"
+  # pyenv puts console scripts on PATH through shims made by a rehash.
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  for tool in moto_server aws parliament; do
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "error: $tool is still not on PATH after pip install" >&2
+      exit 1
+    }
+  done
 fi
 
 # deploy.sh's tests: shellcheck lints it; jq, zip and readelf (binutils) are what it runs on.
