@@ -27,9 +27,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 use common::{BUCKET, MemoryStore, generate, runtime};
-use futures_util::StreamExt;
 use freshness_monitor::pass::{PassSettings, classify_registry};
 use freshness_monitor::registry::parse_registry;
+use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
@@ -44,19 +44,19 @@ fn main() {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     match a.as_slice() {
         ["generate", n, dir] => generate_cmd(n.parse().unwrap(), Path::new(dir), 1440),
-        ["generate", n, dir, interval] => {
-            generate_cmd(n.parse().unwrap(), Path::new(dir), interval.parse().unwrap())
-        }
+        ["generate", n, dir, interval] => generate_cmd(
+            n.parse().unwrap(),
+            Path::new(dir),
+            interval.parse().unwrap(),
+        ),
         ["seed", endpoint, bucket, dir] => runtime().block_on(seed(endpoint, bucket, dir)),
-        ["baseline", endpoint, bucket, probes, concurrency, runs] => {
-            runtime().block_on(baseline(
-                endpoint,
-                bucket,
-                probes,
-                concurrency.parse().unwrap(),
-                runs.parse().unwrap(),
-            ))
-        }
+        ["baseline", endpoint, bucket, probes, concurrency, runs] => runtime().block_on(baseline(
+            endpoint,
+            bucket,
+            probes,
+            concurrency.parse().unwrap(),
+            runs.parse().unwrap(),
+        )),
         ["proxy", listen, upstream, delay] => runtime().block_on(proxy(
             listen.parse().unwrap(),
             upstream.parse().unwrap(),
@@ -74,12 +74,14 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
     std::fs::write(dir.join("registry.yaml"), &yaml).unwrap();
 
     let store_root = dir.join("store").join(BUCKET);
-    let mut listing = std::io::BufWriter::new(std::fs::File::create(dir.join("objects.txt")).unwrap());
+    let mut listing =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("objects.txt")).unwrap());
     for (key, meta) in &objects {
         let path = store_root.join(key);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let file = std::fs::File::create(&path).unwrap();
-        file.set_modified(SystemTime::from(meta.last_modified)).unwrap();
+        file.set_modified(SystemTime::from(meta.last_modified))
+            .unwrap();
         writeln!(listing, "{key}").unwrap();
     }
     listing.flush().unwrap();
@@ -203,11 +205,16 @@ async fn proxy(listen: u16, upstream: u16, delay: Duration) {
             let (mut client_read, mut client_write) = client.into_split();
             let (mut server_read, mut server_write) = server.into_split();
             // Client to server: each chunk leaves `delay` after it arrived, in order.
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+            let (tx, mut rx) =
+                tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 64 * 1024];
                 while let Ok(n) = client_read.read(&mut buf).await {
-                    if n == 0 || tx.send((tokio::time::Instant::now() + delay, buf[..n].to_vec())).is_err() {
+                    if n == 0
+                        || tx
+                            .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                            .is_err()
+                    {
                         break;
                     }
                 }
@@ -274,4 +281,3 @@ fn bootstrap(bin: &str, runs: usize) {
         ms(times[times.len() - 1])
     );
 }
-

@@ -51,7 +51,8 @@ else
   nice cargo build --release --quiet
   bin="$(realpath target/release/freshness-monitor)"
 fi
-helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
+helper="${PASS_HELPER:-}"
+[[ -n "$helper" ]] || helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
   | python3 -c 'import json,sys
 for l in sys.stdin:
     m = json.loads(l)
@@ -82,7 +83,7 @@ times() {
   for i in $(seq 0 "$runs"); do
     /usr/bin/time -f '%e %M' -o "$work/one" "$@" >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \
       || { cat "$work/err" >&2; exit 1; }
-    [[ $i == 0 ]] || cat "$work/one" >>"$work/t"
+    [[ $i == 0 ]] || tail -n1 "$work/one" >>"$work/t"
     [[ -z "${on_out:-}" || $i == 0 ]] || "$on_out"
   done
 }

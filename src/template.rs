@@ -237,12 +237,22 @@ mod tests {
         assert_eq!(render("w/{cycle_label}.json"), "w/2026-W22.json");
         assert_eq!(render("t/{trading_day}"), "t/2026-05-29");
         assert_eq!(render("t/{trading_day:%Y%m%d}"), "t/20260529");
-        assert_eq!(render("{date:%A %B %-d, %y %j %U}"), "Saturday May 30, 26 150 21");
+        assert_eq!(
+            render("{date:%A %B %-d, %y %j %U}"),
+            "Saturday May 30, 26 150 21"
+        );
     }
 
     #[test]
     fn iso_dates_match_chrono_outside_four_digit_years() {
-        for (y, m, d) in [(1, 1, 1), (999, 12, 31), (2026, 1, 9), (9999, 12, 31), (10000, 1, 1), (-5, 3, 4)] {
+        for (y, m, d) in [
+            (1, 1, 1),
+            (999, 12, 31),
+            (2026, 1, 9),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ] {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             let mut ours = String::new();
             write_iso_date(&mut ours, date);
