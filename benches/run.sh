@@ -13,7 +13,7 @@
 # per artifact (`cargo bench --bench core`). Every figure is the median of $RUNS timed runs
 # after one warm-up. It reports; it never fails on a slow figure (a benchmark, not a test).
 #
-#   benches/run.sh                                    # everything (about 40 min on 2 cores)
+#   benches/run.sh                                    # everything: over an hour, moto (~200 HEAD/s) dominates
 #   SIZES="48 1000" RUNS=3 benches/run.sh             # a quick look
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/run.sh   # skip the build
 #   MOTO_SIZES="48 1000 10000" LATENCY_SIZES=1000 BASELINE_SIZES=1000 benches/run.sh
