@@ -7,118 +7,16 @@
 //! of the process (getrusage), divided by the number of artifacts. The registry is generated
 //! here: a realistic mix of cadences, placeholders, recovery keys and states.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+mod common;
+
+use common::{BUCKET, MemoryStore, generate, runtime};
 use freshness_monitor::pass::{PassSettings, classify_registry};
 use freshness_monitor::registry::parse_registry;
 use freshness_monitor::report::{CheckResults, CycleVerdicts, StateCounts};
 use freshness_monitor::store::local::LocalDirStore;
-use freshness_monitor::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
-
-const BUCKET: &str = "bench-bucket";
-
-/// Objects held in memory: the core's cost without any I/O.
-struct MemoryStore {
-    objects: HashMap<String, ObjectMeta>,
-}
-
-impl ObjectStore for MemoryStore {
-    async fn head(&self, _bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
-        Ok(self.objects.get(key).copied())
-    }
-
-    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
-        Err(StoreError::NotFound {
-            bucket: bucket.into(),
-            key: key.into(),
-        })
-    }
-
-    async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-/// A registry of `n` artifacts and the objects that make about 70% fresh, 10% stale,
-/// 15% missing, the rest in grace or on a gated cadence.
-pub fn generate(n: usize, now: DateTime<Utc>) -> (String, HashMap<String, ObjectMeta>) {
-    let mut yaml = String::with_capacity(n * 220);
-    yaml.push_str(
-        "schema_version: 1\ndefaults:\n  s3_bucket: bench-bucket\n  severity: warning\n  \
-         owner_repo: producer\n  created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
-         cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n\
-         artifacts:\n",
-    );
-    let mut objects = HashMap::new();
-    let fresh = ObjectMeta { last_modified: now };
-    let old = ObjectMeta {
-        last_modified: now - chrono::Duration::days(30),
-    };
-    for i in 0..n {
-        let (cadence, template, extra) = match i % 6 {
-            0 => ("saturday_sf", "weekly/{date}/a{i}.json", ""),
-            1 => ("weekday_sf", "daily/{date:%Y/%m/%d}/a{i}.json", ""),
-            2 => ("eod_sf", "eod/{trading_day}/a{i}.json", ""),
-            3 => (
-                "continuous",
-                "feed/{cycle_label}/a{i}.json",
-                "    interval_minutes: 15\n",
-            ),
-            4 => ("ny_open", "open/{date}/a{i}.json", ""),
-            _ => (
-                "weekday_sf",
-                "pointers/a{i}.json",
-                "    severity: critical\n",
-            ),
-        };
-        let template = template.replace("{i}", &i.to_string());
-        yaml.push_str(&format!(
-            "  - artifact_id: a{i}\n    s3_key_template: \"{template}\"\n    cadence: {cadence}\n{extra}"
-        ));
-        if i % 20 == 7 {
-            yaml.push_str("    created_at: 2099-01-01\n");
-        }
-        if i % 10 == 3 {
-            yaml.push_str(&format!(
-                "    recovery_key_template: \"recovery/a{i}/{{date}}.json\"\n"
-            ));
-        }
-    }
-    // Which keys exist is decided after rendering, by a check pass against an empty store.
-    let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
-    let rt = runtime();
-    let rows = rt.block_on(classify_registry(
-        &MemoryStore {
-            objects: HashMap::new(),
-        },
-        &registry,
-        &PassSettings::default(),
-        now,
-    ));
-    for (i, row) in rows.iter().enumerate() {
-        if let Some(key) = &row.canonical_key {
-            match i % 20 {
-                0..=13 => {
-                    objects.insert(key.clone(), fresh);
-                }
-                14 | 15 => {
-                    objects.insert(key.clone(), old);
-                }
-                _ => {}
-            }
-        }
-    }
-    (yaml, objects)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn cpu_time() -> Duration {
     // SAFETY: getrusage writes into the struct we own.
@@ -178,8 +76,8 @@ fn main() {
         "size", "parse µs/art", "memory µs/art", "mem cpu µs/art", "local µs/art", "peak MB"
     );
     for n in sizes {
-        let (yaml, objects) = generate(n, now);
-        let store = MemoryStore { objects };
+        let (yaml, objects) = generate(n, now, 15);
+        let store = MemoryStore::new(objects);
         let dir = tempfile::tempdir().unwrap();
         let local = LocalDirStore::new(dir.path());
         for key in store.objects.keys() {

@@ -58,11 +58,15 @@ impl Default for CallTimeouts {
 }
 
 /// Loads the shared config from the environment (region, credentials, `AWS_ENDPOINT_URL`),
-/// with our timeouts and the SDK's standard retries.
+/// with our timeouts and the SDK's adaptive retries: standard retries (3 attempts, jittered
+/// backoff) plus a client-side rate limiter that engages once S3 answers `SlowDown` (503) and
+/// throttles every probe of the pass, not only the one that was refused. A large registry's
+/// burst of HEADs against one prefix then slows down instead of burning its retries and
+/// ending as a wall of `probe_failed` rows.
 pub async fn load_sdk_config(timeouts: CallTimeouts) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(timeouts.to_timeout_config())
-        .retry_config(RetryConfig::standard())
+        .retry_config(RetryConfig::adaptive())
         .load()
         .await
 }
@@ -129,6 +133,14 @@ mod tests {
         let t = CallTimeouts::from_operation(Duration::from_secs(30));
         assert_eq!(t.attempt, Duration::from_secs(10));
         assert_eq!(t.connect, Duration::from_secs(3));
+    }
+
+    #[tokio::test]
+    async fn retries_are_adaptive_so_slow_down_throttles_the_whole_pass() {
+        let config = load_sdk_config(CallTimeouts::default()).await;
+        let retry = config.retry_config().expect("a retry config");
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), 3);
     }
 
     #[test]

@@ -20,9 +20,46 @@ pub struct KeyTemplate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Date(Option<String>),
+    /// `None` is the ISO date (`%Y-%m-%d`), written without chrono's formatter.
+    Date(Option<DateFormat>),
     CycleLabel,
-    TradingDay(Option<String>),
+    TradingDay(Option<DateFormat>),
+}
+
+/// A strftime format parsed once, at load: rendering a key per artifact per pass must not
+/// re-parse the format string each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DateFormat(Vec<Item<'static>>);
+
+impl DateFormat {
+    fn write(&self, key: &mut String, date: NaiveDate) {
+        // Writing to a String cannot fail, and the format rendered a date at parse time.
+        let _ = write!(key, "{}", date.format_with_items(self.0.iter()));
+    }
+}
+
+/// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it.
+fn write_iso_date(key: &mut String, date: NaiveDate) {
+    use chrono::Datelike;
+    let year = date.year();
+    if (0..=9999).contains(&year) {
+        let mut digits = [0u8; 10];
+        let mut put = |at: usize, value: u32, width: usize| {
+            let mut v = value;
+            for i in (0..width).rev() {
+                digits[at + i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, year as u32, 4);
+        put(5, date.month(), 2);
+        put(8, date.day(), 2);
+        digits[4] = b'-';
+        digits[7] = b'-';
+        key.push_str(std::str::from_utf8(&digits).expect("ASCII digits"));
+    } else {
+        let _ = write!(key, "{}", date.format("%Y-%m-%d"));
+    }
 }
 
 /// What a template is rendered with: the values of one cycle.
@@ -118,24 +155,14 @@ impl KeyTemplate {
     pub fn render(&self, values: &TemplateValues<'_>) -> String {
         let mut key = String::with_capacity(self.source.len() + 16);
         for part in &self.parts {
-            // Writing to a String cannot fail, and every format was rendered once at parse
-            // time, so the results are ignored safely.
-            let _ = match part {
-                Part::Literal(text) => {
-                    key.push_str(text);
-                    Ok(())
-                }
-                Part::Date(None) => write!(key, "{}", values.date.format("%Y-%m-%d")),
-                Part::Date(Some(f)) => write!(key, "{}", values.date.format(f)),
-                Part::CycleLabel => {
-                    key.push_str(values.cycle_label);
-                    Ok(())
-                }
-                Part::TradingDay(None) => {
-                    write!(key, "{}", values.trading_day.format("%Y-%m-%d"))
-                }
-                Part::TradingDay(Some(f)) => write!(key, "{}", values.trading_day.format(f)),
-            };
+            match part {
+                Part::Literal(text) => key.push_str(text),
+                Part::Date(None) => write_iso_date(&mut key, values.date),
+                Part::Date(Some(f)) => f.write(&mut key, values.date),
+                Part::CycleLabel => key.push_str(values.cycle_label),
+                Part::TradingDay(None) => write_iso_date(&mut key, values.trading_day),
+                Part::TradingDay(Some(f)) => f.write(&mut key, values.trading_day),
+            }
         }
         key
     }
@@ -169,7 +196,7 @@ fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
     }
 }
 
-fn checked_format(format: &str) -> Result<String, TemplateError> {
+fn checked_format(format: &str) -> Result<DateFormat, TemplateError> {
     let bad = || TemplateError::BadFormat(format.to_string());
     if format.is_empty() || StrftimeItems::new(format).any(|item| matches!(item, Item::Error)) {
         return Err(bad());
@@ -178,7 +205,10 @@ fn checked_format(format: &str) -> Result<String, TemplateError> {
     let date = NaiveDate::from_ymd_opt(y, m, d).expect("valid probe date");
     let mut rendered = String::new();
     write!(rendered, "{}", date.format(format)).map_err(|_| bad())?;
-    Ok(format.to_string())
+    let items = StrftimeItems::new(format)
+        .parse_to_owned()
+        .map_err(|_| bad())?;
+    Ok(DateFormat(items))
 }
 
 #[cfg(test)]
@@ -207,6 +237,27 @@ mod tests {
         assert_eq!(render("w/{cycle_label}.json"), "w/2026-W22.json");
         assert_eq!(render("t/{trading_day}"), "t/2026-05-29");
         assert_eq!(render("t/{trading_day:%Y%m%d}"), "t/20260529");
+        assert_eq!(
+            render("{date:%A %B %-d, %y %j %U}"),
+            "Saturday May 30, 26 150 21"
+        );
+    }
+
+    #[test]
+    fn iso_dates_match_chrono_outside_four_digit_years() {
+        for (y, m, d) in [
+            (1, 1, 1),
+            (999, 12, 31),
+            (2026, 1, 9),
+            (9999, 12, 31),
+            (10000, 1, 1),
+            (-5, 3, 4),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut ours = String::new();
+            write_iso_date(&mut ours, date);
+            assert_eq!(ours, date.format("%Y-%m-%d").to_string());
+        }
     }
 
     #[test]

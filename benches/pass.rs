@@ -1,0 +1,283 @@
+//! The end-to-end benchmark's helpers, driven by `benches/run.sh` (which documents the method):
+//!
+//! - `generate N DIR [INTERVAL]`: a registry of N artifacts (`DIR/registry.yaml`), a local
+//!   store with its objects (`DIR/store/bench-bucket/…`, LastModified set through the mtime),
+//!   the objects' keys (`DIR/objects.txt`) and the exact HEAD requests a pass at the same
+//!   moment sends (`DIR/probes.txt`).
+//! - `seed ENDPOINT BUCKET DIR`: creates the bucket on moto and uploads the registry and the
+//!   objects.
+//! - `baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS`: the bare loop the pass is compared
+//!   with: the same HeadObject requests through `aws-sdk-s3`, same concurrency, one client;
+//!   prints the median wall time of RUNS after a warm-up.
+//! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
+//!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
+//!   requests are not serialised). Runs until killed.
+//! - `bootstrap BIN RUNS`: starts BIN as the Lambda runtime would (`AWS_LAMBDA_RUNTIME_API`
+//!   pointing at a loopback listener) and measures exec to the first Runtime API request;
+//!   prints the median in milliseconds.
+//!
+//! Without arguments (as under `cargo test --benches`) it prints this usage and exits.
+
+mod common;
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::Utc;
+use common::{BUCKET, MemoryStore, generate, runtime};
+use freshness_monitor::pass::{PassSettings, classify_registry};
+use freshness_monitor::registry::parse_registry;
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
+                     baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
+                     proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | bootstrap BIN RUNS";
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    match a.as_slice() {
+        ["generate", n, dir] => generate_cmd(n.parse().unwrap(), Path::new(dir), 1440),
+        ["generate", n, dir, interval] => generate_cmd(
+            n.parse().unwrap(),
+            Path::new(dir),
+            interval.parse().unwrap(),
+        ),
+        ["seed", endpoint, bucket, dir] => runtime().block_on(seed(endpoint, bucket, dir)),
+        ["baseline", endpoint, bucket, probes, concurrency, runs] => runtime().block_on(baseline(
+            endpoint,
+            bucket,
+            probes,
+            concurrency.parse().unwrap(),
+            runs.parse().unwrap(),
+        )),
+        ["proxy", listen, upstream, delay] => runtime().block_on(proxy(
+            listen.parse().unwrap(),
+            upstream.parse().unwrap(),
+            Duration::from_millis(delay.parse().unwrap()),
+        )),
+        ["bootstrap", bin, runs] => bootstrap(bin, runs.parse().unwrap()),
+        _ => eprintln!("{USAGE}"),
+    }
+}
+
+fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
+    let now = Utc::now();
+    let (yaml, objects) = generate(n, now, interval_minutes);
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("registry.yaml"), &yaml).unwrap();
+
+    let store_root = dir.join("store").join(BUCKET);
+    let mut listing =
+        std::io::BufWriter::new(std::fs::File::create(dir.join("objects.txt")).unwrap());
+    for (key, meta) in &objects {
+        let path = store_root.join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_modified(SystemTime::from(meta.last_modified))
+            .unwrap();
+        writeln!(listing, "{key}").unwrap();
+    }
+    listing.flush().unwrap();
+
+    // The HEADs a pass sends at this moment, in the order the pass would start them.
+    let registry = parse_registry("registry.yaml", yaml.as_bytes()).unwrap();
+    let store = MemoryStore {
+        objects,
+        heads: Some(Mutex::new(Vec::new())),
+    };
+    let settings = PassSettings {
+        probe_concurrency: 1,
+        ..PassSettings::default()
+    };
+    runtime().block_on(classify_registry(&store, &registry, &settings, now));
+    let heads = store.heads.unwrap().into_inner().unwrap();
+    std::fs::write(dir.join("probes.txt"), heads.join("\n") + "\n").unwrap();
+    println!(
+        "generated {n} artifacts in {}: {} objects, {} probes",
+        dir.display(),
+        store.objects.len(),
+        heads.len()
+    );
+}
+
+async fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    // SAFETY: set before any thread reads the environment (the config loader reads it next).
+    unsafe { std::env::set_var("AWS_ENDPOINT_URL", endpoint) };
+    let config =
+        freshness_monitor::aws::load_sdk_config(freshness_monitor::aws::CallTimeouts::default())
+            .await;
+    freshness_monitor::aws::s3_client(&config)
+}
+
+fn read_lines(path: &Path) -> Vec<String> {
+    std::io::BufReader::new(std::fs::File::open(path).unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+async fn seed(endpoint: &str, bucket: &str, dir: &str) {
+    let s3 = client(endpoint).await;
+    let dir = PathBuf::from(dir);
+    let _ = s3.create_bucket().bucket(bucket).send().await;
+    s3.put_object()
+        .bucket(bucket)
+        .key("_freshness_monitor/ARTIFACT_REGISTRY.yaml")
+        .body(std::fs::read(dir.join("registry.yaml")).unwrap().into())
+        .send()
+        .await
+        .expect("upload the registry");
+    let keys = read_lines(&dir.join("objects.txt"));
+    let started = Instant::now();
+    let uploads = futures_util::stream::iter(keys.iter())
+        .map(|key| {
+            let s3 = s3.clone();
+            async move {
+                s3.put_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .body(Vec::new().into())
+                    .send()
+                    .await
+                    .expect("upload an object");
+            }
+        })
+        .buffer_unordered(32)
+        .count()
+        .await;
+    println!(
+        "seeded s3://{bucket}: registry + {uploads} objects in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+async fn baseline(endpoint: &str, bucket: &str, probes: &str, concurrency: usize, runs: usize) {
+    let s3 = client(endpoint).await;
+    let keys = read_lines(Path::new(probes));
+    let once = || async {
+        let started = Instant::now();
+        futures_util::stream::iter(keys.iter())
+            .map(|key| {
+                let s3 = &s3;
+                async move {
+                    // Present or absent, as the pass sees it; anything else is a broken setup.
+                    match s3.head_object().bucket(bucket).key(key).send().await {
+                        Ok(_) => true,
+                        Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => false,
+                        Err(e) => panic!("HEAD {key}: {e:?}"),
+                    }
+                }
+            })
+            .buffer_unordered(concurrency)
+            .count()
+            .await;
+        started.elapsed()
+    };
+    once().await;
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        times.push(once().await);
+    }
+    times.sort();
+    println!("{:.4}", times[times.len() / 2].as_secs_f64());
+}
+
+async fn proxy(listen: u16, upstream: u16, delay: Duration) {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", listen))
+        .await
+        .unwrap();
+    loop {
+        let (client, _) = listener.accept().await.unwrap();
+        tokio::spawn(async move {
+            let Ok(server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else {
+                return;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            // Client to server: each chunk leaves `delay` after it arrived, in order.
+            let (tx, mut rx) =
+                tokio::sync::mpsc::unbounded_channel::<(tokio::time::Instant, Vec<u8>)>();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok(n) = client_read.read(&mut buf).await {
+                    if n == 0
+                        || tx
+                            .send((tokio::time::Instant::now() + delay, buf[..n].to_vec()))
+                            .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                while let Some((due, chunk)) = rx.recv().await {
+                    tokio::time::sleep_until(due).await;
+                    if server_write.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = server_write.shutdown().await;
+            });
+            let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+        });
+    }
+}
+
+fn bootstrap(bin: &str, runs: usize) {
+    use std::io::Read;
+    let mut times = Vec::new();
+    for _ in 0..runs + 1 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let started = Instant::now();
+        let mut child = std::process::Command::new(bin)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "freshness-monitor")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
+            .env("REGISTRY_BUCKET", "bench-bucket")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_SESSION_TOKEN", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the bootstrap");
+        let (mut socket, _) = listener.accept().unwrap();
+        // The request line is the first thing on the connection.
+        let mut first = [0u8; 64];
+        let n = socket.read(&mut first).unwrap();
+        let elapsed = started.elapsed();
+        assert!(
+            first[..n].starts_with(b"GET /2018-06-01/runtime/invocation/next"),
+            "unexpected first request: {}",
+            String::from_utf8_lossy(&first[..n])
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+        times.push(elapsed);
+    }
+    times.remove(0);
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "{:.2} (min {:.2}, max {:.2})",
+        ms(times[times.len() / 2]),
+        ms(times[0]),
+        ms(times[times.len() - 1])
+    );
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The end-to-end benchmark (BENCHMARKS.md has the method and the figures).
+#
+# Builds the release binary once, generates registries of 48, 1,000, 10,000 and 100,000
+# artifacts (benches/common/mod.rs: a mix of six cadences, placeholders, recovery keys;
+# ~70% fresh, 10% stale, 15% missing, 5% in grace), and reports for each size:
+#   local  `check --store` on a local directory store: wall time, peak RSS, probes/s
+#   moto   `run` (the Lambda's pass with its writes) against moto on loopback: wall time of
+#          the process, the pass's own duration, peak RSS, probes/s; and the bare-SDK loop
+#          (the same HeadObject requests through aws-sdk-s3 at the same concurrency)
+#   +20ms  `run` through a loopback proxy that delays every request by 20 ms
+# plus the packaged zip's size, exec to the first Runtime API request, and the pure core's CPU
+# per artifact (`cargo bench --bench core`). Every figure is the median of $RUNS timed runs
+# after one warm-up. It reports; it never fails on a slow figure (a benchmark, not a test).
+#
+#   benches/run.sh                                    # everything: over an hour, moto (~200 HEAD/s) dominates
+#   SIZES="48 1000" RUNS=3 benches/run.sh             # a quick look
+#   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/run.sh   # skip the build
+#   MOTO_SIZES="48 1000 10000" LATENCY_SIZES=1000 BASELINE_SIZES=1000 benches/run.sh
+#   PROBE_CONCURRENCY=64 benches/run.sh               # another concurrency (default 32)
+#
+# Needs moto_server (scripts/test.sh installs it), zip, python3 and GNU time (/usr/bin/time).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES="${SIZES:-48 1000 10000 100000}"
+MOTO_SIZES="${MOTO_SIZES:-$SIZES}"
+BASELINE_SIZES="${BASELINE_SIZES:-48 1000 10000}"
+LATENCY_SIZES="${LATENCY_SIZES:-1000 100000}"
+RUNS="${RUNS:-5}"
+# The 100k passes against moto take minutes each: fewer runs there unless told otherwise.
+BIG_RUNS="${BIG_RUNS:-3}"
+CONCURRENCY="${PROBE_CONCURRENCY:-32}"
+DELAY_MS="${DELAY_MS:-20}"
+CORE="${CORE:-1}"
+
+for tool in moto_server zip python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/test.sh first)" >&2; exit 1; }
+done
+
+echo "== machine"
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
+echo "memory: $(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "date: $(date -u +%FT%TZ), probe concurrency $CONCURRENCY, $RUNS runs after a warm-up"
+
+if [[ -n "${FRESHNESS_MONITOR_BIN:-}" ]]; then
+  bin="$(realpath "$FRESHNESS_MONITOR_BIN")"
+else
+  echo "building the release binary (fat LTO: minutes on 2 cores)..."
+  nice cargo build --release --quiet
+  bin="$(realpath target/release/freshness-monitor)"
+fi
+helper="${PASS_HELPER:-}"
+[[ -n "$helper" ]] || helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pass":
+        print(m["executable"])')"
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 600); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# times CMD...: one warm-up, then $runs timed runs; leaves "wall_s rss_kb" lines in $work/t.
+times() {
+  : >"$work/t"
+  for i in $(seq 0 "$runs"); do
+    /usr/bin/time -f '%e %M' -o "$work/one" "$@" >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \
+      || { cat "$work/err" >&2; exit 1; }
+    [[ $i == 0 ]] || tail -n1 "$work/one" >>"$work/t"
+    [[ -z "${on_out:-}" || $i == 0 ]] || "$on_out"
+  done
+}
+record_duration() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["duration_seconds"])' "$work/out" >>"$work/d"; }
+
+echo
+echo "== package"
+cp "$bin" "$work/bootstrap"
+(cd "$work" && zip -q -9 bootstrap.zip bootstrap)
+echo "binary $(stat -c %s "$bin") bytes, bootstrap.zip $(stat -c %s "$work/bootstrap.zip") bytes"
+echo "exec to first Runtime API request (ms, median of 20): $("$helper" bootstrap "$bin" 20)"
+
+echo
+echo "== local store: check --store (wall s, peak RSS MB, probes/s)"
+for n in $SIZES; do
+  "$helper" generate "$n" "$work/$n" >/dev/null
+  probes=$(wc -l <"$work/$n/probes.txt")
+  runs=$RUNS
+  times nice "$bin" check --registry "$work/$n/registry.yaml" --store "$work/$n/store" --json
+  wall=$(cut -d' ' -f1 "$work/t" | median); rss=$(cut -d' ' -f2 "$work/t" | median)
+  printf '%8s artifacts %7s probes  wall %7.3f s  rss %6.1f MB  %8.0f probes/s  %6.2f us/artifact\n' \
+    "$n" "$probes" "$wall" "$(echo "$rss/1024" | bc -l)" "$(echo "$probes/$wall" | bc -l)" \
+    "$(echo "$wall*1000000/$n" | bc -l)"
+done
+
+echo
+echo "== moto on loopback: run (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop"
+moto_port=$(free_port)
+moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+pids+=($!)
+wait_port "$moto_port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
+unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
+proxy_port=$(free_port)
+"$helper" proxy "$proxy_port" "$moto_port" "$DELAY_MS" &
+pids+=($!)
+wait_port "$proxy_port"
+
+pass_against() { # endpoint size label
+  local endpoint=$1 n=$2 label=$3
+  local probes; probes=$(wc -l <"$work/$n/probes.txt")
+  runs=$RUNS; [[ $n -lt 100000 ]] || runs=$BIG_RUNS
+  : >"$work/d"
+  on_out=record_duration times env AWS_ENDPOINT_URL="$endpoint" REGISTRY_BUCKET="bench-$n" \
+    PROBE_CONCURRENCY="$CONCURRENCY" nice "$bin" run
+  local wall rss pass
+  wall=$(cut -d' ' -f1 "$work/t" | median); rss=$(cut -d' ' -f2 "$work/t" | median)
+  pass=$(median <"$work/d")
+  printf '%8s artifacts %7s probes %-6s wall %7.3f s  pass %7.3f s  rss %6.1f MB  %8.0f probes/s  %7.2f us/artifact\n' \
+    "$n" "$probes" "$label" "$wall" "$pass" "$(echo "$rss/1024" | bc -l)" \
+    "$(echo "$probes/$pass" | bc -l)" "$(echo "$wall*1000000/$n" | bc -l)"
+}
+
+for n in $MOTO_SIZES; do
+  [[ -d "$work/$n" ]] || "$helper" generate "$n" "$work/$n" >/dev/null
+  "$helper" seed "http://127.0.0.1:$moto_port" "bench-$n" "$work/$n" >&2
+  pass_against "http://127.0.0.1:$moto_port" "$n" moto
+  if [[ " $BASELINE_SIZES " == *" $n "* ]]; then
+    runs=$RUNS; [[ $n -lt 100000 ]] || runs=$BIG_RUNS
+    base=$("$helper" baseline "http://127.0.0.1:$moto_port" "bench-$n" "$work/$n/probes.txt" "$CONCURRENCY" "$runs")
+    printf '%8s artifacts bare aws-sdk-s3 HeadObject loop: %7.3f s\n' "$n" "$base"
+  fi
+  if [[ " $LATENCY_SIZES " == *" $n "* ]]; then
+    pass_against "http://127.0.0.1:$proxy_port" "$n" "+${DELAY_MS}ms"
+    if [[ " $BASELINE_SIZES " == *" $n "* ]]; then
+      base=$("$helper" baseline "http://127.0.0.1:$proxy_port" "bench-$n" "$work/$n/probes.txt" "$CONCURRENCY" "$runs")
+      printf '%8s artifacts bare aws-sdk-s3 HeadObject loop +%sms: %7.3f s\n' "$n" "$DELAY_MS" "$base"
+    fi
+  fi
+done
+
+if [[ "$CORE" == 1 ]]; then
+  echo
+  echo "== pure core (cargo bench --bench core: parse, classification + report, µs per artifact)"
+  nice cargo bench --quiet --bench core -- $SIZES 2>/dev/null
+fi
