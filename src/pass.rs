@@ -392,8 +392,14 @@ pub async fn write_outputs<S: ObjectStore>(
     let mut first_error = None;
     if outcome.registry_error.is_none() {
         for (name, body) in [
-            ("check_results.json", to_json(&outcome.check_results())),
-            ("cycle_verdict.json", to_json(&outcome.cycle_verdicts())),
+            (
+                "check_results.json",
+                to_json(&outcome.check_results(), outcome.rows.len()),
+            ),
+            (
+                "cycle_verdict.json",
+                to_json(&outcome.cycle_verdicts(), outcome.rows.len()),
+            ),
         ] {
             if let Err(e) = store
                 .put(&location.bucket, &key(name), body, "application/json")
@@ -407,7 +413,7 @@ pub async fn write_outputs<S: ObjectStore>(
         .put(
             &location.bucket,
             &key("heartbeat.json"),
-            to_json(&outcome.heartbeat(alerts)),
+            to_json(&outcome.heartbeat(alerts), 0),
             "application/json",
         )
         .await
@@ -420,6 +426,15 @@ pub async fn write_outputs<S: ObjectStore>(
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec_pretty(value).expect("report types always serialize")
+/// Above this many rows the result files are written compact: indentation would add about a
+/// third to a body that must sit in memory whole for the PUT.
+const PRETTY_JSON_MAX_ROWS: usize = 1_000;
+
+fn to_json<T: serde::Serialize>(value: &T, rows: usize) -> Vec<u8> {
+    if rows > PRETTY_JSON_MAX_ROWS {
+        serde_json::to_vec(value)
+    } else {
+        serde_json::to_vec_pretty(value)
+    }
+    .expect("report types always serialize")
 }

@@ -1,6 +1,7 @@
 //! `check` and `explain`: one pass with no side effects, printed for a person (or as the
 //! exact `check_results.json`), and the decision trail of one artifact.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,10 +69,12 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&outcome.check_results())?
-        );
+        // Streamed: a 100,000-row result never exists as one string in memory.
+        let stdout = std::io::stdout().lock();
+        let mut out = std::io::BufWriter::new(stdout);
+        serde_json::to_writer_pretty(&mut out, &outcome.check_results())?;
+        writeln!(out)?;
+        out.flush()?;
     } else {
         print!("{}", render_table(&outcome));
         // What `run` would send now (before dedup: markers are not read, nothing is written).
