@@ -3,6 +3,7 @@
 mod alerts;
 mod check;
 mod coverage;
+mod faults;
 mod isolation;
 mod lambda;
 mod loopback;
