@@ -105,6 +105,9 @@ pub struct AlertFigures {
     pub deduplicated: usize,
     pub failed: usize,
     pub resolved: usize,
+    /// Why the dedup markers could not be used in this pass (null when they could): alerts
+    /// then go out without dedup and may repeat, so the degradation is told here.
+    pub dedup_error: Option<String>,
     /// How each channel fared in this pass (empty when nothing was sent).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<ChannelReport>,

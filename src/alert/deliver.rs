@@ -21,7 +21,7 @@ use super::dedup::{Claim, ClaimOutcome, DedupStore, Repeat};
 use super::plan::{self, Digest, PlannedAlert};
 use crate::pass::PassOutcome;
 use crate::report::{AlertFigures, ChannelReport, ResultRow};
-use crate::store::ObjectStore;
+use crate::store::{ObjectStore, S3Url, StoreError};
 
 /// How many marker reads and writes a pass keeps in flight.
 const MARKER_CONCURRENCY: usize = 16;
@@ -183,6 +183,24 @@ impl Alerter {
         let mut claims: Vec<Option<Claim>> = vec![None; alerts.len()];
         let mut sending = vec![false; alerts.len()];
         let mut unguarded: Vec<String> = Vec::new();
+        let failures: Vec<&StoreError> = outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                ClaimOutcome::Failed(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if let Some(first) = failures.first() {
+            let n = failures.len();
+            figures.dedup_error.get_or_insert_with(|| {
+                format!(
+                    "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
+                     sent without dedup and may repeat)",
+                    S3Url(dedup.bucket(), &self.dedup_prefix),
+                    if n == 1 { "" } else { "s" },
+                )
+            });
+        }
         for (i, claimed) in outcomes {
             match claimed {
                 ClaimOutcome::Claimed(claim) => {
@@ -267,6 +285,17 @@ impl Alerter {
                 dedup.release(claim).await
             };
             if let Err(error) = result {
+                figures.dedup_error.get_or_insert_with(|| {
+                    format!(
+                        "dedup marker {} could not be {}: {error}",
+                        S3Url(dedup.bucket(), &claim.marker_key),
+                        if delivered {
+                            "recorded after sending (the alert may repeat after 15 minutes)"
+                        } else {
+                            "released after a failed send (retried after 15 minutes)"
+                        }
+                    )
+                });
                 tracing::error!(
                     message = if delivered {
                         "alert sent but its dedup marker could not be recorded; it may repeat \

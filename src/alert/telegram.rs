@@ -128,12 +128,18 @@ async fn read_parameter(
         })
 }
 
-/// Replaces every occurrence of the token in `text`.
+/// Replaces every occurrence of the token in `text`, and of its secret part (after the bot
+/// id and `:`) alone, which is what is left of it in a percent-encoded URL (`%3A`) that a
+/// proxy or error page may echo.
 pub fn redact(text: &str, token: &BotToken) -> String {
-    if token.expose().is_empty() {
-        text.to_string()
-    } else {
-        text.replace(token.expose(), "<redacted>")
+    let token = token.expose();
+    if token.is_empty() {
+        return text.to_string();
+    }
+    let text = text.replace(token, "<redacted>");
+    match token.split_once(':') {
+        Some((_, secret)) if !secret.is_empty() => text.replace(secret, "<redacted>"),
+        _ => text,
     }
 }
 
@@ -400,6 +406,10 @@ mod tests {
         assert_eq!(
             redact("GET /bot123456:SECRET-token/sendMessage failed", &token),
             "GET /bot<redacted>/sendMessage failed"
+        );
+        assert_eq!(
+            redact("GET /bot123456%3ASECRET-token/sendMessage failed", &token),
+            "GET /bot123456%3A<redacted>/sendMessage failed"
         );
     }
 

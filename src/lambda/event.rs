@@ -83,9 +83,14 @@ impl EventError {
 
     /// A dry run's `only` named ids the registry does not have.
     pub fn unknown_only_ids(ids: &[String]) -> Self {
+        const LISTED: usize = 20;
+        let mut listed: Vec<String> = ids.iter().take(LISTED).map(|id| bounded(id)).collect();
+        if ids.len() > LISTED {
+            listed.push(format!("and {} more", ids.len() - LISTED));
+        }
         EventError::new(format!(
             "\"only\" names artifact ids the registry does not have: {}",
-            ids.join(", ")
+            listed.join(", ")
         ))
     }
 
@@ -104,10 +109,10 @@ fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventErr
              (source \"aws.events\", detail-type \"Scheduled Event\")",
             fields
                 .get("source")
-                .map_or("(none)".into(), |v| v.to_string()),
+                .map_or("(none)".into(), |v| bounded(&v.to_string())),
             fields
                 .get("detail-type")
-                .map_or("(none)".into(), |v| v.to_string()),
+                .map_or("(none)".into(), |v| bounded(&v.to_string())),
         )));
     }
     let time = match fields.get("time") {
@@ -118,7 +123,8 @@ fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventErr
         }
         Some(Value::String(text)) => parse_time(text).ok_or_else(|| {
             EventError::new(format!(
-                "the scheduled event's \"time\" {text:?} is not an RFC 3339 time"
+                "the scheduled event's \"time\" {} is not an RFC 3339 time",
+                quoted(text)
             ))
         })?,
         Some(other) => {
@@ -139,7 +145,8 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
             .map(|known| format!(" (did you mean \"{known}\"?)"))
             .unwrap_or_default();
         return Err(EventError::new(format!(
-            "unknown field \"{unknown}\"{hint}"
+            "unknown field {}{hint}",
+            quoted(unknown)
         )));
     }
     let dry_run = match fields.get("dry_run") {
@@ -168,7 +175,8 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
         None => None,
         Some(Value::String(text)) => Some(parse_time(text).ok_or_else(|| {
             EventError::new(format!(
-                "\"now\" {text:?} is not an RFC 3339 time such as \"2026-05-30T12:00:00Z\""
+                "\"now\" {} is not an RFC 3339 time such as \"2026-05-30T12:00:00Z\"",
+                quoted(text)
             ))
         })?),
         Some(other) => {
@@ -214,6 +222,32 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())
         .ok()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// The longest piece of the event a message quotes: an event can be megabytes, and its
+/// rejection must stay one readable line.
+const QUOTED_MAX_CHARS: usize = 80;
+
+/// `text` as a quoted string, cut after [`QUOTED_MAX_CHARS`] with its full length told.
+fn quoted(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= QUOTED_MAX_CHARS {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
+        format!("{head:?}… ({n} characters)")
+    }
+}
+
+/// Already-rendered text (a JSON value, an id), cut like [`quoted`].
+fn bounded(text: &str) -> String {
+    let n = text.chars().count();
+    if n <= QUOTED_MAX_CHARS {
+        text.to_string()
+    } else {
+        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
+        format!("{head}… ({n} characters)")
+    }
 }
 
 /// A JSON value, described for a message (short values quoted whole).
@@ -419,6 +453,26 @@ mod tests {
             rejection(json!({"dry_run": true, "only": ["a", 7]})),
             "\"only\"[1] must be an artifact_id string, got a number 7"
         );
+    }
+
+    #[test]
+    fn huge_values_are_quoted_in_part_with_their_length() {
+        let long = "x".repeat(100_000);
+        assert_eq!(
+            rejection(json!({ long.clone(): true })),
+            format!("unknown field \"{}\"… (100000 characters)", "x".repeat(80))
+        );
+        assert_eq!(
+            rejection(json!({"dry_run": true, "now": long.clone()})),
+            format!(
+                "\"now\" \"{}\"… (100000 characters) is not an RFC 3339 time such as \
+                 \"2026-05-30T12:00:00Z\"",
+                "x".repeat(80)
+            )
+        );
+        let ids: Vec<String> = (0..25).map(|i| format!("id{i}")).collect();
+        let problem = EventError::unknown_only_ids(&ids).problem().to_string();
+        assert!(problem.ends_with("id18, id19, and 5 more"), "{problem}");
     }
 
     #[test]

@@ -298,6 +298,7 @@ pub async fn run_invocation(
         alerts_deduplicated = alerts.deduplicated,
         alerts_failed = alerts.failed,
         alerts_resolved = alerts.resolved,
+        dedup_error = alerts.dedup_error.as_deref(),
         duration_seconds = outcome.duration.as_secs_f64(),
         outputs_written = matches!(written, Ok(true)),
         registry_error = outcome.registry_error.as_deref(),

@@ -35,6 +35,14 @@ pub enum StoreError {
          missing key when the role lacks s3:ListBucket on the bucket"
     )]
     AccessDenied { bucket: String, key: String },
+    /// A 403 on a write: no ListBucket story here, the role lacks the write permission.
+    #[error("access denied (HTTP 403) writing s3://{bucket}/{key}: the role needs {action} there")]
+    WriteDenied {
+        bucket: String,
+        key: String,
+        /// The IAM action the write needs (`s3:PutObject`, `s3:DeleteObject`).
+        action: &'static str,
+    },
     #[error("bucket {bucket} does not exist")]
     NoSuchBucket { bucket: String },
     #[error("s3://{bucket}/{key} not found")]

@@ -239,7 +239,7 @@ impl ObjectStore for S3Store {
             .send()
             .await
             .map(|_| ())
-            .map_err(|err| self.classify(err, bucket, key))
+            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
     }
 
     async fn put_if_absent(
@@ -262,7 +262,7 @@ impl ObjectStore for S3Store {
         match result {
             Ok(_) => Ok(true),
             Err(err) if lost_the_race(&err) => Ok(false),
-            Err(err) => Err(self.classify(err, bucket, key)),
+            Err(err) => Err(write_error(self.classify(err, bucket, key), "s3:PutObject")),
         }
     }
 
@@ -290,7 +290,7 @@ impl ObjectStore for S3Store {
             Err(err) => match self.classify(err, bucket, key) {
                 // Deleted since it was read: someone else released or replaced it.
                 StoreError::NotFound { .. } => Ok(false),
-                other => Err(other),
+                other => Err(write_error(other, "s3:PutObject")),
             },
         }
     }
@@ -307,9 +307,21 @@ impl ObjectStore for S3Store {
             Ok(_) => Ok(()),
             Err(err) => match self.classify(err, bucket, key) {
                 StoreError::NotFound { .. } => Ok(()),
-                other => Err(other),
+                other => Err(write_error(other, "s3:DeleteObject")),
             },
         }
+    }
+}
+
+/// A write's 403 says which permission is missing, not the read-side ListBucket hint.
+fn write_error(err: StoreError, action: &'static str) -> StoreError {
+    match err {
+        StoreError::AccessDenied { bucket, key } => StoreError::WriteDenied {
+            bucket,
+            key,
+            action,
+        },
+        other => other,
     }
 }
 

@@ -23,8 +23,8 @@ use super::support;
 use super::telegram_server::{Reply, TelegramServer};
 
 const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
-const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
-const CHAT_ID: &str = "-1001234567890";
+pub(crate) const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
+pub(crate) const CHAT_ID: &str = "-1001234567890";
 
 fn t(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -32,7 +32,7 @@ fn t(text: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn scheduled_event(time: &str) -> Value {
+pub(crate) fn scheduled_event(time: &str) -> Value {
     json!({
         "version": "0",
         "id": "7bf73129-1428-4cd3-a780-95db273d1602",
@@ -47,15 +47,15 @@ fn scheduled_event(time: &str) -> Value {
 }
 
 /// The binary serving invocations (one container), its logs collected.
-struct Monitor {
-    child: Child,
-    api: RuntimeApi,
-    logs: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+pub(crate) struct Monitor {
+    pub(crate) child: Child,
+    pub(crate) api: RuntimeApi,
+    pub(crate) logs: Arc<Mutex<Vec<String>>>,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 impl Monitor {
-    fn start(env: &[(&str, String)]) -> Monitor {
+    pub(crate) fn start(env: &[(&str, String)]) -> Monitor {
         let api = RuntimeApi::start();
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = support::command_in(dir.path());
@@ -110,11 +110,11 @@ impl Monitor {
         }
     }
 
-    fn pass(&self, time: &str) -> Outcome {
+    pub(crate) fn pass(&self, time: &str) -> Outcome {
         self.api.invoke_and_wait(scheduled_event(time).to_string())
     }
 
-    fn all_logs(&self) -> String {
+    pub(crate) fn all_logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
 }
@@ -127,14 +127,14 @@ impl Drop for Monitor {
     }
 }
 
-struct Clients {
-    s3: aws_sdk_s3::Client,
-    sns: aws_sdk_sns::Client,
-    sqs: aws_sdk_sqs::Client,
-    ssm: aws_sdk_ssm::Client,
+pub(crate) struct Clients {
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) sns: aws_sdk_sns::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    pub(crate) ssm: aws_sdk_ssm::Client,
 }
 
-async fn clients() -> Clients {
+pub(crate) async fn clients() -> Clients {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(moto::shared().endpoint())
         .region(Region::new(moto::REGION))
@@ -156,17 +156,17 @@ async fn clients() -> Clients {
 /// One monitored world: a bucket with a registry of `n` artifacts that are missing in every
 /// cycle, an SNS topic read back through a queue, Telegram credentials in SSM and a loopback
 /// Telegram server.
-struct World {
-    aws: Clients,
-    bucket: String,
-    topic_arn: String,
-    queue_url: String,
-    token_param: String,
-    chat_param: String,
-    telegram: TelegramServer,
+pub(crate) struct World {
+    pub(crate) aws: Clients,
+    pub(crate) bucket: String,
+    pub(crate) topic_arn: String,
+    pub(crate) queue_url: String,
+    pub(crate) token_param: String,
+    pub(crate) chat_param: String,
+    pub(crate) telegram: TelegramServer,
 }
 
-fn registry(bucket: &str, ids: &[String]) -> String {
+pub(crate) fn registry(bucket: &str, ids: &[String]) -> String {
     let mut text = format!(
         "schema_version: 1\ndefaults:\n  s3_bucket: {bucket}\n  severity: critical\n  \
          grace_period_cycles: 0\nartifacts:\n"
@@ -182,14 +182,14 @@ fn registry(bucket: &str, ids: &[String]) -> String {
 }
 
 impl World {
-    async fn new(n_artifacts: usize) -> World {
+    pub(crate) async fn new(n_artifacts: usize) -> World {
         let ids: Vec<String> = (1..=n_artifacts)
             .map(|i| format!("artifact_{i:02}"))
             .collect();
         World::with_ids(&ids).await
     }
 
-    async fn with_ids(ids: &[String]) -> World {
+    pub(crate) async fn with_ids(ids: &[String]) -> World {
         let aws = clients().await;
         let bucket = moto::unique_bucket("alerts");
         aws.s3.create_bucket().bucket(&bucket).send().await.unwrap();
@@ -249,7 +249,7 @@ impl World {
     }
 
     /// The function's env: both channels, alerts enabled.
-    fn env(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("REGISTRY_BUCKET", self.bucket.clone()),
             ("FRESHNESS_MONITOR_ENABLED", "true".to_string()),
@@ -260,7 +260,11 @@ impl World {
         ]
     }
 
-    fn env_with(&self, name: &'static str, value: Option<&str>) -> Vec<(&'static str, String)> {
+    pub(crate) fn env_with(
+        &self,
+        name: &'static str,
+        value: Option<&str>,
+    ) -> Vec<(&'static str, String)> {
         let mut env: Vec<(&'static str, String)> =
             self.env().into_iter().filter(|(n, _)| *n != name).collect();
         if let Some(value) = value {
@@ -270,7 +274,7 @@ impl World {
     }
 
     /// The SNS notifications that reached the queue since the last call (envelopes).
-    async fn sns_messages(&self) -> Vec<Value> {
+    pub(crate) async fn sns_messages(&self) -> Vec<Value> {
         let mut messages = Vec::new();
         loop {
             let out = self
@@ -301,7 +305,7 @@ impl World {
     }
 
     /// The dedup markers in the bucket, by key.
-    async fn markers(&self) -> Vec<(String, Value)> {
+    pub(crate) async fn markers(&self) -> Vec<(String, Value)> {
         let listed = self
             .aws
             .s3
@@ -320,7 +324,7 @@ impl World {
         markers
     }
 
-    async fn heartbeat(&self) -> Value {
+    pub(crate) async fn heartbeat(&self) -> Value {
         get_json(
             &self.aws.s3,
             &self.bucket,
@@ -331,7 +335,7 @@ impl World {
     }
 }
 
-async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
+pub(crate) async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
     s3.put_object()
         .bucket(bucket)
         .key(key)
@@ -341,14 +345,14 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
         .unwrap();
 }
 
-async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
+pub(crate) async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
     let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
     let bytes = out.body.collect().await.unwrap().into_bytes();
     Some(serde_json::from_slice(&bytes).expect("JSON"))
 }
 
 /// `{prefix}{first 16 hex of sha1(key)}.json`, computed independently of the crate.
-fn marker_key(dedup_key: &str) -> String {
+pub(crate) fn marker_key(dedup_key: &str) -> String {
     use sha1::{Digest, Sha1};
     let hex: String = Sha1::digest(dedup_key.as_bytes())
         .iter()
@@ -382,7 +386,7 @@ fn assert_original_shape(marker: &Value) {
     }
 }
 
-fn ids_in(text: &str, n: usize) -> usize {
+pub(crate) fn ids_in(text: &str, n: usize) -> usize {
     (1..=n)
         .filter(|i| text.contains(&format!("artifact_{i:02} missing")))
         .count()

@@ -20,19 +20,19 @@ use super::moto;
 use super::runtime_api::{Outcome, RuntimeApi};
 use super::support;
 
-const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+pub(crate) const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 
 /// The binary serving invocations, with its log lines collected.
-struct Function {
-    child: Child,
-    api: RuntimeApi,
-    logs: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+pub(crate) struct Function {
+    pub(crate) child: Child,
+    pub(crate) api: RuntimeApi,
+    pub(crate) logs: Arc<Mutex<Vec<String>>>,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 impl Function {
     /// Starts the binary as the Lambda service would, talking to `endpoint` for AWS.
-    fn start(endpoint: &str, env: &[(&str, &str)]) -> Function {
+    pub(crate) fn start(endpoint: &str, env: &[(&str, &str)]) -> Function {
         let api = RuntimeApi::start();
         let dir = tempfile::tempdir().unwrap();
         let mut cmd = support::command_in(dir.path());
@@ -82,12 +82,12 @@ impl Function {
         }
     }
 
-    fn invoke(&self, event: &Value) -> Outcome {
+    pub(crate) fn invoke(&self, event: &Value) -> Outcome {
         self.api.invoke_and_wait(event.to_string())
     }
 
     /// The JSON log lines whose `message` is `message`.
-    fn log_lines(&self, message: &str) -> Vec<Value> {
+    pub(crate) fn log_lines(&self, message: &str) -> Vec<Value> {
         self.logs
             .lock()
             .unwrap()
@@ -97,7 +97,7 @@ impl Function {
             .collect()
     }
 
-    fn all_logs(&self) -> String {
+    pub(crate) fn all_logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
 }
@@ -110,7 +110,7 @@ impl Drop for Function {
     }
 }
 
-async fn moto_client() -> aws_sdk_s3::Client {
+pub(crate) async fn moto_client() -> aws_sdk_s3::Client {
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(moto::shared().endpoint())
         .region(Region::new(moto::REGION))
@@ -124,11 +124,11 @@ async fn moto_client() -> aws_sdk_s3::Client {
     )
 }
 
-async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
+pub(crate) async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
     s3.create_bucket().bucket(bucket).send().await.unwrap();
 }
 
-async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
+pub(crate) async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
     s3.put_object()
         .bucket(bucket)
         .key(key)
@@ -138,13 +138,13 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
         .unwrap();
 }
 
-async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
+pub(crate) async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
     let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
     let bytes = out.body.collect().await.unwrap().into_bytes();
     Some(serde_json::from_slice(&bytes).expect("the monitor writes JSON"))
 }
 
-async fn keys_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+pub(crate) async fn keys_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     s3.list_objects_v2()
         .bucket(bucket)
         .send()
@@ -156,15 +156,15 @@ async fn keys_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
         .collect()
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn at(secs: i64) -> DateTime<Utc> {
+pub(crate) fn at(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).unwrap()
 }
 
-fn scheduled_event(time: DateTime<Utc>) -> Value {
+pub(crate) fn scheduled_event(time: DateTime<Utc>) -> Value {
     json!({
         "version": "0",
         "id": "89a1c2f0-3b5e-4f47-9c1e-0c4f4d0f6a1b",
@@ -182,18 +182,18 @@ fn scheduled_event(time: DateTime<Utc>) -> Value {
 /// fresh (templated `{date}` key), fresh through its recovery key (`{cycle_label}` keys),
 /// stale (a pointer key older than its tick), missing, grace period (created today), and
 /// probe_failed (an entry with a typo'd field).
-struct Scenario {
-    bucket: String,
-    now: DateTime<Utc>,
-    fresh_key: String,
-    recovery_key: String,
-    canonical_parity_key: String,
-    fresh_label: String,
-    frequent_label: String,
+pub(crate) struct Scenario {
+    pub(crate) bucket: String,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) fresh_key: String,
+    pub(crate) recovery_key: String,
+    pub(crate) canonical_parity_key: String,
+    pub(crate) fresh_label: String,
+    pub(crate) frequent_label: String,
 }
 
 impl Scenario {
-    async fn build(s3: &aws_sdk_s3::Client, extra_artifacts: &str) -> Scenario {
+    pub(crate) async fn build(s3: &aws_sdk_s3::Client, extra_artifacts: &str) -> Scenario {
         let bucket = moto::unique_bucket("lambda");
         create_bucket(s3, &bucket).await;
 
@@ -298,7 +298,7 @@ artifacts:
     }
 }
 
-fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
+pub(crate) fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
     results["results"]
         .as_array()
         .unwrap()

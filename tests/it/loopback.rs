@@ -1,6 +1,7 @@
 //! Small loopback HTTP/1.1 servers for what moto cannot do: a socket that accepts and never
 //! answers, a server that answers every request with one canned error (403 without ListBucket,
-//! throttling, 5xx), and a proxy in front of moto that goes silent for chosen keys only.
+//! throttling, 5xx), and proxies in front of moto that go silent, or answer an error, for
+//! chosen requests only.
 //!
 //! They speak just enough HTTP/1.1 (Content-Length and chunked request bodies, keep-alive) for
 //! the AWS SDK's and the Lambda runtime client's requests. Each listens on a free loopback port
@@ -225,35 +226,145 @@ impl CannedServer {
 /// request uses its own upstream connection, and the answer tells the client to close, so no
 /// connection is shared between a silent and a forwarded request.
 pub struct SelectiveSilentProxy {
-    listener: Listener,
+    proxy: FaultProxy,
     pub held: Arc<Mutex<Vec<String>>>,
 }
 
 impl SelectiveSilentProxy {
     pub fn start(upstream: SocketAddr, silent_marker: &str) -> SelectiveSilentProxy {
-        let held = Arc::new(Mutex::new(Vec::new()));
-        let holding = held.clone();
         let marker = silent_marker.to_string();
+        let proxy = FaultProxy::start(upstream, move |request| {
+            if request.target.contains(&marker) {
+                Fault::Silent
+            } else {
+                Fault::Forward
+            }
+        });
+        let held = proxy.faulted.clone();
+        SelectiveSilentProxy { proxy, held }
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.proxy.endpoint()
+    }
+}
+
+/// What a [`FaultProxy`] does with one request.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Pass it to the upstream and relay the answer.
+    Forward,
+    /// Read it and never answer (a stalled server).
+    Silent,
+    /// Answer with this status, reason phrase, content type and body (a HEAD gets no body).
+    Answer {
+        status: u16,
+        reason: &'static str,
+        content_type: &'static str,
+        body: String,
+    },
+}
+
+impl Fault {
+    /// An S3-style XML error answer.
+    pub fn s3_error(status: u16, reason: &'static str, code: &str, message: &str) -> Fault {
+        Fault::Answer {
+            status,
+            reason,
+            content_type: "application/xml",
+            body: format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code>\
+                 <Message>{message}</Message><RequestId>LOOPBACK</RequestId></Error>"
+            ),
+        }
+    }
+
+    /// An error answer of the AWS JSON protocols (SSM, …): `{"__type", "message"}`.
+    pub fn json_error(status: u16, reason: &'static str, error_type: &str, message: &str) -> Fault {
+        Fault::Answer {
+            status,
+            reason,
+            content_type: "application/x-amz-json-1.1",
+            body: serde_json::json!({"__type": error_type, "message": message}).to_string(),
+        }
+    }
+}
+
+/// A proxy in front of an HTTP server (moto) that decides per request, with `rule`, whether to
+/// forward it, hold it without answering, or answer it with a canned error. Every connection
+/// carries one request (answers say `Connection: close`), so a fault never shares a connection
+/// with a forwarded request. `faulted` lists the "METHOD target" of every request not
+/// forwarded.
+pub struct FaultProxy {
+    listener: Listener,
+    pub faulted: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultProxy {
+    pub fn start(
+        upstream: SocketAddr,
+        rule: impl Fn(&Request) -> Fault + Send + Sync + 'static,
+    ) -> FaultProxy {
+        let faulted = Arc::new(Mutex::new(Vec::new()));
+        let recording = faulted.clone();
         let listener = Listener::start(move |stream| {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut client = stream;
             let Some(request) = read_request(&mut reader) else {
                 return;
             };
-            if request.target.contains(&marker) {
-                holding.lock().unwrap().push(request.target.clone());
-                let mut sink = [0u8; 4096];
-                while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
-                return;
+            let fault = rule(&request);
+            if !matches!(fault, Fault::Forward) {
+                recording
+                    .lock()
+                    .unwrap()
+                    .push(format!("{} {}", request.method, request.target));
             }
-            let _ = forward(&request, upstream, &mut client);
+            match fault {
+                Fault::Forward => {
+                    let _ = forward(&request, upstream, &mut client);
+                }
+                Fault::Silent => {
+                    let mut sink = [0u8; 4096];
+                    while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
+                    return;
+                }
+                Fault::Answer {
+                    status,
+                    reason,
+                    content_type,
+                    body,
+                } => {
+                    let body = if request.method == "HEAD" {
+                        String::new()
+                    } else {
+                        body
+                    };
+                    let _ = write_response(
+                        &mut client,
+                        status,
+                        reason,
+                        &[
+                            ("Content-Type", content_type.to_string()),
+                            ("x-amz-request-id", "LOOPBACK".to_string()),
+                            ("Connection", "close".to_string()),
+                        ],
+                        body.as_bytes(),
+                    );
+                }
+            }
             let _ = client.shutdown(Shutdown::Both);
         });
-        SelectiveSilentProxy { listener, held }
+        FaultProxy { listener, faulted }
     }
 
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.listener.addr)
+    }
+
+    /// The "METHOD target" of every request the rule did not forward, so far.
+    pub fn faulted(&self) -> Vec<String> {
+        self.faulted.lock().unwrap().clone()
     }
 }
 

@@ -4,6 +4,7 @@ mod alerts;
 mod check;
 mod coverage;
 mod deploy;
+mod faults;
 mod isolation;
 mod lambda;
 mod loopback;

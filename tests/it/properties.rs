@@ -164,3 +164,111 @@ proptest! {
         }
     }
 }
+
+mod event_parser {
+    //! The Lambda event parser (`Invocation::parse`) over arbitrary JSON: no panic, no hang,
+    //! and every rejection is one bounded message that says what is accepted.
+
+    use freshness_monitor::lambda::event::{ACCEPTED_EVENTS, Invocation};
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    const KNOWN_KEYS: [&str; 10] = [
+        "dry_run",
+        "now",
+        "only",
+        "source",
+        "detail-type",
+        "time",
+        "dryrun",
+        "detail",
+        "version",
+        "Records",
+    ];
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(KNOWN_KEYS.to_vec()).prop_map(str::to_string),
+            "\\PC{0,12}",
+            // A key far longer than any message may quote.
+            "[a-z]{200,400}",
+        ]
+    }
+
+    /// Text that is, or almost is, an RFC 3339 time (out-of-range fields, odd offsets).
+    fn time_like() -> impl Strategy<Value = String> {
+        "[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?(Z|z|[+-][0-9]{2}:[0-9]{2})?"
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("JSON numbers are finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "\\PC{0,30}".prop_map(Value::String),
+            time_like().prop_map(Value::String),
+            prop::sample::select(vec!["aws.events", "Scheduled Event", "true"])
+                .prop_map(|s| Value::String(s.to_string())),
+            "x{500,2000}".prop_map(Value::String),
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                prop::collection::btree_map(key(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+            ]
+        })
+    }
+
+    /// Objects made mostly of the keys the parser knows, with values of any type: close to a
+    /// real event, so the parser's deeper branches are reached.
+    fn event_like() -> impl Strategy<Value = Value> {
+        prop::collection::btree_map(
+            prop::sample::select(KNOWN_KEYS.to_vec()).prop_map(str::to_string),
+            prop_oneof![leaf(), json()],
+            0..6,
+        )
+        .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>()))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn event_parser_never_panics_and_every_rejection_says_what_is_accepted(
+            event in prop_oneof![json(), event_like()]
+        ) {
+            match Invocation::parse(&event) {
+                Ok(Invocation::Scheduled { .. }) => {
+                    prop_assert_eq!(&event["source"], "aws.events");
+                    prop_assert_eq!(&event["detail-type"], "Scheduled Event");
+                }
+                Ok(Invocation::DryRun { only, .. }) => {
+                    prop_assert_eq!(&event["dry_run"], true);
+                    prop_assert!(only.iter().all(|id| !id.trim().is_empty()));
+                }
+                Ok(Invocation::Manual) => {
+                    let fields = event.as_object().expect("only an object is accepted");
+                    prop_assert!(fields.keys().all(|k| k == "dry_run"), "{}", event);
+                }
+                Err(err) => {
+                    let message = err.to_string();
+                    prop_assert!(message.starts_with("unsupported event: "), "{}", message);
+                    prop_assert!(message.ends_with(ACCEPTED_EVENTS), "{}", message);
+                    prop_assert!(!err.problem().trim().is_empty());
+                    prop_assert!(
+                        err.problem().chars().count() <= 600,
+                        "a rejection quotes a bounded part of the event: {} characters",
+                        err.problem().chars().count()
+                    );
+                }
+            }
+        }
+    }
+}

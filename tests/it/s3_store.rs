@@ -168,17 +168,21 @@ async fn s3_403_is_access_denied_with_the_list_bucket_hint() {
         store.get("research-bucket", "registry.yaml").await,
         Err(StoreError::AccessDenied { .. })
     ));
-    assert!(matches!(
-        store
-            .put(
-                "research-bucket",
-                "out.json",
-                b"{}".to_vec(),
-                "application/json"
-            )
-            .await,
-        Err(StoreError::AccessDenied { .. })
-    ));
+    // A write's 403 names the missing write permission instead.
+    let put = store
+        .put(
+            "research-bucket",
+            "out.json",
+            b"{}".to_vec(),
+            "application/json",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        put.to_string(),
+        "access denied (HTTP 403) writing s3://research-bucket/out.json: the role needs \
+         s3:PutObject there"
+    );
 }
 
 #[tokio::test]
