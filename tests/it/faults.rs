@@ -210,7 +210,7 @@ async fn faults_stalled_probes_stop_at_the_deadline_and_the_pass_answers_in_time
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_s3_stalled_or_refusing_entirely_fails_the_invocation_before_its_deadline() {
     let silent = SilentServer::start();
-    let refused = format!("http://127.0.0.1:{}", moto::free_port());
+    let refused = moto::refused_endpoint();
     let bucket = moto::unique_bucket("faults-gone");
     for (endpoint, cause) in [
         (
@@ -642,7 +642,7 @@ async fn faults_the_telegram_token_never_appears_in_logs_results_or_errors() {
     );
     let not_found = CannedServer::start(404, "Not Found", echo_404);
     let bad_gateway = CannedServer::start(502, "Bad Gateway", echo_502);
-    let refused = format!("http://127.0.0.1:{}", moto::free_port());
+    let refused = moto::refused_endpoint();
 
     for (base, cycle) in [
         (not_found.endpoint(), "2026-05-30T12:30:00Z"),

@@ -144,6 +144,12 @@ pub fn free_port() -> u16 {
         .expect("free loopback port")
 }
 
+/// An endpoint that refuses connections and stays refusing: the discard port on loopback.
+/// A "free" ephemeral port would not do: another test's server may take it in the meantime.
+pub fn refused_endpoint() -> String {
+    crate::support::UNREACHABLE.to_string()
+}
+
 /// A bucket name no other test uses.
 pub fn unique_bucket(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -240,8 +240,8 @@ async fn s3_a_silent_socket_ends_as_a_timeout() {
 
 #[tokio::test]
 async fn s3_a_refused_connection_names_the_cause() {
-    // A free port that nobody listens on.
-    let endpoint = format!("http://127.0.0.1:{}", moto::free_port());
+    // A loopback port that nobody listens on.
+    let endpoint = moto::refused_endpoint();
     let store = store_at(&endpoint, Duration::from_secs(10)).await;
 
     let err = store.head("research-bucket", "k").await.unwrap_err();
