@@ -5,10 +5,6 @@
 //! Pass times come from the scheduled event's `time`, so cycles are chosen freely: the
 //! artifacts use `saturday_sf` (tick Saturday 09:00 UTC, SLA 180 min, due 12:00).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -17,8 +13,9 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::lambda::Function;
 use super::moto;
-use super::runtime_api::{Outcome, RuntimeApi};
+use super::runtime_api::Outcome;
 use super::support;
 use super::telegram_server::{Reply, TelegramServer};
 
@@ -46,84 +43,36 @@ pub(crate) fn scheduled_event(time: &str) -> Value {
     })
 }
 
-/// The binary serving invocations (one container), its logs collected.
-pub(crate) struct Monitor {
-    pub(crate) child: Child,
-    pub(crate) api: RuntimeApi,
-    pub(crate) logs: Arc<Mutex<Vec<String>>>,
-    pub(crate) _dir: tempfile::TempDir,
-}
+/// The binary serving invocations (one container) with alerting configured by the test's
+/// env, logging at debug so that a leaked token would be seen.
+pub(crate) struct Monitor(Function);
 
 impl Monitor {
     pub(crate) fn start(env: &[(&str, String)]) -> Monitor {
-        let api = RuntimeApi::start();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = support::command_in(dir.path());
-        for (name, value) in moto::shared().env() {
-            cmd.env(name, value);
-        }
-        for (name, value) in api.env() {
-            cmd.env(name, value);
-        }
-        for name in [
-            "REGISTRY_BUCKET",
-            "REGISTRY_KEY",
-            "RESULTS_BUCKET",
-            "RESULTS_PREFIX",
-            "DEDUP_BUCKET",
-            "DEDUP_PREFIX",
-            "SNS_TOPIC_ARN",
-            "TELEGRAM_BOT_TOKEN_PARAM",
-            "TELEGRAM_CHAT_ID_PARAM",
-            "PROBE_CONCURRENCY",
-            "PROBE_TIMEOUT_SECONDS",
-        ] {
-            cmd.env_remove(name);
-        }
-        // Every log line the binary can produce, so a leaked token would be seen.
-        cmd.env("RUST_LOG", "debug");
-        for (name, value) in env {
-            cmd.env(name, value);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start freshness-monitor as a Lambda");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = logs.clone();
-            thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    logs.lock().unwrap().push(line);
-                }
-            });
-        }
-        Monitor {
-            child,
-            api,
-            logs,
-            _dir: dir,
-        }
+        let env: Vec<(&str, &str)> = std::iter::once(("RUST_LOG", "debug"))
+            .chain(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .collect();
+        Monitor(Function::start(&moto::shared().endpoint(), &env))
     }
 
     pub(crate) fn pass(&self, time: &str) -> Outcome {
-        self.api.invoke_and_wait(scheduled_event(time).to_string())
-    }
-
-    pub(crate) fn all_logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
+        self.0
+            .api
+            .invoke_and_wait(scheduled_event(time).to_string())
     }
 }
 
-impl Drop for Monitor {
-    fn drop(&mut self) {
-        // Only this test's own child, by its handle.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl std::ops::Deref for Monitor {
+    type Target = Function;
+
+    fn deref(&self) -> &Function {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Monitor {
+    fn deref_mut(&mut self) -> &mut Function {
+        &mut self.0
     }
 }
 
