@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -284,21 +283,7 @@ impl World {
     }
 }
 
-pub(crate) async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body.as_bytes().to_vec()))
-        .send()
-        .await
-        .unwrap();
-}
-
-pub(crate) async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
-    let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
-    let bytes = out.body.collect().await.unwrap().into_bytes();
-    Some(serde_json::from_slice(&bytes).expect("JSON"))
-}
+pub(crate) use super::lambda::{get_json, put};
 
 /// `{prefix}{first 16 hex of sha1(key)}.json`, computed independently of the crate.
 pub(crate) fn marker_key(dedup_key: &str) -> String {
