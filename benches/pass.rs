@@ -4,8 +4,10 @@
 //!   store with its objects (`DIR/store/bench-bucket/…`, LastModified set through the mtime),
 //!   the objects' keys (`DIR/objects.txt`) and the exact HEAD requests a pass at the same
 //!   moment sends (`DIR/probes.txt`).
-//! - `seed ENDPOINT BUCKET DIR`: creates the bucket on moto and uploads the registry and the
-//!   objects.
+//! - `seed ENDPOINT BUCKET DIR`: creates the bucket on moto and uploads the registry (its
+//!   artifacts pointed at BUCKET) and the objects.
+//! - `serve-s3 PORT BUCKET DIR`: the fast in-memory S3 stand-in (`common/s3_standin.rs`)
+//!   serving DIR's local store and registry as BUCKET, until killed.
 //! - `baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS`: the bare loop the pass is compared
 //!   with: the same HeadObject requests through `aws-sdk-s3`, same concurrency, one client;
 //!   prints the median wall time of RUNS after a warm-up.
@@ -19,6 +21,8 @@
 //! Without arguments (as under `cargo test --benches`) it prints this usage and exits.
 
 mod common;
+#[path = "common/s3_standin.rs"]
+mod s3_standin;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -33,6 +37,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
+                     serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | bootstrap BIN RUNS";
 
@@ -50,6 +55,16 @@ fn main() {
             interval.parse().unwrap(),
         ),
         ["seed", endpoint, bucket, dir] => runtime().block_on(seed(endpoint, bucket, dir)),
+        ["serve-s3", port, bucket, dir] => {
+            let dir = Path::new(dir);
+            let registry = registry_for_bucket(dir, bucket);
+            runtime().block_on(s3_standin::serve(
+                port.parse().unwrap(),
+                bucket,
+                &dir.join("store").join(BUCKET),
+                vec![(REGISTRY_KEY.to_string(), registry)],
+            ))
+        }
         ["baseline", endpoint, bucket, probes, concurrency, runs] => runtime().block_on(baseline(
             endpoint,
             bucket,
@@ -124,14 +139,28 @@ fn read_lines(path: &Path) -> Vec<String> {
         .collect()
 }
 
+const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+
+/// The generated registry with its artifacts in `bucket` (it names the local store's bucket).
+fn registry_for_bucket(dir: &Path, bucket: &str) -> Vec<u8> {
+    std::fs::read_to_string(dir.join("registry.yaml"))
+        .unwrap()
+        .replacen(
+            &format!("s3_bucket: {BUCKET}\n"),
+            &format!("s3_bucket: {bucket}\n"),
+            1,
+        )
+        .into_bytes()
+}
+
 async fn seed(endpoint: &str, bucket: &str, dir: &str) {
     let s3 = client(endpoint).await;
     let dir = PathBuf::from(dir);
     let _ = s3.create_bucket().bucket(bucket).send().await;
     s3.put_object()
         .bucket(bucket)
-        .key("_freshness_monitor/ARTIFACT_REGISTRY.yaml")
-        .body(std::fs::read(dir.join("registry.yaml")).unwrap().into())
+        .key(REGISTRY_KEY)
+        .body(registry_for_bucket(&dir, bucket).into())
         .send()
         .await
         .expect("upload the registry");

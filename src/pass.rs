@@ -391,20 +391,26 @@ pub async fn write_outputs<S: ObjectStore>(
     let key = |name: &str| format!("{}{name}", location.prefix);
     let mut first_error = None;
     if outcome.registry_error.is_none() {
-        for (name, body) in [
-            (
-                "check_results.json",
-                to_json(&outcome.check_results(), outcome.rows.len()),
-            ),
-            (
-                "cycle_verdict.json",
-                to_json(&outcome.cycle_verdicts(), outcome.rows.len()),
-            ),
+        let rows = outcome.rows.len();
+        for result in [
+            put_json(
+                store,
+                &location.bucket,
+                &key("check_results.json"),
+                &outcome.check_results(),
+                rows,
+            )
+            .await,
+            put_json(
+                store,
+                &location.bucket,
+                &key("cycle_verdict.json"),
+                &outcome.cycle_verdicts(),
+                rows,
+            )
+            .await,
         ] {
-            if let Err(e) = store
-                .put(&location.bucket, &key(name), body, "application/json")
-                .await
-            {
+            if let Err(e) = result {
                 first_error.get_or_insert(e);
             }
         }
@@ -426,9 +432,49 @@ pub async fn write_outputs<S: ObjectStore>(
     }
 }
 
-/// Above this many rows the result files are written compact: indentation would add about a
-/// third to a body that must sit in memory whole for the PUT.
+/// Above this many rows the result files are written compact (indentation adds about a third)
+/// and staged in a temporary file that the store streams from: at 100,000 rows
+/// `check_results.json` is ~70 MB, more than half of the smallest Lambda's memory.
 const PRETTY_JSON_MAX_ROWS: usize = 1_000;
+
+async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    value: &T,
+    rows: usize,
+) -> Result<(), StoreError> {
+    if rows > PRETTY_JSON_MAX_ROWS {
+        match stage_json(value) {
+            Ok(staged) => {
+                return store
+                    .put_file(bucket, key, staged.path(), "application/json")
+                    .await;
+            }
+            // A full or read-only temp dir costs memory, not the write.
+            Err(e) => tracing::warn!(
+                "could not stage {key} in {}: {e}; writing it from memory",
+                std::env::temp_dir().display()
+            ),
+        }
+    }
+    store
+        .put(bucket, key, to_json(value, rows), "application/json")
+        .await
+}
+
+/// Serializes `value` compactly into a new file in the temp dir (`/tmp` on Lambda), removed
+/// when the returned handle drops. Blocking writes into the page cache: ~50 ms at 70 MB, once
+/// per pass, so not worth a blocking-pool hop.
+fn stage_json<T: serde::Serialize>(value: &T) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut staged = tempfile::NamedTempFile::new()?;
+    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, staged.as_file_mut());
+    serde_json::to_writer(&mut writer, value)?;
+    writer.flush()?;
+    drop(writer);
+    Ok(staged)
+}
 
 fn to_json<T: serde::Serialize>(value: &T, rows: usize) -> Vec<u8> {
     if rows > PRETTY_JSON_MAX_ROWS {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::classify::{State, rfc3339};
+use crate::classify::{Rfc3339, State};
 use crate::registry::Severity;
 
 /// One row of `check_results.json`: one artifact in registry order.
@@ -51,13 +51,16 @@ impl ResultRow {
 
 fn opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
-        Some(t) => s.serialize_str(&rfc3339(*t)),
+        Some(t) => time(t, s),
         None => s.serialize_none(),
     }
 }
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&rfc3339(*t))
+    match Rfc3339(*t).ascii() {
+        Some(ascii) => s.serialize_str(std::str::from_utf8(&ascii).expect("ASCII")),
+        None => s.serialize_str(&Rfc3339(*t).to_string()),
+    }
 }
 
 /// `check_results.json`.

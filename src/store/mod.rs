@@ -11,6 +11,7 @@ pub mod s3;
 
 use std::fmt;
 use std::future::Future;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -85,6 +86,24 @@ pub trait ObjectStore: Send + Sync {
         body: Vec<u8>,
         content_type: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// PUT the file at `path` as the whole object. The S3 store streams it from disk, so a
+    /// large body (`check_results.json` of a big registry) never sits in memory whole; this
+    /// default reads the file and calls [`ObjectStore::put`].
+    fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let body = tokio::fs::read(path).await.map_err(|e| {
+                StoreError::Other(format!("could not read {}: {e}", path.display()))
+            })?;
+            self.put(bucket, key, body, content_type).await
+        }
+    }
 
     /// PUT only when no object exists at the key (S3's `If-None-Match: *`): `Ok(true)` when
     /// this call created it, `Ok(false)` when one was already there. The alert dedup claim:

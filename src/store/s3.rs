@@ -242,6 +242,28 @@ impl ObjectStore for S3Store {
             .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
     }
 
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Other(format!("could not read {}: {e}", path.display())))?;
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
+    }
+
     async fn put_if_absent(
         &self,
         bucket: &str,

@@ -1,0 +1,222 @@
+//! A fast in-memory S3 stand-in for the latency benchmark: HeadObject, GetObject and
+//! PutObject on path-style URLs, over HTTP/1.1 keep-alive, nothing else.
+//!
+//! Why it exists: moto answers ~200 requests per second on this machine, so behind the 20 ms
+//! latency proxy a pass measures moto, not the pass. In-region S3 serves thousands of HEADs
+//! per second per prefix; what bounds a pass there is latency over concurrency. This server
+//! answers in microseconds, so with the proxy in front of it the figure is the pass's own
+//! behaviour under latency. Objects come from a generated local store (their LastModified is
+//! the file's mtime), so the states match `check --store` exactly. Requests are not signed
+//! checked: the SDK signs them as usual, the stand-in does not verify.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+struct StoredObject {
+    last_modified: SystemTime,
+    body: Vec<u8>,
+}
+
+type Objects = Arc<Mutex<HashMap<String, StoredObject>>>;
+
+/// Serves `bucket` with every file under `root` (its path relative to `root` is the key) plus
+/// `extra` objects, on `127.0.0.1:port`, until the process is killed.
+pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec<u8>)>) {
+    let mut objects = HashMap::new();
+    load_tree(root, root, bucket, &mut objects);
+    for (key, body) in extra {
+        objects.insert(
+            format!("{bucket}/{key}"),
+            StoredObject {
+                last_modified: SystemTime::now(),
+                body,
+            },
+        );
+    }
+    eprintln!("s3 stand-in: {} objects in {bucket}", objects.len());
+    let objects: Objects = Arc::new(Mutex::new(objects));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        let objects = objects.clone();
+        tokio::spawn(async move {
+            let _ = socket.set_nodelay(true);
+            let _ = serve_connection(socket, objects).await;
+        });
+    }
+}
+
+fn load_tree(root: &Path, dir: &Path, bucket: &str, objects: &mut HashMap<String, StoredObject>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let meta = entry.metadata().unwrap();
+        if meta.is_dir() {
+            load_tree(root, &path, bucket, objects);
+        } else {
+            let key = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            objects.insert(
+                format!("{bucket}/{key}"),
+                StoredObject {
+                    last_modified: meta.modified().unwrap(),
+                    body: std::fs::read(&path).unwrap(),
+                },
+            );
+        }
+    }
+}
+
+async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Result<()> {
+    let (read, mut write) = socket.into_split();
+    let mut read = BufReader::new(read);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if read.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_string();
+        let target = parts.next().unwrap_or_default().to_string();
+        let mut content_length = 0usize;
+        let mut chunked = false;
+        let mut expect_continue = false;
+        loop {
+            line.clear();
+            if read.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':').unwrap_or((header, ""));
+            let value = value.trim();
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => content_length = value.parse().unwrap_or(0),
+                "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                "expect" => expect_continue = value.eq_ignore_ascii_case("100-continue"),
+                _ => {}
+            }
+        }
+        if expect_continue {
+            write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
+        }
+        let body = if chunked {
+            read_chunked(&mut read).await?
+        } else {
+            let mut body = vec![0u8; content_length];
+            read.read_exact(&mut body).await?;
+            body
+        };
+        let path = target.split('?').next().unwrap_or_default();
+        let key = percent_decode(path.trim_start_matches('/'));
+        let response = respond(&method, &key, body, &objects);
+        write.write_all(&response).await?;
+    }
+}
+
+async fn read_chunked<R: tokio::io::AsyncBufRead + Unpin>(
+    read: &mut R,
+) -> std::io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        read.read_line(&mut line).await?;
+        let size =
+            usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16).unwrap_or(0);
+        if size == 0 {
+            // Trailers, then the blank line.
+            loop {
+                line.clear();
+                if read.read_line(&mut line).await? == 0 || line.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        read.read_exact(&mut body[start..]).await?;
+        line.clear();
+        read.read_line(&mut line).await?;
+    }
+}
+
+fn respond(method: &str, key: &str, body: Vec<u8>, objects: &Objects) -> Vec<u8> {
+    let mut objects = objects.lock().unwrap();
+    match method {
+        "HEAD" | "GET" => match objects.get(key) {
+            Some(object) => {
+                let modified: DateTime<Utc> = object.last_modified.into();
+                let mut response = format!(
+                    "HTTP/1.1 200 OK\r\nLast-Modified: {}\r\nETag: \"{:x}\"\r\n\
+                     Content-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                    modified.format("%a, %d %b %Y %H:%M:%S GMT"),
+                    object.body.len(),
+                    object.body.len()
+                )
+                .into_bytes();
+                if method == "GET" {
+                    response.extend_from_slice(&object.body);
+                }
+                response
+            }
+            None => {
+                let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code>\
+                           <Message>The specified key does not exist.</Message></Error>";
+                let mut response = format!(
+                    "HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n",
+                    xml.len()
+                )
+                .into_bytes();
+                if method == "GET" {
+                    response.extend_from_slice(xml.as_bytes());
+                }
+                response
+            }
+        },
+        "PUT" => {
+            objects.insert(
+                key.to_string(),
+                StoredObject {
+                    last_modified: SystemTime::now(),
+                    body,
+                },
+            );
+            b"HTTP/1.1 200 OK\r\nETag: \"0\"\r\nContent-Length: 0\r\n\r\n".to_vec()
+        }
+        _ => b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    }
+}
+
+fn percent_decode(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
