@@ -21,6 +21,10 @@
 //! Without arguments (as under `cargo test --benches`) it prints this usage and exits.
 
 mod common;
+
+/// The binary's allocator (src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
 

@@ -7,6 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use chrono::{DateTime, Utc};
@@ -182,7 +183,7 @@ pub async fn classify_registry<S: ObjectStore>(
         .collect();
 
     // Cycles depend on the cadence only: resolve each once per pass.
-    let mut cycles: HashMap<CadenceKey, Option<Cycle>> = HashMap::new();
+    let mut cycles: HashMap<CadenceKey<'_>, Option<Cycle>> = HashMap::new();
     for entry in &selected {
         if let RegistryEntry::Valid(spec) = entry {
             cycles
@@ -191,24 +192,27 @@ pub async fn classify_registry<S: ObjectStore>(
         }
     }
 
+    let mut shared = RowStringPool::default();
     let mut rows: Vec<Option<ResultRow>> = vec![None; selected.len()];
     let mut probes: Vec<ProbeJob<'_>> = Vec::new();
     for (index, entry) in selected.iter().enumerate() {
         match entry {
-            RegistryEntry::Invalid(bad) => rows[index] = Some(invalid_row(bad, now)),
+            RegistryEntry::Invalid(bad) => rows[index] = Some(invalid_row(bad, now, &mut shared)),
             RegistryEntry::Valid(spec) => {
                 let Some(cycle) = cycles[&CadenceKey::of(&spec.cadence)].as_ref() else {
-                    rows[index] = Some(no_cycle_row(spec, now));
+                    rows[index] = Some(no_cycle_row(spec, now, &mut shared));
                     continue;
                 };
                 let keys = ResolvedKeys::resolve(spec, cycle);
+                let strings = RowStrings::of(spec, cycle, &mut shared);
                 match decide_without_probe(spec, cycle, now) {
-                    Some(verdict) => rows[index] = Some(row(spec, cycle, &keys, verdict)),
+                    Some(verdict) => rows[index] = Some(row(spec, cycle, keys, strings, verdict)),
                     None => probes.push(ProbeJob {
                         index,
                         spec,
                         cycle,
                         keys,
+                        strings,
                     }),
                 }
             }
@@ -220,7 +224,10 @@ pub async fn classify_registry<S: ObjectStore>(
     let mut probed = stream::iter(probes)
         .map(|job| async move {
             let verdict = probe_and_judge(store, &job, now, deadline).await;
-            (job.index, row(job.spec, job.cycle, &job.keys, verdict))
+            (
+                job.index,
+                row(job.spec, job.cycle, job.keys, job.strings, verdict),
+            )
         })
         .buffer_unordered(concurrency);
     while let Some((index, finished)) = probed.next().await {
@@ -233,20 +240,72 @@ pub async fn classify_registry<S: ObjectStore>(
 
 /// Cadences that share a schedule share a cycle.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum CadenceKey {
+enum CadenceKey<'a> {
     Builtin(&'static str),
     Continuous(u32),
-    User(String),
+    User(&'a str),
 }
 
-impl CadenceKey {
-    fn of(cadence: &Cadence) -> CadenceKey {
+impl<'a> CadenceKey<'a> {
+    fn of(cadence: &'a Cadence) -> CadenceKey<'a> {
         match cadence {
             Cadence::SaturdaySf => CadenceKey::Builtin("saturday_sf"),
             Cadence::WeekdaySf => CadenceKey::Builtin("weekday_sf"),
             Cadence::EodSf => CadenceKey::Builtin("eod_sf"),
             Cadence::Continuous { interval_minutes } => CadenceKey::Continuous(*interval_minutes),
-            Cadence::User(user) => CadenceKey::User(user.name.clone()),
+            Cadence::User(user) => CadenceKey::User(&user.name),
+        }
+    }
+}
+
+/// One shared copy of each string the rows repeat.
+#[derive(Default)]
+struct SharedStrings<'a> {
+    by_text: HashMap<&'a str, Arc<str>>,
+    /// The last string asked for: neighbouring entries mostly share owner and bucket, and a
+    /// comparison is cheaper than hashing.
+    last: Option<Arc<str>>,
+}
+
+impl<'a> SharedStrings<'a> {
+    fn get(&mut self, text: &'a str) -> Arc<str> {
+        if let Some(last) = self.last.as_ref().filter(|last| ***last == *text) {
+            return last.clone();
+        }
+        let shared = self
+            .by_text
+            .entry(text)
+            .or_insert_with(|| Arc::from(text))
+            .clone();
+        self.last = Some(shared.clone());
+        shared
+    }
+}
+
+/// One pool per row field, so each pool's last-string check mostly hits.
+#[derive(Default)]
+struct RowStringPool<'a> {
+    owners: SharedStrings<'a>,
+    cadences: SharedStrings<'a>,
+    labels: SharedStrings<'a>,
+    buckets: SharedStrings<'a>,
+}
+
+/// The shared strings of one artifact's row.
+struct RowStrings {
+    owner_repo: Arc<str>,
+    cadence: Arc<str>,
+    cycle_label: Arc<str>,
+    s3_bucket: Arc<str>,
+}
+
+impl RowStrings {
+    fn of<'a>(spec: &'a ArtifactSpec, cycle: &'a Cycle, pool: &mut RowStringPool<'a>) -> Self {
+        RowStrings {
+            owner_repo: pool.owners.get(&spec.owner_repo),
+            cadence: pool.cadences.get(spec.cadence.name()),
+            cycle_label: pool.labels.get(&cycle.label),
+            s3_bucket: pool.buckets.get(&spec.s3_bucket),
         }
     }
 }
@@ -256,6 +315,7 @@ struct ProbeJob<'a> {
     spec: &'a ArtifactSpec,
     cycle: &'a Cycle,
     keys: ResolvedKeys,
+    strings: RowStrings,
 }
 
 async fn probe_and_judge<S: ObjectStore>(
@@ -264,16 +324,7 @@ async fn probe_and_judge<S: ObjectStore>(
     now: DateTime<Utc>,
     deadline: Option<tokio::time::Instant>,
 ) -> Classification {
-    let past_deadline = || deadline.is_some_and(|d| tokio::time::Instant::now() >= d);
-    let head = |key: &str| {
-        let key = key.to_string();
-        async move {
-            if past_deadline() {
-                return Err(StoreError::Deadline);
-            }
-            store.head(&job.spec.s3_bucket, &key).await
-        }
-    };
+    let head = |key| head_before(store, &job.spec.s3_bucket, key, deadline);
     let canonical: ProbeOutcome = head(&job.keys.canonical_key).await;
     let recovery: Option<ProbeOutcome> = match &job.keys.recovery_key {
         Some(key) if needs_recovery_probe(&job.keys, job.cycle, &canonical) => {
@@ -291,8 +342,26 @@ async fn probe_and_judge<S: ObjectStore>(
     )
 }
 
+/// One HEAD, unless the deadline has passed.
+async fn head_before<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    deadline: Option<tokio::time::Instant>,
+) -> ProbeOutcome {
+    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        return Err(StoreError::Deadline);
+    }
+    store.head(bucket, key).await
+}
+
 fn dedup_key(id: &str, cycle_label: &str) -> String {
-    format!("freshness_{id}_{cycle_label}")
+    let mut key = String::with_capacity("freshness_".len() + id.len() + 1 + cycle_label.len());
+    key.push_str("freshness_");
+    key.push_str(id);
+    key.push('_');
+    key.push_str(cycle_label);
+    key
 }
 
 /// A broken entry has no cycle of its own: it alerts once per UTC day until it is fixed.
@@ -303,35 +372,40 @@ fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String {
 fn row(
     spec: &ArtifactSpec,
     cycle: &Cycle,
-    keys: &ResolvedKeys,
+    keys: ResolvedKeys,
+    strings: RowStrings,
     verdict: Classification,
 ) -> ResultRow {
     ResultRow {
         artifact_id: spec.id.to_string(),
-        owner_repo: Some(spec.owner_repo.clone()),
+        owner_repo: Some(strings.owner_repo),
         severity: Some(spec.severity),
-        cadence: Some(spec.cadence.name().to_string()),
-        canonical_key: Some(keys.canonical_key.clone()),
+        cadence: Some(strings.cadence),
+        canonical_key: Some(keys.canonical_key),
         alerting: verdict.is_alerting(),
         state: verdict.state,
         reason: verdict.reason,
         last_modified: verdict.last_modified,
         sla_violated_by_minutes: verdict.sla_violated_by_minutes,
         recovery_substituted: verdict.recovery_substituted,
-        cycle_label: Some(cycle.label.clone()),
+        cycle_label: Some(strings.cycle_label),
         cycle_tick: Some(cycle.tick),
         due_at: Some(keys.due_at),
         dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
-        s3_bucket: Some(spec.s3_bucket.clone()),
+        s3_bucket: Some(strings.s3_bucket),
     }
 }
 
-fn invalid_row(bad: &InvalidArtifact, now: DateTime<Utc>) -> ResultRow {
+fn invalid_row<'a>(
+    bad: &'a InvalidArtifact,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> ResultRow {
     ResultRow {
         artifact_id: bad.label.clone(),
-        owner_repo: bad.owner_repo.clone(),
+        owner_repo: bad.owner_repo.as_deref().map(|s| shared.owners.get(s)),
         severity: bad.severity,
-        cadence: bad.cadence.clone(),
+        cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
         canonical_key: bad.s3_key_template.clone(),
         state: classify::State::ProbeFailed,
         reason: bad.reason(),
@@ -343,20 +417,24 @@ fn invalid_row(bad: &InvalidArtifact, now: DateTime<Utc>) -> ResultRow {
         due_at: None,
         dedup_key: Some(broken_entry_dedup_key(&bad.label, now)),
         alerting: true,
-        s3_bucket: bad.s3_bucket.clone(),
+        s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
     }
 }
 
-fn no_cycle_row(spec: &ArtifactSpec, now: DateTime<Utc>) -> ResultRow {
+fn no_cycle_row<'a>(
+    spec: &'a ArtifactSpec,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> ResultRow {
     let reason = format!(
         "cadence {} has no fire time in the last 30 years; check its cron expression",
         spec.cadence.name()
     );
     ResultRow {
         artifact_id: spec.id.to_string(),
-        owner_repo: Some(spec.owner_repo.clone()),
+        owner_repo: Some(shared.owners.get(&spec.owner_repo)),
         severity: Some(spec.severity),
-        cadence: Some(spec.cadence.name().to_string()),
+        cadence: Some(shared.cadences.get(spec.cadence.name())),
         canonical_key: Some(spec.s3_key_template.source().to_string()),
         state: classify::State::ProbeFailed,
         reason,
@@ -368,7 +446,7 @@ fn no_cycle_row(spec: &ArtifactSpec, now: DateTime<Utc>) -> ResultRow {
         due_at: None,
         dedup_key: Some(broken_entry_dedup_key(spec.id.as_str(), now)),
         alerting: true,
-        s3_bucket: Some(spec.s3_bucket.clone()),
+        s3_bucket: Some(shared.buckets.get(&spec.s3_bucket)),
     }
 }
 

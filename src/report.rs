@@ -5,6 +5,7 @@
 //! columns of a result row exactly as named here.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,12 +14,15 @@ use crate::classify::{Rfc3339, State};
 use crate::registry::Severity;
 
 /// One row of `check_results.json`: one artifact in registry order.
+///
+/// The strings many rows repeat (owner, cadence, cycle label, bucket) are shared, not copied:
+/// a 100,000-artifact pass holds a handful of each instead of 100,000.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResultRow {
     pub artifact_id: String,
-    pub owner_repo: Option<String>,
+    pub owner_repo: Option<Arc<str>>,
     pub severity: Option<Severity>,
-    pub cadence: Option<String>,
+    pub cadence: Option<Arc<str>>,
     pub canonical_key: Option<String>,
     pub state: State,
     pub reason: String,
@@ -26,7 +30,7 @@ pub struct ResultRow {
     pub last_modified: Option<DateTime<Utc>>,
     pub sla_violated_by_minutes: i64,
     pub recovery_substituted: bool,
-    pub cycle_label: Option<String>,
+    pub cycle_label: Option<Arc<str>>,
     #[serde(serialize_with = "opt_time")]
     pub cycle_tick: Option<DateTime<Utc>>,
     #[serde(serialize_with = "opt_time")]
@@ -34,7 +38,7 @@ pub struct ResultRow {
     pub dedup_key: Option<String>,
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
-    pub s3_bucket: Option<String>,
+    pub s3_bucket: Option<Arc<str>>,
 }
 
 impl ResultRow {
@@ -172,16 +176,13 @@ impl CycleVerdicts {
     /// complete: all fresh or in grace; incomplete: any missing or stale (listed);
     /// indeterminate: no missing or stale but some probe failures.
     pub fn of(run_at: DateTime<Utc>, rows: &[ResultRow]) -> CycleVerdicts {
-        let mut groups: BTreeMap<(String, String), Vec<&ResultRow>> = BTreeMap::new();
+        let mut groups: BTreeMap<(&str, &str), Vec<&ResultRow>> = BTreeMap::new();
         for row in rows {
             if row.severity != Some(Severity::Critical) {
                 continue;
             }
             if let (Some(cadence), Some(label)) = (&row.cadence, &row.cycle_label) {
-                groups
-                    .entry((cadence.clone(), label.clone()))
-                    .or_default()
-                    .push(row);
+                groups.entry((cadence, label)).or_default().push(row);
             }
         }
         let verdicts = groups
@@ -203,8 +204,8 @@ impl CycleVerdicts {
                     CycleVerdictKind::Complete
                 };
                 CycleVerdict {
-                    cadence,
-                    cycle_label,
+                    cadence: cadence.to_string(),
+                    cycle_label: cycle_label.to_string(),
                     verdict,
                     n_critical: rows.len(),
                     incomplete,

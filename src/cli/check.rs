@@ -162,7 +162,7 @@ fn render_table(outcome: &PassOutcome) -> String {
             [
                 r.state.to_string(),
                 r.artifact_id.clone(),
-                r.cycle_label.clone().unwrap_or_else(|| "-".into()),
+                r.cycle_label.as_deref().unwrap_or("-").to_string(),
                 if r.sla_violated_by_minutes > 0 {
                     format!("{}m", r.sla_violated_by_minutes)
                 } else {
