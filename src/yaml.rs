@@ -185,6 +185,18 @@ enum Open {
 /// Parses `text` as exactly one YAML document. `Ok(None)` means the text holds no document
 /// at all (empty, or only comments).
 pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
+    parse_document_with(text, &mut |_, item| Some(item))
+}
+
+/// Like [`parse_document`], handing each finished item of the top-level `artifacts:` list to
+/// `take_item` as soon as it is complete, with the top-level entries finished before it. The
+/// item stays in the tree when `take_item` gives it back (`Some`) and is left out when it
+/// takes it (`None`): a registry's loader reads items one at a time, so a 100,000-artifact
+/// file never has its whole tree in memory.
+pub fn parse_document_with(
+    text: &str,
+    take_item: &mut dyn FnMut(&[MapEntry], Node) -> Option<Node>,
+) -> Result<Option<Node>, YamlError> {
     // A byte-order mark (as some Windows editors write) is not part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
@@ -301,6 +313,18 @@ pub fn parse_document(text: &str) -> Result<Option<Node>, YamlError> {
             if anchor != 0 {
                 anchors.insert(anchor, node.clone());
             }
+            let node = match stack.as_mut_slice() {
+                [
+                    Open::Map {
+                        entries: top,
+                        pending_key: Some((key, _)),
+                        ..
+                    },
+                    Open::Seq { .. },
+                ] if key == "artifacts" => take_item(top, node),
+                _ => Some(node),
+            };
+            let Some(node) = node else { continue };
             match stack.last_mut() {
                 None => root = Some(node),
                 Some(Open::Seq { items, .. }) => items.push(node),

@@ -93,7 +93,20 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
             }],
         }
     })?;
-    let root = match yaml::parse_document(text) {
+    let mut streamed = StreamedArtifacts::new(file);
+    let mut parsed = yaml::parse_document_with(text, &mut |top, item| {
+        streamed.take(top, item);
+        None
+    });
+    if let Ok(Some(root)) = &parsed
+        && !streamed.is_consistent_with(root)
+    {
+        // A section the artifacts depend on came after `artifacts:` (or `artifacts:` came
+        // twice): read the whole tree first, as a small registry always could be.
+        streamed = StreamedArtifacts::new(file);
+        parsed = yaml::parse_document(text);
+    }
+    let root = match parsed {
         Ok(Some(root)) => root,
         Ok(None) => {
             return Err(whole(
@@ -140,43 +153,21 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         .get("calendar")
         .map(|node| parse_calendar(node, &mut errors))
         .unwrap_or_default();
-    let (user_cadences, broken_cadences) = sections
-        .get("cadences")
-        .map(|node| parse_cadences(node, &mut errors))
-        .unwrap_or_default();
     let grandfathered_paths = sections
         .get("grandfathered_paths")
         .map(|node| parse_grandfathered(node, &mut errors))
         .unwrap_or_default();
-    let defaults = match sections.get("defaults") {
-        None => Fields::default(),
-        Some(node) if node.is_null() => Fields::default(),
-        Some(node) => match node.as_map() {
-            Some(entries) => {
-                let mut context = FieldContext {
-                    errors: &mut errors,
-                    artifact: None,
-                    field_prefix: "defaults.",
-                    user_cadences: &user_cadences,
-                    broken_cadences: &broken_cadences,
-                };
-                read_fields(entries, &mut context, true)
-            }
-            None => {
-                errors.at(
-                    node.line,
-                    None,
-                    Some("defaults"),
-                    format!(
-                        "expected a mapping of field defaults, found {}",
-                        node.describe()
-                    ),
-                );
-                Fields::default()
-            }
-        },
+    let ArtifactContext {
+        defaults,
+        user_cadences,
+        broken_cadences,
+    } = match streamed.context.take() {
+        Some((context, section_errors)) => {
+            errors.list.extend(section_errors);
+            context
+        }
+        None => ArtifactContext::read(&sections, &mut errors),
     };
-
     let mut entries = Vec::new();
     match sections.get("artifacts") {
         // A misspelled `artifacts:` key was reported with its did-you-mean already.
@@ -190,11 +181,13 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         Some(node) if node.is_null() => {}
         Some(node) => match node.as_seq() {
             Some(items) => {
-                let mut first_line_of: HashMap<String, usize> = HashMap::new();
-                for (index, item) in items.iter().enumerate() {
+                // Items streamed while parsing are read already; any others follow them.
+                entries = std::mem::take(&mut streamed.entries);
+                let mut first_line_of = std::mem::take(&mut streamed.first_line_of);
+                for item in items {
                     let entry = read_artifact(
                         item,
-                        index,
+                        entries.len(),
                         &defaults,
                         &user_cadences,
                         &broken_cadences,
@@ -226,6 +219,140 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         return Err(RegistryError { errors: all });
     }
     Ok(registry)
+}
+
+/// What reading an artifact entry needs from the rest of the file.
+struct ArtifactContext {
+    defaults: Fields,
+    user_cadences: Vec<Arc<UserCadence>>,
+    broken_cadences: Vec<BrokenCadence>,
+}
+
+/// The top-level sections an artifact entry depends on.
+const ARTIFACT_CONTEXT_SECTIONS: &[&str] = &["defaults", "cadences"];
+
+impl ArtifactContext {
+    fn read(sections: &HashMap<&str, &Node>, errors: &mut Errors<'_>) -> ArtifactContext {
+        let (user_cadences, broken_cadences) = sections
+            .get("cadences")
+            .map(|node| parse_cadences(node, errors))
+            .unwrap_or_default();
+        let defaults = match sections.get("defaults") {
+            None => Fields::default(),
+            Some(node) if node.is_null() => Fields::default(),
+            Some(node) => match node.as_map() {
+                Some(entries) => {
+                    let mut context = FieldContext {
+                        errors,
+                        artifact: None,
+                        field_prefix: "defaults.",
+                        user_cadences: &user_cadences,
+                        broken_cadences: &broken_cadences,
+                    };
+                    read_fields(entries, &mut context, true)
+                }
+                None => {
+                    errors.at(
+                        node.line,
+                        None,
+                        Some("defaults"),
+                        format!(
+                            "expected a mapping of field defaults, found {}",
+                            node.describe()
+                        ),
+                    );
+                    Fields::default()
+                }
+            },
+        };
+        ArtifactContext {
+            defaults,
+            user_cadences,
+            broken_cadences,
+        }
+    }
+}
+
+/// Artifact entries read one at a time while the YAML is parsed
+/// ([`yaml::parse_document_with`]), so a big registry's tree never exists whole: at 100,000
+/// artifacts the tree alone was ~70 MB. The sections they depend on are read from the
+/// top-level entries that came before `artifacts:` (where every registry puts them); when the
+/// finished tree shows otherwise, the caller reads the file again the plain way.
+struct StreamedArtifacts<'f> {
+    file: &'f str,
+    /// The context and the errors found reading it, once the first item arrived.
+    context: Option<(ArtifactContext, Vec<ValidationError>)>,
+    /// The lines of the context sections' keys when the context was read.
+    context_lines: Vec<usize>,
+    entries: Vec<RegistryEntry>,
+    first_line_of: HashMap<String, usize>,
+}
+
+impl<'f> StreamedArtifacts<'f> {
+    fn new(file: &'f str) -> Self {
+        StreamedArtifacts {
+            file,
+            context: None,
+            context_lines: Vec::new(),
+            entries: Vec::new(),
+            first_line_of: HashMap::new(),
+        }
+    }
+
+    fn take(&mut self, top: &[MapEntry], item: Node) {
+        let file = self.file;
+        let (context, _) = self.context.get_or_insert_with(|| {
+            let mut sections: HashMap<&str, &Node> = HashMap::new();
+            for entry in top {
+                if ARTIFACT_CONTEXT_SECTIONS.contains(&entry.key.as_str()) {
+                    sections.entry(&entry.key).or_insert(&entry.value);
+                }
+            }
+            let mut errors = Errors {
+                file,
+                list: Vec::new(),
+            };
+            let context = ArtifactContext::read(&sections, &mut errors);
+            (context, errors.list)
+        });
+        if self.context_lines.is_empty() {
+            self.context_lines = context_lines(top);
+        }
+        let entry = read_artifact(
+            &item,
+            self.entries.len(),
+            &context.defaults,
+            &context.user_cadences,
+            &context.broken_cadences,
+            &mut self.first_line_of,
+            file,
+        );
+        self.entries.push(entry);
+    }
+
+    /// Whether the streamed entries are what reading the finished tree gives: one
+    /// `artifacts:` list, and no context section after it.
+    fn is_consistent_with(&self, root: &Node) -> bool {
+        if self.context.is_none() {
+            return true;
+        }
+        let Some(top) = root.as_map() else {
+            return false;
+        };
+        top.iter().filter(|e| e.key == "artifacts").count() == 1
+            && context_lines(top) == self.context_lines
+    }
+}
+
+fn context_lines(top: &[MapEntry]) -> Vec<usize> {
+    let mut lines: Vec<usize> = top
+        .iter()
+        .filter(|e| ARTIFACT_CONTEXT_SECTIONS.contains(&e.key.as_str()))
+        .map(|e| e.key_line)
+        .collect();
+    // Never empty once computed, so "not yet" and "no sections" differ.
+    lines.push(0);
+    lines
 }
 
 /// Collects errors for one file.

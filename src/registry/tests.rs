@@ -422,3 +422,100 @@ fn calendar_aware_reads_pyyaml_booleans_but_not_quoted_text() {
         ]
     );
 }
+
+/// Entries are read while the YAML streams in, with the `defaults:` and `cadences:` seen so
+/// far. A registry that puts them after `artifacts:` must read exactly as one that puts them
+/// first, errors and all.
+#[test]
+fn sections_after_the_artifacts_read_as_if_they_came_first() {
+    let artifacts = "\
+artifacts:
+  - artifact_id: a
+    s3_key_template: a/{date}.json
+    cadence: nightly
+  - artifact_id: b
+    s3_key_template: b.json
+    cadence: continuous
+    interval_minutes: 15
+  - artifact_id: bad
+    s3_key_template: c.json
+    cadence: nightly
+    severity: loud
+  - artifact_id: a
+    s3_key_template: d.json
+";
+    let sections = "\
+defaults:
+  s3_bucket: bucket-x
+  owner_repo: team/repo
+  created_at: 2025-01-01
+  sla_minutes_after_cron: 45
+  severity: warning
+cadences:
+  nightly: {cron: \"0 2 * * *\", timezone: America/New_York}
+";
+    let first = format!("schema_version: 1\n{sections}{artifacts}");
+    let last = format!("schema_version: 1\n{artifacts}{sections}");
+    let (first, last) = (parse(&first).unwrap(), parse(&last).unwrap());
+    let summary = |registry: &Registry| -> Vec<String> {
+        registry
+            .entries
+            .iter()
+            .map(|entry| match entry {
+                RegistryEntry::Valid(spec) => format!(
+                    "{} {} {} {} {}",
+                    spec.id.as_str(),
+                    spec.s3_bucket,
+                    spec.owner_repo,
+                    spec.cadence.name(),
+                    spec.sla_minutes_after_cron
+                ),
+                RegistryEntry::Invalid(bad) => format!(
+                    "invalid {}: {}",
+                    bad.label,
+                    bad.errors
+                        .iter()
+                        // The entries sit on other lines in the two files.
+                        .map(|e| regex::Regex::new(r"line \d+")
+                            .unwrap()
+                            .replace_all(&e.message, "line N")
+                            .into_owned())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            })
+            .collect()
+    };
+    let expected = summary(&first);
+    assert_eq!(expected.len(), 4);
+    assert_eq!(expected[0], "a bucket-x team/repo nightly 45");
+    assert_eq!(expected[1], "b bucket-x team/repo continuous 45");
+    assert!(expected[2].starts_with("invalid bad: "), "{expected:?}");
+    assert!(expected[3].starts_with("invalid a: "), "{expected:?}");
+    assert_eq!(summary(&last), expected);
+}
+
+/// Errors in a section read while streaming are reported once, not once per reading.
+#[test]
+fn a_bad_default_read_while_streaming_is_reported_once() {
+    let text = "\
+schema_version: 1
+defaults:
+  sla_minutes_after_cron: soon
+artifacts:
+  - artifact_id: a
+    s3_bucket: b
+    s3_key_template: a.json
+    cadence: continuous
+    interval_minutes: 15
+    owner_repo: o
+    created_at: 2025-01-01
+    severity: warning
+";
+    let all = messages(text);
+    let about_default = all
+        .iter()
+        .filter(|m| m.starts_with(&format!("{FILE}:3: field defaults.sla_minutes_after_cron")))
+        .count();
+    assert_eq!(about_default, 1, "{all:#?}");
+}
