@@ -17,7 +17,7 @@
 #   SIZES="48 1000" RUNS=3 benches/run.sh             # a quick look
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/run.sh   # skip the build
 #   MOTO_SIZES="48 1000 10000" LATENCY_SIZES=1000 BASELINE_SIZES=1000 benches/run.sh
-#   PROBE_CONCURRENCY=64 benches/run.sh               # another concurrency (default 32)
+#   PROBE_CONCURRENCY=64 benches/run.sh               # another concurrency (default 64, the monitor's)
 #
 # Needs moto_server (scripts/test.sh installs it), zip, python3 and GNU time (/usr/bin/time).
 set -euo pipefail
@@ -30,7 +30,7 @@ LATENCY_SIZES="${LATENCY_SIZES:-1000 100000}"
 RUNS="${RUNS:-5}"
 # The 100k passes against moto take minutes each: fewer runs there unless told otherwise.
 BIG_RUNS="${BIG_RUNS:-3}"
-CONCURRENCY="${PROBE_CONCURRENCY:-32}"
+CONCURRENCY="${PROBE_CONCURRENCY:-64}"
 DELAY_MS="${DELAY_MS:-20}"
 CORE="${CORE:-1}"
 

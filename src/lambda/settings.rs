@@ -10,7 +10,7 @@ use std::time::Duration;
 pub const DEFAULT_REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 pub const DEFAULT_RESULTS_PREFIX: &str = "_freshness_monitor/";
 pub const DEFAULT_DEDUP_PREFIX: &str = "_alerts/_dedup/";
-pub const DEFAULT_PROBE_CONCURRENCY: usize = 32;
+pub use crate::pass::DEFAULT_PROBE_CONCURRENCY;
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The observe flag's name, and the name the original monitor used (honoured too).
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(s.dedup_bucket(), "research-bucket");
         assert_eq!(s.dedup_prefix, "_alerts/_dedup/");
         assert!(!s.alerts_enabled);
-        assert_eq!(s.probe_concurrency, 32);
+        assert_eq!(s.probe_concurrency, 64);
         assert_eq!(s.probe_timeout, Duration::from_secs(10));
         assert_eq!(s.sns_topic_arn, None);
     }
