@@ -198,7 +198,9 @@ pub async fn classify_registry<S: ObjectStore>(
 
     let mut shared = RowStringPool::default();
     let mut rows: Vec<Option<ResultRow>> = vec![None; selected.len()];
-    let mut probes: Vec<ProbeJob<'_>> = Vec::new();
+    // Only the indices wait for a probe: the keys and shared strings of each probe are made
+    // as the probe starts, so at most `concurrency` of them exist at once.
+    let mut to_probe: Vec<usize> = Vec::new();
     for (index, entry) in selected.iter().enumerate() {
         match entry {
             RegistryEntry::Invalid(bad) => rows[index] = Some(invalid_row(bad, now, &mut shared)),
@@ -207,17 +209,13 @@ pub async fn classify_registry<S: ObjectStore>(
                     rows[index] = Some(no_cycle_row(spec, now, &mut shared));
                     continue;
                 };
-                let keys = ResolvedKeys::resolve(spec, cycle);
-                let strings = RowStrings::of(spec, cycle, &mut shared);
                 match decide_without_probe(spec, cycle, now) {
-                    Some(verdict) => rows[index] = Some(row(spec, cycle, keys, strings, verdict)),
-                    None => probes.push(ProbeJob {
-                        index,
-                        spec,
-                        cycle,
-                        keys,
-                        strings,
-                    }),
+                    Some(verdict) => {
+                        let keys = ResolvedKeys::resolve(spec, cycle);
+                        let strings = RowStrings::of(spec, cycle, &mut shared);
+                        rows[index] = Some(row(spec, cycle, keys, strings, verdict));
+                    }
+                    None => to_probe.push(index),
                 }
             }
         }
@@ -225,13 +223,29 @@ pub async fn classify_registry<S: ObjectStore>(
 
     let concurrency = settings.probe_concurrency.max(1);
     let deadline = settings.probe_deadline;
-    let mut probed = stream::iter(probes)
-        .map(|job| async move {
-            let verdict = probe_and_judge(store, &job, now, deadline).await;
-            (
-                job.index,
-                row(job.spec, job.cycle, job.keys, job.strings, verdict),
-            )
+    let cycles = &cycles;
+    let mut probed = stream::iter(to_probe)
+        .map(|index| {
+            let RegistryEntry::Valid(spec) = selected[index] else {
+                unreachable!("only valid entries wait for a probe")
+            };
+            let cycle = cycles[&CadenceKey::of(&spec.cadence)]
+                .as_ref()
+                .expect("only entries with a cycle wait for a probe");
+            let job = ProbeJob {
+                index,
+                spec,
+                cycle,
+                keys: ResolvedKeys::resolve(spec, cycle),
+                strings: RowStrings::of(spec, cycle, &mut shared),
+            };
+            async move {
+                let verdict = probe_and_judge(store, &job, now, deadline).await;
+                (
+                    job.index,
+                    row(job.spec, job.cycle, job.keys, job.strings, verdict),
+                )
+            }
         })
         .buffer_unordered(concurrency);
     while let Some((index, finished)) = probed.next().await {

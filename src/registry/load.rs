@@ -206,6 +206,8 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         },
     }
 
+    // The list grew by doubling while streaming; a pass keeps it for its whole length.
+    entries.shrink_to_fit();
     let registry = Registry {
         entries,
         calendar: TradingCalendar::nyse(calendar),
