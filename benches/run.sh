@@ -8,7 +8,10 @@
 #   moto   `run` (the Lambda's pass with its writes) against moto on loopback: wall time of
 #          the process, the pass's own duration, peak RSS, probes/s; and the bare-SDK loop
 #          (the same HeadObject requests through aws-sdk-s3 at the same concurrency)
-#   +20ms  `run` through a loopback proxy that delays every request by 20 ms
+#   +20ms  `run` through a loopback proxy that delays every request by 20 ms, in front of moto
+#          (moto's ~200 requests/s is then the limit) and in front of a fast in-memory S3
+#          stand-in (benches/common/s3_standin.rs), where latency over concurrency is the limit,
+#          as against S3 in region; with the bare-SDK loop through the same proxy
 # plus the packaged zip's size, exec to the first Runtime API request, and the pure core's CPU
 # per artifact (`cargo bench --bench core`). Every figure is the median of $RUNS timed runs
 # after one warm-up. It reports; it never fails on a slow figure (a benchmark, not a test).
@@ -17,6 +20,7 @@
 #   SIZES="48 1000" RUNS=3 benches/run.sh             # a quick look
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/run.sh   # skip the build
 #   MOTO_SIZES="48 1000 10000" LATENCY_SIZES=1000 BASELINE_SIZES=1000 benches/run.sh
+#   SIZES=100000 MOTO_SIZES= STANDIN_SIZES=100000 CORE=0 benches/run.sh   # 100k at +20 ms only
 #   PROBE_CONCURRENCY=64 benches/run.sh               # another concurrency (default 64, the monitor's)
 #
 # Needs moto_server (scripts/test.sh installs it), zip, python3 and GNU time (/usr/bin/time).
@@ -26,7 +30,8 @@ cd "$(dirname "$0")/.."
 SIZES="${SIZES:-48 1000 10000 100000}"
 MOTO_SIZES="${MOTO_SIZES:-$SIZES}"
 BASELINE_SIZES="${BASELINE_SIZES:-48 1000 10000}"
-LATENCY_SIZES="${LATENCY_SIZES:-1000 100000}"
+LATENCY_SIZES="${LATENCY_SIZES:-1000}"
+STANDIN_SIZES="${STANDIN_SIZES:-1000 10000 100000}"
 RUNS="${RUNS:-5}"
 # The 100k passes against moto take minutes each: fewer runs there unless told otherwise.
 BIG_RUNS="${BIG_RUNS:-3}"
@@ -156,8 +161,31 @@ for n in $MOTO_SIZES; do
   fi
 done
 
+echo
+echo "== fast S3 stand-in on loopback: run, direct and +${DELAY_MS}ms (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop +${DELAY_MS}ms"
+for n in $STANDIN_SIZES; do
+  [[ -d "$work/$n" ]] || "$helper" generate "$n" "$work/$n" >/dev/null
+  standin_port=$(free_port)
+  "$helper" serve-s3 "$standin_port" "bench-$n" "$work/$n" 2>"$work/standin.log" &
+  standin_pid=$!
+  pids+=("$standin_pid")
+  wait_port "$standin_port"
+  slow_port=$(free_port)
+  "$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
+  slow_pid=$!
+  pids+=("$slow_pid")
+  wait_port "$slow_port"
+  pass_against "http://127.0.0.1:$standin_port" "$n" stand-in
+  pass_against "http://127.0.0.1:$slow_port" "$n" "+${DELAY_MS}ms"
+  runs=$RUNS; [[ $n -lt 100000 ]] || runs=$BIG_RUNS
+  base=$("$helper" baseline "http://127.0.0.1:$slow_port" "bench-$n" "$work/$n/probes.txt" "$CONCURRENCY" "$runs")
+  printf '%8s artifacts bare aws-sdk-s3 HeadObject loop +%sms: %7.3f s\n' "$n" "$DELAY_MS" "$base"
+  kill "$slow_pid" "$standin_pid" 2>/dev/null || true
+done
+
 if [[ "$CORE" == 1 ]]; then
   echo
   echo "== pure core (cargo bench --bench core: parse, classification + report, µs per artifact)"
-  nice cargo bench --quiet --bench core -- $SIZES 2>/dev/null
+  read -ra core_sizes <<<"$SIZES"
+  nice cargo bench --quiet --bench core -- "${core_sizes[@]}" 2>/dev/null
 fi
