@@ -973,3 +973,56 @@ fn cli_check_without_credentials_says_so() {
         "one line, not the SDK's debug dump: {stderr}"
     );
 }
+
+/// Above 1,000 rows `check_results.json` is staged in a temp file and streamed to S3 from
+/// there (a 100,000-row body would not fit the smallest Lambda twice over). What lands in
+/// S3 must be the whole file, compact, every row in registry order.
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_a_big_registry_gets_its_whole_results_file_streamed_from_disk() {
+    let s3 = moto_client().await;
+    let bucket = moto::unique_bucket("big");
+    create_bucket(&s3, &bucket).await;
+    const N: usize = 1_500;
+    let mut registry = format!(
+        "schema_version: 1\ndefaults:\n  s3_bucket: {bucket}\n  severity: warning\n  \
+         owner_repo: team/producer\n  created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
+         artifacts:\n"
+    );
+    for i in 0..N {
+        registry.push_str(&format!(
+            "  - artifact_id: a{i}\n    s3_key_template: data/{{date}}/a{i}.json\n    \
+             cadence: weekday_sf\n"
+        ));
+    }
+    put(&s3, &bucket, REGISTRY_KEY, &registry).await;
+    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
+
+    // A Wednesday afternoon: the weekday cadence's tick is that morning, past its SLA.
+    let now: DateTime<Utc> = "2026-06-03T20:00:00Z".parse().unwrap();
+    let response = function.invoke(&scheduled_event(now)).response().clone();
+    assert_eq!(response["n_entries_checked"], N, "{response}");
+
+    let body = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("_freshness_monitor/check_results.json")
+        .send()
+        .await
+        .expect("check_results.json written")
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    assert!(!body.contains(&b'\n'), "written compact above 1,000 rows");
+    let results: Value = serde_json::from_slice(&body).expect("the whole file, valid JSON");
+    let rows = results["results"].as_array().unwrap();
+    assert_eq!(rows.len(), N);
+    assert_eq!(results["n_entries"], N);
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r["artifact_id"], format!("a{i}"), "registry order");
+        assert_eq!(r["state"], "missing", "{r}");
+        assert_eq!(r["owner_repo"], "team/producer");
+        assert_eq!(r["canonical_key"], format!("data/2026-06-03/a{i}.json"));
+    }
+}
