@@ -108,8 +108,8 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
     // The HEADs a pass sends at this moment, in the order the pass would start them.
     let registry = parse_registry("registry.yaml", yaml.as_bytes()).unwrap();
     let store = MemoryStore {
-        objects,
         heads: Some(Mutex::new(Vec::new())),
+        ..MemoryStore::new(objects)
     };
     let settings = PassSettings {
         probe_concurrency: 1,
