@@ -11,7 +11,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 /// `mi_option_arena_eager_commit` in mimalloc v3's `mimalloc.h` (the Rust bindings name only
-/// v2's options).
+/// v2's options; libmimalloc-sys 0.1.49, locked in Cargo.lock, vendors v3). Re-check the
+/// index when that crate is upgraded.
+#[cfg(target_os = "linux")]
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 
 /// Runs before `main` and before the first allocation (from the ELF `.init_array`, as a C
