@@ -3,12 +3,12 @@
 
 mod cli;
 
+use std::process::ExitCode;
+
 /// mimalloc instead of glibc's malloc: a pass allocates a few small strings per artifact, and
 /// at 100,000 artifacts glibc's malloc and free were ~40% of the pure core's CPU (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-use std::process::ExitCode;
 
 /// `mi_option_arena_eager_commit` in mimalloc v3's `mimalloc.h` (the Rust bindings name only
 /// v2's options; libmimalloc-sys 0.1.49, locked in Cargo.lock, vendors v3). Re-check the

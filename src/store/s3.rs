@@ -47,6 +47,26 @@ impl S3Store {
     {
         classify(err, bucket, key, self.operation_timeout)
     }
+
+    /// An unconditional PutObject of `body`, from memory or streamed from a file.
+    async fn put_stream(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
+    }
 }
 
 /// Maps one SDK failure onto the store's operator-facing errors.
@@ -230,16 +250,8 @@ impl ObjectStore for S3Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(ByteStream::from(body))
-            .send()
+        self.put_stream(bucket, key, ByteStream::from(body), content_type)
             .await
-            .map(|_| ())
-            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
     }
 
     async fn put_file(
@@ -252,16 +264,7 @@ impl ObjectStore for S3Store {
         let body = ByteStream::from_path(path)
             .await
             .map_err(|e| StoreError::Other(format!("could not read {}: {e}", path.display())))?;
-        self.client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(body)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
+        self.put_stream(bucket, key, body, content_type).await
     }
 
     async fn put_if_absent(
