@@ -80,6 +80,8 @@ wait_port() {
   done
   echo "nothing listens on port $1" >&2; exit 1
 }
+# per_second COUNT SECONDS: "nan" below GNU time's 10 ms resolution instead of dividing by 0.
+per_second() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) print n / s; else print "nan" }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # times CMD...: one warm-up, then $runs timed runs; leaves "wall_s rss_kb" lines in $work/t.
@@ -110,7 +112,7 @@ for n in $SIZES; do
   times nice "$bin" check --registry "$work/$n/registry.yaml" --store "$work/$n/store" --json
   wall=$(cut -d' ' -f1 "$work/t" | median); rss=$(cut -d' ' -f2 "$work/t" | median)
   printf '%8s artifacts %7s probes  wall %7.3f s  rss %6.1f MB  %8.0f probes/s  %6.2f us/artifact\n' \
-    "$n" "$probes" "$wall" "$(echo "$rss/1024" | bc -l)" "$(echo "$probes/$wall" | bc -l)" \
+    "$n" "$probes" "$wall" "$(echo "$rss/1024" | bc -l)" "$(per_second "$probes" "$wall")" \
     "$(echo "$wall*1000000/$n" | bc -l)"
 done
 
@@ -140,7 +142,7 @@ pass_against() { # endpoint size label
   pass=$(median <"$work/d")
   printf '%8s artifacts %7s probes %-6s wall %7.3f s  pass %7.3f s  rss %6.1f MB  %8.0f probes/s  %7.2f us/artifact\n' \
     "$n" "$probes" "$label" "$wall" "$pass" "$(echo "$rss/1024" | bc -l)" \
-    "$(echo "$probes/$pass" | bc -l)" "$(echo "$wall*1000000/$n" | bc -l)"
+    "$(per_second "$probes" "$pass")" "$(echo "$wall*1000000/$n" | bc -l)"
 }
 
 for n in $MOTO_SIZES; do
