@@ -284,7 +284,7 @@ struct StreamedArtifacts<'f> {
     file: &'f str,
     /// The context and the errors found reading it, once the first item arrived.
     context: Option<(ArtifactContext, Vec<ValidationError>)>,
-    /// The lines of the context sections' keys when the context was read.
+    /// The lines of the context sections' keys the context was read from.
     context_lines: Vec<usize>,
     entries: Vec<RegistryEntry>,
     first_line_of: HashMap<String, usize>,
@@ -303,6 +303,9 @@ impl<'f> StreamedArtifacts<'f> {
 
     fn take(&mut self, top: &[MapEntry], item: Node) {
         let file = self.file;
+        if self.context.is_none() {
+            self.context_lines = context_lines(top);
+        }
         let (context, _) = self.context.get_or_insert_with(|| {
             let mut sections: HashMap<&str, &Node> = HashMap::new();
             for entry in top {
@@ -317,9 +320,6 @@ impl<'f> StreamedArtifacts<'f> {
             let context = ArtifactContext::read(&sections, &mut errors);
             (context, errors.list)
         });
-        if self.context_lines.is_empty() {
-            self.context_lines = context_lines(top);
-        }
         let entry = read_artifact(
             &item,
             self.entries.len(),
@@ -347,14 +347,10 @@ impl<'f> StreamedArtifacts<'f> {
 }
 
 fn context_lines(top: &[MapEntry]) -> Vec<usize> {
-    let mut lines: Vec<usize> = top
-        .iter()
+    top.iter()
         .filter(|e| ARTIFACT_CONTEXT_SECTIONS.contains(&e.key.as_str()))
         .map(|e| e.key_line)
-        .collect();
-    // Never empty once computed, so "not yet" and "no sections" differ.
-    lines.push(0);
-    lines
+        .collect()
 }
 
 /// Collects errors for one file.
