@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::cadence::Cycle;
 use crate::registry::ArtifactSpec;
 use crate::store::{ObjectMeta, S3Url, StoreError};
+use crate::text::{Rfc3339, human_duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -264,96 +265,4 @@ pub fn judge(
 /// `max(0, floor((now - due) / 60s))`.
 pub fn minutes_past(now: DateTime<Utc>, due: DateTime<Utc>) -> i64 {
     (now - due).num_seconds().div_euclid(60).max(0)
-}
-
-/// RFC 3339 UTC with a `Z`, seconds precision: the format of every time the monitor writes.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    Rfc3339(t).to_string()
-}
-
-/// A time written as [`rfc3339`] writes it, without allocating: every result row carries
-/// two or three times and a reason quoting more, so at 100,000 rows chrono's general-purpose
-/// formatter (and a `String` per time) was a fifth of the core's cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rfc3339(pub DateTime<Utc>);
-
-impl Rfc3339 {
-    /// `YYYY-MM-DDTHH:MM:SSZ` for years 0 to 9999 (every time a pass meets); `None` for the
-    /// rest and for leap seconds, which chrono's formatter then writes.
-    pub fn ascii(self) -> Option<[u8; 20]> {
-        use chrono::{Datelike, Timelike};
-        let t = self.0;
-        let year = t.year();
-        if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
-            return None;
-        }
-        let mut out = *b"0000-00-00T00:00:00Z";
-        let mut put = |at: usize, width: usize, mut value: u32| {
-            for i in (at..at + width).rev() {
-                out[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(0, 4, year as u32);
-        put(5, 2, t.month());
-        put(8, 2, t.day());
-        put(11, 2, t.hour());
-        put(14, 2, t.minute());
-        put(17, 2, t.second());
-        Some(out)
-    }
-}
-
-impl fmt::Display for Rfc3339 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ascii() {
-            // Only ASCII digits and separators were written.
-            Some(ascii) => f.write_str(std::str::from_utf8(&ascii).map_err(|_| fmt::Error)?),
-            None => f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        }
-    }
-}
-
-/// `7d`, `1d`, `71h`, `15m` for messages.
-pub fn human_duration(d: Duration) -> String {
-    let minutes = d.num_minutes();
-    if minutes % (24 * 60) == 0 {
-        format!("{}d", minutes / (24 * 60))
-    } else if minutes % 60 == 0 {
-        format!("{}h", minutes / 60)
-    } else {
-        format!("{minutes}m")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        /// The fast writer and chrono's RFC 3339 agree on every time from year -300 to 12000,
-        /// leap seconds included (the writer hands those and the far years to chrono).
-        #[test]
-        fn rfc3339_matches_chrono(seconds in -71_000_000_000i64..316_000_000_000, leap in any::<bool>()) {
-            // chrono represents a leap second as :59 with 1e9 nanoseconds or more.
-            let t = if leap {
-                DateTime::from_timestamp(seconds - seconds.rem_euclid(60) + 59, 1_500_000_000)
-            } else {
-                DateTime::from_timestamp(seconds, 0)
-            }
-            .expect("in range");
-            prop_assert_eq!(
-                rfc3339(t),
-                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
-        }
-    }
-
-    #[test]
-    fn rfc3339_pads_every_field() {
-        let t: DateTime<Utc> = "0042-01-02T03:04:05Z".parse().unwrap();
-        assert_eq!(rfc3339(t), "0042-01-02T03:04:05Z");
-        assert_eq!(Rfc3339(t).ascii(), Some(*b"0042-01-02T03:04:05Z"));
-    }
 }

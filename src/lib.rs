@@ -17,4 +17,5 @@ pub mod registry;
 pub mod report;
 pub mod store;
 pub mod template;
+pub mod text;
 pub mod yaml;

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::classify::{Rfc3339, State};
+use crate::classify::State;
 use crate::registry::Severity;
+use crate::text::Rfc3339;
 
 /// One row of `check_results.json`: one artifact in registry order.
 ///

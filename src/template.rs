@@ -185,11 +185,11 @@ fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
         ("trading_day", f) => Ok(Part::TradingDay(f)),
         ("cycle_label", None) => Ok(Part::CycleLabel),
         _ => {
-            let hint = crate::registry::did_you_mean(head, &["date", "cycle_label", "trading_day"])
+            let hint = crate::text::did_you_mean(head, &["date", "cycle_label", "trading_day"])
                 .map(|known| format!("did you mean {{{known}}}? "))
                 .unwrap_or_default();
             Err(TemplateError::UnknownPlaceholder {
-                name: crate::yaml::shorten(name),
+                name: crate::text::shorten(name),
                 hint,
             })
         }

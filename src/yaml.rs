@@ -13,6 +13,8 @@ use std::fmt;
 use yaml_rust2::parser::{Event, Parser};
 use yaml_rust2::scanner::TScalarStyle;
 
+use crate::text::quote_short;
+
 /// Containers nested deeper than this are refused: no registry needs it, and it keeps every
 /// recursive walk over the tree (including `Drop`) far from the stack's limit.
 pub const MAX_DEPTH: usize = 64;
@@ -141,30 +143,6 @@ fn looks_like_float(text: &str) -> bool {
     let t = text.trim_start_matches(['-', '+']);
     matches!(t, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
         || (t.starts_with(|c: char| c.is_ascii_digit() || c == '.') && t.parse::<f64>().is_ok())
-}
-
-/// How much of a user's text an error message repeats: enough to recognise it, never a
-/// pasted megabyte.
-const SHORT_TEXT_CHARS: usize = 60;
-
-/// `"text"`, cut short when long, for error messages.
-pub fn quote_short(text: &str) -> String {
-    if text.chars().count() > SHORT_TEXT_CHARS {
-        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
-        format!("{cut:?}…")
-    } else {
-        format!("{text:?}")
-    }
-}
-
-/// `text` as is, or its start and `…` when long, for names repeated in error messages.
-pub fn shorten(text: &str) -> String {
-    if text.chars().count() > SHORT_TEXT_CHARS {
-        let cut: String = text.chars().take(SHORT_TEXT_CHARS).collect();
-        format!("{cut}…")
-    } else {
-        text.to_string()
-    }
 }
 
 /// A container being built while its events arrive.
@@ -537,15 +515,6 @@ mod tests {
     fn a_byte_order_mark_is_not_part_of_the_first_key() {
         let root = parse("\u{feff}schema_version: 1\n");
         assert_eq!(root.as_map().unwrap()[0].key, "schema_version");
-    }
-
-    #[test]
-    fn long_texts_are_cut_short_in_messages() {
-        let long = "x".repeat(1000);
-        assert_eq!(quote_short(&long), format!("\"{}\"…", "x".repeat(60)));
-        assert_eq!(shorten(&long), format!("{}…", "x".repeat(60)));
-        assert_eq!(quote_short("abc"), "\"abc\"");
-        assert_eq!(shorten("abc"), "abc");
     }
 
     #[test]

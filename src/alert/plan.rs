@@ -6,9 +6,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::classify::{State, rfc3339};
+use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
+use crate::text::rfc3339;
 
 /// Telegram's limit for one message's text (counted in UTF-16 code units, as Telegram does).
 pub const TELEGRAM_MAX_UNITS: usize = 4096;

@@ -10,12 +10,13 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
-use freshness_monitor::classify::{ResolvedKeys, grace_ends_at, human_duration, rfc3339};
+use freshness_monitor::classify::{ResolvedKeys, grace_ends_at};
 use freshness_monitor::lambda::settings;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, RegistryDocument, run_pass};
 use freshness_monitor::registry::{self, RegistryEntry};
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
+use freshness_monitor::text::{human_duration, rfc3339};
 
 use super::{RegistryArg, parse_now};
 

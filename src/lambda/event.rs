@@ -7,6 +7,7 @@
 //! with a message that says what was wrong and what is accepted: a typo such as `dryrun` must
 //! never run a real pass with side effects.
 
+use crate::text::did_you_mean;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
@@ -266,31 +267,6 @@ fn describe(value: &Value) -> String {
     } else {
         kind.to_string()
     }
-}
-
-/// The known name closest to a near-miss (edit distance at most 2), for typos like `dryrun`.
-fn did_you_mean<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
-    known
-        .iter()
-        .map(|k| (edit_distance(&name.to_ascii_lowercase(), k), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]

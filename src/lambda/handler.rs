@@ -284,7 +284,7 @@ pub async fn run_invocation(
     tracing::info!(
         message = "pass complete",
         request_id,
-        run_at = %crate::classify::rfc3339(outcome.run_at),
+        run_at = %crate::text::rfc3339(outcome.run_at),
         dry_run,
         alerts_enabled = outcome.alerts_enabled,
         n_entries_checked = outcome.rows.len(),

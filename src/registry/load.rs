@@ -11,7 +11,6 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use super::suggest::did_you_mean;
 use super::{
     ArtifactId, ArtifactSpec, GrandfatheredPath, InvalidArtifact, Registry, RegistryEntry,
     RegistryError, Severity, ValidationError,
@@ -20,6 +19,7 @@ use crate::cadence::cron::CronSchedule;
 use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
 use crate::calendar::TradingCalendar;
 use crate::template::KeyTemplate;
+use crate::text::{did_you_mean, quote_short, shorten};
 use crate::yaml::{self, MapEntry, Node, ScalarKind};
 
 /// Registries larger than this are refused before parsing: 100,000 artifacts fit in about
@@ -539,7 +539,7 @@ fn parse_cadences(
                             Some(&format!("{field}.cron")),
                             format!(
                                 "cron expression {}: {}",
-                                yaml::quote_short(&e.expression),
+                                quote_short(&e.expression),
                                 e.message
                             ),
                         );
@@ -585,7 +585,7 @@ fn parse_cadences(
                         Some(&format!("{field}.calendar")),
                         format!(
                             "unknown calendar {}; the only calendar is `nyse`",
-                            yaml::quote_short(other)
+                            quote_short(other)
                         ),
                     );
                     false
@@ -617,12 +617,12 @@ fn unknown_time_zone_message(text: &str) -> String {
     match did_you_mean(text, &names) {
         Some(name) => format!(
             "unknown time zone {}; did you mean `{name}`?",
-            yaml::quote_short(text)
+            quote_short(text)
         ),
         None => {
             format!(
                 "unknown time zone {}; use an IANA name such as America/New_York or UTC",
-                yaml::quote_short(text)
+                quote_short(text)
             )
         }
     }
@@ -862,7 +862,7 @@ fn read_fields(entries: &[MapEntry], cx: &mut FieldContext<'_, '_>, is_defaults:
                                 .unwrap_or_default();
                             return Err(format!(
                                 "expected `warning` or `critical`, found {}{hint}",
-                                yaml::quote_short(other)
+                                quote_short(other)
                             ));
                         }
                     })
@@ -957,7 +957,7 @@ fn read_artifact(
                     }
                     Err(message) => {
                         // Not an id at all: named by its start, not by a pasted megabyte.
-                        let shown = yaml::shorten(text);
+                        let shown = shorten(text);
                         errors.at(entry.value.line, Some(&shown), Some("artifact_id"), message);
                         shown
                     }
@@ -1145,7 +1145,7 @@ fn resolve_cadence(
     };
     Err(format!(
         "unknown cadence {}; {hint}known cadences: {}",
-        yaml::quote_short(name),
+        quote_short(name),
         known.join(", ")
     ))
 }
@@ -1206,10 +1206,6 @@ fn parse_date(node: &Node) -> Result<NaiveDate, String> {
             ));
         }
     };
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        format!(
-            "expected a date YYYY-MM-DD, found {}",
-            yaml::quote_short(text)
-        )
-    })
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("expected a date YYYY-MM-DD, found {}", quote_short(text)))
 }

@@ -7,7 +7,6 @@
 //! rest; a registry whose shared parts are wrong fails as a whole ([`RegistryError`]).
 
 mod load;
-mod suggest;
 #[cfg(test)]
 mod tests;
 
@@ -22,7 +21,6 @@ use crate::calendar::TradingCalendar;
 use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
-pub use suggest::did_you_mean;
 
 /// An artifact id: `[A-Za-z0-9_.-]+`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -40,7 +38,7 @@ impl ArtifactId {
             return Err(format!(
                 "artifact_id {} contains {bad:?}; only letters, digits, `_`, `.` and `-` are \
                  allowed",
-                crate::yaml::quote_short(text)
+                crate::text::quote_short(text)
             ));
         }
         Ok(ArtifactId(text.to_string()))
