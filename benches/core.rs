@@ -22,6 +22,7 @@ use freshness_monitor::registry::parse_registry;
 use freshness_monitor::report::{CheckResults, CycleVerdicts, StateCounts};
 use freshness_monitor::store::local::LocalDirStore;
 
+#[allow(unsafe_code)] // getrusage(2): the process CPU time, which std does not expose.
 fn cpu_time() -> Duration {
     // SAFETY: getrusage writes into the struct we own.
     let mut usage: libc_rusage = unsafe { std::mem::zeroed() };
@@ -44,6 +45,7 @@ struct libc_rusage {
     rest: [i64; 14],
 }
 
+#[allow(unsafe_code)]
 unsafe extern "C" {
     fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
 }

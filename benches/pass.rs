@@ -128,7 +128,10 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
 
 async fn client(endpoint: &str) -> aws_sdk_s3::Client {
     // SAFETY: set before any thread reads the environment (the config loader reads it next).
-    unsafe { std::env::set_var("AWS_ENDPOINT_URL", endpoint) };
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("AWS_ENDPOINT_URL", endpoint)
+    };
     let config =
         freshness_monitor::aws::load_sdk_config(freshness_monitor::aws::CallTimeouts::default())
             .await;

@@ -22,6 +22,7 @@ const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 /// mimalloc return freed pages: a 100,000-artifact pass held ~35 MB more without it
 /// (BENCHMARKS.md).
 #[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
 #[used]
 #[unsafe(link_section = ".init_array")]
 static TUNE_ALLOCATOR: extern "C" fn() = {
