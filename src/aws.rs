@@ -113,8 +113,8 @@ impl AwsClients {
     /// The clients for a CLI command (`check --registry s3://…`): the same env contract as
     /// the Lambda, with `PROBE_TIMEOUT_SECONDS` honoured when it is valid.
     pub async fn for_cli() -> Self {
-        let operation = crate::lambda::settings::Settings::probe_timeout_from_env()
-            .unwrap_or(crate::lambda::settings::DEFAULT_PROBE_TIMEOUT);
+        let operation = crate::settings::Settings::probe_timeout_from_env()
+            .unwrap_or(crate::settings::DEFAULT_PROBE_TIMEOUT);
         AwsClients::from_env(CallTimeouts::from_operation(operation)).await
     }
 

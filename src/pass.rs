@@ -19,9 +19,8 @@ use crate::classify::{
     self, Classification, ProbeOutcome, ResolvedKeys, decide_without_probe, judge,
     needs_recovery_probe,
 };
-use crate::registry::{
-    ArtifactSpec, InvalidArtifact, Registry, RegistryEntry, RegistryError, parse_registry,
-};
+use crate::registry::{ArtifactSpec, InvalidArtifact, Registry, RegistryEntry};
+use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
 use crate::store::{ObjectStore, StoreError};
 
@@ -55,15 +54,6 @@ impl Default for PassSettings {
     }
 }
 
-/// The registry as read from wherever it lives.
-#[derive(Debug, Clone)]
-pub struct RegistryDocument {
-    /// How messages name it: a path or an `s3://` URL.
-    pub name: String,
-    pub bytes: Vec<u8>,
-    pub etag: Option<String>,
-}
-
 /// Everything a pass found.
 #[derive(Debug, Clone)]
 pub struct PassOutcome {
@@ -79,6 +69,32 @@ pub struct PassOutcome {
 }
 
 impl PassOutcome {
+    fn empty(settings: &PassSettings, now: DateTime<Utc>, etag: Option<String>) -> Self {
+        PassOutcome {
+            run_at: now,
+            alerts_enabled: settings.alerts_enabled,
+            rows: Vec::new(),
+            registry_error: None,
+            registry_etag: etag,
+            unknown_only_ids: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    /// A pass that could not use its registry: no rows, the reason in `registry_error` (the
+    /// heartbeat carries it and the registry-error alert quotes it).
+    pub fn registry_failed(
+        reason: String,
+        etag: Option<String>,
+        settings: &PassSettings,
+        now: DateTime<Utc>,
+    ) -> Self {
+        PassOutcome {
+            registry_error: Some(reason),
+            ..PassOutcome::empty(settings, now, etag)
+        }
+    }
+
     pub fn counts(&self) -> StateCounts {
         StateCounts::of(&self.rows)
     }
@@ -122,53 +138,23 @@ pub fn alerts_flag(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// Reads a registry document from the store.
-pub async fn fetch_registry<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-) -> Result<RegistryDocument, StoreError> {
-    let object = store.get(bucket, key).await?;
-    Ok(RegistryDocument {
-        name: format!("s3://{bucket}/{key}"),
-        bytes: object.body,
-        etag: object.etag,
-    })
-}
-
-/// Runs one pass at `now` over an already fetched registry (or the error fetching it).
+/// Runs one pass at `now` over a parsed registry.
 pub async fn run_pass<S: ObjectStore>(
     store: &S,
-    registry: Result<RegistryDocument, String>,
+    loaded: &LoadedRegistry,
     settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> PassOutcome {
     let started = StdInstant::now();
-    let mut outcome = PassOutcome {
-        run_at: now,
-        alerts_enabled: settings.alerts_enabled,
-        rows: Vec::new(),
-        registry_error: None,
-        registry_etag: None,
-        unknown_only_ids: Vec::new(),
-        duration: std::time::Duration::ZERO,
-    };
-    let parsed = registry.and_then(|doc| {
-        outcome.registry_etag = doc.etag.clone();
-        parse_registry(&doc.name, &doc.bytes).map_err(|e: RegistryError| e.to_string())
-    });
-    match parsed {
-        Ok(registry) => {
-            outcome.unknown_only_ids = settings
-                .only
-                .iter()
-                .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
-                .cloned()
-                .collect();
-            outcome.rows = classify_registry(store, &registry, settings, now).await;
-        }
-        Err(message) => outcome.registry_error = Some(message),
-    }
+    let registry = &loaded.registry;
+    let mut outcome = PassOutcome::empty(settings, now, loaded.etag.clone());
+    outcome.unknown_only_ids = settings
+        .only
+        .iter()
+        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
+        .cloned()
+        .collect();
+    outcome.rows = classify_registry(store, registry, settings, now).await;
     outcome.duration = started.elapsed();
     outcome
 }

@@ -11,20 +11,21 @@ use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::classify::{ResolvedKeys, grace_ends_at};
-use freshness_monitor::lambda::settings;
-use freshness_monitor::pass::{self, PassOutcome, PassSettings, RegistryDocument, run_pass};
-use freshness_monitor::registry::{self, RegistryEntry};
+use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
+use freshness_monitor::registry::RegistryEntry;
+use freshness_monitor::registry_source::{self, RegistrySource};
+use freshness_monitor::settings;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::{human_duration, rfc3339};
 
-use super::{RegistryArg, parse_now};
+use super::parse_now;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The registry: a file, or s3://bucket/key.
     #[arg(long)]
-    registry: RegistryArg,
+    registry: RegistrySource,
     /// Use a local directory as the object store (DIR/<bucket>/<key>, LastModified = mtime)
     /// instead of S3.
     #[arg(long, value_name = "DIR")]
@@ -46,7 +47,7 @@ pub struct ExplainArgs {
     id: String,
     /// The registry: a file, or s3://bucket/key.
     #[arg(long)]
-    registry: RegistryArg,
+    registry: RegistrySource,
     /// Use a local directory as the object store instead of S3.
     #[arg(long, value_name = "DIR")]
     store: Option<PathBuf>,
@@ -107,15 +108,12 @@ fn alerts_enabled_from_env() -> bool {
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
 async fn check_with<S: ObjectStore>(
     store: &S,
-    registry: &RegistryArg,
+    registry: &RegistrySource,
     settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<PassOutcome> {
-    let document = read_registry(store, registry).await;
-    let outcome = run_pass(store, document, settings, now).await;
-    if let Some(error) = &outcome.registry_error {
-        bail!("{error}");
-    }
+    let loaded = registry_source::load(store, registry).await?;
+    let outcome = run_pass(store, &loaded, settings, now).await;
     if !outcome.unknown_only_ids.is_empty() {
         bail!(
             "--only names no artifact in the registry: {}",
@@ -123,35 +121,6 @@ async fn check_with<S: ObjectStore>(
         );
     }
     Ok(outcome)
-}
-
-async fn read_registry<S: ObjectStore>(
-    store: &S,
-    registry: &RegistryArg,
-) -> Result<RegistryDocument, String> {
-    match registry {
-        RegistryArg::File(path) => {
-            let name = path.display().to_string();
-            let meta = std::fs::metadata(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-            if meta.len() > registry::MAX_REGISTRY_BYTES as u64 {
-                // Let the parser produce its size message without reading the whole file.
-                return Ok(RegistryDocument {
-                    name,
-                    bytes: vec![b' '; registry::MAX_REGISTRY_BYTES + 1],
-                    etag: None,
-                });
-            }
-            let bytes = std::fs::read(path).map_err(|e| format!("{name}: cannot read: {e}"))?;
-            Ok(RegistryDocument {
-                name,
-                bytes,
-                etag: None,
-            })
-        }
-        RegistryArg::S3 { bucket, key } => pass::fetch_registry(store, bucket, key)
-            .await
-            .map_err(|e| format!("s3://{bucket}/{key}: cannot read the registry: {e}")),
-    }
 }
 
 fn render_table(outcome: &PassOutcome) -> String {
@@ -242,21 +211,18 @@ async fn explain_with<S: ObjectStore>(
         only: vec![args.id.clone()],
         ..PassSettings::default()
     };
-    let document = read_registry(store, &args.registry)
-        .await
-        .map_err(anyhow::Error::msg)?;
-    let registry = registry::parse_registry(&document.name, &document.bytes)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let loaded = registry_source::load(store, &args.registry).await?;
+    let registry = &loaded.registry;
     let entry = registry
         .entries
         .iter()
         .find(|e| e.label() == args.id)
-        .with_context(|| format!("no artifact {:?} in {}", args.id, document.name))?;
-    let rows = pass::classify_registry(store, &registry, &settings, now).await;
+        .with_context(|| format!("no artifact {:?} in {}", args.id, loaded.name))?;
+    let rows = pass::classify_registry(store, registry, &settings, now).await;
     let row = &rows[0];
     let mut out = String::new();
     let mut say = |label: &str, text: String| out.push_str(&format!("{label:<13} {text}\n"));
-    say("artifact", format!("{} ({})", args.id, document.name));
+    say("artifact", format!("{} ({})", args.id, loaded.name));
     say("now", rfc3339(now));
     match entry {
         RegistryEntry::Invalid(bad) => {

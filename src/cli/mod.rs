@@ -8,9 +8,7 @@ mod coverage;
 mod run;
 mod validate;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -73,32 +71,6 @@ fn with_runtime<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
         .enable_all()
         .build()?
         .block_on(future)
-}
-
-/// Where the registry is read from: a file, or `s3://bucket/key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RegistryArg {
-    File(PathBuf),
-    S3 { bucket: String, key: String },
-}
-
-impl FromStr for RegistryArg {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.strip_prefix("s3://") {
-            Some(rest) => match rest.split_once('/') {
-                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => {
-                    Ok(RegistryArg::S3 {
-                        bucket: bucket.to_string(),
-                        key: key.to_string(),
-                    })
-                }
-                _ => Err(format!("{s:?} is not of the form s3://bucket/key")),
-            },
-            None => Ok(RegistryArg::File(PathBuf::from(s))),
-        }
-    }
 }
 
 /// `--now`: an RFC 3339 time.

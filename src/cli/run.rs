@@ -11,7 +11,7 @@ use clap::Args;
 pub struct RunArgs {}
 
 pub async fn run(_args: &RunArgs) -> anyhow::Result<ExitCode> {
-    freshness_monitor::lambda::init_json_logging_to_stderr();
+    freshness_monitor::telemetry::init_json_logging_to_stderr();
     let response = freshness_monitor::lambda::handler::run_from_env().await?;
     println!("{}", serde_json::to_string_pretty(&response)?);
     let alerting = response["would_alert"].as_u64().unwrap_or(0) > 0;

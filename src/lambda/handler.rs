@@ -12,14 +12,15 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use super::event::{EventError, Invocation};
-use super::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
 use crate::alert::telegram::{CredentialSource, TelegramChannel};
 use crate::alert::{AlertChannel, Alerter};
 use crate::aws::{AwsClients, CallTimeouts};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
+use crate::registry_source::{self, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
+use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
 use crate::store::s3::S3Store;
 use crate::store::{S3Url, StoreError};
 
@@ -170,7 +171,7 @@ pub fn probe_deadline(
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
-    super::init_json_logging();
+    crate::telemetry::init_json_logging();
     let container = Container::from_env().await;
     let container = &container;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
@@ -240,10 +241,19 @@ pub async fn run_invocation(
         only: invocation.only().to_vec(),
     };
 
-    let registry = pass::fetch_registry(store, &settings.registry_bucket, &settings.registry_key)
-        .await
-        .map_err(|err| registry_read_error(settings, err));
-    let outcome = pass::run_pass(store, registry, &pass_settings, now).await;
+    let source = RegistrySource::Store {
+        bucket: settings.registry_bucket.clone(),
+        key: settings.registry_key.clone(),
+    };
+    let outcome = match registry_source::load(store, &source).await {
+        Ok(loaded) => pass::run_pass(store, &loaded, &pass_settings, now).await,
+        Err(err) => PassOutcome::registry_failed(
+            registry_error_message(settings, &err),
+            err.etag(),
+            &pass_settings,
+            now,
+        ),
+    };
 
     // Alerts (observe mode only counts them; a dry run never sends). Sends give up in time
     // for the outputs to be written before the invocation's deadline.
@@ -350,9 +360,12 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
     )
 }
 
-/// Why the registry could not be read, in the operator's terms (which env var to check).
-fn registry_read_error(settings: &Settings, err: StoreError) -> String {
+/// Why the registry cannot be used, in the operator's terms (which env var to check).
+fn registry_error_message(settings: &Settings, err: &RegistryLoadError) -> String {
     let url = S3Url(&settings.registry_bucket, &settings.registry_key);
+    let RegistryLoadError::Unreadable { source: err, .. } = err else {
+        return err.to_string();
+    };
     match err {
         StoreError::NotFound { .. } => {
             format!("registry {url} not found: upload it there or set REGISTRY_KEY")
