@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deploy.sh: ships freshness-monitor to AWS Lambda (DESIGN.md §10). `deploy.sh --help` says how.
+# deploy.sh: ships freshness-monitor to AWS Lambda (docs/deploy.md). `deploy.sh --help` says how.
 #
 # Three promises shape this script:
 # - Safe to run twice: every step looks at what exists and writes only what differs, so a
@@ -19,7 +19,7 @@ readonly ZIG_TARGET='x86_64-unknown-linux-gnu.2.34'
 readonly DEFAULT_REGISTRY_KEY='_freshness_monitor/ARTIFACT_REGISTRY.yaml'
 readonly DEFAULT_RESULTS_PREFIX='_freshness_monitor/'
 readonly DEFAULT_DEDUP_PREFIX='_alerts/_dedup/'
-# The function env vars (DESIGN §8) this script writes when told to, by flag or by an
+# The function env vars (docs/lambda.md#environment) this script writes when told to, by flag or by an
 # environment variable of the same name.
 readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
   DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM)

@@ -1,4 +1,4 @@
-//! Classification of one artifact at one `now` (DESIGN §5), as pure functions.
+//! Classification of one artifact at one `now` (docs/classification.md), as pure functions.
 //!
 //! The pass asks [`decide_without_probe`] first (grace period, market closure: no S3 call),
 //! then probes the canonical key, asks [`needs_recovery_probe`], and hands what it saw to
@@ -118,7 +118,7 @@ pub fn grace_ends_at(spec: &ArtifactSpec, cycle: &Cycle) -> DateTime<Utc> {
     created + cycle.length * i32::try_from(spec.grace_period_cycles).unwrap_or(i32::MAX)
 }
 
-/// Steps 1 and 2 of §5: a verdict that needs no probe, if there is one.
+/// Rules 1 and 2 of docs/classification.md: a verdict that needs no probe, if there is one.
 pub fn decide_without_probe(
     spec: &ArtifactSpec,
     cycle: &Cycle,
@@ -169,7 +169,7 @@ pub fn needs_recovery_probe(keys: &ResolvedKeys, cycle: &Cycle, canonical: &Prob
         }
 }
 
-/// Steps 3 to 5 of §5 from what the probes saw.
+/// Rules 3 to 5 of docs/classification.md from what the probes saw.
 pub fn judge(
     spec: &ArtifactSpec,
     cycle: &Cycle,

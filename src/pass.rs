@@ -28,7 +28,7 @@ use crate::store::{ObjectStore, StoreError};
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
 /// artifacts in ~32 s (32 would need ~63 s), at ~3,200 HEADs per second, well under S3's
 /// 5,500 per second per prefix; adaptive retry slows the pass if S3 says `SlowDown` anyway.
-/// DESIGN §8 said 32; raised in issue 8 (BENCHMARKS.md).
+/// It was 32 until issue 8 (BENCHMARKS.md); docs/lambda.md#environment.
 pub const DEFAULT_PROBE_CONCURRENCY: usize = 64;
 
 /// How one pass runs.

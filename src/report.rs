@@ -1,4 +1,4 @@
-//! What a pass writes (DESIGN §6): `check_results.json`, `heartbeat.json` and
+//! What a pass writes (docs/outputs.md): `check_results.json`, `heartbeat.json` and
 //! `cycle_verdict.json`, built from the pass's rows.
 //!
 //! The field names are a contract: the original monitor's dashboard reads the first ten

@@ -1,5 +1,5 @@
 //! The environment contract of the Lambda (and of `run`, which uses the same env), parsed once
-//! into settings (§8).
+//! into settings (docs/lambda.md#environment).
 //!
 //! Parsing is pure (it takes a lookup function) so the rules are unit-tested without touching
 //! the process environment. Empty values count as unset: a console form that leaves a field
@@ -125,7 +125,7 @@ impl Settings {
     }
 }
 
-/// The observe flag (§7): only `true`, in any case and with surrounding whitespace ignored,
+/// The observe flag (docs/alerts.md#observe-mode): only `true`, in any case and with surrounding whitespace ignored,
 /// enables alerts. The current name wins when it is set; the legacy name is read otherwise.
 /// Anything else (`1`, `yes`, `on`, a typo, unset) keeps observe mode: paging must be a
 /// deliberate act.

@@ -1,6 +1,6 @@
 //! One pass's alert delivery: claim, send one digest per channel, then record or release.
 //!
-//! The order is what keeps the two promises of §7. *Never page twice*: a key is claimed
+//! The order is what keeps the two promises of docs/alerts.md#dedup. *Never page twice*: a key is claimed
 //! (conditional create of its marker) before anything is sent, and only the pass holding the
 //! claim sends. *Never drop silently*: a claim whose digest reached no channel is released so
 //! the next pass retries; a key whose marker cannot be claimed at all (the store failing) is

@@ -1,4 +1,4 @@
-//! Alert delivery (DESIGN §7): what a pass says about the artifacts that alert, to whom, and
+//! Alert delivery (docs/alerts.md): what a pass says about the artifacts that alert, to whom, and
 //! exactly once.
 //!
 //! - [`plan`]: pure. Which rows alert, the digest text, RESOLVED candidates, cutting a

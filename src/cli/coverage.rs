@@ -1,4 +1,4 @@
-//! `freshness-monitor coverage`: the producer-side guard (DESIGN §11) as a CI step.
+//! `freshness-monitor coverage`: the producer-side guard (docs/coverage.md) as a CI step.
 //!
 //! Exit codes: 0 when every producer file matches its pin (and after `--update`), 1 when the
 //! check found coverage failures, 2 when it could not run (not a git work tree, a pins file or

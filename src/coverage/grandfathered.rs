@@ -1,4 +1,4 @@
-//! Which of the registry's `grandfathered_paths` (DESIGN §3) a producer file falls under.
+//! Which of the registry's `grandfathered_paths` (docs/coverage.md) a producer file falls under.
 //!
 //! A grandfathered path is a decision already taken: the files under it write somewhere that
 //! needs no registration. `coverage --registry` names the entry (and its reason) next to an

@@ -1,4 +1,4 @@
-//! The producer-side coverage guard (`freshness-monitor coverage`, DESIGN §11).
+//! The producer-side coverage guard (`freshness-monitor coverage`, docs/coverage.md).
 //!
 //! The registry only protects artifacts someone registered. This guard runs in a producer
 //! repository's CI and turns "code gained an S3 write" into a failed build until an operator

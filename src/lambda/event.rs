@@ -1,4 +1,4 @@
-//! The invocation event, parsed into what the pass should do (§8).
+//! The invocation event, parsed into what the pass should do (docs/lambda.md#events).
 //!
 //! Three events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
 //! the pass's `now`, so a retried delivery judges the same moment), `{}` from a hand-run

@@ -210,7 +210,7 @@ pub async fn handle(
 }
 
 /// One pass as an invocation asked for it: read the registry, probe, write the outputs
-/// (unless a dry run), answer with the §8 response. `deadline` is the invocation's (`None`
+/// (unless a dry run), answer with the response of docs/lambda.md#response. `deadline` is the invocation's (`None`
 /// from a shell, as `run` does). Also what the CLI's `run` calls.
 pub async fn run_invocation(
     container: &Container,
@@ -378,7 +378,7 @@ fn registry_error_message(settings: &Settings, err: &RegistryLoadError) -> Strin
     }
 }
 
-/// The §8 response: `{n_entries_checked, counts, alerts_enabled, alerted, deduplicated,
+/// The response (docs/lambda.md#response): `{n_entries_checked, counts, alerts_enabled, alerted, deduplicated,
 /// resolved, per_spec_exceptions, duration_seconds, cycle_verdicts}`, plus `results` on a dry
 /// run. `per_spec_exceptions` counts the artifacts that could not be judged (probe_failed),
 /// as the original monitor's did; `would_alert` counts what alerts (or would, in observe
