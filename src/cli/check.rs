@@ -10,10 +10,10 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
-use freshness_monitor::classify::{ResolvedKeys, grace_ends_at};
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
-use freshness_monitor::registry::RegistryEntry;
+use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
+use freshness_monitor::report::ResultRow;
 use freshness_monitor::settings;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
@@ -212,123 +212,109 @@ async fn explain_with<S: ObjectStore>(
         ..PassSettings::default()
     };
     let loaded = registry_source::load(store, &args.registry).await?;
-    let registry = &loaded.registry;
-    let entry = registry
+    let entry = loaded
+        .registry
         .entries
         .iter()
         .find(|e| e.label() == args.id)
         .with_context(|| format!("no artifact {:?} in {}", args.id, loaded.name))?;
-    let rows = pass::classify_registry(store, registry, &settings, now).await;
-    let row = &rows[0];
-    let mut out = String::new();
-    let mut say = |label: &str, text: String| out.push_str(&format!("{label:<13} {text}\n"));
-    say("artifact", format!("{} ({})", args.id, loaded.name));
-    say("now", rfc3339(now));
+    let explanation = pass::explain_entry(store, &loaded.registry, entry, &settings, now).await;
+    let mut out = ExplainText::default();
+    out.say("artifact", format!("{} ({})", args.id, loaded.name));
+    out.say("now", rfc3339(now));
     match entry {
         RegistryEntry::Invalid(bad) => {
-            say("line", bad.line.to_string());
-            say("invalid", bad.reason());
+            out.say("line", bad.line.to_string());
+            out.say("invalid", bad.reason());
         }
-        RegistryEntry::Valid(spec) => {
-            say("line", spec.line.to_string());
-            say(
-                "cadence",
-                format!(
-                    "{} ({})",
-                    spec.cadence.name(),
-                    if spec.cadence.is_calendar_gated() {
-                        "gated by the NYSE calendar"
-                    } else {
-                        "never calendar-gated"
-                    }
-                ),
+        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation),
+    }
+    for (i, decision) in explanation.decisions.iter().enumerate() {
+        out.say(
+            if i == 0 { "decisions" } else { "" },
+            format!("rule {decision}"),
+        );
+    }
+    out.verdict(&explanation.row, settings.alerts_enabled);
+    print!("{}", out.0);
+    Ok(ExitCode::from(if explanation.row.alerting { 2 } else { 0 }))
+}
+
+/// `explain`'s output: one `label  text` line per fact.
+#[derive(Default)]
+struct ExplainText(String);
+
+impl ExplainText {
+    fn say(&mut self, label: &str, text: String) {
+        self.0.push_str(&format!("{label:<13} {text}\n"));
+    }
+
+    /// The facts of a valid artifact's cycle: what the rules were applied to.
+    fn spec_facts(&mut self, spec: &ArtifactSpec, explanation: &pass::Explanation) {
+        self.say("line", spec.line.to_string());
+        let gate = if spec.cadence.is_calendar_gated() {
+            "gated by the NYSE calendar"
+        } else {
+            "never calendar-gated"
+        };
+        self.say("cadence", format!("{} ({gate})", spec.cadence.name()));
+        let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
+            return;
+        };
+        self.say(
+            "cycle",
+            format!(
+                "{} (tick {}, length {})",
+                cycle.label,
+                rfc3339(cycle.tick),
+                human_duration(cycle.length)
+            ),
+        );
+        self.say(
+            "due at",
+            format!(
+                "{} (tick + {} min SLA)",
+                rfc3339(keys.due_at),
+                spec.sla_minutes_after_cron
+            ),
+        );
+        self.say("date", format!("{{date}} = {}", cycle.date));
+        self.say(
+            "trading day",
+            format!("{{trading_day}} = {}", cycle.trading_day),
+        );
+        self.say(
+            "key",
+            format!(
+                "s3://{}/{}  (template {})",
+                spec.s3_bucket, keys.canonical_key, spec.s3_key_template
+            ),
+        );
+        if let (Some(key), Some(t)) = (&keys.recovery_key, &spec.recovery_key_template) {
+            self.say(
+                "recovery key",
+                format!("s3://{}/{key}  (template {t})", spec.s3_bucket),
             );
-            if let Some(cycle) = spec.cadence.cycle_at(now, &registry.calendar) {
-                let keys = ResolvedKeys::resolve(spec, &cycle);
-                say(
-                    "cycle",
-                    format!(
-                        "{} (tick {}, length {})",
-                        cycle.label,
-                        rfc3339(cycle.tick),
-                        human_duration(cycle.length)
-                    ),
-                );
-                say(
-                    "due at",
-                    format!(
-                        "{} (tick + {} min SLA)",
-                        rfc3339(keys.due_at),
-                        spec.sla_minutes_after_cron
-                    ),
-                );
-                say("date", format!("{{date}} = {}", cycle.date));
-                say(
-                    "trading day",
-                    format!("{{trading_day}} = {}", cycle.trading_day),
-                );
-                say(
-                    "key",
-                    format!(
-                        "s3://{}/{}  (template {})",
-                        spec.s3_bucket, keys.canonical_key, spec.s3_key_template
-                    ),
-                );
-                if let (Some(key), Some(t)) = (&keys.recovery_key, &spec.recovery_key_template) {
-                    say(
-                        "recovery key",
-                        format!("s3://{}/{key}  (template {t})", spec.s3_bucket),
-                    );
-                }
-                let calendar = match (&cycle.closure, spec.calendar_aware) {
-                    (Some(c), true) => format!("{c}: not expected, no probe"),
-                    (Some(c), false) => {
-                        format!("{c}, but calendar_aware is false: probed as usual")
-                    }
-                    (None, _) if spec.cadence.is_calendar_gated() => "market open".to_string(),
-                    (None, _) => "not gated".to_string(),
-                };
-                say("calendar", calendar);
-                let grace_end = grace_ends_at(spec, &cycle);
-                say(
-                    "grace",
-                    format!(
-                        "{} {} (created {}, {} cycles of {})",
-                        if now < grace_end {
-                            "in grace until"
-                        } else {
-                            "ended"
-                        },
-                        rfc3339(grace_end),
-                        spec.created_at,
-                        spec.grace_period_cycles,
-                        human_duration(cycle.length)
-                    ),
-                );
-            }
         }
     }
-    say(
-        "dedup key",
-        row.dedup_key.clone().unwrap_or_else(|| "-".into()),
-    );
-    say("state", format!("{}: {}", row.state, row.reason));
-    say(
-        "alerting",
-        if row.alerting {
-            format!(
-                "yes, {} ({})",
-                row.alert_severity(),
-                if settings.alerts_enabled {
-                    "alerts enabled"
-                } else {
-                    "observe mode: it would alert"
-                }
-            )
-        } else {
+
+    /// The row's verdict, as the pass would write and alert on it.
+    fn verdict(&mut self, row: &ResultRow, alerts_enabled: bool) {
+        self.say(
+            "dedup key",
+            row.dedup_key.clone().unwrap_or_else(|| "-".into()),
+        );
+        self.say("state", format!("{}: {}", row.state, row.reason));
+        let alerting = if !row.alerting {
             "no".to_string()
-        },
-    );
-    print!("{out}");
-    Ok(ExitCode::from(if row.alerting { 2 } else { 0 }))
+        } else if alerts_enabled {
+            format!("yes, {} (alerts enabled)", row.alert_severity())
+        } else {
+            format!(
+                "yes, {} (observe mode: it would alert)",
+                row.alert_severity()
+            )
+        };
+        self.say("alerting", alerting);
+    }
 }

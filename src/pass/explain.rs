@@ -1,0 +1,78 @@
+//! One artifact judged the way the pass judges it, with the classifier's decision trail kept:
+//! what `explain` prints.
+
+use chrono::{DateTime, Utc};
+
+use super::{PassSettings, RowStringPool, RowStrings, no_cycle_row, probe_and_judge, row};
+use crate::cadence::Cycle;
+use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
+use crate::registry::{Registry, RegistryEntry};
+use crate::report::ResultRow;
+use crate::store::ObjectStore;
+
+/// What `explain` shows for one entry.
+#[derive(Debug, Clone)]
+pub struct Explanation {
+    /// The row the pass would write.
+    pub row: ResultRow,
+    /// The cycle at `now` (`None` for an invalid entry or a cadence that never fires).
+    pub cycle: Option<Cycle>,
+    pub keys: Option<ResolvedKeys>,
+    /// Each rule the classifier applied, in order.
+    pub decisions: Vec<Decision>,
+}
+
+/// Judges `entry` at `now` as the pass would (same rules, same probes), keeping the trail.
+pub async fn explain_entry<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    entry: &RegistryEntry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> Explanation {
+    let mut shared = RowStringPool::default();
+    let spec = match entry {
+        RegistryEntry::Invalid(bad) => {
+            return Explanation {
+                row: super::invalid_row(bad, now, &mut shared),
+                cycle: None,
+                keys: None,
+                decisions: Vec::new(),
+            };
+        }
+        RegistryEntry::Valid(spec) => spec,
+    };
+    let Some(cycle) = spec.cadence.cycle_at(now, &registry.calendar) else {
+        return Explanation {
+            row: no_cycle_row(spec, now, &mut shared),
+            cycle: None,
+            keys: None,
+            decisions: Vec::new(),
+        };
+    };
+    let keys = ResolvedKeys::resolve(spec, &cycle);
+    let mut decisions = Vec::new();
+    let verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
+        Some(verdict) => verdict,
+        None => {
+            let (verdict, probe_decisions) = probe_and_judge::<S, Vec<Decision>>(
+                store,
+                spec,
+                &cycle,
+                &keys,
+                now,
+                settings.probe_deadline,
+            )
+            .await;
+            decisions.extend(probe_decisions);
+            verdict
+        }
+    };
+    let strings = RowStrings::of(spec, &cycle, &mut shared);
+    Explanation {
+        row: row(spec, &cycle, keys.clone(), strings, verdict),
+        cycle: Some(cycle),
+        keys: Some(keys),
+        decisions,
+    }
+}

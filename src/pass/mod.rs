@@ -1,0 +1,378 @@
+//! One monitoring pass: registry in, one classified row per artifact out.
+//!
+//! The Lambda handler, `check` and `run` are thin shells over [`run_pass`], so what `check`
+//! prints is what the Lambda would do. The pass never fails as a whole because of one
+//! artifact: an invalid entry or a probe error becomes that artifact's `probe_failed` row. Only
+//! a registry that cannot be read or parsed fails the pass, and even then the outcome says so
+//! (`registry_error`) for the heartbeat.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant as StdInstant;
+
+use chrono::{DateTime, Utc};
+use futures_util::stream;
+use futures_util::{FutureExt, StreamExt};
+
+use crate::cadence::{Cadence, Cycle};
+use crate::classify::{
+    Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
+    judge, needs_recovery_probe,
+};
+use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
+use crate::registry_source::LoadedRegistry;
+use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
+use crate::store::{ObjectStore, StoreError};
+
+mod explain;
+mod outputs;
+mod rows;
+
+pub use explain::{Explanation, explain_entry};
+pub use outputs::{OutputLocation, write_outputs};
+use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+
+/// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
+/// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
+/// artifacts in ~32 s (32 would need ~63 s), at ~3,200 HEADs per second, well under S3's
+/// 5,500 per second per prefix; adaptive retry slows the pass if S3 says `SlowDown` anyway.
+/// It was 32 until issue 8 (BENCHMARKS.md); docs/lambda.md#environment.
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 64;
+
+/// How one pass runs.
+#[derive(Debug, Clone)]
+pub struct PassSettings {
+    pub alerts_enabled: bool,
+    /// At most this many probes in flight.
+    pub probe_concurrency: usize,
+    /// No probe starts at or after this instant; what is left is `probe_failed` ("deadline").
+    pub probe_deadline: Option<tokio::time::Instant>,
+    /// Only these artifact ids (all when empty).
+    pub only: Vec<String>,
+}
+
+impl Default for PassSettings {
+    fn default() -> Self {
+        PassSettings {
+            alerts_enabled: false,
+            probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
+            probe_deadline: None,
+            only: Vec::new(),
+        }
+    }
+}
+
+/// Everything a pass found.
+#[derive(Debug, Clone)]
+pub struct PassOutcome {
+    pub run_at: DateTime<Utc>,
+    pub alerts_enabled: bool,
+    pub rows: Vec<ResultRow>,
+    /// Why the registry could not be used; `rows` is then empty.
+    pub registry_error: Option<String>,
+    pub registry_etag: Option<String>,
+    /// `only` ids that name no artifact.
+    pub unknown_only_ids: Vec<String>,
+    pub duration: std::time::Duration,
+}
+
+impl PassOutcome {
+    fn empty(settings: &PassSettings, now: DateTime<Utc>, etag: Option<String>) -> Self {
+        PassOutcome {
+            run_at: now,
+            alerts_enabled: settings.alerts_enabled,
+            rows: Vec::new(),
+            registry_error: None,
+            registry_etag: etag,
+            unknown_only_ids: Vec::new(),
+            duration: std::time::Duration::ZERO,
+        }
+    }
+
+    /// A pass that could not use its registry: no rows, the reason in `registry_error` (the
+    /// heartbeat carries it and the registry-error alert quotes it).
+    pub fn registry_failed(
+        reason: String,
+        etag: Option<String>,
+        settings: &PassSettings,
+        now: DateTime<Utc>,
+    ) -> Self {
+        PassOutcome {
+            registry_error: Some(reason),
+            ..PassOutcome::empty(settings, now, etag)
+        }
+    }
+
+    pub fn counts(&self) -> StateCounts {
+        StateCounts::of(&self.rows)
+    }
+
+    pub fn alerting_rows(&self) -> impl Iterator<Item = &ResultRow> {
+        self.rows.iter().filter(|r| r.alerting)
+    }
+
+    pub fn check_results(&self) -> CheckResults<'_> {
+        CheckResults {
+            run_at: self.run_at,
+            alerts_enabled: self.alerts_enabled,
+            n_entries: self.rows.len(),
+            results: &self.rows,
+        }
+    }
+
+    pub fn heartbeat(&self, alerts: AlertFigures) -> Heartbeat {
+        Heartbeat {
+            last_run: self.run_at,
+            alerts_enabled: self.alerts_enabled,
+            duration_seconds: (self.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+            n_entries_checked: self.rows.len(),
+            counts: self.counts(),
+            version: env!("CARGO_PKG_VERSION"),
+            registry_etag: self.registry_etag.clone(),
+            alerts,
+            registry_error: self.registry_error.clone(),
+        }
+    }
+
+    pub fn cycle_verdicts(&self) -> CycleVerdicts {
+        CycleVerdicts::of(self.run_at, &self.rows)
+    }
+}
+
+/// Observe mode is the default: alerts go out only when the flag is `true` (any case,
+/// surrounding whitespace ignored). `1`, `yes` and `on` do not enable: a flag that pages
+/// people must be said plainly.
+pub fn alerts_flag(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+/// Runs one pass at `now` over a parsed registry.
+pub async fn run_pass<S: ObjectStore>(
+    store: &S,
+    loaded: &LoadedRegistry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> PassOutcome {
+    let started = StdInstant::now();
+    let registry = &loaded.registry;
+    let mut outcome = PassOutcome::empty(settings, now, loaded.etag.clone());
+    outcome.unknown_only_ids = settings
+        .only
+        .iter()
+        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
+        .cloned()
+        .collect();
+    outcome.rows = classify_registry(store, registry, settings, now).await;
+    outcome.duration = started.elapsed();
+    outcome
+}
+
+/// Classifies every (selected) entry of a parsed registry, probing concurrently.
+pub async fn classify_registry<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> Vec<ResultRow> {
+    let selected: Vec<&RegistryEntry> = registry
+        .entries
+        .iter()
+        .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
+        .collect();
+    let cycles = resolve_cycles(&selected, registry, now);
+    let mut shared = RowStringPool::default();
+    let mut rows: Vec<Option<ResultRow>> = vec![None; selected.len()];
+    // Only the indices wait for a probe: the keys and shared strings of each probe are made
+    // as the probe starts, so at most `concurrency` of them exist at once.
+    let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
+    for (index, entry) in selected.iter().enumerate() {
+        match judge_without_probe(entry, &cycles, now, &mut shared) {
+            Unprobed::Row(finished) => rows[index] = Some(finished),
+            Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
+        }
+    }
+    let deadline = settings.probe_deadline;
+    let mut probed = stream::iter(to_probe)
+        .map(|(index, spec, cycle)| {
+            let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
+            async move {
+                let finished = match job {
+                    Ok(job) => AssertUnwindSafe(job.run(store, now, deadline))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| {
+                            internal_error_row(spec, &panic_message(&*panic), now)
+                        }),
+                    Err(message) => internal_error_row(spec, &message, now),
+                };
+                (index, finished)
+            }
+        })
+        .buffer_unordered(settings.probe_concurrency.max(1));
+    while let Some((index, finished)) = probed.next().await {
+        rows[index] = Some(finished);
+    }
+    rows.into_iter()
+        .map(|r| r.expect("every selected entry gets a row"))
+        .collect()
+}
+
+/// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence only).
+/// `Err` holds the message of a panic while resolving it.
+type CycleTable<'a> = HashMap<CadenceKey<'a>, Result<Option<Cycle>, String>>;
+
+fn resolve_cycles<'a>(
+    selected: &[&'a RegistryEntry],
+    registry: &Registry,
+    now: DateTime<Utc>,
+) -> CycleTable<'a> {
+    let mut cycles = CycleTable::new();
+    for entry in selected {
+        if let RegistryEntry::Valid(spec) = entry {
+            cycles
+                .entry(CadenceKey::of(&spec.cadence))
+                .or_insert_with(|| guarded(|| spec.cadence.cycle_at(now, &registry.calendar)));
+        }
+    }
+    cycles
+}
+
+/// An entry judged without S3, or one that waits for its probe.
+enum Unprobed<'a> {
+    Row(ResultRow),
+    NeedsProbe(&'a ArtifactSpec, &'a Cycle),
+}
+
+/// Rules 1 and 2, and the rows that need no probe (invalid entries, cadences without a cycle,
+/// entries whose judging panicked).
+fn judge_without_probe<'a>(
+    entry: &'a RegistryEntry,
+    cycles: &'a CycleTable<'a>,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> Unprobed<'a> {
+    let spec = match entry {
+        RegistryEntry::Invalid(bad) => return Unprobed::Row(invalid_row(bad, now, shared)),
+        RegistryEntry::Valid(spec) => spec,
+    };
+    let cycle = match &cycles[&CadenceKey::of(&spec.cadence)] {
+        Ok(Some(cycle)) => cycle,
+        Ok(None) => return Unprobed::Row(no_cycle_row(spec, now, shared)),
+        Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
+    };
+    let decided = guarded(|| {
+        decide_without_probe(spec, cycle, now, &mut NoLog).map(|verdict| {
+            let keys = ResolvedKeys::resolve(spec, cycle);
+            let strings = RowStrings::of(spec, cycle, shared);
+            row(spec, cycle, keys, strings, verdict)
+        })
+    });
+    match decided {
+        Ok(Some(finished)) => Unprobed::Row(finished),
+        Ok(None) => Unprobed::NeedsProbe(spec, cycle),
+        Err(message) => Unprobed::Row(internal_error_row(spec, &message, now)),
+    }
+}
+
+/// Runs `work`, turning a panic into its message: a bug met while judging one artifact makes
+/// that artifact `probe_failed`, never the whole pass silent.
+fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(&*panic))
+}
+
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// Cadences that share a schedule share a cycle.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CadenceKey<'a> {
+    Builtin(&'static str),
+    Continuous(u32),
+    User(&'a str),
+}
+
+impl<'a> CadenceKey<'a> {
+    fn of(cadence: &'a Cadence) -> CadenceKey<'a> {
+        match cadence {
+            Cadence::SaturdaySf => CadenceKey::Builtin("saturday_sf"),
+            Cadence::WeekdaySf => CadenceKey::Builtin("weekday_sf"),
+            Cadence::EodSf => CadenceKey::Builtin("eod_sf"),
+            Cadence::Continuous { interval_minutes } => CadenceKey::Continuous(*interval_minutes),
+            Cadence::User(user) => CadenceKey::User(&user.name),
+        }
+    }
+}
+
+/// One artifact waiting for its probes, with what its row needs.
+struct ProbeJob<'a> {
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    keys: ResolvedKeys,
+    strings: RowStrings,
+}
+
+impl<'a> ProbeJob<'a> {
+    fn new(spec: &'a ArtifactSpec, cycle: &'a Cycle, shared: &mut RowStringPool<'a>) -> Self {
+        ProbeJob {
+            spec,
+            cycle,
+            keys: ResolvedKeys::resolve(spec, cycle),
+            strings: RowStrings::of(spec, cycle, shared),
+        }
+    }
+
+    async fn run<S: ObjectStore>(
+        self,
+        store: &S,
+        now: DateTime<Utc>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> ResultRow {
+        let (verdict, NoLog) =
+            probe_and_judge(store, self.spec, self.cycle, &self.keys, now, deadline).await;
+        row(self.spec, self.cycle, self.keys, self.strings, verdict)
+    }
+}
+
+/// Rules 3 to 5: HEAD the canonical key, the recovery key when rule 4 asks, and judge. The
+/// log gets each decision (the pass passes [`NoLog`]; `explain` a list).
+async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
+    store: &S,
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    keys: &ResolvedKeys,
+    now: DateTime<Utc>,
+    deadline: Option<tokio::time::Instant>,
+) -> (Classification, L) {
+    let head = |key| head_before(store, &spec.s3_bucket, key, deadline);
+    let canonical: ProbeOutcome = head(&keys.canonical_key).await;
+    let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
+        Some(key) if needs_recovery_probe(keys, cycle, &canonical) => Some(head(key).await),
+        _ => None,
+    };
+    let probes = Probes {
+        canonical: &canonical,
+        recovery: recovery.as_ref(),
+    };
+    let mut log = L::default();
+    let verdict = judge(spec, cycle, keys, now, probes, &mut log);
+    (verdict, log)
+}
+
+/// One HEAD, unless the deadline has passed.
+async fn head_before<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    deadline: Option<tokio::time::Instant>,
+) -> ProbeOutcome {
+    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        return Err(StoreError::Deadline);
+    }
+    store.head(bucket, key).await
+}

@@ -1,0 +1,119 @@
+//! Writing a pass's files: `check_results.json`, `cycle_verdict.json` and `heartbeat.json`
+//! (docs/outputs.md), big ones staged on disk and streamed to the store.
+
+use super::PassOutcome;
+use crate::report::AlertFigures;
+use crate::store::{ObjectStore, StoreError};
+
+/// Where a pass writes its three files.
+#[derive(Debug, Clone)]
+pub struct OutputLocation {
+    pub bucket: String,
+    /// Ends with `/` (or is empty).
+    pub prefix: String,
+}
+
+/// Writes `check_results.json`, `cycle_verdict.json` and, last, `heartbeat.json`. After a
+/// registry error only the heartbeat is written: the last good results stay readable.
+pub async fn write_outputs<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    outcome: &PassOutcome,
+    alerts: AlertFigures,
+) -> Result<(), StoreError> {
+    let key = |name: &str| format!("{}{name}", location.prefix);
+    let mut first_error = None;
+    if outcome.registry_error.is_none() {
+        let rows = outcome.rows.len();
+        for result in [
+            put_json(
+                store,
+                &location.bucket,
+                &key("check_results.json"),
+                &outcome.check_results(),
+                rows,
+            )
+            .await,
+            put_json(
+                store,
+                &location.bucket,
+                &key("cycle_verdict.json"),
+                &outcome.cycle_verdicts(),
+                rows,
+            )
+            .await,
+        ] {
+            if let Err(e) = result {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Err(e) = store
+        .put(
+            &location.bucket,
+            &key("heartbeat.json"),
+            to_json(&outcome.heartbeat(alerts), 0),
+            "application/json",
+        )
+        .await
+    {
+        first_error.get_or_insert(e);
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Above this many rows the result files are written compact (indentation adds about a third)
+/// and staged in a temporary file that the store streams from: at 100,000 rows
+/// `check_results.json` is ~70 MB, more than half of the smallest Lambda's memory.
+const PRETTY_JSON_MAX_ROWS: usize = 1_000;
+
+async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    value: &T,
+    rows: usize,
+) -> Result<(), StoreError> {
+    if rows > PRETTY_JSON_MAX_ROWS {
+        match stage_json(value) {
+            Ok(staged) => {
+                return store
+                    .put_file(bucket, key, staged.path(), "application/json")
+                    .await;
+            }
+            // A full or read-only temp dir costs memory, not the write.
+            Err(e) => tracing::warn!(
+                "could not stage {key} in {}: {e}; writing it from memory",
+                std::env::temp_dir().display()
+            ),
+        }
+    }
+    store
+        .put(bucket, key, to_json(value, rows), "application/json")
+        .await
+}
+
+/// Serializes `value` compactly into a new file in the temp dir (`/tmp` on Lambda), removed
+/// when the returned handle drops. Blocking writes into the page cache: ~50 ms at 70 MB, once
+/// per pass, so not worth a blocking-pool hop.
+fn stage_json<T: serde::Serialize>(value: &T) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut staged = tempfile::NamedTempFile::new()?;
+    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, staged.as_file_mut());
+    serde_json::to_writer(&mut writer, value)?;
+    writer.flush()?;
+    drop(writer);
+    Ok(staged)
+}
+
+fn to_json<T: serde::Serialize>(value: &T, rows: usize) -> Vec<u8> {
+    if rows > PRETTY_JSON_MAX_ROWS {
+        serde_json::to_vec(value)
+    } else {
+        serde_json::to_vec_pretty(value)
+    }
+    .expect("report types always serialize")
+}
