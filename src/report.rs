@@ -142,6 +142,9 @@ pub struct Heartbeat {
     pub registry_etag: Option<String>,
     pub alerts: AlertFigures,
     pub registry_error: Option<String>,
+    /// A bug stopped the pass (null normally); the invocation failed with
+    /// `FreshnessMonitor.InternalError`.
+    pub internal_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -5,113 +5,22 @@
 //! [`HandlerError`]s whose `errorType` tells an operator at a glance whether the event, the
 //! configuration, the registry or the result bucket is at fault.
 
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
+use super::container::Container;
+use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
 use super::event::{EventError, Invocation};
-use crate::alert::channel::MisconfiguredChannel;
-use crate::alert::sns::SnsChannel;
-use crate::alert::telegram::{CredentialSource, TelegramChannel};
-use crate::alert::{AlertChannel, Alerter};
-use crate::aws::{AwsClients, CallTimeouts};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
-use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
-use crate::store::s3::S3Store;
+use crate::settings::{Settings, SettingsError};
 use crate::store::{S3Url, StoreError};
-
-/// Time kept back from the invocation deadline for writing the three result files after the
-/// last probe has had its full timeout.
-pub const OUTPUT_RESERVE: Duration = Duration::from_secs(5);
-
-/// What a warm container keeps between invocations.
-pub struct Container {
-    /// A bad env is reported by every invocation rather than crashing the container, so
-    /// `aws lambda invoke` shows the message.
-    pub settings: Result<Settings, SettingsError>,
-    pub clients: AwsClients,
-    pub store: S3Store,
-    /// The alert channels (built once: Telegram's SSM values are read once per container)
-    /// and the dedup location; `None` when the settings are invalid.
-    pub alerter: Option<Alerter>,
-}
-
-impl Container {
-    pub async fn from_env() -> Container {
-        let settings = Settings::from_env();
-        let probe_timeout = settings
-            .as_ref()
-            .map_or(DEFAULT_PROBE_TIMEOUT, |s| s.probe_timeout);
-        let clients = AwsClients::from_env(CallTimeouts::from_operation(probe_timeout)).await;
-        let store = clients.s3_store();
-        tracing::info!(
-            message = "container ready: AWS clients built",
-            endpoint = clients.config.endpoint_url().unwrap_or("default"),
-            region = clients
-                .config
-                .region()
-                .map(|r| r.as_ref())
-                .unwrap_or("unset"),
-        );
-        if let Err(err) = &settings {
-            tracing::error!(message = "invalid configuration", error = %err);
-        }
-        let alerter = settings.as_ref().ok().map(|s| alerter(s, &clients));
-        Container {
-            settings,
-            clients,
-            store,
-            alerter,
-        }
-    }
-}
-
-/// The channels the settings configure. Each is optional; a half-configured Telegram (one of
-/// its two parameters) becomes a channel that fails every send with the reason, so the gap
-/// shows in the heartbeat and the logs instead of silently sending nowhere.
-pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
-    let mut channels: Vec<Box<dyn AlertChannel>> = Vec::new();
-    if let Some(arn) = &settings.sns_topic_arn {
-        channels.push(Box::new(SnsChannel::new(clients.sns.clone(), arn)));
-    }
-    match (
-        &settings.telegram_bot_token_param,
-        &settings.telegram_chat_id_param,
-    ) {
-        (Some(token_param), Some(chat_id_param)) => {
-            channels.push(Box::new(TelegramChannel::new(
-                CredentialSource::Ssm {
-                    client: clients.ssm.clone(),
-                    token_param: token_param.clone(),
-                    chat_id_param: chat_id_param.clone(),
-                },
-                settings.telegram_api_base.as_deref(),
-            )));
-        }
-        (None, None) => {}
-        (token, _) => {
-            let missing = if token.is_some() {
-                "TELEGRAM_CHAT_ID_PARAM"
-            } else {
-                "TELEGRAM_BOT_TOKEN_PARAM"
-            };
-            let message = format!(
-                "Telegram is half configured: {missing} is not set, so nothing is sent there"
-            );
-            tracing::error!(message = "invalid configuration", error = %message);
-            channels.push(Box::new(MisconfiguredChannel::new("telegram", message)));
-        }
-    }
-    Alerter::new(
-        channels,
-        settings.dedup_bucket(),
-        settings.dedup_prefix.clone(),
-    )
-}
 
 /// Why an invocation failed. Each maps to an `errorType` in the runtime's error report.
 #[derive(Debug, thiserror::Error)]
@@ -130,6 +39,9 @@ pub enum HandlerError {
     },
     #[error("{0}")]
     Alerts(String),
+    /// A bug: the invocation panicked. The heartbeat says so too.
+    #[error("internal error (a bug in freshness-monitor; please report it): {0}")]
+    Internal(String),
 }
 
 impl HandlerError {
@@ -140,6 +52,7 @@ impl HandlerError {
             HandlerError::Registry(_) => "FreshnessMonitor.RegistryError",
             HandlerError::Outputs { .. } => "FreshnessMonitor.OutputWriteFailed",
             HandlerError::Alerts(_) => "FreshnessMonitor.AlertDeliveryFailed",
+            HandlerError::Internal(_) => "FreshnessMonitor.InternalError",
         }
     }
 }
@@ -151,22 +64,6 @@ impl From<HandlerError> for Diagnostic {
             error_message: err.to_string(),
         }
     }
-}
-
-/// The moment the pass stops starting probes: late enough to use the invocation, early
-/// enough that the last probe's full timeout and the output writes fit before the deadline.
-/// Already past when the invocation is too short for even one probe.
-pub fn probe_deadline(
-    invocation_deadline: SystemTime,
-    wall_now: SystemTime,
-    monotonic_now: Instant,
-    probe_timeout: Duration,
-) -> Instant {
-    let remaining = invocation_deadline
-        .duration_since(wall_now)
-        .unwrap_or(Duration::ZERO);
-    let budget = remaining.saturating_sub(probe_timeout + OUTPUT_RESERVE);
-    monotonic_now + budget
 }
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
@@ -186,27 +83,84 @@ pub async fn handle(
     event: LambdaEvent<Value>,
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
+    let request_id = context.request_id.as_str();
     let result = match Invocation::parse(&payload) {
         Ok(invocation) => {
-            run_invocation(
-                container,
-                &invocation,
-                Some(context.deadline()),
-                &context.request_id,
-            )
-            .await
+            let deadline = trusted_deadline(context.deadline, request_id);
+            run_guarded(container, &invocation, Some(deadline), request_id).await
         }
         Err(err) => Err(HandlerError::Event(err)),
     };
     if let Err(err) = &result {
         tracing::error!(
             message = "invocation failed",
-            request_id = %context.request_id,
+            request_id,
             error_type = err.error_type(),
             error = %err,
         );
     }
     result
+}
+
+/// [`run_invocation`], with a panic anywhere in it turned into
+/// `FreshnessMonitor.InternalError` (never a Rust type name) after a heartbeat that says so.
+async fn run_guarded(
+    container: &Container,
+    invocation: &Invocation,
+    deadline: Option<SystemTime>,
+    request_id: &str,
+) -> Result<Value, HandlerError> {
+    let now = invocation.now(Utc::now());
+    match AssertUnwindSafe(run_invocation(container, invocation, deadline, request_id))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let message = pass::panic_message(&*panic);
+            write_internal_error_heartbeat(container, &message, now).await;
+            Err(HandlerError::Internal(message))
+        }
+    }
+}
+
+/// The runtime's deadline, or Lambda's maximum from now when the header cannot be a
+/// deadline (logged, naming the value).
+fn trusted_deadline(header_ms: u64, request_id: &str) -> SystemTime {
+    let deadline = InvocationDeadline::from_header(header_ms, SystemTime::now());
+    if let InvocationDeadline::Untrusted { header_ms, .. } = deadline {
+        tracing::warn!(
+            message = "the runtime's deadline cannot be a real one (already past, or beyond \
+                       Lambda's 900 s maximum); running on the 900 s fallback budget",
+            request_id,
+            lambda_runtime_deadline_ms = header_ms,
+        );
+    }
+    deadline.at()
+}
+
+/// After a panic: the heartbeat still says the pass ran and failed, so the monitor is never
+/// silent. Best effort: a heartbeat that cannot be written is logged.
+async fn write_internal_error_heartbeat(container: &Container, message: &str, now: DateTime<Utc>) {
+    let Ok(settings) = &container.settings else {
+        return;
+    };
+    let pass_settings = PassSettings {
+        alerts_enabled: settings.alerts_enabled,
+        ..PassSettings::default()
+    };
+    let outcome = PassOutcome::internal_error(message.to_string(), &pass_settings, now);
+    let location = output_location(settings);
+    if let Err(err) = pass::write_outputs(
+        &container.store,
+        &location,
+        &outcome,
+        AlertFigures::default(),
+    )
+    .await
+    {
+        tracing::error!(message = "could not write the heartbeat after a panic", error = %err);
+    }
 }
 
 /// One pass as an invocation asked for it: read the registry, probe, write the outputs
@@ -225,9 +179,48 @@ pub async fn run_invocation(
     let store = &container.store;
     let now = invocation.now(Utc::now());
     let dry_run = invocation.is_dry_run();
-    let pass_settings = PassSettings {
+    let pass_settings = pass_settings(settings, invocation, deadline);
+    let outcome = judge_registry(container, settings, &pass_settings, now).await;
+    let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
+    let written = if dry_run {
+        Ok(false)
+    } else {
+        let location = output_location(settings);
+        pass::write_outputs(store, &location, &outcome, alerts.clone())
+            .await
+            .map(|()| true)
+            .map_err(|source| HandlerError::Outputs {
+                bucket: location.bucket,
+                prefix: location.prefix,
+                source,
+            })
+    };
+    log_summary(request_id, dry_run, &outcome, &alerts, &written);
+    if let Some(reason) = &outcome.registry_error {
+        return Err(HandlerError::Registry(reason.clone()));
+    }
+    written?;
+    if alerts.failed > 0 {
+        return Err(HandlerError::Alerts(undelivered_message(&alerts)));
+    }
+    if !outcome.unknown_only_ids.is_empty() {
+        return Err(HandlerError::Event(EventError::unknown_only_ids(
+            &outcome.unknown_only_ids,
+        )));
+    }
+    Ok(response(&outcome, &alerts, dry_run))
+}
+
+/// How this invocation's pass runs: the env's concurrency and observe flag, the event's
+/// `only`, and probes that stop in time for the outputs.
+fn pass_settings(
+    settings: &Settings,
+    invocation: &Invocation,
+    deadline: Option<SystemTime>,
+) -> PassSettings {
+    PassSettings {
         // A dry run reports the flag as configured (what a real pass would do); it never
-        // alerts because it never reaches the alert step below.
+        // alerts because it never reaches the alert step.
         alerts_enabled: settings.alerts_enabled,
         probe_concurrency: settings.probe_concurrency,
         probe_deadline: deadline.map(|d| {
@@ -239,25 +232,41 @@ pub async fn run_invocation(
             ))
         }),
         only: invocation.only().to_vec(),
-    };
+    }
+}
 
+/// Reads the registry named by the env and runs the pass over it (or says why it cannot).
+async fn judge_registry(
+    container: &Container,
+    settings: &Settings,
+    pass_settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> PassOutcome {
+    let store = &container.store;
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
         key: settings.registry_key.clone(),
     };
-    let outcome = match registry_source::load(store, &source).await {
-        Ok(loaded) => pass::run_pass(store, &loaded, &pass_settings, now).await,
+    match registry_source::load(store, &source).await {
+        Ok(loaded) => pass::run_pass(store, &loaded, pass_settings, now).await,
         Err(err) => PassOutcome::registry_failed(
             registry_error_message(settings, &err),
             err.etag(),
-            &pass_settings,
+            pass_settings,
             now,
         ),
-    };
+    }
+}
 
-    // Alerts (observe mode only counts them; a dry run never sends). Sends give up in time
-    // for the outputs to be written before the invocation's deadline.
-    let alerts = match (&container.alerter, dry_run) {
+/// Sends the pass's alerts (observe mode only counts them; a dry run never sends), giving up
+/// in time for the outputs to be written before the invocation's deadline.
+async fn deliver_alerts(
+    container: &Container,
+    outcome: &PassOutcome,
+    dry_run: bool,
+    deadline: Option<SystemTime>,
+) -> AlertFigures {
+    match (&container.alerter, dry_run) {
         (Some(alerter), false) => {
             let send_deadline = deadline.map(|d| {
                 let remaining = d
@@ -265,31 +274,32 @@ pub async fn run_invocation(
                     .unwrap_or(Duration::ZERO);
                 tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
             });
-            alerter.deliver(store, &outcome, send_deadline).await
+            alerter
+                .deliver(&container.store, outcome, send_deadline)
+                .await
         }
         _ => AlertFigures {
             would_alert: outcome.alerting_rows().count(),
             ..AlertFigures::default()
         },
-    };
+    }
+}
 
-    let written = if dry_run {
-        Ok(false)
-    } else {
-        let location = OutputLocation {
-            bucket: settings.results_bucket().to_string(),
-            prefix: settings.results_prefix.clone(),
-        };
-        pass::write_outputs(store, &location, &outcome, alerts.clone())
-            .await
-            .map(|()| true)
-            .map_err(|source| HandlerError::Outputs {
-                bucket: location.bucket,
-                prefix: location.prefix,
-                source,
-            })
-    };
+fn output_location(settings: &Settings) -> OutputLocation {
+    OutputLocation {
+        bucket: settings.results_bucket().to_string(),
+        prefix: settings.results_prefix.clone(),
+    }
+}
 
+/// The one JSON line a pass logs (docs/lambda.md#logs).
+fn log_summary(
+    request_id: &str,
+    dry_run: bool,
+    outcome: &PassOutcome,
+    alerts: &AlertFigures,
+    written: &Result<bool, HandlerError>,
+) {
     let counts = outcome.counts();
     tracing::info!(
         message = "pass complete",
@@ -314,27 +324,13 @@ pub async fn run_invocation(
         registry_error = outcome.registry_error.as_deref(),
         write_error = written.as_ref().err().map(|e| e.to_string()),
     );
-
-    if let Some(reason) = &outcome.registry_error {
-        return Err(HandlerError::Registry(reason.clone()));
-    }
-    written?;
-    if alerts.failed > 0 {
-        return Err(HandlerError::Alerts(undelivered_message(&alerts)));
-    }
-    if !outcome.unknown_only_ids.is_empty() {
-        return Err(HandlerError::Event(EventError::unknown_only_ids(
-            &outcome.unknown_only_ids,
-        )));
-    }
-    Ok(response(&outcome, &alerts, dry_run))
 }
 
 /// `freshness-monitor run`: the Lambda's pass from a shell, same env, with side effects, at
 /// the clock's now and with no invocation deadline.
 pub async fn run_from_env() -> Result<Value, HandlerError> {
     let container = Container::from_env().await;
-    run_invocation(&container, &Invocation::Manual, None, "cli-run").await
+    run_guarded(&container, &Invocation::Manual, None, "cli-run").await
 }
 
 /// Alerts that reached no channel fail the invocation (so the Lambda's Errors metric and its
@@ -407,42 +403,6 @@ pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn probes_stop_in_time_for_the_last_probe_and_the_writes() {
-        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mono = Instant::now();
-        let deadline = wall + Duration::from_secs(60);
-        assert_eq!(
-            probe_deadline(deadline, wall, mono, Duration::from_secs(10)),
-            mono + Duration::from_secs(45)
-        );
-    }
-
-    #[test]
-    fn a_near_deadline_starts_no_probe() {
-        let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let mono = Instant::now();
-        assert_eq!(
-            probe_deadline(
-                wall + Duration::from_secs(3),
-                wall,
-                mono,
-                Duration::from_secs(10)
-            ),
-            mono
-        );
-        assert_eq!(
-            probe_deadline(
-                wall - Duration::from_secs(3),
-                wall,
-                mono,
-                Duration::from_secs(10)
-            ),
-            mono,
-            "a deadline already past"
-        );
-    }
 
     #[test]
     fn errors_carry_a_type_an_operator_can_filter_on() {

@@ -4,6 +4,8 @@
 //! event ([`event`]) and the env contract ([`settings`]), builds the AWS clients once per
 //! container, and hands each invocation to the same pass the CLI runs ([`handler`]).
 
+pub mod container;
+pub mod deadline;
 pub mod event;
 pub mod handler;
 

@@ -71,6 +71,8 @@ pub struct PassOutcome {
     pub rows: Vec<ResultRow>,
     /// Why the registry could not be used; `rows` is then empty.
     pub registry_error: Option<String>,
+    /// A bug stopped the pass (a panic outside any one artifact); `rows` is then empty.
+    pub internal_error: Option<String>,
     pub registry_etag: Option<String>,
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
@@ -84,6 +86,7 @@ impl PassOutcome {
             alerts_enabled: settings.alerts_enabled,
             rows: Vec::new(),
             registry_error: None,
+            internal_error: None,
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
@@ -101,6 +104,15 @@ impl PassOutcome {
         PassOutcome {
             registry_error: Some(reason),
             ..PassOutcome::empty(settings, now, etag)
+        }
+    }
+
+    /// A pass that a bug stopped: no rows, the panic's message in `internal_error` (the
+    /// heartbeat carries it, so the monitor is not silent).
+    pub fn internal_error(message: String, settings: &PassSettings, now: DateTime<Utc>) -> Self {
+        PassOutcome {
+            internal_error: Some(message),
+            ..PassOutcome::empty(settings, now, None)
         }
     }
 
@@ -132,6 +144,7 @@ impl PassOutcome {
             registry_etag: self.registry_etag.clone(),
             alerts,
             registry_error: self.registry_error.clone(),
+            internal_error: self.internal_error.clone(),
         }
     }
 
@@ -281,7 +294,8 @@ fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(&*panic))
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
+/// The text of a panic's payload.
+pub fn panic_message(panic: &(dyn Any + Send)) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -376,3 +390,6 @@ async fn head_before<S: ObjectStore>(
     }
     store.head(bucket, key).await
 }
+
+#[cfg(test)]
+mod tests;

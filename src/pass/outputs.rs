@@ -14,7 +14,8 @@ pub struct OutputLocation {
 }
 
 /// Writes `check_results.json`, `cycle_verdict.json` and, last, `heartbeat.json`. After a
-/// registry error only the heartbeat is written: the last good results stay readable.
+/// registry error or an internal error only the heartbeat is written: the last good results
+/// stay readable.
 pub async fn write_outputs<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
@@ -23,7 +24,7 @@ pub async fn write_outputs<S: ObjectStore>(
 ) -> Result<(), StoreError> {
     let key = |name: &str| format!("{}{name}", location.prefix);
     let mut first_error = None;
-    if outcome.registry_error.is_none() {
+    if outcome.registry_error.is_none() && outcome.internal_error.is_none() {
         let rows = outcome.rows.len();
         for result in [
             put_json(

@@ -1,0 +1,96 @@
+//! What a warm container keeps between invocations: the settings, the AWS clients, the S3
+//! store and the alert channels, built once by [`Container::from_env`] and lent to every
+//! invocation.
+
+use crate::alert::channel::MisconfiguredChannel;
+use crate::alert::sns::SnsChannel;
+use crate::alert::telegram::{CredentialSource, TelegramChannel};
+use crate::alert::{AlertChannel, Alerter};
+use crate::aws::{AwsClients, CallTimeouts};
+use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
+use crate::store::s3::S3Store;
+
+/// What a warm container keeps between invocations.
+pub struct Container {
+    /// A bad env is reported by every invocation rather than crashing the container, so
+    /// `aws lambda invoke` shows the message.
+    pub settings: Result<Settings, SettingsError>,
+    pub clients: AwsClients,
+    pub store: S3Store,
+    /// The alert channels (built once: Telegram's SSM values are read once per container)
+    /// and the dedup location; `None` when the settings are invalid.
+    pub alerter: Option<Alerter>,
+}
+
+impl Container {
+    pub async fn from_env() -> Container {
+        let settings = Settings::from_env();
+        let probe_timeout = settings
+            .as_ref()
+            .map_or(DEFAULT_PROBE_TIMEOUT, |s| s.probe_timeout);
+        let clients = AwsClients::from_env(CallTimeouts::from_operation(probe_timeout)).await;
+        let store = clients.s3_store();
+        tracing::info!(
+            message = "container ready: AWS clients built",
+            endpoint = clients.config.endpoint_url().unwrap_or("default"),
+            region = clients
+                .config
+                .region()
+                .map(|r| r.as_ref())
+                .unwrap_or("unset"),
+        );
+        if let Err(err) = &settings {
+            tracing::error!(message = "invalid configuration", error = %err);
+        }
+        let alerter = settings.as_ref().ok().map(|s| alerter(s, &clients));
+        Container {
+            settings,
+            clients,
+            store,
+            alerter,
+        }
+    }
+}
+
+/// The channels the settings configure. Each is optional; a half-configured Telegram (one of
+/// its two parameters) becomes a channel that fails every send with the reason, so the gap
+/// shows in the heartbeat and the logs instead of silently sending nowhere.
+pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
+    let mut channels: Vec<Box<dyn AlertChannel>> = Vec::new();
+    if let Some(arn) = &settings.sns_topic_arn {
+        channels.push(Box::new(SnsChannel::new(clients.sns.clone(), arn)));
+    }
+    match (
+        &settings.telegram_bot_token_param,
+        &settings.telegram_chat_id_param,
+    ) {
+        (Some(token_param), Some(chat_id_param)) => {
+            channels.push(Box::new(TelegramChannel::new(
+                CredentialSource::Ssm {
+                    client: clients.ssm.clone(),
+                    token_param: token_param.clone(),
+                    chat_id_param: chat_id_param.clone(),
+                },
+                settings.telegram_api_base.as_deref(),
+            )));
+        }
+        (None, None) => {}
+        (token, _) => {
+            let missing = if token.is_some() {
+                "TELEGRAM_CHAT_ID_PARAM"
+            } else {
+                "TELEGRAM_BOT_TOKEN_PARAM"
+            };
+            let message = format!(
+                "Telegram is half configured: {missing} is not set, so nothing is sent there"
+            );
+            tracing::error!(message = "invalid configuration", error = %message);
+            channels.push(Box::new(MisconfiguredChannel::new("telegram", message)));
+        }
+    }
+    Alerter::new(
+        channels,
+        settings.dedup_bucket(),
+        settings.dedup_prefix.clone(),
+    )
+}

@@ -1,0 +1,184 @@
+//! No registry that validation accepts can make a pass panic: arbitrary accepted values and an
+//! arbitrary `now` from 1900 to 9999 go through parsing, classification (cycles, grace, key
+//! rendering, judging), result rows, the report files and the alert digest.
+
+use chrono::{DateTime, TimeZone, Utc};
+use proptest::prelude::*;
+
+use super::*;
+use crate::registry::parse_registry;
+use crate::report::AlertFigures;
+use crate::store::{FetchedObject, ObjectMeta};
+
+/// A store whose every key exists with one LastModified (or none exists).
+struct OneAnswerStore(Option<DateTime<Utc>>);
+
+impl ObjectStore for OneAnswerStore {
+    async fn head(&self, _: &str, _: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        Ok(self.0.map(|last_modified| ObjectMeta { last_modified }))
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        Err(StoreError::NotFound {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+const TEMPLATES: &[&str] = &[
+    "k/{date}.json",
+    "k/{date:%Y/%m/%d}/{cycle_label}",
+    "k/{trading_day}/{trading_day:%Y%m%d}.parquet",
+    "pointer/latest.json",
+    "{{literal}}/{cycle_label}/{date:%G-W%V}",
+];
+
+const CRONS: &[&str] = &[
+    "0 14 1 * *",
+    "0 0 29 2 *",
+    "0 0 29 2 1",
+    "*/5 * * * *",
+    "30 9 * * 1-5",
+    "59 23 31 12 *",
+];
+
+const ZONES: &[&str] = &[
+    "UTC",
+    "America/New_York",
+    "Asia/Kathmandu",
+    "Pacific/Chatham",
+];
+
+fn cadence() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("cadence: saturday_sf".to_string()),
+        Just("cadence: weekday_sf".to_string()),
+        Just("cadence: eod_sf".to_string()),
+        any::<u32>()
+            .prop_map(|n| format!("cadence: continuous\n    interval_minutes: {}", n.max(1))),
+        (0..CRONS.len()).prop_map(|i| format!("cadence: c{i}")),
+    ]
+}
+
+/// A date validation accepts: years 1 to 9999.
+fn date() -> impl Strategy<Value = String> {
+    (1i32..=9999, 1u32..=12, 1u32..=28).prop_map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"))
+}
+
+prop_compose! {
+    fn artifact(index: usize)(
+        cadence in cadence(),
+        template in prop::sample::select(TEMPLATES),
+        recovery in prop::option::of(prop::sample::select(TEMPLATES)),
+        sla in any::<u32>(),
+        grace in any::<u32>(),
+        created in date(),
+        calendar_aware in any::<bool>(),
+    ) -> String {
+        let recovery = recovery
+            .filter(|r| *r != template)
+            .map(|r| format!("    recovery_key_template: \"r/{r}\"\n"))
+            .unwrap_or_default();
+        format!(
+            "  - artifact_id: a{index}\n    {cadence}\n    s3_key_template: \"{template}\"\n\
+             {recovery}    sla_minutes_after_cron: {sla}\n    grace_period_cycles: {grace}\n    \
+             created_at: {created}\n    calendar_aware: {calendar_aware}\n"
+        )
+    }
+}
+
+prop_compose! {
+    fn registry()(
+        zones in prop::collection::vec(prop::sample::select(ZONES), CRONS.len()),
+        nyse in prop::collection::vec(any::<bool>(), CRONS.len()),
+        closures in prop::collection::vec(date(), 0..3),
+        a in artifact(0), b in artifact(1), c in artifact(2), d in artifact(3),
+    ) -> String {
+        let mut text = String::from(
+            "schema_version: 1\ndefaults:\n  s3_bucket: research-bucket\n  severity: critical\n  \
+             owner_repo: o\n",
+        );
+        text.push_str(&format!("calendar:\n  extra_closures: [{}]\ncadences:\n", closures.join(", ")));
+        for (i, cron) in CRONS.iter().enumerate() {
+            let calendar = if nyse[i] { ", calendar: nyse" } else { "" };
+            text.push_str(&format!("  c{i}: {{cron: \"{cron}\", timezone: {}{calendar}}}\n", zones[i]));
+        }
+        text.push_str("artifacts:\n");
+        for artifact in [a, b, c, d] {
+            text.push_str(&artifact);
+        }
+        text
+    }
+}
+
+/// Any second from 1900-01-01 to 9999-12-31.
+fn now() -> impl Strategy<Value = DateTime<Utc>> {
+    (-2_208_988_800i64..253_402_300_799).prop_map(|s| Utc.timestamp_opt(s, 0).unwrap())
+}
+
+fn pass_over(text: &str, now: DateTime<Utc>, last_modified: Option<DateTime<Utc>>) {
+    let Ok(registry) = parse_registry("registry.yaml", text.as_bytes()) else {
+        return;
+    };
+    let loaded = LoadedRegistry {
+        registry,
+        name: "registry.yaml".to_string(),
+        etag: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = OneAnswerStore(last_modified);
+    let outcome = runtime.block_on(run_pass(&store, &loaded, &PassSettings::default(), now));
+    assert_eq!(outcome.rows.len(), loaded.registry.entries.len());
+    for row in &outcome.rows {
+        assert!(
+            !row.reason.contains("internal error"),
+            "a panic was caught judging {}: {}",
+            row.artifact_id,
+            row.reason
+        );
+    }
+    serde_json::to_vec(&outcome.check_results()).unwrap();
+    serde_json::to_vec(&outcome.cycle_verdicts()).unwrap();
+    serde_json::to_vec(&outcome.heartbeat(AlertFigures::default())).unwrap();
+    let _ = crate::alert::would_send(&outcome.rows, now);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn no_accepted_registry_makes_a_pass_panic(
+        text in registry(),
+        now in now(),
+        last_modified in prop::option::of(now()),
+    ) {
+        pass_over(&text, now, last_modified);
+    }
+}
+
+#[test]
+fn the_registries_of_the_issue_pass_without_a_panic() {
+    let header = "schema_version: 1\ncadences:\n  leap: {cron: \"0 0 29 2 *\"}\nartifacts:\n";
+    let common = "    s3_bucket: research-bucket\n    s3_key_template: \"k/{date}\"\n    \
+                  sla_minutes_after_cron: 0\n    severity: critical\n    owner_repo: o\n    \
+                  created_at: 2026-01-01\n";
+    for (cadence, grace) in [
+        ("saturday_sf", "99999999"),
+        ("leap", "70000"),
+        ("continuous\n    interval_minutes: 4294967295", "40"),
+    ] {
+        let text = format!(
+            "{header}  - artifact_id: a\n    cadence: {cadence}\n    grace_period_cycles: \
+             {grace}\n{common}"
+        );
+        pass_over(&text, "2026-06-07T12:00:00Z".parse().unwrap(), None);
+    }
+}
