@@ -78,7 +78,7 @@ impl Alerter {
         outcome: &PassOutcome,
         deadline: Option<Instant>,
     ) -> AlertFigures {
-        let mut figures = AlertFigures {
+        let figures = AlertFigures {
             would_alert: outcome.alerting_rows().count()
                 + usize::from(outcome.registry_error.is_some()),
             ..AlertFigures::default()
@@ -87,323 +87,41 @@ impl Alerter {
             return figures;
         }
         let now = outcome.run_at;
-        let dedup = DedupStore::new(store, self.dedup_bucket.clone(), self.dedup_prefix.clone());
-        let mut reports: Vec<ChannelReport> = self
-            .channels
-            .iter()
-            .map(|c| ChannelReport {
-                channel: c.name().to_string(),
-                ..ChannelReport::default()
-            })
-            .collect();
-
-        if let Some(error) = &outcome.registry_error {
-            let alert = PlannedAlert {
-                dedup_key: plan::REGISTRY_ERROR_DEDUP_KEY.to_string(),
-                artifact_id: "registry".to_string(),
-                severity: crate::registry::Severity::Critical,
-                state: crate::classify::State::ProbeFailed,
-                text: String::new(),
-            };
-            let digest = plan::registry_error_digest(error, now);
-            self.claim_and_send(
-                &dedup,
-                &[alert],
-                Repeat::After(REGISTRY_ERROR_REPEAT),
-                |_| digest.clone(),
-                now,
-                deadline,
-                &mut figures,
-                &mut reports,
-            )
-            .await;
-        }
-
-        let alerts = plan::new_alerts(&outcome.rows, now);
-        if !alerts.is_empty() {
-            self.claim_and_send(
-                &dedup,
-                &alerts,
-                Repeat::Never,
-                |sending| plan::alert_digest(sending, now),
-                now,
-                deadline,
-                &mut figures,
-                &mut reports,
-            )
-            .await;
-        }
-
-        self.resolve(
-            &dedup,
-            &outcome.rows,
+        let mut delivery = Delivery {
+            alerter: self,
+            dedup: DedupStore::new(store, self.dedup_bucket.clone(), self.dedup_prefix.clone()),
             now,
             deadline,
-            &mut figures,
-            &mut reports,
-        )
-        .await;
-        figures.channels = if figures.sent + figures.failed + figures.resolved > 0 {
-            reports
-        } else {
-            Vec::new()
+            figures,
+            reports: self
+                .channels
+                .iter()
+                .map(|c| ChannelReport {
+                    channel: c.name().to_string(),
+                    ..ChannelReport::default()
+                })
+                .collect(),
         };
-        figures
-    }
-
-    /// Claims each alert's key, sends one digest of the claimed ones, then publishes or
-    /// releases the claims. Counts into `figures` (`sent`, `deduplicated`, `failed`).
-    #[allow(clippy::too_many_arguments)]
-    async fn claim_and_send<S: ObjectStore>(
-        &self,
-        dedup: &DedupStore<'_, S>,
-        alerts: &[PlannedAlert],
-        repeat: Repeat,
-        digest_of: impl FnOnce(&[&PlannedAlert]) -> Digest,
-        now: DateTime<Utc>,
-        deadline: Option<Instant>,
-        figures: &mut AlertFigures,
-        reports: &mut [ChannelReport],
-    ) {
-        if self.channels.is_empty() {
-            figures.failed += alerts.len();
-            tracing::error!(
-                message = "alerts are enabled but no channel is configured \
-                           (set SNS_TOPIC_ARN and/or TELEGRAM_BOT_TOKEN_PARAM and \
-                           TELEGRAM_CHAT_ID_PARAM)",
-                undelivered = alerts.len(),
-            );
-            return;
-        }
-        let outcomes: Vec<(usize, ClaimOutcome)> = stream::iter(alerts.iter().enumerate())
-            .map(|(i, a)| async move { (i, dedup.claim(&a.dedup_key, now, repeat).await) })
-            .buffer_unordered(MARKER_CONCURRENCY)
-            .collect()
-            .await;
-        let mut claims: Vec<Option<Claim>> = vec![None; alerts.len()];
-        let mut sending = vec![false; alerts.len()];
-        let mut unguarded: Vec<String> = Vec::new();
-        let failures: Vec<&StoreError> = outcomes
-            .iter()
-            .filter_map(|(_, o)| match o {
-                ClaimOutcome::Failed(e) => Some(e),
-                _ => None,
-            })
-            .collect();
-        if let Some(first) = failures.first() {
-            let n = failures.len();
-            figures.dedup_error.get_or_insert_with(|| {
-                format!(
-                    "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
-                     sent without dedup and may repeat)",
-                    S3Url(dedup.bucket(), &self.dedup_prefix),
-                    if n == 1 { "" } else { "s" },
+        if let Some(error) = &outcome.registry_error {
+            let digest = plan::registry_error_digest(error, now);
+            delivery
+                .claim_and_send(
+                    &[plan::registry_error_alert()],
+                    Repeat::After(REGISTRY_ERROR_REPEAT),
+                    |_| digest.clone(),
                 )
-            });
+                .await;
         }
-        for (i, claimed) in outcomes {
-            match claimed {
-                ClaimOutcome::Claimed(claim) => {
-                    if claim.took_over {
-                        tracing::warn!(
-                            message = "took over an abandoned or unreadable dedup claim",
-                            dedup_key = %claim.dedup_key,
-                            marker = %claim.marker_key,
-                        );
-                    }
-                    claims[i] = Some(claim);
-                    sending[i] = true;
-                }
-                ClaimOutcome::Held(_) => figures.deduplicated += 1,
-                ClaimOutcome::Failed(error) => {
-                    let key = &alerts[i].dedup_key;
-                    let sent_at = self
-                        .unguarded_sent
-                        .lock()
-                        .expect("not poisoned")
-                        .get(key)
-                        .copied();
-                    let repeat_due = match (sent_at, repeat) {
-                        (None, _) => true,
-                        (Some(_), Repeat::Never) => false,
-                        (Some(t), Repeat::After(window)) => now - t >= window,
-                    };
-                    if !repeat_due {
-                        tracing::warn!(
-                            message = "dedup marker could not be claimed; this container already sent it",
-                            dedup_key = %key,
-                            error = %error,
-                        );
-                        figures.deduplicated += 1;
-                        continue;
-                    }
-                    tracing::error!(
-                        message = "dedup marker could not be claimed; sending anyway (it may repeat)",
-                        dedup_key = %alerts[i].dedup_key,
-                        bucket = %dedup.bucket(),
-                        error = %error,
-                    );
-                    unguarded.push(format!("{}: {error}", alerts[i].dedup_key));
-                    sending[i] = true;
-                }
-            }
+        let alerts = plan::new_alerts(&outcome.rows, now);
+        if !alerts.is_empty() {
+            delivery
+                .claim_and_send(&alerts, Repeat::Never, |sending| {
+                    plan::alert_digest(sending, now)
+                })
+                .await;
         }
-        let to_send: Vec<&PlannedAlert> = alerts
-            .iter()
-            .zip(&sending)
-            .filter(|(_, s)| **s)
-            .map(|(a, _)| a)
-            .collect();
-        if to_send.is_empty() {
-            return;
-        }
-        let mut digest = digest_of(&to_send);
-        if !unguarded.is_empty() {
-            digest.body.push_str(&format!(
-                "\n\n(dedup markers could not be written for {} of these, so they may repeat: \
-                 {})",
-                unguarded.len(),
-                unguarded.join("; ")
-            ));
-        }
-        let sent = self.send_everywhere(&digest, deadline, reports).await;
-        let delivered = sent.reached_anyone();
-        for (alert, claim) in alerts.iter().zip(&claims) {
-            let Some(claim) = claim else { continue };
-            let preview = plan::preview(if alert.text.is_empty() {
-                &digest.body
-            } else {
-                &alert.text
-            });
-            let result = if delivered {
-                let first = dedup.publish(claim, now, &preview).await;
-                match first {
-                    Err(_) => dedup.publish(claim, now, &preview).await,
-                    ok => ok,
-                }
-            } else {
-                dedup.release(claim).await
-            };
-            if let Err(error) = result {
-                figures.dedup_error.get_or_insert_with(|| {
-                    format!(
-                        "dedup marker {} could not be {}: {error}",
-                        S3Url(dedup.bucket(), &claim.marker_key),
-                        if delivered {
-                            "recorded after sending (the alert may repeat after 15 minutes)"
-                        } else {
-                            "released after a failed send (retried after 15 minutes)"
-                        }
-                    )
-                });
-                tracing::error!(
-                    message = if delivered {
-                        "alert sent but its dedup marker could not be recorded; it may repeat \
-                         after 15 minutes"
-                    } else {
-                        "alert not delivered and its claim could not be released; it will be \
-                         retried after 15 minutes"
-                    },
-                    dedup_key = %claim.dedup_key,
-                    error = %error,
-                );
-            }
-        }
-        if delivered {
-            let mut memory = self.unguarded_sent.lock().expect("not poisoned");
-            for (alert, claim) in alerts.iter().zip(&claims) {
-                if claim.is_none() && to_send.iter().any(|a| a.dedup_key == alert.dedup_key) {
-                    memory.insert(alert.dedup_key.clone(), now);
-                }
-            }
-            drop(memory);
-            figures.sent += to_send.len();
-        } else {
-            figures.failed += to_send.len();
-        }
-    }
-
-    /// RESOLVED notices: fresh rows whose alert went out this cycle, once each.
-    async fn resolve<S: ObjectStore>(
-        &self,
-        dedup: &DedupStore<'_, S>,
-        rows: &[ResultRow],
-        now: DateTime<Utc>,
-        deadline: Option<Instant>,
-        figures: &mut AlertFigures,
-        reports: &mut [ChannelReport],
-    ) {
-        if self.channels.is_empty() {
-            return;
-        }
-        let candidates = plan::resolved_candidates(rows);
-        let found: Vec<Option<(&ResultRow, Claim)>> = stream::iter(candidates)
-            .map(|row| async move {
-                let key = row.dedup_key.as_deref()?;
-                match dedup.was_published(key).await {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(error) => {
-                        tracing::warn!(
-                            message = "could not check whether a fresh artifact had alerted",
-                            dedup_key = key,
-                            error = %error,
-                        );
-                        return None;
-                    }
-                }
-                match dedup
-                    .claim(&plan::resolved_dedup_key(key), now, Repeat::Never)
-                    .await
-                {
-                    ClaimOutcome::Claimed(claim) => Some((row, claim)),
-                    ClaimOutcome::Held(_) => None,
-                    ClaimOutcome::Failed(error) => {
-                        // A RESOLVED notice that may repeat is noise; one that is skipped is
-                        // harmless (the alert already went out). Skip it.
-                        tracing::warn!(
-                            message = "RESOLVED marker could not be claimed; notice skipped",
-                            dedup_key = key,
-                            error = %error,
-                        );
-                        None
-                    }
-                }
-            })
-            .buffered(MARKER_CONCURRENCY)
-            .collect()
-            .await;
-        let resolved: Vec<(&ResultRow, Claim)> = found.into_iter().flatten().collect();
-        if resolved.is_empty() {
-            return;
-        }
-        let rows: Vec<&ResultRow> = resolved.iter().map(|(r, _)| *r).collect();
-        let digest = plan::resolved_digest(&rows, now);
-        let sent = self.send_everywhere(&digest, deadline, reports).await;
-        let delivered = sent.reached_anyone();
-        for (row, claim) in &resolved {
-            let result = if delivered {
-                dedup
-                    .publish(
-                        claim,
-                        now,
-                        &plan::preview(&format!("RESOLVED {}", row.artifact_id)),
-                    )
-                    .await
-            } else {
-                dedup.release(claim).await
-            };
-            if let Err(error) = result {
-                tracing::warn!(
-                    message = "RESOLVED marker could not be updated",
-                    dedup_key = %claim.dedup_key,
-                    error = %error,
-                );
-            }
-        }
-        if delivered {
-            figures.resolved += resolved.len();
-        }
+        delivery.resolve(&outcome.rows).await;
+        delivery.finish()
     }
 
     /// One digest to every channel at once; each result is logged and added to `reports`.
@@ -452,6 +170,344 @@ impl Alerter {
     }
 }
 
+/// One pass's delivery: the dedup markers, the pass's moment and deadline, and the figures
+/// and channel reports it has counted so far.
+struct Delivery<'a, S> {
+    alerter: &'a Alerter,
+    dedup: DedupStore<'a, S>,
+    now: DateTime<Utc>,
+    deadline: Option<Instant>,
+    figures: AlertFigures,
+    reports: Vec<ChannelReport>,
+}
+
+/// The alerts of one batch that go out, and why.
+struct Sending {
+    /// Per alert: its claim, when this pass holds one.
+    claims: Vec<Option<Claim>>,
+    /// Per alert: whether it is in the digest.
+    sending: Vec<bool>,
+    /// `key: error` of alerts sent without a claim (the marker store failing).
+    unguarded: Vec<String>,
+}
+
+impl<S: ObjectStore> Delivery<'_, S> {
+    /// The figures, with the channel reports when anything was attempted.
+    fn finish(mut self) -> AlertFigures {
+        let figures = &self.figures;
+        if figures.sent + figures.failed + figures.resolved > 0 {
+            self.figures.channels = self.reports;
+        }
+        self.figures
+    }
+
+    /// Claims each alert's key, sends one digest of the claimed ones, then publishes or
+    /// releases the claims. Counts into the figures (`sent`, `deduplicated`, `failed`).
+    async fn claim_and_send(
+        &mut self,
+        alerts: &[PlannedAlert],
+        repeat: Repeat,
+        digest_of: impl FnOnce(&[&PlannedAlert]) -> Digest,
+    ) {
+        if self.alerter.channels.is_empty() {
+            self.figures.failed += alerts.len();
+            tracing::error!(
+                message = "alerts are enabled but no channel is configured \
+                           (set SNS_TOPIC_ARN and/or TELEGRAM_BOT_TOKEN_PARAM and \
+                           TELEGRAM_CHAT_ID_PARAM)",
+                undelivered = alerts.len(),
+            );
+            return;
+        }
+        let outcomes = self.claim_all(alerts, repeat).await;
+        let batch = self.sort_claims(alerts, outcomes, repeat);
+        let to_send: Vec<&PlannedAlert> = alerts
+            .iter()
+            .zip(&batch.sending)
+            .filter(|(_, s)| **s)
+            .map(|(a, _)| a)
+            .collect();
+        if to_send.is_empty() {
+            return;
+        }
+        let mut digest = digest_of(&to_send);
+        if !batch.unguarded.is_empty() {
+            digest.body.push_str(&format!(
+                "\n\n(dedup markers could not be written for {} of these, so they may repeat: \
+                 {})",
+                batch.unguarded.len(),
+                batch.unguarded.join("; ")
+            ));
+        }
+        let sent = self
+            .alerter
+            .send_everywhere(&digest, self.deadline, &mut self.reports)
+            .await;
+        let delivered = sent.reached_anyone();
+        self.settle_claims(alerts, &batch.claims, delivered, &digest)
+            .await;
+        if delivered {
+            self.remember_unguarded(alerts, &batch.claims, &to_send);
+            self.figures.sent += to_send.len();
+        } else {
+            self.figures.failed += to_send.len();
+        }
+    }
+
+    /// Claims every alert's marker, a few at a time.
+    async fn claim_all(
+        &mut self,
+        alerts: &[PlannedAlert],
+        repeat: Repeat,
+    ) -> Vec<(usize, ClaimOutcome)> {
+        let (dedup, now) = (&self.dedup, self.now);
+        let outcomes: Vec<(usize, ClaimOutcome)> = stream::iter(alerts.iter().enumerate())
+            .map(|(i, a)| async move { (i, dedup.claim(&a.dedup_key, now, repeat).await) })
+            .buffer_unordered(MARKER_CONCURRENCY)
+            .collect()
+            .await;
+        let failures: Vec<&StoreError> = outcomes
+            .iter()
+            .filter_map(|(_, o)| match o {
+                ClaimOutcome::Failed(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        if let Some(first) = failures.first() {
+            let n = failures.len();
+            let message = format!(
+                "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
+                 sent without dedup and may repeat)",
+                S3Url(self.dedup.bucket(), &self.alerter.dedup_prefix),
+                if n == 1 { "" } else { "s" },
+            );
+            self.note_dedup_error(message);
+        }
+        outcomes
+    }
+
+    /// Which alerts go out: those claimed here, and those whose marker could not be claimed
+    /// at all unless this container already sent them (a repeated page beats none).
+    fn sort_claims(
+        &mut self,
+        alerts: &[PlannedAlert],
+        outcomes: Vec<(usize, ClaimOutcome)>,
+        repeat: Repeat,
+    ) -> Sending {
+        let mut batch = Sending {
+            claims: vec![None; alerts.len()],
+            sending: vec![false; alerts.len()],
+            unguarded: Vec::new(),
+        };
+        for (i, claimed) in outcomes {
+            match claimed {
+                ClaimOutcome::Claimed(claim) => {
+                    if claim.took_over {
+                        tracing::warn!(
+                            message = "took over an abandoned or unreadable dedup claim",
+                            dedup_key = %claim.dedup_key,
+                            marker = %claim.marker_key,
+                        );
+                    }
+                    batch.claims[i] = Some(claim);
+                    batch.sending[i] = true;
+                }
+                ClaimOutcome::Held(_) => self.figures.deduplicated += 1,
+                ClaimOutcome::Failed(error) => {
+                    let key = &alerts[i].dedup_key;
+                    if !self.unguarded_repeat_due(key, repeat) {
+                        tracing::warn!(
+                            message = "dedup marker could not be claimed; this container already sent it",
+                            dedup_key = %key,
+                            error = %error,
+                        );
+                        self.figures.deduplicated += 1;
+                        continue;
+                    }
+                    tracing::error!(
+                        message = "dedup marker could not be claimed; sending anyway (it may repeat)",
+                        dedup_key = %key,
+                        bucket = %self.dedup.bucket(),
+                        error = %error,
+                    );
+                    batch.unguarded.push(format!("{key}: {error}"));
+                    batch.sending[i] = true;
+                }
+            }
+        }
+        batch
+    }
+
+    /// Whether an alert sent without a claim may go out again from this container.
+    fn unguarded_repeat_due(&self, key: &str, repeat: Repeat) -> bool {
+        let sent_at = self
+            .alerter
+            .unguarded_sent
+            .lock()
+            .expect("not poisoned")
+            .get(key)
+            .copied();
+        match (sent_at, repeat) {
+            (None, _) => true,
+            (Some(_), Repeat::Never) => false,
+            (Some(t), Repeat::After(window)) => self.now - t >= window,
+        }
+    }
+
+    /// After sending: publish the claims (retried once) when the digest reached anyone,
+    /// release them otherwise so the next pass retries.
+    async fn settle_claims(
+        &mut self,
+        alerts: &[PlannedAlert],
+        claims: &[Option<Claim>],
+        delivered: bool,
+        digest: &Digest,
+    ) {
+        for (alert, claim) in alerts.iter().zip(claims) {
+            let Some(claim) = claim else { continue };
+            let preview = plan::preview(if alert.text.is_empty() {
+                &digest.body
+            } else {
+                &alert.text
+            });
+            let result = if delivered {
+                let first = self.dedup.publish(claim, self.now, &preview).await;
+                match first {
+                    Err(_) => self.dedup.publish(claim, self.now, &preview).await,
+                    ok => ok,
+                }
+            } else {
+                self.dedup.release(claim).await
+            };
+            if let Err(error) = result {
+                self.claim_not_settled(claim, delivered, &error);
+            }
+        }
+    }
+
+    fn claim_not_settled(&mut self, claim: &Claim, delivered: bool, error: &StoreError) {
+        let message = format!(
+            "dedup marker {} could not be {}: {error}",
+            S3Url(self.dedup.bucket(), &claim.marker_key),
+            if delivered {
+                "recorded after sending (the alert may repeat after 15 minutes)"
+            } else {
+                "released after a failed send (retried after 15 minutes)"
+            }
+        );
+        self.note_dedup_error(message);
+        tracing::error!(
+            message = if delivered {
+                "alert sent but its dedup marker could not be recorded; it may repeat \
+                 after 15 minutes"
+            } else {
+                "alert not delivered and its claim could not be released; it will be \
+                 retried after 15 minutes"
+            },
+            dedup_key = %claim.dedup_key,
+            error = %error,
+        );
+    }
+
+    /// The container remembers what it sent without a claim, so it does not repeat it while
+    /// the marker store is down.
+    fn remember_unguarded(
+        &self,
+        alerts: &[PlannedAlert],
+        claims: &[Option<Claim>],
+        to_send: &[&PlannedAlert],
+    ) {
+        let mut memory = self.alerter.unguarded_sent.lock().expect("not poisoned");
+        for (alert, claim) in alerts.iter().zip(claims) {
+            if claim.is_none() && to_send.iter().any(|a| a.dedup_key == alert.dedup_key) {
+                memory.insert(alert.dedup_key.clone(), self.now);
+            }
+        }
+    }
+
+    /// The first dedup problem of the pass is the one the heartbeat shows.
+    fn note_dedup_error(&mut self, message: String) {
+        self.figures.dedup_error.get_or_insert(message);
+    }
+
+    /// RESOLVED notices: fresh rows whose alert went out this cycle, once each.
+    async fn resolve(&mut self, rows: &[ResultRow]) {
+        if self.alerter.channels.is_empty() {
+            return;
+        }
+        let resolved = self.claim_resolved(rows).await;
+        if resolved.is_empty() {
+            return;
+        }
+        let rows: Vec<&ResultRow> = resolved.iter().map(|(r, _)| *r).collect();
+        let digest = plan::resolved_digest(&rows, self.now);
+        let sent = self
+            .alerter
+            .send_everywhere(&digest, self.deadline, &mut self.reports)
+            .await;
+        let delivered = sent.reached_anyone();
+        for (row, claim) in &resolved {
+            let result = if delivered {
+                let preview = plan::preview(&format!("RESOLVED {}", row.artifact_id));
+                self.dedup.publish(claim, self.now, &preview).await
+            } else {
+                self.dedup.release(claim).await
+            };
+            if let Err(error) = result {
+                tracing::warn!(
+                    message = "RESOLVED marker could not be updated",
+                    dedup_key = %claim.dedup_key,
+                    error = %error,
+                );
+            }
+        }
+        if delivered {
+            self.figures.resolved += resolved.len();
+        }
+    }
+
+    /// The fresh rows whose alert was published this cycle, each with its RESOLVED claim.
+    async fn claim_resolved<'r>(&self, rows: &'r [ResultRow]) -> Vec<(&'r ResultRow, Claim)> {
+        let (dedup, now) = (&self.dedup, self.now);
+        let found: Vec<Option<(&ResultRow, Claim)>> = stream::iter(plan::resolved_candidates(rows))
+            .map(|row| async move {
+                let key = row.dedup_key.as_deref()?;
+                match dedup.was_published(key).await {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(error) => {
+                        tracing::warn!(
+                            message = "could not check whether a fresh artifact had alerted",
+                            dedup_key = key,
+                            error = %error,
+                        );
+                        return None;
+                    }
+                }
+                match dedup
+                    .claim(&plan::resolved_dedup_key(key), now, Repeat::Never)
+                    .await
+                {
+                    ClaimOutcome::Claimed(claim) => Some((row, claim)),
+                    ClaimOutcome::Held(_) => None,
+                    ClaimOutcome::Failed(error) => {
+                        // A RESOLVED notice that may repeat is noise; one that is skipped is
+                        // harmless (the alert already went out). Skip it.
+                        tracing::warn!(
+                            message = "RESOLVED marker could not be claimed; notice skipped",
+                            dedup_key = key,
+                            error = %error,
+                        );
+                        None
+                    }
+                }
+            })
+            .buffered(MARKER_CONCURRENCY)
+            .collect()
+            .await;
+        found.into_iter().flatten().collect()
+    }
+}
 /// What `check` prints after its table: the digest a pass would send now (before dedup).
 pub fn would_send(rows: &[ResultRow], now: DateTime<Utc>) -> Option<Digest> {
     let alerts = plan::new_alerts(rows, now);

@@ -23,6 +23,17 @@ pub const PREVIEW_MAX_CHARS: usize = 500;
 /// The dedup key of the registry-error alert (one key, re-sent at most hourly).
 pub const REGISTRY_ERROR_DEDUP_KEY: &str = "freshness_registry_error";
 
+/// The one alert a pass that cannot read its registry plans.
+pub fn registry_error_alert() -> PlannedAlert {
+    PlannedAlert {
+        dedup_key: REGISTRY_ERROR_DEDUP_KEY.to_string(),
+        artifact_id: "registry".to_string(),
+        severity: crate::registry::Severity::Critical,
+        state: crate::classify::State::ProbeFailed,
+        text: String::new(),
+    }
+}
+
 /// One new alert: one alerting row, with the line it contributes to the digest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedAlert {
