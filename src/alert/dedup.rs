@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use serde::Serialize;
 use sha1::{Digest, Sha1};
 
-use crate::store::{ObjectStore, StoreError};
+use crate::store::{FetchedObject, ObjectStore, StoreError};
 
 /// A claim that never turned into a publish is considered abandoned after this long.
 pub const ABANDONED_CLAIM_AFTER: Duration = Duration::minutes(15);
@@ -168,15 +168,15 @@ impl<'a, S: ObjectStore> DedupStore<'a, S> {
     /// (or, with [`Repeat::After`], one whose last publish is old enough).
     pub async fn claim(&self, dedup_key: &str, now: DateTime<Utc>, repeat: Repeat) -> ClaimOutcome {
         let key = self.marker_key(dedup_key);
+        let claim_body = Marker {
+            dedup_key: dedup_key.to_string(),
+            first_published_at: Some(now),
+            last_published_at: Some(now),
+            publish_count: 0,
+            message_preview: Some(CLAIM_PREVIEW.to_string()),
+        };
         // Twice at most: a marker deleted between our create and our read is claimable again.
         for _ in 0..2 {
-            let claim_body = Marker {
-                dedup_key: dedup_key.to_string(),
-                first_published_at: Some(now),
-                last_published_at: Some(now),
-                publish_count: 0,
-                message_preview: Some(CLAIM_PREVIEW.to_string()),
-            };
             match self
                 .store
                 .put_if_absent(&self.bucket, &key, claim_body.to_json(), "application/json")
@@ -198,68 +198,62 @@ impl<'a, S: ObjectStore> DedupStore<'a, S> {
                 Err(StoreError::NotFound { .. }) => continue,
                 Err(e) => return ClaimOutcome::Failed(e),
             };
-            let parsed = Marker::parse(&existing.body);
-            let (takeover, previous) = match &parsed {
-                // Unreadable: a marker this monitor cannot interpret must not silence alerts.
-                Err(_) => (true, None),
-                Ok(m) if m.publish_count == 0 => (
-                    m.last_seen()
-                        .is_none_or(|t| now - t >= ABANDONED_CLAIM_AFTER),
-                    None,
-                ),
-                Ok(m) => match repeat {
-                    Repeat::Never => (false, None),
-                    Repeat::After(window) => (
-                        m.last_seen().is_none_or(|t| now - t >= window),
-                        Some(m.clone()),
-                    ),
-                },
-            };
-            if !takeover {
-                return ClaimOutcome::Held(parsed.expect("held markers parsed"));
-            }
-            let Some(etag) = existing.etag.as_deref() else {
-                return ClaimOutcome::Failed(StoreError::Other(format!(
-                    "the store gave no ETag for {key}, so an abandoned claim cannot be taken \
-                     over safely"
-                )));
-            };
-            let mut claim_body = claim_body;
-            if let Some(prev) = &previous {
-                claim_body.first_published_at = prev.first_published_at.or(Some(now));
-                claim_body.publish_count = prev.publish_count;
-            }
-            return match self
-                .store
-                .put_if_match(
-                    &self.bucket,
-                    &key,
-                    etag,
-                    claim_body.to_json(),
-                    "application/json",
-                )
-                .await
-            {
-                Ok(true) => ClaimOutcome::Claimed(Claim {
-                    dedup_key: dedup_key.to_string(),
-                    marker_key: key,
-                    previous,
-                    took_over: true,
-                }),
-                // Another pass took it over first: it sends.
-                Ok(false) => match self.store.get(&self.bucket, &key).await {
-                    Ok(object) => match Marker::parse(&object.body) {
-                        Ok(m) => ClaimOutcome::Held(m),
-                        Err(e) => ClaimOutcome::Failed(StoreError::Other(e)),
-                    },
-                    Err(e) => ClaimOutcome::Failed(e),
-                },
-                Err(e) => ClaimOutcome::Failed(e),
-            };
+            return self
+                .claim_existing(&key, claim_body, existing, now, repeat)
+                .await;
         }
         ClaimOutcome::Failed(StoreError::Other(format!(
             "the marker {key} kept appearing and vanishing; giving up on deduplicating it"
         )))
+    }
+
+    /// A marker exists: held, or taken over (conditionally on its ETag) when it is an
+    /// abandoned claim, unreadable, or old enough to repeat.
+    async fn claim_existing(
+        &self,
+        key: &str,
+        mut claim_body: Marker,
+        existing: FetchedObject,
+        now: DateTime<Utc>,
+        repeat: Repeat,
+    ) -> ClaimOutcome {
+        let parsed = Marker::parse(&existing.body);
+        let (takeover, previous) = takeover_decision(&parsed, now, repeat);
+        if !takeover {
+            return ClaimOutcome::Held(parsed.expect("held markers parsed"));
+        }
+        let Some(etag) = existing.etag.as_deref() else {
+            return ClaimOutcome::Failed(StoreError::Other(format!(
+                "the store gave no ETag for {key}, so an abandoned claim cannot be taken over \
+                 safely"
+            )));
+        };
+        if let Some(prev) = &previous {
+            claim_body.first_published_at = prev.first_published_at.or(Some(now));
+            claim_body.publish_count = prev.publish_count;
+        }
+        let body = claim_body.to_json();
+        match self
+            .store
+            .put_if_match(&self.bucket, key, etag, body, "application/json")
+            .await
+        {
+            Ok(true) => ClaimOutcome::Claimed(Claim {
+                dedup_key: claim_body.dedup_key,
+                marker_key: key.to_string(),
+                previous,
+                took_over: true,
+            }),
+            // Another pass took it over first: it sends.
+            Ok(false) => match self.store.get(&self.bucket, key).await {
+                Ok(object) => match Marker::parse(&object.body) {
+                    Ok(m) => ClaimOutcome::Held(m),
+                    Err(e) => ClaimOutcome::Failed(StoreError::Other(e)),
+                },
+                Err(e) => ClaimOutcome::Failed(e),
+            },
+            Err(e) => ClaimOutcome::Failed(e),
+        }
     }
 
     /// Records a delivery: the marker says published, with the count raised.
@@ -316,6 +310,31 @@ impl<'a, S: ObjectStore> DedupStore<'a, S> {
             Err(StoreError::NotFound { .. }) => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Whether an existing marker may be taken over, and the published marker it replaces.
+/// Unreadable: yes (a marker this monitor cannot interpret must not silence alerts); a claim
+/// never published: once abandoned; a published one: only when it may repeat and is due.
+fn takeover_decision(
+    parsed: &Result<Marker, String>,
+    now: DateTime<Utc>,
+    repeat: Repeat,
+) -> (bool, Option<Marker>) {
+    match parsed {
+        Err(_) => (true, None),
+        Ok(m) if m.publish_count == 0 => (
+            m.last_seen()
+                .is_none_or(|t| now - t >= ABANDONED_CLAIM_AFTER),
+            None,
+        ),
+        Ok(m) => match repeat {
+            Repeat::Never => (false, None),
+            Repeat::After(window) => (
+                m.last_seen().is_none_or(|t| now - t >= window),
+                Some(m.clone()),
+            ),
+        },
     }
 }
 
