@@ -153,8 +153,23 @@ fn edit_files_block(original: &str, pins: &Pins, new: &BTreeMap<String, usize>) 
         return None; // the whole mapping on one line
     }
 
-    // The block runs up to the next top-level key, less the comments and blank lines just
-    // before that key (or at the end of the file), which belong to what follows.
+    let end = files_block_end(&lines, pins, files_line, indent.len());
+    let (comments, entry_indent) = pin_comments(&lines, pins, files_line, end)?;
+    let entry_indent = entry_indent.unwrap_or_else(|| format!("{indent}  "));
+    let key_comment = inline_comment(key_text)
+        .map(|c| format!("  {c}"))
+        .unwrap_or_default();
+
+    let mut out: String = lines[..start].concat();
+    out += &files_block(indent, &entry_indent, &key_comment, new, &comments, newline);
+    out += &lines[end..].concat();
+    Some(out)
+}
+
+/// Where the `files:` block ends: at the next top-level key, less the comments and blank
+/// lines just before that key (or at the end of the file), which belong to what follows.
+fn files_block_end(lines: &[&str], pins: &Pins, files_line: usize, key_indent: usize) -> usize {
+    let start = files_line - 1;
     let next_key = pins
         .key_lines
         .iter()
@@ -169,13 +184,24 @@ fn edit_files_block(original: &str, pins: &Pins, new: &BTreeMap<String, usize>) 
         let line = lines[end - 1];
         let trimmed = line.trim_start();
         let line_indent = line.len() - trimmed.len();
-        if trimmed.trim().is_empty() || (trimmed.starts_with('#') && line_indent <= indent.len()) {
+        if trimmed.trim().is_empty() || (trimmed.starts_with('#') && line_indent <= key_indent) {
             end -= 1;
         } else {
             break;
         }
     }
+    end
+}
 
+/// The comments each pin carries (full-line comments just above it, one at its end) and the
+/// indentation of the block's entries, if any entry has its own line.
+fn pin_comments(
+    lines: &[&str],
+    pins: &Pins,
+    files_line: usize,
+    end: usize,
+) -> Option<(BTreeMap<String, PinComments>, Option<String>)> {
+    let start = files_line - 1;
     let mut comments: BTreeMap<String, PinComments> = BTreeMap::new();
     let mut entry_indent: Option<String> = None;
     for (path, pin) in &pins.files {
@@ -200,15 +226,7 @@ fn edit_files_block(original: &str, pins: &Pins, new: &BTreeMap<String, usize>) 
             },
         );
     }
-    let entry_indent = entry_indent.unwrap_or_else(|| format!("{indent}  "));
-    let key_comment = inline_comment(key_text)
-        .map(|c| format!("  {c}"))
-        .unwrap_or_default();
-
-    let mut out: String = lines[..start].concat();
-    out += &files_block(indent, &entry_indent, &key_comment, new, &comments, newline);
-    out += &lines[end..].concat();
-    Some(out)
+    Some((comments, entry_indent))
 }
 
 fn files_block(
