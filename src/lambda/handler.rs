@@ -5,11 +5,9 @@
 //! [`HandlerError`]s whose `errorType` tells an operator at a glance whether the event, the
 //! configuration, the registry or the result bucket is at fault.
 
-use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use futures_util::FutureExt;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
@@ -111,13 +109,9 @@ async fn run_guarded(
     request_id: &str,
 ) -> Result<Value, HandlerError> {
     let now = invocation.now(Utc::now());
-    match AssertUnwindSafe(run_invocation(container, invocation, deadline, request_id))
-        .catch_unwind()
-        .await
-    {
+    match pass::guarded_async(run_invocation(container, invocation, deadline, request_id)).await {
         Ok(result) => result,
-        Err(panic) => {
-            let message = pass::panic_message(&*panic);
+        Err(message) => {
             write_internal_error_heartbeat(container, &message, now).await;
             Err(HandlerError::Internal(message))
         }
@@ -403,6 +397,47 @@ pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_panic_is_an_internal_error_never_a_rust_type_name() {
+        let panicking = async {
+            let rows: Vec<u32> = Vec::new();
+            rows[3]
+        };
+        let message = pass::guarded_async(panicking).await.unwrap_err();
+        assert!(message.contains("index out of bounds"), "{message}");
+        let diagnostic = Diagnostic::from(HandlerError::Internal(message));
+        assert_eq!(diagnostic.error_type, "FreshnessMonitor.InternalError");
+        assert!(
+            diagnostic
+                .error_message
+                .starts_with("internal error (a bug in freshness-monitor; please report it): ")
+        );
+    }
+
+    #[tokio::test]
+    async fn after_a_panic_only_the_heartbeat_is_written_and_it_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("results")).unwrap();
+        let store = crate::store::local::LocalDirStore::new(dir.path());
+        let now = "2026-06-07T12:00:00Z".parse().unwrap();
+        let outcome =
+            PassOutcome::internal_error("boom".to_string(), &PassSettings::default(), now);
+        let location = OutputLocation {
+            bucket: "results".to_string(),
+            prefix: "p/".to_string(),
+        };
+        pass::write_outputs(&store, &location, &outcome, AlertFigures::default())
+            .await
+            .unwrap();
+        let heartbeat: Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join("results/p/heartbeat.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(heartbeat["internal_error"], "boom");
+        assert_eq!(heartbeat["last_run"], "2026-06-07T12:00:00Z");
+        assert!(!dir.path().join("results/p/check_results.json").exists());
+    }
 
     #[test]
     fn errors_carry_a_type_an_operator_can_filter_on() {

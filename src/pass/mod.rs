@@ -211,12 +211,9 @@ pub async fn classify_registry<S: ObjectStore>(
             let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
             async move {
                 let finished = match job {
-                    Ok(job) => AssertUnwindSafe(job.run(store, now, deadline))
-                        .catch_unwind()
+                    Ok(job) => guarded_async(job.run(store, now, deadline))
                         .await
-                        .unwrap_or_else(|panic| {
-                            internal_error_row(spec, &panic_message(&*panic), now)
-                        }),
+                        .unwrap_or_else(|message| internal_error_row(spec, &message, now)),
                     Err(message) => internal_error_row(spec, &message, now),
                 };
                 (index, finished)
@@ -292,6 +289,14 @@ fn judge_without_probe<'a>(
 /// that artifact `probe_failed`, never the whole pass silent.
 fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(&*panic))
+}
+
+/// Awaits `work`, turning a panic into its message (the async [`guarded`]).
+pub async fn guarded_async<T>(work: impl Future<Output = T>) -> Result<T, String> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|panic| panic_message(&*panic))
 }
 
 /// The text of a panic's payload.
