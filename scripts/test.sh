@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 # Tools the tests use and that cargo cannot provide come from PyPI (moto's server, the AWS
-# CLI, parliament) and Debian (shellcheck). A test that needs one of them and does not find
+# CLI, parliament, cargo-lambda) and Debian (shellcheck). A test that needs one of them and does not find
 # it fails loudly; this script is what makes sure they are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,12 +10,14 @@ need_pip=()
 command -v moto_server >/dev/null 2>&1 || need_pip+=("moto[server]")
 command -v aws >/dev/null 2>&1 || need_pip+=("awscli")
 command -v parliament >/dev/null 2>&1 || need_pip+=("parliament")
+# cargo-lambda's `cargo lambda watch --only-lambda-apis`: an independent Runtime API emulator.
+command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda")
 if ((${#need_pip[@]})); then
   echo "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"
   # pyenv puts console scripts on PATH through shims made by a rehash.
   if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
-  for tool in moto_server aws parliament; do
+  for tool in moto_server aws parliament cargo-lambda; do
     command -v "$tool" >/dev/null 2>&1 || {
       echo "error: $tool is still not on PATH after pip install" >&2
       exit 1
