@@ -147,25 +147,35 @@ pub struct Heartbeat {
     pub internal_error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Ordered from best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CycleVerdictKind {
     Complete,
-    Incomplete,
     Indeterminate,
+    Incomplete,
 }
 
-/// One verdict per (cadence, cycle label) over the critical artifacts.
+/// One verdict per (cadence, cycle label), in the original monitor's shape (its dashboards
+/// read it): the required set is the cycle's critical artifacts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CycleVerdict {
     pub cadence: String,
     pub cycle_label: String,
-    pub verdict: CycleVerdictKind,
-    pub n_critical: usize,
-    /// Missing or stale critical artifacts (for `incomplete`).
-    pub incomplete: Vec<String>,
+    pub state: CycleVerdictKind,
+    /// `state == complete`.
+    pub complete: bool,
+    /// The critical artifacts of the cycle.
+    pub n_required: usize,
+    /// Those fresh or in their grace period.
+    pub n_satisfied: usize,
+    pub missing: Vec<String>,
+    pub stale: Vec<String>,
     /// Critical artifacts that could not be probed.
     pub probe_failed: Vec<String>,
+    /// Critical artifacts in their grace period (they count as satisfied).
+    pub grace_period: Vec<String>,
+    pub reason: String,
 }
 
 /// `cycle_verdict.json`.
@@ -177,46 +187,161 @@ pub struct CycleVerdicts {
 }
 
 impl CycleVerdicts {
-    /// complete: all fresh or in grace; incomplete: any missing or stale (listed);
-    /// indeterminate: no missing or stale but some probe failures.
+    /// One verdict per (cadence, cycle label) among the rows, also for cycles without critical
+    /// artifacts (vacuously complete): incomplete when a critical artifact is missing or
+    /// stale, else indeterminate when one could not be probed, else complete.
     pub fn of(run_at: DateTime<Utc>, rows: &[ResultRow]) -> CycleVerdicts {
         let mut groups: BTreeMap<(&str, &str), Vec<&ResultRow>> = BTreeMap::new();
         for row in rows {
-            if row.severity != Some(Severity::Critical) {
-                continue;
-            }
             if let (Some(cadence), Some(label)) = (&row.cadence, &row.cycle_label) {
-                groups.entry((cadence, label)).or_default().push(row);
+                let group = groups.entry((cadence, label)).or_default();
+                if row.severity == Some(Severity::Critical) {
+                    group.push(row);
+                }
             }
         }
         let verdicts = groups
             .into_iter()
-            .map(|((cadence, cycle_label), rows)| {
-                let named = |states: &[State]| -> Vec<String> {
-                    rows.iter()
-                        .filter(|r| states.contains(&r.state))
-                        .map(|r| r.artifact_id.clone())
-                        .collect()
-                };
-                let incomplete = named(&[State::Missing, State::Stale]);
-                let probe_failed = named(&[State::ProbeFailed]);
-                let verdict = if !incomplete.is_empty() {
-                    CycleVerdictKind::Incomplete
-                } else if !probe_failed.is_empty() {
-                    CycleVerdictKind::Indeterminate
-                } else {
-                    CycleVerdictKind::Complete
-                };
-                CycleVerdict {
-                    cadence: cadence.to_string(),
-                    cycle_label: cycle_label.to_string(),
-                    verdict,
-                    n_critical: rows.len(),
-                    incomplete,
-                    probe_failed,
-                }
+            .map(|((cadence, cycle_label), required)| {
+                CycleVerdict::of(cadence, cycle_label, &required)
             })
             .collect();
         CycleVerdicts { run_at, verdicts }
+    }
+
+    /// `{cadence: state}`, as the original's Lambda response carried them. A cadence name
+    /// with several cycles in one pass (`continuous` at two intervals) gets the worst state.
+    pub fn states_by_cadence(&self) -> BTreeMap<&str, CycleVerdictKind> {
+        let mut states: BTreeMap<&str, CycleVerdictKind> = BTreeMap::new();
+        for v in &self.verdicts {
+            let state = states.entry(&v.cadence).or_insert(v.state);
+            *state = (*state).max(v.state);
+        }
+        states
+    }
+}
+
+impl CycleVerdict {
+    fn of(cadence: &str, cycle_label: &str, required: &[&ResultRow]) -> CycleVerdict {
+        let named = |state: State| -> Vec<String> {
+            required
+                .iter()
+                .filter(|r| r.state == state)
+                .map(|r| r.artifact_id.clone())
+                .collect()
+        };
+        let (missing, stale) = (named(State::Missing), named(State::Stale));
+        let (probe_failed, grace_period) = (named(State::ProbeFailed), named(State::GracePeriod));
+        let n_satisfied = required
+            .iter()
+            .filter(|r| matches!(r.state, State::Fresh | State::GracePeriod))
+            .count();
+        let state = if !missing.is_empty() || !stale.is_empty() {
+            CycleVerdictKind::Incomplete
+        } else if !probe_failed.is_empty() {
+            CycleVerdictKind::Indeterminate
+        } else {
+            CycleVerdictKind::Complete
+        };
+        let mut reason = format!(
+            "{n_satisfied} of {} required (critical) artifacts satisfied",
+            required.len()
+        );
+        for (what, ids) in [
+            ("missing", &missing),
+            ("stale", &stale),
+            ("probe_failed", &probe_failed),
+            ("in grace", &grace_period),
+        ] {
+            if !ids.is_empty() {
+                reason.push_str(&format!("; {what}: {}", ids.join(", ")));
+            }
+        }
+        CycleVerdict {
+            cadence: cadence.to_string(),
+            cycle_label: cycle_label.to_string(),
+            state,
+            complete: state == CycleVerdictKind::Complete,
+            n_required: required.len(),
+            n_satisfied,
+            missing,
+            stale,
+            probe_failed,
+            grace_period,
+            reason,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, cadence: &str, label: &str, severity: Severity, state: State) -> ResultRow {
+        ResultRow {
+            artifact_id: id.to_string(),
+            owner_repo: None,
+            severity: Some(severity),
+            cadence: Some(Arc::from(cadence)),
+            canonical_key: None,
+            state,
+            reason: String::new(),
+            last_modified: None,
+            sla_violated_by_minutes: 0,
+            recovery_substituted: false,
+            cycle_label: Some(Arc::from(label)),
+            cycle_tick: None,
+            due_at: None,
+            dedup_key: None,
+            alerting: false,
+            s3_bucket: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_in_the_original_shape_one_per_cycle_even_without_critical_artifacts() {
+        use Severity::{Critical, Warning};
+        let rows = [
+            row("a", "saturday_sf", "2026-W23", Critical, State::Fresh),
+            row("b", "saturday_sf", "2026-W23", Critical, State::GracePeriod),
+            row("c", "saturday_sf", "2026-W23", Critical, State::Missing),
+            row("d", "saturday_sf", "2026-W23", Warning, State::Stale),
+            row("e", "weekday_sf", "2026-06-05", Warning, State::Missing),
+            row("f", "eod_sf", "2026-06-05", Critical, State::ProbeFailed),
+            row("g", "eod_sf", "2026-06-05", Critical, State::Fresh),
+            row("h", "continuous", "continuous_5m_1", Critical, State::Fresh),
+            row(
+                "i",
+                "continuous",
+                "continuous_60m_2",
+                Critical,
+                State::Stale,
+            ),
+        ];
+        let run_at = "2026-06-07T12:00:00Z".parse().unwrap();
+        let verdicts = CycleVerdicts::of(run_at, &rows);
+        let json = serde_json::to_value(&verdicts.verdicts[2..]).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([
+                {"cadence": "eod_sf", "cycle_label": "2026-06-05", "state": "indeterminate",
+                 "complete": false, "n_required": 2, "n_satisfied": 1, "missing": [], "stale": [],
+                 "probe_failed": ["f"], "grace_period": [],
+                 "reason": "1 of 2 required (critical) artifacts satisfied; probe_failed: f"},
+                {"cadence": "saturday_sf", "cycle_label": "2026-W23", "state": "incomplete",
+                 "complete": false, "n_required": 3, "n_satisfied": 2, "missing": ["c"],
+                 "stale": [], "probe_failed": [], "grace_period": ["b"],
+                 "reason": "2 of 3 required (critical) artifacts satisfied; missing: c; in grace: b"},
+                {"cadence": "weekday_sf", "cycle_label": "2026-06-05", "state": "complete",
+                 "complete": true, "n_required": 0, "n_satisfied": 0, "missing": [], "stale": [],
+                 "probe_failed": [], "grace_period": [],
+                 "reason": "0 of 0 required (critical) artifacts satisfied"},
+            ])
+        );
+        assert_eq!(
+            serde_json::to_value(verdicts.states_by_cadence()).unwrap(),
+            serde_json::json!({"continuous": "incomplete", "eod_sf": "indeterminate",
+                               "saturday_sf": "incomplete", "weekday_sf": "complete"})
+        );
     }
 }

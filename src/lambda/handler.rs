@@ -385,7 +385,7 @@ pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> 
         "resolved": alerts.resolved,
         "per_spec_exceptions": counts.probe_failed,
         "duration_seconds": (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
-        "cycle_verdicts": outcome.cycle_verdicts().verdicts,
+        "cycle_verdicts": outcome.cycle_verdicts().states_by_cadence(),
     });
     if dry_run {
         body["dry_run"] = json!(true);

@@ -248,7 +248,7 @@ async fn faults_s3_stalled_or_refusing_entirely_fails_the_invocation_before_its_
                 "{message}"
             );
         }
-        let summary = function.log_lines("pass complete");
+        let summary = function.log_lines_eventually("pass complete", 1);
         assert_eq!(summary.len(), 1, "{}", function.all_logs());
         assert_eq!(summary[0]["outputs_written"], false);
         assert!(
@@ -594,7 +594,7 @@ async fn faults_huge_deep_and_far_off_events_are_answered_and_the_container_surv
     let real = function.invoke(&lambda::scheduled_event(scenario.now));
     assert_eq!(real.response()["n_entries_checked"], 6);
     assert_eq!(
-        function.log_lines("pass complete").len(),
+        function.log_lines_eventually("pass complete", 7).len(),
         7,
         "six dry runs (the one with 100,000 unknown ids runs before it is refused) and one pass"
     );
