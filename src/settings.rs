@@ -39,6 +39,8 @@ pub struct Settings {
     pub probe_concurrency: usize,
     /// The longest one S3 call may take, retries included (`PROBE_TIMEOUT_SECONDS`).
     pub probe_timeout: Duration,
+    /// The CloudWatch namespace of the EMF metrics (`FRESHNESS_METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
 }
 
 /// An env var the function cannot work with. The message names the variable.
@@ -99,6 +101,8 @@ impl Settings {
             telegram_api_base: get("TELEGRAM_API_BASE"),
             probe_concurrency,
             probe_timeout,
+            metrics_namespace: get("FRESHNESS_METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
             registry_bucket,
         })
     }

@@ -20,6 +20,9 @@ pub struct Container {
     /// The alert channels (built once: Telegram's SSM values are read once per container)
     /// and the dedup location; `None` when the settings are invalid.
     pub alerter: Option<Alerter>,
+    /// Print the pass's metrics as CloudWatch EMF lines on stdout (the Lambda; not `run`,
+    /// whose stdout is its answer).
+    pub emit_metrics: bool,
 }
 
 impl Container {
@@ -48,6 +51,7 @@ impl Container {
             clients,
             store,
             alerter,
+            emit_metrics: true,
         }
     }
 }

@@ -190,6 +190,9 @@ pub async fn run_invocation(
             })
     };
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
+    if container.emit_metrics && !dry_run {
+        print_metrics(settings, &outcome, &alerts);
+    }
     if let Some(reason) = &outcome.registry_error {
         return Err(HandlerError::Registry(reason.clone()));
     }
@@ -286,6 +289,25 @@ fn output_location(settings: &Settings) -> OutputLocation {
     }
 }
 
+/// The pass's CloudWatch EMF lines on stdout, where the Lambda's log lines go
+/// (docs/lambda.md#metrics).
+fn print_metrics(settings: &Settings, outcome: &PassOutcome, alerts: &AlertFigures) {
+    use std::io::Write as _;
+    let lines = crate::metrics::emf_lines(
+        &settings.metrics_namespace,
+        outcome.run_at,
+        &outcome.cycle_verdicts(),
+        &outcome.counts(),
+        alerts,
+        outcome.duration.as_secs_f64(),
+    );
+    let mut stdout = std::io::stdout().lock();
+    for line in lines {
+        // A log line that cannot be written has nowhere else to go.
+        let _ = writeln!(stdout, "{line}");
+    }
+}
+
 /// The one JSON line a pass logs (docs/lambda.md#logs).
 fn log_summary(
     request_id: &str,
@@ -323,7 +345,10 @@ fn log_summary(
 /// `freshness-monitor run`: the Lambda's pass from a shell, same env, with side effects, at
 /// the clock's now and with no invocation deadline.
 pub async fn run_from_env() -> Result<Value, HandlerError> {
-    let container = Container::from_env().await;
+    let container = Container {
+        emit_metrics: false,
+        ..Container::from_env().await
+    };
     run_guarded(&container, &Invocation::Manual, None, "cli-run").await
 }
 

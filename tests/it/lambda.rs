@@ -560,6 +560,32 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(summaries[0]["n_entries_checked"], 6);
     assert_eq!(summaries[0]["missing"], 1);
     assert_eq!(summaries[0]["outputs_written"], true);
+
+    // The first pass's CloudWatch EMF lines, parsed back: one per cadence with
+    // ArtifactFreshnessCycleComplete (1 exactly when its verdict is complete), one for the pass.
+    let first_pass_ms = scenario.now.timestamp_millis();
+    let emf: Vec<Value> = function
+        .all_logs()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["_aws"]["Timestamp"] == first_pass_ms)
+        .collect();
+    let cadences = response["cycle_verdicts"].as_object().unwrap();
+    assert_eq!(emf.len(), cadences.len() + 1, "{emf:#?}");
+    for line in &emf {
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "FreshnessMonitor"
+        );
+        if let Some(cadence) = line["Cadence"].as_str() {
+            let complete = cadences[cadence] == "complete";
+            assert_eq!(line["ArtifactFreshnessCycleComplete"], u8::from(complete));
+        } else {
+            assert_eq!(line["ArtifactsMissing"], 1.0);
+            assert_eq!(line["ArtifactsFresh"], 2.0);
+            assert_eq!(line["AlertsSent"], 0.0);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
