@@ -179,6 +179,8 @@ pub fn parse_document_with(
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
     let mut tree = TreeBuilder {
+        text,
+        line_starts: None,
         take_item,
         stack: Vec::new(),
         anchors: HashMap::new(),
@@ -203,6 +205,9 @@ pub fn parse_document_with(
 
 /// The tree as the parser's events build it.
 struct TreeBuilder<'t> {
+    text: &'t str,
+    /// Where each line of `text` starts, indexed when an empty list item needs it.
+    line_starts: Option<Vec<usize>>,
     take_item: &'t mut dyn FnMut(&[MapEntry], Node) -> Option<Node>,
     /// The containers still open, outermost first.
     stack: Vec<Open>,
@@ -323,7 +328,13 @@ impl TreeBuilder<'_> {
     /// Puts a finished node where it belongs: the root, a list, or a mapping as its pending
     /// key or that key's value. An item of the top-level `artifacts:` list is offered to
     /// `take_item` first.
-    fn place(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+    fn place(&mut self, mut node: Node, anchor: usize) -> Result<(), YamlError> {
+        if let Some(Open::Seq { line: seq_line, .. }) = self.stack.last()
+            && is_empty_plain(&node)
+            && let Some(line) = self.dash_line(node.line, *seq_line)
+        {
+            node.line = line;
+        }
         if anchor != 0 {
             self.anchors.insert(anchor, node.clone());
         }
@@ -349,6 +360,30 @@ impl TreeBuilder<'_> {
             }) => place_in_map(entries, pending_key, node)?,
         }
         Ok(())
+    }
+}
+
+impl TreeBuilder<'_> {
+    /// The line of the `-` of an empty list item (`-` and nothing on its line), which the
+    /// parser reports where the next token is: the nearest line above that one, and not above
+    /// the list's first item, holding only a `-` indicator (and perhaps a comment).
+    fn dash_line(&mut self, reported: usize, seq_line: usize) -> Option<usize> {
+        let text = self.text;
+        let starts = self.line_starts.get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        (seq_line..reported).rev().find(|&line| {
+            let start = starts.get(line - 1).copied().unwrap_or(text.len());
+            let end = starts.get(line).map_or(text.len(), |&next| next - 1);
+            let after_dash = text[start..end].trim_start_matches(' ').strip_prefix('-');
+            after_dash.is_some_and(|rest| {
+                rest.chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || c == '#')
+            })
+        })
     }
 }
 
@@ -550,6 +585,25 @@ mod tests {
         let map = root.as_map().unwrap();
         assert_eq!((map[0].value.line, map[0].value.is_null()), (1, true));
         assert_eq!((map[2].value.line, map[2].value.is_null()), (5, true));
+    }
+
+    #[test]
+    fn an_empty_list_item_stands_on_its_dash_s_line() {
+        let root =
+            parse("a:\n  -\n  - x: 1\n  -   # a comment\n\n  -\n  - y\nb:\n-\n- z\nc: [1, 2]\n");
+        let map = root.as_map().unwrap();
+        let lines = |i: usize| -> Vec<usize> {
+            map[i]
+                .value
+                .as_seq()
+                .unwrap()
+                .iter()
+                .map(|n| n.line)
+                .collect()
+        };
+        assert_eq!(lines(0), vec![2, 3, 4, 6, 7]);
+        assert_eq!(lines(1), vec![9, 10]);
+        assert_eq!(lines(2), vec![11, 11]);
     }
 
     #[test]

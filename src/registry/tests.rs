@@ -519,3 +519,30 @@ artifacts:
         .count();
     assert_eq!(about_default, 1, "{all:#?}");
 }
+
+#[test]
+fn an_empty_artifact_item_is_reported_at_its_own_line() {
+    let text = format!(
+        "{DEFAULTS}artifacts:
+  -
+  - artifact_id: b
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  -   # nothing here either
+
+  -
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: artifact artifacts[0]: expected a mapping of artifact \
+             fields, found nothing (null)",
+            "ARTIFACT_REGISTRY.yaml:13: artifact artifacts[2]: expected a mapping of artifact \
+             fields, found nothing (null)",
+            "ARTIFACT_REGISTRY.yaml:15: artifact artifacts[3]: expected a mapping of artifact \
+             fields, found nothing (null)",
+        ]
+    );
+}
