@@ -557,3 +557,25 @@ fn validate_accepts_windows_line_endings_and_a_byte_order_mark() {
         );
     }
 }
+
+/// The cases of issue 16 (what can never work or cannot be meaningful) stay in the corpus.
+#[test]
+fn validate_corpus_covers_what_can_never_work() {
+    let names = yaml_files(&fixtures("bad"));
+    for required in [
+        "grace_past_year_9999.yaml",
+        "grace_past_year_9999_on_a_leap_day_cron.yaml",
+        "interval_over_a_century.yaml",
+        "bucket_name_uppercase.yaml",
+        "defaults_bucket_name_underscore.yaml",
+        "key_too_long.yaml",
+        "recovery_is_canonical.yaml",
+        "empty_artifact_item.yaml",
+        "number_beyond_i64.yaml",
+    ] {
+        assert!(
+            names.iter().any(|n| n == required),
+            "missing fixture {required}"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! One item of `artifacts:` into a [`RegistryEntry`]: its id first (every other message names
 //! the artifact by it), then its fields merged with the defaults, then the checks that need
-//! the merged entry (required fields, `interval_minutes` with `continuous`).
+//! the merged entry (required fields, `interval_minutes` with `continuous`, and the limits of
+//! `limits.rs` that depend on more than one field).
 //!
 //! An entry with any error becomes [`RegistryEntry::Invalid`], keeping what could be read of
 //! it for its report row; it never makes the registry unusable.
@@ -9,7 +10,8 @@ use std::collections::HashMap;
 
 use super::context::ArtifactContext;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
-use super::sections::{Errors, near_misses};
+use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
+use super::sections::{Cadences, Errors, near_misses};
 use crate::cadence::Cadence;
 use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, RegistryEntry};
 use crate::text::shorten;
@@ -68,6 +70,11 @@ pub(super) fn read_artifact(
     };
     entry.report_required();
     let cadence = entry.cadence_with_interval();
+    if let Some(cadence) = &cadence {
+        entry.check_key_lengths(cadence);
+        entry.check_grace_period(cadence, &context.cadences);
+    }
+    entry.check_recovery_key();
     if entry.errors.list.is_empty() {
         return entry.build(id, cadence);
     }
@@ -215,6 +222,97 @@ impl Entry<'_, '_> {
         }
     }
 
+    /// Keys with `{cycle_label}`, at its longest for the entry's cadence (the others were
+    /// checked as they were read).
+    fn check_key_lengths(&mut self, cadence: &Cadence) {
+        let f = &self.fields;
+        let templates = [
+            (
+                "s3_key_template",
+                f.s3_key_template.value(),
+                f.s3_key_template.line(),
+            ),
+            (
+                "recovery_key_template",
+                f.recovery_key_template.value().and_then(Option::as_ref),
+                f.recovery_key_template.line(),
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (field, template, line) in templates {
+            if let (Some(template), Some(line)) = (template, line)
+                && template.uses_cycle_label()
+                && let Some(problem) = key_length_problem(template, Some(cadence))
+            {
+                problems.push((line, field, problem));
+            }
+        }
+        for (line, field, problem) in problems {
+            self.errors
+                .at(line, Some(&self.label), Some(field), problem);
+        }
+    }
+
+    /// The grace period ends by the year 9999, wherever its parts were set.
+    fn check_grace_period(&mut self, cadence: &Cadence, cadences: &Cadences) {
+        let f = &self.fields;
+        let Some(&created_at) = f.created_at.value() else {
+            return;
+        };
+        let grace = f.grace_period_cycles.value().copied().unwrap_or(2);
+        let Some(problem) = grace_problem(grace, created_at, cadence, || {
+            cadences.longest_cycle(cadence)
+        }) else {
+            return;
+        };
+        let (line, from) = match f.grace_period_cycles.line() {
+            Some(line) if f.grace_period_cycles.inherited() => {
+                (line, " (from defaults.grace_period_cycles)")
+            }
+            Some(line) => (line, ""),
+            None => (
+                f.created_at.line().unwrap_or(self.item.line),
+                " (the default)",
+            ),
+        };
+        let message = format!("{grace}{from} {problem}");
+        self.errors.at(
+            line,
+            Some(&self.label),
+            Some("grace_period_cycles"),
+            message,
+        );
+    }
+
+    /// The recovery key is another key than the canonical one. Both from `defaults:` was
+    /// reported there.
+    fn check_recovery_key(&mut self) {
+        let f = &self.fields;
+        let (Some(canonical), Some(Some(recovery)), Some(line)) = (
+            f.s3_key_template.value(),
+            f.recovery_key_template.value(),
+            f.recovery_key_template.line(),
+        ) else {
+            return;
+        };
+        if canonical.source() != recovery.source()
+            || (f.s3_key_template.inherited() && f.recovery_key_template.inherited())
+        {
+            return;
+        }
+        let message = if f.recovery_key_template.inherited() {
+            format!("{RECOVERY_IS_CANONICAL} (defaults.recovery_key_template)")
+        } else {
+            RECOVERY_IS_CANONICAL.to_string()
+        };
+        self.errors.at(
+            line,
+            Some(&self.label),
+            Some("recovery_key_template"),
+            message,
+        );
+    }
+
     /// The spec of an entry without errors.
     fn build(mut self, id: Option<ArtifactId>, cadence: Option<Cadence>) -> RegistryEntry {
         let f = &self.fields;
@@ -267,7 +365,10 @@ impl Entry<'_, '_> {
             cadence: (f.cadence.value().map(|c| c.name()))
                 .or(f.cadence.rejected_text())
                 .map(str::to_string),
-            s3_bucket: f.s3_bucket.value().cloned(),
+            // A bucket name S3 would refuse still says where the artifact was meant to be.
+            s3_bucket: (f.s3_bucket.value().map(String::as_str))
+                .or(f.s3_bucket.rejected_text().filter(|t| !t.trim().is_empty()))
+                .map(str::to_string),
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),

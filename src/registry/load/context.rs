@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::fields::{DEFAULT_KEYS, FieldContext, Fields, read_fields};
+use super::limits::RECOVERY_IS_CANONICAL;
 use super::sections::{Cadences, Errors, parse_cadences};
 use crate::yaml::Node;
 
@@ -23,7 +24,7 @@ impl ArtifactContext {
             .get("cadences")
             .map(|node| parse_cadences(node, errors))
             .unwrap_or_default();
-        let defaults = match sections.get("defaults") {
+        let mut defaults = match sections.get("defaults") {
             None => Fields::default(),
             Some(node) if node.is_null() => Fields::default(),
             Some(node) => match node.as_map() {
@@ -50,6 +51,25 @@ impl ArtifactContext {
                 }
             },
         };
+        check_recovery_key(&mut defaults, errors);
         ArtifactContext { defaults, cadences }
+    }
+}
+
+/// Both keys under `defaults:` and the same: reported once, here, not for every artifact.
+fn check_recovery_key(defaults: &mut Fields, errors: &mut Errors<'_>) {
+    if let (Some(canonical), Some(Some(recovery)), Some(line)) = (
+        defaults.s3_key_template.value(),
+        defaults.recovery_key_template.value(),
+        defaults.recovery_key_template.line(),
+    ) && canonical.source() == recovery.source()
+    {
+        errors.at(
+            line,
+            None,
+            Some("defaults.recovery_key_template"),
+            RECOVERY_IS_CANONICAL.to_string(),
+        );
+        defaults.recovery_key_template.reject();
     }
 }

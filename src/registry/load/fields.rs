@@ -1,6 +1,6 @@
 //! The artifact fields, as one table.
 //!
-//! Each row of [`artifact_fields!`] names a field, its type, the function that parses it and
+//! Each row of `artifact_fields!` names a field, its type, the function that parses it and
 //! whether an artifact must have it. From the table come the keys an entry or `defaults:` may
 //! set, the typed [`Fields`] of one mapping, the reading of a mapping's fields, the merge with
 //! `defaults:` and the list of required fields, so a new field is one row (and, for a new
@@ -10,8 +10,9 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::sections::{Cadences, Errors};
-use super::values::{boolean, non_empty_string, parse_date, string_value, whole_number};
+use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
 use crate::registry::Severity;
 use crate::template::KeyTemplate;
@@ -102,11 +103,23 @@ artifact_fields! {
 }
 
 fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
-    Ok(non_empty_string(node)?.to_string())
+    let name = non_empty_string(node)?;
+    match bucket_name_problem(name) {
+        Some(problem) => Err(problem),
+        None => Ok(name.to_string()),
+    }
 }
 
+/// A template, and for one without `{cycle_label}` (whose length depends on the cadence,
+/// checked with the merged entry) the length of its keys.
 fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
-    KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())
+    let template = KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())?;
+    if !template.uses_cycle_label()
+        && let Some(problem) = key_length_problem(&template, None)
+    {
+        return Err(problem);
+    }
+    Ok(template)
 }
 
 fn recovery_key_template(node: &Node, cadences: &Cadences) -> Result<Option<KeyTemplate>, String> {
@@ -121,7 +134,7 @@ fn cadence(node: &Node, cadences: &Cadences) -> Result<Cadence, String> {
 }
 
 fn sla_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
-    whole_number(node, 0)
+    whole_number(node, 0, Bound::TYPE)
 }
 
 fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
@@ -149,7 +162,7 @@ fn created_at(node: &Node, _: &Cadences) -> Result<NaiveDate, String> {
 }
 
 fn grace_period_cycles(node: &Node, _: &Cadences) -> Result<u32, String> {
-    whole_number(node, 0)
+    whole_number(node, 0, Bound::TYPE)
 }
 
 fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
@@ -157,7 +170,7 @@ fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
 }
 
 fn interval_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
-    whole_number(node, 1)
+    whole_number(node, 1, MAX_INTERVAL)
 }
 
 fn resolve_cadence(name: &str, cadences: &Cadences) -> Result<Cadence, String> {
@@ -268,6 +281,18 @@ impl<T: Clone> Field<T> {
                 ..setting.clone()
             })),
         }
+    }
+
+    /// Keeps the field set but its value invalid, for an error found after reading it.
+    pub fn reject(&mut self) {
+        if let Some(setting) = &mut self.0 {
+            setting.value = None;
+        }
+    }
+
+    /// Taken from `defaults:`.
+    pub fn inherited(&self) -> bool {
+        self.0.as_ref().is_some_and(|s| s.inherited)
     }
 
     pub fn value(&self) -> Option<&T> {

@@ -13,6 +13,7 @@
 mod artifact;
 mod context;
 mod fields;
+mod limits;
 mod sections;
 mod stream;
 mod values;

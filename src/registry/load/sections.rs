@@ -4,14 +4,14 @@
 //! An error here makes the whole registry unusable: these sections apply to every artifact.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::values::{parse_date, string_value};
 use crate::cadence::cron::CronSchedule;
-use crate::cadence::{BUILTIN_CADENCES, UserCadence};
+use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
 use crate::registry::{GrandfatheredPath, RegistryError, ValidationError};
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node, ScalarKind};
@@ -179,6 +179,20 @@ pub(super) type BrokenCadence = (String, usize);
 pub(super) struct Cadences {
     pub user: Vec<Arc<UserCadence>>,
     pub broken: Vec<BrokenCadence>,
+    /// Each user cadence's [`Cadence::longest_cycle`], computed when first needed.
+    longest_cycles: Vec<OnceLock<Duration>>,
+}
+
+impl Cadences {
+    /// [`Cadence::longest_cycle`], computed once per user cadence.
+    pub fn longest_cycle(&self, cadence: &Cadence) -> Duration {
+        if let Cadence::User(user) = cadence
+            && let Some(i) = self.user.iter().position(|u| Arc::ptr_eq(u, user))
+        {
+            return *self.longest_cycles[i].get_or_init(|| cadence.longest_cycle());
+        }
+        cadence.longest_cycle()
+    }
 }
 
 pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
@@ -221,7 +235,10 @@ pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
         }
         first_line_of.insert(name, entry.key_line);
         match parse_cadence(entry, &field, errors) {
-            Some(cadence) => cadences.user.push(Arc::new(cadence)),
+            Some(cadence) => {
+                cadences.user.push(Arc::new(cadence));
+                cadences.longest_cycles.push(OnceLock::new());
+            }
             None => cadences.broken.push((name.to_string(), entry.key_line)),
         }
     }

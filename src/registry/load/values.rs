@@ -22,17 +22,54 @@ pub(super) fn non_empty_string(node: &Node) -> Result<&str, String> {
     Ok(text)
 }
 
-pub(super) fn whole_number(node: &Node, min: i64) -> Result<u32, String> {
+/// A whole number from `min` to `max`. Digits beyond any integer type are "too large" as well,
+/// not a number of the wrong kind.
+pub(super) fn whole_number(node: &Node, min: i64, max: Bound) -> Result<u32, String> {
+    let too_large = |n: &dyn std::fmt::Display| {
+        let why = max.why.map(|why| format!(", {why}")).unwrap_or_default();
+        format!("{n} is too large (at most {}{why})", max.value)
+    };
     match node.scalar_kind() {
         Some(ScalarKind::Int(n)) if n < min => Err(format!("must be >= {min}, found {n}")),
-        Some(ScalarKind::Int(n)) => {
-            u32::try_from(n).map_err(|_| format!("{n} is too large (at most {})", u32::MAX))
+        Some(ScalarKind::Int(n)) => match u32::try_from(n) {
+            Ok(n) if n <= max.value => Ok(n),
+            _ => Err(too_large(&n)),
+        },
+        Some(ScalarKind::Float) if is_plain(node) && is_integer_literal(node) => {
+            let text = node.as_scalar().unwrap_or_default();
+            if text.starts_with('-') {
+                Err(format!("must be >= {min}, found {text}"))
+            } else {
+                Err(too_large(&text))
+            }
         }
         _ => Err(format!(
             "expected a whole number >= {min}, found {}",
             node.describe()
         )),
     }
+}
+
+/// The largest value a whole-number field accepts, and why when it is not the type's limit.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Bound {
+    pub value: u32,
+    pub why: Option<&'static str>,
+}
+
+impl Bound {
+    /// As large as the field's type holds.
+    pub const TYPE: Bound = Bound {
+        value: u32::MAX,
+        why: None,
+    };
+}
+
+/// Digits with an optional sign: a YAML integer, whatever its size.
+fn is_integer_literal(node: &Node) -> bool {
+    let text = node.as_scalar().unwrap_or_default();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// `true`/`false`, and the YAML 1.1 words PyYAML also reads as booleans (`yes`, `no`, `on`,
