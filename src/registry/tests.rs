@@ -846,6 +846,57 @@ artifacts: []
 }
 
 #[test]
+fn extra_closures_on_weekends_or_listed_twice_are_warnings() {
+    let registry = valid(&format!(
+        "{DEFAULTS}calendar:
+  extra_closures:
+    - 2025-01-09
+    - 2025-01-11
+    - 2025-01-09
+artifacts: []
+"
+    ));
+    let warnings: Vec<String> = registry.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "ARTIFACT_REGISTRY.yaml:10: field calendar.extra_closures[1]: 2025-01-11 is a \
+             Saturday; the market is closed on weekends anyway",
+            "ARTIFACT_REGISTRY.yaml:11: field calendar.extra_closures[2]: 2025-01-09 is listed \
+             twice (first as extra_closures[0], line 9)",
+        ]
+    );
+    assert_eq!(
+        registry.warnings[0].as_warning().to_string(),
+        "ARTIFACT_REGISTRY.yaml:10: warning: field calendar.extra_closures[1]: 2025-01-11 is a \
+         Saturday; the market is closed on weekends anyway"
+    );
+}
+
+#[test]
+fn a_created_at_beyond_tomorrow_is_a_warning_naming_the_end_of_the_grace_period() {
+    let registry = valid(&one_artifact(
+        "    cadence: saturday_sf\n    created_at: 2026-03-01\n    grace_period_cycles: 3\n",
+    ));
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    assert!(registry.warnings_on(day("2026-02-28")).is_empty());
+    assert!(registry.warnings_on(day("2026-03-05")).is_empty());
+    let warnings: Vec<String> = registry
+        .warnings_on(day("2026-02-27"))
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: artifact a: field created_at: 2026-03-01 is 2 days after \
+             today (2026-02-27): the artifact will sit in its grace period until \
+             2026-03-22T00:00:00Z"
+        ]
+    );
+}
+
+#[test]
 fn an_empty_artifact_item_is_reported_at_its_own_line() {
     let text = format!(
         "{DEFAULTS}artifacts:

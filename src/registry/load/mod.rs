@@ -98,10 +98,12 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
     // The list grew by doubling while streaming; a pass keeps it for its whole length.
     entries.shrink_to_fit();
     let registry = Registry {
+        file: file.to_string(),
         entries,
         calendar: TradingCalendar::nyse(calendar),
         user_cadences: context.cadences.user,
         grandfathered_paths,
+        warnings: errors.warnings,
     };
     if !errors.list.is_empty() {
         let mut all = errors.list;

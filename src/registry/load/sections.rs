@@ -12,16 +12,18 @@ use chrono_tz::Tz;
 use super::values::{parse_date, string_value};
 use crate::cadence::cron::CronSchedule;
 use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
+use crate::calendar::is_weekend;
 use crate::registry::{GrandfatheredPath, RegistryError, ValidationError};
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
 const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar"];
 
-/// Collects errors for one file.
+/// Collects errors (and warnings: what is allowed but likely a mistake) for one file.
 pub(super) struct Errors<'a> {
     pub file: &'a str,
     pub list: Vec<ValidationError>,
+    pub warnings: Vec<ValidationError>,
 }
 
 impl<'a> Errors<'a> {
@@ -29,6 +31,23 @@ impl<'a> Errors<'a> {
         Errors {
             file,
             list: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn located(
+        &self,
+        line: usize,
+        artifact: Option<&str>,
+        field: Option<&str>,
+        message: String,
+    ) -> ValidationError {
+        ValidationError {
+            file: self.file.to_string(),
+            line,
+            artifact: artifact.map(str::to_string),
+            field: field.map(str::to_string),
+            message,
         }
     }
 
@@ -39,13 +58,13 @@ impl<'a> Errors<'a> {
         field: Option<&str>,
         message: String,
     ) {
-        self.list.push(ValidationError {
-            file: self.file.to_string(),
-            line,
-            artifact: artifact.map(str::to_string),
-            field: field.map(str::to_string),
-            message,
-        });
+        let error = self.located(line, artifact, field, message);
+        self.list.push(error);
+    }
+
+    pub fn warn(&mut self, line: usize, field: &str, message: String) {
+        let warning = self.located(line, None, Some(field), message);
+        self.warnings.push(warning);
     }
 
     /// The errors so far, as the error of a registry that cannot be used.
@@ -162,9 +181,30 @@ pub(super) fn parse_calendar(node: &Node, errors: &mut Errors<'_>) -> Vec<NaiveD
         return Vec::new();
     };
     let mut dates = Vec::new();
+    let mut first: HashMap<NaiveDate, (usize, usize)> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let field = format!("calendar.extra_closures[{i}]");
-        dates.extend(errors.field_value(item, &field, parse_date));
+        let Some(date) = errors.field_value(item, &field, parse_date) else {
+            continue;
+        };
+        // Harmless but likely a typo for another date: warned, not refused.
+        if is_weekend(date) {
+            let day = date.format("%A");
+            let message = format!("{date} is a {day}; the market is closed on weekends anyway");
+            errors.warn(item.line, &field, message);
+        }
+        match first.get(&date) {
+            Some((index, line)) => {
+                let message = format!(
+                    "{date} is listed twice (first as extra_closures[{index}], line {line})"
+                );
+                errors.warn(item.line, &field, message);
+            }
+            None => {
+                first.insert(date, (i, item.line));
+                dates.push(date);
+            }
+        }
     }
     dates
 }
