@@ -36,7 +36,73 @@ impl DateFormat {
         // Writing to a String cannot fail, and the format rendered a date at parse time.
         let _ = write!(key, "{}", date.format_with_items(self.0.iter()));
     }
+
+    /// The most bytes this format renders for a date in the years 0 to 9999: each item at its
+    /// longest (a sum that no single date need reach, so never short).
+    fn longest(&self) -> usize {
+        self.0.iter().map(longest_item).sum()
+    }
+
+    /// At least [`DateFormat::longest`], without rendering anything.
+    fn longest_bound(&self) -> usize {
+        self.0
+            .iter()
+            .map(|item| literal_len(item).unwrap_or(MAX_ITEM_BYTES))
+            .sum()
+    }
 }
+
+/// The most bytes S3 accepts in an object key.
+pub const MAX_S3_KEY_BYTES: usize = 1024;
+
+/// More than any one date item renders (the longest are `Wednesday`, `September` and the ISO
+/// year `-0001`): a bound that needs no rendering.
+const MAX_ITEM_BYTES: usize = 32;
+
+fn literal_len(item: &Item<'_>) -> Option<usize> {
+    match item {
+        Item::Literal(text) | Item::Space(text) => Some(text.len()),
+        Item::OwnedLiteral(text) | Item::OwnedSpace(text) => Some(text.len()),
+        _ => None,
+    }
+}
+
+/// A date item's longest rendering, over [`LONGEST_RENDERING_DATES`].
+fn longest_item(item: &Item<'_>) -> usize {
+    if let Some(len) = literal_len(item) {
+        return len;
+    }
+    LONGEST_RENDERING_DATES
+        .iter()
+        .filter_map(|&(y, m, d)| NaiveDate::from_ymd_opt(y, m, d))
+        .map(|date| {
+            let mut rendered = String::new();
+            let _ = write!(
+                rendered,
+                "{}",
+                date.format_with_items(std::iter::once(item.clone()))
+            );
+            rendered.len()
+        })
+        .max()
+        .unwrap_or(MAX_ITEM_BYTES)
+}
+
+/// Dates on which each date item renders at its longest for the years 0 to 9999: the first
+/// days (the ISO week-year of 0000-01-01 is -1, `-0001`), the last days (four-digit years), a
+/// Wednesday in September (the longest day and month names) with a two-digit day, a
+/// Wednesday in December (a two-digit month), the 366th day of a year, and a day in an ISO
+/// week 53. A test checks them against every day of several whole years.
+const LONGEST_RENDERING_DATES: [(i32, u32, u32); 8] = [
+    (0, 1, 1),
+    (0, 1, 3),
+    (9999, 12, 27),
+    (9999, 12, 31),
+    (2024, 9, 18),
+    (2024, 12, 25),
+    (2024, 12, 31),
+    (2020, 12, 31),
+];
 
 /// `YYYY-MM-DD`, as chrono's `%Y-%m-%d` writes it.
 fn write_iso_date(key: &mut String, date: NaiveDate) {
@@ -152,6 +218,58 @@ impl KeyTemplate {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// Whether keys depend on the cycle label, whose length depends on the cadence.
+    pub fn uses_cycle_label(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::CycleLabel))
+    }
+
+    /// The most bytes a key rendered from this template can take, for dates in the years 0 to
+    /// 9999 and a cycle label of at most `longest_label` bytes.
+    pub fn longest_key(&self, longest_label: usize) -> usize {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Literal(text) => text.len(),
+                Part::Date(None) | Part::TradingDay(None) => "9999-12-31".len(),
+                Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.longest(),
+                Part::CycleLabel => longest_label,
+            })
+            .sum()
+    }
+
+    /// `Err` with [`KeyTemplate::longest_key`] when a rendered key can exceed S3's
+    /// [`MAX_S3_KEY_BYTES`]. Renders nothing for the templates that clearly fit.
+    pub fn check_key_length(&self, longest_label: usize) -> Result<(), usize> {
+        let bound: usize = (self.parts.iter())
+            .map(|part| match part {
+                Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.longest_bound(),
+                _ => 0,
+            })
+            .sum();
+        let without_formats = self.longest_key_without_formats(longest_label);
+        if without_formats + bound <= MAX_S3_KEY_BYTES {
+            return Ok(());
+        }
+        match self.longest_key(longest_label) {
+            longest if longest > MAX_S3_KEY_BYTES => Err(longest),
+            _ => Ok(()),
+        }
+    }
+
+    fn longest_key_without_formats(&self, longest_label: usize) -> usize {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Date(Some(_)) | Part::TradingDay(Some(_)) => 0,
+                _ => KeyTemplate {
+                    source: String::new(),
+                    parts: vec![part.clone()],
+                }
+                .longest_key(longest_label),
+            })
+            .sum()
+    }
+
     pub fn render(&self, values: &TemplateValues<'_>) -> String {
         let mut key = String::with_capacity(self.source.len() + 16);
         for part in &self.parts {
@@ -214,6 +332,7 @@ fn checked_format(format: &str) -> Result<DateFormat, TemplateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Datelike;
 
     fn values() -> TemplateValues<'static> {
         TemplateValues {
@@ -275,6 +394,68 @@ mod tests {
         );
         assert!(KeyTemplate::parse("a{{b}}").unwrap().is_pointer());
         assert!(!KeyTemplate::parse("a/{date}").unwrap().is_pointer());
+    }
+
+    #[test]
+    fn the_longest_key_counts_every_part_at_its_longest() {
+        let longest = |t: &str, label: usize| KeyTemplate::parse(t).unwrap().longest_key(label);
+        assert_eq!(longest("a/{date}/b.json", 0), 2 + 10 + 7);
+        assert_eq!(longest("{trading_day:%Y/%m/%d}", 0), 10);
+        assert_eq!(
+            longest("{date:%A, %B %-d}", 0),
+            "Wednesday, September 18".len()
+        );
+        assert_eq!(longest("{date:%G}", 0), "-0001".len());
+        assert_eq!(longest("{date:%j}{date:%-j}", 0), 6);
+        assert_eq!(longest("w/{cycle_label}", 9), 11);
+        assert_eq!(longest("{{é}}", 0), "{é}".len());
+    }
+
+    /// The chosen dates give every item's longest rendering: checked against every day of
+    /// the first, last and some other years, and every 97th day in between.
+    #[test]
+    fn the_longest_rendering_dates_are_the_longest_of_every_day() {
+        let days = |year: i32| {
+            let first = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            first.iter_days().take_while(move |d| d.year() == year)
+        };
+        let all: Vec<NaiveDate> = [0, 1, 999, 1000, 2020, 2024, 2026, 9998, 9999]
+            .into_iter()
+            .flat_map(days)
+            .chain(
+                NaiveDate::from_ymd_opt(0, 1, 1)
+                    .unwrap()
+                    .iter_days()
+                    .step_by(97)
+                    .take_while(|d| d.year() <= 9999),
+            )
+            .collect();
+        for spec in [
+            "%Y", "%-Y", "%C", "%y", "%G", "%g", "%m", "%-m", "%b", "%B", "%h", "%d", "%-d", "%e",
+            "%a", "%A", "%w", "%u", "%U", "%-U", "%W", "%-W", "%V", "%-V", "%j", "%-j", "%D", "%x",
+            "%F", "%v", "%n", "%t", "%%",
+        ] {
+            let format = checked_format(spec).unwrap();
+            let brute = all
+                .iter()
+                .map(|d| d.format(spec).to_string().len())
+                .max()
+                .unwrap();
+            assert_eq!(format.longest(), brute, "{spec}");
+            assert!(format.longest() <= format.longest_bound(), "{spec}");
+        }
+    }
+
+    #[test]
+    fn a_key_past_1024_bytes_is_refused_with_its_length() {
+        let check = |t: &str, label: usize| KeyTemplate::parse(t).unwrap().check_key_length(label);
+        let long = "k".repeat(1000);
+        assert_eq!(check(&format!("{long}/{{date}}"), 0), Ok(()));
+        assert_eq!(check(&format!("{long}/{{date:%A %B}}"), 0), Ok(()));
+        assert_eq!(check(&format!("{long}/{{date:%A %B %A}}"), 0), Err(1030));
+        assert_eq!(check(&format!("{long}/{{date:%a %b %d}}"), 0), Ok(()));
+        assert_eq!(check(&format!("{long}/{{cycle_label}}"), 23), Ok(()));
+        assert_eq!(check(&format!("{long}/{{cycle_label}}"), 24), Err(1025));
     }
 
     #[test]

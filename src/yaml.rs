@@ -178,171 +178,247 @@ pub fn parse_document_with(
     // A byte-order mark (as some Windows editors write) is not part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut parser = Parser::new_from_str(text);
-    let mut stack: Vec<Open> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
-    let mut alias_nodes = 0usize;
-    let mut root: Option<Node> = None;
-    let mut documents = 0usize;
-
+    let mut tree = TreeBuilder {
+        text,
+        line_starts: None,
+        take_item,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_nodes: 0,
+        root: None,
+        documents: 0,
+    };
     loop {
         let (event, mark) = parser.next_token().map_err(|e| YamlError {
             line: e.marker().line().max(1),
             message: syntax_error_message(e.info()),
         })?;
-        let line = mark.line().max(1);
-        let finished: Option<(Node, usize)> = match event {
-            Event::StreamStart | Event::Nothing | Event::DocumentEnd => None,
-            Event::StreamEnd => break,
+        if matches!(event, Event::StreamEnd) {
+            break;
+        }
+        if let Some((node, anchor)) = tree.event(event, mark.line().max(1))? {
+            tree.place(node, anchor)?;
+        }
+    }
+    Ok(tree.root)
+}
+
+/// The tree as the parser's events build it.
+struct TreeBuilder<'t> {
+    text: &'t str,
+    /// Where each line of `text` starts, indexed when an empty list item needs it.
+    line_starts: Option<Vec<usize>>,
+    take_item: &'t mut dyn FnMut(&[MapEntry], Node) -> Option<Node>,
+    /// The containers still open, outermost first.
+    stack: Vec<Open>,
+    anchors: HashMap<usize, Node>,
+    /// Nodes created by alias expansion so far, against [`MAX_ALIAS_NODES`].
+    alias_nodes: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl TreeBuilder<'_> {
+    /// The node `event` (at `line`) finishes, if any, with its anchor id (0: none).
+    fn event(&mut self, event: Event, line: usize) -> Result<Option<(Node, usize)>, YamlError> {
+        match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => Ok(None),
             Event::DocumentStart => {
-                documents += 1;
-                if documents > 1 {
+                self.documents += 1;
+                if self.documents > 1 {
                     return Err(YamlError {
                         line,
                         message: "expected one YAML document, found a second one (`---`)"
                             .to_string(),
                     });
                 }
-                None
+                Ok(None)
             }
             Event::Scalar(text, style, anchor, _tag) => {
                 let plain = matches!(style, TScalarStyle::Plain);
-                Some((
-                    Node {
-                        line,
-                        value: Value::Scalar { text, plain },
-                    },
-                    anchor,
-                ))
+                let value = Value::Scalar { text, plain };
+                Ok(Some((Node { line, value }, anchor)))
             }
-            Event::Alias(id) => {
-                let Some(target) = anchors.get(&id) else {
-                    return Err(YamlError {
-                        line,
-                        message: "alias refers to an anchor that is not defined before it"
-                            .to_string(),
-                    });
-                };
-                alias_nodes += count_nodes(target);
-                if alias_nodes > MAX_ALIAS_NODES {
-                    return Err(YamlError {
-                        line,
-                        message: format!(
-                            "aliases expand to more than {MAX_ALIAS_NODES} nodes; \
-                             refusing to expand them (nested anchors and aliases?)"
-                        ),
-                    });
-                }
-                let mut copy = target.clone();
-                copy.line = line;
-                Some((copy, 0))
-            }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(YamlError {
-                        line,
-                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
-                    });
-                }
-                stack.push(if matches!(event, Event::SequenceStart(..)) {
-                    Open::Seq {
-                        line,
-                        anchor,
-                        items: Vec::new(),
-                    }
-                } else {
-                    Open::Map {
-                        line,
-                        anchor,
-                        entries: Vec::new(),
-                        pending_key: None,
-                    }
-                });
-                None
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Open::Seq {
+            Event::Alias(id) => self.alias(id, line).map(|node| Some((node, 0))),
+            Event::SequenceStart(anchor, _) => self.open(
+                Open::Seq {
                     line,
                     anchor,
-                    items,
-                }) => Some((
-                    Node {
-                        line,
-                        value: Value::Seq(items),
-                    },
-                    anchor,
-                )),
-                Some(Open::Map {
-                    line,
-                    anchor,
-                    entries,
-                    ..
-                }) => Some((
-                    Node {
-                        line,
-                        value: Value::Map(apply_merge_keys(entries)?),
-                    },
-                    anchor,
-                )),
-                None => None,
-            },
-        };
-
-        if let Some((node, anchor)) = finished {
-            if anchor != 0 {
-                anchors.insert(anchor, node.clone());
-            }
-            let node = match stack.as_mut_slice() {
-                [
-                    Open::Map {
-                        entries: top,
-                        pending_key: Some((key, _)),
-                        ..
-                    },
-                    Open::Seq { .. },
-                ] if key == "artifacts" => take_item(top, node),
-                _ => Some(node),
-            };
-            let Some(node) = node else { continue };
-            match stack.last_mut() {
-                None => root = Some(node),
-                Some(Open::Seq { items, .. }) => items.push(node),
-                Some(Open::Map {
-                    entries,
-                    pending_key,
-                    ..
-                }) => match pending_key.take() {
-                    None => match &node.value {
-                        Value::Scalar { text, .. } => {
-                            *pending_key = Some((text.clone(), node.line));
-                        }
-                        _ => {
-                            return Err(YamlError {
-                                line: node.line,
-                                message: "a mapping key must be plain text, not a list or \
-                                          mapping"
-                                    .to_string(),
-                            });
-                        }
-                    },
-                    Some((key, key_line)) => {
-                        let mut value = node;
-                        // An empty value (`key:` and nothing) is reported by the parser where
-                        // the next token starts, lines later; it stands on its key's line.
-                        if matches!(&value.value, Value::Scalar { text, plain: true } if text.is_empty())
-                        {
-                            value.line = key_line;
-                        }
-                        entries.push(MapEntry {
-                            key,
-                            key_line,
-                            value,
-                        })
-                    }
+                    items: Vec::new(),
                 },
-            }
+                line,
+            ),
+            Event::MappingStart(anchor, _) => self.open(
+                Open::Map {
+                    line,
+                    anchor,
+                    entries: Vec::new(),
+                    pending_key: None,
+                },
+                line,
+            ),
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
         }
     }
-    Ok(root)
+
+    /// A copy of the anchored node, within the document's alias budget.
+    fn alias(&mut self, id: usize, line: usize) -> Result<Node, YamlError> {
+        let Some(target) = self.anchors.get(&id) else {
+            return Err(YamlError {
+                line,
+                message: "alias refers to an anchor that is not defined before it".to_string(),
+            });
+        };
+        self.alias_nodes += count_nodes(target);
+        if self.alias_nodes > MAX_ALIAS_NODES {
+            return Err(YamlError {
+                line,
+                message: format!(
+                    "aliases expand to more than {MAX_ALIAS_NODES} nodes; \
+                     refusing to expand them (nested anchors and aliases?)"
+                ),
+            });
+        }
+        let mut copy = target.clone();
+        copy.line = line;
+        Ok(copy)
+    }
+
+    fn open(&mut self, container: Open, line: usize) -> Result<Option<(Node, usize)>, YamlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError {
+                line,
+                message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        self.stack.push(container);
+        Ok(None)
+    }
+
+    /// The container that ends, as a node.
+    fn close(&mut self) -> Result<Option<(Node, usize)>, YamlError> {
+        Ok(match self.stack.pop() {
+            Some(Open::Seq {
+                line,
+                anchor,
+                items,
+            }) => Some((
+                Node {
+                    line,
+                    value: Value::Seq(items),
+                },
+                anchor,
+            )),
+            Some(Open::Map {
+                line,
+                anchor,
+                entries,
+                ..
+            }) => Some((
+                Node {
+                    line,
+                    value: Value::Map(apply_merge_keys(entries)?),
+                },
+                anchor,
+            )),
+            None => None,
+        })
+    }
+
+    /// Puts a finished node where it belongs: the root, a list, or a mapping as its pending
+    /// key or that key's value. An item of the top-level `artifacts:` list is offered to
+    /// `take_item` first.
+    fn place(&mut self, mut node: Node, anchor: usize) -> Result<(), YamlError> {
+        if let Some(Open::Seq { line: seq_line, .. }) = self.stack.last()
+            && is_empty_plain(&node)
+            && let Some(line) = self.dash_line(node.line, *seq_line)
+        {
+            node.line = line;
+        }
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        let node = match self.stack.as_mut_slice() {
+            [
+                Open::Map {
+                    entries: top,
+                    pending_key: Some((key, _)),
+                    ..
+                },
+                Open::Seq { .. },
+            ] if key == "artifacts" => (self.take_item)(top, node),
+            _ => Some(node),
+        };
+        let Some(node) = node else { return Ok(()) };
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Open::Seq { items, .. }) => items.push(node),
+            Some(Open::Map {
+                entries,
+                pending_key,
+                ..
+            }) => place_in_map(entries, pending_key, node)?,
+        }
+        Ok(())
+    }
+}
+
+impl TreeBuilder<'_> {
+    /// The line of the `-` of an empty list item (`-` and nothing on its line), which the
+    /// parser reports where the next token is: the nearest line above that one, and not above
+    /// the list's first item, holding only a `-` indicator (and perhaps a comment).
+    fn dash_line(&mut self, reported: usize, seq_line: usize) -> Option<usize> {
+        let text = self.text;
+        let starts = self.line_starts.get_or_insert_with(|| {
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        (seq_line..reported).rev().find(|&line| {
+            let start = starts.get(line - 1).copied().unwrap_or(text.len());
+            let end = starts.get(line).map_or(text.len(), |&next| next - 1);
+            let after_dash = text[start..end].trim_start_matches(' ').strip_prefix('-');
+            after_dash.is_some_and(|rest| {
+                rest.chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || c == '#')
+            })
+        })
+    }
+}
+
+/// A node finished inside a mapping: its next key, or the value of the key before it.
+fn place_in_map(
+    entries: &mut Vec<MapEntry>,
+    pending_key: &mut Option<(String, usize)>,
+    node: Node,
+) -> Result<(), YamlError> {
+    let Some((key, key_line)) = pending_key.take() else {
+        let Value::Scalar { text, .. } = &node.value else {
+            return Err(YamlError {
+                line: node.line,
+                message: "a mapping key must be plain text, not a list or mapping".to_string(),
+            });
+        };
+        *pending_key = Some((text.clone(), node.line));
+        return Ok(());
+    };
+    let mut value = node;
+    // An empty value (`key:` and nothing) is reported by the parser where the next token
+    // starts, lines later; it stands on its key's line.
+    if is_empty_plain(&value) {
+        value.line = key_line;
+    }
+    entries.push(MapEntry {
+        key,
+        key_line,
+        value,
+    });
+    Ok(())
+}
+
+fn is_empty_plain(node: &Node) -> bool {
+    matches!(&node.value, Value::Scalar { text, plain: true } if text.is_empty())
 }
 
 /// The parser's words, made plainer where an operator would not recognise the cause.
@@ -509,6 +585,25 @@ mod tests {
         let map = root.as_map().unwrap();
         assert_eq!((map[0].value.line, map[0].value.is_null()), (1, true));
         assert_eq!((map[2].value.line, map[2].value.is_null()), (5, true));
+    }
+
+    #[test]
+    fn an_empty_list_item_stands_on_its_dash_s_line() {
+        let root =
+            parse("a:\n  -\n  - x: 1\n  -   # a comment\n\n  -\n  - y\nb:\n-\n- z\nc: [1, 2]\n");
+        let map = root.as_map().unwrap();
+        let lines = |i: usize| -> Vec<usize> {
+            map[i]
+                .value
+                .as_seq()
+                .unwrap()
+                .iter()
+                .map(|n| n.line)
+                .collect()
+        };
+        assert_eq!(lines(0), vec![2, 3, 4, 6, 7]);
+        assert_eq!(lines(1), vec![9, 10]);
+        assert_eq!(lines(2), vec![11, 11]);
     }
 
     #[test]

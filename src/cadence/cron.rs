@@ -50,6 +50,16 @@ const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 /// years, so 30 years of days covers every satisfiable expression.
 const SEARCH_DAYS: u32 = 366 * 30;
 
+/// The longest gap, in days, between two days any expression fires on: 29 February on a given
+/// weekday can be 40 years apart when a century year skips its leap day (2088 to 2128 for a
+/// Sunday). No (month, day, weekday) is rarer, so no schedule's [`CronSchedule::longest_gap`]
+/// exceeds this many days (a time of day fires at most a day later than the day before).
+pub const MAX_GAP_DAYS: i64 = 14_609;
+
+/// Days in the 400-year cycle of the Gregorian calendar: a whole number of weeks, so dates
+/// and weekdays repeat exactly after it.
+const GREGORIAN_CYCLE_DAYS: i64 = 146_097;
+
 impl CronSchedule {
     pub fn parse(expression: &str) -> Result<CronSchedule, CronError> {
         let err = |message: String| CronError {
@@ -131,12 +141,59 @@ impl CronSchedule {
         None
     }
 
+    /// The longest time between two consecutive fires, in local wall-clock time (a time zone
+    /// may add to it; see [`crate::cadence::Cadence::longest_cycle`]). Every gap a schedule has
+    /// occurs within one 400-year Gregorian cycle, which this walks day by day.
+    pub fn longest_gap(&self) -> chrono::Duration {
+        let times: Vec<i64> = (self.hours.iter())
+            .flat_map(|&h| self.minutes.iter().map(move |&m| i64::from(h * 60 + m)))
+            .collect();
+        let (first_time, last_time) = (times[0], times[times.len() - 1]);
+        let within_a_day = times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+        let across =
+            |from_day: i64, to_day: i64| (to_day - from_day) * 24 * 60 + first_time - last_time;
+        let (mut first_day, mut last_day, mut longest) = (None, None, within_a_day);
+        // 2000-01-01, the cycle's first day, was a Saturday.
+        let (mut day, mut weekday) = (0i64, 6u32);
+        for year in 2000..2400 {
+            for month in 1..=12 {
+                for date in 1..=days_in_month(year, month) {
+                    if self.day_fields_match(month, date, weekday) {
+                        match last_day {
+                            Some(previous) => longest = longest.max(across(previous, day)),
+                            None => first_day = Some(day),
+                        }
+                        last_day = Some(day);
+                    }
+                    day += 1;
+                    weekday = (weekday + 1) % 7;
+                }
+            }
+        }
+        longest = match (first_day, last_day) {
+            // Across the end of the cycle into the next one.
+            (Some(first), Some(last)) => longest.max(across(last, first + GREGORIAN_CYCLE_DAYS)),
+            _ => GREGORIAN_CYCLE_DAYS * 24 * 60,
+        };
+        chrono::Duration::minutes(longest)
+    }
+
     fn day_matches(&self, date: NaiveDate) -> bool {
-        if !self.months.has(date.month()) {
+        self.day_fields_match(
+            date.month(),
+            date.day(),
+            date.weekday().num_days_from_sunday(),
+        )
+    }
+
+    /// Whether the month, day-of-month and day-of-week fields accept a day (weekday counted
+    /// from Sunday = 0).
+    fn day_fields_match(&self, month: u32, day: u32, weekday: u32) -> bool {
+        if !self.months.has(month) {
             return false;
         }
-        let dom = self.days_of_month.has(date.day());
-        let dow = self.days_of_week.has(date.weekday().num_days_from_sunday());
+        let dom = self.days_of_month.has(day);
+        let dow = self.days_of_week.has(weekday);
         if self.day_fields_or {
             dom || dow
         } else {
@@ -160,6 +217,15 @@ impl CronSchedule {
 impl fmt::Display for CronSchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
+    }
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
     }
 }
 
@@ -343,6 +409,21 @@ mod tests {
             CronSchedule::parse("0 0 * * 7").unwrap().days_of_week.0 & 1,
             1
         );
+    }
+
+    #[test]
+    fn the_longest_gap_is_found_across_the_whole_gregorian_cycle() {
+        let gap = |s: &str| CronSchedule::parse(s).unwrap().longest_gap();
+        assert_eq!(gap("*/15 * * * *"), chrono::Duration::minutes(15));
+        assert_eq!(gap("0 9,17 * * *"), chrono::Duration::hours(16));
+        // Friday 09:00 to Monday 09:00.
+        assert_eq!(gap("0 9 * * 1-5"), chrono::Duration::days(3));
+        assert_eq!(gap("0 14 1 * *"), chrono::Duration::days(31));
+        // 2096-02-29 to 2104-02-29: 2100 has no 29 February.
+        assert_eq!(gap("0 12 29 2 *"), chrono::Duration::days(2921));
+        // 29 February on a Sunday (`*/7` keeps the day fields ANDed): 2088 to 2128 at worst,
+        // the rarest day there is.
+        assert_eq!(gap("0 0 29 2 */7"), chrono::Duration::days(MAX_GAP_DAYS));
     }
 
     #[test]

@@ -144,6 +144,59 @@ impl Cadence {
     }
 }
 
+/// How much longer a user cadence's cycle can last in UTC than its gap between fires on the
+/// wall clock: a zone's offset has fallen back by up to a day at once (America/Sitka in 1867,
+/// Asia/Manila in 1844), and a fire time inside a spring-forward gap moves to the gap's end, at
+/// most a day later (Pacific/Apia skipped 30 December 2011).
+fn time_zone_margin() -> Duration {
+    Duration::days(2)
+}
+
+/// The first and last seconds of the years 0 to 9999, the times a pass computes with.
+const FIRST_TIMESTAMP: i64 = -62_167_219_200;
+const LAST_TIMESTAMP: i64 = 253_402_300_799;
+
+impl Cadence {
+    /// The longest cycle this cadence can have, for bounding grace periods: 7 days, 1 day,
+    /// the interval, or for a user cadence its longest gap between fires plus what its time
+    /// zone may add. For a user cadence this walks 400 years of days: keep the answer.
+    pub fn longest_cycle(&self) -> Duration {
+        match self {
+            Cadence::User(user) => user.schedule.longest_gap() + time_zone_margin(),
+            other => other.longest_cycle_bound(),
+        }
+    }
+
+    /// At least [`Cadence::longest_cycle`], at no cost: for a user cadence, the longest gap
+    /// any cron expression can have.
+    pub fn longest_cycle_bound(&self) -> Duration {
+        match self {
+            Cadence::SaturdaySf => Duration::days(7),
+            Cadence::WeekdaySf | Cadence::EodSf => Duration::days(1),
+            Cadence::Continuous { interval_minutes } => {
+                Duration::minutes(i64::from(*interval_minutes))
+            }
+            Cadence::User(_) => Duration::days(cron::MAX_GAP_DAYS) + time_zone_margin(),
+        }
+    }
+
+    /// The most bytes a cycle label takes for ticks in the years 0 to 9999.
+    pub fn longest_label(&self) -> usize {
+        match self {
+            // `-0001-W52`: Saturday 0000-01-01 is in the last ISO week of the year -1.
+            Cadence::SaturdaySf => 9,
+            Cadence::WeekdaySf | Cadence::EodSf => "9999-12-31".len(),
+            Cadence::Continuous { interval_minutes } => {
+                let width = i64::from((*interval_minutes).max(1)) * 60;
+                let first = FIRST_TIMESTAMP.div_euclid(width).to_string().len();
+                let last = LAST_TIMESTAMP.div_euclid(width).to_string().len();
+                format!("continuous_{interval_minutes}m_").len() + first.max(last)
+            }
+            Cadence::User(_) => "9999-12-31T23:59".len(),
+        }
+    }
+}
+
 /// The most recent `hour:00` UTC at or before `now` on a day that `day_ok` accepts.
 fn latest_daily_tick(
     now: DateTime<Utc>,
@@ -247,6 +300,53 @@ mod tests {
         assert_eq!(c.label, format!("continuous_60m_{index}"));
         assert_eq!(c.length, Duration::minutes(60));
         assert_eq!(c.date, d("2026-06-02"));
+    }
+
+    #[test]
+    fn the_longest_labels_are_those_of_the_first_and_last_years() {
+        let calendar = TradingCalendar::nyse([]);
+        // A Thursday: every cadence's tick is then in the year 0 too.
+        let first = Utc.timestamp_opt(FIRST_TIMESTAMP, 0).unwrap() + Duration::days(5);
+        let last = Utc.timestamp_opt(LAST_TIMESTAMP, 0).unwrap();
+        for cadence in [
+            Cadence::SaturdaySf,
+            Cadence::WeekdaySf,
+            Cadence::EodSf,
+            Cadence::Continuous {
+                interval_minutes: 1,
+            },
+            Cadence::Continuous {
+                interval_minutes: 52_596_000,
+            },
+            user("59 23 * * *", "UTC", false),
+        ] {
+            let labels: Vec<usize> = [first, last]
+                .iter()
+                .filter_map(|&now| cadence.cycle_at(now, &calendar))
+                .map(|c| c.label.len())
+                .collect();
+            assert_eq!(
+                labels.iter().max(),
+                Some(&cadence.longest_label()),
+                "{cadence:?}: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_longest_cycle_of_a_user_cadence_adds_the_time_zone_margin() {
+        let daily = user("0 2 * * *", "America/New_York", false);
+        assert_eq!(daily.longest_cycle(), Duration::days(3));
+        assert!(daily.longest_cycle() <= daily.longest_cycle_bound());
+        let rare = user("0 0 29 2 */7", "UTC", false);
+        assert_eq!(rare.longest_cycle(), rare.longest_cycle_bound());
+        assert_eq!(
+            Cadence::Continuous {
+                interval_minutes: 90
+            }
+            .longest_cycle(),
+            Duration::minutes(90)
+        );
     }
 
     fn user(cron: &str, tz: &str, nyse: bool) -> Cadence {

@@ -143,9 +143,11 @@ impl ResolvedKeys {
 /// grace period validation lets through gets there, but the pass must not panic if one did).
 pub fn grace_ends_at(spec: &ArtifactSpec, cycle: &Cycle) -> DateTime<Utc> {
     let created = spec.created_at.and_time(NaiveTime::MIN).and_utc();
-    i32::try_from(spec.grace_period_cycles)
-        .ok()
-        .and_then(|cycles| cycle.length.checked_mul(cycles))
+    cycle
+        .length
+        .num_milliseconds()
+        .checked_mul(i64::from(spec.grace_period_cycles))
+        .and_then(Duration::try_milliseconds)
         .and_then(|grace| created.checked_add_signed(grace))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

@@ -243,3 +243,19 @@ fn a_grace_period_past_the_end_of_time_saturates() {
     let verdict = decide_without_probe(&spec, &cycle, now, &mut NoLog).unwrap();
     assert_eq!(verdict.state, State::GracePeriod);
 }
+
+#[test]
+fn a_grace_period_beyond_i32_cycles_is_counted_exactly() {
+    let mut spec = SpecBuilder::new(Cadence::Continuous {
+        interval_minutes: 1,
+    })
+    .0;
+    spec.grace_period_cycles = 3_000_000_000;
+    let now = at("2026-06-07T12:00:00Z");
+    let cycle = spec
+        .cadence
+        .cycle_at(now, &TradingCalendar::nyse([]))
+        .unwrap();
+    let expected = at("2026-01-01T00:00:00Z") + chrono::Duration::minutes(3_000_000_000);
+    assert_eq!(grace_ends_at(&spec, &cycle), expected);
+}

@@ -1,9 +1,12 @@
-//! `validate REGISTRY`: every error in one run, or a summary of what the registry declares.
+//! `validate REGISTRY`: every error in one run, or a summary of what the registry declares;
+//! warnings (what the registry allows but is likely a mistake) either way, without changing
+//! the exit code.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::Utc;
 use clap::Args;
 use serde_json::json;
 
@@ -13,7 +16,7 @@ use freshness_monitor::registry::{self, Registry, ValidationError};
 pub struct ValidateArgs {
     /// The registry file (ARTIFACT_REGISTRY.yaml).
     registry: PathBuf,
-    /// Print the result as JSON (valid, artifacts, buckets, cadences, errors).
+    /// Print the result as JSON (valid, artifacts, buckets, cadences, errors, warnings).
     #[arg(long)]
     json: bool,
 }
@@ -27,6 +30,12 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => (None, e.errors),
         };
+    // `created_at` is judged against the clock's date: loading itself has no clock.
+    let today = Utc::now().date_naive();
+    let warnings = registry
+        .as_ref()
+        .map(|r| r.warnings_on(today))
+        .unwrap_or_default();
     let summary = registry.as_ref().map(Summary::of);
     if args.json {
         let value = json!({
@@ -35,30 +44,49 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             "buckets": summary.as_ref().map(|s| s.buckets.keys().collect::<Vec<_>>()),
             "cadences": summary.as_ref().map(|s| &s.cadences),
             "errors": errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+            "warnings": warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
-    } else if errors.is_empty() {
+        return Ok(exit_code(&errors));
+    }
+    print_problems(&errors, &warnings);
+    let name = args.registry.display();
+    let warned = match warnings.len() {
+        0 => String::new(),
+        n => format!(", {}", plural(n, "warning")),
+    };
+    if errors.is_empty() {
         let s = summary.expect("a registry without errors parsed");
-        println!(
-            "{}: valid: {} artifact{}",
-            args.registry.display(),
-            s.artifacts,
-            if s.artifacts == 1 { "" } else { "s" }
-        );
+        println!("{name}: valid: {}{warned}", plural(s.artifacts, "artifact"));
         println!("buckets: {}", joined_counts(&s.buckets));
         println!("cadences: {}", joined_counts(&s.cadences));
     } else {
-        for e in &errors {
-            eprintln!("{e}");
-        }
-        eprintln!(
-            "{}: {} error{}",
-            args.registry.display(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        );
+        eprintln!("{name}: {}{warned}", plural(errors.len(), "error"));
     }
-    Ok(ExitCode::from(if errors.is_empty() { 0 } else { 1 }))
+    Ok(exit_code(&errors))
+}
+
+/// Errors and warnings on stderr: the errors in their order, each warning before the first
+/// error of a later line.
+fn print_problems(errors: &[ValidationError], warnings: &[ValidationError]) {
+    let mut warnings = warnings.iter().peekable();
+    for error in errors {
+        while let Some(warning) = warnings.next_if(|w| w.line < error.line) {
+            eprintln!("{}", warning.as_warning());
+        }
+        eprintln!("{error}");
+    }
+    for warning in warnings {
+        eprintln!("{}", warning.as_warning());
+    }
+}
+
+fn exit_code(errors: &[ValidationError]) -> ExitCode {
+    ExitCode::from(if errors.is_empty() { 0 } else { 1 })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 struct Summary {

@@ -143,13 +143,58 @@ pub struct GrandfatheredPath {
 
 #[derive(Debug, Clone)]
 pub struct Registry {
+    /// The file as messages name it (a path or `s3://` URL).
+    pub file: String,
     pub entries: Vec<RegistryEntry>,
     pub calendar: TradingCalendar,
     pub user_cadences: Vec<Arc<UserCadence>>,
     pub grandfathered_paths: Vec<GrandfatheredPath>,
+    /// What the file allows but is likely a mistake (an extra closure on a weekend or listed
+    /// twice): `validate` prints these; a pass ignores them.
+    pub warnings: Vec<ValidationError>,
 }
 
+/// How far ahead of today a `created_at` may be before `validate` warns: a day absorbs time
+/// zones and a registry merged the evening before an artifact's first run.
+pub const CREATED_AT_MARGIN_DAYS: u64 = 1;
+
 impl Registry {
+    /// Every warning on `today`, in file order: [`Registry::warnings`], and each artifact whose
+    /// `created_at` is more than [`CREATED_AT_MARGIN_DAYS`] ahead (it would sit in its grace
+    /// period until long after that date). Loading has no clock; the caller brings the date.
+    pub fn warnings_on(&self, today: NaiveDate) -> Vec<ValidationError> {
+        let mut warnings = self.warnings.clone();
+        let margin = today + chrono::Days::new(CREATED_AT_MARGIN_DAYS);
+        for spec in self.valid_artifacts().filter(|s| s.created_at > margin) {
+            let created = spec.created_at.and_time(chrono::NaiveTime::MIN).and_utc();
+            let grace_end = spec
+                .cadence
+                .cycle_at(created, &self.calendar)
+                .and_then(|cycle| {
+                    let cycles = i32::try_from(spec.grace_period_cycles).ok()?;
+                    created.checked_add_signed(cycle.length.checked_mul(cycles)?)
+                })
+                .map_or_else(
+                    || format!("{} cycles after it", spec.grace_period_cycles),
+                    crate::text::rfc3339,
+                );
+            warnings.push(ValidationError {
+                file: self.file.clone(),
+                line: spec.line,
+                artifact: Some(spec.id.to_string()),
+                field: Some("created_at".to_string()),
+                message: format!(
+                    "{} is {} days after today ({today}): the artifact will sit in its grace \
+                     period until {grace_end}",
+                    spec.created_at,
+                    (spec.created_at - today).num_days()
+                ),
+            });
+        }
+        warnings.sort_by_key(|w| w.line);
+        warnings
+    }
+
     /// Every artifact-level error, in file order.
     pub fn artifact_errors(&self) -> impl Iterator<Item = &ValidationError> {
         self.entries.iter().flat_map(|e| match e {
@@ -177,13 +222,33 @@ pub struct ValidationError {
     pub message: String,
 }
 
+impl ValidationError {
+    /// `file:line: warning: ...`, for a problem that does not stop the registry.
+    pub fn as_warning(&self) -> impl fmt::Display + '_ {
+        struct Warning<'e>(&'e ValidationError);
+        impl fmt::Display for Warning<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let located = self.0.to_string();
+                let prefix = self.0.location().len();
+                write!(f, "{}warning: {}", &located[..prefix], &located[prefix..])
+            }
+        }
+        Warning(self)
+    }
+
+    /// `file:line: ` (or `file: `), as messages start.
+    fn location(&self) -> String {
+        if self.line > 0 {
+            format!("{}:{}: ", self.file, self.line)
+        } else {
+            format!("{}: ", self.file)
+        }
+    }
+}
+
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        f.write_str(": ")?;
+        f.write_str(&self.location())?;
         if let Some(artifact) = &self.artifact {
             write!(f, "artifact {artifact}: ")?;
         }

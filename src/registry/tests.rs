@@ -247,7 +247,7 @@ defaults:
   severity: urgent
 artifacts:
   - artifact_id: own_severity
-    s3_bucket: b
+    s3_bucket: bucket-b
     s3_key_template: \"a/{date}.json\"
     cadence: weekday_sf
     sla_minutes_after_cron: 60
@@ -255,7 +255,7 @@ artifacts:
     owner_repo: r
     created_at: 2026-01-05
   - artifact_id: default_severity
-    s3_bucket: b
+    s3_bucket: bucket-b
     s3_key_template: \"b/{date}.json\"
     cadence: weekday_sf
     sla_minutes_after_cron: 60
@@ -504,7 +504,7 @@ defaults:
   sla_minutes_after_cron: soon
 artifacts:
   - artifact_id: a
-    s3_bucket: b
+    s3_bucket: bucket-b
     s3_key_template: a.json
     cadence: continuous
     interval_minutes: 15
@@ -518,4 +518,407 @@ artifacts:
         .filter(|m| m.starts_with(&format!("{FILE}:3: field defaults.sla_minutes_after_cron")))
         .count();
     assert_eq!(about_default, 1, "{all:#?}");
+}
+
+/// One artifact on top of [`DEFAULTS`], with `extra` lines added to its entry.
+fn one_artifact(extra: &str) -> String {
+    format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    sla_minutes_after_cron: 60
+{extra}"
+    )
+}
+
+#[test]
+fn a_grace_period_ending_after_the_year_9999_is_refused_with_its_bound() {
+    // 2026-01-05 00:00 to 9999-12-31 23:59:59 holds 416,062 weeks.
+    let weekly = |grace: u32| {
+        one_artifact(&format!(
+            "    cadence: saturday_sf\n    grace_period_cycles: {grace}\n"
+        ))
+    };
+    valid(&weekly(416_062));
+    assert_eq!(
+        messages(&weekly(99_999_999)),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field grace_period_cycles: 99999999 is too \
+             large (at most 416062): 99999999 cycles of 7d from created_at 2026-01-05 end after \
+             the year 9999"
+        ]
+    );
+    assert_eq!(
+        messages(&weekly(416_063)),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field grace_period_cycles: 416063 is too \
+             large (at most 416062): 416063 cycles of 7d from created_at 2026-01-05 end after \
+             the year 9999"
+        ]
+    );
+}
+
+#[test]
+fn a_grace_period_from_the_defaults_is_bounded_for_each_artifact() {
+    let text = format!(
+        "{DEFAULTS}  grace_period_cycles: 3000000
+artifacts:
+  - artifact_id: minutely
+    s3_key_template: \"m/{{date}}.json\"
+    cadence: continuous
+    interval_minutes: 1
+    sla_minutes_after_cron: 1
+  - artifact_id: daily
+    s3_key_template: \"d/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:7: artifact daily: field grace_period_cycles: 3000000 (from \
+             defaults.grace_period_cycles) is too large (at most 2912438): 3000000 cycles of 1d \
+             from created_at 2026-01-05 end after the year 9999"
+        ]
+    );
+}
+
+#[test]
+fn a_grace_period_on_a_cron_cadence_is_bounded_by_its_longest_gap() {
+    // Fires on 29 February only: cycles of up to 8 years (2096 to 2104: 2100 has no 29
+    // February), 2921 days, plus the two days a time zone's history may add.
+    let text = |grace: u32| {
+        format!(
+            "{DEFAULTS}cadences:
+  leap_day: {{cron: \"0 12 29 2 *\", timezone: America/New_York}}
+artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: leap_day
+    sla_minutes_after_cron: 60
+    grace_period_cycles: {grace}
+"
+        )
+    };
+    assert_eq!(
+        messages(&text(70_000)),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:14: artifact a: field grace_period_cycles: 70000 is too \
+             large (at most 996): 70000 cycles of up to 2923d from created_at 2026-01-05 end \
+             after the year 9999"
+        ]
+    );
+    valid(&text(996));
+    // A cron cadence firing often is not held to the rare cadences' bound.
+    valid(
+        &one_artifact("    cadence: nightly\n    grace_period_cycles: 100000\n").replace(
+            "artifacts:",
+            "cadences:\n  nightly: {cron: \"0 2 * * *\"}\nartifacts:",
+        ),
+    );
+}
+
+#[test]
+fn an_interval_longer_than_a_century_is_refused() {
+    let continuous = |interval: u64, grace: u32| {
+        one_artifact(&format!(
+            "    cadence: continuous\n    interval_minutes: {interval}\n    \
+             grace_period_cycles: {grace}\n"
+        ))
+    };
+    valid(&continuous(52_596_000, 79));
+    assert_eq!(
+        messages(&continuous(4_294_967_295, 40)),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field interval_minutes: 4294967295 is too \
+             large (at most 52596000, a century)"
+        ]
+    );
+    // A century-long interval still bounds the grace period: 79 centuries fit before 9999.
+    assert_eq!(
+        messages(&continuous(52_596_000, 80)),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:13: artifact a: field grace_period_cycles: 80 is too large \
+             (at most 79): 80 cycles of 36525d from created_at 2026-01-05 end after the year 9999"
+        ]
+    );
+}
+
+#[test]
+fn numbers_beyond_any_integer_type_are_too_large_not_of_the_wrong_kind() {
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    grace_period_cycles: 99999999999999999999999\n"
+        )),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field grace_period_cycles: \
+             99999999999999999999999 is too large (at most 4294967295)"
+        ]
+    );
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    grace_period_cycles: -99999999999999999999999\n"
+        )),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field grace_period_cycles: must be >= 0, \
+             found -99999999999999999999999"
+        ]
+    );
+}
+
+#[test]
+fn s3_bucket_names_follow_s3s_rules_and_say_which_one_failed() {
+    let with = |bucket: &str| {
+        one_artifact(&format!(
+            "    cadence: weekday_sf\n    s3_bucket: \"{bucket}\"\n"
+        ))
+    };
+    for (bucket, rule) in [
+        (
+            "ab",
+            "S3 bucket names are 3 to 63 characters long; this one has 2",
+        ),
+        (
+            &"a".repeat(64),
+            "S3 bucket names are 3 to 63 characters long; this one has 64",
+        ),
+        (
+            "Research-Bucket",
+            "uppercase letters are not allowed in S3 bucket names",
+        ),
+        (
+            "research_bucket",
+            "underscores are not allowed in S3 bucket names",
+        ),
+        (
+            "research bucket",
+            "' ' is not allowed in S3 bucket names (only lowercase letters, digits, `.` and `-`)",
+        ),
+        (
+            "-research",
+            "S3 bucket names must start and end with a letter or digit",
+        ),
+        (
+            "research.",
+            "S3 bucket names must start and end with a letter or digit",
+        ),
+        (
+            "research..bucket",
+            "S3 bucket names must not contain two adjacent periods",
+        ),
+        (
+            "192.168.5.4",
+            "S3 bucket names must not be formatted as an IP address",
+        ),
+        ("xn--bucket", "S3 bucket names must not start with `xn--`"),
+        (
+            "bucket-s3alias",
+            "S3 bucket names must not end with `-s3alias`",
+        ),
+    ] {
+        assert_eq!(
+            messages(&with(bucket)),
+            vec![format!(
+                "ARTIFACT_REGISTRY.yaml:12: artifact a: field s3_bucket: {}: {rule}",
+                crate::text::quote_short(bucket)
+            )],
+            "{bucket}"
+        );
+    }
+    for bucket in ["abc", "my.bucket-2", "0-research", &"a".repeat(63)] {
+        valid(&with(bucket));
+    }
+}
+
+#[test]
+fn a_bad_default_bucket_is_reported_at_the_default() {
+    let text = DEFAULTS.replace("research-bucket", "Research_Bucket")
+        + "artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{date}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+";
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:3: field defaults.s3_bucket: \"Research_Bucket\": uppercase \
+             letters are not allowed in S3 bucket names",
+            "ARTIFACT_REGISTRY.yaml:8: artifact a: field s3_bucket: its default \
+             (defaults.s3_bucket, line 3) is invalid; fix the default or set the field on the \
+             artifact",
+        ]
+    );
+}
+
+#[test]
+fn a_key_template_that_can_render_past_1024_bytes_is_refused() {
+    let long = "k".repeat(1000);
+    let with = |template: &str| {
+        one_artifact("    cadence: saturday_sf\n")
+            .replace("\"a/{date}.json\"", &format!("\"{template}\""))
+    };
+    // 1000 + 1 + 10 + 5 = 1016 bytes; with `%a %B` at its longest ("Wed September"), 1019.
+    valid(&with(&format!("{long}/{{date}}.json")));
+    valid(&with(&format!("{long}/{{date:%a %B}}.json")));
+    // "Wednesday September 10": 1028.
+    assert_eq!(
+        messages(&with(&format!("{long}/{{date:%A %B %d}}.json"))),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:9: artifact a: field s3_key_template: the rendered key can \
+             be 1028 bytes long; S3 keys are at most 1024 bytes"
+        ]
+    );
+    // `{cycle_label}` counts at its longest for the artifact's cadence: a date for
+    // `weekday_sf`, `continuous_1m_-1036120320` (the minute bucket of year 0) here.
+    let labelled = format!("{long}/{{cycle_label}}");
+    valid(&with(&labelled).replace("saturday_sf", "weekday_sf"));
+    assert_eq!(
+        messages(&with(&labelled).replace("saturday_sf", "continuous\n    interval_minutes: 1")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:9: artifact a: field s3_key_template: the rendered key can \
+             be 1026 bytes long (with `{cycle_label}` at its longest for cadence `continuous`, \
+             25 bytes); S3 keys are at most 1024 bytes"
+        ]
+    );
+    // The recovery key too: 1000 + 1 + 10 + 1 + 9 = 1021 fits, 1031 does not.
+    let recovery = |template: &str| {
+        one_artifact(&format!(
+            "    cadence: weekday_sf\n    recovery_key_template: \"{long}/{template}\"\n"
+        ))
+    };
+    valid(&recovery("{date}/{trading_day:%A}"));
+    assert_eq!(
+        messages(&recovery("{date}/{trading_day:%A}/{trading_day:%B}")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field recovery_key_template: the rendered key \
+             can be 1031 bytes long; S3 keys are at most 1024 bytes"
+        ]
+    );
+}
+
+#[test]
+fn a_recovery_key_identical_to_the_canonical_one_is_refused() {
+    let message = "the recovery key is the canonical key; remove it or point it elsewhere";
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    recovery_key_template: \"a/{date}.json\"\n"
+        )),
+        vec![format!(
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field recovery_key_template: {message}"
+        )]
+    );
+    // From the defaults, against an artifact's own canonical key.
+    let text = format!(
+        "{DEFAULTS}  recovery_key_template: \"a/{{date}}.json\"
+artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  - artifact_id: b
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![format!(
+            "ARTIFACT_REGISTRY.yaml:7: artifact a: field recovery_key_template: {message} \
+             (defaults.recovery_key_template)"
+        )]
+    );
+    // Both under `defaults:`: one error, at the defaults.
+    let text = format!(
+        "{DEFAULTS}  s3_key_template: \"x/{{date}}.json\"
+  recovery_key_template: \"x/{{date}}.json\"
+artifacts: []
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![format!(
+            "ARTIFACT_REGISTRY.yaml:8: field defaults.recovery_key_template: {message}"
+        )]
+    );
+}
+
+#[test]
+fn extra_closures_on_weekends_or_listed_twice_are_warnings() {
+    let registry = valid(&format!(
+        "{DEFAULTS}calendar:
+  extra_closures:
+    - 2025-01-09
+    - 2025-01-11
+    - 2025-01-09
+artifacts: []
+"
+    ));
+    let warnings: Vec<String> = registry.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "ARTIFACT_REGISTRY.yaml:10: field calendar.extra_closures[1]: 2025-01-11 is a \
+             Saturday; the market is closed on weekends anyway",
+            "ARTIFACT_REGISTRY.yaml:11: field calendar.extra_closures[2]: 2025-01-09 is listed \
+             twice (first as extra_closures[0], line 9)",
+        ]
+    );
+    assert_eq!(
+        registry.warnings[0].as_warning().to_string(),
+        "ARTIFACT_REGISTRY.yaml:10: warning: field calendar.extra_closures[1]: 2025-01-11 is a \
+         Saturday; the market is closed on weekends anyway"
+    );
+}
+
+#[test]
+fn a_created_at_beyond_tomorrow_is_a_warning_naming_the_end_of_the_grace_period() {
+    let registry = valid(&one_artifact(
+        "    cadence: saturday_sf\n    created_at: 2026-03-01\n    grace_period_cycles: 3\n",
+    ));
+    let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+    assert!(registry.warnings_on(day("2026-02-28")).is_empty());
+    assert!(registry.warnings_on(day("2026-03-05")).is_empty());
+    let warnings: Vec<String> = registry
+        .warnings_on(day("2026-02-27"))
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    assert_eq!(
+        warnings,
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: artifact a: field created_at: 2026-03-01 is 2 days after \
+             today (2026-02-27): the artifact will sit in its grace period until \
+             2026-03-22T00:00:00Z"
+        ]
+    );
+}
+
+#[test]
+fn an_empty_artifact_item_is_reported_at_its_own_line() {
+    let text = format!(
+        "{DEFAULTS}artifacts:
+  -
+  - artifact_id: b
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  -   # nothing here either
+
+  -
+"
+    );
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:8: artifact artifacts[0]: expected a mapping of artifact \
+             fields, found nothing (null)",
+            "ARTIFACT_REGISTRY.yaml:13: artifact artifacts[2]: expected a mapping of artifact \
+             fields, found nothing (null)",
+            "ARTIFACT_REGISTRY.yaml:15: artifact artifacts[3]: expected a mapping of artifact \
+             fields, found nothing (null)",
+        ]
+    );
 }

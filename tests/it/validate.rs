@@ -273,6 +273,7 @@ fn validate_accepts_the_good_fixtures_with_their_summary() {
             "buckets": ["research-bucket", "ticks-bucket"],
             "cadences": {"continuous": 1, "eod_sf": 1, "saturday_sf": 1, "weekday_sf": 1},
             "errors": [],
+            "warnings": [],
         })
     );
 }
@@ -556,4 +557,72 @@ fn validate_accepts_windows_line_endings_and_a_byte_order_mark() {
             Some(format!("{name}: valid: 1 artifact").as_str())
         );
     }
+}
+
+/// The cases of issue 16 (what can never work or cannot be meaningful) stay in the corpus.
+#[test]
+fn validate_corpus_covers_what_can_never_work() {
+    let names = yaml_files(&fixtures("bad"));
+    for required in [
+        "grace_past_year_9999.yaml",
+        "grace_past_year_9999_on_a_leap_day_cron.yaml",
+        "interval_over_a_century.yaml",
+        "bucket_name_uppercase.yaml",
+        "defaults_bucket_name_underscore.yaml",
+        "key_too_long.yaml",
+        "recovery_is_canonical.yaml",
+        "empty_artifact_item.yaml",
+        "number_beyond_i64.yaml",
+    ] {
+        assert!(
+            names.iter().any(|n| n == required),
+            "missing fixture {required}"
+        );
+    }
+}
+
+/// Warnings (an extra closure on a weekend or listed twice, a `created_at` far ahead) are
+/// printed as `file:line: warning: ...` and counted, and leave the exit code alone.
+#[test]
+fn validate_prints_warnings_and_still_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = minimal_with(|text| {
+        text.replace(
+            "schema_version: 1\n",
+            "schema_version: 1\ncalendar:\n  extra_closures: [2025-01-09, 2025-01-11, 2025-01-09]\n",
+        )
+        .replace("created_at: 2026-05-27", "created_at: 2999-01-01")
+    });
+    std::fs::write(dir.path().join("warned.yaml"), text).unwrap();
+
+    let run = validate(dir.path(), &["warned.yaml"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout.lines().next(),
+        Some("warned.yaml: valid: 1 artifact, 3 warnings")
+    );
+    let stderr: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(stderr.len(), 3, "{}", run.stderr);
+    assert_eq!(
+        stderr[..2],
+        [
+            "warned.yaml:3: warning: field calendar.extra_closures[1]: 2025-01-11 is a Saturday; \
+             the market is closed on weekends anyway",
+            "warned.yaml:3: warning: field calendar.extra_closures[2]: 2025-01-09 is listed twice \
+             (first as extra_closures[0], line 3)",
+        ]
+    );
+    let future = regex::Regex::new(concat!(
+        r"^warned\.yaml:5: warning: artifact pit_parity: field created_at: 2999-01-01 is \d+ ",
+        r"days after today \(\d{4}-\d{2}-\d{2}\): the artifact will sit in its grace period ",
+        r"until 2999-01-15T00:00:00Z$",
+    ))
+    .unwrap();
+    assert!(future.is_match(stderr[2]), "{}", stderr[2]);
+
+    let run = validate(dir.path(), &["--json", "warned.yaml"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON summary");
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["warnings"].as_array().map(Vec::len), Some(3), "{json}");
 }

@@ -1,0 +1,377 @@
+//! One item of `artifacts:` into a [`RegistryEntry`]: its id first (every other message names
+//! the artifact by it), then its fields merged with the defaults, then the checks that need
+//! the merged entry (required fields, `interval_minutes` with `continuous`, and the limits of
+//! `limits.rs` that depend on more than one field).
+//!
+//! An entry with any error becomes [`RegistryEntry::Invalid`], keeping what could be read of
+//! it for its report row; it never makes the registry unusable.
+
+use std::collections::HashMap;
+
+use super::context::ArtifactContext;
+use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
+use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
+use super::sections::{Cadences, Errors, near_misses};
+use crate::cadence::Cadence;
+use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, RegistryEntry};
+use crate::text::shorten;
+use crate::yaml::{MapEntry, Node, ScalarKind};
+
+/// The artifact ids seen so far, with the line of each.
+pub(super) type FirstLines = HashMap<String, usize>;
+
+pub(super) fn read_artifact(
+    item: &Node,
+    index: usize,
+    context: &ArtifactContext,
+    first_line_of: &mut FirstLines,
+    file: &str,
+) -> RegistryEntry {
+    let position_label = format!("artifacts[{index}]");
+    let mut errors = Errors::new(file);
+    let Some(entries) = item.as_map() else {
+        errors.at(
+            item.line,
+            Some(&position_label),
+            None,
+            format!(
+                "expected a mapping of artifact fields, found {}",
+                item.describe()
+            ),
+        );
+        return RegistryEntry::Invalid(InvalidArtifact {
+            label: position_label,
+            line: item.line,
+            errors: errors.list,
+            owner_repo: None,
+            severity: None,
+            cadence: None,
+            s3_bucket: None,
+            s3_key_template: None,
+        });
+    };
+    let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
+    let own = read_fields(
+        entries,
+        &mut FieldContext {
+            errors: &mut errors,
+            artifact: Some(&label),
+            field_prefix: "",
+            cadences: &context.cadences,
+        },
+        ARTIFACT_KEYS,
+    );
+    let fields = own.or(&context.defaults);
+    let mut entry = Entry {
+        item,
+        label,
+        fields,
+        errors,
+    };
+    entry.report_required();
+    let cadence = entry.cadence_with_interval();
+    if let Some(cadence) = &cadence {
+        entry.check_key_lengths(cadence);
+        entry.check_grace_period(cadence, &context.cadences);
+    }
+    entry.check_recovery_key();
+    if entry.errors.list.is_empty() {
+        return entry.build(id, cadence);
+    }
+    entry.into_invalid()
+}
+
+/// The entry's label for messages (its id as written, or `artifacts[N]`) and its id when
+/// valid and not a duplicate.
+fn read_id(
+    item: &Node,
+    entries: &[MapEntry],
+    position_label: String,
+    first_line_of: &mut FirstLines,
+    errors: &mut Errors<'_>,
+) -> (String, Option<ArtifactId>) {
+    let Some(entry) = entries.iter().find(|e| e.key == "artifact_id") else {
+        // A misspelled `artifact_id` key is reported by `read_fields` with its did-you-mean.
+        if !near_misses(entries, ARTIFACT_KEYS).contains(&"artifact_id") {
+            errors.at(
+                item.line,
+                Some(&position_label),
+                Some("artifact_id"),
+                "missing".to_string(),
+            );
+        }
+        return (position_label, None);
+    };
+    let value = &entry.value;
+    let text = match value.as_scalar() {
+        Some(text)
+            if matches!(
+                value.scalar_kind(),
+                Some(ScalarKind::Str | ScalarKind::Int(_))
+            ) =>
+        {
+            text
+        }
+        _ => {
+            errors.at(
+                value.line,
+                Some(&position_label),
+                Some("artifact_id"),
+                format!("expected text, found {}", value.describe()),
+            );
+            return (position_label, None);
+        }
+    };
+    match ArtifactId::parse(text) {
+        Ok(parsed) => {
+            if let Some(first) = first_line_of.get(parsed.as_str()) {
+                errors.at(
+                    value.line,
+                    Some(text),
+                    Some("artifact_id"),
+                    format!("duplicate artifact_id (first defined at line {first})"),
+                );
+                return (text.to_string(), None);
+            }
+            first_line_of.insert(parsed.as_str().to_string(), value.line);
+            (text.to_string(), Some(parsed))
+        }
+        Err(message) => {
+            // Not an id at all: named by its start, not by a pasted megabyte.
+            let shown = shorten(text);
+            errors.at(value.line, Some(&shown), Some("artifact_id"), message);
+            (shown, None)
+        }
+    }
+}
+
+/// An entry being checked once its fields are merged with the defaults.
+struct Entry<'n, 'f> {
+    item: &'n Node,
+    label: String,
+    fields: Fields,
+    errors: Errors<'f>,
+}
+
+impl Entry<'_, '_> {
+    /// Reports a field this entry has no value for. One the artifact set wrongly was already
+    /// reported where it stands; one whose only value is a bad default is reported here (the
+    /// pass needs a reason for this artifact), pointing at the default; only a field set
+    /// nowhere is missing.
+    fn report_unset(&mut self, field: &str, state: State, missing: &str) {
+        let message = match state {
+            State::Valid
+            | State::Invalid {
+                inherited: false, ..
+            } => return,
+            State::Invalid {
+                line,
+                inherited: true,
+            } => format!(
+                "its default (defaults.{field}, line {line}) is invalid; fix the default or set \
+                 the field on the artifact"
+            ),
+            State::Unset => missing.to_string(),
+        };
+        self.errors
+            .at(self.item.line, Some(&self.label), Some(field), message);
+    }
+
+    fn report_required(&mut self) {
+        for (field, state) in self.fields.required() {
+            self.report_unset(
+                field,
+                state,
+                "missing (set it on the artifact or under `defaults:`)",
+            );
+        }
+    }
+
+    /// The cadence, with `interval_minutes` attached: it goes with `continuous` and nothing
+    /// else.
+    fn cadence_with_interval(&mut self) -> Option<Cadence> {
+        let cadence = self.fields.cadence.value().cloned();
+        let interval = self.fields.interval_minutes.value().copied();
+        match (cadence, interval, self.fields.interval_minutes.line()) {
+            (Some(Cadence::Continuous { .. }), Some(interval), _) => Some(Cadence::Continuous {
+                interval_minutes: interval,
+            }),
+            (Some(Cadence::Continuous { .. }), None, _) => {
+                let state = self.fields.interval_minutes.state();
+                self.report_unset(
+                    "interval_minutes",
+                    state,
+                    "missing: the `continuous` cadence needs interval_minutes > 0",
+                );
+                None
+            }
+            (Some(other), Some(_), Some(line)) => {
+                self.errors.at(
+                    line,
+                    Some(&self.label),
+                    Some("interval_minutes"),
+                    format!(
+                        "only the `continuous` cadence takes interval_minutes; cadence `{}` has \
+                         its own schedule",
+                        other.name()
+                    ),
+                );
+                None
+            }
+            (cadence, _, _) => cadence,
+        }
+    }
+
+    /// Keys with `{cycle_label}`, at its longest for the entry's cadence (the others were
+    /// checked as they were read).
+    fn check_key_lengths(&mut self, cadence: &Cadence) {
+        let f = &self.fields;
+        let templates = [
+            (
+                "s3_key_template",
+                f.s3_key_template.value(),
+                f.s3_key_template.line(),
+            ),
+            (
+                "recovery_key_template",
+                f.recovery_key_template.value().and_then(Option::as_ref),
+                f.recovery_key_template.line(),
+            ),
+        ];
+        let mut problems = Vec::new();
+        for (field, template, line) in templates {
+            if let (Some(template), Some(line)) = (template, line)
+                && template.uses_cycle_label()
+                && let Some(problem) = key_length_problem(template, Some(cadence))
+            {
+                problems.push((line, field, problem));
+            }
+        }
+        for (line, field, problem) in problems {
+            self.errors
+                .at(line, Some(&self.label), Some(field), problem);
+        }
+    }
+
+    /// The grace period ends by the year 9999, wherever its parts were set.
+    fn check_grace_period(&mut self, cadence: &Cadence, cadences: &Cadences) {
+        let f = &self.fields;
+        let Some(&created_at) = f.created_at.value() else {
+            return;
+        };
+        let grace = f.grace_period_cycles.value().copied().unwrap_or(2);
+        let Some(problem) = grace_problem(grace, created_at, cadence, || {
+            cadences.longest_cycle(cadence)
+        }) else {
+            return;
+        };
+        let (line, from) = match f.grace_period_cycles.line() {
+            Some(line) if f.grace_period_cycles.inherited() => {
+                (line, " (from defaults.grace_period_cycles)")
+            }
+            Some(line) => (line, ""),
+            None => (
+                f.created_at.line().unwrap_or(self.item.line),
+                " (the default)",
+            ),
+        };
+        let message = format!("{grace}{from} {problem}");
+        self.errors.at(
+            line,
+            Some(&self.label),
+            Some("grace_period_cycles"),
+            message,
+        );
+    }
+
+    /// The recovery key is another key than the canonical one. Both from `defaults:` was
+    /// reported there.
+    fn check_recovery_key(&mut self) {
+        let f = &self.fields;
+        let (Some(canonical), Some(Some(recovery)), Some(line)) = (
+            f.s3_key_template.value(),
+            f.recovery_key_template.value(),
+            f.recovery_key_template.line(),
+        ) else {
+            return;
+        };
+        if canonical.source() != recovery.source()
+            || (f.s3_key_template.inherited() && f.recovery_key_template.inherited())
+        {
+            return;
+        }
+        let message = if f.recovery_key_template.inherited() {
+            format!("{RECOVERY_IS_CANONICAL} (defaults.recovery_key_template)")
+        } else {
+            RECOVERY_IS_CANONICAL.to_string()
+        };
+        self.errors.at(
+            line,
+            Some(&self.label),
+            Some("recovery_key_template"),
+            message,
+        );
+    }
+
+    /// The spec of an entry without errors.
+    fn build(mut self, id: Option<ArtifactId>, cadence: Option<Cadence>) -> RegistryEntry {
+        let f = &self.fields;
+        if let (Some(id), Some(cadence)) = (id, cadence)
+            && let (Some(s3_bucket), Some(s3_key_template), Some(sla), Some(severity)) = (
+                f.s3_bucket.value(),
+                f.s3_key_template.value(),
+                f.sla_minutes_after_cron.value(),
+                f.severity.value(),
+            )
+            && let (Some(owner_repo), Some(created_at)) =
+                (f.owner_repo.value(), f.created_at.value())
+        {
+            return RegistryEntry::Valid(ArtifactSpec {
+                id,
+                line: self.item.line,
+                s3_bucket: s3_bucket.clone(),
+                s3_key_template: s3_key_template.clone(),
+                cadence,
+                sla_minutes_after_cron: *sla,
+                severity: *severity,
+                owner_repo: owner_repo.clone(),
+                created_at: *created_at,
+                grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
+                recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
+                calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
+            });
+        }
+        // Defensive: a required value was lost to an error in `defaults`, which the
+        // registry-level errors already report.
+        self.errors.at(
+            self.item.line,
+            Some(&self.label),
+            None,
+            "incomplete because of an error under `defaults:`".to_string(),
+        );
+        self.into_invalid()
+    }
+
+    fn into_invalid(mut self) -> RegistryEntry {
+        // Reported in file order, whichever check found them.
+        self.errors.list.sort_by_key(|e| e.line);
+        let f = self.fields;
+        RegistryEntry::Invalid(InvalidArtifact {
+            label: self.label,
+            line: self.item.line,
+            errors: self.errors.list,
+            owner_repo: f.owner_repo.value().cloned(),
+            severity: f.severity.value().copied(),
+            cadence: (f.cadence.value().map(|c| c.name()))
+                .or(f.cadence.rejected_text())
+                .map(str::to_string),
+            // A bucket name S3 would refuse still says where the artifact was meant to be.
+            s3_bucket: (f.s3_bucket.value().map(String::as_str))
+                .or(f.s3_bucket.rejected_text().filter(|t| !t.trim().is_empty()))
+                .map(str::to_string),
+            s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
+                .or(f.s3_key_template.rejected_text())
+                .map(str::to_string),
+        })
+    }
+}

@@ -1,0 +1,361 @@
+//! The artifact fields, as one table.
+//!
+//! Each row of `artifact_fields!` names a field, its type, the function that parses it and
+//! whether an artifact must have it. From the table come the keys an entry or `defaults:` may
+//! set, the typed [`Fields`] of one mapping, the reading of a mapping's fields, the merge with
+//! `defaults:` and the list of required fields, so a new field is one row (and, for a new
+//! type, one parser) here, plus its place in [`crate::registry::ArtifactSpec`].
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
+use super::sections::{Cadences, Errors};
+use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
+use crate::cadence::{BUILTIN_CADENCES, Cadence};
+use crate::registry::Severity;
+use crate::template::KeyTemplate;
+use crate::text::{did_you_mean, quote_short};
+use crate::yaml::{MapEntry, Node};
+
+/// Whether an artifact must end up with a value for a field (its own or a default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    Required,
+    Optional,
+}
+
+macro_rules! artifact_fields {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident: $ty:ty = $parse:ident, $need:ident;
+    )*) => {
+        /// The keys an artifact entry may set: its id (read first, by `artifact.rs`) and
+        /// every field.
+        pub(super) const ARTIFACT_KEYS: &[&str] = &["artifact_id", $(stringify!($name)),*];
+
+        /// The keys `defaults:` may set: every field but the id.
+        pub(super) const DEFAULT_KEYS: &[&str] = &[$(stringify!($name)),*];
+
+        /// The fields one mapping set (an artifact entry or `defaults:`) or, after
+        /// [`Fields::or`], an artifact's fields merged with the defaults.
+        #[derive(Debug, Clone, Default)]
+        pub(super) struct Fields {
+            $( $(#[$doc])* pub $name: Field<$ty>, )*
+        }
+
+        impl Fields {
+            /// Reads `key`'s value into its field, returning the error to report.
+            fn read(&mut self, key: &str, node: &Node, cadences: &Cadences) -> Result<(), String> {
+                match key {
+                    $( stringify!($name) => self.$name.read(node, $parse(node, cadences)), )*
+                    _ => unreachable!("unknown keys are filtered by Errors::keys"),
+                }
+            }
+
+            fn mark_misspelled(&mut self, field: &str, line: usize) {
+                match field {
+                    $( stringify!($name) => self.$name.mark_misspelled(line), )*
+                    _ => {}
+                }
+            }
+
+            /// An artifact's own keys win over the defaults, even when their value is wrong:
+            /// a bad `cadence:` must not quietly become the default cadence.
+            pub(super) fn or(self, defaults: &Fields) -> Fields {
+                Fields {
+                    $( $name: self.$name.or_inherit(&defaults.$name), )*
+                }
+            }
+
+            /// The state of every required field, in the table's order.
+            pub(super) fn required(&self) -> Vec<(&'static str, State)> {
+                let mut states = Vec::new();
+                $(
+                    if Need::$need == Need::Required {
+                        states.push((stringify!($name), self.$name.state()));
+                    }
+                )*
+                states
+            }
+        }
+    };
+}
+
+artifact_fields! {
+    s3_bucket: String = s3_bucket, Required;
+    s3_key_template: KeyTemplate = key_template, Required;
+    /// `continuous` is read with interval 0; `artifact.rs` attaches `interval_minutes`.
+    cadence: Cadence = cadence, Required;
+    sla_minutes_after_cron: u32 = sla_minutes, Required;
+    severity: Severity = severity, Required;
+    owner_repo: String = owner_repo, Required;
+    created_at: NaiveDate = created_at, Required;
+    /// Two cycles when set nowhere.
+    grace_period_cycles: u32 = grace_period_cycles, Optional;
+    /// `Some(None)` for an explicit null: no recovery key even when `defaults:` has one.
+    recovery_key_template: Option<KeyTemplate> = recovery_key_template, Optional;
+    /// True when set nowhere.
+    calendar_aware: bool = calendar_aware, Optional;
+    /// Only with the `continuous` cadence, where it is required.
+    interval_minutes: u32 = interval_minutes, Optional;
+}
+
+fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
+    let name = non_empty_string(node)?;
+    match bucket_name_problem(name) {
+        Some(problem) => Err(problem),
+        None => Ok(name.to_string()),
+    }
+}
+
+/// A template, and for one without `{cycle_label}` (whose length depends on the cadence,
+/// checked with the merged entry) the length of its keys.
+fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
+    let template = KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())?;
+    if !template.uses_cycle_label()
+        && let Some(problem) = key_length_problem(&template, None)
+    {
+        return Err(problem);
+    }
+    Ok(template)
+}
+
+fn recovery_key_template(node: &Node, cadences: &Cadences) -> Result<Option<KeyTemplate>, String> {
+    if node.is_null() {
+        return Ok(None);
+    }
+    key_template(node, cadences).map(Some)
+}
+
+fn cadence(node: &Node, cadences: &Cadences) -> Result<Cadence, String> {
+    resolve_cadence(string_value(node)?, cadences)
+}
+
+fn sla_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+    whole_number(node, 0, Bound::TYPE)
+}
+
+fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
+    match string_value(node)? {
+        "warning" => Ok(Severity::Warning),
+        "critical" => Ok(Severity::Critical),
+        other => {
+            let hint = did_you_mean(other, &["warning", "critical"])
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            Err(format!(
+                "expected `warning` or `critical`, found {}{hint}",
+                quote_short(other)
+            ))
+        }
+    }
+}
+
+fn owner_repo(node: &Node, _: &Cadences) -> Result<String, String> {
+    Ok(non_empty_string(node)?.to_string())
+}
+
+fn created_at(node: &Node, _: &Cadences) -> Result<NaiveDate, String> {
+    parse_date(node)
+}
+
+fn grace_period_cycles(node: &Node, _: &Cadences) -> Result<u32, String> {
+    whole_number(node, 0, Bound::TYPE)
+}
+
+fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
+    boolean(node)
+}
+
+fn interval_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+    whole_number(node, 1, MAX_INTERVAL)
+}
+
+fn resolve_cadence(name: &str, cadences: &Cadences) -> Result<Cadence, String> {
+    match name {
+        "saturday_sf" => return Ok(Cadence::SaturdaySf),
+        "weekday_sf" => return Ok(Cadence::WeekdaySf),
+        "eod_sf" => return Ok(Cadence::EodSf),
+        // The interval is attached once the whole entry is read.
+        "continuous" => {
+            return Ok(Cadence::Continuous {
+                interval_minutes: 0,
+            });
+        }
+        _ => {}
+    }
+    if let Some(cadence) = cadences.user.iter().find(|c| c.name == name) {
+        return Ok(Cadence::User(Arc::clone(cadence)));
+    }
+    if let Some((_, line)) = cadences.broken.iter().find(|(n, _)| n == name) {
+        return Err(format!(
+            "cadence `{name}` is defined under `cadences:` at line {line} but that definition \
+             is invalid (see its error)"
+        ));
+    }
+    let mut known: Vec<&str> = BUILTIN_CADENCES.to_vec();
+    known.extend(cadences.user.iter().map(|c| c.name.as_str()));
+    let hint = match did_you_mean(name, &known) {
+        Some(s) => format!("did you mean `{s}`? "),
+        None => String::new(),
+    };
+    Err(format!(
+        "unknown cadence {}; {hint}known cadences: {}",
+        quote_short(name),
+        known.join(", ")
+    ))
+}
+
+/// One field of one mapping: unset, or set at a line, with its value when that was valid.
+#[derive(Debug, Clone)]
+pub(super) struct Field<T>(Option<Setting<T>>);
+
+#[derive(Debug, Clone)]
+struct Setting<T> {
+    line: usize,
+    /// `None`: the value was wrong (and reported where it stands), or the key misspelled.
+    value: Option<T>,
+    /// Taken from `defaults:` by [`Fields::or`].
+    inherited: bool,
+    /// The text of a value that did not parse, for the report row of an invalid entry.
+    rejected_text: Option<String>,
+}
+
+/// What became of a field, for the required-field check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum State {
+    /// Set nowhere: missing.
+    Unset,
+    /// Set with a value that was wrong, or under a misspelled key: reported where it stands.
+    Invalid {
+        line: usize,
+        inherited: bool,
+    },
+    Valid,
+}
+
+impl<T> Default for Field<T> {
+    fn default() -> Self {
+        Field(None)
+    }
+}
+
+impl<T: Clone> Field<T> {
+    fn read(&mut self, node: &Node, parsed: Result<T, String>) -> Result<(), String> {
+        let (value, rejected_text, result) = match parsed {
+            Ok(value) => (Some(value), None, Ok(())),
+            Err(message) => (
+                None,
+                string_value(node).ok().map(str::to_string),
+                Err(message),
+            ),
+        };
+        self.0 = Some(Setting {
+            line: node.line,
+            value,
+            inherited: false,
+            rejected_text,
+        });
+        result
+    }
+
+    /// A misspelled key stands for its field: the field is neither missing nor defaulted.
+    fn mark_misspelled(&mut self, line: usize) {
+        if self.0.is_none() {
+            self.0 = Some(Setting {
+                line,
+                value: None,
+                inherited: false,
+                rejected_text: None,
+            });
+        }
+    }
+
+    fn or_inherit(self, default: &Field<T>) -> Field<T> {
+        match self.0 {
+            Some(_) => self,
+            None => Field(default.0.as_ref().map(|setting| Setting {
+                inherited: true,
+                ..setting.clone()
+            })),
+        }
+    }
+
+    /// Keeps the field set but its value invalid, for an error found after reading it.
+    pub fn reject(&mut self) {
+        if let Some(setting) = &mut self.0 {
+            setting.value = None;
+        }
+    }
+
+    /// Taken from `defaults:`.
+    pub fn inherited(&self) -> bool {
+        self.0.as_ref().is_some_and(|s| s.inherited)
+    }
+
+    pub fn value(&self) -> Option<&T> {
+        self.0.as_ref().and_then(|s| s.value.as_ref())
+    }
+
+    /// The line where the field was set (for an inherited one, in `defaults:`).
+    pub fn line(&self) -> Option<usize> {
+        self.0.as_ref().map(|s| s.line)
+    }
+
+    /// The text of a value that was set but did not parse.
+    pub fn rejected_text(&self) -> Option<&str> {
+        self.0.as_ref().and_then(|s| s.rejected_text.as_deref())
+    }
+
+    pub fn state(&self) -> State {
+        match &self.0 {
+            None => State::Unset,
+            Some(Setting { value: Some(_), .. }) => State::Valid,
+            Some(setting) => State::Invalid {
+                line: setting.line,
+                inherited: setting.inherited,
+            },
+        }
+    }
+}
+
+/// Where one mapping's field errors go and what its fields may refer to.
+pub(super) struct FieldContext<'e, 'f> {
+    pub errors: &'e mut Errors<'f>,
+    pub artifact: Option<&'e str>,
+    /// Qualifies field names in messages (`defaults.`).
+    pub field_prefix: &'e str,
+    pub cadences: &'e Cadences,
+}
+
+/// Reads the typed fields of one mapping, reporting each bad one. `known` is
+/// [`ARTIFACT_KEYS`] or [`DEFAULT_KEYS`].
+pub(super) fn read_fields(
+    entries: &[MapEntry],
+    cx: &mut FieldContext<'_, '_>,
+    known: &[&str],
+) -> Fields {
+    let keys = cx.errors.keys(entries, known, cx.artifact, cx.field_prefix);
+    let mut ordered: Vec<(&str, &Node)> = keys.into_iter().collect();
+    ordered.sort_by_key(|(_, node)| node.line);
+    let mut fields = Fields::default();
+    for (key, node) in ordered {
+        if key == "artifact_id" {
+            continue;
+        }
+        if let Err(message) = fields.read(key, node, cx.cadences) {
+            let field = format!("{}{key}", cx.field_prefix);
+            cx.errors.at(node.line, cx.artifact, Some(&field), message);
+        }
+    }
+    for entry in entries {
+        if !known.contains(&entry.key.as_str())
+            && let Some(meant) = did_you_mean(&entry.key, known)
+        {
+            fields.mark_misspelled(meant, entry.key_line);
+        }
+    }
+    fields
+}

@@ -1,0 +1,123 @@
+//! Artifact entries read one at a time while the YAML is parsed
+//! ([`yaml::parse_document_with`]), so a big registry's tree never exists whole: at 100,000
+//! artifacts the tree alone was ~70 MB.
+//!
+//! The sections the entries depend on are read from the top-level entries that came before
+//! `artifacts:` (where every registry puts them); when the finished tree shows otherwise, the
+//! file is read again the plain way, as a small registry always could be.
+
+use std::collections::HashMap;
+
+use super::artifact::{FirstLines, read_artifact};
+use super::context::{ARTIFACT_CONTEXT_SECTIONS, ArtifactContext};
+use super::sections::Errors;
+use crate::registry::{RegistryEntry, ValidationError};
+use crate::yaml::{self, MapEntry, Node, YamlError};
+
+pub(super) struct StreamedArtifacts<'f> {
+    file: &'f str,
+    /// The context and the errors found reading it, once the first item arrived.
+    context: Option<(ArtifactContext, Vec<ValidationError>)>,
+    /// The lines of the context sections' keys the context was read from.
+    context_lines: Vec<usize>,
+    entries: Vec<RegistryEntry>,
+    first_line_of: FirstLines,
+}
+
+/// Parses `text`, reading the artifact entries as they stream in when the file allows it.
+pub(super) fn parse<'f>(
+    file: &'f str,
+    text: &str,
+) -> (Result<Option<Node>, YamlError>, StreamedArtifacts<'f>) {
+    let mut streamed = StreamedArtifacts::new(file);
+    let parsed = yaml::parse_document_with(text, &mut |top, item| {
+        streamed.take(top, item);
+        None
+    });
+    if let Ok(Some(root)) = &parsed
+        && !streamed.is_consistent_with(root)
+    {
+        // A section the artifacts depend on came after `artifacts:` (or `artifacts:` came
+        // twice): read the whole tree first.
+        return (yaml::parse_document(text), StreamedArtifacts::new(file));
+    }
+    (parsed, streamed)
+}
+
+impl<'f> StreamedArtifacts<'f> {
+    fn new(file: &'f str) -> Self {
+        StreamedArtifacts {
+            file,
+            context: None,
+            context_lines: Vec::new(),
+            entries: Vec::new(),
+            first_line_of: HashMap::new(),
+        }
+    }
+
+    fn take(&mut self, top: &[MapEntry], item: Node) {
+        let file = self.file;
+        if self.context.is_none() {
+            self.context_lines = context_lines(top);
+        }
+        let (context, _) = self.context.get_or_insert_with(|| {
+            let mut sections: HashMap<&str, &Node> = HashMap::new();
+            for entry in top {
+                if ARTIFACT_CONTEXT_SECTIONS.contains(&entry.key.as_str()) {
+                    sections.entry(&entry.key).or_insert(&entry.value);
+                }
+            }
+            let mut errors = Errors::new(file);
+            let context = ArtifactContext::read(&sections, &mut errors);
+            (context, errors.list)
+        });
+        let entry = read_artifact(
+            &item,
+            self.entries.len(),
+            context,
+            &mut self.first_line_of,
+            file,
+        );
+        self.entries.push(entry);
+    }
+
+    /// Whether the streamed entries are what reading the finished tree gives: one
+    /// `artifacts:` list, and no context section after it.
+    fn is_consistent_with(&self, root: &Node) -> bool {
+        if self.context.is_none() {
+            return true;
+        }
+        let Some(top) = root.as_map() else {
+            return false;
+        };
+        top.iter().filter(|e| e.key == "artifacts").count() == 1
+            && context_lines(top) == self.context_lines
+    }
+
+    /// The context read while streaming, its errors added to `errors`; `None` when no item
+    /// streamed.
+    pub fn take_context(&mut self, errors: &mut Errors<'_>) -> Option<ArtifactContext> {
+        let (context, section_errors) = self.context.take()?;
+        errors.list.extend(section_errors);
+        Some(context)
+    }
+
+    /// Every entry: those streamed while parsing, then `items` (the ones left in the tree).
+    pub fn finish(self, items: &[Node], context: &ArtifactContext) -> Vec<RegistryEntry> {
+        let file = self.file;
+        let mut entries = self.entries;
+        let mut first_line_of = self.first_line_of;
+        for item in items {
+            let entry = read_artifact(item, entries.len(), context, &mut first_line_of, file);
+            entries.push(entry);
+        }
+        entries
+    }
+}
+
+fn context_lines(top: &[MapEntry]) -> Vec<usize> {
+    top.iter()
+        .filter(|e| ARTIFACT_CONTEXT_SECTIONS.contains(&e.key.as_str()))
+        .map(|e| e.key_line)
+        .collect()
+}
