@@ -50,10 +50,11 @@ const WEEKDAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 /// years, so 30 years of days covers every satisfiable expression.
 const SEARCH_DAYS: u32 = 366 * 30;
 
-/// The longest gap, in days, between two days any expression fires on: 29 February on a given
-/// weekday can be 40 years apart when a century year skips its leap day (2088 to 2128 for a
-/// Sunday). No (month, day, weekday) is rarer, so no schedule's [`CronSchedule::longest_gap`]
-/// exceeds this many days (a time of day fires at most a day later than the day before).
+/// A bound, in days, on the gap between two days any expression fires on, kept generous: since
+/// a restricted day of month and day of week are OR-ed, the rarest day an expression can name
+/// is 29 February alone (8 years apart across 2100), far below these 40 years (which a
+/// 29-February-on-a-Sunday AND rule would need). No schedule's [`CronSchedule::longest_gap`]
+/// exceeds it.
 pub const MAX_GAP_DAYS: i64 = 14_609;
 
 /// Days in the 400-year cycle of the Gregorian calendar: a whole number of weeks, so dates
@@ -322,6 +323,25 @@ fn name_hint(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_leap_day_is_found_across_the_eight_year_gap_of_2100() {
+        // Day of month and day of week are OR-ed when both are restricted (Vixie cron), so
+        // the rarest day a schedule can name is 29 February alone: 2100 is no leap year.
+        let schedule = CronSchedule::parse("0 0 29 2 *").unwrap();
+        let tz = chrono_tz::UTC;
+        let now = "2103-06-01T00:00:00Z".parse().unwrap();
+        let previous = schedule.previous_fire(tz, now).unwrap();
+        assert_eq!(
+            previous,
+            "2096-02-29T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        let next = schedule.next_fire(tz, previous).unwrap();
+        assert_eq!(
+            next,
+            "2104-02-29T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
     use chrono_tz::America::New_York;
 
     fn at(s: &str) -> DateTime<Utc> {
