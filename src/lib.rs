@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod classify;
 pub mod coverage;
 pub mod lambda;
+pub mod ledger;
 pub mod metrics;
 pub mod pass;
 pub mod registry;

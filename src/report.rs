@@ -119,6 +119,9 @@ pub struct AlertFigures {
     /// How each channel fared in this pass (empty when nothing was sent).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub channels: Vec<ChannelReport>,
+    /// The artifacts whose alert went out in this pass (for the ledger; not written).
+    #[serde(skip)]
+    pub alerted_artifacts: Vec<String>,
 }
 
 /// One alert channel's part in a pass: messages delivered, and the error if any.
@@ -145,6 +148,8 @@ pub struct Heartbeat {
     /// A bug stopped the pass (null normally); the invocation failed with
     /// `FreshnessMonitor.InternalError`.
     pub internal_error: Option<String>,
+    /// What the pass did with the ledger (null when it did not touch it: a registry error).
+    pub ledger: Option<crate::ledger::store::LedgerFigures>,
 }
 
 /// Ordered from best to worst.

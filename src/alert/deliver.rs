@@ -249,6 +249,8 @@ impl<S: ObjectStore> Delivery<'_, S> {
         if delivered {
             self.remember_unguarded(alerts, &batch.claims, &to_send);
             self.figures.sent += to_send.len();
+            let ids = to_send.iter().map(|a| a.artifact_id.clone());
+            self.figures.alerted_artifacts.extend(ids);
         } else {
             self.figures.failed += to_send.len();
         }

@@ -19,7 +19,9 @@ mod trail;
 
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Fresh,

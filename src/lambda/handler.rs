@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::container::Container;
 use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
 use super::event::{EventError, Invocation};
+use crate::ledger::{self, Ledger};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
@@ -174,8 +175,23 @@ pub async fn run_invocation(
     let now = invocation.now(Utc::now());
     let dry_run = invocation.is_dry_run();
     let pass_settings = pass_settings(settings, invocation, deadline);
-    let outcome = judge_registry(container, settings, &pass_settings, now).await;
+    let ledger_key = format!("{}{LEDGER_FILE}", settings.results_prefix);
+    let results_bucket = settings.results_bucket();
+    // Read at the pass's start (a dry run neither reads nor writes it).
+    let ledger_read = if dry_run {
+        None
+    } else {
+        Some(ledger::store::read(store, results_bucket, &ledger_key).await)
+    };
+    let mut outcome = judge_registry(container, settings, &pass_settings, now).await;
     let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
+    if let Some(read) = ledger_read
+        && outcome.registry_error.is_none()
+    {
+        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
+        let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
+        outcome.ledger = Some(figures);
+    }
     let written = if dry_run {
         Ok(false)
     } else {
@@ -206,6 +222,27 @@ pub async fn run_invocation(
         )));
     }
     Ok(response(&outcome, &alerts, dry_run))
+}
+
+/// The ledger's file name under the results prefix.
+pub const LEDGER_FILE: &str = "ledger.json";
+
+/// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
+/// the registry are dropped.
+fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigures) {
+    let alerted: Vec<&str> = alerts
+        .alerted_artifacts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let known: std::collections::HashSet<&str> = outcome
+        .rows
+        .iter()
+        .map(|r| r.artifact_id.as_str())
+        .collect();
+    ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
+        known.contains(id)
+    });
 }
 
 /// How this invocation's pass runs: the env's concurrency and observe flag, the event's

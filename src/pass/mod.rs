@@ -20,6 +20,7 @@ use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
     judge, needs_recovery_probe,
 };
+use crate::ledger::store::LedgerFigures;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
@@ -73,6 +74,8 @@ pub struct PassOutcome {
     pub registry_error: Option<String>,
     /// A bug stopped the pass (a panic outside any one artifact); `rows` is then empty.
     pub internal_error: Option<String>,
+    /// What the pass did with the ledger, once the shell has written it.
+    pub ledger: Option<LedgerFigures>,
     pub registry_etag: Option<String>,
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
@@ -87,6 +90,7 @@ impl PassOutcome {
             rows: Vec::new(),
             registry_error: None,
             internal_error: None,
+            ledger: None,
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
@@ -145,6 +149,7 @@ impl PassOutcome {
             alerts,
             registry_error: self.registry_error.clone(),
             internal_error: self.internal_error.clone(),
+            ledger: self.ledger.clone(),
         }
     }
 

@@ -493,6 +493,15 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert!(heartbeat["alerts"]["deduplicated"].is_number());
     assert!(heartbeat["alerts"]["failed"].is_number());
     assert_eq!(heartbeat["registry_error"], Value::Null);
+    // The ledger: created by this first pass, one entry per artifact with a cycle.
+    assert_eq!(heartbeat["ledger"]["status"], "created", "{heartbeat:#}");
+    let ledger = get_json(&s3, &scenario.bucket, "_freshness_monitor/ledger.json")
+        .await
+        .expect("ledger.json written");
+    assert_eq!(ledger["version"], 1);
+    let entries = ledger["artifacts"].as_object().unwrap();
+    assert_eq!(heartbeat["ledger"]["artifacts"], entries.len());
+    assert!(entries.values().all(|e| e["cycle"].is_string()));
 
     // cycle_verdict.json (§6): the fresh cadence's critical artifacts are complete, the
     // 2-minute cadence's are not.
@@ -541,6 +550,10 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     // the container built once.
     let second = function.invoke(&json!({}));
     assert_eq!(second.response()["n_entries_checked"], 6);
+    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+        .await
+        .unwrap();
+    assert_eq!(heartbeat["ledger"]["status"], "updated", "{heartbeat:#}");
     assert_eq!(
         function
             .log_lines("container ready: AWS clients built")

@@ -257,3 +257,118 @@ async fn s3_a_refused_connection_names_the_cause() {
             .starts_with("could not connect to the store: ")
     );
 }
+
+/// One row as a pass would report it, for ledger tests.
+fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
+    use freshness_monitor::classify::State;
+    freshness_monitor::report::ResultRow {
+        artifact_id: id.to_string(),
+        owner_repo: None,
+        severity: None,
+        cadence: None,
+        canonical_key: None,
+        state: State::Missing,
+        reason: String::new(),
+        last_modified: None,
+        sla_violated_by_minutes: 0,
+        recovery_substituted: false,
+        cycle_label: Some(cycle.into()),
+        cycle_tick: None,
+        due_at: None,
+        dedup_key: None,
+        alerting: true,
+        s3_bucket: None,
+    }
+}
+
+#[tokio::test]
+async fn s3_two_passes_racing_on_the_ledger_keep_both_updates() {
+    use freshness_monitor::ledger::store::{read, write};
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("ledger");
+    create_bucket(&store, &bucket).await;
+    let key = "_freshness_monitor/ledger.json";
+    let now = Utc::now();
+    // Both passes read before either writes: neither sees a ledger.
+    let read_a = read(&store, &bucket, key).await;
+    let read_b = read(&store, &bucket, key).await;
+    let a_rows = [ledger_row("a", "d1")];
+    let b_rows = [ledger_row("b", "d1")];
+    let written_a = write(&store, &bucket, key, read_a, |l| {
+        l.advance(&a_rows, &["a"], now, |_| true)
+    })
+    .await;
+    assert_eq!(written_a.status, "created");
+    // B's conditional create fails; it applies its pass to A's ledger instead.
+    let written_b = write(&store, &bucket, key, read_b, |l| {
+        l.advance(&b_rows, &[], now, |_| true)
+    })
+    .await;
+    assert_eq!(written_b.status, "merged", "{written_b:?}");
+    let after = read(&store, &bucket, key).await;
+    assert!(after.rebuilt.is_none());
+    let ids: Vec<&String> = {
+        let mut ids: Vec<&String> = after.ledger.artifacts.keys().collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids, ["a", "b"], "neither pass lost the other's update");
+    assert!(after.ledger.artifacts["a"].last_alert_at.is_some());
+
+    // A pass whose read is stale (another pass wrote since, with other content and so
+    // another ETag) loses its conditional write and merges too.
+    let stale_read = read(&store, &bucket, key).await;
+    let mut newer = after.ledger.clone();
+    newer.advance(&[ledger_row("x", "d1")], &[], now, |_| true);
+    store
+        .put(
+            &bucket,
+            key,
+            serde_json::to_vec(&newer).unwrap(),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    let c_rows = [ledger_row("c", "d1")];
+    let written_c = write(&store, &bucket, key, stale_read, |l| {
+        l.advance(&c_rows, &[], now, |_| true)
+    })
+    .await;
+    assert_eq!(written_c.status, "merged");
+    assert_eq!(read(&store, &bucket, key).await.ledger.artifacts.len(), 4);
+}
+
+#[tokio::test]
+async fn s3_a_corrupt_or_foreign_ledger_is_rebuilt_and_never_fails_the_pass() {
+    use freshness_monitor::ledger::store::{read, write};
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("ledger-bad");
+    create_bucket(&store, &bucket).await;
+    let key = "p/ledger.json";
+    let rows = [ledger_row("a", "d1")];
+    for (body, why) in [
+        (&b"{not json"[..], "is unreadable"),
+        (
+            &br#"{"version": 99, "artifacts": {}}"#[..],
+            "has version 99",
+        ),
+    ] {
+        store
+            .put(&bucket, key, body.to_vec(), "application/json")
+            .await
+            .unwrap();
+        let found = read(&store, &bucket, key).await;
+        let reason = found.rebuilt.clone().expect("rebuilt");
+        assert!(reason.contains(why), "{reason}");
+        assert!(found.ledger.artifacts.is_empty());
+        let written = write(&store, &bucket, key, found, |l| {
+            l.advance(&rows, &[], Utc::now(), |_| true)
+        })
+        .await;
+        assert_eq!(written.status, "rebuilt");
+        assert!(written.detail.unwrap().contains(why));
+        let again = read(&store, &bucket, key).await;
+        assert!(again.rebuilt.is_none());
+        assert_eq!(again.ledger.artifacts.len(), 1);
+    }
+}

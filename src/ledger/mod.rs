@@ -1,0 +1,195 @@
+//! The monitor's memory across passes: per artifact, the cycle it is in, when it was first
+//! seen missing in that cycle, when it was confirmed fresh, how many cycles in a row it
+//! missed, the last alert and the last probe.
+//!
+//! The ledger is a cache of what passes observed, never an authority: the dedup markers stay
+//! the authority on "sent once", and a ledger that is missing, unreadable or of an unknown
+//! version is rebuilt from scratch without failing the pass. Advancing it is pure
+//! ([`Ledger::advance`]); reading and the conditional write live in [`store`].
+
+pub mod store;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::classify::State;
+use crate::report::ResultRow;
+
+/// The file format's version; another version is rebuilt, not read.
+pub const LEDGER_VERSION: u32 = 1;
+
+/// The ledger file: `{version, written_at, artifacts: {id: entry}}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ledger {
+    pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub written_at: Option<DateTime<Utc>>,
+    pub artifacts: HashMap<String, LedgerEntry>,
+}
+
+/// What earlier passes learned about one artifact. Absent fields are unknown (not yet seen).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The cycle label these facts are about.
+    pub cycle: String,
+    /// When a pass first saw it missing or stale in this cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub first_missing_at: Option<DateTime<Utc>>,
+    /// When a pass first confirmed it fresh in this cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub fresh_at: Option<DateTime<Utc>>,
+    /// The LastModified seen when it was confirmed fresh.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub last_modified: Option<DateTime<Utc>>,
+    /// Cycles in a row that ended missing or stale, before this one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub missed_cycles: u32,
+    /// When an alert for it last went out (any cycle).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub last_alert_at: Option<DateTime<Utc>>,
+    /// When a pass last probed it (HEAD), any cycle.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub last_probe_at: Option<DateTime<Utc>>,
+    /// The state the last pass gave it (how the cycle stood when it ended).
+    pub state: State,
+}
+
+/// Times as the monitor writes them everywhere (RFC 3339 UTC, seconds).
+mod opt_time {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.collect_str(&crate::text::Rfc3339(*t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let text: Option<String> = Option::deserialize(d)?;
+        text.map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Ledger {
+    /// An empty ledger of the current version.
+    pub fn new() -> Ledger {
+        Ledger {
+            version: LEDGER_VERSION,
+            ..Ledger::default()
+        }
+    }
+
+    /// The ledger after a pass at `now` that produced `rows` and sent alerts for the artifacts
+    /// in `alerted`. Artifacts the pass did not judge (not selected, removed from the
+    /// registry) keep their entries only when they are still in the registry's `known` ids.
+    pub fn advance(
+        &mut self,
+        rows: &[ResultRow],
+        alerted: &[&str],
+        now: DateTime<Utc>,
+        known: impl Fn(&str) -> bool,
+    ) {
+        self.artifacts.retain(|id, _| known(id));
+        for row in rows {
+            let Some(cycle) = row.cycle_label.as_deref() else {
+                continue; // an invalid entry has no cycle to remember
+            };
+            let previous = self.artifacts.remove(&row.artifact_id);
+            let was_alerted = alerted.contains(&row.artifact_id.as_str());
+            let entry = LedgerEntry::advance(previous, cycle, row, was_alerted, now);
+            self.artifacts.insert(row.artifact_id.clone(), entry);
+        }
+        self.version = LEDGER_VERSION;
+        self.written_at = Some(now);
+    }
+}
+
+impl LedgerEntry {
+    /// One artifact's entry after one pass.
+    pub fn advance(
+        previous: Option<LedgerEntry>,
+        cycle: &str,
+        row: &ResultRow,
+        alerted: bool,
+        now: DateTime<Utc>,
+    ) -> LedgerEntry {
+        let mut entry = match previous {
+            Some(previous) if previous.cycle == cycle => previous,
+            Some(previous) => LedgerEntry {
+                missed_cycles: if previous.ended_missed() {
+                    previous.missed_cycles.saturating_add(1)
+                } else {
+                    0
+                },
+                last_alert_at: previous.last_alert_at,
+                last_probe_at: previous.last_probe_at,
+                ..LedgerEntry::new_cycle(cycle, row.state)
+            },
+            None => LedgerEntry::new_cycle(cycle, row.state),
+        };
+        entry.state = row.state;
+        if was_probed(row) {
+            entry.last_probe_at = Some(now);
+        }
+        match row.state {
+            State::Missing | State::Stale => {
+                entry.first_missing_at.get_or_insert(now);
+            }
+            State::Fresh if row.last_modified.is_some() => {
+                entry.fresh_at.get_or_insert(now);
+                entry.last_modified = row.last_modified;
+            }
+            State::Fresh | State::ProbeFailed | State::GracePeriod => {}
+        }
+        if alerted {
+            entry.last_alert_at = Some(now);
+        }
+        entry
+    }
+
+    /// Nothing known yet about `cycle`.
+    fn new_cycle(cycle: &str, state: State) -> LedgerEntry {
+        LedgerEntry {
+            cycle: cycle.to_string(),
+            first_missing_at: None,
+            fresh_at: None,
+            last_modified: None,
+            missed_cycles: 0,
+            last_alert_at: None,
+            last_probe_at: None,
+            state,
+        }
+    }
+
+    /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale).
+    fn ended_missed(&self) -> bool {
+        self.fresh_at.is_none() && matches!(self.state, State::Missing | State::Stale)
+    }
+}
+
+/// Whether the row comes from a HEAD (not a grace period or a closed market day, where no
+/// probe is made, nor an invalid entry).
+fn was_probed(row: &ResultRow) -> bool {
+    match row.state {
+        State::Missing | State::Stale => true,
+        State::Fresh => row.last_modified.is_some(),
+        State::ProbeFailed => row.cycle_label.is_some(),
+        State::GracePeriod => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;
