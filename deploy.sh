@@ -13,6 +13,10 @@
 set -euo pipefail
 
 readonly SCHEDULE='cron(*/15 * * * ? *)'
+# The daily history scan (docs/lambda.md#events): 04:00 UTC, its own event.
+readonly HISTORY_SCHEDULE='cron(0 4 * * ? *)'
+readonly HISTORY_INPUT='{"mode":"historical"}'
+readonly DEFAULT_METRICS_NAMESPACE='FreshnessMonitor'
 readonly RUNTIME='provided.al2023'
 readonly MAX_GLIBC='2.34' # provided.al2023 ships glibc 2.34
 readonly ZIG_TARGET='x86_64-unknown-linux-gnu.2.34'
@@ -22,7 +26,8 @@ readonly DEFAULT_DEDUP_PREFIX='_alerts/_dedup/'
 # The function env vars (docs/lambda.md#environment) this script writes when told to, by flag or by an
 # environment variable of the same name.
 readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
-  DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM)
+  DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM
+  FRESHNESS_METRICS_NAMESPACE)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly ROOT
@@ -36,9 +41,11 @@ Ships freshness-monitor to AWS Lambda (runtime provided.al2023, handler bootstra
 
 Actions (combine freely; with none of them, --update is assumed):
   --bootstrap        Create or bring up to date everything: IAM role and inline policy, the
-                     function (observe mode on first create), the EventBridge rule
-                     cron(*/15 * * * ? *) with its target and invoke permission, CloudWatch
-                     alarms on Errors and on Invocations missing for an hour, and the registry.
+                     function (observe mode on first create), the EventBridge rules
+                     cron(*/15 * * * ? *) (the pass) and cron(0 4 * * ? *) (the daily
+                     history scan, input {"mode":"historical"}) with their targets and invoke
+                     permissions, CloudWatch alarms on Errors and on Invocations missing for an
+                     hour (and any --cycle-alarm), and the registry.
   --update           Build, validate and upload the registry, update the function's code and
                      the inline policy (monitored buckets come from the registry).
   --enable           Observe mode off: FRESHNESS_MONITOR_ENABLED=true (alerts go out).
@@ -80,6 +87,12 @@ the function's environment; a value not given keeps what the function already ha
   --memory MB                    Function memory (FRESHNESS_MONITOR_MEMORY; 256 on create).
   --smoke-payload JSON           The --smoke event (default {}: one real pass, which alerts
                                  only outside observe mode; {"dry_run": true} writes nothing).
+  --metrics-namespace NS         (FRESHNESS_METRICS_NAMESPACE; default FreshnessMonitor) the
+                                 CloudWatch namespace of the pass's EMF metrics.
+  --cycle-alarm CADENCE[:HOURS]  With --bootstrap or --update: an alarm NAME-cycle-CADENCE on
+                                 ArtifactFreshnessCycleComplete (dimension Cadence) that fires
+                                 when the cadence's cycle has not been complete at any pass for
+                                 HOURS hours in a row (default 6). Repeatable.
 
 AWS: account and partition come from `aws sts get-caller-identity`, the region from
 AWS_REGION (or AWS_DEFAULT_REGION, or the CLI profile). AWS_PROFILE and AWS_ENDPOINT_URL are
@@ -115,6 +128,7 @@ ROLE_NAME="${FRESHNESS_MONITOR_ROLE:-}"
 TIMEOUT="${FRESHNESS_MONITOR_TIMEOUT:-}"
 MEMORY="${FRESHNESS_MONITOR_MEMORY:-}"
 SMOKE_PAYLOAD='{}'
+CYCLE_ALARMS=()
 
 # The configuration the operator gave for this run, as a JSON object of function env vars.
 EXPLICIT='{}'
@@ -190,6 +204,16 @@ while (($#)); do
     take_value "$arg" "$has_next" "${2-}"
     SMOKE_PAYLOAD="$OPT_VALUE"
     ;;
+  --cycle-alarm | --cycle-alarm=*)
+    take_value "$arg" "$has_next" "${2-}"
+    [[ "$OPT_VALUE" =~ ^[A-Za-z0-9_.-]+(:[1-9][0-9]*)?$ ]] ||
+      die "--cycle-alarm takes CADENCE or CADENCE:HOURS (whole hours >= 1), got '$OPT_VALUE'"
+    CYCLE_ALARMS+=("$OPT_VALUE")
+    ;;
+  --metrics-namespace | --metrics-namespace=*)
+    take_value "$arg" "$has_next" "${2-}"
+    set_explicit FRESHNESS_METRICS_NAMESPACE "$OPT_VALUE"
+    ;;
   --registry-bucket | --registry-bucket=*)
     take_value "$arg" "$has_next" "${2-}"
     set_explicit REGISTRY_BUCKET "$OPT_VALUE"
@@ -238,12 +262,17 @@ fi
 # their own touch the function only.
 SHIPS=false
 if $BOOTSTRAP || $UPDATE; then SHIPS=true; fi
+if ! $SHIPS && ((${#CYCLE_ALARMS[@]})); then
+  die "--cycle-alarm is set up by --bootstrap or --update: add --update"
+fi
 if ! $SHIPS && [[ -n "$SETTING_FLAGS" ]]; then
   die "settings (${SETTING_FLAGS# }) are written by --bootstrap or --update: add --update"
 fi
 ROLE_NAME="${ROLE_NAME:-$FUNCTION_NAME-role}"
 readonly RULE_NAME="$FUNCTION_NAME-every-15-minutes"
 readonly PERMISSION_ID="$FUNCTION_NAME-schedule"
+readonly HISTORY_RULE_NAME="$FUNCTION_NAME-history-daily"
+readonly HISTORY_PERMISSION_ID="$FUNCTION_NAME-history"
 readonly POLICY_NAME="$FUNCTION_NAME-policy"
 readonly ERRORS_ALARM="$FUNCTION_NAME-errors"
 readonly SILENCE_ALARM="$FUNCTION_NAME-invocations-missing"
@@ -696,40 +725,64 @@ update_configuration() {
 # EventBridge schedule
 
 ensure_schedule() {
-  local rule_arn="arn:$PARTITION:events:$REGION:$ACCOUNT_ID:rule/$RULE_NAME"
-  if aws_lookup "$WORK/rule.json" events describe-rule --name "$RULE_NAME"; then
+  ensure_rule "$RULE_NAME" "$SCHEDULE" "$PERMISSION_ID" "" \
+    "freshness-monitor pass every 15 minutes ($FUNCTION_NAME)"
+  ensure_rule "$HISTORY_RULE_NAME" "$HISTORY_SCHEDULE" "$HISTORY_PERMISSION_ID" "$HISTORY_INPUT" \
+    "freshness-monitor daily history scan ($FUNCTION_NAME)"
+}
+
+# $1 rule name, $2 schedule, $3 invoke permission id, $4 constant input ("" for the scheduled
+# event itself), $5 description. An existing rule keeps its schedule and state.
+ensure_rule() {
+  local name="$1" schedule="$2" permission="$3" input="$4" description="$5"
+  local rule_arn="arn:$PARTITION:events:$REGION:$ACCOUNT_ID:rule/$name"
+  if aws_lookup "$WORK/rule.json" events describe-rule --name "$name"; then
     rule_arn=$(jq -r .Arn "$WORK/rule.json")
-    local schedule state
-    schedule=$(jq -r '.ScheduleExpression // ""' "$WORK/rule.json")
+    local current state
+    current=$(jq -r '.ScheduleExpression // ""' "$WORK/rule.json")
     state=$(jq -r '.State // ""' "$WORK/rule.json")
-    if [[ "$schedule" != "$SCHEDULE" ]]; then
-      log "note: rule $RULE_NAME runs on '$schedule', not '$SCHEDULE'; left as it is"
+    if [[ "$current" != "$schedule" ]]; then
+      log "note: rule $name runs on '$current', not '$schedule'; left as it is"
     fi
-    log "rule $RULE_NAME exists ($state; left as it is)"
+    log "rule $name exists ($state; left as it is)"
   else
-    log "creating rule $RULE_NAME: $SCHEDULE"
-    aws_write events put-rule --name "$RULE_NAME" --schedule-expression "$SCHEDULE" \
-      --state ENABLED --description "freshness-monitor pass every 15 minutes ($FUNCTION_NAME)" >/dev/null
+    log "creating rule $name: $schedule"
+    aws_write events put-rule --name "$name" --schedule-expression "$schedule" \
+      --state ENABLED --description "$description" >/dev/null
   fi
+  ensure_target "$name" "$input"
+  ensure_invoke_permission "$permission" "$name" "$rule_arn"
+}
 
-  aws_lookup "$WORK/targets.json" events list-targets-by-rule --rule "$RULE_NAME" ||
+# $1 rule, $2 constant input ("" for none): the function as the rule's target.
+ensure_target() {
+  local name="$1" input="$2"
+  aws_lookup "$WORK/targets.json" events list-targets-by-rule --rule "$name" ||
     echo '{"Targets": []}' >"$WORK/targets.json"
-  if jq -e --arg arn "$FUNCTION_ARN" 'any(.Targets[]?; .Arn == $arn)' "$WORK/targets.json" >/dev/null; then
-    log "rule target is in place"
+  if jq -e --arg arn "$FUNCTION_ARN" --arg input "$input" \
+    'any(.Targets[]?; .Arn == $arn and ((.Input // "") | gsub("\\s"; "")) == $input)' \
+    "$WORK/targets.json" >/dev/null; then
+    log "rule $name targets $FUNCTION_NAME"
   else
-    log "pointing rule $RULE_NAME at $FUNCTION_NAME"
-    jq -n --arg arn "$FUNCTION_ARN" '[{Id: "freshness-monitor", Arn: $arn}]' >"$WORK/target.json"
-    aws_write events put-targets --rule "$RULE_NAME" --targets "file://$WORK/target.json" >/dev/null
+    log "pointing rule $name at $FUNCTION_NAME${input:+ with input $input}"
+    jq -n --arg arn "$FUNCTION_ARN" --arg input "$input" \
+      '[{Id: "freshness-monitor", Arn: $arn} + (if $input == "" then {} else {Input: $input} end)]' \
+      >"$WORK/target.json"
+    aws_write events put-targets --rule "$name" --targets "file://$WORK/target.json" >/dev/null
   fi
+}
 
+# $1 statement id, $2 rule name, $3 rule ARN: EventBridge may invoke the function for that rule.
+ensure_invoke_permission() {
+  local sid="$1" name="$2" rule_arn="$3"
   if aws_lookup "$WORK/lambda-policy.json" lambda get-policy --function-name "$FUNCTION_NAME" &&
-    jq -e --arg sid "$PERMISSION_ID" '.Policy | fromjson | any(.Statement[]; .Sid == $sid)' \
+    jq -e --arg sid "$sid" '.Policy | fromjson | any(.Statement[]; .Sid == $sid)' \
       "$WORK/lambda-policy.json" >/dev/null; then
-    log "invoke permission for EventBridge is in place"
+    log "invoke permission for rule $name is in place"
   else
-    log "allowing rule $RULE_NAME to invoke $FUNCTION_NAME"
+    log "allowing rule $name to invoke $FUNCTION_NAME"
     aws_write lambda add-permission --function-name "$FUNCTION_NAME" \
-      --statement-id "$PERMISSION_ID" --action lambda:InvokeFunction \
+      --statement-id "$sid" --action lambda:InvokeFunction \
       --principal events.amazonaws.com --source-arn "$rule_arn" >/dev/null
   fi
 }
@@ -771,6 +824,34 @@ ensure_alarm() {
   fi
   jq --argjson on "$enabled" '. + {ActionsEnabled: $on}' <<<"$spec" >"$WORK/alarm-spec.json"
   aws_write cloudwatch put-metric-alarm --cli-input-json "file://$WORK/alarm-spec.json"
+}
+
+# $1 cadence, $2 hours: the cadence's cycle was complete at no pass for that many hours.
+cycle_alarm_spec() {
+  local namespace
+  namespace=$(setting FRESHNESS_METRICS_NAMESPACE)
+  jq -n --arg name "$FUNCTION_NAME-cycle-$1" --arg cadence "$1" --argjson hours "$2" \
+    --arg ns "${namespace:-$DEFAULT_METRICS_NAMESPACE}" --arg topic "$SNS_TOPIC_ARN_V" '
+    {AlarmName: $name,
+     AlarmDescription: "freshness-monitor: the \($cadence) cycle has not been complete for \($hours)h",
+     Namespace: $ns, MetricName: "ArtifactFreshnessCycleComplete",
+     Dimensions: [{Name: "Cadence", Value: $cadence}], Statistic: "Maximum", Period: 3600,
+     EvaluationPeriods: $hours, Threshold: 1, ComparisonOperator: "LessThanThreshold",
+     TreatMissingData: "notBreaching",
+     AlarmActions: (if $topic == "" then [] else [$topic] end),
+     OKActions: (if $topic == "" then [] else [$topic] end)}'
+}
+
+ensure_cycle_alarms() {
+  ((${#CYCLE_ALARMS[@]})) || return 0
+  local names=() spec
+  for spec in "${CYCLE_ALARMS[@]}"; do names+=("$FUNCTION_NAME-cycle-${spec%%:*}"); done
+  aws_read cloudwatch describe-alarms --alarm-names "${names[@]}" >"$WORK/alarms.json"
+  for spec in "${CYCLE_ALARMS[@]}"; do
+    local cadence="${spec%%:*}" hours=6
+    [[ "$spec" == *:* ]] && hours="${spec#*:}"
+    ensure_alarm "$(cycle_alarm_spec "$cadence" "$hours")"
+  done
 }
 
 ensure_alarms() {
@@ -844,12 +925,14 @@ if $BOOTSTRAP; then
   fi
   ensure_schedule
   ensure_alarms
+  ensure_cycle_alarms
 elif $UPDATE; then
   $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"
   sync_policy_if_managed
   upload_registry
   update_code
   update_configuration
+  ensure_cycle_alarms
 elif [[ -n "$FLIP" ]]; then
   $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"
   update_configuration
