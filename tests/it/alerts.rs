@@ -753,10 +753,13 @@ async fn alerts_a_broken_registry_alerts_at_most_hourly() {
 #[test]
 fn alerts_check_prints_what_would_be_sent() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("store/b")).unwrap();
+    std::fs::create_dir_all(dir.path().join("store/bucket-b")).unwrap();
     std::fs::write(
         dir.path().join("registry.yaml"),
-        registry("b", &["artifact_01".to_string(), "artifact_02".to_string()]),
+        registry(
+            "bucket-b",
+            &["artifact_01".to_string(), "artifact_02".to_string()],
+        ),
     )
     .unwrap();
     let out = support::run_in(
