@@ -1,7 +1,7 @@
 //! The Lambda shell: serves invocations on the custom runtime (`provided.al2023`).
 //!
 //! `main` calls [`serve`] when `AWS_LAMBDA_RUNTIME_API` is set. The shell is thin: it parses the
-//! event ([`event`]) and the env contract ([`settings`]), builds the AWS clients once per
+//! event ([`event`]) and the env contract ([`crate::settings`]), builds the AWS clients once per
 //! container, and hands each invocation to the same pass the CLI runs ([`handler`]).
 
 pub mod container;

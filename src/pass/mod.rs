@@ -291,7 +291,7 @@ fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(&*panic))
 }
 
-/// Awaits `work`, turning a panic into its message (the async [`guarded`]).
+/// Awaits `work`, turning a panic into its message (the async `guarded`).
 pub async fn guarded_async<T>(work: impl Future<Output = T>) -> Result<T, String> {
     AssertUnwindSafe(work)
         .catch_unwind()
