@@ -11,6 +11,7 @@ pub mod cadence;
 pub mod calendar;
 pub mod classify;
 pub mod coverage;
+pub mod history;
 pub mod lambda;
 pub mod ledger;
 pub mod metrics;

@@ -95,9 +95,13 @@ pub fn generate(
          artifacts:\n",
     );
     let mut objects = HashMap::new();
-    let fresh = ObjectMeta { last_modified: now };
+    let fresh = ObjectMeta {
+        last_modified: now,
+        size: Some(0),
+    };
     let old = ObjectMeta {
         last_modified: now - chrono::Duration::days(30),
+        size: Some(0),
     };
     let continuous_extra = format!("    interval_minutes: {interval_minutes}\n");
     for i in 0..n {

@@ -64,6 +64,7 @@ fn at(text: &str) -> DateTime<Utc> {
 fn present(last_modified: &str) -> ProbeOutcome {
     Ok(Some(ObjectMeta {
         last_modified: at(last_modified),
+        size: None,
     }))
 }
 

@@ -1,10 +1,11 @@
-//! The command line: `validate`, `check`, `explain`, `calendar` (and the subcommands other
-//! modules add). A thin shell over the library: parsing arguments, choosing the store,
+//! The command line: `validate`, `check`, `explain`, `history`, `calendar` (and the
+//! subcommands other modules add). A thin shell over the library: parsing arguments, choosing the store,
 //! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
 
 mod calendar;
 mod check;
 mod coverage;
+mod history;
 mod run;
 mod validate;
 
@@ -34,13 +35,18 @@ enum Command {
     Check(check::CheckArgs),
     /// Why one artifact did (or did not) alert: its cycle, keys, calendar and grace decisions.
     Explain(check::ExplainArgs),
+    /// The history scan with no side effects: did each artifact land in its last N cycles,
+    /// on time? An SLA table and the gaps (or --json: what history.json would hold); exit 0,
+    /// 1 on error.
+    History(history::HistoryArgs),
     /// The market's closed weekdays, one `YYYY-MM-DD name` per line.
     Calendar(calendar::CalendarArgs),
     /// The producer-side guard: every S3 write site in a repo is pinned; exit 0 when all
     /// match, 1 on coverage failures, 2 on input errors.
     Coverage(coverage::CoverageArgs),
     /// The Lambda's pass from a shell, same env, with side effects (writes the results);
-    /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error.
+    /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error. With
+    /// --historical, the Lambda's history scan (writes history.json).
     Run(run::RunArgs),
 }
 
@@ -51,6 +57,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Check(args) => with_runtime(check::run_check(&args)),
         Command::Explain(args) => with_runtime(check::run_explain(&args)),
+        Command::History(args) => with_runtime(history::run_history(&args)),
         Command::Calendar(args) => calendar::run(&args),
         Command::Coverage(args) => coverage::run(&args),
         Command::Run(args) => with_runtime(run::run(&args)),
@@ -78,4 +85,19 @@ pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("{s:?} is not an RFC 3339 time such as 2026-05-30T12:00:00Z ({e})"))
+}
+
+/// `--lookback CADENCE=N`: a cadence name and a whole number of cycles from 1 to 1000.
+pub fn parse_lookback(s: &str) -> Result<(String, usize), String> {
+    let (name, count) = s
+        .split_once('=')
+        .filter(|(name, _)| !name.trim().is_empty())
+        .ok_or_else(|| format!("{s:?} is not CADENCE=N (for example weekday_sf=60)"))?;
+    let count: u64 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name}: the number of cycles {count:?} is not a whole number"))?;
+    let cycles = freshness_monitor::history::lookback::checked_count(count)
+        .map_err(|e| format!("{name}: the number of cycles {e}"))?;
+    Ok((name.trim().to_string(), cycles))
 }

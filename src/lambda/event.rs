@@ -1,12 +1,15 @@
 //! The invocation event, parsed into what the pass should do (docs/lambda.md#events).
 //!
-//! Three events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
+//! Four events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
 //! the pass's `now`, so a retried delivery judges the same moment), `{}` from a hand-run
-//! `aws lambda invoke` (now = the clock), and `{"dry_run": true}` (no writes, no alerts, the
-//! results in the response), which alone may carry `now` and `only`. Anything else is refused
-//! with a message that says what was wrong and what is accepted: a typo such as `dryrun` must
-//! never run a real pass with side effects.
+//! `aws lambda invoke` (now = the clock), `{"dry_run": true}` (no writes, no alerts, the
+//! results in the response), which alone may carry `now` and `only`, and `{"mode":
+//! "historical"}` (the daily history scan, writing `history.json`), which may carry `lookback`
+//! and `only`. Anything else is refused with a message that says what was wrong and what is
+//! accepted: a typo such as `dryrun` must never run a real pass with side effects.
 
+use crate::history::Lookback;
+use crate::history::lookback::{LookbackOutOfRange, checked_count};
 use crate::text::did_you_mean;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -22,6 +25,12 @@ pub enum Invocation {
     /// some artifacts only.
     DryRun {
         now: Option<DateTime<Utc>>,
+        only: Vec<String>,
+    },
+    /// `{"mode": "historical"}`: the history scan at the clock's now, writing `history.json`,
+    /// optionally with per-cadence lookbacks and over some artifacts only.
+    Historical {
+        lookback: Lookback,
         only: Vec<String>,
     },
 }
@@ -46,7 +55,9 @@ impl Invocation {
         match self {
             Invocation::Scheduled { time } => *time,
             Invocation::DryRun { now: Some(now), .. } => *now,
-            Invocation::Manual | Invocation::DryRun { now: None, .. } => clock,
+            Invocation::Manual
+            | Invocation::DryRun { now: None, .. }
+            | Invocation::Historical { .. } => clock,
         }
     }
 
@@ -54,10 +65,10 @@ impl Invocation {
         matches!(self, Invocation::DryRun { .. })
     }
 
-    /// The artifact ids a dry run is limited to; empty means all.
+    /// The artifact ids a dry run or a history scan is limited to; empty means all.
     pub fn only(&self) -> &[String] {
         match self {
-            Invocation::DryRun { only, .. } => only,
+            Invocation::DryRun { only, .. } | Invocation::Historical { only, .. } => only,
             _ => &[],
         }
     }
@@ -65,9 +76,11 @@ impl Invocation {
 
 /// The accepted events, appended to every rejection.
 pub const ACCEPTED_EVENTS: &str = "accepted events: an EventBridge scheduled event (its \"time\" \
-     is the pass's now), {} (a pass at the current time), or {\"dry_run\": true} (no writes, no \
+     is the pass's now), {} (a pass at the current time), {\"dry_run\": true} (no writes, no \
      alerts, results in the response), which alone may add \"now\": \"<RFC 3339 time>\" and \
-     \"only\": [\"<artifact_id>\", ...]";
+     \"only\": [\"<artifact_id>\", ...], or {\"mode\": \"historical\"} (the history scan, \
+     writing history.json), which may add \"lookback\": {\"<cadence>\": <cycles, 1 to 1000>} and \
+     \"only\"";
 
 /// An event the function does not accept. The message names the problem, then what is
 /// accepted.
@@ -92,6 +105,24 @@ impl EventError {
         EventError::new(format!(
             "\"only\" names artifact ids the registry does not have: {}",
             listed.join(", ")
+        ))
+    }
+
+    /// A history scan's `lookback` named cadences the registry does not have.
+    pub fn unknown_lookback_cadences(names: &[String], known: &[&str]) -> Self {
+        let named: Vec<String> = names
+            .iter()
+            .map(|name| {
+                let hint = did_you_mean(name, known)
+                    .map(|k| format!(" (did you mean \"{k}\"?)"))
+                    .unwrap_or_default();
+                format!("{}{hint}", quoted(name))
+            })
+            .collect();
+        EventError::new(format!(
+            "\"lookback\" names cadences the registry does not have: {}; known cadences: {}",
+            named.join(", "),
+            known.join(", ")
         ))
     }
 
@@ -138,7 +169,7 @@ fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventErr
     Ok(Invocation::Scheduled { time })
 }
 
-const MANUAL_FIELDS: [&str; 3] = ["dry_run", "now", "only"];
+const MANUAL_FIELDS: [&str; 5] = ["dry_run", "now", "only", "mode", "lookback"];
 
 fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
     if let Some(unknown) = fields.keys().find(|k| !MANUAL_FIELDS.contains(&k.as_str())) {
@@ -149,6 +180,14 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
             "unknown field {}{hint}",
             quoted(unknown)
         )));
+    }
+    if fields.contains_key("mode") {
+        return parse_historical(fields);
+    }
+    if fields.contains_key("lookback") {
+        return Err(EventError::new(
+            "\"lookback\" is accepted only together with \"mode\": \"historical\"".to_string(),
+        ));
     }
     let dry_run = match fields.get("dry_run") {
         None => false,
@@ -167,7 +206,12 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
         {
             return Err(EventError::new(format!(
                 "\"{field}\" is accepted only together with \"dry_run\": true (a pass with \
-                 side effects always judges the current time over every artifact)"
+                 side effects always judges the current time over every artifact){}",
+                if field == "only" {
+                    " or with \"mode\": \"historical\""
+                } else {
+                    ""
+                }
             )));
         }
         return Ok(Invocation::Manual);
@@ -187,8 +231,76 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
             )));
         }
     };
-    let only = match fields.get("only") {
-        None => Vec::new(),
+    let only = parse_only(fields.get("only"))?;
+    Ok(Invocation::DryRun { now, only })
+}
+
+/// `{"mode": "historical", "lookback": {...}, "only": [...]}`.
+fn parse_historical(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
+    match fields.get("mode") {
+        Some(Value::String(mode)) if mode == "historical" => {}
+        Some(Value::String(mode)) => {
+            return Err(EventError::new(format!(
+                "\"mode\" {} is not a mode; the one mode is \"historical\" (the history scan)",
+                quoted(mode)
+            )));
+        }
+        other => {
+            return Err(EventError::new(format!(
+                "\"mode\" must be the string \"historical\", got {}",
+                other.map_or_else(|| "nothing".to_string(), describe)
+            )));
+        }
+    }
+    if let Some(field) = ["dry_run", "now"]
+        .into_iter()
+        .find(|f| fields.contains_key(*f))
+    {
+        return Err(EventError::new(format!(
+            "\"{field}\" is not accepted with \"mode\": \"historical\" (the scan judges the \
+             current time and writes history.json; `freshness-monitor history` scans without \
+             side effects)"
+        )));
+    }
+    Ok(Invocation::Historical {
+        lookback: parse_lookback(fields.get("lookback"))?,
+        only: parse_only(fields.get("only"))?,
+    })
+}
+
+/// `"lookback": {"<cadence>": <whole number of cycles, 1 to 1000>, ...}`. Whether each name is
+/// a cadence of the registry is checked once the registry is read.
+fn parse_lookback(value: Option<&Value>) -> Result<Lookback, EventError> {
+    let mut lookback = Lookback::default();
+    let entries = match value {
+        None => return Ok(lookback),
+        Some(Value::Object(entries)) => entries,
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "\"lookback\" must be an object of cadence names to numbers of cycles, such as \
+                 {{\"weekday_sf\": 60}}, got {}",
+                describe(other)
+            )));
+        }
+    };
+    for (name, count) in entries {
+        let checked = match count.as_u64() {
+            Some(n) => checked_count(n),
+            None => Err(LookbackOutOfRange {
+                got: describe(count),
+            }),
+        };
+        let cycles =
+            checked.map_err(|e| EventError::new(format!("\"lookback\".{} {e}", quoted(name))))?;
+        lookback.set(name.clone(), cycles);
+    }
+    Ok(lookback)
+}
+
+/// `"only": ["<artifact_id>", ...]`, non-empty; absent means every artifact.
+fn parse_only(value: Option<&Value>) -> Result<Vec<String>, EventError> {
+    match value {
+        None => Ok(Vec::new()),
         Some(Value::Array(items)) => {
             if items.is_empty() {
                 return Err(EventError::new(
@@ -207,16 +319,13 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
                         describe(other)
                     ))),
                 })
-                .collect::<Result<Vec<_>, _>>()?
+                .collect()
         }
-        Some(other) => {
-            return Err(EventError::new(format!(
-                "\"only\" must be a list of artifact_id strings, got {}",
-                describe(other)
-            )));
-        }
-    };
-    Ok(Invocation::DryRun { now, only })
+        Some(other) => Err(EventError::new(format!(
+            "\"only\" must be a list of artifact_id strings, got {}",
+            describe(other)
+        ))),
+    }
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -398,7 +507,8 @@ mod tests {
         assert_eq!(
             rejection(json!({"only": ["x"]})),
             "\"only\" is accepted only together with \"dry_run\": true (a pass with side \
-             effects always judges the current time over every artifact)"
+             effects always judges the current time over every artifact) or with \"mode\": \
+             \"historical\""
         );
     }
 
@@ -449,6 +559,114 @@ mod tests {
         let ids: Vec<String> = (0..25).map(|i| format!("id{i}")).collect();
         let problem = EventError::unknown_only_ids(&ids).problem().to_string();
         assert!(problem.ends_with("id18, id19, and 5 more"), "{problem}");
+    }
+
+    #[test]
+    fn mode_historical_takes_lookback_and_only() {
+        let inv = Invocation::parse(&json!({"mode": "historical"})).unwrap();
+        assert_eq!(
+            inv,
+            Invocation::Historical {
+                lookback: Lookback::default(),
+                only: vec![]
+            }
+        );
+        assert_eq!(
+            inv.now(at("2026-11-28T04:00:00Z")),
+            at("2026-11-28T04:00:00Z"),
+            "the clock's now"
+        );
+        assert!(!inv.is_dry_run());
+        let inv = Invocation::parse(&json!({
+            "mode": "historical", "lookback": {"weekday_sf": 60, "ny_open": 1000}, "only": ["a"]
+        }))
+        .unwrap();
+        let mut lookback = Lookback::default();
+        lookback.set("weekday_sf".into(), 60);
+        lookback.set("ny_open".into(), 1000);
+        assert_eq!(
+            inv,
+            Invocation::Historical {
+                lookback,
+                only: vec!["a".into()]
+            }
+        );
+        assert_eq!(inv.only(), ["a"]);
+    }
+
+    #[test]
+    fn bad_history_events_name_the_field() {
+        let range = "must be a whole number of cycles from 1 to 1000";
+        for (event, problem) in [
+            (
+                json!({"mode": "historical", "lookback": {"weekday_sf": 1.5}}),
+                format!("\"lookback\".\"weekday_sf\" {range}, got a number 1.5"),
+            ),
+            (
+                json!({"mode": "historical", "lookback": {"weekday_sf": 1001}}),
+                format!("\"lookback\".\"weekday_sf\" {range}, got 1001"),
+            ),
+            (
+                json!({"mode": "historical", "lookback": {"eod_sf": 0}}),
+                format!("\"lookback\".\"eod_sf\" {range}, got 0"),
+            ),
+            (
+                json!({"mode": "historical", "lookback": {"eod_sf": -3}}),
+                format!("\"lookback\".\"eod_sf\" {range}, got a number -3"),
+            ),
+            (
+                json!({"mode": "historical", "lookback": {"eod_sf": "30"}}),
+                format!("\"lookback\".\"eod_sf\" {range}, got a string \"30\""),
+            ),
+            (
+                json!({"mode": "historical", "lookback": [30]}),
+                "\"lookback\" must be an object of cadence names to numbers of cycles, such as \
+                 {\"weekday_sf\": 60}, got an array [30]"
+                    .to_string(),
+            ),
+            (
+                json!({"mode": "backfill"}),
+                "\"mode\" \"backfill\" is not a mode; the one mode is \"historical\" (the \
+                 history scan)"
+                    .to_string(),
+            ),
+            (
+                json!({"mode": true}),
+                "\"mode\" must be the string \"historical\", got a boolean true".to_string(),
+            ),
+            (
+                json!({"mode": "historical", "dry_run": true}),
+                "\"dry_run\" is not accepted with \"mode\": \"historical\" (the scan judges the \
+                 current time and writes history.json; `freshness-monitor history` scans without \
+                 side effects)"
+                    .to_string(),
+            ),
+            (
+                json!({"lookback": {"weekday_sf": 3}}),
+                "\"lookback\" is accepted only together with \"mode\": \"historical\"".to_string(),
+            ),
+            (
+                json!({"mode": "historical", "only": []}),
+                "\"only\" is empty: list at least one artifact_id, or leave it out to check every \
+                 artifact"
+                    .to_string(),
+            ),
+            (
+                json!({"mode": "historical", "lookbak": {}}),
+                "unknown field \"lookbak\" (did you mean \"lookback\"?)".to_string(),
+            ),
+        ] {
+            assert_eq!(rejection(event.clone()), problem, "{event}");
+        }
+        let problem = EventError::unknown_lookback_cadences(
+            &["weekdy_sf".to_string()],
+            &["saturday_sf", "weekday_sf"],
+        );
+        assert_eq!(
+            problem.problem(),
+            "\"lookback\" names cadences the registry does not have: \"weekdy_sf\" (did you \
+             mean \"weekday_sf\"?); known cadences: saturday_sf, weekday_sf"
+        );
     }
 
     #[test]

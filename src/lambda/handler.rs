@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use super::container::Container;
 use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
 use super::event::{EventError, Invocation};
+use super::historical::run_historical;
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
@@ -167,6 +168,9 @@ pub async fn run_invocation(
     deadline: Option<SystemTime>,
     request_id: &str,
 ) -> Result<Value, HandlerError> {
+    if let Invocation::Historical { lookback, only } = invocation {
+        return run_historical(container, lookback, only, deadline, request_id).await;
+    }
     let settings = container
         .settings
         .as_ref()
@@ -319,7 +323,7 @@ async fn deliver_alerts(
     }
 }
 
-fn output_location(settings: &Settings) -> OutputLocation {
+pub(super) fn output_location(settings: &Settings) -> OutputLocation {
     OutputLocation {
         bucket: settings.results_bucket().to_string(),
         prefix: settings.results_prefix.clone(),
@@ -382,11 +386,17 @@ fn log_summary(
 /// `freshness-monitor run`: the Lambda's pass from a shell, same env, with side effects, at
 /// the clock's now and with no invocation deadline.
 pub async fn run_from_env() -> Result<Value, HandlerError> {
+    run_invocation_from_env(&Invocation::Manual).await
+}
+
+/// `freshness-monitor run` with an invocation (`run --historical`: the history scan), from a
+/// shell with no invocation deadline. It prints no EMF metrics: its stdout is its answer.
+pub async fn run_invocation_from_env(invocation: &Invocation) -> Result<Value, HandlerError> {
     let container = Container {
         emit_metrics: false,
         ..Container::from_env().await
     };
-    run_guarded(&container, &Invocation::Manual, None, "cli-run").await
+    run_guarded(&container, invocation, None, "cli-run").await
 }
 
 /// Alerts that reached no channel fail the invocation (so the Lambda's Errors metric and its
@@ -413,7 +423,7 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
 }
 
 /// Why the registry cannot be used, in the operator's terms (which env var to check).
-fn registry_error_message(settings: &Settings, err: &RegistryLoadError) -> String {
+pub(super) fn registry_error_message(settings: &Settings, err: &RegistryLoadError) -> String {
     let url = S3Url(&settings.registry_bucket, &settings.registry_key);
     let RegistryLoadError::Unreadable { source: err, .. } = err else {
         return err.to_string();

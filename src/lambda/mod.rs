@@ -2,11 +2,13 @@
 //!
 //! `main` calls [`serve`] when `AWS_LAMBDA_RUNTIME_API` is set. The shell is thin: it parses the
 //! event ([`event`]) and the env contract ([`crate::settings`]), builds the AWS clients once per
-//! container, and hands each invocation to the same pass the CLI runs ([`handler`]).
+//! container, and hands each invocation to the same pass the CLI runs ([`handler`]), or a
+//! `{"mode": "historical"}` one to the history scan ([`historical`]).
 
 pub mod container;
 pub mod deadline;
 pub mod event;
 pub mod handler;
+pub mod historical;
 
 pub use handler::serve;

@@ -31,7 +31,7 @@ mod outputs;
 mod rows;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, write_outputs};
+pub use outputs::{OutputLocation, put_json, write_outputs};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by

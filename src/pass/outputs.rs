@@ -71,7 +71,9 @@ pub async fn write_outputs<S: ObjectStore>(
 /// `check_results.json` is ~70 MB, more than half of the smallest Lambda's memory.
 const PRETTY_JSON_MAX_ROWS: usize = 1_000;
 
-async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
+/// Writes `value` as JSON at `bucket`/`key`: indented up to 1,000 `rows`, compact and staged
+/// in a temporary file above (the history scan's `history.json` uses it too).
+pub async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
     store: &S,
     bucket: &str,
     key: &str,

@@ -15,7 +15,10 @@ struct OneAnswerStore(Option<DateTime<Utc>>);
 
 impl ObjectStore for OneAnswerStore {
     async fn head(&self, _: &str, _: &str) -> Result<Option<ObjectMeta>, StoreError> {
-        Ok(self.0.map(|last_modified| ObjectMeta { last_modified }))
+        Ok(self.0.map(|last_modified| ObjectMeta {
+            last_modified,
+            size: None,
+        }))
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {

@@ -48,6 +48,7 @@ impl ObjectStore for LocalDirStore {
                 let modified = meta.modified().map_err(|e| Self::io_error(&path, e))?;
                 Ok(Some(ObjectMeta {
                     last_modified: DateTime::<Utc>::from(modified),
+                    size: Some(meta.len()),
                 }))
             }
             Ok(_) => Ok(None),

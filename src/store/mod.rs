@@ -19,6 +19,9 @@ use chrono::{DateTime, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObjectMeta {
     pub last_modified: DateTime<Utc>,
+    /// The object's size in bytes (S3's Content-Length, a file's length), when the store
+    /// says. The pass does not need it; `history.json` reports it per cycle.
+    pub size: Option<u64>,
 }
 
 /// An object read whole (the registry), with its ETag when the store has one.

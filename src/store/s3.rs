@@ -209,7 +209,12 @@ impl ObjectStore for S3Store {
                             S3Url(bucket, key)
                         ))
                     })?;
-                Ok(Some(ObjectMeta { last_modified }))
+                // A HEAD's Content-Length is the object's size; it comes with the answer.
+                let size = output.content_length().and_then(|n| u64::try_from(n).ok());
+                Ok(Some(ObjectMeta {
+                    last_modified,
+                    size,
+                }))
             }
             Err(SdkError::ServiceError(context)) if context.err().is_not_found() => Ok(None),
             // HEAD has no body, so a missing bucket is a bare 404 as well: absent.

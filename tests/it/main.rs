@@ -5,6 +5,7 @@ mod check;
 mod coverage;
 mod deploy;
 mod faults;
+mod history;
 mod isolation;
 mod lambda;
 mod loopback;

@@ -173,10 +173,12 @@ mod event_parser {
     use proptest::prelude::*;
     use serde_json::{Map, Value};
 
-    const KNOWN_KEYS: [&str; 10] = [
+    const KNOWN_KEYS: [&str; 12] = [
         "dry_run",
         "now",
         "only",
+        "mode",
+        "lookback",
         "source",
         "detail-type",
         "time",
@@ -210,7 +212,7 @@ mod event_parser {
                 .prop_map(Value::from),
             "\\PC{0,30}".prop_map(Value::String),
             time_like().prop_map(Value::String),
-            prop::sample::select(vec!["aws.events", "Scheduled Event", "true"])
+            prop::sample::select(vec!["aws.events", "Scheduled Event", "true", "historical"])
                 .prop_map(|s| Value::String(s.to_string())),
             "x{500,2000}".prop_map(Value::String),
         ]
@@ -251,6 +253,10 @@ mod event_parser {
                 }
                 Ok(Invocation::DryRun { only, .. }) => {
                     prop_assert_eq!(&event["dry_run"], true);
+                    prop_assert!(only.iter().all(|id| !id.trim().is_empty()));
+                }
+                Ok(Invocation::Historical { only, .. }) => {
+                    prop_assert_eq!(&event["mode"], "historical");
                     prop_assert!(only.iter().all(|id| !id.trim().is_empty()));
                 }
                 Ok(Invocation::Manual) => {

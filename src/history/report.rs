@@ -1,0 +1,206 @@
+//! `history.json` (docs/outputs.md#historyjson): the scan in the original monitor's shape, so
+//! its dashboard (gap count, history column, SLA hit rate) reads it unchanged, plus our fields.
+//!
+//! The original's fields: `{generated_at, lookback, duration_seconds, n_artifacts,
+//! n_cycles_probed, skipped_unsupported, artifacts: {ID: {cadence, severity, owner_repo,
+//! s3_key_template, is_latest_pointer, lookback_cycles, gap_count, continuous, history: [{date,
+//! present, size, last_modified, error_code?}]}}}`, history newest first. Ours: per cycle
+//! `cycle_label`, `expected`, `on_time`, `minutes_late` (and `error`, `reason`,
+//! `recovery_substituted` when they apply); at the top `truncated`, `not_scanned`,
+//! `n_head_requests` and the SLA report `sla`. The views here borrow the scan's result and
+//! write it straight into the serializer.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
+
+use super::cell::{CellOutcome, NotExpected};
+use super::sla::SlaReport;
+use super::{ArtifactHistory, History};
+use crate::cadence::{Cadence, Cycle};
+use crate::classify::grace_ends_at;
+use crate::registry::Severity;
+use crate::text::Rfc3339;
+
+/// The whole file.
+pub struct HistoryFile<'a>(pub &'a History<'a>);
+
+impl Serialize for HistoryFile<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let h = self.0;
+        let mut map = serializer.serialize_map(Some(11))?;
+        map.serialize_entry("generated_at", &Rfc3339(h.generated_at).to_string())?;
+        map.serialize_entry("lookback", &h.lookback)?;
+        map.serialize_entry("duration_seconds", &h.duration_seconds())?;
+        map.serialize_entry("n_artifacts", &h.artifacts.len())?;
+        map.serialize_entry("n_cycles_probed", &h.n_cycles_probed())?;
+        map.serialize_entry("skipped_unsupported", &h.skipped_unsupported)?;
+        map.serialize_entry("truncated", &h.truncated())?;
+        map.serialize_entry("not_scanned", &h.not_scanned)?;
+        map.serialize_entry("n_head_requests", &h.n_head_requests)?;
+        map.serialize_entry("artifacts", &Artifacts(&h.artifacts))?;
+        map.serialize_entry("sla", &SlaReport::of(h))?;
+        map.end()
+    }
+}
+
+/// `{ID: artifact}` in registry order.
+struct Artifacts<'a>(&'a [ArtifactHistory<'a>]);
+
+impl Serialize for Artifacts<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|a| (a.spec.id.as_str(), ArtifactEntry::of(a))),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct ArtifactEntry<'a> {
+    cadence: &'a str,
+    severity: Severity,
+    owner_repo: &'a str,
+    s3_key_template: &'a str,
+    is_latest_pointer: bool,
+    lookback_cycles: usize,
+    gap_count: usize,
+    continuous: bool,
+    history: Cells<'a>,
+}
+
+impl<'a> ArtifactEntry<'a> {
+    fn of(a: &'a ArtifactHistory<'a>) -> Self {
+        ArtifactEntry {
+            cadence: a.spec.cadence.name(),
+            severity: a.spec.severity,
+            owner_repo: &a.spec.owner_repo,
+            s3_key_template: a.spec.s3_key_template.source(),
+            is_latest_pointer: a.spec.s3_key_template.is_pointer(),
+            lookback_cycles: a.cells.len(),
+            gap_count: a.gap_count(),
+            continuous: matches!(a.spec.cadence, Cadence::Continuous { .. }),
+            history: Cells(a),
+        }
+    }
+}
+
+/// The history list, newest first.
+struct Cells<'a>(&'a ArtifactHistory<'a>);
+
+impl Serialize for Cells<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(
+            self.0
+                .cycles()
+                .map(|(cycle, cell)| CellEntry::of(self.0, cycle, cell)),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct CellEntry<'a> {
+    #[serde(serialize_with = "display")]
+    date: chrono::NaiveDate,
+    present: bool,
+    size: Option<u64>,
+    #[serde(serialize_with = "opt_display")]
+    last_modified: Option<Rfc3339>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    cycle_label: &'a str,
+    expected: bool,
+    on_time: Option<bool>,
+    minutes_late: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    recovery_substituted: bool,
+}
+
+impl<'a> CellEntry<'a> {
+    fn of(a: &'a ArtifactHistory<'a>, cycle: &'a Cycle, cell: &'a CellOutcome) -> Self {
+        let base = CellEntry {
+            date: cycle.date,
+            present: false,
+            size: None,
+            last_modified: None,
+            error_code: None,
+            error: None,
+            cycle_label: &cycle.label,
+            expected: true,
+            on_time: None,
+            minutes_late: None,
+            reason: None,
+            recovery_substituted: false,
+        };
+        match cell {
+            CellOutcome::NotExpected(why) => CellEntry {
+                expected: false,
+                reason: Some(not_expected_reason(a, cycle, *why)),
+                ..base
+            },
+            CellOutcome::Landed(landed) => CellEntry {
+                present: true,
+                size: landed.meta.size,
+                last_modified: Some(Rfc3339(landed.meta.last_modified)),
+                on_time: Some(landed.on_time),
+                minutes_late: Some(landed.minutes_late),
+                recovery_substituted: landed.recovery_substituted,
+                ..base
+            },
+            CellOutcome::Absent { seen } => CellEntry {
+                size: seen.and_then(|m| m.size),
+                last_modified: seen.map(|m| Rfc3339(m.last_modified)),
+                on_time: Some(false),
+                reason: seen.map(|m| {
+                    Cow::Owned(format!(
+                        "the object was last modified {}, before the cycle's tick {}",
+                        Rfc3339(m.last_modified),
+                        Rfc3339(cycle.tick)
+                    ))
+                }),
+                ..base
+            },
+            CellOutcome::Failed(e) => CellEntry {
+                error_code: Some(&e.code),
+                error: Some(&e.message),
+                ..base
+            },
+        }
+    }
+}
+
+fn not_expected_reason<'a>(
+    a: &ArtifactHistory<'_>,
+    cycle: &'a Cycle,
+    why: NotExpected,
+) -> Cow<'a, str> {
+    match (why, &cycle.closure) {
+        (NotExpected::MarketClosed, Some(closure)) => Cow::Borrowed(closure),
+        (NotExpected::MarketClosed, None) => Cow::Borrowed("market closed"),
+        (NotExpected::BeforeGraceEnd, _) => Cow::Owned(format!(
+            "before the artifact's grace period ended at {} (created {})",
+            Rfc3339(grace_ends_at(a.spec, cycle)),
+            a.spec.created_at
+        )),
+    }
+}
+
+fn display<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+fn opt_display<S: Serializer, T: std::fmt::Display>(
+    value: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,171 @@
+//! The history scan's probing: every planned past cycle HEADed through the store, with
+//! bounded concurrency and a deadline.
+//!
+//! It probes the way a pass does (one stream of probes, at most `probe_concurrency` in flight,
+//! none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
+//! invocation that runs out of time has finished the artifacts before the cut and not started
+//! most of those after it. An artifact with any cycle left unprobed is reported in
+//! `not_scanned` instead of with a partial history. A failed probe (or a bug met while
+//! probing) is that cycle's `error_code`, never the scan's failure.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant as StdInstant;
+
+use chrono::{DateTime, Utc};
+use futures_util::{StreamExt, stream};
+
+use super::cell::{self, CellOutcome, ProbeError, Seen};
+use super::lookback::Lookback;
+use super::plan::{ArtifactPlan, Plan, not_expected, plan};
+use super::{ArtifactHistory, History};
+use crate::cadence::Cycle;
+use crate::classify::ResolvedKeys;
+use crate::pass::{DEFAULT_PROBE_CONCURRENCY, guarded_async};
+use crate::registry::{ArtifactSpec, Registry};
+use crate::store::{ObjectStore, StoreError};
+
+/// How one scan runs.
+#[derive(Debug, Clone)]
+pub struct ScanSettings {
+    /// At most this many probes in flight.
+    pub probe_concurrency: usize,
+    /// No probe starts at or after this instant; artifacts left unprobed are `not_scanned`.
+    pub probe_deadline: Option<tokio::time::Instant>,
+    /// Only these artifact ids (all when empty).
+    pub only: Vec<String>,
+    /// Per-cadence overrides of the default lookback.
+    pub lookback: Lookback,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
+            probe_deadline: None,
+            only: Vec::new(),
+            lookback: Lookback::default(),
+        }
+    }
+}
+
+/// Scans the history of every selected artifact of `registry` at `now`.
+pub async fn scan_history<'r, S: ObjectStore>(
+    store: &S,
+    registry: &'r Registry,
+    settings: &ScanSettings,
+    now: DateTime<Utc>,
+) -> History<'r> {
+    let started = StdInstant::now();
+    let plan = plan(registry, &settings.only, &settings.lookback, now);
+    let requests = AtomicUsize::new(0);
+    let mut cells: Vec<Vec<Option<CellOutcome>>> =
+        plan.artifacts.iter().map(|a| vec![None; a.len]).collect();
+    let jobs = plan
+        .artifacts
+        .iter()
+        .enumerate()
+        .flat_map(|(a, target)| (0..target.len).map(move |c| (a, c, target)));
+    let deadline = settings.probe_deadline;
+    let requests_ref = &requests;
+    let mut probed = stream::iter(jobs)
+        .map(|(a, c, target)| async move {
+            let outcome = cell_outcome(store, target, c, deadline, requests_ref).await;
+            (a, c, outcome)
+        })
+        .buffer_unordered(settings.probe_concurrency.max(1));
+    while let Some((a, c, outcome)) = probed.next().await {
+        cells[a][c] = Some(outcome);
+    }
+    drop(probed);
+    let mut history = assemble(plan, cells, now);
+    history.n_head_requests = requests.load(Ordering::Relaxed);
+    history.duration = started.elapsed();
+    history
+}
+
+/// One past cycle: not expected (no probe), or probed and judged.
+async fn cell_outcome<S: ObjectStore>(
+    store: &S,
+    target: &ArtifactPlan<'_>,
+    cell: usize,
+    deadline: Option<tokio::time::Instant>,
+    requests: &AtomicUsize,
+) -> CellOutcome {
+    let cycle = target.cycle(cell);
+    if let Some(why) = not_expected(target.spec, cycle) {
+        return CellOutcome::NotExpected(why);
+    }
+    guarded_async(probe_cycle(store, target.spec, cycle, deadline, requests))
+        .await
+        .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)))
+}
+
+/// HEADs the cycle's canonical key, its recovery key when the canonical one does not count,
+/// and judges what they saw.
+async fn probe_cycle<S: ObjectStore>(
+    store: &S,
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    deadline: Option<tokio::time::Instant>,
+    requests: &AtomicUsize,
+) -> CellOutcome {
+    let keys = ResolvedKeys::resolve(spec, cycle);
+    let head = |key| head_before(store, &spec.s3_bucket, key, deadline, requests);
+    let canonical = head(&keys.canonical_key).await;
+    let recovery = match &keys.recovery_key {
+        Some(key) if cell::needs_recovery(&canonical, cycle.tick) => Some(head(key).await),
+        _ => None,
+    };
+    cell::judge(canonical, recovery, cycle.tick, keys.due_at)
+}
+
+/// One HEAD, unless the deadline has passed; counted when sent.
+async fn head_before<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    deadline: Option<tokio::time::Instant>,
+    requests: &AtomicUsize,
+) -> Seen {
+    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+        return Err(StoreError::Deadline);
+    }
+    requests.fetch_add(1, Ordering::Relaxed);
+    store.head(bucket, key).await
+}
+
+/// The scan's result: artifacts whose every cycle was judged, the rest `not_scanned`.
+fn assemble<'r>(
+    plan: Plan<'r>,
+    cells: Vec<Vec<Option<CellOutcome>>>,
+    now: DateTime<Utc>,
+) -> History<'r> {
+    let mut history = History {
+        generated_at: now,
+        lookback: plan.lookback,
+        skipped_unsupported: plan.skipped_unsupported,
+        ..History::default()
+    };
+    for (target, cells) in plan.artifacts.into_iter().zip(cells) {
+        let cells: Vec<CellOutcome> = cells
+            .into_iter()
+            .map(|c| {
+                c.unwrap_or_else(|| CellOutcome::Failed(ProbeError::of(&StoreError::Deadline)))
+            })
+            .collect();
+        let unprobed = cells
+            .iter()
+            .any(|c| matches!(c, CellOutcome::Failed(e) if e.is_deadline()));
+        if unprobed {
+            history.not_scanned.push(target.spec.id.to_string());
+            continue;
+        }
+        history.artifacts.push(ArtifactHistory {
+            spec: target.spec,
+            cycles: target.cycles,
+            first: target.first,
+            cells,
+        });
+    }
+    history
+}

@@ -1,0 +1,572 @@
+//! The history scan with a fixed clock and an in-memory store: the cycle walk (across an NYSE
+//! holiday, for `{cycle_label}` templates, for pointers), the default lookbacks, the per-cycle
+//! rules, the SLA roll-up, the deadline and the file's shape.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use super::cell::{self, CellOutcome, Landed, NotExpected};
+use super::cycles::{settled_at, walk_back};
+use super::lookback::{self, Lookback, default_lookback};
+use super::*;
+use crate::cadence::Cadence;
+use crate::calendar::TradingCalendar;
+use crate::registry::{Registry, parse_registry};
+use crate::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().unwrap()
+}
+
+fn nyse() -> TradingCalendar {
+    TradingCalendar::nyse([])
+}
+
+/// A store answering HEADs from a table (absent otherwise), recording every key asked.
+#[derive(Default)]
+struct TableStore {
+    objects: HashMap<String, Result<ObjectMeta, StoreError>>,
+    heads: Mutex<Vec<String>>,
+}
+
+impl TableStore {
+    fn with(mut self, key: &str, last_modified: &str, size: u64) -> Self {
+        let meta = ObjectMeta {
+            last_modified: at(last_modified),
+            size: Some(size),
+        };
+        self.objects.insert(key.to_string(), Ok(meta));
+        self
+    }
+
+    fn failing(mut self, key: &str, error: StoreError) -> Self {
+        self.objects.insert(key.to_string(), Err(error));
+        self
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+impl ObjectStore for TableStore {
+    async fn head(&self, _: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        self.heads.lock().unwrap().push(key.to_string());
+        match self.objects.get(key) {
+            Some(Ok(meta)) => Ok(Some(*meta)),
+            Some(Err(e)) => Err(e.clone()),
+            None => Ok(None),
+        }
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        Err(StoreError::NotFound {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+
+    async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A registry of the given artifact entries (YAML list items) with plain defaults.
+fn registry(artifacts: &str) -> Registry {
+    let yaml = format!(
+        "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  severity: warning\n  owner_repo: team\n  \
+         created_at: 2025-01-01\n  grace_period_cycles: 0\n  sla_minutes_after_cron: 60\n\
+         cadences:\n  ny_open: {{cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}}\n  \
+         daily_utc: {{cron: \"0 6 * * *\", timezone: UTC}}\n  weekly: {{cron: \"0 6 * * 1\", timezone: UTC}}\n  \
+         hourly: {{cron: \"0 * * * *\", timezone: UTC}}\nartifacts:{}\n{artifacts}",
+        if artifacts.is_empty() { " []" } else { "" }
+    );
+    parse_registry("test.yaml", yaml.as_bytes()).unwrap()
+}
+
+async fn scan<'r>(
+    store: &TableStore,
+    registry: &'r Registry,
+    lookback: &[(&str, usize)],
+    now: &str,
+) -> History<'r> {
+    let mut settings = ScanSettings::default();
+    for (name, n) in lookback {
+        settings.lookback.set(name.to_string(), *n);
+    }
+    scan_history(store, registry, &settings, at(now)).await
+}
+
+fn labels(artifact: &ArtifactHistory<'_>) -> Vec<String> {
+    artifact.cycles().map(|(c, _)| c.label.clone()).collect()
+}
+
+fn json(history: &History<'_>) -> Value {
+    serde_json::to_value(HistoryFile(history)).unwrap()
+}
+
+#[test]
+fn the_walk_starts_at_the_newest_cycle_past_its_due_time_and_goes_back_newest_first() {
+    // Wednesday 2026-07-08 13:30: today's 13:00 cycle is due at 14:00 (60 min SLA), not yet.
+    let start = settled_at(at("2026-07-08T13:30:00Z"), 60).unwrap();
+    let cycles = walk_back(&Cadence::WeekdaySf, &nyse(), start, 5);
+    let labels: Vec<&str> = cycles.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "2026-07-07",
+            "2026-07-06",
+            "2026-07-03",
+            "2026-07-02",
+            "2026-07-01"
+        ],
+        "weekends are no cycle of weekday_sf; the holiday is"
+    );
+    assert_eq!(
+        cycles[2].closure.as_deref(),
+        Some("market closed on 2026-07-03: Independence Day (observed)")
+    );
+    assert!(
+        cycles
+            .iter()
+            .filter(|c| c.label != "2026-07-03")
+            .all(|c| c.closure.is_none())
+    );
+}
+
+#[tokio::test]
+async fn a_closed_market_day_is_not_expected_not_probed_and_never_a_gap() {
+    let reg = registry(
+        "  - artifact_id: daily\n    s3_key_template: \"d/{date}.json\"\n    cadence: weekday_sf\n\
+         \x20 - artifact_id: daily_all_days\n    s3_key_template: \"e/{date}.json\"\n    \
+         cadence: weekday_sf\n    calendar_aware: false\n",
+    );
+    let store = TableStore::default()
+        .with("d/2026-07-07.json", "2026-07-07T13:30:00Z", 10)
+        .with("d/2026-07-06.json", "2026-07-06T13:10:00Z", 11)
+        .with("d/2026-07-03.json", "2026-07-03T13:10:00Z", 12)
+        .with("d/2026-07-02.json", "2026-07-02T15:05:00Z", 13);
+    let history = scan(&store, &reg, &[("weekday_sf", 4)], "2026-07-08T13:30:00Z").await;
+    let daily = &history.artifacts[0];
+    assert_eq!(
+        labels(daily),
+        ["2026-07-07", "2026-07-06", "2026-07-03", "2026-07-02"]
+    );
+    assert_eq!(
+        daily.cells[2],
+        CellOutcome::NotExpected(NotExpected::MarketClosed)
+    );
+    assert!(
+        !store.heads().contains(&"d/2026-07-03.json".to_string()),
+        "the closed day is not probed: {:?}",
+        store.heads()
+    );
+    assert_eq!(daily.gap_count(), 0);
+    assert!(matches!(
+        daily.cells[3],
+        CellOutcome::Landed(Landed {
+            on_time: false,
+            minutes_late: 65,
+            ..
+        })
+    ));
+    // calendar_aware: false probes the closed day like any other, and misses it.
+    let all_days = &history.artifacts[1];
+    assert!(store.heads().contains(&"e/2026-07-03.json".to_string()));
+    assert_eq!(all_days.gap_count(), 4);
+
+    let file = json(&history);
+    let cell = &file["artifacts"]["daily"]["history"][2];
+    assert_eq!(cell["date"], "2026-07-03");
+    assert_eq!(cell["expected"], false);
+    assert_eq!(cell["present"], false);
+    assert_eq!(cell["size"], Value::Null);
+    assert_eq!(
+        cell["reason"],
+        "market closed on 2026-07-03: Independence Day (observed)"
+    );
+    assert_eq!(file["artifacts"]["daily"]["gap_count"], 0);
+    assert_eq!(file["sla"]["artifacts"]["daily"]["expected"], 3);
+    assert_eq!(file["sla"]["artifacts"]["daily"]["late"], 1);
+    assert_eq!(file["sla"]["artifacts"]["daily"]["hit_rate"], 0.6667);
+}
+
+#[tokio::test]
+async fn cycle_label_templates_render_for_every_past_cycle() {
+    let reg = registry(
+        "  - artifact_id: weekly\n    s3_key_template: \"w/{cycle_label}/{date}.json\"\n    \
+         cadence: saturday_sf\n    recovery_key_template: \"w/{cycle_label}/recovery.json\"\n",
+    );
+    // Wednesday 2026-06-03: the last four Saturdays are 05-30, 05-23, 05-16, 05-09.
+    let store = TableStore::default()
+        .with("w/2026-W22/2026-05-30.json", "2026-05-30T09:30:00Z", 1)
+        .with("w/2026-W21/recovery.json", "2026-05-23T11:00:00Z", 2)
+        .with("w/2026-W20/2026-05-16.json", "2026-05-01T00:00:00Z", 3);
+    let history = scan(&store, &reg, &[("saturday_sf", 4)], "2026-06-03T12:00:00Z").await;
+    let weekly = &history.artifacts[0];
+    assert_eq!(
+        labels(weekly),
+        ["2026-W22", "2026-W21", "2026-W20", "2026-W19"]
+    );
+    assert!(
+        store
+            .heads()
+            .contains(&"w/2026-W19/2026-05-09.json".to_string())
+    );
+    let file = json(&history);
+    let cells = file["artifacts"]["weekly"]["history"].as_array().unwrap();
+    assert_eq!(cells[0]["present"], true);
+    assert_eq!(cells[0]["size"], 1);
+    assert_eq!(cells[0]["on_time"], true);
+    assert_eq!(cells[0]["minutes_late"], 0);
+    assert_eq!(cells[1]["present"], true, "through its recovery key");
+    assert_eq!(cells[1]["recovery_substituted"], true);
+    assert_eq!(cells[2]["present"], false, "an object older than the tick");
+    assert_eq!(cells[2]["last_modified"], "2026-05-01T00:00:00Z");
+    assert_eq!(cells[2]["on_time"], false);
+    assert!(
+        cells[2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("before the cycle's tick")
+    );
+    assert_eq!(cells[3]["present"], false);
+    assert_eq!(cells[3]["cycle_label"], "2026-W19");
+    assert_eq!(file["artifacts"]["weekly"]["gap_count"], 2);
+    assert_eq!(file["lookback"]["saturday_sf"], 4);
+}
+
+#[tokio::test]
+async fn a_pointer_is_probed_once_for_its_newest_expected_cycle() {
+    let reg = registry(
+        "  - artifact_id: latest\n    s3_key_template: pointers/latest.json\n    \
+         cadence: weekday_sf\n",
+    );
+    let store = TableStore::default().with("pointers/latest.json", "2026-07-06T13:20:00Z", 7);
+    // Tuesday 2026-07-07 10:00: the newest settled cycle is Monday 07-06.
+    let history = scan(&store, &reg, &[], "2026-07-07T10:00:00Z").await;
+    assert_eq!(store.heads(), ["pointers/latest.json"]);
+    let file = json(&history);
+    let latest = &file["artifacts"]["latest"];
+    assert_eq!(latest["is_latest_pointer"], true);
+    assert_eq!(latest["lookback_cycles"], 1);
+    assert_eq!(latest["history"].as_array().unwrap().len(), 1);
+    assert_eq!(latest["history"][0]["cycle_label"], "2026-07-06");
+    assert_eq!(latest["history"][0]["present"], true);
+    assert_eq!(file["n_cycles_probed"], 1);
+    assert_eq!(file["n_head_requests"], 1);
+
+    // On the day after a holiday, the pointer's cycle is the last open day, not the holiday.
+    let history = scan(&store, &reg, &[], "2026-07-06T10:00:00Z").await;
+    assert_eq!(labels(&history.artifacts[0]), ["2026-07-02"]);
+}
+
+#[test]
+fn default_lookbacks_for_every_kind_of_cadence() {
+    let now = at("2026-06-03T12:00:00Z");
+    let cal = nyse();
+    let reg = registry("");
+    let user = |name: &str| {
+        let cadence = reg.user_cadences.iter().find(|c| c.name == name).unwrap();
+        Cadence::User(cadence.clone())
+    };
+    let continuous = |interval_minutes| Cadence::Continuous { interval_minutes };
+    for (cadence, expected) in [
+        (Cadence::SaturdaySf, 12),
+        (Cadence::WeekdaySf, 30),
+        (Cadence::EodSf, 30),
+        (continuous(1440), 30),
+        (continuous(60), 168),
+        (continuous(5), 168),
+        (continuous(10080), 12),
+        (continuous(u32::MAX), 12),
+        (user("daily_utc"), 30),
+        (user("weekly"), 12),
+        (user("hourly"), 168),
+        // Weekdays 09:30 New York: the fire times of the last 30 days, weekends being none.
+        (user("ny_open"), 22),
+    ] {
+        assert_eq!(
+            default_lookback(&cadence, &cal, now),
+            expected,
+            "{}",
+            cadence.name()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_lookback_says_what_was_walked_per_schedule() {
+    let reg = registry(
+        "  - artifact_id: fast\n    s3_key_template: \"f/{cycle_label}\"\n    cadence: continuous\n    \
+         interval_minutes: 60\n\
+         \x20 - artifact_id: slow\n    s3_key_template: \"s/{cycle_label}\"\n    cadence: continuous\n    \
+         interval_minutes: 1440\n\
+         \x20 - artifact_id: open\n    s3_key_template: \"o/{date}\"\n    cadence: ny_open\n",
+    );
+    let store = TableStore::default();
+    let history = scan(&store, &reg, &[], "2026-06-03T12:00:00Z").await;
+    let file = json(&history);
+    assert_eq!(
+        file["lookback"],
+        serde_json::json!({"continuous_1440m": 30, "continuous_60m": 168, "ny_open": 22})
+    );
+    assert_eq!(file["artifacts"]["fast"]["continuous"], true);
+    assert_eq!(file["artifacts"]["fast"]["lookback_cycles"], 168);
+    assert_eq!(file["artifacts"]["open"]["continuous"], false);
+    // An override by cadence name covers every interval.
+    let history = scan(&store, &reg, &[("continuous", 3)], "2026-06-03T12:00:00Z").await;
+    assert_eq!(json(&history)["lookback"]["continuous_60m"], 3);
+    assert_eq!(json(&history)["lookback"]["continuous_1440m"], 3);
+}
+
+#[test]
+fn lookback_counts_and_names_are_checked() {
+    assert_eq!(lookback::checked_count(1), Ok(1));
+    assert_eq!(lookback::checked_count(1000), Ok(1000));
+    for bad in [0, 1001, u64::MAX] {
+        assert_eq!(
+            lookback::checked_count(bad).unwrap_err().to_string(),
+            format!("must be a whole number of cycles from 1 to 1000, got {bad}")
+        );
+    }
+    let reg = registry("");
+    let mut lookback = Lookback::default();
+    for name in ["weekday_sf", "continuous", "ny_open", "weekdy_sf"] {
+        lookback.set(name.to_string(), 3);
+    }
+    assert_eq!(lookback.unknown_names(&reg), ["weekdy_sf"]);
+}
+
+#[tokio::test]
+async fn cycles_before_the_grace_period_ended_are_not_expected() {
+    let reg = registry(
+        "  - artifact_id: young\n    s3_key_template: \"y/{date}\"\n    cadence: weekday_sf\n    \
+         created_at: 2026-06-01\n    grace_period_cycles: 1\n",
+    );
+    let store = TableStore::default();
+    let history = scan(&store, &reg, &[("weekday_sf", 5)], "2026-06-04T15:00:00Z").await;
+    let young = &history.artifacts[0];
+    assert_eq!(
+        labels(young),
+        [
+            "2026-06-04",
+            "2026-06-03",
+            "2026-06-02",
+            "2026-06-01",
+            "2026-05-29"
+        ]
+    );
+    // Grace ends 2026-06-02 00:00: Monday's and the previous Friday's cycles are before it.
+    assert_eq!(young.gap_count(), 3);
+    assert_eq!(
+        young.cells[3],
+        CellOutcome::NotExpected(NotExpected::BeforeGraceEnd)
+    );
+    assert_eq!(store.heads().len(), 3);
+    let reason = json(&history)["artifacts"]["young"]["history"][4]["reason"].clone();
+    assert_eq!(
+        reason,
+        "before the artifact's grace period ended at 2026-06-02T00:00:00Z (created 2026-06-01)"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_probe_is_that_cycles_error_code_and_403_is_not_present() {
+    let reg = registry(
+        "  - artifact_id: flaky\n    s3_key_template: \"k/{date}\"\n    cadence: weekday_sf\n    \
+         recovery_key_template: \"r/{date}\"\n",
+    );
+    let denied = StoreError::AccessDenied {
+        bucket: "b".into(),
+        key: "k".into(),
+    };
+    let store = TableStore::default()
+        .failing("k/2026-06-03", StoreError::Server { status: 500 })
+        .failing("k/2026-06-02", denied)
+        .with("r/2026-06-02", "2026-06-02T13:05:00Z", 4)
+        .failing("k/2026-06-01", StoreError::Timeout { seconds: 10.0 });
+    let history = scan(&store, &reg, &[("weekday_sf", 3)], "2026-06-04T12:00:00Z").await;
+    assert!(!history.truncated());
+    let file = json(&history);
+    let cells = &file["artifacts"]["flaky"]["history"];
+    assert_eq!(cells[0]["error_code"], "500");
+    assert_eq!(
+        cells[0]["error"],
+        "S3 server error (HTTP 500) after retries"
+    );
+    assert_eq!(cells[0]["present"], false);
+    assert_eq!(cells[0]["on_time"], Value::Null);
+    assert!(
+        !store.heads().contains(&"r/2026-06-03".to_string()),
+        "a failed probe never falls through to recovery"
+    );
+    assert_eq!(
+        cells[1]["present"], true,
+        "403 reads as absent, so recovery is asked"
+    );
+    assert!(cells[1].get("error_code").is_none());
+    assert_eq!(cells[2]["error_code"], "Timeout");
+    assert_eq!(
+        file["artifacts"]["flaky"]["gap_count"], 0,
+        "an error is no gap"
+    );
+    let sla = &file["sla"]["artifacts"]["flaky"];
+    assert_eq!(sla["expected"], 3);
+    assert_eq!(sla["unknown"], 2);
+    assert_eq!(sla["hit_rate"], 1.0, "errors are left out of the rate");
+}
+
+#[tokio::test]
+async fn near_the_deadline_what_was_not_probed_is_not_scanned() {
+    let reg = registry(
+        "  - artifact_id: a\n    s3_key_template: \"a/{date}\"\n    cadence: saturday_sf\n\
+         \x20 - artifact_id: b\n    s3_key_template: \"b/{date}\"\n    cadence: saturday_sf\n\
+         \x20 - artifact_id: bad\n    s3_key_template: \"c/{date}\"\n    cadence: saturday_sff\n",
+    );
+    let store = TableStore::default();
+    let settings = ScanSettings {
+        probe_deadline: Some(tokio::time::Instant::now()),
+        ..ScanSettings::default()
+    };
+    let history = scan_history(&store, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    assert!(store.heads().is_empty());
+    assert!(history.truncated());
+    assert_eq!(history.not_scanned, ["a", "b"]);
+    assert_eq!(history.skipped_unsupported, 1, "the invalid entry");
+    let file = json(&history);
+    assert_eq!(file["truncated"], true);
+    assert_eq!(file["not_scanned"], serde_json::json!(["a", "b"]));
+    assert_eq!(file["artifacts"], serde_json::json!({}));
+    assert_eq!(file["n_artifacts"], 0);
+}
+
+#[tokio::test]
+async fn only_and_the_owner_roll_up() {
+    let reg = registry(
+        "  - artifact_id: a\n    s3_key_template: \"a/{date}\"\n    cadence: saturday_sf\n\
+         \x20 - artifact_id: b\n    s3_key_template: \"b/{date}\"\n    cadence: saturday_sf\n    \
+         owner_repo: other\n\
+         \x20 - artifact_id: c\n    s3_key_template: \"c/{date}\"\n    cadence: saturday_sf\n",
+    );
+    let store = TableStore::default()
+        .with("a/2026-05-30", "2026-05-30T09:10:00Z", 1)
+        .with("c/2026-05-30", "2026-05-30T12:00:00Z", 1);
+    let mut settings = ScanSettings {
+        only: vec!["a".into(), "c".into()],
+        ..ScanSettings::default()
+    };
+    settings.lookback.set("saturday_sf".into(), 2);
+    let history = scan_history(&store, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    let report = SlaReport::of(&history);
+    assert_eq!(report.artifacts.len(), 2);
+    let team = report.owners["team"];
+    assert_eq!(
+        (team.expected, team.on_time, team.late, team.missing),
+        (4, 1, 1, 2)
+    );
+    assert_eq!(team.hit_rate(), Some(0.25));
+    assert!(!report.owners.contains_key("other"));
+    assert_eq!(report.overall, team);
+    assert_eq!(SlaCounts::default().hit_rate(), None);
+}
+
+#[test]
+fn the_recovery_key_is_asked_only_when_the_canonical_does_not_count() {
+    let tick = at("2026-06-01T13:00:00Z");
+    let meta = |t: &str| {
+        Ok(Some(ObjectMeta {
+            last_modified: at(t),
+            size: None,
+        }))
+    };
+    assert!(cell::needs_recovery(&Ok(None), tick));
+    assert!(cell::needs_recovery(&meta("2026-06-01T12:59:59Z"), tick));
+    assert!(!cell::needs_recovery(&meta("2026-06-01T13:00:00Z"), tick));
+    let denied = Err(StoreError::AccessDenied {
+        bucket: "b".into(),
+        key: "k".into(),
+    });
+    assert!(cell::needs_recovery(&denied, tick));
+    assert!(!cell::needs_recovery(
+        &Err(StoreError::Server { status: 503 }),
+        tick
+    ));
+    let due = tick + Duration::minutes(60);
+    let late = cell::judge(meta("2026-06-01T14:01:30Z"), None, tick, due);
+    assert!(matches!(
+        late,
+        CellOutcome::Landed(Landed {
+            on_time: false,
+            minutes_late: 1,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn the_file_has_the_originals_fields_and_ours() {
+    let reg = registry(
+        "  - artifact_id: a\n    s3_key_template: \"a/{date}\"\n    cadence: eod_sf\n    \
+         severity: critical\n",
+    );
+    let store = TableStore::default().with("a/2026-06-02", "2026-06-02T21:30:00Z", 42);
+    let history = scan(&store, &reg, &[("eod_sf", 2)], "2026-06-03T23:00:00Z").await;
+    let file = json(&history);
+    let keys = |v: &Value| -> Vec<String> { v.as_object().unwrap().keys().cloned().collect() };
+    assert_eq!(
+        keys(&file),
+        [
+            "artifacts",
+            "duration_seconds",
+            "generated_at",
+            "lookback",
+            "n_artifacts",
+            "n_cycles_probed",
+            "n_head_requests",
+            "not_scanned",
+            "skipped_unsupported",
+            "sla",
+            "truncated"
+        ]
+    );
+    assert_eq!(file["generated_at"], "2026-06-03T23:00:00Z");
+    let a = &file["artifacts"]["a"];
+    assert_eq!(
+        keys(a),
+        [
+            "cadence",
+            "continuous",
+            "gap_count",
+            "history",
+            "is_latest_pointer",
+            "lookback_cycles",
+            "owner_repo",
+            "s3_key_template",
+            "severity"
+        ]
+    );
+    assert_eq!(a["severity"], "critical");
+    assert_eq!(a["s3_key_template"], "a/{date}");
+    assert_eq!(
+        keys(&a["history"][1]),
+        [
+            "cycle_label",
+            "date",
+            "expected",
+            "last_modified",
+            "minutes_late",
+            "on_time",
+            "present",
+            "size"
+        ]
+    );
+    assert_eq!(a["history"][1]["date"], "2026-06-02");
+    assert_eq!(a["history"][1]["size"], 42);
+    assert_eq!(a["history"][0]["minutes_late"], Value::Null);
+    assert_eq!(file["sla"]["owners"]["team"]["expected"], 2);
+    assert_eq!(file["sla"]["overall"]["missing"], 1);
+}

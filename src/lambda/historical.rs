@@ -1,0 +1,162 @@
+//! A `{"mode": "historical"}` invocation (docs/lambda.md#the-history-scan): read the registry,
+//! check the event's `lookback` and `only` against it, scan the history, write `history.json`
+//! under the results prefix, answer with a short summary.
+//!
+//! It shares the container, the settings, the store and the error types with the pass, and
+//! nothing else: no alerts, no dedup markers, no heartbeat (the heartbeat is the pass's; a
+//! registry the scan cannot use fails the invocation, and the next pass reports it as usual).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use super::container::Container;
+use super::deadline::probe_deadline;
+use super::event::EventError;
+use super::handler::{HandlerError, output_location, registry_error_message};
+use crate::history::lookback::known_cadence_names;
+use crate::history::{
+    HISTORY_FILE, History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history,
+};
+use crate::pass::{self, OutputLocation};
+use crate::registry::Registry;
+use crate::registry_source::{self, LoadedRegistry, RegistrySource};
+use crate::settings::Settings;
+use crate::store::S3Url;
+
+/// Time kept back from the deadline, on top of the pass's, for serializing and uploading
+/// `history.json`: ~250 MB compact at 100,000 artifacts (BENCHMARKS.md#history-scan).
+pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
+
+/// Runs the history scan an event asked for.
+pub async fn run_historical(
+    container: &Container,
+    lookback: &Lookback,
+    only: &[String],
+    deadline: Option<SystemTime>,
+    request_id: &str,
+) -> Result<Value, HandlerError> {
+    let settings = container
+        .settings
+        .as_ref()
+        .map_err(|e| HandlerError::Settings(e.clone()))?;
+    let now = Utc::now();
+    let loaded = read_registry(container, settings).await?;
+    check_event(&loaded.registry, lookback, only)?;
+    let scan_settings = ScanSettings {
+        probe_concurrency: settings.probe_concurrency,
+        probe_deadline: deadline.map(|d| scan_deadline(d, settings)),
+        only: only.to_vec(),
+        lookback: lookback.clone(),
+    };
+    let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
+    let location = output_location(settings);
+    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    let written = pass::put_json(
+        &container.store,
+        &location.bucket,
+        &key,
+        &HistoryFile(&history),
+        history.artifacts.len(),
+    )
+    .await
+    .map_err(|source| HandlerError::Outputs {
+        bucket: location.bucket.clone(),
+        prefix: location.prefix.clone(),
+        source,
+    });
+    log_summary(request_id, &history, &written);
+    written?;
+    Ok(response(&history, &location))
+}
+
+/// The registry named by the env, or the invocation's `RegistryError`.
+async fn read_registry(
+    container: &Container,
+    settings: &Settings,
+) -> Result<LoadedRegistry, HandlerError> {
+    let source = RegistrySource::Store {
+        bucket: settings.registry_bucket.clone(),
+        key: settings.registry_key.clone(),
+    };
+    registry_source::load(&container.store, &source)
+        .await
+        .map_err(|err| HandlerError::Registry(registry_error_message(settings, &err)))
+}
+
+/// The event's cadence names and artifact ids must be the registry's: a typo must not scan
+/// with a silent default (or nothing) and overwrite yesterday's file.
+fn check_event(
+    registry: &Registry,
+    lookback: &Lookback,
+    only: &[String],
+) -> Result<(), EventError> {
+    let unknown = lookback.unknown_names(registry);
+    if !unknown.is_empty() {
+        let known: Vec<&str> = known_cadence_names(registry).collect();
+        return Err(EventError::unknown_lookback_cadences(&unknown, &known));
+    }
+    let unknown_ids: Vec<String> = only
+        .iter()
+        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
+        .cloned()
+        .collect();
+    if !unknown_ids.is_empty() {
+        return Err(EventError::unknown_only_ids(&unknown_ids));
+    }
+    Ok(())
+}
+
+/// No probe starts later than the pass's probe deadline moved earlier by
+/// [`HISTORY_WRITE_RESERVE`].
+fn scan_deadline(deadline: SystemTime, settings: &Settings) -> tokio::time::Instant {
+    let earlier = deadline
+        .checked_sub(HISTORY_WRITE_RESERVE)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    tokio::time::Instant::from_std(probe_deadline(
+        earlier,
+        SystemTime::now(),
+        Instant::now(),
+        settings.probe_timeout,
+    ))
+}
+
+/// The one JSON line a history scan logs.
+fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), HandlerError>) {
+    tracing::info!(
+        message = "history scan complete",
+        request_id,
+        generated_at = %crate::text::rfc3339(history.generated_at),
+        n_artifacts = history.artifacts.len(),
+        n_cycles_probed = history.n_cycles_probed(),
+        n_head_requests = history.n_head_requests,
+        gap_count = history.gap_count(),
+        skipped_unsupported = history.skipped_unsupported,
+        truncated = history.truncated(),
+        not_scanned = history.not_scanned.len(),
+        duration_seconds = history.duration.as_secs_f64(),
+        output_written = written.is_ok(),
+        write_error = written.as_ref().err().map(|e| e.to_string()),
+    );
+}
+
+/// The response (docs/lambda.md#the-history-scan).
+pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
+    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    json!({
+        "mode": "historical",
+        "generated_at": crate::text::rfc3339(history.generated_at),
+        "history_file": S3Url(&location.bucket, &key).to_string(),
+        "lookback": history.lookback,
+        "n_artifacts": history.artifacts.len(),
+        "n_cycles_probed": history.n_cycles_probed(),
+        "n_head_requests": history.n_head_requests,
+        "skipped_unsupported": history.skipped_unsupported,
+        "gap_count": history.gap_count(),
+        "truncated": history.truncated(),
+        "n_not_scanned": history.not_scanned.len(),
+        "duration_seconds": history.duration_seconds(),
+        "sla": SlaReport::of(history).overall,
+    })
+}
