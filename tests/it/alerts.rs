@@ -13,10 +13,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use super::lambda::Function;
-use super::moto;
-use super::runtime_api::Outcome;
-use super::support;
-use super::telegram_server::{Reply, TelegramServer};
+use crate::support;
+use crate::support::moto;
+use crate::support::runtime_api::Outcome;
+use crate::support::telegram_server::{Reply, TelegramServer};
 
 const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 pub(crate) const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";

@@ -9,8 +9,8 @@
 //! validate the registry. moto's Lambda creates functions without Docker but cannot run them;
 //! `--smoke` is checked against moto's Docker-free Lambda, which answers with a canned response.
 
-use crate::moto::{self, Moto};
 use crate::support;
+use crate::support::moto::{self, Moto};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

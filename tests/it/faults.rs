@@ -14,8 +14,8 @@ use serde_json::{Value, json};
 
 use super::alerts::{self, Monitor, TOKEN, World};
 use super::lambda::{self, Function, Scenario, get_json, keys_in, moto_client, row};
-use super::loopback::{CannedServer, Fault, FaultProxy, SilentServer};
-use super::moto;
+use crate::support::loopback::{CannedServer, Fault, FaultProxy, SilentServer};
+use crate::support::moto;
 
 fn moto_addr() -> SocketAddr {
     format!("127.0.0.1:{}", moto::shared().port)

@@ -15,10 +15,10 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use super::loopback::SelectiveSilentProxy;
-use super::moto;
-use super::runtime_api::{Outcome, RuntimeApi};
-use super::support;
+use crate::support;
+use crate::support::loopback::SelectiveSilentProxy;
+use crate::support::moto;
+use crate::support::runtime_api::{Outcome, RuntimeApi};
 
 pub(crate) const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 

@@ -13,8 +13,8 @@ use freshness_monitor::aws::{AwsClients, CallTimeouts};
 use freshness_monitor::store::s3::S3Store;
 use freshness_monitor::store::{ObjectStore, StoreError};
 
-use super::loopback::{CannedServer, SilentServer};
-use super::moto;
+use crate::support::loopback::{CannedServer, SilentServer};
+use crate::support::moto;
 
 /// A store on the shared clients' code path (path-style, our timeouts), pointed at
 /// `endpoint`, with short retry backoff so retried failures stay quick.

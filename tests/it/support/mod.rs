@@ -1,6 +1,12 @@
-//! Shared test plumbing: running the built binary in a temp dir.
+//! Shared test plumbing: running the built binary in a temp dir; beside it, moto's server and
+//! the loopback servers for what moto cannot do.
 
 #![allow(dead_code)]
+
+pub mod loopback;
+pub mod moto;
+pub mod runtime_api;
+pub mod telegram_server;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
