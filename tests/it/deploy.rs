@@ -11,6 +11,7 @@
 
 use crate::support;
 use crate::support::moto::{self, Moto};
+use crate::support::results::REGISTRY_KEY;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -19,7 +20,6 @@ const FUNCTION: &str = "freshness-monitor";
 const ROLE: &str = "freshness-monitor-role";
 const POLICY: &str = "freshness-monitor-policy";
 const RULE: &str = "freshness-monitor-every-15-minutes";
-const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 
 const REGISTRY: &str = r#"schema_version: 1
 defaults:
