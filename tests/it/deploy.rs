@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use crate::support;
+use crate::support::botocore::Botocore;
 use crate::support::moto::{self, Account, Moto};
 use crate::support::results::REGISTRY_KEY;
 
@@ -114,6 +115,7 @@ struct Site {
     account: Account,
     dir: tempfile::TempDir,
     bucket: String,
+    botocore: OnceLock<Botocore>,
 }
 
 impl Site {
@@ -128,6 +130,7 @@ impl Site {
             account,
             dir,
             bucket,
+            botocore: OnceLock::new(),
         };
         site.aws(&["s3api", "create-bucket", "--bucket", &site.bucket]);
         site.write_registry(REGISTRY);
@@ -146,18 +149,12 @@ impl Site {
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(self.dir.path()).env_clear();
-        for var in [
-            "PATH",
-            "HOME",
-            "PYENV_ROOT",
-            "PYENV_VERSION",
-            "TMPDIR",
-            "LANG",
-        ] {
+        for var in ["HOME", "PYENV_ROOT", "PYENV_VERSION", "TMPDIR", "LANG"] {
             if let Ok(value) = std::env::var(var) {
                 cmd.env(var, value);
             }
         }
+        cmd.env("PATH", search_path());
         cmd.envs(self.moto.env_in(&self.account));
         cmd.env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"));
         cmd.env(
@@ -187,24 +184,22 @@ impl Site {
         out
     }
 
-    fn aws_output(&self, args: &[&str]) -> Output {
-        self.command("aws")
-            .args(args)
-            .output()
-            .expect("run the AWS CLI")
+    /// The test's own AWS calls: botocore in one process with this site's environment.
+    fn botocore(&self) -> &Botocore {
+        self.botocore
+            .get_or_init(|| Botocore::start(self.command("python3")))
     }
 
-    /// A CLI call that must succeed; its JSON answer (null when it printed nothing).
+    /// A CLI call that must succeed; its JSON answer.
     fn aws(&self, args: &[&str]) -> Value {
-        let out = self.aws_output(args);
-        assert_success(&out, &format!("aws {}", args.join(" ")));
-        parse_json(&out)
+        self.botocore()
+            .call(args)
+            .unwrap_or_else(|e| panic!("aws {} failed: {e}", args.join(" ")))
     }
 
     /// A CLI call whose failure means "there is none": Some(answer) or None.
     fn aws_maybe(&self, args: &[&str]) -> Option<Value> {
-        let out = self.aws_output(args);
-        out.status.success().then(|| parse_json(&out))
+        self.botocore().call(args).ok()
     }
 
     fn function(&self) -> Value {
@@ -233,19 +228,20 @@ impl Site {
     }
 
     fn registry_object(&self) -> Option<String> {
-        let target = self.dir.path().join("downloaded-registry");
-        let out = self.aws_output(&[
+        let object = self.aws_maybe(&[
             "s3api",
             "get-object",
             "--bucket",
             &self.bucket,
             "--key",
             REGISTRY_KEY,
-            target.to_str().unwrap(),
-        ]);
-        out.status
-            .success()
-            .then(|| std::fs::read_to_string(&target).expect("read downloaded registry"))
+        ])?;
+        Some(
+            object["Body"]
+                .as_str()
+                .expect("the body as text")
+                .to_string(),
+        )
     }
 
     fn role_policy(&self) -> Value {
@@ -263,78 +259,98 @@ impl Site {
     /// Everything deploy.sh could create or change, as moto reports it (timestamps, code
     /// hashes, revision ids and ETags included, so any write shows).
     fn snapshot(&self) -> Value {
-        std::thread::scope(|scope| {
-            let iam = scope.spawn(|| {
-                let roles = self.aws(&["iam", "list-roles"]);
-                let mut policies = serde_json::Map::new();
-                for role in roles["Roles"].as_array().unwrap() {
-                    let name = role["RoleName"].as_str().unwrap();
-                    let inline = self.aws(&["iam", "list-role-policies", "--role-name", name]);
-                    let mut docs = Vec::new();
-                    for policy in inline["PolicyNames"].as_array().unwrap() {
-                        let policy = policy.as_str().unwrap();
-                        docs.push(self.aws(&[
-                            "iam",
-                            "get-role-policy",
-                            "--role-name",
-                            name,
-                            "--policy-name",
-                            policy,
-                        ]));
-                    }
-                    let attached =
-                        self.aws(&["iam", "list-attached-role-policies", "--role-name", name]);
-                    policies.insert(
-                        name.to_string(),
-                        json!({"inline": docs, "attached": attached}),
-                    );
+        let iam = {
+            let roles = self.aws(&["iam", "list-roles"]);
+            let mut policies = serde_json::Map::new();
+            for role in roles["Roles"].as_array().unwrap() {
+                let name = role["RoleName"].as_str().unwrap();
+                let inline = self.aws(&["iam", "list-role-policies", "--role-name", name]);
+                let mut docs = Vec::new();
+                for policy in inline["PolicyNames"].as_array().unwrap() {
+                    let policy = policy.as_str().unwrap();
+                    docs.push(self.aws(&[
+                        "iam",
+                        "get-role-policy",
+                        "--role-name",
+                        name,
+                        "--policy-name",
+                        policy,
+                    ]));
                 }
-                json!({"roles": roles, "policies": policies})
-            });
-            let lambda = scope.spawn(|| {
-                let functions = self.aws(&["lambda", "list-functions"]);
-                let mut grants = serde_json::Map::new();
-                for function in functions["Functions"].as_array().unwrap() {
-                    let name = function["FunctionName"].as_str().unwrap();
-                    let policy = self.aws_maybe(&["lambda", "get-policy", "--function-name", name]);
-                    grants.insert(name.to_string(), policy.unwrap_or(Value::Null));
-                }
-                json!({"functions": functions, "policies": grants})
-            });
-            let events = scope.spawn(|| {
-                let rules = self.aws(&["events", "list-rules"]);
-                let mut targets = serde_json::Map::new();
-                for rule in rules["Rules"].as_array().unwrap() {
-                    let name = rule["Name"].as_str().unwrap();
-                    targets.insert(
-                        name.to_string(),
-                        self.aws(&["events", "list-targets-by-rule", "--rule", name]),
-                    );
-                }
-                json!({"rules": rules, "targets": targets})
-            });
-            let alarms = scope.spawn(|| self.aws(&["cloudwatch", "describe-alarms"]));
-            let s3 = scope.spawn(|| {
-                let buckets = self.aws(&["s3api", "list-buckets"]);
-                let mut objects = serde_json::Map::new();
-                for bucket in buckets["Buckets"].as_array().unwrap() {
-                    let name = bucket["Name"].as_str().unwrap();
-                    objects.insert(
-                        name.to_string(),
-                        self.aws(&["s3api", "list-object-versions", "--bucket", name]),
-                    );
-                }
-                json!({"buckets": buckets, "objects": objects})
-            });
-            json!({
-                "iam": iam.join().unwrap(),
-                "lambda": lambda.join().unwrap(),
-                "events": events.join().unwrap(),
-                "alarms": alarms.join().unwrap(),
-                "s3": s3.join().unwrap(),
-            })
+                let attached =
+                    self.aws(&["iam", "list-attached-role-policies", "--role-name", name]);
+                policies.insert(
+                    name.to_string(),
+                    json!({"inline": docs, "attached": attached}),
+                );
+            }
+            json!({"roles": roles, "policies": policies})
+        };
+        let lambda = {
+            let functions = self.aws(&["lambda", "list-functions"]);
+            let mut grants = serde_json::Map::new();
+            for function in functions["Functions"].as_array().unwrap() {
+                let name = function["FunctionName"].as_str().unwrap();
+                let policy = self.aws_maybe(&["lambda", "get-policy", "--function-name", name]);
+                grants.insert(name.to_string(), policy.unwrap_or(Value::Null));
+            }
+            json!({"functions": functions, "policies": grants})
+        };
+        let events = {
+            let rules = self.aws(&["events", "list-rules"]);
+            let mut targets = serde_json::Map::new();
+            for rule in rules["Rules"].as_array().unwrap() {
+                let name = rule["Name"].as_str().unwrap();
+                targets.insert(
+                    name.to_string(),
+                    self.aws(&["events", "list-targets-by-rule", "--rule", name]),
+                );
+            }
+            json!({"rules": rules, "targets": targets})
+        };
+        let alarms = self.aws(&["cloudwatch", "describe-alarms"]);
+        let s3 = {
+            let buckets = self.aws(&["s3api", "list-buckets"]);
+            let mut objects = serde_json::Map::new();
+            for bucket in buckets["Buckets"].as_array().unwrap() {
+                let name = bucket["Name"].as_str().unwrap();
+                objects.insert(
+                    name.to_string(),
+                    self.aws(&["s3api", "list-object-versions", "--bucket", name]),
+                );
+            }
+            json!({"buckets": buckets, "objects": objects})
+        };
+        json!({
+            "iam": iam,
+            "lambda": lambda,
+            "events": events,
+            "alarms": alarms,
+            "s3": s3,
         })
     }
+}
+
+/// PATH for the processes a test starts: the test's own, with the AWS CLI's directory first
+/// when PATH reaches `aws` through a pyenv shim. A shim is a shell script that looks up the
+/// Python version on every call (0.07 s of CPU, 0.15 s of wall time on a busy machine), and
+/// deploy.sh makes hundreds of calls; the CLI behind it is the same either way.
+fn search_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let real_aws = Command::new("pyenv")
+            .args(["which", "aws"])
+            .current_dir(std::env::temp_dir())
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| PathBuf::from(support::stdout(&out).trim()));
+        match real_aws.as_deref().and_then(Path::parent) {
+            Some(dir) => format!("{}:{path}", dir.display()),
+            None => path,
+        }
+    })
 }
 
 fn deploy_sh() -> PathBuf {
@@ -361,14 +377,6 @@ fn assert_success(out: &Output, what: &str) {
         support::stdout(out),
         support::stderr(out)
     );
-}
-
-fn parse_json(out: &Output) -> Value {
-    let text = support::stdout(out);
-    if text.trim().is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
 /// Every action of every statement, as written.

@@ -5,6 +5,7 @@
 //! real. Beside it:
 //! - [`moto`]: moto's server (the AWS APIs) on a free loopback port, one per test binary;
 //! - [`aws`]: the tests' own SDK clients on moto and small S3 helpers;
+//! - [`botocore`]: the AWS CLI's calls in one long-lived process, for the deploy tests' reads;
 //! - [`results`]: the keys the monitor reads and writes, the fields of a result row;
 //! - [`events`]: the scheduled event and time helpers;
 //! - [`scenario`]: registries with every state, in a moto bucket or in a local store;
@@ -16,6 +17,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod botocore;
 pub mod events;
 pub mod function;
 pub mod loopback;
