@@ -159,6 +159,7 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
     }
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), 3);
+    monitor.await_log_lines("pass complete", 9);
     assert!(
         !monitor.all_logs().contains(TOKEN),
         "the token leaked into the logs"
@@ -421,6 +422,7 @@ async fn alerts_telegram_429_is_retried_long_digests_are_split_and_the_token_nev
     assert_eq!(ids_in(&all, 20), 20, "nothing lost in the split");
     assert_eq!(world.sns_messages().await.len(), 1, "SNS takes it whole");
 
+    monitor.await_log_lines("pass complete", 1);
     let logs = monitor.all_logs();
     assert!(logs.contains("alert digest sent"), "{logs}");
     assert!(!logs.contains(TOKEN), "the token leaked into the logs");
@@ -495,6 +497,7 @@ async fn alerts_a_failing_dedup_store_still_alerts_once_per_container() {
     assert_eq!(second["deduplicated"], 3);
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), 1);
+    monitor.await_log_lines("pass complete", 2);
     assert!(
         monitor
             .all_logs()

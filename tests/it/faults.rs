@@ -235,7 +235,7 @@ async fn faults_s3_stalled_or_refusing_entirely_fails_the_invocation_before_its_
                 "{message}"
             );
         }
-        let summary = function.log_lines("pass complete");
+        let summary = function.await_log_lines("pass complete", 1);
         assert_eq!(summary.len(), 1, "{}", function.all_logs());
         assert_eq!(summary[0]["outputs_written"], false);
         assert!(
@@ -297,6 +297,7 @@ async fn faults_results_write_denied_still_alerts_logs_and_fails_the_invocation(
             .is_err()
     );
 
+    monitor.await_log_lines("invocation failed", 1);
     let logs = monitor.all_logs();
     let summary: Value = logs
         .lines()
@@ -471,6 +472,7 @@ async fn faults_a_pass_killed_between_claim_and_publish_is_taken_over_after_15_m
     assert_eq!(world.telegram.delivered().len(), 1);
     let markers = world.markers().await;
     assert_eq!(markers[0].1["publish_count"], 1);
+    monitor.await_log_lines("pass complete", 2);
     assert!(
         monitor
             .all_logs()
@@ -567,7 +569,7 @@ async fn faults_huge_deep_and_far_off_events_are_answered_and_the_container_surv
     let real = function.pass(scenario.now);
     assert_eq!(real.response()["n_entries_checked"], 6);
     assert_eq!(
-        function.log_lines("pass complete").len(),
+        function.await_log_lines("pass complete", 7).len(),
         7,
         "six dry runs (the one with 100,000 unknown ids runs before it is refused) and one pass"
     );
@@ -635,6 +637,7 @@ async fn faults_the_telegram_token_never_appears_in_logs_results_or_errors() {
         let (error_type, message) = outcome.error();
         assert_eq!(error_type, "FreshnessMonitor.AlertDeliveryFailed", "{base}");
         assert!(message.contains("telegram: "), "{message}");
+        monitor.await_log_lines("invocation failed", 1);
         let seen = everything_seen(&world, &monitor, &[message, format!("{outcome:?}")]).await;
         assert!(
             seen.contains("alert digest not delivered on a channel"),

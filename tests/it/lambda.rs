@@ -191,7 +191,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
         "clients are built once per container:\n{}",
         function.all_logs()
     );
-    let summaries = function.log_lines("pass complete");
+    let summaries = function.await_log_lines("pass complete", 2);
     assert_eq!(
         summaries.len(),
         2,

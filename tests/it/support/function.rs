@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -99,6 +100,22 @@ impl Function {
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v["message"] == message)
             .collect()
+    }
+
+    /// [`Function::log_lines`] once at least `n` such lines have arrived (or after 10 s). The
+    /// function writes a pass's lines before it answers, but they reach the test through a
+    /// reader thread a moment later: a test waits for the last line it relies on (a pass ends
+    /// with `pass complete`, a failed invocation with `invocation failed`) before it reads the
+    /// logs, and everything written before that line is there too.
+    pub fn await_log_lines(&self, message: &str, n: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let lines = self.log_lines(message);
+            if lines.len() >= n || Instant::now() >= deadline {
+                return lines;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn all_logs(&self) -> String {

@@ -1,6 +1,7 @@
-//! Registries with every state present, for tests that need a realistic pass: [`Scenario`] in a
-//! moto bucket (for the binary as a Lambda or `run`), [`LocalScenario`] in a local store dir
-//! (for `check --store`, where a file's mtime is the object's LastModified).
+//! A registry and the objects it monitors, set up for a pass: [`Scenario`] in a moto bucket
+//! with every state present (for the binary as a Lambda, or `run`), [`LocalScenario`] in a
+//! local store dir that a test fills itself (for `check --store`, where a file's mtime is the
+//! object's LastModified).
 
 #![allow(dead_code)]
 
