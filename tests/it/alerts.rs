@@ -7,292 +7,21 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_s3::config::{Credentials, Region};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::lambda::Function;
-use super::moto;
-use super::runtime_api::Outcome;
-use super::support;
-use super::telegram_server::{Reply, TelegramServer};
-
-const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
-pub(crate) const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
-pub(crate) const CHAT_ID: &str = "-1001234567890";
+use crate::support;
+use crate::support::aws::put;
+use crate::support::events::scheduled_event;
+use crate::support::results::{REGISTRY_KEY, check_results};
+use crate::support::scenario::LocalScenario;
+use crate::support::telegram_server::Reply;
+use crate::support::world::{Monitor, TOKEN, World, channel_error, ids_in, marker_key, registry};
 
 fn t(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
         .unwrap()
         .with_timezone(&Utc)
-}
-
-pub(crate) fn scheduled_event(time: &str) -> Value {
-    json!({
-        "version": "0",
-        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": moto::ACCOUNT_ID,
-        "time": time,
-        "region": moto::REGION,
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
-        "detail": {}
-    })
-}
-
-/// The binary serving invocations (one container) with alerting configured by the test's
-/// env, logging at debug so that a leaked token would be seen.
-pub(crate) struct Monitor(Function);
-
-impl Monitor {
-    pub(crate) fn start(env: &[(&str, String)]) -> Monitor {
-        let env: Vec<(&str, &str)> = std::iter::once(("RUST_LOG", "debug"))
-            .chain(env.iter().map(|(name, value)| (*name, value.as_str())))
-            .collect();
-        Monitor(Function::start(&moto::shared().endpoint(), &env))
-    }
-
-    pub(crate) fn pass(&self, time: &str) -> Outcome {
-        self.0
-            .api
-            .invoke_and_wait(scheduled_event(time).to_string())
-    }
-}
-
-impl std::ops::Deref for Monitor {
-    type Target = Function;
-
-    fn deref(&self) -> &Function {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Monitor {
-    fn deref_mut(&mut self) -> &mut Function {
-        &mut self.0
-    }
-}
-
-pub(crate) struct Clients {
-    pub(crate) s3: aws_sdk_s3::Client,
-    pub(crate) sns: aws_sdk_sns::Client,
-    pub(crate) sqs: aws_sdk_sqs::Client,
-    pub(crate) ssm: aws_sdk_ssm::Client,
-}
-
-pub(crate) async fn clients() -> Clients {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto::shared().endpoint())
-        .region(Region::new(moto::REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    Clients {
-        s3: aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&config)
-                .force_path_style(true)
-                .build(),
-        ),
-        sns: aws_sdk_sns::Client::new(&config),
-        sqs: aws_sdk_sqs::Client::new(&config),
-        ssm: aws_sdk_ssm::Client::new(&config),
-    }
-}
-
-/// One monitored world: a bucket with a registry of `n` artifacts that are missing in every
-/// cycle, an SNS topic read back through a queue, Telegram credentials in SSM and a loopback
-/// Telegram server.
-pub(crate) struct World {
-    pub(crate) aws: Clients,
-    pub(crate) bucket: String,
-    pub(crate) topic_arn: String,
-    pub(crate) queue_url: String,
-    pub(crate) token_param: String,
-    pub(crate) chat_param: String,
-    pub(crate) telegram: TelegramServer,
-}
-
-pub(crate) fn registry(bucket: &str, ids: &[String]) -> String {
-    let mut text = format!(
-        "schema_version: 1\ndefaults:\n  s3_bucket: {bucket}\n  severity: critical\n  \
-         grace_period_cycles: 0\nartifacts:\n"
-    );
-    for id in ids {
-        text.push_str(&format!(
-            "  - artifact_id: {id}\n    s3_key_template: \"data/{{date}}/{id}.json\"\n    \
-             cadence: saturday_sf\n    sla_minutes_after_cron: 180\n    owner_repo: pipelines\n    \
-             created_at: 2025-01-01\n"
-        ));
-    }
-    text
-}
-
-impl World {
-    pub(crate) async fn new(n_artifacts: usize) -> World {
-        let ids: Vec<String> = (1..=n_artifacts)
-            .map(|i| format!("artifact_{i:02}"))
-            .collect();
-        World::with_ids(&ids).await
-    }
-
-    pub(crate) async fn with_ids(ids: &[String]) -> World {
-        let aws = clients().await;
-        let bucket = moto::unique_bucket("alerts");
-        aws.s3.create_bucket().bucket(&bucket).send().await.unwrap();
-        put(&aws.s3, &bucket, REGISTRY_KEY, &registry(&bucket, ids)).await;
-
-        let topic_arn = aws
-            .sns
-            .create_topic()
-            .name(&bucket)
-            .send()
-            .await
-            .unwrap()
-            .topic_arn()
-            .unwrap()
-            .to_string();
-        let queue_url = aws
-            .sqs
-            .create_queue()
-            .queue_name(&bucket)
-            .send()
-            .await
-            .unwrap()
-            .queue_url()
-            .unwrap()
-            .to_string();
-        let queue_arn = format!("arn:aws:sqs:{}:{}:{bucket}", moto::REGION, moto::ACCOUNT_ID);
-        aws.sns
-            .subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await
-            .unwrap();
-
-        let token_param = format!("/{bucket}/telegram/token");
-        let chat_param = format!("/{bucket}/telegram/chat");
-        for (name, value) in [(&token_param, TOKEN), (&chat_param, CHAT_ID)] {
-            aws.ssm
-                .put_parameter()
-                .name(name)
-                .value(value)
-                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-                .send()
-                .await
-                .unwrap();
-        }
-        World {
-            aws,
-            bucket,
-            topic_arn,
-            queue_url,
-            token_param,
-            chat_param,
-            telegram: TelegramServer::start(),
-        }
-    }
-
-    /// The function's env: both channels, alerts enabled.
-    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("REGISTRY_BUCKET", self.bucket.clone()),
-            ("FRESHNESS_MONITOR_ENABLED", "true".to_string()),
-            ("SNS_TOPIC_ARN", self.topic_arn.clone()),
-            ("TELEGRAM_BOT_TOKEN_PARAM", self.token_param.clone()),
-            ("TELEGRAM_CHAT_ID_PARAM", self.chat_param.clone()),
-            ("TELEGRAM_API_BASE", self.telegram.base()),
-        ]
-    }
-
-    pub(crate) fn env_with(
-        &self,
-        name: &'static str,
-        value: Option<&str>,
-    ) -> Vec<(&'static str, String)> {
-        let mut env: Vec<(&'static str, String)> =
-            self.env().into_iter().filter(|(n, _)| *n != name).collect();
-        if let Some(value) = value {
-            env.push((name, value.to_string()));
-        }
-        env
-    }
-
-    /// The SNS notifications that reached the queue since the last call (envelopes).
-    pub(crate) async fn sns_messages(&self) -> Vec<Value> {
-        let mut messages = Vec::new();
-        loop {
-            let out = self
-                .aws
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap();
-            let batch = out.messages();
-            if batch.is_empty() {
-                return messages;
-            }
-            for m in batch {
-                messages.push(serde_json::from_str(m.body().unwrap()).unwrap());
-                self.aws
-                    .sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
-
-    /// The dedup markers in the bucket, by key.
-    pub(crate) async fn markers(&self) -> Vec<(String, Value)> {
-        let listed = self
-            .aws
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix("_alerts/_dedup/")
-            .send()
-            .await
-            .unwrap();
-        let mut markers = Vec::new();
-        for object in listed.contents() {
-            let key = object.key().unwrap().to_string();
-            let value = get_json(&self.aws.s3, &self.bucket, &key).await.unwrap();
-            markers.push((key, value));
-        }
-        markers
-    }
-
-    pub(crate) async fn heartbeat(&self) -> Value {
-        get_json(
-            &self.aws.s3,
-            &self.bucket,
-            "_freshness_monitor/heartbeat.json",
-        )
-        .await
-        .expect("heartbeat written")
-    }
-}
-
-pub(crate) use super::lambda::{get_json, put};
-
-/// `{prefix}{first 16 hex of sha1(key)}.json`, computed independently of the crate.
-pub(crate) fn marker_key(dedup_key: &str) -> String {
-    use sha1::{Digest, Sha1};
-    let hex: String = Sha1::digest(dedup_key.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("_alerts/_dedup/{}.json", &hex[..16])
 }
 
 fn assert_original_shape(marker: &Value) {
@@ -318,12 +47,6 @@ fn assert_original_shape(marker: &Value) {
         chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%SZ")
             .unwrap_or_else(|e| panic!("{field} {text:?} is not %Y-%m-%dT%H:%M:%SZ: {e}"));
     }
-}
-
-pub(crate) fn ids_in(text: &str, n: usize) -> usize {
-    (1..=n)
-        .filter(|i| text.contains(&format!("artifact_{i:02} missing")))
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -436,6 +159,7 @@ async fn alerts_one_digest_per_channel_then_silence_for_the_cycle_then_again_nex
     }
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), 3);
+    monitor.await_log_lines("pass complete", 9);
     assert!(
         !monitor.all_logs().contains(TOKEN),
         "the token leaked into the logs"
@@ -486,10 +210,8 @@ async fn alerts_one_channel_failing_never_stops_the_other() {
     assert_eq!(response["alerted"], 3, "{response:#}");
     assert_eq!(world.telegram.delivered().len(), 1);
     let heartbeat = world.heartbeat().await;
-    let channels = heartbeat["alerts"]["channels"].as_array().unwrap();
-    let sns = channels.iter().find(|c| c["channel"] == "sns").unwrap();
     assert!(
-        sns["error"].as_str().unwrap().contains("SNS publish"),
+        channel_error(&heartbeat, "sns").contains("SNS publish"),
         "{heartbeat:#}"
     );
     assert_eq!(world.markers().await.len(), 3, "delivered somewhere: kept");
@@ -508,14 +230,7 @@ async fn alerts_one_channel_failing_never_stops_the_other() {
         "a permanent error is not retried"
     );
     let heartbeat = world.heartbeat().await;
-    let telegram = heartbeat["alerts"]["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["channel"] == "telegram")
-        .unwrap()
-        .clone();
-    let error = telegram["error"].as_str().unwrap();
+    let error = channel_error(&heartbeat, "telegram");
     assert!(
         error.contains("bot was blocked") && error.contains("permanent"),
         "{error}"
@@ -648,13 +363,7 @@ async fn alerts_observe_mode_sends_nothing_and_writes_no_marker() {
         let sns = world.sns_messages().await;
         let telegram = world.telegram.received();
         let markers = world.markers().await;
-        let results = get_json(
-            &world.aws.s3,
-            &world.bucket,
-            "_freshness_monitor/check_results.json",
-        )
-        .await
-        .unwrap();
+        let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
         let heartbeat = world.heartbeat().await;
         if enabled {
             assert_eq!(response["alerted"], 3, "{value:?}");
@@ -713,6 +422,7 @@ async fn alerts_telegram_429_is_retried_long_digests_are_split_and_the_token_nev
     assert_eq!(ids_in(&all, 20), 20, "nothing lost in the split");
     assert_eq!(world.sns_messages().await.len(), 1, "SNS takes it whole");
 
+    monitor.await_log_lines("pass complete", 1);
     let logs = monitor.all_logs();
     assert!(logs.contains("alert digest sent"), "{logs}");
     assert!(!logs.contains(TOKEN), "the token leaked into the logs");
@@ -752,28 +462,14 @@ async fn alerts_a_broken_registry_alerts_at_most_hourly() {
 
 #[test]
 fn alerts_check_prints_what_would_be_sent() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("store/bucket-b")).unwrap();
-    std::fs::write(
-        dir.path().join("registry.yaml"),
-        registry(
+    let local = LocalScenario::new(
+        &registry(
             "bucket-b",
             &["artifact_01".to_string(), "artifact_02".to_string()],
         ),
-    )
-    .unwrap();
-    let out = support::run_in(
-        dir.path(),
-        &[
-            "check",
-            "--registry",
-            "registry.yaml",
-            "--store",
-            "store",
-            "--now",
-            &t("2026-05-30T12:30:00Z").to_rfc3339(),
-        ],
+        "bucket-b",
     );
+    let out = local.run(&t("2026-05-30T12:30:00Z").to_rfc3339(), &[]);
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
     let text = support::stdout(&out);
     assert!(
@@ -804,6 +500,7 @@ async fn alerts_a_failing_dedup_store_still_alerts_once_per_container() {
     assert_eq!(second["deduplicated"], 3);
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), 1);
+    monitor.await_log_lines("pass complete", 2);
     assert!(
         monitor
             .all_logs()
@@ -824,14 +521,9 @@ async fn alerts_run_sends_from_a_shell() {
     put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
     let dir = tempfile::tempdir().unwrap();
     let run = || {
-        let mut cmd = support::command_in(dir.path());
+        let mut cmd = support::command_on_moto(dir.path());
         cmd.env_remove("AWS_LAMBDA_RUNTIME_API");
-        for (name, value) in moto::shared().env() {
-            cmd.env(name, value);
-        }
-        for (name, value) in world.env() {
-            cmd.env(name, value);
-        }
+        cmd.envs(world.env());
         cmd.arg("run").output().unwrap()
     };
     let out = run();
@@ -863,14 +555,7 @@ async fn alerts_a_retry_after_past_the_deadline_fails_telegram_and_says_why() {
     assert_eq!(response["alerted"], 3, "SNS delivered: {response:#}");
     assert_eq!(world.telegram.received().len(), 1, "no hour-long wait");
     let heartbeat = world.heartbeat().await;
-    let telegram = heartbeat["alerts"]["channels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["channel"] == "telegram")
-        .unwrap()
-        .clone();
-    let error = telegram["error"].as_str().unwrap();
+    let error = channel_error(&heartbeat, "telegram");
     assert!(
         error.contains("HTTP 429") && error.contains("deadline"),
         "{error}"

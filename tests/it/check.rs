@@ -2,93 +2,28 @@
 //! the real binary over a local store whose files and mtimes set up each situation.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use crate::support::results::assert_row_fields;
+use crate::support::scenario::LocalScenario;
 use crate::support::{run_in, stderr, stdout};
 
 const BUCKET: &str = "research-bucket";
 
-/// A registry and a store in a temp dir.
-struct Scenario {
-    dir: tempfile::TempDir,
-}
-
-impl Scenario {
-    /// `artifacts` is the YAML list body; defaults fill in everything else.
-    fn new(extra_top_level: &str, artifacts: &str) -> Scenario {
-        let dir = tempfile::tempdir().unwrap();
-        let registry = format!(
-            "schema_version: 1\n\
-             defaults:\n  s3_bucket: {BUCKET}\n  severity: warning\n  owner_repo: producer\n  \
-             created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
-             {extra_top_level}\n\
-             artifacts:\n{artifacts}"
-        );
-        fs::write(dir.path().join("registry.yaml"), registry).unwrap();
-        fs::create_dir_all(dir.path().join("store").join(BUCKET)).unwrap();
-        Scenario { dir }
-    }
-
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("store")
-    }
-
-    /// Writes an object with the given LastModified.
-    fn put(&self, key: &str, last_modified: &str) -> &Self {
-        let path = self.store().join(BUCKET).join(key);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, b"{}").unwrap();
-        set_mtime(&path, last_modified);
-        self
-    }
-
-    fn run(&self, now: &str, extra: &[&str]) -> std::process::Output {
-        let store = self.store();
-        let mut args = vec![
-            "check",
-            "--registry",
-            "registry.yaml",
-            "--store",
-            store.to_str().unwrap(),
-            "--now",
-            now,
-        ];
-        args.extend_from_slice(extra);
-        run_in(self.dir.path(), &args)
-    }
-
-    /// Rows by artifact id, from `--json`.
-    fn rows(&self, now: &str) -> HashMap<String, Value> {
-        let out = self.run(now, &["--json"]);
-        let code = out.status.code();
-        assert!(
-            code == Some(0) || code == Some(2),
-            "exit {code:?}: {}",
-            stderr(&out)
-        );
-        let json: Value = serde_json::from_str(&stdout(&out)).expect("check --json prints JSON");
-        json["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["artifact_id"].as_str().unwrap().to_string(), r.clone()))
-            .collect()
-    }
-
-    fn row(&self, now: &str, id: &str) -> Value {
-        self.rows(now).remove(id).expect("row for artifact")
-    }
-}
-
-fn set_mtime(path: &Path, at: &str) {
-    let t: DateTime<Utc> = at.parse().unwrap();
-    let file = fs::File::options().write(true).open(path).unwrap();
-    file.set_modified(SystemTime::from(t)).unwrap();
+/// A registry whose defaults fill in everything but the artifacts (`artifacts` is the YAML list
+/// body), over an empty store.
+fn scenario(extra_top_level: &str, artifacts: &str) -> LocalScenario {
+    let registry = format!(
+        "schema_version: 1\n\
+         defaults:\n  s3_bucket: {BUCKET}\n  severity: warning\n  owner_repo: producer\n  \
+         created_at: 2025-01-01\n  sla_minutes_after_cron: 60\n\
+         {extra_top_level}\n\
+         artifacts:\n{artifacts}"
+    );
+    LocalScenario::new(&registry, BUCKET)
 }
 
 fn artifact(id: &str, template: &str, cadence: &str, extra: &str) -> String {
@@ -103,7 +38,7 @@ fn state(row: &Value) -> &str {
 
 #[test]
 fn saturday_sf_dated_key_written_after_the_tick_is_fresh() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact("pit", "backtest/{date}/pit.json", "saturday_sf", ""),
     );
@@ -120,7 +55,7 @@ fn saturday_sf_dated_key_written_after_the_tick_is_fresh() {
 
 #[test]
 fn saturday_sf_before_0900_saturday_judges_the_previous_week() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact("pit", "backtest/{date}/pit.json", "saturday_sf", ""),
     );
@@ -135,7 +70,7 @@ fn saturday_sf_before_0900_saturday_judges_the_previous_week() {
 
 #[test]
 fn object_written_before_the_tick_is_stale_with_its_last_modified() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact("ptr", "pointers/latest.json", "weekday_sf", ""),
     );
@@ -150,7 +85,7 @@ fn object_written_before_the_tick_is_stale_with_its_last_modified() {
 
 #[test]
 fn object_written_exactly_at_the_tick_is_fresh() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact("ptr", "pointers/latest.json", "weekday_sf", ""),
     );
@@ -160,7 +95,7 @@ fn object_written_exactly_at_the_tick_is_fresh() {
 
 #[test]
 fn sla_arithmetic_floors_to_whole_minutes_and_alerts_only_past_zero() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "daily",
@@ -187,7 +122,7 @@ fn sla_arithmetic_floors_to_whole_minutes_and_alerts_only_past_zero() {
 
 #[test]
 fn weekday_sf_before_1300_judges_the_previous_weekday() {
-    let s = Scenario::new("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
+    let s = scenario("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
     let row = s.row("2026-06-01T12:00:00Z", "d"); // Monday morning
     assert_eq!(row["cycle_label"], "2026-05-29");
     assert_eq!(row["canonical_key"], "d/2026-05-29.json");
@@ -195,7 +130,7 @@ fn weekday_sf_before_1300_judges_the_previous_weekday() {
 
 #[test]
 fn calendar_aware_cadence_on_a_holiday_is_fresh_without_a_probe() {
-    let s = Scenario::new("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
+    let s = scenario("", &artifact("d", "d/{date}.json", "weekday_sf", ""));
     let row = s.row("2026-07-03T18:00:00Z", "d");
     assert_eq!(state(&row), "fresh");
     assert_eq!(row["cycle_label"], "2026-07-03");
@@ -209,7 +144,7 @@ fn calendar_aware_cadence_on_a_holiday_is_fresh_without_a_probe() {
 
 #[test]
 fn calendar_aware_false_probes_even_on_a_holiday() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "d",
@@ -225,7 +160,7 @@ fn calendar_aware_false_probes_even_on_a_holiday() {
 
 #[test]
 fn registry_extra_closures_close_the_market() {
-    let s = Scenario::new(
+    let s = scenario(
         "calendar:\n  extra_closures: [2026-06-10]\n",
         &artifact("d", "d/{date}.json", "eod_sf", ""),
     );
@@ -238,7 +173,7 @@ fn registry_extra_closures_close_the_market() {
 
 #[test]
 fn trading_day_placeholder_skips_weekends_and_holidays() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &[
             artifact("sat", "t/{trading_day}.json", "saturday_sf", ""),
@@ -255,7 +190,7 @@ fn trading_day_placeholder_skips_weekends_and_holidays() {
 
 #[test]
 fn continuous_cadence_uses_epoch_buckets() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "feed",
@@ -276,7 +211,7 @@ fn continuous_cadence_uses_epoch_buckets() {
 
 #[test]
 fn user_cadence_follows_new_york_time_across_both_2026_dst_changes() {
-    let s = Scenario::new(
+    let s = scenario(
         "cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n",
         &artifact(
             "open",
@@ -325,7 +260,7 @@ fn user_cadence_follows_new_york_time_across_both_2026_dst_changes() {
 
 #[test]
 fn user_cadence_with_nyse_calendar_is_not_expected_on_good_friday() {
-    let s = Scenario::new(
+    let s = scenario(
         "cadences:\n  ny_open: {cron: \"30 9 * * 1-5\", timezone: America/New_York, calendar: nyse}\n",
         &artifact("open", "open/{date}.json", "ny_open", ""),
     );
@@ -336,7 +271,7 @@ fn user_cadence_with_nyse_calendar_is_not_expected_on_good_friday() {
 
 #[test]
 fn new_artifact_is_in_grace_for_its_grace_cycles() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "new",
@@ -356,7 +291,7 @@ fn new_artifact_is_in_grace_for_its_grace_cycles() {
 
 #[test]
 fn grace_period_cycles_zero_means_no_grace() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "new",
@@ -370,7 +305,7 @@ fn grace_period_cycles_zero_means_no_grace() {
 
 #[test]
 fn recovery_key_substitutes_for_a_missing_canonical_key() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "p",
@@ -389,7 +324,7 @@ fn recovery_key_substitutes_for_a_missing_canonical_key() {
 
 #[test]
 fn stale_recovery_key_does_not_substitute() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "p",
@@ -408,7 +343,7 @@ fn stale_recovery_key_does_not_substitute() {
 
 #[test]
 fn a_probe_error_is_probe_failed_and_never_falls_through_to_recovery() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &[
             artifact(
@@ -440,7 +375,7 @@ fn a_probe_error_is_probe_failed_and_never_falls_through_to_recovery() {
 
 #[test]
 fn an_invalid_entry_fails_only_itself() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &[
             artifact("good_one", "g/{date}.json", "saturday_sf", ""),
@@ -477,41 +412,22 @@ fn an_invalid_entry_fails_only_itself() {
 
 #[test]
 fn check_results_have_the_documented_shape() {
-    let s = Scenario::new("", &artifact("pit", "b/{date}.json", "saturday_sf", ""));
+    let s = scenario("", &artifact("pit", "b/{date}.json", "saturday_sf", ""));
     let out = s.run("2026-06-03T12:00:00Z", &["--json"]);
     let json: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json["run_at"], "2026-06-03T12:00:00Z");
     assert_eq!(json["alerts_enabled"], false);
     assert_eq!(json["n_entries"], 1);
-    let row = json["results"][0].as_object().unwrap();
-    for field in [
-        "artifact_id",
-        "owner_repo",
-        "severity",
-        "cadence",
-        "canonical_key",
-        "state",
-        "reason",
-        "last_modified",
-        "sla_violated_by_minutes",
-        "recovery_substituted",
-        "cycle_label",
-        "cycle_tick",
-        "due_at",
-        "dedup_key",
-        "alerting",
-    ] {
-        assert!(row.contains_key(field), "row lacks {field}");
-    }
+    assert_row_fields(&json["results"][0]);
 }
 
 #[test]
 fn exit_codes_say_whether_anything_would_alert() {
-    let s = Scenario::new("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
+    let s = scenario("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
     s.put("b/2026-05-30.json", "2026-05-30T10:00:00Z");
     assert_eq!(s.run("2026-06-03T12:00:00Z", &[]).status.code(), Some(0));
     assert_eq!(s.run("2026-06-07T12:00:00Z", &[]).status.code(), Some(2));
-    let broken = Scenario::new("", "  - [not, a, mapping\n");
+    let broken = scenario("", "  - [not, a, mapping\n");
     let out = broken.run("2026-06-03T12:00:00Z", &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("registry.yaml:"), "{}", stderr(&out));
@@ -519,7 +435,7 @@ fn exit_codes_say_whether_anything_would_alert() {
 
 #[test]
 fn table_output_names_states_and_summarises() {
-    let s = Scenario::new("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
+    let s = scenario("", &artifact("p", "b/{date}.json", "saturday_sf", ""));
     let out = s.run("2026-06-07T12:00:00Z", &[]);
     let text = stdout(&out);
     assert!(text.contains("missing"), "{text}");
@@ -533,7 +449,7 @@ fn table_output_names_states_and_summarises() {
 
 #[test]
 fn only_restricts_the_pass_and_rejects_unknown_ids() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &[
             artifact("a", "a/{date}.json", "saturday_sf", ""),
@@ -587,7 +503,7 @@ fn demo_registry_shows_every_state() {
 
 #[test]
 fn explain_tells_why_an_artifact_alerts() {
-    let s = Scenario::new(
+    let s = scenario(
         "",
         &artifact(
             "p",
@@ -596,20 +512,7 @@ fn explain_tells_why_an_artifact_alerts() {
             "    severity: critical\n    sla_minutes_after_cron: 180\n",
         ),
     );
-    let store = s.store();
-    let out = run_in(
-        s.dir.path(),
-        &[
-            "explain",
-            "p",
-            "--registry",
-            "registry.yaml",
-            "--store",
-            store.to_str().unwrap(),
-            "--now",
-            "2026-06-07T12:00:00Z",
-        ],
-    );
+    let out = s.run_with(&["explain", "p"], "2026-06-07T12:00:00Z", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let text = stdout(&out);
     for needle in [

@@ -1,25 +1,91 @@
-//! deploy.sh end to end (DESIGN §10): the real script, the real AWS CLI, a private moto server
-//! per test. What an operator relies on is checked in moto's state, read back with the CLI:
+//! deploy.sh end to end (DESIGN §10): the real script, the real AWS CLI, moto. What an operator
+//! relies on is checked in moto's state, read back with the CLI:
 //! what a bootstrap creates, that a second run changes nothing, that hand-set env vars and the
 //! observe-mode switch survive redeploys, that a dry run leaves every resource as it was, and
 //! that a bad registry or binary stops the deploy before anything is uploaded.
 //!
-//! The script never builds here: it is pointed at the binary cargo built for this test run
-//! (`FRESHNESS_MONITOR_BINARY`), which it still checks (ELF, glibc <= 2.34) and still uses to
-//! validate the registry. moto's Lambda creates functions without Docker but cannot run them;
-//! `--smoke` is checked against moto's Docker-free Lambda, which answers with a canned response.
+//!
+//! Each test deploys into an AWS account of its own on one moto server for the module, so a
+//! test still owns every listing its snapshots compare (all roles, functions, rules, alarms,
+//! buckets) while the server starts once.
+//!
+//! The script never builds here: it is pointed at the binary cargo built for this test run,
+//! stripped as a release build is (`FRESHNESS_MONITOR_BINARY`), which it still checks (ELF,
+//! glibc <= 2.34) and still uses to validate the registry. moto's Lambda creates functions
+//! without Docker but cannot run them; the module's server uses moto's Docker-free Lambda
+//! (which differs only in what an invocation answers: a canned response), so `--smoke` is
+//! checked against it.
 
-use crate::moto::{self, Moto};
-use crate::support;
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+use crate::support;
+use crate::support::botocore::Botocore;
+use crate::support::moto::{self, Account, Moto};
+use crate::support::results::REGISTRY_KEY;
 
 const FUNCTION: &str = "freshness-monitor";
 const ROLE: &str = "freshness-monitor-role";
 const POLICY: &str = "freshness-monitor-policy";
 const RULE: &str = "freshness-monitor-every-15-minutes";
-const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
+
+/// The module's moto server, with Lambda's Docker-free backend from the start (functions live
+/// in one backend or the other, so it is chosen before any is created).
+fn deploy_moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(|| {
+        let moto = Moto::start();
+        moto.lambda_without_docker();
+        moto
+    })
+}
+
+/// The binary under test stripped of its symbols and debug info, as the release profile strips
+/// the binary deploy.sh builds: the same code, ELF header, dynamic section and glibc needs, at
+/// a third of the size, so each deploy zips and uploads a third as much. Made once per build
+/// (its name carries the binary's size and mtime) in cargo's scratch dir for integration tests.
+fn shipped_binary() -> &'static Path {
+    static SHIPPED: OnceLock<PathBuf> = OnceLock::new();
+    SHIPPED.get_or_init(|| {
+        assert_tool("strip", "from binutils (Debian binutils)");
+        let built = support::bin();
+        let meta = std::fs::metadata(&built).expect("the built binary");
+        let modified = meta
+            .modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let prefix = "freshness-monitor-stripped-";
+        let shipped = dir.join(format!("{prefix}{}-{modified}", meta.len()));
+        if !shipped.exists() {
+            // Stripped under a name of this process's, then renamed: a concurrent run sees
+            // either no file or the whole one.
+            let partial = dir.join(format!("partial-{prefix}{}", std::process::id()));
+            let out = Command::new("strip")
+                .arg("-o")
+                .arg(&partial)
+                .arg(&built)
+                .output()
+                .expect("run strip");
+            assert_success(&out, "strip");
+            std::fs::rename(&partial, &shipped).expect("rename the stripped binary");
+            // Earlier builds' copies are of no further use.
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(prefix) && path != shipped {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+        shipped
+    })
+}
 
 const REGISTRY: &str = r#"schema_version: 1
 defaults:
@@ -42,21 +108,30 @@ artifacts:
     created_at: 2026-01-05
 "#;
 
-/// One deployment target: a private moto, a registry bucket in it, a working directory with
-/// the registry file.
+/// One deployment target: an account of its own on the module's moto, a registry bucket in
+/// it, a working directory with the registry file.
 struct Site {
-    moto: Moto,
+    moto: &'static Moto,
+    account: Account,
     dir: tempfile::TempDir,
     bucket: String,
+    botocore: OnceLock<Botocore>,
 }
 
 impl Site {
     fn new() -> Site {
         assert_tool("aws", "the AWS CLI (pip awscli)");
-        let moto = Moto::start();
+        let moto = deploy_moto();
+        let account = moto.new_account();
         let dir = tempfile::tempdir().expect("temp dir");
         let bucket = moto::unique_bucket("registry");
-        let site = Site { moto, dir, bucket };
+        let site = Site {
+            moto,
+            account,
+            dir,
+            bucket,
+            botocore: OnceLock::new(),
+        };
         site.aws(&["s3api", "create-bucket", "--bucket", &site.bucket]);
         site.write_registry(REGISTRY);
         site
@@ -74,19 +149,13 @@ impl Site {
     fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut cmd = Command::new(program);
         cmd.current_dir(self.dir.path()).env_clear();
-        for var in [
-            "PATH",
-            "HOME",
-            "PYENV_ROOT",
-            "PYENV_VERSION",
-            "TMPDIR",
-            "LANG",
-        ] {
+        for var in ["HOME", "PYENV_ROOT", "PYENV_VERSION", "TMPDIR", "LANG"] {
             if let Ok(value) = std::env::var(var) {
                 cmd.env(var, value);
             }
         }
-        cmd.envs(self.moto.env());
+        cmd.env("PATH", search_path());
+        cmd.envs(self.moto.env_in(&self.account));
         cmd.env("AWS_CONFIG_FILE", self.dir.path().join("no-aws-config"));
         cmd.env(
             "AWS_SHARED_CREDENTIALS_FILE",
@@ -102,7 +171,7 @@ impl Site {
 
     fn deploy_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.command(deploy_sh());
-        cmd.env("FRESHNESS_MONITOR_BINARY", support::bin());
+        cmd.env("FRESHNESS_MONITOR_BINARY", shipped_binary());
         cmd.env("REGISTRY_BUCKET", &self.bucket);
         cmd.envs(env.iter().copied());
         cmd.args(args);
@@ -115,24 +184,22 @@ impl Site {
         out
     }
 
-    fn aws_output(&self, args: &[&str]) -> Output {
-        self.command("aws")
-            .args(args)
-            .output()
-            .expect("run the AWS CLI")
+    /// The test's own AWS calls: botocore in one process with this site's environment.
+    fn botocore(&self) -> &Botocore {
+        self.botocore
+            .get_or_init(|| Botocore::start(self.command("python3")))
     }
 
-    /// A CLI call that must succeed; its JSON answer (null when it printed nothing).
+    /// A CLI call that must succeed; its JSON answer.
     fn aws(&self, args: &[&str]) -> Value {
-        let out = self.aws_output(args);
-        assert_success(&out, &format!("aws {}", args.join(" ")));
-        parse_json(&out)
+        self.botocore()
+            .call(args)
+            .unwrap_or_else(|e| panic!("aws {} failed: {e}", args.join(" ")))
     }
 
     /// A CLI call whose failure means "there is none": Some(answer) or None.
     fn aws_maybe(&self, args: &[&str]) -> Option<Value> {
-        let out = self.aws_output(args);
-        out.status.success().then(|| parse_json(&out))
+        self.botocore().call(args).ok()
     }
 
     fn function(&self) -> Value {
@@ -161,19 +228,20 @@ impl Site {
     }
 
     fn registry_object(&self) -> Option<String> {
-        let target = self.dir.path().join("downloaded-registry");
-        let out = self.aws_output(&[
+        let object = self.aws_maybe(&[
             "s3api",
             "get-object",
             "--bucket",
             &self.bucket,
             "--key",
             REGISTRY_KEY,
-            target.to_str().unwrap(),
-        ]);
-        out.status
-            .success()
-            .then(|| std::fs::read_to_string(&target).expect("read downloaded registry"))
+        ])?;
+        Some(
+            object["Body"]
+                .as_str()
+                .expect("the body as text")
+                .to_string(),
+        )
     }
 
     fn role_policy(&self) -> Value {
@@ -191,78 +259,98 @@ impl Site {
     /// Everything deploy.sh could create or change, as moto reports it (timestamps, code
     /// hashes, revision ids and ETags included, so any write shows).
     fn snapshot(&self) -> Value {
-        std::thread::scope(|scope| {
-            let iam = scope.spawn(|| {
-                let roles = self.aws(&["iam", "list-roles"]);
-                let mut policies = serde_json::Map::new();
-                for role in roles["Roles"].as_array().unwrap() {
-                    let name = role["RoleName"].as_str().unwrap();
-                    let inline = self.aws(&["iam", "list-role-policies", "--role-name", name]);
-                    let mut docs = Vec::new();
-                    for policy in inline["PolicyNames"].as_array().unwrap() {
-                        let policy = policy.as_str().unwrap();
-                        docs.push(self.aws(&[
-                            "iam",
-                            "get-role-policy",
-                            "--role-name",
-                            name,
-                            "--policy-name",
-                            policy,
-                        ]));
-                    }
-                    let attached =
-                        self.aws(&["iam", "list-attached-role-policies", "--role-name", name]);
-                    policies.insert(
-                        name.to_string(),
-                        json!({"inline": docs, "attached": attached}),
-                    );
+        let iam = {
+            let roles = self.aws(&["iam", "list-roles"]);
+            let mut policies = serde_json::Map::new();
+            for role in roles["Roles"].as_array().unwrap() {
+                let name = role["RoleName"].as_str().unwrap();
+                let inline = self.aws(&["iam", "list-role-policies", "--role-name", name]);
+                let mut docs = Vec::new();
+                for policy in inline["PolicyNames"].as_array().unwrap() {
+                    let policy = policy.as_str().unwrap();
+                    docs.push(self.aws(&[
+                        "iam",
+                        "get-role-policy",
+                        "--role-name",
+                        name,
+                        "--policy-name",
+                        policy,
+                    ]));
                 }
-                json!({"roles": roles, "policies": policies})
-            });
-            let lambda = scope.spawn(|| {
-                let functions = self.aws(&["lambda", "list-functions"]);
-                let mut grants = serde_json::Map::new();
-                for function in functions["Functions"].as_array().unwrap() {
-                    let name = function["FunctionName"].as_str().unwrap();
-                    let policy = self.aws_maybe(&["lambda", "get-policy", "--function-name", name]);
-                    grants.insert(name.to_string(), policy.unwrap_or(Value::Null));
-                }
-                json!({"functions": functions, "policies": grants})
-            });
-            let events = scope.spawn(|| {
-                let rules = self.aws(&["events", "list-rules"]);
-                let mut targets = serde_json::Map::new();
-                for rule in rules["Rules"].as_array().unwrap() {
-                    let name = rule["Name"].as_str().unwrap();
-                    targets.insert(
-                        name.to_string(),
-                        self.aws(&["events", "list-targets-by-rule", "--rule", name]),
-                    );
-                }
-                json!({"rules": rules, "targets": targets})
-            });
-            let alarms = scope.spawn(|| self.aws(&["cloudwatch", "describe-alarms"]));
-            let s3 = scope.spawn(|| {
-                let buckets = self.aws(&["s3api", "list-buckets"]);
-                let mut objects = serde_json::Map::new();
-                for bucket in buckets["Buckets"].as_array().unwrap() {
-                    let name = bucket["Name"].as_str().unwrap();
-                    objects.insert(
-                        name.to_string(),
-                        self.aws(&["s3api", "list-object-versions", "--bucket", name]),
-                    );
-                }
-                json!({"buckets": buckets, "objects": objects})
-            });
-            json!({
-                "iam": iam.join().unwrap(),
-                "lambda": lambda.join().unwrap(),
-                "events": events.join().unwrap(),
-                "alarms": alarms.join().unwrap(),
-                "s3": s3.join().unwrap(),
-            })
+                let attached =
+                    self.aws(&["iam", "list-attached-role-policies", "--role-name", name]);
+                policies.insert(
+                    name.to_string(),
+                    json!({"inline": docs, "attached": attached}),
+                );
+            }
+            json!({"roles": roles, "policies": policies})
+        };
+        let lambda = {
+            let functions = self.aws(&["lambda", "list-functions"]);
+            let mut grants = serde_json::Map::new();
+            for function in functions["Functions"].as_array().unwrap() {
+                let name = function["FunctionName"].as_str().unwrap();
+                let policy = self.aws_maybe(&["lambda", "get-policy", "--function-name", name]);
+                grants.insert(name.to_string(), policy.unwrap_or(Value::Null));
+            }
+            json!({"functions": functions, "policies": grants})
+        };
+        let events = {
+            let rules = self.aws(&["events", "list-rules"]);
+            let mut targets = serde_json::Map::new();
+            for rule in rules["Rules"].as_array().unwrap() {
+                let name = rule["Name"].as_str().unwrap();
+                targets.insert(
+                    name.to_string(),
+                    self.aws(&["events", "list-targets-by-rule", "--rule", name]),
+                );
+            }
+            json!({"rules": rules, "targets": targets})
+        };
+        let alarms = self.aws(&["cloudwatch", "describe-alarms"]);
+        let s3 = {
+            let buckets = self.aws(&["s3api", "list-buckets"]);
+            let mut objects = serde_json::Map::new();
+            for bucket in buckets["Buckets"].as_array().unwrap() {
+                let name = bucket["Name"].as_str().unwrap();
+                objects.insert(
+                    name.to_string(),
+                    self.aws(&["s3api", "list-object-versions", "--bucket", name]),
+                );
+            }
+            json!({"buckets": buckets, "objects": objects})
+        };
+        json!({
+            "iam": iam,
+            "lambda": lambda,
+            "events": events,
+            "alarms": alarms,
+            "s3": s3,
         })
     }
+}
+
+/// PATH for the processes a test starts: the test's own, with the AWS CLI's directory first
+/// when PATH reaches `aws` through a pyenv shim. A shim is a shell script that looks up the
+/// Python version on every call (0.07 s of CPU, 0.15 s of wall time on a busy machine), and
+/// deploy.sh makes hundreds of calls; the CLI behind it is the same either way.
+fn search_path() -> &'static str {
+    static PATH: OnceLock<String> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = std::env::var("PATH").unwrap_or_default();
+        let real_aws = Command::new("pyenv")
+            .args(["which", "aws"])
+            .current_dir(std::env::temp_dir())
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| PathBuf::from(support::stdout(&out).trim()));
+        match real_aws.as_deref().and_then(Path::parent) {
+            Some(dir) => format!("{}:{path}", dir.display()),
+            None => path,
+        }
+    })
 }
 
 fn deploy_sh() -> PathBuf {
@@ -289,14 +377,6 @@ fn assert_success(out: &Output, what: &str) {
         support::stdout(out),
         support::stderr(out)
     );
-}
-
-fn parse_json(out: &Output) -> Value {
-    let text = support::stdout(out);
-    if text.trim().is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
 
 /// Every action of every statement, as written.
@@ -335,7 +415,8 @@ fn resources(statement: &Value) -> Vec<String> {
 #[test]
 fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_policy() {
     let site = Site::new();
-    let topic = "arn:aws:sns:us-east-1:123456789012:data-alerts";
+    let topic = format!("arn:aws:sns:us-east-1:{}:data-alerts", site.account.id);
+    let topic = topic.as_str();
     let out = site.deploy_ok(&[
         "--bootstrap",
         "--sns-topic-arn",
@@ -477,16 +558,23 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
     assert_eq!(
         resources(statement(&policy, "ReadTelegramCredentials")),
         [
-            "arn:aws:ssm:us-east-1:123456789012:parameter/freshness/telegram/token",
-            "arn:aws:ssm:us-east-1:123456789012:parameter/freshness-telegram-chat",
+            format!(
+                "arn:aws:ssm:us-east-1:{}:parameter/freshness/telegram/token",
+                site.account.id
+            ),
+            format!(
+                "arn:aws:ssm:us-east-1:{}:parameter/freshness-telegram-chat",
+                site.account.id
+            ),
         ]
     );
     for sid in ["CreateOwnLogGroup", "WriteOwnLogs"] {
         for resource in resources(statement(&policy, sid)) {
             assert!(
-                resource.starts_with(
-                    "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/freshness-monitor"
-                ),
+                resource.starts_with(&format!(
+                    "arn:aws:logs:us-east-1:{}:log-group:/aws/lambda/freshness-monitor",
+                    site.account.id
+                )),
                 "{sid}: logs of the one function only, got {resource}"
             );
         }
@@ -767,7 +855,7 @@ fn deploy_refuses_a_binary_that_cannot_run_on_provided_al2023() {
 
     // A binary that needs a newer glibc than the runtime's 2.34: the real binary with its
     // version requirements rewritten (it is refused before it would ever be run).
-    let mut bytes = std::fs::read(support::bin()).unwrap();
+    let mut bytes = std::fs::read(shipped_binary()).unwrap();
     let needle = b"GLIBC_2.";
     let mut patched = 0;
     for i in 0..bytes.len().saturating_sub(needle.len()) {
@@ -801,11 +889,12 @@ fn deploy_refuses_a_binary_that_cannot_run_on_provided_al2023() {
 #[test]
 fn deploy_smoke_invokes_once_and_prints_the_response() {
     let site = Site::new();
-    // moto's Docker-free Lambda: it answers invocations from a queue of canned responses.
-    site.moto.lambda_without_docker();
+    // The module's moto has Docker-free Lambda: it answers invocations from a queue of canned
+    // responses, one queue per account.
     site.deploy_ok(&["--bootstrap"]);
     let response = json!({"n_entries_checked": 2, "counts": {"fresh": 2}, "alerts_enabled": false});
-    site.moto.queue_lambda_response(&response.to_string());
+    site.moto
+        .queue_lambda_response(&site.account.id, &response.to_string());
 
     let out = site.deploy_ok(&["--smoke"]);
     let printed: Value = serde_json::from_str(&support::stdout(&out)).unwrap_or_else(|e| {

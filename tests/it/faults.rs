@@ -12,10 +12,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::alerts::{self, Monitor, TOKEN, World};
-use super::lambda::{self, Function, Scenario, get_json, keys_in, moto_client, row};
-use super::loopback::{CannedServer, Fault, FaultProxy, SilentServer};
-use super::moto;
+use crate::support::aws::{self, get_bytes, keys_in};
+use crate::support::events::scheduled_event;
+use crate::support::function::Function;
+use crate::support::loopback::{CannedServer, Fault, FaultProxy, SilentServer};
+use crate::support::moto;
+use crate::support::results::{REGISTRY_KEY, check_results, cycle_verdict, heartbeat, row};
+use crate::support::scenario::Scenario;
+use crate::support::world::{Monitor, TOKEN, World, channel_error, ids_in};
 
 fn moto_addr() -> SocketAddr {
     format!("127.0.0.1:{}", moto::shared().port)
@@ -46,7 +50,7 @@ fn count_faulted(proxy: &FaultProxy, needle: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_s3_500_and_503_for_some_keys_fail_only_those_artifacts() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let extra = artifact("flaky_500", "flaky/500/report.json")
         + &artifact("flaky_503", "flaky/503/report.json");
     let scenario = Scenario::build(&s3, &extra).await;
@@ -71,10 +75,7 @@ async fn faults_s3_500_and_503_for_some_keys_fail_only_those_artifacts() {
     });
     let function = Function::start(&proxy.endpoint(), &[("REGISTRY_BUCKET", &scenario.bucket)]);
 
-    let response = function
-        .invoke(&lambda::scheduled_event(scenario.now))
-        .response()
-        .clone();
+    let response = function.pass(scenario.now).response().clone();
     assert_eq!(
         response["counts"],
         json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 3, "grace_period": 1}),
@@ -86,13 +87,9 @@ async fn faults_s3_500_and_503_for_some_keys_fail_only_those_artifacts() {
         proxy.faulted()
     );
 
-    let results = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/check_results.json",
-    )
-    .await
-    .expect("the pass completes and writes its results");
+    let results = check_results(&s3, &scenario.bucket)
+        .await
+        .expect("the pass completes and writes its results");
     let bucket = &scenario.bucket;
     for (id, reason) in [
         (
@@ -117,20 +114,14 @@ async fn faults_s3_500_and_503_for_some_keys_fail_only_those_artifacts() {
     assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
     assert_eq!(row(&results, "stale_manifest")["state"], "stale");
     assert_eq!(row(&results, "missing_report")["state"], "missing");
-    let heartbeat = get_json(&s3, bucket, "_freshness_monitor/heartbeat.json")
-        .await
-        .expect("heartbeat written");
+    let heartbeat = heartbeat(&s3, bucket).await.expect("heartbeat written");
     assert_eq!(heartbeat["counts"]["probe_failed"], 3);
-    assert!(
-        get_json(&s3, bucket, "_freshness_monitor/cycle_verdict.json")
-            .await
-            .is_some()
-    );
+    assert!(cycle_verdict(&s3, bucket).await.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_stalled_probes_stop_at_the_deadline_and_the_pass_answers_in_time() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let extra: String = (1..=12)
         .map(|i| artifact(&format!("stalled_{i:02}"), &format!("stall/{i:02}.json")))
         .collect();
@@ -157,7 +148,7 @@ async fn faults_stalled_probes_stop_at_the_deadline_and_the_pass_answers_in_time
     let started = Instant::now();
     let id = function
         .api
-        .invoke(lambda::scheduled_event(scenario.now).to_string(), budget);
+        .invoke(scheduled_event(scenario.now).to_string(), budget);
     let outcome = function.api.wait(&id);
     let elapsed = started.elapsed();
     let response = outcome.response();
@@ -167,13 +158,9 @@ async fn faults_stalled_probes_stop_at_the_deadline_and_the_pass_answers_in_time
     );
     assert_eq!(response["n_entries_checked"], 18);
 
-    let results = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/check_results.json",
-    )
-    .await
-    .expect("outputs written before the deadline");
+    let results = check_results(&s3, &scenario.bucket)
+        .await
+        .expect("outputs written before the deadline");
     let stalled: Vec<&Value> = (1..=12)
         .map(|i| row(&results, &format!("stalled_{i:02}")))
         .collect();
@@ -238,7 +225,7 @@ async fn faults_s3_stalled_or_refusing_entirely_fails_the_invocation_before_its_
         assert!(
             message.starts_with(&format!(
                 "registry s3://{bucket}/{} cannot be read: {cause}",
-                lambda::REGISTRY_KEY
+                REGISTRY_KEY
             )),
             "{endpoint}: {message}"
         );
@@ -248,7 +235,7 @@ async fn faults_s3_stalled_or_refusing_entirely_fails_the_invocation_before_its_
                 "{message}"
             );
         }
-        let summary = function.log_lines_eventually("pass complete", 1);
+        let summary = function.await_log_lines("pass complete", 1);
         assert_eq!(summary.len(), 1, "{}", function.all_logs());
         assert_eq!(summary[0]["outputs_written"], false);
         assert!(
@@ -289,7 +276,7 @@ async fn faults_results_write_denied_still_alerts_logs_and_fails_the_invocation(
     // The alerts went out before the writes, on both channels, and were recorded.
     let sns = world.sns_messages().await;
     assert_eq!(sns.len(), 1, "{sns:#?}");
-    assert_eq!(alerts::ids_in(sns[0]["Message"].as_str().unwrap(), 3), 3);
+    assert_eq!(ids_in(sns[0]["Message"].as_str().unwrap(), 3), 3);
     assert_eq!(world.telegram.delivered().len(), 1);
     let markers = world.markers().await;
     assert_eq!(markers.len(), 3);
@@ -310,6 +297,7 @@ async fn faults_results_write_denied_still_alerts_logs_and_fails_the_invocation(
             .is_err()
     );
 
+    monitor.await_log_lines("invocation failed", 1);
     let logs = monitor.all_logs();
     let summary: Value = logs
         .lines()
@@ -337,17 +325,6 @@ async fn faults_results_write_denied_still_alerts_logs_and_fails_the_invocation(
 // SSM and dedup faults
 // ---------------------------------------------------------------------------------------
 
-fn telegram_error(heartbeat: &Value) -> String {
-    heartbeat["alerts"]["channels"]
-        .as_array()
-        .unwrap_or_else(|| panic!("no channel reports: {heartbeat:#}"))
-        .iter()
-        .find(|c| c["channel"] == "telegram")
-        .and_then(|c| c["error"].as_str())
-        .unwrap_or_else(|| panic!("no Telegram error: {heartbeat:#}"))
-        .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_ssm_parameter_missing_leaves_telegram_reported_and_sns_working() {
     let world = World::new(3).await;
@@ -360,7 +337,7 @@ async fn faults_ssm_parameter_missing_leaves_telegram_reported_and_sns_working()
     assert!(world.telegram.received().is_empty());
     let heartbeat = world.heartbeat().await;
     assert_eq!(
-        telegram_error(&heartbeat),
+        channel_error(&heartbeat, "telegram"),
         format!(
             "Telegram credentials: SSM parameter {absent} (TELEGRAM_BOT_TOKEN_PARAM) does not exist"
         )
@@ -397,7 +374,7 @@ async fn faults_ssm_parameter_not_decryptable_leaves_telegram_reported_and_sns_w
     assert_eq!(world.sns_messages().await.len(), 1);
     assert!(world.telegram.received().is_empty());
     assert!(count_faulted(&proxy, "POST /") >= 1, "the fault was hit");
-    let error = telegram_error(&world.heartbeat().await);
+    let error = channel_error(&world.heartbeat().await, "telegram");
     assert!(
         error.starts_with(&format!(
             "Telegram credentials: reading SSM parameter {} (TELEGRAM_BOT_TOKEN_PARAM) failed: ",
@@ -464,7 +441,7 @@ async fn faults_a_pass_killed_between_claim_and_publish_is_taken_over_after_15_m
     env.push(("TELEGRAM_API_BASE", stalled_telegram.endpoint()));
     let doomed = Monitor::start(&env);
     doomed.api.invoke(
-        alerts::scheduled_event("2026-05-30T12:30:00Z").to_string(),
+        scheduled_event("2026-05-30T12:30:00Z").to_string(),
         Duration::from_secs(120),
     );
     let wait_until = Instant::now() + Duration::from_secs(60);
@@ -495,6 +472,7 @@ async fn faults_a_pass_killed_between_claim_and_publish_is_taken_over_after_15_m
     assert_eq!(world.telegram.delivered().len(), 1);
     let markers = world.markers().await;
     assert_eq!(markers[0].1["publish_count"], 1);
+    monitor.await_log_lines("pass complete", 2);
     assert!(
         monitor
             .all_logs()
@@ -512,16 +490,13 @@ async fn faults_a_pass_killed_between_claim_and_publish_is_taken_over_after_15_m
 
 #[tokio::test(flavor = "multi_thread")]
 async fn faults_huge_deep_and_far_off_events_are_answered_and_the_container_survives() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[("REGISTRY_BUCKET", &scenario.bucket)],
-    );
+    let function = Function::on_moto(&[("REGISTRY_BUCKET", &scenario.bucket)]);
 
     let long = "x".repeat(1 << 20);
     let many_ids: Vec<String> = (0..100_000).map(|i| format!("artifact_{i}")).collect();
-    let mut scheduled_long_time = lambda::scheduled_event(scenario.now);
+    let mut scheduled_long_time = scheduled_event(scenario.now);
     scheduled_long_time["time"] = json!(format!("2026-05-30T12:00:00Z{long}"));
     let rejected = [
         (json!({ long.clone(): true }), "unknown field \"xxxxxxxx"),
@@ -591,10 +566,10 @@ async fn faults_huge_deep_and_far_off_events_are_answered_and_the_container_surv
         "nothing was written by rejected or dry-run events"
     );
     // The container still runs a real pass.
-    let real = function.invoke(&lambda::scheduled_event(scenario.now));
+    let real = function.pass(scenario.now);
     assert_eq!(real.response()["n_entries_checked"], 6);
     assert_eq!(
-        function.log_lines_eventually("pass complete", 7).len(),
+        function.await_log_lines("pass complete", 7).len(),
         7,
         "six dry runs (the one with 100,000 unknown ids runs before it is refused) and one pass"
     );
@@ -615,16 +590,9 @@ async fn everything_seen(world: &World, monitor: &Monitor, outcomes: &[String]) 
         seen.push_str(outcome);
     }
     for key in keys_in(&world.aws.s3, &world.bucket).await {
-        let object = world
-            .aws
-            .s3
-            .get_object()
-            .bucket(&world.bucket)
-            .key(&key)
-            .send()
+        let bytes = get_bytes(&world.aws.s3, &world.bucket, &key)
             .await
-            .unwrap();
-        let bytes = object.body.collect().await.unwrap().into_bytes();
+            .unwrap_or_else(|| panic!("read s3://{}/{key}", world.bucket));
         seen.push('\n');
         seen.push_str(&String::from_utf8_lossy(&bytes));
     }
@@ -669,6 +637,7 @@ async fn faults_the_telegram_token_never_appears_in_logs_results_or_errors() {
         let (error_type, message) = outcome.error();
         assert_eq!(error_type, "FreshnessMonitor.AlertDeliveryFailed", "{base}");
         assert!(message.contains("telegram: "), "{message}");
+        monitor.await_log_lines("invocation failed", 1);
         let seen = everything_seen(&world, &monitor, &[message, format!("{outcome:?}")]).await;
         assert!(
             seen.contains("alert digest not delivered on a channel"),

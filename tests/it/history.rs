@@ -17,9 +17,11 @@ use freshness_monitor::cadence::Cadence;
 use freshness_monitor::calendar::TradingCalendar;
 use freshness_monitor::history::cycles::{settled_at, walk_back};
 
-use super::lambda::{Function, REGISTRY_KEY, create_bucket, get_json, keys_in, moto_client, put};
-use super::loopback::{Fault, FaultProxy};
-use super::{moto, support};
+use crate::support::aws::{create_bucket, get_json, keys_in, put, s3 as moto_client};
+use crate::support::function::Function;
+use crate::support::loopback::{Fault, FaultProxy};
+use crate::support::results::REGISTRY_KEY;
+use crate::support::{self, moto};
 
 const HISTORY_KEY: &str = "_freshness_monitor/history.json";
 

@@ -1,9 +1,9 @@
 //! The suite cannot reach a real AWS endpoint or the real Telegram API: every process it
 //! spawns gets loopback endpoints, and no test names a real service host.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::moto;
+use crate::support::moto;
 use crate::support::{self, ENDPOINT_VARS, UNREACHABLE, is_loopback_url};
 
 #[test]
@@ -68,8 +68,12 @@ fn no_test_source_names_a_real_service_endpoint() {
     let endpoint =
         regex::Regex::new(r#"(?i)[a-z]+://[^\s"'/]*(amazonaws\.com|telegram\.org)"#).unwrap();
     let tests = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it");
-    for entry in std::fs::read_dir(&tests).unwrap() {
-        let path = entry.unwrap().path();
+    let sources = test_sources(&tests);
+    assert!(
+        sources.iter().any(|p| p.ends_with("support/moto.rs")),
+        "the walk reaches support/: {sources:?}"
+    );
+    for path in sources {
         if path.file_name().is_some_and(|n| n == "isolation.rs") {
             continue;
         }
@@ -85,4 +89,18 @@ fn no_test_source_names_a_real_service_endpoint() {
     assert!(endpoint.is_match("https://s3.us-east-1.amazonaws.com/bucket"));
     assert!(endpoint.is_match("https://api.telegram.org/bot"));
     assert!(!endpoint.is_match(r#""Service": "lambda.amazonaws.com""#));
+}
+
+/// Every file under `dir`, in its folders too.
+fn test_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(test_sources(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }

@@ -3,360 +3,31 @@
 //! silent for one key). Each test queues events and checks what the function posted back and
 //! what it wrote to the bucket.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
-use aws_sdk_s3::config::{Credentials, Region};
-use aws_sdk_s3::primitives::ByteStream;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::loopback::SelectiveSilentProxy;
-use super::moto;
-use super::runtime_api::{Outcome, RuntimeApi};
-use super::support;
-
-pub(crate) const REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
-
-/// The binary serving invocations, with its log lines collected.
-pub(crate) struct Function {
-    pub(crate) child: Child,
-    pub(crate) api: RuntimeApi,
-    pub(crate) logs: Arc<Mutex<Vec<String>>>,
-    pub(crate) _dir: tempfile::TempDir,
-}
-
-impl Function {
-    /// Starts the binary as the Lambda service would, talking to `endpoint` for AWS.
-    pub(crate) fn start(endpoint: &str, env: &[(&str, &str)]) -> Function {
-        let api = RuntimeApi::start();
-        let dir = tempfile::tempdir().unwrap();
-        let mut cmd = support::command_in(dir.path());
-        for (name, value) in moto::shared().env() {
-            cmd.env(name, value);
-        }
-        cmd.env("AWS_ENDPOINT_URL", endpoint);
-        for (name, value) in api.env() {
-            cmd.env(name, value);
-        }
-        for name in [
-            "REGISTRY_BUCKET",
-            "REGISTRY_KEY",
-            "RESULTS_BUCKET",
-            "RESULTS_PREFIX",
-            "DEDUP_BUCKET",
-            "DEDUP_PREFIX",
-            "SNS_TOPIC_ARN",
-            "TELEGRAM_BOT_TOKEN_PARAM",
-            "TELEGRAM_CHAT_ID_PARAM",
-            "PROBE_CONCURRENCY",
-            "PROBE_TIMEOUT_SECONDS",
-            "RUST_LOG",
-        ] {
-            cmd.env_remove(name);
-        }
-        for (name, value) in env {
-            cmd.env(name, value);
-        }
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start freshness-monitor as a Lambda");
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        for stream in [
-            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().unwrap()),
-        ] {
-            let logs = logs.clone();
-            thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    logs.lock().unwrap().push(line);
-                }
-            });
-        }
-        Function {
-            child,
-            api,
-            logs,
-            _dir: dir,
-        }
-    }
-
-    pub(crate) fn invoke(&self, event: &Value) -> Outcome {
-        self.api.invoke_and_wait(event.to_string())
-    }
-
-    /// The JSON log lines whose `message` is `message`.
-    pub(crate) fn log_lines(&self, message: &str) -> Vec<Value> {
-        self.logs
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .filter(|v| v["message"] == message)
-            .collect()
-    }
-
-    /// The log lines whose `message` is `message`, once there are `count` of them (or after
-    /// 10 s): a line the binary wrote before posting its response may still be on its way
-    /// through the pipe when the test reads the response.
-    pub(crate) fn log_lines_eventually(&self, message: &str, count: usize) -> Vec<Value> {
-        let give_up = std::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let lines = self.log_lines(message);
-            if lines.len() >= count || std::time::Instant::now() >= give_up {
-                return lines;
-            }
-            thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    pub(crate) fn all_logs(&self) -> String {
-        self.logs.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        // Only this test's own child, by its handle.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub(crate) async fn moto_client() -> aws_sdk_s3::Client {
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(moto::shared().endpoint())
-        .region(Region::new(moto::REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
-        .load()
-        .await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
-pub(crate) async fn create_bucket(s3: &aws_sdk_s3::Client, bucket: &str) {
-    s3.create_bucket().bucket(bucket).send().await.unwrap();
-}
-
-pub(crate) async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
-    s3.put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body.as_bytes().to_vec()))
-        .send()
-        .await
-        .unwrap();
-}
-
-pub(crate) async fn get_json(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Value> {
-    let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
-    let bytes = out.body.collect().await.unwrap().into_bytes();
-    Some(serde_json::from_slice(&bytes).expect("the monitor writes JSON"))
-}
-
-pub(crate) async fn keys_in(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
-    s3.list_objects_v2()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap()
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_string))
-        .collect()
-}
-
-pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-pub(crate) fn at(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(secs, 0).unwrap()
-}
-
-pub(crate) fn scheduled_event(time: DateTime<Utc>) -> Value {
-    json!({
-        "version": "0",
-        "id": "89a1c2f0-3b5e-4f47-9c1e-0c4f4d0f6a1b",
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": moto::ACCOUNT_ID,
-        "time": rfc3339(time),
-        "region": moto::REGION,
-        "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
-        "detail": {}
-    })
-}
-
-/// A realistic registry in a moto bucket with every state present at `now`:
-/// fresh (templated `{date}` key), fresh through its recovery key (`{cycle_label}` keys),
-/// stale (a pointer key older than its tick), missing, grace period (created today), and
-/// probe_failed (an entry with a typo'd field).
-pub(crate) struct Scenario {
-    pub(crate) bucket: String,
-    pub(crate) now: DateTime<Utc>,
-    pub(crate) fresh_key: String,
-    pub(crate) recovery_key: String,
-    pub(crate) canonical_parity_key: String,
-    pub(crate) fresh_label: String,
-    pub(crate) frequent_label: String,
-}
-
-impl Scenario {
-    pub(crate) async fn build(s3: &aws_sdk_s3::Client, extra_artifacts: &str) -> Scenario {
-        let bucket = moto::unique_bucket("lambda");
-        create_bucket(s3, &bucket).await;
-
-        // Times are chosen from the clock around the uploads so every state is certain:
-        // objects written before `t0` are older than any tick after `t0`.
-        let before_uploads = Utc::now().timestamp() - 2;
-        let t0 = before_uploads + 120; // upper bound for the uploads below, checked after them
-        // `now`: 90s past an even minute at least two minutes after t0, so the 2-minute
-        // cadence ticks after every upload and is 1 minute past its SLA.
-        let even_minute = (t0 + 120).div_euclid(120) * 120 + 120;
-        let now = even_minute + 90;
-        // The fresh cadence: the shortest interval whose current tick is before the uploads.
-        let fresh_interval = (60i64..)
-            .find(|i| (now / (60 * i)) * 60 * i <= before_uploads)
-            .unwrap();
-        let fresh_tick = (now / (60 * fresh_interval)) * 60 * fresh_interval;
-        let fresh_date = at(fresh_tick).format("%Y-%m-%d").to_string();
-        let fresh_label = format!(
-            "continuous_{fresh_interval}m_{}",
-            now / (60 * fresh_interval)
-        );
-        let frequent_label = format!("continuous_2m_{}", now / 120);
-
-        let fresh_key = format!("signals/{fresh_date}/fresh_signal.json");
-        let canonical_parity_key = format!("backtest/{fresh_label}/pit_parity.json");
-        let recovery_key = format!("backtest/{fresh_label}/recovery/pit_parity.json");
-        put(s3, &bucket, &fresh_key, "{}").await;
-        put(s3, &bucket, &recovery_key, "{}").await;
-        put(s3, &bucket, "manifests/latest.json", "{}").await;
-        assert!(
-            Utc::now().timestamp() < t0,
-            "uploads took over two minutes; the scenario's times no longer hold"
-        );
-
-        let today = at(now).format("%Y-%m-%d");
-        let registry = format!(
-            r#"schema_version: 1
-defaults:
-  s3_bucket: {bucket}
-  severity: warning
-  grace_period_cycles: 2
-artifacts:
-  - artifact_id: fresh_signal
-    s3_key_template: "signals/{{date}}/fresh_signal.json"
-    cadence: continuous
-    interval_minutes: {fresh_interval}
-    sla_minutes_after_cron: 0
-    severity: critical
-    owner_repo: signals
-    created_at: 2025-01-01
-  - artifact_id: pit_parity
-    s3_key_template: "backtest/{{cycle_label}}/pit_parity.json"
-    recovery_key_template: "backtest/{{cycle_label}}/recovery/pit_parity.json"
-    cadence: continuous
-    interval_minutes: {fresh_interval}
-    sla_minutes_after_cron: 0
-    severity: critical
-    owner_repo: backtester
-    created_at: 2025-01-01
-  - artifact_id: stale_manifest
-    s3_key_template: manifests/latest.json
-    cadence: continuous
-    interval_minutes: 2
-    sla_minutes_after_cron: 0
-    severity: critical
-    owner_repo: manifests
-    created_at: 2025-01-01
-  - artifact_id: missing_report
-    s3_key_template: "reports/{{date}}/report.json"
-    cadence: continuous
-    interval_minutes: 2
-    sla_minutes_after_cron: 0
-    severity: critical
-    owner_repo: reports
-    created_at: 2025-01-01
-  - artifact_id: new_artifact
-    s3_key_template: "new/{{date}}/artifact.json"
-    cadence: continuous
-    interval_minutes: 1440
-    sla_minutes_after_cron: 0
-    owner_repo: newcomer
-    created_at: {today}
-  - artifact_id: typo_artifact
-    s3_key_template: typo.json
-    cadence: continuous
-    interval_minutes: 60
-    sla_minute_after_cron: 30
-    owner_repo: typos
-    created_at: 2025-01-01
-{extra_artifacts}"#
-        );
-        put(s3, &bucket, REGISTRY_KEY, &registry).await;
-        Scenario {
-            bucket,
-            now: at(now),
-            fresh_key,
-            recovery_key,
-            canonical_parity_key,
-            fresh_label,
-            frequent_label,
-        }
-    }
-}
-
-pub(crate) fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
-    results["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["artifact_id"] == id)
-        .unwrap_or_else(|| panic!("no row for {id} in {results:#}"))
-}
-
-const ROW_FIELDS: [&str; 15] = [
-    "artifact_id",
-    "owner_repo",
-    "severity",
-    "cadence",
-    "canonical_key",
-    "state",
-    "reason",
-    "last_modified",
-    "sla_violated_by_minutes",
-    "recovery_substituted",
-    "cycle_label",
-    "cycle_tick",
-    "due_at",
-    "dedup_key",
-    "alerting",
-];
+use crate::support::aws::{self, create_bucket, get_bytes, get_json, keys_in, put};
+use crate::support::events::{rfc3339, scheduled_event};
+use crate::support::function::Function;
+use crate::support::loopback::SelectiveSilentProxy;
+use crate::support::results::{
+    CHECK_RESULTS, REGISTRY_KEY, assert_row_fields, check_results, cycle_verdict, heartbeat, row,
+};
+use crate::support::scenario::Scenario;
+use crate::support::{self, moto};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[
-            ("REGISTRY_BUCKET", &scenario.bucket),
-            ("PROBE_CONCURRENCY", "4"),
-        ],
-    );
+    let function = Function::on_moto(&[
+        ("REGISTRY_BUCKET", &scenario.bucket),
+        ("PROBE_CONCURRENCY", "4"),
+    ]);
 
-    let outcome = function.invoke(&scheduled_event(scenario.now));
+    let outcome = function.pass(scenario.now);
     let response = outcome.response();
 
     // The response (§8).
@@ -378,13 +49,9 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     );
 
     // check_results.json (§6).
-    let results = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/check_results.json",
-    )
-    .await
-    .expect("check_results.json written");
+    let results = check_results(&s3, &scenario.bucket)
+        .await
+        .expect("check_results.json written");
     assert_eq!(
         results["run_at"],
         rfc3339(scenario.now),
@@ -411,13 +78,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
         "registry order"
     );
     for r in results["results"].as_array().unwrap() {
-        for field in ROW_FIELDS {
-            assert!(
-                r.get(field).is_some(),
-                "row {} lacks {field}",
-                r["artifact_id"]
-            );
-        }
+        assert_row_fields(r);
     }
 
     let fresh = row(&results, "fresh_signal");
@@ -475,7 +136,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     );
 
     // heartbeat.json (§6).
-    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+    let heartbeat = heartbeat(&s3, &scenario.bucket)
         .await
         .expect("heartbeat.json written");
     assert_eq!(heartbeat["last_run"], rfc3339(scenario.now));
@@ -505,13 +166,9 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
 
     // cycle_verdict.json (§6): the fresh cadence's critical artifacts are complete, the
     // 2-minute cadence's are not.
-    let verdicts = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/cycle_verdict.json",
-    )
-    .await
-    .expect("cycle_verdict.json written");
+    let verdicts = cycle_verdict(&s3, &scenario.bucket)
+        .await
+        .expect("cycle_verdict.json written");
     let verdicts = verdicts["verdicts"].as_array().unwrap();
     let of = |label: &str| {
         verdicts
@@ -562,7 +219,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
         "clients are built once per container:\n{}",
         function.all_logs()
     );
-    let summaries = function.log_lines_eventually("pass complete", 2);
+    let summaries = function.await_log_lines("pass complete", 2);
     assert_eq!(
         summaries.len(),
         2,
@@ -603,17 +260,14 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
     let results_bucket = moto::unique_bucket("lambda-results");
     create_bucket(&s3, &results_bucket).await;
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[
-            ("REGISTRY_BUCKET", &scenario.bucket),
-            ("RESULTS_BUCKET", &results_bucket),
-        ],
-    );
+    let function = Function::on_moto(&[
+        ("REGISTRY_BUCKET", &scenario.bucket),
+        ("RESULTS_BUCKET", &results_bucket),
+    ]);
 
     let cases = [
         (json!([]), "the event is an array [], not a JSON object"),
@@ -681,7 +335,7 @@ async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
     );
 
     // The container survives all of it and still runs a real pass.
-    let real = function.invoke(&scheduled_event(scenario.now));
+    let real = function.pass(scenario.now);
     assert_eq!(real.response()["n_entries_checked"], 6);
     // check_results.json, cycle_verdict.json, heartbeat.json and the ledger.
     assert_eq!(keys_in(&s3, &results_bucket).await.len(), 4);
@@ -689,10 +343,10 @@ async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
 
     let nowhere = moto::unique_bucket("lambda-never-created");
-    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &nowhere)]);
+    let function = Function::on_moto(&[("REGISTRY_BUCKET", &nowhere)]);
     let (error_type, message) = function.invoke(&json!({})).error();
     assert_eq!(error_type, "FreshnessMonitor.RegistryError");
     assert_eq!(
@@ -706,7 +360,7 @@ async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
 
     let bucket = moto::unique_bucket("lambda-no-registry");
     create_bucket(&s3, &bucket).await;
-    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
+    let function = Function::on_moto(&[("REGISTRY_BUCKET", &bucket)]);
     let (error_type, message) = function.invoke(&json!({})).error();
     assert_eq!(error_type, "FreshnessMonitor.RegistryError");
     let expected = format!(
@@ -714,7 +368,7 @@ async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
     );
     assert_eq!(message, expected);
 
-    let heartbeat = get_json(&s3, &bucket, "_freshness_monitor/heartbeat.json")
+    let heartbeat = heartbeat(&s3, &bucket)
         .await
         .expect("the heartbeat is written even when the registry cannot be read");
     assert_eq!(heartbeat["registry_error"], expected);
@@ -728,7 +382,7 @@ async fn lambda_a_missing_registry_bucket_or_key_fails_the_invocation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_an_unparseable_registry_fails_the_invocation_and_says_where() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let bucket = moto::unique_bucket("lambda-bad-registry");
     create_bucket(&s3, &bucket).await;
     put(
@@ -738,16 +392,13 @@ async fn lambda_an_unparseable_registry_fails_the_invocation_and_says_where() {
         "schema_version: 1\nartifacts:\n  - artifact_id: [unclosed\n",
     )
     .await;
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[
-            ("REGISTRY_BUCKET", &bucket),
-            ("REGISTRY_KEY", "config/registry.yaml"),
-            ("RESULTS_PREFIX", "monitor"),
-        ],
-    );
+    let function = Function::on_moto(&[
+        ("REGISTRY_BUCKET", &bucket),
+        ("REGISTRY_KEY", "config/registry.yaml"),
+        ("RESULTS_PREFIX", "monitor"),
+    ]);
 
-    let (error_type, message) = function.invoke(&scheduled_event(Utc::now())).error();
+    let (error_type, message) = function.pass(Utc::now()).error();
     assert_eq!(error_type, "FreshnessMonitor.RegistryError");
     assert!(
         message.starts_with(&format!(
@@ -756,7 +407,7 @@ async fn lambda_an_unparseable_registry_fails_the_invocation_and_says_where() {
         "names the registry, the line and the problem: {message}"
     );
 
-    let heartbeat = get_json(&s3, &bucket, "monitor/heartbeat.json")
+    let heartbeat = aws::get_json(&s3, &bucket, "monitor/heartbeat.json")
         .await
         .expect("heartbeat under RESULTS_PREFIX");
     assert_eq!(heartbeat["registry_error"], message);
@@ -764,7 +415,7 @@ async fn lambda_an_unparseable_registry_fails_the_invocation_and_says_where() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_classified() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(
         &s3,
         r#"  - artifact_id: silent_artifact
@@ -790,10 +441,7 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
         ],
     );
 
-    let response = function
-        .invoke(&scheduled_event(scenario.now))
-        .response()
-        .clone();
+    let response = function.pass(scenario.now).response().clone();
     assert_eq!(
         response["counts"],
         json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 2, "grace_period": 1})
@@ -803,13 +451,9 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
         "the probe did reach the silent socket"
     );
 
-    let results = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/check_results.json",
-    )
-    .await
-    .expect("check_results.json written");
+    let results = check_results(&s3, &scenario.bucket)
+        .await
+        .expect("check_results.json written");
     let silent = row(&results, "silent_artifact");
     assert_eq!(silent["state"], "probe_failed");
     assert_eq!(silent["alerting"], true);
@@ -823,13 +467,7 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
     assert_eq!(row(&results, "fresh_signal")["state"], "fresh");
     assert_eq!(row(&results, "missing_report")["state"], "missing");
 
-    let verdicts = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/cycle_verdict.json",
-    )
-    .await
-    .unwrap();
+    let verdicts = cycle_verdict(&s3, &scenario.bucket).await.unwrap();
     let silent_verdict = verdicts["verdicts"]
         .as_array()
         .unwrap()
@@ -842,15 +480,12 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_a_near_deadline_still_writes_the_outputs() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[
-            ("REGISTRY_BUCKET", &scenario.bucket),
-            ("PROBE_TIMEOUT_SECONDS", "2"),
-        ],
-    );
+    let function = Function::on_moto(&[
+        ("REGISTRY_BUCKET", &scenario.bucket),
+        ("PROBE_TIMEOUT_SECONDS", "2"),
+    ]);
 
     // Less time than one probe's timeout plus the writes: no probe may start.
     let id = function.api.invoke(
@@ -860,13 +495,9 @@ async fn lambda_a_near_deadline_still_writes_the_outputs() {
     let response = function.api.wait(&id).response().clone();
     assert_eq!(response["n_entries_checked"], 6);
 
-    let results = get_json(
-        &s3,
-        &scenario.bucket,
-        "_freshness_monitor/check_results.json",
-    )
-    .await
-    .expect("outputs written before the deadline");
+    let results = check_results(&s3, &scenario.bucket)
+        .await
+        .expect("outputs written before the deadline");
     for id in [
         "fresh_signal",
         "pit_parity",
@@ -886,16 +517,12 @@ async fn lambda_a_near_deadline_still_writes_the_outputs() {
         "grace_period",
         "what needs no probe is still judged"
     );
-    assert!(
-        get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
-            .await
-            .is_some()
-    );
+    assert!(heartbeat(&s3, &scenario.bucket).await.is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_bad_configuration_is_reported_by_every_invocation() {
-    let function = Function::start(&moto::shared().endpoint(), &[("PROBE_CONCURRENCY", "4")]);
+    let function = Function::on_moto(&[("PROBE_CONCURRENCY", "4")]);
     for _ in 0..2 {
         let (error_type, message) = function.invoke(&json!({})).error();
         assert_eq!(error_type, "FreshnessMonitor.InvalidConfiguration");
@@ -907,10 +534,7 @@ async fn lambda_bad_configuration_is_reported_by_every_invocation() {
     }
     drop(function);
 
-    let function = Function::start(
-        &moto::shared().endpoint(),
-        &[("REGISTRY_BUCKET", "b"), ("PROBE_CONCURRENCY", "lots")],
-    );
+    let function = Function::on_moto(&[("REGISTRY_BUCKET", "b"), ("PROBE_CONCURRENCY", "lots")]);
     let (_, message) = function.invoke(&json!({})).error();
     assert_eq!(
         message,
@@ -920,7 +544,7 @@ async fn lambda_bad_configuration_is_reported_by_every_invocation() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_observe_flag_only_true_enables_and_the_legacy_name_counts() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
     let dry_run = json!({"dry_run": true, "now": rfc3339(scenario.now), "only": ["fresh_signal"]});
     let cases: [(&[(&str, &str)], bool); 5] = [
@@ -939,7 +563,7 @@ async fn lambda_observe_flag_only_true_enables_and_the_legacy_name_counts() {
     for (flags, enabled) in cases {
         let mut env = vec![("REGISTRY_BUCKET", scenario.bucket.as_str())];
         env.extend_from_slice(flags);
-        let function = Function::start(&moto::shared().endpoint(), &env);
+        let function = Function::on_moto(&env);
         let response = function.invoke(&dry_run).response().clone();
         assert_eq!(response["alerts_enabled"], enabled, "{flags:?}");
         assert_eq!(response["alerted"], 0, "a dry run never alerts");
@@ -948,18 +572,15 @@ async fn lambda_observe_flag_only_true_enables_and_the_legacy_name_counts() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let scenario = Scenario::build(&s3, "").await;
     let dir = tempfile::tempdir().unwrap();
     let with_moto = |args: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = support::command_in(dir.path());
-        for (name, value) in moto::shared().env() {
-            cmd.env(name, value);
-        }
-        for (name, value) in env {
-            cmd.env(name, value);
-        }
-        cmd.args(args).output().expect("run freshness-monitor")
+        support::command_on_moto(dir.path())
+            .envs(env.iter().copied())
+            .args(args)
+            .output()
+            .expect("run freshness-monitor")
     };
 
     let registry_url = format!("s3://{}/{REGISTRY_KEY}", scenario.bucket);
@@ -1002,7 +623,7 @@ async fn cli_check_reads_an_s3_registry_and_run_writes_the_outputs() {
         support::stderr(&out).contains("\"message\":\"pass complete\""),
         "the summary line goes to stderr, stdout is the answer"
     );
-    let heartbeat = get_json(&s3, &scenario.bucket, "_freshness_monitor/heartbeat.json")
+    let heartbeat = heartbeat(&s3, &scenario.bucket)
         .await
         .expect("run writes the outputs");
     assert_eq!(heartbeat["n_entries_checked"], 6);
@@ -1048,7 +669,7 @@ fn cli_check_without_credentials_says_so() {
 /// S3 must be the whole file, compact, every row in registry order.
 #[tokio::test(flavor = "multi_thread")]
 async fn lambda_a_big_registry_gets_its_whole_results_file_streamed_from_disk() {
-    let s3 = moto_client().await;
+    let s3 = aws::s3().await;
     let bucket = moto::unique_bucket("big");
     create_bucket(&s3, &bucket).await;
     const N: usize = 1_500;
@@ -1064,25 +685,16 @@ async fn lambda_a_big_registry_gets_its_whole_results_file_streamed_from_disk() 
         ));
     }
     put(&s3, &bucket, REGISTRY_KEY, &registry).await;
-    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
+    let function = Function::on_moto(&[("REGISTRY_BUCKET", &bucket)]);
 
     // A Wednesday afternoon: the weekday cadence's tick is that morning, past its SLA.
     let now: DateTime<Utc> = "2026-06-03T20:00:00Z".parse().unwrap();
-    let response = function.invoke(&scheduled_event(now)).response().clone();
+    let response = function.pass(now).response().clone();
     assert_eq!(response["n_entries_checked"], N, "{response}");
 
-    let body = s3
-        .get_object()
-        .bucket(&bucket)
-        .key("_freshness_monitor/check_results.json")
-        .send()
+    let body = get_bytes(&s3, &bucket, CHECK_RESULTS)
         .await
-        .expect("check_results.json written")
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
+        .expect("check_results.json written");
     assert!(!body.contains(&b'\n'), "written compact above 1,000 rows");
     let results: Value = serde_json::from_slice(&body).expect("the whole file, valid JSON");
     let rows = results["results"].as_array().unwrap();

@@ -4,26 +4,22 @@
 
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{Credentials, Region};
 use chrono::Utc;
 use freshness_monitor::aws::{AwsClients, CallTimeouts};
 use freshness_monitor::store::s3::S3Store;
 use freshness_monitor::store::{ObjectStore, StoreError};
 
-use super::loopback::{CannedServer, SilentServer};
-use super::moto;
+use crate::support::aws;
+use crate::support::loopback::{CannedServer, SilentServer};
+use crate::support::moto;
 
 /// A store on the shared clients' code path (path-style, our timeouts), pointed at
 /// `endpoint`, with short retry backoff so retried failures stay quick.
 async fn store_at(endpoint: &str, operation_timeout: Duration) -> S3Store {
     let timeouts = CallTimeouts::from_operation(operation_timeout);
-    let config = aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(moto::REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+    let config = aws::loader(endpoint)
         .retry_config(RetryConfig::standard().with_initial_backoff(Duration::from_millis(10)))
         .timeout_config(
             TimeoutConfig::builder()

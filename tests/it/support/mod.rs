@@ -1,6 +1,32 @@
-//! Shared test plumbing: running the built binary in a temp dir.
+//! Shared test plumbing, in one place: every test module imports its helpers from here and
+//! never from another test module.
+//!
+//! This file runs the built binary in a temp dir with an environment that can reach nothing
+//! real. Beside it:
+//! - [`moto`]: moto's server (the AWS APIs) on a free loopback port, one per test binary;
+//! - [`aws`]: the tests' own SDK clients on moto and small S3 helpers;
+//! - [`botocore`]: the AWS CLI's calls in one long-lived process, for the deploy tests' reads;
+//! - [`results`]: the keys the monitor reads and writes, the fields of a result row;
+//! - [`events`]: the scheduled event and time helpers;
+//! - [`scenario`]: registries with every state, in a moto bucket or in a local store;
+//! - [`function`]: the binary run as a Lambda function against a [`runtime_api`];
+//! - [`world`]: a monitored world with both alert channels, and the [`world::Monitor`];
+//! - [`loopback`], [`runtime_api`], [`telegram_server`]: loopback servers for what moto
+//!   cannot do, the Lambda Runtime API and the Telegram Bot API.
 
 #![allow(dead_code)]
+
+pub mod aws;
+pub mod botocore;
+pub mod events;
+pub mod function;
+pub mod loopback;
+pub mod moto;
+pub mod results;
+pub mod runtime_api;
+pub mod scenario;
+pub mod telegram_server;
+pub mod world;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -55,6 +81,14 @@ pub fn command_in(dir: &Path) -> Command {
     for var in ENDPOINT_VARS {
         cmd.env(var, UNREACHABLE);
     }
+    cmd
+}
+
+/// [`command_in`] with moto's credentials, region and endpoint: the binary as a shell user
+/// runs it against the shared moto server.
+pub fn command_on_moto(dir: &Path) -> Command {
+    let mut cmd = command_in(dir);
+    cmd.envs(moto::shared().env());
     cmd
 }
 
