@@ -4,6 +4,7 @@ mod alerts;
 mod check;
 mod coverage;
 mod deploy;
+mod emulator;
 mod faults;
 mod history;
 mod isolation;

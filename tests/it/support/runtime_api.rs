@@ -122,15 +122,21 @@ impl RuntimeApi {
 
     /// Queues an event whose deadline is `budget` from now; returns its request id.
     pub fn invoke(&self, body: impl Into<Vec<u8>>, budget: Duration) -> String {
+        let deadline_ms = (SystemTime::now() + budget)
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        self.invoke_with_deadline_ms(body, deadline_ms)
+    }
+
+    /// Queues an event with exactly this `Lambda-Runtime-Deadline-Ms` header, real or not;
+    /// returns its request id.
+    pub fn invoke_with_deadline_ms(&self, body: impl Into<Vec<u8>>, deadline_ms: u128) -> String {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let request_id = format!(
             "00000000-0000-4000-8000-{:012}",
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
-        let deadline_ms = (SystemTime::now() + budget)
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
         self.state.queue.lock().unwrap().push_back(Pending {
             request_id: request_id.clone(),
             body: body.into(),
