@@ -31,6 +31,7 @@ const FUNCTION: &str = "freshness-monitor";
 const ROLE: &str = "freshness-monitor-role";
 const POLICY: &str = "freshness-monitor-policy";
 const RULE: &str = "freshness-monitor-every-15-minutes";
+const HISTORY_RULE: &str = "freshness-monitor-history-daily";
 
 /// The module's moto server, with Lambda's Docker-free backend from the start (functions live
 /// in one backend or the other, so it is chosen before any is created).
@@ -425,6 +426,8 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
         "/freshness/telegram/token",
         "--telegram-chat-param",
         "freshness-telegram-chat",
+        "--cycle-alarm",
+        "saturday_sf:12",
     ]);
     assert!(
         support::stderr(&out).contains("glibc symbols <= 2."),
@@ -467,9 +470,31 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
     let targets = site.aws(&["events", "list-targets-by-rule", "--rule", RULE]);
     assert_eq!(targets["Targets"].as_array().unwrap().len(), 1);
     assert_eq!(targets["Targets"][0]["Arn"], function_arn.as_str());
+    // The daily history scan: 04:00 UTC, its target carrying the {"mode": "historical"} event.
+    let history = site.aws(&["events", "describe-rule", "--name", HISTORY_RULE]);
+    assert_eq!(history["ScheduleExpression"], "cron(0 4 * * ? *)");
+    assert_eq!(history["State"], "ENABLED");
+    let history_targets = site.aws(&["events", "list-targets-by-rule", "--rule", HISTORY_RULE]);
+    assert_eq!(history_targets["Targets"].as_array().unwrap().len(), 1);
+    assert_eq!(history_targets["Targets"][0]["Arn"], function_arn.as_str());
+    let input: Value =
+        serde_json::from_str(history_targets["Targets"][0]["Input"].as_str().unwrap()).unwrap();
+    assert_eq!(input, json!({"mode": "historical"}));
     let grant = site.aws(&["lambda", "get-policy", "--function-name", FUNCTION]);
     let grant: Value = serde_json::from_str(grant["Policy"].as_str().unwrap()).unwrap();
-    let invoke = &grant["Statement"][0];
+    let statements = grant["Statement"].as_array().unwrap();
+    let from_history = statements
+        .iter()
+        .find(|s| s["Sid"] == "freshness-monitor-history")
+        .unwrap_or_else(|| panic!("no invoke permission for the history rule: {grant:#}"));
+    assert_eq!(
+        from_history["Condition"]["ArnLike"]["AWS:SourceArn"],
+        history["Arn"]
+    );
+    let invoke = statements
+        .iter()
+        .find(|s| s["Sid"] == "freshness-monitor-schedule")
+        .unwrap();
     assert_eq!(invoke["Action"], "lambda:InvokeFunction");
     assert_eq!(
         invoke["Principal"]["Service"],
@@ -511,6 +536,19 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
         silence["Dimensions"],
         json!([{"Name": "FunctionName", "Value": FUNCTION}])
     );
+    // --cycle-alarm saturday_sf:12: the weekly cycle not complete at any pass for 12 hours.
+    let cycle = alarm("ArtifactFreshnessCycleComplete");
+    assert_eq!(cycle["AlarmName"], "freshness-monitor-cycle-saturday_sf");
+    assert_eq!(cycle["Namespace"], "FreshnessMonitor");
+    assert_eq!(
+        cycle["Dimensions"],
+        json!([{"Name": "Cadence", "Value": "saturday_sf"}])
+    );
+    assert_eq!(cycle["Statistic"], "Maximum");
+    assert_eq!(cycle["Period"], 3600);
+    assert_eq!(cycle["EvaluationPeriods"], 12);
+    assert_eq!(cycle["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(cycle["AlarmActions"], json!([topic]));
 
     // The registry the function will read.
     assert_eq!(site.registry_object().as_deref(), Some(REGISTRY));
@@ -944,6 +982,9 @@ fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
         "TELEGRAM_BOT_TOKEN_PARAM",
         "TELEGRAM_CHAT_ID_PARAM",
         "AWS_REGION",
+        "--cycle-alarm CADENCE[:HOURS]",
+        "--metrics-namespace NS",
+        "cron(0 4 * * ? *)",
     ] {
         assert!(
             help.contains(word),
@@ -968,6 +1009,25 @@ fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
         "{}",
         support::stderr(&out)
     );
+    // A cycle alarm is set up by a deploy, and its hours are whole hours.
+    for (args, message) in [
+        (
+            &["--enable", "--cycle-alarm", "weekday_sf"][..],
+            "--cycle-alarm is set up by --bootstrap or --update",
+        ),
+        (
+            &["--update", "--cycle-alarm", "weekday_sf:soon"][..],
+            "--cycle-alarm takes CADENCE or CADENCE:HOURS (whole hours >= 1), got 'weekday_sf:soon'",
+        ),
+    ] {
+        let out = Command::new(deploy_sh()).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            support::stderr(&out).contains(message),
+            "{args:?}: {}",
+            support::stderr(&out)
+        );
+    }
 }
 
 #[test]
