@@ -437,7 +437,8 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
         &proxy.endpoint(),
         &[
             ("REGISTRY_BUCKET", &scenario.bucket),
-            ("PROBE_TIMEOUT_SECONDS", "2"),
+            // Long enough that an ordinary probe never times out on a loaded machine.
+            ("PROBE_TIMEOUT_SECONDS", "6"),
         ],
     );
 
@@ -460,7 +461,7 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
     assert_eq!(
         silent["reason"],
         format!(
-            "HEAD s3://{}/slow/never-answers.json: timed out after 2.0s waiting for the store",
+            "HEAD s3://{}/slow/never-answers.json: timed out after 6.0s waiting for the store",
             scenario.bucket
         )
     );
