@@ -1,4 +1,4 @@
-//! `check --store DIR --now T --json`: every rule of DESIGN §4–§5 as a named case, judged by
+//! `check --store DIR --now T --json`: every rule of docs/time.md and docs/classification.md as a named case, judged by
 //! the real binary over a local store whose files and mtimes set up each situation.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! deploy.sh end to end (DESIGN §10): the real script, the real AWS CLI, moto. What an operator
+//! deploy.sh end to end (docs/deploy.md): the real script, the real AWS CLI, moto. What an operator
 //! relies on is checked in moto's state, read back with the CLI:
 //! what a bootstrap creates, that a second run changes nothing, that hand-set env vars and the
 //! observe-mode switch survive redeploys, that a dry run leaves every resource as it was, and

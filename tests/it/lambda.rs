@@ -30,7 +30,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     let outcome = function.pass(scenario.now);
     let response = outcome.response();
 
-    // The response (§8).
+    // The response (docs/lambda.md#response).
     let expected_counts =
         json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1});
     assert_eq!(response["n_entries_checked"], 6, "{response:#}");
@@ -48,7 +48,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
         "results only on dry runs"
     );
 
-    // check_results.json (§6).
+    // check_results.json (docs/outputs.md).
     let results = check_results(&s3, &scenario.bucket)
         .await
         .expect("check_results.json written");
@@ -135,7 +135,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
         "the validation message names the field and the fix: {reason}"
     );
 
-    // heartbeat.json (§6).
+    // heartbeat.json (docs/outputs.md).
     let heartbeat = heartbeat(&s3, &scenario.bucket)
         .await
         .expect("heartbeat.json written");
@@ -164,7 +164,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(heartbeat["ledger"]["artifacts"], entries.len());
     assert!(entries.values().all(|e| e["cycle"].is_string()));
 
-    // cycle_verdict.json (§6): the fresh cadence's critical artifacts are complete, the
+    // cycle_verdict.json (docs/outputs.md): the fresh cadence's critical artifacts are complete, the
     // 2-minute cadence's are not.
     let verdicts = cycle_verdict(&s3, &scenario.bucket)
         .await
