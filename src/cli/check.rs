@@ -2,7 +2,6 @@
 //! exact `check_results.json`), and the decision trail of one artifact.
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -19,17 +18,12 @@ use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::{human_duration, rfc3339};
 
-use super::parse_now;
+use super::{SourceArgs, parse_now};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The registry: a file, or s3://bucket/key.
-    #[arg(long)]
-    registry: RegistrySource,
-    /// Use a local directory as the object store (DIR/<bucket>/<key>, LastModified = mtime)
-    /// instead of S3.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Judge this moment instead of the clock (RFC 3339).
     #[arg(long, value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -45,12 +39,8 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// The artifact id.
     id: String,
-    /// The registry: a file, or s3://bucket/key.
-    #[arg(long)]
-    registry: RegistrySource,
-    /// Use a local directory as the object store instead of S3.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Judge this moment instead of the clock (RFC 3339).
     #[arg(long, value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -63,11 +53,19 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         only: args.only.clone(),
         ..PassSettings::default()
     };
-    let outcome = match &args.store {
-        Some(dir) => check_with(&LocalDirStore::new(dir), &args.registry, &settings, now).await?,
+    let outcome = match &args.source.store {
+        Some(dir) => {
+            check_with(
+                &LocalDirStore::new(dir),
+                &args.source.registry,
+                &settings,
+                now,
+            )
+            .await?
+        }
         None => {
             let store = AwsClients::for_cli().await.s3_store();
-            check_with(&store, &args.registry, &settings, now).await?
+            check_with(&store, &args.source.registry, &settings, now).await?
         }
     };
     if args.json {
@@ -195,7 +193,7 @@ fn render_table(outcome: &PassOutcome) -> String {
 
 pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    match &args.store {
+    match &args.source.store {
         Some(dir) => explain_with(&LocalDirStore::new(dir), args, now).await,
         None => explain_with(&AwsClients::for_cli().await.s3_store(), args, now).await,
     }
@@ -211,7 +209,7 @@ async fn explain_with<S: ObjectStore>(
         only: vec![args.id.clone()],
         ..PassSettings::default()
     };
-    let loaded = registry_source::load(store, &args.registry).await?;
+    let loaded = registry_source::load(store, &args.source.registry).await?;
     let entry = loaded
         .registry
         .entries

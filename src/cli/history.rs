@@ -2,7 +2,6 @@
 //! artifact (or as the exact `history.json`).
 
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::bail;
@@ -15,22 +14,17 @@ use freshness_monitor::history::lookback::known_cadence_names;
 use freshness_monitor::history::{
     History, HistoryFile, Lookback, ScanSettings, SlaCounts, SlaReport, scan_history,
 };
-use freshness_monitor::registry_source::{self, RegistrySource};
+use freshness_monitor::registry_source;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
-use super::{parse_lookback, parse_now};
+use super::{SourceArgs, parse_lookback, parse_now};
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// The registry: a file, or s3://bucket/key.
-    #[arg(long)]
-    registry: RegistrySource,
-    /// Use a local directory as the object store (DIR/<bucket>/<key>, LastModified = mtime)
-    /// instead of S3.
-    #[arg(long, value_name = "DIR")]
-    store: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Scan back from this moment instead of the clock (RFC 3339).
     #[arg(long, value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -46,7 +40,7 @@ pub struct HistoryArgs {
 }
 
 pub async fn run_history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    match &args.store {
+    match &args.source.store {
         Some(dir) => history_with(&LocalDirStore::new(dir), args).await,
         None => history_with(&AwsClients::for_cli().await.s3_store(), args).await,
     }
@@ -54,7 +48,7 @@ pub async fn run_history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
 
 async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let loaded = registry_source::load(store, &args.registry).await?;
+    let loaded = registry_source::load(store, &args.source.registry).await?;
     let registry = &loaded.registry;
     let mut settings = ScanSettings {
         only: args.only.clone(),

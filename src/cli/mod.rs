@@ -80,6 +80,18 @@ fn with_runtime<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
         .block_on(future)
 }
 
+/// Where a command reads the registry and what it probes: S3, or a local directory.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// The registry: a file, or s3://bucket/key.
+    #[arg(long)]
+    pub registry: freshness_monitor::registry_source::RegistrySource,
+    /// Use a local directory as the object store (DIR/<bucket>/<key>, LastModified = mtime)
+    /// instead of S3.
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<std::path::PathBuf>,
+}
+
 /// `--now`: an RFC 3339 time.
 pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)

@@ -114,22 +114,35 @@ pub(super) fn invalid_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> ResultRow {
     ResultRow {
-        artifact_id: bad.label.clone(),
         owner_repo: bad.owner_repo.as_deref().map(|s| shared.owners.get(s)),
         severity: bad.severity,
         cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
         canonical_key: bad.s3_key_template.clone(),
+        s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        ..no_verdict_row(&bad.label, bad.reason(), now)
+    }
+}
+
+/// A `probe_failed` row with no cycle (an invalid entry, a cadence without a fire time, a
+/// bug): it alerts once per UTC day until fixed. Callers fill in what they know.
+fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow {
+    ResultRow {
+        artifact_id: label.to_string(),
+        owner_repo: None,
+        severity: None,
+        cadence: None,
+        canonical_key: None,
         state: classify::State::ProbeFailed,
-        reason: bad.reason(),
+        reason,
         last_modified: None,
         sla_violated_by_minutes: 0,
         recovery_substituted: false,
         cycle_label: None,
         cycle_tick: None,
         due_at: None,
-        dedup_key: Some(broken_entry_dedup_key(&bad.label, now)),
+        dedup_key: Some(broken_entry_dedup_key(label, now)),
         alerting: true,
-        s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        s3_bucket: None,
     }
 }
 
@@ -168,21 +181,11 @@ pub(super) fn internal_error_row(
 /// instead of a rendered key, alerting once per UTC day.
 fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> ResultRow {
     ResultRow {
-        artifact_id: spec.id.to_string(),
         owner_repo: Some(Arc::from(spec.owner_repo.as_str())),
         severity: Some(spec.severity),
         cadence: Some(Arc::from(spec.cadence.name())),
         canonical_key: Some(spec.s3_key_template.source().to_string()),
-        state: classify::State::ProbeFailed,
-        reason,
-        last_modified: None,
-        sla_violated_by_minutes: 0,
-        recovery_substituted: false,
-        cycle_label: None,
-        cycle_tick: None,
-        due_at: None,
-        dedup_key: Some(broken_entry_dedup_key(spec.id.as_str(), now)),
-        alerting: true,
         s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+        ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }
