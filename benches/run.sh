@@ -22,22 +22,29 @@
 #   MOTO_SIZES="48 1000 10000" LATENCY_SIZES=1000 BASELINE_SIZES=1000 benches/run.sh
 #   SIZES=100000 MOTO_SIZES= STANDIN_SIZES=100000 CORE=0 benches/run.sh   # 100k at +20 ms only
 #   PROBE_CONCURRENCY=64 benches/run.sh               # another concurrency (default 64, the monitor's)
+#   SIZES= MOTO_SIZES= STANDIN_SIZES= CORE=0 HISTORY_SIZES=100000 benches/run.sh
+#                                                     # the history scan (`run --historical`) only
 #
 # Needs moto_server (scripts/test.sh installs it), zip, python3 and GNU time (/usr/bin/time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SIZES="${SIZES:-48 1000 10000 100000}"
-MOTO_SIZES="${MOTO_SIZES:-$SIZES}"
-BASELINE_SIZES="${BASELINE_SIZES:-48 1000 10000}"
-LATENCY_SIZES="${LATENCY_SIZES:-1000}"
-STANDIN_SIZES="${STANDIN_SIZES:-1000 10000 100000}"
+# A size list set empty (MOTO_SIZES=) means none; only an unset one takes its default.
+SIZES="${SIZES-48 1000 10000 100000}"
+MOTO_SIZES="${MOTO_SIZES-$SIZES}"
+BASELINE_SIZES="${BASELINE_SIZES-48 1000 10000}"
+LATENCY_SIZES="${LATENCY_SIZES-1000}"
+STANDIN_SIZES="${STANDIN_SIZES-1000 10000 100000}"
 RUNS="${RUNS:-5}"
 # The 100k passes against moto take minutes each: fewer runs there unless told otherwise.
 BIG_RUNS="${BIG_RUNS:-3}"
 CONCURRENCY="${PROBE_CONCURRENCY:-64}"
 DELAY_MS="${DELAY_MS:-20}"
 CORE="${CORE:-1}"
+# The history scan (`run --historical`) against the stand-in, direct and +DELAY_MS: off unless
+# sizes are given. HISTORY_RUNS timed runs, no warm-up (one 100k scan at +20 ms is ~13 min).
+HISTORY_SIZES="${HISTORY_SIZES:-}"
+HISTORY_RUNS="${HISTORY_RUNS:-1}"
 
 for tool in moto_server zip python3 /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "missing: $tool (run scripts/test.sh first)" >&2; exit 1; }
@@ -116,19 +123,21 @@ for n in $SIZES; do
     "$(echo "$wall*1000000/$n" | bc -l)"
 done
 
-echo
-echo "== moto on loopback: run (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop"
-moto_port=$(free_port)
-moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-pids+=($!)
-wait_port "$moto_port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
-proxy_port=$(free_port)
-"$helper" proxy "$proxy_port" "$moto_port" "$DELAY_MS" &
-pids+=($!)
-wait_port "$proxy_port"
+if [[ -n "$MOTO_SIZES" ]]; then
+  echo
+  echo "== moto on loopback: run (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop"
+  moto_port=$(free_port)
+  moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  pids+=($!)
+  wait_port "$moto_port"
+  proxy_port=$(free_port)
+  "$helper" proxy "$proxy_port" "$moto_port" "$DELAY_MS" &
+  pids+=($!)
+  wait_port "$proxy_port"
+fi
 
 pass_against() { # endpoint size label
   local endpoint=$1 n=$2 label=$3
@@ -184,6 +193,49 @@ for n in $STANDIN_SIZES; do
   printf '%8s artifacts bare aws-sdk-s3 HeadObject loop +%sms: %7.3f s\n' "$n" "$DELAY_MS" "$base"
   kill "$slow_pid" "$standin_pid" 2>/dev/null || true
 done
+
+# history_against ENDPOINT SIZE LABEL: `run --historical` (the Lambda's history scan, writing
+# history.json to the stand-in) timed $HISTORY_RUNS times without a warm-up.
+history_against() {
+  local endpoint=$1 n=$2 label=$3
+  : >"$work/t"; : >"$work/d"
+  for _ in $(seq "$HISTORY_RUNS"); do
+    /usr/bin/time -f '%e %M' -o "$work/one" env AWS_ENDPOINT_URL="$endpoint" REGISTRY_BUCKET="bench-$n" \
+      PROBE_CONCURRENCY="$CONCURRENCY" nice "$bin" run --historical >"$work/out" 2>"$work/err" \
+      || { cat "$work/err" >&2; exit 1; }
+    tail -n1 "$work/one" >>"$work/t"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["duration_seconds"], r["n_head_requests"], r["n_cycles_probed"], r["truncated"])' "$work/out" >>"$work/d"
+  done
+  local wall rss scan heads cycles bytes
+  wall=$(cut -d' ' -f1 "$work/t" | median); rss=$(cut -d' ' -f2 "$work/t" | median)
+  scan=$(cut -d' ' -f1 "$work/d" | median)
+  read -r _ heads cycles _ < <(tail -n1 "$work/d")
+  bytes=$(grep -o 'PUT bench-[0-9]*/_freshness_monitor/history.json [0-9]*' "$work/standin.log" | tail -n1 | awk '{print $3}')
+  printf '%8s artifacts %-6s wall %8.2f s  scan %8.2f s  rss %6.1f MB  %8s HEADs  %8s cycles probed  history.json %s bytes  %8.0f HEADs/s\n' \
+    "$n" "$label" "$wall" "$scan" "$(echo "$rss/1024" | bc -l)" "$heads" "$cycles" "${bytes:-?}" \
+    "$(per_second "$heads" "$scan")"
+}
+
+if [[ -n "$HISTORY_SIZES" ]]; then
+  echo
+  echo "== history scan against the fast S3 stand-in: run --historical, direct and +${DELAY_MS}ms"
+  for n in $HISTORY_SIZES; do
+    [[ -d "$work/$n" ]] || "$helper" generate "$n" "$work/$n" >/dev/null
+    standin_port=$(free_port)
+    "$helper" serve-s3 "$standin_port" "bench-$n" "$work/$n" 2>"$work/standin.log" &
+    standin_pid=$!
+    pids+=("$standin_pid")
+    wait_port "$standin_port"
+    slow_port=$(free_port)
+    "$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
+    slow_pid=$!
+    pids+=("$slow_pid")
+    wait_port "$slow_port"
+    history_against "http://127.0.0.1:$standin_port" "$n" stand-in
+    history_against "http://127.0.0.1:$slow_port" "$n" "+${DELAY_MS}ms"
+    kill "$slow_pid" "$standin_pid" 2>/dev/null || true
+  done
+fi
 
 if [[ "$CORE" == 1 ]]; then
   echo

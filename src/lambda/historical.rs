@@ -26,7 +26,8 @@ use crate::settings::Settings;
 use crate::store::S3Url;
 
 /// Time kept back from the deadline, on top of the pass's, for serializing and uploading
-/// `history.json`: ~250 MB compact at 100,000 artifacts (BENCHMARKS.md#history-scan).
+/// `history.json`: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback stand-in
+/// (BENCHMARKS.md#history-scan), so room for a slower link.
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
