@@ -172,9 +172,10 @@ for n in $MOTO_SIZES; do
   fi
 done
 
-echo
-echo "== fast S3 stand-in on loopback: run, direct and +${DELAY_MS}ms (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop +${DELAY_MS}ms"
-for n in $STANDIN_SIZES; do
+# Serves the generated registry of $1 artifacts from the S3 stand-in, directly and behind the
+# +DELAY_MS proxy: sets standin_port, standin_pid, slow_port and slow_pid.
+start_standin() {
+  local n="$1"
   [[ -d "$work/$n" ]] || "$helper" generate "$n" "$work/$n" >/dev/null
   standin_port=$(free_port)
   "$helper" serve-s3 "$standin_port" "bench-$n" "$work/$n" 2>"$work/standin.log" &
@@ -186,6 +187,12 @@ for n in $STANDIN_SIZES; do
   slow_pid=$!
   pids+=("$slow_pid")
   wait_port "$slow_port"
+}
+
+echo
+echo "== fast S3 stand-in on loopback: run, direct and +${DELAY_MS}ms (process wall s, pass s, peak RSS MB, probes/s), bare SDK loop +${DELAY_MS}ms"
+for n in $STANDIN_SIZES; do
+  start_standin "$n"
   pass_against "http://127.0.0.1:$standin_port" "$n" stand-in
   pass_against "http://127.0.0.1:$slow_port" "$n" "+${DELAY_MS}ms"
   runs=$RUNS; [[ $n -lt 100000 ]] || runs=$BIG_RUNS
@@ -220,17 +227,7 @@ if [[ -n "$HISTORY_SIZES" ]]; then
   echo
   echo "== history scan against the fast S3 stand-in: run --historical, direct and +${DELAY_MS}ms"
   for n in $HISTORY_SIZES; do
-    [[ -d "$work/$n" ]] || "$helper" generate "$n" "$work/$n" >/dev/null
-    standin_port=$(free_port)
-    "$helper" serve-s3 "$standin_port" "bench-$n" "$work/$n" 2>"$work/standin.log" &
-    standin_pid=$!
-    pids+=("$standin_pid")
-    wait_port "$standin_port"
-    slow_port=$(free_port)
-    "$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
-    slow_pid=$!
-    pids+=("$slow_pid")
-    wait_port "$slow_port"
+    start_standin "$n"
     history_against "http://127.0.0.1:$standin_port" "$n" stand-in
     history_against "http://127.0.0.1:$slow_port" "$n" "+${DELAY_MS}ms"
     kill "$slow_pid" "$standin_pid" 2>/dev/null || true
