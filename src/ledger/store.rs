@@ -81,16 +81,24 @@ pub async fn write<S: ObjectStore>(
 ) -> LedgerFigures {
     let mut current = read;
     for attempt in 0..2 {
-        let mut ledger = current.ledger.clone();
+        // Applied in place: on a lost race the winner's ledger is read afresh, so the one read
+        // before is never needed again (no copy of a 100,000-entry map).
+        let ReadLedger {
+            mut ledger,
+            etag,
+            rebuilt,
+        } = current;
         apply(&mut ledger);
         let body = serde_json::to_vec(&ledger).expect("the ledger always serializes");
+        let artifacts = ledger.artifacts.len();
+        drop(ledger);
         let figures = |status: &'static str, detail: Option<String>| LedgerFigures {
             status,
-            artifacts: ledger.artifacts.len(),
+            artifacts,
             bytes: body.len(),
             detail,
         };
-        let written = match &current.etag {
+        let written = match &etag {
             Some(etag) => {
                 store
                     .put_if_match(bucket, key, etag, body.clone(), "application/json")
@@ -104,7 +112,7 @@ pub async fn write<S: ObjectStore>(
         };
         match written {
             Ok(true) => {
-                return match (&current.rebuilt, attempt, &current.etag) {
+                return match (&rebuilt, attempt, &etag) {
                     (Some(reason), 0, _) => figures("rebuilt", Some(reason.clone())),
                     (_, 0, None) => figures("created", None),
                     (_, 0, Some(_)) => figures("updated", None),
