@@ -380,6 +380,9 @@ fn log_summary(
         outputs_written = matches!(written, Ok(true)),
         registry_error = outcome.registry_error.as_deref(),
         write_error = written.as_ref().err().map(|e| e.to_string()),
+        // The ledger's GET and conditional PUT (2 of each after a lost race): what happened.
+        ledger = outcome.ledger.as_ref().map(|l| l.status),
+        ledger_bytes = outcome.ledger.as_ref().map(|l| l.bytes),
     );
 }
 

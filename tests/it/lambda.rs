@@ -230,6 +230,8 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     assert_eq!(summaries[0]["n_entries_checked"], 6);
     assert_eq!(summaries[0]["missing"], 1);
     assert_eq!(summaries[0]["outputs_written"], true);
+    assert_eq!(summaries[0]["ledger"], "created");
+    assert_eq!(summaries[1]["ledger"], "updated");
 
     // The first pass's CloudWatch EMF lines, parsed back: one per cadence with
     // ArtifactFreshnessCycleComplete (1 exactly when its verdict is complete), one for the pass.
