@@ -40,12 +40,24 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
+    /// rows that do not alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Box<crate::alert::policy::RowPolicy>>,
 }
 
 impl ResultRow {
     /// The severity an alert for this row goes out with: probe failures are always critical
     /// (the monitor itself cannot see), otherwise the artifact's own.
     pub fn alert_severity(&self) -> Severity {
+        if let Some(policy) = &self.policy {
+            return policy.effective_severity;
+        }
+        self.declared_alert_severity()
+    }
+
+    /// [`ResultRow::alert_severity`] before the policy (escalation) had its say.
+    pub fn declared_alert_severity(&self) -> Severity {
         if self.state == State::ProbeFailed {
             Severity::Critical
         } else {
@@ -150,6 +162,9 @@ pub struct Heartbeat {
     pub internal_error: Option<String>,
     /// What the pass did with the ledger (null when it did not touch it: a registry error).
     pub ledger: Option<crate::ledger::store::LedgerFigures>,
+    /// Acknowledgement objects the pass could not use (ignored; absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ack_problems: Vec<String>,
 }
 
 /// Ordered from best to worst.
@@ -300,6 +315,7 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            policy: None,
         }
     }
 

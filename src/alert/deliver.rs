@@ -20,6 +20,7 @@ use super::channel::{AlertChannel, ChannelError};
 use super::dedup::{Claim, ClaimOutcome, DedupStore, Repeat};
 use super::plan::{self, Digest, PlannedAlert};
 use crate::pass::PassOutcome;
+use crate::registry::policy::AlertPolicy;
 use crate::report::{AlertFigures, ChannelReport, ResultRow};
 use crate::store::{ObjectStore, S3Url, StoreError};
 
@@ -46,6 +47,13 @@ struct Sent {
     results: Vec<(&'static str, Result<usize, ChannelError>)>,
 }
 
+/// Which alerts of a routed batch reached a channel, and the first digest's body (the
+/// preview of an alert without an entry of its own).
+struct Routed {
+    delivered: Vec<bool>,
+    first_body: String,
+}
+
 impl Sent {
     /// At least one message reached at least one channel: the news is out.
     fn reached_anyone(&self) -> bool {
@@ -68,6 +76,11 @@ impl Alerter {
             dedup_prefix: dedup_prefix.into(),
             unguarded_sent: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The names of the channels, as routes name them.
+    pub fn channel_names(&self) -> Vec<&'static str> {
+        self.channels.iter().map(|c| c.name()).collect()
     }
 
     /// Delivers the pass's alerts (nothing but counting in observe mode). `deadline`: sends
@@ -108,6 +121,7 @@ impl Alerter {
                 .claim_and_send(
                     &[plan::registry_error_alert()],
                     Repeat::After(REGISTRY_ERROR_REPEAT),
+                    None,
                     |_| digest.clone(),
                 )
                 .await;
@@ -115,13 +129,51 @@ impl Alerter {
         let alerts = plan::new_alerts(&outcome.rows, now);
         if !alerts.is_empty() {
             delivery
-                .claim_and_send(&alerts, Repeat::Never, |sending| {
-                    plan::alert_digest(sending, now)
-                })
+                .claim_and_send(
+                    &alerts,
+                    Repeat::Never,
+                    Some(&outcome.alert_policy.policy),
+                    |sending| plan::alert_digest(sending, now),
+                )
                 .await;
         }
         delivery.resolve(&outcome.rows).await;
         delivery.finish()
+    }
+
+    /// Channel `i` gets `digests[i]` (none when `None`), all at once; says per channel whether
+    /// anything reached it. Each result is logged and added to `reports`.
+    async fn send_each(
+        &self,
+        digests: &[Option<Digest>],
+        deadline: Option<Instant>,
+        reports: &mut [ChannelReport],
+    ) -> Vec<bool> {
+        let results: Vec<Option<(&'static str, Result<usize, ChannelError>)>> = join_all(
+            self.channels
+                .iter()
+                .zip(digests)
+                .map(|(channel, digest)| async move {
+                    match digest {
+                        Some(d) => Some((channel.name(), channel.send(d, deadline).await)),
+                        None => None,
+                    }
+                }),
+        )
+        .await;
+        let mut reached = Vec::with_capacity(results.len());
+        for ((result, report), digest) in results.into_iter().zip(reports.iter_mut()).zip(digests) {
+            let (Some((name, result)), Some(digest)) = (result, digest) else {
+                reached.push(false);
+                continue;
+            };
+            let sent = Sent {
+                results: vec![(name, result)],
+            };
+            reached.push(sent.reached_anyone());
+            log_result(name, &sent.results[0].1, digest, report);
+        }
+        reached
     }
 
     /// One digest to every channel at once; each result is logged and added to `reports`.
@@ -137,36 +189,46 @@ impl Alerter {
             }))
             .await;
         for ((name, result), report) in results.iter().zip(reports.iter_mut()) {
-            match result {
-                Ok(n) => {
-                    report.messages_sent += n;
-                    tracing::info!(
-                        message = "alert digest sent",
-                        channel = name,
-                        kind = ?digest.kind,
-                        severity = %digest.severity,
-                        items = digest.n_items,
-                        messages = n,
-                    );
-                }
-                Err(e) => {
-                    report.messages_sent += e.delivered_parts;
-                    if report.error.is_none() {
-                        report.error = Some(e.message.clone());
-                    }
-                    tracing::error!(
-                        message = "alert digest not delivered on a channel",
-                        channel = name,
-                        kind = ?digest.kind,
-                        items = digest.n_items,
-                        delivered_messages = e.delivered_parts,
-                        permanent = e.permanent,
-                        error = %e.message,
-                    );
-                }
-            }
+            log_result(name, result, digest, report);
         }
         Sent { results }
+    }
+}
+
+/// Logs one channel's send and counts it into the channel's report.
+fn log_result(
+    name: &str,
+    result: &Result<usize, ChannelError>,
+    digest: &Digest,
+    report: &mut ChannelReport,
+) {
+    match result {
+        Ok(n) => {
+            report.messages_sent += n;
+            tracing::info!(
+                message = "alert digest sent",
+                channel = name,
+                kind = ?digest.kind,
+                severity = %digest.severity,
+                items = digest.n_items,
+                messages = n,
+            );
+        }
+        Err(e) => {
+            report.messages_sent += e.delivered_parts;
+            if report.error.is_none() {
+                report.error = Some(e.message.clone());
+            }
+            tracing::error!(
+                message = "alert digest not delivered on a channel",
+                channel = name,
+                kind = ?digest.kind,
+                items = digest.n_items,
+                delivered_messages = e.delivered_parts,
+                permanent = e.permanent,
+                error = %e.message,
+            );
+        }
     }
 }
 
@@ -207,7 +269,8 @@ impl<S: ObjectStore> Delivery<'_, S> {
         &mut self,
         alerts: &[PlannedAlert],
         repeat: Repeat,
-        digest_of: impl FnOnce(&[&PlannedAlert]) -> Digest,
+        routing: Option<&AlertPolicy>,
+        digest_of: impl Fn(&[&PlannedAlert]) -> Digest,
     ) {
         if self.alerter.channels.is_empty() {
             self.figures.failed += alerts.len();
@@ -230,29 +293,92 @@ impl<S: ObjectStore> Delivery<'_, S> {
         if to_send.is_empty() {
             return;
         }
-        let mut digest = digest_of(&to_send);
-        if !batch.unguarded.is_empty() {
-            digest.body.push_str(&format!(
+        let note = (!batch.unguarded.is_empty()).then(|| {
+            format!(
                 "\n\n(dedup markers could not be written for {} of these, so they may repeat: \
                  {})",
                 batch.unguarded.len(),
                 batch.unguarded.join("; ")
-            ));
+            )
+        });
+        let digest_of = |alerts: &[&PlannedAlert]| {
+            let mut digest = digest_of(alerts);
+            if let Some(note) = &note {
+                digest.body.push_str(note);
+            }
+            digest
+        };
+        let routed = self.send_routed(&to_send, routing, &digest_of).await;
+        let delivered: Vec<bool> = alerts
+            .iter()
+            .map(|a| {
+                to_send
+                    .iter()
+                    .position(|s| s.dedup_key == a.dedup_key)
+                    .is_some_and(|i| routed.delivered[i])
+            })
+            .collect();
+        self.settle_claims(alerts, &batch.claims, &delivered, &routed.first_body)
+            .await;
+        let (reached, missed): (Vec<_>, Vec<_>) = to_send
+            .iter()
+            .zip(&routed.delivered)
+            .partition(|(_, delivered)| **delivered);
+        if !reached.is_empty() {
+            let reached: Vec<&PlannedAlert> = reached.into_iter().map(|(a, _)| *a).collect();
+            self.remember_unguarded(alerts, &batch.claims, &reached);
+            self.figures.sent += reached.len();
+            let ids = reached.iter().map(|a| a.artifact_id.clone());
+            self.figures.alerted_artifacts.extend(ids);
         }
+        self.figures.failed += missed.len();
+    }
+
+    /// One digest per channel of the alerts routed to it (every alert to every channel when
+    /// `routing` is `None`), sent at once; says which alerts reached at least one channel.
+    async fn send_routed(
+        &mut self,
+        to_send: &[&PlannedAlert],
+        routing: Option<&AlertPolicy>,
+        digest_of: &impl Fn(&[&PlannedAlert]) -> Digest,
+    ) -> Routed {
+        let per_channel: Vec<Vec<usize>> = self
+            .alerter
+            .channels
+            .iter()
+            .map(|c| {
+                (0..to_send.len())
+                    .filter(|&i| routing.is_none_or(|p| p.routes_to(c.name(), to_send[i].severity)))
+                    .collect()
+            })
+            .collect();
+        let digests: Vec<Option<Digest>> = per_channel
+            .iter()
+            .map(|indices| {
+                let subset: Vec<&PlannedAlert> = indices.iter().map(|&i| to_send[i]).collect();
+                (!subset.is_empty()).then(|| digest_of(&subset))
+            })
+            .collect();
         let sent = self
             .alerter
-            .send_everywhere(&digest, self.deadline, &mut self.reports)
+            .send_each(&digests, self.deadline, &mut self.reports)
             .await;
-        let delivered = sent.reached_anyone();
-        self.settle_claims(alerts, &batch.claims, delivered, &digest)
-            .await;
-        if delivered {
-            self.remember_unguarded(alerts, &batch.claims, &to_send);
-            self.figures.sent += to_send.len();
-            let ids = to_send.iter().map(|a| a.artifact_id.clone());
-            self.figures.alerted_artifacts.extend(ids);
-        } else {
-            self.figures.failed += to_send.len();
+        let mut delivered = vec![false; to_send.len()];
+        for (indices, reached) in per_channel.iter().zip(&sent) {
+            if *reached {
+                for &i in indices {
+                    delivered[i] = true;
+                }
+            }
+        }
+        Routed {
+            delivered,
+            first_body: digests
+                .into_iter()
+                .flatten()
+                .next()
+                .map(|d| d.body)
+                .unwrap_or_default(),
         }
     }
 
@@ -362,13 +488,13 @@ impl<S: ObjectStore> Delivery<'_, S> {
         &mut self,
         alerts: &[PlannedAlert],
         claims: &[Option<Claim>],
-        delivered: bool,
-        digest: &Digest,
+        delivered: &[bool],
+        digest_body: &str,
     ) {
-        for (alert, claim) in alerts.iter().zip(claims) {
+        for ((alert, claim), &delivered) in alerts.iter().zip(claims).zip(delivered) {
             let Some(claim) = claim else { continue };
             let preview = plan::preview(if alert.text.is_empty() {
-                &digest.body
+                digest_body
             } else {
                 &alert.text
             });
@@ -510,12 +636,24 @@ impl<S: ObjectStore> Delivery<'_, S> {
         found.into_iter().flatten().collect()
     }
 }
-/// What `check` prints after its table: the digest a pass would send now (before dedup).
-pub fn would_send(rows: &[ResultRow], now: DateTime<Utc>) -> Option<Digest> {
-    let alerts = plan::new_alerts(rows, now);
-    if alerts.is_empty() {
-        return None;
-    }
-    let refs: Vec<&PlannedAlert> = alerts.iter().collect();
-    Some(plan::alert_digest(&refs, now))
+/// What `check` prints after its table: per channel, the digest a pass would send now
+/// (before dedup), with the routes applied.
+pub fn would_send(outcome: &PassOutcome, channels: &[&str]) -> Vec<(String, Digest)> {
+    let alerts = plan::new_alerts(&outcome.rows, outcome.run_at);
+    let policy = &outcome.alert_policy.policy;
+    channels
+        .iter()
+        .filter_map(|channel| {
+            let routed: Vec<&PlannedAlert> = alerts
+                .iter()
+                .filter(|a| policy.routes_to(channel, a.severity))
+                .collect();
+            (!routed.is_empty()).then(|| {
+                (
+                    channel.to_string(),
+                    plan::alert_digest(&routed, outcome.run_at),
+                )
+            })
+        })
+        .collect()
 }

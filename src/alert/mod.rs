@@ -3,6 +3,8 @@
 //!
 //! - [`plan`]: pure. Which rows alert, the digest text, RESOLVED candidates, cutting a
 //!   message to a channel's limit.
+//! - [`policy`]: pure. What the registry's alert policy (routes, escalation, silences,
+//!   acknowledgements, dependencies) makes of each alerting row, and the digest's grouping.
 //! - [`dedup`]: the markers in the original monitor's place and shape, used as the lock that
 //!   makes one alert per artifact per cycle.
 //! - [`channel`], [`sns`], [`telegram`]: where digests go.
@@ -12,6 +14,7 @@ pub mod channel;
 pub mod dedup;
 pub mod deliver;
 pub mod plan;
+pub mod policy;
 pub mod sns;
 pub mod telegram;
 

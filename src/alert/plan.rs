@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::alert::policy::group;
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
@@ -31,6 +32,8 @@ pub fn registry_error_alert() -> PlannedAlert {
         severity: crate::registry::Severity::Critical,
         state: crate::classify::State::ProbeFailed,
         text: String::new(),
+        owner: None,
+        folded_under: None,
     }
 }
 
@@ -43,6 +46,9 @@ pub struct PlannedAlert {
     pub state: State,
     /// The digest entry (several lines, no trailing newline).
     pub text: String,
+    pub owner: Option<String>,
+    /// The alerting upstream it is folded under in the digest (docs/alerts.md#dependencies).
+    pub folded_under: Option<String>,
 }
 
 /// What a digest is about; decides its heading and subject.
@@ -65,13 +71,19 @@ pub struct Digest {
     pub n_items: usize,
 }
 
-/// The alerting rows as alerts, worst severity first (registry order within a severity).
-/// Rows without a dedup key cannot be deduplicated and are kept (never dropped): they get a
-/// key from their id and `now`'s date.
+/// The alerting rows the policy sends as alerts (all of them when no policy was applied),
+/// worst severity first (registry order within a severity). Rows without a dedup key cannot
+/// be deduplicated and are kept (never dropped): they get a key from their id and `now`'s
+/// date.
 pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
     let mut alerts: Vec<PlannedAlert> = rows
         .iter()
         .filter(|r| r.alerting)
+        .filter(|r| {
+            r.policy
+                .as_ref()
+                .is_none_or(|p| p.action == crate::alert::policy::PolicyAction::Send)
+        })
         .map(|r| PlannedAlert {
             dedup_key: r.dedup_key.clone().unwrap_or_else(|| {
                 format!("freshness_{}_{}", r.artifact_id, now.format("%Y-%m-%d"))
@@ -80,6 +92,8 @@ pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
             severity: r.alert_severity(),
             state: r.state,
             text: alert_entry(r),
+            owner: r.owner_repo.as_deref().map(str::to_string),
+            folded_under: r.policy.as_ref().and_then(|p| p.folded_under.clone()),
         })
         .collect();
     // Stable: registry order is kept within a severity.
@@ -114,6 +128,24 @@ pub fn alert_entry(row: &ResultRow) -> String {
         row.owner_repo.as_deref().unwrap_or("unknown")
     ));
     text.push_str(&format!("\n  reason: {}", one_line(&row.reason)));
+    if let Some(policy) = &row.policy {
+        if policy.escalated {
+            text.push_str(&format!(
+                "\n  escalated: {} cycles missed in a row (declared {})",
+                policy.missed_cycles,
+                row.declared_alert_severity()
+            ));
+        }
+        if let Some(ack) = &policy.acknowledged {
+            let note = ack.note.as_deref().map(|n| format!(": {}", one_line(n)));
+            text.push_str(&format!(
+                "\n  acknowledged by {} ({}){}",
+                ack.by,
+                ack.until,
+                note.unwrap_or_default()
+            ));
+        }
+    }
     text
 }
 
@@ -159,11 +191,7 @@ pub fn alert_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
         n - critical,
         rfc3339(now)
     );
-    for alert in alerts {
-        body.push('\n');
-        body.push_str(&alert.text);
-        body.push('\n');
-    }
+    body.push_str(&group::render_groups(&group::group_alerts(alerts)));
     let ids: Vec<&str> = alerts.iter().map(|a| a.artifact_id.as_str()).collect();
     let subject = sns_subject(&format!(
         "[{}] freshness-monitor: {n} alerting: {}",
@@ -355,6 +383,7 @@ mod tests {
             dedup_key: Some(format!("freshness_{id}_2026-W22")),
             alerting,
             s3_bucket: Some("research-bucket".into()),
+            policy: None,
         }
     }
 

@@ -8,8 +8,10 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use freshness_monitor::alert::policy::{PassPolicy, PolicyAction, RowPolicy};
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
+use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
 use freshness_monitor::report::ResultRow;
@@ -78,9 +80,9 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render_table(&outcome));
         // What `run` would send now (before dedup: markers are not read, nothing is written).
-        if let Some(digest) = freshness_monitor::alert::would_send(&outcome.rows, outcome.run_at) {
+        for (channel, digest) in freshness_monitor::alert::would_send(&outcome, ROUTABLE_CHANNELS) {
             print!(
-                "\nwould send (one message per channel, before dedup):\n{}",
+                "\nwould send to {channel} (before dedup):\n{}",
                 freshness_monitor::alert::StdoutChannel::render(&digest)
             );
         }
@@ -111,7 +113,9 @@ async fn check_with<S: ObjectStore>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<PassOutcome> {
     let loaded = registry_source::load(store, registry).await?;
-    let outcome = run_pass(store, &loaded, settings, now).await;
+    let mut outcome = run_pass(store, &loaded, settings, now).await;
+    // No ledger or acknowledgements here: escalation counts this cycle only (docs/cli.md).
+    outcome.apply_policy(None, &[], ROUTABLE_CHANNELS);
     if !outcome.unknown_only_ids.is_empty() {
         bail!(
             "--only names no artifact in the registry: {}",
@@ -136,7 +140,13 @@ fn render_table(outcome: &PassOutcome) -> String {
                 } else {
                     "-".into()
                 },
-                if r.alerting {
+                if let Some(policy) = &r.policy {
+                    match policy.action {
+                        PolicyAction::Send => r.alert_severity().to_string(),
+                        PolicyAction::Silenced => format!("{} silenced", r.alert_severity()),
+                        PolicyAction::NotRouted => format!("{} unrouted", r.alert_severity()),
+                    }
+                } else if r.alerting {
                     r.alert_severity().to_string()
                 } else {
                     "-".into()
@@ -168,6 +178,9 @@ fn render_table(outcome: &PassOutcome) -> String {
             &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
         ]));
         out.push_str(&format!("    {}\n", r.reason));
+        if let Some(policy) = &r.policy {
+            out.push_str(&format!("    policy: {}\n", policy.rule));
+        }
     }
     let c = outcome.counts();
     let alerting = outcome.alerting_rows().count();
@@ -216,7 +229,8 @@ async fn explain_with<S: ObjectStore>(
         .iter()
         .find(|e| e.label() == args.id)
         .with_context(|| format!("no artifact {:?} in {}", args.id, loaded.name))?;
-    let explanation = pass::explain_entry(store, &loaded.registry, entry, &settings, now).await;
+    let mut explanation = pass::explain_entry(store, &loaded.registry, entry, &settings, now).await;
+    explanation.row.policy = policy_of(store, &loaded, &args.id, &settings, now).await;
     let mut out = ExplainText::default();
     out.say("artifact", format!("{} ({})", args.id, loaded.name));
     out.say("now", rfc3339(now));
@@ -236,6 +250,39 @@ async fn explain_with<S: ObjectStore>(
     out.verdict(&explanation.row, settings.alerts_enabled);
     print!("{}", out.0);
     Ok(ExitCode::from(if explanation.row.alerting { 2 } else { 0 }))
+}
+
+/// What the alert policy makes of `id` in a pass over it and its upstream artifacts (whose
+/// alerting decides the folding), with no ledger and no acknowledgements.
+async fn policy_of<S: ObjectStore>(
+    store: &S,
+    loaded: &registry_source::LoadedRegistry,
+    id: &str,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+) -> Option<Box<RowPolicy>> {
+    let policy = PassPolicy::of(&loaded.registry);
+    let mut only = vec![id.to_string()];
+    let mut i = 0;
+    while i < only.len() {
+        for up in policy.depends_on.get(&only[i]).into_iter().flatten() {
+            if !only.contains(up) {
+                only.push(up.clone());
+            }
+        }
+        i += 1;
+    }
+    let settings = PassSettings {
+        only,
+        ..settings.clone()
+    };
+    let mut outcome = run_pass(store, loaded, &settings, now).await;
+    outcome.apply_policy(None, &[], ROUTABLE_CHANNELS);
+    outcome
+        .rows
+        .into_iter()
+        .find(|r| r.artifact_id == id)
+        .and_then(|r| r.policy)
 }
 
 /// `explain`'s output: one `label  text` line per fact.
@@ -314,5 +361,8 @@ impl ExplainText {
             )
         };
         self.say("alerting", alerting);
+        if let Some(policy) = &row.policy {
+            self.say("policy", format!("{:?}: {}", policy.action, policy.rule));
+        }
     }
 }

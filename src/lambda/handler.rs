@@ -15,6 +15,7 @@ use super::container::Container;
 use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
+use crate::alert::policy::ack;
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
@@ -188,6 +189,10 @@ pub async fn run_invocation(
         Some(ledger::store::read(store, results_bucket, &ledger_key).await)
     };
     let mut outcome = judge_registry(container, settings, &pass_settings, now).await;
+    if outcome.registry_error.is_none() {
+        let ledger = ledger_read.as_ref().map(|read| &read.ledger);
+        apply_policy(container, settings, &mut outcome, ledger).await;
+    }
     let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
     if let Some(read) = ledger_read
         && outcome.registry_error.is_none()
@@ -226,6 +231,29 @@ pub async fn run_invocation(
         )));
     }
     Ok(response(&outcome, &alerts, dry_run))
+}
+
+/// Reads the acknowledgements and applies the registry's alert policy to the rows (an
+/// unreadable ack is reported in the heartbeat and ignored).
+async fn apply_policy(
+    container: &Container,
+    settings: &Settings,
+    outcome: &mut PassOutcome,
+    ledger: Option<&Ledger>,
+) {
+    let acks = ack::read_acks(
+        &container.store,
+        settings.results_bucket(),
+        &settings.results_prefix,
+    )
+    .await;
+    let channels = container
+        .alerter
+        .as_ref()
+        .map(|a| a.channel_names())
+        .unwrap_or_default();
+    outcome.apply_policy(ledger, &acks.acks, &channels);
+    outcome.ack_problems = acks.problems;
 }
 
 /// The ledger's file name under the results prefix.

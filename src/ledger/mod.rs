@@ -54,6 +54,10 @@ pub struct LedgerEntry {
     pub last_probe_at: Option<DateTime<Utc>>,
     /// The state the last pass gave it (how the cycle stood when it ended).
     pub state: State,
+    /// When a pass last confirmed it fresh, any cycle: an acknowledgement made before it has
+    /// ended (docs/alerts.md#acknowledgements).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub last_fresh_at: Option<DateTime<Utc>>,
 }
 
 /// Times as the monitor writes them everywhere (RFC 3339 UTC, seconds).
@@ -136,6 +140,7 @@ impl LedgerEntry {
                 },
                 last_alert_at: previous.last_alert_at,
                 last_probe_at: previous.last_probe_at,
+                last_fresh_at: previous.last_fresh_at,
                 ..LedgerEntry::new_cycle(cycle, row.state)
             },
             None => LedgerEntry::new_cycle(cycle, row.state),
@@ -151,6 +156,7 @@ impl LedgerEntry {
             State::Fresh if row.last_modified.is_some() => {
                 entry.fresh_at.get_or_insert(now);
                 entry.last_modified = row.last_modified;
+                entry.last_fresh_at = Some(now);
             }
             State::Fresh | State::ProbeFailed | State::GracePeriod => {}
         }
@@ -171,7 +177,21 @@ impl LedgerEntry {
             last_alert_at: None,
             last_probe_at: None,
             state,
+            last_fresh_at: None,
         }
+    }
+
+    /// Cycles in a row missed by the end of `cycle`, counting it as missed: what an alert
+    /// in `cycle` would say (the escalation rule, docs/alerts.md#escalation).
+    pub fn consecutive_misses_through(&self, cycle: &str) -> u32 {
+        let before = if self.cycle == cycle {
+            self.missed_cycles
+        } else if self.ended_missed() {
+            self.missed_cycles.saturating_add(1)
+        } else {
+            0
+        };
+        before.saturating_add(1)
     }
 
     /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale).

@@ -9,17 +9,21 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream;
 use futures_util::{FutureExt, StreamExt};
 
+use crate::alert::policy::ack::Ack;
+use crate::alert::policy::{PassPolicy, PolicyInputs};
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
     judge, needs_recovery_probe,
 };
+use crate::ledger::Ledger;
 use crate::ledger::store::LedgerFigures;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
@@ -80,6 +84,10 @@ pub struct PassOutcome {
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
     pub duration: std::time::Duration,
+    /// The registry's alert policy and dependencies (docs/alerts.md#policy).
+    pub alert_policy: Arc<PassPolicy>,
+    /// Acknowledgement objects that could not be used (reported, ignored).
+    pub ack_problems: Vec<String>,
 }
 
 impl PassOutcome {
@@ -94,6 +102,8 @@ impl PassOutcome {
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
+            alert_policy: Arc::default(),
+            ack_problems: Vec::new(),
         }
     }
 
@@ -118,6 +128,20 @@ impl PassOutcome {
             internal_error: Some(message),
             ..PassOutcome::empty(settings, now, None)
         }
+    }
+
+    /// Applies the alert policy to the rows: `ledger` as read before the pass, the acks read,
+    /// and the channels alerts can go to (docs/alerts.md#policy).
+    pub fn apply_policy(&mut self, ledger: Option<&Ledger>, acks: &[Ack], channels: &[&str]) {
+        let policy = Arc::clone(&self.alert_policy);
+        let inputs = PolicyInputs {
+            policy: &policy,
+            ledger,
+            acks,
+            channels,
+            alerts_enabled: self.alerts_enabled,
+        };
+        crate::alert::policy::decide(&mut self.rows, &inputs, self.run_at);
     }
 
     pub fn counts(&self) -> StateCounts {
@@ -150,6 +174,7 @@ impl PassOutcome {
             registry_error: self.registry_error.clone(),
             internal_error: self.internal_error.clone(),
             ledger: self.ledger.clone(),
+            ack_problems: self.ack_problems.clone(),
         }
     }
 
@@ -182,6 +207,7 @@ pub async fn run_pass<S: ObjectStore>(
         .cloned()
         .collect();
     outcome.rows = classify_registry(store, registry, settings, now).await;
+    outcome.alert_policy = Arc::new(PassPolicy::of(registry));
     outcome.duration = started.elapsed();
     outcome
 }

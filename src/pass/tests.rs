@@ -151,7 +151,7 @@ fn pass_over(text: &str, now: DateTime<Utc>, last_modified: Option<DateTime<Utc>
     serde_json::to_vec(&outcome.check_results()).unwrap();
     serde_json::to_vec(&outcome.cycle_verdicts()).unwrap();
     serde_json::to_vec(&outcome.heartbeat(AlertFigures::default())).unwrap();
-    let _ = crate::alert::would_send(&outcome.rows, now);
+    let _ = crate::alert::would_send(&outcome, &["sns"]);
 }
 
 proptest! {

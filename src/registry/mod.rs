@@ -7,6 +7,7 @@
 //! rest; a registry whose shared parts are wrong fails as a whole ([`RegistryError`]).
 
 mod load;
+pub mod policy;
 #[cfg(test)]
 mod tests;
 
@@ -93,6 +94,9 @@ pub struct ArtifactSpec {
     pub grace_period_cycles: u32,
     pub recovery_key_template: Option<KeyTemplate>,
     pub calendar_aware: bool,
+    /// The artifacts this one is made from (`depends_on`): when one of them alerts too, this
+    /// one's alert is folded under it in the digest (docs/alerts.md#dependencies).
+    pub depends_on: Vec<ArtifactId>,
 }
 
 /// An entry that could not be read, kept so the pass can report it as `probe_failed`.
@@ -149,6 +153,8 @@ pub struct Registry {
     pub calendar: TradingCalendar,
     pub user_cadences: Vec<Arc<UserCadence>>,
     pub grandfathered_paths: Vec<GrandfatheredPath>,
+    /// `alert_policy:` and `silences:` (docs/alerts.md#policy).
+    pub alert_policy: policy::AlertPolicy,
     /// What the file allows but is likely a mistake (an extra closure on a weekend or listed
     /// twice): `validate` prints these; a pass ignores them.
     pub warnings: Vec<ValidationError>,

@@ -339,6 +339,7 @@ impl Entry<'_, '_> {
                 grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
                 recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
                 calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
+                depends_on: f.depends_on.value().cloned().unwrap_or_default(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the

@@ -14,7 +14,7 @@ use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::sections::{Cadences, Errors};
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
-use crate::registry::Severity;
+use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
@@ -100,6 +100,8 @@ artifact_fields! {
     calendar_aware: bool = calendar_aware, Optional;
     /// Only with the `continuous` cadence, where it is required.
     interval_minutes: u32 = interval_minutes, Optional;
+    /// Checked against the other artifacts (exist, no cycle) once all are read.
+    depends_on: Vec<ArtifactId> = depends_on, Optional;
 }
 
 fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
@@ -171,6 +173,30 @@ fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
 
 fn interval_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
     whole_number(node, 1, MAX_INTERVAL)
+}
+
+/// `[id, ...]` (or one id): the artifacts this one is made from.
+fn depends_on(node: &Node, _: &Cadences) -> Result<Vec<ArtifactId>, String> {
+    if node.is_null() {
+        return Ok(Vec::new());
+    }
+    let items: Vec<&Node> = match node.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![node],
+    };
+    let mut ids: Vec<ArtifactId> = Vec::new();
+    for item in items {
+        let id = ArtifactId::parse(string_value(item).map_err(|_| {
+            format!(
+                "expected a list of artifact ids such as [pit_parity], found {}",
+                item.describe()
+            )
+        })?)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 fn resolve_cadence(name: &str, cadences: &Cadences) -> Result<Cadence, String> {

@@ -14,6 +14,7 @@ mod artifact;
 mod context;
 mod fields;
 mod limits;
+mod policy;
 mod sections;
 mod stream;
 mod values;
@@ -35,6 +36,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "calendar",
     "cadences",
     "grandfathered_paths",
+    "alert_policy",
+    "silences",
     "artifacts",
 ];
 
@@ -95,6 +98,14 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         Some(node) => read_artifacts(node, streamed, &context, &mut errors),
     };
 
+    policy::check_dependencies(file, &mut entries);
+    let mut alert_policy = crate::registry::policy::AlertPolicy::default();
+    if let Some(node) = sections.get("alert_policy") {
+        policy::parse_alert_policy(node, &mut alert_policy, &mut errors);
+    }
+    if let Some(node) = sections.get("silences") {
+        alert_policy.silences = policy::parse_silences(node, &context.cadences, &mut errors);
+    }
     // The list grew by doubling while streaming; a pass keeps it for its whole length.
     entries.shrink_to_fit();
     let registry = Registry {
@@ -103,6 +114,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         calendar: TradingCalendar::nyse(calendar),
         user_cadences: context.cadences.user,
         grandfathered_paths,
+        alert_policy,
         warnings: errors.warnings,
     };
     if !errors.list.is_empty() {

@@ -1,0 +1,298 @@
+//! The alert policy (docs/alerts.md#policy), pure: given a pass's rows, the registry's policy,
+//! the ledger as the pass read it, the acknowledgements and `now`, what each alerting row
+//! becomes: sent (to which channels, at which severity), silenced, or routed nowhere; and
+//! which rule decided, in words `explain` and the row print.
+//!
+//! - [`ack`]: acknowledgement objects under the results prefix (`freshness-monitor ack`).
+//! - [`group`]: a digest's entries grouped by dependency root, then owner.
+//!
+//! The order of the rules: a silence wins (nothing is sent); an acknowledgement holds back
+//! escalation; escalation raises a warning to critical; routing picks the channels for the
+//! effective severity; a downstream artifact whose upstream alerts too is folded under it.
+
+pub mod ack;
+pub mod group;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::classify::State;
+use crate::ledger::Ledger;
+use crate::registry::policy::AlertPolicy;
+use crate::registry::{Registry, Severity};
+use crate::report::ResultRow;
+use ack::Ack;
+
+/// What the policy did with one alerting row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyAction {
+    /// Goes to `channels` (in observe mode: would go).
+    Send,
+    /// A silence holds it back: reported, not sent.
+    Silenced,
+    /// No configured channel receives its severity: results and status page only.
+    NotRouted,
+}
+
+/// The `policy` object of an alerting row (docs/outputs.md#policy).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowPolicy {
+    pub action: PolicyAction,
+    /// Observe mode: nothing was sent; `action` is what would have happened.
+    pub observe: bool,
+    /// The severity the alert goes out with (after escalation).
+    pub effective_severity: Severity,
+    /// Cycles missed in a row, this one included (known from the ledger; 1 without it).
+    pub missed_cycles: u32,
+    pub escalated: bool,
+    /// The silence's name and reason, when one holds the row back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silenced: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<AckNote>,
+    /// The alerting upstream artifact (`depends_on`, followed to its root) this alert is
+    /// folded under in the digest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folded_under: Option<String>,
+    /// The channels it goes (or would go) to.
+    pub channels: Vec<String>,
+    /// The rule that decided, in words.
+    pub rule: String,
+}
+
+/// Who acknowledged a row and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AckNote {
+    pub by: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(serialize_with = "crate::alert::policy::ack::time")]
+    pub at: DateTime<Utc>,
+    /// `until resolved` or `until <time>`.
+    pub until: String,
+}
+
+/// The registry's side of the policy as a pass keeps it: the policy itself and the
+/// `depends_on` of the artifacts that have one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassPolicy {
+    pub policy: AlertPolicy,
+    pub depends_on: HashMap<String, Vec<String>>,
+}
+
+impl PassPolicy {
+    pub fn of(registry: &Registry) -> PassPolicy {
+        PassPolicy {
+            policy: registry.alert_policy.clone(),
+            depends_on: registry
+                .valid_artifacts()
+                .filter(|s| !s.depends_on.is_empty())
+                .map(|s| {
+                    let deps = s.depends_on.iter().map(|d| d.to_string()).collect();
+                    (s.id.to_string(), deps)
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Everything the policy reads besides the rows.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyInputs<'a> {
+    pub policy: &'a PassPolicy,
+    /// The ledger as the pass read it (before this pass); `None` when not read.
+    pub ledger: Option<&'a Ledger>,
+    pub acks: &'a [Ack],
+    /// The channels alerts can go to (their [`crate::alert::AlertChannel::name`]s).
+    pub channels: &'a [&'a str],
+    pub alerts_enabled: bool,
+}
+
+/// Sets `policy` on every alerting row (and clears it elsewhere).
+pub fn decide(rows: &mut [ResultRow], inputs: &PolicyInputs<'_>, now: DateTime<Utc>) {
+    for row in rows.iter_mut() {
+        row.policy = row.alerting.then(|| Box::new(decide_row(row, inputs, now)));
+    }
+    fold_downstream(rows, &inputs.policy.depends_on);
+}
+
+/// The policy of one alerting row, before folding.
+fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) -> RowPolicy {
+    let policy = &inputs.policy.policy;
+    let entry = inputs
+        .ledger
+        .and_then(|l| l.artifacts.get(&row.artifact_id));
+    let missed_cycles = match (entry, row.cycle_label.as_deref(), row.state) {
+        (Some(entry), Some(cycle), State::Missing | State::Stale) => {
+            entry.consecutive_misses_through(cycle)
+        }
+        (_, _, State::Missing | State::Stale) => 1,
+        _ => 0,
+    };
+    let acknowledged = inputs
+        .acks
+        .iter()
+        .find(|a| a.artifact_id == row.artifact_id && a.is_active(now, entry))
+        .map(Ack::note);
+    let declared = row.declared_alert_severity();
+    let due_escalation = declared == Severity::Warning
+        && policy
+            .escalate_after_cycles
+            .is_some_and(|n| missed_cycles >= n);
+    let escalated = due_escalation && acknowledged.is_none();
+    let effective_severity = if escalated {
+        Severity::Critical
+    } else {
+        declared
+    };
+    let silence = policy.silences.iter().find(|s| {
+        s.is_active(now)
+            && s.matches_parts(
+                &row.artifact_id,
+                row.owner_repo.as_deref().unwrap_or(""),
+                row.cadence.as_deref().unwrap_or(""),
+            )
+    });
+    let channels: Vec<String> = inputs
+        .channels
+        .iter()
+        .filter(|c| policy.routes_to(c, effective_severity))
+        .map(|c| c.to_string())
+        .collect();
+    let (action, rule) = if let Some(s) = silence {
+        let rule = format!("silenced by {}: {}", s.name(), s.reason);
+        (PolicyAction::Silenced, rule)
+    } else if channels.is_empty() && !inputs.channels.is_empty() {
+        let rule = format!(
+            "routed to no channel: alert_policy.routes sends {effective_severity} to none of \
+             {}",
+            inputs.channels.join(", ")
+        );
+        (PolicyAction::NotRouted, rule)
+    } else {
+        (
+            PolicyAction::Send,
+            send_rule(&channels, declared, escalated),
+        )
+    };
+    let mut rule = rule;
+    if due_escalation && !escalated {
+        rule.push_str("; not escalated: acknowledged");
+    }
+    if escalated {
+        rule.push_str(&format!(
+            "; escalated to critical: {missed_cycles} cycles missed in a row \
+             (alert_policy.escalate_after_cycles: {})",
+            policy.escalate_after_cycles.unwrap_or_default()
+        ));
+    }
+    RowPolicy {
+        action,
+        observe: !inputs.alerts_enabled,
+        effective_severity,
+        missed_cycles,
+        escalated,
+        silenced: silence.map(|s| format!("{}: {}", s.name(), s.reason)),
+        acknowledged,
+        folded_under: None,
+        channels,
+        rule,
+    }
+}
+
+fn send_rule(channels: &[String], declared: Severity, escalated: bool) -> String {
+    let severity = if escalated {
+        Severity::Critical
+    } else {
+        declared
+    };
+    if channels.is_empty() {
+        format!("sent as {severity} (no channel is configured)")
+    } else {
+        format!("routed as {severity} to {}", channels.join(", "))
+    }
+}
+
+/// Folds every sent alert whose upstream (followed through `depends_on` to the topmost one
+/// that is also sent) alerts in the same pass under that root.
+fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<String, Vec<String>>) {
+    if depends_on.is_empty() {
+        return;
+    }
+    let sending: HashSet<String> = rows
+        .iter()
+        .filter(|r| {
+            r.policy
+                .as_ref()
+                .is_some_and(|p| p.action == PolicyAction::Send)
+        })
+        .map(|r| r.artifact_id.clone())
+        .collect();
+    for row in rows.iter_mut() {
+        let Some(policy) = row.policy.as_mut() else {
+            continue;
+        };
+        if policy.action != PolicyAction::Send {
+            continue;
+        }
+        if let Some(root) = alerting_root(&row.artifact_id, depends_on, &sending) {
+            policy.rule.push_str(&format!(
+                "; folded under {root} in the digest (depends_on: its upstream alerts too)"
+            ));
+            policy.folded_under = Some(root);
+        }
+    }
+}
+
+/// The topmost alerting ancestor of `id` (not `id` itself), if any: upstreams are followed
+/// breadth-first in `depends_on` order, and the last alerting one reached that has no
+/// alerting upstream of its own is the root. The registry has no cycles (checked at load).
+pub fn alerting_root(
+    id: &str,
+    depends_on: &HashMap<String, Vec<String>>,
+    alerting: &HashSet<String>,
+) -> Option<String> {
+    let mut current = id.to_string();
+    let mut seen: HashSet<String> = HashSet::from([current.clone()]);
+    let mut root: Option<String> = None;
+    loop {
+        let next = upstream_alerting(&current, depends_on, alerting, &seen);
+        match next {
+            Some(up) => {
+                seen.insert(up.clone());
+                root = Some(up.clone());
+                current = up;
+            }
+            None => return root,
+        }
+    }
+}
+
+/// The first upstream of `id` (breadth-first, any depth) that alerts and is not `seen`.
+fn upstream_alerting(
+    id: &str,
+    depends_on: &HashMap<String, Vec<String>>,
+    alerting: &HashSet<String>,
+    seen: &HashSet<String>,
+) -> Option<String> {
+    let mut queue: std::collections::VecDeque<&str> = std::collections::VecDeque::from([id]);
+    let mut visited: HashSet<&str> = HashSet::from([id]);
+    while let Some(node) = queue.pop_front() {
+        for up in depends_on.get(node).into_iter().flatten() {
+            if !visited.insert(up.as_str()) {
+                continue;
+            }
+            if alerting.contains(up) && !seen.contains(up) {
+                return Some(up.clone());
+            }
+            queue.push_back(up);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;
