@@ -137,7 +137,9 @@ impl Alerter {
                 )
                 .await;
         }
-        delivery.resolve(&outcome.rows).await;
+        delivery
+            .resolve(&outcome.rows, &outcome.alert_policy.policy)
+            .await;
         delivery.finish()
     }
 
@@ -175,24 +177,16 @@ impl Alerter {
         }
         reached
     }
+}
 
-    /// One digest to every channel at once; each result is logged and added to `reports`.
-    async fn send_everywhere(
-        &self,
-        digest: &Digest,
-        deadline: Option<Instant>,
-        reports: &mut [ChannelReport],
-    ) -> Sent {
-        let results: Vec<(&'static str, Result<usize, ChannelError>)> =
-            join_all(self.channels.iter().map(|channel| async move {
-                (channel.name(), channel.send(digest, deadline).await)
-            }))
-            .await;
-        for ((name, result), report) in results.iter().zip(reports.iter_mut()) {
-            log_result(name, result, digest, report);
-        }
-        Sent { results }
-    }
+/// Whether `channel` gets the RESOLVED notice of `row`: it receives the row's severity, or,
+/// for a warning that escalation could have raised, critical.
+fn resolved_routes_to(policy: &AlertPolicy, channel: &str, row: &ResultRow) -> bool {
+    let declared = row.declared_alert_severity();
+    policy.routes_to(channel, declared)
+        || (declared == crate::registry::Severity::Warning
+            && policy.escalate_after_cycles.is_some()
+            && policy.routes_to(channel, crate::registry::Severity::Critical))
 }
 
 /// Logs one channel's send and counts it into the channel's report.
@@ -559,7 +553,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
     }
 
     /// RESOLVED notices: fresh rows whose alert went out this cycle, once each.
-    async fn resolve(&mut self, rows: &[ResultRow]) {
+    async fn resolve(&mut self, rows: &[ResultRow], policy: &AlertPolicy) {
         if self.alerter.channels.is_empty() {
             return;
         }
@@ -568,12 +562,25 @@ impl<S: ObjectStore> Delivery<'_, S> {
             return;
         }
         let rows: Vec<&ResultRow> = resolved.iter().map(|(r, _)| *r).collect();
-        let digest = plan::resolved_digest(&rows, self.now);
+        // Each channel hears of the artifacts whose alerts it could have received.
+        let digests: Vec<Option<Digest>> = self
+            .alerter
+            .channels
+            .iter()
+            .map(|c| {
+                let routed: Vec<&ResultRow> = rows
+                    .iter()
+                    .copied()
+                    .filter(|r| resolved_routes_to(policy, c.name(), r))
+                    .collect();
+                (!routed.is_empty()).then(|| plan::resolved_digest(&routed, self.now))
+            })
+            .collect();
         let sent = self
             .alerter
-            .send_everywhere(&digest, self.deadline, &mut self.reports)
+            .send_each(&digests, self.deadline, &mut self.reports)
             .await;
-        let delivered = sent.reached_anyone();
+        let delivered = sent.iter().any(|reached| *reached);
         for (row, claim) in &resolved {
             let result = if delivered {
                 let preview = plan::preview(&format!("RESOLVED {}", row.artifact_id));

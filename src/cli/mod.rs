@@ -1,7 +1,8 @@
-//! The command line: `validate`, `check`, `explain`, `history`, `calendar` (and the
+//! The command line: `validate`, `check`, `explain`, `history`, `calendar`, `ack` (and the
 //! subcommands other modules add). A thin shell over the library: parsing arguments, choosing the store,
 //! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
 
+mod ack;
 mod calendar;
 mod check;
 mod coverage;
@@ -48,6 +49,9 @@ enum Command {
     /// prints the Lambda's response; exit 0, 2 when something alerts, 1 on error. With
     /// --historical, the Lambda's history scan (writes history.json).
     Run(run::RunArgs),
+    /// Acknowledge an alerting artifact (no escalation until it is fresh again or --until),
+    /// list the acknowledgements (--list) or remove one (--remove); exit 0, 1 on error.
+    Ack(ack::AckArgs),
 }
 
 /// Runs the CLI and returns the process exit code.
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
         Command::Calendar(args) => calendar::run(&args),
         Command::Coverage(args) => coverage::run(&args),
         Command::Run(args) => with_runtime(run::run(&args)),
+        Command::Ack(args) => with_runtime(ack::run(&args)),
     };
     match result {
         Ok(code) => code,

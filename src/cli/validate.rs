@@ -22,7 +22,7 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let (registry, errors): (Option<Registry>, Vec<ValidationError>) =
+    let (registry, mut errors): (Option<Registry>, Vec<ValidationError>) =
         match registry::load_file(&args.registry) {
             Ok(registry) => {
                 let errors = registry.artifact_errors().cloned().collect();
@@ -30,12 +30,19 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
             }
             Err(e) => (None, e.errors),
         };
-    // `created_at` is judged against the clock's date: loading itself has no clock.
-    let today = Utc::now().date_naive();
-    let warnings = registry
+    // `created_at` and silences are judged against the clock: loading itself has no clock.
+    let now = Utc::now();
+    let mut warnings = registry
         .as_ref()
-        .map(|r| r.warnings_on(today))
+        .map(|r| r.warnings_on(now.date_naive()))
         .unwrap_or_default();
+    if let Some(registry) = &registry {
+        let (silence_errors, silence_warnings) = registry.silence_problems(now);
+        errors.extend(silence_errors);
+        errors.sort_by_key(|e| e.line);
+        warnings.extend(silence_warnings);
+        warnings.sort_by_key(|w| w.line);
+    }
     let summary = registry.as_ref().map(Summary::of);
     if args.json {
         let value = json!({

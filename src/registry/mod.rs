@@ -201,6 +201,39 @@ impl Registry {
         warnings
     }
 
+    /// `validate`'s checks of `silences:`: a warning for each silence whose `until` has passed
+    /// at `now`, an error for each that matches no artifact (a typo that would silence
+    /// nothing while the operator believes it does).
+    pub fn silence_problems(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (Vec<ValidationError>, Vec<ValidationError>) {
+        let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+        for silence in &self.alert_policy.silences {
+            let problem = |message: String| ValidationError {
+                file: self.file.clone(),
+                line: silence.line,
+                artifact: None,
+                field: Some(format!("silences[{}]", silence.index)),
+                message,
+            };
+            if !self.valid_artifacts().any(|spec| silence.matches(spec)) {
+                errors.push(problem(
+                    "matches no artifact of this registry (check artifact_id, owner_repo and                      cadence)"
+                        .to_string(),
+                ));
+            }
+            if let Some(until) = silence.until.filter(|_| silence.is_expired(now)) {
+                warnings.push(problem(format!(
+                    "expired at {}: remove it ({})",
+                    crate::text::rfc3339(until),
+                    silence.reason
+                )));
+            }
+        }
+        (errors, warnings)
+    }
+
     /// Every artifact-level error, in file order.
     pub fn artifact_errors(&self) -> impl Iterator<Item = &ValidationError> {
         self.entries.iter().flat_map(|e| match e {
