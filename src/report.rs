@@ -125,6 +125,8 @@ pub struct AlertFigures {
     pub deduplicated: usize,
     pub failed: usize,
     pub resolved: usize,
+    /// Reminders sent about alerts still alerting (`alert_policy.remind_every_minutes`).
+    pub reminded: usize,
     /// Why the dedup markers could not be used in this pass (null when they could): alerts
     /// then go out without dedup and may repeat, so the degradation is told here.
     pub dedup_error: Option<String>,

@@ -17,7 +17,7 @@ use futures_util::stream;
 use tokio::time::Instant;
 
 use super::channel::{AlertChannel, ChannelError};
-use super::dedup::{Claim, ClaimOutcome, DedupStore, Repeat};
+use super::dedup::{Claim, ClaimOutcome, DedupStore, Marker, Repeat};
 use super::plan::{self, Digest, PlannedAlert};
 use crate::pass::PassOutcome;
 use crate::registry::policy::AlertPolicy;
@@ -127,15 +127,26 @@ impl Alerter {
                 .await;
         }
         let alerts = plan::new_alerts(&outcome.rows, now);
+        let policy = &outcome.alert_policy.policy;
         if !alerts.is_empty() {
-            delivery
-                .claim_and_send(
-                    &alerts,
-                    Repeat::Never,
-                    Some(&outcome.alert_policy.policy),
-                    |sending| plan::alert_digest(sending, now),
-                )
+            let held = delivery
+                .claim_and_send(&alerts, Repeat::Never, Some(policy), |sending| {
+                    plan::alert_digest(sending, now)
+                })
                 .await;
+            if let Some(every) = policy.remind_every {
+                let reminders = plan::due_reminders(&alerts, &held, every, now);
+                if !reminders.is_empty() {
+                    let sent_before = delivery.figures.sent;
+                    delivery
+                        .claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
+                            plan::reminder_digest(s, now)
+                        })
+                        .await;
+                    delivery.figures.reminded += delivery.figures.sent - sent_before;
+                    delivery.figures.sent = sent_before;
+                }
+            }
         }
         delivery
             .resolve(&outcome.rows, &outcome.alert_policy.policy)
@@ -245,6 +256,8 @@ struct Sending {
     sending: Vec<bool>,
     /// `key: error` of alerts sent without a claim (the marker store failing).
     unguarded: Vec<String>,
+    /// Per alert already sent: its index and marker (what reminders start from).
+    held: Vec<(usize, Marker)>,
 }
 
 impl<S: ObjectStore> Delivery<'_, S> {
@@ -265,7 +278,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         repeat: Repeat,
         routing: Option<&AlertPolicy>,
         digest_of: impl Fn(&[&PlannedAlert]) -> Digest,
-    ) {
+    ) -> Vec<(usize, Marker)> {
         if self.alerter.channels.is_empty() {
             self.figures.failed += alerts.len();
             tracing::error!(
@@ -274,7 +287,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                            TELEGRAM_CHAT_ID_PARAM)",
                 undelivered = alerts.len(),
             );
-            return;
+            return Vec::new();
         }
         let outcomes = self.claim_all(alerts, repeat).await;
         let batch = self.sort_claims(alerts, outcomes, repeat);
@@ -285,7 +298,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             .map(|(a, _)| a)
             .collect();
         if to_send.is_empty() {
-            return;
+            return batch.held;
         }
         let note = (!batch.unguarded.is_empty()).then(|| {
             format!(
@@ -326,6 +339,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             self.figures.alerted_artifacts.extend(ids);
         }
         self.figures.failed += missed.len();
+        batch.held
     }
 
     /// One digest per channel of the alerts routed to it (every alert to every channel when
@@ -420,6 +434,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             claims: vec![None; alerts.len()],
             sending: vec![false; alerts.len()],
             unguarded: Vec::new(),
+            held: Vec::new(),
         };
         for (i, claimed) in outcomes {
             match claimed {
@@ -434,7 +449,10 @@ impl<S: ObjectStore> Delivery<'_, S> {
                     batch.claims[i] = Some(claim);
                     batch.sending[i] = true;
                 }
-                ClaimOutcome::Held(_) => self.figures.deduplicated += 1,
+                ClaimOutcome::Held(marker) => {
+                    self.figures.deduplicated += 1;
+                    batch.held.push((i, marker));
+                }
                 ClaimOutcome::Failed(error) => {
                     let key = &alerts[i].dedup_key;
                     if !self.unguarded_repeat_due(key, repeat) {

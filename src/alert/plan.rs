@@ -33,6 +33,7 @@ pub fn registry_error_alert() -> PlannedAlert {
         state: crate::classify::State::ProbeFailed,
         text: String::new(),
         owner: None,
+        remind: false,
         folded_under: None,
     }
 }
@@ -47,6 +48,8 @@ pub struct PlannedAlert {
     /// The digest entry (several lines, no trailing newline).
     pub text: String,
     pub owner: Option<String>,
+    /// Reminders may follow it (the policy sends it and no acknowledgement holds it).
+    pub remind: bool,
     /// The alerting upstream it is folded under in the digest (docs/alerts.md#dependencies).
     pub folded_under: Option<String>,
 }
@@ -93,6 +96,7 @@ pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
             state: r.state,
             text: alert_entry(r),
             owner: r.owner_repo.as_deref().map(str::to_string),
+            remind: r.policy.as_ref().is_some_and(|p| p.acknowledged.is_none()),
             folded_under: r.policy.as_ref().and_then(|p| p.folded_under.clone()),
         })
         .collect();
@@ -205,6 +209,57 @@ pub fn alert_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
         body: body.trim_end().to_string(),
         n_items: n,
     }
+}
+
+/// The dedup key of the reminders about an alert: one marker, re-claimed every interval.
+pub fn reminder_dedup_key(alert_dedup_key: &str) -> String {
+    format!("{alert_dedup_key}_reminder")
+}
+
+/// A reminder about `alert`, first sent at `first_sent`: the same entry, marked as such.
+pub fn reminder(
+    alert: &PlannedAlert,
+    first_sent: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> PlannedAlert {
+    let since = minutes_text((now - first_sent).num_minutes());
+    PlannedAlert {
+        dedup_key: reminder_dedup_key(&alert.dedup_key),
+        text: format!(
+            "[REMINDER] still alerting {since} after its alert ({})\n{}",
+            rfc3339(first_sent),
+            alert.text
+        ),
+        ..alert.clone()
+    }
+}
+
+/// The reminders due at `now`: alerts already sent (`held`: index into `alerts` and the
+/// marker) that may be reminded about and went out at least `every` ago. Whether the last
+/// reminder is recent enough to wait is the reminder marker's business (claimed with
+/// `Repeat::After(every)`).
+pub fn due_reminders(
+    alerts: &[PlannedAlert],
+    held: &[(usize, crate::alert::dedup::Marker)],
+    every: chrono::Duration,
+    now: DateTime<Utc>,
+) -> Vec<PlannedAlert> {
+    held.iter()
+        .filter_map(|(i, marker)| {
+            let alert = alerts.get(*i)?;
+            let first = marker.first_published_at?;
+            (alert.remind && marker.publish_count > 0 && now - first >= every)
+                .then(|| reminder(alert, first, now))
+        })
+        .collect()
+}
+
+/// The digest of reminders: an alert digest, said to be one.
+pub fn reminder_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
+    let mut digest = alert_digest(alerts, now);
+    digest.body = format!("REMINDER: {}", digest.body);
+    digest.subject = sns_subject(&format!("[REMINDER] {}", digest.subject));
+    digest
 }
 
 /// Fresh rows of an identified cycle: the ones that may have alerted earlier in their cycle.

@@ -21,6 +21,9 @@ pub struct AlertPolicy {
     /// A warning artifact that has missed this many cycles in a row (this one included)
     /// alerts as critical.
     pub escalate_after_cycles: Option<u32>,
+    /// An artifact still alerting this long after its alert went out is reminded about, again
+    /// at this interval (off when `None`: one alert per cycle).
+    pub remind_every: Option<Duration>,
     pub silences: Vec<Silence>,
 }
 

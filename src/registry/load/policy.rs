@@ -19,7 +19,7 @@ use crate::registry::{InvalidArtifact, RegistryEntry, Severity, ValidationError}
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::Node;
 
-const POLICY_KEYS: &[&str] = &["routes", "escalate_after_cycles"];
+const POLICY_KEYS: &[&str] = &["routes", "escalate_after_cycles", "remind_every_minutes"];
 const SILENCE_KEYS: &[&str] = &[
     "artifact_id",
     "owner_repo",
