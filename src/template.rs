@@ -218,6 +218,16 @@ impl KeyTemplate {
         self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
     }
 
+    /// The literal text before the first placeholder (the whole key for a pointer): every key
+    /// the template renders starts with it, so one listing of it shows whether the producer
+    /// ever wrote anything there.
+    pub fn fixed_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => text,
+            _ => "",
+        }
+    }
+
     /// Whether keys depend on the cycle label, whose length depends on the cadence.
     pub fn uses_cycle_label(&self) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::CycleLabel))

@@ -108,7 +108,12 @@ pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
 /// The digest entry of one alerting row: what, where, how late, whose, why.
 pub fn alert_entry(row: &ResultRow) -> String {
     let severity = row.alert_severity().as_str().to_ascii_uppercase();
-    let mut text = format!("[{severity}] {} {}", row.artifact_id, row.state);
+    let state = if crate::alert::policy::never_written::is_never_written(row) {
+        "never written".to_string()
+    } else {
+        row.state.to_string()
+    };
+    let mut text = format!("[{severity}] {} {state}", row.artifact_id);
     if let Some(label) = &row.cycle_label {
         text.push_str(&format!(" (cycle {label})"));
     }

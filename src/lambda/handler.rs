@@ -15,7 +15,9 @@ use super::container::Container;
 use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
-use crate::alert::policy::ack;
+use std::collections::HashMap;
+
+use crate::alert::policy::{ack, never_written};
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
@@ -188,9 +190,14 @@ pub async fn run_invocation(
     } else {
         Some(ledger::store::read(store, results_bucket, &ledger_key).await)
     };
-    let mut outcome = judge_registry(container, settings, &pass_settings, now).await;
+    let ledger = ledger_read.as_ref().map(|read| &read.ledger);
+    let (mut outcome, prefix_checks) =
+        judge_registry(container, settings, &pass_settings, now, ledger).await;
     if outcome.registry_error.is_none() {
-        let ledger = ledger_read.as_ref().map(|read| &read.ledger);
+        let (known, to_list) = prefix_checks;
+        let found = never_written::check_prefixes(store, known, to_list).await;
+        never_written::mark_rows(&mut outcome.rows, &found.ids, now);
+        outcome.prefix_listings = found.listings;
         apply_policy(container, settings, &mut outcome, ledger).await;
     }
     let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
@@ -275,6 +282,7 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
     ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
         known.contains(id)
     });
+    ledger.note_listings(&outcome.prefix_listings, outcome.run_at);
 }
 
 /// How this invocation's pass runs: the env's concurrency and observe flag, the event's
@@ -301,25 +309,37 @@ fn pass_settings(
     }
 }
 
-/// Reads the registry named by the env and runs the pass over it (or says why it cannot).
+/// The never-written artifacts the ledger already knows, and the prefixes to list.
+type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
+
+/// Reads the registry named by the env and runs the pass over it (or says why it cannot),
+/// with the template prefixes to list for the never-written rule (docs/alerts.md).
 async fn judge_registry(
     container: &Container,
     settings: &Settings,
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
-) -> PassOutcome {
+    ledger: Option<&Ledger>,
+) -> (PassOutcome, PrefixChecks) {
     let store = &container.store;
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
         key: settings.registry_key.clone(),
     };
     match registry_source::load(store, &source).await {
-        Ok(loaded) => pass::run_pass(store, &loaded, pass_settings, now).await,
-        Err(err) => PassOutcome::registry_failed(
-            registry_error_message(settings, &err),
-            err.etag(),
-            pass_settings,
-            now,
+        Ok(loaded) => {
+            let outcome = pass::run_pass(store, &loaded, pass_settings, now).await;
+            let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, ledger);
+            (outcome, checks)
+        }
+        Err(err) => (
+            PassOutcome::registry_failed(
+                registry_error_message(settings, &err),
+                err.etag(),
+                pass_settings,
+                now,
+            ),
+            PrefixChecks::default(),
         ),
     }
 }

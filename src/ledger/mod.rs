@@ -58,6 +58,14 @@ pub struct LedgerEntry {
     /// ended (docs/alerts.md#acknowledgements).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub last_fresh_at: Option<DateTime<Utc>>,
+    /// A pass saw an object at its key or under its template's fixed prefix: it is not
+    /// "never written" (docs/alerts.md#never-written).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub written: bool,
+    /// When a listing of its template's fixed prefix found nothing at all (cleared once it
+    /// is written); remembered so the prefix is listed once, not every pass.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub never_written_since: Option<DateTime<Utc>>,
 }
 
 /// Times as the monitor writes them everywhere (RFC 3339 UTC, seconds).
@@ -121,6 +129,24 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Remembers what this pass's listings of template prefixes found (`(id, found
+    /// anything)`), for the artifacts the ledger holds.
+    pub fn note_listings(&mut self, listings: &[(String, bool)], now: DateTime<Utc>) {
+        for (id, found) in listings {
+            let Some(entry) = self.artifacts.get_mut(id) else {
+                continue;
+            };
+            if *found {
+                entry.written = true;
+                entry.never_written_since = None;
+            } else if !entry.written {
+                entry.never_written_since.get_or_insert(now);
+            }
+        }
+    }
+}
+
 impl LedgerEntry {
     /// One artifact's entry after one pass.
     pub fn advance(
@@ -141,6 +167,8 @@ impl LedgerEntry {
                 last_alert_at: previous.last_alert_at,
                 last_probe_at: previous.last_probe_at,
                 last_fresh_at: previous.last_fresh_at,
+                written: previous.written,
+                never_written_since: previous.never_written_since,
                 ..LedgerEntry::new_cycle(cycle, row.state)
             },
             None => LedgerEntry::new_cycle(cycle, row.state),
@@ -163,6 +191,10 @@ impl LedgerEntry {
         if alerted {
             entry.last_alert_at = Some(now);
         }
+        if row.last_modified.is_some() {
+            entry.written = true;
+            entry.never_written_since = None;
+        }
         entry
     }
 
@@ -178,6 +210,8 @@ impl LedgerEntry {
             last_probe_at: None,
             state,
             last_fresh_at: None,
+            written: false,
+            never_written_since: None,
         }
     }
 

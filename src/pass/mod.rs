@@ -88,6 +88,9 @@ pub struct PassOutcome {
     pub alert_policy: Arc<PassPolicy>,
     /// Acknowledgement objects that could not be used (reported, ignored).
     pub ack_problems: Vec<String>,
+    /// Template prefixes listed for the never-written rule: `(id, found anything)`, for
+    /// the ledger.
+    pub prefix_listings: Vec<(String, bool)>,
 }
 
 impl PassOutcome {
@@ -104,6 +107,7 @@ impl PassOutcome {
             duration: std::time::Duration::ZERO,
             alert_policy: Arc::default(),
             ack_problems: Vec::new(),
+            prefix_listings: Vec::new(),
         }
     }
 

@@ -5,6 +5,7 @@
 //!
 //! - [`ack`]: acknowledgement objects under the results prefix (`freshness-monitor ack`).
 //! - [`group`]: a digest's entries grouped by dependency root, then owner.
+//! - [`never_written`]: missing artifacts whose template prefix never held anything.
 //!
 //! The order of the rules: a silence wins (nothing is sent); an acknowledgement holds back
 //! escalation; escalation raises a warning to critical; routing picks the channels for the
@@ -12,6 +13,7 @@
 
 pub mod ack;
 pub mod group;
+pub mod never_written;
 
 use std::collections::{HashMap, HashSet};
 
@@ -48,6 +50,9 @@ pub struct RowPolicy {
     /// Cycles missed in a row, this one included (known from the ledger; 1 without it).
     pub missed_cycles: u32,
     pub escalated: bool,
+    /// No object ever existed under its template's prefix (docs/alerts.md#never-written).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub never_written: bool,
     /// The silence's name and reason, when one holds the row back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub silenced: Option<String>,
@@ -182,6 +187,22 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
     if due_escalation && !escalated {
         rule.push_str("; not escalated: acknowledged");
     }
+    let never_written = never_written::is_never_written(row);
+    if never_written {
+        rule.push_str("; never written: alerts at most once a day (daily dedup key)");
+    }
+    if action == PolicyAction::Send
+        && let Some(every) = policy.remind_every
+    {
+        if acknowledged.is_some() {
+            rule.push_str("; no reminders: acknowledged");
+        } else {
+            rule.push_str(&format!(
+                "; reminders every {} while it alerts",
+                crate::alert::plan::minutes_text(every.num_minutes())
+            ));
+        }
+    }
     if escalated {
         rule.push_str(&format!(
             "; escalated to critical: {missed_cycles} cycles missed in a row \
@@ -195,6 +216,7 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         effective_severity,
         missed_cycles,
         escalated,
+        never_written,
         silenced: silence.map(|s| format!("{}: {}", s.name(), s.reason)),
         acknowledged,
         folded_under: None,
