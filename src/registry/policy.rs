@@ -142,6 +142,207 @@ pub fn glob_matches(glob: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::{Registry, RegistryEntry, parse_registry};
+
+    const FILE: &str = "ARTIFACT_REGISTRY.yaml";
+
+    const HEAD: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: data-platform
+  created_at: 2026-01-05
+  cadence: weekday_sf
+  sla_minutes_after_cron: 60
+";
+
+    fn artifacts(ids_and_deps: &[(&str, &str)]) -> String {
+        let mut text = String::from("artifacts:\n");
+        for (id, deps) in ids_and_deps {
+            text.push_str(&format!(
+                "  - artifact_id: {id}\n    s3_key_template: \"{id}/{{date}}.json\"\n"
+            ));
+            if !deps.is_empty() {
+                text.push_str(&format!("    depends_on: {deps}\n"));
+            }
+        }
+        text
+    }
+
+    fn parse(text: &str) -> Result<Registry, Vec<String>> {
+        parse_registry(FILE, text.as_bytes())
+            .map_err(|e| e.errors.iter().map(|e| e.to_string()).collect())
+    }
+
+    fn errors_of(text: &str) -> Vec<String> {
+        match parse(text) {
+            Ok(r) => r.artifact_errors().map(|e| e.to_string()).collect(),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn a_full_policy_loads() {
+        let text = format!(
+            "{HEAD}alert_policy:
+  routes:
+    telegram: [critical]
+    sns: [warning, critical]
+  escalate_after_cycles: 3
+  remind_every_minutes: 240
+silences:
+  - artifact_id: \"pit_*\"
+    from: 2026-06-01T00:00:00Z
+    until: 2026-06-08
+    reason: producer migration
+  - owner_repo: data-platform
+    cron: \"0 22 * * 5\"
+    timezone: America/New_York
+    duration_minutes: 180
+    reason: weekly maintenance
+{}",
+            artifacts(&[("pit_parity", ""), ("features", "[pit_parity]")])
+        );
+        let registry = parse(&text).unwrap();
+        let policy = &registry.alert_policy;
+        assert!(policy.routes_to("sns", Severity::Warning));
+        assert!(!policy.routes_to("telegram", Severity::Warning));
+        assert_eq!(policy.escalate_after_cycles, Some(3));
+        assert_eq!(policy.remind_every, Some(Duration::hours(4)));
+        assert_eq!(policy.silences.len(), 2);
+        assert_eq!(
+            policy.silences[0].until,
+            Some("2026-06-08T00:00:00Z".parse().unwrap())
+        );
+        let r = policy.silences[1].recurring.as_ref().unwrap();
+        assert_eq!(r.duration, Duration::minutes(180));
+        assert_eq!(r.timezone, chrono_tz::America::New_York);
+        let features = registry
+            .valid_artifacts()
+            .find(|s| s.id.as_str() == "features")
+            .unwrap();
+        assert_eq!(features.depends_on[0].as_str(), "pit_parity");
+    }
+
+    #[test]
+    fn bad_policy_keys_are_located_and_suggest_the_right_one() {
+        for (section, expected) in [
+            (
+                "alert_policy:\n  routes:\n    telegramm: [critical]\n",
+                ":11: field alert_policy.routes.telegramm: unknown field; did you mean `telegram`?",
+            ),
+            (
+                "alert_policy:\n  routes:\n    sns: [criticl]\n",
+                ":11: field alert_policy.routes.sns: expected `warning` or `critical`, found \"criticl\"; did you mean `critical`?",
+            ),
+            (
+                "alert_policy:\n  escalate_after_cycle: 3\n",
+                "field alert_policy.escalate_after_cycle: unknown field; did you mean `escalate_after_cycles`?",
+            ),
+            (
+                "silences:\n  - artifact_id: a\n    from: 2026-06-02\n    until: 2026-06-01\n    reason: r\n",
+                ":12: field silences[0].until: 2026-06-01T00:00:00Z is not after `from` (2026-06-02T00:00:00Z): the window would never open",
+            ),
+            (
+                "silences:\n  - artifact_id: a\n    until: 2026-06-01\n",
+                "field silences[0].reason: missing",
+            ),
+            (
+                "silences:\n  - reason: r\n    until: 2026-06-01\n",
+                "field silences[0]: says what it silences",
+            ),
+            (
+                "silences:\n  - cadence: weekday_ssf\n    until: 2026-06-01\n    reason: r\n",
+                "did you mean `weekday_sf`?",
+            ),
+            (
+                "silences:\n  - artifact_id: a\n    reason: r\n",
+                "field silences[0].until: missing: a silence ends",
+            ),
+            (
+                "silences:\n  - artifact_id: a\n    cron: \"0 1 * * *\"\n    reason: r\n",
+                "field silences[0].duration_minutes: missing",
+            ),
+            (
+                "silences:\n  - artifact_id: a\n    untill: 2026-06-01\n    reason: r\n",
+                "did you mean `until`?",
+            ),
+        ] {
+            let text = format!("{HEAD}{section}{}", artifacts(&[("a", "")]));
+            let errors = errors_of(&text);
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "{expected:?} in {errors:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn depends_on_must_name_artifacts_without_cycles_and_only_the_bad_ones_fail() {
+        let text = format!(
+            "{HEAD}{}",
+            artifacts(&[
+                ("a", "[b]"),
+                ("b", "[c]"),
+                ("c", "[a]"),
+                ("d", "[pit_paritty]"),
+                ("pit_parity", ""),
+                ("e", "[e]"),
+                ("f", "pit_parity"),
+            ])
+        );
+        let registry = parse(&text).expect("artifact errors do not fail the registry");
+        let errors: Vec<String> = registry.artifact_errors().map(|e| e.to_string()).collect();
+        for expected in [
+            "artifact a: field depends_on: dependency cycle: a -> b -> c -> a",
+            "artifact b: field depends_on: dependency cycle:",
+            "artifact c: field depends_on: dependency cycle:",
+            "artifact d: field depends_on: `pit_paritty` is not an artifact of this registry; did you mean `pit_parity`?",
+            "artifact e: field depends_on: depends on itself",
+        ] {
+            assert!(
+                errors.iter().any(|e| e.contains(expected)),
+                "{expected:?} in {errors:#?}"
+            );
+        }
+        let valid: Vec<&str> = registry.valid_artifacts().map(|s| s.id.as_str()).collect();
+        assert_eq!(valid, ["pit_parity", "f"], "one id alone is a list of one");
+        assert!(matches!(registry.entries[0], RegistryEntry::Invalid(_)));
+    }
+
+    #[test]
+    fn validate_rejects_silences_matching_nothing_and_warns_on_expired_ones() {
+        let text = format!(
+            "{HEAD}silences:
+  - artifact_id: \"nothing_*\"
+    until: 2026-12-01
+    reason: typo
+  - artifact_id: \"a\"
+    until: 2026-06-01
+    reason: old window
+{}",
+            artifacts(&[("a", "")])
+        );
+        let registry = parse(&text).unwrap();
+        let (errors, warnings) = registry.silence_problems("2026-06-05T00:00:00Z".parse().unwrap());
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("silences[0]: matches no artifact"),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert!(
+            warnings[0]
+                .to_string()
+                .contains("silences[1]: expired at 2026-06-01T00:00:00Z"),
+            "{}",
+            warnings[0]
+        );
+    }
 
     #[test]
     fn globs_match_like_shell_patterns() {

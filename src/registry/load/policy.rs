@@ -43,7 +43,8 @@ pub(super) fn parse_alert_policy(node: &Node, policy: &mut AlertPolicy, errors: 
             None,
             Some("alert_policy"),
             format!(
-                "expected a mapping {{routes, escalate_after_cycles}}, found {}",
+                "expected a mapping {{routes, escalate_after_cycles, remind_every_minutes}}, \
+                 found {}",
                 node.describe()
             ),
         );
@@ -62,6 +63,16 @@ pub(super) fn parse_alert_policy(node: &Node, policy: &mut AlertPolicy, errors: 
             errors_value(errors, n, "alert_policy.escalate_after_cycles", |n| {
                 whole_number(n, 1, bound)
             });
+    }
+    if let Some(n) = keys.get("remind_every_minutes") {
+        let bound = Bound {
+            value: 30 * 24 * 60,
+            why: Some("30 days"),
+        };
+        policy.remind_every = errors_value(errors, n, "alert_policy.remind_every_minutes", |n| {
+            whole_number(n, 15, bound)
+        })
+        .map(|m| chrono::Duration::minutes(i64::from(m)));
     }
 }
 
