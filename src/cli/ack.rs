@@ -11,12 +11,12 @@ use clap::Args;
 use freshness_monitor::alert::policy::ack::{self, Ack};
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::ledger;
-use freshness_monitor::registry_source;
+use freshness_monitor::registry_source::{self, RegistrySource};
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
-use super::{SourceArgs, parse_now};
+use super::parse_now;
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").args(["id", "list"]).required(true)))]
@@ -48,12 +48,16 @@ pub struct AckArgs {
     /// The time the ack is made (RFC 3339; default: the clock).
     #[arg(long, value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
-    #[command(flatten)]
-    source: SourceArgs,
+    /// The registry the id must be in (a file, or s3://bucket/key); not needed by --list.
+    #[arg(long, required_unless_present = "list")]
+    registry: Option<RegistrySource>,
+    /// Use a local directory as the object store (DIR/<bucket>/<key>) instead of S3.
+    #[arg(long, value_name = "DIR")]
+    store: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: &AckArgs) -> anyhow::Result<ExitCode> {
-    match &args.source.store {
+    match &args.store {
         Some(dir) => run_with(&LocalDirStore::new(dir), args).await,
         None => run_with(&AwsClients::for_cli().await.s3_store(), args).await,
     }
@@ -68,7 +72,8 @@ async fn run_with<S: ObjectStore>(store: &S, args: &AckArgs) -> anyhow::Result<E
         .id
         .as_deref()
         .expect("clap requires an id without --list");
-    let loaded = registry_source::load(store, &args.source.registry).await?;
+    let registry = args.registry.as_ref().expect("clap requires --registry");
+    let loaded = registry_source::load(store, registry).await?;
     if !loaded.registry.entries.iter().any(|e| e.label() == id) {
         let known: Vec<&str> = loaded.registry.entries.iter().map(|e| e.label()).collect();
         let hint = freshness_monitor::text::did_you_mean(id, &known)

@@ -506,6 +506,7 @@ pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> 
         "would_alert": alerts.would_alert,
         "deduplicated": alerts.deduplicated,
         "resolved": alerts.resolved,
+        "reminded": alerts.reminded,
         "per_spec_exceptions": counts.probe_failed,
         "duration_seconds": (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
         "cycle_verdicts": outcome.cycle_verdicts().states_by_cadence(),

@@ -4,7 +4,8 @@
 //! bucket so worlds never meet. [`Monitor`] is the binary serving that world's invocations.
 //!
 //! The artifacts use `saturday_sf` (tick Saturday 09:00 UTC, SLA 180 min, due 12:00), so a
-//! pass's time, taken from the scheduled event, picks the cycle.
+//! pass's time, taken from the scheduled event, picks the cycle. An object under `data/`
+//! stands for the producers' earlier cycles.
 
 #![allow(dead_code)]
 
@@ -15,6 +16,9 @@ use super::function::Function;
 use super::moto;
 use super::results::{self, DEDUP_PREFIX, REGISTRY_KEY};
 use super::telegram_server::TelegramServer;
+
+/// An object an earlier cycle left under the artifacts' template prefix `data/`.
+pub const EARLIER_OBJECT: &str = "data/written-in-an-earlier-cycle.json";
 
 pub const TOKEN: &str = "123456789:AAF-test-SECRET-token_value";
 pub const CHAT_ID: &str = "-1001234567890";
@@ -87,6 +91,9 @@ impl World {
         let bucket = moto::unique_bucket("alerts");
         aws.s3.create_bucket().bucket(&bucket).send().await.unwrap();
         put(&aws.s3, &bucket, REGISTRY_KEY, &registry(&bucket, ids)).await;
+        // The producers wrote under `data/` before: a missing artifact is missing, not "never
+        // written" (docs/alerts.md#never-written), as in any monitored bucket.
+        put(&aws.s3, &bucket, EARLIER_OBJECT, "{}").await;
 
         let topic_arn = aws
             .sns
