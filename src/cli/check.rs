@@ -8,7 +8,9 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use freshness_monitor::alert::plan::Digest;
 use freshness_monitor::alert::policy::{PassPolicy, PolicyAction, RowPolicy};
+use freshness_monitor::alert::{StdoutChannel, would_send};
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
@@ -80,10 +82,20 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         print!("{}", render_table(&outcome));
         // What `run` would send now (before dedup: markers are not read, nothing is written).
-        for (channel, digest) in freshness_monitor::alert::would_send(&outcome, ROUTABLE_CHANNELS) {
+        // Channels that would get the same digest (no route tells them apart) are named
+        // together.
+        let mut digests: Vec<(Vec<String>, Digest)> = Vec::new();
+        for (channel, digest) in would_send(&outcome, ROUTABLE_CHANNELS) {
+            match digests.iter_mut().find(|(_, d)| *d == digest) {
+                Some((channels, _)) => channels.push(channel),
+                None => digests.push((vec![channel], digest)),
+            }
+        }
+        for (channels, digest) in digests {
             print!(
-                "\nwould send to {channel} (before dedup):\n{}",
-                freshness_monitor::alert::StdoutChannel::render(&digest)
+                "\nwould send to {} (before dedup):\n{}",
+                channels.join(", "),
+                StdoutChannel::render(&digest)
             );
         }
     }
