@@ -585,4 +585,10 @@ fn ack_refuses_an_unknown_id_and_writes_lists_and_removes_in_a_local_store() {
     let removed = run(&["ack", "pit_parity", "--remove"]);
     assert!(stdout(&removed).contains("removed"), "{}", stdout(&removed));
     assert!(stdout(&run(&["ack", "--list"])).contains("no acknowledgements"));
+    let again = run(&["ack", "pit_parity", "--remove"]);
+    assert!(
+        stdout(&again).contains("pit_parity had no acknowledgement"),
+        "{}",
+        stdout(&again)
+    );
 }

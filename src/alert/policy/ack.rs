@@ -184,8 +184,8 @@ pub async fn remove_ack<S: ObjectStore>(
 ) -> Result<bool, StoreError> {
     let key = ack_key(results_prefix, id);
     match store.head(bucket, &key).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound { .. }) => return Ok(false),
+        Ok(Some(_)) => {}
+        Ok(None) | Err(StoreError::NotFound { .. }) => return Ok(false),
         Err(e) => return Err(e),
     }
     store.delete(bucket, &key).await?;

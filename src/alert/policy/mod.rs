@@ -167,34 +167,64 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         .filter(|c| policy.routes_to(c, effective_severity))
         .map(|c| c.to_string())
         .collect();
-    let (action, rule) = if let Some(s) = silence {
-        let rule = format!("silenced by {}: {}", s.name(), s.reason);
-        (PolicyAction::Silenced, rule)
-    } else if channels.is_empty() && !inputs.channels.is_empty() {
-        let rule = format!(
-            "routed to no channel: alert_policy.routes sends {effective_severity} to none of \
-             {}",
-            inputs.channels.join(", ")
-        );
-        (PolicyAction::NotRouted, rule)
-    } else {
-        (
-            PolicyAction::Send,
-            send_rule(&channels, declared, escalated),
-        )
+    let mut decided = RowPolicy {
+        action: PolicyAction::Send,
+        observe: !inputs.alerts_enabled,
+        effective_severity,
+        missed_cycles,
+        escalated,
+        never_written: never_written::is_never_written(row),
+        silenced: silence.map(|s| format!("{}: {}", s.name(), s.reason)),
+        acknowledged,
+        folded_under: None,
+        channels,
+        rule: String::new(),
     };
-    let mut rule = rule;
-    if due_escalation && !escalated {
+    decided.action = if silence.is_some() {
+        PolicyAction::Silenced
+    } else if decided.channels.is_empty() && !inputs.channels.is_empty() {
+        PolicyAction::NotRouted
+    } else {
+        PolicyAction::Send
+    };
+    decided.rule = rule_text(&decided, policy, inputs.channels, due_escalation);
+    decided
+}
+
+/// The rule that decided, then what the other rules added, in words.
+fn rule_text(
+    decided: &RowPolicy,
+    policy: &AlertPolicy,
+    configured: &[&str],
+    due_escalation: bool,
+) -> String {
+    let severity = decided.effective_severity;
+    let mut rule = match decided.action {
+        PolicyAction::Silenced => format!(
+            "silenced by {}",
+            decided.silenced.as_deref().unwrap_or_default()
+        ),
+        PolicyAction::NotRouted => format!(
+            "routed to no channel: alert_policy.routes sends {severity} to none of {}",
+            configured.join(", ")
+        ),
+        PolicyAction::Send if decided.channels.is_empty() => {
+            format!("sent as {severity} (no channel is configured)")
+        }
+        PolicyAction::Send => {
+            format!("routed as {severity} to {}", decided.channels.join(", "))
+        }
+    };
+    if due_escalation && !decided.escalated {
         rule.push_str("; not escalated: acknowledged");
     }
-    let never_written = never_written::is_never_written(row);
-    if never_written {
+    if decided.never_written {
         rule.push_str("; never written: alerts at most once a day (daily dedup key)");
     }
-    if action == PolicyAction::Send
+    if decided.action == PolicyAction::Send
         && let Some(every) = policy.remind_every
     {
-        if acknowledged.is_some() {
+        if decided.acknowledged.is_some() {
             rule.push_str("; no reminders: acknowledged");
         } else {
             rule.push_str(&format!(
@@ -203,39 +233,15 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
             ));
         }
     }
-    if escalated {
+    if decided.escalated {
         rule.push_str(&format!(
-            "; escalated to critical: {missed_cycles} cycles missed in a row \
+            "; escalated to critical: {} cycles missed in a row \
              (alert_policy.escalate_after_cycles: {})",
+            decided.missed_cycles,
             policy.escalate_after_cycles.unwrap_or_default()
         ));
     }
-    RowPolicy {
-        action,
-        observe: !inputs.alerts_enabled,
-        effective_severity,
-        missed_cycles,
-        escalated,
-        never_written,
-        silenced: silence.map(|s| format!("{}: {}", s.name(), s.reason)),
-        acknowledged,
-        folded_under: None,
-        channels,
-        rule,
-    }
-}
-
-fn send_rule(channels: &[String], declared: Severity, escalated: bool) -> String {
-    let severity = if escalated {
-        Severity::Critical
-    } else {
-        declared
-    };
-    if channels.is_empty() {
-        format!("sent as {severity} (no channel is configured)")
-    } else {
-        format!("routed as {severity} to {}", channels.join(", "))
-    }
+    rule
 }
 
 /// Folds every sent alert whose upstream (followed through `depends_on` to the topmost one

@@ -74,27 +74,44 @@ pub fn plan_checks(
     (known, to_list)
 }
 
-/// Lists each prefix (one page of one key: anything there at all?). A listing that fails
-/// (no `s3:ListBucket`, a throttle) judges nothing: the artifact stays plain missing.
+/// At most this many distinct prefixes are listed per pass: a first pass over a big registry
+/// with many missing artifacts spreads its listings over the next passes (the rest stay plain
+/// missing until their turn) instead of delaying this one.
+pub const MAX_PREFIX_LISTINGS_PER_PASS: usize = 200;
+
+/// Lists each distinct prefix once (one page of one key: anything there at all?), at most
+/// [`MAX_PREFIX_LISTINGS_PER_PASS`] of them. A listing that fails (no `s3:ListBucket`, a
+/// throttle) judges nothing: the artifact stays plain missing.
 pub async fn check_prefixes<S: ObjectStore>(
     store: &S,
     known: HashMap<String, String>,
     checks: Vec<PrefixCheck>,
 ) -> NeverWritten {
-    let results: Vec<(String, String, Option<bool>)> = stream::iter(checks)
-        .map(|c| async move {
-            let location = format!("s3://{}/{}", c.bucket, c.prefix);
-            match list_prefix(store, &c.bucket, &c.prefix, 1, 1).await {
-                Ok(listing) => (c.artifact_id, location, Some(!listing.objects.is_empty())),
+    let mut by_prefix: Vec<((String, String), Vec<String>)> = Vec::new();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    for c in checks {
+        let place = (c.bucket, c.prefix);
+        if !index.contains_key(&place) {
+            if by_prefix.len() == MAX_PREFIX_LISTINGS_PER_PASS {
+                continue;
+            }
+            index.insert(place.clone(), by_prefix.len());
+            by_prefix.push((place.clone(), Vec::new()));
+        }
+        by_prefix[index[&place]].1.push(c.artifact_id);
+    }
+    let results: Vec<(String, Vec<String>, Option<bool>)> = stream::iter(by_prefix)
+        .map(|((bucket, prefix), ids)| async move {
+            let location = format!("s3://{bucket}/{prefix}");
+            match list_prefix(store, &bucket, &prefix, 1, 1).await {
+                Ok(listing) => (location, ids, Some(!listing.objects.is_empty())),
                 Err(e) => {
                     tracing::warn!(
                         message = "could not list a template's prefix; never-written not judged",
-                        artifact_id = %c.artifact_id,
-                        bucket = %c.bucket,
-                        prefix = %c.prefix,
+                        prefix = %location,
                         error = %e,
                     );
-                    (c.artifact_id, location, None)
+                    (location, ids, None)
                 }
             }
         })
@@ -105,10 +122,11 @@ pub async fn check_prefixes<S: ObjectStore>(
         ids: known,
         listings: Vec::new(),
     };
-    for (id, location, result) in results {
-        if let Some(any) = result {
+    for (location, ids, result) in results {
+        let Some(any) = result else { continue };
+        for id in ids {
             if !any {
-                found.ids.insert(id.clone(), location);
+                found.ids.insert(id.clone(), location.clone());
             }
             found.listings.push((id, any));
         }
@@ -151,5 +169,118 @@ pub fn mark_rows(
             row.reason
         );
         row.dedup_key = Some(never_written_dedup_key(&row.artifact_id, now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LedgerEntry;
+    use crate::store::local::LocalDirStore;
+
+    fn registry() -> Registry {
+        let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  cadence: weekday_sf\n  \
+                    sla_minutes_after_cron: 60\n  severity: critical\n  owner_repo: o\n  \
+                    created_at: 2026-01-05\nartifacts:\n\
+                    - {artifact_id: ghost, s3_key_template: \"ghost/{date}.json\"}\n\
+                    - {artifact_id: a, s3_key_template: \"data/{date}/a.json\"}\n\
+                    - {artifact_id: b, s3_key_template: \"data/{date}/b.json\"}\n\
+                    - {artifact_id: known, s3_key_template: \"known/{date}.json\"}\n\
+                    - {artifact_id: seen, s3_key_template: \"seen/{date}.json\"}\n";
+        crate::registry::parse_registry("r.yaml", text.as_bytes()).unwrap()
+    }
+
+    fn missing(id: &str) -> ResultRow {
+        let mut row: ResultRow = ResultRow {
+            artifact_id: id.into(),
+            owner_repo: None,
+            severity: None,
+            cadence: None,
+            canonical_key: None,
+            state: State::Missing,
+            reason: "not found".into(),
+            last_modified: None,
+            sla_violated_by_minutes: 5,
+            recovery_substituted: false,
+            cycle_label: None,
+            cycle_tick: None,
+            due_at: None,
+            dedup_key: None,
+            alerting: true,
+            s3_bucket: None,
+            policy: None,
+        };
+        row.dedup_key = Some(format!("freshness_{id}_d"));
+        row
+    }
+
+    fn entry(written: bool, never_since: Option<&str>) -> LedgerEntry {
+        let mut e: LedgerEntry =
+            serde_json::from_value(serde_json::json!({"cycle": "d", "state": "missing"})).unwrap();
+        e.written = written;
+        e.never_written_since = never_since.map(|t| t.parse().unwrap());
+        e
+    }
+
+    #[tokio::test]
+    async fn prefixes_are_listed_once_each_and_the_ledger_answers_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("bkt/data/2026-01-01")).unwrap();
+        std::fs::write(dir.path().join("bkt/data/2026-01-01/a.json"), "{}").unwrap();
+        let store = LocalDirStore::new(dir.path());
+        let mut ledger = Ledger::new();
+        ledger
+            .artifacts
+            .insert("known".into(), entry(false, Some("2026-05-01T00:00:00Z")));
+        ledger.artifacts.insert("seen".into(), entry(true, None));
+        let mut rows: Vec<ResultRow> = ["ghost", "a", "b", "known", "seen"]
+            .iter()
+            .map(|id| missing(id))
+            .collect();
+        let (known, to_list) = plan_checks(&registry(), &rows, Some(&ledger));
+        assert_eq!(known.keys().collect::<Vec<_>>(), ["known"]);
+        let listed: Vec<&str> = to_list.iter().map(|c| c.artifact_id.as_str()).collect();
+        assert_eq!(
+            listed,
+            ["ghost", "a", "b"],
+            "the written one is not listed again"
+        );
+        let found = check_prefixes(&store, known, to_list).await;
+        let mut never: Vec<&str> = found.ids.keys().map(String::as_str).collect();
+        never.sort_unstable();
+        assert_eq!(never, ["ghost", "known"]);
+        assert_eq!(found.ids["ghost"], "s3://bkt/ghost/");
+        let mut listings = found.listings.clone();
+        listings.sort();
+        assert_eq!(
+            listings,
+            [
+                ("a".into(), true),
+                ("b".into(), true),
+                ("ghost".into(), false)
+            ]
+        );
+        mark_rows(
+            &mut rows,
+            &found.ids,
+            "2026-06-01T12:00:00Z".parse().unwrap(),
+        );
+        assert!(is_never_written(&rows[0]) && !is_never_written(&rows[1]));
+        assert_eq!(
+            rows[0].dedup_key.as_deref(),
+            Some("freshness_ghost_never_written_2026-06-01")
+        );
+        assert!(
+            rows[0].reason.starts_with(
+                "never written: nothing has ever existed under s3://bkt/ghost/ in any cycle; \
+                 check the template or the producer (not found)"
+            ),
+            "{}",
+            rows[0].reason
+        );
+        assert!(
+            plan_checks(&registry(), &rows, None).1.is_empty(),
+            "no ledger, no rule"
+        );
     }
 }

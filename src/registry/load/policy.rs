@@ -228,57 +228,18 @@ fn parse_silence(
     };
     let from = time("from", errors);
     let until = time("until", errors);
-    if let Some(name) = &cadence
-        && !known_cadences.contains(&name.as_str())
-    {
-        let hint = did_you_mean(name, known_cadences)
-            .map(|s| format!("did you mean `{s}`? "))
-            .unwrap_or_default();
-        let line = keys.get("cadence").map_or(item.line, |n| n.line);
-        errors.at(
-            line,
-            None,
-            Some(&format!("{field}.cadence")),
-            format!(
-                "unknown cadence {}; {hint}known cadences: {}",
-                quote_short(name),
-                known_cadences.join(", ")
-            ),
-        );
-    }
-    if artifact_id.is_none() && owner_repo.is_none() && cadence.is_none() {
-        errors.at(
-            item.line,
-            None,
-            Some(&field),
-            "says what it silences: set artifact_id (a glob such as \"pit_*\"), owner_repo or \
-             cadence"
-                .to_string(),
-        );
-    }
-    if reason.is_none() && !keys.contains_key("reason") {
-        errors.at(
-            item.line,
-            None,
-            Some(&format!("{field}.reason")),
-            "missing: say why it is silenced (rows and `explain` show it)".to_string(),
-        );
-    }
-    if let (Some(from), Some(until)) = (from, until)
-        && until <= from
-    {
-        let line = keys.get("until").map_or(item.line, |n| n.line);
-        errors.at(
-            line,
-            None,
-            Some(&format!("{field}.until")),
-            format!(
-                "{} is not after `from` ({}): the window would never open",
-                crate::text::rfc3339(until),
-                crate::text::rfc3339(from)
-            ),
-        );
-    }
+    let parts = SilenceParts {
+        field: &field,
+        line: item.line,
+        keys: &keys,
+    };
+    parts.check_cadence(cadence.as_deref(), known_cadences, errors);
+    parts.check_required(
+        &[&artifact_id, &owner_repo, &cadence],
+        reason.is_some(),
+        errors,
+    );
+    parts.check_window(from, until, errors);
     let recurring = parse_recurrence(&keys, &field, item.line, errors);
     if recurring.is_none() && until.is_none() && errors.list.len() == before {
         errors.at(
@@ -301,6 +262,89 @@ fn parse_silence(
         recurring: recurring.flatten(),
         reason: reason.unwrap_or_default(),
     })
+}
+
+/// Where one silence's fields are, for the checks across them.
+struct SilenceParts<'a, 'n> {
+    field: &'a str,
+    line: usize,
+    keys: &'a HashMap<&'n str, &'n Node>,
+}
+
+impl SilenceParts<'_, '_> {
+    fn line_of(&self, key: &str) -> usize {
+        self.keys.get(key).map_or(self.line, |n| n.line)
+    }
+
+    /// `cadence` names a built-in or declared cadence.
+    fn check_cadence(&self, cadence: Option<&str>, known: &[&str], errors: &mut Errors<'_>) {
+        let Some(name) = cadence.filter(|name| !known.contains(name)) else {
+            return;
+        };
+        let hint = did_you_mean(name, known)
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        errors.at(
+            self.line_of("cadence"),
+            None,
+            Some(&format!("{}.cadence", self.field)),
+            format!(
+                "unknown cadence {}; {hint}known cadences: {}",
+                quote_short(name),
+                known.join(", ")
+            ),
+        );
+    }
+
+    /// At least one criterion, and a reason.
+    fn check_required(
+        &self,
+        criteria: &[&Option<String>],
+        has_reason: bool,
+        errors: &mut Errors<'_>,
+    ) {
+        if criteria.iter().all(|c| c.is_none()) {
+            errors.at(
+                self.line,
+                None,
+                Some(self.field),
+                "says what it silences: set artifact_id (a glob such as \"pit_*\"), owner_repo \
+                 or cadence"
+                    .to_string(),
+            );
+        }
+        if !has_reason && !self.keys.contains_key("reason") {
+            errors.at(
+                self.line,
+                None,
+                Some(&format!("{}.reason", self.field)),
+                "missing: say why it is silenced (rows and `explain` show it)".to_string(),
+            );
+        }
+    }
+
+    /// `until` after `from`.
+    fn check_window(
+        &self,
+        from: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+        errors: &mut Errors<'_>,
+    ) {
+        if let (Some(from), Some(until)) = (from, until)
+            && until <= from
+        {
+            errors.at(
+                self.line_of("until"),
+                None,
+                Some(&format!("{}.until", self.field)),
+                format!(
+                    "{} is not after `from` ({}): the window would never open",
+                    crate::text::rfc3339(until),
+                    crate::text::rfc3339(from)
+                ),
+            );
+        }
+    }
 }
 
 /// `cron` + `duration_minutes` (+ `timezone`): `None` when not recurring, `Some(None)` when
