@@ -190,7 +190,7 @@ fn render_table(outcome: &PassOutcome) -> String {
             &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
         ]));
         out.push_str(&format!("    {}\n", r.reason));
-        if let Some(policy) = &r.policy {
+        if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
             out.push_str(&format!("    policy: {}\n", policy.rule));
         }
     }

@@ -68,6 +68,14 @@ pub struct RowPolicy {
     pub rule: String,
 }
 
+impl RowPolicy {
+    /// Whether any rule did more than send at the declared severity to every channel given:
+    /// what `check` shows a policy line for.
+    pub fn did_something(&self) -> bool {
+        self.action != PolicyAction::Send || self.rule.contains(';')
+    }
+}
+
 /// Who acknowledged a row and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AckNote {
