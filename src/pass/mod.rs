@@ -136,7 +136,12 @@ impl PassOutcome {
 
     /// Applies the alert policy to the rows: `ledger` as read before the pass, the acks read,
     /// and the channels alerts can go to (docs/alerts.md#policy).
-    pub fn apply_policy(&mut self, ledger: Option<&Ledger>, acks: &[Ack], channels: &[&str]) {
+    pub fn apply_policy(
+        &mut self,
+        ledger: Option<&Ledger>,
+        acks: &[Ack],
+        channels: &[&'static str],
+    ) {
         let policy = Arc::clone(&self.alert_policy);
         let inputs = PolicyInputs {
             policy: &policy,

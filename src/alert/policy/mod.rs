@@ -63,7 +63,7 @@ pub struct RowPolicy {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub folded_under: Option<String>,
     /// The channels it goes (or would go) to.
-    pub channels: Vec<String>,
+    pub channels: Vec<&'static str>,
     /// The rule that decided, in words.
     pub rule: String,
 }
@@ -120,7 +120,7 @@ pub struct PolicyInputs<'a> {
     pub ledger: Option<&'a Ledger>,
     pub acks: &'a [Ack],
     /// The channels alerts can go to (their [`crate::alert::AlertChannel::name`]s).
-    pub channels: &'a [&'a str],
+    pub channels: &'a [&'static str],
     pub alerts_enabled: bool,
 }
 
@@ -169,11 +169,11 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
                 row.cadence.as_deref().unwrap_or(""),
             )
     });
-    let channels: Vec<String> = inputs
+    let channels: Vec<&'static str> = inputs
         .channels
         .iter()
+        .copied()
         .filter(|c| policy.routes_to(c, effective_severity))
-        .map(|c| c.to_string())
         .collect();
     let mut decided = RowPolicy {
         action: PolicyAction::Send,
