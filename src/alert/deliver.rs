@@ -291,12 +291,15 @@ impl<S: ObjectStore> Delivery<'_, S> {
         }
         let outcomes = self.claim_all(alerts, repeat).await;
         let batch = self.sort_claims(alerts, outcomes, repeat);
-        let to_send: Vec<&PlannedAlert> = alerts
-            .iter()
-            .zip(&batch.sending)
-            .filter(|(_, s)| **s)
-            .map(|(a, _)| a)
-            .collect();
+        // Per alert, its place among those sent.
+        let mut place: Vec<Option<usize>> = vec![None; alerts.len()];
+        let mut to_send: Vec<&PlannedAlert> = Vec::new();
+        for (i, (alert, sending)) in alerts.iter().zip(&batch.sending).enumerate() {
+            if *sending {
+                place[i] = Some(to_send.len());
+                to_send.push(alert);
+            }
+        }
         if to_send.is_empty() {
             return batch.held;
         }
@@ -316,14 +319,9 @@ impl<S: ObjectStore> Delivery<'_, S> {
             digest
         };
         let routed = self.send_routed(&to_send, routing, &digest_of).await;
-        let delivered: Vec<bool> = alerts
+        let delivered: Vec<bool> = place
             .iter()
-            .map(|a| {
-                to_send
-                    .iter()
-                    .position(|s| s.dedup_key == a.dedup_key)
-                    .is_some_and(|i| routed.delivered[i])
-            })
+            .map(|p| p.is_some_and(|i| routed.delivered[i]))
             .collect();
         self.settle_claims(alerts, &batch.claims, &delivered, &routed.first_body)
             .await;
