@@ -17,7 +17,7 @@ use super::event::{EventError, Invocation};
 use super::historical::run_historical;
 use std::collections::HashMap;
 
-use crate::alert::policy::{ack, never_written};
+use crate::alert::policy::{PolicyAction, ack, never_written};
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
@@ -423,6 +423,11 @@ fn log_summary(
         alerts_deduplicated = alerts.deduplicated,
         alerts_failed = alerts.failed,
         alerts_resolved = alerts.resolved,
+        alerts_reminded = alerts.reminded,
+        // What the alert policy held back (docs/alerts.md#alert-policy).
+        silenced = outcome.policy_count(PolicyAction::Silenced),
+        not_routed = outcome.policy_count(PolicyAction::NotRouted),
+        acks_ignored = outcome.ack_problems.len(),
         dedup_error = alerts.dedup_error.as_deref(),
         duration_seconds = outcome.duration.as_secs_f64(),
         outputs_written = matches!(written, Ok(true)),

@@ -17,7 +17,7 @@ use futures_util::stream;
 use futures_util::{FutureExt, StreamExt};
 
 use crate::alert::policy::ack::Ack;
-use crate::alert::policy::{PassPolicy, PolicyInputs};
+use crate::alert::policy::{PassPolicy, PolicyAction, PolicyInputs};
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
@@ -151,6 +151,14 @@ impl PassOutcome {
             alerts_enabled: self.alerts_enabled,
         };
         crate::alert::policy::decide(&mut self.rows, &inputs, self.run_at);
+    }
+
+    /// Alerting rows the policy gave `action`.
+    pub fn policy_count(&self, action: PolicyAction) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.policy.as_ref().is_some_and(|p| p.action == action))
+            .count()
     }
 
     pub fn counts(&self) -> StateCounts {

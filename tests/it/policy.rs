@@ -510,6 +510,13 @@ async fn observe_mode_sends_nothing_and_marks_what_each_rule_would_have_done() {
         assert_eq!(policy["observe"], true, "{policy:#}");
         assert_eq!(policy["action"], action, "{policy:#}");
     }
+    let summary = monitor.await_log_lines("pass complete", 1).pop().unwrap();
+    assert_eq!(
+        (&summary["silenced"], &summary["not_routed"]),
+        (&Value::from(1), &Value::from(1)),
+        "{summary}"
+    );
+    assert_eq!(summary["acks_ignored"], 0);
 }
 
 #[test]
