@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
+use freshness_monitor::cadence::Cadence;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
@@ -255,7 +256,19 @@ impl ExplainText {
         } else {
             "never calendar-gated"
         };
-        self.say("cadence", format!("{} ({gate})", spec.cadence.name()));
+        let schedule = match &spec.cadence {
+            Cadence::User(user) => format!(
+                "cron \"{}\" in {}, DST by {}'s rule; ",
+                user.schedule,
+                user.timezone,
+                user.dst.name()
+            ),
+            _ => String::new(),
+        };
+        self.say(
+            "cadence",
+            format!("{} ({schedule}{gate})", spec.cadence.name()),
+        );
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
             return;
         };

@@ -8,6 +8,8 @@
 
 mod load;
 #[cfg(test)]
+mod producer_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -10,14 +10,14 @@ use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::values::{parse_date, string_value};
-use crate::cadence::cron::CronSchedule;
+use crate::cadence::cron::{CronSchedule, DstRule};
 use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
 use crate::calendar::is_weekend;
 use crate::registry::{GrandfatheredPath, RegistryError, ValidationError};
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
-const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar"];
+const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar", "dst"];
 
 /// Collects errors (and warnings: what is allowed but likely a mistake) for one file.
 pub(super) struct Errors<'a> {
@@ -285,7 +285,7 @@ pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
     cadences
 }
 
-/// One `name: {cron, timezone, calendar}` entry, or `None` when any part of it is wrong.
+/// One `name: {cron, timezone, calendar, dst}` entry, or `None` when any part of it is wrong.
 fn parse_cadence(entry: &MapEntry, field: &str, errors: &mut Errors<'_>) -> Option<UserCadence> {
     let Some(body) = entry.value.as_map() else {
         errors.at(
@@ -293,7 +293,7 @@ fn parse_cadence(entry: &MapEntry, field: &str, errors: &mut Errors<'_>) -> Opti
             None,
             Some(field),
             format!(
-                "expected a mapping {{cron, timezone, calendar}}, found {}",
+                "expected a mapping {{cron, timezone, calendar, dst}}, found {}",
                 entry.value.describe()
             ),
         );
@@ -344,18 +344,40 @@ fn parse_cadence(entry: &MapEntry, field: &str, errors: &mut Errors<'_>) -> Opti
             })
             .unwrap_or(false),
     };
-    match (schedule, timezone) {
-        (Some(schedule), Some(timezone)) if errors.list.len() == before => Some(UserCadence {
-            name: entry.key.clone(),
-            schedule,
-            timezone,
-            nyse_calendar,
-        }),
+    let dst = match keys.get("dst") {
+        None => Some(DstRule::default()),
+        Some(v) => errors.field_value(v, &format!("{field}.dst"), dst_rule),
+    };
+    match (schedule, timezone, dst) {
+        (Some(schedule), Some(timezone), Some(dst)) if errors.list.len() == before => {
+            Some(UserCadence {
+                name: entry.key.clone(),
+                schedule,
+                timezone,
+                nyse_calendar,
+                dst,
+            })
+        }
         _ => None,
     }
 }
 
-fn unknown_time_zone_message(text: &str) -> String {
+/// A cadence's `dst:`: whose rule the producer's scheduler follows on DST changes.
+fn dst_rule(node: &Node) -> Result<DstRule, String> {
+    let text = string_value(node)?;
+    DstRule::parse(text).ok_or_else(|| {
+        let hint = did_you_mean(text, &DstRule::NAMES)
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        format!(
+            "unknown DST rule {}; {hint}`cron` (Debian cron's, the default) or `eventbridge` \
+             (EventBridge Scheduler's)",
+            quote_short(text)
+        )
+    })
+}
+
+pub(super) fn unknown_time_zone_message(text: &str) -> String {
     let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
     match did_you_mean(text, &names) {
         Some(name) => format!(
