@@ -40,6 +40,9 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
+    /// one that satisfied it, or the newest there was when it did not.
+    pub off_cycle_key: Option<String>,
 }
 
 impl ResultRow {
@@ -300,6 +303,7 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            off_cycle_key: None,
         }
     }
 

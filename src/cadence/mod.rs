@@ -6,6 +6,7 @@
 //! (for grace periods), and for calendar-gated cadences whether the market was closed.
 
 pub mod cron;
+pub mod window;
 
 use std::sync::Arc;
 
@@ -67,6 +68,12 @@ pub struct Cycle {
     /// For calendar-gated cadences, why the tick's day was a market closure; `None` when the
     /// market traded or the cadence is never gated.
     pub closure: Option<String>,
+    /// For an artifact with active windows, what they say about `now` (the tick is then the
+    /// artifact's own: moved to the window's opening when the bucket began before it).
+    pub window: Option<window::WindowCheck>,
+    /// The previous cycle's tick, for an artifact judged off-cycle (`None` otherwise, or when
+    /// the cadence never fired before).
+    pub previous_tick: Option<DateTime<Utc>>,
 }
 
 impl Cadence {
@@ -152,6 +159,8 @@ impl Cadence {
             date,
             length,
             closure,
+            window: None,
+            previous_tick: None,
         })
     }
 }

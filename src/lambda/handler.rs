@@ -270,6 +270,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        listing: Default::default(),
     }
 }
 

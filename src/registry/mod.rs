@@ -16,10 +16,12 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::cadence::{Cadence, UserCadence};
+use crate::cadence::window::{self, ActiveWindow};
+use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::TradingCalendar;
+use crate::classify::OffCycle;
 use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
@@ -95,6 +97,31 @@ pub struct ArtifactSpec {
     pub grace_period_cycles: u32,
     pub recovery_key_template: Option<KeyTemplate>,
     pub calendar_aware: bool,
+    /// When a continuous artifact is expected to be written at all; `None`: always.
+    pub active_windows: Option<Arc<[ActiveWindow]>>,
+    /// Judged by the newest object matching the template for any cycle; `None`: by the
+    /// current cycle's key.
+    pub off_cycle: Option<OffCycle>,
+}
+
+impl ArtifactSpec {
+    /// The cycle this artifact is judged in at `now`: its cadence's, with what its active
+    /// windows say (and the tick they move) and, when judged off-cycle, the previous tick.
+    pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
+        let mut cycle = self.cadence.cycle_at(now, calendar)?;
+        if self.off_cycle.is_some() {
+            cycle.previous_tick = (cycle.tick)
+                .checked_sub_signed(chrono::Duration::seconds(1))
+                .and_then(|before| self.cadence.cycle_at(before, calendar))
+                .map(|c| c.tick);
+        }
+        if let Some(windows) = &self.active_windows {
+            let (check, tick) = window::check(windows, cycle.tick, now, calendar);
+            cycle.tick = tick;
+            cycle.window = Some(check);
+        }
+        Some(cycle)
+    }
 }
 
 /// An entry that could not be read, kept so the pass can report it as `probe_failed`.

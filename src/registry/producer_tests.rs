@@ -4,6 +4,7 @@
 use super::*;
 use crate::cadence::Cadence;
 use crate::cadence::cron::DstRule;
+use crate::classify::OffCycle;
 
 const FILE: &str = "ARTIFACT_REGISTRY.yaml";
 
@@ -73,6 +74,98 @@ artifacts: []
             "ARTIFACT_REGISTRY.yaml:9: field cadences.hourly.dst: unknown DST rule \"eventbrige\"; \
           did you mean `eventbridge`? `cron` (Debian cron's, the default) or `eventbridge` \
           (EventBridge Scheduler's)"
+        ]
+    );
+}
+
+#[test]
+fn active_windows_and_off_cycle_are_read_and_defaults_reach_continuous_artifacts_only() {
+    let registry = valid(&format!(
+        "{DEFAULTS}  active_windows:
+    - {{calendar: nyse, from: 09:30, to: \"16:00\", timezone: America/New_York}}
+artifacts:
+  - artifact_id: quotes
+    s3_key_template: \"quotes/{{cycle_label}}.parquet\"
+    cadence: continuous
+    interval_minutes: 15
+  - artifact_id: weekly
+    s3_key_template: \"weekly/{{date}}/signals.csv\"
+    cadence: saturday_sf
+    off_cycle: true
+  - artifact_id: daily
+    s3_key_template: \"daily/{{date}}.csv\"
+    cadence: weekday_sf
+    off_cycle: {{max_age_minutes: 2880}}
+  - artifact_id: always
+    s3_key_template: \"feed/{{cycle_label}}.json\"
+    cadence: continuous
+    interval_minutes: 5
+    active_windows: null
+"
+    ));
+    let specs: Vec<&ArtifactSpec> = registry.valid_artifacts().collect();
+    let windows = specs[0].active_windows.as_deref().expect("windows");
+    assert_eq!(
+        windows.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
+        ["09:30-16:00 America/New_York on NYSE sessions"]
+    );
+    assert_eq!(windows[0].line, 9);
+    assert_eq!(
+        specs[1].active_windows, None,
+        "not continuous: the default does not apply"
+    );
+    assert_eq!(specs[1].off_cycle, Some(OffCycle::SincePreviousTick));
+    assert_eq!(specs[2].off_cycle, Some(OffCycle::MaxAge { minutes: 2880 }));
+    assert_eq!(specs[3].active_windows, None, "null: always active");
+    assert_eq!(specs[0].off_cycle, None);
+}
+
+#[test]
+fn bad_windows_are_errors_with_line_and_field() {
+    let text = format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: quotes
+    s3_key_template: \"quotes/{{cycle_label}}.parquet\"
+    cadence: continuous
+    interval_minutes: 15
+    active_windows:
+      - {{calendar: nyse, from: \"09:30\", to: \"16:00\", timezone: America/New_York}}
+      - {{calendar: every_day, from: \"15:00\", to: \"18:00\", timezone: America/New_York}}
+      - {{from: \"08:00\", to: \"09:00\", timezone: America/New_Yrok}}
+      - {{from: \"10:00\", to: \"09:00\", calendar: nyce}}
+      - {{from: \"25:00\", to: \"26:00\", zone: UTC}}
+  - artifact_id: weekly
+    s3_key_template: \"weekly/{{date}}.csv\"
+    cadence: saturday_sf
+    active_windows:
+      - {{from: \"09:00\", to: \"17:00\"}}
+    off_cycle: {{max_age: 60}}
+"
+    );
+    assert_eq!(
+        messages(&text),
+        [
+            "ARTIFACT_REGISTRY.yaml:15: artifact quotes: field active_windows[1]: 15:00-18:00 \
+             America/New_York on every day overlaps active_windows[0] (line 14), 09:30-16:00 \
+             America/New_York on NYSE sessions; merge them into one window",
+            "ARTIFACT_REGISTRY.yaml:16: artifact quotes: field active_windows[2].timezone: \
+             unknown time zone \"America/New_Yrok\"; did you mean `America/New_York`?",
+            "ARTIFACT_REGISTRY.yaml:17: artifact quotes: field active_windows[3].calendar: \
+             unknown calendar \"nyce\"; did you mean `nyse`? known calendars: every_day, nyse",
+            "ARTIFACT_REGISTRY.yaml:17: artifact quotes: field active_windows[3].to: 09:00 is \
+             not after from 10:00; a window across midnight is two windows (from 10:00 to \
+             24:00, and from 00:00 to 09:00)",
+            "ARTIFACT_REGISTRY.yaml:18: artifact quotes: field active_windows[4].zone: unknown \
+             field; known fields: calendar, from, to, timezone",
+            "ARTIFACT_REGISTRY.yaml:18: artifact quotes: field active_windows[4].from: \
+             \"25:00\" is not a time of day",
+            "ARTIFACT_REGISTRY.yaml:18: artifact quotes: field active_windows[4].to: \"26:00\" \
+             is not a time of day",
+            "ARTIFACT_REGISTRY.yaml:23: artifact weekly: field active_windows: only the \
+             `continuous` cadence takes active_windows; cadence `saturday_sf` has its own \
+             schedule (use a cron cadence with `calendar: nyse` for trading days)",
+            "ARTIFACT_REGISTRY.yaml:24: artifact weekly: field off_cycle.max_age: unknown \
+             field; known fields: max_age_minutes",
         ]
     );
 }

@@ -71,6 +71,7 @@ pub(super) fn read_artifact(
     entry.report_required();
     let cadence = entry.cadence_with_interval();
     if let Some(cadence) = &cadence {
+        entry.check_active_windows(cadence);
         entry.check_key_lengths(cadence);
         entry.check_grace_period(cadence, &context.cadences);
     }
@@ -222,6 +223,27 @@ impl Entry<'_, '_> {
         }
     }
 
+    /// Active windows go with `continuous`. Windows from `defaults:` apply to the continuous
+    /// artifacts only; an artifact's own on another cadence is an error.
+    fn check_active_windows(&mut self, cadence: &Cadence) {
+        let windows = &self.fields.active_windows;
+        if matches!(cadence, Cadence::Continuous { .. }) || windows.inherited() {
+            return;
+        }
+        if let (Some(Some(_)), Some(line)) = (windows.value(), windows.line()) {
+            self.errors.at(
+                line,
+                Some(&self.label),
+                Some("active_windows"),
+                format!(
+                    "only the `continuous` cadence takes active_windows; cadence `{}` has its \
+                     own schedule (use a cron cadence with `calendar: nyse` for trading days)",
+                    cadence.name()
+                ),
+            );
+        }
+    }
+
     /// Keys with `{cycle_label}`, at its longest for the entry's cadence (the others were
     /// checked as they were read).
     fn check_key_lengths(&mut self, cadence: &Cadence) {
@@ -331,7 +353,6 @@ impl Entry<'_, '_> {
                 line: self.item.line,
                 s3_bucket: s3_bucket.clone(),
                 s3_key_template: s3_key_template.clone(),
-                cadence,
                 sla_minutes_after_cron: *sla,
                 severity: *severity,
                 owner_repo: owner_repo.clone(),
@@ -339,6 +360,12 @@ impl Entry<'_, '_> {
                 grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
                 recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
                 calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
+                active_windows: match cadence {
+                    Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
+                    _ => None,
+                },
+                off_cycle: f.off_cycle.value().copied().flatten(),
+                cadence,
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the

@@ -11,13 +11,48 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
+use super::producers::{active_windows, off_cycle};
 use super::sections::{Cadences, Errors};
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
+use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
+use crate::classify::OffCycle;
 use crate::registry::Severity;
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
+
+/// One problem with a field's value, located: at a line, under a path inside the field
+/// (`[1].timezone`) when the value is a structure, or at the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Problem {
+    pub line: usize,
+    /// Appended to the field's name in the message; empty for the value as a whole.
+    pub path: String,
+    pub message: String,
+}
+
+/// What a field parser's error becomes: a message about the whole value (at its line), or
+/// problems it located itself.
+pub(super) trait Located {
+    fn located(self, node: &Node) -> Vec<Problem>;
+}
+
+impl Located for String {
+    fn located(self, node: &Node) -> Vec<Problem> {
+        vec![Problem {
+            line: node.line,
+            path: String::new(),
+            message: self,
+        }]
+    }
+}
+
+impl Located for Vec<Problem> {
+    fn located(self, _: &Node) -> Vec<Problem> {
+        self
+    }
+}
 
 /// Whether an artifact must end up with a value for a field (its own or a default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +81,17 @@ macro_rules! artifact_fields {
         }
 
         impl Fields {
-            /// Reads `key`'s value into its field, returning the error to report.
-            fn read(&mut self, key: &str, node: &Node, cadences: &Cadences) -> Result<(), String> {
+            /// Reads `key`'s value into its field, returning the errors to report.
+            fn read(
+                &mut self,
+                key: &str,
+                node: &Node,
+                cadences: &Cadences,
+            ) -> Result<(), Vec<Problem>> {
                 match key {
-                    $( stringify!($name) => self.$name.read(node, $parse(node, cadences)), )*
+                    $( stringify!($name) => {
+                        self.$name.read(node, $parse(node, cadences).map_err(|e| e.located(node)))
+                    } )*
                     _ => unreachable!("unknown keys are filtered by Errors::keys"),
                 }
             }
@@ -100,6 +142,10 @@ artifact_fields! {
     calendar_aware: bool = calendar_aware, Optional;
     /// Only with the `continuous` cadence, where it is required.
     interval_minutes: u32 = interval_minutes, Optional;
+    /// Only with the `continuous` cadence; `None` for an explicit null (always active).
+    active_windows: Option<Arc<[ActiveWindow]>> = active_windows, Optional;
+    /// `None` for `false` or an explicit null.
+    off_cycle: Option<OffCycle> = off_cycle, Optional;
 }
 
 fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
@@ -243,13 +289,13 @@ impl<T> Default for Field<T> {
 }
 
 impl<T: Clone> Field<T> {
-    fn read(&mut self, node: &Node, parsed: Result<T, String>) -> Result<(), String> {
+    fn read(&mut self, node: &Node, parsed: Result<T, Vec<Problem>>) -> Result<(), Vec<Problem>> {
         let (value, rejected_text, result) = match parsed {
             Ok(value) => (Some(value), None, Ok(())),
-            Err(message) => (
+            Err(problems) => (
                 None,
                 string_value(node).ok().map(str::to_string),
-                Err(message),
+                Err(problems),
             ),
         };
         self.0 = Some(Setting {
@@ -345,9 +391,12 @@ pub(super) fn read_fields(
         if key == "artifact_id" {
             continue;
         }
-        if let Err(message) = fields.read(key, node, cx.cadences) {
-            let field = format!("{}{key}", cx.field_prefix);
-            cx.errors.at(node.line, cx.artifact, Some(&field), message);
+        if let Err(problems) = fields.read(key, node, cx.cadences) {
+            for problem in problems {
+                let field = format!("{}{key}{}", cx.field_prefix, problem.path);
+                cx.errors
+                    .at(problem.line, cx.artifact, Some(&field), problem.message);
+            }
         }
     }
     for entry in entries {

@@ -14,6 +14,7 @@ mod artifact;
 mod context;
 mod fields;
 mod limits;
+mod producers;
 mod sections;
 mod stream;
 mod values;

@@ -1,0 +1,344 @@
+//! Active windows: when a continuous feed is expected to be written at all.
+//!
+//! Many feeds run only in market hours or on trading days. An artifact may list the windows
+//! it is written in (a calendar of days, hours of the day, a time zone); outside all of them
+//! nothing is expected, and the first interval after a window opens is judged from the
+//! opening, so it gets its full SLA instead of inheriting a bucket that started while the
+//! feed was asleep. Pure: the caller brings `now` and the trading calendar.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::calendar::{TradingCalendar, is_weekend};
+
+/// The days a window may be open on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayCalendar {
+    /// Every day of the week.
+    EveryDay,
+    /// NYSE sessions: weekdays that are not NYSE closures (the registry's `calendar:` closures
+    /// included).
+    Nyse,
+}
+
+/// The calendar names a window accepts.
+pub const CALENDAR_NAMES: [&str; 2] = ["every_day", "nyse"];
+
+/// The one place a window's `calendar:` name is resolved.
+pub fn lookup_calendar(name: &str) -> Option<DayCalendar> {
+    match name {
+        "every_day" => Some(DayCalendar::EveryDay),
+        "nyse" => Some(DayCalendar::Nyse),
+        _ => None,
+    }
+}
+
+impl DayCalendar {
+    pub fn name(self) -> &'static str {
+        match self {
+            DayCalendar::EveryDay => "every_day",
+            DayCalendar::Nyse => "nyse",
+        }
+    }
+
+    /// Why `date` is not a day of this calendar; `None` when it is.
+    fn closed_because(self, date: NaiveDate, nyse: &TradingCalendar) -> Option<String> {
+        match self {
+            DayCalendar::EveryDay => None,
+            DayCalendar::Nyse if is_weekend(date) => Some("not an NYSE session: weekend".into()),
+            DayCalendar::Nyse => nyse
+                .weekday_closure(date)
+                .map(|reason| format!("not an NYSE session: {reason}")),
+        }
+    }
+
+    /// Whether two calendars have a day in common.
+    fn shares_days_with(self, _other: DayCalendar) -> bool {
+        // Every calendar has sessions, and every session is a day of `every_day`.
+        true
+    }
+}
+
+/// One window: from `from` to `to` local time in `timezone`, on the days of `calendar`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveWindow {
+    pub calendar: DayCalendar,
+    /// Minutes after local midnight, `from < to`; `to` may be 24:00 (1,440).
+    pub from: u32,
+    pub to: u32,
+    pub timezone: Tz,
+    /// The window's line in the registry, for messages.
+    pub line: usize,
+}
+
+impl ActiveWindow {
+    /// Whether two windows can be open at the same instant. Windows in different time zones
+    /// are never compared (their overlap depends on the date).
+    pub fn overlaps(&self, other: &ActiveWindow) -> bool {
+        self.timezone == other.timezone
+            && self.calendar.shares_days_with(other.calendar)
+            && self.from < other.to
+            && other.from < self.to
+    }
+
+    /// The instant the window opened on local `date` (a time skipped by a DST change opens it
+    /// at the gap's end).
+    fn opening_on(&self, date: NaiveDate) -> DateTime<Utc> {
+        let local = date.and_time(NaiveTime::MIN) + chrono::Duration::minutes(self.from.into());
+        let mut probe = local;
+        for _ in 0..(24 * 60) {
+            if let Some(t) = self.timezone.from_local_datetime(&probe).earliest() {
+                return t.with_timezone(&Utc);
+            }
+            probe += chrono::Duration::minutes(1);
+        }
+        local.and_utc()
+    }
+
+    /// Whether the window is open at `now`, and if so since when; if not, why not.
+    fn at(&self, now: DateTime<Utc>, nyse: &TradingCalendar) -> Result<DateTime<Utc>, String> {
+        let local = now.with_timezone(&self.timezone);
+        let date = local.date_naive();
+        let minute = local
+            .time()
+            .signed_duration_since(NaiveTime::MIN)
+            .num_minutes() as u32;
+        let there = local.format("%A %Y-%m-%d %H:%M");
+        if let Some(why) = self.calendar.closed_because(date, nyse) {
+            return Err(format!("{self}: {there} there is {why}"));
+        }
+        if minute < self.from || minute >= self.to {
+            return Err(format!("{self}: {there} there is outside its hours"));
+        }
+        Ok(self.opening_on(date))
+    }
+}
+
+fn hh_mm(minutes: u32) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+impl fmt::Display for ActiveWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = match self.calendar {
+            DayCalendar::EveryDay => "every day",
+            DayCalendar::Nyse => "NYSE sessions",
+        };
+        write!(
+            f,
+            "{}-{} {} on {days}",
+            hh_mm(self.from),
+            hh_mm(self.to),
+            self.timezone
+        )
+    }
+}
+
+/// What an artifact's windows say about one `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowCheck {
+    /// Inside a window that opened at `opened_at` (the earliest, if several are open). The
+    /// cycle's tick moved to the opening when the bucket began before it (`tick_moved_from`).
+    Inside {
+        window: String,
+        opened_at: DateTime<Utc>,
+        tick_moved_from: Option<DateTime<Utc>>,
+    },
+    /// Outside every window: why, window by window.
+    Outside(String),
+}
+
+/// Checks `now` against `windows` (not empty) and, inside one, the tick the artifact is judged
+/// from: the later of the bucket's `tick` and the window's opening.
+pub fn check(
+    windows: &[ActiveWindow],
+    tick: DateTime<Utc>,
+    now: DateTime<Utc>,
+    nyse: &TradingCalendar,
+) -> (WindowCheck, DateTime<Utc>) {
+    let mut why_not = Vec::new();
+    let mut open: Option<(DateTime<Utc>, &ActiveWindow)> = None;
+    for window in windows {
+        match window.at(now, nyse) {
+            Ok(opened) if open.is_none_or(|(earliest, _)| opened < earliest) => {
+                open = Some((opened, window));
+            }
+            Ok(_) => {}
+            Err(why) => why_not.push(why),
+        }
+    }
+    match open {
+        Some((opened_at, window)) => {
+            let moved = opened_at > tick;
+            let check = WindowCheck::Inside {
+                window: window.to_string(),
+                opened_at,
+                tick_moved_from: moved.then_some(tick),
+            };
+            (check, tick.max(opened_at))
+        }
+        None => (WindowCheck::Outside(why_not.join("; ")), tick),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn market_hours() -> ActiveWindow {
+        ActiveWindow {
+            calendar: DayCalendar::Nyse,
+            from: 9 * 60 + 30,
+            to: 16 * 60,
+            timezone: chrono_tz::America::New_York,
+            line: 1,
+        }
+    }
+
+    fn checked(windows: &[ActiveWindow], tick: &str, now: &str) -> (WindowCheck, DateTime<Utc>) {
+        check(windows, at(tick), at(now), &TradingCalendar::nyse([]))
+    }
+
+    #[test]
+    fn a_feed_at_three_in_the_morning_new_york_on_a_sunday_expects_nothing() {
+        // Sunday 2026-03-08 03:00 EDT is 07:00Z.
+        let (check, tick) = checked(
+            &[market_hours()],
+            "2026-03-08T07:00:00Z",
+            "2026-03-08T07:00:00Z",
+        );
+        assert_eq!(
+            check,
+            WindowCheck::Outside(
+                "09:30-16:00 America/New_York on NYSE sessions: Sunday 2026-03-08 03:00 there \
+                 is not an NYSE session: weekend"
+                    .into()
+            )
+        );
+        assert_eq!(tick, at("2026-03-08T07:00:00Z"));
+    }
+
+    #[test]
+    fn outside_the_hours_and_on_a_holiday_say_so() {
+        let windows = [market_hours()];
+        // Monday 2026-06-01 08:00 EDT.
+        let (check, _) = checked(&windows, "2026-06-01T12:00:00Z", "2026-06-01T12:00:00Z");
+        assert!(
+            matches!(&check, WindowCheck::Outside(why) if why.ends_with("Monday 2026-06-01 08:00 there is outside its hours")),
+            "{check:?}"
+        );
+        // Friday 2026-07-03 at noon: Independence Day observed.
+        let (check, _) = checked(&windows, "2026-07-03T16:00:00Z", "2026-07-03T16:00:00Z");
+        assert!(
+            matches!(&check, WindowCheck::Outside(why) if why.ends_with("not an NYSE session: Independence Day (observed)")),
+            "{check:?}"
+        );
+        // 16:00 itself is the close: outside.
+        let (check, _) = checked(&windows, "2026-06-01T20:00:00Z", "2026-06-01T20:00:00Z");
+        assert!(matches!(check, WindowCheck::Outside(_)));
+    }
+
+    #[test]
+    fn the_first_interval_after_the_window_opens_is_judged_from_the_opening() {
+        // Hourly buckets start on the UTC hour; 09:30 EDT is 13:30Z, inside the 13:00Z bucket.
+        let (check, tick) = checked(
+            &[market_hours()],
+            "2026-06-01T13:00:00Z",
+            "2026-06-01T13:40:00Z",
+        );
+        assert_eq!(tick, at("2026-06-01T13:30:00Z"));
+        assert_eq!(
+            check,
+            WindowCheck::Inside {
+                window: "09:30-16:00 America/New_York on NYSE sessions".into(),
+                opened_at: at("2026-06-01T13:30:00Z"),
+                tick_moved_from: Some(at("2026-06-01T13:00:00Z")),
+            }
+        );
+        // The next bucket is judged from its own start.
+        let (check, tick) = checked(
+            &[market_hours()],
+            "2026-06-01T14:00:00Z",
+            "2026-06-01T14:10:00Z",
+        );
+        assert_eq!(tick, at("2026-06-01T14:00:00Z"));
+        assert!(matches!(
+            check,
+            WindowCheck::Inside {
+                tick_moved_from: None,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn every_day_windows_and_the_earliest_open_window_wins() {
+        let night = ActiveWindow {
+            calendar: DayCalendar::EveryDay,
+            from: 0,
+            to: 6 * 60,
+            timezone: chrono_tz::UTC,
+            line: 2,
+        };
+        let early = ActiveWindow {
+            from: 0,
+            to: 3 * 60,
+            timezone: chrono_tz::Asia::Tokyo,
+            ..night.clone()
+        };
+        // Sunday 01:00Z is 10:00 in Tokyo: only the UTC window is open.
+        let (check, tick) = checked(
+            &[early.clone(), night.clone()],
+            "2026-03-08T00:45:00Z",
+            "2026-03-08T01:00:00Z",
+        );
+        assert_eq!(tick, at("2026-03-08T00:45:00Z"));
+        assert!(
+            matches!(check, WindowCheck::Inside { opened_at, .. } if opened_at == at("2026-03-08T00:00:00Z"))
+        );
+        assert!(!night.overlaps(&early));
+        let overlapping = ActiveWindow {
+            from: 5 * 60,
+            to: 24 * 60,
+            ..night.clone()
+        };
+        assert!(night.overlaps(&overlapping));
+        let after = ActiveWindow {
+            from: 6 * 60,
+            ..overlapping
+        };
+        assert!(!night.overlaps(&after));
+    }
+
+    #[test]
+    fn a_window_opening_in_a_dst_gap_opens_at_the_gap_end() {
+        let window = ActiveWindow {
+            calendar: DayCalendar::EveryDay,
+            from: 2 * 60 + 30,
+            to: 5 * 60,
+            timezone: chrono_tz::America::New_York,
+            line: 1,
+        };
+        // 2026-03-08 02:30 does not exist; 03:00 EDT is 07:00Z.
+        let (check, _) = checked(&[window], "2026-03-08T07:00:00Z", "2026-03-08T07:10:00Z");
+        assert!(
+            matches!(check, WindowCheck::Inside { opened_at, .. } if opened_at == at("2026-03-08T07:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn calendar_names_resolve_in_one_place() {
+        assert_eq!(lookup_calendar("nyse"), Some(DayCalendar::Nyse));
+        assert_eq!(lookup_calendar("every_day"), Some(DayCalendar::EveryDay));
+        assert_eq!(lookup_calendar("lse"), None);
+        for name in CALENDAR_NAMES {
+            assert_eq!(lookup_calendar(name).map(DayCalendar::name), Some(name));
+        }
+    }
+}
