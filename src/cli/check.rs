@@ -10,6 +10,7 @@ use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::cadence::Cadence;
+use freshness_monitor::classify::OffCycle;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
@@ -269,6 +270,24 @@ impl ExplainText {
             "cadence",
             format!("{} ({schedule}{gate})", spec.cadence.name()),
         );
+        if let Some(windows) = &spec.active_windows {
+            let listed: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
+            self.say("windows", listed.join("; "));
+        }
+        if let Some(rule) = spec.off_cycle {
+            let since = match rule {
+                OffCycle::SincePreviousTick => "the previous cycle's tick".to_string(),
+                OffCycle::MaxAge { minutes } => format!("{minutes} min before now"),
+            };
+            self.say(
+                "off cycle",
+                format!(
+                    "newest key of the template's shape under s3://{}/{}, fresh since {since}",
+                    spec.s3_bucket,
+                    spec.s3_key_template.fixed_prefix()
+                ),
+            );
+        }
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
             return;
         };
