@@ -97,6 +97,40 @@ impl ActiveWindow {
         local.and_utc()
     }
 
+    /// The instant the window closed on local `date` (`to`, or the next midnight for 24:00).
+    fn closing_on(&self, date: NaiveDate) -> DateTime<Utc> {
+        ActiveWindow {
+            from: self.to,
+            ..self.clone()
+        }
+        .opening_on(date)
+    }
+
+    /// The first instant in `[from, until)` the window is open, if any. A span of more than
+    /// two weeks always holds one: no calendar closes for that long.
+    fn first_open_within(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        nyse: &TradingCalendar,
+    ) -> Option<DateTime<Utc>> {
+        let first = from.with_timezone(&self.timezone).date_naive();
+        let last = until.with_timezone(&self.timezone).date_naive();
+        if (last - first).num_days() > 14 {
+            return Some(from);
+        }
+        first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .find_map(|date| {
+                if self.calendar.closed_because(date, nyse).is_some() {
+                    return None;
+                }
+                let (open, close) = (self.opening_on(date), self.closing_on(date));
+                (open < until && from < close).then(|| open.max(from))
+            })
+    }
+
     /// Whether the window is open at `now`, and if so since when; if not, why not.
     fn at(&self, now: DateTime<Utc>, nyse: &TradingCalendar) -> Result<DateTime<Utc>, String> {
         let local = now.with_timezone(&self.timezone);
@@ -180,6 +214,39 @@ pub fn check(
             (check, tick.max(opened_at))
         }
         None => (WindowCheck::Outside(why_not.join("; ")), tick),
+    }
+}
+
+/// For a past bucket `[tick, end)` (the history scan): inside when a window was open at some
+/// instant of it, judged from the first such instant; outside when none was.
+pub fn check_bucket(
+    windows: &[ActiveWindow],
+    tick: DateTime<Utc>,
+    end: DateTime<Utc>,
+    nyse: &TradingCalendar,
+) -> (WindowCheck, DateTime<Utc>) {
+    let open = (windows.iter())
+        .filter_map(|w| Some((w.first_open_within(tick, end, nyse)?, w)))
+        .min_by_key(|(opened, _)| *opened);
+    match open {
+        Some((opened_at, window)) => {
+            let check = WindowCheck::Inside {
+                window: window.to_string(),
+                opened_at,
+                tick_moved_from: (opened_at > tick).then_some(tick),
+            };
+            (check, opened_at)
+        }
+        None => {
+            let listed: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
+            let why = format!(
+                "{}: none open from {} to {}",
+                listed.join("; "),
+                crate::text::Rfc3339(tick),
+                crate::text::Rfc3339(end)
+            );
+            (WindowCheck::Outside(why), tick)
+        }
     }
 }
 
@@ -340,5 +407,52 @@ mod tests {
         for name in CALENDAR_NAMES {
             assert_eq!(lookup_calendar(name).map(DayCalendar::name), Some(name));
         }
+    }
+
+    #[test]
+    fn a_past_bucket_is_expected_when_a_window_was_open_in_it() {
+        let windows = [market_hours()];
+        let nyse = TradingCalendar::nyse([]);
+        // Monday 2026-06-01, 13:00Z-14:00Z: the window opened at 13:30Z.
+        let (check, tick) = check_bucket(
+            &windows,
+            at("2026-06-01T13:00:00Z"),
+            at("2026-06-01T14:00:00Z"),
+            &nyse,
+        );
+        assert_eq!(tick, at("2026-06-01T13:30:00Z"));
+        assert!(matches!(check, WindowCheck::Inside { .. }));
+        // Sunday: none.
+        let (check, _) = check_bucket(
+            &windows,
+            at("2026-06-07T13:00:00Z"),
+            at("2026-06-07T14:00:00Z"),
+            &nyse,
+        );
+        assert_eq!(
+            check,
+            WindowCheck::Outside(
+                "09:30-16:00 America/New_York on NYSE sessions: none open from \
+                 2026-06-07T13:00:00Z to 2026-06-07T14:00:00Z"
+                    .into()
+            )
+        );
+        // After the close (20:00Z in June) until midnight UTC: none.
+        let (check, _) = check_bucket(
+            &windows,
+            at("2026-06-01T20:00:00Z"),
+            at("2026-06-02T00:00:00Z"),
+            &nyse,
+        );
+        assert!(matches!(check, WindowCheck::Outside(_)));
+        // A day-long bucket over a weekday holds the session.
+        let (check, tick) = check_bucket(
+            &windows,
+            at("2026-06-02T00:00:00Z"),
+            at("2026-06-03T00:00:00Z"),
+            &nyse,
+        );
+        assert!(matches!(check, WindowCheck::Inside { .. }));
+        assert_eq!(tick, at("2026-06-02T13:30:00Z"));
     }
 }
