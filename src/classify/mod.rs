@@ -20,8 +20,8 @@ mod off_cycle;
 mod trail;
 
 pub use off_cycle::{
-    Listed, ListingOutcome, OffCycle, fresh_since, judge_off_cycle, needs_off_cycle_recovery,
-    newest_of_shape,
+    Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
+    needs_off_cycle_recovery, newest_of_shape,
 };
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 

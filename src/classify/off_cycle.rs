@@ -75,49 +75,34 @@ pub enum Listed {
     },
 }
 
+/// What the off-cycle rule judges an artifact by: the listing, the template's shape and the
+/// earliest LastModified that is fresh ([`fresh_since`]).
+#[derive(Debug, Clone, Copy)]
+pub struct OffCycleProbe<'a> {
+    pub listing: &'a ListingOutcome,
+    pub shape: &'a KeyShape,
+    pub fresh_since: DateTime<Utc>,
+}
+
 /// Rule 3 for an artifact with `off_cycle:`: judged by the newest object of its template's
 /// shape under the template's fixed prefix; then rules 4 and 5 as usual.
-#[allow(clippy::too_many_arguments)]
 pub fn judge_off_cycle(
     spec: &ArtifactSpec,
     cycle: &Cycle,
     keys: &ResolvedKeys,
     now: DateTime<Utc>,
-    since: DateTime<Utc>,
-    listing: &ListingOutcome,
-    shape: &KeyShape,
+    probe: OffCycleProbe<'_>,
     recovery: Option<&ProbeOutcome>,
     log: &mut impl DecisionLog,
 ) -> Classification {
-    let prefix = spec.s3_key_template.fixed_prefix();
-    let url = S3Url(&spec.s3_bucket, prefix);
-    let listing = match listing {
-        Err(e) => {
-            log.record(|| Decision::OffCycle {
-                prefix: url.to_string(),
-                listed: Listed::Failed(e.to_string()),
-            });
-            return Classification::probe_failed(format!("LIST {url}: {e}"));
-        }
-        Ok(listing) if !listing.complete => {
-            log.record(|| Decision::OffCycle {
-                prefix: url.to_string(),
-                listed: Listed::Truncated {
-                    pages: listing.pages,
-                },
-            });
-            return Classification::probe_failed(format!(
-                "LIST {url}: more than {} pages of keys under the prefix; off_cycle judges the \
-                 newest key of the template's shape only from a whole listing (narrow the \
-                 template's fixed prefix or remove off_cycle)",
-                listing.pages
-            ));
-        }
+    let listing = match whole_listing(spec, probe.listing, log) {
         Ok(listing) => listing,
+        Err(failed) => return failed,
     };
-    let newest = newest_of_shape(listing, shape);
+    let newest = newest_of_shape(listing, probe.shape);
+    let since = probe.fresh_since;
     log.record(|| Decision::OffCycle {
-        prefix: url.to_string(),
+        prefix: S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix()).to_string(),
         listed: match newest {
             None => Listed::NoneOfShape {
                 pages: listing.pages,
@@ -131,24 +116,9 @@ pub fn judge_off_cycle(
             },
         },
     });
-    let (state, last_modified, what) = match newest {
+    let not_fresh = match newest {
         Some(object) if object.meta.last_modified >= since => {
-            return Classification {
-                last_modified: Some(object.meta.last_modified),
-                off_cycle_key: Some(object.key.clone()),
-                ..Classification::without_probe(
-                    State::Fresh,
-                    format!(
-                        "off-cycle: newest key of the template's shape s3://{}/{}, last modified \
-                         {} (fresh since {}; cycle tick {})",
-                        spec.s3_bucket,
-                        object.key,
-                        Rfc3339(object.meta.last_modified),
-                        Rfc3339(since),
-                        Rfc3339(cycle.tick)
-                    ),
-                )
-            };
+            return fresh(spec, cycle, object, since);
         }
         Some(object) => (
             State::Stale,
@@ -167,17 +137,75 @@ pub fn judge_off_cycle(
             State::Missing,
             None,
             format!(
-                "off-cycle: no key of the template's shape under {url} ({} listed)",
+                "off-cycle: no key of the template's shape under {} ({} listed)",
+                S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix()),
                 listing.objects.len()
             ),
         ),
     };
-    let not_fresh = (state, last_modified, what);
     let mut verdict = judge_after_probe(spec, cycle, keys, now, not_fresh, recovery, log);
     if !verdict.recovery_substituted && verdict.state != State::ProbeFailed {
         verdict.off_cycle_key = newest.map(|object| object.key.clone());
     }
     verdict
+}
+
+/// The listing when it answered in full; otherwise the `probe_failed` verdict it makes.
+fn whole_listing<'l>(
+    spec: &ArtifactSpec,
+    listing: &'l ListingOutcome,
+    log: &mut impl DecisionLog,
+) -> Result<&'l PrefixListing, Classification> {
+    let url = S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix());
+    match listing {
+        Err(e) => {
+            log.record(|| Decision::OffCycle {
+                prefix: url.to_string(),
+                listed: Listed::Failed(e.to_string()),
+            });
+            Err(Classification::probe_failed(format!("LIST {url}: {e}")))
+        }
+        Ok(listing) if !listing.complete => {
+            log.record(|| Decision::OffCycle {
+                prefix: url.to_string(),
+                listed: Listed::Truncated {
+                    pages: listing.pages,
+                },
+            });
+            Err(Classification::probe_failed(format!(
+                "LIST {url}: more than {} pages of keys under the prefix; off_cycle judges the \
+                 newest key of the template's shape only from a whole listing (narrow the \
+                 template's fixed prefix or remove off_cycle)",
+                listing.pages
+            )))
+        }
+        Ok(listing) => Ok(listing),
+    }
+}
+
+/// The verdict of a newest object written since `since`.
+fn fresh(
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    object: &ListedObject,
+    since: DateTime<Utc>,
+) -> Classification {
+    Classification {
+        last_modified: Some(object.meta.last_modified),
+        off_cycle_key: Some(object.key.clone()),
+        ..Classification::without_probe(
+            State::Fresh,
+            format!(
+                "off-cycle: newest key of the template's shape s3://{}/{}, last modified {} \
+                 (fresh since {}; cycle tick {})",
+                spec.s3_bucket,
+                object.key,
+                Rfc3339(object.meta.last_modified),
+                Rfc3339(since),
+                Rfc3339(cycle.tick)
+            ),
+        )
+    }
 }
 
 /// Rule 4's condition for an off-cycle artifact: the listing settled nothing fresh and a

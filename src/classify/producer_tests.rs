@@ -177,17 +177,12 @@ fn judge_listed(
         "recovery probe"
     );
     let mut trail = Vec::new();
-    let verdict = judge_off_cycle(
-        spec,
-        &cycle,
-        &keys,
-        at(now),
-        since,
-        listed,
-        &shape,
-        recovery,
-        &mut trail,
-    );
+    let probe = OffCycleProbe {
+        listing: listed,
+        shape: &shape,
+        fresh_since: since,
+    };
+    let verdict = judge_off_cycle(spec, &cycle, &keys, at(now), probe, recovery, &mut trail);
     (verdict, trail)
 }
 

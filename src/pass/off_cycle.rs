@@ -4,8 +4,8 @@
 
 use super::{Probe, head_before};
 use crate::classify::{
-    Classification, DecisionLog, ListingOutcome, OffCycle, ProbeOutcome, fresh_since,
-    judge_off_cycle, needs_off_cycle_recovery,
+    Classification, DecisionLog, ListingOutcome, OffCycle, OffCycleProbe, ProbeOutcome,
+    fresh_since, judge_off_cycle, needs_off_cycle_recovery,
 };
 use crate::store::listing::list_prefix;
 use crate::store::{ObjectStore, StoreError};
@@ -44,14 +44,17 @@ pub(super) async fn list_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         _ => None,
     };
     let mut log = L::default();
+    let seen = OffCycleProbe {
+        listing: &listing,
+        shape: &shape,
+        fresh_since: since,
+    };
     let verdict = judge_off_cycle(
         spec,
         cycle,
         keys,
         probe.now,
-        since,
-        &listing,
-        &shape,
+        seen,
         recovery.as_ref(),
         &mut log,
     );

@@ -84,54 +84,24 @@ fn read_window(item: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<A
     };
     let before = problems.len();
     let keys = known_keys(entries, WINDOW_KEYS, path, problems);
-    let mut read = |key: &str, parse: &dyn Fn(&Node) -> Result<u32, String>| -> Option<u32> {
-        let Some(node) = keys.get(key) else {
-            problems.push(Problem {
-                line: item.line,
-                path: format!("{path}.{key}"),
-                message: "missing: a local time HH:MM".to_string(),
-            });
-            return None;
-        };
-        parse(node)
-            .map_err(|message| {
-                problems.push(Problem {
-                    line: node.line,
-                    path: format!("{path}.{key}"),
-                    message,
-                })
-            })
-            .ok()
+    let mut fields = SubFields {
+        keys,
+        line: item.line,
+        path,
+        problems,
     };
-    let from = read("from", &|n| time_of_day(n, false));
-    let to = read("to", &|n| time_of_day(n, true));
-    let mut sub = |key: &str, message: String, line: usize| {
-        problems.push(Problem {
-            line,
-            path: format!("{path}.{key}"),
-            message,
-        })
-    };
-    let calendar = match keys.get("calendar") {
-        None => Some(DayCalendar::EveryDay),
-        Some(node) => window_calendar(node)
-            .map_err(|message| sub("calendar", message, node.line))
-            .ok(),
-    };
-    let timezone = match keys.get("timezone") {
-        None => Some(chrono_tz::UTC),
-        Some(node) => string_value(node)
-            .and_then(|text| {
-                text.parse::<chrono_tz::Tz>()
-                    .map_err(|_| unknown_time_zone_message(text))
-            })
-            .map_err(|message| sub("timezone", message, node.line))
-            .ok(),
-    };
+    const TIME: &str = "missing: a local time HH:MM";
+    let from = fields.read("from", None, TIME, |n| time_of_day(n, false));
+    let to = fields.read("to", None, TIME, |n| time_of_day(n, true));
+    let calendar = fields.read("calendar", Some(DayCalendar::EveryDay), "", window_calendar);
+    let timezone = fields.read("timezone", Some(chrono_tz::UTC), "", |node| {
+        let text = string_value(node)?;
+        text.parse().map_err(|_| unknown_time_zone_message(text))
+    });
     if let (Some(from), Some(to)) = (from, to)
         && from >= to
     {
-        let line = keys.get("to").map_or(item.line, |n| n.line);
+        let line = fields.keys.get("to").map_or(item.line, |n| n.line);
         let message = format!(
             "{} is not after from {}; a window across midnight is two windows (from {} to \
              24:00, and from 00:00 to {})",
@@ -140,7 +110,7 @@ fn read_window(item: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<A
             hh_mm(from),
             hh_mm(to)
         );
-        sub("to", message, line);
+        fields.push(line, "to", message);
     }
     match (calendar, from, to, timezone) {
         (Some(calendar), Some(from), Some(to), Some(timezone)) if problems.len() == before => {
@@ -153,6 +123,46 @@ fn read_window(item: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<A
             })
         }
         _ => None,
+    }
+}
+
+/// The keys of one mapping inside a field (a window), read one by one, each problem located
+/// at its own line and sub-field.
+struct SubFields<'n, 'p> {
+    keys: HashMap<&'n str, &'n Node>,
+    /// The mapping's line, where a missing key is reported.
+    line: usize,
+    path: &'p str,
+    problems: &'p mut Vec<Problem>,
+}
+
+impl SubFields<'_, '_> {
+    fn push(&mut self, line: usize, key: &str, message: String) {
+        self.problems.push(Problem {
+            line,
+            path: format!("{}.{key}", self.path),
+            message,
+        });
+    }
+
+    /// `key`'s value read by `parse`; `default` when the key is not set (`None`: required,
+    /// reported with `missing`).
+    fn read<T>(
+        &mut self,
+        key: &str,
+        default: Option<T>,
+        missing: &str,
+        parse: impl FnOnce(&Node) -> Result<T, String>,
+    ) -> Option<T> {
+        let Some(&node) = self.keys.get(key) else {
+            if default.is_none() {
+                self.push(self.line, key, missing.to_string());
+            }
+            return default;
+        };
+        parse(node)
+            .map_err(|message| self.push(node.line, key, message))
+            .ok()
     }
 }
 
