@@ -53,12 +53,6 @@ impl DayCalendar {
                 .map(|reason| format!("not an NYSE session: {reason}")),
         }
     }
-
-    /// Whether two calendars have a day in common.
-    fn shares_days_with(self, _other: DayCalendar) -> bool {
-        // Every calendar has sessions, and every session is a day of `every_day`.
-        true
-    }
 }
 
 /// One window: from `from` to `to` local time in `timezone`, on the days of `calendar`.
@@ -74,13 +68,11 @@ pub struct ActiveWindow {
 }
 
 impl ActiveWindow {
-    /// Whether two windows can be open at the same instant. Windows in different time zones
-    /// are never compared (their overlap depends on the date).
+    /// Whether two windows can be open at the same instant. Their calendars are not compared
+    /// (every session is a day of `every_day`, and two business calendars share most days);
+    /// windows in different time zones are never compared (their overlap depends on the date).
     pub fn overlaps(&self, other: &ActiveWindow) -> bool {
-        self.timezone == other.timezone
-            && self.calendar.shares_days_with(other.calendar)
-            && self.from < other.to
-            && other.from < self.to
+        self.timezone == other.timezone && self.from < other.to && other.from < self.to
     }
 
     /// The instant the window opened on local `date` (a time skipped by a DST change opens it
