@@ -17,7 +17,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::cadence::{Cadence, UserCadence};
-use crate::calendar::TradingCalendar;
+use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
@@ -146,7 +146,11 @@ pub struct Registry {
     /// The file as messages name it (a path or `s3://` URL).
     pub file: String,
     pub entries: Vec<RegistryEntry>,
+    /// NYSE with `calendar.extra_closures`: the `weekday_sf`/`eod_sf` gate and the
+    /// `{trading_day}` of cadences without a calendar of their own.
     pub calendar: TradingCalendar,
+    /// Every calendar a cadence can name: the built-in ones and the `calendars:` section's.
+    pub calendars: Calendars,
     pub user_cadences: Vec<Arc<UserCadence>>,
     pub grandfathered_paths: Vec<GrandfatheredPath>,
     /// What the file allows but is likely a mistake (an extra closure on a weekend or listed

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
-use super::sections::{Cadences, Errors};
+use super::sections::{Cadences, Errors, is_extension_key};
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
 use crate::registry::Severity;
@@ -352,6 +352,7 @@ pub(super) fn read_fields(
     }
     for entry in entries {
         if !known.contains(&entry.key.as_str())
+            && !is_extension_key(&entry.key)
             && let Some(meant) = did_you_mean(&entry.key, known)
         {
             fields.mark_misspelled(meant, entry.key_line);
