@@ -40,6 +40,9 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl ResultRow {
@@ -300,6 +303,7 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            extensions: None,
         }
     }
 

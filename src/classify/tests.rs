@@ -29,6 +29,7 @@ impl SpecBuilder {
             grace_period_cycles: 2,
             recovery_key_template: None,
             calendar_aware: true,
+            extensions: None,
         })
     }
 

@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
+use freshness_monitor::cadence::Cycle;
+use freshness_monitor::calendar::TradingCalendar;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
@@ -225,7 +227,7 @@ async fn explain_with<S: ObjectStore>(
             out.say("line", bad.line.to_string());
             out.say("invalid", bad.reason());
         }
-        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation),
+        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation, &loaded.registry.calendar),
     }
     for (i, decision) in explanation.decisions.iter().enumerate() {
         out.say(
@@ -238,6 +240,25 @@ async fn explain_with<S: ObjectStore>(
     Ok(ExitCode::from(if explanation.row.alerting { 2 } else { 0 }))
 }
 
+/// `{trading_day}` and why: the calendar's last session closed by the tick, by its actual
+/// close (an early close says so).
+fn trading_day_fact(cycle: &Cycle, calendar: &TradingCalendar) -> String {
+    let day = cycle.trading_day;
+    let close = calendar.close_on(day);
+    let early = if close < calendar.rules().close {
+        format!(
+            ", which closed early at {close} {}",
+            calendar.rules().timezone
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{{trading_day}} = {day} (the last {} session closed by the tick{early})",
+        calendar.name()
+    )
+}
+
 /// `explain`'s output: one `label  text` line per fact.
 #[derive(Default)]
 struct ExplainText(String);
@@ -248,12 +269,18 @@ impl ExplainText {
     }
 
     /// The facts of a valid artifact's cycle: what the rules were applied to.
-    fn spec_facts(&mut self, spec: &ArtifactSpec, explanation: &pass::Explanation) {
+    fn spec_facts(
+        &mut self,
+        spec: &ArtifactSpec,
+        explanation: &pass::Explanation,
+        nyse: &TradingCalendar,
+    ) {
         self.say("line", spec.line.to_string());
+        let calendar = spec.cadence.calendar(nyse);
         let gate = if spec.cadence.is_calendar_gated() {
-            "gated by the NYSE calendar"
+            format!("gated by the {} calendar", calendar.name())
         } else {
-            "never calendar-gated"
+            "never calendar-gated".to_string()
         };
         self.say("cadence", format!("{} ({gate})", spec.cadence.name()));
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
@@ -277,10 +304,7 @@ impl ExplainText {
             ),
         );
         self.say("date", format!("{{date}} = {}", cycle.date));
-        self.say(
-            "trading day",
-            format!("{{trading_day}} = {}", cycle.trading_day),
-        );
+        self.say("trading day", trading_day_fact(cycle, calendar));
         self.say(
             "key",
             format!(

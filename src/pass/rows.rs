@@ -105,6 +105,7 @@ pub(super) fn row(
         due_at: Some(keys.due_at),
         dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
         s3_bucket: Some(strings.s3_bucket),
+        extensions: spec.extensions.clone(),
     }
 }
 
@@ -119,6 +120,7 @@ pub(super) fn invalid_row<'a>(
         cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
         canonical_key: bad.s3_key_template.clone(),
         s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        extensions: bad.extensions.clone(),
         ..no_verdict_row(&bad.label, bad.reason(), now)
     }
 }
@@ -143,6 +145,7 @@ fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow 
         dedup_key: Some(broken_entry_dedup_key(label, now)),
         alerting: true,
         s3_bucket: None,
+        extensions: None,
     }
 }
 
@@ -186,6 +189,7 @@ fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> Resu
         cadence: Some(Arc::from(spec.cadence.name())),
         canonical_key: Some(spec.s3_key_template.source().to_string()),
         s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+        extensions: spec.extensions.clone(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }

@@ -93,6 +93,8 @@ pub struct ArtifactSpec {
     pub grace_period_cycles: u32,
     pub recovery_key_template: Option<KeyTemplate>,
     pub calendar_aware: bool,
+    /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 /// An entry that could not be read, kept so the pass can report it as `probe_failed`.
@@ -108,6 +110,8 @@ pub struct InvalidArtifact {
     pub cadence: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_key_template: Option<String>,
+    /// The entry's own `x_` keys, as for a valid one.
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl InvalidArtifact {

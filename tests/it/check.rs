@@ -535,5 +535,7 @@ fn calendar_lists_closed_weekdays_with_names() {
     let text = stdout(&out);
     assert!(text.starts_with("2026-01-01 New Year's Day\n"), "{text}");
     assert!(text.contains("2026-07-03 Independence Day (observed)\n"));
-    assert_eq!(text.lines().count(), 10);
+    assert!(text.contains("2026-11-27 early close 13:00 (Day after Thanksgiving)\n"));
+    assert!(text.contains("2026-12-24 early close 13:00 (Christmas Eve)\n"));
+    assert_eq!(text.lines().count(), 12);
 }

@@ -13,6 +13,7 @@
 mod artifact;
 mod calendars;
 mod context;
+mod extensions;
 mod fields;
 mod limits;
 mod sections;
