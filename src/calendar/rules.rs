@@ -128,7 +128,7 @@ impl CloseTime {
     /// `hour:minute`, up to 24:00.
     pub fn hm(hour: u32, minute: u32) -> Option<CloseTime> {
         let minutes = hour.checked_mul(60)?.checked_add(minute)?;
-        (minute < 60 && minutes <= 24 * 60).then(|| CloseTime(minutes as u16))
+        (minute < 60 && minutes <= 24 * 60).then_some(CloseTime(minutes as u16))
     }
 
     /// `HH:MM` (or `H:MM`), up to `24:00`.
