@@ -209,3 +209,96 @@ fn last_closed_session_before_and_after_the_close() {
         d("2026-01-05")
     );
 }
+
+#[test]
+fn an_early_close_ends_the_session_at_its_early_time() {
+    let cal = TradingCalendar::nyse([]);
+    let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+    // 2026-11-27, the day after Thanksgiving, closes at 13:00 New York (18:00 UTC).
+    assert_eq!(
+        cal.close_on(d("2026-11-27")),
+        rules::CloseTime::hm(13, 0).unwrap()
+    );
+    assert_eq!(
+        cal.last_closed_session(at("2026-11-27T17:59:00Z")),
+        d("2026-11-25")
+    );
+    assert_eq!(
+        cal.last_closed_session(at("2026-11-27T18:00:00Z")),
+        d("2026-11-27")
+    );
+    assert_eq!(
+        cal.session_close(d("2026-11-27")),
+        Some(at("2026-11-27T18:00:00Z"))
+    );
+    // A regular day closes at 16:00.
+    assert_eq!(
+        cal.session_close(d("2026-11-30")),
+        Some(at("2026-11-30T21:00:00Z"))
+    );
+}
+
+#[test]
+fn english_bank_holidays_move_to_the_next_free_weekday() {
+    let lse = TradingCalendar::new(builtin::lse(), []);
+    let closed: Vec<String> = lse
+        .closed_weekdays(2021)
+        .into_iter()
+        .filter(|(d, _)| d.month() == 12)
+        .map(|(d, r)| format!("{d} {r}"))
+        .collect();
+    // Christmas on a Saturday, Boxing Day on the Sunday: Monday and Tuesday.
+    assert_eq!(
+        closed,
+        [
+            "2021-12-27 Christmas Day (observed)",
+            "2021-12-28 Boxing Day (observed)"
+        ]
+    );
+    // New Year's Day 2022 on a Saturday: Monday 3 January.
+    assert!(!lse.is_trading_day(d("2022-01-03")));
+    // Christmas Eve 2022 on a Saturday: the early close is Friday 23rd.
+    let early: Vec<NaiveDate> = lse.early_closes(2022).into_iter().map(|e| e.0).collect();
+    assert_eq!(early, [d("2022-12-23"), d("2022-12-30")]);
+}
+
+#[test]
+fn a_custom_weekend_and_rules_decide_business_days() {
+    use rules::{DayRule, Observance, WeekdaySet};
+    let calendar = TradingCalendar::new(
+        CalendarRules {
+            name: "desk".into(),
+            timezone: chrono_tz::Asia::Dubai,
+            close: rules::CloseTime::END_OF_DAY,
+            weekend: WeekdaySet::of(&[Weekday::Fri, Weekday::Sat]),
+            holidays: vec![DayRule::fixed("Founding", 3, 6).observed(Observance::NextWeekday)],
+            closures: vec![],
+            early_closes: vec![],
+        },
+        [],
+    );
+    // 2026-03-06 is a Friday (weekend here): observed on Sunday 8 March.
+    assert!(calendar.is_trading_day(d("2026-03-01"))); // a Sunday
+    assert!(!calendar.is_trading_day(d("2026-03-08")));
+    assert_eq!(
+        calendar.closure_on(d("2026-03-07")).as_deref(),
+        Some("weekend (Saturday)")
+    );
+    // A session that closes at midnight has not closed until the day is over.
+    let at = "2026-03-09T12:00:00Z".parse::<DateTime<Utc>>().unwrap();
+    assert_eq!(calendar.last_closed_session(at), d("2026-03-05"));
+}
+
+#[test]
+fn calendars_find_any_builtin_by_name() {
+    let calendars = Calendars::builtin([d("2026-03-11")]);
+    assert_eq!(calendars.names(), ["nyse", "lse", "xetr"]);
+    assert!(!calendars.nyse().is_trading_day(d("2026-03-11")));
+    assert!(
+        calendars
+            .get("lse")
+            .unwrap()
+            .is_trading_day(d("2026-03-11"))
+    );
+    assert!(calendars.get("nasdaq").is_none());
+}
