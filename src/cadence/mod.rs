@@ -80,6 +80,15 @@ impl Cadence {
         }
     }
 
+    /// The name of the calendar that gates this cadence, `None` when it is never gated.
+    pub fn gate_calendar_name(&self) -> Option<&str> {
+        match self {
+            Cadence::WeekdaySf | Cadence::EodSf => Some("nyse"),
+            Cadence::User(user) => user.calendar.as_deref().map(TradingCalendar::name),
+            Cadence::SaturdaySf | Cadence::Continuous { .. } => None,
+        }
+    }
+
     /// The calendar that gates this cadence's ticks and gives its `{trading_day}`: a user
     /// cadence's own, else `nyse` (the registry's NYSE calendar).
     pub fn calendar<'c>(&'c self, nyse: &'c TradingCalendar) -> &'c TradingCalendar {

@@ -191,6 +191,12 @@ fn explain_shows_the_calendar_decision_and_the_trading_day() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+    let out = s.run_with(&["explain", "ldn"], "2026-05-06T00:00:00Z", &[]);
+    assert!(
+        stdout(&out).contains("rule 2 calendar: lse open on the tick's day"),
+        "{}",
+        stdout(&out)
+    );
     let out = s.run_with(&["explain", "ny_pm"], "2026-11-27T20:00:00Z", &[]);
     let text = stdout(&out);
     for needle in [
