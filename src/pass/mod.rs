@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant as StdInstant;
 
@@ -80,6 +80,9 @@ pub struct PassOutcome {
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
     pub duration: std::time::Duration,
+    /// The time zone of each registry cadence that has one (cron cadences), by name: the
+    /// status page writes their rows' times in it too.
+    pub cadence_zones: BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl PassOutcome {
@@ -94,6 +97,7 @@ impl PassOutcome {
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
+            cadence_zones: BTreeMap::new(),
         }
     }
 
@@ -180,6 +184,11 @@ pub async fn run_pass<S: ObjectStore>(
         .iter()
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
+        .collect();
+    outcome.cadence_zones = registry
+        .user_cadences
+        .iter()
+        .map(|c| (c.name.clone(), c.timezone))
         .collect();
     outcome.rows = classify_registry(store, registry, settings, now).await;
     outcome.duration = started.elapsed();
