@@ -62,7 +62,7 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 @if let Some(key) = &row.canonical_key { div.key { (key) } }
             }
             td data-label="Severity" { span class={ "sev-" (severity) } { (severity) } }
-            td data-label="Cycle" { (row.cycle_label.as_deref().unwrap_or("—")) }
+            td.nowrap data-label="Cycle" { (row.cycle_label.as_deref().unwrap_or("—")) }
             td data-label="Due" {
                 @match row.due_at {
                     Some(due) => (instant(due, input.zone_of(row))),

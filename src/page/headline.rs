@@ -95,12 +95,12 @@ fn age(input: &PageInput<'_>) -> Markup {
             ": the next page is due by " (instant(next, None)) "."
         }
         @if age > interval * 2 {
-            p.banner.stale {
+            p.banner.stale id="static-age" {
                 "This page is " (span(age)) " older than its pass — older than two passes. "
                 "The monitor may have stopped: check heartbeat.json and the function's logs."
             }
         } @else {
-            p.banner {
+            p.banner id="static-age" {
                 "If it is later than " (instant(stale_from, None))
                 " as you read this, this page is older than two passes: the monitor may have "
                 "stopped (check heartbeat.json and the function's logs)."

@@ -27,7 +27,8 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px solid var(--line)}
 thead th{background:#f6f8fa;position:sticky;top:0}
 tbody th[scope=rowgroup]{background:#f6f8fa;font-size:1rem}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{font-variant-numeric:tabular-nums}
+time,.nowrap{white-space:nowrap}
 .reason,.key{word-break:break-word;max-width:40rem}
 .key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 .st{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600;white-space:nowrap}
@@ -55,6 +56,7 @@ footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
  table.cards,table.cards tbody,table.cards tr,table.cards td,table.cards th{display:block;width:100%}
  table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;padding:.3rem .4rem}
  table.cards td,table.cards th{border:0;padding:.15rem .2rem}
+ table.cards caption{display:block;text-align:left}
  table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--mute)}
  table.cards tbody th[scope=rowgroup]{border-radius:6px;margin-top:1rem}
 }
@@ -76,5 +78,5 @@ var age=Date.now()-run;if(!(age>=0))return;var m=Math.floor(age/60000),d=Math.fl
 var t=d>0?d+" d "+h+" h":(h>0?h+" h "+(m%60)+" min":m+" min");
 var old=age>2*step;e.textContent="Now "+new Date().toISOString().slice(0,16).replace("T"," ")+" UTC: this page is "+t+" old"+
 (old?" \u2014 older than two passes: the monitor may have stopped; check heartbeat.json and the function's logs.":", within two passes.");
-if(old)e.className="banner stale live";})();
+if(old)e.className="banner stale live";var s=document.getElementById("static-age");if(s)s.hidden=true;})();
 "#;

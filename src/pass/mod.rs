@@ -29,9 +29,11 @@ use crate::store::{ObjectStore, StoreError};
 mod explain;
 mod outputs;
 mod rows;
+mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs};
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
