@@ -9,6 +9,7 @@ mod faults;
 mod history;
 mod isolation;
 mod lambda;
+mod status_page;
 mod properties;
 mod s3_store;
 mod support;
