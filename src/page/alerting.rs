@@ -69,7 +69,7 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                     None => "—",
                 }
             }
-            td data-label="Late by" {
+            td.nowrap data-label="Late by" {
                 @if row.sla_violated_by_minutes > 0 { (minutes(row.sla_violated_by_minutes)) } @else { "—" }
             }
             td data-label="Owner" { (row.owner_repo.as_deref().unwrap_or("—")) }

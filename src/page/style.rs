@@ -30,6 +30,8 @@ tbody th[scope=rowgroup]{background:#f6f8fa;font-size:1rem}
 td.num{font-variant-numeric:tabular-nums}
 time,.nowrap{white-space:nowrap}
 .reason,.key{word-break:break-word;max-width:40rem}
+td.reason{min-width:16rem}
+caption{text-align:left;padding:.2rem 0}
 .key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 .st{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600;white-space:nowrap}
 .st-fresh{background:var(--okbg);color:var(--ok)}
@@ -45,9 +47,9 @@ ol.strip li{width:1.25rem;height:1.25rem;line-height:1.25rem;text-align:center;f
 .m-ok{background:var(--ok);color:#fff}.m-late{background:#d4a72c;color:#000}
 .m-miss{background:var(--bad);color:#fff}.m-na{background:#eaeef2;color:var(--mute)}
 .m-unk{background:#8c959f;color:#fff}
-.rate{margin-left:.4rem;white-space:nowrap}
+.rate{display:block;white-space:nowrap;font-size:.85rem}
 .legend{font-size:.85rem;color:var(--mute)}
-.legend ol.strip{margin-right:.2rem}
+.legend ol.strip{margin:0 .25rem 0 .7rem}
 .more{font-style:italic;color:var(--mute)}
 footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
 @media (max-width:44rem){
@@ -56,6 +58,7 @@ footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
  table.cards,table.cards tbody,table.cards tr,table.cards td,table.cards th{display:block;width:100%}
  table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;padding:.3rem .4rem}
  table.cards td,table.cards th{border:0;padding:.15rem .2rem}
+ td.reason{min-width:0}
  table.cards caption{display:block;text-align:left}
  table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--mute)}
  table.cards tbody th[scope=rowgroup]{border-radius:6px;margin-top:1rem}

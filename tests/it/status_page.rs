@@ -3,10 +3,17 @@
 //! and desktop widths, their DOM read back after the page's own script ran; and a registry
 //! whose id, owner, key and reason carry markup, which must leave no element or script behind.
 //! The screenshots stay in `$CARGO_TARGET_TMPDIR/status-page/` for a person to look at.
+//! Last, the Lambda against moto: its pass writes `status.html` beside `check_results.json`,
+//! and after the daily history scan the next pass's page draws the strips.
 
 use std::path::{Path, PathBuf};
 
+use serde_json::json;
+
+use crate::support::aws::{self, get_bytes};
 use crate::support::browser::{dump_dom, screenshot};
+use crate::support::function::Function;
+use crate::support::scenario::Scenario;
 use crate::support::scenario::LocalScenario;
 use crate::support::stderr;
 
@@ -144,4 +151,48 @@ fn status_page_markup_in_an_id_owner_key_and_reason_leaves_no_element_or_script(
     assert!(dom.contains("&lt;img id=injected-id"), "{dom}");
     let png = screenshots_dir().join("injection-desktop.png");
     screenshot(&page, &png, 1280, 900);
+}
+
+const STATUS_PAGE: &str = "_freshness_monitor/status.html";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
+    let s3 = aws::s3().await;
+    let scenario = Scenario::build(&s3, "").await;
+    let function = Function::on_moto(&[
+        ("REGISTRY_BUCKET", &scenario.bucket),
+        ("PROBE_CONCURRENCY", "4"),
+    ]);
+    let page = async || {
+        let bytes = get_bytes(&s3, &scenario.bucket, STATUS_PAGE).await;
+        String::from_utf8(bytes.expect("status.html written")).unwrap()
+    };
+
+    assert_eq!(function.pass(scenario.now).response()["n_entries_checked"], 6);
+    let first = page().await;
+    assert!(
+        first.contains("of 6 artifacts would alert — worst severity: critical"),
+        "{first}"
+    );
+    assert!(first.contains("No history scan yet (history.json)"));
+    assert!(first.contains("missing_report"));
+    let head = s3
+        .head_object()
+        .bucket(&scenario.bucket)
+        .key(STATUS_PAGE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
+
+    // The daily scan writes history.json; the next pass reads it for the strips.
+    let scan = function.invoke(&json!({"mode": "historical"}));
+    assert_eq!(scan.response()["mode"], "historical");
+    function.pass(scenario.now).response();
+    let second = page().await;
+    assert!(
+        second.contains("History and SLA hit rates from the scan of"),
+        "{second}"
+    );
+    assert!(second.contains("<ol class=\"strip\""));
 }
