@@ -33,9 +33,8 @@ pub fn section(input: &PageInput<'_>) -> Markup {
                     table.cards {
                         caption.meta { "Critical first, then the longest past its SLA." }
                         thead { tr {
-                            th scope="col" { "State" } th scope="col" { "Artifact" }
-                            th scope="col" { "Severity" } th scope="col" { "Cycle" }
-                            th scope="col" { "Due" } th scope="col" { "Late by" }
+                            th scope="col" { "State, severity" } th scope="col" { "Artifact, key" }
+                            th scope="col" { "Cycle, due" } th scope="col" { "Late by" }
                             th scope="col" { "Owner" } th scope="col" { "Reason" }
                             th scope="col" { "History" }
                         } }
@@ -56,25 +55,24 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
     let severity = row.alert_severity().as_str();
     html! {
         tr.alerting {
-            td data-label="State" { (state_badge(row)) }
+            td data-label="State" {
+                (state_badge(row))
+                div class={ "sev-" (severity) } { (severity) }
+            }
             th scope="row" data-label="Artifact" {
                 (row.artifact_id)
                 @if let Some(key) = &row.canonical_key { div.key { (key) } }
             }
-            td data-label="Severity" { span class={ "sev-" (severity) } { (severity) } }
-            td.nowrap data-label="Cycle" { (row.cycle_label.as_deref().unwrap_or("—")) }
-            td data-label="Due" {
-                @match row.due_at {
-                    Some(due) => (instant(due, input.zone_of(row))),
-                    None => "—",
-                }
+            td data-label="Cycle, due" {
+                span.nowrap { (row.cycle_label.as_deref().unwrap_or("—")) }
+                @if let Some(due) = row.due_at { div { "due " (instant(due, input.zone_of(row))) } }
             }
             td.nowrap data-label="Late by" {
                 @if row.sla_violated_by_minutes > 0 { (minutes(row.sla_violated_by_minutes)) } @else { "—" }
             }
             td data-label="Owner" { (row.owner_repo.as_deref().unwrap_or("—")) }
             td.reason data-label="Reason" { (row.reason) }
-            td data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
+            td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }
     }
 }

@@ -105,12 +105,12 @@ fn listing(input: &PageInput<'_>, owners: &BTreeMap<&str, Vec<&ResultRow>>) -> M
         div.scroll { table.cards id="others" {
             thead { tr {
                 th scope="col" { "State" } th scope="col" { "Artifact" }
-                th scope="col" { "Cadence · cycle" } th scope="col" { "Due" }
-                th scope="col" { "Last modified" } th scope="col" { "History" }
+                th scope="col" { "Cadence · cycle" } th scope="col" { "Due, last modified" }
+                th scope="col" { "History" }
             } }
             @for (owner, quiet, shown) in listed(owners) {
                 tbody {
-                    tr { th scope="rowgroup" colspan="6" { (owner) " — " (quiet.len()) " not alerting"
+                    tr { th scope="rowgroup" colspan="5" { (owner) " — " (quiet.len()) " not alerting"
                         @if shown < quiet.len() { " (" (shown) " listed)" } } }
                     @for row in &quiet[..shown] { (quiet_row(input, row)) }
                 }
@@ -132,9 +132,11 @@ fn quiet_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             td data-label="Cadence · cycle" {
                 (row.cadence.as_deref().unwrap_or("—")) " · " (row.cycle_label.as_deref().unwrap_or("—"))
             }
-            td data-label="Due" { @match row.due_at { Some(t) => (instant(t, zone)), None => "—" } }
-            td data-label="Last modified" { @match row.last_modified { Some(t) => (instant(t, zone)), None => "—" } }
-            td data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
+            td data-label="Due, last modified" {
+                div { "due " @match row.due_at { Some(t) => (instant(t, zone)), None => "—" } }
+                div { "last modified " @match row.last_modified { Some(t) => (instant(t, zone)), None => "—" } }
+            }
+            td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }
     }
 }

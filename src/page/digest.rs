@@ -40,7 +40,9 @@ pub struct StripCell {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellMark {
     OnTime,
-    Late { minutes: i64 },
+    Late {
+        minutes: i64,
+    },
     Missing,
     /// Not expected (a closed market day, before the grace period ended): never a gap.
     NotExpected,
@@ -99,7 +101,10 @@ impl HistoryDigest {
                 let cycles = a
                     .cycles()
                     .map(|(cycle, cell)| (cycle.label.clone(), CellMark::of(cell)));
-                (a.spec.id.to_string(), ArtifactStrip::from_newest_first(cycles))
+                (
+                    a.spec.id.to_string(),
+                    ArtifactStrip::from_newest_first(cycles),
+                )
             })
             .collect();
         HistoryDigest {

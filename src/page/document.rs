@@ -3,8 +3,8 @@
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::style::CSS;
 use super::strip::legend;
+use super::style::CSS;
 use super::times::instant;
 use super::{PageInput, alerting, by_owner, headline, verdicts};
 

@@ -48,13 +48,15 @@ pub fn legend() -> Markup {
         CellMark::Unknown,
     ];
     html! {
-        p.legend {
+        div.legend {
             "History, oldest cycle first: "
             @for mark in marks {
-                ol.strip aria-hidden="true" { li class=(mark_class(mark)) { (mark_letter(mark)) } }
-                (mark_name(mark)) " "
+                span.item {
+                    span class={ "sw " (mark_class(mark)) } aria-hidden="true" { (mark_letter(mark)) }
+                    " " (mark_name(mark))
+                }
             }
-            "· hit rate = on time ÷ (on time + late + missing); failed probes are left out."
+            " · hit rate = on time ÷ (on time + late + missing); failed probes are left out."
         }
     }
 }

@@ -28,9 +28,11 @@ th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px 
 thead th{background:#f6f8fa;position:sticky;top:0}
 tbody th[scope=rowgroup]{background:#f6f8fa;font-size:1rem}
 td.num{font-variant-numeric:tabular-nums}
-time,.nowrap{white-space:nowrap}
+.nowrap{white-space:nowrap}
+tbody th[scope=row]{min-width:8rem}
 .reason,.key{word-break:break-word;max-width:40rem}
-td.reason{min-width:16rem}
+td.reason{min-width:12rem}
+td.hist{min-width:7.5rem;max-width:17rem}
 caption{text-align:left;padding:.2rem 0}
 .key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 .st{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600;white-space:nowrap}
@@ -42,15 +44,16 @@ caption{text-align:left;padding:.2rem 0}
 .st-complete{background:var(--okbg);color:var(--ok)}
 .sev-critical{color:var(--bad);font-weight:600}
 .sev-warning{color:var(--warn);font-weight:600}
-ol.strip{list-style:none;margin:0;padding:0;display:inline-flex;gap:2px;vertical-align:middle}
-ol.strip li{width:1.25rem;height:1.25rem;line-height:1.25rem;text-align:center;font-size:.75rem;font-weight:700;border-radius:3px}
+ol.strip{list-style:none;margin:0;padding:0;display:inline-flex;flex-wrap:wrap;gap:2px;vertical-align:middle}
+ol.strip li,.sw{display:inline-block;width:1.25rem;height:1.25rem;line-height:1.25rem;text-align:center;font-size:.75rem;font-weight:700;border-radius:3px}
 .m-ok{background:var(--ok);color:#fff}.m-late{background:#d4a72c;color:#000}
 .m-miss{background:var(--bad);color:#fff}.m-na{background:#eaeef2;color:var(--mute)}
 .m-unk{background:#8c959f;color:#fff}
-.rate{display:block;white-space:nowrap;font-size:.85rem}
-.legend{font-size:.85rem;color:var(--mute)}
-.legend ol.strip{margin:0 .25rem 0 .7rem}
+.rate{display:block;font-size:.85rem}
+.legend{font-size:.85rem;color:var(--mute);margin:.4rem 0}
+.legend .item{margin-right:1rem;white-space:nowrap}
 .more{font-style:italic;color:var(--mute)}
+th .meta{font-weight:400}
 footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
 @media (max-width:44rem){
  main{padding:.6rem}
@@ -66,7 +69,7 @@ footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
 @media print{
  thead th{position:static}
  .live{display:none}
- .headline,.banner,.st,ol.strip li{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ .headline,.banner,.st,ol.strip li,.sw{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  a{color:inherit}
 }
 "#;

@@ -94,14 +94,25 @@ fn registry_text_is_escaped_everywhere() {
         "2026-11-27T15:30:00Z",
     );
     assert!(!page.contains("<img"), "{page}");
-    assert_eq!(page.matches("<script").count(), 1, "only the page's own script");
+    assert_eq!(
+        page.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
 }
 
 #[test]
 fn big_passes_list_alerting_rows_first_and_cap_the_rest() {
     let mut rows: Vec<ResultRow> = (0..OTHER_ROWS_SHOWN + 500)
-        .map(|i| row(&format!("quiet{i}"), &format!("owner{}", i % 7), State::Fresh, false))
+        .map(|i| {
+            row(
+                &format!("quiet{i}"),
+                &format!("owner{}", i % 7),
+                State::Fresh,
+                false,
+            )
+        })
         .collect();
     rows.push(row("loud", "owner3", State::Missing, true));
     let page = render(&outcome(rows), &PageHistory::None, "2026-11-27T15:30:00Z");
@@ -109,7 +120,11 @@ fn big_passes_list_alerting_rows_first_and_cap_the_rest() {
     assert!(page.contains("the other 500 are counted above and listed in check_results.json"));
     assert_eq!(page.matches("k/quiet").count(), OTHER_ROWS_SHOWN);
     // The summary still counts every artifact of every owner.
-    assert_eq!(page.matches("scope=\"row\" data-label=\"Owner\">owner").count(), 7);
+    assert_eq!(
+        page.matches("scope=\"row\" data-label=\"Owner\">owner")
+            .count(),
+        7
+    );
 }
 
 #[test]

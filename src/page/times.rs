@@ -11,9 +11,11 @@ use crate::text::rfc3339;
 /// followed by `· 10:08 EST` when `zone` is given.
 pub fn instant(t: DateTime<Utc>, zone: Option<Tz>) -> Markup {
     html! {
-        time datetime=(rfc3339(t)) { (t.format("%Y-%m-%d %H:%M UTC")) }
+        time datetime=(rfc3339(t)) {
+            span.nowrap { (t.format("%Y-%m-%d")) } " " span.nowrap { (t.format("%H:%M UTC")) }
+        }
         @if let Some(zone) = zone {
-            " · " span.zone { (t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")) }
+            " · " span.zone.nowrap { (t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z")) }
         }
     }
 }

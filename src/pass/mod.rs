@@ -33,8 +33,8 @@ mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs};
-pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000

@@ -35,7 +35,12 @@ pub async fn put_status_page<S: ObjectStore>(
     });
     let key = format!("{}{STATUS_PAGE_FILE}", location.prefix);
     store
-        .put(&location.bucket, &key, page.into_bytes(), "text/html; charset=utf-8")
+        .put(
+            &location.bucket,
+            &key,
+            page.into_bytes(),
+            "text/html; charset=utf-8",
+        )
         .await
 }
 

@@ -13,8 +13,8 @@ use serde_json::json;
 use crate::support::aws::{self, get_bytes};
 use crate::support::browser::{dump_dom, screenshot};
 use crate::support::function::Function;
-use crate::support::scenario::Scenario;
 use crate::support::scenario::LocalScenario;
+use crate::support::scenario::Scenario;
 use crate::support::stderr;
 
 const NOW: &str = "2026-07-03T15:00:00Z";
@@ -24,17 +24,20 @@ const NOW: &str = "2026-07-03T15:00:00Z";
 fn demo() -> LocalScenario {
     let registry = include_str!("../../examples/demo/ARTIFACT_REGISTRY.yaml");
     let s = LocalScenario::new(registry, "research-bucket");
-    s.put("backtest/2026-06-27/pit_parity.json", "2026-06-27T10:12:00Z")
-        .put("pointers/latest.json", "2026-07-02T13:40:00Z")
-        .put(
-            "backtest/2026-06-27/recovery/parity_report.json",
-            "2026-06-27T11:30:00Z",
-        )
-        .put(
-            "ticks/2026-07-03/continuous_60m_495303.json",
-            "2026-07-03T15:00:00Z",
-        )
-        .put("rebalance/20260701/weights.parquet", "2026-07-01T18:20:00Z");
+    s.put(
+        "backtest/2026-06-27/pit_parity.json",
+        "2026-06-27T10:12:00Z",
+    )
+    .put("pointers/latest.json", "2026-07-02T13:40:00Z")
+    .put(
+        "backtest/2026-06-27/recovery/parity_report.json",
+        "2026-06-27T11:30:00Z",
+    )
+    .put(
+        "ticks/2026-07-03/continuous_60m_495303.json",
+        "2026-07-03T15:00:00Z",
+    )
+    .put("rebalance/20260701/weights.parquet", "2026-07-01T18:20:00Z");
     s
 }
 
@@ -112,7 +115,11 @@ fn status_page_history_html_draws_each_artifacts_strip_and_hit_rate() {
     assert!(dom.contains("History and SLA hit rates from the scan of"));
     let row = between(&dom, "pit_parity", "</tr>");
     let strip = between(row, "<ol class=\"strip\"", "</ol>");
-    assert_eq!(strip.matches("<li").count(), 4, "four saturday_sf cycles: {strip}");
+    assert_eq!(
+        strip.matches("<li").count(),
+        4,
+        "four saturday_sf cycles: {strip}"
+    );
     assert!(strip.contains("title=\"2026-W26: on time\""), "{strip}");
     assert!(row.contains("on time (1 of 4)"), "{row}");
     // The weekday cadence's strip shows the Independence Day closure as not expected.
@@ -139,15 +146,33 @@ fn status_page_markup_in_an_id_owner_key_and_reason_leaves_no_element_or_script(
     let s = LocalScenario::new(registry, "research-bucket");
     let page = render(&s, &["check"], &[], 2);
     let dom = dump_dom(&page);
-    for id in ["injected-id", "injected-owner", "injected-key", "injected-h1"] {
-        assert!(!dom.contains(&format!("id=\"{id}\"")), "{id} became an element");
+    for id in [
+        "injected-id",
+        "injected-owner",
+        "injected-key",
+        "injected-h1",
+    ] {
+        assert!(
+            !dom.contains(&format!("id=\"{id}\"")),
+            "{id} became an element"
+        );
     }
-    assert!(!dom.contains("<img") && !dom.contains("<b "), "no injected element");
-    assert_eq!(dom.matches("<script").count(), 1, "only the page's own script");
+    assert!(
+        !dom.contains("<img") && !dom.contains("<b "),
+        "no injected element"
+    );
+    assert_eq!(
+        dom.matches("<script").count(),
+        1,
+        "only the page's own script"
+    );
     assert_eq!(dom.matches("<h1").count(), 1, "only the headline");
     assert!(!dom.contains("pwned</title>"), "no injected script ran");
     // The text is shown as text.
-    assert!(dom.contains("&lt;b id=injected-owner&gt;evil&lt;/b&gt;"), "{dom}");
+    assert!(
+        dom.contains("&lt;b id=injected-owner&gt;evil&lt;/b&gt;"),
+        "{dom}"
+    );
     assert!(dom.contains("&lt;img id=injected-id"), "{dom}");
     let png = screenshots_dir().join("injection-desktop.png");
     screenshot(&page, &png, 1280, 900);
@@ -168,7 +193,10 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
         String::from_utf8(bytes.expect("status.html written")).unwrap()
     };
 
-    assert_eq!(function.pass(scenario.now).response()["n_entries_checked"], 6);
+    assert_eq!(
+        function.pass(scenario.now).response()["n_entries_checked"],
+        6
+    );
     let first = page().await;
     assert!(
         first.contains("of 6 artifacts would alert — worst severity: critical"),
