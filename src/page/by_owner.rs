@@ -18,7 +18,7 @@ use crate::report::ResultRow;
 const NO_OWNER: &str = "(no owner)";
 
 /// Every row by owner, sorted by owner, in registry order within one.
-fn by_owner<'a>(rows: &'a [ResultRow]) -> BTreeMap<&'a str, Vec<&'a ResultRow>> {
+fn by_owner(rows: &[ResultRow]) -> BTreeMap<&str, Vec<&ResultRow>> {
     let mut owners: BTreeMap<&str, Vec<&ResultRow>> = BTreeMap::new();
     for row in rows {
         owners
