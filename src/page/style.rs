@@ -2,8 +2,8 @@
 //! from the registry or S3 is ever placed in them).
 //!
 //! Colours back the state words, never replace them. Under 44 rem (a phone) each table row
-//! becomes a card whose cells are labelled from `data-label`; printing drops the colours'
-//! backgrounds and the live age line.
+//! becomes a card whose cells are labelled from `data-label`; printing keeps the colours, swaps the
+//! live age line for the static one and shrinks the tables to the paper.
 
 /// The stylesheet.
 pub const CSS: &str = r#"
@@ -34,7 +34,7 @@ tbody th[scope=row]{min-width:8rem}
 td.reason{min-width:12rem}
 td.hist{min-width:7.5rem;max-width:17rem}
 caption{text-align:left;padding:.2rem 0}
-.key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
+.key{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em}
 .st{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600;white-space:nowrap}
 .st-fresh{background:var(--okbg);color:var(--ok)}
 .st-grace_period{background:var(--infobg);color:var(--info)}
@@ -69,6 +69,13 @@ footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
 @media print{
  thead th{position:static}
  .live{display:none}
+ #static-age[hidden]{display:block}
+ main{padding:0;max-width:none}
+ .scroll{overflow:visible}
+ table{font-size:.72rem}
+ th,td{padding:.2rem .3rem}
+ td.reason,td.hist,tbody th[scope=row]{min-width:0}
+ tr{break-inside:avoid}
  .headline,.banner,.st,ol.strip li,.sw{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  a{color:inherit}
 }
