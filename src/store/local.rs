@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
+use super::{FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct LocalDirStore {
@@ -142,6 +142,41 @@ impl ObjectStore for LocalDirStore {
         Ok(true)
     }
 
+    /// Walks the bucket directory below the prefix's last `/`, so a page costs a walk of that
+    /// subtree; the local store serves `check` and tests, not a million keys.
+    async fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        continuation: Option<&str>,
+        max_keys: u16,
+    ) -> Result<ListPage, StoreError> {
+        let bucket_dir = self.path_of(bucket, "")?;
+        let walk_from = match prefix.rfind('/') {
+            Some(end) => self.path_of(bucket, &prefix[..end])?,
+            None => bucket_dir.clone(),
+        };
+        let mut keys = Vec::new();
+        collect_files(&bucket_dir, &walk_from, &mut keys)?;
+        keys.retain(|(key, _)| {
+            key.starts_with(prefix) && continuation.is_none_or(|after| key.as_str() > after)
+        });
+        keys.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = keys.len() > usize::from(max_keys);
+        keys.truncate(usize::from(max_keys));
+        let continuation = more
+            .then(|| keys.last().map(|(key, _)| key.clone()))
+            .flatten();
+        let objects = keys
+            .into_iter()
+            .map(|(key, meta)| ListedObject { key, meta })
+            .collect();
+        Ok(ListPage {
+            objects,
+            continuation,
+        })
+    }
+
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         let path = self.path_of(bucket, key)?;
         match tokio::fs::remove_file(&path).await {
@@ -175,6 +210,55 @@ impl LocalDirStore {
             .map_err(|e| Self::io_error(&temp, e))?;
         Ok(temp)
     }
+}
+
+/// Every file under `dir` as (key relative to `bucket_dir`, metadata), skipping the store's own
+/// temporary files. A directory that does not exist holds nothing.
+fn collect_files(
+    bucket_dir: &Path,
+    dir: &Path,
+    found: &mut Vec<(String, ObjectMeta)>,
+) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(LocalDirStore::io_error(dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| LocalDirStore::io_error(dir, e))?;
+        let path = entry.path();
+        let meta = entry
+            .metadata()
+            .map_err(|e| LocalDirStore::io_error(&path, e))?;
+        if meta.is_dir() {
+            collect_files(bucket_dir, &path, found)?;
+            continue;
+        }
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            continue;
+        }
+        let Ok(relative) = path.strip_prefix(bucket_dir) else {
+            continue;
+        };
+        let key = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        let modified = meta
+            .modified()
+            .map_err(|e| LocalDirStore::io_error(&path, e))?;
+        found.push((
+            key,
+            ObjectMeta {
+                last_modified: DateTime::<Utc>::from(modified),
+                size: Some(meta.len()),
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// The local store's ETag: a hash of the content (S3's is the MD5 for simple uploads; any

@@ -4,8 +4,10 @@
 //! LastModified", "absent" or "could not tell, because …"; the last one must carry a reason an
 //! operator can act on, since it becomes a `probe_failed` row and a critical alert.
 //! Implementations: [`local::LocalDirStore`] (a directory, for `check --store` and tests) and
-//! the S3 store.
+//! the S3 store. Listings (ListObjectsV2, one page at a time) answer for many keys under one
+//! prefix; [`listing::list_prefix`] pages through one with a cap.
 
+pub mod listing;
 pub mod local;
 pub mod s3;
 
@@ -22,6 +24,20 @@ pub struct ObjectMeta {
     /// The object's size in bytes (S3's Content-Length, a file's length), when the store
     /// says. The pass does not need it; `history.json` reports it per cycle.
     pub size: Option<u64>,
+}
+
+/// One object a listing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub meta: ObjectMeta,
+}
+
+/// One page of a listing, in key order; `continuation` is set when more pages follow.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListPage {
+    pub objects: Vec<ListedObject>,
+    pub continuation: Option<String>,
 }
 
 /// An object read whole (the registry), with its ETag when the store has one.
@@ -47,6 +63,12 @@ pub enum StoreError {
         /// The IAM action the write needs (`s3:PutObject`, `s3:DeleteObject`).
         action: &'static str,
     },
+    /// A 403 on ListObjectsV2: the role may HEAD but not list.
+    #[error(
+        "access denied (HTTP 403) listing s3://{bucket}/{prefix}: the role needs s3:ListBucket \
+         on the bucket"
+    )]
+    ListDenied { bucket: String, prefix: String },
     #[error("bucket {bucket} does not exist")]
     NoSuchBucket { bucket: String },
     #[error("s3://{bucket}/{key} not found")]
@@ -80,6 +102,20 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         key: &str,
     ) -> impl Future<Output = Result<FetchedObject, StoreError>> + Send;
+
+    /// LIST one page (S3's ListObjectsV2) of at most `max_keys` keys under `prefix`, in key
+    /// order, resuming after `continuation` (the previous page's). A bucket that does not exist
+    /// lists as empty, as its keys HEAD as absent. A store that cannot list keeps this default.
+    fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        _continuation: Option<&str>,
+        _max_keys: u16,
+    ) -> impl Future<Output = Result<ListPage, StoreError>> + Send {
+        let error = StoreError::Other(format!("{}: this store cannot list", S3Url(bucket, prefix)));
+        async move { Err(error) }
+    }
 
     /// PUT the whole object, replacing any.
     fn put(

@@ -18,7 +18,7 @@ use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
-use super::{FetchedObject, ObjectMeta, ObjectStore, S3Url, StoreError};
+use super::{FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url, StoreError};
 
 /// An [`ObjectStore`] over an `aws_sdk_s3::Client`. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -245,6 +245,59 @@ impl ObjectStore for S3Store {
         Ok(FetchedObject {
             body: body.into_bytes().to_vec(),
             etag,
+        })
+    }
+
+    async fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        continuation: Option<&str>,
+        max_keys: u16,
+    ) -> Result<ListPage, StoreError> {
+        let result = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .max_keys(i32::from(max_keys))
+            .set_continuation_token(continuation.map(str::to_string))
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(err) => {
+                return match self.classify(err, bucket, prefix) {
+                    StoreError::NoSuchBucket { .. } => Ok(ListPage::default()),
+                    StoreError::AccessDenied { bucket, key } => Err(StoreError::ListDenied {
+                        bucket,
+                        prefix: key,
+                    }),
+                    other => Err(other),
+                };
+            }
+        };
+        let objects = output
+            .contents()
+            .iter()
+            .filter_map(|object| {
+                Some(ListedObject {
+                    key: object.key()?.to_string(),
+                    meta: ObjectMeta {
+                        last_modified: object.last_modified().and_then(to_chrono)?,
+                        size: object.size().and_then(|n| u64::try_from(n).ok()),
+                    },
+                })
+            })
+            .collect();
+        let continuation = if output.is_truncated() == Some(true) {
+            output.next_continuation_token().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(ListPage {
+            objects,
+            continuation,
         })
     }
 

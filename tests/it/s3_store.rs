@@ -368,3 +368,68 @@ async fn s3_a_corrupt_or_foreign_ledger_is_rebuilt_and_never_fails_the_pass() {
         assert_eq!(again.ledger.artifacts.len(), 1);
     }
 }
+
+#[tokio::test]
+async fn s3_lists_a_prefix_page_by_page_on_moto() {
+    use freshness_monitor::store::listing::list_prefix;
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("s3list");
+    create_bucket(&store, &bucket).await;
+    for day in [
+        "2026-11-23",
+        "2026-11-24",
+        "2026-11-25",
+        "2026-11-26",
+        "2026-11-27",
+    ] {
+        let key = format!("prices/{day}/close.csv");
+        store
+            .put(&bucket, &key, b"x".to_vec(), "text/csv")
+            .await
+            .unwrap();
+    }
+    store
+        .put(&bucket, "other/close.csv", b"x".to_vec(), "text/csv")
+        .await
+        .unwrap();
+
+    let whole = list_prefix(&store, &bucket, "prices/", 2, 10)
+        .await
+        .unwrap();
+    let keys: Vec<_> = whole.objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert_eq!(keys[0], "prices/2026-11-23/close.csv");
+    assert_eq!(whole.pages, 3, "five keys in pages of two");
+    assert!(whole.complete);
+    assert!(whole.objects.iter().all(|o| o.meta.size == Some(1)));
+
+    let capped = list_prefix(&store, &bucket, "prices/", 2, 2).await.unwrap();
+    assert!(!capped.complete, "a listing stopped by its cap says so");
+    assert_eq!(capped.objects.len(), 4);
+
+    let none = list_prefix(&store, &moto::unique_bucket("nolist"), "x/", 1000, 1)
+        .await
+        .unwrap();
+    assert!(
+        none.complete && none.objects.is_empty(),
+        "a missing bucket lists as empty"
+    );
+}
+
+#[tokio::test]
+async fn s3_403_on_list_names_list_bucket() {
+    let server = CannedServer::start(403, "Forbidden", ACCESS_DENIED);
+    let store = store_at(&server.endpoint(), Duration::from_secs(30)).await;
+    let error = store
+        .list_page("research-bucket", "prices/", None, 1000)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        StoreError::ListDenied {
+            bucket: "research-bucket".into(),
+            prefix: "prices/".into(),
+        }
+    );
+    assert!(error.to_string().contains("needs s3:ListBucket"), "{error}");
+}
