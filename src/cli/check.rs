@@ -11,6 +11,9 @@ use clap::Args;
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::cadence::Cycle;
 use freshness_monitor::calendar::TradingCalendar;
+use freshness_monitor::page::{
+    DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
+};
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
@@ -35,6 +38,12 @@ pub struct CheckArgs {
     /// Print exactly what check_results.json would hold.
     #[arg(long)]
     json: bool,
+    /// Also write the status page (what status.html would hold) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// With --html: draw the history strips and SLA hit rates from this history.json.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    history: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +79,13 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             check_with(&store, &args.source.registry, &settings, now).await?
         }
     };
+    if let Some(path) = &args.html {
+        let history = match &args.history {
+            Some(file) => read_history_file(file)?,
+            None => PageHistory::None,
+        };
+        write_page(path, &outcome, &history, now)?;
+    }
     if args.json {
         // Streamed: a 100,000-row result never exists as one string in memory.
         let stdout = std::io::stdout().lock();
@@ -96,8 +112,33 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     ))
 }
 
+/// `--history FILE`: a history.json the page draws its strips from.
+fn read_history_file(file: &std::path::Path) -> anyhow::Result<PageHistory> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let digest = HistoryDigest::from_json(&bytes)
+        .with_context(|| format!("{} is not a history.json", file.display()))?;
+    Ok(PageHistory::Digest(digest))
+}
+
+/// Renders the status page of `outcome` at `now` into `path` (`check --html`, `history --html`).
+pub fn write_page(
+    path: &std::path::Path,
+    outcome: &PassOutcome,
+    history: &PageHistory,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let input = PageInput {
+        outcome,
+        history,
+        now,
+        pass_interval: DEFAULT_PASS_INTERVAL,
+    };
+    std::fs::write(path, render_status_page(&input))
+        .with_context(|| format!("writing the status page to {}", path.display()))
+}
+
 /// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
-fn alerts_enabled_from_env() -> bool {
+pub(super) fn alerts_enabled_from_env() -> bool {
     let read = |name: &str| std::env::var(name).ok();
     settings::alerts_enabled(
         read(settings::ENABLED_VAR).as_deref(),

@@ -12,5 +12,6 @@ mod isolation;
 mod lambda;
 mod properties;
 mod s3_store;
+mod status_page;
 mod support;
 mod validate;
