@@ -43,6 +43,9 @@ pub struct ResultRow {
     /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
     /// one that satisfied it, or the newest there was when it did not.
     pub off_cycle_key: Option<String>,
+    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl ResultRow {
@@ -304,6 +307,7 @@ mod tests {
             alerting: false,
             s3_bucket: None,
             off_cycle_key: None,
+            extensions: None,
         }
     }
 

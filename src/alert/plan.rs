@@ -356,6 +356,7 @@ mod tests {
             alerting,
             s3_bucket: Some("research-bucket".into()),
             off_cycle_key: None,
+            extensions: None,
         }
     }
 

@@ -39,8 +39,9 @@ pub struct UserCadence {
     pub name: String,
     pub schedule: CronSchedule,
     pub timezone: Tz,
-    /// `calendar: nyse`: ticks on market closures are not expected.
-    pub nyse_calendar: bool,
+    /// `calendar: NAME`: ticks on the calendar's closures are not expected, and
+    /// `{trading_day}` follows it. Without one, `{trading_day}` follows NYSE.
+    pub calendar: Option<Arc<TradingCalendar>>,
     /// `dst:`: how the producer's scheduler treats times a DST change skips or repeats.
     pub dst: DstRule,
 }
@@ -62,7 +63,8 @@ pub struct Cycle {
     pub label: String,
     /// `{date}` in key templates.
     pub date: NaiveDate,
-    /// `{trading_day}`: the last NYSE session that had closed at the tick.
+    /// `{trading_day}`: the last session that had closed at the tick, by its actual close
+    /// (NYSE's, or the user cadence's calendar's).
     pub trading_day: NaiveDate,
     pub length: Duration,
     /// For calendar-gated cadences, why the tick's day was a market closure; `None` when the
@@ -87,16 +89,36 @@ impl Cadence {
         }
     }
 
-    /// Only `weekday_sf`, `eod_sf` and user cadences with `calendar: nyse` are ever gated.
+    /// Only `weekday_sf`, `eod_sf` (by NYSE) and user cadences with a `calendar:` are ever
+    /// gated.
     pub fn is_calendar_gated(&self) -> bool {
         match self {
             Cadence::WeekdaySf | Cadence::EodSf => true,
-            Cadence::User(user) => user.nyse_calendar,
+            Cadence::User(user) => user.calendar.is_some(),
             Cadence::SaturdaySf | Cadence::Continuous { .. } => false,
         }
     }
 
+    /// The name of the calendar that gates this cadence, `None` when it is never gated.
+    pub fn gate_calendar_name(&self) -> Option<&str> {
+        match self {
+            Cadence::WeekdaySf | Cadence::EodSf => Some("nyse"),
+            Cadence::User(user) => user.calendar.as_deref().map(TradingCalendar::name),
+            Cadence::SaturdaySf | Cadence::Continuous { .. } => None,
+        }
+    }
+
+    /// The calendar that gates this cadence's ticks and gives its `{trading_day}`: a user
+    /// cadence's own, else `nyse` (the registry's NYSE calendar).
+    pub fn calendar<'c>(&'c self, nyse: &'c TradingCalendar) -> &'c TradingCalendar {
+        match self {
+            Cadence::User(user) => user.calendar.as_deref().unwrap_or(nyse),
+            _ => nyse,
+        }
+    }
+
     /// The cycle at `now`. `None` only for a cron schedule that has not fired in decades.
+    /// `calendar` is the registry's NYSE calendar.
     pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
         let (tick, label, date, length, closure) = match self {
             Cadence::SaturdaySf => {
@@ -137,23 +159,18 @@ impl Cadence {
                 let local = tick.with_timezone(&user.timezone);
                 let date = local.date_naive();
                 let label = local.format("%Y-%m-%dT%H:%M").to_string();
-                let closure = if !user.nyse_calendar {
-                    None
-                } else if is_weekend(date) {
-                    Some(format!(
-                        "market closed on {date}: weekend ({})",
-                        date.format("%A")
-                    ))
-                } else {
-                    calendar
-                        .weekday_closure(date)
-                        .map(|reason| format!("market closed on {date}: {reason}"))
-                };
+                let closure = user.calendar.as_deref().and_then(|own| {
+                    let reason = own.closure_on(date)?;
+                    Some(match own.name() {
+                        "nyse" => format!("market closed on {date}: {reason}"),
+                        name => format!("{name} closed on {date}: {reason}"),
+                    })
+                });
                 (tick, label, date, next - tick, closure)
             }
         };
         Some(Cycle {
-            trading_day: calendar.last_closed_session(tick),
+            trading_day: self.calendar(calendar).last_closed_session(tick),
             tick,
             label,
             date,
@@ -390,7 +407,7 @@ mod tests {
             name: "u".into(),
             schedule: CronSchedule::parse(cron).unwrap(),
             timezone: tz.parse().unwrap(),
-            nyse_calendar: nyse,
+            calendar: nyse.then(|| Arc::new(TradingCalendar::nyse([]))),
             dst: DstRule::Cron,
         }))
     }
@@ -440,7 +457,7 @@ mod tests {
             name: "hourly".into(),
             schedule: CronSchedule::parse("30 * * * *").unwrap(),
             timezone: chrono_tz::America::New_York,
-            nyse_calendar: false,
+            calendar: None,
             dst: DstRule::Cron,
         };
         let c = cycle(
@@ -468,7 +485,7 @@ mod tests {
                 name: "w".into(),
                 schedule: CronSchedule::parse("30 2 * * 0").unwrap(),
                 timezone: chrono_tz::America::New_York,
-                nyse_calendar: false,
+                calendar: None,
                 dst,
             }))
         };

@@ -216,10 +216,9 @@ pub fn decide_without_probe(
         }
         (None, _) => {
             log.record(|| {
-                Decision::Calendar(if spec.cadence.is_calendar_gated() {
-                    CalendarGate::MarketOpen
-                } else {
-                    CalendarGate::NotGated
+                Decision::Calendar(match spec.cadence.gate_calendar_name() {
+                    Some(name) => CalendarGate::Open(name.to_string()),
+                    None => CalendarGate::NotGated,
                 })
             });
             None

@@ -35,6 +35,7 @@ fn spec(cadence: Cadence, template: &str) -> ArtifactSpec {
         calendar_aware: true,
         active_windows: None,
         off_cycle: None,
+        extensions: None,
     }
 }
 

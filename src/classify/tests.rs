@@ -31,6 +31,7 @@ impl SpecBuilder {
             calendar_aware: true,
             active_windows: None,
             off_cycle: None,
+            extensions: None,
         })
     }
 

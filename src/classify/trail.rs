@@ -71,8 +71,8 @@ pub enum Decision {
 pub enum CalendarGate {
     /// The cadence is never gated (`saturday_sf`, `continuous`, a cron without `calendar:`).
     NotGated,
-    /// A gated cadence whose tick fell on a trading day.
-    MarketOpen,
+    /// A gated cadence whose tick fell on a session of its calendar (named).
+    Open(String),
     /// A closure: nothing is expected, no probe.
     Closed(String),
     /// A closure, but the artifact has `calendar_aware: false`: probed as usual.
@@ -159,7 +159,7 @@ impl fmt::Display for CalendarGate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CalendarGate::NotGated => f.write_str("cadence never gated by the market calendar"),
-            CalendarGate::MarketOpen => f.write_str("market open on the tick's day"),
+            CalendarGate::Open(calendar) => write!(f, "{calendar} open on the tick's day"),
             CalendarGate::Closed(closure) => {
                 write!(f, "{closure}: not expected -> fresh, no probe")
             }

@@ -24,6 +24,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         alerting: false,
         s3_bucket: None,
         off_cycle_key: None,
+        extensions: None,
     }
 }
 

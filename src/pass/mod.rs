@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant as StdInstant;
 
@@ -30,10 +30,12 @@ mod explain;
 mod off_cycle;
 mod outputs;
 mod rows;
+mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
@@ -102,6 +104,9 @@ pub struct PassOutcome {
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
     pub duration: std::time::Duration,
+    /// The time zone of each registry cadence that has one (cron cadences), by name: the
+    /// status page writes their rows' times in it too.
+    pub cadence_zones: BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl PassOutcome {
@@ -116,6 +121,7 @@ impl PassOutcome {
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
+            cadence_zones: BTreeMap::new(),
         }
     }
 
@@ -202,6 +208,11 @@ pub async fn run_pass<S: ObjectStore>(
         .iter()
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
+        .collect();
+    outcome.cadence_zones = registry
+        .user_cadences
+        .iter()
+        .map(|c| (c.name.clone(), c.timezone))
         .collect();
     outcome.rows = classify_registry(store, registry, settings, now).await;
     outcome.duration = started.elapsed();

@@ -20,7 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cadence::window::{self, ActiveWindow};
 use crate::cadence::{Cadence, Cycle, UserCadence};
-use crate::calendar::TradingCalendar;
+use crate::calendar::{Calendars, TradingCalendar};
 use crate::classify::OffCycle;
 use crate::template::KeyTemplate;
 
@@ -102,6 +102,8 @@ pub struct ArtifactSpec {
     /// Judged by the newest object matching the template for any cycle; `None`: by the
     /// current cycle's key.
     pub off_cycle: Option<OffCycle>,
+    /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl ArtifactSpec {
@@ -137,6 +139,8 @@ pub struct InvalidArtifact {
     pub cadence: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_key_template: Option<String>,
+    /// The entry's own `x_` keys, as for a valid one.
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl InvalidArtifact {
@@ -175,7 +179,11 @@ pub struct Registry {
     /// The file as messages name it (a path or `s3://` URL).
     pub file: String,
     pub entries: Vec<RegistryEntry>,
+    /// NYSE with `calendar.extra_closures`: the `weekday_sf`/`eod_sf` gate and the
+    /// `{trading_day}` of cadences without a calendar of their own.
     pub calendar: TradingCalendar,
+    /// Every calendar a cadence can name: the built-in ones and the `calendars:` section's.
+    pub calendars: Calendars,
     pub user_cadences: Vec<Arc<UserCadence>>,
     pub grandfathered_paths: Vec<GrandfatheredPath>,
     /// What the file allows but is likely a mistake (an extra closure on a weekend or listed

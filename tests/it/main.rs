@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
 mod alerts;
+mod calendars;
 mod check;
 mod coverage;
 mod deploy;
@@ -12,5 +13,6 @@ mod lambda;
 mod producers;
 mod properties;
 mod s3_store;
+mod status_page;
 mod support;
 mod validate;

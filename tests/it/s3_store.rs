@@ -275,6 +275,7 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         alerting: true,
         s3_bucket: None,
         off_cycle_key: None,
+        extensions: None,
     }
 }
 

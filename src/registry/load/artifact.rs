@@ -7,8 +7,10 @@
 //! it for its report row; it never makes the registry unusable.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::context::ArtifactContext;
+use super::extensions::extensions;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
 use super::sections::{Cadences, Errors, near_misses};
@@ -48,6 +50,7 @@ pub(super) fn read_artifact(
             cadence: None,
             s3_bucket: None,
             s3_key_template: None,
+            extensions: None,
         });
     };
     let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
@@ -67,6 +70,7 @@ pub(super) fn read_artifact(
         label,
         fields,
         errors,
+        extensions: extensions(entries),
     };
     entry.report_required();
     let cadence = entry.cadence_with_interval();
@@ -152,6 +156,7 @@ struct Entry<'n, 'f> {
     label: String,
     fields: Fields,
     errors: Errors<'f>,
+    extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl Entry<'_, '_> {
@@ -366,6 +371,7 @@ impl Entry<'_, '_> {
                 },
                 off_cycle: f.off_cycle.value().copied().flatten(),
                 cadence,
+                extensions: self.extensions.clone(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the
@@ -399,6 +405,7 @@ impl Entry<'_, '_> {
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),
+            extensions: self.extensions,
         })
     }
 }

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::producers::{active_windows, off_cycle};
-use super::sections::{Cadences, Errors};
+use super::sections::{Cadences, Errors, is_extension_key};
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
@@ -401,6 +401,7 @@ pub(super) fn read_fields(
     }
     for entry in entries {
         if !known.contains(&entry.key.as_str())
+            && !is_extension_key(&entry.key)
             && let Some(meant) = did_you_mean(&entry.key, known)
         {
             fields.mark_misspelled(meant, entry.key_line);
