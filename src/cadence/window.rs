@@ -4,59 +4,51 @@
 //! it is written in (a calendar of days, hours of the day, a time zone); outside all of them
 //! nothing is expected, and the first interval after a window opens is judged from the
 //! opening, so it gets its full SLA instead of inheriting a bucket that started while the
-//! feed was asleep. Pure: the caller brings `now` and the trading calendar.
+//! feed was asleep. Pure: the caller brings `now`.
 
 use std::fmt;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::calendar::{TradingCalendar, is_weekend};
+use crate::calendar::TradingCalendar;
 
 /// The days a window may be open on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DayCalendar {
     /// Every day of the week.
     EveryDay,
-    /// NYSE sessions: weekdays that are not NYSE closures (the registry's `calendar:` closures
-    /// included).
-    Nyse,
+    /// The sessions of a business calendar (`nyse` with the registry's extra closures, `lse`,
+    /// `xetr`, or one of the registry's `calendars:`).
+    Sessions(Arc<TradingCalendar>),
 }
 
-/// The calendar names a window accepts.
-pub const CALENDAR_NAMES: [&str; 2] = ["every_day", "nyse"];
-
-/// The one place a window's `calendar:` name is resolved.
-pub fn lookup_calendar(name: &str) -> Option<DayCalendar> {
-    match name {
-        "every_day" => Some(DayCalendar::EveryDay),
-        "nyse" => Some(DayCalendar::Nyse),
-        _ => None,
-    }
-}
+/// The calendar name of every day, beside the business calendars' names.
+pub const EVERY_DAY: &str = "every_day";
 
 impl DayCalendar {
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
-            DayCalendar::EveryDay => "every_day",
-            DayCalendar::Nyse => "nyse",
+            DayCalendar::EveryDay => EVERY_DAY,
+            DayCalendar::Sessions(calendar) => calendar.name(),
         }
     }
 
     /// Why `date` is not a day of this calendar; `None` when it is.
-    fn closed_because(self, date: NaiveDate, nyse: &TradingCalendar) -> Option<String> {
+    fn closed_because(&self, date: NaiveDate) -> Option<String> {
         match self {
             DayCalendar::EveryDay => None,
-            DayCalendar::Nyse if is_weekend(date) => Some("not an NYSE session: weekend".into()),
-            DayCalendar::Nyse => nyse
-                .weekday_closure(date)
-                .map(|reason| format!("not an NYSE session: {reason}")),
+            DayCalendar::Sessions(calendar) => calendar
+                .closure_on(date)
+                .map(|reason| format!("not a {} session: {reason}", calendar.name())),
         }
     }
 }
 
 /// One window: from `from` to `to` local time in `timezone`, on the days of `calendar`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ActiveWindow {
     pub calendar: DayCalendar,
     /// Minutes after local midnight, `from < to`; `to` may be 24:00 (1,440).
@@ -104,7 +96,6 @@ impl ActiveWindow {
         &self,
         from: DateTime<Utc>,
         until: DateTime<Utc>,
-        nyse: &TradingCalendar,
     ) -> Option<DateTime<Utc>> {
         let first = from.with_timezone(&self.timezone).date_naive();
         let last = until.with_timezone(&self.timezone).date_naive();
@@ -115,7 +106,7 @@ impl ActiveWindow {
             .iter_days()
             .take_while(|d| *d <= last)
             .find_map(|date| {
-                if self.calendar.closed_because(date, nyse).is_some() {
+                if self.calendar.closed_because(date).is_some() {
                     return None;
                 }
                 let (open, close) = (self.opening_on(date), self.closing_on(date));
@@ -124,7 +115,7 @@ impl ActiveWindow {
     }
 
     /// Whether the window is open at `now`, and if so since when; if not, why not.
-    fn at(&self, now: DateTime<Utc>, nyse: &TradingCalendar) -> Result<DateTime<Utc>, String> {
+    fn at(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
         let local = now.with_timezone(&self.timezone);
         let date = local.date_naive();
         let minute = local
@@ -132,7 +123,7 @@ impl ActiveWindow {
             .signed_duration_since(NaiveTime::MIN)
             .num_minutes() as u32;
         let there = local.format("%A %Y-%m-%d %H:%M");
-        if let Some(why) = self.calendar.closed_because(date, nyse) {
+        if let Some(why) = self.calendar.closed_because(date) {
             return Err(format!("{self}: {there} there is {why}"));
         }
         if minute < self.from || minute >= self.to {
@@ -148,9 +139,9 @@ fn hh_mm(minutes: u32) -> String {
 
 impl fmt::Display for ActiveWindow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let days = match self.calendar {
-            DayCalendar::EveryDay => "every day",
-            DayCalendar::Nyse => "NYSE sessions",
+        let days = match &self.calendar {
+            DayCalendar::EveryDay => "every day".to_string(),
+            DayCalendar::Sessions(calendar) => format!("{} sessions", calendar.name()),
         };
         write!(
             f,
@@ -182,12 +173,11 @@ pub fn check(
     windows: &[ActiveWindow],
     tick: DateTime<Utc>,
     now: DateTime<Utc>,
-    nyse: &TradingCalendar,
 ) -> (WindowCheck, DateTime<Utc>) {
     let mut why_not = Vec::new();
     let mut open: Option<(DateTime<Utc>, &ActiveWindow)> = None;
     for window in windows {
-        match window.at(now, nyse) {
+        match window.at(now) {
             Ok(opened) if open.is_none_or(|(earliest, _)| opened < earliest) => {
                 open = Some((opened, window));
             }
@@ -215,10 +205,9 @@ pub fn check_bucket(
     windows: &[ActiveWindow],
     tick: DateTime<Utc>,
     end: DateTime<Utc>,
-    nyse: &TradingCalendar,
 ) -> (WindowCheck, DateTime<Utc>) {
     let open = (windows.iter())
-        .filter_map(|w| Some((w.first_open_within(tick, end, nyse)?, w)))
+        .filter_map(|w| Some((w.first_open_within(tick, end)?, w)))
         .min_by_key(|(opened, _)| *opened);
     match open {
         Some((opened_at, window)) => {
@@ -252,7 +241,7 @@ mod tests {
 
     fn market_hours() -> ActiveWindow {
         ActiveWindow {
-            calendar: DayCalendar::Nyse,
+            calendar: DayCalendar::Sessions(Arc::new(TradingCalendar::nyse([]))),
             from: 9 * 60 + 30,
             to: 16 * 60,
             timezone: chrono_tz::America::New_York,
@@ -261,7 +250,7 @@ mod tests {
     }
 
     fn checked(windows: &[ActiveWindow], tick: &str, now: &str) -> (WindowCheck, DateTime<Utc>) {
-        check(windows, at(tick), at(now), &TradingCalendar::nyse([]))
+        check(windows, at(tick), at(now))
     }
 
     #[test]
@@ -275,8 +264,8 @@ mod tests {
         assert_eq!(
             check,
             WindowCheck::Outside(
-                "09:30-16:00 America/New_York on NYSE sessions: Sunday 2026-03-08 03:00 there \
-                 is not an NYSE session: weekend"
+                "09:30-16:00 America/New_York on nyse sessions: Sunday 2026-03-08 03:00 there \
+                 is not a nyse session: weekend (Sunday)"
                     .into()
             )
         );
@@ -295,7 +284,7 @@ mod tests {
         // Friday 2026-07-03 at noon: Independence Day observed.
         let (check, _) = checked(&windows, "2026-07-03T16:00:00Z", "2026-07-03T16:00:00Z");
         assert!(
-            matches!(&check, WindowCheck::Outside(why) if why.ends_with("not an NYSE session: Independence Day (observed)")),
+            matches!(&check, WindowCheck::Outside(why) if why.ends_with("not a nyse session: Independence Day (observed)")),
             "{check:?}"
         );
         // 16:00 itself is the close: outside.
@@ -315,7 +304,7 @@ mod tests {
         assert_eq!(
             check,
             WindowCheck::Inside {
-                window: "09:30-16:00 America/New_York on NYSE sessions".into(),
+                window: "09:30-16:00 America/New_York on nyse sessions".into(),
                 opened_at: at("2026-06-01T13:30:00Z"),
                 tick_moved_from: Some(at("2026-06-01T13:00:00Z")),
             }
@@ -392,25 +381,13 @@ mod tests {
     }
 
     #[test]
-    fn calendar_names_resolve_in_one_place() {
-        assert_eq!(lookup_calendar("nyse"), Some(DayCalendar::Nyse));
-        assert_eq!(lookup_calendar("every_day"), Some(DayCalendar::EveryDay));
-        assert_eq!(lookup_calendar("lse"), None);
-        for name in CALENDAR_NAMES {
-            assert_eq!(lookup_calendar(name).map(DayCalendar::name), Some(name));
-        }
-    }
-
-    #[test]
     fn a_past_bucket_is_expected_when_a_window_was_open_in_it() {
         let windows = [market_hours()];
-        let nyse = TradingCalendar::nyse([]);
         // Monday 2026-06-01, 13:00Z-14:00Z: the window opened at 13:30Z.
         let (check, tick) = check_bucket(
             &windows,
             at("2026-06-01T13:00:00Z"),
             at("2026-06-01T14:00:00Z"),
-            &nyse,
         );
         assert_eq!(tick, at("2026-06-01T13:30:00Z"));
         assert!(matches!(check, WindowCheck::Inside { .. }));
@@ -419,12 +396,11 @@ mod tests {
             &windows,
             at("2026-06-07T13:00:00Z"),
             at("2026-06-07T14:00:00Z"),
-            &nyse,
         );
         assert_eq!(
             check,
             WindowCheck::Outside(
-                "09:30-16:00 America/New_York on NYSE sessions: none open from \
+                "09:30-16:00 America/New_York on nyse sessions: none open from \
                  2026-06-07T13:00:00Z to 2026-06-07T14:00:00Z"
                     .into()
             )
@@ -434,7 +410,6 @@ mod tests {
             &windows,
             at("2026-06-01T20:00:00Z"),
             at("2026-06-02T00:00:00Z"),
-            &nyse,
         );
         assert!(matches!(check, WindowCheck::Outside(_)));
         // A day-long bucket over a weekday holds the session.
@@ -442,9 +417,40 @@ mod tests {
             &windows,
             at("2026-06-02T00:00:00Z"),
             at("2026-06-03T00:00:00Z"),
-            &nyse,
         );
         assert!(matches!(check, WindowCheck::Inside { .. }));
         assert_eq!(tick, at("2026-06-02T13:30:00Z"));
+    }
+
+    #[test]
+    fn a_window_on_london_sessions_is_closed_on_a_london_bank_holiday() {
+        let lse = crate::calendar::builtin::builtin("lse").expect("lse is built in");
+        let window = ActiveWindow {
+            calendar: DayCalendar::Sessions(Arc::new(TradingCalendar::new(lse, []))),
+            from: 8 * 60,
+            to: 16 * 60 + 30,
+            timezone: chrono_tz::Europe::London,
+            line: 1,
+        };
+        // Monday 2026-05-04, the Early May bank holiday, at noon in London (11:00Z).
+        let (check, _) = checked(
+            std::slice::from_ref(&window),
+            "2026-05-04T11:00:00Z",
+            "2026-05-04T11:00:00Z",
+        );
+        assert!(
+            matches!(&check, WindowCheck::Outside(why) if why.ends_with("is not a lse session: Early May bank holiday")),
+            "{check:?}"
+        );
+        // The New York market trades that day: a nyse window is open.
+        let (check, _) = checked(
+            &[market_hours()],
+            "2026-05-04T15:00:00Z",
+            "2026-05-04T15:00:00Z",
+        );
+        assert!(matches!(check, WindowCheck::Inside { .. }));
+        // Tuesday in London: open.
+        let (check, _) = checked(&[window], "2026-05-05T11:00:00Z", "2026-05-05T11:00:00Z");
+        assert!(matches!(check, WindowCheck::Inside { .. }));
     }
 }

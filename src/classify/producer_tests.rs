@@ -41,7 +41,7 @@ fn spec(cadence: Cadence, template: &str) -> ArtifactSpec {
 
 fn market_hours_feed() -> ArtifactSpec {
     let window = ActiveWindow {
-        calendar: DayCalendar::Nyse,
+        calendar: DayCalendar::Sessions(Arc::new(TradingCalendar::nyse([]))),
         from: 9 * 60 + 30,
         to: 16 * 60,
         timezone: chrono_tz::America::New_York,
@@ -76,14 +76,14 @@ fn a_feed_at_three_in_the_morning_new_york_on_a_sunday_expects_nothing() {
     assert!(!verdict.is_alerting());
     assert_eq!(
         verdict.reason,
-        "outside its active windows (09:30-16:00 America/New_York on NYSE sessions: Sunday \
-         2026-03-08 03:00 there is not an NYSE session: weekend); nothing is expected now"
+        "outside its active windows (09:30-16:00 America/New_York on nyse sessions: Sunday \
+         2026-03-08 03:00 there is not a nyse session: weekend (Sunday)); nothing is expected now"
     );
     // `explain` shows the window decision.
     let shown: Vec<String> = trail.iter().map(|d| d.to_string()).collect();
     assert!(
         shown.iter().any(|line| line.starts_with(
-            "2 active window: outside every window (09:30-16:00 America/New_York on NYSE \
+            "2 active window: outside every window (09:30-16:00 America/New_York on nyse \
              sessions: Sunday 2026-03-08 03:00 there"
         ) && line.ends_with("not expected -> fresh, no probe")),
         "{shown:#?}"
@@ -104,7 +104,7 @@ fn the_first_interval_after_the_window_opens_gets_its_full_sla() {
     assert!(decide_without_probe(&feed, &cycle, now, &mut trail).is_none());
     assert!(
         trail.iter().any(|d| d.to_string()
-            == "2 active window: inside 09:30-16:00 America/New_York on NYSE sessions (opened \
+            == "2 active window: inside 09:30-16:00 America/New_York on nyse sessions (opened \
                 2026-06-01T13:30:00Z); the bucket began 2026-06-01T13:00:00Z, before the \
                 opening: judged from the opening"),
         "{trail:#?}"

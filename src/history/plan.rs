@@ -19,7 +19,6 @@ use super::cycles::{settled_at, walk_back};
 use super::lookback::{Lookback, ScheduleKey};
 use crate::cadence::Cycle;
 use crate::cadence::window::{self, ActiveWindow, WindowCheck};
-use crate::calendar::TradingCalendar;
 use crate::classify::grace_ends_at;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 
@@ -89,7 +88,7 @@ pub fn plan<'r>(
             continue;
         }
         let cycles = match &spec.active_windows {
-            Some(windows) => within_windows(&cycles, windows, &registry.calendar),
+            Some(windows) => within_windows(&cycles, windows),
             None => cycles,
         };
         scanned.insert(key, n);
@@ -128,18 +127,14 @@ fn plan_artifact(spec: &ArtifactSpec, cycles: Arc<[Cycle]>) -> ArtifactPlan<'_> 
 
 /// An artifact's own copy of its cadence's walk, each bucket judged against its active
 /// windows: not expected when none was open in it, else judged from the first open instant.
-fn within_windows(
-    cycles: &[Cycle],
-    windows: &[ActiveWindow],
-    calendar: &TradingCalendar,
-) -> Arc<[Cycle]> {
+fn within_windows(cycles: &[Cycle], windows: &[ActiveWindow]) -> Arc<[Cycle]> {
     cycles
         .iter()
         .map(|cycle| {
             let end = (cycle.tick)
                 .checked_add_signed(cycle.length)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
-            let (check, tick) = window::check_bucket(windows, cycle.tick, end, calendar);
+            let (check, tick) = window::check_bucket(windows, cycle.tick, end);
             Cycle {
                 tick,
                 window: Some(check),

@@ -601,7 +601,7 @@ async fn a_feeds_buckets_outside_its_active_windows_are_not_expected_and_the_fir
         .as_str()
         .unwrap_or_default();
     assert!(
-        reason.starts_with("outside its active windows (09:30-16:00 America/New_York on NYSE sessions: none open from"),
+        reason.starts_with("outside its active windows (09:30-16:00 America/New_York on nyse sessions: none open from"),
         "{file}"
     );
 }

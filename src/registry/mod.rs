@@ -118,7 +118,7 @@ impl ArtifactSpec {
                 .map(|c| c.tick);
         }
         if let Some(windows) = &self.active_windows {
-            let (check, tick) = window::check(windows, cycle.tick, now, calendar);
+            let (check, tick) = window::check(windows, cycle.tick, now);
             cycle.tick = tick;
             cycle.window = Some(check);
         }

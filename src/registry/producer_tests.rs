@@ -107,7 +107,7 @@ artifacts:
     let windows = specs[0].active_windows.as_deref().expect("windows");
     assert_eq!(
         windows.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-        ["09:30-16:00 America/New_York on NYSE sessions"]
+        ["09:30-16:00 America/New_York on nyse sessions"]
     );
     assert_eq!(windows[0].line, 9);
     assert_eq!(
@@ -147,11 +147,11 @@ fn bad_windows_are_errors_with_line_and_field() {
         [
             "ARTIFACT_REGISTRY.yaml:15: artifact quotes: field active_windows[1]: 15:00-18:00 \
              America/New_York on every day overlaps active_windows[0] (line 14), 09:30-16:00 \
-             America/New_York on NYSE sessions; merge them into one window",
+             America/New_York on nyse sessions; merge them into one window",
             "ARTIFACT_REGISTRY.yaml:16: artifact quotes: field active_windows[2].timezone: \
              unknown time zone \"America/New_Yrok\"; did you mean `America/New_York`?",
             "ARTIFACT_REGISTRY.yaml:17: artifact quotes: field active_windows[3].calendar: \
-             unknown calendar \"nyce\"; did you mean `nyse`? known calendars: every_day, nyse",
+             unknown calendar \"nyce\"; did you mean `nyse`? known calendars: nyse, lse, xetr, or `every_day`",
             "ARTIFACT_REGISTRY.yaml:17: artifact quotes: field active_windows[3].to: 09:00 is \
              not after from 10:00; a window across midnight is two windows (from 10:00 to \
              24:00, and from 00:00 to 09:00)",

@@ -185,7 +185,8 @@ fn explain_shows_the_calendar_decision_and_the_trading_day() {
     let out = s.run_with(&["explain", "ldn"], "2026-05-05T00:00:00Z", &[]);
     let text = stdout(&out);
     for needle in [
-        "cadence       ldn_close (gated by the lse calendar)",
+        "cadence       ldn_close (cron \"0 17 * * 1-5\" in Europe/London, DST by cron's rule; \
+         gated by the lse calendar)",
         "{trading_day} = 2026-05-01 (the last lse session closed by the tick)",
         "rule 2 calendar: lse closed on 2026-05-04: Early May bank holiday: not expected",
     ] {
@@ -200,7 +201,8 @@ fn explain_shows_the_calendar_decision_and_the_trading_day() {
     let out = s.run_with(&["explain", "ny_pm"], "2026-11-27T20:00:00Z", &[]);
     let text = stdout(&out);
     for needle in [
-        "cadence       ny_afternoon (never calendar-gated)",
+        "cadence       ny_afternoon (cron \"30 14 * * 1-5\" in America/New_York, DST by cron's \
+         rule; never calendar-gated)",
         "{trading_day} = 2026-11-27 (the last nyse session closed by the tick, which closed \
          early at 13:00 America/New_York)",
     ] {

@@ -87,7 +87,7 @@ fn a_feed_at_three_in_the_morning_new_york_on_a_sunday_expects_nothing() {
         row["reason"]
             .as_str()
             .unwrap()
-            .contains("Sunday 2026-03-08 03:00 there is not an NYSE session: weekend"),
+            .contains("Sunday 2026-03-08 03:00 there is not a nyse session: weekend (Sunday)"),
         "{row}"
     );
     // Monday 09:45 EDT (13:45Z), nothing written: the hour's bucket began at 13:00Z, but the
@@ -101,9 +101,9 @@ fn a_feed_at_three_in_the_morning_new_york_on_a_sunday_expects_nothing() {
     let out = s.run_with(&["explain", "quotes"], "2026-03-08T07:00:00Z", &[]);
     let text = stdout(&out);
     for needle in [
-        "windows       09:30-16:00 America/New_York on NYSE sessions",
-        "rule 2 active window: outside every window (09:30-16:00 America/New_York on NYSE \
-         sessions: Sunday 2026-03-08 03:00 there is not an NYSE session: weekend): not \
+        "windows       09:30-16:00 America/New_York on nyse sessions",
+        "rule 2 active window: outside every window (09:30-16:00 America/New_York on nyse \
+         sessions: Sunday 2026-03-08 03:00 there is not a nyse session: weekend (Sunday)): not \
          expected -> fresh, no probe",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");

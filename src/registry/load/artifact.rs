@@ -61,6 +61,7 @@ pub(super) fn read_artifact(
             artifact: Some(&label),
             field_prefix: "",
             cadences: &context.cadences,
+            calendars: &context.calendars,
         },
         ARTIFACT_KEYS,
     );

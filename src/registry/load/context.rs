@@ -43,6 +43,7 @@ impl ArtifactContext {
                         artifact: None,
                         field_prefix: "defaults.",
                         cadences: &cadences,
+                        calendars: &calendars,
                     };
                     read_fields(entries, &mut cx, DEFAULT_KEYS)
                 }

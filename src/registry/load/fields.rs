@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::calendars::RegistryCalendars;
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::producers::{active_windows, off_cycle};
 use super::sections::{Cadences, Errors, is_extension_key};
@@ -86,11 +87,11 @@ macro_rules! artifact_fields {
                 &mut self,
                 key: &str,
                 node: &Node,
-                cadences: &Cadences,
+                refs: &Refs<'_>,
             ) -> Result<(), Vec<Problem>> {
                 match key {
                     $( stringify!($name) => {
-                        self.$name.read(node, $parse(node, cadences).map_err(|e| e.located(node)))
+                        self.$name.read(node, $parse(node, refs).map_err(|e| e.located(node)))
                     } )*
                     _ => unreachable!("unknown keys are filtered by Errors::keys"),
                 }
@@ -148,7 +149,7 @@ artifact_fields! {
     off_cycle: Option<OffCycle> = off_cycle, Optional;
 }
 
-fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
+fn s3_bucket(node: &Node, _: &Refs<'_>) -> Result<String, String> {
     let name = non_empty_string(node)?;
     match bucket_name_problem(name) {
         Some(problem) => Err(problem),
@@ -158,7 +159,7 @@ fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
 
 /// A template, and for one without `{cycle_label}` (whose length depends on the cadence,
 /// checked with the merged entry) the length of its keys.
-fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
+fn key_template(node: &Node, _: &Refs<'_>) -> Result<KeyTemplate, String> {
     let template = KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())?;
     if !template.uses_cycle_label()
         && let Some(problem) = key_length_problem(&template, None)
@@ -168,22 +169,22 @@ fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
     Ok(template)
 }
 
-fn recovery_key_template(node: &Node, cadences: &Cadences) -> Result<Option<KeyTemplate>, String> {
+fn recovery_key_template(node: &Node, refs: &Refs<'_>) -> Result<Option<KeyTemplate>, String> {
     if node.is_null() {
         return Ok(None);
     }
-    key_template(node, cadences).map(Some)
+    key_template(node, refs).map(Some)
 }
 
-fn cadence(node: &Node, cadences: &Cadences) -> Result<Cadence, String> {
-    resolve_cadence(string_value(node)?, cadences)
+fn cadence(node: &Node, refs: &Refs<'_>) -> Result<Cadence, String> {
+    resolve_cadence(string_value(node)?, refs.cadences)
 }
 
-fn sla_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn sla_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 0, Bound::TYPE)
 }
 
-fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
+fn severity(node: &Node, _: &Refs<'_>) -> Result<Severity, String> {
     match string_value(node)? {
         "warning" => Ok(Severity::Warning),
         "critical" => Ok(Severity::Critical),
@@ -199,23 +200,23 @@ fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
     }
 }
 
-fn owner_repo(node: &Node, _: &Cadences) -> Result<String, String> {
+fn owner_repo(node: &Node, _: &Refs<'_>) -> Result<String, String> {
     Ok(non_empty_string(node)?.to_string())
 }
 
-fn created_at(node: &Node, _: &Cadences) -> Result<NaiveDate, String> {
+fn created_at(node: &Node, _: &Refs<'_>) -> Result<NaiveDate, String> {
     parse_date(node)
 }
 
-fn grace_period_cycles(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn grace_period_cycles(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 0, Bound::TYPE)
 }
 
-fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
+fn calendar_aware(node: &Node, _: &Refs<'_>) -> Result<bool, String> {
     boolean(node)
 }
 
-fn interval_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn interval_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 1, MAX_INTERVAL)
 }
 
@@ -374,6 +375,13 @@ pub(super) struct FieldContext<'e, 'f> {
     /// Qualifies field names in messages (`defaults.`).
     pub field_prefix: &'e str,
     pub cadences: &'e Cadences,
+    pub calendars: &'e RegistryCalendars,
+}
+
+/// What a field's value may refer to: the registry's cadences and calendars.
+pub(super) struct Refs<'a> {
+    pub cadences: &'a Cadences,
+    pub calendars: &'a RegistryCalendars,
 }
 
 /// Reads the typed fields of one mapping, reporting each bad one. `known` is
@@ -391,7 +399,11 @@ pub(super) fn read_fields(
         if key == "artifact_id" {
             continue;
         }
-        if let Err(problems) = fields.read(key, node, cx.cadences) {
+        let refs = Refs {
+            cadences: cx.cadences,
+            calendars: cx.calendars,
+        };
+        if let Err(problems) = fields.read(key, node, &refs) {
             for problem in problems {
                 let field = format!("{}{key}{}", cx.field_prefix, problem.path);
                 cx.errors

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::fields::Problem;
-use super::sections::{Cadences, unknown_time_zone_message};
+use super::fields::{Problem, Refs};
+use super::sections::unknown_time_zone_message;
 use super::values::{Bound, boolean, string_value, whole_number};
-use crate::cadence::window::{ActiveWindow, CALENDAR_NAMES, DayCalendar, lookup_calendar};
+use crate::cadence::window::{ActiveWindow, DayCalendar, EVERY_DAY};
 use crate::classify::OffCycle;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
@@ -20,7 +20,7 @@ const OFF_CYCLE_KEYS: &[&str] = &["max_age_minutes"];
 /// `active_windows:`: a list of `{calendar, from, to, timezone}`; null means always active.
 pub(super) fn active_windows(
     node: &Node,
-    _: &Cadences,
+    refs: &Refs<'_>,
 ) -> Result<Option<Arc<[ActiveWindow]>>, Vec<Problem>> {
     if node.is_null() {
         return Ok(None);
@@ -46,7 +46,7 @@ pub(super) fn active_windows(
     let mut problems = Vec::new();
     let mut windows: Vec<ActiveWindow> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        if let Some(window) = read_window(item, &format!("[{i}]"), &mut problems) {
+        if let Some(window) = read_window(item, &format!("[{i}]"), refs, &mut problems) {
             if let Some((j, other)) = windows
                 .iter()
                 .enumerate()
@@ -70,7 +70,12 @@ pub(super) fn active_windows(
 }
 
 /// One window, or `None` with its problems reported.
-fn read_window(item: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<ActiveWindow> {
+fn read_window(
+    item: &Node,
+    path: &str,
+    refs: &Refs<'_>,
+    problems: &mut Vec<Problem>,
+) -> Option<ActiveWindow> {
     let Some(entries) = item.as_map() else {
         problems.push(Problem {
             line: item.line,
@@ -93,7 +98,9 @@ fn read_window(item: &Node, path: &str, problems: &mut Vec<Problem>) -> Option<A
     const TIME: &str = "missing: a local time HH:MM";
     let from = fields.read("from", None, TIME, |n| time_of_day(n, false));
     let to = fields.read("to", None, TIME, |n| time_of_day(n, true));
-    let calendar = fields.read("calendar", Some(DayCalendar::EveryDay), "", window_calendar);
+    let calendar = fields.read("calendar", Some(DayCalendar::EveryDay), "", |node| {
+        window_calendar(node, refs)
+    });
     let timezone = fields.read("timezone", Some(chrono_tz::UTC), "", |node| {
         let text = string_value(node)?;
         text.parse().map_err(|_| unknown_time_zone_message(text))
@@ -196,19 +203,17 @@ fn known_keys<'n>(
     found
 }
 
-/// A window's calendar name, through the one lookup of window calendars.
-fn window_calendar(node: &Node) -> Result<DayCalendar, String> {
-    let name = string_value(node)?;
-    lookup_calendar(name).ok_or_else(|| {
-        let hint = did_you_mean(name, &CALENDAR_NAMES)
-            .map(|s| format!("did you mean `{s}`? "))
-            .unwrap_or_default();
-        format!(
-            "unknown calendar {}; {hint}known calendars: {}",
-            quote_short(name),
-            CALENDAR_NAMES.join(", ")
-        )
-    })
+/// A window's calendar: `every_day`, or any calendar a cadence can name (`nyse`, `lse`,
+/// `xetr`, the registry's `calendars:`), through the registry's one lookup of calendar names.
+fn window_calendar(node: &Node, refs: &Refs<'_>) -> Result<DayCalendar, String> {
+    match string_value(node)? {
+        EVERY_DAY => Ok(DayCalendar::EveryDay),
+        name => refs
+            .calendars
+            .resolve(name)
+            .map(DayCalendar::Sessions)
+            .map_err(|message| format!("{message}, or `{EVERY_DAY}`")),
+    }
 }
 
 /// `HH:MM` as minutes after midnight; `24:00` only as an end. YAML 1.1 reads a plain `09:30`
@@ -241,7 +246,7 @@ fn hh_mm(minutes: u32) -> String {
 
 /// `off_cycle:`: `true` (fresh when written after the previous cycle's tick), `false` or null
 /// (off), or `{max_age_minutes: N}`.
-pub(super) fn off_cycle(node: &Node, _: &Cadences) -> Result<Option<OffCycle>, Vec<Problem>> {
+pub(super) fn off_cycle(node: &Node, _: &Refs<'_>) -> Result<Option<OffCycle>, Vec<Problem>> {
     if node.is_null() {
         return Ok(None);
     }
