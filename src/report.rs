@@ -40,6 +40,12 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
+    /// one that satisfied it, or the newest there was when it did not.
+    pub off_cycle_key: Option<String>,
+    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Arc<serde_json::Value>>,
     /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
     /// rows that do not alert.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -317,6 +323,8 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            off_cycle_key: None,
+            extensions: None,
             policy: None,
         }
     }

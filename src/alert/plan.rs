@@ -443,6 +443,8 @@ mod tests {
             dedup_key: Some(format!("freshness_{id}_2026-W22")),
             alerting,
             s3_bucket: Some("research-bucket".into()),
+            off_cycle_key: None,
+            extensions: None,
             policy: None,
         }
     }

@@ -306,6 +306,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        listing: Default::default(),
     }
 }
 

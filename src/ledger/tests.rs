@@ -23,6 +23,8 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         dedup_key: None,
         alerting: false,
         s3_bucket: None,
+        off_cycle_key: None,
+        extensions: None,
         policy: None,
     }
 }

@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -31,12 +31,15 @@ use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, Result
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
+mod off_cycle;
 mod outputs;
 mod rows;
+mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
@@ -55,6 +58,26 @@ pub struct PassSettings {
     pub probe_deadline: Option<tokio::time::Instant>,
     /// Only these artifact ids (all when empty).
     pub only: Vec<String>,
+    /// How far an `off_cycle` artifact's listing may page.
+    pub listing: ListingLimits,
+}
+
+/// The page size and page cap of an `off_cycle` artifact's listing: a prefix with more keys
+/// than `page_size × max_pages` is `probe_failed`, never judged from part of its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingLimits {
+    pub page_size: u16,
+    pub max_pages: u32,
+}
+
+impl Default for ListingLimits {
+    /// 10 pages of S3's 1,000 keys: 10,000 keys, the cost of 125 HEADs at most.
+    fn default() -> Self {
+        ListingLimits {
+            page_size: crate::store::listing::MAX_KEYS_PER_PAGE,
+            max_pages: 10,
+        }
+    }
 }
 
 impl Default for PassSettings {
@@ -64,6 +87,7 @@ impl Default for PassSettings {
             probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
             probe_deadline: None,
             only: Vec::new(),
+            listing: ListingLimits::default(),
         }
     }
 }
@@ -84,6 +108,9 @@ pub struct PassOutcome {
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
     pub duration: std::time::Duration,
+    /// The time zone of each registry cadence that has one (cron cadences), by name: the
+    /// status page writes their rows' times in it too.
+    pub cadence_zones: BTreeMap<String, chrono_tz::Tz>,
     /// The registry's alert policy and dependencies (docs/alerts.md#policy).
     pub alert_policy: Arc<PassPolicy>,
     /// Acknowledgement objects that could not be used (reported, ignored).
@@ -105,6 +132,7 @@ impl PassOutcome {
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
+            cadence_zones: BTreeMap::new(),
             alert_policy: Arc::default(),
             ack_problems: Vec::new(),
             prefix_listings: Vec::new(),
@@ -223,6 +251,11 @@ pub async fn run_pass<S: ObjectStore>(
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
         .collect();
+    outcome.cadence_zones = registry
+        .user_cadences
+        .iter()
+        .map(|c| (c.name.clone(), c.timezone))
+        .collect();
     outcome.rows = classify_registry(store, registry, settings, now).await;
     outcome.alert_policy = Arc::new(PassPolicy::of(registry));
     outcome.duration = started.elapsed();
@@ -253,13 +286,13 @@ pub async fn classify_registry<S: ObjectStore>(
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
         }
     }
-    let deadline = settings.probe_deadline;
+    let (deadline, listing) = (settings.probe_deadline, settings.listing);
     let mut probed = stream::iter(to_probe)
         .map(|(index, spec, cycle)| {
             let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
             async move {
                 let finished = match job {
-                    Ok(job) => guarded_async(job.run(store, now, deadline))
+                    Ok(job) => guarded_async(job.run(store, now, deadline, listing))
                         .await
                         .unwrap_or_else(|message| internal_error_row(spec, &message, now)),
                     Err(message) => internal_error_row(spec, &message, now),
@@ -276,9 +309,10 @@ pub async fn classify_registry<S: ObjectStore>(
         .collect()
 }
 
-/// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence only).
-/// `Err` holds the message of a panic while resolving it.
-type CycleTable<'a> = HashMap<CadenceKey<'a>, Result<Option<Cycle>, String>>;
+/// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence, and
+/// on the active windows and off-cycle rule of the artifacts that have them). `Err` holds the
+/// message of a panic while resolving it.
+type CycleTable<'a> = HashMap<CycleKey<'a>, Result<Option<Cycle>, String>>;
 
 fn resolve_cycles<'a>(
     selected: &[&'a RegistryEntry],
@@ -289,14 +323,16 @@ fn resolve_cycles<'a>(
     for entry in selected {
         if let RegistryEntry::Valid(spec) = entry {
             cycles
-                .entry(CadenceKey::of(&spec.cadence))
-                .or_insert_with(|| guarded(|| spec.cadence.cycle_at(now, &registry.calendar)));
+                .entry(CycleKey::of(spec))
+                .or_insert_with(|| guarded(|| spec.cycle_at(now, &registry.calendar)));
         }
     }
     cycles
 }
 
-/// An entry judged without S3, or one that waits for its probe.
+/// An entry judged without S3, or one that waits for its probe. Short-lived (one per entry,
+/// consumed at once), so the size of a row in one variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 enum Unprobed<'a> {
     Row(ResultRow),
     NeedsProbe(&'a ArtifactSpec, &'a Cycle),
@@ -314,7 +350,7 @@ fn judge_without_probe<'a>(
         RegistryEntry::Invalid(bad) => return Unprobed::Row(invalid_row(bad, now, shared)),
         RegistryEntry::Valid(spec) => spec,
     };
-    let cycle = match &cycles[&CadenceKey::of(&spec.cadence)] {
+    let cycle = match &cycles[&CycleKey::of(spec)] {
         Ok(Some(cycle)) => cycle,
         Ok(None) => return Unprobed::Row(no_cycle_row(spec, now, shared)),
         Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
@@ -354,6 +390,26 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// Artifacts whose cadences share a schedule share a cycle, unless their active windows or
+/// off-cycle rule make it their own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CycleKey<'a> {
+    cadence: CadenceKey<'a>,
+    /// The address of the artifact's windows (windows from `defaults:` are one list), or 0.
+    windows: usize,
+    off_cycle: bool,
+}
+
+impl<'a> CycleKey<'a> {
+    fn of(spec: &'a ArtifactSpec) -> CycleKey<'a> {
+        CycleKey {
+            cadence: CadenceKey::of(&spec.cadence),
+            windows: (spec.active_windows.as_ref()).map_or(0, |w| w.as_ptr() as usize),
+            off_cycle: spec.off_cycle.is_some(),
+        }
+    }
 }
 
 /// Cadences that share a schedule share a cycle.
@@ -399,24 +455,46 @@ impl<'a> ProbeJob<'a> {
         store: &S,
         now: DateTime<Utc>,
         deadline: Option<tokio::time::Instant>,
+        listing: ListingLimits,
     ) -> ResultRow {
-        let (verdict, NoLog) =
-            probe_and_judge(store, self.spec, self.cycle, &self.keys, now, deadline).await;
+        let probe = Probe {
+            spec: self.spec,
+            cycle: self.cycle,
+            keys: &self.keys,
+            now,
+            deadline,
+            listing,
+        };
+        let (verdict, NoLog) = probe_and_judge(store, probe).await;
         row(self.spec, self.cycle, self.keys, self.strings, verdict)
     }
 }
 
-/// Rules 3 to 5: HEAD the canonical key, the recovery key when rule 4 asks, and judge. The
-/// log gets each decision (the pass passes [`NoLog`]; `explain` a list).
-async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
-    store: &S,
-    spec: &ArtifactSpec,
-    cycle: &Cycle,
-    keys: &ResolvedKeys,
+/// What one artifact's probes need.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    keys: &'a ResolvedKeys,
     now: DateTime<Utc>,
     deadline: Option<tokio::time::Instant>,
+    listing: ListingLimits,
+}
+
+/// Rules 3 to 5: HEAD the canonical key (or, off-cycle, list the template's prefix), the
+/// recovery key when rule 4 asks, and judge. The log gets each decision (the pass passes
+/// [`NoLog`]; `explain` a list).
+async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
+    store: &S,
+    probe: Probe<'_>,
 ) -> (Classification, L) {
-    let head = |key| head_before(store, &spec.s3_bucket, key, deadline);
+    let Probe {
+        spec, cycle, keys, ..
+    } = probe;
+    if let Some(rule) = spec.off_cycle {
+        return off_cycle::list_and_judge(store, probe, rule).await;
+    }
+    let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
     let canonical: ProbeOutcome = head(&keys.canonical_key).await;
     let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
         Some(key) if needs_recovery_probe(keys, cycle, &canonical) => Some(head(key).await),
@@ -427,7 +505,7 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         recovery: recovery.as_ref(),
     };
     let mut log = L::default();
-    let verdict = judge(spec, cycle, keys, now, probes, &mut log);
+    let verdict = judge(spec, cycle, keys, probe.now, probes, &mut log);
     (verdict, log)
 }
 

@@ -1,11 +1,12 @@
-//! Writing a pass's files: `check_results.json`, `cycle_verdict.json` and `heartbeat.json`
-//! (docs/outputs.md), big ones staged on disk and streamed to the store.
+//! Writing a pass's files: `check_results.json`, `cycle_verdict.json`, `status.html` and
+//! `heartbeat.json` (docs/outputs.md), big ones staged on disk and streamed to the store.
 
 use super::PassOutcome;
+use super::status_page::put_status_page;
 use crate::report::AlertFigures;
 use crate::store::{ObjectStore, StoreError};
 
-/// Where a pass writes its three files.
+/// Where a pass writes its files.
 #[derive(Debug, Clone)]
 pub struct OutputLocation {
     pub bucket: String,
@@ -13,9 +14,10 @@ pub struct OutputLocation {
     pub prefix: String,
 }
 
-/// Writes `check_results.json`, `cycle_verdict.json` and, last, `heartbeat.json`. After a
-/// registry error or an internal error only the heartbeat is written: the last good results
-/// stay readable.
+/// Writes `check_results.json`, `cycle_verdict.json`, `status.html` (rendered at the clock's
+/// now) and, last, `heartbeat.json`. After a registry error or an internal error only the
+/// heartbeat is written: the last good results (and page, which then tells its age) stay
+/// readable.
 pub async fn write_outputs<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
@@ -43,6 +45,7 @@ pub async fn write_outputs<S: ObjectStore>(
                 rows,
             )
             .await,
+            put_status_page(store, location, outcome, chrono::Utc::now()).await,
         ] {
             if let Err(e) = result {
                 first_error.get_or_insert(e);

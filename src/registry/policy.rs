@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::{ArtifactSpec, Severity};
-use crate::cadence::cron::CronSchedule;
+use crate::cadence::cron::{CronSchedule, DstRule, Zone};
 
 /// The channel names a route may name (what [`crate::alert::AlertChannel::name`] returns).
 pub const ROUTABLE_CHANNELS: &[&str] = &["sns", "telegram"];
@@ -104,7 +104,13 @@ impl Silence {
             None => true,
             Some(r) => r
                 .schedule
-                .previous_fire(r.timezone, now)
+                .previous_fire(
+                    Zone {
+                        tz: r.timezone,
+                        dst: DstRule::default(),
+                    },
+                    now,
+                )
                 .is_some_and(|fire| now < fire + r.duration),
         }
     }

@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
 mod alerts;
+mod calendars;
 mod check;
 mod coverage;
 mod deploy;
@@ -10,7 +11,9 @@ mod history;
 mod isolation;
 mod lambda;
 mod policy;
+mod producers;
 mod properties;
 mod s3_store;
+mod status_page;
 mod support;
 mod validate;

@@ -274,6 +274,8 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         dedup_key: None,
         alerting: true,
         s3_bucket: None,
+        off_cycle_key: None,
+        extensions: None,
         policy: None,
     }
 }

@@ -209,6 +209,8 @@ mod tests {
             alerting: true,
             s3_bucket: None,
             policy: None,
+            off_cycle_key: None,
+            extensions: None,
         };
         row.dedup_key = Some(format!("freshness_{id}_d"));
         row

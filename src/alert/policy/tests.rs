@@ -38,6 +38,8 @@ fn row(id: &str, severity: Severity, owner: &str) -> ResultRow {
         alerting: true,
         s3_bucket: Some(Arc::from("bucket")),
         policy: None,
+        off_cycle_key: None,
+        extensions: None,
     }
 }
 

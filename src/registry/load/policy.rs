@@ -501,6 +501,7 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
             cadence: Some(spec.cadence.name().to_string()),
             s3_bucket: Some(spec.s3_bucket.clone()),
             s3_key_template: Some(spec.s3_key_template.source().to_string()),
+            extensions: spec.extensions.clone(),
         });
     }
 }
