@@ -6,6 +6,8 @@ use maud::{Markup, html};
 use super::strip::history_cell;
 use super::times::{instant, minutes};
 use super::{ALERTING_ROWS_SHOWN, PageInput};
+use crate::alert::policy::PolicyAction;
+use crate::registry::Severity;
 use crate::report::ResultRow;
 
 /// The alerting section (a sentence when nothing alerts).
@@ -13,7 +15,7 @@ pub fn section(input: &PageInput<'_>) -> Markup {
     let mut rows: Vec<&ResultRow> = input.outcome.alerting_rows().collect();
     rows.sort_by_key(|r| {
         (
-            std::cmp::Reverse(r.alert_severity()),
+            std::cmp::Reverse(effective_severity(r)),
             std::cmp::Reverse(r.sla_violated_by_minutes),
         )
     });
@@ -52,7 +54,7 @@ pub fn section(input: &PageInput<'_>) -> Markup {
 }
 
 fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
-    let severity = row.alert_severity().as_str();
+    let severity = effective_severity(row).as_str();
     html! {
         tr.alerting {
             td data-label="State" {
@@ -71,9 +73,30 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 @if row.sla_violated_by_minutes > 0 { (minutes(row.sla_violated_by_minutes)) } @else { "—" }
             }
             td data-label="Owner" { (row.owner_repo.as_deref().unwrap_or("—")) }
-            td.reason data-label="Reason" { (row.reason) }
+            td.reason data-label="Reason" {
+                (row.reason)
+                @if let Some(policy) = row.policy.as_deref().filter(|p| p.did_something()) {
+                    div.policy { strong { (policy_word(policy.action)) } " — " (policy.rule) }
+                }
+            }
             td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }
+    }
+}
+
+/// The severity the alert goes (or would go) out with: escalation may raise it.
+pub fn effective_severity(row: &ResultRow) -> Severity {
+    row.policy
+        .as_deref()
+        .map_or_else(|| row.alert_severity(), |p| p.effective_severity)
+}
+
+/// What the alert policy did with a row, in a word (docs/alerts.md#policy).
+fn policy_word(action: PolicyAction) -> &'static str {
+    match action {
+        PolicyAction::Send => "policy",
+        PolicyAction::Silenced => "silenced, not sent",
+        PolicyAction::NotRouted => "not routed to any channel",
     }
 }
 

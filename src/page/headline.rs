@@ -4,9 +4,11 @@
 
 use maud::{Markup, PreEscaped, html};
 
+use super::alerting::effective_severity;
 use super::style::AGE_SCRIPT;
 use super::times::{instant, span};
 use super::{PageHistory, PageInput};
+use crate::alert::policy::PolicyAction;
 use crate::registry::Severity;
 use crate::report::StateCounts;
 
@@ -35,7 +37,15 @@ pub fn title(input: &PageInput<'_>) -> String {
 fn verdict(input: &PageInput<'_>) -> Markup {
     let outcome = input.outcome;
     let alerting = outcome.alerting_rows().count();
-    let worst = outcome.alerting_rows().map(|r| r.alert_severity()).max();
+    let worst = outcome.alerting_rows().map(effective_severity).max();
+    let held_back = outcome
+        .alerting_rows()
+        .filter(|r| {
+            r.policy
+                .as_ref()
+                .is_some_and(|p| p.action != PolicyAction::Send)
+        })
+        .count();
     let class = match worst {
         None => "headline ok",
         Some(Severity::Critical) => "headline critical",
@@ -54,6 +64,7 @@ fn verdict(input: &PageInput<'_>) -> Markup {
                     Some(worst) => {
                         (alerting) " of " (outcome.rows.len()) " artifacts " (verb)
                         " — worst severity: " (worst.as_str())
+                        @if held_back > 0 { " (" (held_back) " held back by the alert policy)" }
                     }
                 }
             }

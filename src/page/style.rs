@@ -52,6 +52,7 @@ ol.strip li,.sw{display:inline-block;width:1.25rem;height:1.25rem;line-height:1.
 .rate{display:block;font-size:.85rem}
 .legend{font-size:.85rem;color:var(--mute);margin:.4rem 0}
 .legend .item{margin-right:1rem;white-space:nowrap}
+.policy{margin-top:.25rem;font-size:.9em;color:var(--mute)}
 .more{font-style:italic;color:var(--mute)}
 th .meta{font-weight:400}
 footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}

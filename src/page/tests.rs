@@ -3,6 +3,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::*;
+use crate::alert::policy::{PolicyAction, RowPolicy};
 use crate::classify::State;
 use crate::history::SlaCounts;
 use crate::registry::Severity;
@@ -159,4 +160,63 @@ fn strips_are_drawn_oldest_first_from_history_json() {
     );
     assert!(page.contains(r#"title="c3: late by 1 h 12 min""#), "{page}");
     assert!(page.contains("50% on time (1 of 2)"));
+}
+
+fn with_policy(
+    mut row: ResultRow,
+    action: PolicyAction,
+    severity: Severity,
+    rule: &str,
+) -> ResultRow {
+    row.policy = Some(Box::new(RowPolicy {
+        action,
+        observe: false,
+        effective_severity: severity,
+        missed_cycles: 3,
+        escalated: severity == Severity::Critical,
+        never_written: false,
+        silenced: None,
+        acknowledged: None,
+        folded_under: None,
+        channels: vec![],
+        rule: rule.to_string(),
+    }));
+    row
+}
+
+#[test]
+fn the_page_shows_what_the_alert_policy_did() {
+    let mut escalated = row("esc", "a", State::Missing, true);
+    escalated.severity = Some(Severity::Warning);
+    let escalated = with_policy(
+        escalated,
+        PolicyAction::Send,
+        Severity::Critical,
+        "send; escalated to critical: missed 3 cycles in a row",
+    );
+    let mut silenced = row("quiet", "a", State::Missing, true);
+    silenced.severity = Some(Severity::Warning);
+    let silenced = with_policy(
+        silenced,
+        PolicyAction::Silenced,
+        Severity::Warning,
+        "silenced by vendor-maintenance: vendor outage",
+    );
+    let page = render(
+        &outcome(vec![silenced, escalated]),
+        &PageHistory::None,
+        "2026-11-27T15:30:00Z",
+    );
+    assert!(
+        page.contains("worst severity: critical (1 held back by the alert policy)"),
+        "{page}"
+    );
+    assert!(page.contains("silenced, not sent</strong> — silenced by vendor-maintenance"));
+    assert!(page.contains("escalated to critical: missed 3 cycles"));
+    let escalated_at = page.find(">esc<").expect("escalated row");
+    let silenced_at = page.find(">quiet<").expect("silenced row");
+    assert!(
+        escalated_at < silenced_at,
+        "the escalated row sorts as critical, first"
+    );
 }
