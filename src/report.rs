@@ -150,6 +150,10 @@ pub struct Heartbeat {
     pub internal_error: Option<String>,
     /// What the pass did with the ledger (null when it did not touch it: a registry error).
     pub ledger: Option<crate::ledger::store::LedgerFigures>,
+    /// The S3 requests the pass made, by class (its own output PUTs included), and the
+    /// projection at 96 passes a day. Absent when the pass was not counted (a panic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<crate::store::counting::RequestFigures>,
 }
 
 /// Ordered from best to worst.

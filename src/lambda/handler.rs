@@ -20,7 +20,8 @@ use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
 use crate::settings::{Settings, SettingsError};
-use crate::store::{S3Url, StoreError};
+use crate::store::counting::{CountingStore, RequestCounts};
+use crate::store::{ObjectStore, S3Url, StoreError};
 
 /// Why an invocation failed. Each maps to an `errorType` in the runtime's error report.
 #[derive(Debug, thiserror::Error)]
@@ -175,7 +176,9 @@ pub async fn run_invocation(
         .settings
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
-    let store = &container.store;
+    // Every request of the pass goes through the counter (docs/outputs.md#requests).
+    let counting = CountingStore::new(&container.store);
+    let store = &counting;
     let now = invocation.now(Utc::now());
     let dry_run = invocation.is_dry_run();
     let pass_settings = pass_settings(settings, invocation, deadline);
@@ -187,8 +190,8 @@ pub async fn run_invocation(
     } else {
         Some(ledger::store::read(store, results_bucket, &ledger_key).await)
     };
-    let mut outcome = judge_registry(container, settings, &pass_settings, now).await;
-    let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
+    let mut outcome = judge_registry(store, settings, &pass_settings, now).await;
+    let alerts = deliver_alerts(container, store, &outcome, dry_run, deadline).await;
     if let Some(read) = ledger_read
         && outcome.registry_error.is_none()
     {
@@ -196,6 +199,11 @@ pub async fn run_invocation(
         let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
         outcome.ledger = Some(figures);
     }
+    // The heartbeat counts its own PUTs (and the result files') before they are made.
+    outcome.requests = Some(store.counts().plus(RequestCounts {
+        put: if dry_run { 0 } else { pass::output_puts(&outcome) },
+        ..RequestCounts::default()
+    }));
     let written = if dry_run {
         Ok(false)
     } else {
@@ -209,6 +217,7 @@ pub async fn run_invocation(
                 source,
             })
     };
+    outcome.requests = Some(store.counts());
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
     if container.emit_metrics && !dry_run {
         print_metrics(settings, &outcome, &alerts);
@@ -274,13 +283,12 @@ fn pass_settings(
 }
 
 /// Reads the registry named by the env and runs the pass over it (or says why it cannot).
-async fn judge_registry(
-    container: &Container,
+async fn judge_registry<S: ObjectStore>(
+    store: &S,
     settings: &Settings,
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> PassOutcome {
-    let store = &container.store;
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
         key: settings.registry_key.clone(),
@@ -298,8 +306,9 @@ async fn judge_registry(
 
 /// Sends the pass's alerts (observe mode only counts them; a dry run never sends), giving up
 /// in time for the outputs to be written before the invocation's deadline.
-async fn deliver_alerts(
+async fn deliver_alerts<S: ObjectStore>(
     container: &Container,
+    store: &S,
     outcome: &PassOutcome,
     dry_run: bool,
     deadline: Option<SystemTime>,
@@ -312,9 +321,7 @@ async fn deliver_alerts(
                     .unwrap_or(Duration::ZERO);
                 tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
             });
-            alerter
-                .deliver(&container.store, outcome, send_deadline)
-                .await
+            alerter.deliver(store, outcome, send_deadline).await
         }
         _ => AlertFigures {
             would_alert: outcome.alerting_rows().count(),
@@ -358,6 +365,7 @@ fn log_summary(
     written: &Result<bool, HandlerError>,
 ) {
     let counts = outcome.counts();
+    let requests = outcome.requests.unwrap_or_default();
     tracing::info!(
         message = "pass complete",
         request_id,
@@ -383,6 +391,14 @@ fn log_summary(
         // The ledger's GET and conditional PUT (2 of each after a lost race): what happened.
         ledger = outcome.ledger.as_ref().map(|l| l.status),
         ledger_bytes = outcome.ledger.as_ref().map(|l| l.bytes),
+        // Every S3 request of the pass, by class, and the projection at 96 passes a day.
+        requests_head = requests.head,
+        requests_list = requests.list,
+        requests_get = requests.get,
+        requests_put = requests.put,
+        requests_delete = requests.delete,
+        requests_total = requests.total(),
+        requests_projected_per_day = requests.per_day(),
     );
 }
 

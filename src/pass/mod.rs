@@ -24,6 +24,7 @@ use crate::ledger::store::LedgerFigures;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
+use crate::store::counting::RequestCounts;
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -31,7 +32,7 @@ mod outputs;
 mod rows;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, put_json, write_outputs};
+pub use outputs::{OutputLocation, output_puts, put_json, write_outputs};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
@@ -76,6 +77,9 @@ pub struct PassOutcome {
     pub internal_error: Option<String>,
     /// What the pass did with the ledger, once the shell has written it.
     pub ledger: Option<LedgerFigures>,
+    /// The S3 requests the pass made (probes, markers, ledger, outputs), once the shell has
+    /// counted them.
+    pub requests: Option<RequestCounts>,
     pub registry_etag: Option<String>,
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
@@ -91,6 +95,7 @@ impl PassOutcome {
             registry_error: None,
             internal_error: None,
             ledger: None,
+            requests: None,
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
@@ -150,6 +155,7 @@ impl PassOutcome {
             registry_error: self.registry_error.clone(),
             internal_error: self.internal_error.clone(),
             ledger: self.ledger.clone(),
+            requests: self.requests.map(Into::into),
         }
     }
 
