@@ -40,6 +40,11 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// When a HEAD last looked at the key: this pass's `now` when it probed, an earlier pass's
+    /// when the ledger had already settled the cycle (docs/outputs.md); absent when no probe
+    /// was needed (grace period, closed market day, invalid entry).
+    #[serde(serialize_with = "opt_time", skip_serializing_if = "Option::is_none")]
+    pub last_probed_at: Option<DateTime<Utc>>,
 }
 
 impl ResultRow {
@@ -122,6 +127,14 @@ pub struct AlertFigures {
     /// The artifacts whose alert went out in this pass (for the ledger; not written).
     #[serde(skip)]
     pub alerted_artifacts: Vec<String>,
+    /// The artifacts whose alert for this cycle a published marker already holds (for the
+    /// ledger's `alert_out`; not written).
+    #[serde(skip)]
+    pub held_artifacts: Vec<String>,
+    /// The artifacts whose RESOLVED notice for this cycle went out in this pass or was
+    /// already out (for the ledger's `resolved_out`; not written).
+    #[serde(skip)]
+    pub resolved_artifacts: Vec<String>,
 }
 
 /// One alert channel's part in a pass: messages delivered, and the error if any.
@@ -304,6 +317,7 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            last_probed_at: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub struct Settings {
     pub probe_timeout: Duration,
     /// The CloudWatch namespace of the EMF metrics (`FRESHNESS_METRICS_NAMESPACE`).
     pub metrics_namespace: String,
+    /// Probe an artifact the ledger settled as fresh again after this many minutes
+    /// (`REVERIFY_MINUTES`); `None`: not before its next tick.
+    pub reverify_minutes: Option<u32>,
 }
 
 /// An env var the function cannot work with. The message names the variable.
@@ -77,6 +80,15 @@ impl Settings {
                 },
             )?,
         };
+        let reverify_minutes = match get("REVERIFY_MINUTES") {
+            None => None,
+            Some(value) => Some(value.parse::<u32>().ok().filter(|n| *n > 0).ok_or(
+                SettingsError::NotPositiveInteger {
+                    name: "REVERIFY_MINUTES",
+                    value,
+                },
+            )?),
+        };
         let probe_timeout = match get("PROBE_TIMEOUT_SECONDS") {
             None => DEFAULT_PROBE_TIMEOUT,
             Some(value) => parse_probe_timeout(value)?,
@@ -104,6 +116,7 @@ impl Settings {
             metrics_namespace: get("FRESHNESS_METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
             registry_bucket,
+            reverify_minutes,
         })
     }
 

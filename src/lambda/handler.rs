@@ -190,8 +190,9 @@ pub async fn run_invocation(
     } else {
         Some(ledger::store::read(store, results_bucket, &ledger_key).await)
     };
-    let mut outcome = judge_registry(store, settings, &pass_settings, now).await;
-    let alerts = deliver_alerts(container, store, &outcome, dry_run, deadline).await;
+    let ledger = ledger_read.as_ref().map(|read| &read.ledger);
+    let mut outcome = judge_registry(store, settings, &pass_settings, now, ledger).await;
+    let alerts = deliver_alerts(container, store, &outcome, dry_run, deadline, ledger).await;
     if let Some(read) = ledger_read
         && outcome.registry_error.is_none()
     {
@@ -201,7 +202,11 @@ pub async fn run_invocation(
     }
     // The heartbeat counts its own PUTs (and the result files') before they are made.
     outcome.requests = Some(store.counts().plus(RequestCounts {
-        put: if dry_run { 0 } else { pass::output_puts(&outcome) },
+        put: if dry_run {
+            0
+        } else {
+            pass::output_puts(&outcome)
+        },
         ..RequestCounts::default()
     }));
     let written = if dry_run {
@@ -256,6 +261,11 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
     ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
         known.contains(id)
     });
+    let out = alerted
+        .iter()
+        .copied()
+        .chain(alerts.held_artifacts.iter().map(String::as_str));
+    ledger.note_alerts(out, alerts.resolved_artifacts.iter().map(String::as_str));
 }
 
 /// How this invocation's pass runs: the env's concurrency and observe flag, the event's
@@ -279,6 +289,9 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        reverify_after: settings
+            .reverify_minutes
+            .map(|m| chrono::Duration::minutes(i64::from(m))),
     }
 }
 
@@ -288,13 +301,14 @@ async fn judge_registry<S: ObjectStore>(
     settings: &Settings,
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
 ) -> PassOutcome {
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
         key: settings.registry_key.clone(),
     };
     match registry_source::load(store, &source).await {
-        Ok(loaded) => pass::run_pass(store, &loaded, pass_settings, now).await,
+        Ok(loaded) => pass::run_pass_with_ledger(store, &loaded, pass_settings, now, ledger).await,
         Err(err) => PassOutcome::registry_failed(
             registry_error_message(settings, &err),
             err.etag(),
@@ -312,6 +326,7 @@ async fn deliver_alerts<S: ObjectStore>(
     outcome: &PassOutcome,
     dry_run: bool,
     deadline: Option<SystemTime>,
+    ledger: Option<&Ledger>,
 ) -> AlertFigures {
     match (&container.alerter, dry_run) {
         (Some(alerter), false) => {
@@ -321,7 +336,9 @@ async fn deliver_alerts<S: ObjectStore>(
                     .unwrap_or(Duration::ZERO);
                 tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
             });
-            alerter.deliver(store, outcome, send_deadline).await
+            alerter
+                .deliver_with_ledger(store, outcome, send_deadline, ledger)
+                .await
         }
         _ => AlertFigures {
             would_alert: outcome.alerting_rows().count(),

@@ -20,6 +20,7 @@ use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
     judge, needs_recovery_probe,
 };
+use crate::ledger::Ledger;
 use crate::ledger::store::LedgerFigures;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
@@ -30,10 +31,12 @@ use crate::store::{ObjectStore, StoreError};
 mod explain;
 mod outputs;
 mod rows;
+pub mod settled;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, output_puts, put_json, write_outputs};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+use settled::SettledRule;
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
@@ -52,6 +55,9 @@ pub struct PassSettings {
     pub probe_deadline: Option<tokio::time::Instant>,
     /// Only these artifact ids (all when empty).
     pub only: Vec<String>,
+    /// Probe an artifact the ledger settled again once this long has passed since its last
+    /// probe (`REVERIFY_MINUTES`); `None`: not before its next tick.
+    pub reverify_after: Option<chrono::Duration>,
 }
 
 impl Default for PassSettings {
@@ -61,6 +67,7 @@ impl Default for PassSettings {
             probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
             probe_deadline: None,
             only: Vec::new(),
+            reverify_after: None,
         }
     }
 }
@@ -171,12 +178,24 @@ pub fn alerts_flag(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// Runs one pass at `now` over a parsed registry.
+/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe.
 pub async fn run_pass<S: ObjectStore>(
     store: &S,
     loaded: &LoadedRegistry,
     settings: &PassSettings,
     now: DateTime<Utc>,
+) -> PassOutcome {
+    run_pass_with_ledger(store, loaded, settings, now, None).await
+}
+
+/// [`run_pass`], skipping the artifacts whose cycle the `ledger` already settled
+/// ([`settled`]).
+pub async fn run_pass_with_ledger<S: ObjectStore>(
+    store: &S,
+    loaded: &LoadedRegistry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
 ) -> PassOutcome {
     let started = StdInstant::now();
     let registry = &loaded.registry;
@@ -187,7 +206,7 @@ pub async fn run_pass<S: ObjectStore>(
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
         .collect();
-    outcome.rows = classify_registry(store, registry, settings, now).await;
+    outcome.rows = classify_registry_with_ledger(store, registry, settings, now, ledger).await;
     outcome.duration = started.elapsed();
     outcome
 }
@@ -199,6 +218,21 @@ pub async fn classify_registry<S: ObjectStore>(
     settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> Vec<ResultRow> {
+    classify_registry_with_ledger(store, registry, settings, now, None).await
+}
+
+/// [`classify_registry`], judging the artifacts the `ledger` settled without a probe.
+pub async fn classify_registry_with_ledger<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
+) -> Vec<ResultRow> {
+    let settled = ledger.map(|ledger| SettledRule {
+        ledger,
+        reverify_after: settings.reverify_after,
+    });
     let selected: Vec<&RegistryEntry> = registry
         .entries
         .iter()
@@ -211,7 +245,7 @@ pub async fn classify_registry<S: ObjectStore>(
     // as the probe starts, so at most `concurrency` of them exist at once.
     let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
     for (index, entry) in selected.iter().enumerate() {
-        match judge_without_probe(entry, &cycles, now, &mut shared) {
+        match judge_without_probe(entry, &cycles, now, settled.as_ref(), &mut shared) {
             Unprobed::Row(finished) => rows[index] = Some(finished),
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
         }
@@ -271,6 +305,7 @@ fn judge_without_probe<'a>(
     entry: &'a RegistryEntry,
     cycles: &'a CycleTable<'a>,
     now: DateTime<Utc>,
+    settled: Option<&SettledRule<'_>>,
     shared: &mut RowStringPool<'a>,
 ) -> Unprobed<'a> {
     let spec = match entry {
@@ -291,9 +326,37 @@ fn judge_without_probe<'a>(
     });
     match decided {
         Ok(Some(finished)) => Unprobed::Row(finished),
-        Ok(None) => Unprobed::NeedsProbe(spec, cycle),
+        Ok(None) => match settled.and_then(|rule| settled_row(rule, spec, cycle, now, shared)) {
+            Some(Ok(finished)) => Unprobed::Row(finished),
+            Some(Err(message)) => Unprobed::Row(internal_error_row(spec, &message, now)),
+            None => Unprobed::NeedsProbe(spec, cycle),
+        },
         Err(message) => Unprobed::Row(internal_error_row(spec, &message, now)),
     }
+}
+
+/// The row of an artifact whose cycle the ledger settled, or `None` when it needs a probe.
+/// The keys are rendered only for entries the ledger left fresh in this very cycle.
+fn settled_row<'a>(
+    rule: &SettledRule<'_>,
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> Option<Result<ResultRow, String>> {
+    let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
+    if entry.probe_fingerprint.is_none() {
+        return None;
+    }
+    let judged = guarded(|| {
+        let keys = ResolvedKeys::resolve(spec, cycle);
+        let settled = rule.verdict(spec, cycle, &keys, now)?;
+        let strings = RowStrings::of(spec, cycle, shared);
+        let mut finished = row(spec, cycle, keys, strings, settled.verdict);
+        finished.last_probed_at = Some(settled.last_probed_at);
+        Some(finished)
+    });
+    judged.transpose()
 }
 
 /// Runs `work`, turning a panic into its message: a bug met while judging one artifact makes
@@ -365,7 +428,9 @@ impl<'a> ProbeJob<'a> {
     ) -> ResultRow {
         let (verdict, NoLog) =
             probe_and_judge(store, self.spec, self.cycle, &self.keys, now, deadline).await;
-        row(self.spec, self.cycle, self.keys, self.strings, verdict)
+        let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
+        finished.last_probed_at = Some(now);
+        finished
     }
 }
 

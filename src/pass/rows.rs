@@ -105,6 +105,7 @@ pub(super) fn row(
         due_at: Some(keys.due_at),
         dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
         s3_bucket: Some(strings.s3_bucket),
+        last_probed_at: None,
     }
 }
 
@@ -143,6 +144,7 @@ fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow 
         dedup_key: Some(broken_entry_dedup_key(label, now)),
         alerting: true,
         s3_bucket: None,
+        last_probed_at: None,
     }
 }
 

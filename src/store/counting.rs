@@ -197,7 +197,10 @@ mod tests {
         std::fs::create_dir(dir.path().join("b")).unwrap();
         let local = LocalDirStore::new(dir.path());
         let store = CountingStore::new(&local);
-        store.put("b", "k", b"x".to_vec(), "text/plain").await.unwrap();
+        store
+            .put("b", "k", b"x".to_vec(), "text/plain")
+            .await
+            .unwrap();
         assert!(store.head("b", "k").await.unwrap().is_some());
         assert!(store.head("b", "absent").await.unwrap().is_none());
         assert!(store.get("b", "absent").await.is_err());
