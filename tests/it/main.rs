@@ -10,6 +10,7 @@ mod history;
 mod isolation;
 mod lambda;
 mod properties;
+mod requests;
 mod s3_store;
 mod support;
 mod validate;

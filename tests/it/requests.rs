@@ -1,0 +1,143 @@
+//! What a pass asks of S3, counted by the pass itself (the heartbeat's `requests`, the pass
+//! log line): the ledger settles fresh artifacts (no probe until the next tick) and answers
+//! for alerts already out (no marker request), so a steady pass with alerts on costs what an
+//! observe pass costs. The built binary as a Lambda, S3 and the channels on moto.
+//!
+//! The artifacts use `saturday_sf` (tick Saturday 09:00 UTC, SLA 180 min, due 12:00).
+
+use serde_json::{Value, json};
+
+use crate::support::aws::put;
+use crate::support::results::{REGISTRY_KEY, check_results};
+use crate::support::world::{Monitor, World, registry};
+
+/// The heartbeat's `requests` without the derived figures.
+fn requests(heartbeat: &Value) -> Value {
+    let r = &heartbeat["requests"];
+    assert_eq!(
+        r["projected_per_day"],
+        r["total"].as_u64().unwrap() * 96,
+        "{heartbeat:#}"
+    );
+    json!({"head": r["head"], "list": r["list"], "get": r["get"], "put": r["put"],
+           "delete": r["delete"]})
+}
+
+fn counts(head: u64, get: u64, put: u64) -> Value {
+    json!({"head": head, "list": 0, "get": get, "put": put, "delete": 0})
+}
+
+fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
+    results["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["artifact_id"] == id)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
+    let world = World::new(4).await;
+    // artifact_04 is there for cycle 2026-W23 (tick 2026-06-06T09:00Z); the rest never come.
+    let s3 = &world.aws.s3;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_04.json", "{}").await;
+    let monitor = Monitor::start(&world.env());
+
+    // First pass: 4 HEADs; GETs: registry, ledger (absent), artifact_04's marker (the ledger
+    // does not know it yet: a RESOLVED candidate asked of its marker); PUTs: 3 claims, 3
+    // publishes, the ledger, 3 outputs.
+    let first = monitor.pass("2026-06-06T12:30:00Z");
+    assert_eq!(first.response()["alerted"], 3, "{:#}", first.response());
+    assert_eq!(requests(&world.heartbeat().await), counts(4, 3, 10));
+
+    // Steady: artifact_04 is settled (not probed), the 3 alerts are out (no claim): 3 HEADs,
+    // registry + ledger GETs, ledger + 3 output PUTs.
+    let steady = monitor.pass("2026-06-06T12:45:00Z");
+    assert_eq!(steady.response()["alerted"], 0);
+    assert_eq!(steady.response()["deduplicated"], 3);
+    let steady_requests = requests(&world.heartbeat().await);
+    assert_eq!(steady_requests, counts(3, 2, 4));
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    let settled = row(&results, "artifact_04");
+    assert_eq!(settled["state"], "fresh");
+    assert_eq!(
+        settled["last_probed_at"], "2026-06-06T12:30:00Z",
+        "{settled:#}"
+    );
+    assert_eq!(
+        row(&results, "artifact_01")["last_probed_at"],
+        "2026-06-06T12:45:00Z"
+    );
+
+    // An observe pass over the same world makes exactly the same requests.
+    let observer = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
+    let observed = observer.pass("2026-06-06T13:00:00Z");
+    assert_eq!(observed.response()["alerts_enabled"], false);
+    assert_eq!(requests(&world.heartbeat().await), steady_requests);
+
+    // artifact_02 lands: one RESOLVED notice, costing its claim and publish (no marker GET).
+    put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
+    let resolved = monitor.pass("2026-06-06T13:15:00Z");
+    assert_eq!(
+        resolved.response()["resolved"],
+        1,
+        "{:#}",
+        resolved.response()
+    );
+    assert_eq!(requests(&world.heartbeat().await), counts(3, 2, 6));
+    let again = monitor.pass("2026-06-06T13:30:00Z");
+    assert_eq!(again.response()["resolved"], 0);
+    assert_eq!(requests(&world.heartbeat().await), counts(2, 2, 4));
+
+    // The pass log line says the same, after the writes.
+    let lines = monitor.await_log_lines("pass complete", 4);
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (
+            last["requests_head"].as_u64(),
+            last["requests_get"].as_u64()
+        ),
+        (Some(2), Some(2)),
+        "{last:#}"
+    );
+    assert_eq!(last["requests_put"], 4);
+    assert_eq!(last["requests_total"], 8);
+    assert_eq!(last["requests_projected_per_day"], 8 * 96);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_missing() {
+    let world = World::new(2).await;
+    let s3 = &world.aws.s3;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_01.json", "{}").await;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
+    let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
+    monitor.pass("2026-06-06T12:30:00Z");
+    assert_eq!(requests(&world.heartbeat().await)["head"], 2);
+    monitor.pass("2026-06-06T12:45:00Z");
+    assert_eq!(
+        requests(&world.heartbeat().await)["head"],
+        0,
+        "both settled"
+    );
+
+    // The registry moves artifact_02's key: it is probed again, and found missing.
+    let ids = ["artifact_01".to_string(), "artifact_02".to_string()];
+    let edited = registry(&world.bucket, &ids).replacen(
+        "data/{date}/artifact_02.json",
+        "moved/{date}/artifact_02.json",
+        1,
+    );
+    assert!(edited.contains("moved/"));
+    put(s3, &world.bucket, REGISTRY_KEY, &edited).await;
+    monitor.pass("2026-06-06T13:00:00Z");
+    assert_eq!(requests(&world.heartbeat().await)["head"], 1);
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    assert_eq!(row(&results, "artifact_02")["state"], "missing");
+    assert_eq!(row(&results, "artifact_01")["state"], "fresh");
+
+    // The next cycle probes everything again.
+    monitor.pass("2026-06-13T12:30:00Z");
+    assert_eq!(requests(&world.heartbeat().await)["head"], 2);
+}
