@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod ledger;
 pub mod metrics;
 pub mod pass;
+pub mod probe;
 pub mod registry;
 pub mod registry_source;
 pub mod report;

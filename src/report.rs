@@ -131,10 +131,14 @@ pub struct AlertFigures {
     /// ledger's `alert_out`; not written).
     #[serde(skip)]
     pub held_artifacts: Vec<String>,
-    /// The artifacts whose RESOLVED notice for this cycle went out in this pass or was
-    /// already out (for the ledger's `resolved_out`; not written).
+    /// The artifacts whose RESOLVED notice for this cycle went out in this pass (for the
+    /// ledger's `resolved_out`; not written).
     #[serde(skip)]
     pub resolved_artifacts: Vec<String>,
+    /// The artifacts whose RESOLVED notice a published marker already holds (for the
+    /// ledger's `resolved_out`; not written).
+    #[serde(skip)]
+    pub resolved_held_artifacts: Vec<String>,
 }
 
 /// One alert channel's part in a pass: messages delivered, and the error if any.
@@ -167,6 +171,9 @@ pub struct Heartbeat {
     /// projection at 96 passes a day. Absent when the pass was not counted (a panic).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests: Option<crate::store::counting::RequestFigures>,
+    /// What the pass's listings did; absent when nothing was worth listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing: Option<crate::probe::ListingFigures>,
 }
 
 /// Ordered from best to worst.

@@ -466,7 +466,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             return;
         }
         let (resolved, held) = self.claim_resolved(rows, ledger).await;
-        self.figures.resolved_artifacts.extend(held);
+        self.figures.resolved_held_artifacts.extend(held);
         if resolved.is_empty() {
             return;
         }

@@ -5,23 +5,22 @@
 //! [`HandlerError`]s whose `errorType` tells an operator at a glance whether the event, the
 //! configuration, the registry or the result bucket is at fault.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use super::container::Container;
-use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
+use super::deadline::{InvocationDeadline, probe_deadline};
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
-use crate::ledger::{self, Ledger};
+use super::steps::{PassDone, PassSteps, run_steps};
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
-use crate::registry_source::{self, RegistryLoadError, RegistrySource};
+use crate::registry_source::RegistryLoadError;
 use crate::report::AlertFigures;
 use crate::settings::{Settings, SettingsError};
-use crate::store::counting::{CountingStore, RequestCounts};
-use crate::store::{ObjectStore, S3Url, StoreError};
+use crate::store::{S3Url, StoreError};
 
 /// Why an invocation failed. Each maps to an `errorType` in the runtime's error report.
 #[derive(Debug, thiserror::Error)]
@@ -176,53 +175,21 @@ pub async fn run_invocation(
         .settings
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
-    // Every request of the pass goes through the counter (docs/outputs.md#requests).
-    let counting = CountingStore::new(&container.store);
-    let store = &counting;
-    let now = invocation.now(Utc::now());
-    let dry_run = invocation.is_dry_run();
-    let pass_settings = pass_settings(settings, invocation, deadline);
-    let ledger_key = format!("{}{LEDGER_FILE}", settings.results_prefix);
-    let results_bucket = settings.results_bucket();
-    // Read at the pass's start (a dry run neither reads nor writes it).
-    let ledger_read = if dry_run {
-        None
-    } else {
-        Some(ledger::store::read(store, results_bucket, &ledger_key).await)
+    let steps = PassSteps {
+        settings,
+        pass_settings: pass_settings(settings, invocation, deadline),
+        alerter: container.alerter.as_ref(),
+        now: invocation.now(Utc::now()),
+        dry_run: invocation.is_dry_run(),
+        deadline,
+        ledger_spares: true,
     };
-    let ledger = ledger_read.as_ref().map(|read| &read.ledger);
-    let mut outcome = judge_registry(store, settings, &pass_settings, now, ledger).await;
-    let alerts = deliver_alerts(container, store, &outcome, dry_run, deadline, ledger).await;
-    if let Some(read) = ledger_read
-        && outcome.registry_error.is_none()
-    {
-        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
-        let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
-        outcome.ledger = Some(figures);
-    }
-    // The heartbeat counts its own PUTs (and the result files') before they are made.
-    outcome.requests = Some(store.counts().plus(RequestCounts {
-        put: if dry_run {
-            0
-        } else {
-            pass::output_puts(&outcome)
-        },
-        ..RequestCounts::default()
-    }));
-    let written = if dry_run {
-        Ok(false)
-    } else {
-        let location = output_location(settings);
-        pass::write_outputs(store, &location, &outcome, alerts.clone())
-            .await
-            .map(|()| true)
-            .map_err(|source| HandlerError::Outputs {
-                bucket: location.bucket,
-                prefix: location.prefix,
-                source,
-            })
-    };
-    outcome.requests = Some(store.counts());
+    let dry_run = steps.dry_run;
+    let PassDone {
+        outcome,
+        alerts,
+        written,
+    } = run_steps(&container.store, &steps).await;
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
     if container.emit_metrics && !dry_run {
         print_metrics(settings, &outcome, &alerts);
@@ -240,32 +207,6 @@ pub async fn run_invocation(
         )));
     }
     Ok(response(&outcome, &alerts, dry_run))
-}
-
-/// The ledger's file name under the results prefix.
-pub const LEDGER_FILE: &str = "ledger.json";
-
-/// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
-/// the registry are dropped.
-fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigures) {
-    let alerted: Vec<&str> = alerts
-        .alerted_artifacts
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let known: std::collections::HashSet<&str> = outcome
-        .rows
-        .iter()
-        .map(|r| r.artifact_id.as_str())
-        .collect();
-    ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
-        known.contains(id)
-    });
-    let out = alerted
-        .iter()
-        .copied()
-        .chain(alerts.held_artifacts.iter().map(String::as_str));
-    ledger.note_alerts(out, alerts.resolved_artifacts.iter().map(String::as_str));
 }
 
 /// How this invocation's pass runs: the env's concurrency and observe flag, the event's
@@ -292,58 +233,7 @@ fn pass_settings(
         reverify_after: settings
             .reverify_minutes
             .map(|m| chrono::Duration::minutes(i64::from(m))),
-    }
-}
-
-/// Reads the registry named by the env and runs the pass over it (or says why it cannot).
-async fn judge_registry<S: ObjectStore>(
-    store: &S,
-    settings: &Settings,
-    pass_settings: &PassSettings,
-    now: DateTime<Utc>,
-    ledger: Option<&Ledger>,
-) -> PassOutcome {
-    let source = RegistrySource::Store {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-    };
-    match registry_source::load(store, &source).await {
-        Ok(loaded) => pass::run_pass_with_ledger(store, &loaded, pass_settings, now, ledger).await,
-        Err(err) => PassOutcome::registry_failed(
-            registry_error_message(settings, &err),
-            err.etag(),
-            pass_settings,
-            now,
-        ),
-    }
-}
-
-/// Sends the pass's alerts (observe mode only counts them; a dry run never sends), giving up
-/// in time for the outputs to be written before the invocation's deadline.
-async fn deliver_alerts<S: ObjectStore>(
-    container: &Container,
-    store: &S,
-    outcome: &PassOutcome,
-    dry_run: bool,
-    deadline: Option<SystemTime>,
-    ledger: Option<&Ledger>,
-) -> AlertFigures {
-    match (&container.alerter, dry_run) {
-        (Some(alerter), false) => {
-            let send_deadline = deadline.map(|d| {
-                let remaining = d
-                    .duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO);
-                tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
-            });
-            alerter
-                .deliver_with_ledger(store, outcome, send_deadline, ledger)
-                .await
-        }
-        _ => AlertFigures {
-            would_alert: outcome.alerting_rows().count(),
-            ..AlertFigures::default()
-        },
+        list_max_pages: settings.list_max_pages,
     }
 }
 

@@ -62,6 +62,7 @@ pub async fn explain_entry<S: ObjectStore>(
                 &keys,
                 now,
                 settings.probe_deadline,
+                None,
             )
             .await;
             decisions.extend(probe_decisions);

@@ -22,6 +22,7 @@ use crate::classify::{
 };
 use crate::ledger::Ledger;
 use crate::ledger::store::LedgerFigures;
+use crate::probe::{self, ListedAnswer, ListingFigures};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
@@ -58,7 +59,14 @@ pub struct PassSettings {
     /// Probe an artifact the ledger settled again once this long has passed since its last
     /// probe (`REVERIFY_MINUTES`); `None`: not before its next tick.
     pub reverify_after: Option<chrono::Duration>,
+    /// List no prefix for more than this many pages (`PROBE_LIST_MAX_PAGES`; 0: HEAD only).
+    pub list_max_pages: u32,
 }
+
+/// Default cap on one listing's pages (`PROBE_LIST_MAX_PAGES`): 1,000 pages of 1,000 keys,
+/// read one after the other (~20 s at 20 ms a page). The cost is bounded anyway: a listing of
+/// `n` wanted keys never reads more than `n / 12.5` pages (docs/outputs.md#listings).
+pub const DEFAULT_LIST_MAX_PAGES: u32 = 1000;
 
 impl Default for PassSettings {
     fn default() -> Self {
@@ -68,6 +76,7 @@ impl Default for PassSettings {
             probe_deadline: None,
             only: Vec::new(),
             reverify_after: None,
+            list_max_pages: DEFAULT_LIST_MAX_PAGES,
         }
     }
 }
@@ -87,6 +96,8 @@ pub struct PassOutcome {
     /// The S3 requests the pass made (probes, markers, ledger, outputs), once the shell has
     /// counted them.
     pub requests: Option<RequestCounts>,
+    /// What the pass's listings did (`None`: nothing was worth listing).
+    pub listing: Option<ListingFigures>,
     pub registry_etag: Option<String>,
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
@@ -103,6 +114,7 @@ impl PassOutcome {
             internal_error: None,
             ledger: None,
             requests: None,
+            listing: None,
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
@@ -163,6 +175,7 @@ impl PassOutcome {
             internal_error: self.internal_error.clone(),
             ledger: self.ledger.clone(),
             requests: self.requests.map(Into::into),
+            listing: self.listing.clone(),
         }
     }
 
@@ -206,7 +219,7 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
         .collect();
-    outcome.rows = classify_registry_with_ledger(store, registry, settings, now, ledger).await;
+    (outcome.rows, outcome.listing) = classify(store, registry, settings, now, ledger).await;
     outcome.duration = started.elapsed();
     outcome
 }
@@ -229,6 +242,17 @@ pub async fn classify_registry_with_ledger<S: ObjectStore>(
     now: DateTime<Utc>,
     ledger: Option<&Ledger>,
 ) -> Vec<ResultRow> {
+    classify(store, registry, settings, now, ledger).await.0
+}
+
+/// The rows, and what the listings did (`None`: nothing was listed).
+async fn classify<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
+) -> (Vec<ResultRow>, Option<ListingFigures>) {
     let settled = ledger.map(|ledger| SettledRule {
         ledger,
         reverify_after: settings.reverify_after,
@@ -251,12 +275,15 @@ pub async fn classify_registry_with_ledger<S: ObjectStore>(
         }
     }
     let deadline = settings.probe_deadline;
+    let (listed, listing) = list_canonical_keys(store, &to_probe, settings).await;
+    let mut listed = listed.into_iter();
     let mut probed = stream::iter(to_probe)
         .map(|(index, spec, cycle)| {
             let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
+            let answer = listed.next().flatten();
             async move {
                 let finished = match job {
-                    Ok(job) => guarded_async(job.run(store, now, deadline))
+                    Ok(job) => guarded_async(job.run(store, now, deadline, answer))
                         .await
                         .unwrap_or_else(|message| internal_error_row(spec, &message, now)),
                     Err(message) => internal_error_row(spec, &message, now),
@@ -268,9 +295,46 @@ pub async fn classify_registry_with_ledger<S: ObjectStore>(
     while let Some((index, finished)) = probed.next().await {
         rows[index] = Some(finished);
     }
-    rows.into_iter()
+    let rows = rows
+        .into_iter()
         .map(|r| r.expect("every selected entry gets a row"))
-        .collect()
+        .collect();
+    (rows, listing)
+}
+
+/// The listings' answers for the canonical keys of `to_probe` (in its order), when enough of
+/// them share a prefix for a listing to pay ([`crate::probe`]).
+async fn list_canonical_keys<S: ObjectStore>(
+    store: &S,
+    to_probe: &[(usize, &ArtifactSpec, &Cycle)],
+    settings: &PassSettings,
+) -> (Vec<Option<ListedAnswer>>, Option<ListingFigures>) {
+    if settings.list_max_pages == 0 || to_probe.len() < probe::plan::MIN_KEYS_PER_LISTING {
+        return (Vec::new(), None);
+    }
+    let keys: Vec<Option<(&str, String)>> = to_probe
+        .iter()
+        .map(|(_, spec, cycle)| {
+            guarded(|| spec.s3_key_template.render(&template_values(cycle)))
+                .ok()
+                .map(|key| (spec.s3_bucket.as_str(), key))
+        })
+        .collect();
+    probe::list_what_pays(
+        store,
+        &keys,
+        settings.list_max_pages,
+        settings.probe_deadline,
+    )
+    .await
+}
+
+fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
+    crate::template::TemplateValues {
+        date: cycle.date,
+        cycle_label: &cycle.label,
+        trading_day: cycle.trading_day,
+    }
 }
 
 /// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence only).
@@ -420,14 +484,18 @@ impl<'a> ProbeJob<'a> {
         }
     }
 
+    /// Probes (the canonical key's HEAD is spared when a listing answered for it) and judges.
     async fn run<S: ObjectStore>(
         self,
         store: &S,
         now: DateTime<Utc>,
         deadline: Option<tokio::time::Instant>,
+        listed: Option<ListedAnswer>,
     ) -> ResultRow {
-        let (verdict, NoLog) =
-            probe_and_judge(store, self.spec, self.cycle, &self.keys, now, deadline).await;
+        let (verdict, NoLog) = probe_and_judge(
+            store, self.spec, self.cycle, &self.keys, now, deadline, listed,
+        )
+        .await;
         let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
         finished.last_probed_at = Some(now);
         finished
@@ -443,9 +511,13 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     keys: &ResolvedKeys,
     now: DateTime<Utc>,
     deadline: Option<tokio::time::Instant>,
+    listed: Option<ListedAnswer>,
 ) -> (Classification, L) {
     let head = |key| head_before(store, &spec.s3_bucket, key, deadline);
-    let canonical: ProbeOutcome = head(&keys.canonical_key).await;
+    let canonical: ProbeOutcome = match listed {
+        Some(answer) => Ok(answer),
+        None => head(&keys.canonical_key).await,
+    };
     let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
         Some(key) if needs_recovery_probe(keys, cycle, &canonical) => Some(head(key).await),
         _ => None,

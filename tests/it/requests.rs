@@ -141,3 +141,176 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     monitor.pass("2026-06-13T12:30:00Z");
     assert_eq!(requests(&world.heartbeat().await)["head"], 2);
 }
+
+/// A world of `n` missing-by-default artifacts in one directory, watched in observe mode.
+async fn listing_world(n: usize, present: impl Iterator<Item = usize>) -> World {
+    let world = World::new(n).await;
+    for i in present {
+        let key = format!("data/2026-06-06/artifact_{i:02}.json");
+        put(&world.aws.s3, &world.bucket, &key, "{}").await;
+    }
+    world
+}
+
+fn observe_env(world: &World) -> Vec<(&'static str, String)> {
+    world.env_with("FRESHNESS_MONITOR_ENABLED", None)
+}
+
+fn states(results: &Value, n: usize) -> Vec<String> {
+    (1..=n)
+        .map(|i| {
+            row(results, &format!("artifact_{i:02}"))["state"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_keys_sharing_a_prefix_are_listed_instead_of_headed() {
+    // 30 keys under data/2026-06-06/artifact_: one LIST page answers for all of them.
+    let world = listing_world(30, 1..=20).await;
+    let monitor = Monitor::start(&observe_env(&world));
+    monitor.pass("2026-06-06T12:30:00Z");
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(
+        requests(&heartbeat),
+        json!({"head": 0, "list": 1, "get": 2, "put": 4, "delete": 0})
+    );
+    assert_eq!(
+        heartbeat["listing"],
+        json!({"listings": 1, "pages": 1, "answered": 30, "fell_back": 0, "error": null})
+    );
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let states = states(&results, 30);
+    assert!(states[..20].iter().all(|s| s == "fresh"), "{states:?}");
+    assert!(states[20..].iter().all(|s| s == "missing"), "{states:?}");
+    assert!(
+        row(&results, "artifact_25")["reason"]
+            .as_str()
+            .unwrap()
+            .ends_with(
+                "artifact_25.json not found; 30 min past its SLA (due 2026-06-06T12:00:00Z)"
+            ),
+        "a listed absence reads as a HEAD's: {:#}",
+        row(&results, "artifact_25")
+    );
+}
+
+/// A ListObjectsV2 page holding `ids`, truncated (with a continuation token).
+fn truncated_page(bucket: &str, ids: impl Iterator<Item = usize>) -> String {
+    let contents: String = ids
+        .map(|i| {
+            format!(
+                "<Contents><Key>data/2026-06-06/artifact_{i:02}.json</Key>\
+                 <LastModified>2026-06-06T10:00:00.000Z</LastModified><ETag>\"x\"</ETag>\
+                 <Size>2</Size><StorageClass>STANDARD</StorageClass></Contents>"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>{bucket}</Name>\
+         <Prefix>data/2026-06-06/artifact_</Prefix><KeyCount>10</KeyCount><MaxKeys>1000</MaxKeys>\
+         <IsTruncated>true</IsTruncated><NextContinuationToken>page2</NextContinuationToken>\
+         {contents}</ListBucketResult>"
+    )
+}
+
+fn moto_addr() -> std::net::SocketAddr {
+    format!("127.0.0.1:{}", crate::support::moto::shared().port)
+        .parse()
+        .unwrap()
+}
+
+fn is_list(request: &crate::support::loopback::Request) -> bool {
+    request.method == "GET" && request.target.contains("list-type=2")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_listing_that_fails_mid_pagination_leaves_the_rest_to_heads() {
+    use crate::support::function::Function;
+    use crate::support::loopback::{Fault, FaultProxy};
+    // 26 keys afford 2 pages. Page 1 (canned, truncated) holds artifacts 01-10; page 2 fails
+    // with a 500: the 16 keys past page 1 are HEADed (on moto, where 11-18 exist).
+    let world = listing_world(26, 11..=18).await;
+    let page = truncated_page(&world.bucket, 1..=10);
+    let proxy = FaultProxy::start(moto_addr(), move |request| {
+        if is_list(request) && request.target.contains("continuation-token") {
+            Fault::s3_error(
+                500,
+                "Internal Server Error",
+                "InternalError",
+                "page 2 failed",
+            )
+        } else if is_list(request) {
+            Fault::Answer {
+                status: 200,
+                reason: "OK",
+                content_type: "application/xml",
+                body: page.clone(),
+            }
+        } else {
+            Fault::Forward
+        }
+    });
+    let env = observe_env(&world);
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let function = Function::start(&proxy.endpoint(), &env);
+    function.pass("2026-06-06T12:30:00Z");
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(requests(&heartbeat)["head"], 16, "{heartbeat:#}");
+    assert_eq!(requests(&heartbeat)["list"], 2);
+    let listing = &heartbeat["listing"];
+    assert_eq!(
+        (
+            &listing["pages"],
+            &listing["answered"],
+            &listing["fell_back"]
+        ),
+        (&json!(1), &json!(10), &json!(16)),
+        "{listing:#}"
+    );
+    assert!(
+        listing["error"].as_str().unwrap().contains("HTTP 500"),
+        "{listing:#}"
+    );
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let states = states(&results, 26);
+    assert!(states[..18].iter().all(|s| s == "fresh"), "{states:?}");
+    assert!(states[18..].iter().all(|s| s == "missing"), "{states:?}");
+    assert_eq!(
+        row(&results, "artifact_03")["last_modified"],
+        "2026-06-06T10:00:00Z",
+        "answered by the listing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_403_on_list_names_list_bucket_and_heads_answer_instead() {
+    use crate::support::function::Function;
+    use crate::support::loopback::{Fault, FaultProxy};
+    let world = listing_world(26, 1..=13).await;
+    let proxy = FaultProxy::start(moto_addr(), |request| {
+        if is_list(request) {
+            Fault::s3_error(403, "Forbidden", "AccessDenied", "Access Denied")
+        } else {
+            Fault::Forward
+        }
+    });
+    let env = observe_env(&world);
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let function = Function::start(&proxy.endpoint(), &env);
+    function.pass("2026-06-06T12:30:00Z");
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(requests(&heartbeat)["head"], 26);
+    assert_eq!(requests(&heartbeat)["list"], 1);
+    let error = heartbeat["listing"]["error"].as_str().unwrap();
+    assert!(error.contains("needs s3:ListBucket"), "{error}");
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let states = states(&results, 26);
+    assert!(states[..13].iter().all(|s| s == "fresh"), "{states:?}");
+    assert!(states[13..].iter().all(|s| s == "missing"), "{states:?}");
+    let lines = function.await_log_lines("a listing failed; its keys are HEADed instead", 1);
+    assert_eq!(lines.len(), 1, "{}", function.all_logs());
+}
