@@ -11,6 +11,8 @@
 //! - `baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS`: the bare loop the pass is compared
 //!   with: the same HeadObject requests through `aws-sdk-s3`, same concurrency, one client;
 //!   prints the median wall time of RUNS after a warm-up.
+//! - `serve-generated PORT BUCKET N`: the stand-in serving a generated registry of N
+//!   artifacts and its objects, made up in memory (no files: the million-artifact pass).
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
 //!   over N generated artifacts, alerts on, against in-process stand-ins, probing everything
 //!   every pass and then with the ledger; asserts both send the same alerts at the same passes
@@ -47,7 +49,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     day N PASSES | \
+                     serve-generated PORT BUCKET N | day N PASSES | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | bootstrap BIN RUNS";
@@ -83,6 +85,11 @@ fn main() {
             concurrency.parse().unwrap(),
             runs.parse().unwrap(),
         )),
+        ["serve-generated", port, bucket, n] => serve_generated(
+            port.parse().unwrap(),
+            bucket,
+            n.parse().unwrap(),
+        ),
         ["day", n, passes] => {
             set_bench_credentials();
             day::day(n.parse().unwrap(), passes.parse().unwrap())
@@ -95,6 +102,29 @@ fn main() {
         ["bootstrap", bin, runs] => bootstrap(bin, runs.parse().unwrap()),
         _ => eprintln!("{USAGE}"),
     }
+}
+
+/// The stand-in serving a registry of `n` generated artifacts (its artifacts in `bucket`)
+/// and their objects, made up in memory at the clock's now.
+fn serve_generated(port: u16, bucket: &str, n: usize) {
+    let (yaml, objects) = generate(n, Utc::now(), 1440);
+    let registry = yaml
+        .replacen(
+            &format!("s3_bucket: {BUCKET}\n"),
+            &format!("s3_bucket: {bucket}\n"),
+            1,
+        )
+        .into_bytes();
+    let objects = objects
+        .into_iter()
+        .map(|(key, meta)| (key, meta.last_modified))
+        .collect();
+    runtime().block_on(s3_standin::serve_objects(
+        port,
+        bucket,
+        objects,
+        vec![(REGISTRY_KEY.to_string(), registry)],
+    ));
 }
 
 fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {

@@ -68,6 +68,46 @@ pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec
     }
 }
 
+/// Serves `bucket` with `objects` (key, LastModified) made up in memory (empty bodies) plus
+/// `extra`: the million-artifact benchmark's store, with no million files on disk.
+pub async fn serve_objects(
+    port: u16,
+    bucket: &str,
+    objects: Vec<(String, DateTime<Utc>)>,
+    extra: Vec<(String, Vec<u8>)>,
+) {
+    let mut stored: BTreeMap<String, StoredObject> = objects
+        .into_iter()
+        .map(|(key, last_modified)| {
+            let object = StoredObject {
+                last_modified: last_modified.into(),
+                body: Vec::new(),
+                version: 1,
+            };
+            (format!("{bucket}/{key}"), object)
+        })
+        .collect();
+    for (key, body) in extra {
+        let object = StoredObject {
+            last_modified: SystemTime::now(),
+            body,
+            version: 1,
+        };
+        stored.insert(format!("{bucket}/{key}"), object);
+    }
+    eprintln!("s3 stand-in: {} objects in {bucket}", stored.len());
+    let objects: Objects = Arc::new(Mutex::new(stored));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        let objects = objects.clone();
+        tokio::spawn(async move {
+            let _ = socket.set_nodelay(true);
+            let _ = serve_connection(socket, objects).await;
+        });
+    }
+}
+
 fn load_tree(root: &Path, dir: &Path, bucket: &str, objects: &mut BTreeMap<String, StoredObject>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
