@@ -54,7 +54,7 @@ for pass in first steady; do
   /usr/bin/time -f '%e %M' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
     REGISTRY_BUCKET="bench-$N" nice "$bin" run >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \
     || { tail -n 20 "$work/err" >&2; exit 1; }
-  read -r wall rss <"$work/time"
+  read -r wall rss < <(tail -n1 "$work/time")
   python3 - "$work/err" "$N" "$pass" "$wall" "$rss" <<'PY'
 import json, sys
 path, n, name, wall, rss = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), int(sys.argv[5])

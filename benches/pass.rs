@@ -85,11 +85,9 @@ fn main() {
             concurrency.parse().unwrap(),
             runs.parse().unwrap(),
         )),
-        ["serve-generated", port, bucket, n] => serve_generated(
-            port.parse().unwrap(),
-            bucket,
-            n.parse().unwrap(),
-        ),
+        ["serve-generated", port, bucket, n] => {
+            serve_generated(port.parse().unwrap(), bucket, n.parse().unwrap())
+        }
         ["day", n, passes] => {
             set_bench_credentials();
             day::day(n.parse().unwrap(), passes.parse().unwrap())

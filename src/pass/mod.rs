@@ -358,6 +358,9 @@ fn resolve_cycles<'a>(
 }
 
 /// An entry judged without S3, or one that waits for its probe.
+// A return value, moved once into the pass's rows: boxing the row would cost an allocation
+// per artifact for nothing.
+#[allow(clippy::large_enum_variant)]
 enum Unprobed<'a> {
     Row(ResultRow),
     NeedsProbe(&'a ArtifactSpec, &'a Cycle),
@@ -409,9 +412,7 @@ fn settled_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
-    if entry.probe_fingerprint.is_none() {
-        return None;
-    }
+    entry.probe_fingerprint?;
     let judged = guarded(|| {
         let keys = ResolvedKeys::resolve(spec, cycle);
         let settled = rule.verdict(spec, cycle, &keys, now)?;
