@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 # Tools the tests use and that cargo cannot provide come from PyPI (moto's server, the AWS
-# CLI and its botocore, parliament, cargo-lambda) and Debian (shellcheck). A test that needs one
+# CLI and its botocore, parliament, cargo-lambda) and Debian (shellcheck, chromium). A test that needs one
 # of them and does not find it fails loudly; this script is what makes sure they are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,7 +29,9 @@ if ((${#need_pip[@]})); then
 fi
 
 # deploy.sh's tests: shellcheck lints it; jq, zip and readelf (binutils) are what it runs on.
+# The status page's tests open it in headless Chromium (tests/it/support/browser.rs).
 need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)

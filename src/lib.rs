@@ -15,6 +15,7 @@ pub mod history;
 pub mod lambda;
 pub mod ledger;
 pub mod metrics;
+pub mod page;
 pub mod pass;
 pub mod probe;
 pub mod registry;

@@ -45,6 +45,12 @@ pub struct ResultRow {
     /// was needed (grace period, closed market day, invalid entry).
     #[serde(serialize_with = "opt_time", skip_serializing_if = "Option::is_none")]
     pub last_probed_at: Option<DateTime<Utc>>,
+    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
+    /// one that satisfied it, or the newest there was when it did not.
+    pub off_cycle_key: Option<String>,
+    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl ResultRow {
@@ -325,6 +331,8 @@ mod tests {
             alerting: false,
             s3_bucket: None,
             last_probed_at: None,
+            off_cycle_key: None,
+            extensions: None,
         }
     }
 

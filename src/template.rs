@@ -286,6 +286,77 @@ impl KeyTemplate {
     }
 }
 
+impl KeyTemplate {
+    /// The literal text before the first placeholder: every key the template renders starts
+    /// with it, so one listing of it finds every cycle's key.
+    pub fn fixed_prefix(&self) -> &str {
+        match self.parts.first() {
+            Some(Part::Literal(text)) => text,
+            _ => "",
+        }
+    }
+
+    /// The keys of the template's shape for any cycle: the literals as written, each
+    /// placeholder as what it can render (digits, names, a label without `/`).
+    pub fn shape(&self) -> KeyShape {
+        let mut pattern = String::from("^");
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => pattern.push_str(&regex::escape(text)),
+                Part::Date(None) | Part::TradingDay(None) => pattern.push_str(ISO_DATE_SHAPE),
+                Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.shape(&mut pattern),
+                Part::CycleLabel => pattern.push_str("[^/]+"),
+            }
+        }
+        pattern.push('$');
+        KeyShape(regex::Regex::new(&pattern).expect("an escaped template is a valid pattern"))
+    }
+}
+
+/// `{date}` at any year a pass computes with.
+const ISO_DATE_SHAPE: &str = r"[+-]?\d{4,}-\d{2}-\d{2}";
+
+impl DateFormat {
+    /// Appends the pattern of what this format renders.
+    fn shape(&self, pattern: &mut String) {
+        use chrono::format::Fixed;
+        for item in &self.0 {
+            if let Some(text) = literal_text(item) {
+                pattern.push_str(&regex::escape(text));
+                continue;
+            }
+            pattern.push_str(match item {
+                Item::Numeric(..) => r" *[+-]?\d+",
+                Item::Fixed(
+                    Fixed::ShortMonthName
+                    | Fixed::LongMonthName
+                    | Fixed::ShortWeekdayName
+                    | Fixed::LongWeekdayName,
+                ) => "[A-Za-z]+",
+                _ => ".+?",
+            });
+        }
+    }
+}
+
+fn literal_text<'i>(item: &'i Item<'_>) -> Option<&'i str> {
+    match item {
+        Item::Literal(text) | Item::Space(text) => Some(text),
+        Item::OwnedLiteral(text) | Item::OwnedSpace(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// Whether a key has a template's shape ([`KeyTemplate::shape`]).
+#[derive(Debug, Clone)]
+pub struct KeyShape(regex::Regex);
+
+impl KeyShape {
+    pub fn matches(&self, key: &str) -> bool {
+        self.0.is_match(key)
+    }
+}
+
 impl fmt::Display for KeyTemplate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)
@@ -477,5 +548,31 @@ mod tests {
         assert!(err("{date:%Q}").contains("not a valid strftime format"));
         assert!(err("{date:}").contains("not a valid strftime format"));
         assert_eq!(err(""), "the template is empty");
+    }
+
+    #[test]
+    fn the_shape_of_a_template_matches_its_keys_for_any_cycle_and_nothing_else() {
+        let weekly = KeyTemplate::parse("weekly/{date}/signals.csv").unwrap();
+        assert_eq!(weekly.fixed_prefix(), "weekly/");
+        let shape = weekly.shape();
+        assert!(shape.matches("weekly/2026-11-27/signals.csv"));
+        assert!(shape.matches("weekly/2026-11-28/signals.csv"));
+        assert!(!shape.matches("weekly/2026-11-27/signals.csv.tmp"));
+        assert!(!shape.matches("weekly/latest/signals.csv"));
+        assert!(!shape.matches("weekly/2026-11-27/other.csv"));
+
+        let formatted = KeyTemplate::parse("p/{date:%Y/%m/%d}/{cycle_label}-{date:%b}.json")
+            .unwrap()
+            .shape();
+        assert!(formatted.matches("p/2026/11/27/2026-W48-Nov.json"));
+        assert!(!formatted.matches("p/2026/11/27/a/b-Nov.json"));
+        assert!(!formatted.matches("p/2026-11-27/2026-W48-Nov.json"));
+
+        let leading = KeyTemplate::parse("{date}.csv").unwrap();
+        assert_eq!(leading.fixed_prefix(), "");
+        // Regex characters in literals are literal.
+        let dotted = KeyTemplate::parse("a.b/{date}+x.json").unwrap().shape();
+        assert!(dotted.matches("a.b/2026-01-01+x.json"));
+        assert!(!dotted.matches("aXb/2026-01-01+x.json"));
     }
 }

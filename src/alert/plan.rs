@@ -356,6 +356,8 @@ mod tests {
             alerting,
             s3_bucket: Some("research-bucket".into()),
             last_probed_at: None,
+            off_cycle_key: None,
+            extensions: None,
         }
     }
 

@@ -6,6 +6,7 @@
 //! (for grace periods), and for calendar-gated cadences whether the market was closed.
 
 pub mod cron;
+pub mod window;
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, NaiveTime, TimeZone,
 use chrono_tz::Tz;
 
 use crate::calendar::{TradingCalendar, is_weekend};
-use cron::CronSchedule;
+use cron::{CronSchedule, DstRule, Zone};
 
 /// The built-in cadence symbols of the original monitor.
 pub const BUILTIN_CADENCES: [&str; 4] = ["saturday_sf", "weekday_sf", "eod_sf", "continuous"];
@@ -38,8 +39,21 @@ pub struct UserCadence {
     pub name: String,
     pub schedule: CronSchedule,
     pub timezone: Tz,
-    /// `calendar: nyse`: ticks on market closures are not expected.
-    pub nyse_calendar: bool,
+    /// `calendar: NAME`: ticks on the calendar's closures are not expected, and
+    /// `{trading_day}` follows it. Without one, `{trading_day}` follows NYSE.
+    pub calendar: Option<Arc<TradingCalendar>>,
+    /// `dst:`: how the producer's scheduler treats times a DST change skips or repeats.
+    pub dst: DstRule,
+}
+
+impl UserCadence {
+    /// The time zone the schedule is read in, with its scheduler's DST rule.
+    pub fn zone(&self) -> Zone {
+        Zone {
+            tz: self.timezone,
+            dst: self.dst,
+        }
+    }
 }
 
 /// The cycle of one cadence at one `now`.
@@ -49,12 +63,19 @@ pub struct Cycle {
     pub label: String,
     /// `{date}` in key templates.
     pub date: NaiveDate,
-    /// `{trading_day}`: the last NYSE session that had closed at the tick.
+    /// `{trading_day}`: the last session that had closed at the tick, by its actual close
+    /// (NYSE's, or the user cadence's calendar's).
     pub trading_day: NaiveDate,
     pub length: Duration,
     /// For calendar-gated cadences, why the tick's day was a market closure; `None` when the
     /// market traded or the cadence is never gated.
     pub closure: Option<String>,
+    /// For an artifact with active windows, what they say about `now` (the tick is then the
+    /// artifact's own: moved to the window's opening when the bucket began before it).
+    pub window: Option<window::WindowCheck>,
+    /// The previous cycle's tick, for an artifact judged off-cycle (`None` otherwise, or when
+    /// the cadence never fired before).
+    pub previous_tick: Option<DateTime<Utc>>,
 }
 
 impl Cadence {
@@ -68,16 +89,36 @@ impl Cadence {
         }
     }
 
-    /// Only `weekday_sf`, `eod_sf` and user cadences with `calendar: nyse` are ever gated.
+    /// Only `weekday_sf`, `eod_sf` (by NYSE) and user cadences with a `calendar:` are ever
+    /// gated.
     pub fn is_calendar_gated(&self) -> bool {
         match self {
             Cadence::WeekdaySf | Cadence::EodSf => true,
-            Cadence::User(user) => user.nyse_calendar,
+            Cadence::User(user) => user.calendar.is_some(),
             Cadence::SaturdaySf | Cadence::Continuous { .. } => false,
         }
     }
 
+    /// The name of the calendar that gates this cadence, `None` when it is never gated.
+    pub fn gate_calendar_name(&self) -> Option<&str> {
+        match self {
+            Cadence::WeekdaySf | Cadence::EodSf => Some("nyse"),
+            Cadence::User(user) => user.calendar.as_deref().map(TradingCalendar::name),
+            Cadence::SaturdaySf | Cadence::Continuous { .. } => None,
+        }
+    }
+
+    /// The calendar that gates this cadence's ticks and gives its `{trading_day}`: a user
+    /// cadence's own, else `nyse` (the registry's NYSE calendar).
+    pub fn calendar<'c>(&'c self, nyse: &'c TradingCalendar) -> &'c TradingCalendar {
+        match self {
+            Cadence::User(user) => user.calendar.as_deref().unwrap_or(nyse),
+            _ => nyse,
+        }
+    }
+
     /// The cycle at `now`. `None` only for a cron schedule that has not fired in decades.
+    /// `calendar` is the registry's NYSE calendar.
     pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
         let (tick, label, date, length, closure) = match self {
             Cadence::SaturdaySf => {
@@ -113,33 +154,30 @@ impl Cadence {
                 )
             }
             Cadence::User(user) => {
-                let tick = user.schedule.previous_fire(user.timezone, now)?;
-                let next = user.schedule.next_fire(user.timezone, tick)?;
+                let tick = user.schedule.previous_fire(user.zone(), now)?;
+                let next = user.schedule.next_fire(user.zone(), tick)?;
                 let local = tick.with_timezone(&user.timezone);
                 let date = local.date_naive();
                 let label = local.format("%Y-%m-%dT%H:%M").to_string();
-                let closure = if !user.nyse_calendar {
-                    None
-                } else if is_weekend(date) {
-                    Some(format!(
-                        "market closed on {date}: weekend ({})",
-                        date.format("%A")
-                    ))
-                } else {
-                    calendar
-                        .weekday_closure(date)
-                        .map(|reason| format!("market closed on {date}: {reason}"))
-                };
+                let closure = user.calendar.as_deref().and_then(|own| {
+                    let reason = own.closure_on(date)?;
+                    Some(match own.name() {
+                        "nyse" => format!("market closed on {date}: {reason}"),
+                        name => format!("{name} closed on {date}: {reason}"),
+                    })
+                });
                 (tick, label, date, next - tick, closure)
             }
         };
         Some(Cycle {
-            trading_day: calendar.last_closed_session(tick),
+            trading_day: self.calendar(calendar).last_closed_session(tick),
             tick,
             label,
             date,
             length,
             closure,
+            window: None,
+            previous_tick: None,
         })
     }
 }
@@ -152,6 +190,17 @@ fn time_zone_margin() -> Duration {
     Duration::days(2)
 }
 
+/// A wall-clock gap between fires, widened for a schedule whose DST rule drops the fire times
+/// a spring-forward gap skips: the fires dropped lie within one day, and the wall clock on
+/// either side of them has no longer a stretch without fires than `gap`.
+fn with_skipped_fires(user: &UserCadence, gap: Duration) -> Duration {
+    if user.schedule.may_skip_fires(user.dst) {
+        gap + gap + Duration::days(1)
+    } else {
+        gap
+    }
+}
+
 /// The first and last seconds of the years 0 to 9999, the times a pass computes with.
 const FIRST_TIMESTAMP: i64 = -62_167_219_200;
 const LAST_TIMESTAMP: i64 = 253_402_300_799;
@@ -159,10 +208,12 @@ const LAST_TIMESTAMP: i64 = 253_402_300_799;
 impl Cadence {
     /// The longest cycle this cadence can have, for bounding grace periods: 7 days, 1 day,
     /// the interval, or for a user cadence its longest gap between fires plus what its time
-    /// zone may add. For a user cadence this walks 400 years of days: keep the answer.
+    /// zone and its DST rule may add. For a user cadence this walks 400 years of days: keep the answer.
     pub fn longest_cycle(&self) -> Duration {
         match self {
-            Cadence::User(user) => user.schedule.longest_gap() + time_zone_margin(),
+            Cadence::User(user) => {
+                with_skipped_fires(user, user.schedule.longest_gap()) + time_zone_margin()
+            }
             other => other.longest_cycle_bound(),
         }
     }
@@ -176,7 +227,9 @@ impl Cadence {
             Cadence::Continuous { interval_minutes } => {
                 Duration::minutes(i64::from(*interval_minutes))
             }
-            Cadence::User(_) => Duration::days(cron::MAX_GAP_DAYS) + time_zone_margin(),
+            Cadence::User(user) => {
+                with_skipped_fires(user, Duration::days(cron::MAX_GAP_DAYS)) + time_zone_margin()
+            }
         }
     }
 
@@ -354,7 +407,8 @@ mod tests {
             name: "u".into(),
             schedule: CronSchedule::parse(cron).unwrap(),
             timezone: tz.parse().unwrap(),
-            nyse_calendar: nyse,
+            calendar: nyse.then(|| Arc::new(TradingCalendar::nyse([]))),
+            dst: DstRule::Cron,
         }))
     }
 
@@ -393,5 +447,57 @@ mod tests {
         );
         let plain = user("30 9 * * *", "America/New_York", false);
         assert_eq!(cycle(&plain, "2026-06-19T15:00:00Z").closure, None);
+    }
+
+    #[test]
+    fn an_hourly_cron_job_on_the_spring_change_is_judged_against_the_fire_it_had() {
+        // Issue 14: `30 * * * *` in New York had no 02:30 on 2026-03-08 under Debian cron's
+        // rule. At 07:10Z the cycle is 01:30 EST's (06:30Z), so a write at 06:31Z is of it.
+        let mut hourly = UserCadence {
+            name: "hourly".into(),
+            schedule: CronSchedule::parse("30 * * * *").unwrap(),
+            timezone: chrono_tz::America::New_York,
+            calendar: None,
+            dst: DstRule::Cron,
+        };
+        let c = cycle(
+            &Cadence::User(Arc::new(hourly.clone())),
+            "2026-03-08T07:10:00Z",
+        );
+        assert_eq!(c.tick, at("2026-03-08T06:30:00Z"));
+        assert_eq!(c.label, "2026-03-08T01:30");
+        assert_eq!(c.length, Duration::hours(1));
+        // EventBridge Scheduler skips it too; a fixed-time job under cron moves to 03:00.
+        hourly.dst = DstRule::EventBridge;
+        let c = cycle(&Cadence::User(Arc::new(hourly)), "2026-03-08T07:10:00Z");
+        assert_eq!(c.tick, at("2026-03-08T06:30:00Z"));
+        let fixed = user("30 2 * * *", "America/New_York", false);
+        assert_eq!(
+            cycle(&fixed, "2026-03-08T07:10:00Z").tick,
+            at("2026-03-08T07:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_rule_that_drops_skipped_fires_widens_the_longest_cycle() {
+        let weekly = |dst| {
+            Cadence::User(Arc::new(UserCadence {
+                name: "w".into(),
+                schedule: CronSchedule::parse("30 2 * * 0").unwrap(),
+                timezone: chrono_tz::America::New_York,
+                calendar: None,
+                dst,
+            }))
+        };
+        // Under EventBridge the Sunday of the spring change has no 02:30: two weeks then.
+        let dropped = weekly(DstRule::EventBridge);
+        assert_eq!(dropped.longest_cycle(), Duration::days(7 + 7 + 1 + 2));
+        assert!(dropped.longest_cycle() <= dropped.longest_cycle_bound());
+        let c = dropped
+            .cycle_at(at("2026-03-14T12:00:00Z"), &TradingCalendar::nyse([]))
+            .unwrap();
+        assert_eq!(c.label, "2026-03-01T02:30");
+        assert_eq!(c.length, Duration::days(14) - Duration::hours(1));
+        assert_eq!(weekly(DstRule::Cron).longest_cycle(), Duration::days(7 + 2));
     }
 }

@@ -11,12 +11,18 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Serialize;
 
 use crate::cadence::Cycle;
+use crate::cadence::window::WindowCheck;
 use crate::registry::ArtifactSpec;
 use crate::store::{ObjectMeta, S3Url, StoreError};
 use crate::text::{Rfc3339, human_duration};
 
+mod off_cycle;
 mod trail;
 
+pub use off_cycle::{
+    Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
+    needs_off_cycle_recovery, newest_of_shape,
+};
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
 #[derive(
@@ -65,6 +71,9 @@ pub struct Classification {
     pub last_modified: Option<DateTime<Utc>>,
     pub sla_violated_by_minutes: i64,
     pub recovery_substituted: bool,
+    /// For an artifact with `off_cycle:`, the key of the newest object of its template's
+    /// shape, the one it was judged by.
+    pub off_cycle_key: Option<String>,
 }
 
 impl Classification {
@@ -85,17 +94,12 @@ impl Classification {
             last_modified: None,
             sla_violated_by_minutes: 0,
             recovery_substituted: false,
+            off_cycle_key: None,
         }
     }
 
     pub fn probe_failed(reason: String) -> Classification {
-        Classification {
-            state: State::ProbeFailed,
-            reason,
-            last_modified: None,
-            sla_violated_by_minutes: 0,
-            recovery_substituted: false,
-        }
+        Classification::without_probe(State::ProbeFailed, reason)
     }
 }
 
@@ -187,6 +191,15 @@ pub fn decide_without_probe(
             ),
         ));
     }
+    if let Some(check) = &cycle.window {
+        log.record(|| Decision::Window(check.clone()));
+        if let WindowCheck::Outside(why) = check {
+            return Some(Classification::without_probe(
+                State::Fresh,
+                format!("outside its active windows ({why}); nothing is expected now"),
+            ));
+        }
+    }
     match (&cycle.closure, spec.calendar_aware) {
         (Some(closure), true) => {
             log.record(|| Decision::Calendar(CalendarGate::Closed(closure.clone())));
@@ -203,10 +216,9 @@ pub fn decide_without_probe(
         }
         (None, _) => {
             log.record(|| {
-                Decision::Calendar(if spec.cadence.is_calendar_gated() {
-                    CalendarGate::MarketOpen
-                } else {
-                    CalendarGate::NotGated
+                Decision::Calendar(match spec.cadence.gate_calendar_name() {
+                    Some(name) => CalendarGate::Open(name.to_string()),
+                    None => CalendarGate::NotGated,
                 })
             });
             None
@@ -287,7 +299,32 @@ pub fn judge(
         ),
         Ok(None) => (State::Missing, None, format!("{canonical_url} not found")),
     };
-    let what = match recovery_verdict(spec, cycle, keys, probes.recovery, what, log) {
+    judge_after_probe(
+        spec,
+        cycle,
+        keys,
+        now,
+        (state, last_modified, what),
+        probes.recovery,
+        log,
+    )
+}
+
+/// What rule 3 found when it did not settle the verdict: missing or stale, the
+/// LastModified seen, and the reason so far.
+pub type NotFresh = (State, Option<DateTime<Utc>>, String);
+
+/// Rules 4 and 5 after rule 3 found the artifact missing or stale.
+pub fn judge_after_probe(
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    keys: &ResolvedKeys,
+    now: DateTime<Utc>,
+    (state, last_modified, what): NotFresh,
+    recovery: Option<&ProbeOutcome>,
+    log: &mut impl DecisionLog,
+) -> Classification {
+    let what = match recovery_verdict(spec, cycle, keys, recovery, what, log) {
         Ok(recovered) => return recovered,
         Err(what) => what,
     };
@@ -313,6 +350,7 @@ pub fn judge(
         last_modified,
         sla_violated_by_minutes,
         recovery_substituted: false,
+        off_cycle_key: None,
     }
 }
 
@@ -377,5 +415,7 @@ pub fn minutes_past(now: DateTime<Utc>, due: DateTime<Utc>) -> i64 {
     (now - due).num_seconds().div_euclid(60).max(0)
 }
 
+#[cfg(test)]
+mod producer_tests;
 #[cfg(test)]
 mod tests;

@@ -29,6 +29,9 @@ impl SpecBuilder {
             grace_period_cycles: 2,
             recovery_key_template: None,
             calendar_aware: true,
+            active_windows: None,
+            off_cycle: None,
+            extensions: None,
         })
     }
 

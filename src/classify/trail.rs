@@ -9,6 +9,8 @@ use std::fmt;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::off_cycle::Listed;
+use crate::cadence::window::WindowCheck;
 use crate::text::{Rfc3339, human_duration};
 
 /// Where the classifier writes its decisions.
@@ -45,6 +47,10 @@ pub enum Decision {
     },
     /// Rule 2: the market-closure gate.
     Calendar(CalendarGate),
+    /// Rule 2: an artifact's active windows at `now`.
+    Window(WindowCheck),
+    /// Rule 3 for an `off_cycle` artifact: one listing of the template's fixed prefix.
+    OffCycle { prefix: String, listed: Listed },
     /// Rules 3 and 4: one HEAD and what it saw.
     Probe {
         key: KeyRole,
@@ -65,8 +71,8 @@ pub enum Decision {
 pub enum CalendarGate {
     /// The cadence is never gated (`saturday_sf`, `continuous`, a cron without `calendar:`).
     NotGated,
-    /// A gated cadence whose tick fell on a trading day.
-    MarketOpen,
+    /// A gated cadence whose tick fell on a session of its calendar (named).
+    Open(String),
     /// A closure: nothing is expected, no probe.
     Closed(String),
     /// A closure, but the artifact has `calendar_aware: false`: probed as usual.
@@ -117,6 +123,8 @@ impl fmt::Display for Decision {
                 }
             ),
             Decision::Calendar(gate) => write!(f, "2 calendar: {gate}"),
+            Decision::Window(check) => write!(f, "2 active window: {check}"),
+            Decision::OffCycle { prefix, listed } => write!(f, "3 LIST {prefix}: {listed}"),
             Decision::Probe { key, url, seen } => {
                 let (rule, what) = match key {
                     KeyRole::Canonical => (3, "HEAD"),
@@ -151,7 +159,7 @@ impl fmt::Display for CalendarGate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CalendarGate::NotGated => f.write_str("cadence never gated by the market calendar"),
-            CalendarGate::MarketOpen => f.write_str("market open on the tick's day"),
+            CalendarGate::Open(calendar) => write!(f, "{calendar} open on the tick's day"),
             CalendarGate::Closed(closure) => {
                 write!(f, "{closure}: not expected -> fresh, no probe")
             }
@@ -181,6 +189,67 @@ impl fmt::Display for Seen {
                 Rfc3339(*tick)
             ),
             Seen::Failed(error) => write!(f, "failed: {error} -> probe_failed"),
+        }
+    }
+}
+
+impl fmt::Display for WindowCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WindowCheck::Inside {
+                window,
+                opened_at,
+                tick_moved_from,
+            } => {
+                write!(f, "inside {window} (opened {})", Rfc3339(*opened_at))?;
+                match tick_moved_from {
+                    Some(bucket) => write!(
+                        f,
+                        "; the bucket began {}, before the opening: judged from the opening",
+                        Rfc3339(*bucket)
+                    ),
+                    None => Ok(()),
+                }
+            }
+            WindowCheck::Outside(why) => {
+                write!(
+                    f,
+                    "outside every window ({why}): not expected -> fresh, no probe"
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for Listed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pages = |n: &u32| format!("{n} page{}", if *n == 1 { "" } else { "s" });
+        match self {
+            Listed::Failed(error) => write!(f, "failed: {error} -> probe_failed"),
+            Listed::Truncated { pages: n } => {
+                write!(f, "more than {} of keys -> probe_failed", pages(n))
+            }
+            Listed::NoneOfShape { pages: n, listed } => write!(
+                f,
+                "{}, {listed} keys, none of the template's shape",
+                pages(n)
+            ),
+            Listed::Newest {
+                pages: n,
+                key,
+                last_modified,
+                fresh_since,
+            } => write!(
+                f,
+                "{}; newest key of the template's shape {key}, last modified {}{}",
+                pages(n),
+                Rfc3339(*last_modified),
+                if last_modified >= fresh_since {
+                    format!(" (fresh since {}) -> fresh", Rfc3339(*fresh_since))
+                } else {
+                    format!(", before {}", Rfc3339(*fresh_since))
+                }
+            ),
         }
     }
 }

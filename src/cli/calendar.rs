@@ -1,5 +1,6 @@
-//! `calendar`: the market's closed weekdays, to check the calendar against the exchange's
-//! published schedule or see what an `extra_closures` entry changes.
+//! `calendar`: a calendar's closed weekdays and early closes, to check it against the
+//! exchange's published schedule or see what a registry's `calendars:` entry or
+//! `extra_closures` changes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,8 +9,9 @@ use anyhow::bail;
 use chrono::{Datelike, Utc};
 use clap::Args;
 
-use freshness_monitor::calendar::TradingCalendar;
+use freshness_monitor::calendar::Calendars;
 use freshness_monitor::registry;
+use freshness_monitor::text::did_you_mean;
 
 #[derive(Debug, Args)]
 pub struct CalendarArgs {
@@ -19,7 +21,10 @@ pub struct CalendarArgs {
     /// Last year (default: the first year).
     #[arg(long)]
     to: Option<i32>,
-    /// Include the registry's `calendar.extra_closures`.
+    /// Which calendar: a built-in one (nyse, lse, xetr) or one of the registry's `calendars:`.
+    #[arg(long, default_value = "nyse")]
+    calendar: String,
+    /// Include the registry's `calendars:` and its `calendar.extra_closures` (for nyse).
     #[arg(long)]
     registry: Option<PathBuf>,
 }
@@ -33,16 +38,32 @@ pub fn run(args: &CalendarArgs) -> anyhow::Result<ExitCode> {
     if to < from {
         bail!("--to {to} is before --from {from}");
     }
-    let calendar = match &args.registry {
-        Some(path) => registry::load_file(path)?.calendar,
-        None => TradingCalendar::nyse([]),
+    let calendars = match &args.registry {
+        Some(path) => registry::load_file(path)?.calendars,
+        None => Calendars::builtin([]),
     };
-    let mut out = String::new();
+    let Some(calendar) = calendars.get(&args.calendar) else {
+        let names = calendars.names();
+        let hint = did_you_mean(&args.calendar, &names)
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        bail!(
+            "unknown calendar {:?}; {hint}known calendars: {}",
+            args.calendar,
+            names.join(", ")
+        );
+    };
+    let mut lines: Vec<(chrono::NaiveDate, String)> = Vec::new();
     for year in from..=to {
         for (date, reason) in calendar.closed_weekdays(year) {
-            out.push_str(&format!("{date} {reason}\n"));
+            lines.push((date, format!("{date} {reason}")));
+        }
+        for (date, close, name) in calendar.early_closes(year) {
+            lines.push((date, format!("{date} early close {close} ({name})")));
         }
     }
+    lines.sort_by_key(|(date, _)| *date);
+    let out: String = lines.into_iter().map(|(_, line)| line + "\n").collect();
     print!("{out}");
     Ok(ExitCode::SUCCESS)
 }

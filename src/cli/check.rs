@@ -9,6 +9,12 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::aws::AwsClients;
+use freshness_monitor::cadence::{Cadence, Cycle};
+use freshness_monitor::calendar::TradingCalendar;
+use freshness_monitor::classify::OffCycle;
+use freshness_monitor::page::{
+    DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
+};
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source::{self, RegistrySource};
@@ -33,6 +39,12 @@ pub struct CheckArgs {
     /// Print exactly what check_results.json would hold.
     #[arg(long)]
     json: bool,
+    /// Also write the status page (what status.html would hold) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
+    /// With --html: draw the history strips and SLA hit rates from this history.json.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    history: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +80,13 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             check_with(&store, &args.source.registry, &settings, now).await?
         }
     };
+    if let Some(path) = &args.html {
+        let history = match &args.history {
+            Some(file) => read_history_file(file)?,
+            None => PageHistory::None,
+        };
+        write_page(path, &outcome, &history, now)?;
+    }
     if args.json {
         // Streamed: a 100,000-row result never exists as one string in memory.
         let stdout = std::io::stdout().lock();
@@ -94,8 +113,33 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     ))
 }
 
+/// `--history FILE`: a history.json the page draws its strips from.
+fn read_history_file(file: &std::path::Path) -> anyhow::Result<PageHistory> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let digest = HistoryDigest::from_json(&bytes)
+        .with_context(|| format!("{} is not a history.json", file.display()))?;
+    Ok(PageHistory::Digest(digest))
+}
+
+/// Renders the status page of `outcome` at `now` into `path` (`check --html`, `history --html`).
+pub fn write_page(
+    path: &std::path::Path,
+    outcome: &PassOutcome,
+    history: &PageHistory,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let input = PageInput {
+        outcome,
+        history,
+        now,
+        pass_interval: DEFAULT_PASS_INTERVAL,
+    };
+    std::fs::write(path, render_status_page(&input))
+        .with_context(|| format!("writing the status page to {}", path.display()))
+}
+
 /// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
-fn alerts_enabled_from_env() -> bool {
+pub(super) fn alerts_enabled_from_env() -> bool {
     let read = |name: &str| std::env::var(name).ok();
     settings::alerts_enabled(
         read(settings::ENABLED_VAR).as_deref(),
@@ -225,7 +269,7 @@ async fn explain_with<S: ObjectStore>(
             out.say("line", bad.line.to_string());
             out.say("invalid", bad.reason());
         }
-        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation),
+        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation, &loaded.registry.calendar),
     }
     for (i, decision) in explanation.decisions.iter().enumerate() {
         out.say(
@@ -238,6 +282,25 @@ async fn explain_with<S: ObjectStore>(
     Ok(ExitCode::from(if explanation.row.alerting { 2 } else { 0 }))
 }
 
+/// `{trading_day}` and why: the calendar's last session closed by the tick, by its actual
+/// close (an early close says so).
+fn trading_day_fact(cycle: &Cycle, calendar: &TradingCalendar) -> String {
+    let day = cycle.trading_day;
+    let close = calendar.close_on(day);
+    let early = if close < calendar.rules().close {
+        format!(
+            ", which closed early at {close} {}",
+            calendar.rules().timezone
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{{trading_day}} = {day} (the last {} session closed by the tick{early})",
+        calendar.name()
+    )
+}
+
 /// `explain`'s output: one `label  text` line per fact.
 #[derive(Default)]
 struct ExplainText(String);
@@ -248,14 +311,50 @@ impl ExplainText {
     }
 
     /// The facts of a valid artifact's cycle: what the rules were applied to.
-    fn spec_facts(&mut self, spec: &ArtifactSpec, explanation: &pass::Explanation) {
+    fn spec_facts(
+        &mut self,
+        spec: &ArtifactSpec,
+        explanation: &pass::Explanation,
+        nyse: &TradingCalendar,
+    ) {
         self.say("line", spec.line.to_string());
+        let calendar = spec.cadence.calendar(nyse);
         let gate = if spec.cadence.is_calendar_gated() {
-            "gated by the NYSE calendar"
+            format!("gated by the {} calendar", calendar.name())
         } else {
-            "never calendar-gated"
+            "never calendar-gated".to_string()
         };
-        self.say("cadence", format!("{} ({gate})", spec.cadence.name()));
+        let schedule = match &spec.cadence {
+            Cadence::User(user) => format!(
+                "cron \"{}\" in {}, DST by {}'s rule; ",
+                user.schedule,
+                user.timezone,
+                user.dst.name()
+            ),
+            _ => String::new(),
+        };
+        self.say(
+            "cadence",
+            format!("{} ({schedule}{gate})", spec.cadence.name()),
+        );
+        if let Some(windows) = &spec.active_windows {
+            let listed: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
+            self.say("windows", listed.join("; "));
+        }
+        if let Some(rule) = spec.off_cycle {
+            let since = match rule {
+                OffCycle::SincePreviousTick => "the previous cycle's tick".to_string(),
+                OffCycle::MaxAge { minutes } => format!("{minutes} min before now"),
+            };
+            self.say(
+                "off cycle",
+                format!(
+                    "newest key of the template's shape under s3://{}/{}, fresh since {since}",
+                    spec.s3_bucket,
+                    spec.s3_key_template.fixed_prefix()
+                ),
+            );
+        }
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
             return;
         };
@@ -277,10 +376,7 @@ impl ExplainText {
             ),
         );
         self.say("date", format!("{{date}} = {}", cycle.date));
-        self.say(
-            "trading day",
-            format!("{{trading_day}} = {}", cycle.trading_day),
-        );
+        self.say("trading day", trading_day_fact(cycle, calendar));
         self.say(
             "key",
             format!(

@@ -14,6 +14,8 @@ use freshness_monitor::history::lookback::known_cadence_names;
 use freshness_monitor::history::{
     History, HistoryFile, Lookback, ScanSettings, SlaCounts, SlaReport, scan_history,
 };
+use freshness_monitor::page::{HistoryDigest, PageHistory};
+use freshness_monitor::pass::{PassSettings, run_pass};
 use freshness_monitor::registry_source;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
@@ -37,6 +39,10 @@ pub struct HistoryArgs {
     /// Print exactly what history.json would hold.
     #[arg(long)]
     json: bool,
+    /// Also write the status page to FILE: a pass at the same moment (as `check` runs it,
+    /// no side effects) with this scan's history strips and SLA hit rates.
+    #[arg(long, value_name = "FILE")]
+    html: Option<std::path::PathBuf>,
 }
 
 pub async fn run_history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
@@ -59,6 +65,16 @@ async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::
     }
     check_names(&settings.lookback, &args.only, registry)?;
     let history = scan_history(store, registry, &settings, now).await;
+    if let Some(path) = &args.html {
+        let pass_settings = PassSettings {
+            alerts_enabled: super::check::alerts_enabled_from_env(),
+            only: args.only.clone(),
+            ..PassSettings::default()
+        };
+        let outcome = run_pass(store, &loaded, &pass_settings, now).await;
+        let digest = PageHistory::Digest(HistoryDigest::of(&history));
+        super::check::write_page(path, &outcome, &digest, now)?;
+    }
     if args.json {
         // Streamed: a big scan never exists as one string in memory.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());

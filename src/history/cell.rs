@@ -32,6 +32,8 @@ pub enum NotExpected {
     MarketClosed,
     /// The cycle ticked before the artifact's grace period ended (it did not exist yet).
     BeforeGraceEnd,
+    /// A continuous feed's bucket in which none of its active windows was open.
+    OutsideWindows,
 }
 
 /// An object that counted for its cycle.

@@ -2,8 +2,9 @@
 //!
 //! Per artifact: its cadence's walk from the newest cycle past its due time, `lookback` cycles
 //! long (shared by every artifact with the same schedule and SLA). Each cycle is expected (to
-//! be probed) or not ([`not_expected`]: a closed market day on a calendar-aware cadence, or a
-//! cycle before the artifact's grace period ended; nothing is probed and it is never a gap). A pointer
+//! be probed) or not ([`not_expected`]: a closed market day on a calendar-aware cadence, a
+//! bucket of a continuous feed in which none of its active windows was open, or a cycle before
+//! the artifact's grace period ended; nothing is probed and it is never a gap). A pointer
 //! (a template without placeholders) names one key whose LastModified only tells its latest
 //! write, so it gets one cycle: the newest expected one. Invalid entries, and artifacts whose
 //! cadence yields no cycle, cannot be scanned and are only counted.
@@ -17,6 +18,7 @@ use super::cell::NotExpected;
 use super::cycles::{settled_at, walk_back};
 use super::lookback::{Lookback, ScheduleKey};
 use crate::cadence::Cycle;
+use crate::cadence::window::{self, ActiveWindow, WindowCheck};
 use crate::classify::grace_ends_at;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 
@@ -85,6 +87,10 @@ pub fn plan<'r>(
             plan.skipped_unsupported += 1;
             continue;
         }
+        let cycles = match &spec.active_windows {
+            Some(windows) => within_windows(&cycles, windows),
+            None => cycles,
+        };
         scanned.insert(key, n);
         plan.artifacts.push(plan_artifact(spec, cycles));
     }
@@ -119,10 +125,31 @@ fn plan_artifact(spec: &ArtifactSpec, cycles: Arc<[Cycle]>) -> ArtifactPlan<'_> 
     }
 }
 
+/// An artifact's own copy of its cadence's walk, each bucket judged against its active
+/// windows: not expected when none was open in it, else judged from the first open instant.
+fn within_windows(cycles: &[Cycle], windows: &[ActiveWindow]) -> Arc<[Cycle]> {
+    cycles
+        .iter()
+        .map(|cycle| {
+            let end = (cycle.tick)
+                .checked_add_signed(cycle.length)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let (check, tick) = window::check_bucket(windows, cycle.tick, end);
+            Cycle {
+                tick,
+                window: Some(check),
+                ..cycle.clone()
+            }
+        })
+        .collect()
+}
+
 /// Why `cycle` is not expected of `spec`, if it is not.
 pub fn not_expected(spec: &ArtifactSpec, cycle: &Cycle) -> Option<NotExpected> {
     if cycle.tick < grace_ends_at(spec, cycle) {
         Some(NotExpected::BeforeGraceEnd)
+    } else if matches!(cycle.window, Some(WindowCheck::Outside(_))) {
+        Some(NotExpected::OutsideWindows)
     } else if cycle.closure.is_some() && spec.calendar_aware {
         Some(NotExpected::MarketClosed)
     } else {

@@ -18,6 +18,7 @@ use serde::ser::{SerializeMap, Serializer};
 use super::cell::{CellOutcome, NotExpected};
 use super::sla::SlaReport;
 use super::{ArtifactHistory, History};
+use crate::cadence::window::WindowCheck;
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::grace_ends_at;
 use crate::registry::Severity;
@@ -183,6 +184,12 @@ fn not_expected_reason<'a>(
     match (why, &cycle.closure) {
         (NotExpected::MarketClosed, Some(closure)) => Cow::Borrowed(closure),
         (NotExpected::MarketClosed, None) => Cow::Borrowed("market closed"),
+        (NotExpected::OutsideWindows, _) => match &cycle.window {
+            Some(WindowCheck::Outside(why)) => {
+                Cow::Owned(format!("outside its active windows ({why})"))
+            }
+            _ => Cow::Borrowed("outside its active windows"),
+        },
         (NotExpected::BeforeGraceEnd, _) => Cow::Owned(format!(
             "before the artifact's grace period ended at {} (created {})",
             Rfc3339(grace_ends_at(a.spec, cycle)),

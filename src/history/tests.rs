@@ -570,3 +570,38 @@ async fn the_file_has_the_originals_fields_and_ours() {
     assert_eq!(file["sla"]["owners"]["team"]["expected"], 2);
     assert_eq!(file["sla"]["overall"]["missing"], 1);
 }
+
+#[tokio::test]
+async fn a_feeds_buckets_outside_its_active_windows_are_not_expected_and_the_first_is_judged_from_the_opening()
+ {
+    let reg = registry(
+        "  - artifact_id: quotes\n    s3_key_template: \"q/{cycle_label}.json\"\n    \
+         cadence: continuous\n    interval_minutes: 60\n    sla_minutes_after_cron: 10\n    \
+         active_windows:\n      - {calendar: nyse, from: \"09:30\", to: \"16:00\", \
+         timezone: America/New_York}\n",
+    );
+    let bucket = |t: &str| format!("q/continuous_60m_{}.json", at(t).timestamp() / 3600);
+    // Monday 2026-06-01: the window opens at 13:30Z. Written 13:35Z and 14:05Z.
+    let store = TableStore::default()
+        .with(&bucket("2026-06-01T13:00:00Z"), "2026-06-01T13:35:00Z", 1)
+        .with(&bucket("2026-06-01T14:00:00Z"), "2026-06-01T14:05:00Z", 1);
+    let history = scan(&store, &reg, &[("continuous", 4)], "2026-06-01T15:00:00Z").await;
+    let quotes = &history.artifacts[0];
+    let on_time = |cell: &CellOutcome| matches!(cell, CellOutcome::Landed(l) if l.on_time);
+    assert!(on_time(&quotes.cells[0]), "{:?}", quotes.cells[0]);
+    // Due 13:40Z (from the opening), not 13:10Z (from the bucket).
+    assert!(on_time(&quotes.cells[1]), "{:?}", quotes.cells[1]);
+    for cell in &quotes.cells[2..] {
+        assert_eq!(*cell, CellOutcome::NotExpected(NotExpected::OutsideWindows));
+    }
+    assert_eq!(quotes.gap_count(), 0);
+    assert_eq!(store.heads().len(), 2, "the night's buckets are not probed");
+    let file = json(&history);
+    let reason = file["artifacts"]["quotes"]["history"][3]["reason"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        reason.starts_with("outside its active windows (09:30-16:00 America/New_York on nyse sessions: none open from"),
+        "{file}"
+    );
+}

@@ -234,6 +234,7 @@ fn pass_settings(
             .reverify_minutes
             .map(|m| chrono::Duration::minutes(i64::from(m))),
         list_max_pages: settings.list_max_pages,
+        listing: Default::default(),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::registry_source::{self, RegistrySource};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
 use crate::store::ObjectStore;
-use crate::store::counting::{CountingStore, RequestCounts};
+use crate::store::counting::CountingStore;
 
 /// What one pass needs besides its store.
 pub struct PassSteps<'a> {
@@ -71,20 +71,13 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
         outcome.ledger = Some(figures);
     }
-    // The heartbeat counts its own PUTs (and the result files') before they are made.
-    outcome.requests = Some(store.counts().plus(RequestCounts {
-        put: if steps.dry_run {
-            0
-        } else {
-            pass::output_puts(&outcome)
-        },
-        ..RequestCounts::default()
-    }));
     let written = if steps.dry_run {
         Ok(false)
     } else {
         let location = output_location(settings);
-        pass::write_outputs(store, &location, &outcome, alerts.clone())
+        // The heartbeat counts everything before it, and its own PUT.
+        let so_far = || Some(store.counts());
+        pass::write_outputs_counted(store, &location, &outcome, alerts.clone(), so_far)
             .await
             .map(|()| true)
             .map_err(|source| HandlerError::Outputs {

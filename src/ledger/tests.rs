@@ -24,6 +24,8 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         alerting: false,
         s3_bucket: None,
         last_probed_at: None,
+        off_cycle_key: None,
+        extensions: None,
     }
 }
 

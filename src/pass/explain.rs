@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PassSettings, RowStringPool, RowStrings, no_cycle_row, probe_and_judge, row};
+use super::{PassSettings, Probe, RowStringPool, RowStrings, no_cycle_row, probe_and_judge, row};
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
 use crate::registry::{Registry, RegistryEntry};
@@ -42,7 +42,7 @@ pub async fn explain_entry<S: ObjectStore>(
         }
         RegistryEntry::Valid(spec) => spec,
     };
-    let Some(cycle) = spec.cadence.cycle_at(now, &registry.calendar) else {
+    let Some(cycle) = spec.cycle_at(now, &registry.calendar) else {
         return Explanation {
             row: no_cycle_row(spec, now, &mut shared),
             cycle: None,
@@ -55,16 +55,17 @@ pub async fn explain_entry<S: ObjectStore>(
     let verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
         Some(verdict) => verdict,
         None => {
-            let (verdict, probe_decisions) = probe_and_judge::<S, Vec<Decision>>(
-                store,
+            let probe = Probe {
                 spec,
-                &cycle,
-                &keys,
+                cycle: &cycle,
+                keys: &keys,
                 now,
-                settings.probe_deadline,
-                None,
-            )
-            .await;
+                deadline: settings.probe_deadline,
+                listing: settings.listing,
+                listed: None,
+            };
+            let (verdict, probe_decisions) =
+                probe_and_judge::<S, Vec<Decision>>(store, probe).await;
             decisions.extend(probe_decisions);
             verdict
         }

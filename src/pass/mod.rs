@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::time::Instant as StdInstant;
 
@@ -30,14 +30,17 @@ use crate::store::counting::RequestCounts;
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
+mod off_cycle;
 mod outputs;
 mod rows;
 pub mod settled;
+mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, output_puts, put_json, write_outputs};
+pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
 use settled::SettledRule;
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
@@ -59,8 +62,29 @@ pub struct PassSettings {
     /// Probe an artifact the ledger settled again once this long has passed since its last
     /// probe (`REVERIFY_MINUTES`); `None`: not before its next tick.
     pub reverify_after: Option<chrono::Duration>,
-    /// List no prefix for more than this many pages (`PROBE_LIST_MAX_PAGES`; 0: HEAD only).
+    /// List no prefix for more than this many pages when probing keys that share it
+    /// (`PROBE_LIST_MAX_PAGES`; 0: HEAD only).
     pub list_max_pages: u32,
+    /// How far an `off_cycle` artifact's listing may page.
+    pub listing: ListingLimits,
+}
+
+/// The page size and page cap of an `off_cycle` artifact's listing: a prefix with more keys
+/// than `page_size × max_pages` is `probe_failed`, never judged from part of its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListingLimits {
+    pub page_size: u16,
+    pub max_pages: u32,
+}
+
+impl Default for ListingLimits {
+    /// 10 pages of S3's 1,000 keys: 10,000 keys, the cost of 125 HEADs at most.
+    fn default() -> Self {
+        ListingLimits {
+            page_size: crate::store::listing::MAX_KEYS_PER_PAGE,
+            max_pages: 10,
+        }
+    }
 }
 
 /// Default cap on one listing's pages (`PROBE_LIST_MAX_PAGES`): 1,000 pages of 1,000 keys,
@@ -77,6 +101,7 @@ impl Default for PassSettings {
             only: Vec::new(),
             reverify_after: None,
             list_max_pages: DEFAULT_LIST_MAX_PAGES,
+            listing: ListingLimits::default(),
         }
     }
 }
@@ -102,6 +127,9 @@ pub struct PassOutcome {
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
     pub duration: std::time::Duration,
+    /// The time zone of each registry cadence that has one (cron cadences), by name: the
+    /// status page writes their rows' times in it too.
+    pub cadence_zones: BTreeMap<String, chrono_tz::Tz>,
 }
 
 impl PassOutcome {
@@ -118,6 +146,7 @@ impl PassOutcome {
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
+            cadence_zones: BTreeMap::new(),
         }
     }
 
@@ -219,6 +248,11 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
         .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
         .cloned()
         .collect();
+    outcome.cadence_zones = registry
+        .user_cadences
+        .iter()
+        .map(|c| (c.name.clone(), c.timezone))
+        .collect();
     (outcome.rows, outcome.listing) = classify(store, registry, settings, now, ledger).await;
     outcome.duration = started.elapsed();
     outcome
@@ -274,7 +308,7 @@ async fn classify<S: ObjectStore>(
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
         }
     }
-    let deadline = settings.probe_deadline;
+    let (deadline, off_cycle_listing) = (settings.probe_deadline, settings.listing);
     let (listed, listing) = list_canonical_keys(store, &to_probe, settings).await;
     let mut listed = listed.into_iter();
     let mut probed = stream::iter(to_probe)
@@ -283,9 +317,11 @@ async fn classify<S: ObjectStore>(
             let answer = listed.next().flatten();
             async move {
                 let finished = match job {
-                    Ok(job) => guarded_async(job.run(store, now, deadline, answer))
-                        .await
-                        .unwrap_or_else(|message| internal_error_row(spec, &message, now)),
+                    Ok(job) => {
+                        guarded_async(job.run(store, now, deadline, off_cycle_listing, answer))
+                            .await
+                            .unwrap_or_else(|message| internal_error_row(spec, &message, now))
+                    }
                     Err(message) => internal_error_row(spec, &message, now),
                 };
                 (index, finished)
@@ -315,6 +351,10 @@ async fn list_canonical_keys<S: ObjectStore>(
     let keys: Vec<Option<(&str, String)>> = to_probe
         .iter()
         .map(|(_, spec, cycle)| {
+            // An off-cycle artifact lists its own prefix (off_cycle.rs).
+            if spec.off_cycle.is_some() {
+                return None;
+            }
             guarded(|| spec.s3_key_template.render(&template_values(cycle)))
                 .ok()
                 .map(|key| (spec.s3_bucket.as_str(), key))
@@ -337,9 +377,10 @@ fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
     }
 }
 
-/// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence only).
-/// `Err` holds the message of a panic while resolving it.
-type CycleTable<'a> = HashMap<CadenceKey<'a>, Result<Option<Cycle>, String>>;
+/// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence, and
+/// on the active windows and off-cycle rule of the artifacts that have them). `Err` holds the
+/// message of a panic while resolving it.
+type CycleTable<'a> = HashMap<CycleKey<'a>, Result<Option<Cycle>, String>>;
 
 fn resolve_cycles<'a>(
     selected: &[&'a RegistryEntry],
@@ -350,16 +391,15 @@ fn resolve_cycles<'a>(
     for entry in selected {
         if let RegistryEntry::Valid(spec) = entry {
             cycles
-                .entry(CadenceKey::of(&spec.cadence))
-                .or_insert_with(|| guarded(|| spec.cadence.cycle_at(now, &registry.calendar)));
+                .entry(CycleKey::of(spec))
+                .or_insert_with(|| guarded(|| spec.cycle_at(now, &registry.calendar)));
         }
     }
     cycles
 }
 
-/// An entry judged without S3, or one that waits for its probe.
-// A return value, moved once into the pass's rows: boxing the row would cost an allocation
-// per artifact for nothing.
+/// An entry judged without S3, or one that waits for its probe. Short-lived (one per entry,
+/// consumed at once), so the size of a row in one variant costs nothing worth a box.
 #[allow(clippy::large_enum_variant)]
 enum Unprobed<'a> {
     Row(ResultRow),
@@ -379,7 +419,7 @@ fn judge_without_probe<'a>(
         RegistryEntry::Invalid(bad) => return Unprobed::Row(invalid_row(bad, now, shared)),
         RegistryEntry::Valid(spec) => spec,
     };
-    let cycle = match &cycles[&CadenceKey::of(&spec.cadence)] {
+    let cycle = match &cycles[&CycleKey::of(spec)] {
         Ok(Some(cycle)) => cycle,
         Ok(None) => return Unprobed::Row(no_cycle_row(spec, now, shared)),
         Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
@@ -411,6 +451,10 @@ fn settled_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
+    // An off-cycle artifact is judged from a listing of its prefix, not from one key.
+    if spec.off_cycle.is_some() {
+        return None;
+    }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
     entry.probe_fingerprint?;
     let judged = guarded(|| {
@@ -445,6 +489,26 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
+/// Artifacts whose cadences share a schedule share a cycle, unless their active windows or
+/// off-cycle rule make it their own.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CycleKey<'a> {
+    cadence: CadenceKey<'a>,
+    /// The address of the artifact's windows (windows from `defaults:` are one list), or 0.
+    windows: usize,
+    off_cycle: bool,
+}
+
+impl<'a> CycleKey<'a> {
+    fn of(spec: &'a ArtifactSpec) -> CycleKey<'a> {
+        CycleKey {
+            cadence: CadenceKey::of(&spec.cadence),
+            windows: (spec.active_windows.as_ref()).map_or(0, |w| w.as_ptr() as usize),
+            off_cycle: spec.off_cycle.is_some(),
+        }
+    }
 }
 
 /// Cadences that share a schedule share a cycle.
@@ -491,31 +555,53 @@ impl<'a> ProbeJob<'a> {
         store: &S,
         now: DateTime<Utc>,
         deadline: Option<tokio::time::Instant>,
+        listing: ListingLimits,
         listed: Option<ListedAnswer>,
     ) -> ResultRow {
-        let (verdict, NoLog) = probe_and_judge(
-            store, self.spec, self.cycle, &self.keys, now, deadline, listed,
-        )
-        .await;
+        let probe = Probe {
+            spec: self.spec,
+            cycle: self.cycle,
+            keys: &self.keys,
+            now,
+            deadline,
+            listing,
+            listed,
+        };
+        let (verdict, NoLog) = probe_and_judge(store, probe).await;
         let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
         finished.last_probed_at = Some(now);
         finished
     }
 }
 
-/// Rules 3 to 5: HEAD the canonical key, the recovery key when rule 4 asks, and judge. The
-/// log gets each decision (the pass passes [`NoLog`]; `explain` a list).
-async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
-    store: &S,
-    spec: &ArtifactSpec,
-    cycle: &Cycle,
-    keys: &ResolvedKeys,
+/// What one artifact's probes need.
+#[derive(Clone, Copy)]
+struct Probe<'a> {
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    keys: &'a ResolvedKeys,
     now: DateTime<Utc>,
     deadline: Option<tokio::time::Instant>,
+    listing: ListingLimits,
+    /// What a listing of the probe plan said about the canonical key (no HEAD then).
     listed: Option<ListedAnswer>,
+}
+
+/// Rules 3 to 5: HEAD the canonical key (or, off-cycle, list the template's prefix), the
+/// recovery key when rule 4 asks, and judge. The log gets each decision (the pass passes
+/// [`NoLog`]; `explain` a list).
+async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
+    store: &S,
+    probe: Probe<'_>,
 ) -> (Classification, L) {
-    let head = |key| head_before(store, &spec.s3_bucket, key, deadline);
-    let canonical: ProbeOutcome = match listed {
+    let Probe {
+        spec, cycle, keys, ..
+    } = probe;
+    if let Some(rule) = spec.off_cycle {
+        return off_cycle::list_and_judge(store, probe, rule).await;
+    }
+    let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
+    let canonical: ProbeOutcome = match probe.listed {
         Some(answer) => Ok(answer),
         None => head(&keys.canonical_key).await,
     };
@@ -528,7 +614,7 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         recovery: recovery.as_ref(),
     };
     let mut log = L::default();
-    let verdict = judge(spec, cycle, keys, now, probes, &mut log);
+    let verdict = judge(spec, cycle, keys, probe.now, probes, &mut log);
     (verdict, log)
 }
 

@@ -1,11 +1,13 @@
-//! Writing a pass's files: `check_results.json`, `cycle_verdict.json` and `heartbeat.json`
-//! (docs/outputs.md), big ones staged on disk and streamed to the store.
+//! Writing a pass's files: `check_results.json`, `cycle_verdict.json`, `status.html` and
+//! `heartbeat.json` (docs/outputs.md), big ones staged on disk and streamed to the store.
 
 use super::PassOutcome;
+use super::status_page::put_status_page;
 use crate::report::AlertFigures;
+use crate::store::counting::RequestCounts;
 use crate::store::{ObjectStore, StoreError};
 
-/// Where a pass writes its three files.
+/// Where a pass writes its files.
 #[derive(Debug, Clone)]
 pub struct OutputLocation {
     pub bucket: String,
@@ -13,14 +15,27 @@ pub struct OutputLocation {
     pub prefix: String,
 }
 
-/// Writes `check_results.json`, `cycle_verdict.json` and, last, `heartbeat.json`. After a
-/// registry error or an internal error only the heartbeat is written: the last good results
-/// stay readable.
+/// Writes `check_results.json`, `cycle_verdict.json`, `status.html` (rendered at the clock's
+/// now) and, last, `heartbeat.json`. After a registry error or an internal error only the
+/// heartbeat is written: the last good results (and page, which then tells its age) stay
+/// readable.
 pub async fn write_outputs<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
     outcome: &PassOutcome,
     alerts: AlertFigures,
+) -> Result<(), StoreError> {
+    write_outputs_counted(store, location, outcome, alerts, || None).await
+}
+
+/// [`write_outputs`], with the heartbeat's `requests` set from `requests_so_far` just before
+/// the heartbeat is written, plus that one PUT (docs/outputs.md#requests).
+pub async fn write_outputs_counted<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    outcome: &PassOutcome,
+    alerts: AlertFigures,
+    requests_so_far: impl Fn() -> Option<RequestCounts>,
 ) -> Result<(), StoreError> {
     let key = |name: &str| format!("{}{name}", location.prefix);
     let mut first_error = None;
@@ -43,17 +58,26 @@ pub async fn write_outputs<S: ObjectStore>(
                 rows,
             )
             .await,
+            put_status_page(store, location, outcome, chrono::Utc::now()).await,
         ] {
             if let Err(e) = result {
                 first_error.get_or_insert(e);
             }
         }
     }
+    let mut heartbeat = outcome.heartbeat(alerts);
+    if let Some(counts) = requests_so_far() {
+        let own_put = RequestCounts {
+            put: 1,
+            ..RequestCounts::default()
+        };
+        heartbeat.requests = Some(counts.plus(own_put).into());
+    }
     if let Err(e) = store
         .put(
             &location.bucket,
             &key("heartbeat.json"),
-            to_json(&outcome.heartbeat(alerts), 0),
+            to_json(&heartbeat, 0),
             "application/json",
         )
         .await
@@ -63,16 +87,6 @@ pub async fn write_outputs<S: ObjectStore>(
     match first_error {
         Some(e) => Err(e),
         None => Ok(()),
-    }
-}
-
-/// How many PUTs [`write_outputs`] makes for `outcome`: the heartbeat counts its own writes
-/// before they happen.
-pub fn output_puts(outcome: &PassOutcome) -> u64 {
-    if outcome.registry_error.is_none() && outcome.internal_error.is_none() {
-        3
-    } else {
-        1
     }
 }
 

@@ -106,6 +106,8 @@ pub(super) fn row(
         dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
         s3_bucket: Some(strings.s3_bucket),
         last_probed_at: None,
+        off_cycle_key: verdict.off_cycle_key,
+        extensions: spec.extensions.clone(),
     }
 }
 
@@ -120,6 +122,7 @@ pub(super) fn invalid_row<'a>(
         cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
         canonical_key: bad.s3_key_template.clone(),
         s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        extensions: bad.extensions.clone(),
         ..no_verdict_row(&bad.label, bad.reason(), now)
     }
 }
@@ -145,6 +148,8 @@ fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow 
         alerting: true,
         s3_bucket: None,
         last_probed_at: None,
+        off_cycle_key: None,
+        extensions: None,
     }
 }
 
@@ -188,6 +193,7 @@ fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> Resu
         cadence: Some(Arc::from(spec.cadence.name())),
         canonical_key: Some(spec.s3_key_template.source().to_string()),
         s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+        extensions: spec.extensions.clone(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }

@@ -31,6 +31,29 @@ impl ObjectStore for OneAnswerStore {
     async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
         Ok(())
     }
+
+    /// One object under any prefix, with the one LastModified.
+    async fn list_page(
+        &self,
+        _: &str,
+        prefix: &str,
+        _: Option<&str>,
+        _: u16,
+    ) -> Result<crate::store::ListPage, StoreError> {
+        let objects = (self.0.iter())
+            .map(|&last_modified| crate::store::ListedObject {
+                key: format!("{prefix}2026-01-01"),
+                meta: ObjectMeta {
+                    last_modified,
+                    size: None,
+                },
+            })
+            .collect();
+        Ok(crate::store::ListPage {
+            objects,
+            continuation: None,
+        })
+    }
 }
 
 const TEMPLATES: &[&str] = &[
@@ -82,7 +105,26 @@ prop_compose! {
         grace in any::<u32>(),
         created in date(),
         calendar_aware in any::<bool>(),
+        window in prop::option::of((prop::sample::select(ZONES), 0u32..1440, 1u32..=1440, any::<bool>())),
+        off_cycle in prop::option::of(prop::option::of(1u32..)),
     ) -> String {
+        let window = window
+            .map(|(zone, from, to, nyse)| {
+                let calendar = if nyse { "nyse" } else { "every_day" };
+                let hh_mm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+                format!(
+                    "    active_windows: [{{calendar: {calendar}, from: \"{}\", to: \"{}\", \
+                     timezone: {zone}}}]\n",
+                    hh_mm(from),
+                    hh_mm(to)
+                )
+            })
+            .unwrap_or_default();
+        let off_cycle = match off_cycle {
+            None => String::new(),
+            Some(None) => "    off_cycle: true\n".to_string(),
+            Some(Some(minutes)) => format!("    off_cycle: {{max_age_minutes: {minutes}}}\n"),
+        };
         let recovery = recovery
             .filter(|r| *r != template)
             .map(|r| format!("    recovery_key_template: \"r/{r}\"\n"))
@@ -90,7 +132,7 @@ prop_compose! {
         format!(
             "  - artifact_id: a{index}\n    {cadence}\n    s3_key_template: \"{template}\"\n\
              {recovery}    sla_minutes_after_cron: {sla}\n    grace_period_cycles: {grace}\n    \
-             created_at: {created}\n    calendar_aware: {calendar_aware}\n"
+             created_at: {created}\n    calendar_aware: {calendar_aware}\n{window}{off_cycle}"
         )
     }
 }
@@ -99,6 +141,7 @@ prop_compose! {
     fn registry()(
         zones in prop::collection::vec(prop::sample::select(ZONES), CRONS.len()),
         nyse in prop::collection::vec(any::<bool>(), CRONS.len()),
+        eventbridge in prop::collection::vec(any::<bool>(), CRONS.len()),
         closures in prop::collection::vec(date(), 0..3),
         a in artifact(0), b in artifact(1), c in artifact(2), d in artifact(3),
     ) -> String {
@@ -109,7 +152,11 @@ prop_compose! {
         text.push_str(&format!("calendar:\n  extra_closures: [{}]\ncadences:\n", closures.join(", ")));
         for (i, cron) in CRONS.iter().enumerate() {
             let calendar = if nyse[i] { ", calendar: nyse" } else { "" };
-            text.push_str(&format!("  c{i}: {{cron: \"{cron}\", timezone: {}{calendar}}}\n", zones[i]));
+            let dst = if eventbridge[i] { ", dst: eventbridge" } else { "" };
+            text.push_str(&format!(
+                "  c{i}: {{cron: \"{cron}\", timezone: {}{calendar}{dst}}}\n",
+                zones[i]
+            ));
         }
         text.push_str("artifacts:\n");
         for artifact in [a, b, c, d] {

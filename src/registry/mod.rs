@@ -8,16 +8,20 @@
 
 mod load;
 #[cfg(test)]
+mod producer_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::cadence::{Cadence, UserCadence};
-use crate::calendar::TradingCalendar;
+use crate::cadence::window::{self, ActiveWindow};
+use crate::cadence::{Cadence, Cycle, UserCadence};
+use crate::calendar::{Calendars, TradingCalendar};
+use crate::classify::OffCycle;
 use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
@@ -93,6 +97,33 @@ pub struct ArtifactSpec {
     pub grace_period_cycles: u32,
     pub recovery_key_template: Option<KeyTemplate>,
     pub calendar_aware: bool,
+    /// When a continuous artifact is expected to be written at all; `None`: always.
+    pub active_windows: Option<Arc<[ActiveWindow]>>,
+    /// Judged by the newest object matching the template for any cycle; `None`: by the
+    /// current cycle's key.
+    pub off_cycle: Option<OffCycle>,
+    /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
+    pub extensions: Option<Arc<serde_json::Value>>,
+}
+
+impl ArtifactSpec {
+    /// The cycle this artifact is judged in at `now`: its cadence's, with what its active
+    /// windows say (and the tick they move) and, when judged off-cycle, the previous tick.
+    pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
+        let mut cycle = self.cadence.cycle_at(now, calendar)?;
+        if self.off_cycle.is_some() {
+            cycle.previous_tick = (cycle.tick)
+                .checked_sub_signed(chrono::Duration::seconds(1))
+                .and_then(|before| self.cadence.cycle_at(before, calendar))
+                .map(|c| c.tick);
+        }
+        if let Some(windows) = &self.active_windows {
+            let (check, tick) = window::check(windows, cycle.tick, now);
+            cycle.tick = tick;
+            cycle.window = Some(check);
+        }
+        Some(cycle)
+    }
 }
 
 /// An entry that could not be read, kept so the pass can report it as `probe_failed`.
@@ -108,6 +139,8 @@ pub struct InvalidArtifact {
     pub cadence: Option<String>,
     pub s3_bucket: Option<String>,
     pub s3_key_template: Option<String>,
+    /// The entry's own `x_` keys, as for a valid one.
+    pub extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl InvalidArtifact {
@@ -146,7 +179,11 @@ pub struct Registry {
     /// The file as messages name it (a path or `s3://` URL).
     pub file: String,
     pub entries: Vec<RegistryEntry>,
+    /// NYSE with `calendar.extra_closures`: the `weekday_sf`/`eod_sf` gate and the
+    /// `{trading_day}` of cadences without a calendar of their own.
     pub calendar: TradingCalendar,
+    /// Every calendar a cadence can name: the built-in ones and the `calendars:` section's.
+    pub calendars: Calendars,
     pub user_cadences: Vec<Arc<UserCadence>>,
     pub grandfathered_paths: Vec<GrandfatheredPath>,
     /// What the file allows but is likely a mistake (an extra closure on a weekend or listed

@@ -922,3 +922,44 @@ fn an_empty_artifact_item_is_reported_at_its_own_line() {
         ]
     );
 }
+
+#[test]
+fn a_cadence_naming_nyse_gets_the_registrys_extra_closures_and_any_order_of_sections_works() {
+    // `cadences:` before `calendars:` and `calendar:` after `artifacts:`: the file is read
+    // the plain way, with the same result.
+    let registry = valid(
+        "cadences:
+  ny: {cron: \"0 10 * * *\", timezone: America/New_York, calendar: nyse}
+  desk: {cron: \"0 10 * * *\", calendar: desk}
+calendars:
+  desk: {weekend: [friday, saturday], closures: [2026-03-12]}
+artifacts:
+  - {artifact_id: a, s3_bucket: b-bucket, s3_key_template: \"k/{date}\", cadence: ny,
+     sla_minutes_after_cron: 1, severity: warning, owner_repo: o, created_at: 2026-01-01}
+  - {artifact_id: d, s3_bucket: b-bucket, s3_key_template: \"k/{date}\", cadence: desk,
+     sla_minutes_after_cron: 1, severity: warning, owner_repo: o, created_at: 2026-01-01}
+calendar:
+  extra_closures: [2026-03-11]
+",
+    );
+    let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let ny = spec(&registry, "a")
+        .cadence
+        .cycle_at(at("2026-03-11T15:00:00Z"), &registry.calendar);
+    assert_eq!(
+        ny.unwrap().closure.as_deref(),
+        Some("market closed on 2026-03-11: closure listed in calendar.extra_closures")
+    );
+    let desk = &spec(&registry, "d").cadence;
+    let closed = desk.cycle_at(at("2026-03-12T11:00:00Z"), &registry.calendar);
+    assert_eq!(
+        closed.unwrap().closure.as_deref(),
+        Some("desk closed on 2026-03-12: closure listed in calendars.desk.closures")
+    );
+    let friday = desk.cycle_at(at("2026-03-13T11:00:00Z"), &registry.calendar);
+    assert_eq!(
+        friday.unwrap().closure.as_deref(),
+        Some("desk closed on 2026-03-13: weekend (Friday)")
+    );
+    assert_eq!(registry.calendars.names(), ["nyse", "lse", "xetr", "desk"]);
+}

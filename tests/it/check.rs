@@ -535,5 +535,81 @@ fn calendar_lists_closed_weekdays_with_names() {
     let text = stdout(&out);
     assert!(text.starts_with("2026-01-01 New Year's Day\n"), "{text}");
     assert!(text.contains("2026-07-03 Independence Day (observed)\n"));
-    assert_eq!(text.lines().count(), 10);
+    assert!(text.contains("2026-11-27 early close 13:00 (Day after Thanksgiving)\n"));
+    assert!(text.contains("2026-12-24 early close 13:00 (Christmas Eve)\n"));
+    assert_eq!(text.lines().count(), 12);
+}
+
+#[test]
+fn x_keys_are_accepted_anywhere_and_an_artifacts_own_land_in_its_row() {
+    let registry = r##"schema_version: 1
+x_generated_by: dbt-freshness-export
+defaults:
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: producer
+  created_at: 2025-01-01
+  sla_minutes_after_cron: 60
+  x_team: data-platform
+calendar:
+  extra_closures: []
+  x_source: ops
+calendars:
+  desk:
+    x_note: {anything: [1, 2]}
+    holidays:
+      - {name: Desk day, month: 3, day: 2, x_ticket: OPS-1}
+cadences:
+  x_comment: not a cadence
+  daily: {cron: "0 6 * * *", x_owner: me}
+artifacts:
+  - artifact_id: tagged
+    s3_key_template: "t/{date}.json"
+    cadence: daily
+    x_dbt: {model: orders, tags: [finance, daily], sla_hours: 1.5, strict: true, note: null}
+    x_pager: "#orders"
+  - artifact_id: plain
+    s3_key_template: "p/{date}.json"
+    cadence: daily
+"##;
+    let s = LocalScenario::new(registry, BUCKET);
+    let rows = s.rows("2026-06-02T12:00:00Z");
+    assert_eq!(
+        rows["tagged"]["extensions"],
+        serde_json::json!({
+            "x_dbt": {"model": "orders", "tags": ["finance", "daily"], "sla_hours": 1.5,
+                      "strict": true, "note": null},
+            "x_pager": "#orders"
+        })
+    );
+    // No `x_` keys of its own (the defaults' are not inherited): no `extensions` at all.
+    assert!(
+        rows["plain"].get("extensions").is_none(),
+        "{}",
+        rows["plain"]
+    );
+}
+
+#[test]
+fn an_unknown_key_without_the_x_prefix_is_still_an_error_with_a_did_you_mean() {
+    let s = scenario(
+        "",
+        &artifact(
+            "p",
+            "p/{date}.json",
+            "saturday_sf",
+            "    x-team: a\n    severty: critical\n",
+        ),
+    );
+    let out = run_in(s.path(), &["validate", "registry.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
+    assert!(
+        text.contains("artifact p: field x-team: unknown field; known fields:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("artifact p: field severty: unknown field; did you mean `severity`?"),
+        "{text}"
+    );
 }

@@ -282,7 +282,12 @@ async fn faults_results_write_denied_still_alerts_logs_and_fails_the_invocation(
     assert_eq!(markers.len(), 3);
     assert!(markers.iter().all(|(_, m)| m["publish_count"] == 1));
     // Every output was attempted, none written.
-    for name in ["check_results.json", "cycle_verdict.json", "heartbeat.json"] {
+    for name in [
+        "check_results.json",
+        "cycle_verdict.json",
+        "status.html",
+        "heartbeat.json",
+    ] {
         assert_eq!(count_faulted(&proxy, name), 1, "{:?}", proxy.faulted());
     }
     assert!(

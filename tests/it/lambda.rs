@@ -339,8 +339,8 @@ async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
     // The container survives all of it and still runs a real pass.
     let real = function.pass(scenario.now);
     assert_eq!(real.response()["n_entries_checked"], 6);
-    // check_results.json, cycle_verdict.json, heartbeat.json and the ledger.
-    assert_eq!(keys_in(&s3, &results_bucket).await.len(), 4);
+    // check_results.json, cycle_verdict.json, status.html, heartbeat.json and the ledger.
+    assert_eq!(keys_in(&s3, &results_bucket).await.len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]

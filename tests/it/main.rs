@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
 mod alerts;
+mod calendars;
 mod check;
 mod coverage;
 mod deploy;
@@ -9,8 +10,10 @@ mod faults;
 mod history;
 mod isolation;
 mod lambda;
+mod producers;
 mod properties;
 mod requests;
 mod s3_store;
+mod status_page;
 mod support;
 mod validate;

@@ -44,20 +44,21 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
     put(s3, &world.bucket, "data/2026-06-06/artifact_04.json", "{}").await;
     let monitor = Monitor::start(&world.env());
 
-    // First pass: 4 HEADs; GETs: registry, ledger (absent), artifact_04's marker (the ledger
-    // does not know it yet: a RESOLVED candidate asked of its marker); PUTs: 3 claims, 3
-    // publishes, the ledger, 3 outputs.
+    // Every pass's outputs: 4 PUTs (check_results, cycle_verdict, status.html, heartbeat) and
+    // the status page's HEAD of history.json (absent here). First pass: 4 probe HEADs; GETs:
+    // registry, ledger (absent), artifact_04's marker (the ledger does not know it yet: a
+    // RESOLVED candidate asked of its marker); PUTs: 3 claims, 3 publishes, the ledger.
     let first = monitor.pass("2026-06-06T12:30:00Z");
     assert_eq!(first.response()["alerted"], 3, "{:#}", first.response());
-    assert_eq!(requests(&world.heartbeat().await), counts(4, 3, 10));
+    assert_eq!(requests(&world.heartbeat().await), counts(5, 3, 11));
 
-    // Steady: artifact_04 is settled (not probed), the 3 alerts are out (no claim): 3 HEADs,
-    // registry + ledger GETs, ledger + 3 output PUTs.
+    // Steady: artifact_04 is settled (not probed), the 3 alerts are out (no claim): 3 probe
+    // HEADs, registry + ledger GETs, the ledger PUT, and the outputs.
     let steady = monitor.pass("2026-06-06T12:45:00Z");
     assert_eq!(steady.response()["alerted"], 0);
     assert_eq!(steady.response()["deduplicated"], 3);
     let steady_requests = requests(&world.heartbeat().await);
-    assert_eq!(steady_requests, counts(3, 2, 4));
+    assert_eq!(steady_requests, counts(4, 2, 5));
     let results = check_results(s3, &world.bucket).await.unwrap();
     let settled = row(&results, "artifact_04");
     assert_eq!(settled["state"], "fresh");
@@ -85,10 +86,10 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
         "{:#}",
         resolved.response()
     );
-    assert_eq!(requests(&world.heartbeat().await), counts(3, 2, 6));
+    assert_eq!(requests(&world.heartbeat().await), counts(4, 2, 7));
     let again = monitor.pass("2026-06-06T13:30:00Z");
     assert_eq!(again.response()["resolved"], 0);
-    assert_eq!(requests(&world.heartbeat().await), counts(2, 2, 4));
+    assert_eq!(requests(&world.heartbeat().await), counts(3, 2, 5));
 
     // The pass log line says the same, after the writes.
     let lines = monitor.await_log_lines("pass complete", 4);
@@ -98,12 +99,12 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
             last["requests_head"].as_u64(),
             last["requests_get"].as_u64()
         ),
-        (Some(2), Some(2)),
+        (Some(3), Some(2)),
         "{last:#}"
     );
-    assert_eq!(last["requests_put"], 4);
-    assert_eq!(last["requests_total"], 8);
-    assert_eq!(last["requests_projected_per_day"], 8 * 96);
+    assert_eq!(last["requests_put"], 5);
+    assert_eq!(last["requests_total"], 10);
+    assert_eq!(last["requests_projected_per_day"], 10 * 96);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -114,11 +115,12 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
     let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
     monitor.pass("2026-06-06T12:30:00Z");
-    assert_eq!(requests(&world.heartbeat().await)["head"], 2);
+    // One HEAD a pass is the status page's (history.json); the rest are probes.
+    assert_eq!(requests(&world.heartbeat().await)["head"], 3);
     monitor.pass("2026-06-06T12:45:00Z");
     assert_eq!(
         requests(&world.heartbeat().await)["head"],
-        0,
+        1,
         "both settled"
     );
 
@@ -132,14 +134,14 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     assert!(edited.contains("moved/"));
     put(s3, &world.bucket, REGISTRY_KEY, &edited).await;
     monitor.pass("2026-06-06T13:00:00Z");
-    assert_eq!(requests(&world.heartbeat().await)["head"], 1);
+    assert_eq!(requests(&world.heartbeat().await)["head"], 2);
     let results = check_results(s3, &world.bucket).await.unwrap();
     assert_eq!(row(&results, "artifact_02")["state"], "missing");
     assert_eq!(row(&results, "artifact_01")["state"], "fresh");
 
     // The next cycle probes everything again.
     monitor.pass("2026-06-13T12:30:00Z");
-    assert_eq!(requests(&world.heartbeat().await)["head"], 2);
+    assert_eq!(requests(&world.heartbeat().await)["head"], 3);
 }
 
 /// A world of `n` missing-by-default artifacts in one directory, watched in observe mode.
@@ -176,7 +178,7 @@ async fn requests_keys_sharing_a_prefix_are_listed_instead_of_headed() {
     let heartbeat = world.heartbeat().await;
     assert_eq!(
         requests(&heartbeat),
-        json!({"head": 0, "list": 1, "get": 2, "put": 4, "delete": 0})
+        json!({"head": 1, "list": 1, "get": 2, "put": 5, "delete": 0})
     );
     assert_eq!(
         heartbeat["listing"],
@@ -259,7 +261,7 @@ async fn requests_a_listing_that_fails_mid_pagination_leaves_the_rest_to_heads()
     let function = Function::start(&proxy.endpoint(), &env);
     function.pass("2026-06-06T12:30:00Z");
     let heartbeat = world.heartbeat().await;
-    assert_eq!(requests(&heartbeat)["head"], 16, "{heartbeat:#}");
+    assert_eq!(requests(&heartbeat)["head"], 16 + 1, "{heartbeat:#}");
     assert_eq!(requests(&heartbeat)["list"], 2);
     let listing = &heartbeat["listing"];
     assert_eq!(
@@ -303,7 +305,11 @@ async fn requests_a_403_on_list_names_list_bucket_and_heads_answer_instead() {
     let function = Function::start(&proxy.endpoint(), &env);
     function.pass("2026-06-06T12:30:00Z");
     let heartbeat = world.heartbeat().await;
-    assert_eq!(requests(&heartbeat)["head"], 26);
+    assert_eq!(
+        requests(&heartbeat)["head"],
+        26 + 1,
+        "26 probes, the page's"
+    );
     assert_eq!(requests(&heartbeat)["list"], 1);
     let error = heartbeat["listing"]["error"].as_str().unwrap();
     assert!(error.contains("needs s3:ListBucket"), "{error}");

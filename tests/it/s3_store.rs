@@ -275,6 +275,8 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         alerting: true,
         s3_bucket: None,
         last_probed_at: None,
+        off_cycle_key: None,
+        extensions: None,
     }
 }
 

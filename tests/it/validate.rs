@@ -231,10 +231,10 @@ fn validate_accepts_the_good_fixtures_with_their_summary() {
         (
             "every_section.yaml",
             &[
-                "every_section.yaml: valid: 6 artifacts",
-                "buckets: backtest-bucket (1), research-bucket (5)",
-                "cadences: continuous (1), monthly_rebalance (1), nightly_tokyo (1), \
-                 quarter_hourly (1), saturday_sf (1), weekday_sf (1)",
+                "every_section.yaml: valid: 7 artifacts",
+                "buckets: backtest-bucket (1), research-bucket (6)",
+                "cadences: continuous (1), desk_close (1), monthly_rebalance (1), \
+                 nightly_tokyo (1), quarter_hourly (1), saturday_sf (1), weekday_sf (1)",
             ],
         ),
         (

@@ -7,8 +7,10 @@
 //! it for its report row; it never makes the registry unusable.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::context::ArtifactContext;
+use super::extensions::extensions;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
 use super::sections::{Cadences, Errors, near_misses};
@@ -48,6 +50,7 @@ pub(super) fn read_artifact(
             cadence: None,
             s3_bucket: None,
             s3_key_template: None,
+            extensions: None,
         });
     };
     let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
@@ -58,6 +61,7 @@ pub(super) fn read_artifact(
             artifact: Some(&label),
             field_prefix: "",
             cadences: &context.cadences,
+            calendars: &context.calendars,
         },
         ARTIFACT_KEYS,
     );
@@ -67,10 +71,12 @@ pub(super) fn read_artifact(
         label,
         fields,
         errors,
+        extensions: extensions(entries),
     };
     entry.report_required();
     let cadence = entry.cadence_with_interval();
     if let Some(cadence) = &cadence {
+        entry.check_active_windows(cadence);
         entry.check_key_lengths(cadence);
         entry.check_grace_period(cadence, &context.cadences);
     }
@@ -151,6 +157,7 @@ struct Entry<'n, 'f> {
     label: String,
     fields: Fields,
     errors: Errors<'f>,
+    extensions: Option<Arc<serde_json::Value>>,
 }
 
 impl Entry<'_, '_> {
@@ -219,6 +226,27 @@ impl Entry<'_, '_> {
                 None
             }
             (cadence, _, _) => cadence,
+        }
+    }
+
+    /// Active windows go with `continuous`. Windows from `defaults:` apply to the continuous
+    /// artifacts only; an artifact's own on another cadence is an error.
+    fn check_active_windows(&mut self, cadence: &Cadence) {
+        let windows = &self.fields.active_windows;
+        if matches!(cadence, Cadence::Continuous { .. }) || windows.inherited() {
+            return;
+        }
+        if let (Some(Some(_)), Some(line)) = (windows.value(), windows.line()) {
+            self.errors.at(
+                line,
+                Some(&self.label),
+                Some("active_windows"),
+                format!(
+                    "only the `continuous` cadence takes active_windows; cadence `{}` has its \
+                     own schedule (use a cron cadence with `calendar: nyse` for trading days)",
+                    cadence.name()
+                ),
+            );
         }
     }
 
@@ -331,7 +359,6 @@ impl Entry<'_, '_> {
                 line: self.item.line,
                 s3_bucket: s3_bucket.clone(),
                 s3_key_template: s3_key_template.clone(),
-                cadence,
                 sla_minutes_after_cron: *sla,
                 severity: *severity,
                 owner_repo: owner_repo.clone(),
@@ -339,6 +366,13 @@ impl Entry<'_, '_> {
                 grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
                 recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
                 calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
+                active_windows: match cadence {
+                    Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
+                    _ => None,
+                },
+                off_cycle: f.off_cycle.value().copied().flatten(),
+                cadence,
+                extensions: self.extensions.clone(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the
@@ -372,6 +406,7 @@ impl Entry<'_, '_> {
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),
+            extensions: self.extensions,
         })
     }
 }

@@ -1,28 +1,37 @@
-//! What reading one artifact entry needs from the rest of the file: the field defaults and the
-//! cadences declared under `cadences:`. Read once, before the first entry (while streaming)
-//! or from the whole tree.
+//! What reading one artifact entry needs from the rest of the file: the field defaults, the
+//! calendars (`calendar:`'s NYSE extra closures and `calendars:`) and the cadences declared
+//! under `cadences:`. Read once, before the first entry (while streaming) or from the whole
+//! tree.
 
 use std::collections::HashMap;
 
+use super::calendars::{RegistryCalendars, parse_calendars};
 use super::fields::{DEFAULT_KEYS, FieldContext, Fields, read_fields};
 use super::limits::RECOVERY_IS_CANONICAL;
-use super::sections::{Cadences, Errors, parse_cadences};
+use super::sections::{Cadences, Errors, parse_cadences, parse_calendar};
 use crate::yaml::Node;
 
 /// The top-level sections an artifact entry depends on.
-pub(super) const ARTIFACT_CONTEXT_SECTIONS: &[&str] = &["defaults", "cadences"];
+pub(super) const ARTIFACT_CONTEXT_SECTIONS: &[&str] =
+    &["defaults", "calendar", "calendars", "cadences"];
 
 #[derive(Debug, Default)]
 pub(super) struct ArtifactContext {
     pub defaults: Fields,
+    pub calendars: RegistryCalendars,
     pub cadences: Cadences,
 }
 
 impl ArtifactContext {
     pub fn read(sections: &HashMap<&str, &Node>, errors: &mut Errors<'_>) -> ArtifactContext {
+        let extra_closures = sections
+            .get("calendar")
+            .map(|node| parse_calendar(node, errors))
+            .unwrap_or_default();
+        let calendars = parse_calendars(sections.get("calendars").copied(), extra_closures, errors);
         let cadences = sections
             .get("cadences")
-            .map(|node| parse_cadences(node, errors))
+            .map(|node| parse_cadences(node, &calendars, errors))
             .unwrap_or_default();
         let mut defaults = match sections.get("defaults") {
             None => Fields::default(),
@@ -34,6 +43,7 @@ impl ArtifactContext {
                         artifact: None,
                         field_prefix: "defaults.",
                         cadences: &cadences,
+                        calendars: &calendars,
                     };
                     read_fields(entries, &mut cx, DEFAULT_KEYS)
                 }
@@ -52,7 +62,11 @@ impl ArtifactContext {
             },
         };
         check_recovery_key(&mut defaults, errors);
-        ArtifactContext { defaults, cadences }
+        ArtifactContext {
+            defaults,
+            calendars,
+            cadences,
+        }
     }
 }
 

@@ -10,14 +10,50 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
+use super::calendars::RegistryCalendars;
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
-use super::sections::{Cadences, Errors};
+use super::producers::{active_windows, off_cycle};
+use super::sections::{Cadences, Errors, is_extension_key};
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
+use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
+use crate::classify::OffCycle;
 use crate::registry::Severity;
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
+
+/// One problem with a field's value, located: at a line, under a path inside the field
+/// (`[1].timezone`) when the value is a structure, or at the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Problem {
+    pub line: usize,
+    /// Appended to the field's name in the message; empty for the value as a whole.
+    pub path: String,
+    pub message: String,
+}
+
+/// What a field parser's error becomes: a message about the whole value (at its line), or
+/// problems it located itself.
+pub(super) trait Located {
+    fn located(self, node: &Node) -> Vec<Problem>;
+}
+
+impl Located for String {
+    fn located(self, node: &Node) -> Vec<Problem> {
+        vec![Problem {
+            line: node.line,
+            path: String::new(),
+            message: self,
+        }]
+    }
+}
+
+impl Located for Vec<Problem> {
+    fn located(self, _: &Node) -> Vec<Problem> {
+        self
+    }
+}
 
 /// Whether an artifact must end up with a value for a field (its own or a default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,10 +82,17 @@ macro_rules! artifact_fields {
         }
 
         impl Fields {
-            /// Reads `key`'s value into its field, returning the error to report.
-            fn read(&mut self, key: &str, node: &Node, cadences: &Cadences) -> Result<(), String> {
+            /// Reads `key`'s value into its field, returning the errors to report.
+            fn read(
+                &mut self,
+                key: &str,
+                node: &Node,
+                refs: &Refs<'_>,
+            ) -> Result<(), Vec<Problem>> {
                 match key {
-                    $( stringify!($name) => self.$name.read(node, $parse(node, cadences)), )*
+                    $( stringify!($name) => {
+                        self.$name.read(node, $parse(node, refs).map_err(|e| e.located(node)))
+                    } )*
                     _ => unreachable!("unknown keys are filtered by Errors::keys"),
                 }
             }
@@ -100,9 +143,13 @@ artifact_fields! {
     calendar_aware: bool = calendar_aware, Optional;
     /// Only with the `continuous` cadence, where it is required.
     interval_minutes: u32 = interval_minutes, Optional;
+    /// Only with the `continuous` cadence; `None` for an explicit null (always active).
+    active_windows: Option<Arc<[ActiveWindow]>> = active_windows, Optional;
+    /// `None` for `false` or an explicit null.
+    off_cycle: Option<OffCycle> = off_cycle, Optional;
 }
 
-fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
+fn s3_bucket(node: &Node, _: &Refs<'_>) -> Result<String, String> {
     let name = non_empty_string(node)?;
     match bucket_name_problem(name) {
         Some(problem) => Err(problem),
@@ -112,7 +159,7 @@ fn s3_bucket(node: &Node, _: &Cadences) -> Result<String, String> {
 
 /// A template, and for one without `{cycle_label}` (whose length depends on the cadence,
 /// checked with the merged entry) the length of its keys.
-fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
+fn key_template(node: &Node, _: &Refs<'_>) -> Result<KeyTemplate, String> {
     let template = KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())?;
     if !template.uses_cycle_label()
         && let Some(problem) = key_length_problem(&template, None)
@@ -122,22 +169,22 @@ fn key_template(node: &Node, _: &Cadences) -> Result<KeyTemplate, String> {
     Ok(template)
 }
 
-fn recovery_key_template(node: &Node, cadences: &Cadences) -> Result<Option<KeyTemplate>, String> {
+fn recovery_key_template(node: &Node, refs: &Refs<'_>) -> Result<Option<KeyTemplate>, String> {
     if node.is_null() {
         return Ok(None);
     }
-    key_template(node, cadences).map(Some)
+    key_template(node, refs).map(Some)
 }
 
-fn cadence(node: &Node, cadences: &Cadences) -> Result<Cadence, String> {
-    resolve_cadence(string_value(node)?, cadences)
+fn cadence(node: &Node, refs: &Refs<'_>) -> Result<Cadence, String> {
+    resolve_cadence(string_value(node)?, refs.cadences)
 }
 
-fn sla_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn sla_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 0, Bound::TYPE)
 }
 
-fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
+fn severity(node: &Node, _: &Refs<'_>) -> Result<Severity, String> {
     match string_value(node)? {
         "warning" => Ok(Severity::Warning),
         "critical" => Ok(Severity::Critical),
@@ -153,23 +200,23 @@ fn severity(node: &Node, _: &Cadences) -> Result<Severity, String> {
     }
 }
 
-fn owner_repo(node: &Node, _: &Cadences) -> Result<String, String> {
+fn owner_repo(node: &Node, _: &Refs<'_>) -> Result<String, String> {
     Ok(non_empty_string(node)?.to_string())
 }
 
-fn created_at(node: &Node, _: &Cadences) -> Result<NaiveDate, String> {
+fn created_at(node: &Node, _: &Refs<'_>) -> Result<NaiveDate, String> {
     parse_date(node)
 }
 
-fn grace_period_cycles(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn grace_period_cycles(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 0, Bound::TYPE)
 }
 
-fn calendar_aware(node: &Node, _: &Cadences) -> Result<bool, String> {
+fn calendar_aware(node: &Node, _: &Refs<'_>) -> Result<bool, String> {
     boolean(node)
 }
 
-fn interval_minutes(node: &Node, _: &Cadences) -> Result<u32, String> {
+fn interval_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 1, MAX_INTERVAL)
 }
 
@@ -243,13 +290,13 @@ impl<T> Default for Field<T> {
 }
 
 impl<T: Clone> Field<T> {
-    fn read(&mut self, node: &Node, parsed: Result<T, String>) -> Result<(), String> {
+    fn read(&mut self, node: &Node, parsed: Result<T, Vec<Problem>>) -> Result<(), Vec<Problem>> {
         let (value, rejected_text, result) = match parsed {
             Ok(value) => (Some(value), None, Ok(())),
-            Err(message) => (
+            Err(problems) => (
                 None,
                 string_value(node).ok().map(str::to_string),
-                Err(message),
+                Err(problems),
             ),
         };
         self.0 = Some(Setting {
@@ -328,6 +375,13 @@ pub(super) struct FieldContext<'e, 'f> {
     /// Qualifies field names in messages (`defaults.`).
     pub field_prefix: &'e str,
     pub cadences: &'e Cadences,
+    pub calendars: &'e RegistryCalendars,
+}
+
+/// What a field's value may refer to: the registry's cadences and calendars.
+pub(super) struct Refs<'a> {
+    pub cadences: &'a Cadences,
+    pub calendars: &'a RegistryCalendars,
 }
 
 /// Reads the typed fields of one mapping, reporting each bad one. `known` is
@@ -345,13 +399,21 @@ pub(super) fn read_fields(
         if key == "artifact_id" {
             continue;
         }
-        if let Err(message) = fields.read(key, node, cx.cadences) {
-            let field = format!("{}{key}", cx.field_prefix);
-            cx.errors.at(node.line, cx.artifact, Some(&field), message);
+        let refs = Refs {
+            cadences: cx.cadences,
+            calendars: cx.calendars,
+        };
+        if let Err(problems) = fields.read(key, node, &refs) {
+            for problem in problems {
+                let field = format!("{}{key}{}", cx.field_prefix, problem.path);
+                cx.errors
+                    .at(problem.line, cx.artifact, Some(&field), problem.message);
+            }
         }
     }
     for entry in entries {
         if !known.contains(&entry.key.as_str())
+            && !is_extension_key(&entry.key)
             && let Some(meant) = did_you_mean(&entry.key, known)
         {
             fields.mark_misspelled(meant, entry.key_line);

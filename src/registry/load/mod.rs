@@ -1,19 +1,22 @@
 //! Reading a registry file into a [`Registry`], finding every error in one run.
 //!
-//! Errors in the shared sections (`schema_version`, `defaults`, `calendar`, `cadences`,
+//! Errors in the shared sections (`schema_version`, `defaults`, `calendar`, `calendars`, `cadences`,
 //! `grandfathered_paths`, the shape of `artifacts`) make the registry unusable; errors inside
 //! one artifact entry make only that artifact invalid. Every message names the file, the line,
 //! the artifact and the field.
 //!
 //! This file is the order of reading; each concern has its own file: [`sections`] (the shared
-//! sections and the error collector), [`context`] (what an entry needs from the rest of the
+//! sections and the error collector), [`calendars`] (the `calendars:` section), [`context`] (what an entry needs from the rest of the
 //! file), [`fields`] (the artifact field table), [`artifact`] (one entry), [`stream`] (entries
 //! read while the YAML streams in) and [`values`] (one scalar as a typed value).
 
 mod artifact;
+mod calendars;
 mod context;
+mod extensions;
 mod fields;
 mod limits;
+mod producers;
 mod sections;
 mod stream;
 mod values;
@@ -22,7 +25,7 @@ use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;
 use crate::yaml::{Node, YamlError};
 use context::ArtifactContext;
-use sections::{Errors, check_schema_version, near_misses, parse_calendar, parse_grandfathered};
+use sections::{Errors, check_schema_version, near_misses, parse_grandfathered};
 use stream::StreamedArtifacts;
 
 /// Registries larger than this are refused before parsing: 100,000 artifacts fit in about
@@ -33,6 +36,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "schema_version",
     "defaults",
     "calendar",
+    "calendars",
     "cadences",
     "grandfathered_paths",
     "artifacts",
@@ -67,10 +71,6 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
 
     let sections = errors.keys(top, TOP_LEVEL_KEYS, None, "");
     check_schema_version(&sections, &mut errors);
-    let calendar = sections
-        .get("calendar")
-        .map(|node| parse_calendar(node, &mut errors))
-        .unwrap_or_default();
     let grandfathered_paths = sections
         .get("grandfathered_paths")
         .map(|node| parse_grandfathered(node, &mut errors))
@@ -100,7 +100,8 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
     let registry = Registry {
         file: file.to_string(),
         entries,
-        calendar: TradingCalendar::nyse(calendar),
+        calendar: TradingCalendar::clone(context.calendars.calendars.nyse()),
+        calendars: context.calendars.calendars,
         user_cadences: context.cadences.user,
         grandfathered_paths,
         warnings: errors.warnings,

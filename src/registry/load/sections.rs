@@ -9,15 +9,16 @@ use std::sync::{Arc, OnceLock};
 use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
+use super::calendars::RegistryCalendars;
 use super::values::{parse_date, string_value};
-use crate::cadence::cron::CronSchedule;
+use crate::cadence::cron::{CronSchedule, DstRule};
 use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
 use crate::calendar::is_weekend;
 use crate::registry::{GrandfatheredPath, RegistryError, ValidationError};
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
-const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar"];
+const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar", "dst"];
 
 /// Collects errors (and warnings: what is allowed but likely a mistake) for one file.
 pub(super) struct Errors<'a> {
@@ -73,7 +74,7 @@ impl<'a> Errors<'a> {
     }
 
     /// Reads `node` with `read`, reporting its message at the node's line as `field`.
-    fn field_value<T>(
+    pub fn field_value<T>(
         &mut self,
         node: &Node,
         field: &str,
@@ -97,6 +98,9 @@ impl<'a> Errors<'a> {
         let mut lines: HashMap<&str, usize> = HashMap::new();
         for entry in entries {
             let field = format!("{prefix}{}", entry.key);
+            if is_extension_key(&entry.key) {
+                continue;
+            }
             if !known.contains(&entry.key.as_str()) {
                 let hint = match did_you_mean(&entry.key, known) {
                     Some(s) => format!("; did you mean `{s}`?"),
@@ -126,12 +130,17 @@ impl<'a> Errors<'a> {
     }
 }
 
+/// An `x_` key: accepted anywhere, never validated (artifacts carry theirs into their row).
+pub(super) fn is_extension_key(key: &str) -> bool {
+    key.starts_with("x_")
+}
+
 /// The known names that a mapping's unknown keys look like misspellings of. A field whose
 /// name was misspelled is reported once, with its did-you-mean, and not again as missing.
 pub(super) fn near_misses<'k>(entries: &[MapEntry], known: &[&'k str]) -> Vec<&'k str> {
     entries
         .iter()
-        .filter(|e| !known.contains(&e.key.as_str()))
+        .filter(|e| !known.contains(&e.key.as_str()) && !is_extension_key(&e.key))
         .filter_map(|e| did_you_mean(&e.key, known))
         .collect()
 }
@@ -235,7 +244,11 @@ impl Cadences {
     }
 }
 
-pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
+pub(super) fn parse_cadences(
+    node: &Node,
+    calendars: &RegistryCalendars,
+    errors: &mut Errors<'_>,
+) -> Cadences {
     let mut cadences = Cadences::default();
     let Some(entries) = node.as_map() else {
         if !node.is_null() {
@@ -252,7 +265,7 @@ pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
         return cadences;
     };
     let mut first_line_of: HashMap<&str, usize> = HashMap::new();
-    for entry in entries {
+    for entry in entries.iter().filter(|e| !is_extension_key(&e.key)) {
         let name = entry.key.as_str();
         let field = format!("cadences.{name}");
         if BUILTIN_CADENCES.contains(&name) {
@@ -274,7 +287,7 @@ pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
             continue;
         }
         first_line_of.insert(name, entry.key_line);
-        match parse_cadence(entry, &field, errors) {
+        match parse_cadence(entry, &field, calendars, errors) {
             Some(cadence) => {
                 cadences.user.push(Arc::new(cadence));
                 cadences.longest_cycles.push(OnceLock::new());
@@ -285,15 +298,20 @@ pub(super) fn parse_cadences(node: &Node, errors: &mut Errors<'_>) -> Cadences {
     cadences
 }
 
-/// One `name: {cron, timezone, calendar}` entry, or `None` when any part of it is wrong.
-fn parse_cadence(entry: &MapEntry, field: &str, errors: &mut Errors<'_>) -> Option<UserCadence> {
+/// One `name: {cron, timezone, calendar, dst}` entry, or `None` when any part of it is wrong.
+fn parse_cadence(
+    entry: &MapEntry,
+    field: &str,
+    calendars: &RegistryCalendars,
+    errors: &mut Errors<'_>,
+) -> Option<UserCadence> {
     let Some(body) = entry.value.as_map() else {
         errors.at(
             entry.value.line,
             None,
             Some(field),
             format!(
-                "expected a mapping {{cron, timezone, calendar}}, found {}",
+                "expected a mapping {{cron, timezone, calendar, dst}}, found {}",
                 entry.value.describe()
             ),
         );
@@ -329,33 +347,47 @@ fn parse_cadence(entry: &MapEntry, field: &str, errors: &mut Errors<'_>) -> Opti
                 .map_err(|_| unknown_time_zone_message(text))
         }),
     };
-    let nyse_calendar = match keys.get("calendar") {
-        None => false,
-        Some(v) if v.is_null() => false,
-        Some(v) => errors
-            .field_value(v, &format!("{field}.calendar"), |v| {
-                match string_value(v)? {
-                    "nyse" => Ok(true),
-                    other => Err(format!(
-                        "unknown calendar {}; the only calendar is `nyse`",
-                        quote_short(other)
-                    )),
-                }
-            })
-            .unwrap_or(false),
-    };
-    match (schedule, timezone) {
-        (Some(schedule), Some(timezone)) if errors.list.len() == before => Some(UserCadence {
-            name: entry.key.clone(),
-            schedule,
-            timezone,
-            nyse_calendar,
+    let calendar = match keys.get("calendar") {
+        None => None,
+        Some(v) if v.is_null() => None,
+        Some(v) => errors.field_value(v, &format!("{field}.calendar"), |v| {
+            calendars.resolve(string_value(v)?)
         }),
+    };
+    let dst = match keys.get("dst") {
+        None => Some(DstRule::default()),
+        Some(v) => errors.field_value(v, &format!("{field}.dst"), dst_rule),
+    };
+    match (schedule, timezone, dst) {
+        (Some(schedule), Some(timezone), Some(dst)) if errors.list.len() == before => {
+            Some(UserCadence {
+                name: entry.key.clone(),
+                schedule,
+                timezone,
+                calendar,
+                dst,
+            })
+        }
         _ => None,
     }
 }
 
-fn unknown_time_zone_message(text: &str) -> String {
+/// A cadence's `dst:`: whose rule the producer's scheduler follows on DST changes.
+fn dst_rule(node: &Node) -> Result<DstRule, String> {
+    let text = string_value(node)?;
+    DstRule::parse(text).ok_or_else(|| {
+        let hint = did_you_mean(text, &DstRule::NAMES)
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        format!(
+            "unknown DST rule {}; {hint}`cron` (Debian cron's, the default) or `eventbridge` \
+             (EventBridge Scheduler's)",
+            quote_short(text)
+        )
+    })
+}
+
+pub(super) fn unknown_time_zone_message(text: &str) -> String {
     let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
     match did_you_mean(text, &names) {
         Some(name) => format!(

@@ -16,8 +16,9 @@ use crate::yaml::{self, MapEntry, Node, YamlError};
 
 pub(super) struct StreamedArtifacts<'f> {
     file: &'f str,
-    /// The context and the errors found reading it, once the first item arrived.
-    context: Option<(ArtifactContext, Vec<ValidationError>)>,
+    /// The context and the errors and warnings found reading it, once the first item
+    /// arrived.
+    context: Option<(ArtifactContext, Vec<ValidationError>, Vec<ValidationError>)>,
     /// The lines of the context sections' keys the context was read from.
     context_lines: Vec<usize>,
     entries: Vec<RegistryEntry>,
@@ -60,7 +61,7 @@ impl<'f> StreamedArtifacts<'f> {
         if self.context.is_none() {
             self.context_lines = context_lines(top);
         }
-        let (context, _) = self.context.get_or_insert_with(|| {
+        let (context, ..) = self.context.get_or_insert_with(|| {
             let mut sections: HashMap<&str, &Node> = HashMap::new();
             for entry in top {
                 if ARTIFACT_CONTEXT_SECTIONS.contains(&entry.key.as_str()) {
@@ -69,7 +70,7 @@ impl<'f> StreamedArtifacts<'f> {
             }
             let mut errors = Errors::new(file);
             let context = ArtifactContext::read(&sections, &mut errors);
-            (context, errors.list)
+            (context, errors.list, errors.warnings)
         });
         let entry = read_artifact(
             &item,
@@ -94,11 +95,12 @@ impl<'f> StreamedArtifacts<'f> {
             && context_lines(top) == self.context_lines
     }
 
-    /// The context read while streaming, its errors added to `errors`; `None` when no item
-    /// streamed.
+    /// The context read while streaming, its errors and warnings added to `errors`; `None`
+    /// when no item streamed.
     pub fn take_context(&mut self, errors: &mut Errors<'_>) -> Option<ArtifactContext> {
-        let (context, section_errors) = self.context.take()?;
+        let (context, section_errors, section_warnings) = self.context.take()?;
         errors.list.extend(section_errors);
+        errors.warnings.extend(section_warnings);
         Some(context)
     }
 

@@ -18,6 +18,7 @@
 
 pub mod aws;
 pub mod botocore;
+pub mod browser;
 pub mod events;
 pub mod function;
 pub mod loopback;

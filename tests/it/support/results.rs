@@ -18,7 +18,7 @@ pub const CYCLE_VERDICT: &str = "_freshness_monitor/cycle_verdict.json";
 pub const DEDUP_PREFIX: &str = "_alerts/_dedup/";
 
 /// The fields of every row of `check_results.json` (and of `check --json`).
-pub const ROW_FIELDS: [&str; 15] = [
+pub const ROW_FIELDS: [&str; 17] = [
     "artifact_id",
     "owner_repo",
     "severity",
@@ -34,6 +34,8 @@ pub const ROW_FIELDS: [&str; 15] = [
     "due_at",
     "dedup_key",
     "alerting",
+    "s3_bucket",
+    "off_cycle_key",
 ];
 
 /// Panics unless `row` is an object with every one of [`ROW_FIELDS`].

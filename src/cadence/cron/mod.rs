@@ -4,13 +4,60 @@
 //! America/New_York); DST is the time zone's business, not the user's. Semantics follow
 //! Vixie cron: `*`, lists, ranges, steps, month and weekday names, 0 and 7 both Sunday, and
 //! when both day-of-month and day-of-week are restricted a day matching either fires.
-//! A local time skipped by a spring-forward gap fires at the first instant after the gap; a
-//! local time repeated by a fall-back fires once, at its first occurrence.
+//!
+//! What a daylight-saving change does to a fire time is the producer's scheduler's business,
+//! so a cadence names the scheduler's rule ([`DstRule`]): Debian cron's (a skipped fixed time
+//! fires at the gap's end, a skipped wildcard time not at all, a repeated wildcard time twice)
+//! or EventBridge Scheduler's (a skipped time never fires, a repeated one once).
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
+
+/// Whose rule decides what a daylight-saving change does to a fire time: the producer's
+/// scheduler's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DstRule {
+    /// Debian cron (and healthchecks.io's cronsim, which follows it): a fixed-time job (no `*`
+    /// at the start of its minute or hour field) whose time is skipped by the spring change
+    /// runs once at the gap's end, and runs once (the first time) when its time is repeated;
+    /// a job with a wildcard minute or hour skips a skipped time and runs a repeated one twice.
+    #[default]
+    Cron,
+    /// AWS EventBridge Scheduler: a time that does not exist never fires; a repeated time
+    /// fires once, at its first occurrence.
+    EventBridge,
+}
+
+impl DstRule {
+    /// The names a cadence's `dst:` takes.
+    pub const NAMES: [&str; 2] = ["cron", "eventbridge"];
+
+    pub fn parse(name: &str) -> Option<DstRule> {
+        match name {
+            "cron" => Some(DstRule::Cron),
+            "eventbridge" => Some(DstRule::EventBridge),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DstRule::Cron => "cron",
+            DstRule::EventBridge => "eventbridge",
+        }
+    }
+}
+
+/// Where and by whose rule a schedule is read: its time zone and its scheduler's DST rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone {
+    pub tz: Tz,
+    pub dst: DstRule,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronSchedule {
@@ -22,6 +69,8 @@ pub struct CronSchedule {
     days_of_week: Field,
     /// Vixie cron: if either day field starts with `*`, both must match; otherwise either.
     day_fields_or: bool,
+    /// The minute or the hour field starts with `*` (Debian cron's "wildcard job").
+    wildcard_time: bool,
 }
 
 /// A set of allowed values as a bitmask.
@@ -91,6 +140,7 @@ impl CronSchedule {
             months,
             days_of_week,
             day_fields_or: !fields[2].starts_with('*') && !fields[4].starts_with('*'),
+            wildcard_time: fields[0].starts_with('*') || fields[1].starts_with('*'),
         };
         if !schedule.can_ever_fire() {
             return Err(err(
@@ -104,19 +154,20 @@ impl CronSchedule {
         &self.source
     }
 
+    /// Whether `dst` drops a fire time that a spring-forward gap skips (rather than moving it
+    /// to the gap's end).
+    pub fn may_skip_fires(&self, dst: DstRule) -> bool {
+        dst == DstRule::EventBridge || self.wildcard_time
+    }
+
     /// The most recent fire time at or before `now`.
-    pub fn previous_fire(&self, tz: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let mut date = now.with_timezone(&tz).date_naive();
+    pub fn previous_fire(&self, zone: Zone, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut date = now.with_timezone(&zone.tz).date_naive();
         for _ in 0..SEARCH_DAYS {
-            if self.day_matches(date) {
-                for &hour in self.hours.iter().rev() {
-                    for &minute in self.minutes.iter().rev() {
-                        let fire = resolve_local(tz, date, hour, minute);
-                        if fire <= now {
-                            return Some(fire);
-                        }
-                    }
-                }
+            if self.day_matches(date)
+                && let Some(fire) = self.fires_on(zone, date).rev().find(|&f| f <= now)
+            {
+                return Some(fire);
             }
             date = date.pred_opt()?;
         }
@@ -124,22 +175,43 @@ impl CronSchedule {
     }
 
     /// The first fire time strictly after `after`.
-    pub fn next_fire(&self, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let mut date = after.with_timezone(&tz).date_naive();
+    pub fn next_fire(&self, zone: Zone, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut date = after.with_timezone(&zone.tz).date_naive();
         for _ in 0..SEARCH_DAYS {
-            if self.day_matches(date) {
-                for &hour in &self.hours {
-                    for &minute in &self.minutes {
-                        let fire = resolve_local(tz, date, hour, minute);
-                        if fire > after {
-                            return Some(fire);
-                        }
-                    }
-                }
+            if self.day_matches(date)
+                && let Some(fire) = self.fires_on(zone, date).find(|&f| f > after)
+            {
+                return Some(fire);
             }
             date = date.succ_opt()?;
         }
         None
+    }
+
+    /// The fire times of a matching local day, in time order. A day without an offset change
+    /// is walked lazily (most searches stop at its last or first time); a day with one is
+    /// resolved whole by the zone's rule and sorted, since a repeated time fires after later
+    /// local times.
+    fn fires_on(&self, zone: Zone, date: NaiveDate) -> DayFires {
+        let times = (self.hours.iter())
+            .flat_map(|&h| self.minutes.iter().map(move |&m| (h, m)))
+            .collect::<Vec<_>>();
+        match fixed_offset_on(zone.tz, date) {
+            Some(offset) => DayFires::Regular {
+                date,
+                offset,
+                times: times.into_iter(),
+            },
+            None => {
+                let mut fires: Vec<DateTime<Utc>> = times
+                    .into_iter()
+                    .flat_map(|(h, m)| resolve_local(zone, self.wildcard_time, date, h, m))
+                    .collect();
+                fires.sort();
+                fires.dedup();
+                DayFires::Changing(fires.into_iter())
+            }
+        }
     }
 
     /// The longest time between two consecutive fires, in local wall-clock time (a time zone
@@ -234,26 +306,97 @@ fn bits(field: Field, min: u32, max: u32) -> Vec<u32> {
     (min..=max).filter(|&v| field.has(v)).collect()
 }
 
-/// Local wall time to UTC: a time in a DST gap fires when the gap ends, an ambiguous one at
-/// its first occurrence.
-fn resolve_local(tz: Tz, date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
-    let local: NaiveDateTime = date.and_hms_opt(hour, minute, 0).expect("valid cron time");
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => t.with_timezone(&Utc),
-        LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
-        LocalResult::None => {
-            // Gaps are at most a few hours; walk forward to the first local minute that exists.
-            let mut probe = local;
-            for _ in 0..(24 * 60) {
-                probe += chrono::Duration::minutes(1);
-                // The first local minute that exists again is the instant the gap ended.
-                if let Some(t) = tz.from_local_datetime(&probe).earliest() {
-                    return t.with_timezone(&Utc);
-                }
-            }
-            Utc.from_utc_datetime(&local)
+/// The UTC offset of a local day on which it does not change (the common case), from midnight
+/// to midnight; `None` on a day with a change (or a midnight that does not exist).
+fn fixed_offset_on(tz: Tz, date: NaiveDate) -> Option<chrono::FixedOffset> {
+    let offset_at = |day: NaiveDate| match tz.from_local_datetime(&day.and_time(NaiveTime::MIN)) {
+        LocalResult::Single(t) => Some(t.offset().fix()),
+        _ => None,
+    };
+    let start = offset_at(date)?;
+    (offset_at(date.succ_opt()?)? == start).then_some(start)
+}
+
+/// The fire times of one day, in time order.
+enum DayFires {
+    /// A day with one offset: local times map to UTC in order.
+    Regular {
+        date: NaiveDate,
+        offset: chrono::FixedOffset,
+        times: std::vec::IntoIter<(u32, u32)>,
+    },
+    /// A day with an offset change, resolved by the zone's rule and sorted.
+    Changing(std::vec::IntoIter<DateTime<Utc>>),
+}
+
+impl DayFires {
+    fn at(date: NaiveDate, offset: chrono::FixedOffset, (h, m): (u32, u32)) -> DateTime<Utc> {
+        let local = date.and_hms_opt(h, m, 0).expect("valid cron time");
+        (local - offset).and_utc()
+    }
+}
+
+impl Iterator for DayFires {
+    type Item = DateTime<Utc>;
+
+    fn next(&mut self) -> Option<DateTime<Utc>> {
+        match self {
+            DayFires::Regular {
+                date,
+                offset,
+                times,
+            } => times.next().map(|t| DayFires::at(*date, *offset, t)),
+            DayFires::Changing(fires) => fires.next(),
         }
     }
+}
+
+impl DoubleEndedIterator for DayFires {
+    fn next_back(&mut self) -> Option<DateTime<Utc>> {
+        match self {
+            DayFires::Regular {
+                date,
+                offset,
+                times,
+            } => times.next_back().map(|t| DayFires::at(*date, *offset, t)),
+            DayFires::Changing(fires) => fires.next_back(),
+        }
+    }
+}
+
+/// Local wall time to the UTC instants it fires at, by the zone's [`DstRule`]: none, one, or
+/// (a repeated wildcard time under Debian cron's rule) two.
+fn resolve_local(
+    zone: Zone,
+    wildcard_time: bool,
+    date: NaiveDate,
+    hour: u32,
+    minute: u32,
+) -> Vec<DateTime<Utc>> {
+    let local: NaiveDateTime = date.and_hms_opt(hour, minute, 0).expect("valid cron time");
+    let cron_wildcard = zone.dst == DstRule::Cron && wildcard_time;
+    match zone.tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => vec![t.with_timezone(&Utc)],
+        LocalResult::Ambiguous(first, second) if cron_wildcard => {
+            vec![first.with_timezone(&Utc), second.with_timezone(&Utc)]
+        }
+        LocalResult::Ambiguous(first, _) => vec![first.with_timezone(&Utc)],
+        LocalResult::None if zone.dst == DstRule::EventBridge || cron_wildcard => Vec::new(),
+        LocalResult::None => gap_end(zone.tz, local).into_iter().collect(),
+    }
+}
+
+/// The instant a spring-forward gap containing `local` ends: the first local minute after it
+/// that exists again. Gaps are at most a day.
+fn gap_end(tz: Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let mut probe = local;
+    for _ in 0..(24 * 60) {
+        probe += chrono::Duration::minutes(1);
+        if let Some(t) = tz.from_local_datetime(&probe).earliest() {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    None
 }
 
 fn parse_field(
@@ -321,140 +464,4 @@ fn name_hint(names: &[&str]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_leap_day_is_found_across_the_eight_year_gap_of_2100() {
-        // Day of month and day of week are OR-ed when both are restricted (Vixie cron), so
-        // the rarest day a schedule can name is 29 February alone: 2100 is no leap year.
-        let schedule = CronSchedule::parse("0 0 29 2 *").unwrap();
-        let tz = chrono_tz::UTC;
-        let now = "2103-06-01T00:00:00Z".parse().unwrap();
-        let previous = schedule.previous_fire(tz, now).unwrap();
-        assert_eq!(
-            previous,
-            "2096-02-29T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-        let next = schedule.next_fire(tz, previous).unwrap();
-        assert_eq!(
-            next,
-            "2104-02-29T00:00:00Z".parse::<DateTime<Utc>>().unwrap()
-        );
-    }
-    use chrono_tz::America::New_York;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn previous_and_next_fire_in_new_york() {
-        let c = CronSchedule::parse("0 14 1 * *").unwrap();
-        // 14:00 EDT on 2026-06-01 is 18:00 UTC.
-        assert_eq!(
-            c.previous_fire(New_York, at("2026-06-10T00:00:00Z")),
-            Some(at("2026-06-01T18:00:00Z"))
-        );
-        assert_eq!(
-            c.next_fire(New_York, at("2026-06-01T18:00:00Z")),
-            Some(at("2026-07-01T18:00:00Z"))
-        );
-        // Winter: 14:00 EST is 19:00 UTC.
-        assert_eq!(
-            c.previous_fire(New_York, at("2026-12-05T00:00:00Z")),
-            Some(at("2026-12-01T19:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn a_time_skipped_by_spring_forward_fires_when_the_gap_ends() {
-        // 2026-03-08 02:30 does not exist in New York; clocks jump from 02:00 EST to 03:00 EDT
-        // (07:00 UTC).
-        let c = CronSchedule::parse("30 2 * * *").unwrap();
-        assert_eq!(
-            c.previous_fire(New_York, at("2026-03-08T12:00:00Z")),
-            Some(at("2026-03-08T07:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn a_time_repeated_by_fall_back_fires_once() {
-        // 2026-11-01 01:30 happens twice in New York: 05:30 UTC (EDT) and 06:30 UTC (EST).
-        let c = CronSchedule::parse("30 1 * * *").unwrap();
-        assert_eq!(
-            c.previous_fire(New_York, at("2026-11-01T07:00:00Z")),
-            Some(at("2026-11-01T05:30:00Z"))
-        );
-        assert_eq!(
-            c.next_fire(New_York, at("2026-11-01T05:30:00Z")),
-            Some(at("2026-11-02T06:30:00Z"))
-        );
-    }
-
-    #[test]
-    fn day_of_month_and_day_of_week_or_when_both_restricted() {
-        // The 13th or any Friday.
-        let c = CronSchedule::parse("0 0 13 * FRI").unwrap();
-        let tz = chrono_tz::UTC;
-        assert_eq!(
-            c.next_fire(tz, at("2026-06-01T00:00:00Z")),
-            Some(at("2026-06-05T00:00:00Z"))
-        );
-        assert_eq!(
-            c.next_fire(tz, at("2026-06-12T00:00:00Z")),
-            Some(at("2026-06-13T00:00:00Z"))
-        );
-        // With `*` in day-of-month, only Fridays.
-        let fridays = CronSchedule::parse("0 0 * * 5").unwrap();
-        assert_eq!(
-            fridays.next_fire(tz, at("2026-06-12T00:00:00Z")),
-            Some(at("2026-06-19T00:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn lists_ranges_steps_and_names() {
-        let c = CronSchedule::parse("*/15 9-17 * JAN-MAR,dec mon-fri").unwrap();
-        let tz = chrono_tz::UTC;
-        assert_eq!(
-            c.previous_fire(tz, at("2026-01-05T10:07:00Z")),
-            Some(at("2026-01-05T10:00:00Z"))
-        );
-        assert_eq!(
-            c.next_fire(tz, at("2026-03-31T17:45:00Z")),
-            Some(at("2026-12-01T09:00:00Z"))
-        );
-        assert_eq!(
-            CronSchedule::parse("0 0 * * 7").unwrap().days_of_week.0 & 1,
-            1
-        );
-    }
-
-    #[test]
-    fn the_longest_gap_is_found_across_the_whole_gregorian_cycle() {
-        let gap = |s: &str| CronSchedule::parse(s).unwrap().longest_gap();
-        assert_eq!(gap("*/15 * * * *"), chrono::Duration::minutes(15));
-        assert_eq!(gap("0 9,17 * * *"), chrono::Duration::hours(16));
-        // Friday 09:00 to Monday 09:00.
-        assert_eq!(gap("0 9 * * 1-5"), chrono::Duration::days(3));
-        assert_eq!(gap("0 14 1 * *"), chrono::Duration::days(31));
-        // 2096-02-29 to 2104-02-29: 2100 has no 29 February.
-        assert_eq!(gap("0 12 29 2 *"), chrono::Duration::days(2921));
-        // 29 February on a Sunday (`*/7` keeps the day fields ANDed): 2088 to 2128 at worst,
-        // the rarest day there is.
-        assert_eq!(gap("0 0 29 2 */7"), chrono::Duration::days(MAX_GAP_DAYS));
-    }
-
-    #[test]
-    fn rejects_malformed_expressions() {
-        let err = |s: &str| CronSchedule::parse(s).unwrap_err().message;
-        assert!(err("0 14 1 *").contains("expected 5 fields"));
-        assert!(err("60 * * * *").contains("minute field: 60 is outside 0-59"));
-        assert!(err("* 24 * * *").contains("hour field: 24 is outside 0-23"));
-        assert!(err("* * * FOO *").contains("month field: \"FOO\" is not a number"));
-        assert!(err("*/0 * * * *").contains("step \"0\" is not a positive number"));
-        assert!(err("5-1 * * * *").contains("runs backwards"));
-        assert!(err("0 0 31 2 *").contains("never fires"));
-    }
-}
+mod tests;
