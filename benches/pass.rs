@@ -11,6 +11,12 @@
 //! - `baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS`: the bare loop the pass is compared
 //!   with: the same HeadObject requests through `aws-sdk-s3`, same concurrency, one client;
 //!   prints the median wall time of RUNS after a warm-up.
+//! - `serve-generated PORT BUCKET N`: the stand-in serving a generated registry of N
+//!   artifacts and its objects, made up in memory (no files: the million-artifact pass).
+//! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
+//!   over N generated artifacts, alerts on, against in-process stand-ins, probing everything
+//!   every pass and then with the ledger; asserts both send the same alerts at the same passes
+//!   and prints the S3 requests of each.
 //! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
 //!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
 //!   requests are not serialised). Runs until killed.
@@ -25,6 +31,8 @@ mod common;
 /// The binary's allocator (src/main.rs).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "common/day.rs"]
+mod day;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
 
@@ -41,6 +49,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
+                     serve-generated PORT BUCKET N | day N PASSES | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | bootstrap BIN RUNS";
@@ -76,6 +85,13 @@ fn main() {
             concurrency.parse().unwrap(),
             runs.parse().unwrap(),
         )),
+        ["serve-generated", port, bucket, n] => {
+            serve_generated(port.parse().unwrap(), bucket, n.parse().unwrap())
+        }
+        ["day", n, passes] => {
+            set_bench_credentials();
+            day::day(n.parse().unwrap(), passes.parse().unwrap())
+        }
         ["proxy", listen, upstream, delay] => runtime().block_on(proxy(
             listen.parse().unwrap(),
             upstream.parse().unwrap(),
@@ -84,6 +100,29 @@ fn main() {
         ["bootstrap", bin, runs] => bootstrap(bin, runs.parse().unwrap()),
         _ => eprintln!("{USAGE}"),
     }
+}
+
+/// The stand-in serving a registry of `n` generated artifacts (its artifacts in `bucket`)
+/// and their objects, made up in memory at the clock's now.
+fn serve_generated(port: u16, bucket: &str, n: usize) {
+    let (yaml, objects) = generate(n, Utc::now(), 1440);
+    let registry = yaml
+        .replacen(
+            &format!("s3_bucket: {BUCKET}\n"),
+            &format!("s3_bucket: {bucket}\n"),
+            1,
+        )
+        .into_bytes();
+    let objects = objects
+        .into_iter()
+        .map(|(key, meta)| (key, meta.last_modified))
+        .collect();
+    runtime().block_on(s3_standin::serve_objects(
+        port,
+        bucket,
+        objects,
+        vec![(REGISTRY_KEY.to_string(), registry)],
+    ));
 }
 
 fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
@@ -124,6 +163,25 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
         store.objects.len(),
         heads.len()
     );
+}
+
+/// The stand-in checks no signature, but the SDK needs credentials and a region to sign with;
+/// set before the runtime starts any thread.
+fn set_bench_credentials() {
+    for (name, value) in [
+        ("AWS_ACCESS_KEY_ID", "bench"),
+        ("AWS_SECRET_ACCESS_KEY", "bench"),
+        ("AWS_REGION", "us-east-1"),
+        ("STANDIN_QUIET", "1"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: the process is still single-threaded here.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var(name, value)
+            };
+        }
+    }
 }
 
 async fn client(endpoint: &str) -> aws_sdk_s3::Client {

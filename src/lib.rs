@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod page;
 pub mod pass;
+pub mod probe;
 pub mod registry;
 pub mod registry_source;
 pub mod report;

@@ -40,6 +40,11 @@ pub struct ResultRow {
     pub alerting: bool,
     /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
     pub s3_bucket: Option<Arc<str>>,
+    /// When a HEAD last looked at the key: this pass's `now` when it probed, an earlier pass's
+    /// when the ledger had already settled the cycle (docs/outputs.md); absent when no probe
+    /// was needed (grace period, closed market day, invalid entry).
+    #[serde(serialize_with = "opt_time", skip_serializing_if = "Option::is_none")]
+    pub last_probed_at: Option<DateTime<Utc>>,
     /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
     /// one that satisfied it, or the newest there was when it did not.
     pub off_cycle_key: Option<String>,
@@ -142,6 +147,18 @@ pub struct AlertFigures {
     /// The artifacts whose alert went out in this pass (for the ledger; not written).
     #[serde(skip)]
     pub alerted_artifacts: Vec<String>,
+    /// The artifacts whose alert for this cycle a published marker already holds (for the
+    /// ledger's `alert_out`; not written).
+    #[serde(skip)]
+    pub held_artifacts: Vec<String>,
+    /// The artifacts whose RESOLVED notice for this cycle went out in this pass (for the
+    /// ledger's `resolved_out`; not written).
+    #[serde(skip)]
+    pub resolved_artifacts: Vec<String>,
+    /// The artifacts whose RESOLVED notice a published marker already holds (for the
+    /// ledger's `resolved_out`; not written).
+    #[serde(skip)]
+    pub resolved_held_artifacts: Vec<String>,
 }
 
 /// One alert channel's part in a pass: messages delivered, and the error if any.
@@ -173,6 +190,13 @@ pub struct Heartbeat {
     /// Acknowledgement objects the pass could not use (ignored; absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ack_problems: Vec<String>,
+    /// The S3 requests the pass made, by class (its own output PUTs included), and the
+    /// projection at 96 passes a day. Absent when the pass was not counted (a panic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<crate::store::counting::RequestFigures>,
+    /// What the pass's listings did; absent when nothing was worth listing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listing: Option<crate::probe::ListingFigures>,
 }
 
 /// Ordered from best to worst.
@@ -323,6 +347,7 @@ mod tests {
             dedup_key: None,
             alerting: false,
             s3_bucket: None,
+            last_probed_at: None,
             off_cycle_key: None,
             extensions: None,
             policy: None,

@@ -41,6 +41,11 @@ pub struct Settings {
     pub probe_timeout: Duration,
     /// The CloudWatch namespace of the EMF metrics (`FRESHNESS_METRICS_NAMESPACE`).
     pub metrics_namespace: String,
+    /// Probe an artifact the ledger settled as fresh again after this many minutes
+    /// (`REVERIFY_MINUTES`); `None`: not before its next tick.
+    pub reverify_minutes: Option<u32>,
+    /// The most pages one probe listing may read (`PROBE_LIST_MAX_PAGES`); 0: HEAD only.
+    pub list_max_pages: u32,
 }
 
 /// An env var the function cannot work with. The message names the variable.
@@ -50,6 +55,8 @@ pub enum SettingsError {
     MissingRegistryBucket,
     #[error("{name} must be a positive whole number, got {value:?}")]
     NotPositiveInteger { name: &'static str, value: String },
+    #[error("{name} must be a whole number (0 or more), got {value:?}")]
+    NotWholeNumber { name: &'static str, value: String },
     #[error("{name} must be a positive number of seconds, got {value:?}")]
     NotPositiveSeconds { name: &'static str, value: String },
 }
@@ -76,6 +83,25 @@ impl Settings {
                     value,
                 },
             )?,
+        };
+        let reverify_minutes = match get("REVERIFY_MINUTES") {
+            None => None,
+            Some(value) => Some(value.parse::<u32>().ok().filter(|n| *n > 0).ok_or(
+                SettingsError::NotPositiveInteger {
+                    name: "REVERIFY_MINUTES",
+                    value,
+                },
+            )?),
+        };
+        let list_max_pages = match get("PROBE_LIST_MAX_PAGES") {
+            None => crate::pass::DEFAULT_LIST_MAX_PAGES,
+            Some(value) => value
+                .parse::<u32>()
+                .ok()
+                .ok_or(SettingsError::NotWholeNumber {
+                    name: "PROBE_LIST_MAX_PAGES",
+                    value,
+                })?,
         };
         let probe_timeout = match get("PROBE_TIMEOUT_SECONDS") {
             None => DEFAULT_PROBE_TIMEOUT,
@@ -104,6 +130,8 @@ impl Settings {
             metrics_namespace: get("FRESHNESS_METRICS_NAMESPACE")
                 .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
             registry_bucket,
+            reverify_minutes,
+            list_max_pages,
         })
     }
 
@@ -234,6 +262,29 @@ mod tests {
         assert_eq!(
             parse(&[("REGISTRY_BUCKET", " ")]),
             Err(SettingsError::MissingRegistryBucket)
+        );
+    }
+
+    #[test]
+    fn listing_and_reverify_have_defaults_and_name_themselves_when_wrong() {
+        let s = parse(&[("REGISTRY_BUCKET", "b")]).unwrap();
+        assert_eq!((s.list_max_pages, s.reverify_minutes), (1000, None));
+        let s = parse(&[
+            ("REGISTRY_BUCKET", "b"),
+            ("PROBE_LIST_MAX_PAGES", "0"),
+            ("REVERIFY_MINUTES", "60"),
+        ])
+        .unwrap();
+        assert_eq!((s.list_max_pages, s.reverify_minutes), (0, Some(60)));
+        let err = parse(&[("REGISTRY_BUCKET", "b"), ("PROBE_LIST_MAX_PAGES", "-1")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "PROBE_LIST_MAX_PAGES must be a whole number (0 or more), got \"-1\""
+        );
+        let err = parse(&[("REGISTRY_BUCKET", "b"), ("REVERIFY_MINUTES", "0")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "REVERIFY_MINUTES must be a positive whole number, got \"0\""
         );
     }
 

@@ -1,5 +1,8 @@
-//! A fast in-memory S3 stand-in for the latency benchmark: HeadObject, GetObject and
-//! PutObject on path-style URLs, over HTTP/1.1 keep-alive, nothing else.
+//! A fast in-memory S3 stand-in for the latency benchmark: HeadObject, GetObject, PutObject
+//! (with `If-None-Match: *` and `If-Match`, as the dedup claims and the ledger use them),
+//! DeleteObject and ListObjectsV2 on path-style URLs, over HTTP/1.1 keep-alive, nothing else.
+//! A PUT carrying `x-amz-meta-last-modified` (RFC 3339) gets that LastModified instead of the
+//! clock's: the day benchmark lands producers' objects at simulated times that way.
 //!
 //! Why it exists: moto answers ~200 requests per second on this machine, so behind the 20 ms
 //! latency proxy a pass measures moto, not the pass. In-region S3 serves thousands of HEADs
@@ -9,7 +12,7 @@
 //! the file's mtime), so the states match `check --store` exactly. Requests are not signed
 //! checked: the SDK signs them as usual, the stand-in does not verify.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
@@ -21,14 +24,26 @@ use tokio::net::{TcpListener, TcpStream};
 struct StoredObject {
     last_modified: SystemTime,
     body: Vec<u8>,
+    /// Changes on every write (the ETag is its hex).
+    version: u64,
 }
 
-type Objects = Arc<Mutex<HashMap<String, StoredObject>>>;
+/// In key order (`bucket/key`), so a listing is a range.
+type Objects = Arc<Mutex<BTreeMap<String, StoredObject>>>;
+
+/// What a request carries besides its method and key.
+#[derive(Default)]
+struct RequestParts {
+    query: String,
+    if_none_match: Option<String>,
+    if_match: Option<String>,
+    meta_last_modified: Option<String>,
+}
 
 /// Serves `bucket` with every file under `root` (its path relative to `root` is the key) plus
 /// `extra` objects, on `127.0.0.1:port`, until the process is killed.
 pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec<u8>)>) {
-    let mut objects = HashMap::new();
+    let mut objects = BTreeMap::new();
     load_tree(root, root, bucket, &mut objects);
     for (key, body) in extra {
         objects.insert(
@@ -36,6 +51,7 @@ pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec
             StoredObject {
                 last_modified: SystemTime::now(),
                 body,
+                version: 1,
             },
         );
     }
@@ -52,7 +68,47 @@ pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec
     }
 }
 
-fn load_tree(root: &Path, dir: &Path, bucket: &str, objects: &mut HashMap<String, StoredObject>) {
+/// Serves `bucket` with `objects` (key, LastModified) made up in memory (empty bodies) plus
+/// `extra`: the million-artifact benchmark's store, with no million files on disk.
+pub async fn serve_objects(
+    port: u16,
+    bucket: &str,
+    objects: Vec<(String, DateTime<Utc>)>,
+    extra: Vec<(String, Vec<u8>)>,
+) {
+    let mut stored: BTreeMap<String, StoredObject> = objects
+        .into_iter()
+        .map(|(key, last_modified)| {
+            let object = StoredObject {
+                last_modified: last_modified.into(),
+                body: Vec::new(),
+                version: 1,
+            };
+            (format!("{bucket}/{key}"), object)
+        })
+        .collect();
+    for (key, body) in extra {
+        let object = StoredObject {
+            last_modified: SystemTime::now(),
+            body,
+            version: 1,
+        };
+        stored.insert(format!("{bucket}/{key}"), object);
+    }
+    eprintln!("s3 stand-in: {} objects in {bucket}", stored.len());
+    let objects: Objects = Arc::new(Mutex::new(stored));
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    loop {
+        let (socket, _) = listener.accept().await.unwrap();
+        let objects = objects.clone();
+        tokio::spawn(async move {
+            let _ = socket.set_nodelay(true);
+            let _ = serve_connection(socket, objects).await;
+        });
+    }
+}
+
+fn load_tree(root: &Path, dir: &Path, bucket: &str, objects: &mut BTreeMap<String, StoredObject>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let entry = entry.unwrap();
         let path = entry.path();
@@ -70,6 +126,7 @@ fn load_tree(root: &Path, dir: &Path, bucket: &str, objects: &mut HashMap<String
                 StoredObject {
                     last_modified: meta.modified().unwrap(),
                     body: std::fs::read(&path).unwrap(),
+                    version: 1,
                 },
             );
         }
@@ -91,6 +148,7 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
         let mut content_length = 0usize;
         let mut chunked = false;
         let mut expect_continue = false;
+        let mut parts = RequestParts::default();
         loop {
             line.clear();
             if read.read_line(&mut line).await? == 0 {
@@ -106,6 +164,9 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
                 "content-length" => content_length = value.parse().unwrap_or(0),
                 "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
                 "expect" => expect_continue = value.eq_ignore_ascii_case("100-continue"),
+                "if-none-match" => parts.if_none_match = Some(value.to_string()),
+                "if-match" => parts.if_match = Some(value.to_string()),
+                "x-amz-meta-last-modified" => parts.meta_last_modified = Some(value.to_string()),
                 _ => {}
             }
         }
@@ -119,9 +180,10 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
             read.read_exact(&mut body).await?;
             body
         };
-        let path = target.split('?').next().unwrap_or_default();
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let key = percent_decode(path.trim_start_matches('/'));
-        let response = respond(&method, &key, body, &objects);
+        parts.query = query.to_string();
+        let response = respond(&method, &key, body, &parts, &objects);
         write.write_all(&response).await?;
     }
 }
@@ -153,9 +215,18 @@ async fn read_chunked<R: tokio::io::AsyncBufRead + Unpin>(
     }
 }
 
-fn respond(method: &str, key: &str, body: Vec<u8>, objects: &Objects) -> Vec<u8> {
+fn respond(
+    method: &str,
+    key: &str,
+    body: Vec<u8>,
+    parts: &RequestParts,
+    objects: &Objects,
+) -> Vec<u8> {
     let mut objects = objects.lock().unwrap();
     match method {
+        "GET" if parts.query.contains("list-type=2") => {
+            list_objects(key.trim_end_matches('/'), &parts.query, &objects)
+        }
         "HEAD" | "GET" => match objects.get(key) {
             Some(object) => {
                 let modified: DateTime<Utc> = object.last_modified.into();
@@ -163,7 +234,7 @@ fn respond(method: &str, key: &str, body: Vec<u8>, objects: &Objects) -> Vec<u8>
                     "HTTP/1.1 200 OK\r\nLast-Modified: {}\r\nETag: \"{:x}\"\r\n\
                      Content-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
                     modified.format("%a, %d %b %Y %H:%M:%S GMT"),
-                    object.body.len(),
+                    object.version,
                     object.body.len()
                 )
                 .into_bytes();
@@ -187,19 +258,120 @@ fn respond(method: &str, key: &str, body: Vec<u8>, objects: &Objects) -> Vec<u8>
             }
         },
         "PUT" => {
+            let existing = objects.get(key).map(|o| o.version);
+            let precondition_failed = match (&parts.if_none_match, &parts.if_match) {
+                (Some(_), _) => existing.is_some(),
+                (None, Some(etag)) => {
+                    existing.is_none_or(|v| etag.trim_matches('"') != format!("{v:x}"))
+                }
+                (None, None) => false,
+            };
+            if precondition_failed {
+                let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\
+                           <Code>PreconditionFailed</Code><Message>At least one of the \
+                           pre-conditions you specified did not hold</Message></Error>";
+                return format!(
+                    "HTTP/1.1 412 Precondition Failed\r\nContent-Type: application/xml\r\n\
+                     Content-Length: {}\r\n\r\n{xml}",
+                    xml.len()
+                )
+                .into_bytes();
+            }
             // The benchmark reads the size of what a pass or a history scan wrote from here.
-            eprintln!("PUT {key} {}", body.len());
+            if std::env::var_os("STANDIN_QUIET").is_none() {
+                eprintln!("PUT {key} {}", body.len());
+            }
+            let last_modified = parts
+                .meta_last_modified
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map_or_else(SystemTime::now, |t| t.with_timezone(&Utc).into());
+            let version = existing.unwrap_or(0) + 1;
             objects.insert(
                 key.to_string(),
                 StoredObject {
-                    last_modified: SystemTime::now(),
+                    last_modified,
                     body,
+                    version,
                 },
             );
-            b"HTTP/1.1 200 OK\r\nETag: \"0\"\r\nContent-Length: 0\r\n\r\n".to_vec()
+            format!("HTTP/1.1 200 OK\r\nETag: \"{version:x}\"\r\nContent-Length: 0\r\n\r\n")
+                .into_bytes()
+        }
+        "DELETE" => {
+            objects.remove(key);
+            b"HTTP/1.1 204 No Content\r\n\r\n".to_vec()
         }
         _ => b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n".to_vec(),
     }
+}
+
+/// ListObjectsV2 of `bucket` (the path) with the query's `prefix`, `max-keys` and
+/// `continuation-token` (the last key of the previous page).
+fn list_objects(bucket: &str, query: &str, objects: &BTreeMap<String, StoredObject>) -> Vec<u8> {
+    let param = |name: &str| {
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| percent_decode(&v.replace('+', " ")))
+    };
+    let prefix = param("prefix").unwrap_or_default();
+    let max_keys: usize = param("max-keys")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let full_prefix = format!("{bucket}/{prefix}");
+    let start = match param("continuation-token") {
+        Some(after) => std::ops::Bound::Excluded(format!("{bucket}/{after}")),
+        None => std::ops::Bound::Included(full_prefix.clone()),
+    };
+    let mut listed = objects
+        .range((start, std::ops::Bound::Unbounded))
+        .take_while(|(k, _)| k.starts_with(&full_prefix));
+    let mut contents = String::new();
+    let mut count = 0;
+    let mut last = None;
+    for (key, object) in listed.by_ref().take(max_keys) {
+        let key = &key[bucket.len() + 1..];
+        let modified: DateTime<Utc> = object.last_modified.into();
+        contents.push_str(&format!(
+            "<Contents><Key>{}</Key><LastModified>{}</LastModified><ETag>\"{:x}\"</ETag>\
+             <Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
+            xml_escape(key),
+            modified.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+            object.version,
+            object.body.len()
+        ));
+        count += 1;
+        last = Some(key.to_string());
+    }
+    let truncated = listed.next().is_some();
+    let next = match (truncated, last) {
+        (true, Some(last)) => format!(
+            "<NextContinuationToken>{}</NextContinuationToken>",
+            xml_escape(&last)
+        ),
+        _ => String::new(),
+    };
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult><Name>{bucket}</Name>\
+         <Prefix>{}</Prefix><KeyCount>{count}</KeyCount><MaxKeys>{max_keys}</MaxKeys>\
+         <IsTruncated>{truncated}</IsTruncated>{next}{contents}</ListBucketResult>",
+        xml_escape(&prefix)
+    );
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n",
+        xml.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(xml.as_bytes());
+    response
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn percent_decode(path: &str) -> String {

@@ -7,7 +7,7 @@
 //! sent anyway, flagged as possibly repeating, because a repeated page is better than none;
 //! and every failure is in the returned figures (the heartbeat) and in an error log line.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::channel::{AlertChannel, ChannelError};
 use super::dedup::{Claim, ClaimOutcome, DedupStore, Marker, Repeat};
 use super::plan::{self, Digest, PlannedAlert};
+use crate::ledger::Ledger;
 use crate::pass::PassOutcome;
 use crate::registry::policy::AlertPolicy;
 use crate::report::{AlertFigures, ChannelReport, ResultRow};
@@ -91,6 +92,23 @@ impl Alerter {
         outcome: &PassOutcome,
         deadline: Option<Instant>,
     ) -> AlertFigures {
+        self.deliver_with_ledger(store, outcome, deadline, None)
+            .await
+    }
+
+    /// [`Alerter::deliver`], with the ledger read at the pass's start sparing the marker
+    /// requests it can answer (docs/alerts.md#what-the-ledger-spares): an alert it says is
+    /// out for this cycle needs no claim, and only the artifacts it says alerted this cycle
+    /// are RESOLVED candidates. Artifacts it knows nothing about are asked of the markers.
+    /// With reminders configured, alerting artifacts are still claimed every pass: the held
+    /// marker says when the alert went out, which a reminder is timed from.
+    pub async fn deliver_with_ledger<S: ObjectStore>(
+        &self,
+        store: &S,
+        outcome: &PassOutcome,
+        deadline: Option<Instant>,
+        ledger: Option<&Ledger>,
+    ) -> AlertFigures {
         let figures = AlertFigures {
             would_alert: outcome.alerting_rows().count()
                 + usize::from(outcome.registry_error.is_some()),
@@ -126,8 +144,13 @@ impl Alerter {
                 )
                 .await;
         }
-        let alerts = plan::new_alerts(&outcome.rows, now);
+        let mut alerts = plan::new_alerts(&outcome.rows, now);
         let policy = &outcome.alert_policy.policy;
+        if let Some(ledger) = ledger.filter(|_| policy.remind_every.is_none()) {
+            let out = alerts_known_out(ledger, &outcome.rows);
+            alerts.retain(|a| !out.contains(a.artifact_id.as_str()));
+            delivery.figures.deduplicated += out.len();
+        }
         if !alerts.is_empty() {
             let held = delivery
                 .claim_and_send(&alerts, Repeat::Never, Some(policy), |sending| {
@@ -149,7 +172,7 @@ impl Alerter {
             }
         }
         delivery
-            .resolve(&outcome.rows, &outcome.alert_policy.policy)
+            .resolve(&outcome.rows, &outcome.alert_policy.policy, ledger)
             .await;
         delivery.finish()
     }
@@ -449,6 +472,11 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 }
                 ClaimOutcome::Held(marker) => {
                     self.figures.deduplicated += 1;
+                    if marker.publish_count > 0 {
+                        self.figures
+                            .held_artifacts
+                            .push(alerts[i].artifact_id.clone());
+                    }
                     batch.held.push((i, marker));
                 }
                 ClaimOutcome::Failed(error) => {
@@ -569,11 +597,12 @@ impl<S: ObjectStore> Delivery<'_, S> {
     }
 
     /// RESOLVED notices: fresh rows whose alert went out this cycle, once each.
-    async fn resolve(&mut self, rows: &[ResultRow], policy: &AlertPolicy) {
+    async fn resolve(&mut self, rows: &[ResultRow], policy: &AlertPolicy, ledger: Option<&Ledger>) {
         if self.alerter.channels.is_empty() {
             return;
         }
-        let resolved = self.claim_resolved(rows).await;
+        let (resolved, held) = self.claim_resolved(rows, ledger).await;
+        self.figures.resolved_held_artifacts.extend(held);
         if resolved.is_empty() {
             return;
         }
@@ -614,32 +643,36 @@ impl<S: ObjectStore> Delivery<'_, S> {
         }
         if delivered {
             self.figures.resolved += resolved.len();
+            let ids = resolved.iter().map(|(r, _)| r.artifact_id.clone());
+            self.figures.resolved_artifacts.extend(ids);
         }
     }
 
-    /// The fresh rows whose alert was published this cycle, each with its RESOLVED claim.
-    async fn claim_resolved<'r>(&self, rows: &'r [ResultRow]) -> Vec<(&'r ResultRow, Claim)> {
+    /// The fresh rows whose alert was published this cycle, each with its RESOLVED claim, and
+    /// the artifacts whose RESOLVED notice a published marker already holds.
+    async fn claim_resolved<'r>(
+        &self,
+        rows: &'r [ResultRow],
+        ledger: Option<&Ledger>,
+    ) -> (Vec<(&'r ResultRow, Claim)>, Vec<String>) {
         let (dedup, now) = (&self.dedup, self.now);
-        let found: Vec<Option<(&ResultRow, Claim)>> = stream::iter(plan::resolved_candidates(rows))
-            .map(|row| async move {
+        let candidates = plan::resolved_candidates(rows)
+            .into_iter()
+            .filter_map(|row| resolved_candidate(ledger, row));
+        let found: Vec<ResolvedClaim<'r>> = stream::iter(candidates)
+            .map(|(row, alert_known_out)| async move {
                 let key = row.dedup_key.as_deref()?;
-                match dedup.was_published(key).await {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(error) => {
-                        tracing::warn!(
-                            message = "could not check whether a fresh artifact had alerted",
-                            dedup_key = key,
-                            error = %error,
-                        );
-                        return None;
-                    }
+                if !alert_known_out && !alert_published(dedup, key).await {
+                    return None;
                 }
                 match dedup
                     .claim(&plan::resolved_dedup_key(key), now, Repeat::Never)
                     .await
                 {
-                    ClaimOutcome::Claimed(claim) => Some((row, claim)),
+                    ClaimOutcome::Claimed(claim) => Some(Ok((row, claim))),
+                    ClaimOutcome::Held(marker) if marker.publish_count > 0 => {
+                        Some(Err(row.artifact_id.clone()))
+                    }
                     ClaimOutcome::Held(_) => None,
                     ClaimOutcome::Failed(error) => {
                         // A RESOLVED notice that may repeat is noise; one that is skipped is
@@ -656,8 +689,64 @@ impl<S: ObjectStore> Delivery<'_, S> {
             .buffered(MARKER_CONCURRENCY)
             .collect()
             .await;
-        found.into_iter().flatten().collect()
+        let mut claimed = Vec::new();
+        let mut held = Vec::new();
+        for result in found.into_iter().flatten() {
+            match result {
+                Ok(pair) => claimed.push(pair),
+                Err(id) => held.push(id),
+            }
+        }
+        (claimed, held)
     }
+}
+
+/// A RESOLVED claim made, or the id of an artifact whose notice is already out.
+type ResolvedClaim<'r> = Option<Result<(&'r ResultRow, Claim), String>>;
+
+/// Whether the alert of `dedup_key` was published (by either monitor), read from its marker.
+/// A marker that cannot be read is taken as not published (no RESOLVED notice: harmless).
+async fn alert_published<S: ObjectStore>(dedup: &DedupStore<'_, S>, dedup_key: &str) -> bool {
+    match dedup.was_published(dedup_key).await {
+        Ok(published) => published,
+        Err(error) => {
+            tracing::warn!(
+                message = "could not check whether a fresh artifact had alerted",
+                dedup_key,
+                error = %error,
+            );
+            false
+        }
+    }
+}
+
+/// A fresh row that may deserve a RESOLVED notice, with whether the ledger says its alert is
+/// out. With a ledger that knows the artifact, only a cycle whose alert is out and whose
+/// notice is not is a candidate (no marker read); an artifact the ledger does not know (or no
+/// ledger) is asked of its marker.
+fn resolved_candidate<'r>(
+    ledger: Option<&Ledger>,
+    row: &'r ResultRow,
+) -> Option<(&'r ResultRow, bool)> {
+    let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&row.artifact_id)) else {
+        return Some((row, false));
+    };
+    let entry = ledger.in_cycle(&row.artifact_id, row.cycle_label.as_deref()?)?;
+    (entry.alert_out && !entry.resolved_out).then_some((row, true))
+}
+
+/// The alerting artifacts whose alert for their current cycle the ledger says is out.
+fn alerts_known_out<'r>(ledger: &Ledger, rows: &'r [ResultRow]) -> HashSet<&'r str> {
+    rows.iter()
+        .filter(|r| r.alerting)
+        .filter(|r| {
+            r.cycle_label
+                .as_deref()
+                .and_then(|cycle| ledger.in_cycle(&r.artifact_id, cycle))
+                .is_some_and(|e| e.alert_out)
+        })
+        .map(|r| r.artifact_id.as_str())
+        .collect()
 }
 /// What `check` prints after its table: per channel, the digest a pass would send now
 /// (before dedup), with the routes applied.

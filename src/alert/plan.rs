@@ -443,6 +443,7 @@ mod tests {
             dedup_key: Some(format!("freshness_{id}_2026-W22")),
             alerting,
             s3_bucket: Some("research-bucket".into()),
+            last_probed_at: None,
             off_cycle_key: None,
             extensions: None,
             policy: None,

@@ -126,10 +126,7 @@ async fn list<S: ObjectStore>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
     let read = ack::read_acks(store, bucket, prefix).await;
-    let ledger_key = format!(
-        "{prefix}{}",
-        freshness_monitor::lambda::handler::LEDGER_FILE
-    );
+    let ledger_key = format!("{prefix}{}", freshness_monitor::lambda::steps::LEDGER_FILE);
     let ledger = ledger::store::read(store, bucket, &ledger_key).await.ledger;
     for problem in &read.problems {
         eprintln!("warning: {problem}");

@@ -5,22 +5,20 @@
 //! [`HandlerError`]s whose `errorType` tells an operator at a glance whether the event, the
 //! configuration, the registry or the result bucket is at fault.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use super::container::Container;
-use super::deadline::{InvocationDeadline, OUTPUT_RESERVE, probe_deadline};
+use super::deadline::{InvocationDeadline, probe_deadline};
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
-use std::collections::HashMap;
-
-use crate::alert::policy::{PolicyAction, ack, never_written};
-use crate::ledger::{self, Ledger};
+use super::steps::{PassDone, PassSteps, run_steps};
+use crate::alert::policy::PolicyAction;
 use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
-use crate::registry_source::{self, RegistryLoadError, RegistrySource};
+use crate::registry_source::RegistryLoadError;
 use crate::report::AlertFigures;
 use crate::settings::{Settings, SettingsError};
 use crate::store::{S3Url, StoreError};
@@ -178,49 +176,21 @@ pub async fn run_invocation(
         .settings
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
-    let store = &container.store;
-    let now = invocation.now(Utc::now());
-    let dry_run = invocation.is_dry_run();
-    let pass_settings = pass_settings(settings, invocation, deadline);
-    let ledger_key = format!("{}{LEDGER_FILE}", settings.results_prefix);
-    let results_bucket = settings.results_bucket();
-    // Read at the pass's start (a dry run neither reads nor writes it).
-    let ledger_read = if dry_run {
-        None
-    } else {
-        Some(ledger::store::read(store, results_bucket, &ledger_key).await)
+    let steps = PassSteps {
+        settings,
+        pass_settings: pass_settings(settings, invocation, deadline),
+        alerter: container.alerter.as_ref(),
+        now: invocation.now(Utc::now()),
+        dry_run: invocation.is_dry_run(),
+        deadline,
+        ledger_spares: true,
     };
-    let ledger = ledger_read.as_ref().map(|read| &read.ledger);
-    let (mut outcome, prefix_checks) =
-        judge_registry(container, settings, &pass_settings, now, ledger).await;
-    if outcome.registry_error.is_none() {
-        let (known, to_list) = prefix_checks;
-        let found = never_written::check_prefixes(store, known, to_list).await;
-        never_written::mark_rows(&mut outcome.rows, &found.ids, now);
-        outcome.prefix_listings = found.listings;
-        apply_policy(container, settings, &mut outcome, ledger).await;
-    }
-    let alerts = deliver_alerts(container, &outcome, dry_run, deadline).await;
-    if let Some(read) = ledger_read
-        && outcome.registry_error.is_none()
-    {
-        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
-        let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
-        outcome.ledger = Some(figures);
-    }
-    let written = if dry_run {
-        Ok(false)
-    } else {
-        let location = output_location(settings);
-        pass::write_outputs(store, &location, &outcome, alerts.clone())
-            .await
-            .map(|()| true)
-            .map_err(|source| HandlerError::Outputs {
-                bucket: location.bucket,
-                prefix: location.prefix,
-                source,
-            })
-    };
+    let dry_run = steps.dry_run;
+    let PassDone {
+        outcome,
+        alerts,
+        written,
+    } = run_steps(&container.store, &steps).await;
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
     if container.emit_metrics && !dry_run {
         print_metrics(settings, &outcome, &alerts);
@@ -238,51 +208,6 @@ pub async fn run_invocation(
         )));
     }
     Ok(response(&outcome, &alerts, dry_run))
-}
-
-/// Reads the acknowledgements and applies the registry's alert policy to the rows (an
-/// unreadable ack is reported in the heartbeat and ignored).
-async fn apply_policy(
-    container: &Container,
-    settings: &Settings,
-    outcome: &mut PassOutcome,
-    ledger: Option<&Ledger>,
-) {
-    let acks = ack::read_acks(
-        &container.store,
-        settings.results_bucket(),
-        &settings.results_prefix,
-    )
-    .await;
-    let channels = container
-        .alerter
-        .as_ref()
-        .map(|a| a.channel_names())
-        .unwrap_or_default();
-    outcome.apply_policy(ledger, &acks.acks, &channels);
-    outcome.ack_problems = acks.problems;
-}
-
-/// The ledger's file name under the results prefix.
-pub const LEDGER_FILE: &str = "ledger.json";
-
-/// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
-/// the registry are dropped.
-fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigures) {
-    let alerted: Vec<&str> = alerts
-        .alerted_artifacts
-        .iter()
-        .map(String::as_str)
-        .collect();
-    let known: std::collections::HashSet<&str> = outcome
-        .rows
-        .iter()
-        .map(|r| r.artifact_id.as_str())
-        .collect();
-    ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
-        known.contains(id)
-    });
-    ledger.note_listings(&outcome.prefix_listings, outcome.run_at);
 }
 
 /// How this invocation's pass runs: the env's concurrency and observe flag, the event's
@@ -306,69 +231,11 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        reverify_after: settings
+            .reverify_minutes
+            .map(|m| chrono::Duration::minutes(i64::from(m))),
+        list_max_pages: settings.list_max_pages,
         listing: Default::default(),
-    }
-}
-
-/// The never-written artifacts the ledger already knows, and the prefixes to list.
-type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
-
-/// Reads the registry named by the env and runs the pass over it (or says why it cannot),
-/// with the template prefixes to list for the never-written rule (docs/alerts.md).
-async fn judge_registry(
-    container: &Container,
-    settings: &Settings,
-    pass_settings: &PassSettings,
-    now: DateTime<Utc>,
-    ledger: Option<&Ledger>,
-) -> (PassOutcome, PrefixChecks) {
-    let store = &container.store;
-    let source = RegistrySource::Store {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-    };
-    match registry_source::load(store, &source).await {
-        Ok(loaded) => {
-            let outcome = pass::run_pass(store, &loaded, pass_settings, now).await;
-            let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, ledger);
-            (outcome, checks)
-        }
-        Err(err) => (
-            PassOutcome::registry_failed(
-                registry_error_message(settings, &err),
-                err.etag(),
-                pass_settings,
-                now,
-            ),
-            PrefixChecks::default(),
-        ),
-    }
-}
-
-/// Sends the pass's alerts (observe mode only counts them; a dry run never sends), giving up
-/// in time for the outputs to be written before the invocation's deadline.
-async fn deliver_alerts(
-    container: &Container,
-    outcome: &PassOutcome,
-    dry_run: bool,
-    deadline: Option<SystemTime>,
-) -> AlertFigures {
-    match (&container.alerter, dry_run) {
-        (Some(alerter), false) => {
-            let send_deadline = deadline.map(|d| {
-                let remaining = d
-                    .duration_since(SystemTime::now())
-                    .unwrap_or(Duration::ZERO);
-                tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
-            });
-            alerter
-                .deliver(&container.store, outcome, send_deadline)
-                .await
-        }
-        _ => AlertFigures {
-            would_alert: outcome.alerting_rows().count(),
-            ..AlertFigures::default()
-        },
     }
 }
 
@@ -407,6 +274,7 @@ fn log_summary(
     written: &Result<bool, HandlerError>,
 ) {
     let counts = outcome.counts();
+    let requests = outcome.requests.unwrap_or_default();
     tracing::info!(
         message = "pass complete",
         request_id,
@@ -437,6 +305,14 @@ fn log_summary(
         // The ledger's GET and conditional PUT (2 of each after a lost race): what happened.
         ledger = outcome.ledger.as_ref().map(|l| l.status),
         ledger_bytes = outcome.ledger.as_ref().map(|l| l.bytes),
+        // Every S3 request of the pass, by class, and the projection at 96 passes a day.
+        requests_head = requests.head,
+        requests_list = requests.list,
+        requests_get = requests.get,
+        requests_put = requests.put,
+        requests_delete = requests.delete,
+        requests_total = requests.total(),
+        requests_projected_per_day = requests.per_day(),
     );
 }
 

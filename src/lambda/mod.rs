@@ -10,5 +10,6 @@ pub mod deadline;
 pub mod event;
 pub mod handler;
 pub mod historical;
+pub mod steps;
 
 pub use handler::serve;

@@ -66,6 +66,19 @@ pub struct LedgerEntry {
     /// is written); remembered so the prefix is listed once, not every pass.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub never_written_since: Option<DateTime<Utc>>,
+    /// What was probed when the canonical key was confirmed fresh in this cycle: a hash of
+    /// the bucket and the rendered key ([`probe_fingerprint`]). A registry edit that moves the
+    /// key (template, bucket) changes it, so the cycle is no longer settled. Absent when the
+    /// cycle is not settled (not fresh, or fresh through the recovery key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_fingerprint: Option<u64>,
+    /// This cycle's alert is known to be out: sent by a pass, or held by a published marker
+    /// (this monitor's or the original's). The pass then needs no claim for it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub alert_out: bool,
+    /// This cycle's RESOLVED notice is known to be out.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resolved_out: bool,
 }
 
 /// Times as the monitor writes them everywhere (RFC 3339 UTC, seconds).
@@ -93,6 +106,21 @@ mod opt_time {
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The fingerprint of what a probe of `key` in `bucket` looks at: FNV-1a (64 bits) of the
+/// bucket, a NUL and the key, stable across builds and platforms.
+pub fn probe_fingerprint(bucket: &str, key: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bucket.bytes().chain([0]).chain(key.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 impl Ledger {
@@ -126,6 +154,31 @@ impl Ledger {
         }
         self.version = LEDGER_VERSION;
         self.written_at = Some(now);
+    }
+
+    /// Records what the pass's alert delivery learned, after [`Ledger::advance`] of the same
+    /// pass: the artifacts whose alert for their current cycle is out (`alert_out`: sent now
+    /// or held by a published marker) and whose RESOLVED notice is out (`resolved_out`).
+    pub fn note_alerts<'a>(
+        &mut self,
+        alert_out: impl IntoIterator<Item = &'a str>,
+        resolved_out: impl IntoIterator<Item = &'a str>,
+    ) {
+        for id in alert_out {
+            if let Some(entry) = self.artifacts.get_mut(id) {
+                entry.alert_out = true;
+            }
+        }
+        for id in resolved_out {
+            if let Some(entry) = self.artifacts.get_mut(id) {
+                entry.resolved_out = true;
+            }
+        }
+    }
+
+    /// The entry of `id` when it is about `cycle`.
+    pub fn in_cycle(&self, id: &str, cycle: &str) -> Option<&LedgerEntry> {
+        self.artifacts.get(id).filter(|e| e.cycle == cycle)
     }
 }
 
@@ -174,9 +227,12 @@ impl LedgerEntry {
             None => LedgerEntry::new_cycle(cycle, row.state),
         };
         entry.state = row.state;
-        if was_probed(row) {
-            entry.last_probe_at = Some(now);
+        match row.last_probed_at {
+            Some(at) => entry.last_probe_at = Some(at),
+            None if was_probed(row) => entry.last_probe_at = Some(now),
+            None => {}
         }
+        entry.probe_fingerprint = settled_fingerprint(row);
         match row.state {
             State::Missing | State::Stale => {
                 entry.first_missing_at.get_or_insert(now);
@@ -212,6 +268,9 @@ impl LedgerEntry {
             last_fresh_at: None,
             written: false,
             never_written_since: None,
+            probe_fingerprint: None,
+            alert_out: false,
+            resolved_out: false,
         }
     }
 
@@ -231,6 +290,19 @@ impl LedgerEntry {
     /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale).
     fn ended_missed(&self) -> bool {
         self.fresh_at.is_none() && matches!(self.state, State::Missing | State::Stale)
+    }
+}
+
+/// The fingerprint of a row whose canonical key a probe (now or earlier in the cycle) found
+/// fresh; `None` for any other row.
+fn settled_fingerprint(row: &ResultRow) -> Option<u64> {
+    match (&row.s3_bucket, &row.canonical_key, row.last_modified) {
+        (Some(bucket), Some(key), Some(_))
+            if row.state == State::Fresh && !row.recovery_substituted =>
+        {
+            Some(probe_fingerprint(bucket, key))
+        }
+        _ => None,
     }
 }
 

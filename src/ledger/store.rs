@@ -92,21 +92,23 @@ pub async fn write<S: ObjectStore>(
         let body = serde_json::to_vec(&ledger).expect("the ledger always serializes");
         let artifacts = ledger.artifacts.len();
         drop(ledger);
+        // The body moves into the PUT (no copy: 165 MB at a million artifacts).
+        let bytes = body.len();
         let figures = |status: &'static str, detail: Option<String>| LedgerFigures {
             status,
             artifacts,
-            bytes: body.len(),
+            bytes,
             detail,
         };
         let written = match &etag {
             Some(etag) => {
                 store
-                    .put_if_match(bucket, key, etag, body.clone(), "application/json")
+                    .put_if_match(bucket, key, etag, body, "application/json")
                     .await
             }
             None => {
                 store
-                    .put_if_absent(bucket, key, body.clone(), "application/json")
+                    .put_if_absent(bucket, key, body, "application/json")
                     .await
             }
         };

@@ -23,6 +23,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         dedup_key: None,
         alerting: false,
         s3_bucket: None,
+        last_probed_at: None,
         off_cycle_key: None,
         extensions: None,
         policy: None,

@@ -31,6 +31,7 @@ fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
         dedup_key: None,
         alerting,
         s3_bucket: None,
+        last_probed_at: None,
         off_cycle_key: None,
         extensions: None,
         policy: None,

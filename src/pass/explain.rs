@@ -62,6 +62,7 @@ pub async fn explain_entry<S: ObjectStore>(
                 now,
                 deadline: settings.probe_deadline,
                 listing: settings.listing,
+                listed: None,
             };
             let (verdict, probe_decisions) =
                 probe_and_judge::<S, Vec<Decision>>(store, probe).await;

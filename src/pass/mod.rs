@@ -25,20 +25,24 @@ use crate::classify::{
 };
 use crate::ledger::Ledger;
 use crate::ledger::store::LedgerFigures;
+use crate::probe::{self, ListedAnswer, ListingFigures};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
+use crate::store::counting::RequestCounts;
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
 mod off_cycle;
 mod outputs;
 mod rows;
+pub mod settled;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, put_json, write_outputs};
+pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
 use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
@@ -58,6 +62,12 @@ pub struct PassSettings {
     pub probe_deadline: Option<tokio::time::Instant>,
     /// Only these artifact ids (all when empty).
     pub only: Vec<String>,
+    /// Probe an artifact the ledger settled again once this long has passed since its last
+    /// probe (`REVERIFY_MINUTES`); `None`: not before its next tick.
+    pub reverify_after: Option<chrono::Duration>,
+    /// List no prefix for more than this many pages when probing keys that share it
+    /// (`PROBE_LIST_MAX_PAGES`; 0: HEAD only).
+    pub list_max_pages: u32,
     /// How far an `off_cycle` artifact's listing may page.
     pub listing: ListingLimits,
 }
@@ -80,6 +90,11 @@ impl Default for ListingLimits {
     }
 }
 
+/// Default cap on one listing's pages (`PROBE_LIST_MAX_PAGES`): 1,000 pages of 1,000 keys,
+/// read one after the other (~20 s at 20 ms a page). The cost is bounded anyway: a listing of
+/// `n` wanted keys never reads more than `n / 12.5` pages (docs/outputs.md#listings).
+pub const DEFAULT_LIST_MAX_PAGES: u32 = 1000;
+
 impl Default for PassSettings {
     fn default() -> Self {
         PassSettings {
@@ -87,6 +102,8 @@ impl Default for PassSettings {
             probe_concurrency: DEFAULT_PROBE_CONCURRENCY,
             probe_deadline: None,
             only: Vec::new(),
+            reverify_after: None,
+            list_max_pages: DEFAULT_LIST_MAX_PAGES,
             listing: ListingLimits::default(),
         }
     }
@@ -104,6 +121,11 @@ pub struct PassOutcome {
     pub internal_error: Option<String>,
     /// What the pass did with the ledger, once the shell has written it.
     pub ledger: Option<LedgerFigures>,
+    /// The S3 requests the pass made (probes, markers, ledger, outputs), once the shell has
+    /// counted them.
+    pub requests: Option<RequestCounts>,
+    /// What the pass's listings did (`None`: nothing was worth listing).
+    pub listing: Option<ListingFigures>,
     pub registry_etag: Option<String>,
     /// `only` ids that name no artifact.
     pub unknown_only_ids: Vec<String>,
@@ -129,6 +151,8 @@ impl PassOutcome {
             registry_error: None,
             internal_error: None,
             ledger: None,
+            requests: None,
+            listing: None,
             registry_etag: etag,
             unknown_only_ids: Vec::new(),
             duration: std::time::Duration::ZERO,
@@ -220,6 +244,8 @@ impl PassOutcome {
             internal_error: self.internal_error.clone(),
             ledger: self.ledger.clone(),
             ack_problems: self.ack_problems.clone(),
+            requests: self.requests.map(Into::into),
+            listing: self.listing.clone(),
         }
     }
 
@@ -235,12 +261,24 @@ pub fn alerts_flag(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-/// Runs one pass at `now` over a parsed registry.
+/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe.
 pub async fn run_pass<S: ObjectStore>(
     store: &S,
     loaded: &LoadedRegistry,
     settings: &PassSettings,
     now: DateTime<Utc>,
+) -> PassOutcome {
+    run_pass_with_ledger(store, loaded, settings, now, None).await
+}
+
+/// [`run_pass`], skipping the artifacts whose cycle the `ledger` already settled
+/// ([`settled`]).
+pub async fn run_pass_with_ledger<S: ObjectStore>(
+    store: &S,
+    loaded: &LoadedRegistry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
 ) -> PassOutcome {
     let started = StdInstant::now();
     let registry = &loaded.registry;
@@ -256,7 +294,7 @@ pub async fn run_pass<S: ObjectStore>(
         .iter()
         .map(|c| (c.name.clone(), c.timezone))
         .collect();
-    outcome.rows = classify_registry(store, registry, settings, now).await;
+    (outcome.rows, outcome.listing) = classify(store, registry, settings, now, ledger).await;
     outcome.alert_policy = Arc::new(PassPolicy::of(registry));
     outcome.duration = started.elapsed();
     outcome
@@ -269,6 +307,32 @@ pub async fn classify_registry<S: ObjectStore>(
     settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> Vec<ResultRow> {
+    classify_registry_with_ledger(store, registry, settings, now, None).await
+}
+
+/// [`classify_registry`], judging the artifacts the `ledger` settled without a probe.
+pub async fn classify_registry_with_ledger<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
+) -> Vec<ResultRow> {
+    classify(store, registry, settings, now, ledger).await.0
+}
+
+/// The rows, and what the listings did (`None`: nothing was listed).
+async fn classify<S: ObjectStore>(
+    store: &S,
+    registry: &Registry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
+) -> (Vec<ResultRow>, Option<ListingFigures>) {
+    let settled = ledger.map(|ledger| SettledRule {
+        ledger,
+        reverify_after: settings.reverify_after,
+    });
     let selected: Vec<&RegistryEntry> = registry
         .entries
         .iter()
@@ -281,20 +345,25 @@ pub async fn classify_registry<S: ObjectStore>(
     // as the probe starts, so at most `concurrency` of them exist at once.
     let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
     for (index, entry) in selected.iter().enumerate() {
-        match judge_without_probe(entry, &cycles, now, &mut shared) {
+        match judge_without_probe(entry, &cycles, now, settled.as_ref(), &mut shared) {
             Unprobed::Row(finished) => rows[index] = Some(finished),
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
         }
     }
-    let (deadline, listing) = (settings.probe_deadline, settings.listing);
+    let (deadline, off_cycle_listing) = (settings.probe_deadline, settings.listing);
+    let (listed, listing) = list_canonical_keys(store, &to_probe, settings).await;
+    let mut listed = listed.into_iter();
     let mut probed = stream::iter(to_probe)
         .map(|(index, spec, cycle)| {
             let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
+            let answer = listed.next().flatten();
             async move {
                 let finished = match job {
-                    Ok(job) => guarded_async(job.run(store, now, deadline, listing))
-                        .await
-                        .unwrap_or_else(|message| internal_error_row(spec, &message, now)),
+                    Ok(job) => {
+                        guarded_async(job.run(store, now, deadline, off_cycle_listing, answer))
+                            .await
+                            .unwrap_or_else(|message| internal_error_row(spec, &message, now))
+                    }
                     Err(message) => internal_error_row(spec, &message, now),
                 };
                 (index, finished)
@@ -304,9 +373,50 @@ pub async fn classify_registry<S: ObjectStore>(
     while let Some((index, finished)) = probed.next().await {
         rows[index] = Some(finished);
     }
-    rows.into_iter()
+    let rows = rows
+        .into_iter()
         .map(|r| r.expect("every selected entry gets a row"))
-        .collect()
+        .collect();
+    (rows, listing)
+}
+
+/// The listings' answers for the canonical keys of `to_probe` (in its order), when enough of
+/// them share a prefix for a listing to pay ([`crate::probe`]).
+async fn list_canonical_keys<S: ObjectStore>(
+    store: &S,
+    to_probe: &[(usize, &ArtifactSpec, &Cycle)],
+    settings: &PassSettings,
+) -> (Vec<Option<ListedAnswer>>, Option<ListingFigures>) {
+    if settings.list_max_pages == 0 || to_probe.len() < probe::plan::MIN_KEYS_PER_LISTING {
+        return (Vec::new(), None);
+    }
+    let keys: Vec<Option<(&str, String)>> = to_probe
+        .iter()
+        .map(|(_, spec, cycle)| {
+            // An off-cycle artifact lists its own prefix (off_cycle.rs).
+            if spec.off_cycle.is_some() {
+                return None;
+            }
+            guarded(|| spec.s3_key_template.render(&template_values(cycle)))
+                .ok()
+                .map(|key| (spec.s3_bucket.as_str(), key))
+        })
+        .collect();
+    probe::list_what_pays(
+        store,
+        &keys,
+        settings.list_max_pages,
+        settings.probe_deadline,
+    )
+    .await
+}
+
+fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
+    crate::template::TemplateValues {
+        date: cycle.date,
+        cycle_label: &cycle.label,
+        trading_day: cycle.trading_day,
+    }
 }
 
 /// Each cadence's cycle at `now`, resolved once per pass (cycles depend on the cadence, and
@@ -344,6 +454,7 @@ fn judge_without_probe<'a>(
     entry: &'a RegistryEntry,
     cycles: &'a CycleTable<'a>,
     now: DateTime<Utc>,
+    settled: Option<&SettledRule<'_>>,
     shared: &mut RowStringPool<'a>,
 ) -> Unprobed<'a> {
     let spec = match entry {
@@ -364,9 +475,39 @@ fn judge_without_probe<'a>(
     });
     match decided {
         Ok(Some(finished)) => Unprobed::Row(finished),
-        Ok(None) => Unprobed::NeedsProbe(spec, cycle),
+        Ok(None) => match settled.and_then(|rule| settled_row(rule, spec, cycle, now, shared)) {
+            Some(Ok(finished)) => Unprobed::Row(finished),
+            Some(Err(message)) => Unprobed::Row(internal_error_row(spec, &message, now)),
+            None => Unprobed::NeedsProbe(spec, cycle),
+        },
         Err(message) => Unprobed::Row(internal_error_row(spec, &message, now)),
     }
+}
+
+/// The row of an artifact whose cycle the ledger settled, or `None` when it needs a probe.
+/// The keys are rendered only for entries the ledger left fresh in this very cycle.
+fn settled_row<'a>(
+    rule: &SettledRule<'_>,
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> Option<Result<ResultRow, String>> {
+    // An off-cycle artifact is judged from a listing of its prefix, not from one key.
+    if spec.off_cycle.is_some() {
+        return None;
+    }
+    let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
+    entry.probe_fingerprint?;
+    let judged = guarded(|| {
+        let keys = ResolvedKeys::resolve(spec, cycle);
+        let settled = rule.verdict(spec, cycle, &keys, now)?;
+        let strings = RowStrings::of(spec, cycle, shared);
+        let mut finished = row(spec, cycle, keys, strings, settled.verdict);
+        finished.last_probed_at = Some(settled.last_probed_at);
+        Some(finished)
+    });
+    judged.transpose()
 }
 
 /// Runs `work`, turning a panic into its message: a bug met while judging one artifact makes
@@ -450,12 +591,14 @@ impl<'a> ProbeJob<'a> {
         }
     }
 
+    /// Probes (the canonical key's HEAD is spared when a listing answered for it) and judges.
     async fn run<S: ObjectStore>(
         self,
         store: &S,
         now: DateTime<Utc>,
         deadline: Option<tokio::time::Instant>,
         listing: ListingLimits,
+        listed: Option<ListedAnswer>,
     ) -> ResultRow {
         let probe = Probe {
             spec: self.spec,
@@ -464,9 +607,12 @@ impl<'a> ProbeJob<'a> {
             now,
             deadline,
             listing,
+            listed,
         };
         let (verdict, NoLog) = probe_and_judge(store, probe).await;
-        row(self.spec, self.cycle, self.keys, self.strings, verdict)
+        let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
+        finished.last_probed_at = Some(now);
+        finished
     }
 }
 
@@ -479,6 +625,8 @@ struct Probe<'a> {
     now: DateTime<Utc>,
     deadline: Option<tokio::time::Instant>,
     listing: ListingLimits,
+    /// What a listing of the probe plan said about the canonical key (no HEAD then).
+    listed: Option<ListedAnswer>,
 }
 
 /// Rules 3 to 5: HEAD the canonical key (or, off-cycle, list the template's prefix), the
@@ -495,7 +643,10 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         return off_cycle::list_and_judge(store, probe, rule).await;
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
-    let canonical: ProbeOutcome = head(&keys.canonical_key).await;
+    let canonical: ProbeOutcome = match probe.listed {
+        Some(answer) => Ok(answer),
+        None => head(&keys.canonical_key).await,
+    };
     let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
         Some(key) if needs_recovery_probe(keys, cycle, &canonical) => Some(head(key).await),
         _ => None,

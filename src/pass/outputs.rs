@@ -4,6 +4,7 @@
 use super::PassOutcome;
 use super::status_page::put_status_page;
 use crate::report::AlertFigures;
+use crate::store::counting::RequestCounts;
 use crate::store::{ObjectStore, StoreError};
 
 /// Where a pass writes its files.
@@ -23,6 +24,18 @@ pub async fn write_outputs<S: ObjectStore>(
     location: &OutputLocation,
     outcome: &PassOutcome,
     alerts: AlertFigures,
+) -> Result<(), StoreError> {
+    write_outputs_counted(store, location, outcome, alerts, || None).await
+}
+
+/// [`write_outputs`], with the heartbeat's `requests` set from `requests_so_far` just before
+/// the heartbeat is written, plus that one PUT (docs/outputs.md#requests).
+pub async fn write_outputs_counted<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    outcome: &PassOutcome,
+    alerts: AlertFigures,
+    requests_so_far: impl Fn() -> Option<RequestCounts>,
 ) -> Result<(), StoreError> {
     let key = |name: &str| format!("{}{name}", location.prefix);
     let mut first_error = None;
@@ -52,11 +65,19 @@ pub async fn write_outputs<S: ObjectStore>(
             }
         }
     }
+    let mut heartbeat = outcome.heartbeat(alerts);
+    if let Some(counts) = requests_so_far() {
+        let own_put = RequestCounts {
+            put: 1,
+            ..RequestCounts::default()
+        };
+        heartbeat.requests = Some(counts.plus(own_put).into());
+    }
     if let Err(e) = store
         .put(
             &location.bucket,
             &key("heartbeat.json"),
-            to_json(&outcome.heartbeat(alerts), 0),
+            to_json(&heartbeat, 0),
             "application/json",
         )
         .await

@@ -5,8 +5,10 @@
 //! operator can act on, since it becomes a `probe_failed` row and a critical alert.
 //! Implementations: [`local::LocalDirStore`] (a directory, for `check --store` and tests) and
 //! the S3 store. Listings (ListObjectsV2, one page at a time) answer for many keys under one
-//! prefix; [`listing::list_prefix`] pages through one with a cap.
+//! prefix; [`listing::list_prefix`] pages through one with a cap. [`counting::CountingStore`]
+//! counts what a pass asks of a store, by S3 request class.
 
+pub mod counting;
 pub mod listing;
 pub mod local;
 pub mod s3;

@@ -13,6 +13,7 @@ mod lambda;
 mod policy;
 mod producers;
 mod properties;
+mod requests;
 mod s3_store;
 mod status_page;
 mod support;

@@ -274,6 +274,7 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         dedup_key: None,
         alerting: true,
         s3_bucket: None,
+        last_probed_at: None,
         off_cycle_key: None,
         extensions: None,
         policy: None,

@@ -208,6 +208,7 @@ mod tests {
             dedup_key: None,
             alerting: true,
             s3_bucket: None,
+            last_probed_at: None,
             policy: None,
             off_cycle_key: None,
             extensions: None,

@@ -37,6 +37,7 @@ fn row(id: &str, severity: Severity, owner: &str) -> ResultRow {
         dedup_key: Some(format!("freshness_{id}_2026-W23")),
         alerting: true,
         s3_bucket: Some(Arc::from("bucket")),
+        last_probed_at: None,
         policy: None,
         off_cycle_key: None,
         extensions: None,

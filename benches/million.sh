@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One pass over N generated artifacts (default 1,000,000) against the S3 stand-in behind the
+# +DELAY_MS (default 20) latency proxy: a first pass (no ledger) and a steady pass (the ledger
+# the first one wrote), each `run` (the Lambda's pass with its writes) timed with GNU time.
+# Prints per pass: wall, peak RSS, the S3 requests by class (from the pass log line) and per
+# artifact, and the ledger's bytes per artifact. BENCHMARKS.md has the method and figures.
+#
+#   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/million.sh
+#   N=100000 benches/million.sh
+#
+# The stand-in makes the objects up in memory (`pass serve-generated`): no million files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${N:-1000000}"
+DELAY_MS="${DELAY_MS:-20}"
+bin="$(realpath "${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}")"
+helper="${PASS_HELPER:-}"
+[[ -n "$helper" ]] || helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
+  | python3 -c 'import json,sys
+for l in sys.stdin:
+    m = json.loads(l)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pass":
+        print(m["executable"])')"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 3000); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
+standin_port=$(free_port)
+STANDIN_QUIET=1 "$helper" serve-generated "$standin_port" "bench-$N" "$N" 2>"$work/standin.log" &
+pids+=($!)
+wait_port "$standin_port"
+slow_port=$(free_port)
+"$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
+pids+=($!)
+wait_port "$slow_port"
+
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
+unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
+for pass in first steady; do
+  /usr/bin/time -f '%e %M' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
+    REGISTRY_BUCKET="bench-$N" nice "$bin" run >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \
+    || { tail -n 20 "$work/err" >&2; exit 1; }
+  read -r wall rss < <(tail -n1 "$work/time")
+  python3 - "$work/err" "$N" "$pass" "$wall" "$rss" <<'PY'
+import json, sys
+path, n, name, wall, rss = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), int(sys.argv[5])
+line = next(json.loads(l) for l in reversed(open(path).read().splitlines())
+            if l.startswith("{") and json.loads(l).get("message") == "pass complete")
+r = {k: line.get("requests_" + k, 0) for k in ("head", "list", "get", "put", "delete", "total")}
+print(f"{name:6} pass: {n} artifacts  wall {wall:.1f} s  pass {line['duration_seconds']:.1f} s  "
+      f"peak RSS {rss / 1024:.0f} MB ({rss * 1024 / n:.0f} B/artifact)  "
+      f"HEAD {r['head']} LIST {r['list']} GET {r['get']} PUT {r['put']} DELETE {r['delete']}  "
+      f"{r['total'] / n:.4f} requests/artifact  ledger {line.get('ledger')} "
+      f"{line.get('ledger_bytes')} B ({(line.get('ledger_bytes') or 0) / n:.0f} B/artifact)")
+PY
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,224 @@
+//! One pass's steps over any object store, in order: read the ledger, judge the registry
+//! (skipping what the ledger settled, listing what pays), deliver the alerts, write the
+//! ledger, write the outputs, with every S3 request counted on the way
+//! (docs/outputs.md#requests). The Lambda's handler and `run` call it with the S3 store; the
+//! day benchmark with the stand-in's.
+
+use std::time::{Duration, SystemTime};
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use super::deadline::OUTPUT_RESERVE;
+use super::handler::{HandlerError, output_location, registry_error_message};
+use crate::alert::Alerter;
+use crate::alert::policy::{ack, never_written};
+use crate::ledger::{self, Ledger};
+use crate::pass::{self, PassOutcome, PassSettings};
+use crate::registry_source::{self, RegistrySource};
+use crate::report::AlertFigures;
+use crate::settings::Settings;
+use crate::store::ObjectStore;
+use crate::store::counting::CountingStore;
+
+/// What one pass needs besides its store.
+pub struct PassSteps<'a> {
+    pub settings: &'a Settings,
+    pub pass_settings: PassSettings,
+    /// The channels and markers (`None`: the settings were invalid; nothing is sent).
+    pub alerter: Option<&'a Alerter>,
+    pub now: DateTime<Utc>,
+    /// Probe and judge only: no ledger, no alerts, no outputs.
+    pub dry_run: bool,
+    /// The invocation's deadline (`None` from a shell).
+    pub deadline: Option<SystemTime>,
+    /// The ledger read at the start spares probes (settled artifacts) and marker requests
+    /// (alerts already out). Always true in the Lambda and `run`; the day benchmark turns it
+    /// off to measure what probing everything every pass costs.
+    pub ledger_spares: bool,
+}
+
+/// What a pass did: its outcome (with the ledger's figures and the request counts, the output
+/// writes included), its alerts, and whether the outputs were written.
+pub struct PassDone {
+    pub outcome: PassOutcome,
+    pub alerts: AlertFigures,
+    pub written: Result<bool, HandlerError>,
+}
+
+/// Runs one pass's steps over `store`, counting every request.
+pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> PassDone {
+    let counting = CountingStore::new(store);
+    let store = &counting;
+    let settings = steps.settings;
+    let ledger_key = format!("{}{LEDGER_FILE}", settings.results_prefix);
+    let results_bucket = settings.results_bucket();
+    // Read at the pass's start (a dry run neither reads nor writes it).
+    let ledger_read = if steps.dry_run {
+        None
+    } else {
+        Some(ledger::store::read(store, results_bucket, &ledger_key).await)
+    };
+    let ledger = ledger_read
+        .as_ref()
+        .filter(|_| steps.ledger_spares)
+        .map(|read| &read.ledger);
+    // The policy (escalation, never-written) reads the ledger even when it spares nothing.
+    let remembered = ledger_read.as_ref().map(|read| &read.ledger);
+    let (mut outcome, prefix_checks) = judge_registry(
+        store,
+        settings,
+        &steps.pass_settings,
+        steps.now,
+        (ledger, remembered),
+    )
+    .await;
+    if outcome.registry_error.is_none() {
+        let (known, to_list) = prefix_checks;
+        let found = never_written::check_prefixes(store, known, to_list).await;
+        never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
+        outcome.prefix_listings = found.listings;
+        apply_policy(steps, store, &mut outcome, remembered).await;
+    }
+    let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
+    if let Some(read) = ledger_read
+        && outcome.registry_error.is_none()
+    {
+        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
+        let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
+        outcome.ledger = Some(figures);
+    }
+    let written = if steps.dry_run {
+        Ok(false)
+    } else {
+        let location = output_location(settings);
+        // The heartbeat counts everything before it, and its own PUT.
+        let so_far = || Some(store.counts());
+        pass::write_outputs_counted(store, &location, &outcome, alerts.clone(), so_far)
+            .await
+            .map(|()| true)
+            .map_err(|source| HandlerError::Outputs {
+                bucket: location.bucket,
+                prefix: location.prefix,
+                source,
+            })
+    };
+    outcome.requests = Some(store.counts());
+    PassDone {
+        outcome,
+        alerts,
+        written,
+    }
+}
+
+/// The ledger's file name under the results prefix.
+pub const LEDGER_FILE: &str = "ledger.json";
+
+/// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
+/// the registry are dropped.
+fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigures) {
+    let alerted: Vec<&str> = alerts
+        .alerted_artifacts
+        .iter()
+        .map(String::as_str)
+        .collect();
+    let known: std::collections::HashSet<&str> = outcome
+        .rows
+        .iter()
+        .map(|r| r.artifact_id.as_str())
+        .collect();
+    ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
+        known.contains(id)
+    });
+    let out = alerted
+        .iter()
+        .copied()
+        .chain(alerts.held_artifacts.iter().map(String::as_str));
+    let resolved = alerts
+        .resolved_artifacts
+        .iter()
+        .chain(&alerts.resolved_held_artifacts)
+        .map(String::as_str);
+    ledger.note_alerts(out, resolved);
+    ledger.note_listings(&outcome.prefix_listings, outcome.run_at);
+}
+
+/// Reads the acknowledgements and applies the registry's alert policy to the rows (an
+/// unreadable ack is reported in the heartbeat and ignored).
+async fn apply_policy<S: ObjectStore>(
+    steps: &PassSteps<'_>,
+    store: &S,
+    outcome: &mut PassOutcome,
+    ledger: Option<&Ledger>,
+) {
+    let settings = steps.settings;
+    let acks = ack::read_acks(store, settings.results_bucket(), &settings.results_prefix).await;
+    let channels = steps.alerter.map(|a| a.channel_names()).unwrap_or_default();
+    outcome.apply_policy(ledger, &acks.acks, &channels);
+    outcome.ack_problems = acks.problems;
+}
+
+/// The never-written artifacts the ledger already knows, and the prefixes to list.
+type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
+
+/// Reads the registry named by the env and runs the pass over it (or says why it cannot),
+/// with the template prefixes to list for the never-written rule (docs/alerts.md). `ledgers`:
+/// the one that spares probes (absent when sparing is off) and the one remembered.
+async fn judge_registry<S: ObjectStore>(
+    store: &S,
+    settings: &Settings,
+    pass_settings: &PassSettings,
+    now: DateTime<Utc>,
+    (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
+) -> (PassOutcome, PrefixChecks) {
+    let source = RegistrySource::Store {
+        bucket: settings.registry_bucket.clone(),
+        key: settings.registry_key.clone(),
+    };
+    match registry_source::load(store, &source).await {
+        Ok(loaded) => {
+            let outcome =
+                pass::run_pass_with_ledger(store, &loaded, pass_settings, now, sparing).await;
+            let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
+            (outcome, checks)
+        }
+        Err(err) => (
+            PassOutcome::registry_failed(
+                registry_error_message(settings, &err),
+                err.etag(),
+                pass_settings,
+                now,
+            ),
+            PrefixChecks::default(),
+        ),
+    }
+}
+
+/// Sends the pass's alerts (observe mode only counts them; a dry run never sends), giving up
+/// in time for the outputs to be written before the invocation's deadline.
+async fn deliver_alerts<S: ObjectStore>(
+    steps: &PassSteps<'_>,
+    store: &S,
+    outcome: &PassOutcome,
+    ledger: Option<&Ledger>,
+) -> AlertFigures {
+    let deadline = steps.deadline;
+    match (steps.alerter, steps.dry_run) {
+        (Some(alerter), false) => {
+            let send_deadline = deadline.map(|d| {
+                let remaining = d
+                    .duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO);
+                tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
+            });
+            alerter
+                .deliver_with_ledger(store, outcome, send_deadline, ledger)
+                .await
+        }
+        _ => AlertFigures {
+            would_alert: outcome.alerting_rows().count(),
+            ..AlertFigures::default()
+        },
+    }
+}

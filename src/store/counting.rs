@@ -1,0 +1,223 @@
+//! Counting the requests a pass makes, by S3 request class.
+//!
+//! At scale the monitor's bill is S3 requests, not compute: HEAD and GET are priced per 1,000
+//! at one rate, LIST and PUT (and a conditional PUT) at 12.5 times it, DELETE is free. The
+//! pass wraps its store in a [`CountingStore`] so the heartbeat and the pass log can say what
+//! every part of the pass (probes, dedup markers, the ledger, the outputs) asked of S3, and
+//! what that comes to per day.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use super::{FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError};
+
+/// Passes a day at the deployed schedule (every 15 minutes).
+pub const PASSES_PER_DAY: u64 = 96;
+
+/// Requests per class, as S3 bills them. A request that failed still counts: S3 bills it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    pub head: u64,
+    pub list: u64,
+    pub get: u64,
+    /// Every PUT, conditional or not.
+    pub put: u64,
+    pub delete: u64,
+}
+
+impl RequestCounts {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.head + self.list + self.get + self.put + self.delete
+    }
+
+    /// What a day of passes like this one would make (96 passes).
+    pub fn per_day(&self) -> u64 {
+        self.total() * PASSES_PER_DAY
+    }
+
+    /// The counts with `other` added.
+    pub fn plus(self, other: RequestCounts) -> RequestCounts {
+        RequestCounts {
+            head: self.head + other.head,
+            list: self.list + other.list,
+            get: self.get + other.get,
+            put: self.put + other.put,
+            delete: self.delete + other.delete,
+        }
+    }
+}
+
+/// `requests` in the heartbeat: the pass's counts and its projection at 96 passes a day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RequestFigures {
+    #[serde(flatten)]
+    pub counts: RequestCounts,
+    pub total: u64,
+    pub projected_per_day: u64,
+}
+
+impl From<RequestCounts> for RequestFigures {
+    fn from(counts: RequestCounts) -> Self {
+        RequestFigures {
+            counts,
+            total: counts.total(),
+            projected_per_day: counts.per_day(),
+        }
+    }
+}
+
+/// A store that counts what passes through it to the store it wraps.
+pub struct CountingStore<'a, S> {
+    inner: &'a S,
+    head: AtomicU64,
+    list: AtomicU64,
+    get: AtomicU64,
+    put: AtomicU64,
+    delete: AtomicU64,
+}
+
+impl<'a, S> CountingStore<'a, S> {
+    pub fn new(inner: &'a S) -> Self {
+        CountingStore {
+            inner,
+            head: AtomicU64::new(0),
+            list: AtomicU64::new(0),
+            get: AtomicU64::new(0),
+            put: AtomicU64::new(0),
+            delete: AtomicU64::new(0),
+        }
+    }
+
+    /// What was asked so far.
+    pub fn counts(&self) -> RequestCounts {
+        RequestCounts {
+            head: self.head.load(Ordering::Relaxed),
+            list: self.list.load(Ordering::Relaxed),
+            get: self.get.load(Ordering::Relaxed),
+            put: self.put.load(Ordering::Relaxed),
+            delete: self.delete.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        bump(&self.head);
+        self.inner.head(bucket, key).await
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        bump(&self.get);
+        self.inner.get(bucket, key).await
+    }
+
+    async fn list_page(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        continuation: Option<&str>,
+        max_keys: u16,
+    ) -> Result<ListPage, StoreError> {
+        bump(&self.list);
+        self.inner
+            .list_page(bucket, prefix, continuation, max_keys)
+            .await
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        bump(&self.put);
+        self.inner.put(bucket, key, body, content_type).await
+    }
+
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        bump(&self.put);
+        self.inner.put_file(bucket, key, path, content_type).await
+    }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        bump(&self.put);
+        self.inner
+            .put_if_absent(bucket, key, body, content_type)
+            .await
+    }
+
+    async fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        bump(&self.put);
+        self.inner
+            .put_if_match(bucket, key, etag, body, content_type)
+            .await
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
+        bump(&self.delete);
+        self.inner.delete(bucket, key).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::local::LocalDirStore;
+
+    #[tokio::test]
+    async fn every_request_is_counted_by_class_even_when_it_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("b")).unwrap();
+        let local = LocalDirStore::new(dir.path());
+        let store = CountingStore::new(&local);
+        store
+            .put("b", "k", b"x".to_vec(), "text/plain")
+            .await
+            .unwrap();
+        assert!(store.head("b", "k").await.unwrap().is_some());
+        assert!(store.head("b", "absent").await.unwrap().is_none());
+        assert!(store.get("b", "absent").await.is_err());
+        store.list_page("b", "", None, 1000).await.unwrap();
+        store.delete("b", "k").await.unwrap();
+        let counts = store.counts();
+        assert_eq!(
+            counts,
+            RequestCounts {
+                head: 2,
+                list: 1,
+                get: 1,
+                put: 1,
+                delete: 1
+            }
+        );
+        assert_eq!(counts.total(), 6);
+        assert_eq!(RequestFigures::from(counts).projected_per_day, 576);
+    }
+}
