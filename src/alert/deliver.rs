@@ -735,10 +735,13 @@ fn resolved_candidate<'r>(
     (entry.alert_out && !entry.resolved_out).then_some((row, true))
 }
 
-/// The alerting artifacts whose alert for their current cycle the ledger says is out.
+/// The alerting artifacts whose alert for their current cycle the ledger says is out. A
+/// never-written row is not among them: its dedup key changes daily within a cycle
+/// (docs/alerts.md#never-written), so its marker decides.
 fn alerts_known_out<'r>(ledger: &Ledger, rows: &'r [ResultRow]) -> HashSet<&'r str> {
     rows.iter()
         .filter(|r| r.alerting)
+        .filter(|r| r.policy.as_ref().is_none_or(|p| !p.never_written))
         .filter(|r| {
             r.cycle_label
                 .as_deref()

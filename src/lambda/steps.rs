@@ -145,7 +145,8 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
 }
 
 /// Reads the acknowledgements and applies the registry's alert policy to the rows (an
-/// unreadable ack is reported in the heartbeat and ignored).
+/// unreadable ack is reported in the heartbeat and ignored). Acks only change alerting rows,
+/// so a pass with nothing alerting does not list them (one LIST spared).
 async fn apply_policy<S: ObjectStore>(
     steps: &PassSteps<'_>,
     store: &S,
@@ -153,7 +154,11 @@ async fn apply_policy<S: ObjectStore>(
     ledger: Option<&Ledger>,
 ) {
     let settings = steps.settings;
-    let acks = ack::read_acks(store, settings.results_bucket(), &settings.results_prefix).await;
+    let acks = if outcome.alerting_rows().next().is_some() {
+        ack::read_acks(store, settings.results_bucket(), &settings.results_prefix).await
+    } else {
+        ack::AckRead::default()
+    };
     let channels = steps.alerter.map(|a| a.channel_names()).unwrap_or_default();
     outcome.apply_policy(ledger, &acks.acks, &channels);
     outcome.ack_problems = acks.problems;

@@ -23,8 +23,8 @@ fn requests(heartbeat: &Value) -> Value {
            "delete": r["delete"]})
 }
 
-fn counts(head: u64, get: u64, put: u64) -> Value {
-    json!({"head": head, "list": 0, "get": get, "put": put, "delete": 0})
+fn counts(head: u64, list: u64, get: u64, put: u64) -> Value {
+    json!({"head": head, "list": list, "get": get, "put": put, "delete": 0})
 }
 
 fn row<'a>(results: &'a Value, id: &str) -> &'a Value {
@@ -48,17 +48,20 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
     // the status page's HEAD of history.json (absent here). First pass: 4 probe HEADs; GETs:
     // registry, ledger (absent), artifact_04's marker (the ledger does not know it yet: a
     // RESOLVED candidate asked of its marker); PUTs: 3 claims, 3 publishes, the ledger.
+    // LISTs (the alert policy's): the acknowledgements (listed while anything alerts), and
+    // the missing artifacts' template prefix `data/`, once, for the never-written rule.
     let first = monitor.pass("2026-06-06T12:30:00Z");
     assert_eq!(first.response()["alerted"], 3, "{:#}", first.response());
-    assert_eq!(requests(&world.heartbeat().await), counts(5, 3, 11));
+    assert_eq!(requests(&world.heartbeat().await), counts(5, 2, 3, 11));
 
     // Steady: artifact_04 is settled (not probed), the 3 alerts are out (no claim): 3 probe
-    // HEADs, registry + ledger GETs, the ledger PUT, and the outputs.
+    // HEADs, registry + ledger GETs, the ledger PUT, the outputs, and the acks' LIST (the
+    // ledger now knows the prefix was written: no never-written listing).
     let steady = monitor.pass("2026-06-06T12:45:00Z");
     assert_eq!(steady.response()["alerted"], 0);
     assert_eq!(steady.response()["deduplicated"], 3);
     let steady_requests = requests(&world.heartbeat().await);
-    assert_eq!(steady_requests, counts(4, 2, 5));
+    assert_eq!(steady_requests, counts(4, 1, 2, 5));
     let results = check_results(s3, &world.bucket).await.unwrap();
     let settled = row(&results, "artifact_04");
     assert_eq!(settled["state"], "fresh");
@@ -86,10 +89,10 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
         "{:#}",
         resolved.response()
     );
-    assert_eq!(requests(&world.heartbeat().await), counts(4, 2, 7));
+    assert_eq!(requests(&world.heartbeat().await), counts(4, 1, 2, 7));
     let again = monitor.pass("2026-06-06T13:30:00Z");
     assert_eq!(again.response()["resolved"], 0);
-    assert_eq!(requests(&world.heartbeat().await), counts(3, 2, 5));
+    assert_eq!(requests(&world.heartbeat().await), counts(3, 1, 2, 5));
 
     // The pass log line says the same, after the writes.
     let lines = monitor.await_log_lines("pass complete", 4);
@@ -103,8 +106,8 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
         "{last:#}"
     );
     assert_eq!(last["requests_put"], 5);
-    assert_eq!(last["requests_total"], 10);
-    assert_eq!(last["requests_projected_per_day"], 10 * 96);
+    assert_eq!(last["requests_total"], 11);
+    assert_eq!(last["requests_projected_per_day"], 11 * 96);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -171,14 +174,16 @@ fn states(results: &Value, n: usize) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn requests_keys_sharing_a_prefix_are_listed_instead_of_headed() {
-    // 30 keys under data/2026-06-06/artifact_: one LIST page answers for all of them.
+    // 30 keys under data/2026-06-06/artifact_: one LIST page answers for all of them. Two
+    // more LISTs are the alert policy's: the acks (10 would alert) and `data/` for the
+    // never-written rule.
     let world = listing_world(30, 1..=20).await;
     let monitor = Monitor::start(&observe_env(&world));
     monitor.pass("2026-06-06T12:30:00Z");
     let heartbeat = world.heartbeat().await;
     assert_eq!(
         requests(&heartbeat),
-        json!({"head": 1, "list": 1, "get": 2, "put": 5, "delete": 0})
+        json!({"head": 1, "list": 3, "get": 2, "put": 5, "delete": 0})
     );
     assert_eq!(
         heartbeat["listing"],
@@ -262,7 +267,9 @@ async fn requests_a_listing_that_fails_mid_pagination_leaves_the_rest_to_heads()
     function.pass("2026-06-06T12:30:00Z");
     let heartbeat = world.heartbeat().await;
     assert_eq!(requests(&heartbeat)["head"], 16 + 1, "{heartbeat:#}");
-    assert_eq!(requests(&heartbeat)["list"], 2);
+    // The plan's 2, the acks' 1, and the never-written listing of `data/` (which the proxy
+    // answers the same way: its page, then the 500).
+    assert_eq!(requests(&heartbeat)["list"], 2 + 1 + 2);
     let listing = &heartbeat["listing"];
     assert_eq!(
         (
@@ -310,7 +317,8 @@ async fn requests_a_403_on_list_names_list_bucket_and_heads_answer_instead() {
         26 + 1,
         "26 probes, the page's"
     );
-    assert_eq!(requests(&heartbeat)["list"], 1);
+    // The plan's, the acks' and the never-written rule's, each refused.
+    assert_eq!(requests(&heartbeat)["list"], 3);
     let error = heartbeat["listing"]["error"].as_str().unwrap();
     assert!(error.contains("needs s3:ListBucket"), "{error}");
     let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
