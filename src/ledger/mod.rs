@@ -9,7 +9,7 @@
 
 pub mod store;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -26,7 +26,7 @@ pub struct Ledger {
     pub version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub written_at: Option<DateTime<Utc>>,
-    pub artifacts: HashMap<String, LedgerEntry>,
+    pub artifacts: BTreeMap<String, LedgerEntry>,
 }
 
 /// What earlier passes learned about one artifact. Absent fields are unknown (not yet seen).

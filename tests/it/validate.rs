@@ -318,17 +318,22 @@ fn many_artifacts(count: usize) -> String {
 }
 
 #[test]
-fn validate_refuses_a_50_mb_file_without_reading_it_as_yaml() {
-    let mut text = many_artifacts(1000).into_bytes();
-    // Pad with a comment to exactly 50,000,000 bytes.
-    text.extend_from_slice(b"# ");
-    text.resize(50_000_000 - 1, b'x');
-    text.push(b'\n');
-    check_generated(&[(
-        "huge.yaml",
-        text,
-        "huge.yaml: registry is 50.0 MB; the limit is 32 MiB (is this the right file?)",
-    )]);
+fn validate_refuses_a_300_mb_file_without_reading_it_as_yaml() {
+    // A sparse file: 1,000 artifacts, then zeros up to exactly 300,000,000 bytes. Only its
+    // size is looked at, so nothing reads the 300 MB.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.yaml");
+    std::fs::write(&path, many_artifacts(1000)).unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(300_000_000)
+        .unwrap();
+    let run = validate(dir.path(), &["huge.yaml"]);
+    let expected = "huge.yaml: registry is 300.0 MB; the limit is 256 MiB (is this the right file?)";
+    let problem = failing_run_problems("huge.yaml", &run, &[expected.to_string()]);
+    assert!(problem.is_none(), "{}", problem.unwrap_or_default());
 }
 
 #[test]
