@@ -331,7 +331,8 @@ fn validate_refuses_a_300_mb_file_without_reading_it_as_yaml() {
         .set_len(300_000_000)
         .unwrap();
     let run = validate(dir.path(), &["huge.yaml"]);
-    let expected = "huge.yaml: registry is 300.0 MB; the limit is 256 MiB (is this the right file?)";
+    let expected =
+        "huge.yaml: registry is 300.0 MB; the limit is 256 MiB (is this the right file?)";
     let problem = failing_run_problems("huge.yaml", &run, &[expected.to_string()]);
     assert!(problem.is_none(), "{}", problem.unwrap_or_default());
 }
