@@ -81,8 +81,9 @@ pub struct LedgerEntry {
     pub resolved_out: bool,
 }
 
-/// Times as the monitor writes them everywhere (RFC 3339 UTC, seconds).
-mod opt_time {
+/// Optional times as the monitor writes them everywhere (RFC 3339 UTC, seconds; `null` when
+/// absent); the acknowledgements use it too.
+pub(crate) mod opt_time {
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 

@@ -34,7 +34,11 @@ pub struct Ack {
     #[serde(with = "req_time")]
     pub at: DateTime<Utc>,
     /// It ends at this time (`--until`); `None` with `until_resolved`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::ledger::opt_time"
+    )]
     pub until: Option<DateTime<Utc>>,
     /// It ends when a pass sees the artifact fresh after `at`.
     #[serde(default)]
@@ -209,27 +213,5 @@ mod req_time {
         DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
             .map_err(serde::de::Error::custom)
-    }
-}
-
-mod opt_time {
-    use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => super::time(t, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let text: Option<String> = Option::deserialize(d)?;
-        text.map(|t| {
-            DateTime::parse_from_rfc3339(&t)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(serde::de::Error::custom)
-        })
-        .transpose()
     }
 }
