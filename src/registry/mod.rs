@@ -27,9 +27,10 @@ use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
 
-/// An artifact id: `[A-Za-z0-9_.-]+`.
+/// An artifact id: `[A-Za-z0-9_.-]+`. Shared, not copied: the spec, its rows and the ledger
+/// hold the same bytes (a million artifacts, issue 17).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ArtifactId(String);
+pub struct ArtifactId(Arc<str>);
 
 impl ArtifactId {
     pub fn parse(text: &str) -> Result<ArtifactId, String> {
@@ -46,11 +47,16 @@ impl ArtifactId {
                 crate::text::quote_short(text)
             ));
         }
-        Ok(ArtifactId(text.to_string()))
+        Ok(ArtifactId(Arc::from(text)))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The id's bytes, shared rather than copied.
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.0)
     }
 }
 
