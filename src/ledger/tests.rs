@@ -34,6 +34,10 @@ fn at(t: &str) -> DateTime<Utc> {
     t.parse().unwrap()
 }
 
+fn lt(t: &str) -> LedgerTime {
+    t.parse().unwrap()
+}
+
 #[test]
 fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     let mut ledger = Ledger::new();
@@ -52,8 +56,8 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
         known,
     );
     let a = &ledger.artifacts["a"];
-    assert_eq!(a.first_missing_at, Some(at("2026-06-01T14:00:00Z")));
-    assert_eq!(a.last_alert_at, Some(at("2026-06-01T15:00:00Z")));
+    assert_eq!(a.first_missing_at, Some(lt("2026-06-01T14:00:00Z")));
+    assert_eq!(a.last_alert_at, Some(lt("2026-06-01T15:00:00Z")));
     assert_eq!(a.missed_cycles, 0);
     // Day 2: the missed day counts; fresh later in the day is remembered with its LastModified.
     ledger.advance(
@@ -65,7 +69,7 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     assert_eq!(ledger.artifacts["a"].missed_cycles, 1);
     assert_eq!(
         ledger.artifacts["a"].first_missing_at,
-        Some(at("2026-06-02T14:00:00Z"))
+        Some(lt("2026-06-02T14:00:00Z"))
     );
     let landed = Some("2026-06-02T14:20:00Z");
     ledger.advance(
@@ -83,14 +87,14 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     let a = &ledger.artifacts["a"];
     assert_eq!(
         a.fresh_at,
-        Some(at("2026-06-02T14:30:00Z")),
+        Some(lt("2026-06-02T14:30:00Z")),
         "the first confirmation"
     );
-    assert_eq!(a.last_modified, Some(at("2026-06-02T14:20:00Z")));
-    assert_eq!(a.last_probe_at, Some(at("2026-06-02T14:45:00Z")));
+    assert_eq!(a.last_modified, Some(lt("2026-06-02T14:20:00Z")));
+    assert_eq!(a.last_probe_at, Some(lt("2026-06-02T14:45:00Z")));
     assert_eq!(
         a.last_alert_at,
-        Some(at("2026-06-01T15:00:00Z")),
+        Some(lt("2026-06-01T15:00:00Z")),
         "kept across cycles"
     );
     // Day 3: a fresh day resets the count.

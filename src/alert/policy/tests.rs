@@ -74,7 +74,7 @@ fn ledger_entry(cycle: &str, missed_before: u32, state: State) -> LedgerEntry {
         "cycle": cycle, "state": state, "missed_cycles": missed_before
     }))
     .unwrap();
-    entry.first_missing_at = Some(at("2026-05-30T12:30:00Z"));
+    entry.first_missing_at = Some("2026-05-30T12:30:00Z".parse().unwrap());
     entry
 }
 
@@ -353,7 +353,7 @@ fn an_ack_ends_at_its_time_or_once_the_artifact_was_fresh_after_it() {
             true,
         ),
     ] {
-        entry.last_fresh_at = last_fresh.map(at);
+        entry.last_fresh_at = last_fresh.map(|t| t.parse().unwrap());
         assert_eq!(
             ack.is_active(now(), Some(&entry)),
             active,
