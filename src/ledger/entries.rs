@@ -68,9 +68,13 @@ impl LedgerEntries {
         self.sorted.retain(|(id, _)| keep(id));
     }
 
-    /// Adds entries for ids not held yet (each id once), in one sort.
+    /// Adds entries for ids not held yet (`new`: in id order, each id once), in one sort.
     pub(super) fn add_new(&mut self, new: Vec<(Box<str>, LedgerEntry)>) {
         if new.is_empty() {
+            return;
+        }
+        if self.sorted.is_empty() {
+            self.sorted = new; // a first pass: already in id order, no second copy
             return;
         }
         self.sorted.reserve_exact(new.len());

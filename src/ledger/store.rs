@@ -6,7 +6,8 @@
 use serde::Serialize;
 
 use super::{LEDGER_VERSION, Ledger};
-use crate::store::{ObjectStore, S3Url, StoreError};
+use crate::store::staged::{read_json, stage_json};
+use crate::store::{ObjectStore, S3Url, StoreError, WriteCondition};
 
 /// The ledger as read, with what the conditional write needs.
 #[derive(Debug, Clone)]
@@ -32,23 +33,30 @@ pub struct LedgerFigures {
 }
 
 /// Reads the ledger; anything but a readable ledger of this version starts from scratch.
+/// The body is downloaded into a temporary file and parsed from there (at a million artifacts
+/// it is ~186 MB); without a usable temp dir it is read into memory as before.
 pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLedger {
-    match store.get(bucket, key).await {
-        Ok(object) => match serde_json::from_slice::<Ledger>(&object.body) {
-            Ok(ledger) if ledger.version == LEDGER_VERSION => ReadLedger {
-                ledger,
-                etag: object.etag,
-                rebuilt: None,
-            },
-            Ok(ledger) => rebuilt(
-                object.etag,
-                format!("{} has version {}", S3Url(bucket, key), ledger.version),
-            ),
-            Err(e) => rebuilt(
-                object.etag,
-                format!("{} is unreadable: {e}", S3Url(bucket, key)),
-            ),
+    let fetched = match tempfile::NamedTempFile::new() {
+        Ok(staged) => fetch_staged(store, bucket, key, staged).await,
+        Err(e) => {
+            tracing::warn!(
+                "could not stage the ledger in {}: {e}; reading it into memory",
+                std::env::temp_dir().display()
+            );
+            fetch_whole(store, bucket, key).await
+        }
+    };
+    match fetched {
+        Ok((Ok(ledger), etag)) if ledger.version == LEDGER_VERSION => ReadLedger {
+            ledger,
+            etag,
+            rebuilt: None,
         },
+        Ok((Ok(ledger), etag)) => rebuilt(
+            etag,
+            format!("{} has version {}", S3Url(bucket, key), ledger.version),
+        ),
+        Ok((Err(e), etag)) => rebuilt(etag, format!("{} is unreadable: {e}", S3Url(bucket, key))),
         Err(StoreError::NotFound { .. }) => ReadLedger {
             ledger: Ledger::new(),
             etag: None,
@@ -59,6 +67,24 @@ pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLed
             format!("{} could not be read: {e}", S3Url(bucket, key)),
         ),
     }
+}
+
+/// The ledger as parsed (or why it could not be) and the object's ETag.
+type Fetched = Result<(Result<Ledger, serde_json::Error>, Option<String>), StoreError>;
+
+async fn fetch_staged<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    staged: tempfile::NamedTempFile,
+) -> Fetched {
+    let etag = store.get_to_file(bucket, key, staged.path()).await?;
+    Ok((read_json(staged.path()), etag))
+}
+
+async fn fetch_whole<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Fetched {
+    let object = store.get(bucket, key).await?;
+    Ok((serde_json::from_slice(&object.body), object.etag))
 }
 
 fn rebuilt(etag: Option<String>, reason: String) -> ReadLedger {
@@ -89,10 +115,9 @@ pub async fn write<S: ObjectStore>(
             rebuilt,
         } = current;
         apply(&mut ledger);
-        let body = ledger_json(&ledger);
+        let body = LedgerBody::of(&ledger);
         let artifacts = ledger.artifacts.len();
         drop(ledger);
-        // The body moves into the PUT (no copy: 165 MB at a million artifacts).
         let bytes = body.len();
         let figures = |status: &'static str, detail: Option<String>| LedgerFigures {
             status,
@@ -100,19 +125,11 @@ pub async fn write<S: ObjectStore>(
             bytes,
             detail,
         };
-        let written = match &etag {
-            Some(etag) => {
-                store
-                    .put_if_match(bucket, key, etag, body, "application/json")
-                    .await
-            }
-            None => {
-                store
-                    .put_if_absent(bucket, key, body, "application/json")
-                    .await
-            }
+        let condition = match &etag {
+            Some(etag) => WriteCondition::Matches(etag),
+            None => WriteCondition::Absent,
         };
-        match written {
+        match body.put(store, bucket, key, condition).await {
             Ok(true) => {
                 return match (&rebuilt, attempt, &etag) {
                     (Some(reason), 0, _) => figures("rebuilt", Some(reason.clone())),
@@ -136,6 +153,72 @@ pub async fn write<S: ObjectStore>(
         artifacts: current.ledger.artifacts.len(),
         bytes: 0,
         detail: Some("another pass wrote the ledger twice meanwhile".to_string()),
+    }
+}
+
+/// The ledger's JSON, ready to PUT: staged in a temporary file that the store streams from
+/// (~186 MB at a million artifacts never sits in memory), or, without a usable temp dir, in a
+/// buffer of exactly its size.
+enum LedgerBody {
+    Staged {
+        file: tempfile::NamedTempFile,
+        len: usize,
+    },
+    InMemory(Vec<u8>),
+}
+
+impl LedgerBody {
+    fn of(ledger: &Ledger) -> LedgerBody {
+        let staged = stage_json(ledger).and_then(|file| {
+            let len = file.as_file().metadata()?.len();
+            Ok((file, len))
+        });
+        match staged {
+            Ok((file, len)) => LedgerBody::Staged {
+                file,
+                len: usize::try_from(len).unwrap_or(usize::MAX),
+            },
+            // A full or read-only temp dir costs memory, not the write.
+            Err(e) => {
+                tracing::warn!(
+                    "could not stage the ledger in {}: {e}; writing it from memory",
+                    std::env::temp_dir().display()
+                );
+                LedgerBody::InMemory(ledger_json(ledger))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            LedgerBody::Staged { len, .. } => *len,
+            LedgerBody::InMemory(body) => body.len(),
+        }
+    }
+
+    /// The conditional PUT; `Ok(false)` when another pass wrote since the read.
+    async fn put<S: ObjectStore>(
+        self,
+        store: &S,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+    ) -> Result<bool, StoreError> {
+        const JSON: &str = "application/json";
+        match (self, condition) {
+            (LedgerBody::Staged { file, .. }, condition) => {
+                store
+                    .put_file_if(bucket, key, file.path(), condition, JSON)
+                    .await
+            }
+            // The body moves into the PUT (no copy).
+            (LedgerBody::InMemory(body), WriteCondition::Matches(etag)) => {
+                store.put_if_match(bucket, key, etag, body, JSON).await
+            }
+            (LedgerBody::InMemory(body), WriteCondition::Absent) => {
+                store.put_if_absent(bucket, key, body, JSON).await
+            }
+        }
     }
 }
 

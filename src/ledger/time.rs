@@ -30,7 +30,10 @@ impl LedgerTime {
     /// `t` to the second, or `None` outside [`LedgerTime::MIN`]..=[`LedgerTime::MAX`].
     pub fn from_utc(t: DateTime<Utc>) -> Option<LedgerTime> {
         let seconds = u32::try_from(t.timestamp()).ok()?;
-        seconds.checked_add(1).and_then(NonZeroU32::new).map(LedgerTime)
+        seconds
+            .checked_add(1)
+            .and_then(NonZeroU32::new)
+            .map(LedgerTime)
     }
 
     /// `t` to the second, held at the nearer end of the range when outside it (a pass's clock
@@ -67,7 +70,9 @@ impl std::str::FromStr for LedgerTime {
     type Err = String;
 
     fn from_str(text: &str) -> Result<LedgerTime, String> {
-        TimeVisitor.visit_str::<de::value::Error>(text).map_err(|e| e.to_string())
+        TimeVisitor
+            .visit_str::<de::value::Error>(text)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -159,7 +164,11 @@ mod tests {
             "{err}"
         );
         let err = serde_json::from_str::<LedgerTime>(r#""yesterday""#).unwrap_err();
-        assert!(err.to_string().contains("\"yesterday\" is not an RFC 3339 time"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("\"yesterday\" is not an RFC 3339 time"),
+            "{err}"
+        );
         let offset = serde_json::from_str::<LedgerTime>(r#""2026-06-01T16:00:00+02:00""#);
         assert_eq!(offset.unwrap().to_string(), "2026-06-01T14:00:00Z");
     }
