@@ -55,7 +55,7 @@ impl LedgerEntries {
     }
 
     /// Sets the entry of `id`. Shifts the entries after it: for one entry at a time (tests,
-    /// tools); a pass adds its new entries at once ([`LedgerEntries::add_new`]).
+    /// tools); a pass adds its new entries at once, in one sort.
     pub fn insert(&mut self, id: &str, entry: LedgerEntry) {
         match self.position(id) {
             Ok(at) => self.sorted[at].1 = entry,

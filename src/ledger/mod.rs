@@ -39,7 +39,7 @@ pub struct Ledger {
 /// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).
 /// Held compactly (64 bytes; a million are held through a pass): times as [`LedgerTime`], the
 /// cycle label shared by every entry in that cycle, the fingerprint's presence in a flag. Its
-/// file form is [`file`]'s.
+/// file form is docs/outputs.md#ledgerjson's (`ledger/file.rs`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
     /// The cycle label these facts are about (one allocation per distinct label).

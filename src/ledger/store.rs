@@ -1,7 +1,8 @@
 //! Reading the ledger at a pass's start and writing it at its end, conditionally on the ETag
 //! read (`If-Match`, or `If-None-Match: *` when there was none), so two passes at once never
 //! silently lose each other's updates: the one that loses the race reads the winner's ledger,
-//! applies its own pass to it, and tries once more.
+//! applies its own pass to it, and tries once more. Both directions go through a temporary
+//! file ([`crate::store::staged`]): the body (~186 bytes per artifact) is never held whole.
 
 use serde::Serialize;
 

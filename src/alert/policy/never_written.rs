@@ -234,8 +234,8 @@ mod tests {
         let mut ledger = Ledger::new();
         ledger
             .artifacts
-            .insert("known".into(), entry(false, Some("2026-05-01T00:00:00Z")));
-        ledger.artifacts.insert("seen".into(), entry(true, None));
+            .insert("known", entry(false, Some("2026-05-01T00:00:00Z")));
+        ledger.artifacts.insert("seen", entry(true, None));
         let mut rows: Vec<ResultRow> = ["ghost", "a", "b", "known", "seen"]
             .iter()
             .map(|id| missing(id))

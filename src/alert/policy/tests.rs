@@ -282,7 +282,7 @@ fn a_warning_escalates_after_n_missed_cycles_unless_acknowledged() {
     ] {
         let mut ledger = Ledger::new();
         if let Some(entry) = entry {
-            ledger.artifacts.insert("w".into(), entry);
+            ledger.artifacts.insert("w", entry);
         }
         case.ledger = Some(ledger);
         let mut rows = vec![row("w", Severity::Warning, "o")];
@@ -309,7 +309,7 @@ fn a_warning_escalates_after_n_missed_cycles_unless_acknowledged() {
     let mut ledger = Ledger::new();
     ledger
         .artifacts
-        .insert("w".into(), ledger_entry("2026-W23", 2, State::Missing));
+        .insert("w", ledger_entry("2026-W23", 2, State::Missing));
     case.ledger = Some(ledger);
     case.acks = vec![ack("w", "2026-06-06T13:00:00Z", None)];
     let mut rows = vec![row("w", Severity::Warning, "o")];
@@ -370,7 +370,7 @@ fn silenced_acknowledged_and_escalation_due_at_once_the_silence_decides() {
     let mut ledger = Ledger::new();
     ledger
         .artifacts
-        .insert("w".into(), ledger_entry("2026-W22", 0, State::Missing));
+        .insert("w", ledger_entry("2026-W22", 0, State::Missing));
     case.ledger = Some(ledger);
     case.acks = vec![ack("w", "2026-06-06T13:00:00Z", None)];
     let mut rows = vec![row("w", Severity::Warning, "o")];
