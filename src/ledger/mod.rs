@@ -147,22 +147,7 @@ impl Ledger {
                 None => new.push(row),
             }
         }
-        new.sort_by(|a, b| a.artifact_id.cmp(&b.artifact_id)); // stable: a repeat in order
-        let added: Vec<(Box<str>, LedgerEntry)> = new
-            .chunk_by(|a, b| a.artifact_id == b.artifact_id)
-            .map(|repeats| {
-                let mut entry: Option<LedgerEntry> = None;
-                for row in repeats {
-                    let cycle = labels.shared(row.cycle_label.as_ref().expect("kept above"));
-                    let was_alerted = alerted.contains(row.artifact_id.as_str());
-                    entry
-                        .get_or_insert_with(|| LedgerEntry::new_cycle(cycle.clone(), row.state))
-                        .advance(cycle, row, was_alerted, pass_at);
-                }
-                let id = repeats[0].artifact_id.as_str().into();
-                (id, entry.expect("a group has a row"))
-            })
-            .collect();
+        let added = new_entries(new, &alerted, pass_at, &mut labels);
         self.artifacts.add_new(added);
         self.version = LEDGER_VERSION;
         self.written_at = Some(now);
@@ -210,6 +195,32 @@ impl Ledger {
             }
         }
     }
+}
+
+/// The entries of the artifacts a pass judged for the first time (`new`, its rows), in id
+/// order; a repeated id's rows advance one entry in turn.
+fn new_entries(
+    mut new: Vec<&ResultRow>,
+    alerted: &HashSet<&str>,
+    now: LedgerTime,
+    labels: &mut CycleLabels,
+) -> Vec<(Box<str>, LedgerEntry)> {
+    new.sort_by(|a, b| a.artifact_id.cmp(&b.artifact_id)); // stable: repeats stay in order
+    // Sized for every row new (exact when ids are unique): no doubling, no slack kept.
+    let mut added = Vec::with_capacity(new.len());
+    for repeats in new.chunk_by(|a, b| a.artifact_id == b.artifact_id) {
+        let mut entry: Option<LedgerEntry> = None;
+        for row in repeats {
+            let cycle = labels.shared(row.cycle_label.as_ref().expect("rows with a cycle"));
+            let was_alerted = alerted.contains(row.artifact_id.as_str());
+            entry
+                .get_or_insert_with(|| LedgerEntry::new_cycle(cycle.clone(), row.state))
+                .advance(cycle, row, was_alerted, now);
+        }
+        let id = repeats[0].artifact_id.as_str().into();
+        added.push((id, entry.expect("a group has a row")));
+    }
+    added
 }
 
 /// One shared allocation per distinct cycle label: the first row's label is kept (a clone of
