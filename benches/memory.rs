@@ -99,7 +99,7 @@ const USAGE: &str = "usage: memory N  (N generated artifacts; a first and a stea
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| a != "--bench")
+        .filter(|a| !a.starts_with("--")) // `--bench`, and the test harness's flags
         .collect();
     match args.as_slice() {
         [n] => measure(n.parse().expect("N is a number")),
