@@ -37,15 +37,9 @@ pub struct LedgerFigures {
 /// The body is downloaded into a temporary file and parsed from there (at a million artifacts
 /// it is ~186 MB); without a usable temp dir it is read into memory as before.
 pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLedger {
-    let fetched = match tempfile::NamedTempFile::new() {
-        Ok(staged) => fetch_staged(store, bucket, key, staged).await,
-        Err(e) => {
-            tracing::warn!(
-                "could not stage the ledger in {}: {e}; reading it into memory",
-                std::env::temp_dir().display()
-            );
-            fetch_whole(store, bucket, key).await
-        }
+    let fetched = match fetch_staged(store, bucket, key).await {
+        Some(fetched) => fetched,
+        None => fetch_whole(store, bucket, key).await,
     };
     match fetched {
         Ok((Ok(ledger), etag)) if ledger.version == LEDGER_VERSION => ReadLedger {
@@ -73,14 +67,33 @@ pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLed
 /// The ledger as parsed (or why it could not be) and the object's ETag.
 type Fetched = Result<(Result<Ledger, serde_json::Error>, Option<String>), StoreError>;
 
-async fn fetch_staged<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-    staged: tempfile::NamedTempFile,
-) -> Fetched {
-    let etag = store.get_to_file(bucket, key, staged.path()).await?;
-    Ok((read_json(staged.path()), etag))
+/// The ledger fetched through a temporary file; `None` when the temp dir cannot serve (full,
+/// unwritable), and the ledger is to be read into memory instead (as it was before staging).
+async fn fetch_staged<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Option<Fetched> {
+    let unstaged = |e: &dyn std::fmt::Display| {
+        tracing::warn!(
+            "could not stage the ledger in {}: {e}; reading it into memory",
+            std::env::temp_dir().display()
+        );
+    };
+    let staged = tempfile::NamedTempFile::new()
+        .inspect_err(|e| unstaged(e))
+        .ok()?;
+    let etag = match store.get_to_file(bucket, key, staged.path()).await {
+        Ok(etag) => etag,
+        Err(StoreError::LocalFile(e)) => {
+            unstaged(&e);
+            return None;
+        }
+        Err(e) => return Some(Err(e)),
+    };
+    match read_json::<Ledger>(staged.path()) {
+        Err(e) if e.is_io() => {
+            unstaged(&e);
+            None
+        }
+        parsed => Some(Ok((parsed, etag))),
+    }
 }
 
 async fn fetch_whole<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Fetched {
@@ -245,5 +258,85 @@ impl std::io::Write for ByteCounter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::store::FetchedObject;
+    use crate::store::local::LocalDirStore;
+
+    const KEY: &str = "_freshness_monitor/ledger.json";
+
+    fn one_entry(ledger: &mut Ledger) {
+        let entry = serde_json::from_str(r#"{"cycle":"d1","state":"missing"}"#).unwrap();
+        ledger.artifacts.insert("a", entry);
+    }
+
+    #[tokio::test]
+    async fn written_through_a_file_it_reads_back_and_the_etag_guards_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDirStore::new(dir.path());
+        let created = write(&store, "b", KEY, read(&store, "b", KEY).await, one_entry).await;
+        assert_eq!(created.status, "created");
+        let on_disk = std::fs::read(dir.path().join("b").join(KEY)).unwrap();
+        assert_eq!(created.bytes, on_disk.len());
+        let again = read(&store, "b", KEY).await;
+        assert_eq!(serde_json::to_vec(&again.ledger).unwrap(), on_disk);
+        assert!(again.etag.is_some());
+        let updated = write(&store, "b", KEY, again, |_| {}).await;
+        assert_eq!(updated.status, "updated");
+    }
+
+    /// The local store, except that its temp files cannot be written.
+    struct NoDisk(LocalDirStore);
+
+    impl ObjectStore for NoDisk {
+        async fn head(
+            &self,
+            bucket: &str,
+            key: &str,
+        ) -> Result<Option<crate::store::ObjectMeta>, StoreError> {
+            self.0.head(bucket, key).await
+        }
+
+        async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+            self.0.get(bucket, key).await
+        }
+
+        async fn get_to_file(
+            &self,
+            _: &str,
+            _: &str,
+            path: &Path,
+        ) -> Result<Option<String>, StoreError> {
+            Err(StoreError::LocalFile(format!(
+                "could not write {}: disk full",
+                path.display()
+            )))
+        }
+
+        async fn put(
+            &self,
+            bucket: &str,
+            key: &str,
+            body: Vec<u8>,
+            t: &str,
+        ) -> Result<(), StoreError> {
+            self.0.put(bucket, key, body, t).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_temp_dir_that_cannot_take_the_body_costs_memory_not_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalDirStore::new(dir.path());
+        write(&local, "b", KEY, read(&local, "b", KEY).await, one_entry).await;
+        let read = read(&NoDisk(local), "b", KEY).await;
+        assert_eq!(read.rebuilt, None);
+        assert_eq!(read.ledger.artifacts.keys().collect::<Vec<_>>(), ["a"]);
     }
 }

@@ -89,16 +89,22 @@ impl ObjectStore for LocalDirStore {
         to: &Path,
     ) -> Result<Option<String>, StoreError> {
         let path = self.path_of(bucket, key)?;
-        match tokio::fs::copy(&path, to).await {
-            Ok(_) => file_etag(to).map(Some).map_err(|e| Self::io_error(to, e)),
-            Err(e) if e.kind() == ErrorKind::NotFound && !path.exists() => {
-                Err(StoreError::NotFound {
+        let mut source = match std::fs::File::open(&path) {
+            Ok(source) => source,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
                     bucket: bucket.to_string(),
                     key: key.to_string(),
-                })
+                });
             }
-            Err(e) => Err(Self::io_error(&path, e)),
-        }
+            Err(e) => return Err(Self::io_error(&path, e)),
+        };
+        let copied = std::fs::File::create(to)
+            .and_then(|mut file| std::io::copy(&mut source, &mut file))
+            .and_then(|_| file_etag(to));
+        copied
+            .map(Some)
+            .map_err(|e| StoreError::LocalFile(format!("could not write {}: {e}", to.display())))
     }
 
     async fn put(

@@ -86,6 +86,10 @@ pub enum StoreError {
     Connection(String),
     #[error("not probed: the invocation deadline was near")]
     Deadline,
+    /// A local file the store was writing or reading for us failed (a body staged on disk:
+    /// the temp dir full or unwritable); nothing is known of the object itself.
+    #[error("{0}")]
+    LocalFile(String),
     #[error("{0}")]
     Other(String),
 }
@@ -108,7 +112,8 @@ pub trait ObjectStore: Send + Sync {
 
     /// GET the whole object into the file at `path` (replacing what it held), returning the
     /// object's ETag: a body too big to hold (the ledger at a million artifacts) goes to disk
-    /// as it arrives. This default reads it whole through [`ObjectStore::get`].
+    /// as it arrives. A failure of the file itself is [`StoreError::LocalFile`]. This default
+    /// reads it whole through [`ObjectStore::get`].
     fn get_to_file(
         &self,
         bucket: &str,

@@ -300,7 +300,7 @@ impl ObjectStore for S3Store {
             .await
             .map_err(|err| self.classify(err, bucket, key))?;
         let write_failed = |e: std::io::Error| {
-            StoreError::Other(format!("could not write {}: {e}", path.display()))
+            StoreError::LocalFile(format!("could not write {}: {e}", path.display()))
         };
         let mut file = std::fs::File::create(path).map_err(write_failed)?;
         while let Some(chunk) = output.body.try_next().await.map_err(|err| {
