@@ -280,11 +280,7 @@ pub fn judge(
                 last_modified: Some(meta.last_modified),
                 ..Classification::without_probe(
                     State::Fresh,
-                    format!(
-                        "present, last modified {} (cycle tick {})",
-                        Rfc3339(meta.last_modified),
-                        Rfc3339(cycle.tick)
-                    ),
+                    present_reason(meta.last_modified, cycle.tick),
                 )
             };
         }
@@ -307,6 +303,16 @@ pub fn judge(
         (state, last_modified, what),
         probes.recovery,
         log,
+    )
+}
+
+/// The reason of an artifact whose canonical key was written since the tick (a row holds
+/// it as [`crate::report::Reason::Present`] and writes it from its times).
+pub fn present_reason(last_modified: DateTime<Utc>, tick: DateTime<Utc>) -> String {
+    format!(
+        "present, last modified {} (cycle tick {})",
+        Rfc3339(last_modified),
+        Rfc3339(tick)
     )
 }
 

@@ -126,7 +126,7 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
     let known: std::collections::HashSet<&str> = outcome
         .rows
         .iter()
-        .map(|r| r.artifact_id.as_str())
+        .map(|r| &*r.artifact_id)
         .collect();
     ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
         known.contains(id)

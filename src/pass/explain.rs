@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PassSettings, Probe, RowStringPool, RowStrings, no_cycle_row, probe_and_judge, row};
+use super::{
+    PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, probed_reason, row,
+};
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
 use crate::registry::{Registry, RegistryEntry};
@@ -52,7 +54,7 @@ pub async fn explain_entry<S: ObjectStore>(
     };
     let keys = ResolvedKeys::resolve(spec, &cycle);
     let mut decisions = Vec::new();
-    let verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
+    let mut verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
         Some(verdict) => verdict,
         None => {
             let probe = Probe {
@@ -70,9 +72,10 @@ pub async fn explain_entry<S: ObjectStore>(
             verdict
         }
     };
-    let strings = RowStrings::of(spec, &cycle, &mut shared);
+    let context = shared.context(spec, &cycle);
+    let reason = probed_reason(&mut verdict, &cycle);
     Explanation {
-        row: row(spec, &cycle, keys.clone(), strings, verdict),
+        row: row(spec, keys.clone(), context, verdict, reason),
         cycle: Some(cycle),
         keys: Some(keys),
         decisions,

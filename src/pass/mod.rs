@@ -41,7 +41,7 @@ mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
-use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, probed_reason, row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
@@ -467,10 +467,11 @@ fn judge_without_probe<'a>(
         Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
     };
     let decided = guarded(|| {
-        decide_without_probe(spec, cycle, now, &mut NoLog).map(|verdict| {
+        decide_without_probe(spec, cycle, now, &mut NoLog).map(|mut verdict| {
             let keys = ResolvedKeys::resolve(spec, cycle);
-            let strings = RowStrings::of(spec, cycle, shared);
-            row(spec, cycle, keys, strings, verdict)
+            let context = shared.context(spec, cycle);
+            let reason = shared.reason(std::mem::take(&mut verdict.reason));
+            row(spec, keys, context, verdict, reason)
         })
     });
     match decided {
@@ -501,9 +502,10 @@ fn settled_row<'a>(
     entry.probe_fingerprint?;
     let judged = guarded(|| {
         let keys = ResolvedKeys::resolve(spec, cycle);
-        let settled = rule.verdict(spec, cycle, &keys, now)?;
-        let strings = RowStrings::of(spec, cycle, shared);
-        let mut finished = row(spec, cycle, keys, strings, settled.verdict);
+        let mut settled = rule.verdict(spec, cycle, &keys, now)?;
+        let context = shared.context(spec, cycle);
+        let reason = probed_reason(&mut settled.verdict, cycle);
+        let mut finished = row(spec, keys, context, settled.verdict, reason);
         finished.last_probed_at = Some(settled.last_probed_at);
         Some(finished)
     });
@@ -578,7 +580,7 @@ struct ProbeJob<'a> {
     spec: &'a ArtifactSpec,
     cycle: &'a Cycle,
     keys: ResolvedKeys,
-    strings: RowStrings,
+    context: Arc<crate::report::RowContext>,
 }
 
 impl<'a> ProbeJob<'a> {
@@ -587,7 +589,7 @@ impl<'a> ProbeJob<'a> {
             spec,
             cycle,
             keys: ResolvedKeys::resolve(spec, cycle),
-            strings: RowStrings::of(spec, cycle, shared),
+            context: shared.context(spec, cycle),
         }
     }
 
@@ -609,8 +611,9 @@ impl<'a> ProbeJob<'a> {
             listing,
             listed,
         };
-        let (verdict, NoLog) = probe_and_judge(store, probe).await;
-        let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
+        let (mut verdict, NoLog) = probe_and_judge(store, probe).await;
+        let reason = probed_reason(&mut verdict, self.cycle);
+        let mut finished = row(self.spec, self.keys, self.context, verdict, reason);
         finished.last_probed_at = Some(now);
         finished
     }

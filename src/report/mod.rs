@@ -5,8 +5,6 @@
 //! columns of a result row exactly as named here.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -14,75 +12,9 @@ use crate::classify::State;
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
-/// One row of `check_results.json`: one artifact in registry order.
-///
-/// The strings many rows repeat (owner, cadence, cycle label, bucket) are shared, not copied:
-/// a 100,000-artifact pass holds a handful of each instead of 100,000.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResultRow {
-    pub artifact_id: String,
-    pub owner_repo: Option<Arc<str>>,
-    pub severity: Option<Severity>,
-    pub cadence: Option<Arc<str>>,
-    pub canonical_key: Option<String>,
-    pub state: State,
-    pub reason: String,
-    #[serde(serialize_with = "opt_time")]
-    pub last_modified: Option<DateTime<Utc>>,
-    pub sla_violated_by_minutes: i64,
-    pub recovery_substituted: bool,
-    pub cycle_label: Option<Arc<str>>,
-    #[serde(serialize_with = "opt_time")]
-    pub cycle_tick: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "opt_time")]
-    pub due_at: Option<DateTime<Utc>>,
-    pub dedup_key: Option<String>,
-    pub alerting: bool,
-    /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
-    pub s3_bucket: Option<Arc<str>>,
-    /// When a HEAD last looked at the key: this pass's `now` when it probed, an earlier pass's
-    /// when the ledger had already settled the cycle (docs/outputs.md); absent when no probe
-    /// was needed (grace period, closed market day, invalid entry).
-    #[serde(serialize_with = "opt_time", skip_serializing_if = "Option::is_none")]
-    pub last_probed_at: Option<DateTime<Utc>>,
-    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
-    /// one that satisfied it, or the newest there was when it did not.
-    pub off_cycle_key: Option<String>,
-    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Arc<serde_json::Value>>,
-    /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
-    /// rows that do not alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Box<crate::alert::policy::RowPolicy>>,
-}
+mod row;
 
-impl ResultRow {
-    /// The severity an alert for this row goes out with: probe failures are always critical
-    /// (the monitor itself cannot see), otherwise the artifact's own.
-    pub fn alert_severity(&self) -> Severity {
-        if let Some(policy) = &self.policy {
-            return policy.effective_severity;
-        }
-        self.declared_alert_severity()
-    }
-
-    /// [`ResultRow::alert_severity`] before the policy (escalation) had its say.
-    pub fn declared_alert_severity(&self) -> Severity {
-        if self.state == State::ProbeFailed {
-            Severity::Critical
-        } else {
-            self.severity.unwrap_or(Severity::Critical)
-        }
-    }
-}
-
-fn opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => time(t, s),
-        None => s.serialize_none(),
-    }
-}
+pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     match Rfc3339(*t).ascii() {
@@ -245,7 +177,7 @@ impl CycleVerdicts {
     pub fn of(run_at: DateTime<Utc>, rows: &[ResultRow]) -> CycleVerdicts {
         let mut groups: BTreeMap<(&str, &str), Vec<&ResultRow>> = BTreeMap::new();
         for row in rows {
-            if let (Some(cadence), Some(label)) = (&row.cadence, &row.cycle_label) {
+            if let (Some(cadence), Some(label)) = (row.cadence(), row.cycle_label()) {
                 let group = groups.entry((cadence, label)).or_default();
                 if row.severity == Some(Severity::Critical) {
                     group.push(row);
@@ -279,7 +211,7 @@ impl CycleVerdict {
             required
                 .iter()
                 .filter(|r| r.state == state)
-                .map(|r| r.artifact_id.clone())
+                .map(|r| r.artifact_id.to_string())
                 .collect()
         };
         let (missing, stale) = (named(State::Missing), named(State::Stale));
@@ -331,26 +263,13 @@ mod tests {
 
     fn row(id: &str, cadence: &str, label: &str, severity: Severity, state: State) -> ResultRow {
         ResultRow {
-            artifact_id: id.to_string(),
-            owner_repo: None,
             severity: Some(severity),
-            cadence: Some(Arc::from(cadence)),
-            canonical_key: None,
-            state,
-            reason: String::new(),
-            last_modified: None,
-            sla_violated_by_minutes: 0,
-            recovery_substituted: false,
-            cycle_label: Some(Arc::from(label)),
-            cycle_tick: None,
-            due_at: None,
-            dedup_key: None,
-            alerting: false,
-            s3_bucket: None,
-            last_probed_at: None,
-            off_cycle_key: None,
-            extensions: None,
-            policy: None,
+            context: std::sync::Arc::new(RowContext {
+                cadence: Some(cadence.into()),
+                cycle_label: Some(label.into()),
+                ..RowContext::default()
+            }),
+            ..ResultRow::blank(id.into(), state, "".into())
         }
     }
 

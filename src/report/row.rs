@@ -1,0 +1,286 @@
+//! One row of `check_results.json`, held compactly: a pass at a million artifacts holds a
+//! million rows at once (issue 17), so a row keeps per artifact only what is its own.
+//!
+//! - What many rows repeat (owner, bucket, cadence, cycle label, tick) is one shared
+//!   [`RowContext`]; the id is the spec's own shared bytes.
+//! - The reason of a row found present is not written out but derived from the row's times
+//!   ([`Reason::Present`]), the one reason most rows carry; other reasons are shared text.
+//! - The dedup key is derived from the id and the cycle label; only rows whose key is of
+//!   another shape (a broken entry's, a never-written alert's) hold theirs, with the
+//!   off-cycle key, in the rarely-set [`RowExtras`].
+//!
+//! What is written is unchanged: [`ResultRow`]'s `Serialize` writes the same fields, in the
+//! same order, as when each was its own field (docs/outputs.md).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::classify::{State, present_reason};
+use crate::registry::Severity;
+use crate::text::Rfc3339;
+
+/// One row of `check_results.json`: one artifact in registry order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRow {
+    /// The artifact's id (an invalid entry's label), shared with its spec.
+    pub artifact_id: Arc<str>,
+    /// Owner, bucket, cadence, cycle label and tick, shared by the rows that have them alike.
+    pub context: Arc<RowContext>,
+    pub severity: Option<Severity>,
+    pub canonical_key: Option<Box<str>>,
+    pub state: State,
+    pub reason: Reason,
+    pub last_modified: Option<DateTime<Utc>>,
+    pub sla_violated_by_minutes: i64,
+    pub recovery_substituted: bool,
+    pub due_at: Option<DateTime<Utc>>,
+    pub alerting: bool,
+    /// When a HEAD last looked at the key: this pass's `now` when it probed, an earlier pass's
+    /// when the ledger had already settled the cycle (docs/outputs.md); absent when no probe
+    /// was needed (grace period, closed market day, invalid entry).
+    pub last_probed_at: Option<DateTime<Utc>>,
+    /// What few rows have: an off-cycle key, a dedup key of another shape.
+    pub extras: Option<Box<RowExtras>>,
+    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
+    pub extensions: Option<Arc<serde_json::Value>>,
+    /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
+    /// rows that do not alert.
+    pub policy: Option<Box<crate::alert::policy::RowPolicy>>,
+}
+
+/// What rows repeat: the rows of one owner and bucket in one cycle share one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RowContext {
+    pub owner_repo: Option<Arc<str>>,
+    pub cadence: Option<Arc<str>>,
+    pub cycle_label: Option<Arc<str>>,
+    pub cycle_tick: Option<DateTime<Utc>>,
+    /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
+    pub s3_bucket: Option<Arc<str>>,
+}
+
+/// Why a row has its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The canonical key was present since the tick: "present, last modified … (cycle tick
+    /// …)", written from the row's `last_modified` and `cycle_tick`.
+    Present,
+    /// Any other reason, as written (shared when rows repeat it word for word).
+    Said(Arc<str>),
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Reason {
+        Reason::Said(Arc::from(text))
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Reason {
+        Reason::Said(Arc::from(text))
+    }
+}
+
+/// The fields few rows set, boxed so the others pay one pointer for them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowExtras {
+    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
+    /// one that satisfied it, or the newest there was when it did not.
+    pub off_cycle_key: Option<Box<str>>,
+    /// A dedup key not of the cycle's shape (a broken entry's daily key, a never-written
+    /// alert's); `None`: `freshness_{id}_{cycle_label}`.
+    pub dedup_key: Option<Box<str>>,
+}
+
+/// The dedup key of an artifact's alert in a cycle.
+pub fn cycle_dedup_key(id: &str, cycle_label: &str) -> String {
+    let mut key = String::with_capacity("freshness_".len() + id.len() + 1 + cycle_label.len());
+    key.push_str("freshness_");
+    key.push_str(id);
+    key.push('_');
+    key.push_str(cycle_label);
+    key
+}
+
+impl ResultRow {
+    /// A row with only an id and a state: no context, no times, not alerting (callers fill in
+    /// what they know).
+    pub fn blank(artifact_id: Arc<str>, state: State, reason: Reason) -> ResultRow {
+        ResultRow {
+            artifact_id,
+            context: Arc::default(),
+            severity: None,
+            canonical_key: None,
+            state,
+            reason,
+            last_modified: None,
+            sla_violated_by_minutes: 0,
+            recovery_substituted: false,
+            due_at: None,
+            alerting: false,
+            last_probed_at: None,
+            extras: None,
+            extensions: None,
+            policy: None,
+        }
+    }
+
+    pub fn owner_repo(&self) -> Option<&str> {
+        self.context.owner_repo.as_deref()
+    }
+
+    pub fn cadence(&self) -> Option<&str> {
+        self.context.cadence.as_deref()
+    }
+
+    pub fn cycle_label(&self) -> Option<&str> {
+        self.context.cycle_label.as_deref()
+    }
+
+    pub fn cycle_tick(&self) -> Option<DateTime<Utc>> {
+        self.context.cycle_tick
+    }
+
+    pub fn s3_bucket(&self) -> Option<&str> {
+        self.context.s3_bucket.as_deref()
+    }
+
+    pub fn off_cycle_key(&self) -> Option<&str> {
+        self.extras.as_ref()?.off_cycle_key.as_deref()
+    }
+
+    /// The row's reason as text.
+    pub fn reason(&self) -> Cow<'_, str> {
+        match (&self.reason, self.last_modified, self.cycle_tick()) {
+            (Reason::Said(text), _, _) => Cow::Borrowed(text),
+            (Reason::Present, Some(last_modified), Some(tick)) => {
+                Cow::Owned(present_reason(last_modified, tick))
+            }
+            // Only a row with both times is ever given `Present` (`Reason::of`).
+            (Reason::Present, _, _) => Cow::Borrowed("present"),
+        }
+    }
+
+    /// The key of the row's alert marker: its own when it has one, else
+    /// `freshness_{id}_{cycle_label}`; `None` for a row without a cycle.
+    pub fn dedup_key(&self) -> Option<Cow<'_, str>> {
+        if let Some(own) = self.extras.as_ref().and_then(|e| e.dedup_key.as_deref()) {
+            return Some(Cow::Borrowed(own));
+        }
+        let label = self.cycle_label()?;
+        Some(Cow::Owned(cycle_dedup_key(&self.artifact_id, label)))
+    }
+
+    /// Gives the row a dedup key of its own shape.
+    pub fn set_dedup_key(&mut self, key: String) {
+        self.extras.get_or_insert_default().dedup_key = Some(key.into_boxed_str());
+    }
+
+    /// Sets (or clears) the off-cycle key.
+    pub fn set_off_cycle_key(&mut self, key: Option<String>) {
+        match (key, &mut self.extras) {
+            (Some(key), extras) => {
+                extras.get_or_insert_default().off_cycle_key = Some(key.into_boxed_str());
+            }
+            (None, Some(extras)) => extras.off_cycle_key = None,
+            (None, None) => {}
+        }
+    }
+
+    /// A mutable context (copied first when shared): for tests and for rows built by hand.
+    pub fn context_mut(&mut self) -> &mut RowContext {
+        Arc::make_mut(&mut self.context)
+    }
+
+    /// The severity an alert for this row goes out with: probe failures are always critical
+    /// (the monitor itself cannot see), otherwise the artifact's own.
+    pub fn alert_severity(&self) -> Severity {
+        if let Some(policy) = &self.policy {
+            return policy.effective_severity;
+        }
+        self.declared_alert_severity()
+    }
+
+    /// [`ResultRow::alert_severity`] before the policy (escalation) had its say.
+    pub fn declared_alert_severity(&self) -> Severity {
+        if self.state == State::ProbeFailed {
+            Severity::Critical
+        } else {
+            self.severity.unwrap_or(Severity::Critical)
+        }
+    }
+}
+
+impl Reason {
+    /// The compact form of a verdict's reason: [`Reason::Present`] when the text is exactly
+    /// what [`present_reason`] writes from the row's times (so writing it back gives the same
+    /// bytes), else the text itself.
+    pub fn of(
+        text: String,
+        last_modified: Option<DateTime<Utc>>,
+        tick: Option<DateTime<Utc>>,
+    ) -> Reason {
+        match (last_modified, tick) {
+            (Some(lm), Some(tick)) if text.starts_with("present, ") => {
+                if text == present_reason(lm, tick) {
+                    return Reason::Present;
+                }
+                Reason::from(text)
+            }
+            _ => Reason::from(text),
+        }
+    }
+}
+
+impl Serialize for ResultRow {
+    /// The fields in the order and shape `check_results.json` always had (docs/outputs.md).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let c = &*self.context;
+        let mut row = s.serialize_struct("ResultRow", 20)?;
+        row.serialize_field("artifact_id", &*self.artifact_id)?;
+        row.serialize_field("owner_repo", &c.owner_repo)?;
+        row.serialize_field("severity", &self.severity)?;
+        row.serialize_field("cadence", &c.cadence)?;
+        row.serialize_field("canonical_key", &self.canonical_key)?;
+        row.serialize_field("state", &self.state)?;
+        row.serialize_field("reason", &*self.reason())?;
+        row.serialize_field("last_modified", &self.last_modified.map(Time))?;
+        row.serialize_field("sla_violated_by_minutes", &self.sla_violated_by_minutes)?;
+        row.serialize_field("recovery_substituted", &self.recovery_substituted)?;
+        row.serialize_field("cycle_label", &c.cycle_label)?;
+        row.serialize_field("cycle_tick", &c.cycle_tick.map(Time))?;
+        row.serialize_field("due_at", &self.due_at.map(Time))?;
+        row.serialize_field("dedup_key", &self.dedup_key())?;
+        row.serialize_field("alerting", &self.alerting)?;
+        row.serialize_field("s3_bucket", &c.s3_bucket)?;
+        match self.last_probed_at {
+            Some(t) => row.serialize_field("last_probed_at", &Time(t))?,
+            None => row.skip_field("last_probed_at")?,
+        }
+        row.serialize_field("off_cycle_key", &self.off_cycle_key())?;
+        match &self.extensions {
+            Some(x) => row.serialize_field("extensions", x)?,
+            None => row.skip_field("extensions")?,
+        }
+        match &self.policy {
+            Some(p) => row.serialize_field("policy", p)?,
+            None => row.skip_field("policy")?,
+        }
+        row.end()
+    }
+}
+
+/// A time as `check_results.json` writes it.
+struct Time(DateTime<Utc>);
+
+impl Serialize for Time {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match Rfc3339(self.0).ascii() {
+            Some(ascii) => s.serialize_str(std::str::from_utf8(&ascii).expect("ASCII")),
+            None => s.serialize_str(&Rfc3339(self.0).to_string()),
+        }
+    }
+}
