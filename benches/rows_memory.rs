@@ -93,7 +93,7 @@ fn main() {
                 sum(&|r| r.canonical_key.as_ref().map_or(0, |k| k.len())),
                 sum(&|r| match &r.reason {
                     freshness_monitor::report::Reason::Said(t) => t.len() + 16,
-                    freshness_monitor::report::Reason::Present => 0,
+                    freshness_monitor::report::Reason::Derived => 0,
                 }),
                 0.0,
             );

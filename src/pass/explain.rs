@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, probed_reason, row,
+    PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, row,
 };
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
@@ -54,7 +54,7 @@ pub async fn explain_entry<S: ObjectStore>(
     };
     let keys = ResolvedKeys::resolve(spec, &cycle);
     let mut decisions = Vec::new();
-    let mut verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
+    let verdict = match decide_without_probe(spec, &cycle, now, &mut decisions) {
         Some(verdict) => verdict,
         None => {
             let probe = Probe {
@@ -73,9 +73,8 @@ pub async fn explain_entry<S: ObjectStore>(
         }
     };
     let context = shared.context(spec, &cycle);
-    let reason = probed_reason(&mut verdict, &cycle);
     Explanation {
-        row: row(spec, keys.clone(), context, verdict, reason),
+        row: row(spec, keys.clone(), context, verdict),
         cycle: Some(cycle),
         keys: Some(keys),
         decisions,

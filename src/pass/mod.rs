@@ -41,7 +41,7 @@ mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
-use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, probed_reason, row};
+use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
 
@@ -467,12 +467,8 @@ fn judge_without_probe<'a>(
         Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
     };
     let decided = guarded(|| {
-        decide_without_probe(spec, cycle, now, &mut NoLog).map(|mut verdict| {
-            let keys = ResolvedKeys::resolve(spec, cycle);
-            let context = shared.context(spec, cycle);
-            let reason = shared.reason(std::mem::take(&mut verdict.reason));
-            row(spec, keys, context, verdict, reason)
-        })
+        decide_without_probe(spec, cycle, now, &mut NoLog)
+            .map(|verdict| unprobed_row(spec, cycle, verdict, shared))
     });
     match decided {
         Ok(Some(finished)) => Unprobed::Row(finished),
@@ -502,10 +498,9 @@ fn settled_row<'a>(
     entry.probe_fingerprint?;
     let judged = guarded(|| {
         let keys = ResolvedKeys::resolve(spec, cycle);
-        let mut settled = rule.verdict(spec, cycle, &keys, now)?;
+        let settled = rule.verdict(spec, cycle, &keys, now)?;
         let context = shared.context(spec, cycle);
-        let reason = probed_reason(&mut settled.verdict, cycle);
-        let mut finished = row(spec, keys, context, settled.verdict, reason);
+        let mut finished = row(spec, keys, context, settled.verdict);
         finished.last_probed_at = Some(settled.last_probed_at);
         Some(finished)
     });
@@ -611,9 +606,8 @@ impl<'a> ProbeJob<'a> {
             listing,
             listed,
         };
-        let (mut verdict, NoLog) = probe_and_judge(store, probe).await;
-        let reason = probed_reason(&mut verdict, self.cycle);
-        let mut finished = row(self.spec, self.keys, self.context, verdict, reason);
+        let (verdict, NoLog) = probe_and_judge(store, probe).await;
+        let mut finished = row(self.spec, self.keys, self.context, verdict);
         finished.last_probed_at = Some(now);
         finished
     }

@@ -95,15 +95,14 @@ pub(super) fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String 
     format!("freshness_{label}_invalid_{}", now.format("%Y-%m-%d"))
 }
 
-/// The row of a judged artifact; `reason` is the verdict's, compacted by the caller
-/// ([`probed_reason`] or [`RowStringPool::reason`]).
+/// The row of a judged artifact, its reason held as [`ResultRow::set_reason`] finds best.
 pub(super) fn row(
     spec: &ArtifactSpec,
     keys: ResolvedKeys,
     context: Arc<RowContext>,
-    verdict: Classification,
-    reason: Reason,
+    mut verdict: Classification,
 ) -> ResultRow {
+    let reason = std::mem::take(&mut verdict.reason);
     let mut row = ResultRow {
         severity: Some(spec.severity),
         canonical_key: Some(keys.canonical_key.into_boxed_str()),
@@ -114,17 +113,28 @@ pub(super) fn row(
         due_at: Some(keys.due_at),
         extensions: spec.extensions.clone(),
         context,
-        ..ResultRow::blank(spec.id.shared(), verdict.state, reason)
+        ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)
     };
     row.set_off_cycle_key(verdict.off_cycle_key);
+    row.set_reason(reason);
     row
 }
 
-/// The compact reason of a verdict a probe reached: [`Reason::Present`] for the usual fresh
-/// one, else its own text. Takes the text out of the verdict.
-pub(super) fn probed_reason(verdict: &mut Classification, cycle: &Cycle) -> Reason {
-    let text = std::mem::take(&mut verdict.reason);
-    Reason::of(text, verdict.last_modified, Some(cycle.tick))
+/// The row of a verdict reached without a probe (a grace period, a closure, outside the
+/// active windows): its reason shared with the rows that say the same.
+pub(super) fn unprobed_row<'a>(
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    mut verdict: Classification,
+    shared: &mut RowStringPool<'a>,
+) -> ResultRow {
+    let reason = shared.reason(std::mem::take(&mut verdict.reason));
+    let keys = ResolvedKeys::resolve(spec, cycle);
+    let context = shared.context(spec, cycle);
+    ResultRow {
+        reason,
+        ..row(spec, keys, context, verdict)
+    }
 }
 
 pub(super) fn invalid_row<'a>(

@@ -3,8 +3,9 @@
 //!
 //! - What many rows repeat (owner, bucket, cadence, cycle label, tick) is one shared
 //!   [`RowContext`]; the id is the spec's own shared bytes.
-//! - The reason of a row found present is not written out but derived from the row's times
-//!   ([`Reason::Present`]), the one reason most rows carry; other reasons are shared text.
+//! - The reasons most rows carry (present since the tick; not found or stale, and how far
+//!   past the SLA) are not held but written from the row's own fields when asked
+//!   ([`Reason::Derived`]); other reasons are text, shared when rows repeat it.
 //! - The dedup key is derived from the id and the cycle label; only rows whose key is of
 //!   another shape (a broken entry's, a never-written alert's) hold theirs, with the
 //!   off-cycle key, in the rarely-set [`RowExtras`].
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::classify::{State, present_reason};
+use crate::classify::{State, not_found_what, present_reason, push_sla, stale_what};
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
@@ -65,9 +66,9 @@ pub struct RowContext {
 /// Why a row has its state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    /// The canonical key was present since the tick: "present, last modified … (cycle tick
-    /// …)", written from the row's `last_modified` and `cycle_tick`.
-    Present,
+    /// The reason the row's state gives from the row's own fields ([`ResultRow::derived_reason`]):
+    /// held only when that is exactly the verdict's text ([`ResultRow::set_reason`]).
+    Derived,
     /// Any other reason, as written (shared when rows repeat it word for word).
     Said(Arc<str>),
 }
@@ -154,14 +155,37 @@ impl ResultRow {
 
     /// The row's reason as text.
     pub fn reason(&self) -> Cow<'_, str> {
-        match (&self.reason, self.last_modified, self.cycle_tick()) {
-            (Reason::Said(text), _, _) => Cow::Borrowed(text),
-            (Reason::Present, Some(last_modified), Some(tick)) => {
-                Cow::Owned(present_reason(last_modified, tick))
-            }
-            // Only a row with both times is ever given `Present` (`Reason::of`).
-            (Reason::Present, _, _) => Cow::Borrowed("present"),
+        match &self.reason {
+            Reason::Said(text) => Cow::Borrowed(text),
+            // `set_reason` holds `Derived` only where there is one.
+            Reason::Derived => Cow::Owned(self.derived_reason().unwrap_or_default()),
         }
+    }
+
+    /// The reason the classifier gives a row of this state with these fields, when its state
+    /// has one: fresh, "present, last modified … (cycle tick …)"; missing, "s3://… not found"
+    /// and the SLA; stale, "s3://… last modified …, before the cycle tick …" and the SLA.
+    pub fn derived_reason(&self) -> Option<String> {
+        let tick = self.cycle_tick();
+        let url = || Some(crate::store::S3Url(self.s3_bucket()?, self.canonical_key.as_deref()?));
+        let mut reason = match self.state {
+            State::Fresh => return Some(present_reason(self.last_modified?, tick?)),
+            State::Missing => not_found_what(&url()?),
+            State::Stale => stale_what(&url()?, self.last_modified?, tick?),
+            State::ProbeFailed | State::GracePeriod => return None,
+        };
+        push_sla(&mut reason, self.sla_violated_by_minutes, self.due_at?);
+        Some(reason)
+    }
+
+    /// Gives the row the verdict's reason: [`Reason::Derived`] when the row's fields write
+    /// exactly this text back, else the text itself.
+    pub fn set_reason(&mut self, text: String) {
+        self.reason = if self.derived_reason().is_some_and(|derived| derived == text) {
+            Reason::Derived
+        } else {
+            Reason::from(text)
+        };
     }
 
     /// The key of the row's alert marker: its own when it has one, else
@@ -210,27 +234,6 @@ impl ResultRow {
             Severity::Critical
         } else {
             self.severity.unwrap_or(Severity::Critical)
-        }
-    }
-}
-
-impl Reason {
-    /// The compact form of a verdict's reason: [`Reason::Present`] when the text is exactly
-    /// what [`present_reason`] writes from the row's times (so writing it back gives the same
-    /// bytes), else the text itself.
-    pub fn of(
-        text: String,
-        last_modified: Option<DateTime<Utc>>,
-        tick: Option<DateTime<Utc>>,
-    ) -> Reason {
-        match (last_modified, tick) {
-            (Some(lm), Some(tick)) if text.starts_with("present, ") => {
-                if text == present_reason(lm, tick) {
-                    return Reason::Present;
-                }
-                Reason::from(text)
-            }
-            _ => Reason::from(text),
         }
     }
 }
