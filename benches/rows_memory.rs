@@ -61,7 +61,11 @@ fn main() {
     let mut ledger = Ledger::new();
     ledger.advance(&rows, &[], now, |_| true);
     drop(rows);
-    let loaded = LoadedRegistry { registry, name: "bench.yaml".into(), etag: None };
+    let loaded = LoadedRegistry {
+        registry,
+        name: "bench.yaml".into(),
+        etag: None,
+    };
     let later = now + chrono::Duration::minutes(15);
     for pass in ["steady", "steady again"] {
         let base = LIVE.load(Relaxed);
@@ -79,8 +83,13 @@ fn main() {
         println!(
             "{pass} pass, {n} artifacts ({} fresh, {} stale, {} missing, {} grace, {} failed): \
              peak +{:.0} B/artifact, after +{:.0} B/artifact (rows held)",
-            c.fresh, c.stale, c.missing, c.grace_period, c.probe_failed,
-            per(peak), per(after)
+            c.fresh,
+            c.stale,
+            c.missing,
+            c.grace_period,
+            c.probe_failed,
+            per(peak),
+            per(after)
         );
         if pass == "steady" {
             let sum = |f: &dyn Fn(&freshness_monitor::report::ResultRow) -> usize| {

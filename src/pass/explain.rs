@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{
-    PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, row,
-};
+use super::{PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, row};
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
 use crate::registry::{Registry, RegistryEntry};

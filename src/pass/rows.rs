@@ -162,7 +162,11 @@ pub(super) fn invalid_row<'a>(
 fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow {
     let mut row = ResultRow {
         alerting: true,
-        ..ResultRow::blank(Arc::from(label), classify::State::ProbeFailed, reason.into())
+        ..ResultRow::blank(
+            Arc::from(label),
+            classify::State::ProbeFailed,
+            reason.into(),
+        )
     };
     row.set_dedup_key(broken_entry_dedup_key(label, now));
     row

@@ -4,9 +4,9 @@
 //! The field names are a contract: the original monitor's dashboard reads the first ten
 //! columns of a result row exactly as named here.
 
-use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::classify::State;
 use crate::registry::Severity;

@@ -167,7 +167,12 @@ impl ResultRow {
     /// and the SLA; stale, "s3://… last modified …, before the cycle tick …" and the SLA.
     pub fn derived_reason(&self) -> Option<String> {
         let tick = self.cycle_tick();
-        let url = || Some(crate::store::S3Url(self.s3_bucket()?, self.canonical_key.as_deref()?));
+        let url = || {
+            Some(crate::store::S3Url(
+                self.s3_bucket()?,
+                self.canonical_key.as_deref()?,
+            ))
+        };
         let mut reason = match self.state {
             State::Fresh => return Some(present_reason(self.last_modified?, tick?)),
             State::Missing => not_found_what(&url()?),
