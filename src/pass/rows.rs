@@ -223,3 +223,58 @@ fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> Resu
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{RegistryEntry, parse_registry};
+
+    #[test]
+    fn rows_share_a_context_only_when_every_part_of_it_is_the_same() {
+        let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  cadence: weekday_sf\n  \
+                    sla_minutes_after_cron: 60\n  severity: critical\n  owner_repo: o\n  \
+                    created_at: 2026-01-05\nartifacts:\n\
+                    - {artifact_id: a, s3_key_template: \"a/{date}.json\"}\n\
+                    - {artifact_id: b, s3_key_template: \"b/{date}.json\"}\n\
+                    - {artifact_id: c, s3_key_template: \"c/{date}.json\", owner_repo: O}\n\
+                    - {artifact_id: d, s3_key_template: \"d/{date}.json\", s3_bucket: bkt2}\n\
+                    - {artifact_id: e, s3_key_template: \"e/{date}.json\", cadence: eod_sf}\n\
+                    - {artifact_id: f, s3_key_template: \"f/{date}.json\"}\n";
+        let registry = parse_registry("r.yaml", text.as_bytes()).unwrap();
+        let now = "2026-06-05T15:00:00Z".parse().unwrap();
+        let specs: Vec<&ArtifactSpec> = (registry.entries.iter())
+            .map(|e| match e {
+                RegistryEntry::Valid(spec) => spec,
+                RegistryEntry::Invalid(bad) => panic!("{}", bad.reason()),
+            })
+            .collect();
+        let cycles: Vec<Cycle> = (specs.iter())
+            .map(|s| s.cycle_at(now, &registry.calendar).unwrap())
+            .collect();
+        let mut pool = RowStringPool::default();
+        let contexts: Vec<Arc<RowContext>> = (specs.iter().zip(&cycles))
+            .map(|(spec, cycle)| pool.context(spec, cycle))
+            .collect();
+        let same = |i: usize, j: usize| Arc::ptr_eq(&contexts[i], &contexts[j]);
+        assert!(same(0, 1) && same(0, 5), "a, b and f (after others) share one");
+        assert!(!same(0, 2) && !same(0, 3) && !same(0, 4));
+        assert_eq!(contexts[2].owner_repo.as_deref(), Some("O"), "not merged with `o`");
+        assert_eq!(contexts[3].s3_bucket.as_deref(), Some("bkt2"));
+        assert_eq!(contexts[4].cadence.as_deref(), Some("eod_sf"));
+        assert_eq!(contexts[0].cycle_tick, Some(cycles[0].tick));
+    }
+
+    #[test]
+    fn shared_reasons_are_one_copy_per_text_and_never_merge_different_texts() {
+        let mut pool = RowStringPool::default();
+        let (Reason::Said(a), Reason::Said(b), Reason::Said(c)) = (
+            pool.reason("closed".into()),
+            pool.reason("closed".into()),
+            pool.reason("closed!".into()),
+        ) else {
+            panic!("shared reasons are text");
+        };
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!((&*a, &*c), ("closed", "closed!"));
+    }
+}

@@ -292,3 +292,102 @@ impl Serialize for Time {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::S3Url;
+
+    fn t(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    /// A judged row: bucket, key, tick, due time; the state and what was seen set by each test.
+    fn judged(state: State, last_modified: Option<&str>, minutes_past: i64) -> ResultRow {
+        ResultRow {
+            context: Arc::new(RowContext {
+                owner_repo: Some("owner".into()),
+                cadence: Some("weekday_sf".into()),
+                cycle_label: Some("2026-06-05".into()),
+                cycle_tick: Some(t("2026-06-05T06:00:00Z")),
+                s3_bucket: Some("bkt".into()),
+            }),
+            severity: Some(Severity::Critical),
+            canonical_key: Some("daily/2026-06-05/a.json".into()),
+            last_modified: last_modified.map(t),
+            sla_violated_by_minutes: minutes_past,
+            due_at: Some(t("2026-06-05T07:00:00Z")),
+            ..ResultRow::blank("a".into(), state, Reason::Derived)
+        }
+    }
+
+    #[test]
+    fn the_classifiers_usual_reasons_are_derived_and_written_back_byte_for_byte() {
+        let url = S3Url("bkt", "daily/2026-06-05/a.json");
+        let (tick, due) = (t("2026-06-05T06:00:00Z"), t("2026-06-05T07:00:00Z"));
+        let mut missing = not_found_what(&url);
+        push_sla(&mut missing, 30, due);
+        let mut stale = stale_what(&url, t("2026-06-04T06:00:00Z"), tick);
+        push_sla(&mut stale, 0, due);
+        let cases = [
+            (
+                judged(State::Fresh, Some("2026-06-05T06:30:00Z"), 0),
+                present_reason(t("2026-06-05T06:30:00Z"), tick),
+            ),
+            (judged(State::Missing, None, 30), missing),
+            (judged(State::Stale, Some("2026-06-04T06:00:00Z"), 0), stale),
+        ];
+        for (mut row, text) in cases {
+            row.set_reason(text.clone());
+            assert_eq!(row.reason, Reason::Derived, "{text}");
+            assert_eq!(row.reason(), text);
+        }
+    }
+
+    #[test]
+    fn a_reason_the_row_would_not_write_back_is_kept_as_said() {
+        let tick = t("2026-06-05T06:00:00Z");
+        let present = present_reason(t("2026-06-05T06:30:00Z"), tick);
+        let texts = [
+            // What a recovery key added; another minute past the SLA; another time.
+            format!("{present}; recovery s3://bkt/r.json present"),
+            "s3://bkt/daily/2026-06-05/a.json not found; 31 min past its SLA (due \
+             2026-06-05T07:00:00Z)"
+                .to_string(),
+            present_reason(t("2026-06-05T06:31:00Z"), tick),
+        ];
+        let rows = [
+            judged(State::Fresh, Some("2026-06-05T06:30:00Z"), 0),
+            judged(State::Missing, None, 30),
+            judged(State::Fresh, Some("2026-06-05T06:30:00Z"), 0),
+        ];
+        for (mut row, text) in rows.into_iter().zip(texts) {
+            row.set_reason(text.clone());
+            assert_eq!(row.reason, Reason::Said(text.as_str().into()));
+            assert_eq!(row.reason(), text);
+        }
+        let mut grace = judged(State::GracePeriod, None, 0);
+        grace.set_reason("new artifact: in its grace period".into());
+        assert!(matches!(grace.reason, Reason::Said(_)));
+    }
+
+    #[test]
+    fn a_row_is_written_with_every_field_in_the_contracts_order() {
+        let mut row = judged(State::Missing, None, 30);
+        row.set_reason("s3://bkt/daily/2026-06-05/a.json not found".into());
+        row.alerting = true;
+        row.last_probed_at = Some(t("2026-06-05T07:30:00Z"));
+        row.set_off_cycle_key(Some("daily/2026-06-04/a.json".into()));
+        row.extensions = Some(Arc::new(serde_json::json!({"x_team": "risk"})));
+        assert_eq!(
+            serde_json::to_string(&row).unwrap(),
+            r#"{"artifact_id":"a","owner_repo":"owner","severity":"critical","cadence":"weekday_sf","canonical_key":"daily/2026-06-05/a.json","state":"missing","reason":"s3://bkt/daily/2026-06-05/a.json not found","last_modified":null,"sla_violated_by_minutes":30,"recovery_substituted":false,"cycle_label":"2026-06-05","cycle_tick":"2026-06-05T06:00:00Z","due_at":"2026-06-05T07:00:00Z","dedup_key":"freshness_a_2026-06-05","alerting":true,"s3_bucket":"bkt","last_probed_at":"2026-06-05T07:30:00Z","off_cycle_key":"daily/2026-06-04/a.json","extensions":{"x_team":"risk"}}"#
+        );
+        let mut broken = ResultRow::blank("b c".into(), State::ProbeFailed, "bad".into());
+        broken.set_dedup_key("freshness_b c_invalid_2026-06-05".into());
+        assert_eq!(
+            serde_json::to_string(&broken).unwrap(),
+            r#"{"artifact_id":"b c","owner_repo":null,"severity":null,"cadence":null,"canonical_key":null,"state":"probe_failed","reason":"bad","last_modified":null,"sla_violated_by_minutes":0,"recovery_substituted":false,"cycle_label":null,"cycle_tick":null,"due_at":null,"dedup_key":"freshness_b c_invalid_2026-06-05","alerting":false,"s3_bucket":null,"off_cycle_key":null}"#
+        );
+    }
+}
