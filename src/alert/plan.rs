@@ -433,7 +433,7 @@ mod tests {
             }),
             severity: Some(severity),
             canonical_key: Some(format!("backtest/2026-05-30/{id}.json").into()),
-            state: state,
+            state,
             reason: "no object at the key".into(),
             last_modified: None,
             sla_violated_by_minutes: if alerting && state != State::ProbeFailed {
@@ -443,7 +443,7 @@ mod tests {
             },
             recovery_substituted: false,
             due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap()),
-            alerting: alerting,
+            alerting,
             last_probed_at: None,
             extensions: None,
             policy: None,

@@ -17,7 +17,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         }),
         severity: Some(Severity::Critical),
         canonical_key: None,
-        state: state,
+        state,
         reason: String::new().into(),
         last_modified: last_modified.map(|t| t.parse().unwrap()),
         sla_violated_by_minutes: 0,

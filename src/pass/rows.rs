@@ -256,9 +256,16 @@ mod tests {
             .map(|(spec, cycle)| pool.context(spec, cycle))
             .collect();
         let same = |i: usize, j: usize| Arc::ptr_eq(&contexts[i], &contexts[j]);
-        assert!(same(0, 1) && same(0, 5), "a, b and f (after others) share one");
+        assert!(
+            same(0, 1) && same(0, 5),
+            "a, b and f (after others) share one"
+        );
         assert!(!same(0, 2) && !same(0, 3) && !same(0, 4));
-        assert_eq!(contexts[2].owner_repo.as_deref(), Some("O"), "not merged with `o`");
+        assert_eq!(
+            contexts[2].owner_repo.as_deref(),
+            Some("O"),
+            "not merged with `o`"
+        );
         assert_eq!(contexts[3].s3_bucket.as_deref(), Some("bkt2"));
         assert_eq!(contexts[4].cadence.as_deref(), Some("eod_sf"));
         assert_eq!(contexts[0].cycle_tick, Some(cycles[0].tick));

@@ -132,7 +132,7 @@ mod tests {
     fn an_empty_key_is_a_key_and_not_its_neighbours() {
         let mut keys = ProbeKeys::default();
         keys.push("b", |t| {
-            t.push_str("x");
+            t.push('x');
             true
         });
         keys.push("b", |_| true);
