@@ -1,5 +1,12 @@
-//! Scratch (rows engineer): live and peak heap bytes of one steady pass over N generated
-//! artifacts, counted by a global allocator.
+//! The pass's own heap (issue 17's million): a counting global allocator around two steady
+//! passes (`run_pass_with_ledger`, a ledger from a first pass at the same cycle) over N
+//! generated artifacts in an in-memory store: the peak bytes the pass adds to what was alive
+//! before it (registry, ledger, store), and what it leaves alive (its rows), per artifact.
+//! `benches/memory.rs` counts the Lambda's whole steps; this isolates the pass.
+//!
+//!   cargo bench --profile dev --bench pass_memory -- 200000
+//!
+//! Without an argument (as under `cargo test --benches`) it prints this usage and exits.
 
 #![allow(unsafe_code)]
 
@@ -14,11 +21,15 @@ use freshness_monitor::ledger::Ledger;
 use freshness_monitor::pass::{PassSettings, classify_registry, run_pass_with_ledger};
 use freshness_monitor::registry::parse_registry;
 use freshness_monitor::registry_source::LoadedRegistry;
+use freshness_monitor::report::{Reason, ResultRow};
 
+/// Counts the bytes alive and their peak.
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
+// SAFETY: every method forwards to `System` with the caller's own arguments; the counting
+// touches only atomics.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(l) };
@@ -46,10 +57,14 @@ unsafe impl GlobalAlloc for Counting {
 static A: Counting = Counting;
 
 fn main() {
-    let n: usize = std::env::args()
+    let Some(n) = std::env::args()
         .skip(1)
         .find(|a| a != "--bench")
-        .map_or(100_000, |a| a.parse().unwrap());
+        .map(|a| a.parse::<usize>().expect("N: a number of artifacts"))
+    else {
+        println!("usage: pass_memory N (artifacts)");
+        return;
+    };
     let now: DateTime<Utc> = "2026-06-05T15:00:00Z".parse().unwrap();
     let (yaml, objects) = generate(n, now, 1440);
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).unwrap();
@@ -92,19 +107,18 @@ fn main() {
             per(after)
         );
         if pass == "steady" {
-            let sum = |f: &dyn Fn(&freshness_monitor::report::ResultRow) -> usize| {
+            let per_row = |f: &dyn Fn(&ResultRow) -> usize| {
                 outcome.rows.iter().map(f).sum::<usize>() as f64 / n as f64
             };
             println!(
-                "  per row: inline {} B, id {:.0}, key {:.0}, reason {:.0}, dedup {:.0}",
-                std::mem::size_of::<freshness_monitor::report::ResultRow>(),
-                0.0,
-                sum(&|r| r.canonical_key.as_ref().map_or(0, |k| k.len())),
-                sum(&|r| match &r.reason {
-                    freshness_monitor::report::Reason::Said(t) => t.len() + 16,
-                    freshness_monitor::report::Reason::Derived => 0,
+                "  per row: {} B inline, {:.0} B of canonical key, {:.0} B of reason text held \
+                 (shared text counted in every row that holds it)",
+                std::mem::size_of::<ResultRow>(),
+                per_row(&|r| r.canonical_key.as_ref().map_or(0, |k| k.len())),
+                per_row(&|r| match &r.reason {
+                    Reason::Said(text) => text.len(),
+                    Reason::Derived => 0,
                 }),
-                0.0,
             );
         }
         drop(outcome);
