@@ -1,5 +1,6 @@
-//! The pass's own heap (issue 17's million): a counting global allocator around two steady
-//! passes (`run_pass_with_ledger`, a ledger from a first pass at the same cycle) over N
+//! The pass's own heap (issue 17's million): a counting global allocator around a pass that
+//! probes everything and two steady passes (`run_pass_with_ledger`, with the ledger of a
+//! pass at the same cycle) over N
 //! generated artifacts in an in-memory store: the peak bytes the pass adds to what was alive
 //! before it (registry, ledger, store), and what it leaves alive (its rows), per artifact.
 //! `benches/memory.rs` counts the Lambda's whole steps; this isolates the pass.
@@ -82,15 +83,12 @@ fn main() {
         etag: None,
     };
     let later = now + chrono::Duration::minutes(15);
-    for pass in ["steady", "steady again"] {
+    for pass in ["first (no ledger)", "steady", "steady again"] {
+        let ledger = (pass != "first (no ledger)").then_some(&ledger);
         let base = LIVE.load(Relaxed);
         PEAK.store(base, Relaxed);
         let outcome = rt.block_on(run_pass_with_ledger(
-            &store,
-            &loaded,
-            &settings,
-            later,
-            Some(&ledger),
+            &store, &loaded, &settings, later, ledger,
         ));
         let (peak, after) = (PEAK.load(Relaxed), LIVE.load(Relaxed));
         let per = |b: usize| (b.saturating_sub(base)) as f64 / n as f64;
