@@ -60,7 +60,7 @@ static A: Counting = Counting;
 fn main() {
     let Some(n) = std::env::args()
         .skip(1)
-        .find(|a| a != "--bench")
+        .find(|a| !a.starts_with("--"))
         .map(|a| a.parse::<usize>().expect("N: a number of artifacts"))
     else {
         println!("usage: pass_memory N (artifacts)");
