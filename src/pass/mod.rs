@@ -394,12 +394,12 @@ async fn list_canonical_keys<S: ObjectStore>(
         .iter()
         .map(|(_, spec, cycle)| {
             // An off-cycle artifact lists its own prefix (off_cycle.rs).
-            if spec.off_cycle.is_some() {
+            if spec.off_cycle().is_some() {
                 return None;
             }
             guarded(|| spec.s3_key_template.render(&template_values(cycle)))
                 .ok()
-                .map(|key| (spec.s3_bucket.as_str(), key))
+                .map(|key| (&*spec.s3_bucket, key))
         })
         .collect();
     probe::list_what_pays(
@@ -494,7 +494,7 @@ fn settled_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
     // An off-cycle artifact is judged from a listing of its prefix, not from one key.
-    if spec.off_cycle.is_some() {
+    if spec.off_cycle().is_some() {
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -547,8 +547,8 @@ impl<'a> CycleKey<'a> {
     fn of(spec: &'a ArtifactSpec) -> CycleKey<'a> {
         CycleKey {
             cadence: CadenceKey::of(&spec.cadence),
-            windows: (spec.active_windows.as_ref()).map_or(0, |w| w.as_ptr() as usize),
-            off_cycle: spec.off_cycle.is_some(),
+            windows: (spec.active_windows()).map_or(0, |w| w.as_ptr() as usize),
+            off_cycle: spec.off_cycle().is_some(),
         }
     }
 }
@@ -639,7 +639,7 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     let Probe {
         spec, cycle, keys, ..
     } = probe;
-    if let Some(rule) = spec.off_cycle {
+    if let Some(rule) = spec.off_cycle() {
         return off_cycle::list_and_judge(store, probe, rule).await;
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);

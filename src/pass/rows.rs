@@ -107,7 +107,7 @@ pub(super) fn row(
         s3_bucket: Some(strings.s3_bucket),
         last_probed_at: None,
         off_cycle_key: verdict.off_cycle_key,
-        extensions: spec.extensions.clone(),
+        extensions: spec.extensions().cloned(),
         policy: None,
     }
 }
@@ -190,12 +190,12 @@ pub(super) fn internal_error_row(
 /// instead of a rendered key, alerting once per UTC day.
 fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> ResultRow {
     ResultRow {
-        owner_repo: Some(Arc::from(spec.owner_repo.as_str())),
+        owner_repo: Some(Arc::clone(&spec.owner_repo)),
         severity: Some(spec.severity),
         cadence: Some(Arc::from(spec.cadence.name())),
         canonical_key: Some(spec.s3_key_template.source().to_string()),
-        s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
-        extensions: spec.extensions.clone(),
+        s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
+        extensions: spec.extensions().cloned(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }

@@ -55,9 +55,9 @@ fn defaults_fill_in_what_an_artifact_does_not_set() {
 "
     ));
     let a = spec(&registry, "a");
-    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(&*a.s3_bucket, "research-bucket");
     assert_eq!(a.severity, Severity::Warning);
-    assert_eq!(a.owner_repo, "data-platform");
+    assert_eq!(&*a.owner_repo, "data-platform");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
 }
 
@@ -86,20 +86,20 @@ artifacts:
 "
     ));
     let a = spec(&registry, "a");
-    assert_eq!(a.s3_bucket, "other-bucket");
+    assert_eq!(&*a.s3_bucket, "other-bucket");
     assert_eq!(a.severity, Severity::Critical);
-    assert_eq!(a.owner_repo, "backtester");
+    assert_eq!(&*a.owner_repo, "backtester");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
     assert_eq!(a.grace_period_cycles, 0);
     assert!(a.calendar_aware);
     // An explicit null wins over a default template: no recovery key at all.
-    assert_eq!(a.recovery_key_template, None);
+    assert_eq!(a.recovery_key_template(), None);
 
     let b = spec(&registry, "b");
     assert_eq!(b.grace_period_cycles, 5);
     assert!(!b.calendar_aware);
     assert_eq!(
-        b.recovery_key_template.as_ref().map(|t| t.source()),
+        b.recovery_key_template().map(|t| t.source()),
         Some("recovery/{date}.json")
     );
 }
@@ -117,7 +117,7 @@ fn grace_period_defaults_to_two_cycles_and_calendar_awareness_to_true() {
     let a = spec(&registry, "a");
     assert_eq!(a.grace_period_cycles, 2);
     assert!(a.calendar_aware);
-    assert_eq!(a.recovery_key_template, None);
+    assert_eq!(a.recovery_key_template(), None);
 }
 
 #[test]
@@ -132,7 +132,11 @@ fn recovery_key_template_null_means_none() {
     recovery_key_template: {null}
 "
         ));
-        assert_eq!(spec(&registry, "a").recovery_key_template, None, "{null:?}");
+        assert_eq!(
+            spec(&registry, "a").recovery_key_template(),
+            None,
+            "{null:?}"
+        );
     }
 }
 
@@ -356,7 +360,7 @@ artifacts:
     );
     let a = spec(&registry, "a");
     assert_eq!(a.severity, Severity::Critical);
-    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(&*a.s3_bucket, "research-bucket");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
 }
 

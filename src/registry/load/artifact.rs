@@ -15,7 +15,7 @@ use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
 use super::sections::{Cadences, Errors, near_misses};
 use crate::cadence::Cadence;
-use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, RegistryEntry};
+use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, OptionalFields, RegistryEntry};
 use crate::text::shorten;
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
@@ -41,7 +41,7 @@ pub(super) fn read_artifact(
                 item.describe()
             ),
         );
-        return RegistryEntry::Invalid(InvalidArtifact {
+        return RegistryEntry::Invalid(Box::new(InvalidArtifact {
             label: position_label,
             line: item.line,
             errors: errors.list,
@@ -51,7 +51,7 @@ pub(super) fn read_artifact(
             s3_bucket: None,
             s3_key_template: None,
             extensions: None,
-        });
+        }));
     };
     let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
     let own = read_fields(
@@ -62,6 +62,7 @@ pub(super) fn read_artifact(
             field_prefix: "",
             cadences: &context.cadences,
             calendars: &context.calendars,
+            shared: &context.shared,
         },
         ARTIFACT_KEYS,
     );
@@ -356,24 +357,27 @@ impl Entry<'_, '_> {
         {
             return RegistryEntry::Valid(ArtifactSpec {
                 id,
-                line: self.item.line,
-                s3_bucket: s3_bucket.clone(),
+                line: line_number(self.item.line),
+                s3_bucket: Arc::clone(s3_bucket),
                 s3_key_template: s3_key_template.clone(),
                 sla_minutes_after_cron: *sla,
                 severity: *severity,
-                owner_repo: owner_repo.clone(),
+                owner_repo: Arc::clone(owner_repo),
                 created_at: *created_at,
                 grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
-                recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
                 calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
-                active_windows: match cadence {
-                    Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
-                    _ => None,
-                },
-                off_cycle: f.off_cycle.value().copied().flatten(),
+                optional: OptionalFields {
+                    recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
+                    active_windows: match cadence {
+                        Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
+                        _ => None,
+                    },
+                    off_cycle: f.off_cycle.value().copied().flatten(),
+                    extensions: self.extensions.clone(),
+                    depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
+                }
+                .boxed(),
                 cadence,
-                extensions: self.extensions.clone(),
-                depends_on: f.depends_on.value().cloned().unwrap_or_default(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the
@@ -391,7 +395,7 @@ impl Entry<'_, '_> {
         // Reported in file order, whichever check found them.
         self.errors.list.sort_by_key(|e| e.line);
         let f = self.fields;
-        RegistryEntry::Invalid(InvalidArtifact {
+        RegistryEntry::Invalid(Box::new(InvalidArtifact {
             label: self.label,
             line: self.item.line,
             errors: self.errors.list,
@@ -401,13 +405,21 @@ impl Entry<'_, '_> {
                 .or(f.cadence.rejected_text())
                 .map(str::to_string),
             // A bucket name S3 would refuse still says where the artifact was meant to be.
-            s3_bucket: (f.s3_bucket.value().map(String::as_str))
-                .or(f.s3_bucket.rejected_text().filter(|t| !t.trim().is_empty()))
-                .map(str::to_string),
+            s3_bucket: (f.s3_bucket.value().cloned()).or_else(|| {
+                (f.s3_bucket.rejected_text())
+                    .filter(|t| !t.trim().is_empty())
+                    .map(Arc::from)
+            }),
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),
             extensions: self.extensions,
-        })
+        }))
     }
+}
+
+/// A line as an [`ArtifactSpec`] keeps it: a registry is at most
+/// [`crate::registry::MAX_REGISTRY_BYTES`] long, far fewer lines than `u32` counts.
+fn line_number(line: usize) -> u32 {
+    u32::try_from(line).expect("a registry within the size limit has fewer than 2^32 lines")
 }

@@ -6,6 +6,7 @@
 //! `depends_on` (an unknown id, a cycle) makes only the artifacts concerned invalid.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -457,7 +458,7 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
         let RegistryEntry::Valid(spec) = entry else {
             continue;
         };
-        for dep in &spec.depends_on {
+        for dep in spec.depends_on() {
             if dep == &spec.id {
                 bad.entry(i)
                     .or_default()
@@ -486,23 +487,23 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
             .into_iter()
             .map(|message| ValidationError {
                 file: file.to_string(),
-                line: spec.line,
+                line: spec.line(),
                 artifact: Some(spec.id.to_string()),
                 field: Some("depends_on".to_string()),
                 message,
             })
             .collect();
-        entries[i] = RegistryEntry::Invalid(InvalidArtifact {
+        entries[i] = RegistryEntry::Invalid(Box::new(InvalidArtifact {
             label: spec.id.to_string(),
-            line: spec.line,
+            line: spec.line(),
             errors,
-            owner_repo: Some(spec.owner_repo.clone()),
+            owner_repo: Some(Arc::clone(&spec.owner_repo)),
             severity: Some(spec.severity),
             cadence: Some(spec.cadence.name().to_string()),
-            s3_bucket: Some(spec.s3_bucket.clone()),
+            s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
             s3_key_template: Some(spec.s3_key_template.source().to_string()),
-            extensions: spec.extensions.clone(),
-        });
+            extensions: spec.extensions().cloned(),
+        }));
     }
 }
 
@@ -515,9 +516,7 @@ fn dependency_cycles(entries: &[RegistryEntry]) -> Vec<(usize, Vec<String>)> {
         .collect();
     let deps = |i: usize| -> Vec<usize> {
         match &entries[i] {
-            RegistryEntry::Valid(spec) => spec
-                .depends_on
-                .iter()
+            RegistryEntry::Valid(spec) => (spec.depends_on().iter())
                 .filter_map(|d| index.get(d.as_str()).copied())
                 .filter(|&d| d != i)
                 .collect(),
