@@ -19,8 +19,9 @@ use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, OptionalFields,
 use crate::text::shorten;
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
-/// The artifact ids seen so far, with the line of each.
-pub(super) type FirstLines = HashMap<String, usize>;
+/// The artifact ids seen so far, with the line of each: the ids are the entries' own (shared,
+/// not copied), the lines as [`ArtifactSpec::line`] keeps them.
+pub(super) type FirstLines = HashMap<ArtifactId, u32>;
 
 pub(super) fn read_artifact(
     item: &Node,
@@ -131,7 +132,7 @@ fn read_id(
     };
     match ArtifactId::parse(text) {
         Ok(parsed) => {
-            if let Some(first) = first_line_of.get(parsed.as_str()) {
+            if let Some(first) = first_line_of.get(&parsed) {
                 errors.at(
                     value.line,
                     Some(text),
@@ -140,7 +141,7 @@ fn read_id(
                 );
                 return (text.to_string(), None);
             }
-            first_line_of.insert(parsed.as_str().to_string(), value.line);
+            first_line_of.insert(parsed.clone(), line_number(value.line));
             (text.to_string(), Some(parsed))
         }
         Err(message) => {

@@ -452,33 +452,12 @@ fn instant(node: &Node) -> Result<DateTime<Utc>, String> {
 /// the registry (not itself), and no chain may come back to where it started. An artifact
 /// with a bad `depends_on` becomes invalid (and reports why); the rest are untouched.
 pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
-    let ids: HashSet<String> = entries.iter().map(|e| e.label().to_string()).collect();
-    let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let RegistryEntry::Valid(spec) = entry else {
-            continue;
-        };
-        for dep in spec.depends_on() {
-            if dep == &spec.id {
-                bad.entry(i)
-                    .or_default()
-                    .push("depends on itself".to_string());
-            } else if !ids.contains(dep.as_str()) {
-                let known: Vec<&str> = ids.iter().map(String::as_str).collect();
-                let hint = did_you_mean(dep.as_str(), &known)
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                bad.entry(i)
-                    .or_default()
-                    .push(format!("`{dep}` is not an artifact of this registry{hint}"));
-            }
-        }
+    let has_dependencies = |e: &RegistryEntry| matches!(e, RegistryEntry::Valid(spec) if !spec.depends_on().is_empty());
+    if !entries.iter().any(has_dependencies) {
+        // Nothing to check, and no set of every id to build for it.
+        return;
     }
-    for (i, cycle) in dependency_cycles(entries) {
-        bad.entry(i)
-            .or_default()
-            .push(format!("dependency cycle: {}", cycle.join(" -> ")));
-    }
+    let bad = dependency_problems(entries);
     for (i, messages) in bad {
         let RegistryEntry::Valid(spec) = &entries[i] else {
             continue;
@@ -505,6 +484,38 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
             extensions: spec.extensions().cloned(),
         }));
     }
+}
+
+/// What is wrong with each artifact's `depends_on`, by the artifact's index.
+fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>> {
+    let ids: HashSet<&str> = entries.iter().map(RegistryEntry::label).collect();
+    let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let RegistryEntry::Valid(spec) = entry else {
+            continue;
+        };
+        for dep in spec.depends_on() {
+            if dep == &spec.id {
+                bad.entry(i)
+                    .or_default()
+                    .push("depends on itself".to_string());
+            } else if !ids.contains(dep.as_str()) {
+                let known: Vec<&str> = ids.iter().copied().collect();
+                let hint = did_you_mean(dep.as_str(), &known)
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                bad.entry(i)
+                    .or_default()
+                    .push(format!("`{dep}` is not an artifact of this registry{hint}"));
+            }
+        }
+    }
+    for (i, cycle) in dependency_cycles(entries) {
+        bad.entry(i)
+            .or_default()
+            .push(format!("dependency cycle: {}", cycle.join(" -> ")));
+    }
+    bad
 }
 
 /// Each artifact on a `depends_on` cycle, with the cycle as ids (`a -> b -> a`).

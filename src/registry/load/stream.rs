@@ -30,7 +30,7 @@ pub(super) fn parse<'f>(
     file: &'f str,
     text: &str,
 ) -> (Result<Option<Node>, YamlError>, StreamedArtifacts<'f>) {
-    let mut streamed = StreamedArtifacts::new(file);
+    let mut streamed = StreamedArtifacts::new(file, expected_entries(text));
     let parsed = yaml::parse_document_with(text, &mut |top, item| {
         streamed.take(top, item);
         None
@@ -40,19 +40,30 @@ pub(super) fn parse<'f>(
     {
         // A section the artifacts depend on came after `artifacts:` (or `artifacts:` came
         // twice): read the whole tree first.
-        return (yaml::parse_document(text), StreamedArtifacts::new(file));
+        return (
+            yaml::parse_document(text),
+            StreamedArtifacts::new(file, expected_entries(text)),
+        );
     }
     (parsed, streamed)
 }
 
+/// About how many entries the file lists, to size the list (and the id map) once: a
+/// million-entry list grown by doubling would have its old and new buffers alive at once,
+/// and end up to twice as long as needed. Every entry names its `artifact_id:` (a few other
+/// places may too); an entry written otherwise only makes the list grow as it would have.
+fn expected_entries(text: &str) -> usize {
+    text.matches("artifact_id:").count()
+}
+
 impl<'f> StreamedArtifacts<'f> {
-    fn new(file: &'f str) -> Self {
+    fn new(file: &'f str, expected_entries: usize) -> Self {
         StreamedArtifacts {
             file,
             context: None,
             context_lines: Vec::new(),
-            entries: Vec::new(),
-            first_line_of: HashMap::new(),
+            entries: Vec::with_capacity(expected_entries),
+            first_line_of: HashMap::with_capacity(expected_entries),
         }
     }
 
