@@ -241,6 +241,24 @@ async fn silenced_acknowledged_and_escalated_at_once_and_an_unreadable_ack_is_ig
         garbled["escalated"], true,
         "an unreadable ack holds nothing back"
     );
+    // The pass's metrics say what the policy did (docs/lambda.md#metrics).
+    let now_ms = "2026-06-06T12:30:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap()
+        .timestamp_millis();
+    let metrics = monitor
+        .await_emf_pass_line(now_ms)
+        .expect("the pass's EMF line");
+    assert_eq!(metrics["AlertsSilenced"], 1.0, "{metrics:#}");
+    assert_eq!(metrics["AlertsAcknowledged"], 2.0, "acked and hushed");
+    assert_eq!(metrics["AlertsEscalated"], 2.0, "climbs and garbled");
+    assert_eq!(metrics["AlertsNotRouted"], 0.0);
+    let summary = monitor.await_log_lines("pass complete", 2)[1].clone();
+    assert_eq!(
+        metrics["S3Requests"].as_f64(),
+        summary["requests_total"].as_f64(),
+        "{summary:#}"
+    );
 
     let sns = one_sns(&world).await;
     assert!(
