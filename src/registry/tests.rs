@@ -967,3 +967,46 @@ calendar:
     );
     assert_eq!(registry.calendars.names(), ["nyse", "lse", "xetr", "desk"]);
 }
+
+/// The duplicate check holds entry indices and reads the ids from the entries: the first
+/// definition is found whether it loaded or not, wherever its `artifact_id` line is, and
+/// past the size the list was guessed at (quoted keys are not counted).
+#[test]
+fn every_duplicate_names_the_line_of_the_first_definition() {
+    let mut text = format!("{DEFAULTS}artifacts:\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  - cadence: weekday_sf\n    \"artifact_id\": a{i}\n    s3_key_template: \"a/{i}\"\n    \
+             sla_minutes_after_cron: 60\n"
+        ));
+    }
+    // The first `dup` fails for its cadence; its id still counts as defined.
+    text.push_str(
+        "  - artifact_id: dup\n    s3_key_template: \"d/1\"\n    cadence: weekly_sf\n    \
+         sla_minutes_after_cron: 60\n",
+    );
+    for copy in 2..5 {
+        text.push_str(&format!(
+            "  - s3_key_template: \"d/{copy}\"\n    artifact_id: dup\n    cadence: weekday_sf\n    \
+             sla_minutes_after_cron: 60\n"
+        ));
+    }
+    let first_line = 7 + 40 * 4 + 1;
+    let duplicates: Vec<String> = messages(&text)
+        .into_iter()
+        .filter(|m| m.contains("field artifact_id"))
+        .collect();
+    let expected: Vec<String> = (0..3)
+        .map(|n| {
+            format!(
+                "{FILE}:{}: artifact dup: field artifact_id: duplicate artifact_id (first \
+                 defined at line {first_line})",
+                first_line + 4 + 4 * n + 1
+            )
+        })
+        .collect();
+    assert_eq!(duplicates, expected);
+    let registry = parse(&text).expect("artifact errors only");
+    assert_eq!(registry.valid_artifacts().count(), 40);
+    assert_eq!(spec(&registry, "a39").line(), first_line - 4);
+}

@@ -6,7 +6,6 @@
 //! An entry with any error becomes [`RegistryEntry::Invalid`], keeping what could be read of
 //! it for its report row; it never makes the registry unusable.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::context::ArtifactContext;
@@ -14,22 +13,26 @@ use super::extensions::extensions;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
 use super::sections::{Cadences, Errors, near_misses};
+use super::seen_ids::SeenIds;
 use crate::cadence::Cadence;
 use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, OptionalFields, RegistryEntry};
 use crate::text::shorten;
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
-/// The artifact ids seen so far, with the line of each: the ids are the entries' own (shared,
-/// not copied), the lines as [`ArtifactSpec::line`] keeps them.
-pub(super) type FirstLines = HashMap<ArtifactId, u32>;
+/// The entries read so far and their ids, which a new entry's id must not repeat.
+pub(super) struct ReadSoFar<'r> {
+    pub entries: &'r [RegistryEntry],
+    pub ids: &'r mut SeenIds,
+}
 
+/// Reads the entry that comes after `before.entries`.
 pub(super) fn read_artifact(
     item: &Node,
-    index: usize,
+    before: ReadSoFar<'_>,
     context: &ArtifactContext,
-    first_line_of: &mut FirstLines,
     file: &str,
 ) -> RegistryEntry {
+    let index = before.entries.len();
     let position_label = format!("artifacts[{index}]");
     let mut errors = Errors::new(file);
     let Some(entries) = item.as_map() else {
@@ -54,7 +57,7 @@ pub(super) fn read_artifact(
             extensions: None,
         }));
     };
-    let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
+    let (label, id) = read_id(item, entries, position_label, before, &mut errors);
     let own = read_fields(
         entries,
         &mut FieldContext {
@@ -95,7 +98,7 @@ fn read_id(
     item: &Node,
     entries: &[MapEntry],
     position_label: String,
-    first_line_of: &mut FirstLines,
+    before: ReadSoFar<'_>,
     errors: &mut Errors<'_>,
 ) -> (String, Option<ArtifactId>) {
     let Some(entry) = entries.iter().find(|e| e.key == "artifact_id") else {
@@ -132,7 +135,7 @@ fn read_id(
     };
     match ArtifactId::parse(text) {
         Ok(parsed) => {
-            if let Some(first) = first_line_of.get(&parsed) {
+            if let Some(first) = before.ids.first_line(text, before.entries) {
                 errors.at(
                     value.line,
                     Some(text),
@@ -141,7 +144,8 @@ fn read_id(
                 );
                 return (text.to_string(), None);
             }
-            first_line_of.insert(parsed.clone(), line_number(value.line));
+            let index = before.entries.len();
+            (before.ids).insert(text, index, value.line, before.entries);
             (text.to_string(), Some(parsed))
         }
         Err(message) => {

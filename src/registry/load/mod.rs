@@ -19,6 +19,7 @@ mod limits;
 mod policy;
 mod producers;
 mod sections;
+mod seen_ids;
 mod shared;
 mod stream;
 mod values;

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 
-use super::artifact::{FirstLines, read_artifact};
+use super::artifact::{ReadSoFar, read_artifact};
 use super::context::{ARTIFACT_CONTEXT_SECTIONS, ArtifactContext};
 use super::sections::Errors;
+use super::seen_ids::SeenIds;
 use crate::registry::{RegistryEntry, ValidationError};
 use crate::yaml::{self, MapEntry, Node, YamlError};
 
@@ -22,7 +23,7 @@ pub(super) struct StreamedArtifacts<'f> {
     /// The lines of the context sections' keys the context was read from.
     context_lines: Vec<usize>,
     entries: Vec<RegistryEntry>,
-    first_line_of: FirstLines,
+    ids: SeenIds,
 }
 
 /// Parses `text`, reading the artifact entries as they stream in when the file allows it.
@@ -63,7 +64,7 @@ impl<'f> StreamedArtifacts<'f> {
             context: None,
             context_lines: Vec::new(),
             entries: Vec::with_capacity(expected_entries),
-            first_line_of: HashMap::with_capacity(expected_entries),
+            ids: SeenIds::with_capacity(expected_entries),
         }
     }
 
@@ -83,13 +84,11 @@ impl<'f> StreamedArtifacts<'f> {
             let context = ArtifactContext::read(&sections, &mut errors);
             (context, errors.list, errors.warnings)
         });
-        let entry = read_artifact(
-            &item,
-            self.entries.len(),
-            context,
-            &mut self.first_line_of,
-            file,
-        );
+        let before = ReadSoFar {
+            entries: &self.entries,
+            ids: &mut self.ids,
+        };
+        let entry = read_artifact(&item, before, context, file);
         self.entries.push(entry);
     }
 
@@ -119,9 +118,13 @@ impl<'f> StreamedArtifacts<'f> {
     pub fn finish(self, items: &[Node], context: &ArtifactContext) -> Vec<RegistryEntry> {
         let file = self.file;
         let mut entries = self.entries;
-        let mut first_line_of = self.first_line_of;
+        let mut ids = self.ids;
         for item in items {
-            let entry = read_artifact(item, entries.len(), context, &mut first_line_of, file);
+            let before = ReadSoFar {
+                entries: &entries,
+                ids: &mut ids,
+            };
+            let entry = read_artifact(item, before, context, file);
             entries.push(entry);
         }
         entries
