@@ -83,7 +83,7 @@ impl<'t> Iterator for Parts<'t> {
 }
 
 impl<'t> Parts<'t> {
-    /// A placeholder's part by its name (`date`, `date:FMT`, ...), as [`parse_placeholder`]
+    /// A placeholder's part by its name (`date`, `date:FMT`, ...), as [`check_placeholder`]
     /// accepted it.
     fn placeholder(&mut self, name: &str) -> Part<'t> {
         let (head, has_format) = match name.split_once(':') {
