@@ -8,8 +8,8 @@
 //! It prints the YAML body, the bytes alive after the parse (the registry) and the peak during
 //! it above the body, in total and per artifact, and the inline sizes of the spec types.
 //! Allocation sizes do not depend on the optimisation level, so the dev profile measures what
-//! release allocates. Without an argument (as under `cargo test --benches`) it prints its
-//! usage and exits.
+//! release allocates. Without a number (as under `cargo test --benches`, whose `--` options
+//! it ignores) it prints its usage and exits.
 
 mod common;
 
@@ -64,7 +64,7 @@ const USAGE: &str = "usage: registry_memory N  (N generated artifacts, parsed on
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| a != "--bench")
+        .filter(|a| !a.starts_with("--"))
         .collect();
     match args.as_slice() {
         [n] => measure(n.parse().expect("N is a number")),
