@@ -292,7 +292,41 @@ async fn silenced_acknowledged_and_escalated_at_once_and_an_unreadable_ack_is_ig
         "{heartbeat:#}"
     );
 
+    // `explain` and `check` from a shell: with --results they read the ledger and the acks
+    // and decide as the pass did; without, they know only this cycle.
     let results_url = format!("s3://{}/_freshness_monitor/", world.bucket);
+    let registry_url = format!("s3://{}/{REGISTRY_KEY}", world.bucket);
+    let shell = |args: &[&str], results: bool| {
+        let mut all = args.to_vec();
+        all.extend(["--registry", &registry_url, "--now", "2026-06-06T12:30:00Z"]);
+        if results {
+            all.extend(["--results", &results_url]);
+        }
+        cli(&all)
+    };
+    let remembered = shell(&["explain", "climbs"], true);
+    let text = stdout(&remembered);
+    assert!(
+        text.contains("escalated to critical: 2 cycles missed in a row"),
+        "{text}{}",
+        stderr(&remembered)
+    );
+    let forgetful = stdout(&shell(&["explain", "climbs"], false));
+    assert!(!forgetful.contains("escalated to critical"), "{forgetful}");
+    let checked = shell(&["check", "--json"], true);
+    assert!(
+        stderr(&checked).contains("garbled.json"),
+        "{}",
+        stderr(&checked)
+    );
+    let rows: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(row(&rows, "acked")["policy"]["acknowledged"]["by"], "alice");
+    assert_eq!(
+        row(&rows, "climbs")["policy"]["effective_severity"],
+        "critical"
+    );
+    assert_eq!(row(&rows, "hushed")["policy"]["action"], "silenced");
+
     let list = cli(&["ack", "--list", "--results", &results_url]);
     let text = stdout(&list);
     assert!(list.status.success(), "{}", stderr(&list));
