@@ -15,7 +15,8 @@
 //! Allocation sizes do not depend on the optimisation level, so the dev profile measures the
 //! same bytes as release, without release's long build. Heap bytes are not RSS: the
 //! allocator's own overhead and fragmentation come on top (BENCHMARKS.md compares them).
-//! Without an argument (as under `cargo test --benches`) it prints this usage and exits.
+//! Without an argument (as under `cargo test --benches`, whose `--…` flags it ignores) it prints
+//! this usage and exits.
 
 mod common;
 
@@ -99,7 +100,7 @@ const USAGE: &str = "usage: memory N  (N generated artifacts; a first and a stea
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| !a.starts_with("--")) // `--bench`, and the test harness's flags
+        .filter(|a| !a.starts_with("--"))
         .collect();
     match args.as_slice() {
         [n] => measure(n.parse().expect("N is a number")),

@@ -194,8 +194,8 @@ fn render_table(outcome: &PassOutcome) -> String {
         .map(|r| {
             [
                 r.state.to_string(),
-                r.artifact_id.clone(),
-                r.cycle_label.as_deref().unwrap_or("-").to_string(),
+                r.artifact_id.to_string(),
+                r.cycle_label().unwrap_or("-").to_string(),
                 if r.sla_violated_by_minutes > 0 {
                     format!("{}m", r.sla_violated_by_minutes)
                 } else {
@@ -212,7 +212,7 @@ fn render_table(outcome: &PassOutcome) -> String {
                 } else {
                     "-".into()
                 },
-                r.canonical_key.clone().unwrap_or_else(|| "-".into()),
+                r.canonical_key.as_deref().unwrap_or("-").to_string(),
             ]
         })
         .collect();
@@ -238,7 +238,7 @@ fn render_table(outcome: &PassOutcome) -> String {
         out.push_str(&line([
             &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
         ]));
-        out.push_str(&format!("    {}\n", r.reason));
+        out.push_str(&format!("    {}\n", r.reason()));
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
             out.push_str(&format!("    policy: {}\n", policy.rule));
         }
@@ -364,7 +364,7 @@ async fn policy_of<S: ObjectStore>(
     outcome
         .rows
         .into_iter()
-        .find(|r| r.artifact_id == id)
+        .find(|r| &*r.artifact_id == id)
         .and_then(|r| r.policy)
 }
 
@@ -423,11 +423,11 @@ impl ExplainText {
             "cadence",
             format!("{} ({schedule}{gate})", spec.cadence.name()),
         );
-        if let Some(windows) = &spec.active_windows {
+        if let Some(windows) = spec.active_windows() {
             let listed: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
             self.say("windows", listed.join("; "));
         }
-        if let Some(rule) = spec.off_cycle {
+        if let Some(rule) = spec.off_cycle() {
             let since = match rule {
                 OffCycle::SincePreviousTick => "the previous cycle's tick".to_string(),
                 OffCycle::MaxAge { minutes } => format!("{minutes} min before now"),
@@ -470,7 +470,7 @@ impl ExplainText {
                 spec.s3_bucket, keys.canonical_key, spec.s3_key_template
             ),
         );
-        if let (Some(key), Some(t)) = (&keys.recovery_key, &spec.recovery_key_template) {
+        if let (Some(key), Some(t)) = (&keys.recovery_key, spec.recovery_key_template()) {
             self.say(
                 "recovery key",
                 format!("s3://{}/{key}  (template {t})", spec.s3_bucket),
@@ -482,9 +482,9 @@ impl ExplainText {
     fn verdict(&mut self, row: &ResultRow, alerts_enabled: bool) {
         self.say(
             "dedup key",
-            row.dedup_key.clone().unwrap_or_else(|| "-".into()),
+            row.dedup_key().map_or_else(|| "-".into(), String::from),
         );
-        self.say("state", format!("{}: {}", row.state, row.reason));
+        self.say("state", format!("{}: {}", row.state, row.reason()));
         let alerting = if !row.alerting {
             "no".to_string()
         } else if alerts_enabled {

@@ -138,10 +138,10 @@ impl Ledger {
         // Entries held are advanced in place; new ones are added in one go at the end.
         let mut new: Vec<&ResultRow> = Vec::new();
         for row in rows {
-            let Some(cycle) = &row.cycle_label else {
+            let Some(cycle) = &row.context.cycle_label else {
                 continue; // an invalid entry has no cycle to remember
             };
-            let was_alerted = alerted.contains(row.artifact_id.as_str());
+            let was_alerted = alerted.contains(&*row.artifact_id);
             match self.artifacts.get_mut(&row.artifact_id) {
                 Some(entry) => entry.advance(labels.shared(cycle), row, was_alerted, pass_at),
                 None => new.push(row),
@@ -211,13 +211,13 @@ fn new_entries(
     for repeats in new.chunk_by(|a, b| a.artifact_id == b.artifact_id) {
         let mut entry: Option<LedgerEntry> = None;
         for row in repeats {
-            let cycle = labels.shared(row.cycle_label.as_ref().expect("rows with a cycle"));
-            let was_alerted = alerted.contains(row.artifact_id.as_str());
+            let cycle = labels.shared(row.context.cycle_label.as_ref().expect("rows with a cycle"));
+            let was_alerted = alerted.contains(&*row.artifact_id);
             entry
                 .get_or_insert_with(|| LedgerEntry::new_cycle(cycle.clone(), row.state))
                 .advance(cycle, row, was_alerted, now);
         }
-        let id = repeats[0].artifact_id.as_str().into();
+        let id = (*repeats[0].artifact_id).into();
         added.push((id, entry.expect("a group has a row")));
     }
     added
@@ -342,7 +342,7 @@ impl LedgerEntry {
 /// The fingerprint of a row whose canonical key a probe (now or earlier in the cycle) found
 /// fresh; `None` for any other row.
 fn settled_fingerprint(row: &ResultRow) -> Option<u64> {
-    match (&row.s3_bucket, &row.canonical_key, row.last_modified) {
+    match (row.s3_bucket(), &row.canonical_key, row.last_modified) {
         (Some(bucket), Some(key), Some(_))
             if row.state == State::Fresh && !row.recovery_substituted =>
         {
@@ -358,7 +358,7 @@ fn was_probed(row: &ResultRow) -> bool {
     match row.state {
         State::Missing | State::Stale => true,
         State::Fresh => row.last_modified.is_some(),
-        State::ProbeFailed => row.cycle_label.is_some(),
+        State::ProbeFailed => row.cycle_label().is_some(),
         State::GracePeriod => false,
     }
 }

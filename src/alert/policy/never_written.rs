@@ -48,7 +48,7 @@ pub fn plan_checks(
     let missing: HashSet<&str> = rows
         .iter()
         .filter(|r| r.state == State::Missing)
-        .map(|r| r.artifact_id.as_str())
+        .map(|r| &*r.artifact_id)
         .collect();
     if missing.is_empty() {
         return (known, to_list);
@@ -66,7 +66,7 @@ pub fn plan_checks(
             }
             _ => to_list.push(PrefixCheck {
                 artifact_id: spec.id.to_string(),
-                bucket: spec.s3_bucket.clone(),
+                bucket: spec.s3_bucket.to_string(),
                 prefix: spec.s3_key_template.fixed_prefix().to_string(),
             }),
         }
@@ -139,7 +139,7 @@ pub const NEVER_WRITTEN: &str = "never written";
 
 /// Whether a row was marked never written by [`mark_rows`].
 pub fn is_never_written(row: &ResultRow) -> bool {
-    row.state == State::Missing && row.reason.starts_with(NEVER_WRITTEN)
+    row.state == State::Missing && row.reason().starts_with(NEVER_WRITTEN)
 }
 
 /// The dedup key of a never-written alert: one a day.
@@ -160,15 +160,16 @@ pub fn mark_rows(
         if row.state != State::Missing {
             continue;
         }
-        let Some(prefix) = never_written.get(&row.artifact_id) else {
+        let Some(prefix) = never_written.get(&*row.artifact_id) else {
             continue;
         };
         row.reason = format!(
             "{NEVER_WRITTEN}: nothing has ever existed under {prefix} in any cycle; check the \
              template or the producer ({})",
-            row.reason
-        );
-        row.dedup_key = Some(never_written_dedup_key(&row.artifact_id, now));
+            row.reason()
+        )
+        .into();
+        row.set_dedup_key(never_written_dedup_key(&row.artifact_id, now));
     }
 }
 
@@ -193,27 +194,28 @@ mod tests {
     fn missing(id: &str) -> ResultRow {
         let mut row: ResultRow = ResultRow {
             artifact_id: id.into(),
-            owner_repo: None,
+            context: std::sync::Arc::new(crate::report::RowContext {
+                owner_repo: None,
+                cadence: None,
+                cycle_label: None,
+                cycle_tick: None,
+                s3_bucket: None,
+            }),
             severity: None,
-            cadence: None,
             canonical_key: None,
             state: State::Missing,
             reason: "not found".into(),
             last_modified: None,
             sla_violated_by_minutes: 5,
             recovery_substituted: false,
-            cycle_label: None,
-            cycle_tick: None,
             due_at: None,
-            dedup_key: None,
             alerting: true,
-            s3_bucket: None,
             last_probed_at: None,
             policy: None,
-            off_cycle_key: None,
             extensions: None,
+            extras: None,
         };
-        row.dedup_key = Some(format!("freshness_{id}_d"));
+        row.set_dedup_key(format!("freshness_{id}_d"));
         row
     }
 
@@ -270,16 +272,16 @@ mod tests {
         );
         assert!(is_never_written(&rows[0]) && !is_never_written(&rows[1]));
         assert_eq!(
-            rows[0].dedup_key.as_deref(),
+            rows[0].dedup_key().as_deref(),
             Some("freshness_ghost_never_written_2026-06-01")
         );
         assert!(
-            rows[0].reason.starts_with(
+            rows[0].reason().starts_with(
                 "never written: nothing has ever existed under s3://bkt/ghost/ in any cycle; \
                  check the template or the producer (not found)"
             ),
             "{}",
-            rows[0].reason
+            rows[0].reason()
         );
         assert!(
             plan_checks(&registry(), &rows, None).1.is_empty(),
