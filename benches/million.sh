@@ -48,5 +48,7 @@ print(f"{name:6} pass: {n} artifacts  wall {wall:.1f} s  pass {line['duration_se
       f"{r['total'] / n:.4f} requests/artifact  ledger {line.get('ledger')} "
       f"{line.get('ledger_bytes')} B ({(line.get('ledger_bytes') or 0) / n:.0f} B/artifact)")
 PY
+  # What went wrong without failing the pass (a ledger rebuilt, a listing that fell back).
+  grep '"level":"WARN"' "$work/err" | head -n 3 || true
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -147,6 +147,7 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
         let target = parts.next().unwrap_or_default().to_string();
         let mut content_length = 0usize;
         let mut chunked = false;
+        let mut aws_chunked = false;
         let mut expect_continue = false;
         let mut parts = RequestParts::default();
         loop {
@@ -163,6 +164,8 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
             match name.to_ascii_lowercase().as_str() {
                 "content-length" => content_length = value.parse().unwrap_or(0),
                 "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
+                // A streamed body (`ByteStream::from_path`) with its checksum in a trailer.
+                "content-encoding" => aws_chunked = value.contains("aws-chunked"),
                 "expect" => expect_continue = value.eq_ignore_ascii_case("100-continue"),
                 "if-none-match" => parts.if_none_match = Some(value.to_string()),
                 "if-match" => parts.if_match = Some(value.to_string()),
@@ -173,13 +176,16 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
         if expect_continue {
             write.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
-        let body = if chunked {
+        let mut body = if chunked {
             read_chunked(&mut read).await?
         } else {
             let mut body = vec![0u8; content_length];
             read.read_exact(&mut body).await?;
             body
         };
+        if aws_chunked {
+            body = read_chunked(&mut &body[..]).await?;
+        }
         let (path, query) = target.split_once('?').unwrap_or((&target, ""));
         let key = percent_decode(path.trim_start_matches('/'));
         parts.query = query.to_string();
