@@ -37,6 +37,7 @@ fn spec(cadence: Cadence, template: &str) -> ArtifactSpec {
         off_cycle: None,
         extensions: None,
         depends_on: Vec::new(),
+        reverify_minutes: None,
     }
 }
 

@@ -33,6 +33,7 @@ impl SpecBuilder {
             off_cycle: None,
             extensions: None,
             depends_on: Vec::new(),
+            reverify_minutes: None,
         })
     }
 

@@ -114,6 +114,9 @@ pub struct ArtifactSpec {
     pub off_cycle: Option<OffCycle>,
     /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
     pub extensions: Option<Arc<serde_json::Value>>,
+    /// Minutes after its last probe before a settled cycle is probed again
+    /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
+    pub reverify_minutes: Option<u32>,
 }
 
 impl ArtifactSpec {

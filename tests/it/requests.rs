@@ -147,6 +147,51 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     assert_eq!(requests(&world.heartbeat().await)["head"], 3);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_an_artifacts_own_reverify_minutes_probes_it_again_and_finds_it_gone() {
+    let world = World::new(2).await;
+    let s3 = &world.aws.s3;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_01.json", "{}").await;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
+    // artifact_01's producer deletes and rewrites: it is re-verified every 30 min; the env
+    // sets no default, so artifact_02 waits for its next tick.
+    let ids = ["artifact_01".to_string(), "artifact_02".to_string()];
+    let text = registry(&world.bucket, &ids).replacen(
+        "data/{date}/artifact_01.json\"\n",
+        "data/{date}/artifact_01.json\"\n    reverify_minutes: 30\n",
+        1,
+    );
+    assert!(text.contains("reverify_minutes"));
+    put(s3, &world.bucket, REGISTRY_KEY, &text).await;
+    let monitor = Monitor::start(&observe_env(&world));
+    // One HEAD a pass is the status page's (history.json); the rest are probes.
+    for (at, heads) in [
+        ("2026-06-06T12:30:00Z", 3),
+        ("2026-06-06T12:45:00Z", 1),
+        ("2026-06-06T13:00:00Z", 2),
+        ("2026-06-06T13:15:00Z", 1),
+    ] {
+        monitor.pass(at);
+        assert_eq!(requests(&world.heartbeat().await)["head"], heads, "at {at}");
+    }
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    assert_eq!(
+        row(&results, "artifact_01")["last_probed_at"],
+        "2026-06-06T13:00:00Z"
+    );
+    assert_eq!(
+        row(&results, "artifact_02")["last_probed_at"],
+        "2026-06-06T12:30:00Z"
+    );
+
+    // The producer deletes its object: the next re-verify finds it missing at once.
+    crate::support::aws::delete(s3, &world.bucket, "data/2026-06-06/artifact_01.json").await;
+    monitor.pass("2026-06-06T13:30:00Z");
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    assert_eq!(row(&results, "artifact_01")["state"], "missing");
+    assert_eq!(row(&results, "artifact_02")["state"], "fresh");
+}
+
 /// A world of `n` missing-by-default artifacts in one directory, watched in observe mode.
 async fn listing_world(n: usize, present: impl Iterator<Item = usize>) -> World {
     let world = World::new(n).await;

@@ -374,6 +374,7 @@ impl Entry<'_, '_> {
                 cadence,
                 extensions: self.extensions.clone(),
                 depends_on: f.depends_on.value().cloned().unwrap_or_default(),
+                reverify_minutes: f.reverify_minutes.value().copied(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the
