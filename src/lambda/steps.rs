@@ -78,6 +78,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         let (known, to_list) = prefix_checks;
         let found = never_written::check_prefixes(store, known, to_list).await;
         never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
+        never_written::mark_appeared(&mut outcome.rows, remembered);
         outcome.prefix_listings = found.listings;
         apply_policy(steps, store, &mut outcome, remembered).await;
     }
