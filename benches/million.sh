@@ -14,34 +14,15 @@ cd "$(dirname "$0")/.."
 N="${N:-1000000}"
 DELAY_MS="${DELAY_MS:-20}"
 bin="$(realpath "${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}")"
-helper="${PASS_HELPER:-}"
-[[ -n "$helper" ]] || helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pass":
-        print(m["executable"])')"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 3000); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2; exit 1
-}
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+helper="$(pass_helper)"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
 standin_port=$(free_port)
 STANDIN_QUIET=1 "$helper" serve-generated "$standin_port" "bench-$N" "$N" 2>"$work/standin.log" &
 pids+=($!)
-wait_port "$standin_port"
+wait_port "$standin_port" 3000
 slow_port=$(free_port)
 "$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
 pids+=($!)

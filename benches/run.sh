@@ -63,30 +63,10 @@ else
   nice cargo build --release --quiet
   bin="$(realpath target/release/freshness-monitor)"
 fi
-helper="${PASS_HELPER:-}"
-[[ -n "$helper" ]] || helper="$(nice cargo bench --no-run --bench pass --message-format=json 2>/dev/null \
-  | python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "pass":
-        print(m["executable"])')"
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+helper="$(pass_helper)"
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2; exit 1
-}
 # per_second COUNT SECONDS: "nan" below GNU time's 10 ms resolution instead of dividing by 0.
 per_second() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) print n / s; else print "nan" }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

@@ -8,7 +8,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::report::{AlertFigures, CycleVerdictKind, CycleVerdicts, StateCounts};
+use crate::alert::policy::PolicyAction;
+use crate::report::{AlertFigures, CycleVerdictKind, CycleVerdicts, ResultRow, StateCounts};
+use crate::store::counting::RequestCounts;
 
 /// The namespace when `FRESHNESS_METRICS_NAMESPACE` is unset.
 pub const DEFAULT_NAMESPACE: &str = "FreshnessMonitor";
@@ -17,15 +19,71 @@ pub const DEFAULT_NAMESPACE: &str = "FreshnessMonitor";
 /// complete, 0 otherwise.
 pub const CYCLE_COMPLETE_METRIC: &str = "ArtifactFreshnessCycleComplete";
 
+/// What the pass's own line reports besides the cycle verdicts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassFigures {
+    pub counts: StateCounts,
+    pub alerts_sent: usize,
+    pub policy: PolicyCounts,
+    /// The S3 requests the pass made (`None`: not counted, no metric).
+    pub requests: Option<RequestCounts>,
+    pub duration_seconds: f64,
+}
+
+/// What the alert policy did with the alerting rows (docs/alerts.md#policy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PolicyCounts {
+    /// Held back by a silence.
+    pub silenced: usize,
+    /// Routed to no configured channel.
+    pub not_routed: usize,
+    /// Acknowledged (still sent once; no escalation, no reminders).
+    pub acknowledged: usize,
+    /// Sent at a raised severity after missed cycles.
+    pub escalated: usize,
+}
+
+impl PolicyCounts {
+    pub fn of(rows: &[ResultRow]) -> PolicyCounts {
+        let mut counts = PolicyCounts::default();
+        for policy in rows.iter().filter_map(|r| r.policy.as_deref()) {
+            match policy.action {
+                PolicyAction::Silenced => counts.silenced += 1,
+                PolicyAction::NotRouted => counts.not_routed += 1,
+                PolicyAction::Send => {}
+            }
+            counts.acknowledged += usize::from(policy.acknowledged.is_some());
+            counts.escalated += usize::from(policy.escalated);
+        }
+        counts
+    }
+}
+
+impl PassFigures {
+    pub fn of(
+        rows: &[ResultRow],
+        alerts: &AlertFigures,
+        requests: Option<RequestCounts>,
+        duration_seconds: f64,
+    ) -> PassFigures {
+        PassFigures {
+            counts: StateCounts::of(rows),
+            alerts_sent: alerts.sent,
+            policy: PolicyCounts::of(rows),
+            requests,
+            duration_seconds,
+        }
+    }
+}
+
 /// One EMF line per cadence (dimension `Cadence`, the metric [`CYCLE_COMPLETE_METRIC`]),
-/// then one line for the pass (counts per state, alerts sent, duration), all stamped `now`.
+/// then one line for the pass (counts per state, alerts sent and held back, S3 requests,
+/// duration), all stamped `now`.
 pub fn emf_lines(
     namespace: &str,
     now: DateTime<Utc>,
     verdicts: &CycleVerdicts,
-    counts: &StateCounts,
-    alerts: &AlertFigures,
-    duration_seconds: f64,
+    pass: &PassFigures,
 ) -> Vec<String> {
     let timestamp = now.timestamp_millis();
     let mut lines: Vec<String> = verdicts
@@ -46,15 +104,28 @@ pub fn emf_lines(
             .to_string()
         })
         .collect();
-    let pass_metrics = [
+    lines.push(pass_line(namespace, timestamp, pass));
+    lines
+}
+
+fn pass_line(namespace: &str, timestamp: i64, pass: &PassFigures) -> String {
+    let (counts, policy) = (&pass.counts, &pass.policy);
+    let mut pass_metrics = vec![
         ("ArtifactsFresh", "Count", counts.fresh as f64),
         ("ArtifactsStale", "Count", counts.stale as f64),
         ("ArtifactsMissing", "Count", counts.missing as f64),
         ("ArtifactsProbeFailed", "Count", counts.probe_failed as f64),
         ("ArtifactsGracePeriod", "Count", counts.grace_period as f64),
-        ("AlertsSent", "Count", alerts.sent as f64),
-        ("PassDurationSeconds", "Seconds", duration_seconds),
+        ("AlertsSent", "Count", pass.alerts_sent as f64),
+        ("AlertsSilenced", "Count", policy.silenced as f64),
+        ("AlertsNotRouted", "Count", policy.not_routed as f64),
+        ("AlertsAcknowledged", "Count", policy.acknowledged as f64),
+        ("AlertsEscalated", "Count", policy.escalated as f64),
+        ("PassDurationSeconds", "Seconds", pass.duration_seconds),
     ];
+    if let Some(requests) = pass.requests {
+        pass_metrics.push(("S3Requests", "Count", requests.total() as f64));
+    }
     let names: Vec<(&str, &str)> = pass_metrics.iter().map(|(n, u, _)| (*n, *u)).collect();
     let mut pass = json!({
         "_aws": {"Timestamp": timestamp, "CloudWatchMetrics": [directive(namespace, &[&[]], &names)]},
@@ -62,8 +133,7 @@ pub fn emf_lines(
     for (name, _, value) in pass_metrics {
         pass[name] = json!(value);
     }
-    lines.push(pass.to_string());
-    lines
+    pass.to_string()
 }
 
 fn directive(namespace: &str, dimensions: &[&[&str]], metrics: &[(&str, &str)]) -> Value {
@@ -113,11 +183,22 @@ mod tests {
             missing: 1,
             ..StateCounts::default()
         };
-        let alerts = AlertFigures {
-            sent: 2,
-            ..AlertFigures::default()
+        let pass = PassFigures {
+            counts,
+            alerts_sent: 2,
+            policy: PolicyCounts {
+                silenced: 4,
+                ..PolicyCounts::default()
+            },
+            requests: Some(RequestCounts {
+                head: 10,
+                list: 2,
+                put: 5,
+                ..RequestCounts::default()
+            }),
+            duration_seconds: 1.5,
         };
-        let lines = emf_lines("Ns", now, &verdicts, &counts, &alerts, 1.5);
+        let lines = emf_lines("Ns", now, &verdicts, &pass);
         let parsed: Vec<Value> = lines
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -146,6 +227,9 @@ mod tests {
         assert_eq!(parsed[2]["ArtifactsFresh"], 3.0);
         assert_eq!(parsed[2]["ArtifactsMissing"], 1.0);
         assert_eq!(parsed[2]["AlertsSent"], 2.0);
+        assert_eq!(parsed[2]["AlertsSilenced"], 4.0);
+        assert_eq!(parsed[2]["AlertsEscalated"], 0.0);
+        assert_eq!(parsed[2]["S3Requests"], 17.0);
         assert_eq!(parsed[2]["PassDurationSeconds"], 1.5);
     }
 }

@@ -242,15 +242,36 @@ impl CycleVerdicts {
     /// One verdict per (cadence, cycle label) among the rows, also for cycles without critical
     /// artifacts (vacuously complete): incomplete when a critical artifact is missing or
     /// stale, else indeterminate when one could not be probed, else complete.
+    ///
+    /// A critical row of a known cadence that has no cycle (an invalid registry entry, an
+    /// artifact a bug kept from being judged) is `probe_failed` in every cycle of its cadence
+    /// in the pass: a cycle with a required artifact nobody could judge is not complete.
     pub fn of(run_at: DateTime<Utc>, rows: &[ResultRow]) -> CycleVerdicts {
         let mut groups: BTreeMap<(&str, &str), Vec<&ResultRow>> = BTreeMap::new();
+        let mut unjudged: Vec<(&str, &ResultRow)> = Vec::new();
         for row in rows {
-            if let (Some(cadence), Some(label)) = (&row.cadence, &row.cycle_label) {
-                let group = groups.entry((cadence, label)).or_default();
-                if row.severity == Some(Severity::Critical) {
-                    group.push(row);
+            let critical = row.severity == Some(Severity::Critical);
+            match (&row.cadence, &row.cycle_label) {
+                (Some(cadence), Some(label)) => {
+                    let group = groups.entry((cadence, label)).or_default();
+                    if critical {
+                        group.push(row);
+                    }
                 }
+                (Some(cadence), None) if critical && row.state == State::ProbeFailed => {
+                    unjudged.push((cadence, row));
+                }
+                _ => {}
             }
+        }
+        for ((cadence, _), group) in groups.iter_mut() {
+            // Listed after the cycle's judged artifacts.
+            group.extend(
+                unjudged
+                    .iter()
+                    .filter(|(c, _)| c == cadence)
+                    .map(|(_, r)| *r),
+            );
         }
         let verdicts = groups
             .into_iter()
@@ -398,6 +419,36 @@ mod tests {
             serde_json::to_value(verdicts.states_by_cadence()).unwrap(),
             serde_json::json!({"continuous": "incomplete", "eod_sf": "indeterminate",
                                "saturday_sf": "incomplete", "weekday_sf": "complete"})
+        );
+    }
+
+    #[test]
+    fn a_critical_entry_nobody_could_judge_keeps_its_cadences_cycles_from_complete() {
+        use Severity::{Critical, Warning};
+        let unjudged = |id: &str, cadence: &str, severity: Severity| ResultRow {
+            cycle_label: None,
+            ..row(id, cadence, "", severity, State::ProbeFailed)
+        };
+        let rows = [
+            row("a", "weekday_sf", "2026-06-05", Critical, State::Fresh),
+            unjudged("typo", "weekday_sf", Critical),
+            unjudged("minor", "weekday_sf", Warning),
+            row("b", "eod_sf", "2026-06-05", Critical, State::Missing),
+            unjudged("broken", "eod_sf", Critical),
+            unjudged("orphan", "saturday_sf", Critical),
+        ];
+        let run_at = "2026-06-07T12:00:00Z".parse().unwrap();
+        let verdicts = CycleVerdicts::of(run_at, &rows).verdicts;
+        let weekday = verdicts.iter().find(|v| v.cadence == "weekday_sf").unwrap();
+        assert_eq!(weekday.state, CycleVerdictKind::Indeterminate);
+        assert_eq!((weekday.n_required, weekday.n_satisfied), (2, 1));
+        assert_eq!(weekday.probe_failed, ["typo"], "a warning is not required");
+        let eod = verdicts.iter().find(|v| v.cadence == "eod_sf").unwrap();
+        assert_eq!(eod.state, CycleVerdictKind::Incomplete, "missing wins");
+        assert_eq!(eod.probe_failed, ["broken"]);
+        assert!(
+            verdicts.iter().all(|v| v.cadence != "saturday_sf"),
+            "no cycle of its cadence was judged: no verdict is made up for it"
         );
     }
 }

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
@@ -17,6 +17,7 @@ use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
 use super::parse_now;
+use super::remembered::results_location;
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").args(["id", "list"]).required(true)))]
@@ -159,29 +160,4 @@ async fn list<S: ObjectStore>(
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `s3://bucket/prefix/` from `--results`, or the Lambda's env.
-fn results_location(results: Option<&str>) -> anyhow::Result<(String, String)> {
-    if let Some(url) = results {
-        let rest = url
-            .strip_prefix("s3://")
-            .with_context(|| format!("--results {url:?} is not an s3://BUCKET/PREFIX/ URL"))?;
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            bail!("--results {url:?} names no bucket");
-        }
-        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
-            prefix.to_string()
-        } else {
-            format!("{prefix}/")
-        };
-        return Ok((bucket.to_string(), prefix));
-    }
-    let settings = freshness_monitor::settings::Settings::from_env()
-        .context("no --results given and the Lambda's env is incomplete")?;
-    Ok((
-        settings.results_bucket().to_string(),
-        settings.results_prefix.clone(),
-    ))
 }

@@ -22,13 +22,14 @@ use freshness_monitor::pass::settled::ReverifyInterval;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
-use freshness_monitor::registry_source::{self, RegistrySource};
+use freshness_monitor::registry_source;
 use freshness_monitor::report::ResultRow;
 use freshness_monitor::settings;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::{human_duration, rfc3339};
 
+use super::remembered::{self, Remembered};
 use super::{SourceArgs, parse_now};
 
 #[derive(Debug, Args)]
@@ -50,6 +51,11 @@ pub struct CheckArgs {
     /// With --html: draw the history strips and SLA hit rates from this history.json.
     #[arg(long, value_name = "FILE", requires = "html")]
     history: Option<std::path::PathBuf>,
+    /// Apply the alert policy with the ledger and acknowledgements the Lambda keeps under
+    /// s3://BUCKET/PREFIX/ (read only), as its next pass would: escalation after missed
+    /// cycles, acks, never-written.
+    #[arg(long, value_name = "S3_URL")]
+    results: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +67,11 @@ pub struct ExplainArgs {
     /// Judge this moment instead of the clock (RFC 3339).
     #[arg(long, value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
+    /// Apply the alert policy with the ledger and acknowledgements the Lambda keeps under
+    /// s3://BUCKET/PREFIX/ (read only), as its next pass would: escalation after missed
+    /// cycles, acks, never-written.
+    #[arg(long, value_name = "S3_URL")]
+    results: Option<String>,
 }
 
 pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
@@ -71,18 +82,10 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         ..PassSettings::default()
     };
     let outcome = match &args.source.store {
-        Some(dir) => {
-            check_with(
-                &LocalDirStore::new(dir),
-                &args.source.registry,
-                &settings,
-                now,
-            )
-            .await?
-        }
+        Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
             let store = AwsClients::for_cli().await.s3_store();
-            check_with(&store, &args.source.registry, &settings, now).await?
+            check_with(&store, args, &settings, now).await?
         }
     };
     if let Some(path) = &args.html {
@@ -165,14 +168,16 @@ pub(super) fn alerts_enabled_from_env() -> bool {
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
 async fn check_with<S: ObjectStore>(
     store: &S,
-    registry: &RegistrySource,
+    args: &CheckArgs,
     settings: &PassSettings,
     now: DateTime<Utc>,
 ) -> anyhow::Result<PassOutcome> {
-    let loaded = registry_source::load(store, registry).await?;
+    let loaded = registry_source::load(store, &args.source.registry).await?;
+    let remembered = read_remembered(store, args.results.as_deref()).await?;
     let mut outcome = run_pass(store, &loaded, settings, now).await;
-    // No ledger or acknowledgements here: escalation counts this cycle only (docs/cli.md).
-    outcome.apply_policy(None, &[], ROUTABLE_CHANNELS);
+    // Without --results: no ledger or acks, escalation counts this cycle only (docs/cli.md).
+    let registry = &loaded.registry;
+    remembered::apply_policy(store, registry, &mut outcome, remembered.as_ref(), now).await;
     if !outcome.unknown_only_ids.is_empty() {
         bail!(
             "--only names no artifact in the registry: {}",
@@ -289,7 +294,16 @@ async fn explain_with<S: ObjectStore>(
         .find(|e| e.label() == args.id)
         .with_context(|| format!("no artifact {:?} in {}", args.id, loaded.name))?;
     let mut explanation = pass::explain_entry(store, &loaded.registry, entry, &settings, now).await;
-    explanation.row.policy = policy_of(store, &loaded, &args.id, &settings, now).await;
+    let remembered = read_remembered(store, args.results.as_deref()).await?;
+    explanation.row.policy = policy_of(
+        store,
+        &loaded,
+        &args.id,
+        &settings,
+        now,
+        remembered.as_ref(),
+    )
+    .await;
     let mut out = ExplainText::default();
     out.say("artifact", format!("{} ({})", args.id, loaded.name));
     out.say("now", rfc3339(now));
@@ -315,14 +329,26 @@ async fn explain_with<S: ObjectStore>(
     Ok(ExitCode::from(if explanation.row.alerting { 2 } else { 0 }))
 }
 
+/// `--results`, read when given.
+async fn read_remembered<S: ObjectStore>(
+    store: &S,
+    results: Option<&str>,
+) -> anyhow::Result<Option<Remembered>> {
+    match results {
+        Some(url) => Ok(Some(remembered::read(store, url).await?)),
+        None => Ok(None),
+    }
+}
+
 /// What the alert policy makes of `id` in a pass over it and its upstream artifacts (whose
-/// alerting decides the folding), with no ledger and no acknowledgements.
+/// alerting decides the folding), with what earlier passes remembered when given.
 async fn policy_of<S: ObjectStore>(
     store: &S,
     loaded: &registry_source::LoadedRegistry,
     id: &str,
     settings: &PassSettings,
     now: DateTime<Utc>,
+    remembered: Option<&Remembered>,
 ) -> Option<Box<RowPolicy>> {
     let policy = PassPolicy::of(&loaded.registry);
     let mut only = vec![id.to_string()];
@@ -340,7 +366,8 @@ async fn policy_of<S: ObjectStore>(
         ..settings.clone()
     };
     let mut outcome = run_pass(store, loaded, &settings, now).await;
-    outcome.apply_policy(None, &[], ROUTABLE_CHANNELS);
+    let registry = &loaded.registry;
+    remembered::apply_policy(store, registry, &mut outcome, remembered, now).await;
     outcome
         .rows
         .into_iter()

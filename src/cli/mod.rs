@@ -7,6 +7,7 @@ mod calendar;
 mod check;
 mod coverage;
 mod history;
+mod remembered;
 mod run;
 mod validate;
 

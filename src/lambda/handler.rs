@@ -251,13 +251,17 @@ pub(super) fn output_location(settings: &Settings) -> OutputLocation {
 /// (docs/lambda.md#metrics).
 fn print_metrics(settings: &Settings, outcome: &PassOutcome, alerts: &AlertFigures) {
     use std::io::Write as _;
+    let pass = crate::metrics::PassFigures::of(
+        &outcome.rows,
+        alerts,
+        outcome.requests,
+        outcome.duration.as_secs_f64(),
+    );
     let lines = crate::metrics::emf_lines(
         &settings.metrics_namespace,
         outcome.run_at,
         &outcome.cycle_verdicts(),
-        &outcome.counts(),
-        alerts,
-        outcome.duration.as_secs_f64(),
+        &pass,
     );
     let mut stdout = std::io::stdout().lock();
     for line in lines {

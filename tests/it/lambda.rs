@@ -256,6 +256,11 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
             assert_eq!(line["ArtifactsMissing"], 1.0);
             assert_eq!(line["ArtifactsFresh"], 2.0);
             assert_eq!(line["AlertsSent"], 0.0);
+            assert_eq!(line["AlertsSilenced"], 0.0);
+            assert_eq!(
+                line["S3Requests"].as_f64(),
+                summaries[0]["requests_total"].as_f64()
+            );
         }
     }
 }

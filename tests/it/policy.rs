@@ -241,6 +241,24 @@ async fn silenced_acknowledged_and_escalated_at_once_and_an_unreadable_ack_is_ig
         garbled["escalated"], true,
         "an unreadable ack holds nothing back"
     );
+    // The pass's metrics say what the policy did (docs/lambda.md#metrics).
+    let now_ms = "2026-06-06T12:30:00Z"
+        .parse::<chrono::DateTime<chrono::Utc>>()
+        .unwrap()
+        .timestamp_millis();
+    let metrics = monitor
+        .await_emf_pass_line(now_ms)
+        .expect("the pass's EMF line");
+    assert_eq!(metrics["AlertsSilenced"], 1.0, "{metrics:#}");
+    assert_eq!(metrics["AlertsAcknowledged"], 2.0, "acked and hushed");
+    assert_eq!(metrics["AlertsEscalated"], 2.0, "climbs and garbled");
+    assert_eq!(metrics["AlertsNotRouted"], 0.0);
+    let summary = monitor.await_log_lines("pass complete", 2)[1].clone();
+    assert_eq!(
+        metrics["S3Requests"].as_f64(),
+        summary["requests_total"].as_f64(),
+        "{summary:#}"
+    );
 
     let sns = one_sns(&world).await;
     assert!(
@@ -274,7 +292,41 @@ async fn silenced_acknowledged_and_escalated_at_once_and_an_unreadable_ack_is_ig
         "{heartbeat:#}"
     );
 
+    // `explain` and `check` from a shell: with --results they read the ledger and the acks
+    // and decide as the pass did; without, they know only this cycle.
     let results_url = format!("s3://{}/_freshness_monitor/", world.bucket);
+    let registry_url = format!("s3://{}/{REGISTRY_KEY}", world.bucket);
+    let shell = |args: &[&str], results: bool| {
+        let mut all = args.to_vec();
+        all.extend(["--registry", &registry_url, "--now", "2026-06-06T12:30:00Z"]);
+        if results {
+            all.extend(["--results", &results_url]);
+        }
+        cli(&all)
+    };
+    let remembered = shell(&["explain", "climbs"], true);
+    let text = stdout(&remembered);
+    assert!(
+        text.contains("escalated to critical: 2 cycles missed in a row"),
+        "{text}{}",
+        stderr(&remembered)
+    );
+    let forgetful = stdout(&shell(&["explain", "climbs"], false));
+    assert!(!forgetful.contains("escalated to critical"), "{forgetful}");
+    let checked = shell(&["check", "--json"], true);
+    assert!(
+        stderr(&checked).contains("garbled.json"),
+        "{}",
+        stderr(&checked)
+    );
+    let rows: Value = serde_json::from_slice(&checked.stdout).unwrap();
+    assert_eq!(row(&rows, "acked")["policy"]["acknowledged"]["by"], "alice");
+    assert_eq!(
+        row(&rows, "climbs")["policy"]["effective_severity"],
+        "critical"
+    );
+    assert_eq!(row(&rows, "hushed")["policy"]["action"], "silenced");
+
     let list = cli(&["ack", "--list", "--results", &results_url]);
     let text = stdout(&list);
     assert!(list.status.success(), "{}", stderr(&list));

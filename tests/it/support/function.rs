@@ -118,6 +118,22 @@ impl Function {
         }
     }
 
+    /// The pass's own CloudWatch EMF line (the one without a `Cadence`) of the pass at
+    /// `now_ms`, once it has arrived (it follows the pass's `pass complete` line), or after
+    /// 10 s.
+    pub fn await_emf_pass_line(&self, now_ms: i64) -> Option<Value> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let found = (self.logs.lock().unwrap().iter())
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v["_aws"]["Timestamp"] == now_ms && v.get("Cadence").is_none());
+            if found.is_some() || Instant::now() >= deadline {
+                return found;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     pub fn all_logs(&self) -> String {
         self.logs.lock().unwrap().join("\n")
     }
