@@ -97,9 +97,11 @@ const MONITOR_PREFIX: &str = "_freshness_monitor/";
 const USAGE: &str = "usage: memory N  (N generated artifacts; a first and a steady pass)";
 
 fn main() {
+    // `cargo bench` passes `--bench`, `cargo test --all-targets -- --test-threads=N` (CI) its
+    // own flags: neither is N.
     let args: Vec<String> = std::env::args()
         .skip(1)
-        .filter(|a| a != "--bench")
+        .filter(|a| !a.starts_with("--"))
         .collect();
     match args.as_slice() {
         [n] => measure(n.parse().expect("N is a number")),
