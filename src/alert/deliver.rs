@@ -642,10 +642,12 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 );
             }
         }
+        let ids = resolved.iter().map(|(r, _)| r.artifact_id.clone());
         if delivered {
             self.figures.resolved += resolved.len();
-            let ids = resolved.iter().map(|(r, _)| r.artifact_id.clone());
             self.figures.resolved_artifacts.extend(ids);
+        } else {
+            self.figures.resolved_failed_artifacts.extend(ids);
         }
     }
 

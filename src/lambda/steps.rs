@@ -154,6 +154,8 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
         .map(String::as_str);
     ledger.note_alerts(out, resolved);
     ledger.note_listings(&outcome.prefix_listings, outcome.run_at);
+    let failed = &alerts.resolved_failed_artifacts;
+    never_written::keep_unresolved(ledger, &outcome.rows, failed);
 }
 
 /// Reads the acknowledgements and applies the registry's alert policy to the rows (an

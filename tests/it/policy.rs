@@ -672,6 +672,62 @@ async fn a_never_written_artifact_that_appears_gets_one_resolved_notice_in_any_c
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_never_written_resolved_notice_that_reaches_no_channel_is_sent_by_the_next_pass() {
+    use crate::support::telegram_server::Reply;
+    let world = world_with(&[], "").await;
+    let registry = policy_registry(&world.bucket, &[], "")
+        + "  - artifact_id: ghost\n    s3_key_template: \"ghost/{date}/x.json\"\n    \
+           severity: critical\n    owner_repo: pipelines\n";
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    // Telegram is the only channel.
+    let monitor = Monitor::start(&world.env_with("SNS_TOPIC_ARN", None));
+    assert_eq!(
+        monitor.pass("2026-05-30T12:30:00Z").response()["alerted"],
+        1
+    );
+    assert!(
+        world.telegram.delivered()[0]
+            .text()
+            .contains("ghost never written")
+    );
+    world.telegram.clear();
+
+    // It appears in the next cycle while Telegram refuses everything: no notice, the claim is
+    // released, the pass itself succeeds.
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        "ghost/2026-06-06/x.json",
+        "{}",
+    )
+    .await;
+    world.telegram.set_default(Reply::Blocked);
+    let refused = monitor.pass("2026-06-06T12:30:00Z").response().clone();
+    assert_eq!(refused["resolved"], 0, "{refused:#}");
+    assert!(world.telegram.delivered().is_empty());
+
+    // Telegram is back: the next pass sends it, once.
+    world.telegram.set_default(Reply::Ok);
+    let sent = monitor.pass("2026-06-06T12:45:00Z").response().clone();
+    assert_eq!(sent["resolved"], 1, "{sent:#}");
+    let delivered = world.telegram.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert!(
+        delivered[0]
+            .text()
+            .contains("was: never written (alerted 2026-05-30); written at last"),
+        "{}",
+        delivered[0].text()
+    );
+    world.telegram.clear();
+    assert_eq!(
+        monitor.pass("2026-06-06T13:00:00Z").response()["resolved"],
+        0
+    );
+    assert!(world.telegram.delivered().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn observe_mode_sends_nothing_and_marks_what_each_rule_would_have_done() {
     let world = world_with(
         &[("quiet", "critical", ""), ("loud", "warning", "")],

@@ -204,6 +204,28 @@ pub fn mark_appeared(rows: &mut [ResultRow], ledger: Option<&Ledger>) {
     }
 }
 
+/// After [`Ledger::advance`] recorded them written: each artifact of `failed` (whose RESOLVED
+/// notice reached no channel in this pass, its claim released) that was resolving a
+/// never-written alert stays remembered as alerted never written, so the next pass sends the
+/// notice again, as an ordinary notice is retried while its cycle lasts.
+pub fn keep_unresolved(ledger: &mut Ledger, rows: &[ResultRow], failed: &[String]) {
+    if failed.is_empty() {
+        return;
+    }
+    for row in rows {
+        if resolved_never_written_day(row).is_none() || !failed.contains(&row.artifact_id) {
+            continue;
+        }
+        let Some(entry) = ledger.artifacts.get_mut(row.artifact_id.as_str()) else {
+            continue;
+        };
+        if let Some(alerted) = entry.last_alert_at {
+            entry.written = false;
+            entry.never_written_since = Some(alerted);
+        }
+    }
+}
+
 /// The day of the never-written alert a fresh row resolves (marked by [`mark_appeared`]).
 pub fn resolved_never_written_day(row: &ResultRow) -> Option<&str> {
     if row.state != State::Fresh {
@@ -369,6 +391,31 @@ mod tests {
         );
         assert_eq!(resolved_never_written_day(&rows[0]), Some("2026-05-31"));
         assert_eq!(resolved_never_written_day(&rows[1]), None);
+        // Its notice reached no channel: after the pass's advance (which records it written),
+        // it stays due; the others are left as the advance made them.
+        let mut after = ledger.clone();
+        for id in ["ghost", "seen"] {
+            let e = after.artifacts.get_mut(id).unwrap();
+            (e.written, e.never_written_since) = (true, None);
+        }
+        keep_unresolved(&mut after, &rows, &["ghost".into(), "seen".into()]);
+        assert!(!after.artifacts["ghost"].written);
+        assert_eq!(
+            after.artifacts["ghost"].never_written_since,
+            Some(at("2026-05-31T09:00:00Z"))
+        );
+        assert!(
+            after.artifacts["seen"].written,
+            "it resolved no never-written alert"
+        );
+        let mut again = rows.clone();
+        again[0].dedup_key = Some("freshness_ghost_2026-W23".into());
+        mark_appeared(&mut again, Some(&after));
+        assert_eq!(
+            again[0].dedup_key, rows[0].dedup_key,
+            "the next pass asks again"
+        );
+
         let mut unseen = vec![not_yet];
         mark_appeared(&mut unseen, Some(&ledger));
         assert_eq!(
