@@ -15,7 +15,8 @@
 //! Allocation sizes do not depend on the optimisation level, so the dev profile measures the
 //! same bytes as release, without release's long build. Heap bytes are not RSS: the
 //! allocator's own overhead and fragmentation come on top (BENCHMARKS.md compares them).
-//! Without an argument (as under `cargo test --benches`) it prints this usage and exits.
+//! Without an argument (as under `cargo test --benches`, whose `--…` flags it ignores) it prints
+//! this usage and exits.
 
 mod common;
 

@@ -134,7 +134,7 @@ fn main() {
             .len()
         };
         let (plain, plain_bytes) = median_of_5(|| render(&PageHistory::None));
-        let digest = synthetic_history(outcome.rows.iter().map(|r| r.artifact_id.clone()), now);
+        let digest = synthetic_history(outcome.rows.iter().map(|r| r.artifact_id.to_string()), now);
         let history = PageHistory::Digest(digest);
         let (with_history, history_bytes) = median_of_5(|| render(&history));
         let ms = |d: Duration| d.as_secs_f64() * 1e3;

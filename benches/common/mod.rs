@@ -148,10 +148,10 @@ pub fn generate(
         if let Some(key) = &row.canonical_key {
             match i % 20 {
                 0..=13 => {
-                    objects.insert(key.clone(), fresh);
+                    objects.insert(key.to_string(), fresh);
                 }
                 14 | 15 => {
-                    objects.insert(key.clone(), old);
+                    objects.insert(key.to_string(), old);
                 }
                 _ => {}
             }

@@ -642,7 +642,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 );
             }
         }
-        let ids = resolved.iter().map(|(r, _)| r.artifact_id.clone());
+        let ids = resolved.iter().map(|(r, _)| r.artifact_id.to_string());
         if delivered {
             self.figures.resolved += resolved.len();
             self.figures.resolved_artifacts.extend(ids);
@@ -664,7 +664,8 @@ impl<S: ObjectStore> Delivery<'_, S> {
             .filter_map(|row| resolved_candidate(ledger, row));
         let found: Vec<ResolvedClaim<'r>> = stream::iter(candidates)
             .map(|(row, alert_known_out)| async move {
-                let key = row.dedup_key.as_deref()?;
+                let key = row.dedup_key()?;
+                let key = &*key;
                 if !alert_known_out && !alert_published(dedup, key).await {
                     return None;
                 }
@@ -674,7 +675,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 {
                     ClaimOutcome::Claimed(claim) => Some(Ok((row, claim))),
                     ClaimOutcome::Held(marker) if marker.publish_count > 0 => {
-                        Some(Err(row.artifact_id.clone()))
+                        Some(Err(row.artifact_id.to_string()))
                     }
                     ClaimOutcome::Held(_) => None,
                     ClaimOutcome::Failed(error) => {
@@ -737,10 +738,10 @@ fn resolved_candidate<'r>(
     if never_written::resolved_never_written_day(row).is_some() {
         return Some((row, false));
     }
-    let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&row.artifact_id)) else {
+    let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&*row.artifact_id)) else {
         return Some((row, false));
     };
-    let entry = ledger.in_cycle(&row.artifact_id, row.cycle_label.as_deref()?)?;
+    let entry = ledger.in_cycle(&row.artifact_id, row.cycle_label()?)?;
     (entry.alert_out && !entry.resolved_out).then_some((row, true))
 }
 
@@ -752,12 +753,11 @@ fn alerts_known_out<'r>(ledger: &Ledger, rows: &'r [ResultRow]) -> HashSet<&'r s
         .filter(|r| r.alerting)
         .filter(|r| r.policy.as_ref().is_none_or(|p| !p.never_written))
         .filter(|r| {
-            r.cycle_label
-                .as_deref()
+            r.cycle_label()
                 .and_then(|cycle| ledger.in_cycle(&r.artifact_id, cycle))
                 .is_some_and(|e| e.alert_out)
         })
-        .map(|r| r.artifact_id.as_str())
+        .map(|r| &*r.artifact_id)
         .collect()
 }
 /// What `check` prints after its table: per channel, the digest a pass would send now

@@ -88,14 +88,14 @@ pub fn new_alerts(rows: &[ResultRow], now: DateTime<Utc>) -> Vec<PlannedAlert> {
                 .is_none_or(|p| p.action == crate::alert::policy::PolicyAction::Send)
         })
         .map(|r| PlannedAlert {
-            dedup_key: r.dedup_key.clone().unwrap_or_else(|| {
+            dedup_key: r.dedup_key().map(String::from).unwrap_or_else(|| {
                 format!("freshness_{}_{}", r.artifact_id, now.format("%Y-%m-%d"))
             }),
-            artifact_id: r.artifact_id.clone(),
+            artifact_id: r.artifact_id.to_string(),
             severity: r.alert_severity(),
             state: r.state,
             text: alert_entry(r),
-            owner: r.owner_repo.as_deref().map(str::to_string),
+            owner: r.owner_repo().map(str::to_string),
             remind: r.policy.as_ref().is_some_and(|p| p.acknowledged.is_none()),
             folded_under: r.policy.as_ref().and_then(|p| p.folded_under.clone()),
         })
@@ -114,7 +114,7 @@ pub fn alert_entry(row: &ResultRow) -> String {
         row.state.to_string()
     };
     let mut text = format!("[{severity}] {} {state}", row.artifact_id);
-    if let Some(label) = &row.cycle_label {
+    if let Some(label) = row.cycle_label() {
         text.push_str(&format!(" (cycle {label})"));
     }
     text.push_str(&format!("\n  key: {}", key_of(row)));
@@ -134,9 +134,9 @@ pub fn alert_entry(row: &ResultRow) -> String {
     }
     text.push_str(&format!(
         "\n  owner: {}",
-        row.owner_repo.as_deref().unwrap_or("unknown")
+        row.owner_repo().unwrap_or("unknown")
     ));
-    text.push_str(&format!("\n  reason: {}", one_line(&row.reason)));
+    text.push_str(&format!("\n  reason: {}", one_line(&row.reason())));
     if let Some(policy) = &row.policy {
         if policy.escalated {
             text.push_str(&format!(
@@ -159,9 +159,9 @@ pub fn alert_entry(row: &ResultRow) -> String {
 }
 
 fn key_of(row: &ResultRow) -> String {
-    match (&row.s3_bucket, &row.canonical_key) {
+    match (row.s3_bucket(), &row.canonical_key) {
         (Some(bucket), Some(key)) => format!("s3://{bucket}/{key}"),
-        (None, Some(key)) => key.clone(),
+        (None, Some(key)) => key.to_string(),
         _ => "-".to_string(),
     }
 }
@@ -270,7 +270,7 @@ pub fn reminder_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
 /// Fresh rows of an identified cycle: the ones that may have alerted earlier in their cycle.
 pub fn resolved_candidates(rows: &[ResultRow]) -> Vec<&ResultRow> {
     rows.iter()
-        .filter(|r| r.state == State::Fresh && r.dedup_key.is_some() && r.cycle_label.is_some())
+        .filter(|r| r.state == State::Fresh && r.dedup_key().is_some() && r.cycle_label().is_some())
         .collect()
 }
 
@@ -306,13 +306,13 @@ pub fn resolved_digest(rows: &[&ResultRow], now: DateTime<Utc>) -> Digest {
         body.push_str(&format!(
             "\n[RESOLVED] {} fresh (cycle {})\n{was}  key: {}\n  owner: {}\n  reason: {}\n",
             row.artifact_id,
-            row.cycle_label.as_deref().unwrap_or("-"),
+            row.cycle_label().unwrap_or("-"),
             key_of(row),
-            row.owner_repo.as_deref().unwrap_or("unknown"),
-            one_line(&row.reason)
+            row.owner_repo().unwrap_or("unknown"),
+            one_line(&row.reason())
         ));
     }
-    let ids: Vec<&str> = rows.iter().map(|r| r.artifact_id.as_str()).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| &*r.artifact_id).collect();
     Digest {
         kind: DigestKind::Resolved,
         severity: Severity::Warning,
@@ -434,11 +434,16 @@ mod tests {
 
     fn row(id: &str, state: State, severity: Severity, alerting: bool) -> ResultRow {
         ResultRow {
-            artifact_id: id.to_string(),
-            owner_repo: Some("backtester".into()),
+            artifact_id: id.to_string().into(),
+            context: std::sync::Arc::new(crate::report::RowContext {
+                owner_repo: Some("backtester".into()),
+                cadence: Some("saturday_sf".into()),
+                cycle_label: Some("2026-W22".into()),
+                cycle_tick: Some(Utc.with_ymd_and_hms(2026, 5, 30, 9, 0, 0).unwrap()),
+                s3_bucket: Some("research-bucket".into()),
+            }),
             severity: Some(severity),
-            cadence: Some("saturday_sf".into()),
-            canonical_key: Some(format!("backtest/2026-05-30/{id}.json")),
+            canonical_key: Some(format!("backtest/2026-05-30/{id}.json").into()),
             state,
             reason: "no object at the key".into(),
             last_modified: None,
@@ -448,16 +453,12 @@ mod tests {
                 0
             },
             recovery_substituted: false,
-            cycle_label: Some("2026-W22".into()),
-            cycle_tick: Some(Utc.with_ymd_and_hms(2026, 5, 30, 9, 0, 0).unwrap()),
             due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap()),
-            dedup_key: Some(format!("freshness_{id}_2026-W22")),
             alerting,
-            s3_bucket: Some("research-bucket".into()),
             last_probed_at: None,
-            off_cycle_key: None,
             extensions: None,
             policy: None,
+            extras: None,
         }
     }
 
@@ -579,7 +580,7 @@ mod tests {
     #[test]
     fn a_resolved_never_written_artifact_says_what_it_was() {
         let mut ghost = row("ghost", State::Fresh, Severity::Critical, false);
-        ghost.dedup_key = Some("freshness_ghost_never_written_2026-05-30".into());
+        ghost.set_dedup_key("freshness_ghost_never_written_2026-05-30".into());
         let digest = resolved_digest(&[&ghost], now());
         assert!(
             digest
@@ -601,7 +602,7 @@ mod tests {
     #[test]
     fn resolved_candidates_are_fresh_rows_with_a_cycle() {
         let mut no_cycle = row("n", State::Fresh, Severity::Critical, false);
-        no_cycle.cycle_label = None;
+        no_cycle.context_mut().cycle_label = None;
         let rows = vec![
             row("f", State::Fresh, Severity::Critical, false),
             row("m", State::Missing, Severity::Critical, true),
@@ -610,7 +611,7 @@ mod tests {
         ];
         let ids: Vec<&str> = resolved_candidates(&rows)
             .iter()
-            .map(|r| r.artifact_id.as_str())
+            .map(|r| &*r.artifact_id)
             .collect();
         assert_eq!(ids, ["f"]);
         let digest = resolved_digest(&resolved_candidates(&rows), now());

@@ -280,24 +280,16 @@ pub fn judge(
                 last_modified: Some(meta.last_modified),
                 ..Classification::without_probe(
                     State::Fresh,
-                    format!(
-                        "present, last modified {} (cycle tick {})",
-                        Rfc3339(meta.last_modified),
-                        Rfc3339(cycle.tick)
-                    ),
+                    present_reason(meta.last_modified, cycle.tick),
                 )
             };
         }
         Ok(Some(meta)) => (
             State::Stale,
             Some(meta.last_modified),
-            format!(
-                "{canonical_url} last modified {}, before the cycle tick {}",
-                Rfc3339(meta.last_modified),
-                Rfc3339(cycle.tick)
-            ),
+            stale_what(&canonical_url, meta.last_modified, cycle.tick),
         ),
-        Ok(None) => (State::Missing, None, format!("{canonical_url} not found")),
+        Ok(None) => (State::Missing, None, not_found_what(&canonical_url)),
     };
     judge_after_probe(
         spec,
@@ -308,6 +300,42 @@ pub fn judge(
         probes.recovery,
         log,
     )
+}
+
+/// The reason of an artifact whose canonical key was written since the tick. This and the
+/// reasons of [`not_found_what`] and [`stale_what`] with [`push_sla`] are the ones a row
+/// writes from its own fields instead of holding them ([`crate::report::Reason::Derived`]).
+pub fn present_reason(last_modified: DateTime<Utc>, tick: DateTime<Utc>) -> String {
+    format!(
+        "present, last modified {} (cycle tick {})",
+        Rfc3339(last_modified),
+        Rfc3339(tick)
+    )
+}
+
+/// What rule 3 says of a canonical key that is not there.
+pub fn not_found_what(url: &S3Url<'_>) -> String {
+    format!("{url} not found")
+}
+
+/// What rule 3 says of a canonical key written before the tick.
+pub fn stale_what(url: &S3Url<'_>, last_modified: DateTime<Utc>, tick: DateTime<Utc>) -> String {
+    format!(
+        "{url} last modified {}, before the cycle tick {}",
+        Rfc3339(last_modified),
+        Rfc3339(tick)
+    )
+}
+
+/// Rule 5's part of a missing or stale artifact's reason: how far past its SLA it is.
+pub fn push_sla(reason: &mut String, minutes_past: i64, due_at: DateTime<Utc>) {
+    let due = Rfc3339(due_at);
+    // Writing into a String cannot fail.
+    let _ = if minutes_past > 0 {
+        write!(reason, "; {minutes_past} min past its SLA (due {due})")
+    } else {
+        write!(reason, "; within its SLA (due {due})")
+    };
 }
 
 /// What rule 3 found when it did not settle the verdict: missing or stale, the
@@ -334,16 +362,7 @@ pub fn judge_after_probe(
         minutes_past: sla_violated_by_minutes,
     });
     let mut reason = what;
-    let due = Rfc3339(keys.due_at);
-    // Writing into a String cannot fail.
-    let _ = if sla_violated_by_minutes > 0 {
-        write!(
-            reason,
-            "; {sla_violated_by_minutes} min past its SLA (due {due})"
-        )
-    } else {
-        write!(reason, "; within its SLA (due {due})")
-    };
+    push_sla(&mut reason, sla_violated_by_minutes, keys.due_at);
     Classification {
         state,
         reason,

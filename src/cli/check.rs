@@ -195,8 +195,8 @@ fn render_table(outcome: &PassOutcome) -> String {
         .map(|r| {
             [
                 r.state.to_string(),
-                r.artifact_id.clone(),
-                r.cycle_label.as_deref().unwrap_or("-").to_string(),
+                r.artifact_id.to_string(),
+                r.cycle_label().unwrap_or("-").to_string(),
                 if r.sla_violated_by_minutes > 0 {
                     format!("{}m", r.sla_violated_by_minutes)
                 } else {
@@ -213,7 +213,7 @@ fn render_table(outcome: &PassOutcome) -> String {
                 } else {
                     "-".into()
                 },
-                r.canonical_key.clone().unwrap_or_else(|| "-".into()),
+                r.canonical_key.as_deref().unwrap_or("-").to_string(),
             ]
         })
         .collect();
@@ -239,7 +239,7 @@ fn render_table(outcome: &PassOutcome) -> String {
         out.push_str(&line([
             &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
         ]));
-        out.push_str(&format!("    {}\n", r.reason));
+        out.push_str(&format!("    {}\n", r.reason()));
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
             out.push_str(&format!("    policy: {}\n", policy.rule));
         }
@@ -371,7 +371,7 @@ async fn policy_of<S: ObjectStore>(
     outcome
         .rows
         .into_iter()
-        .find(|r| r.artifact_id == id)
+        .find(|r| &*r.artifact_id == id)
         .and_then(|r| r.policy)
 }
 
@@ -489,9 +489,9 @@ impl ExplainText {
     fn verdict(&mut self, row: &ResultRow, alerts_enabled: bool) {
         self.say(
             "dedup key",
-            row.dedup_key.clone().unwrap_or_else(|| "-".into()),
+            row.dedup_key().map_or_else(|| "-".into(), String::from),
         );
-        self.say("state", format!("{}: {}", row.state, row.reason));
+        self.say("state", format!("{}: {}", row.state, row.reason()));
         let alerting = if !row.alerting {
             "no".to_string()
         } else if alerts_enabled {

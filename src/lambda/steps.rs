@@ -135,11 +135,8 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
         .iter()
         .map(String::as_str)
         .collect();
-    let known: std::collections::HashSet<&str> = outcome
-        .rows
-        .iter()
-        .map(|r| r.artifact_id.as_str())
-        .collect();
+    let known: std::collections::HashSet<&str> =
+        outcome.rows.iter().map(|r| &*r.artifact_id).collect();
     ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
         known.contains(id)
     });

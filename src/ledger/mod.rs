@@ -145,13 +145,13 @@ impl Ledger {
     ) {
         self.artifacts.retain(|id, _| known(id));
         for row in rows {
-            let Some(cycle) = row.cycle_label.as_deref() else {
+            let Some(cycle) = row.cycle_label() else {
                 continue; // an invalid entry has no cycle to remember
             };
-            let previous = self.artifacts.remove(&row.artifact_id);
-            let was_alerted = alerted.contains(&row.artifact_id.as_str());
+            let previous = self.artifacts.remove(&*row.artifact_id);
+            let was_alerted = alerted.contains(&&*row.artifact_id);
             let entry = LedgerEntry::advance(previous, cycle, row, was_alerted, now);
-            self.artifacts.insert(row.artifact_id.clone(), entry);
+            self.artifacts.insert(row.artifact_id.to_string(), entry);
         }
         self.version = LEDGER_VERSION;
         self.written_at = Some(now);
@@ -297,7 +297,7 @@ impl LedgerEntry {
 /// The fingerprint of a row whose canonical key a probe (now or earlier in the cycle) found
 /// fresh; `None` for any other row.
 fn settled_fingerprint(row: &ResultRow) -> Option<u64> {
-    match (&row.s3_bucket, &row.canonical_key, row.last_modified) {
+    match (row.s3_bucket(), &row.canonical_key, row.last_modified) {
         (Some(bucket), Some(key), Some(_))
             if row.state == State::Fresh && !row.recovery_substituted =>
         {
@@ -313,7 +313,7 @@ fn was_probed(row: &ResultRow) -> bool {
     match row.state {
         State::Missing | State::Stale => true,
         State::Fresh => row.last_modified.is_some(),
-        State::ProbeFailed => row.cycle_label.is_some(),
+        State::ProbeFailed => row.cycle_label().is_some(),
         State::GracePeriod => false,
     }
 }

@@ -7,26 +7,27 @@ use crate::registry::Severity;
 
 fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> ResultRow {
     ResultRow {
-        artifact_id: id.to_string(),
-        owner_repo: None,
+        artifact_id: id.to_string().into(),
+        context: std::sync::Arc::new(crate::report::RowContext {
+            owner_repo: None,
+            cadence: Some(Arc::from("weekday_sf")),
+            cycle_label: Some(Arc::from(cycle)),
+            cycle_tick: None,
+            s3_bucket: None,
+        }),
         severity: Some(Severity::Critical),
-        cadence: Some(Arc::from("weekday_sf")),
         canonical_key: None,
         state,
-        reason: String::new(),
+        reason: String::new().into(),
         last_modified: last_modified.map(|t| t.parse().unwrap()),
         sla_violated_by_minutes: 0,
         recovery_substituted: false,
-        cycle_label: Some(Arc::from(cycle)),
-        cycle_tick: None,
         due_at: None,
-        dedup_key: None,
         alerting: false,
-        s3_bucket: None,
         last_probed_at: None,
-        off_cycle_key: None,
         extensions: None,
         policy: None,
+        extras: None,
     }
 }
 

@@ -66,15 +66,15 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 @if let Some(key) = &row.canonical_key { div.key { (key) } }
             }
             td data-label="Cycle, due" {
-                span.nowrap { (row.cycle_label.as_deref().unwrap_or("—")) }
+                span.nowrap { (row.cycle_label().unwrap_or("—")) }
                 @if let Some(due) = row.due_at { div { "due " (instant(due, input.zone_of(row))) } }
             }
             td.nowrap data-label="Late by" {
                 @if row.sla_violated_by_minutes > 0 { (minutes(row.sla_violated_by_minutes)) } @else { "—" }
             }
-            td data-label="Owner" { (row.owner_repo.as_deref().unwrap_or("—")) }
+            td data-label="Owner" { (row.owner_repo().unwrap_or("—")) }
             td.reason data-label="Reason" {
-                (row.reason)
+                (row.reason())
                 @if let Some(policy) = row.policy.as_deref().filter(|p| p.did_something()) {
                     div.policy { strong { (policy_word(policy.action)) } " — " (policy.rule) }
                 }

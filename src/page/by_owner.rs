@@ -22,7 +22,7 @@ fn by_owner(rows: &[ResultRow]) -> BTreeMap<&str, Vec<&ResultRow>> {
     let mut owners: BTreeMap<&str, Vec<&ResultRow>> = BTreeMap::new();
     for row in rows {
         owners
-            .entry(row.owner_repo.as_deref().unwrap_or(NO_OWNER))
+            .entry(row.owner_repo().unwrap_or(NO_OWNER))
             .or_default()
             .push(row);
     }
@@ -72,7 +72,7 @@ fn summary(input: &PageInput<'_>, owners: &BTreeMap<&str, Vec<&ResultRow>>) -> M
                         td.num data-label="Other" { (rows.len() - alerting - fresh - grace) }
                         td data-label="SLA hit rate" {
                             @match digest {
-                                Some(d) => (hit_rate(&d.sla_of(rows.iter().map(|r| r.artifact_id.as_str())))),
+                                Some(d) => (hit_rate(&d.sla_of(rows.iter().map(|r| &*r.artifact_id)))),
                                 None => "—",
                             }
                         }
@@ -127,10 +127,10 @@ fn quiet_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             th scope="row" data-label="Artifact" {
                 (row.artifact_id)
                 @if let Some(key) = &row.canonical_key { div.key { (key) } }
-                @if row.state != State::Fresh { div.reason.meta { (row.reason) } }
+                @if row.state != State::Fresh { div.reason.meta { (row.reason()) } }
             }
             td data-label="Cadence · cycle" {
-                (row.cadence.as_deref().unwrap_or("—")) " · " (row.cycle_label.as_deref().unwrap_or("—"))
+                (row.cadence().unwrap_or("—")) " · " (row.cycle_label().unwrap_or("—"))
             }
             td data-label="Due, last modified" {
                 div { "due " @match row.due_at { Some(t) => (instant(t, zone)), None => "—" } }

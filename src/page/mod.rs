@@ -83,7 +83,7 @@ mod tests;
 impl PageInput<'_> {
     /// The zone of a row's cadence, when it has one (user cron cadences).
     pub fn zone_of(&self, row: &crate::report::ResultRow) -> Option<chrono_tz::Tz> {
-        let cadence = row.cadence.as_deref()?;
+        let cadence = row.cadence()?;
         self.outcome.cadence_zones.get(cadence).copied()
     }
 }

@@ -15,26 +15,27 @@ fn at(s: &str) -> DateTime<Utc> {
 
 fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
     ResultRow {
-        artifact_id: id.to_string(),
-        owner_repo: Some(Arc::from(owner)),
+        artifact_id: id.to_string().into(),
+        context: std::sync::Arc::new(crate::report::RowContext {
+            owner_repo: Some(Arc::from(owner)),
+            cadence: Some(Arc::from("weekday_sf")),
+            cycle_label: Some(Arc::from("2026-11-27")),
+            cycle_tick: Some(at("2026-11-27T13:00:00Z")),
+            s3_bucket: None,
+        }),
         severity: Some(Severity::Critical),
-        cadence: Some(Arc::from("weekday_sf")),
-        canonical_key: Some(format!("k/{id}.json")),
+        canonical_key: Some(format!("k/{id}.json").into()),
         state,
-        reason: format!("reason of {id}"),
+        reason: format!("reason of {id}").into(),
         last_modified: None,
         sla_violated_by_minutes: if alerting { 90 } else { 0 },
         recovery_substituted: false,
-        cycle_label: Some(Arc::from("2026-11-27")),
-        cycle_tick: Some(at("2026-11-27T13:00:00Z")),
         due_at: Some(at("2026-11-27T14:00:00Z")),
-        dedup_key: None,
         alerting,
-        s3_bucket: None,
         last_probed_at: None,
-        off_cycle_key: None,
         extensions: None,
         policy: None,
+        extras: None,
     }
 }
 
@@ -89,10 +90,10 @@ fn a_page_rendered_more_than_two_passes_after_its_pass_says_so_plainly() {
 fn registry_text_is_escaped_everywhere() {
     let evil = "<script>alert(1)</script><img src=x onerror=alert(2)>";
     let mut bad = row(evil, evil, State::Missing, true);
-    bad.reason = evil.to_string();
-    bad.cycle_label = Some(Arc::from(evil));
+    bad.reason = evil.to_string().into();
+    bad.context_mut().cycle_label = Some(Arc::from(evil));
     let mut quiet = row(&format!("q{evil}"), evil, State::GracePeriod, false);
-    quiet.reason = evil.to_string();
+    quiet.reason = evil.to_string().into();
     let page = render(
         &outcome(vec![bad, quiet]),
         &PageHistory::Unavailable(evil.to_string()),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PassSettings, Probe, RowStringPool, RowStrings, no_cycle_row, probe_and_judge, row};
+use super::{PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, row};
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
 use crate::registry::{Registry, RegistryEntry};
@@ -70,9 +70,9 @@ pub async fn explain_entry<S: ObjectStore>(
             verdict
         }
     };
-    let strings = RowStrings::of(spec, &cycle, &mut shared);
+    let context = shared.context(spec, &cycle);
     Explanation {
-        row: row(spec, &cycle, keys.clone(), strings, verdict),
+        row: row(spec, keys.clone(), context, verdict),
         cycle: Some(cycle),
         keys: Some(keys),
         decisions,

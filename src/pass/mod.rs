@@ -25,7 +25,7 @@ use crate::classify::{
 };
 use crate::ledger::Ledger;
 use crate::ledger::store::LedgerFigures;
-use crate::probe::{self, ListedAnswer, ListingFigures};
+use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
@@ -41,7 +41,7 @@ mod status_page;
 
 pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
-use rows::{RowStringPool, RowStrings, internal_error_row, invalid_row, no_cycle_row, row};
+use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
 
@@ -333,18 +333,18 @@ async fn classify<S: ObjectStore>(
         ledger,
         reverify_after: settings.reverify_after,
     });
-    let selected: Vec<&RegistryEntry> = registry
-        .entries
-        .iter()
-        .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
-        .collect();
-    let cycles = resolve_cycles(&selected, registry, now);
+    // Walked twice rather than collected: a million references are 8 MB.
+    let selected = || {
+        (registry.entries.iter())
+            .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
+    };
+    let cycles = resolve_cycles(selected(), registry, now);
     let mut shared = RowStringPool::default();
-    let mut rows: Vec<Option<ResultRow>> = vec![None; selected.len()];
+    let mut rows: Vec<Option<ResultRow>> = vec![None; selected().count()];
     // Only the indices wait for a probe: the keys and shared strings of each probe are made
     // as the probe starts, so at most `concurrency` of them exist at once.
     let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
-    for (index, entry) in selected.iter().enumerate() {
+    for (index, entry) in selected().enumerate() {
         match judge_without_probe(entry, &cycles, now, settled.as_ref(), &mut shared) {
             Unprobed::Row(finished) => rows[index] = Some(finished),
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
@@ -390,18 +390,23 @@ async fn list_canonical_keys<S: ObjectStore>(
     if settings.list_max_pages == 0 || to_probe.len() < probe::plan::MIN_KEYS_PER_LISTING {
         return (Vec::new(), None);
     }
-    let keys: Vec<Option<(&str, String)>> = to_probe
-        .iter()
-        .map(|(_, spec, cycle)| {
-            // An off-cycle artifact lists its own prefix (off_cycle.rs).
-            if spec.off_cycle.is_some() {
-                return None;
-            }
+    // About the rendered keys' size, so the buffer rarely grows (and never doubles at the end).
+    let bytes = (to_probe.iter())
+        .map(|(_, spec, _)| spec.s3_key_template.source().len() + 4)
+        .sum();
+    let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
+    for (_, spec, cycle) in to_probe {
+        // An off-cycle artifact lists its own prefix (off_cycle.rs).
+        if spec.off_cycle.is_some() {
+            keys.push_none();
+            continue;
+        }
+        keys.push(&spec.s3_bucket, |text| {
             guarded(|| spec.s3_key_template.render(&template_values(cycle)))
-                .ok()
-                .map(|key| (spec.s3_bucket.as_str(), key))
-        })
-        .collect();
+                .map(|key| text.push_str(&key))
+                .is_ok()
+        });
+    }
     probe::list_what_pays(
         store,
         &keys,
@@ -425,7 +430,7 @@ fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
 type CycleTable<'a> = HashMap<CycleKey<'a>, Result<Option<Cycle>, String>>;
 
 fn resolve_cycles<'a>(
-    selected: &[&'a RegistryEntry],
+    selected: impl Iterator<Item = &'a RegistryEntry>,
     registry: &Registry,
     now: DateTime<Utc>,
 ) -> CycleTable<'a> {
@@ -467,11 +472,8 @@ fn judge_without_probe<'a>(
         Err(message) => return Unprobed::Row(internal_error_row(spec, message, now)),
     };
     let decided = guarded(|| {
-        decide_without_probe(spec, cycle, now, &mut NoLog).map(|verdict| {
-            let keys = ResolvedKeys::resolve(spec, cycle);
-            let strings = RowStrings::of(spec, cycle, shared);
-            row(spec, cycle, keys, strings, verdict)
-        })
+        decide_without_probe(spec, cycle, now, &mut NoLog)
+            .map(|verdict| unprobed_row(spec, cycle, verdict, shared))
     });
     match decided {
         Ok(Some(finished)) => Unprobed::Row(finished),
@@ -502,8 +504,8 @@ fn settled_row<'a>(
     let judged = guarded(|| {
         let keys = ResolvedKeys::resolve(spec, cycle);
         let settled = rule.verdict(spec, cycle, &keys, now)?;
-        let strings = RowStrings::of(spec, cycle, shared);
-        let mut finished = row(spec, cycle, keys, strings, settled.verdict);
+        let context = shared.context(spec, cycle);
+        let mut finished = row(spec, keys, context, settled.verdict);
         finished.last_probed_at = Some(settled.last_probed_at);
         Some(finished)
     });
@@ -578,7 +580,7 @@ struct ProbeJob<'a> {
     spec: &'a ArtifactSpec,
     cycle: &'a Cycle,
     keys: ResolvedKeys,
-    strings: RowStrings,
+    context: Arc<crate::report::RowContext>,
 }
 
 impl<'a> ProbeJob<'a> {
@@ -587,7 +589,7 @@ impl<'a> ProbeJob<'a> {
             spec,
             cycle,
             keys: ResolvedKeys::resolve(spec, cycle),
-            strings: RowStrings::of(spec, cycle, shared),
+            context: shared.context(spec, cycle),
         }
     }
 
@@ -610,7 +612,7 @@ impl<'a> ProbeJob<'a> {
             listed,
         };
         let (verdict, NoLog) = probe_and_judge(store, probe).await;
-        let mut finished = row(self.spec, self.cycle, self.keys, self.strings, verdict);
+        let mut finished = row(self.spec, self.keys, self.context, verdict);
         finished.last_probed_at = Some(now);
         finished
     }

@@ -1,7 +1,7 @@
-//! Building result rows: one per artifact, the strings rows repeat (owner, cadence, cycle
-//! label, bucket) shared between them, and the dedup keys the rows carry.
+//! Building result rows: one per artifact, what rows repeat (owner, cadence, cycle label,
+//! bucket: the row's context; reasons reached without a probe) shared between them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::cadence::Cycle;
 use crate::classify::{self, Classification, ResolvedKeys};
 use crate::registry::{ArtifactSpec, InvalidArtifact};
-use crate::report::ResultRow;
+use crate::report::{Reason, ResultRow, RowContext};
 
 /// One shared copy of each string the rows repeat.
 #[derive(Default)]
@@ -35,45 +35,59 @@ impl<'a> SharedStrings<'a> {
     }
 }
 
-/// One pool per row field, so each pool's last-string check mostly hits.
+/// One pool per row field, so each pool's last-string check mostly hits; the contexts built
+/// from them; and the reasons of verdicts reached without a probe (a closure's, a grace
+/// period's), which whole cadences share word for word.
 #[derive(Default)]
 pub(super) struct RowStringPool<'a> {
     owners: SharedStrings<'a>,
     cadences: SharedStrings<'a>,
     labels: SharedStrings<'a>,
     buckets: SharedStrings<'a>,
+    contexts: HashSet<Arc<RowContext>>,
+    last_context: Option<Arc<RowContext>>,
+    reasons: HashSet<Arc<str>>,
 }
 
-/// The shared strings of one artifact's row.
-pub(super) struct RowStrings {
-    owner_repo: Arc<str>,
-    cadence: Arc<str>,
-    cycle_label: Arc<str>,
-    s3_bucket: Arc<str>,
-}
-
-impl RowStrings {
-    pub(super) fn of<'a>(
-        spec: &'a ArtifactSpec,
-        cycle: &'a Cycle,
-        pool: &mut RowStringPool<'a>,
-    ) -> Self {
-        RowStrings {
-            owner_repo: pool.owners.get(&spec.owner_repo),
-            cadence: pool.cadences.get(spec.cadence.name()),
-            cycle_label: pool.labels.get(&cycle.label),
-            s3_bucket: pool.buckets.get(&spec.s3_bucket),
-        }
+impl<'a> RowStringPool<'a> {
+    /// The shared context of `spec`'s row in `cycle`.
+    pub(super) fn context(&mut self, spec: &'a ArtifactSpec, cycle: &'a Cycle) -> Arc<RowContext> {
+        let context = RowContext {
+            owner_repo: Some(self.owners.get(&spec.owner_repo)),
+            cadence: Some(self.cadences.get(spec.cadence.name())),
+            cycle_label: Some(self.labels.get(&cycle.label)),
+            cycle_tick: Some(cycle.tick),
+            s3_bucket: Some(self.buckets.get(&spec.s3_bucket)),
+        };
+        self.share(context)
     }
-}
 
-pub(super) fn dedup_key(id: &str, cycle_label: &str) -> String {
-    let mut key = String::with_capacity("freshness_".len() + id.len() + 1 + cycle_label.len());
-    key.push_str("freshness_");
-    key.push_str(id);
-    key.push('_');
-    key.push_str(cycle_label);
-    key
+    /// One shared copy of each context.
+    fn share(&mut self, context: RowContext) -> Arc<RowContext> {
+        if let Some(last) = self.last_context.as_ref().filter(|l| ***l == context) {
+            return Arc::clone(last);
+        }
+        let shared = match self.contexts.get(&context) {
+            Some(known) => Arc::clone(known),
+            None => {
+                let new = Arc::new(context);
+                self.contexts.insert(Arc::clone(&new));
+                new
+            }
+        };
+        self.last_context = Some(Arc::clone(&shared));
+        shared
+    }
+
+    /// One shared copy of a reason that rows repeat.
+    pub(super) fn reason(&mut self, text: String) -> Reason {
+        if let Some(known) = self.reasons.get(text.as_str()) {
+            return Reason::Said(Arc::clone(known));
+        }
+        let new: Arc<str> = Arc::from(text);
+        self.reasons.insert(Arc::clone(&new));
+        Reason::Said(new)
+    }
 }
 
 /// A broken entry has no cycle of its own: it alerts once per UTC day until it is fixed.
@@ -81,34 +95,45 @@ pub(super) fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String 
     format!("freshness_{label}_invalid_{}", now.format("%Y-%m-%d"))
 }
 
+/// The row of a judged artifact, its reason held as [`ResultRow::set_reason`] finds best.
 pub(super) fn row(
     spec: &ArtifactSpec,
-    cycle: &Cycle,
     keys: ResolvedKeys,
-    strings: RowStrings,
-    verdict: Classification,
+    context: Arc<RowContext>,
+    mut verdict: Classification,
 ) -> ResultRow {
-    ResultRow {
-        artifact_id: spec.id.to_string(),
-        owner_repo: Some(strings.owner_repo),
+    let reason = std::mem::take(&mut verdict.reason);
+    let mut row = ResultRow {
         severity: Some(spec.severity),
-        cadence: Some(strings.cadence),
-        canonical_key: Some(keys.canonical_key),
+        canonical_key: Some(keys.canonical_key.into_boxed_str()),
         alerting: verdict.is_alerting(),
-        state: verdict.state,
-        reason: verdict.reason,
         last_modified: verdict.last_modified,
         sla_violated_by_minutes: verdict.sla_violated_by_minutes,
         recovery_substituted: verdict.recovery_substituted,
-        cycle_label: Some(strings.cycle_label),
-        cycle_tick: Some(cycle.tick),
         due_at: Some(keys.due_at),
-        dedup_key: Some(dedup_key(spec.id.as_str(), &cycle.label)),
-        s3_bucket: Some(strings.s3_bucket),
-        last_probed_at: None,
-        off_cycle_key: verdict.off_cycle_key,
         extensions: spec.extensions.clone(),
-        policy: None,
+        context,
+        ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)
+    };
+    row.set_off_cycle_key(verdict.off_cycle_key);
+    row.set_reason(reason);
+    row
+}
+
+/// The row of a verdict reached without a probe (a grace period, a closure, outside the
+/// active windows): its reason shared with the rows that say the same.
+pub(super) fn unprobed_row<'a>(
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    mut verdict: Classification,
+    shared: &mut RowStringPool<'a>,
+) -> ResultRow {
+    let reason = shared.reason(std::mem::take(&mut verdict.reason));
+    let keys = ResolvedKeys::resolve(spec, cycle);
+    let context = shared.context(spec, cycle);
+    ResultRow {
+        reason,
+        ..row(spec, keys, context, verdict)
     }
 }
 
@@ -117,13 +142,17 @@ pub(super) fn invalid_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> ResultRow {
-    ResultRow {
+    let context = RowContext {
         owner_repo: bad.owner_repo.as_deref().map(|s| shared.owners.get(s)),
-        severity: bad.severity,
         cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
-        canonical_key: bad.s3_key_template.clone(),
         s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        ..RowContext::default()
+    };
+    ResultRow {
+        severity: bad.severity,
+        canonical_key: bad.s3_key_template.as_deref().map(Box::from),
         extensions: bad.extensions.clone(),
+        context: shared.share(context),
         ..no_verdict_row(&bad.label, bad.reason(), now)
     }
 }
@@ -131,28 +160,16 @@ pub(super) fn invalid_row<'a>(
 /// A `probe_failed` row with no cycle (an invalid entry, a cadence without a fire time, a
 /// bug): it alerts once per UTC day until fixed. Callers fill in what they know.
 fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow {
-    ResultRow {
-        artifact_id: label.to_string(),
-        owner_repo: None,
-        severity: None,
-        cadence: None,
-        canonical_key: None,
-        state: classify::State::ProbeFailed,
-        reason,
-        last_modified: None,
-        sla_violated_by_minutes: 0,
-        recovery_substituted: false,
-        cycle_label: None,
-        cycle_tick: None,
-        due_at: None,
-        dedup_key: Some(broken_entry_dedup_key(label, now)),
+    let mut row = ResultRow {
         alerting: true,
-        s3_bucket: None,
-        last_probed_at: None,
-        off_cycle_key: None,
-        extensions: None,
-        policy: None,
-    }
+        ..ResultRow::blank(
+            Arc::from(label),
+            classify::State::ProbeFailed,
+            reason.into(),
+        )
+    };
+    row.set_dedup_key(broken_entry_dedup_key(label, now));
+    row
 }
 
 pub(super) fn no_cycle_row<'a>(
@@ -164,10 +181,14 @@ pub(super) fn no_cycle_row<'a>(
         "cadence {} has no fire time in the last 30 years; check its cron expression",
         spec.cadence.name()
     );
-    ResultRow {
+    let context = RowContext {
         owner_repo: Some(shared.owners.get(&spec.owner_repo)),
         cadence: Some(shared.cadences.get(spec.cadence.name())),
         s3_bucket: Some(shared.buckets.get(&spec.s3_bucket)),
+        ..RowContext::default()
+    };
+    ResultRow {
+        context: shared.share(context),
         ..unjudged_row(spec, reason, now)
     }
 }
@@ -190,12 +211,77 @@ pub(super) fn internal_error_row(
 /// instead of a rendered key, alerting once per UTC day.
 fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> ResultRow {
     ResultRow {
-        owner_repo: Some(Arc::from(spec.owner_repo.as_str())),
+        context: Arc::new(RowContext {
+            owner_repo: Some(Arc::from(spec.owner_repo.as_str())),
+            cadence: Some(Arc::from(spec.cadence.name())),
+            s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+            ..RowContext::default()
+        }),
         severity: Some(spec.severity),
-        cadence: Some(Arc::from(spec.cadence.name())),
-        canonical_key: Some(spec.s3_key_template.source().to_string()),
-        s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+        canonical_key: Some(Box::from(spec.s3_key_template.source())),
         extensions: spec.extensions.clone(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{RegistryEntry, parse_registry};
+
+    #[test]
+    fn rows_share_a_context_only_when_every_part_of_it_is_the_same() {
+        let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  cadence: weekday_sf\n  \
+                    sla_minutes_after_cron: 60\n  severity: critical\n  owner_repo: o\n  \
+                    created_at: 2026-01-05\nartifacts:\n\
+                    - {artifact_id: a, s3_key_template: \"a/{date}.json\"}\n\
+                    - {artifact_id: b, s3_key_template: \"b/{date}.json\"}\n\
+                    - {artifact_id: c, s3_key_template: \"c/{date}.json\", owner_repo: O}\n\
+                    - {artifact_id: d, s3_key_template: \"d/{date}.json\", s3_bucket: bkt2}\n\
+                    - {artifact_id: e, s3_key_template: \"e/{date}.json\", cadence: eod_sf}\n\
+                    - {artifact_id: f, s3_key_template: \"f/{date}.json\"}\n";
+        let registry = parse_registry("r.yaml", text.as_bytes()).unwrap();
+        let now = "2026-06-05T15:00:00Z".parse().unwrap();
+        let specs: Vec<&ArtifactSpec> = (registry.entries.iter())
+            .map(|e| match e {
+                RegistryEntry::Valid(spec) => spec,
+                RegistryEntry::Invalid(bad) => panic!("{}", bad.reason()),
+            })
+            .collect();
+        let cycles: Vec<Cycle> = (specs.iter())
+            .map(|s| s.cycle_at(now, &registry.calendar).unwrap())
+            .collect();
+        let mut pool = RowStringPool::default();
+        let contexts: Vec<Arc<RowContext>> = (specs.iter().zip(&cycles))
+            .map(|(spec, cycle)| pool.context(spec, cycle))
+            .collect();
+        let same = |i: usize, j: usize| Arc::ptr_eq(&contexts[i], &contexts[j]);
+        assert!(
+            same(0, 1) && same(0, 5),
+            "a, b and f (after others) share one"
+        );
+        assert!(!same(0, 2) && !same(0, 3) && !same(0, 4));
+        assert_eq!(
+            contexts[2].owner_repo.as_deref(),
+            Some("O"),
+            "not merged with `o`"
+        );
+        assert_eq!(contexts[3].s3_bucket.as_deref(), Some("bkt2"));
+        assert_eq!(contexts[4].cadence.as_deref(), Some("eod_sf"));
+        assert_eq!(contexts[0].cycle_tick, Some(cycles[0].tick));
+    }
+
+    #[test]
+    fn shared_reasons_are_one_copy_per_text_and_never_merge_different_texts() {
+        let mut pool = RowStringPool::default();
+        let (Reason::Said(a), Reason::Said(b), Reason::Said(c)) = (
+            pool.reason("closed".into()),
+            pool.reason("closed".into()),
+            pool.reason("closed!".into()),
+        ) else {
+            panic!("shared reasons are text");
+        };
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!((&*a, &*c), ("closed", "closed!"));
     }
 }

@@ -212,7 +212,7 @@ mod tests {
     }
 
     fn state(rows: &[ResultRow], id: &str) -> State {
-        rows.iter().find(|r| r.artifact_id == id).unwrap().state
+        rows.iter().find(|r| &*r.artifact_id == id).unwrap().state
     }
 
     #[tokio::test]
@@ -231,8 +231,8 @@ mod tests {
         let (rows, heads) =
             pass(&store, &registry, &mut ledger, "2026-06-01T08:15:00Z", None).await;
         assert_eq!(heads, 1, "only the missing one is probed");
-        let a = rows.iter().find(|r| r.artifact_id == "a").unwrap();
-        let before = probed.iter().find(|r| r.artifact_id == "a").unwrap();
+        let a = rows.iter().find(|r| &*r.artifact_id == "a").unwrap();
+        let before = probed.iter().find(|r| &*r.artifact_id == "a").unwrap();
         assert_eq!(a.state, State::Fresh);
         assert_eq!(a.last_modified, before.last_modified);
         assert_eq!(a.reason, before.reason, "the same verdict a probe gives");

@@ -179,7 +179,7 @@ mod tests {
         cap: u32,
     ) -> (Vec<Option<ListedAnswer>>, ListingFigures, u64) {
         let pairs: Vec<(&str, &str)> = wanted.iter().map(|k| ("b", k.as_str())).collect();
-        let planned = plan(&pairs, cap);
+        let planned = plan(pairs.as_slice(), cap);
         let counting = CountingStore::new(store);
         let mut answers = vec![None; wanted.len()];
         let figures = run_listings(

@@ -50,15 +50,45 @@ impl ProbePlan {
     }
 }
 
+/// The keys a plan is made from, by position: `(bucket, key)`, or `None` where a position
+/// has no key to probe (it is then neither listed nor HEADed by the plan).
+pub trait PlanKeys {
+    fn positions(&self) -> usize;
+    fn key(&self, position: usize) -> Option<(&str, &str)>;
+}
+
+impl PlanKeys for [(&str, &str)] {
+    fn positions(&self) -> usize {
+        self.len()
+    }
+
+    fn key(&self, position: usize) -> Option<(&str, &str)> {
+        self.get(position).copied()
+    }
+}
+
+impl PlanKeys for super::keys::ProbeKeys<'_> {
+    fn positions(&self) -> usize {
+        self.len()
+    }
+
+    fn key(&self, position: usize) -> Option<(&str, &str)> {
+        self.get(position)
+    }
+}
+
 /// Plans the probes of `keys` (`(bucket, key)`), listing no prefix for more than `max_pages`
-/// pages (0: no listing at all).
-pub fn plan(keys: &[(&str, &str)], max_pages: u32) -> ProbePlan {
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_unstable_by(|a, b| keys[*a].cmp(&keys[*b]));
+/// pages (0: no listing at all). Listings' members and HEADs are positions in `keys`.
+pub fn plan<K: PlanKeys + ?Sized>(keys: &K, max_pages: u32) -> ProbePlan {
+    let at = |i: usize| keys.key(i).expect("only positions with a key are planned");
+    let mut order: Vec<usize> = (0..keys.positions())
+        .filter(|i| keys.key(*i).is_some())
+        .collect();
+    order.sort_unstable_by(|a, b| at(*a).cmp(&at(*b)));
     let mut plan = ProbePlan::default();
     let mut start = 0;
     while start < order.len() {
-        let group_of = |i: usize| (keys[i].0, directory(keys[i].1));
+        let group_of = |i: usize| (at(i).0, directory(at(i).1));
         let group = group_of(order[start]);
         let end = start
             + order[start..]
@@ -70,7 +100,7 @@ pub fn plan(keys: &[(&str, &str)], max_pages: u32) -> ProbePlan {
             0 => plan.heads.extend_from_slice(members),
             pages => plan.listings.push(PlannedListing {
                 bucket: group.0.to_string(),
-                prefix: common_prefix(keys[members[0]].1, keys[members[members.len() - 1]].1)
+                prefix: common_prefix(at(members[0]).1, at(members[members.len() - 1]).1)
                     .to_string(),
                 max_pages: pages,
                 members: members.to_vec(),
@@ -124,7 +154,7 @@ mod tests {
     #[test]
     fn a_directory_of_many_keys_is_one_listing_under_their_common_prefix() {
         let keys = keys("daily/2026/11/27/", 1000);
-        let plan = plan(&pairs("b", &keys), 10);
+        let plan = plan(pairs("b", &keys).as_slice(), 10);
         assert_eq!(
             plan.least_requests(),
             (1, 0),
@@ -143,9 +173,12 @@ mod tests {
     #[test]
     fn twelve_keys_are_cheaper_to_head_and_thirteen_to_list() {
         let twelve = keys("d/", 12);
-        assert_eq!(plan(&pairs("b", &twelve), 10).least_requests(), (0, 12));
+        assert_eq!(
+            plan(pairs("b", &twelve).as_slice(), 10).least_requests(),
+            (0, 12)
+        );
         let thirteen = keys("d/", 13);
-        let listed = plan(&pairs("b", &thirteen), 10);
+        let listed = plan(pairs("b", &thirteen).as_slice(), 10);
         assert_eq!(listed.least_requests(), (1, 0));
         assert_eq!(listed.listings[0].max_pages, 1, "one page costs 12.5 HEADs");
         assert_eq!(affordable_pages(25, 10), 2);
@@ -165,7 +198,7 @@ mod tests {
             all.push(("b1".into(), format!("recovery/a{i}/2026-11-21.json")));
         }
         let refs: Vec<(&str, &str)> = all.iter().map(|(b, k)| (b.as_str(), k.as_str())).collect();
-        let plan = plan(&refs, 10);
+        let plan = plan(refs.as_slice(), 10);
         assert_eq!(plan.least_requests(), (2, 5));
         assert_eq!(plan.heads, vec![40, 41, 42, 43, 44]);
         assert_eq!(plan.listings[0].bucket, "b1");
@@ -176,7 +209,10 @@ mod tests {
     #[test]
     fn a_cap_of_zero_lists_nothing() {
         let keys = keys("d/", 500);
-        assert_eq!(plan(&pairs("b", &keys), 0).least_requests(), (0, 500));
+        assert_eq!(
+            plan(pairs("b", &keys).as_slice(), 0).least_requests(),
+            (0, 500)
+        );
     }
 
     #[test]

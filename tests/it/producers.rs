@@ -185,9 +185,9 @@ async fn the_off_cycle_listing_on_moto_finds_the_newest_key_of_the_shape() {
     let registry = off_cycle_registry(&bucket, "{max_age_minutes: 60}");
     let now = Utc::now() + chrono::Duration::seconds(1);
     let rows = classify_registry(&store, &registry, &PassSettings::default(), now).await;
-    assert_eq!(rows[0].state, State::Fresh, "{}", rows[0].reason);
+    assert_eq!(rows[0].state, State::Fresh, "{}", rows[0].reason());
     assert_eq!(
-        rows[0].off_cycle_key.as_deref(),
+        rows[0].off_cycle_key(),
         Some("weekly/2026-11-27/signals.csv"),
         "the greatest of the shape's keys written in the same second"
     );
@@ -204,14 +204,14 @@ async fn the_off_cycle_listing_on_moto_finds_the_newest_key_of_the_shape() {
     assert_eq!(rows[0].state, State::ProbeFailed);
     assert!(rows[0].alerting);
     assert_eq!(
-        rows[0].reason,
+        rows[0].reason(),
         format!(
             "LIST s3://{bucket}/weekly/: more than 3 pages of keys under the prefix; off_cycle \
              judges the newest key of the template's shape only from a whole listing (narrow \
              the template's fixed prefix or remove off_cycle)"
         )
     );
-    assert_eq!(rows[0].off_cycle_key, None);
+    assert_eq!(rows[0].off_cycle_key(), None);
 }
 
 const ACCESS_DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
@@ -226,7 +226,7 @@ async fn a_403_on_the_off_cycle_listing_is_probe_failed_naming_list_bucket() {
     let rows = classify_registry(&store, &registry, &PassSettings::default(), now).await;
     assert_eq!(rows[0].state, State::ProbeFailed);
     assert_eq!(
-        rows[0].reason,
+        rows[0].reason(),
         "LIST s3://research-bucket/weekly/: access denied (HTTP 403) listing \
          s3://research-bucket/weekly/: the role needs s3:ListBucket on the bucket"
     );

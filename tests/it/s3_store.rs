@@ -258,26 +258,27 @@ async fn s3_a_refused_connection_names_the_cause() {
 fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
     use freshness_monitor::classify::State;
     freshness_monitor::report::ResultRow {
-        artifact_id: id.to_string(),
-        owner_repo: None,
+        artifact_id: id.to_string().into(),
+        context: std::sync::Arc::new(freshness_monitor::report::RowContext {
+            owner_repo: None,
+            cadence: None,
+            cycle_label: Some(cycle.into()),
+            cycle_tick: None,
+            s3_bucket: None,
+        }),
         severity: None,
-        cadence: None,
         canonical_key: None,
         state: State::Missing,
-        reason: String::new(),
+        reason: String::new().into(),
         last_modified: None,
         sla_violated_by_minutes: 0,
         recovery_substituted: false,
-        cycle_label: Some(cycle.into()),
-        cycle_tick: None,
         due_at: None,
-        dedup_key: None,
         alerting: true,
-        s3_bucket: None,
         last_probed_at: None,
-        off_cycle_key: None,
         extensions: None,
         policy: None,
+        extras: None,
     }
 }
 

@@ -137,8 +137,8 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
     let policy = &inputs.policy.policy;
     let entry = inputs
         .ledger
-        .and_then(|l| l.artifacts.get(&row.artifact_id));
-    let missed_cycles = match (entry, row.cycle_label.as_deref(), row.state) {
+        .and_then(|l| l.artifacts.get(&*row.artifact_id));
+    let missed_cycles = match (entry, row.cycle_label(), row.state) {
         (Some(entry), Some(cycle), State::Missing | State::Stale) => {
             entry.consecutive_misses_through(cycle)
         }
@@ -148,7 +148,7 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
     let acknowledged = inputs
         .acks
         .iter()
-        .find(|a| a.artifact_id == row.artifact_id && a.is_active(now, entry))
+        .find(|a| *a.artifact_id == *row.artifact_id && a.is_active(now, entry))
         .map(Ack::note);
     let declared = row.declared_alert_severity();
     let due_escalation = declared == Severity::Warning
@@ -165,8 +165,8 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         s.is_active(now)
             && s.matches_parts(
                 &row.artifact_id,
-                row.owner_repo.as_deref().unwrap_or(""),
-                row.cadence.as_deref().unwrap_or(""),
+                row.owner_repo().unwrap_or(""),
+                row.cadence().unwrap_or(""),
             )
     });
     let channels: Vec<&'static str> = inputs
@@ -265,7 +265,7 @@ fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<String, Vec<Stri
                 .as_ref()
                 .is_some_and(|p| p.action == PolicyAction::Send)
         })
-        .map(|r| r.artifact_id.clone())
+        .map(|r| r.artifact_id.to_string())
         .collect();
     for row in rows.iter_mut() {
         let Some(policy) = row.policy.as_mut() else {

@@ -48,7 +48,7 @@ pub fn plan_checks(
     let missing: HashSet<&str> = rows
         .iter()
         .filter(|r| r.state == State::Missing)
-        .map(|r| r.artifact_id.as_str())
+        .map(|r| &*r.artifact_id)
         .collect();
     if missing.is_empty() {
         return (known, to_list);
@@ -139,7 +139,7 @@ pub const NEVER_WRITTEN: &str = "never written";
 
 /// Whether a row was marked never written by [`mark_rows`].
 pub fn is_never_written(row: &ResultRow) -> bool {
-    row.state == State::Missing && row.reason.starts_with(NEVER_WRITTEN)
+    row.state == State::Missing && row.reason().starts_with(NEVER_WRITTEN)
 }
 
 /// The dedup key of a never-written alert: one a day.
@@ -160,15 +160,16 @@ pub fn mark_rows(
         if row.state != State::Missing {
             continue;
         }
-        let Some(prefix) = never_written.get(&row.artifact_id) else {
+        let Some(prefix) = never_written.get(&*row.artifact_id) else {
             continue;
         };
         row.reason = format!(
             "{NEVER_WRITTEN}: nothing has ever existed under {prefix} in any cycle; check the \
              template or the producer ({})",
-            row.reason
-        );
-        row.dedup_key = Some(never_written_dedup_key(&row.artifact_id, now));
+            row.reason()
+        )
+        .into();
+        row.set_dedup_key(never_written_dedup_key(&row.artifact_id, now));
     }
 }
 
@@ -198,8 +199,8 @@ pub fn mark_appeared(rows: &mut [ResultRow], ledger: Option<&Ledger>) {
         if row.state != State::Fresh || row.last_modified.is_none() {
             continue;
         }
-        if let Some(at) = alerted.get(row.artifact_id.as_str()) {
-            row.dedup_key = Some(never_written_dedup_key(&row.artifact_id, *at));
+        if let Some(at) = alerted.get(&*row.artifact_id) {
+            row.set_dedup_key(never_written_dedup_key(&row.artifact_id, *at));
         }
     }
 }
@@ -213,10 +214,12 @@ pub fn keep_unresolved(ledger: &mut Ledger, rows: &[ResultRow], failed: &[String
         return;
     }
     for row in rows {
-        if resolved_never_written_day(row).is_none() || !failed.contains(&row.artifact_id) {
+        if resolved_never_written_day(row).is_none()
+            || !failed.iter().any(|f| **f == *row.artifact_id)
+        {
             continue;
         }
-        let Some(entry) = ledger.artifacts.get_mut(row.artifact_id.as_str()) else {
+        let Some(entry) = ledger.artifacts.get_mut(&*row.artifact_id) else {
             continue;
         };
         if let Some(alerted) = entry.last_alert_at {
@@ -231,10 +234,13 @@ pub fn resolved_never_written_day(row: &ResultRow) -> Option<&str> {
     if row.state != State::Fresh {
         return None;
     }
-    row.dedup_key
+    // Only a key of its own shape can be one (the cycle's is derived, never stored).
+    row.extras
+        .as_ref()?
+        .dedup_key
         .as_deref()?
         .strip_prefix("freshness_")?
-        .strip_prefix(row.artifact_id.as_str())?
+        .strip_prefix(&*row.artifact_id)?
         .strip_prefix("_never_written_")
 }
 
@@ -259,27 +265,28 @@ mod tests {
     fn missing(id: &str) -> ResultRow {
         let mut row: ResultRow = ResultRow {
             artifact_id: id.into(),
-            owner_repo: None,
+            context: std::sync::Arc::new(crate::report::RowContext {
+                owner_repo: None,
+                cadence: None,
+                cycle_label: None,
+                cycle_tick: None,
+                s3_bucket: None,
+            }),
             severity: None,
-            cadence: None,
             canonical_key: None,
             state: State::Missing,
             reason: "not found".into(),
             last_modified: None,
             sla_violated_by_minutes: 5,
             recovery_substituted: false,
-            cycle_label: None,
-            cycle_tick: None,
             due_at: None,
-            dedup_key: None,
             alerting: true,
-            s3_bucket: None,
             last_probed_at: None,
             policy: None,
-            off_cycle_key: None,
             extensions: None,
+            extras: None,
         };
-        row.dedup_key = Some(format!("freshness_{id}_d"));
+        row.set_dedup_key(format!("freshness_{id}_d"));
         row
     }
 
@@ -336,16 +343,16 @@ mod tests {
         );
         assert!(is_never_written(&rows[0]) && !is_never_written(&rows[1]));
         assert_eq!(
-            rows[0].dedup_key.as_deref(),
+            rows[0].dedup_key().as_deref(),
             Some("freshness_ghost_never_written_2026-06-01")
         );
         assert!(
-            rows[0].reason.starts_with(
+            rows[0].reason().starts_with(
                 "never written: nothing has ever existed under s3://bkt/ghost/ in any cycle; \
                  check the template or the producer (not found)"
             ),
             "{}",
-            rows[0].reason
+            rows[0].reason()
         );
         assert!(
             plan_checks(&registry(), &rows, None).1.is_empty(),
@@ -372,14 +379,22 @@ mod tests {
             row.state = State::Fresh;
             row.alerting = false;
             row.last_modified = Some(at("2026-06-06T10:00:00Z"));
-            row.dedup_key = Some(format!("freshness_{id}_2026-W23"));
+            // The cycle's own key, derived from the label.
+            row.extras = None;
+            row.context = std::sync::Arc::new(crate::report::RowContext {
+                cycle_label: Some("2026-W23".into()),
+                ..Default::default()
+            });
             row
         };
         let mut not_yet = fresh("ghost");
         not_yet.last_modified = None;
         let mut rows = vec![fresh("ghost"), fresh("quiet"), fresh("seen"), missing("x")];
         mark_appeared(&mut rows, Some(&ledger));
-        let keys: Vec<&str> = rows.iter().filter_map(|r| r.dedup_key.as_deref()).collect();
+        let keys: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.dedup_key().map(|k| k.into_owned()))
+            .collect();
         assert_eq!(
             keys,
             [
@@ -409,17 +424,18 @@ mod tests {
             "it resolved no never-written alert"
         );
         let mut again = rows.clone();
-        again[0].dedup_key = Some("freshness_ghost_2026-W23".into());
+        again[0].extras = None;
         mark_appeared(&mut again, Some(&after));
         assert_eq!(
-            again[0].dedup_key, rows[0].dedup_key,
+            again[0].dedup_key(),
+            rows[0].dedup_key(),
             "the next pass asks again"
         );
 
         let mut unseen = vec![not_yet];
         mark_appeared(&mut unseen, Some(&ledger));
         assert_eq!(
-            unseen[0].dedup_key.as_deref(),
+            unseen[0].dedup_key().as_deref(),
             Some("freshness_ghost_2026-W23"),
             "fresh without an object seen (a closed day): nothing appeared"
         );

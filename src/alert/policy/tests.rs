@@ -21,26 +21,27 @@ fn at(text: &str) -> DateTime<Utc> {
 
 fn row(id: &str, severity: Severity, owner: &str) -> ResultRow {
     ResultRow {
-        artifact_id: id.to_string(),
-        owner_repo: Some(Arc::from(owner)),
+        artifact_id: id.to_string().into(),
+        context: std::sync::Arc::new(crate::report::RowContext {
+            owner_repo: Some(Arc::from(owner)),
+            cadence: Some(Arc::from("saturday_sf")),
+            cycle_label: Some(Arc::from("2026-W23")),
+            cycle_tick: None,
+            s3_bucket: Some(Arc::from("bucket")),
+        }),
         severity: Some(severity),
-        cadence: Some(Arc::from("saturday_sf")),
-        canonical_key: Some(format!("data/{id}.json")),
+        canonical_key: Some(format!("data/{id}.json").into()),
         state: State::Missing,
         reason: "no object at the key".into(),
         last_modified: None,
         sla_violated_by_minutes: 120,
         recovery_substituted: false,
-        cycle_label: Some(Arc::from("2026-W23")),
-        cycle_tick: None,
         due_at: None,
-        dedup_key: Some(format!("freshness_{id}_2026-W23")),
         alerting: true,
-        s3_bucket: Some(Arc::from("bucket")),
         last_probed_at: None,
         policy: None,
-        off_cycle_key: None,
         extensions: None,
+        extras: None,
     }
 }
 

@@ -4,85 +4,17 @@
 //! The field names are a contract: the original monitor's dashboard reads the first ten
 //! columns of a result row exactly as named here.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
-/// One row of `check_results.json`: one artifact in registry order.
-///
-/// The strings many rows repeat (owner, cadence, cycle label, bucket) are shared, not copied:
-/// a 100,000-artifact pass holds a handful of each instead of 100,000.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResultRow {
-    pub artifact_id: String,
-    pub owner_repo: Option<Arc<str>>,
-    pub severity: Option<Severity>,
-    pub cadence: Option<Arc<str>>,
-    pub canonical_key: Option<String>,
-    pub state: State,
-    pub reason: String,
-    #[serde(serialize_with = "opt_time")]
-    pub last_modified: Option<DateTime<Utc>>,
-    pub sla_violated_by_minutes: i64,
-    pub recovery_substituted: bool,
-    pub cycle_label: Option<Arc<str>>,
-    #[serde(serialize_with = "opt_time")]
-    pub cycle_tick: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "opt_time")]
-    pub due_at: Option<DateTime<Utc>>,
-    pub dedup_key: Option<String>,
-    pub alerting: bool,
-    /// The bucket the key lives in (not in the original monitor's rows, useful to operators).
-    pub s3_bucket: Option<Arc<str>>,
-    /// When a HEAD last looked at the key: this pass's `now` when it probed, an earlier pass's
-    /// when the ledger had already settled the cycle (docs/outputs.md); absent when no probe
-    /// was needed (grace period, closed market day, invalid entry).
-    #[serde(serialize_with = "opt_time", skip_serializing_if = "Option::is_none")]
-    pub last_probed_at: Option<DateTime<Utc>>,
-    /// For an `off_cycle` artifact, the key of the newest object of its template's shape: the
-    /// one that satisfied it, or the newest there was when it did not.
-    pub off_cycle_key: Option<String>,
-    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Arc<serde_json::Value>>,
-    /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
-    /// rows that do not alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub policy: Option<Box<crate::alert::policy::RowPolicy>>,
-}
+mod row;
 
-impl ResultRow {
-    /// The severity an alert for this row goes out with: probe failures are always critical
-    /// (the monitor itself cannot see), otherwise the artifact's own.
-    pub fn alert_severity(&self) -> Severity {
-        if let Some(policy) = &self.policy {
-            return policy.effective_severity;
-        }
-        self.declared_alert_severity()
-    }
-
-    /// [`ResultRow::alert_severity`] before the policy (escalation) had its say.
-    pub fn declared_alert_severity(&self) -> Severity {
-        if self.state == State::ProbeFailed {
-            Severity::Critical
-        } else {
-            self.severity.unwrap_or(Severity::Critical)
-        }
-    }
-}
-
-fn opt_time<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => time(t, s),
-        None => s.serialize_none(),
-    }
-}
+pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     match Rfc3339(*t).ascii() {
@@ -255,7 +187,7 @@ impl CycleVerdicts {
         let mut unjudged: Vec<(&str, &ResultRow)> = Vec::new();
         for row in rows {
             let critical = row.severity == Some(Severity::Critical);
-            match (&row.cadence, &row.cycle_label) {
+            match (row.cadence(), row.cycle_label()) {
                 (Some(cadence), Some(label)) => {
                     let group = groups.entry((cadence, label)).or_default();
                     if critical {
@@ -304,7 +236,7 @@ impl CycleVerdict {
             required
                 .iter()
                 .filter(|r| r.state == state)
-                .map(|r| r.artifact_id.clone())
+                .map(|r| r.artifact_id.to_string())
                 .collect()
         };
         let (missing, stale) = (named(State::Missing), named(State::Stale));
@@ -356,26 +288,13 @@ mod tests {
 
     fn row(id: &str, cadence: &str, label: &str, severity: Severity, state: State) -> ResultRow {
         ResultRow {
-            artifact_id: id.to_string(),
-            owner_repo: None,
             severity: Some(severity),
-            cadence: Some(Arc::from(cadence)),
-            canonical_key: None,
-            state,
-            reason: String::new(),
-            last_modified: None,
-            sla_violated_by_minutes: 0,
-            recovery_substituted: false,
-            cycle_label: Some(Arc::from(label)),
-            cycle_tick: None,
-            due_at: None,
-            dedup_key: None,
-            alerting: false,
-            s3_bucket: None,
-            last_probed_at: None,
-            off_cycle_key: None,
-            extensions: None,
-            policy: None,
+            context: std::sync::Arc::new(RowContext {
+                cadence: Some(cadence.into()),
+                cycle_label: Some(label.into()),
+                ..RowContext::default()
+            }),
+            ..ResultRow::blank(id.into(), state, "".into())
         }
     }
 
@@ -429,9 +348,10 @@ mod tests {
     #[test]
     fn a_critical_entry_nobody_could_judge_keeps_its_cadences_cycles_from_complete() {
         use Severity::{Critical, Warning};
-        let unjudged = |id: &str, cadence: &str, severity: Severity| ResultRow {
-            cycle_label: None,
-            ..row(id, cadence, "", severity, State::ProbeFailed)
+        let unjudged = |id: &str, cadence: &str, severity: Severity| {
+            let mut row = row(id, cadence, "", severity, State::ProbeFailed);
+            row.context_mut().cycle_label = None;
+            row
         };
         let rows = [
             row("a", "weekday_sf", "2026-06-05", Critical, State::Fresh),

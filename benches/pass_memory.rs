@@ -1,0 +1,124 @@
+//! The pass's own heap (issue 17's million): a counting global allocator around a pass that
+//! probes everything and two steady passes (`run_pass_with_ledger`, with the ledger of a
+//! pass at the same cycle) over N
+//! generated artifacts in an in-memory store: the peak bytes the pass adds to what was alive
+//! before it (registry, ledger, store), and what it leaves alive (its rows), per artifact.
+//! `benches/memory.rs` counts the Lambda's whole steps; this isolates the pass.
+//!
+//!   cargo bench --profile dev --bench pass_memory -- 200000
+//!
+//! Without an argument (as under `cargo test --benches`) it prints this usage and exits.
+
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use chrono::{DateTime, Utc};
+use common::{MemoryStore, generate, runtime};
+use freshness_monitor::ledger::Ledger;
+use freshness_monitor::pass::{PassSettings, classify_registry, run_pass_with_ledger};
+use freshness_monitor::registry::parse_registry;
+use freshness_monitor::registry_source::LoadedRegistry;
+use freshness_monitor::report::{Reason, ResultRow};
+
+/// Counts the bytes alive and their peak.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's own arguments; the counting
+// touches only atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(l) };
+        let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
+        PEAK.fetch_max(now, Relaxed);
+        p
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) };
+        LIVE.fetch_sub(l.size(), Relaxed);
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, l, new) };
+        if new > l.size() {
+            let now = LIVE.fetch_add(new - l.size(), Relaxed) + new - l.size();
+            PEAK.fetch_max(now, Relaxed);
+        } else {
+            LIVE.fetch_sub(l.size() - new, Relaxed);
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static A: Counting = Counting;
+
+fn main() {
+    let Some(n) = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .map(|a| a.parse::<usize>().expect("N: a number of artifacts"))
+    else {
+        println!("usage: pass_memory N (artifacts)");
+        return;
+    };
+    let now: DateTime<Utc> = "2026-06-05T15:00:00Z".parse().unwrap();
+    let (yaml, objects) = generate(n, now, 1440);
+    let registry = parse_registry("bench.yaml", yaml.as_bytes()).unwrap();
+    drop(yaml);
+    let store = MemoryStore::new(objects);
+    let rt = runtime();
+    let settings = PassSettings::default();
+    let rows = rt.block_on(classify_registry(&store, &registry, &settings, now));
+    let mut ledger = Ledger::new();
+    ledger.advance(&rows, &[], now, |_| true);
+    drop(rows);
+    let loaded = LoadedRegistry {
+        registry,
+        name: "bench.yaml".into(),
+        etag: None,
+    };
+    let later = now + chrono::Duration::minutes(15);
+    for pass in ["first (no ledger)", "steady", "steady again"] {
+        let ledger = (pass != "first (no ledger)").then_some(&ledger);
+        let base = LIVE.load(Relaxed);
+        PEAK.store(base, Relaxed);
+        let outcome = rt.block_on(run_pass_with_ledger(
+            &store, &loaded, &settings, later, ledger,
+        ));
+        let (peak, after) = (PEAK.load(Relaxed), LIVE.load(Relaxed));
+        let per = |b: usize| (b.saturating_sub(base)) as f64 / n as f64;
+        let c = outcome.counts();
+        println!(
+            "{pass} pass, {n} artifacts ({} fresh, {} stale, {} missing, {} grace, {} failed): \
+             peak +{:.0} B/artifact, after +{:.0} B/artifact (rows held)",
+            c.fresh,
+            c.stale,
+            c.missing,
+            c.grace_period,
+            c.probe_failed,
+            per(peak),
+            per(after)
+        );
+        if pass == "steady" {
+            let per_row = |f: &dyn Fn(&ResultRow) -> usize| {
+                outcome.rows.iter().map(f).sum::<usize>() as f64 / n as f64
+            };
+            println!(
+                "  per row: {} B inline, {:.0} B of canonical key, {:.0} B of reason text held \
+                 (shared text counted in every row that holds it)",
+                std::mem::size_of::<ResultRow>(),
+                per_row(&|r| r.canonical_key.as_ref().map_or(0, |k| k.len())),
+                per_row(&|r| match &r.reason {
+                    Reason::Said(text) => text.len(),
+                    Reason::Derived => 0,
+                }),
+            );
+        }
+        drop(outcome);
+    }
+}
