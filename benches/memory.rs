@@ -10,7 +10,7 @@
 //! (the ledger's GET, the registry's GET, the probes, the ledger's PUT, the outputs' PUTs):
 //! the peak bytes alive in it and what was alive when it ended, per artifact too.
 //!
-//!   cargo bench --profile dev --bench memory -- 200000
+//!   cargo bench --profile dev --bench memory -- 200000 [2026-11-27T20:00:00Z]
 //!
 //! Allocation sizes do not depend on the optimisation level, so the dev profile measures the
 //! same bytes as release, without release's long build. Heap bytes are not RSS: the
@@ -95,7 +95,9 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 /// Where the monitor's own files live (the default results and registry prefix).
 const MONITOR_PREFIX: &str = "_freshness_monitor/";
 
-const USAGE: &str = "usage: memory N  (N generated artifacts; a first and a steady pass)";
+const USAGE: &str = "usage: memory N [NOW]  (N generated artifacts, a first and a steady pass \
+                     at NOW, RFC 3339, default the clock: which cycles have ticked decides \
+                     what is probed)";
 
 fn main() {
     // `cargo bench` passes `--bench`, `cargo test --all-targets -- --test-threads=N` (CI) its
@@ -105,13 +107,16 @@ fn main() {
         .filter(|a| !a.starts_with("--"))
         .collect();
     match args.as_slice() {
-        [n] => measure(n.parse().expect("N is a number")),
+        [n] => measure(n.parse().expect("N is a number"), Utc::now()),
+        [n, now] => measure(
+            n.parse().expect("N is a number"),
+            now.parse().expect("NOW is an RFC 3339 time"),
+        ),
         _ => eprintln!("{USAGE}"),
     }
 }
 
-fn measure(n: usize) {
-    let now = Utc::now();
+fn measure(n: usize, now: DateTime<Utc>) {
     let (yaml, objects) = generate(n, now, 1440);
     let store = StretchStore::new(objects, yaml.into_bytes());
     let settings = Settings::from_lookup(|name| match name {

@@ -5,25 +5,112 @@
 //! format that cannot be rendered is a validation error naming the artifact, never a key that
 //! silently never matches. Rendering cannot fail.
 
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use chrono::format::{Item, StrftimeItems};
 
-/// A parsed key template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed key template, kept compact: a registry holds one or two per artifact, a million
+/// of them at once (issue 17). It keeps the text as written (which parsed, so reading its
+/// placeholders again cannot fail) and, only when it has `{date:FMT}` or
+/// `{trading_day:FMT}` placeholders, their parsed formats, shared by every template with the
+/// same formats ([`DateFormatCache`]).
+#[derive(Debug, Clone)]
 pub struct KeyTemplate {
-    source: String,
-    parts: Vec<Part>,
+    source: Box<str>,
+    /// The formats of the `:FMT` placeholders, in the order they appear; `None` when none has
+    /// one.
+    formats: Option<Arc<DateFormats>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Part {
-    Literal(String),
+/// Two templates are equal when they are written the same: the formats follow from the text.
+impl PartialEq for KeyTemplate {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Eq for KeyTemplate {}
+
+/// The parsed formats of one template's `:FMT` placeholders, in order.
+#[derive(Debug, PartialEq, Eq)]
+struct DateFormats(Box<[DateFormat]>);
+
+/// One piece of a template, read from its text: a literal run (an escaped brace is a piece of
+/// its own, `{` or `}`) or a placeholder.
+#[derive(Debug, Clone, Copy)]
+enum Part<'t> {
+    Literal(&'t str),
     /// `None` is the ISO date (`%Y-%m-%d`), written without chrono's formatter.
-    Date(Option<DateFormat>),
+    Date(Option<&'t DateFormat>),
     CycleLabel,
-    TradingDay(Option<DateFormat>),
+    TradingDay(Option<&'t DateFormat>),
+}
+
+/// The parts of a template that parsed, in order.
+struct Parts<'t> {
+    rest: &'t str,
+    formats: std::slice::Iter<'t, DateFormat>,
+}
+
+impl<'t> Iterator for Parts<'t> {
+    type Item = Part<'t>;
+
+    fn next(&mut self) -> Option<Part<'t>> {
+        let rest = self.rest;
+        let bytes = rest.as_bytes();
+        let first = *bytes.first()?;
+        let (part, used) = match first {
+            // A doubled brace: the first of the two, as text.
+            b'{' | b'}' if bytes.get(1) == Some(&first) => (Part::Literal(&rest[..1]), 2),
+            b'{' => {
+                let close = rest
+                    .find('}')
+                    .expect("a parsed template closes its placeholders");
+                (self.placeholder(&rest[1..close]), close + 1)
+            }
+            _ => {
+                let end = rest.find(['{', '}']).unwrap_or(rest.len());
+                (Part::Literal(&rest[..end]), end)
+            }
+        };
+        self.rest = &rest[used..];
+        Some(part)
+    }
+}
+
+impl<'t> Parts<'t> {
+    /// A placeholder's part by its name (`date`, `date:FMT`, ...), as [`check_placeholder`]
+    /// accepted it.
+    fn placeholder(&mut self, name: &str) -> Part<'t> {
+        let (head, has_format) = match name.split_once(':') {
+            Some((head, _)) => (head, true),
+            None => (name, false),
+        };
+        let format = if has_format {
+            Some(self.formats.next().expect("one parsed format per `:FMT`"))
+        } else {
+            None
+        };
+        match head {
+            "date" => Part::Date(format),
+            "trading_day" => Part::TradingDay(format),
+            _ => Part::CycleLabel,
+        }
+    }
+}
+
+/// The parsed formats of the templates read so far, by their text: a registry's million
+/// templates use a handful of formats, parsed (and held) once each.
+#[derive(Debug, Default)]
+pub struct DateFormatCache {
+    /// Each `FMT` seen, parsed.
+    formats: HashMap<Box<str>, DateFormat>,
+    /// Each template's list of formats, by the formats joined with `}`.
+    lists: HashMap<String, Arc<DateFormats>>,
 }
 
 /// A strftime format parsed once, at load: rendering a key per artifact per pass must not
@@ -161,50 +248,37 @@ const PROBE_DATE: (i32, u32, u32) = (2026, 5, 27);
 
 impl KeyTemplate {
     pub fn parse(source: &str) -> Result<KeyTemplate, TemplateError> {
+        KeyTemplate::parse_with(source, &mut DateFormatCache::default())
+    }
+
+    /// [`KeyTemplate::parse`], taking the parsed formats from `cache` (and adding new ones).
+    pub fn parse_with(
+        source: &str,
+        cache: &mut DateFormatCache,
+    ) -> Result<KeyTemplate, TemplateError> {
         if source.is_empty() {
             return Err(TemplateError::Empty);
         }
-        let mut parts = Vec::new();
-        let mut literal = String::new();
+        let mut formats: Vec<&str> = Vec::new();
         let mut chars = source.char_indices().peekable();
         while let Some((at, c)) = chars.next() {
             match c {
-                '{' if matches!(chars.peek(), Some((_, '{'))) => {
-                    chars.next();
-                    literal.push('{');
-                }
-                '}' if matches!(chars.peek(), Some((_, '}'))) => {
-                    chars.next();
-                    literal.push('}');
-                }
+                '{' | '}' if chars.next_if(|&(_, next)| next == c).is_some() => {}
                 '}' => return Err(TemplateError::UnmatchedClose(at + 1)),
                 '{' => {
-                    let mut name = String::new();
-                    let mut closed = false;
-                    for (_, c) in chars.by_ref() {
-                        if c == '}' {
-                            closed = true;
-                            break;
-                        }
-                        name.push(c);
-                    }
-                    if !closed {
+                    let Some(length) = source[at + 1..].find('}') else {
                         return Err(TemplateError::Unclosed(at + 1));
-                    }
-                    if !literal.is_empty() {
-                        parts.push(Part::Literal(std::mem::take(&mut literal)));
-                    }
-                    parts.push(parse_placeholder(&name)?);
+                    };
+                    let close = at + 1 + length;
+                    formats.extend(check_placeholder(&source[at + 1..close], cache)?);
+                    while chars.next_if(|&(i, _)| i <= close).is_some() {}
                 }
-                c => literal.push(c),
+                _ => {}
             }
         }
-        if !literal.is_empty() {
-            parts.push(Part::Literal(literal));
-        }
         Ok(KeyTemplate {
-            source: source.to_string(),
-            parts,
+            source: source.into(),
+            formats: cache.shared(&formats),
         })
     }
 
@@ -212,27 +286,33 @@ impl KeyTemplate {
         &self.source
     }
 
+    /// The template's parts, read from its text.
+    fn parts(&self) -> Parts<'_> {
+        let formats: &[DateFormat] = self.formats.as_ref().map_or(&[], |f| &f.0);
+        Parts {
+            rest: &self.source,
+            formats: formats.iter(),
+        }
+    }
+
     /// A template without placeholders names the same key every cycle (a pointer): its
     /// freshness comes from LastModified alone.
     pub fn is_pointer(&self) -> bool {
-        self.parts.iter().all(|p| matches!(p, Part::Literal(_)))
+        self.parts().all(|p| matches!(p, Part::Literal(_)))
     }
 
     /// Whether keys depend on the cycle label, whose length depends on the cadence.
     pub fn uses_cycle_label(&self) -> bool {
-        self.parts.iter().any(|p| matches!(p, Part::CycleLabel))
+        self.parts().any(|p| matches!(p, Part::CycleLabel))
     }
 
     /// The most bytes a key rendered from this template can take, for dates in the years 0 to
     /// 9999 and a cycle label of at most `longest_label` bytes.
     pub fn longest_key(&self, longest_label: usize) -> usize {
-        self.parts
-            .iter()
+        self.parts()
             .map(|part| match part {
-                Part::Literal(text) => text.len(),
-                Part::Date(None) | Part::TradingDay(None) => "9999-12-31".len(),
                 Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.longest(),
-                Part::CycleLabel => longest_label,
+                other => other.longest_without_format(longest_label),
             })
             .sum()
     }
@@ -240,14 +320,14 @@ impl KeyTemplate {
     /// `Err` with [`KeyTemplate::longest_key`] when a rendered key can exceed S3's
     /// [`MAX_S3_KEY_BYTES`]. Renders nothing for the templates that clearly fit.
     pub fn check_key_length(&self, longest_label: usize) -> Result<(), usize> {
-        let bound: usize = (self.parts.iter())
+        let bound: usize = self
+            .parts()
             .map(|part| match part {
                 Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.longest_bound(),
-                _ => 0,
+                other => other.longest_without_format(longest_label),
             })
             .sum();
-        let without_formats = self.longest_key_without_formats(longest_label);
-        if without_formats + bound <= MAX_S3_KEY_BYTES {
+        if bound <= MAX_S3_KEY_BYTES {
             return Ok(());
         }
         match self.longest_key(longest_label) {
@@ -256,23 +336,9 @@ impl KeyTemplate {
         }
     }
 
-    fn longest_key_without_formats(&self, longest_label: usize) -> usize {
-        self.parts
-            .iter()
-            .map(|part| match part {
-                Part::Date(Some(_)) | Part::TradingDay(Some(_)) => 0,
-                _ => KeyTemplate {
-                    source: String::new(),
-                    parts: vec![part.clone()],
-                }
-                .longest_key(longest_label),
-            })
-            .sum()
-    }
-
     pub fn render(&self, values: &TemplateValues<'_>) -> String {
         let mut key = String::with_capacity(self.source.len() + 16);
-        for part in &self.parts {
+        for part in self.parts() {
             match part {
                 Part::Literal(text) => key.push_str(text),
                 Part::Date(None) => write_iso_date(&mut key, values.date),
@@ -284,15 +350,25 @@ impl KeyTemplate {
         }
         key
     }
-}
 
-impl KeyTemplate {
     /// The literal text before the first placeholder: every key the template renders starts
-    /// with it, so one listing of it finds every cycle's key.
-    pub fn fixed_prefix(&self) -> &str {
-        match self.parts.first() {
-            Some(Part::Literal(text)) => text,
-            _ => "",
+    /// with it, so one listing of it finds every cycle's key. Borrowed from the template
+    /// unless it has an escaped brace.
+    pub fn fixed_prefix(&self) -> Cow<'_, str> {
+        let mut literals = (self.parts())
+            .map_while(|part| match part {
+                Part::Literal(text) => Some(text),
+                _ => None,
+            })
+            .fuse();
+        let first = literals.next().unwrap_or_default();
+        match literals.next() {
+            None => Cow::Borrowed(first),
+            Some(second) => {
+                let mut prefix = format!("{first}{second}");
+                prefix.extend(literals);
+                Cow::Owned(prefix)
+            }
         }
     }
 
@@ -300,7 +376,7 @@ impl KeyTemplate {
     /// placeholder as what it can render (digits, names, a label without `/`).
     pub fn shape(&self) -> KeyShape {
         let mut pattern = String::from("^");
-        for part in &self.parts {
+        for part in self.parts() {
             match part {
                 Part::Literal(text) => pattern.push_str(&regex::escape(text)),
                 Part::Date(None) | Part::TradingDay(None) => pattern.push_str(ISO_DATE_SHAPE),
@@ -310,6 +386,45 @@ impl KeyTemplate {
         }
         pattern.push('$');
         KeyShape(regex::Regex::new(&pattern).expect("an escaped template is a valid pattern"))
+    }
+}
+
+impl Part<'_> {
+    /// The most bytes the part renders, a formatted date counting nothing.
+    fn longest_without_format(self, longest_label: usize) -> usize {
+        match self {
+            Part::Literal(text) => text.len(),
+            Part::Date(None) | Part::TradingDay(None) => "9999-12-31".len(),
+            Part::Date(Some(_)) | Part::TradingDay(Some(_)) => 0,
+            Part::CycleLabel => longest_label,
+        }
+    }
+}
+
+impl DateFormatCache {
+    /// Checks one `:FMT`, parsing it the first time it is seen.
+    fn check(&mut self, format: &str) -> Result<(), TemplateError> {
+        if !self.formats.contains_key(format) {
+            let parsed = checked_format(format)?;
+            self.formats.insert(format.into(), parsed);
+        }
+        Ok(())
+    }
+
+    /// The shared parsed formats of a template whose `:FMT`s are `formats` (all checked).
+    fn shared(&mut self, formats: &[&str]) -> Option<Arc<DateFormats>> {
+        if formats.is_empty() {
+            return None;
+        }
+        // No format contains `}`: it ends the placeholder.
+        let key = formats.join("}");
+        if let Some(shared) = self.lists.get(&key) {
+            return Some(Arc::clone(shared));
+        }
+        let parsed = formats.iter().map(|f| self.formats[*f].clone()).collect();
+        let shared = Arc::new(DateFormats(parsed));
+        self.lists.insert(key, Arc::clone(&shared));
+        Some(shared)
     }
 }
 
@@ -363,16 +478,21 @@ impl fmt::Display for KeyTemplate {
     }
 }
 
-fn parse_placeholder(name: &str) -> Result<Part, TemplateError> {
+/// Checks one placeholder's name (`date`, `date:FMT`, ...), giving its `FMT` if any.
+fn check_placeholder<'n>(
+    name: &'n str,
+    cache: &mut DateFormatCache,
+) -> Result<Option<&'n str>, TemplateError> {
     let (head, format) = match name.split_once(':') {
         Some((head, format)) => (head, Some(format)),
         None => (name, None),
     };
-    let format = format.map(checked_format).transpose()?;
+    if let Some(format) = format {
+        cache.check(format)?;
+    }
     match (head, format) {
-        ("date", f) => Ok(Part::Date(f)),
-        ("trading_day", f) => Ok(Part::TradingDay(f)),
-        ("cycle_label", None) => Ok(Part::CycleLabel),
+        ("date" | "trading_day", f) => Ok(f),
+        ("cycle_label", None) => Ok(None),
         _ => {
             let hint = crate::text::did_you_mean(head, &["date", "cycle_label", "trading_day"])
                 .map(|known| format!("did you mean {{{known}}}? "))
@@ -570,6 +690,9 @@ mod tests {
 
         let leading = KeyTemplate::parse("{date}.csv").unwrap();
         assert_eq!(leading.fixed_prefix(), "");
+        let escaped = KeyTemplate::parse("a{{b}}/c/{date}/{{d").unwrap();
+        assert_eq!(escaped.fixed_prefix(), "a{b}/c/");
+        assert!(escaped.shape().matches("a{b}/c/2026-11-27/{d"));
         // Regex characters in literals are literal.
         let dotted = KeyTemplate::parse("a.b/{date}+x.json").unwrap().shape();
         assert!(dotted.matches("a.b/2026-01-01+x.json"));

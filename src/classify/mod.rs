@@ -131,10 +131,7 @@ impl ResolvedKeys {
         };
         ResolvedKeys {
             canonical_key: spec.s3_key_template.render(&values),
-            recovery_key: spec
-                .recovery_key_template
-                .as_ref()
-                .map(|t| t.render(&values)),
+            recovery_key: (spec.recovery_key_template()).map(|t| t.render(&values)),
             // The end of time rather than a panic for an SLA past year 9999.
             due_at: cycle
                 .tick

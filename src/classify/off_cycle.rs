@@ -102,7 +102,7 @@ pub fn judge_off_cycle(
     let newest = newest_of_shape(listing, probe.shape);
     let since = probe.fresh_since;
     log.record(|| Decision::OffCycle {
-        prefix: S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix()).to_string(),
+        prefix: S3Url(&spec.s3_bucket, &spec.s3_key_template.fixed_prefix()).to_string(),
         listed: match newest {
             None => Listed::NoneOfShape {
                 pages: listing.pages,
@@ -138,7 +138,7 @@ pub fn judge_off_cycle(
             None,
             format!(
                 "off-cycle: no key of the template's shape under {} ({} listed)",
-                S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix()),
+                S3Url(&spec.s3_bucket, &spec.s3_key_template.fixed_prefix()),
                 listing.objects.len()
             ),
         ),
@@ -156,7 +156,8 @@ fn whole_listing<'l>(
     listing: &'l ListingOutcome,
     log: &mut impl DecisionLog,
 ) -> Result<&'l PrefixListing, Classification> {
-    let url = S3Url(&spec.s3_bucket, spec.s3_key_template.fixed_prefix());
+    let prefix = spec.s3_key_template.fixed_prefix();
+    let url = S3Url(&spec.s3_bucket, &prefix);
     match listing {
         Err(e) => {
             log.record(|| Decision::OffCycle {

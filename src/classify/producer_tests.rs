@@ -23,21 +23,16 @@ fn spec(cadence: Cadence, template: &str) -> ArtifactSpec {
     ArtifactSpec {
         id: ArtifactId::parse("a").unwrap(),
         line: 1,
-        s3_bucket: "research-bucket".to_string(),
+        s3_bucket: "research-bucket".into(),
         s3_key_template: KeyTemplate::parse(template).unwrap(),
         cadence,
         sla_minutes_after_cron: 180,
         severity: Severity::Critical,
-        owner_repo: "owner".to_string(),
+        owner_repo: "owner".into(),
         created_at: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
         grace_period_cycles: 2,
-        recovery_key_template: None,
         calendar_aware: true,
-        active_windows: None,
-        off_cycle: None,
-        extensions: None,
-        depends_on: Vec::new(),
-        reverify_minutes: None,
+        optional: None,
     }
 }
 
@@ -49,16 +44,17 @@ fn market_hours_feed() -> ArtifactSpec {
         timezone: chrono_tz::America::New_York,
         line: 9,
     };
-    ArtifactSpec {
+    let mut feed = ArtifactSpec {
         sla_minutes_after_cron: 10,
-        active_windows: Some(Arc::from(vec![window])),
         ..spec(
             Cadence::Continuous {
                 interval_minutes: 60,
             },
             "quotes/{cycle_label}.parquet",
         )
-    }
+    };
+    feed.optional_mut().active_windows = Some(Arc::from(vec![window]));
+    feed
 }
 
 fn cycle_of(spec: &ArtifactSpec, now: &str) -> Cycle {
@@ -156,10 +152,9 @@ fn listing(objects: Vec<ListedObject>) -> ListingOutcome {
 }
 
 fn weekly(rule: OffCycle) -> ArtifactSpec {
-    ArtifactSpec {
-        off_cycle: Some(rule),
-        ..spec(Cadence::SaturdaySf, "weekly/{date}/signals.csv")
-    }
+    let mut weekly = spec(Cadence::SaturdaySf, "weekly/{date}/signals.csv");
+    weekly.optional_mut().off_cycle = Some(rule);
+    weekly
 }
 
 /// Judges an off-cycle artifact at `now` as the pass does, from the listing given.
@@ -171,7 +166,7 @@ fn judge_listed(
 ) -> (Classification, Vec<Decision>) {
     let cycle = cycle_of(spec, now);
     let keys = ResolvedKeys::resolve(spec, &cycle);
-    let rule = spec.off_cycle.expect("off_cycle");
+    let rule = spec.off_cycle().expect("off_cycle");
     let since = fresh_since(rule, &cycle, cycle.previous_tick, at(now));
     let shape = spec.s3_key_template.shape();
     assert_eq!(
@@ -229,10 +224,9 @@ fn a_weekly_pipeline_that_ran_a_day_early_reads_fresh() {
 }
 
 fn spec_without_off_cycle(spec: &ArtifactSpec) -> ArtifactSpec {
-    ArtifactSpec {
-        off_cycle: None,
-        ..spec.clone()
-    }
+    let mut without = spec.clone();
+    without.optional_mut().off_cycle = None;
+    without
 }
 
 #[test]
@@ -353,10 +347,9 @@ fn a_403_on_the_listing_explains_list_bucket() {
 
 #[test]
 fn recovery_keys_work_as_today() {
-    let spec = ArtifactSpec {
-        recovery_key_template: Some(KeyTemplate::parse("rerun/{date}/signals.csv").unwrap()),
-        ..weekly(OffCycle::SincePreviousTick)
-    };
+    let mut spec = weekly(OffCycle::SincePreviousTick);
+    spec.optional_mut().recovery_key_template =
+        Some(KeyTemplate::parse("rerun/{date}/signals.csv").unwrap());
     let nothing = listing(Vec::new());
     let recovered = Ok(Some(ObjectMeta {
         last_modified: at("2026-11-28T11:00:00Z"),

@@ -19,21 +19,16 @@ impl SpecBuilder {
         SpecBuilder(ArtifactSpec {
             id: ArtifactId::parse("p").unwrap(),
             line: 1,
-            s3_bucket: "research-bucket".to_string(),
+            s3_bucket: "research-bucket".into(),
             s3_key_template: KeyTemplate::parse("b/{date}.json").unwrap(),
             cadence,
             sla_minutes_after_cron: 180,
             severity: Severity::Critical,
-            owner_repo: "owner".to_string(),
+            owner_repo: "owner".into(),
             created_at: date("2026-01-01"),
             grace_period_cycles: 2,
-            recovery_key_template: None,
             calendar_aware: true,
-            active_windows: None,
-            off_cycle: None,
-            extensions: None,
-            depends_on: Vec::new(),
-            reverify_minutes: None,
+            optional: None,
         })
     }
 
@@ -48,7 +43,7 @@ impl SpecBuilder {
     }
 
     fn recovery(mut self, template: &str) -> Self {
-        self.0.recovery_key_template = Some(KeyTemplate::parse(template).unwrap());
+        self.0.optional_mut().recovery_key_template = Some(KeyTemplate::parse(template).unwrap());
         self
     }
 

@@ -430,11 +430,11 @@ impl ExplainText {
             "cadence",
             format!("{} ({schedule}{gate})", spec.cadence.name()),
         );
-        if let Some(windows) = &spec.active_windows {
+        if let Some(windows) = spec.active_windows() {
             let listed: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
             self.say("windows", listed.join("; "));
         }
-        if let Some(rule) = spec.off_cycle {
+        if let Some(rule) = spec.off_cycle() {
             let since = match rule {
                 OffCycle::SincePreviousTick => "the previous cycle's tick".to_string(),
                 OffCycle::MaxAge { minutes } => format!("{minutes} min before now"),
@@ -477,7 +477,7 @@ impl ExplainText {
                 spec.s3_bucket, keys.canonical_key, spec.s3_key_template
             ),
         );
-        if let (Some(key), Some(t)) = (&keys.recovery_key, &spec.recovery_key_template) {
+        if let (Some(key), Some(t)) = (&keys.recovery_key, spec.recovery_key_template()) {
             self.say(
                 "recovery key",
                 format!("s3://{}/{key}  (template {t})", spec.s3_bucket),

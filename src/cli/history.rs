@@ -132,7 +132,7 @@ fn render(history: &History<'_>) -> String {
         .map(|(a, (_, counts))| {
             let mut row = vec![
                 a.spec.id.to_string(),
-                a.spec.owner_repo.clone(),
+                a.spec.owner_repo.to_string(),
                 a.spec.cadence.name().to_string(),
                 a.cells.len().to_string(),
             ];

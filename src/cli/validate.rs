@@ -107,7 +107,7 @@ impl Summary {
         let mut buckets = BTreeMap::new();
         let mut cadences = BTreeMap::new();
         for spec in registry.valid_artifacts() {
-            *buckets.entry(spec.s3_bucket.clone()).or_insert(0) += 1;
+            *buckets.entry(spec.s3_bucket.to_string()).or_insert(0) += 1;
             *cadences.entry(spec.cadence.name().to_string()).or_insert(0) += 1;
         }
         Summary {

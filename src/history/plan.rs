@@ -87,7 +87,7 @@ pub fn plan<'r>(
             plan.skipped_unsupported += 1;
             continue;
         }
-        let cycles = match &spec.active_windows {
+        let cycles = match spec.active_windows() {
             Some(windows) => within_windows(&cycles, windows),
             None => cycles,
         };

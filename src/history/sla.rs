@@ -90,7 +90,7 @@ impl<'h> SlaReport<'h> {
             report.overall.add(counts);
             report
                 .owners
-                .entry(artifact.spec.owner_repo.as_str())
+                .entry(&*artifact.spec.owner_repo)
                 .or_default()
                 .add(counts);
             report.artifacts.push((artifact.spec.id.as_str(), counts));

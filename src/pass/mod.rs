@@ -397,7 +397,7 @@ async fn list_canonical_keys<S: ObjectStore>(
     let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
     for (_, spec, cycle) in to_probe {
         // An off-cycle artifact lists its own prefix (off_cycle.rs).
-        if spec.off_cycle.is_some() {
+        if spec.off_cycle().is_some() {
             keys.push_none();
             continue;
         }
@@ -496,7 +496,7 @@ fn settled_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
     // An off-cycle artifact is judged from a listing of its prefix, not from one key.
-    if spec.off_cycle.is_some() {
+    if spec.off_cycle().is_some() {
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -549,8 +549,8 @@ impl<'a> CycleKey<'a> {
     fn of(spec: &'a ArtifactSpec) -> CycleKey<'a> {
         CycleKey {
             cadence: CadenceKey::of(&spec.cadence),
-            windows: (spec.active_windows.as_ref()).map_or(0, |w| w.as_ptr() as usize),
-            off_cycle: spec.off_cycle.is_some(),
+            windows: (spec.active_windows()).map_or(0, |w| w.as_ptr() as usize),
+            off_cycle: spec.off_cycle().is_some(),
         }
     }
 }
@@ -641,7 +641,7 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     let Probe {
         spec, cycle, keys, ..
     } = probe;
-    if let Some(rule) = spec.off_cycle {
+    if let Some(rule) = spec.off_cycle() {
         return off_cycle::list_and_judge(store, probe, rule).await;
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);

@@ -29,7 +29,7 @@ pub(super) async fn list_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         list_prefix(
             store,
             &spec.s3_bucket,
-            prefix,
+            &prefix,
             limits.page_size,
             limits.max_pages,
         )

@@ -35,15 +35,14 @@ impl<'a> SharedStrings<'a> {
     }
 }
 
-/// One pool per row field, so each pool's last-string check mostly hits; the contexts built
+/// One pool per row field the specs do not already share (the owner and the bucket are the
+/// specs' own `Arc<str>`s), so each pool's last-string check mostly hits; the contexts built
 /// from them; and the reasons of verdicts reached without a probe (a closure's, a grace
 /// period's), which whole cadences share word for word.
 #[derive(Default)]
 pub(super) struct RowStringPool<'a> {
-    owners: SharedStrings<'a>,
     cadences: SharedStrings<'a>,
     labels: SharedStrings<'a>,
-    buckets: SharedStrings<'a>,
     contexts: HashSet<Arc<RowContext>>,
     last_context: Option<Arc<RowContext>>,
     reasons: HashSet<Arc<str>>,
@@ -53,11 +52,11 @@ impl<'a> RowStringPool<'a> {
     /// The shared context of `spec`'s row in `cycle`.
     pub(super) fn context(&mut self, spec: &'a ArtifactSpec, cycle: &'a Cycle) -> Arc<RowContext> {
         let context = RowContext {
-            owner_repo: Some(self.owners.get(&spec.owner_repo)),
+            owner_repo: Some(Arc::clone(&spec.owner_repo)),
             cadence: Some(self.cadences.get(spec.cadence.name())),
             cycle_label: Some(self.labels.get(&cycle.label)),
             cycle_tick: Some(cycle.tick),
-            s3_bucket: Some(self.buckets.get(&spec.s3_bucket)),
+            s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
         };
         self.share(context)
     }
@@ -111,7 +110,7 @@ pub(super) fn row(
         sla_violated_by_minutes: verdict.sla_violated_by_minutes,
         recovery_substituted: verdict.recovery_substituted,
         due_at: Some(keys.due_at),
-        extensions: spec.extensions.clone(),
+        extensions: spec.extensions().cloned(),
         context,
         ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)
     };
@@ -143,9 +142,9 @@ pub(super) fn invalid_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> ResultRow {
     let context = RowContext {
-        owner_repo: bad.owner_repo.as_deref().map(|s| shared.owners.get(s)),
+        owner_repo: bad.owner_repo.clone(),
         cadence: bad.cadence.as_deref().map(|s| shared.cadences.get(s)),
-        s3_bucket: bad.s3_bucket.as_deref().map(|s| shared.buckets.get(s)),
+        s3_bucket: bad.s3_bucket.clone(),
         ..RowContext::default()
     };
     ResultRow {
@@ -182,9 +181,9 @@ pub(super) fn no_cycle_row<'a>(
         spec.cadence.name()
     );
     let context = RowContext {
-        owner_repo: Some(shared.owners.get(&spec.owner_repo)),
+        owner_repo: Some(Arc::clone(&spec.owner_repo)),
         cadence: Some(shared.cadences.get(spec.cadence.name())),
-        s3_bucket: Some(shared.buckets.get(&spec.s3_bucket)),
+        s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
         ..RowContext::default()
     };
     ResultRow {
@@ -212,14 +211,14 @@ pub(super) fn internal_error_row(
 fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> ResultRow {
     ResultRow {
         context: Arc::new(RowContext {
-            owner_repo: Some(Arc::from(spec.owner_repo.as_str())),
+            owner_repo: Some(Arc::clone(&spec.owner_repo)),
             cadence: Some(Arc::from(spec.cadence.name())),
-            s3_bucket: Some(Arc::from(spec.s3_bucket.as_str())),
+            s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
             ..RowContext::default()
         }),
         severity: Some(spec.severity),
         canonical_key: Some(Box::from(spec.s3_key_template.source())),
-        extensions: spec.extensions.clone(),
+        extensions: spec.extensions().cloned(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }

@@ -88,25 +88,39 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One artifact that must exist, fully typed.
+/// One artifact that must exist, fully typed. A registry holds a million of them for a whole
+/// pass (issue 17), so a spec is kept small: the bucket and owner are shared with every spec
+/// naming the same one, and the fields most artifacts leave unset live behind one pointer
+/// ([`OptionalFields`]) that is not allocated when none is set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactSpec {
     pub id: ArtifactId,
-    /// The line of the entry in the registry file.
-    pub line: usize,
-    pub s3_bucket: String,
+    /// One allocation per distinct bucket in the registry, shared by its artifacts.
+    pub s3_bucket: Arc<str>,
     pub s3_key_template: KeyTemplate,
     pub cadence: Cadence,
+    /// One allocation per distinct owner in the registry, shared by its artifacts.
+    pub owner_repo: Arc<str>,
+    /// The line of the entry in the registry file (at most [`MAX_REGISTRY_BYTES`] long, so
+    /// well within `u32`).
+    pub line: u32,
     pub sla_minutes_after_cron: u32,
-    pub severity: Severity,
-    pub owner_repo: String,
-    pub created_at: NaiveDate,
     pub grace_period_cycles: u32,
-    pub recovery_key_template: Option<KeyTemplate>,
+    pub created_at: NaiveDate,
+    pub severity: Severity,
     pub calendar_aware: bool,
+    /// `None` when every optional field is unset ([`OptionalFields::boxed`]); read through
+    /// the accessors.
+    pub optional: Option<Box<OptionalFields>>,
+}
+
+/// The fields of an [`ArtifactSpec`] that most artifacts leave unset, boxed together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptionalFields {
+    pub recovery_key_template: Option<KeyTemplate>,
     /// The artifacts this one is made from (`depends_on`): when one of them alerts too, this
     /// one's alert is folded under it in the digest (docs/alerts.md#dependencies).
-    pub depends_on: Vec<ArtifactId>,
+    pub depends_on: Box<[ArtifactId]>,
     /// When a continuous artifact is expected to be written at all; `None`: always.
     pub active_windows: Option<Arc<[ActiveWindow]>>,
     /// Judged by the newest object matching the template for any cycle; `None`: by the
@@ -119,18 +133,70 @@ pub struct ArtifactSpec {
     pub reverify_minutes: Option<u32>,
 }
 
+impl OptionalFields {
+    /// What [`ArtifactSpec::optional`] holds: nothing when every field is unset.
+    pub fn boxed(self) -> Option<Box<OptionalFields>> {
+        (self != OptionalFields::default()).then(|| Box::new(self))
+    }
+}
+
+impl ArtifactSpec {
+    /// The optional fields, to change (tests build specs this way).
+    pub fn optional_mut(&mut self) -> &mut OptionalFields {
+        self.optional.get_or_insert_with(Box::default)
+    }
+
+    fn optional_fields(&self) -> Option<&OptionalFields> {
+        self.optional.as_deref()
+    }
+
+    pub fn recovery_key_template(&self) -> Option<&KeyTemplate> {
+        self.optional_fields()?.recovery_key_template.as_ref()
+    }
+
+    /// See [`OptionalFields::depends_on`].
+    pub fn depends_on(&self) -> &[ArtifactId] {
+        self.optional_fields().map_or(&[], |o| &o.depends_on)
+    }
+
+    /// See [`OptionalFields::active_windows`].
+    pub fn active_windows(&self) -> Option<&Arc<[ActiveWindow]>> {
+        self.optional_fields()?.active_windows.as_ref()
+    }
+
+    /// See [`OptionalFields::off_cycle`].
+    pub fn off_cycle(&self) -> Option<OffCycle> {
+        self.optional_fields()?.off_cycle
+    }
+
+    /// See [`OptionalFields::extensions`].
+    pub fn extensions(&self) -> Option<&Arc<serde_json::Value>> {
+        self.optional_fields()?.extensions.as_ref()
+    }
+
+    /// See [`OptionalFields::reverify_minutes`].
+    pub fn reverify_minutes(&self) -> Option<u32> {
+        self.optional_fields()?.reverify_minutes
+    }
+
+    /// The entry's line, as messages give lines.
+    pub fn line(&self) -> usize {
+        self.line as usize
+    }
+}
+
 impl ArtifactSpec {
     /// The cycle this artifact is judged in at `now`: its cadence's, with what its active
     /// windows say (and the tick they move) and, when judged off-cycle, the previous tick.
     pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
         let mut cycle = self.cadence.cycle_at(now, calendar)?;
-        if self.off_cycle.is_some() {
+        if self.off_cycle().is_some() {
             cycle.previous_tick = (cycle.tick)
                 .checked_sub_signed(chrono::Duration::seconds(1))
                 .and_then(|before| self.cadence.cycle_at(before, calendar))
                 .map(|c| c.tick);
         }
-        if let Some(windows) = &self.active_windows {
+        if let Some(windows) = self.active_windows() {
             let (check, tick) = window::check(windows, cycle.tick, now);
             cycle.tick = tick;
             cycle.window = Some(check);
@@ -147,10 +213,10 @@ pub struct InvalidArtifact {
     pub label: String,
     pub line: usize,
     pub errors: Vec<ValidationError>,
-    pub owner_repo: Option<String>,
+    pub owner_repo: Option<Arc<str>>,
     pub severity: Option<Severity>,
     pub cadence: Option<String>,
-    pub s3_bucket: Option<String>,
+    pub s3_bucket: Option<Arc<str>>,
     pub s3_key_template: Option<String>,
     /// The entry's own `x_` keys, as for a valid one.
     pub extensions: Option<Arc<serde_json::Value>>,
@@ -167,7 +233,8 @@ impl InvalidArtifact {
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegistryEntry {
     Valid(ArtifactSpec),
-    Invalid(InvalidArtifact),
+    /// Boxed: invalid entries are few, and a valid one should not pay for their size.
+    Invalid(Box<InvalidArtifact>),
 }
 
 impl RegistryEntry {
@@ -232,7 +299,7 @@ impl Registry {
                 );
             warnings.push(ValidationError {
                 file: self.file.clone(),
-                line: spec.line,
+                line: spec.line(),
                 artifact: Some(spec.id.to_string()),
                 field: Some("created_at".to_string()),
                 message: format!(

@@ -228,7 +228,7 @@ silences:
             .valid_artifacts()
             .find(|s| s.id.as_str() == "features")
             .unwrap();
-        assert_eq!(features.depends_on[0].as_str(), "pit_parity");
+        assert_eq!(features.depends_on()[0].as_str(), "pit_parity");
     }
 
     #[test]

@@ -104,20 +104,24 @@ artifacts:
 "
     ));
     let specs: Vec<&ArtifactSpec> = registry.valid_artifacts().collect();
-    let windows = specs[0].active_windows.as_deref().expect("windows");
+    let windows = specs[0].active_windows().map(|w| &**w).expect("windows");
     assert_eq!(
         windows.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
         ["09:30-16:00 America/New_York on nyse sessions"]
     );
     assert_eq!(windows[0].line, 9);
     assert_eq!(
-        specs[1].active_windows, None,
+        specs[1].active_windows(),
+        None,
         "not continuous: the default does not apply"
     );
-    assert_eq!(specs[1].off_cycle, Some(OffCycle::SincePreviousTick));
-    assert_eq!(specs[2].off_cycle, Some(OffCycle::MaxAge { minutes: 2880 }));
-    assert_eq!(specs[3].active_windows, None, "null: always active");
-    assert_eq!(specs[0].off_cycle, None);
+    assert_eq!(specs[1].off_cycle(), Some(OffCycle::SincePreviousTick));
+    assert_eq!(
+        specs[2].off_cycle(),
+        Some(OffCycle::MaxAge { minutes: 2880 })
+    );
+    assert_eq!(specs[3].active_windows(), None, "null: always active");
+    assert_eq!(specs[0].off_cycle(), None);
 }
 
 #[test]

@@ -55,9 +55,9 @@ fn defaults_fill_in_what_an_artifact_does_not_set() {
 "
     ));
     let a = spec(&registry, "a");
-    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(&*a.s3_bucket, "research-bucket");
     assert_eq!(a.severity, Severity::Warning);
-    assert_eq!(a.owner_repo, "data-platform");
+    assert_eq!(&*a.owner_repo, "data-platform");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 1, 5).unwrap());
 }
 
@@ -86,20 +86,20 @@ artifacts:
 "
     ));
     let a = spec(&registry, "a");
-    assert_eq!(a.s3_bucket, "other-bucket");
+    assert_eq!(&*a.s3_bucket, "other-bucket");
     assert_eq!(a.severity, Severity::Critical);
-    assert_eq!(a.owner_repo, "backtester");
+    assert_eq!(&*a.owner_repo, "backtester");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
     assert_eq!(a.grace_period_cycles, 0);
     assert!(a.calendar_aware);
     // An explicit null wins over a default template: no recovery key at all.
-    assert_eq!(a.recovery_key_template, None);
+    assert_eq!(a.recovery_key_template(), None);
 
     let b = spec(&registry, "b");
     assert_eq!(b.grace_period_cycles, 5);
     assert!(!b.calendar_aware);
     assert_eq!(
-        b.recovery_key_template.as_ref().map(|t| t.source()),
+        b.recovery_key_template().map(|t| t.source()),
         Some("recovery/{date}.json")
     );
 }
@@ -117,7 +117,7 @@ fn grace_period_defaults_to_two_cycles_and_calendar_awareness_to_true() {
     let a = spec(&registry, "a");
     assert_eq!(a.grace_period_cycles, 2);
     assert!(a.calendar_aware);
-    assert_eq!(a.recovery_key_template, None);
+    assert_eq!(a.recovery_key_template(), None);
 }
 
 #[test]
@@ -132,7 +132,11 @@ fn recovery_key_template_null_means_none() {
     recovery_key_template: {null}
 "
         ));
-        assert_eq!(spec(&registry, "a").recovery_key_template, None, "{null:?}");
+        assert_eq!(
+            spec(&registry, "a").recovery_key_template(),
+            None,
+            "{null:?}"
+        );
     }
 }
 
@@ -356,7 +360,7 @@ artifacts:
     );
     let a = spec(&registry, "a");
     assert_eq!(a.severity, Severity::Critical);
-    assert_eq!(a.s3_bucket, "research-bucket");
+    assert_eq!(&*a.s3_bucket, "research-bucket");
     assert_eq!(a.created_at, NaiveDate::from_ymd_opt(2026, 5, 27).unwrap());
 }
 
@@ -986,13 +990,13 @@ artifacts:
     sla_minutes_after_cron: 60
 "
     ));
-    let minutes = |id: &str| spec(&registry, id).reverify_minutes;
+    let minutes = |id: &str| spec(&registry, id).reverify_minutes();
     assert_eq!(
         (minutes("own"), minutes("inherited"), minutes("merged")),
         (Some(30), Some(60), Some(20))
     );
     let unset = valid(&one_artifact("    cadence: weekday_sf\n"));
-    assert_eq!(spec(&unset, "a").reverify_minutes, None);
+    assert_eq!(spec(&unset, "a").reverify_minutes(), None);
 }
 
 #[test]
@@ -1032,4 +1036,47 @@ fn a_bad_reverify_minutes_names_its_line_and_field() {
              (at most 52596000, a century)"
         ]
     );
+}
+
+/// The duplicate check holds entry indices and reads the ids from the entries: the first
+/// definition is found whether it loaded or not, wherever its `artifact_id` line is, and
+/// past the size the list was guessed at (quoted keys are not counted).
+#[test]
+fn every_duplicate_names_the_line_of_the_first_definition() {
+    let mut text = format!("{DEFAULTS}artifacts:\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  - cadence: weekday_sf\n    \"artifact_id\": a{i}\n    s3_key_template: \"a/{i}\"\n    \
+             sla_minutes_after_cron: 60\n"
+        ));
+    }
+    // The first `dup` fails for its cadence; its id still counts as defined.
+    text.push_str(
+        "  - artifact_id: dup\n    s3_key_template: \"d/1\"\n    cadence: weekly_sf\n    \
+         sla_minutes_after_cron: 60\n",
+    );
+    for copy in 2..5 {
+        text.push_str(&format!(
+            "  - s3_key_template: \"d/{copy}\"\n    artifact_id: dup\n    cadence: weekday_sf\n    \
+             sla_minutes_after_cron: 60\n"
+        ));
+    }
+    let first_line = 7 + 40 * 4 + 1;
+    let duplicates: Vec<String> = messages(&text)
+        .into_iter()
+        .filter(|m| m.contains("field artifact_id"))
+        .collect();
+    let expected: Vec<String> = (0..3)
+        .map(|n| {
+            format!(
+                "{FILE}:{}: artifact dup: field artifact_id: duplicate artifact_id (first \
+                 defined at line {first_line})",
+                first_line + 4 + 4 * n + 1
+            )
+        })
+        .collect();
+    assert_eq!(duplicates, expected);
+    let registry = parse(&text).expect("artifact errors only");
+    assert_eq!(registry.valid_artifacts().count(), 40);
+    assert_eq!(spec(&registry, "a39").line(), first_line - 4);
 }

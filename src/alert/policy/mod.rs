@@ -102,9 +102,9 @@ impl PassPolicy {
             policy: registry.alert_policy.clone(),
             depends_on: registry
                 .valid_artifacts()
-                .filter(|s| !s.depends_on.is_empty())
+                .filter(|s| !s.depends_on().is_empty())
                 .map(|s| {
-                    let deps = s.depends_on.iter().map(|d| d.to_string()).collect();
+                    let deps = s.depends_on().iter().map(|d| d.to_string()).collect();
                     (s.id.to_string(), deps)
                 })
                 .collect(),

@@ -66,7 +66,7 @@ pub fn plan_checks(
             }
             _ => to_list.push(PrefixCheck {
                 artifact_id: spec.id.to_string(),
-                bucket: spec.s3_bucket.clone(),
+                bucket: spec.s3_bucket.to_string(),
                 prefix: spec.s3_key_template.fixed_prefix().to_string(),
             }),
         }

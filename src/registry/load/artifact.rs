@@ -6,7 +6,6 @@
 //! An entry with any error becomes [`RegistryEntry::Invalid`], keeping what could be read of
 //! it for its report row; it never makes the registry unusable.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::context::ArtifactContext;
@@ -14,21 +13,26 @@ use super::extensions::extensions;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
 use super::sections::{Cadences, Errors, near_misses};
+use super::seen_ids::SeenIds;
 use crate::cadence::Cadence;
-use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, RegistryEntry};
+use crate::registry::{ArtifactId, ArtifactSpec, InvalidArtifact, OptionalFields, RegistryEntry};
 use crate::text::shorten;
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
-/// The artifact ids seen so far, with the line of each.
-pub(super) type FirstLines = HashMap<String, usize>;
+/// The entries read so far and their ids, which a new entry's id must not repeat.
+pub(super) struct ReadSoFar<'r> {
+    pub entries: &'r [RegistryEntry],
+    pub ids: &'r mut SeenIds,
+}
 
+/// Reads the entry that comes after `before.entries`.
 pub(super) fn read_artifact(
     item: &Node,
-    index: usize,
+    before: ReadSoFar<'_>,
     context: &ArtifactContext,
-    first_line_of: &mut FirstLines,
     file: &str,
 ) -> RegistryEntry {
+    let index = before.entries.len();
     let position_label = format!("artifacts[{index}]");
     let mut errors = Errors::new(file);
     let Some(entries) = item.as_map() else {
@@ -41,7 +45,7 @@ pub(super) fn read_artifact(
                 item.describe()
             ),
         );
-        return RegistryEntry::Invalid(InvalidArtifact {
+        return RegistryEntry::Invalid(Box::new(InvalidArtifact {
             label: position_label,
             line: item.line,
             errors: errors.list,
@@ -51,9 +55,9 @@ pub(super) fn read_artifact(
             s3_bucket: None,
             s3_key_template: None,
             extensions: None,
-        });
+        }));
     };
-    let (label, id) = read_id(item, entries, position_label, first_line_of, &mut errors);
+    let (label, id) = read_id(item, entries, position_label, before, &mut errors);
     let own = read_fields(
         entries,
         &mut FieldContext {
@@ -62,6 +66,7 @@ pub(super) fn read_artifact(
             field_prefix: "",
             cadences: &context.cadences,
             calendars: &context.calendars,
+            shared: &context.shared,
         },
         ARTIFACT_KEYS,
     );
@@ -93,7 +98,7 @@ fn read_id(
     item: &Node,
     entries: &[MapEntry],
     position_label: String,
-    first_line_of: &mut FirstLines,
+    before: ReadSoFar<'_>,
     errors: &mut Errors<'_>,
 ) -> (String, Option<ArtifactId>) {
     let Some(entry) = entries.iter().find(|e| e.key == "artifact_id") else {
@@ -130,7 +135,7 @@ fn read_id(
     };
     match ArtifactId::parse(text) {
         Ok(parsed) => {
-            if let Some(first) = first_line_of.get(parsed.as_str()) {
+            if let Some(first) = before.ids.first_line(text, before.entries) {
                 errors.at(
                     value.line,
                     Some(text),
@@ -139,7 +144,8 @@ fn read_id(
                 );
                 return (text.to_string(), None);
             }
-            first_line_of.insert(parsed.as_str().to_string(), value.line);
+            let index = before.entries.len();
+            (before.ids).insert(text, index, value.line, before.entries);
             (text.to_string(), Some(parsed))
         }
         Err(message) => {
@@ -356,25 +362,28 @@ impl Entry<'_, '_> {
         {
             return RegistryEntry::Valid(ArtifactSpec {
                 id,
-                line: self.item.line,
-                s3_bucket: s3_bucket.clone(),
+                line: line_number(self.item.line),
+                s3_bucket: Arc::clone(s3_bucket),
                 s3_key_template: s3_key_template.clone(),
                 sla_minutes_after_cron: *sla,
                 severity: *severity,
-                owner_repo: owner_repo.clone(),
+                owner_repo: Arc::clone(owner_repo),
                 created_at: *created_at,
                 grace_period_cycles: f.grace_period_cycles.value().copied().unwrap_or(2),
-                recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
                 calendar_aware: f.calendar_aware.value().copied().unwrap_or(true),
-                active_windows: match cadence {
-                    Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
-                    _ => None,
-                },
-                off_cycle: f.off_cycle.value().copied().flatten(),
+                optional: OptionalFields {
+                    recovery_key_template: f.recovery_key_template.value().cloned().flatten(),
+                    active_windows: match cadence {
+                        Cadence::Continuous { .. } => f.active_windows.value().cloned().flatten(),
+                        _ => None,
+                    },
+                    off_cycle: f.off_cycle.value().copied().flatten(),
+                    extensions: self.extensions.clone(),
+                    depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
+                    reverify_minutes: f.reverify_minutes.value().copied(),
+                }
+                .boxed(),
                 cadence,
-                extensions: self.extensions.clone(),
-                depends_on: f.depends_on.value().cloned().unwrap_or_default(),
-                reverify_minutes: f.reverify_minutes.value().copied(),
             });
         }
         // Defensive: a required value was lost to an error in `defaults`, which the
@@ -392,7 +401,7 @@ impl Entry<'_, '_> {
         // Reported in file order, whichever check found them.
         self.errors.list.sort_by_key(|e| e.line);
         let f = self.fields;
-        RegistryEntry::Invalid(InvalidArtifact {
+        RegistryEntry::Invalid(Box::new(InvalidArtifact {
             label: self.label,
             line: self.item.line,
             errors: self.errors.list,
@@ -402,13 +411,21 @@ impl Entry<'_, '_> {
                 .or(f.cadence.rejected_text())
                 .map(str::to_string),
             // A bucket name S3 would refuse still says where the artifact was meant to be.
-            s3_bucket: (f.s3_bucket.value().map(String::as_str))
-                .or(f.s3_bucket.rejected_text().filter(|t| !t.trim().is_empty()))
-                .map(str::to_string),
+            s3_bucket: (f.s3_bucket.value().cloned()).or_else(|| {
+                (f.s3_bucket.rejected_text())
+                    .filter(|t| !t.trim().is_empty())
+                    .map(Arc::from)
+            }),
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),
             extensions: self.extensions,
-        })
+        }))
     }
+}
+
+/// A line as an [`ArtifactSpec`] keeps it: a registry is at most
+/// [`crate::registry::MAX_REGISTRY_BYTES`] long, far fewer lines than `u32` counts.
+fn line_number(line: usize) -> u32 {
+    u32::try_from(line).expect("a registry within the size limit has fewer than 2^32 lines")
 }

@@ -9,6 +9,7 @@ use super::calendars::{RegistryCalendars, parse_calendars};
 use super::fields::{DEFAULT_KEYS, FieldContext, Fields, read_fields};
 use super::limits::RECOVERY_IS_CANONICAL;
 use super::sections::{Cadences, Errors, parse_cadences, parse_calendar};
+use super::shared::SharedValues;
 use crate::yaml::Node;
 
 /// The top-level sections an artifact entry depends on.
@@ -20,6 +21,8 @@ pub(super) struct ArtifactContext {
     pub defaults: Fields,
     pub calendars: RegistryCalendars,
     pub cadences: Cadences,
+    /// The values artifacts repeat (buckets, owners, date formats), one copy each.
+    pub shared: SharedValues,
 }
 
 impl ArtifactContext {
@@ -33,6 +36,7 @@ impl ArtifactContext {
             .get("cadences")
             .map(|node| parse_cadences(node, &calendars, errors))
             .unwrap_or_default();
+        let shared = SharedValues::default();
         let mut defaults = match sections.get("defaults") {
             None => Fields::default(),
             Some(node) if node.is_null() => Fields::default(),
@@ -44,6 +48,7 @@ impl ArtifactContext {
                         field_prefix: "defaults.",
                         cadences: &cadences,
                         calendars: &calendars,
+                        shared: &shared,
                     };
                     read_fields(entries, &mut cx, DEFAULT_KEYS)
                 }
@@ -66,6 +71,7 @@ impl ArtifactContext {
             defaults,
             calendars,
             cadences,
+            shared,
         }
     }
 }

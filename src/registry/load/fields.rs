@@ -14,6 +14,7 @@ use super::calendars::RegistryCalendars;
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::producers::{active_windows, off_cycle};
 use super::sections::{Cadences, Errors, is_extension_key};
+use super::shared::SharedValues;
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
@@ -127,13 +128,13 @@ macro_rules! artifact_fields {
 }
 
 artifact_fields! {
-    s3_bucket: String = s3_bucket, Required;
+    s3_bucket: Arc<str> = s3_bucket, Required;
     s3_key_template: KeyTemplate = key_template, Required;
     /// `continuous` is read with interval 0; `artifact.rs` attaches `interval_minutes`.
     cadence: Cadence = cadence, Required;
     sla_minutes_after_cron: u32 = sla_minutes, Required;
     severity: Severity = severity, Required;
-    owner_repo: String = owner_repo, Required;
+    owner_repo: Arc<str> = owner_repo, Required;
     created_at: NaiveDate = created_at, Required;
     /// Two cycles when set nowhere.
     grace_period_cycles: u32 = grace_period_cycles, Optional;
@@ -153,18 +154,20 @@ artifact_fields! {
     reverify_minutes: u32 = reverify_minutes, Optional;
 }
 
-fn s3_bucket(node: &Node, _: &Refs<'_>) -> Result<String, String> {
+fn s3_bucket(node: &Node, refs: &Refs<'_>) -> Result<Arc<str>, String> {
     let name = non_empty_string(node)?;
     match bucket_name_problem(name) {
         Some(problem) => Err(problem),
-        None => Ok(name.to_string()),
+        None => Ok(refs.shared.text(name)),
     }
 }
 
 /// A template, and for one without `{cycle_label}` (whose length depends on the cadence,
 /// checked with the merged entry) the length of its keys.
-fn key_template(node: &Node, _: &Refs<'_>) -> Result<KeyTemplate, String> {
-    let template = KeyTemplate::parse(string_value(node)?).map_err(|e| e.to_string())?;
+fn key_template(node: &Node, refs: &Refs<'_>) -> Result<KeyTemplate, String> {
+    let template = (refs.shared)
+        .template(string_value(node)?)
+        .map_err(|e| e.to_string())?;
     if !template.uses_cycle_label()
         && let Some(problem) = key_length_problem(&template, None)
     {
@@ -204,8 +207,8 @@ fn severity(node: &Node, _: &Refs<'_>) -> Result<Severity, String> {
     }
 }
 
-fn owner_repo(node: &Node, _: &Refs<'_>) -> Result<String, String> {
-    Ok(non_empty_string(node)?.to_string())
+fn owner_repo(node: &Node, refs: &Refs<'_>) -> Result<Arc<str>, String> {
+    Ok(refs.shared.text(non_empty_string(node)?))
 }
 
 fn created_at(node: &Node, _: &Refs<'_>) -> Result<NaiveDate, String> {
@@ -409,12 +412,15 @@ pub(super) struct FieldContext<'e, 'f> {
     pub field_prefix: &'e str,
     pub cadences: &'e Cadences,
     pub calendars: &'e RegistryCalendars,
+    pub shared: &'e SharedValues,
 }
 
-/// What a field's value may refer to: the registry's cadences and calendars.
+/// What a field's value may refer to (the registry's cadences and calendars) and the values
+/// it may share.
 pub(super) struct Refs<'a> {
     pub cadences: &'a Cadences,
     pub calendars: &'a RegistryCalendars,
+    pub shared: &'a SharedValues,
 }
 
 /// Reads the typed fields of one mapping, reporting each bad one. `known` is
@@ -435,6 +441,7 @@ pub(super) fn read_fields(
         let refs = Refs {
             cadences: cx.cadences,
             calendars: cx.calendars,
+            shared: cx.shared,
         };
         if let Err(problems) = fields.read(key, node, &refs) {
             for problem in problems {

@@ -19,6 +19,8 @@ mod limits;
 mod policy;
 mod producers;
 mod sections;
+mod seen_ids;
+mod shared;
 mod stream;
 mod values;
 
@@ -107,7 +109,8 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
     if let Some(node) = sections.get("silences") {
         alert_policy.silences = policy::parse_silences(node, &context.cadences, &mut errors);
     }
-    // The list grew by doubling while streaming; a pass keeps it for its whole length.
+    // The list was sized by a count of `artifact_id:` (or grew by doubling); a pass keeps it
+    // for its whole length.
     entries.shrink_to_fit();
     let registry = Registry {
         file: file.to_string(),

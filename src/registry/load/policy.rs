@@ -6,6 +6,7 @@
 //! `depends_on` (an unknown id, a cycle) makes only the artifacts concerned invalid.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -451,19 +452,55 @@ fn instant(node: &Node) -> Result<DateTime<Utc>, String> {
 /// the registry (not itself), and no chain may come back to where it started. An artifact
 /// with a bad `depends_on` becomes invalid (and reports why); the rest are untouched.
 pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
-    let ids: HashSet<String> = entries.iter().map(|e| e.label().to_string()).collect();
+    let has_dependencies = |e: &RegistryEntry| matches!(e, RegistryEntry::Valid(spec) if !spec.depends_on().is_empty());
+    if !entries.iter().any(has_dependencies) {
+        // Nothing to check, and no set of every id to build for it.
+        return;
+    }
+    let bad = dependency_problems(entries);
+    for (i, messages) in bad {
+        let RegistryEntry::Valid(spec) = &entries[i] else {
+            continue;
+        };
+        let errors = messages
+            .into_iter()
+            .map(|message| ValidationError {
+                file: file.to_string(),
+                line: spec.line(),
+                artifact: Some(spec.id.to_string()),
+                field: Some("depends_on".to_string()),
+                message,
+            })
+            .collect();
+        entries[i] = RegistryEntry::Invalid(Box::new(InvalidArtifact {
+            label: spec.id.to_string(),
+            line: spec.line(),
+            errors,
+            owner_repo: Some(Arc::clone(&spec.owner_repo)),
+            severity: Some(spec.severity),
+            cadence: Some(spec.cadence.name().to_string()),
+            s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
+            s3_key_template: Some(spec.s3_key_template.source().to_string()),
+            extensions: spec.extensions().cloned(),
+        }));
+    }
+}
+
+/// What is wrong with each artifact's `depends_on`, by the artifact's index.
+fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>> {
+    let ids: HashSet<&str> = entries.iter().map(RegistryEntry::label).collect();
     let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
     for (i, entry) in entries.iter().enumerate() {
         let RegistryEntry::Valid(spec) = entry else {
             continue;
         };
-        for dep in &spec.depends_on {
+        for dep in spec.depends_on() {
             if dep == &spec.id {
                 bad.entry(i)
                     .or_default()
                     .push("depends on itself".to_string());
             } else if !ids.contains(dep.as_str()) {
-                let known: Vec<&str> = ids.iter().map(String::as_str).collect();
+                let known: Vec<&str> = ids.iter().copied().collect();
                 let hint = did_you_mean(dep.as_str(), &known)
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default();
@@ -478,32 +515,7 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
             .or_default()
             .push(format!("dependency cycle: {}", cycle.join(" -> ")));
     }
-    for (i, messages) in bad {
-        let RegistryEntry::Valid(spec) = &entries[i] else {
-            continue;
-        };
-        let errors = messages
-            .into_iter()
-            .map(|message| ValidationError {
-                file: file.to_string(),
-                line: spec.line,
-                artifact: Some(spec.id.to_string()),
-                field: Some("depends_on".to_string()),
-                message,
-            })
-            .collect();
-        entries[i] = RegistryEntry::Invalid(InvalidArtifact {
-            label: spec.id.to_string(),
-            line: spec.line,
-            errors,
-            owner_repo: Some(spec.owner_repo.clone()),
-            severity: Some(spec.severity),
-            cadence: Some(spec.cadence.name().to_string()),
-            s3_bucket: Some(spec.s3_bucket.clone()),
-            s3_key_template: Some(spec.s3_key_template.source().to_string()),
-            extensions: spec.extensions.clone(),
-        });
-    }
+    bad
 }
 
 /// Each artifact on a `depends_on` cycle, with the cycle as ids (`a -> b -> a`).
@@ -515,9 +527,7 @@ fn dependency_cycles(entries: &[RegistryEntry]) -> Vec<(usize, Vec<String>)> {
         .collect();
     let deps = |i: usize| -> Vec<usize> {
         match &entries[i] {
-            RegistryEntry::Valid(spec) => spec
-                .depends_on
-                .iter()
+            RegistryEntry::Valid(spec) => (spec.depends_on().iter())
                 .filter_map(|d| index.get(d.as_str()).copied())
                 .filter(|&d| d != i)
                 .collect(),

@@ -8,9 +8,10 @@
 
 use std::collections::HashMap;
 
-use super::artifact::{FirstLines, read_artifact};
+use super::artifact::{ReadSoFar, read_artifact};
 use super::context::{ARTIFACT_CONTEXT_SECTIONS, ArtifactContext};
 use super::sections::Errors;
+use super::seen_ids::SeenIds;
 use crate::registry::{RegistryEntry, ValidationError};
 use crate::yaml::{self, MapEntry, Node, YamlError};
 
@@ -22,7 +23,7 @@ pub(super) struct StreamedArtifacts<'f> {
     /// The lines of the context sections' keys the context was read from.
     context_lines: Vec<usize>,
     entries: Vec<RegistryEntry>,
-    first_line_of: FirstLines,
+    ids: SeenIds,
 }
 
 /// Parses `text`, reading the artifact entries as they stream in when the file allows it.
@@ -30,7 +31,7 @@ pub(super) fn parse<'f>(
     file: &'f str,
     text: &str,
 ) -> (Result<Option<Node>, YamlError>, StreamedArtifacts<'f>) {
-    let mut streamed = StreamedArtifacts::new(file);
+    let mut streamed = StreamedArtifacts::new(file, expected_entries(text));
     let parsed = yaml::parse_document_with(text, &mut |top, item| {
         streamed.take(top, item);
         None
@@ -40,19 +41,30 @@ pub(super) fn parse<'f>(
     {
         // A section the artifacts depend on came after `artifacts:` (or `artifacts:` came
         // twice): read the whole tree first.
-        return (yaml::parse_document(text), StreamedArtifacts::new(file));
+        return (
+            yaml::parse_document(text),
+            StreamedArtifacts::new(file, expected_entries(text)),
+        );
     }
     (parsed, streamed)
 }
 
+/// About how many entries the file lists, to size the list (and the id map) once: a
+/// million-entry list grown by doubling would have its old and new buffers alive at once,
+/// and end up to twice as long as needed. Every entry names its `artifact_id:` (a few other
+/// places may too); an entry written otherwise only makes the list grow as it would have.
+fn expected_entries(text: &str) -> usize {
+    text.matches("artifact_id:").count()
+}
+
 impl<'f> StreamedArtifacts<'f> {
-    fn new(file: &'f str) -> Self {
+    fn new(file: &'f str, expected_entries: usize) -> Self {
         StreamedArtifacts {
             file,
             context: None,
             context_lines: Vec::new(),
-            entries: Vec::new(),
-            first_line_of: HashMap::new(),
+            entries: Vec::with_capacity(expected_entries),
+            ids: SeenIds::with_capacity(expected_entries),
         }
     }
 
@@ -72,13 +84,11 @@ impl<'f> StreamedArtifacts<'f> {
             let context = ArtifactContext::read(&sections, &mut errors);
             (context, errors.list, errors.warnings)
         });
-        let entry = read_artifact(
-            &item,
-            self.entries.len(),
-            context,
-            &mut self.first_line_of,
-            file,
-        );
+        let before = ReadSoFar {
+            entries: &self.entries,
+            ids: &mut self.ids,
+        };
+        let entry = read_artifact(&item, before, context, file);
         self.entries.push(entry);
     }
 
@@ -108,9 +118,13 @@ impl<'f> StreamedArtifacts<'f> {
     pub fn finish(self, items: &[Node], context: &ArtifactContext) -> Vec<RegistryEntry> {
         let file = self.file;
         let mut entries = self.entries;
-        let mut first_line_of = self.first_line_of;
+        let mut ids = self.ids;
         for item in items {
-            let entry = read_artifact(item, entries.len(), context, &mut first_line_of, file);
+            let before = ReadSoFar {
+                entries: &entries,
+                ids: &mut ids,
+            };
+            let entry = read_artifact(item, before, context, file);
             entries.push(entry);
         }
         entries
