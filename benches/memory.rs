@@ -32,7 +32,7 @@ use freshness_monitor::lambda::steps::{PassSteps, run_steps};
 use freshness_monitor::pass::PassSettings;
 use freshness_monitor::settings::{DEFAULT_REGISTRY_KEY, Settings};
 use freshness_monitor::store::{
-    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError,
+    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError, WriteCondition,
 };
 
 /// Counts the bytes alive and the highest count since the last [`take_peak`].
@@ -284,6 +284,22 @@ impl ObjectStore for StretchStore {
         }
     }
 
+    async fn get_to_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        to: &Path,
+    ) -> Result<Option<String>, StoreError> {
+        self.request(format!("GET {}", Self::named(key)));
+        match std::fs::copy(self.path(key), to) {
+            Ok(_) => Ok(Some(format!("\"{}\"", Self::named(key)))),
+            Err(_) => Err(StoreError::NotFound {
+                bucket: bucket.into(),
+                key: key.into(),
+            }),
+        }
+    }
+
     async fn list_page(
         &self,
         _bucket: &str,
@@ -349,6 +365,22 @@ impl ObjectStore for StretchStore {
         content_type: &str,
     ) -> Result<bool, StoreError> {
         self.put(bucket, key, body, content_type)
+            .await
+            .map(|()| true)
+    }
+
+    async fn put_file_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        if condition == WriteCondition::Absent && self.path(key).exists() {
+            return Ok(false);
+        }
+        self.put_file(bucket, key, path, content_type)
             .await
             .map(|()| true)
     }

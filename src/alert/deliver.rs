@@ -738,7 +738,7 @@ fn resolved_candidate<'r>(
     if never_written::resolved_never_written_day(row).is_some() {
         return Some((row, false));
     }
-    let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&*row.artifact_id)) else {
+    let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&row.artifact_id)) else {
         return Some((row, false));
     };
     let entry = ledger.in_cycle(&row.artifact_id, row.cycle_label()?)?;

@@ -7,12 +7,19 @@
 //! version is rebuilt from scratch without failing the pass. Advancing it is pure
 //! ([`Ledger::advance`]); reading and the conditional write live in [`store`].
 
+mod entries;
+mod file;
 pub mod store;
+mod time;
 
-use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use entries::LedgerEntries;
+pub use time::LedgerTime;
 
 use crate::classify::State;
 use crate::report::ResultRow;
@@ -26,58 +33,47 @@ pub struct Ledger {
     pub version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub written_at: Option<DateTime<Utc>>,
-    pub artifacts: BTreeMap<String, LedgerEntry>,
+    pub artifacts: LedgerEntries,
 }
 
-/// What earlier passes learned about one artifact. Absent fields are unknown (not yet seen).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).
+/// Held compactly (64 bytes; a million are held through a pass): times as [`LedgerTime`], the
+/// cycle label shared by every entry in that cycle, the fingerprint's presence in a flag. Its
+/// file form is docs/outputs.md#ledgerjson's (`ledger/file.rs`).
+#[derive(Debug, Clone, PartialEq)]
 pub struct LedgerEntry {
-    /// The cycle label these facts are about.
-    pub cycle: String,
+    /// The cycle label these facts are about (one allocation per distinct label).
+    pub cycle: Arc<str>,
     /// When a pass first saw it missing or stale in this cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub first_missing_at: Option<DateTime<Utc>>,
+    pub first_missing_at: Option<LedgerTime>,
     /// When a pass first confirmed it fresh in this cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub fresh_at: Option<DateTime<Utc>>,
+    pub fresh_at: Option<LedgerTime>,
     /// The LastModified seen when it was confirmed fresh.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub last_modified: Option<DateTime<Utc>>,
+    pub last_modified: Option<LedgerTime>,
     /// Cycles in a row that ended missing or stale, before this one.
-    #[serde(default, skip_serializing_if = "is_zero")]
     pub missed_cycles: u32,
     /// When an alert for it last went out (any cycle).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub last_alert_at: Option<DateTime<Utc>>,
+    pub last_alert_at: Option<LedgerTime>,
     /// When a pass last probed it (HEAD), any cycle.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub last_probe_at: Option<DateTime<Utc>>,
+    pub last_probe_at: Option<LedgerTime>,
     /// The state the last pass gave it (how the cycle stood when it ended).
     pub state: State,
     /// When a pass last confirmed it fresh, any cycle: an acknowledgement made before it has
     /// ended (docs/alerts.md#acknowledgements).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub last_fresh_at: Option<DateTime<Utc>>,
+    pub last_fresh_at: Option<LedgerTime>,
     /// A pass saw an object at its key or under its template's fixed prefix: it is not
     /// "never written" (docs/alerts.md#never-written).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub written: bool,
     /// When a listing of its template's fixed prefix found nothing at all (cleared once it
     /// is written); remembered so the prefix is listed once, not every pass.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
-    pub never_written_since: Option<DateTime<Utc>>,
-    /// What was probed when the canonical key was confirmed fresh in this cycle: a hash of
-    /// the bucket and the rendered key ([`probe_fingerprint`]). A registry edit that moves the
-    /// key (template, bucket) changes it, so the cycle is no longer settled. Absent when the
-    /// cycle is not settled (not fresh, or fresh through the recovery key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub probe_fingerprint: Option<u64>,
+    pub never_written_since: Option<LedgerTime>,
+    /// See [`LedgerEntry::probe_fingerprint`]; meaningful when `fingerprinted`.
+    fingerprint: u64,
+    fingerprinted: bool,
     /// This cycle's alert is known to be out: sent by a pass, or held by a published marker
     /// (this monitor's or the original's). The pass then needs no claim for it.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub alert_out: bool,
     /// This cycle's RESOLVED notice is known to be out.
-    #[serde(default, skip_serializing_if = "is_false")]
     pub resolved_out: bool,
 }
 
@@ -103,14 +99,6 @@ pub(crate) mod opt_time {
         })
         .transpose()
     }
-}
-
-fn is_zero(n: &u32) -> bool {
-    *n == 0
-}
-
-fn is_false(b: &bool) -> bool {
-    !*b
 }
 
 /// The fingerprint of what a probe of `key` in `bucket` looks at: FNV-1a (64 bits) of the
@@ -143,16 +131,24 @@ impl Ledger {
         now: DateTime<Utc>,
         known: impl Fn(&str) -> bool,
     ) {
-        self.artifacts.retain(|id, _| known(id));
+        self.artifacts.retain(known);
+        let alerted: HashSet<&str> = alerted.iter().copied().collect();
+        let pass_at = LedgerTime::saturating_from(now);
+        let mut labels = CycleLabels::default();
+        // Entries held are advanced in place; new ones are added in one go at the end.
+        let mut new: Vec<&ResultRow> = Vec::new();
         for row in rows {
-            let Some(cycle) = row.cycle_label() else {
+            let Some(cycle) = &row.context.cycle_label else {
                 continue; // an invalid entry has no cycle to remember
             };
-            let previous = self.artifacts.remove(&*row.artifact_id);
-            let was_alerted = alerted.contains(&&*row.artifact_id);
-            let entry = LedgerEntry::advance(previous, cycle, row, was_alerted, now);
-            self.artifacts.insert(row.artifact_id.to_string(), entry);
+            let was_alerted = alerted.contains(&*row.artifact_id);
+            match self.artifacts.get_mut(&row.artifact_id) {
+                Some(entry) => entry.advance(labels.shared(cycle), row, was_alerted, pass_at),
+                None => new.push(row),
+            }
         }
+        let added = new_entries(new, &alerted, pass_at, &mut labels);
+        self.artifacts.add_new(added);
         self.version = LEDGER_VERSION;
         self.written_at = Some(now);
     }
@@ -179,11 +175,9 @@ impl Ledger {
 
     /// The entry of `id` when it is about `cycle`.
     pub fn in_cycle(&self, id: &str, cycle: &str) -> Option<&LedgerEntry> {
-        self.artifacts.get(id).filter(|e| e.cycle == cycle)
+        self.artifacts.get(id).filter(|e| *e.cycle == *cycle)
     }
-}
 
-impl Ledger {
     /// Remembers what this pass's listings of template prefixes found (`(id, found
     /// anything)`), for the artifacts the ledger holds.
     pub fn note_listings(&mut self, listings: &[(String, bool)], now: DateTime<Utc>) {
@@ -195,70 +189,107 @@ impl Ledger {
                 entry.written = true;
                 entry.never_written_since = None;
             } else if !entry.written {
-                entry.never_written_since.get_or_insert(now);
+                entry
+                    .never_written_since
+                    .get_or_insert(LedgerTime::saturating_from(now));
             }
         }
     }
 }
 
+/// The entries of the artifacts a pass judged for the first time (`new`, its rows), in id
+/// order; a repeated id's rows advance one entry in turn.
+fn new_entries(
+    mut new: Vec<&ResultRow>,
+    alerted: &HashSet<&str>,
+    now: LedgerTime,
+    labels: &mut CycleLabels,
+) -> Vec<(Box<str>, LedgerEntry)> {
+    new.sort_by(|a, b| a.artifact_id.cmp(&b.artifact_id)); // stable: repeats stay in order
+    // Sized for every row new (exact when ids are unique): no doubling, no slack kept.
+    let mut added = Vec::with_capacity(new.len());
+    for repeats in new.chunk_by(|a, b| a.artifact_id == b.artifact_id) {
+        let mut entry: Option<LedgerEntry> = None;
+        for row in repeats {
+            let cycle = labels.shared(row.context.cycle_label.as_ref().expect("rows with a cycle"));
+            let was_alerted = alerted.contains(&*row.artifact_id);
+            entry
+                .get_or_insert_with(|| LedgerEntry::new_cycle(cycle.clone(), row.state))
+                .advance(cycle, row, was_alerted, now);
+        }
+        let id = (*repeats[0].artifact_id).into();
+        added.push((id, entry.expect("a group has a row")));
+    }
+    added
+}
+
+/// One shared allocation per distinct cycle label: the first row's label is kept (a clone of
+/// its `Arc`, no copy) and handed to every later entry in the same cycle.
+#[derive(Default)]
+struct CycleLabels(HashSet<Arc<str>>);
+
+impl CycleLabels {
+    fn shared(&mut self, label: &Arc<str>) -> Arc<str> {
+        if let Some(held) = self.0.get(&**label) {
+            return held.clone();
+        }
+        self.0.insert(label.clone());
+        label.clone()
+    }
+}
+
 impl LedgerEntry {
-    /// One artifact's entry after one pass.
-    pub fn advance(
-        previous: Option<LedgerEntry>,
-        cycle: &str,
-        row: &ResultRow,
-        alerted: bool,
-        now: DateTime<Utc>,
-    ) -> LedgerEntry {
-        let mut entry = match previous {
-            Some(previous) if previous.cycle == cycle => previous,
-            Some(previous) => LedgerEntry {
-                missed_cycles: if previous.ended_missed() {
-                    previous.missed_cycles.saturating_add(1)
-                } else {
-                    0
-                },
-                last_alert_at: previous.last_alert_at,
-                last_probe_at: previous.last_probe_at,
-                last_fresh_at: previous.last_fresh_at,
-                written: previous.written,
-                never_written_since: previous.never_written_since,
+    /// Advances the entry by one pass's row about `cycle` (a new cycle starts afresh, keeping
+    /// what spans cycles).
+    fn advance(&mut self, cycle: Arc<str>, row: &ResultRow, alerted: bool, now: LedgerTime) {
+        if self.cycle != cycle {
+            let missed_cycles = if self.ended_missed() {
+                self.missed_cycles.saturating_add(1)
+            } else {
+                0
+            };
+            *self = LedgerEntry {
+                missed_cycles,
+                last_alert_at: self.last_alert_at,
+                last_probe_at: self.last_probe_at,
+                last_fresh_at: self.last_fresh_at,
+                written: self.written,
+                never_written_since: self.never_written_since,
                 ..LedgerEntry::new_cycle(cycle, row.state)
-            },
-            None => LedgerEntry::new_cycle(cycle, row.state),
-        };
-        entry.state = row.state;
+            };
+        }
+        self.state = row.state;
         match row.last_probed_at {
-            Some(at) => entry.last_probe_at = Some(at),
-            None if was_probed(row) => entry.last_probe_at = Some(now),
+            Some(at) => self.last_probe_at = Some(LedgerTime::saturating_from(at)),
+            None if was_probed(row) => self.last_probe_at = Some(now),
             None => {}
         }
-        entry.probe_fingerprint = settled_fingerprint(row);
+        self.set_probe_fingerprint(settled_fingerprint(row));
+        let last_modified = row.last_modified.map(LedgerTime::saturating_from);
         match row.state {
             State::Missing | State::Stale => {
-                entry.first_missing_at.get_or_insert(now);
+                self.first_missing_at.get_or_insert(now);
             }
-            State::Fresh if row.last_modified.is_some() => {
-                entry.fresh_at.get_or_insert(now);
-                entry.last_modified = row.last_modified;
-                entry.last_fresh_at = Some(now);
+            State::Fresh if last_modified.is_some() => {
+                self.fresh_at.get_or_insert(now);
+                self.last_modified = last_modified;
+                self.last_fresh_at = Some(now);
             }
             State::Fresh | State::ProbeFailed | State::GracePeriod => {}
         }
         if alerted {
-            entry.last_alert_at = Some(now);
+            self.last_alert_at = Some(now);
         }
-        if row.last_modified.is_some() {
-            entry.written = true;
-            entry.never_written_since = None;
+        if last_modified.is_some() {
+            self.written = true;
+            self.never_written_since = None;
         }
-        entry
     }
 
     /// Nothing known yet about `cycle`.
-    fn new_cycle(cycle: &str, state: State) -> LedgerEntry {
+    pub fn new_cycle(cycle: Arc<str>, state: State) -> LedgerEntry {
         LedgerEntry {
-            cycle: cycle.to_string(),
+            cycle,
             first_missing_at: None,
             fresh_at: None,
             last_modified: None,
@@ -269,16 +300,30 @@ impl LedgerEntry {
             last_fresh_at: None,
             written: false,
             never_written_since: None,
-            probe_fingerprint: None,
+            fingerprint: 0,
+            fingerprinted: false,
             alert_out: false,
             resolved_out: false,
         }
     }
 
+    /// What was probed when the canonical key was confirmed fresh in this cycle: a hash of
+    /// the bucket and the rendered key ([`probe_fingerprint`]). A registry edit that moves the
+    /// key (template, bucket) changes it, so the cycle is no longer settled. `None` when the
+    /// cycle is not settled (not fresh, or fresh through the recovery key).
+    pub fn probe_fingerprint(&self) -> Option<u64> {
+        self.fingerprinted.then_some(self.fingerprint)
+    }
+
+    pub fn set_probe_fingerprint(&mut self, fingerprint: Option<u64>) {
+        self.fingerprinted = fingerprint.is_some();
+        self.fingerprint = fingerprint.unwrap_or(0);
+    }
+
     /// Cycles in a row missed by the end of `cycle`, counting it as missed: what an alert
     /// in `cycle` would say (the escalation rule, docs/alerts.md#escalation).
     pub fn consecutive_misses_through(&self, cycle: &str) -> u32 {
-        let before = if self.cycle == cycle {
+        let before = if *self.cycle == *cycle {
             self.missed_cycles
         } else if self.ended_missed() {
             self.missed_cycles.saturating_add(1)

@@ -1,12 +1,14 @@
 //! Reading the ledger at a pass's start and writing it at its end, conditionally on the ETag
 //! read (`If-Match`, or `If-None-Match: *` when there was none), so two passes at once never
 //! silently lose each other's updates: the one that loses the race reads the winner's ledger,
-//! applies its own pass to it, and tries once more.
+//! applies its own pass to it, and tries once more. Both directions go through a temporary
+//! file ([`crate::store::staged`]): the body (~186 bytes per artifact) is never held whole.
 
 use serde::Serialize;
 
 use super::{LEDGER_VERSION, Ledger};
-use crate::store::{ObjectStore, S3Url, StoreError};
+use crate::store::staged::{read_json, stage_json};
+use crate::store::{ObjectStore, S3Url, StoreError, WriteCondition};
 
 /// The ledger as read, with what the conditional write needs.
 #[derive(Debug, Clone)]
@@ -32,23 +34,24 @@ pub struct LedgerFigures {
 }
 
 /// Reads the ledger; anything but a readable ledger of this version starts from scratch.
+/// The body is downloaded into a temporary file and parsed from there (at a million artifacts
+/// it is ~186 MB); without a usable temp dir it is read into memory as before.
 pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLedger {
-    match store.get(bucket, key).await {
-        Ok(object) => match serde_json::from_slice::<Ledger>(&object.body) {
-            Ok(ledger) if ledger.version == LEDGER_VERSION => ReadLedger {
-                ledger,
-                etag: object.etag,
-                rebuilt: None,
-            },
-            Ok(ledger) => rebuilt(
-                object.etag,
-                format!("{} has version {}", S3Url(bucket, key), ledger.version),
-            ),
-            Err(e) => rebuilt(
-                object.etag,
-                format!("{} is unreadable: {e}", S3Url(bucket, key)),
-            ),
+    let fetched = match fetch_staged(store, bucket, key).await {
+        Some(fetched) => fetched,
+        None => fetch_whole(store, bucket, key).await,
+    };
+    match fetched {
+        Ok((Ok(ledger), etag)) if ledger.version == LEDGER_VERSION => ReadLedger {
+            ledger,
+            etag,
+            rebuilt: None,
         },
+        Ok((Ok(ledger), etag)) => rebuilt(
+            etag,
+            format!("{} has version {}", S3Url(bucket, key), ledger.version),
+        ),
+        Ok((Err(e), etag)) => rebuilt(etag, format!("{} is unreadable: {e}", S3Url(bucket, key))),
         Err(StoreError::NotFound { .. }) => ReadLedger {
             ledger: Ledger::new(),
             etag: None,
@@ -59,6 +62,43 @@ pub async fn read<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> ReadLed
             format!("{} could not be read: {e}", S3Url(bucket, key)),
         ),
     }
+}
+
+/// The ledger as parsed (or why it could not be) and the object's ETag.
+type Fetched = Result<(Result<Ledger, serde_json::Error>, Option<String>), StoreError>;
+
+/// The ledger fetched through a temporary file; `None` when the temp dir cannot serve (full,
+/// unwritable), and the ledger is to be read into memory instead (as it was before staging).
+async fn fetch_staged<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Option<Fetched> {
+    let unstaged = |e: &dyn std::fmt::Display| {
+        tracing::warn!(
+            "could not stage the ledger in {}: {e}; reading it into memory",
+            std::env::temp_dir().display()
+        );
+    };
+    let staged = tempfile::NamedTempFile::new()
+        .inspect_err(|e| unstaged(e))
+        .ok()?;
+    let etag = match store.get_to_file(bucket, key, staged.path()).await {
+        Ok(etag) => etag,
+        Err(StoreError::LocalFile(e)) => {
+            unstaged(&e);
+            return None;
+        }
+        Err(e) => return Some(Err(e)),
+    };
+    match read_json::<Ledger>(staged.path()) {
+        Err(e) if e.is_io() => {
+            unstaged(&e);
+            None
+        }
+        parsed => Some(Ok((parsed, etag))),
+    }
+}
+
+async fn fetch_whole<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Fetched {
+    let object = store.get(bucket, key).await?;
+    Ok((serde_json::from_slice(&object.body), object.etag))
 }
 
 fn rebuilt(etag: Option<String>, reason: String) -> ReadLedger {
@@ -89,10 +129,9 @@ pub async fn write<S: ObjectStore>(
             rebuilt,
         } = current;
         apply(&mut ledger);
-        let body = ledger_json(&ledger);
+        let body = LedgerBody::of(&ledger);
         let artifacts = ledger.artifacts.len();
         drop(ledger);
-        // The body moves into the PUT (no copy: 165 MB at a million artifacts).
         let bytes = body.len();
         let figures = |status: &'static str, detail: Option<String>| LedgerFigures {
             status,
@@ -100,19 +139,11 @@ pub async fn write<S: ObjectStore>(
             bytes,
             detail,
         };
-        let written = match &etag {
-            Some(etag) => {
-                store
-                    .put_if_match(bucket, key, etag, body, "application/json")
-                    .await
-            }
-            None => {
-                store
-                    .put_if_absent(bucket, key, body, "application/json")
-                    .await
-            }
+        let condition = match &etag {
+            Some(etag) => WriteCondition::Matches(etag),
+            None => WriteCondition::Absent,
         };
-        match written {
+        match body.put(store, bucket, key, condition).await {
             Ok(true) => {
                 return match (&rebuilt, attempt, &etag) {
                     (Some(reason), 0, _) => figures("rebuilt", Some(reason.clone())),
@@ -139,6 +170,72 @@ pub async fn write<S: ObjectStore>(
     }
 }
 
+/// The ledger's JSON, ready to PUT: staged in a temporary file that the store streams from
+/// (~186 MB at a million artifacts never sits in memory), or, without a usable temp dir, in a
+/// buffer of exactly its size.
+enum LedgerBody {
+    Staged {
+        file: tempfile::NamedTempFile,
+        len: usize,
+    },
+    InMemory(Vec<u8>),
+}
+
+impl LedgerBody {
+    fn of(ledger: &Ledger) -> LedgerBody {
+        let staged = stage_json(ledger).and_then(|file| {
+            let len = file.as_file().metadata()?.len();
+            Ok((file, len))
+        });
+        match staged {
+            Ok((file, len)) => LedgerBody::Staged {
+                file,
+                len: usize::try_from(len).unwrap_or(usize::MAX),
+            },
+            // A full or read-only temp dir costs memory, not the write.
+            Err(e) => {
+                tracing::warn!(
+                    "could not stage the ledger in {}: {e}; writing it from memory",
+                    std::env::temp_dir().display()
+                );
+                LedgerBody::InMemory(ledger_json(ledger))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            LedgerBody::Staged { len, .. } => *len,
+            LedgerBody::InMemory(body) => body.len(),
+        }
+    }
+
+    /// The conditional PUT; `Ok(false)` when another pass wrote since the read.
+    async fn put<S: ObjectStore>(
+        self,
+        store: &S,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+    ) -> Result<bool, StoreError> {
+        const JSON: &str = "application/json";
+        match (self, condition) {
+            (LedgerBody::Staged { file, .. }, condition) => {
+                store
+                    .put_file_if(bucket, key, file.path(), condition, JSON)
+                    .await
+            }
+            // The body moves into the PUT (no copy).
+            (LedgerBody::InMemory(body), WriteCondition::Matches(etag)) => {
+                store.put_if_match(bucket, key, etag, body, JSON).await
+            }
+            (LedgerBody::InMemory(body), WriteCondition::Absent) => {
+                store.put_if_absent(bucket, key, body, JSON).await
+            }
+        }
+    }
+}
+
 /// The ledger's JSON in a buffer of exactly its size: measured by a first serialization that
 /// only counts bytes, so the body is never grown by doubling (a doubling copies the whole
 /// body and can leave up to half of it unused: ~80 MB at a million artifacts).
@@ -161,5 +258,85 @@ impl std::io::Write for ByteCounter {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::store::FetchedObject;
+    use crate::store::local::LocalDirStore;
+
+    const KEY: &str = "_freshness_monitor/ledger.json";
+
+    fn one_entry(ledger: &mut Ledger) {
+        let entry = serde_json::from_str(r#"{"cycle":"d1","state":"missing"}"#).unwrap();
+        ledger.artifacts.insert("a", entry);
+    }
+
+    #[tokio::test]
+    async fn written_through_a_file_it_reads_back_and_the_etag_guards_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDirStore::new(dir.path());
+        let created = write(&store, "b", KEY, read(&store, "b", KEY).await, one_entry).await;
+        assert_eq!(created.status, "created");
+        let on_disk = std::fs::read(dir.path().join("b").join(KEY)).unwrap();
+        assert_eq!(created.bytes, on_disk.len());
+        let again = read(&store, "b", KEY).await;
+        assert_eq!(serde_json::to_vec(&again.ledger).unwrap(), on_disk);
+        assert!(again.etag.is_some());
+        let updated = write(&store, "b", KEY, again, |_| {}).await;
+        assert_eq!(updated.status, "updated");
+    }
+
+    /// The local store, except that its temp files cannot be written.
+    struct NoDisk(LocalDirStore);
+
+    impl ObjectStore for NoDisk {
+        async fn head(
+            &self,
+            bucket: &str,
+            key: &str,
+        ) -> Result<Option<crate::store::ObjectMeta>, StoreError> {
+            self.0.head(bucket, key).await
+        }
+
+        async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+            self.0.get(bucket, key).await
+        }
+
+        async fn get_to_file(
+            &self,
+            _: &str,
+            _: &str,
+            path: &Path,
+        ) -> Result<Option<String>, StoreError> {
+            Err(StoreError::LocalFile(format!(
+                "could not write {}: disk full",
+                path.display()
+            )))
+        }
+
+        async fn put(
+            &self,
+            bucket: &str,
+            key: &str,
+            body: Vec<u8>,
+            t: &str,
+        ) -> Result<(), StoreError> {
+            self.0.put(bucket, key, body, t).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_temp_dir_that_cannot_take_the_body_costs_memory_not_the_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalDirStore::new(dir.path());
+        write(&local, "b", KEY, read(&local, "b", KEY).await, one_entry).await;
+        let read = read(&NoDisk(local), "b", KEY).await;
+        assert_eq!(read.rebuilt, None);
+        assert_eq!(read.ledger.artifacts.keys().collect::<Vec<_>>(), ["a"]);
     }
 }

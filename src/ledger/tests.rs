@@ -35,6 +35,10 @@ fn at(t: &str) -> DateTime<Utc> {
     t.parse().unwrap()
 }
 
+fn lt(t: &str) -> LedgerTime {
+    t.parse().unwrap()
+}
+
 #[test]
 fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     let mut ledger = Ledger::new();
@@ -53,8 +57,8 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
         known,
     );
     let a = &ledger.artifacts["a"];
-    assert_eq!(a.first_missing_at, Some(at("2026-06-01T14:00:00Z")));
-    assert_eq!(a.last_alert_at, Some(at("2026-06-01T15:00:00Z")));
+    assert_eq!(a.first_missing_at, Some(lt("2026-06-01T14:00:00Z")));
+    assert_eq!(a.last_alert_at, Some(lt("2026-06-01T15:00:00Z")));
     assert_eq!(a.missed_cycles, 0);
     // Day 2: the missed day counts; fresh later in the day is remembered with its LastModified.
     ledger.advance(
@@ -66,7 +70,7 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     assert_eq!(ledger.artifacts["a"].missed_cycles, 1);
     assert_eq!(
         ledger.artifacts["a"].first_missing_at,
-        Some(at("2026-06-02T14:00:00Z"))
+        Some(lt("2026-06-02T14:00:00Z"))
     );
     let landed = Some("2026-06-02T14:20:00Z");
     ledger.advance(
@@ -84,14 +88,14 @@ fn a_cycle_is_remembered_pass_by_pass_and_misses_are_counted_across_cycles() {
     let a = &ledger.artifacts["a"];
     assert_eq!(
         a.fresh_at,
-        Some(at("2026-06-02T14:30:00Z")),
+        Some(lt("2026-06-02T14:30:00Z")),
         "the first confirmation"
     );
-    assert_eq!(a.last_modified, Some(at("2026-06-02T14:20:00Z")));
-    assert_eq!(a.last_probe_at, Some(at("2026-06-02T14:45:00Z")));
+    assert_eq!(a.last_modified, Some(lt("2026-06-02T14:20:00Z")));
+    assert_eq!(a.last_probe_at, Some(lt("2026-06-02T14:45:00Z")));
     assert_eq!(
         a.last_alert_at,
-        Some(at("2026-06-01T15:00:00Z")),
+        Some(lt("2026-06-01T15:00:00Z")),
         "kept across cycles"
     );
     // Day 3: a fresh day resets the count.
@@ -144,4 +148,87 @@ fn the_file_is_compact_and_reads_back() {
     );
     let back: Ledger = serde_json::from_str(&text).unwrap();
     assert_eq!(back, ledger);
+}
+
+#[test]
+fn every_field_reads_and_writes_back_byte_for_byte_in_id_order() {
+    let text = r#"{"version":1,"written_at":"2026-06-02T14:45:00Z","artifacts":{"a":{"cycle":"2026-06-02","first_missing_at":"2026-06-02T14:00:00Z","fresh_at":"2026-06-02T14:30:00Z","last_modified":"2026-06-02T14:20:00Z","missed_cycles":3,"last_alert_at":"1970-01-01T00:00:00Z","last_probe_at":"2106-02-07T06:28:14Z","state":"fresh","last_fresh_at":"2026-06-02T14:30:00Z","written":true,"never_written_since":"2026-05-01T00:00:00Z","probe_fingerprint":0,"alert_out":true,"resolved_out":true},"b":{"cycle":"2026-06-02","state":"missing","probe_fingerprint":18446744073709551615},"b0":{"cycle":"2026-W23","state":"probe_failed"}}}"#;
+    let ledger: Ledger = serde_json::from_str(text).unwrap();
+    assert_eq!(ledger.artifacts["a"].probe_fingerprint(), Some(0));
+    assert_eq!(ledger.artifacts["b"].probe_fingerprint(), Some(u64::MAX));
+    assert_eq!(ledger.artifacts["b0"].probe_fingerprint(), None);
+    assert_eq!(serde_json::to_string(&ledger).unwrap(), text);
+}
+
+#[test]
+fn entries_of_one_cycle_share_one_label_and_different_labels_stay_apart() {
+    let text = r#"{"version":1,"artifacts":{"a":{"cycle":"d1","state":"missing"},"b":{"cycle":"d1","state":"missing"},"c":{"cycle":"d10","state":"missing"},"d":{"cycle":"D1","state":"missing"}}}"#;
+    let mut ledger: Ledger = serde_json::from_str(text).unwrap();
+    let label = |l: &Ledger, id: &str| l.artifacts[id].cycle.clone();
+    assert!(Arc::ptr_eq(&label(&ledger, "a"), &label(&ledger, "b")));
+    assert_eq!(&*label(&ledger, "c"), "d10");
+    assert_eq!(&*label(&ledger, "d"), "D1");
+    // A pass moves a, b and a new e to d2 through rows that each carry their own label.
+    let rows = ["a", "e", "b"].map(|id| row(id, "d2", State::Missing, None));
+    ledger.advance(&rows, &[], at("2026-06-02T14:00:00Z"), |_| true);
+    assert!(Arc::ptr_eq(&label(&ledger, "a"), &label(&ledger, "b")));
+    assert!(Arc::ptr_eq(&label(&ledger, "a"), &label(&ledger, "e")));
+    assert_eq!(&*label(&ledger, "a"), "d2");
+    assert_eq!(
+        &*label(&ledger, "c"),
+        "d10",
+        "entries the pass did not judge keep theirs"
+    );
+}
+
+#[test]
+fn a_file_out_of_id_order_or_with_a_repeated_id_reads_as_a_map_would() {
+    let text = r#"{"version":1,"artifacts":{"b":{"cycle":"d1","state":"missing"},"a":{"cycle":"d1","state":"stale"},"b":{"cycle":"d2","state":"fresh"}}}"#;
+    let ledger: Ledger = serde_json::from_str(text).unwrap();
+    assert_eq!(ledger.artifacts.keys().collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        &*ledger.artifacts["b"].cycle, "d2",
+        "the last one given wins"
+    );
+    assert_eq!(
+        serde_json::to_string(&ledger).unwrap(),
+        r#"{"version":1,"artifacts":{"a":{"cycle":"d1","state":"stale"},"b":{"cycle":"d2","state":"fresh"}}}"#
+    );
+}
+
+#[test]
+fn new_artifacts_join_in_id_order_and_a_repeated_row_advances_its_entry_twice() {
+    let mut ledger = Ledger::new();
+    let first = ["m", "c"].map(|id| row(id, "d1", State::Missing, None));
+    ledger.advance(&first, &[], at("2026-06-01T14:00:00Z"), |_| true);
+    let second = [
+        row("z", "d1", State::Missing, None),
+        row("m", "d1", State::Missing, None),
+        row("a", "d1", State::Missing, None),
+        row("a", "d1", State::Fresh, Some("2026-06-01T14:10:00Z")),
+    ];
+    ledger.advance(&second, &["a"], at("2026-06-01T14:15:00Z"), |_| true);
+    assert_eq!(
+        ledger.artifacts.keys().collect::<Vec<_>>(),
+        ["a", "c", "m", "z"]
+    );
+    let a = &ledger.artifacts["a"];
+    assert_eq!(a.first_missing_at, Some(lt("2026-06-01T14:15:00Z")));
+    assert_eq!(a.fresh_at, Some(lt("2026-06-01T14:15:00Z")));
+    assert_eq!(a.state, State::Fresh);
+    assert_eq!(a.last_alert_at, Some(lt("2026-06-01T14:15:00Z")));
+    assert_eq!(
+        ledger.artifacts["m"].first_missing_at,
+        Some(lt("2026-06-01T14:00:00Z"))
+    );
+}
+
+#[test]
+fn an_entry_stays_within_64_bytes() {
+    // A million entries are held through a pass (BENCHMARKS.md, "Where the bytes go").
+    assert!(
+        std::mem::size_of::<LedgerEntry>() <= 64,
+        "{}",
+        std::mem::size_of::<LedgerEntry>()
+    );
 }

@@ -500,7 +500,7 @@ fn settled_row<'a>(
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
-    entry.probe_fingerprint?;
+    entry.probe_fingerprint()?;
     let judged = guarded(|| {
         let keys = ResolvedKeys::resolve(spec, cycle);
         let settled = rule.verdict(spec, cycle, &keys, now)?;

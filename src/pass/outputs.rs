@@ -5,6 +5,7 @@ use super::PassOutcome;
 use super::status_page::{PageHistoryCache, put_status_page};
 use crate::report::AlertFigures;
 use crate::store::counting::RequestCounts;
+use crate::store::staged::stage_json;
 use crate::store::{ObjectStore, StoreError};
 
 /// Where a pass writes its files.
@@ -124,19 +125,6 @@ pub async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
     store
         .put(bucket, key, to_json(value, rows), "application/json")
         .await
-}
-
-/// Serializes `value` compactly into a new file in the temp dir (`/tmp` on Lambda), removed
-/// when the returned handle drops. Blocking writes into the page cache: ~50 ms at 70 MB, once
-/// per pass, so not worth a blocking-pool hop.
-fn stage_json<T: serde::Serialize>(value: &T) -> std::io::Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    let mut staged = tempfile::NamedTempFile::new()?;
-    let mut writer = std::io::BufWriter::with_capacity(256 * 1024, staged.as_file_mut());
-    serde_json::to_writer(&mut writer, value)?;
-    writer.flush()?;
-    drop(writer);
-    Ok(staged)
 }
 
 fn to_json<T: serde::Serialize>(value: &T, rows: usize) -> Vec<u8> {

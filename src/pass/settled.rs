@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::cadence::Cycle;
 use crate::classify::{Classification, NoLog, ProbeOutcome, Probes, ResolvedKeys, State, judge};
-use crate::ledger::{Ledger, probe_fingerprint};
+use crate::ledger::{Ledger, LedgerTime, probe_fingerprint};
 use crate::registry::ArtifactSpec;
 use crate::store::ObjectMeta;
 
@@ -99,9 +99,12 @@ impl SettledRule<'_> {
         now: DateTime<Utc>,
     ) -> Option<SettledVerdict> {
         let entry = self.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
-        let last_modified = entry.last_modified.filter(|lm| *lm >= cycle.tick)?;
-        let last_probed_at = entry.last_probe_at?;
-        let same_key = entry.probe_fingerprint
+        let last_modified = entry
+            .last_modified
+            .map(LedgerTime::to_utc)
+            .filter(|lm| *lm >= cycle.tick)?;
+        let last_probed_at = entry.last_probe_at?.to_utc();
+        let same_key = entry.probe_fingerprint()
             == Some(probe_fingerprint(&spec.s3_bucket, &keys.canonical_key));
         let due = ReverifyInterval::of(spec, self.reverify_after)
             .duration()

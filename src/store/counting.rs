@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
-use super::{FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError};
+use super::{FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError, WriteCondition};
 
 /// Passes a day at the deployed schedule (every 15 minutes).
 pub const PASSES_PER_DAY: u64 = 96;
@@ -127,6 +127,16 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
         self.inner.get(bucket, key).await
     }
 
+    async fn get_to_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+    ) -> Result<Option<String>, StoreError> {
+        bump(&self.get);
+        self.inner.get_to_file(bucket, key, path).await
+    }
+
     async fn list_page(
         &self,
         bucket: &str,
@@ -189,6 +199,20 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
             .await
     }
 
+    async fn put_file_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        bump(&self.put);
+        self.inner
+            .put_file_if(bucket, key, path, condition, content_type)
+            .await
+    }
+
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         bump(&self.delete);
         self.inner.delete(bucket, key).await
@@ -214,6 +238,11 @@ mod tests {
         assert!(store.head("b", "absent").await.unwrap().is_none());
         assert!(store.get("b", "absent").await.is_err());
         store.list_page("b", "", None, 1000).await.unwrap();
+        let staged = dir.path().join("staged");
+        store.get_to_file("b", "k", &staged).await.unwrap();
+        let absent = crate::store::WriteCondition::Absent;
+        let created = store.put_file_if("b", "k2", &staged, absent, "text/plain");
+        assert!(created.await.unwrap());
         store.delete("b", "k").await.unwrap();
         let counts = store.counts();
         assert_eq!(
@@ -221,12 +250,12 @@ mod tests {
             RequestCounts {
                 head: 2,
                 list: 1,
-                get: 1,
-                put: 1,
+                get: 2,
+                put: 2,
                 delete: 1
             }
         );
-        assert_eq!(counts.total(), 6);
-        assert_eq!(RequestFigures::from(counts).projected_per_day, 576);
+        assert_eq!(counts.total(), 8);
+        assert_eq!(RequestFigures::from(counts).projected_per_day, 768);
     }
 }

@@ -8,7 +8,9 @@ use std::path::{Component, Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::{FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError};
+use super::{
+    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError, WriteCondition,
+};
 
 #[derive(Debug, Clone)]
 pub struct LocalDirStore {
@@ -96,6 +98,32 @@ impl ObjectStore for LocalDirStore {
         }
     }
 
+    /// Copied file to file; the ETag is hashed from the copy as it is read back.
+    async fn get_to_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        to: &Path,
+    ) -> Result<Option<String>, StoreError> {
+        let path = self.path_of(bucket, key)?;
+        let mut source = match std::fs::File::open(&path) {
+            Ok(source) => source,
+            Err(e) if e.kind() == ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                });
+            }
+            Err(e) => return Err(Self::io_error(&path, e)),
+        };
+        let copied = std::fs::File::create(to)
+            .and_then(|mut file| std::io::copy(&mut source, &mut file))
+            .and_then(|_| file_etag(to));
+        copied
+            .map(Some)
+            .map_err(|e| StoreError::LocalFile(format!("could not write {}: {e}", to.display())))
+    }
+
     async fn put(
         &self,
         bucket: &str,
@@ -124,14 +152,8 @@ impl ObjectStore for LocalDirStore {
         _content_type: &str,
     ) -> Result<bool, StoreError> {
         let path = self.path_of(bucket, key)?;
-        let temp = self.write_temp(&path, body).await?;
-        let linked = tokio::fs::hard_link(&temp, &path).await;
-        let _ = tokio::fs::remove_file(&temp).await;
-        match linked {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(Self::io_error(&path, e)),
-        }
+        let temp = self.write_temp(&path, TempBody::Bytes(body)).await?;
+        link_into_place(&temp, &path).await
     }
 
     /// Compares the content's ETag and then renames a new file into place. Not atomic against
@@ -146,17 +168,33 @@ impl ObjectStore for LocalDirStore {
         _content_type: &str,
     ) -> Result<bool, StoreError> {
         let path = self.path_of(bucket, key)?;
-        match tokio::fs::read(&path).await {
-            Ok(current) if content_etag(&current) == etag => {}
-            Ok(_) => return Ok(false),
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(Self::io_error(&path, e)),
+        if !etag_matches(&path, etag)? {
+            return Ok(false);
         }
-        let temp = self.write_temp(&path, body).await?;
-        tokio::fs::rename(&temp, &path)
-            .await
-            .map_err(|e| Self::io_error(&path, e))?;
-        Ok(true)
+        let temp = self.write_temp(&path, TempBody::Bytes(body)).await?;
+        rename_into_place(&temp, &path).await
+    }
+
+    /// As [`LocalDirStore::put_if_absent`] and [`LocalDirStore::put_if_match`], the file copied.
+    async fn put_file_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        condition: WriteCondition<'_>,
+        _content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let path = self.path_of(bucket, key)?;
+        if let WriteCondition::Matches(etag) = condition
+            && !etag_matches(&path, etag)?
+        {
+            return Ok(false);
+        }
+        let temp = self.write_temp(&path, TempBody::CopyOf(from)).await?;
+        match condition {
+            WriteCondition::Absent => link_into_place(&temp, &path).await,
+            WriteCondition::Matches(_) => rename_into_place(&temp, &path).await,
+        }
     }
 
     /// Walks the bucket directory below the prefix's last `/`, so a page costs a walk of that
@@ -204,9 +242,42 @@ impl ObjectStore for LocalDirStore {
     }
 }
 
+/// What a temporary file is written from.
+enum TempBody<'a> {
+    Bytes(Vec<u8>),
+    CopyOf(&'a Path),
+}
+
+/// Links `temp` in at `path` unless a file is there (then `Ok(false)`); `temp` goes either way.
+async fn link_into_place(temp: &Path, path: &Path) -> Result<bool, StoreError> {
+    let linked = tokio::fs::hard_link(temp, path).await;
+    let _ = tokio::fs::remove_file(temp).await;
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(LocalDirStore::io_error(path, e)),
+    }
+}
+
+async fn rename_into_place(temp: &Path, path: &Path) -> Result<bool, StoreError> {
+    tokio::fs::rename(temp, path)
+        .await
+        .map_err(|e| LocalDirStore::io_error(path, e))?;
+    Ok(true)
+}
+
+/// Whether the file at `path` exists with the ETag `etag`.
+fn etag_matches(path: &Path, etag: &str) -> Result<bool, StoreError> {
+    match file_etag(path) {
+        Ok(current) => Ok(current == etag),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(LocalDirStore::io_error(path, e)),
+    }
+}
+
 impl LocalDirStore {
     /// A uniquely named file beside `path` holding `body`.
-    async fn write_temp(&self, path: &Path, body: Vec<u8>) -> Result<PathBuf, StoreError> {
+    async fn write_temp(&self, path: &Path, body: TempBody<'_>) -> Result<PathBuf, StoreError> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let parent = path.parent().unwrap_or(&self.root);
@@ -222,9 +293,11 @@ impl LocalDirStore {
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
-        tokio::fs::write(&temp, body)
-            .await
-            .map_err(|e| Self::io_error(&temp, e))?;
+        let written = match body {
+            TempBody::Bytes(bytes) => tokio::fs::write(&temp, bytes).await,
+            TempBody::CopyOf(from) => tokio::fs::copy(from, &temp).await.map(drop),
+        };
+        written.map_err(|e| Self::io_error(&temp, e))?;
         Ok(temp)
     }
 }
@@ -282,7 +355,64 @@ fn collect_files(
 /// content hash serves for compare-and-swap).
 fn content_etag(body: &[u8]) -> String {
     use sha1::{Digest, Sha1};
-    let digest = Sha1::digest(body);
+    etag_text(&Sha1::digest(body))
+}
+
+/// [`content_etag`] of the file at `path`, read a block at a time.
+fn file_etag(path: &Path) -> std::io::Result<String> {
+    use sha1::{Digest, Sha1};
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha1::new();
+    let mut block = vec![0u8; 64 * 1024];
+    loop {
+        match file.read(&mut block)? {
+            0 => return Ok(etag_text(&hasher.finalize())),
+            n => hasher.update(&block[..n]),
+        }
+    }
+}
+
+fn etag_text(digest: &[u8]) -> String {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("\"{hex}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn files_in_and_out_keep_the_etag_and_the_write_conditions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalDirStore::new(dir.path().join("store"));
+        let staged = dir.path().join("staged");
+        let absent = store.get_to_file("b", "ledger.json", &staged).await;
+        assert!(
+            matches!(absent, Err(StoreError::NotFound { .. })),
+            "{absent:?}"
+        );
+
+        std::fs::write(&staged, b"one").unwrap();
+        let create = |path| store.put_file_if("b", "ledger.json", path, WriteCondition::Absent, "");
+        assert!(create(&staged).await.unwrap(), "created");
+        assert!(!create(&staged).await.unwrap(), "already there");
+
+        let copy = dir.path().join("copy");
+        let etag = store.get_to_file("b", "ledger.json", &copy).await.unwrap();
+        assert_eq!(std::fs::read(&copy).unwrap(), b"one");
+        assert_eq!(etag, store.get("b", "ledger.json").await.unwrap().etag);
+
+        std::fs::write(&staged, b"two").unwrap();
+        let stale = WriteCondition::Matches("\"not-the-etag\"");
+        let refused = store.put_file_if("b", "ledger.json", &staged, stale, "");
+        assert!(!refused.await.unwrap());
+        let current = WriteCondition::Matches(etag.as_deref().unwrap());
+        let replaced = store.put_file_if("b", "ledger.json", &staged, current, "");
+        assert!(replaced.await.unwrap());
+        assert_eq!(store.get("b", "ledger.json").await.unwrap().body, b"two");
+        let gone = WriteCondition::Matches(etag.as_deref().unwrap());
+        let missing = store.put_file_if("b", "other.json", &staged, gone, "");
+        assert!(!missing.await.unwrap(), "no object to match");
+    }
 }

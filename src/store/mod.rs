@@ -12,6 +12,7 @@ pub mod counting;
 pub mod listing;
 pub mod local;
 pub mod s3;
+pub mod staged;
 
 use std::fmt;
 use std::future::Future;
@@ -85,6 +86,10 @@ pub enum StoreError {
     Connection(String),
     #[error("not probed: the invocation deadline was near")]
     Deadline,
+    /// A local file the store was writing or reading for us failed (a body staged on disk:
+    /// the temp dir full or unwritable); nothing is known of the object itself.
+    #[error("{0}")]
+    LocalFile(String),
     #[error("{0}")]
     Other(String),
 }
@@ -116,6 +121,25 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         key: &str,
     ) -> impl Future<Output = Result<FetchedObject, StoreError>> + Send;
+
+    /// GET the whole object into the file at `path` (replacing what it held), returning the
+    /// object's ETag: a body too big to hold (the ledger at a million artifacts) goes to disk
+    /// as it arrives. A failure of the file itself is [`StoreError::LocalFile`]. This default
+    /// reads it whole through [`ObjectStore::get`].
+    fn get_to_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async move {
+            let object = self.get(bucket, key).await?;
+            tokio::fs::write(path, &object.body).await.map_err(|e| {
+                StoreError::Other(format!("could not write {}: {e}", path.display()))
+            })?;
+            Ok(object.etag)
+        }
+    }
 
     /// LIST one page (S3's ListObjectsV2) of at most `max_keys` keys under `prefix`, in key
     /// order, resuming after `continuation` (the previous page's). A bucket that does not exist
@@ -187,6 +211,32 @@ pub trait ObjectStore: Send + Sync {
         async move { Err(error) }
     }
 
+    /// PUT the file at `path` as the whole object under `condition`, as
+    /// [`ObjectStore::put_if_absent`] and [`ObjectStore::put_if_match`] do with a body in
+    /// memory (`Ok(false)`: the condition failed). The S3 store streams it from disk; this
+    /// default reads the file and calls one of those two.
+    fn put_file_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        async move {
+            let body = tokio::fs::read(path).await.map_err(|e| {
+                StoreError::Other(format!("could not read {}: {e}", path.display()))
+            })?;
+            match condition {
+                WriteCondition::Absent => self.put_if_absent(bucket, key, body, content_type).await,
+                WriteCondition::Matches(etag) => {
+                    self.put_if_match(bucket, key, etag, body, content_type)
+                        .await
+                }
+            }
+        }
+    }
+
     /// DELETE; deleting a key that does not exist is not an error.
     fn delete(
         &self,
@@ -196,6 +246,15 @@ pub trait ObjectStore: Send + Sync {
         let error = StoreError::Other(format!("{}: this store cannot delete", S3Url(bucket, key)));
         async move { Err(error) }
     }
+}
+
+/// What a conditional write requires of the object at its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCondition<'a> {
+    /// No object there (S3's `If-None-Match: *`).
+    Absent,
+    /// The object there still has this ETag (S3's `If-Match`).
+    Matches(&'a str),
 }
 
 fn no_conditional_writes(bucket: &str, key: &str) -> StoreError {

@@ -19,7 +19,10 @@ use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
-use super::{FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url, StoreError};
+use super::{
+    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url, StoreError,
+    WriteCondition,
+};
 
 /// An [`ObjectStore`] over an `aws_sdk_s3::Client`. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -67,6 +70,38 @@ impl S3Store {
             .await
             .map(|_| ())
             .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
+    }
+
+    /// A conditional PutObject of `body` (the dedup claims and the ledger): `Ok(false)` when
+    /// another writer won, or (`If-Match`) the object was deleted since it was read.
+    async fn put_conditionally(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body);
+        let request = match condition {
+            WriteCondition::Absent => request.if_none_match("*"),
+            WriteCondition::Matches(etag) => request.if_match(etag),
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if lost_the_race(&err) => Ok(false),
+            Err(err) => match (self.classify(err, bucket, key), condition) {
+                // Deleted since it was read: someone else released or replaced it.
+                (StoreError::NotFound { .. }, WriteCondition::Matches(_)) => Ok(false),
+                (other, _) => Err(write_error(other, "s3:PutObject")),
+            },
+        }
     }
 }
 
@@ -284,6 +319,39 @@ impl ObjectStore for S3Store {
         Ok(FetchedObject { body, etag })
     }
 
+    /// The body is written to the file chunk by chunk as it arrives.
+    async fn get_to_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<Option<String>, StoreError> {
+        use std::io::Write;
+        let mut output = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| self.classify(err, bucket, key))?;
+        let write_failed = |e: std::io::Error| {
+            StoreError::LocalFile(format!("could not write {}: {e}", path.display()))
+        };
+        let mut file = std::fs::File::create(path).map_err(write_failed)?;
+        while let Some(chunk) = output.body.try_next().await.map_err(|err| {
+            StoreError::Other(format!(
+                "{}: reading the object body failed: {}",
+                S3Url(bucket, key),
+                source_chain(&err)
+            ))
+        })? {
+            file.write_all(&chunk).map_err(write_failed)?;
+        }
+        file.flush().map_err(write_failed)?;
+        Ok(output.e_tag().map(str::to_string))
+    }
+
     async fn list_page(
         &self,
         bucket: &str,
@@ -368,21 +436,9 @@ impl ObjectStore for S3Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .if_none_match("*")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if lost_the_race(&err) => Ok(false),
-            Err(err) => Err(write_error(self.classify(err, bucket, key), "s3:PutObject")),
-        }
+        let body = ByteStream::from(body);
+        self.put_conditionally(bucket, key, body, WriteCondition::Absent, content_type)
+            .await
     }
 
     async fn put_if_match(
@@ -393,25 +449,26 @@ impl ObjectStore for S3Store {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .if_match(etag)
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if lost_the_race(&err) => Ok(false),
-            Err(err) => match self.classify(err, bucket, key) {
-                // Deleted since it was read: someone else released or replaced it.
-                StoreError::NotFound { .. } => Ok(false),
-                other => Err(write_error(other, "s3:PutObject")),
-            },
-        }
+        let body = ByteStream::from(body);
+        let condition = WriteCondition::Matches(etag);
+        self.put_conditionally(bucket, key, body, condition, content_type)
+            .await
+    }
+
+    /// Streamed from disk (`ByteStream::from_path` reopens the file on a retry).
+    async fn put_file_if(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &std::path::Path,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let body = ByteStream::from_path(path)
+            .await
+            .map_err(|e| StoreError::Other(format!("could not read {}: {e}", path.display())))?;
+        self.put_conditionally(bucket, key, body, condition, content_type)
+            .await
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {

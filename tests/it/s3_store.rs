@@ -308,8 +308,8 @@ async fn s3_two_passes_racing_on_the_ledger_keep_both_updates() {
     assert_eq!(written_b.status, "merged", "{written_b:?}");
     let after = read(&store, &bucket, key).await;
     assert!(after.rebuilt.is_none());
-    let ids: Vec<&String> = {
-        let mut ids: Vec<&String> = after.ledger.artifacts.keys().collect();
+    let ids: Vec<&str> = {
+        let mut ids: Vec<&str> = after.ledger.artifacts.keys().collect();
         ids.sort();
         ids
     };

@@ -59,7 +59,7 @@ impl Ack {
         self.until_resolved
             && entry
                 .and_then(|e| e.last_fresh_at)
-                .is_some_and(|fresh| fresh > self.at)
+                .is_some_and(|fresh| fresh.to_utc() > self.at)
     }
 
     pub fn note(&self) -> AckNote {

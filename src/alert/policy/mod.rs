@@ -137,7 +137,7 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
     let policy = &inputs.policy.policy;
     let entry = inputs
         .ledger
-        .and_then(|l| l.artifacts.get(&*row.artifact_id));
+        .and_then(|l| l.artifacts.get(&row.artifact_id));
     let missed_cycles = match (entry, row.cycle_label(), row.state) {
         (Some(entry), Some(cycle), State::Missing | State::Stale) => {
             entry.consecutive_misses_through(cycle)

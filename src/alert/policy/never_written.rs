@@ -189,7 +189,7 @@ pub fn mark_appeared(rows: &mut [ResultRow], ledger: Option<&Ledger>) {
         .filter(|(_, e)| !e.written)
         .filter_map(|(id, e)| {
             let (since, last_alert) = (e.never_written_since?, e.last_alert_at?);
-            (last_alert >= since).then_some((id.as_str(), last_alert))
+            (last_alert >= since).then_some((id, last_alert.to_utc()))
         })
         .collect();
     if alerted.is_empty() {
@@ -219,7 +219,7 @@ pub fn keep_unresolved(ledger: &mut Ledger, rows: &[ResultRow], failed: &[String
         {
             continue;
         }
-        let Some(entry) = ledger.artifacts.get_mut(&*row.artifact_id) else {
+        let Some(entry) = ledger.artifacts.get_mut(&row.artifact_id) else {
             continue;
         };
         if let Some(alerted) = entry.last_alert_at {
@@ -307,8 +307,8 @@ mod tests {
         let mut ledger = Ledger::new();
         ledger
             .artifacts
-            .insert("known".into(), entry(false, Some("2026-05-01T00:00:00Z")));
-        ledger.artifacts.insert("seen".into(), entry(true, None));
+            .insert("known", entry(false, Some("2026-05-01T00:00:00Z")));
+        ledger.artifacts.insert("seen", entry(true, None));
         let mut rows: Vec<ResultRow> = ["ghost", "a", "b", "known", "seen"]
             .iter()
             .map(|id| missing(id))
@@ -363,17 +363,18 @@ mod tests {
     #[test]
     fn a_never_written_artifact_seen_at_last_carries_its_last_never_written_alerts_key() {
         let at = |t: &str| -> DateTime<Utc> { t.parse().unwrap() };
+        let lt = |t: &str| -> crate::ledger::LedgerTime { t.parse().unwrap() };
         let mut ledger = Ledger::new();
         let mut alerted = entry(false, Some("2026-05-30T12:30:00Z"));
-        alerted.last_alert_at = Some(at("2026-05-31T09:00:00Z"));
-        ledger.artifacts.insert("ghost".into(), alerted);
+        alerted.last_alert_at = Some(lt("2026-05-31T09:00:00Z"));
+        ledger.artifacts.insert("ghost", alerted);
         // Never written, but silenced (or observed): no alert since the listing.
         let mut quiet = entry(false, Some("2026-05-30T12:30:00Z"));
-        quiet.last_alert_at = Some(at("2026-05-23T12:30:00Z"));
-        ledger.artifacts.insert("quiet".into(), quiet);
+        quiet.last_alert_at = Some(lt("2026-05-23T12:30:00Z"));
+        ledger.artifacts.insert("quiet", quiet);
         let mut written = entry(true, None);
-        written.last_alert_at = Some(at("2026-05-31T09:00:00Z"));
-        ledger.artifacts.insert("seen".into(), written);
+        written.last_alert_at = Some(lt("2026-05-31T09:00:00Z"));
+        ledger.artifacts.insert("seen", written);
         let fresh = |id: &str| {
             let mut row = missing(id);
             row.state = State::Fresh;
@@ -417,7 +418,7 @@ mod tests {
         assert!(!after.artifacts["ghost"].written);
         assert_eq!(
             after.artifacts["ghost"].never_written_since,
-            Some(at("2026-05-31T09:00:00Z"))
+            Some(lt("2026-05-31T09:00:00Z"))
         );
         assert!(
             after.artifacts["seen"].written,

@@ -75,7 +75,7 @@ fn ledger_entry(cycle: &str, missed_before: u32, state: State) -> LedgerEntry {
         "cycle": cycle, "state": state, "missed_cycles": missed_before
     }))
     .unwrap();
-    entry.first_missing_at = Some(at("2026-05-30T12:30:00Z"));
+    entry.first_missing_at = Some("2026-05-30T12:30:00Z".parse().unwrap());
     entry
 }
 
@@ -283,7 +283,7 @@ fn a_warning_escalates_after_n_missed_cycles_unless_acknowledged() {
     ] {
         let mut ledger = Ledger::new();
         if let Some(entry) = entry {
-            ledger.artifacts.insert("w".into(), entry);
+            ledger.artifacts.insert("w", entry);
         }
         case.ledger = Some(ledger);
         let mut rows = vec![row("w", Severity::Warning, "o")];
@@ -310,7 +310,7 @@ fn a_warning_escalates_after_n_missed_cycles_unless_acknowledged() {
     let mut ledger = Ledger::new();
     ledger
         .artifacts
-        .insert("w".into(), ledger_entry("2026-W23", 2, State::Missing));
+        .insert("w", ledger_entry("2026-W23", 2, State::Missing));
     case.ledger = Some(ledger);
     case.acks = vec![ack("w", "2026-06-06T13:00:00Z", None)];
     let mut rows = vec![row("w", Severity::Warning, "o")];
@@ -354,7 +354,7 @@ fn an_ack_ends_at_its_time_or_once_the_artifact_was_fresh_after_it() {
             true,
         ),
     ] {
-        entry.last_fresh_at = last_fresh.map(at);
+        entry.last_fresh_at = last_fresh.map(|t| t.parse().unwrap());
         assert_eq!(
             ack.is_active(now(), Some(&entry)),
             active,
@@ -371,7 +371,7 @@ fn silenced_acknowledged_and_escalation_due_at_once_the_silence_decides() {
     let mut ledger = Ledger::new();
     ledger
         .artifacts
-        .insert("w".into(), ledger_entry("2026-W22", 0, State::Missing));
+        .insert("w", ledger_entry("2026-W22", 0, State::Missing));
     case.ledger = Some(ledger);
     case.acks = vec![ack("w", "2026-06-06T13:00:00Z", None)];
     let mut rows = vec![row("w", Severity::Warning, "o")];
