@@ -100,6 +100,8 @@ const USAGE: &str = "usage: memory N [NOW]  (N generated artifacts, a first and 
                      what is probed)";
 
 fn main() {
+    // `cargo bench` passes `--bench`, `cargo test --all-targets -- --test-threads=N` (CI) its
+    // own flags: neither is N.
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -123,6 +125,8 @@ fn measure(n: usize, now: DateTime<Utc>) {
     })
     .expect("settings");
     let rt = runtime();
+    // One warm container for both passes.
+    let page_history = freshness_monitor::pass::PageHistoryCache::default();
     for pass in ["first", "steady"] {
         store.begin();
         let steps = PassSteps {
@@ -133,6 +137,7 @@ fn measure(n: usize, now: DateTime<Utc>) {
             dry_run: false,
             deadline: None,
             ledger_spares: true,
+            page_history: &page_history,
         };
         let done = rt.block_on(run_steps(&store, &steps));
         let requests = done.outcome.requests.expect("counted");

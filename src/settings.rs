@@ -84,15 +84,7 @@ impl Settings {
                 },
             )?,
         };
-        let reverify_minutes = match get("REVERIFY_MINUTES") {
-            None => None,
-            Some(value) => Some(value.parse::<u32>().ok().filter(|n| *n > 0).ok_or(
-                SettingsError::NotPositiveInteger {
-                    name: "REVERIFY_MINUTES",
-                    value,
-                },
-            )?),
-        };
+        let reverify_minutes = parse_reverify_minutes(get("REVERIFY_MINUTES"))?;
         let list_max_pages = match get("PROBE_LIST_MAX_PAGES") {
             None => crate::pass::DEFAULT_LIST_MAX_PAGES,
             Some(value) => value
@@ -154,6 +146,30 @@ impl Settings {
         self.dedup_bucket
             .as_deref()
             .unwrap_or(&self.registry_bucket)
+    }
+}
+
+/// `REVERIFY_MINUTES` as the process environment has it: what `explain` says applies.
+pub fn reverify_minutes_from_env() -> Result<Option<u32>, SettingsError> {
+    parse_reverify_minutes(
+        std::env::var("REVERIFY_MINUTES")
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()),
+    )
+}
+
+/// `REVERIFY_MINUTES`: unset, or a whole number of minutes ≥ 1.
+fn parse_reverify_minutes(value: Option<String>) -> Result<Option<u32>, SettingsError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match value.parse::<u32>().ok().filter(|n| *n > 0) {
+        Some(minutes) => Ok(Some(minutes)),
+        None => Err(SettingsError::NotPositiveInteger {
+            name: "REVERIFY_MINUTES",
+            value,
+        }),
     }
 }
 

@@ -180,6 +180,8 @@ async fn run_day(
     );
     let mut producers = Producers::default();
     producers.seed_pointers(&client, registry, start).await;
+    // One warm container for the day: the page's history.json is kept between passes.
+    let page_history = freshness_monitor::pass::PageHistoryCache::default();
     let mut day = Day {
         requests: RequestCounts::default(),
         alerts: Vec::new(),
@@ -204,6 +206,7 @@ async fn run_day(
             dry_run: false,
             deadline: None,
             ledger_spares,
+            page_history: &page_history,
         };
         let done = run_steps(&store, &steps).await;
         done.written.expect("outputs written");

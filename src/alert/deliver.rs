@@ -19,6 +19,7 @@ use tokio::time::Instant;
 use super::channel::{AlertChannel, ChannelError};
 use super::dedup::{Claim, ClaimOutcome, DedupStore, Marker, Repeat};
 use super::plan::{self, Digest, PlannedAlert};
+use super::policy::never_written;
 use crate::ledger::Ledger;
 use crate::pass::PassOutcome;
 use crate::registry::policy::AlertPolicy;
@@ -641,10 +642,12 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 );
             }
         }
+        let ids = resolved.iter().map(|(r, _)| r.artifact_id.to_string());
         if delivered {
             self.figures.resolved += resolved.len();
-            let ids = resolved.iter().map(|(r, _)| r.artifact_id.to_string());
             self.figures.resolved_artifacts.extend(ids);
+        } else {
+            self.figures.resolved_failed_artifacts.extend(ids);
         }
     }
 
@@ -722,13 +725,19 @@ async fn alert_published<S: ObjectStore>(dedup: &DedupStore<'_, S>, dedup_key: &
 }
 
 /// A fresh row that may deserve a RESOLVED notice, with whether the ledger says its alert is
-/// out. With a ledger that knows the artifact, only a cycle whose alert is out and whose
+/// out. An artifact seen at last after a never-written alert is asked of that alert's marker.
+/// Otherwise, with a ledger that knows the artifact, only a cycle whose alert is out and whose
 /// notice is not is a candidate (no marker read); an artifact the ledger does not know (or no
 /// ledger) is asked of its marker.
 fn resolved_candidate<'r>(
     ledger: Option<&Ledger>,
     row: &'r ResultRow,
 ) -> Option<(&'r ResultRow, bool)> {
+    // An artifact alerted as never written, seen at last: its never-written alert's marker
+    // decides, whichever cycle that alert went out in.
+    if never_written::resolved_never_written_day(row).is_some() {
+        return Some((row, false));
+    }
     let Some(ledger) = ledger.filter(|l| l.artifacts.contains_key(&row.artifact_id)) else {
         return Some((row, false));
     };

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::alert::policy::group;
+use crate::alert::policy::{group, never_written};
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
@@ -282,18 +282,29 @@ pub fn resolved_dedup_key(alert_dedup_key: &str) -> String {
 
 /// The RESOLVED notice for rows that alerted this cycle and are fresh now (non-empty).
 /// Warning severity: good news does not need to wake anyone.
+/// An artifact seen at last after a never-written alert says so, whichever cycle that was in.
 pub fn resolved_digest(rows: &[&ResultRow], now: DateTime<Utc>) -> Digest {
     let n = rows.len();
+    let never_written_day = never_written::resolved_never_written_day;
+    let when = if rows.iter().any(|r| never_written_day(r).is_some()) {
+        ""
+    } else if n == 1 {
+        " in its cycle"
+    } else {
+        " in their cycle"
+    };
     let mut body = format!(
-        "RESOLVED: {n} artifact{} alerted earlier in {} cycle and {} fresh now ({})\n",
+        "RESOLVED: {n} artifact{} alerted earlier{when} and {} fresh now ({})\n",
         plural(n),
-        if n == 1 { "its" } else { "their" },
         if n == 1 { "is" } else { "are" },
         rfc3339(now)
     );
     for row in rows {
+        let was = never_written_day(row)
+            .map(|day| format!("  was: never written (alerted {day}); written at last\n"))
+            .unwrap_or_default();
         body.push_str(&format!(
-            "\n[RESOLVED] {} fresh (cycle {})\n  key: {}\n  owner: {}\n  reason: {}\n",
+            "\n[RESOLVED] {} fresh (cycle {})\n{was}  key: {}\n  owner: {}\n  reason: {}\n",
             row.artifact_id,
             row.cycle_label().unwrap_or("-"),
             key_of(row),
@@ -564,6 +575,28 @@ mod tests {
         assert_eq!(emojis, 3000);
         let bytes = split_message(&"é".repeat(200), 100, str::len);
         assert!(bytes.iter().all(|p| p.len() <= 100));
+    }
+
+    #[test]
+    fn a_resolved_never_written_artifact_says_what_it_was() {
+        let mut ghost = row("ghost", State::Fresh, Severity::Critical, false);
+        ghost.set_dedup_key("freshness_ghost_never_written_2026-05-30".into());
+        let digest = resolved_digest(&[&ghost], now());
+        assert!(
+            digest
+                .body
+                .starts_with("RESOLVED: 1 artifact alerted earlier and is fresh now ("),
+            "{}",
+            digest.body
+        );
+        assert!(
+            digest.body.contains(
+                "[RESOLVED] ghost fresh (cycle 2026-W22)\n  was: never written (alerted \
+                 2026-05-30); written at last\n  key: "
+            ),
+            "{}",
+            digest.body
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ use freshness_monitor::classify::OffCycle;
 use freshness_monitor::page::{
     DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
 };
+use freshness_monitor::pass::settled::ReverifyInterval;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
 use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
@@ -281,6 +282,8 @@ async fn explain_with<S: ObjectStore>(
     let settings = PassSettings {
         alerts_enabled: alerts_enabled_from_env(),
         only: vec![args.id.clone()],
+        reverify_after: settings::reverify_minutes_from_env()?
+            .map(|m| chrono::Duration::minutes(i64::from(m))),
         ..PassSettings::default()
     };
     let loaded = registry_source::load(store, &args.source.registry).await?;
@@ -309,7 +312,11 @@ async fn explain_with<S: ObjectStore>(
             out.say("line", bad.line.to_string());
             out.say("invalid", bad.reason());
         }
-        RegistryEntry::Valid(spec) => out.spec_facts(spec, &explanation, &loaded.registry.calendar),
+        RegistryEntry::Valid(spec) => {
+            out.spec_facts(spec, &explanation, &loaded.registry.calendar);
+            let interval = ReverifyInterval::of(spec, settings.reverify_after);
+            out.say("re-verify", interval.to_string());
+        }
     }
     for (i, decision) in explanation.decisions.iter().enumerate() {
         out.say(

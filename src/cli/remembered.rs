@@ -83,5 +83,6 @@ pub async fn apply_policy<S: ObjectStore>(
     let (known, to_list) = never_written::plan_checks(registry, &outcome.rows, ledger);
     let found = never_written::check_prefixes(store, known, to_list).await;
     never_written::mark_rows(&mut outcome.rows, &found.ids, now);
+    never_written::mark_appeared(&mut outcome.rows, ledger);
     outcome.apply_policy(ledger, &remembered.acks, ROUTABLE_CHANNELS);
 }

@@ -1,12 +1,14 @@
 //! What a warm container keeps between invocations: the settings, the AWS clients, the S3
 //! store and the alert channels, built once by [`Container::from_env`] and lent to every
-//! invocation.
+//! invocation, and the status page's `history.json` as last read (read again only when its
+//! ETag changed).
 
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
 use crate::alert::telegram::{CredentialSource, TelegramChannel};
 use crate::alert::{AlertChannel, Alerter};
 use crate::aws::{AwsClients, CallTimeouts};
+use crate::pass::PageHistoryCache;
 use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
 use crate::store::s3::S3Store;
 
@@ -23,6 +25,9 @@ pub struct Container {
     /// Print the pass's metrics as CloudWatch EMF lines on stdout (the Lambda; not `run`,
     /// whose stdout is its answer).
     pub emit_metrics: bool,
+    /// The status page's history as the last pass read it, under its ETag: the next pass
+    /// HEADs `history.json` and GETs it only when that changed (docs/outputs.md#requests).
+    pub page_history: PageHistoryCache,
 }
 
 impl Container {
@@ -52,6 +57,7 @@ impl Container {
             store,
             alerter,
             emit_metrics: true,
+            page_history: PageHistoryCache::default(),
         }
     }
 }

@@ -184,6 +184,7 @@ pub async fn run_invocation(
         dry_run: invocation.is_dry_run(),
         deadline,
         ledger_spares: true,
+        page_history: &container.page_history,
     };
     let dry_run = steps.dry_run;
     let PassDone {

@@ -15,7 +15,7 @@ use super::handler::{HandlerError, output_location, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
 use crate::ledger::{self, Ledger};
-use crate::pass::{self, PassOutcome, PassSettings};
+use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistrySource};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
@@ -37,6 +37,9 @@ pub struct PassSteps<'a> {
     /// (alerts already out). Always true in the Lambda and `run`; the day benchmark turns it
     /// off to measure what probing everything every pass costs.
     pub ledger_spares: bool,
+    /// The status page's `history.json` as the container last read it (read again only when
+    /// its ETag changed).
+    pub page_history: &'a PageHistoryCache,
 }
 
 /// What a pass did: its outcome (with the ledger's figures and the request counts, the output
@@ -78,6 +81,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         let (known, to_list) = prefix_checks;
         let found = never_written::check_prefixes(store, known, to_list).await;
         never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
+        never_written::mark_appeared(&mut outcome.rows, remembered);
         outcome.prefix_listings = found.listings;
         apply_policy(steps, store, &mut outcome, remembered).await;
     }
@@ -95,14 +99,22 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         let location = output_location(settings);
         // The heartbeat counts everything before it, and its own PUT.
         let so_far = || Some(store.counts());
-        pass::write_outputs_counted(store, &location, &outcome, alerts.clone(), so_far)
-            .await
-            .map(|()| true)
-            .map_err(|source| HandlerError::Outputs {
-                bucket: location.bucket,
-                prefix: location.prefix,
-                source,
-            })
+        let page_history = steps.page_history;
+        pass::write_outputs_counted(
+            store,
+            &location,
+            &outcome,
+            alerts.clone(),
+            so_far,
+            page_history,
+        )
+        .await
+        .map(|()| true)
+        .map_err(|source| HandlerError::Outputs {
+            bucket: location.bucket,
+            prefix: location.prefix,
+            source,
+        })
     };
     outcome.requests = Some(store.counts());
     PassDone {
@@ -139,6 +151,8 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
         .map(String::as_str);
     ledger.note_alerts(out, resolved);
     ledger.note_listings(&outcome.prefix_listings, outcome.run_at);
+    let failed = &alerts.resolved_failed_artifacts;
+    never_written::keep_unresolved(ledger, &outcome.rows, failed);
 }
 
 /// Reads the acknowledgements and applies the registry's alert policy to the rows (an

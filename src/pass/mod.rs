@@ -43,7 +43,7 @@ pub use explain::{Explanation, explain_entry};
 pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
-pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, put_status_page};
+pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
 
 /// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
 /// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000

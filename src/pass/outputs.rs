@@ -2,7 +2,7 @@
 //! `heartbeat.json` (docs/outputs.md), big ones staged on disk and streamed to the store.
 
 use super::PassOutcome;
-use super::status_page::put_status_page;
+use super::status_page::{PageHistoryCache, put_status_page};
 use crate::report::AlertFigures;
 use crate::store::counting::RequestCounts;
 use crate::store::staged::stage_json;
@@ -26,17 +26,20 @@ pub async fn write_outputs<S: ObjectStore>(
     outcome: &PassOutcome,
     alerts: AlertFigures,
 ) -> Result<(), StoreError> {
-    write_outputs_counted(store, location, outcome, alerts, || None).await
+    let page_history = PageHistoryCache::default();
+    write_outputs_counted(store, location, outcome, alerts, || None, &page_history).await
 }
 
 /// [`write_outputs`], with the heartbeat's `requests` set from `requests_so_far` just before
-/// the heartbeat is written, plus that one PUT (docs/outputs.md#requests).
+/// the heartbeat is written, plus that one PUT (docs/outputs.md#requests), and the page's
+/// `history.json` read only when it changed since `page_history` kept it.
 pub async fn write_outputs_counted<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
     outcome: &PassOutcome,
     alerts: AlertFigures,
     requests_so_far: impl Fn() -> Option<RequestCounts>,
+    page_history: &PageHistoryCache,
 ) -> Result<(), StoreError> {
     let key = |name: &str| format!("{}{name}", location.prefix);
     let mut first_error = None;
@@ -59,7 +62,7 @@ pub async fn write_outputs_counted<S: ObjectStore>(
                 rows,
             )
             .await,
-            put_status_page(store, location, outcome, chrono::Utc::now()).await,
+            put_status_page(store, location, outcome, chrono::Utc::now(), page_history).await,
         ] {
             if let Err(e) = result {
                 first_error.get_or_insert(e);

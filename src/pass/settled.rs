@@ -7,7 +7,8 @@
 //! would have judged it, from the LastModified the ledger recorded. Settled means all of:
 //! the ledger's entry is about this cycle, its last pass left it fresh through the canonical
 //! key, the bucket and rendered key are the ones that probe saw (the fingerprint: a registry
-//! edit unsettles it), and the re-verify interval, when set, has not passed since that probe.
+//! edit unsettles it), and the re-verify interval, when set, has not passed since that probe
+//! (the artifact's `reverify_minutes`, else `REVERIFY_MINUTES`: [`ReverifyInterval`]).
 //! An artifact a re-verifying probe finds gone is judged from the probe (missing at once):
 //! the ledger is never trusted over an observation.
 
@@ -24,8 +25,62 @@ use crate::store::ObjectMeta;
 pub struct SettledRule<'a> {
     pub ledger: &'a Ledger,
     /// Probe a settled artifact again once this long has passed since its last probe (for
-    /// producers that delete and rewrite); `None`: not before the next tick.
+    /// producers that delete and rewrite), unless its own `reverify_minutes` says otherwise;
+    /// `None`: not before the next tick.
     pub reverify_after: Option<Duration>,
+}
+
+/// How long a settled artifact goes unprobed, and which setting said so: its registry entry's
+/// `reverify_minutes` (its own or from `defaults:`) wins over the env's `REVERIFY_MINUTES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReverifyInterval {
+    /// The registry's `reverify_minutes`.
+    Registry(Duration),
+    /// `REVERIFY_MINUTES`.
+    Env(Duration),
+    /// Neither is set: not before the next tick.
+    NextTick,
+}
+
+impl ReverifyInterval {
+    /// The interval of `spec`, given the env's default.
+    pub fn of(spec: &ArtifactSpec, env_default: Option<Duration>) -> ReverifyInterval {
+        match (spec.reverify_minutes(), env_default) {
+            (Some(minutes), _) => ReverifyInterval::Registry(Duration::minutes(minutes.into())),
+            (None, Some(interval)) => ReverifyInterval::Env(interval),
+            (None, None) => ReverifyInterval::NextTick,
+        }
+    }
+
+    /// How long after its last probe a settled artifact is probed again.
+    pub fn duration(self) -> Option<Duration> {
+        match self {
+            ReverifyInterval::Registry(d) | ReverifyInterval::Env(d) => Some(d),
+            ReverifyInterval::NextTick => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ReverifyInterval {
+    /// What `explain` prints.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let every = |d: &Duration| {
+            format!(
+                "once confirmed fresh, probed again {} min after its last probe",
+                d.num_minutes()
+            )
+        };
+        match self {
+            ReverifyInterval::Registry(d) => {
+                write!(f, "{} (the registry's reverify_minutes)", every(d))
+            }
+            ReverifyInterval::Env(d) => write!(f, "{} (REVERIFY_MINUTES)", every(d)),
+            ReverifyInterval::NextTick => f.write_str(
+                "once confirmed fresh, not probed again before the next tick (neither \
+                 reverify_minutes nor REVERIFY_MINUTES is set)",
+            ),
+        }
+    }
 }
 
 /// A settled artifact's verdict, and when it was last probed.
@@ -51,8 +106,8 @@ impl SettledRule<'_> {
         let last_probed_at = entry.last_probe_at?.to_utc();
         let same_key = entry.probe_fingerprint()
             == Some(probe_fingerprint(&spec.s3_bucket, &keys.canonical_key));
-        let due = self
-            .reverify_after
+        let due = ReverifyInterval::of(spec, self.reverify_after)
+            .duration()
             .is_some_and(|interval| now - last_probed_at >= interval);
         if entry.state != State::Fresh || !same_key || due || last_probed_at > now {
             return None;
@@ -122,12 +177,17 @@ mod tests {
 
     /// Daily at 06:00 UTC, due 07:00: `a` and `b` dated, `p` a pointer.
     fn registry(a_template: &str) -> Registry {
+        registry_with(a_template, "", "")
+    }
+
+    /// [`registry`] with lines added to `defaults:` and to `a`'s entry.
+    fn registry_with(a_template: &str, defaults: &str, a_extra: &str) -> Registry {
         let yaml = format!(
             "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  severity: warning\n  \
              owner_repo: team\n  created_at: 2025-01-01\n  grace_period_cycles: 0\n  \
-             sla_minutes_after_cron: 60\n  cadence: daily\n\
+             sla_minutes_after_cron: 60\n  cadence: daily\n{defaults}\
              cadences:\n  daily: {{cron: \"0 6 * * *\", timezone: UTC}}\nartifacts:\n\
-             - artifact_id: a\n  s3_key_template: \"{a_template}\"\n\
+             - artifact_id: a\n  s3_key_template: \"{a_template}\"\n{a_extra}\
              - artifact_id: b\n  s3_key_template: \"b/{{date}}.csv\"\n\
              - artifact_id: p\n  s3_key_template: \"p/latest.json\"\n"
         );
@@ -228,5 +288,54 @@ mod tests {
         assert_eq!(state(&rows, "a"), State::Missing, "the observation wins");
         let (_, heads) = pass(&store, &registry, &mut ledger, "2026-06-01T09:15:00Z", hour).await;
         assert_eq!(heads, 3, "a missing artifact is never settled");
+    }
+
+    #[tokio::test]
+    async fn an_artifact_s_own_reverify_minutes_wins_over_the_env_default() {
+        let store = MapStore::default();
+        store.set("a/2026-06-01.csv", "2026-06-01T06:30:00Z");
+        store.set("b/2026-06-01.csv", "2026-06-01T06:31:00Z");
+        store.set("p/latest.json", "2026-06-01T06:40:00Z");
+        let registry = registry_with("a/{date}.csv", "", "  reverify_minutes: 30\n");
+        let a = registry
+            .valid_artifacts()
+            .find(|s| s.id.as_str() == "a")
+            .unwrap();
+        let b = registry
+            .valid_artifacts()
+            .find(|s| s.id.as_str() == "b")
+            .unwrap();
+        let hour = Some(Duration::hours(1));
+        assert_eq!(
+            ReverifyInterval::of(a, hour),
+            ReverifyInterval::Registry(Duration::minutes(30))
+        );
+        assert_eq!(
+            ReverifyInterval::of(b, hour),
+            ReverifyInterval::Env(Duration::hours(1))
+        );
+        assert_eq!(ReverifyInterval::of(b, None), ReverifyInterval::NextTick);
+        let mut ledger = Ledger::new();
+        for (at, expected) in [
+            ("2026-06-01T08:00:00Z", 3),
+            ("2026-06-01T08:15:00Z", 0),
+            // a, 30 min after its last probe; b and p wait for the env's hour.
+            ("2026-06-01T08:30:00Z", 1),
+            ("2026-06-01T08:45:00Z", 0),
+            ("2026-06-01T09:00:00Z", 3),
+        ] {
+            let (_, heads) = pass(&store, &registry, &mut ledger, at, hour).await;
+            assert_eq!(heads, expected, "at {at}");
+        }
+
+        // Set under `defaults:`, it applies to every artifact, with no env default at all.
+        let registry = registry_with("a/{date}.csv", "  reverify_minutes: 45\n", "");
+        let mut ledger = Ledger::new();
+        for (at, expected) in [("2026-06-01T08:00:00Z", 3), ("2026-06-01T08:30:00Z", 0)] {
+            let (_, heads) = pass(&store, &registry, &mut ledger, at, None).await;
+            assert_eq!(heads, expected, "at {at}");
+        }
+        let (_, heads) = pass(&store, &registry, &mut ledger, "2026-06-01T08:45:00Z", None).await;
+        assert_eq!(heads, 3, "45 min after the first probe");
     }
 }

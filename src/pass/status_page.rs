@@ -2,6 +2,12 @@
 //! the last history scan's `history.json` from the same prefix when there is one small enough,
 //! render the page ([`crate::page`]), PUT it. The page never fails because of the history: a
 //! history that cannot be used is said on the page.
+//!
+//! `history.json` changes about once a day (the daily scan) but is read by every pass, up to
+//! 32 MB: a warm container keeps what it read with its ETag ([`PageHistoryCache`]), and a pass
+//! HEADs the file and GETs it again only when the ETag changed.
+
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -19,17 +25,57 @@ use crate::store::{ObjectStore, StoreError};
 /// memory; above it the page shows no strips and says why (`history --html` draws them).
 pub const HISTORY_MAX_BYTES_FOR_PAGE: u64 = 32_000_000;
 
-/// Renders and writes `status.html` at `now`.
+/// What a warm container keeps of `history.json` between passes: the page's history as last
+/// read, under the object's ETag. Empty in a new container (and for `run` and tests that
+/// make one per pass); forgotten when the file is gone or over the cap.
+#[derive(Debug, Default)]
+pub struct PageHistoryCache(Mutex<Option<CachedHistory>>);
+
+#[derive(Debug)]
+struct CachedHistory {
+    bucket: String,
+    key: String,
+    etag: String,
+    history: Arc<PageHistory>,
+}
+
+impl PageHistoryCache {
+    /// The history read from `bucket`/`key` when it had `etag`.
+    fn get(&self, bucket: &str, key: &str, etag: &str) -> Option<Arc<PageHistory>> {
+        let cached = self.0.lock().expect("not poisoned");
+        cached
+            .as_ref()
+            .filter(|c| c.bucket == bucket && c.key == key && c.etag == etag)
+            .map(|c| Arc::clone(&c.history))
+    }
+
+    fn keep(&self, bucket: &str, key: &str, etag: String, history: Arc<PageHistory>) {
+        *self.0.lock().expect("not poisoned") = Some(CachedHistory {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            etag,
+            history,
+        });
+    }
+
+    fn forget(&self) {
+        *self.0.lock().expect("not poisoned") = None;
+    }
+}
+
+/// Renders and writes `status.html` at `now`, with the history `cache` keeps when
+/// `history.json` has not changed since it was read.
 pub async fn put_status_page<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
     outcome: &PassOutcome,
     now: DateTime<Utc>,
+    cache: &PageHistoryCache,
 ) -> Result<(), StoreError> {
-    let history = read_history(store, location).await;
+    let history = read_history(store, location, cache).await;
     let page = render_status_page(&PageInput {
         outcome,
-        history: &history,
+        history: history.as_ref(),
         now,
         pass_interval: DEFAULT_PASS_INTERVAL,
     });
@@ -44,16 +90,28 @@ pub async fn put_status_page<S: ObjectStore>(
         .await
 }
 
-/// The history the page draws from: none, a digest, or why it cannot be used.
-async fn read_history<S: ObjectStore>(store: &S, location: &OutputLocation) -> PageHistory {
-    let key = format!("{}{HISTORY_FILE}", location.prefix);
+/// The history the page draws from: none, a digest, or why it cannot be used. One HEAD; a
+/// GET only when `cache` holds nothing read under the ETag the HEAD gave.
+async fn read_history<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    cache: &PageHistoryCache,
+) -> Arc<PageHistory> {
+    let (bucket, key) = (
+        &location.bucket,
+        format!("{}{HISTORY_FILE}", location.prefix),
+    );
     let unavailable = |why: String| {
         tracing::warn!("status page without history: {why}");
-        PageHistory::Unavailable(why)
+        Arc::new(PageHistory::Unavailable(why))
     };
-    match store.head(&location.bucket, &key).await {
-        Ok(None) | Err(StoreError::NotFound { .. }) => return PageHistory::None,
-        Ok(Some(meta)) if meta.size.unwrap_or(0) > HISTORY_MAX_BYTES_FOR_PAGE => {
+    let head_etag = match store.head_etag(bucket, &key).await {
+        Ok(None) | Err(StoreError::NotFound { .. }) => {
+            cache.forget();
+            return Arc::new(PageHistory::None);
+        }
+        Ok(Some((meta, _))) if meta.size.unwrap_or(0) > HISTORY_MAX_BYTES_FOR_PAGE => {
+            cache.forget();
             return unavailable(format!(
                 "{HISTORY_FILE} is {:.1} MB, more than the {} MB a pass reads for this page; \
                  `freshness-monitor history --html FILE` draws the strips locally.",
@@ -61,16 +119,27 @@ async fn read_history<S: ObjectStore>(store: &S, location: &OutputLocation) -> P
                 HISTORY_MAX_BYTES_FOR_PAGE / 1_000_000
             ));
         }
-        Ok(Some(_)) => {}
+        Ok(Some((_, etag))) => etag,
         Err(e) => return unavailable(format!("{HISTORY_FILE} could not be read: {e}")),
+    };
+    if let Some(kept) = (head_etag.as_deref()).and_then(|etag| cache.get(bucket, &key, etag)) {
+        return kept;
     }
-    match store.get(&location.bucket, &key).await {
-        Ok(fetched) => match HistoryDigest::from_json(&fetched.body) {
-            Ok(digest) => PageHistory::Digest(digest),
-            Err(e) => unavailable(format!("{HISTORY_FILE} is not readable JSON: {e}")),
-        },
-        Err(e) => unavailable(format!("{HISTORY_FILE} could not be read: {e}")),
+    let fetched = match store.get(bucket, &key).await {
+        Ok(fetched) => fetched,
+        Err(e) => return unavailable(format!("{HISTORY_FILE} could not be read: {e}")),
+    };
+    let history = match HistoryDigest::from_json(&fetched.body) {
+        Ok(digest) => Arc::new(PageHistory::Digest(digest)),
+        Err(e) => unavailable(format!("{HISTORY_FILE} is not readable JSON: {e}")),
+    };
+    // Kept under the ETag of what was read (the HEAD's when the GET has none): a body that
+    // changed between the two is read again next time, never kept under a newer ETag.
+    match fetched.etag.or(head_etag) {
+        Some(etag) => cache.keep(bucket, &key, etag, Arc::clone(&history)),
+        None => cache.forget(),
     }
+    history
 }
 
 #[cfg(test)]
@@ -100,11 +169,11 @@ mod tests {
     async fn the_page_says_whether_history_json_is_absent_unreadable_or_drawn() {
         let (_dir, store) = store_with(None);
         assert!(matches!(
-            read_history(&store, &location()).await,
+            *read_history(&store, &location(), &PageHistoryCache::default()).await,
             PageHistory::None
         ));
         let (_dir, store) = store_with(Some("{not json"));
-        match read_history(&store, &location()).await {
+        match &*read_history(&store, &location(), &PageHistoryCache::default()).await {
             PageHistory::Unavailable(why) => {
                 assert!(
                     why.starts_with("history.json is not readable JSON: "),
@@ -117,7 +186,7 @@ mod tests {
             [{"cycle_label": "2026-11-26", "expected": true, "present": true, "on_time": true,
               "minutes_late": 0}]}}}"#;
         let (_dir, store) = store_with(Some(valid));
-        match read_history(&store, &location()).await {
+        match &*read_history(&store, &location(), &PageHistoryCache::default()).await {
             PageHistory::Digest(digest) => assert_eq!(digest.artifacts["a"].sla.on_time, 1),
             other => panic!("{other:?}"),
         }
@@ -131,12 +200,52 @@ mod tests {
             .open(dir.path().join("results/p/history.json"))
             .unwrap();
         file.set_len(HISTORY_MAX_BYTES_FOR_PAGE + 1).unwrap();
-        match read_history(&store, &location()).await {
+        match &*read_history(&store, &location(), &PageHistoryCache::default()).await {
             PageHistory::Unavailable(why) => assert!(
                 why.starts_with("history.json is 32.0 MB, more than the 32 MB a pass reads"),
                 "{why}"
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_kept_history_is_not_read_again_until_its_etag_changes() {
+        use crate::store::counting::CountingStore;
+        let valid = |day: &str| {
+            format!(
+                r#"{{"generated_at": "2026-11-{day}T04:00:00Z", "artifacts": {{"a": {{"history":
+                [{{"cycle_label": "2026-11-26", "expected": true, "present": true,
+                  "on_time": true, "minutes_late": 0}}]}}}}}}"#
+            )
+        };
+        let (dir, local) = store_with(Some(&valid("27")));
+        let file = dir.path().join("results/p/history.json");
+        let cache = PageHistoryCache::default();
+        let read = || async {
+            let store = CountingStore::new(&local);
+            let history = read_history(&store, &location(), &cache).await;
+            let counts = store.counts();
+            let generated = history.digest().map(|d| d.generated_at.to_rfc3339());
+            ((counts.head, counts.get), generated)
+        };
+        let generated = |day: &str| Some(format!("2026-11-{day}T04:00:00+00:00"));
+        assert_eq!(read().await, ((1, 1), generated("27")), "first read");
+        assert_eq!(read().await, ((1, 0), generated("27")), "unchanged: kept");
+        std::fs::write(&file, valid("28")).unwrap();
+        assert_eq!(
+            read().await,
+            ((1, 1), generated("28")),
+            "rewritten: read again"
+        );
+        assert_eq!(read().await, ((1, 0), generated("28")));
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(read().await, ((1, 0), None), "gone: no history");
+        std::fs::write(&file, valid("28")).unwrap();
+        assert_eq!(
+            read().await,
+            ((1, 1), generated("28")),
+            "forgotten when it was gone"
+        );
     }
 }

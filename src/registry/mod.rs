@@ -128,6 +128,9 @@ pub struct OptionalFields {
     pub off_cycle: Option<OffCycle>,
     /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
     pub extensions: Option<Arc<serde_json::Value>>,
+    /// Minutes after its last probe before a settled cycle is probed again
+    /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
+    pub reverify_minutes: Option<u32>,
 }
 
 impl OptionalFields {
@@ -169,6 +172,11 @@ impl ArtifactSpec {
     /// See [`OptionalFields::extensions`].
     pub fn extensions(&self) -> Option<&Arc<serde_json::Value>> {
         self.optional_fields()?.extensions.as_ref()
+    }
+
+    /// See [`OptionalFields::reverify_minutes`].
+    pub fn reverify_minutes(&self) -> Option<u32> {
+        self.optional_fields()?.reverify_minutes
     }
 
     /// The entry's line, as messages give lines.

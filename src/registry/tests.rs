@@ -968,6 +968,76 @@ calendar:
     assert_eq!(registry.calendars.names(), ["nyse", "lse", "xetr", "desk"]);
 }
 
+#[test]
+fn reverify_minutes_is_read_per_artifact_from_defaults_and_through_a_merge_key() {
+    let registry = valid(&format!(
+        "{DEFAULTS}  reverify_minutes: 60
+x_rewritten: &rewritten {{reverify_minutes: 20}}
+artifacts:
+  - artifact_id: own
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    reverify_minutes: 30
+  - artifact_id: inherited
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  - artifact_id: merged
+    <<: *rewritten
+    s3_key_template: \"c/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    ));
+    let minutes = |id: &str| spec(&registry, id).reverify_minutes();
+    assert_eq!(
+        (minutes("own"), minutes("inherited"), minutes("merged")),
+        (Some(30), Some(60), Some(20))
+    );
+    let unset = valid(&one_artifact("    cadence: weekday_sf\n"));
+    assert_eq!(spec(&unset, "a").reverify_minutes(), None);
+}
+
+#[test]
+fn a_bad_reverify_minutes_names_its_line_and_field() {
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    reverify_minutes: 0\n"
+        )),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field reverify_minutes: must be >= 1, found 0"
+        ]
+    );
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    reverify_minutes: hourly\n"
+        )),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field reverify_minutes: expected a whole \
+             number >= 1, found the text \"hourly\""
+        ]
+    );
+    assert_eq!(
+        messages(&one_artifact(
+            "    cadence: weekday_sf\n    reverify_minute: 30\n"
+        )),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field reverify_minute: unknown field; did \
+             you mean `reverify_minutes`?"
+        ]
+    );
+    let text = one_artifact("    cadence: weekday_sf\n")
+        .replace("defaults:\n", "defaults:\n  reverify_minutes: 99999999\n");
+    assert_eq!(
+        messages(&text),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:3: field defaults.reverify_minutes: 99999999 is too large \
+             (at most 52596000, a century)"
+        ]
+    );
+}
+
 /// The duplicate check holds entry indices and reads the ids from the entries: the first
 /// definition is found whether it loaded or not, wherever its `artifact_id` line is, and
 /// past the size the list was guessed at (quoted keys are not counted).

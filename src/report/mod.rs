@@ -91,6 +91,10 @@ pub struct AlertFigures {
     /// ledger's `resolved_out`; not written).
     #[serde(skip)]
     pub resolved_held_artifacts: Vec<String>,
+    /// The artifacts whose RESOLVED notice reached no channel in this pass, its claim
+    /// released (for the ledger: a never-written one's notice stays due; not written).
+    #[serde(skip)]
+    pub resolved_failed_artifacts: Vec<String>,
 }
 
 /// One alert channel's part in a pass: messages delivered, and the error if any.

@@ -113,6 +113,15 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
         self.inner.head(bucket, key).await
     }
 
+    async fn head_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectMeta, Option<String>)>, StoreError> {
+        bump(&self.head);
+        self.inner.head_etag(bucket, key).await
+    }
+
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
         bump(&self.get);
         self.inner.get(bucket, key).await

@@ -66,6 +66,23 @@ impl ObjectStore for LocalDirStore {
         }
     }
 
+    /// The ETag a GET would give: the file is read to hash it (a directory bills nothing).
+    async fn head_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectMeta, Option<String>)>, StoreError> {
+        let Some(meta) = self.head(bucket, key).await? else {
+            return Ok(None);
+        };
+        let path = self.path_of(bucket, key)?;
+        match tokio::fs::read(&path).await {
+            Ok(body) => Ok(Some((meta, Some(content_etag(&body))))),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Self::io_error(&path, e)),
+        }
+    }
+
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
         let path = self.path_of(bucket, key)?;
         match tokio::fs::read(&path).await {

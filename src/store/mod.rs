@@ -103,6 +103,18 @@ pub trait ObjectStore: Send + Sync {
         key: &str,
     ) -> impl Future<Output = Result<Option<ObjectMeta>, StoreError>> + Send;
 
+    /// HEAD with the object's ETag, for a reader that keeps what it read while the ETag stays
+    /// the same (the status page's `history.json`, docs/outputs.md#requests). One HEAD, like
+    /// [`ObjectStore::head`]. A store without ETags keeps this default, whose `None` ETag
+    /// makes the reader read again.
+    fn head_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<(ObjectMeta, Option<String>)>, StoreError>> + Send {
+        async move { Ok(self.head(bucket, key).await?.map(|meta| (meta, None))) }
+    }
+
     /// GET the whole object.
     fn get(
         &self,

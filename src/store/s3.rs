@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, Utc};
 
@@ -240,8 +241,13 @@ fn to_chrono(time: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos())
 }
 
-impl ObjectStore for S3Store {
-    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+impl S3Store {
+    /// HeadObject's answer for a key that exists, with its metadata read; `None` when absent.
+    async fn head_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectMeta, HeadObjectOutput)>, StoreError> {
         match self
             .client
             .head_object()
@@ -260,10 +266,11 @@ impl ObjectStore for S3Store {
                     })?;
                 // A HEAD's Content-Length is the object's size; it comes with the answer.
                 let size = output.content_length().and_then(|n| u64::try_from(n).ok());
-                Ok(Some(ObjectMeta {
+                let meta = ObjectMeta {
                     last_modified,
                     size,
-                }))
+                };
+                Ok(Some((meta, output)))
             }
             Err(SdkError::ServiceError(context)) if context.err().is_not_found() => Ok(None),
             // HEAD has no body, so a missing bucket is a bare 404 as well: absent.
@@ -272,6 +279,21 @@ impl ObjectStore for S3Store {
                 other => Err(other),
             },
         }
+    }
+}
+
+impl ObjectStore for S3Store {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        Ok(self.head_object(bucket, key).await?.map(|(meta, _)| meta))
+    }
+
+    async fn head_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(ObjectMeta, Option<String>)>, StoreError> {
+        let answer = self.head_object(bucket, key).await?;
+        Ok(answer.map(|(meta, output)| (meta, output.e_tag().map(str::to_string))))
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {

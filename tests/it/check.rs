@@ -528,6 +528,69 @@ fn explain_tells_why_an_artifact_alerts() {
 }
 
 #[test]
+fn explain_says_which_re_verify_interval_applies() {
+    let s = scenario(
+        "",
+        &(artifact(
+            "own",
+            "a/{date}.json",
+            "saturday_sf",
+            "    reverify_minutes: 30\n",
+        ) + &artifact("plain", "b/{date}.json", "saturday_sf", "")),
+    );
+    let explain = |id: &str, env: Option<&str>| {
+        let store = s.store();
+        let mut cmd = crate::support::command_in(s.path());
+        cmd.env_remove("REVERIFY_MINUTES");
+        if let Some(minutes) = env {
+            cmd.env("REVERIFY_MINUTES", minutes);
+        }
+        let args = ["explain", id, "--registry", "registry.yaml", "--store"];
+        let out = cmd
+            .args(args)
+            .arg(&store)
+            .args(["--now", "2026-06-07T12:00:00Z"])
+            .output()
+            .unwrap();
+        let text = stdout(&out);
+        let line = text.lines().find(|l| l.starts_with("re-verify"));
+        (out.status.code(), line.map(str::to_string), stderr(&out))
+    };
+    let once = "re-verify     once confirmed fresh,";
+    let (_, line, err) = explain("own", Some("90"));
+    assert_eq!(
+        line.as_deref(),
+        Some(
+            format!(
+                "{once} probed again 30 min after its last probe (the registry's \
+                 reverify_minutes)"
+            )
+            .as_str()
+        ),
+        "{err}"
+    );
+    let (_, line, _) = explain("plain", Some("90"));
+    assert_eq!(
+        line.unwrap(),
+        format!("{once} probed again 90 min after its last probe (REVERIFY_MINUTES)")
+    );
+    let (_, line, _) = explain("plain", None);
+    assert_eq!(
+        line.unwrap(),
+        format!(
+            "{once} not probed again before the next tick (neither reverify_minutes nor \
+             REVERIFY_MINUTES is set)"
+        )
+    );
+    let (code, line, err) = explain("plain", Some("soon"));
+    assert_eq!((code, line), (Some(1), None));
+    assert!(
+        err.contains("REVERIFY_MINUTES must be a positive whole number, got \"soon\""),
+        "{err}"
+    );
+}
+
+#[test]
 fn calendar_lists_closed_weekdays_with_names() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &["calendar", "--from", "2026", "--to", "2026"]);

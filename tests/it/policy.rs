@@ -544,6 +544,190 @@ async fn a_key_never_written_in_any_cycle_has_its_own_message_and_alerts_once_a_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_never_written_artifact_that_appears_gets_one_resolved_notice_in_any_cycle() {
+    let world = world_with(&[], "").await;
+    let ghost = |id: &str| {
+        format!(
+            "  - artifact_id: {id}\n    s3_key_template: \"{id}/{{date}}/x.json\"\n    \
+             severity: critical\n    owner_repo: pipelines\n"
+        )
+    };
+    let registry = policy_registry(&world.bucket, &[], "") + &ghost("ghost_a") + &ghost("ghost_b");
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    let monitor = Monitor::start(&world.env());
+    assert_eq!(
+        monitor.pass("2026-05-30T12:30:00Z").response()["alerted"],
+        2
+    );
+    let sns = one_sns(&world).await;
+    assert!(
+        sns.contains("ghost_a never written") && sns.contains("ghost_b never written"),
+        "{sns}"
+    );
+    world.telegram.clear();
+
+    // ghost_a appears later the same day, in the same cycle: one RESOLVED notice that says
+    // what it resolves, on both channels.
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        "ghost_a/2026-05-30/x.json",
+        "{}",
+    )
+    .await;
+    let same_cycle = monitor.pass("2026-05-30T18:00:00Z").response().clone();
+    assert_eq!(
+        (&same_cycle["resolved"], &same_cycle["alerted"]),
+        (&1.into(), &0.into()),
+        "{same_cycle:#}"
+    );
+    let sns = one_sns(&world).await;
+    assert!(
+        sns.contains(
+            "[RESOLVED] ghost_a fresh (cycle 2026-W22)\n  was: never written (alerted \
+                      2026-05-30); written at last"
+        ),
+        "{sns}"
+    );
+    assert!(!sns.contains("ghost_b"), "{sns}");
+    let telegram = world.telegram.delivered();
+    assert_eq!(telegram.len(), 1);
+    assert!(telegram[0].text().contains("[RESOLVED] ghost_a"));
+    let again = monitor.pass("2026-05-30T18:15:00Z").response().clone();
+    assert_eq!(
+        (&again["resolved"], &again["alerted"]),
+        (&0.into(), &0.into())
+    );
+    assert!(world.sns_messages().await.is_empty(), "once");
+
+    // ghost_b is alerted again the next day, then appears in the next cycle, before any pass
+    // of that cycle saw it missing: the notice names the last never-written alert.
+    assert_eq!(
+        monitor.pass("2026-05-31T09:00:00Z").response()["alerted"],
+        1
+    );
+    assert!(one_sns(&world).await.contains("ghost_b never written"));
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        "ghost_b/2026-06-06/x.json",
+        "{}",
+    )
+    .await;
+    let next_cycle = monitor.pass("2026-06-06T12:30:00Z").response().clone();
+    assert_eq!(next_cycle["resolved"], 1, "{next_cycle:#}");
+    // ghost_a, written once, is an ordinary missing artifact in the new cycle: its alert is
+    // the other message.
+    let messages = world.sns_messages().await;
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    let text = |m: &Value| m["Message"].as_str().unwrap().to_string();
+    assert!(text(&messages[0]).contains("[CRITICAL] ghost_a missing (cycle 2026-W23)"));
+    let sns = text(&messages[1]);
+    assert!(
+        sns.contains(
+            "[RESOLVED] ghost_b fresh (cycle 2026-W23)\n  was: never written (alerted \
+                      2026-05-31)"
+        ),
+        "{sns}"
+    );
+    assert!(
+        sns.starts_with("RESOLVED: 1 artifact alerted earlier and is fresh now"),
+        "{sns}"
+    );
+    let rows = results(&world).await;
+    assert_eq!(
+        row(&rows, "ghost_b")["dedup_key"],
+        "freshness_ghost_b_never_written_2026-05-31",
+        "the pass's row names the alert it resolved"
+    );
+    assert_eq!(row(&rows, "ghost_a")["state"], "missing");
+    assert!(
+        row(&rows, "ghost_a")["policy"]
+            .get("never_written")
+            .is_none()
+    );
+    monitor.pass("2026-06-06T12:45:00Z");
+    let sns = world.sns_messages().await;
+    assert!(
+        sns.iter()
+            .all(|m| !m["Message"].as_str().unwrap().contains("RESOLVED")),
+        "once: {sns:#?}"
+    );
+    let ledger = get_json(
+        &world.aws.s3,
+        &world.bucket,
+        "_freshness_monitor/ledger.json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        ledger["artifacts"]["ghost_b"]["written"], true,
+        "{ledger:#}"
+    );
+    assert!(
+        ledger["artifacts"]["ghost_b"]
+            .get("never_written_since")
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_never_written_resolved_notice_that_reaches_no_channel_is_sent_by_the_next_pass() {
+    use crate::support::telegram_server::Reply;
+    let world = world_with(&[], "").await;
+    let registry = policy_registry(&world.bucket, &[], "")
+        + "  - artifact_id: ghost\n    s3_key_template: \"ghost/{date}/x.json\"\n    \
+           severity: critical\n    owner_repo: pipelines\n";
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    // Telegram is the only channel.
+    let monitor = Monitor::start(&world.env_with("SNS_TOPIC_ARN", None));
+    assert_eq!(
+        monitor.pass("2026-05-30T12:30:00Z").response()["alerted"],
+        1
+    );
+    assert!(
+        world.telegram.delivered()[0]
+            .text()
+            .contains("ghost never written")
+    );
+    world.telegram.clear();
+
+    // It appears in the next cycle while Telegram refuses everything: no notice, the claim is
+    // released, the pass itself succeeds.
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        "ghost/2026-06-06/x.json",
+        "{}",
+    )
+    .await;
+    world.telegram.set_default(Reply::Blocked);
+    let refused = monitor.pass("2026-06-06T12:30:00Z").response().clone();
+    assert_eq!(refused["resolved"], 0, "{refused:#}");
+    assert!(world.telegram.delivered().is_empty());
+
+    // Telegram is back: the next pass sends it, once.
+    world.telegram.set_default(Reply::Ok);
+    let sent = monitor.pass("2026-06-06T12:45:00Z").response().clone();
+    assert_eq!(sent["resolved"], 1, "{sent:#}");
+    let delivered = world.telegram.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert!(
+        delivered[0]
+            .text()
+            .contains("was: never written (alerted 2026-05-30); written at last"),
+        "{}",
+        delivered[0].text()
+    );
+    world.telegram.clear();
+    assert_eq!(
+        monitor.pass("2026-06-06T13:00:00Z").response()["resolved"],
+        0
+    );
+    assert!(world.telegram.delivered().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn observe_mode_sends_nothing_and_marks_what_each_rule_would_have_done() {
     let world = world_with(
         &[("quiet", "critical", ""), ("loud", "warning", "")],

@@ -147,6 +147,51 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     assert_eq!(requests(&world.heartbeat().await)["head"], 3);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_an_artifacts_own_reverify_minutes_probes_it_again_and_finds_it_gone() {
+    let world = World::new(2).await;
+    let s3 = &world.aws.s3;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_01.json", "{}").await;
+    put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
+    // artifact_01's producer deletes and rewrites: it is re-verified every 30 min; the env
+    // sets no default, so artifact_02 waits for its next tick.
+    let ids = ["artifact_01".to_string(), "artifact_02".to_string()];
+    let text = registry(&world.bucket, &ids).replacen(
+        "data/{date}/artifact_01.json\"\n",
+        "data/{date}/artifact_01.json\"\n    reverify_minutes: 30\n",
+        1,
+    );
+    assert!(text.contains("reverify_minutes"));
+    put(s3, &world.bucket, REGISTRY_KEY, &text).await;
+    let monitor = Monitor::start(&observe_env(&world));
+    // One HEAD a pass is the status page's (history.json); the rest are probes.
+    for (at, heads) in [
+        ("2026-06-06T12:30:00Z", 3),
+        ("2026-06-06T12:45:00Z", 1),
+        ("2026-06-06T13:00:00Z", 2),
+        ("2026-06-06T13:15:00Z", 1),
+    ] {
+        monitor.pass(at);
+        assert_eq!(requests(&world.heartbeat().await)["head"], heads, "at {at}");
+    }
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    assert_eq!(
+        row(&results, "artifact_01")["last_probed_at"],
+        "2026-06-06T13:00:00Z"
+    );
+    assert_eq!(
+        row(&results, "artifact_02")["last_probed_at"],
+        "2026-06-06T12:30:00Z"
+    );
+
+    // The producer deletes its object: the next re-verify finds it missing at once.
+    crate::support::aws::delete(s3, &world.bucket, "data/2026-06-06/artifact_01.json").await;
+    monitor.pass("2026-06-06T13:30:00Z");
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    assert_eq!(row(&results, "artifact_01")["state"], "missing");
+    assert_eq!(row(&results, "artifact_02")["state"], "fresh");
+}
+
 /// A world of `n` missing-by-default artifacts in one directory, watched in observe mode.
 async fn listing_world(n: usize, present: impl Iterator<Item = usize>) -> World {
     let world = World::new(n).await;
@@ -327,4 +372,86 @@ async fn requests_a_403_on_list_names_list_bucket_and_heads_answer_instead() {
     assert!(states[13..].iter().all(|s| s == "missing"), "{states:?}");
     let lines = function.await_log_lines("a listing failed; its keys are HEADed instead", 1);
     assert_eq!(lines.len(), 1, "{}", function.all_logs());
+}
+
+/// A `history.json` as the daily scan writes it, generated at `generated_at`, for the page.
+fn history_json(generated_at: &str) -> String {
+    json!({"generated_at": generated_at, "artifacts": {"artifact_01": {"history": [
+        {"cycle_label": "2026-W22", "expected": true, "present": true, "on_time": true,
+         "minutes_late": 0}]}}})
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_a_warm_container_gets_history_json_only_when_its_etag_changed() {
+    use crate::support::aws::get_bytes;
+    use crate::support::function::Function;
+    use crate::support::loopback::{Fault, FaultProxy};
+    use std::sync::{Arc, Mutex};
+    let world = World::new(2).await;
+    let s3 = &world.aws.s3;
+    let history_key = "_freshness_monitor/history.json";
+    put(
+        s3,
+        &world.bucket,
+        history_key,
+        &history_json("2026-06-05T04:00:00Z"),
+    )
+    .await;
+    // Every request reaches moto; those for history.json are noted on the way.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let noted = Arc::clone(&seen);
+    let proxy = FaultProxy::start(moto_addr(), move |request| {
+        if request.target.contains("history.json") {
+            noted.lock().unwrap().push(request.method.clone());
+        }
+        Fault::Forward
+    });
+    let env = observe_env(&world);
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let function = Function::start(&proxy.endpoint(), &env);
+    let history_requests = || std::mem::take(&mut *seen.lock().unwrap());
+    let page = async || {
+        let bytes = get_bytes(s3, &world.bucket, "_freshness_monitor/status.html").await;
+        String::from_utf8(bytes.expect("status.html written")).unwrap()
+    };
+    let drawn_from = |generated_at: &str| {
+        format!("History and SLA hit rates from the scan of <time datetime=\"{generated_at}\"")
+    };
+
+    // First invocation: HEAD and GET. GETs: registry, ledger (absent), history.json.
+    function.pass("2026-06-06T12:30:00Z");
+    assert_eq!(history_requests(), ["HEAD", "GET"]);
+    assert_eq!(requests(&world.heartbeat().await)["get"], 3);
+    assert!(page().await.contains(&drawn_from("2026-06-05T04:00:00Z")));
+
+    // Second invocation in the same container, history.json unchanged: HEAD only, and the
+    // page still draws the kept history.
+    function.pass("2026-06-06T12:45:00Z");
+    assert_eq!(history_requests(), ["HEAD"]);
+    let heartbeat = world.heartbeat().await;
+    assert_eq!(requests(&heartbeat)["get"], 2, "{heartbeat:#}");
+    assert_eq!(
+        requests(&heartbeat)["head"],
+        3,
+        "2 probes (both missing), the page's"
+    );
+    let kept = page().await;
+    assert!(kept.contains(&drawn_from("2026-06-05T04:00:00Z")), "{kept}");
+    assert!(kept.contains("<ol class=\"strip\""));
+
+    // The daily scan rewrites it (a new ETag): the next invocation GETs it again.
+    put(
+        s3,
+        &world.bucket,
+        history_key,
+        &history_json("2026-06-06T04:00:00Z"),
+    )
+    .await;
+    function.pass("2026-06-06T13:00:00Z");
+    assert_eq!(history_requests(), ["HEAD", "GET"]);
+    assert_eq!(requests(&world.heartbeat().await)["get"], 3);
+    assert!(page().await.contains(&drawn_from("2026-06-06T04:00:00Z")));
+    function.pass("2026-06-06T13:15:00Z");
+    assert_eq!(history_requests(), ["HEAD"]);
 }

@@ -173,6 +173,77 @@ pub fn mark_rows(
     }
 }
 
+/// Gives each fresh row whose object was seen, and whose artifact the `ledger` remembers as
+/// alerted never written (still unwritten, never written since a listing, its last alert at
+/// or after that), the dedup key of that last never-written alert. The RESOLVED step then
+/// asks that alert's marker and claims `{key}_resolved`, so the notice goes out once, in
+/// whichever cycle the object finally appears (docs/alerts.md#never-written). The pass's
+/// ledger then records the artifact as written: no later pass marks it again.
+pub fn mark_appeared(rows: &mut [ResultRow], ledger: Option<&Ledger>) {
+    let Some(ledger) = ledger else {
+        return;
+    };
+    let alerted: HashMap<&str, DateTime<Utc>> = ledger
+        .artifacts
+        .iter()
+        .filter(|(_, e)| !e.written)
+        .filter_map(|(id, e)| {
+            let (since, last_alert) = (e.never_written_since?, e.last_alert_at?);
+            (last_alert >= since).then_some((id, last_alert.to_utc()))
+        })
+        .collect();
+    if alerted.is_empty() {
+        return;
+    }
+    for row in rows.iter_mut() {
+        if row.state != State::Fresh || row.last_modified.is_none() {
+            continue;
+        }
+        if let Some(at) = alerted.get(&*row.artifact_id) {
+            row.set_dedup_key(never_written_dedup_key(&row.artifact_id, *at));
+        }
+    }
+}
+
+/// After [`Ledger::advance`] recorded them written: each artifact of `failed` (whose RESOLVED
+/// notice reached no channel in this pass, its claim released) that was resolving a
+/// never-written alert stays remembered as alerted never written, so the next pass sends the
+/// notice again, as an ordinary notice is retried while its cycle lasts.
+pub fn keep_unresolved(ledger: &mut Ledger, rows: &[ResultRow], failed: &[String]) {
+    if failed.is_empty() {
+        return;
+    }
+    for row in rows {
+        if resolved_never_written_day(row).is_none()
+            || !failed.iter().any(|f| **f == *row.artifact_id)
+        {
+            continue;
+        }
+        let Some(entry) = ledger.artifacts.get_mut(&row.artifact_id) else {
+            continue;
+        };
+        if let Some(alerted) = entry.last_alert_at {
+            entry.written = false;
+            entry.never_written_since = Some(alerted);
+        }
+    }
+}
+
+/// The day of the never-written alert a fresh row resolves (marked by [`mark_appeared`]).
+pub fn resolved_never_written_day(row: &ResultRow) -> Option<&str> {
+    if row.state != State::Fresh {
+        return None;
+    }
+    // Only a key of its own shape can be one (the cycle's is derived, never stored).
+    row.extras
+        .as_ref()?
+        .dedup_key
+        .as_deref()?
+        .strip_prefix("freshness_")?
+        .strip_prefix(&*row.artifact_id)?
+        .strip_prefix("_never_written_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +357,88 @@ mod tests {
         assert!(
             plan_checks(&registry(), &rows, None).1.is_empty(),
             "no ledger, no rule"
+        );
+    }
+
+    #[test]
+    fn a_never_written_artifact_seen_at_last_carries_its_last_never_written_alerts_key() {
+        let at = |t: &str| -> DateTime<Utc> { t.parse().unwrap() };
+        let lt = |t: &str| -> crate::ledger::LedgerTime { t.parse().unwrap() };
+        let mut ledger = Ledger::new();
+        let mut alerted = entry(false, Some("2026-05-30T12:30:00Z"));
+        alerted.last_alert_at = Some(lt("2026-05-31T09:00:00Z"));
+        ledger.artifacts.insert("ghost", alerted);
+        // Never written, but silenced (or observed): no alert since the listing.
+        let mut quiet = entry(false, Some("2026-05-30T12:30:00Z"));
+        quiet.last_alert_at = Some(lt("2026-05-23T12:30:00Z"));
+        ledger.artifacts.insert("quiet", quiet);
+        let mut written = entry(true, None);
+        written.last_alert_at = Some(lt("2026-05-31T09:00:00Z"));
+        ledger.artifacts.insert("seen", written);
+        let fresh = |id: &str| {
+            let mut row = missing(id);
+            row.state = State::Fresh;
+            row.alerting = false;
+            row.last_modified = Some(at("2026-06-06T10:00:00Z"));
+            // The cycle's own key, derived from the label.
+            row.extras = None;
+            row.context = std::sync::Arc::new(crate::report::RowContext {
+                cycle_label: Some("2026-W23".into()),
+                ..Default::default()
+            });
+            row
+        };
+        let mut not_yet = fresh("ghost");
+        not_yet.last_modified = None;
+        let mut rows = vec![fresh("ghost"), fresh("quiet"), fresh("seen"), missing("x")];
+        mark_appeared(&mut rows, Some(&ledger));
+        let keys: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.dedup_key().map(|k| k.into_owned()))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "freshness_ghost_never_written_2026-05-31",
+                "freshness_quiet_2026-W23",
+                "freshness_seen_2026-W23",
+                "freshness_x_d"
+            ]
+        );
+        assert_eq!(resolved_never_written_day(&rows[0]), Some("2026-05-31"));
+        assert_eq!(resolved_never_written_day(&rows[1]), None);
+        // Its notice reached no channel: after the pass's advance (which records it written),
+        // it stays due; the others are left as the advance made them.
+        let mut after = ledger.clone();
+        for id in ["ghost", "seen"] {
+            let e = after.artifacts.get_mut(id).unwrap();
+            (e.written, e.never_written_since) = (true, None);
+        }
+        keep_unresolved(&mut after, &rows, &["ghost".into(), "seen".into()]);
+        assert!(!after.artifacts["ghost"].written);
+        assert_eq!(
+            after.artifacts["ghost"].never_written_since,
+            Some(lt("2026-05-31T09:00:00Z"))
+        );
+        assert!(
+            after.artifacts["seen"].written,
+            "it resolved no never-written alert"
+        );
+        let mut again = rows.clone();
+        again[0].extras = None;
+        mark_appeared(&mut again, Some(&after));
+        assert_eq!(
+            again[0].dedup_key(),
+            rows[0].dedup_key(),
+            "the next pass asks again"
+        );
+
+        let mut unseen = vec![not_yet];
+        mark_appeared(&mut unseen, Some(&ledger));
+        assert_eq!(
+            unseen[0].dedup_key().as_deref(),
+            Some("freshness_ghost_2026-W23"),
+            "fresh without an object seen (a closed day): nothing appeared"
         );
     }
 }

@@ -380,6 +380,7 @@ impl Entry<'_, '_> {
                     off_cycle: f.off_cycle.value().copied().flatten(),
                     extensions: self.extensions.clone(),
                     depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
+                    reverify_minutes: f.reverify_minutes.value().copied(),
                 }
                 .boxed(),
                 cadence,

@@ -150,6 +150,8 @@ artifact_fields! {
     off_cycle: Option<OffCycle> = off_cycle, Optional;
     /// Checked against the other artifacts (exist, no cycle) once all are read.
     depends_on: Vec<ArtifactId> = depends_on, Optional;
+    /// Set nowhere: the env's `REVERIFY_MINUTES` applies.
+    reverify_minutes: u32 = reverify_minutes, Optional;
 }
 
 fn s3_bucket(node: &Node, refs: &Refs<'_>) -> Result<Arc<str>, String> {
@@ -222,6 +224,11 @@ fn calendar_aware(node: &Node, _: &Refs<'_>) -> Result<bool, String> {
 }
 
 fn interval_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
+    whole_number(node, 1, MAX_INTERVAL)
+}
+
+/// Minutes after its last probe before a settled artifact is probed again.
+fn reverify_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 1, MAX_INTERVAL)
 }
 

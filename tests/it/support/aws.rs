@@ -76,6 +76,15 @@ pub async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: &str) {
         .unwrap_or_else(|e| panic!("put s3://{bucket}/{key} in moto: {e:?}"));
 }
 
+pub async fn delete(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) {
+    s3.delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("delete s3://{bucket}/{key} in moto: {e:?}"));
+}
+
 /// The object's bytes, or None when it cannot be read (absent, most often).
 pub async fn get_bytes(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Option<Vec<u8>> {
     let out = s3.get_object().bucket(bucket).key(key).send().await.ok()?;
