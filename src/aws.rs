@@ -42,7 +42,7 @@ impl CallTimeouts {
         }
     }
 
-    fn to_timeout_config(self) -> TimeoutConfig {
+    pub(crate) fn to_timeout_config(self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .operation_timeout(self.operation)
             .operation_attempt_timeout(self.attempt)

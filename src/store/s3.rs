@@ -17,6 +17,8 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
+
+use crate::aws::CallTimeouts;
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -24,21 +26,56 @@ use super::{
     WriteCondition,
 };
 
+/// The slowest upload a PUT is given time for, beyond the client's own timeouts: 10 MB/s,
+/// well under what a Lambda reaches S3 at in its region. The client's timeouts are sized for
+/// a HEAD (`PROBE_TIMEOUT_SECONDS`, an attempt a third of it); a million artifacts'
+/// `check_results.json` (~700 MB) or ledger (~200 MB) needs far longer to send
+/// (docs/lambda.md#environment).
+pub const UPLOAD_FLOOR_BYTES_PER_SECOND: u64 = 10_000_000;
+
 /// An [`ObjectStore`] over an `aws_sdk_s3::Client`. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct S3Store {
     client: aws_sdk_s3::Client,
     /// The client's operation timeout, for the message of a timed-out call.
     operation_timeout: Duration,
+    /// Bodies are given `size / upload_floor` more time to send.
+    upload_floor: u64,
 }
 
 impl S3Store {
-    /// `operation_timeout` must be the one configured on the client (it is only reported).
+    /// `operation_timeout` must be the one configured on the client (the attempt timeout a
+    /// third of it, as [`CallTimeouts::from_operation`] makes them).
     pub fn new(client: aws_sdk_s3::Client, operation_timeout: Duration) -> Self {
         S3Store {
             client,
             operation_timeout,
+            upload_floor: UPLOAD_FLOOR_BYTES_PER_SECOND,
         }
+    }
+
+    /// The slowest upload to give time for, in bytes per second (tests slow it down).
+    pub fn with_upload_floor(self, bytes_per_second: u64) -> Self {
+        S3Store {
+            upload_floor: bytes_per_second.max(1),
+            ..self
+        }
+    }
+
+    /// The timeouts a PUT of `bytes` gets: the client's, each attempt longer by the time
+    /// the body takes at the floor rate, and the operation by three such attempts (its
+    /// retries). `None` when that adds under half a second (the client's own apply).
+    fn upload_timeouts(&self, bytes: u64) -> Option<CallTimeouts> {
+        let sending = Duration::from_secs_f64(bytes as f64 / self.upload_floor as f64);
+        if sending < Duration::from_millis(500) {
+            return None;
+        }
+        let base = CallTimeouts::from_operation(self.operation_timeout);
+        Some(CallTimeouts {
+            operation: base.operation + sending * 3,
+            attempt: base.attempt + sending,
+            connect: base.connect,
+        })
     }
 
     pub fn client(&self) -> &aws_sdk_s3::Client {
@@ -60,16 +97,27 @@ impl S3Store {
         body: ByteStream,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        self.client
+        let timeouts = self.upload_timeouts(body_size(&body));
+        let request = self
+            .client
             .put_object()
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
-            .body(body)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))
+            .body(body);
+        let sent = match timeouts {
+            Some(t) => {
+                request
+                    .customize()
+                    .config_override(override_of(t))
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        let timeout = timeouts.map_or(self.operation_timeout, |t| t.operation);
+        sent.map(|_| ())
+            .map_err(|err| write_error(classify(err, bucket, key, timeout), "s3:PutObject"))
     }
 
     /// A conditional PutObject of `body` (the dedup claims and the ledger): `Ok(false)` when
@@ -82,6 +130,7 @@ impl S3Store {
         condition: WriteCondition<'_>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
+        let timeouts = self.upload_timeouts(body_size(&body));
         let request = self
             .client
             .put_object()
@@ -93,16 +142,38 @@ impl S3Store {
             WriteCondition::Absent => request.if_none_match("*"),
             WriteCondition::Matches(etag) => request.if_match(etag),
         };
-        match request.send().await {
+        let sent = match timeouts {
+            Some(t) => {
+                request
+                    .customize()
+                    .config_override(override_of(t))
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        let timeout = timeouts.map_or(self.operation_timeout, |t| t.operation);
+        match sent {
             Ok(_) => Ok(true),
             Err(err) if lost_the_race(&err) => Ok(false),
-            Err(err) => match (self.classify(err, bucket, key), condition) {
+            Err(err) => match (classify(err, bucket, key, timeout), condition) {
                 // Deleted since it was read: someone else released or replaced it.
                 (StoreError::NotFound { .. }, WriteCondition::Matches(_)) => Ok(false),
                 (other, _) => Err(write_error(other, "s3:PutObject")),
             },
         }
     }
+}
+
+/// A body's length when it is known (from memory, or a file's), else 0.
+fn body_size(body: &ByteStream) -> u64 {
+    let (lower, upper) = body.size_hint();
+    upper.unwrap_or(lower)
+}
+
+/// One operation's config with `timeouts` in place of the client's.
+fn override_of(timeouts: CallTimeouts) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::config::Builder::default().timeout_config(timeouts.to_timeout_config())
 }
 
 /// Maps one SDK failure onto the store's operator-facing errors.

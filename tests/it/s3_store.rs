@@ -12,7 +12,7 @@ use freshness_monitor::store::s3::S3Store;
 use freshness_monitor::store::{ObjectStore, StoreError};
 
 use crate::support::aws;
-use crate::support::loopback::{CannedServer, SilentServer};
+use crate::support::loopback::{CannedServer, SilentServer, SlowUploadServer};
 use crate::support::moto;
 
 /// A store on the shared clients' code path (path-style, our timeouts), pointed at
@@ -437,4 +437,38 @@ async fn s3_403_on_list_names_list_bucket() {
         }
     );
     assert!(error.to_string().contains("needs s3:ListBucket"), "{error}");
+}
+
+#[tokio::test]
+async fn s3_a_big_upload_gets_time_for_its_size_not_a_heads() {
+    // 6 MB at 3 MB/s: two seconds to send, against attempts of 0.5 s (a 1.5 s timeout).
+    let slow = SlowUploadServer::start(3_000_000);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), vec![b'x'; 6_000_000]).unwrap();
+    let sized_for_heads = store_at(&slow.endpoint(), Duration::from_millis(1500)).await;
+
+    // Given time at 10 MB/s (the default floor): 0.6 s more per attempt is not enough.
+    let err = (sized_for_heads.clone())
+        .put_file("bkt", "big.json", file.path(), "application/json")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Timeout { seconds } if seconds > 1.5),
+        "the message names the time the upload was given: {err}"
+    );
+    // Given time at 1 MB/s: six seconds more per attempt, and it lands.
+    let patient = sized_for_heads.with_upload_floor(1_000_000);
+    patient
+        .put_file("bkt", "big.json", file.path(), "application/json")
+        .await
+        .expect("the upload is given time for its size");
+    assert!(
+        slow.completed
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|&n| n >= 6_000_000),
+        "{:?}",
+        slow.completed.lock().unwrap()
+    );
 }

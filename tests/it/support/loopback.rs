@@ -1,6 +1,6 @@
 //! Small loopback HTTP/1.1 servers for what moto cannot do: a socket that accepts and never
 //! answers, a server that answers every request with one canned error (403 without ListBucket,
-//! throttling, 5xx), and proxies in front of moto that go silent, or answer an error, for
+//! throttling, 5xx), one that takes an upload slowly, and proxies in front of moto that go silent, or answer an error, for
 //! chosen requests only.
 //!
 //! They speak just enough HTTP/1.1 (Content-Length and chunked request bodies, keep-alive) for
@@ -175,6 +175,75 @@ impl SilentServer {
 }
 
 /// Answers every request with the same status, headers and body; counts requests.
+/// A server that takes a PUT's body slowly (`bytes_per_second`) and then answers 200, as a
+/// slow link to S3 would: a big upload outlasts a timeout sized for a HEAD.
+pub struct SlowUploadServer {
+    listener: Listener,
+    /// The bodies (bytes) it finished reading and answered.
+    pub completed: Arc<Mutex<Vec<usize>>>,
+}
+
+impl SlowUploadServer {
+    pub fn start(bytes_per_second: usize) -> SlowUploadServer {
+        let completed = Arc::new(Mutex::new(Vec::new()));
+        let done = completed.clone();
+        let listener = Listener::start(move |stream| {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
+            let mut writer = stream;
+            while let Some(length) = read_slowly(&mut reader, &mut writer, bytes_per_second) {
+                let answer = "HTTP/1.1 200 OK\r\nETag: \"slow\"\r\nContent-Length: 0\r\n\r\n";
+                if writer.write_all(answer.as_bytes()).is_err() {
+                    return;
+                }
+                done.lock().unwrap().push(length);
+            }
+        });
+        SlowUploadServer {
+            listener,
+            completed,
+        }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.listener.addr)
+    }
+}
+
+/// Reads one request's head and then its Content-Length body in tenths of a second's worth,
+/// a tenth of a second apart; `None` when the client went away.
+fn read_slowly(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+    bytes_per_second: usize,
+) -> Option<usize> {
+    let (mut length, mut line) = (0usize, String::new());
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let header = line.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(value) = header.strip_prefix("content-length:") {
+            length = value.trim().parse().ok()?;
+        }
+        if header == "expect: 100-continue" {
+            writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
+        }
+    }
+    let mut chunk = vec![0u8; (bytes_per_second / 10).max(1)];
+    let mut left = length;
+    while left > 0 {
+        let take = left.min(chunk.len());
+        reader.read_exact(&mut chunk[..take]).ok()?;
+        left -= take;
+        thread::sleep(Duration::from_millis(100));
+    }
+    Some(length)
+}
+
 pub struct CannedServer {
     listener: Listener,
     pub requests: Arc<AtomicUsize>,
