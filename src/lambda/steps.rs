@@ -135,10 +135,12 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
         .iter()
         .map(String::as_str)
         .collect();
-    let known: std::collections::HashSet<&str> =
-        outcome.rows.iter().map(|r| &*r.artifact_id).collect();
+    // Sorted ids searched by halves: half the bytes of a hash set at a million rows, and no
+    // table growing to twice its size at the pass's end (issue 17's 512 MB).
+    let mut known: Vec<&str> = outcome.rows.iter().map(|r| &*r.artifact_id).collect();
+    known.sort_unstable();
     ledger.advance(&outcome.rows, &alerted, outcome.run_at, |id| {
-        known.contains(id)
+        known.binary_search(&id).is_ok()
     });
     let out = alerted
         .iter()
