@@ -20,7 +20,6 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -35,59 +34,10 @@ use freshness_monitor::store::{
     FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError, WriteCondition,
 };
 
-/// Counts the bytes alive and the highest count since the last [`take_peak`].
-struct CountingAllocator;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-// SAFETY: every method forwards to `System` with the caller's own arguments, which satisfy
-// `GlobalAlloc`'s contract by the caller's obligation; the counting touches only atomics.
-
-static ALIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(pointer, layout) };
-        ALIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() {
-            grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // The old and the new block are both alive while a realloc copies: count the new one
-        // before the old one goes, as a doubling `Vec` really costs.
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            grew(new_size);
-            ALIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        moved
-    }
-}
-
-fn grew(size: usize) {
-    let alive = ALIVE.fetch_add(size, Ordering::Relaxed) + size;
-    PEAK.fetch_max(alive, Ordering::Relaxed);
-}
-
-/// The peak since the last call (or the start), and a new stretch begun from now.
-fn take_peak() -> usize {
-    PEAK.swap(ALIVE.load(Ordering::Relaxed), Ordering::Relaxed)
-}
+use counting_alloc::{CountingAllocator, alive, take_peak};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -182,8 +132,7 @@ impl StretchStore {
     }
 
     fn begin(&self) {
-        self.baseline
-            .store(ALIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.baseline.store(alive(), Ordering::Relaxed);
         take_peak();
         *self.stretches.lock().unwrap() = Stretches::default();
     }
@@ -199,9 +148,7 @@ impl StretchStore {
             None => format!("until {kind}"),
             Some(before) => format!("{before} until {kind}"),
         };
-        stretches
-            .done
-            .push((label, take_peak(), ALIVE.load(Ordering::Relaxed)));
+        stretches.done.push((label, take_peak(), alive()));
     }
 
     fn end(&self) {
@@ -210,9 +157,7 @@ impl StretchStore {
             "{} until the end",
             stretches.current.take().unwrap_or_default()
         );
-        stretches
-            .done
-            .push((label, take_peak(), ALIVE.load(Ordering::Relaxed)));
+        stretches.done.push((label, take_peak(), alive()));
     }
 
     fn print_stretches(&self, n: usize) {

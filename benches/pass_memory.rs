@@ -9,12 +9,7 @@
 //!
 //! Without an argument (as under `cargo test --benches`) it prints this usage and exits.
 
-#![allow(unsafe_code)]
-
 mod common;
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use chrono::{DateTime, Utc};
 use common::{MemoryStore, generate, runtime};
@@ -24,38 +19,13 @@ use freshness_monitor::registry::parse_registry;
 use freshness_monitor::registry_source::LoadedRegistry;
 use freshness_monitor::report::{Reason, ResultRow};
 
-/// Counts the bytes alive and their peak.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-// SAFETY: every method forwards to `System` with the caller's own arguments; the counting
-// touches only atomics.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(l) };
-        let now = LIVE.fetch_add(l.size(), Relaxed) + l.size();
-        PEAK.fetch_max(now, Relaxed);
-        p
-    }
-    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-        unsafe { System.dealloc(p, l) };
-        LIVE.fetch_sub(l.size(), Relaxed);
-    }
-    unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-        let q = unsafe { System.realloc(p, l, new) };
-        if new > l.size() {
-            let now = LIVE.fetch_add(new - l.size(), Relaxed) + new - l.size();
-            PEAK.fetch_max(now, Relaxed);
-        } else {
-            LIVE.fetch_sub(l.size() - new, Relaxed);
-        }
-        q
-    }
-}
+use counting_alloc::{CountingAllocator, alive, take_peak};
 
 #[global_allocator]
-static A: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 fn main() {
     let Some(n) = std::env::args()
@@ -85,12 +55,12 @@ fn main() {
     let later = now + chrono::Duration::minutes(15);
     for pass in ["first (no ledger)", "steady", "steady again"] {
         let ledger = (pass != "first (no ledger)").then_some(&ledger);
-        let base = LIVE.load(Relaxed);
-        PEAK.store(base, Relaxed);
+        let base = alive();
+        take_peak();
         let outcome = rt.block_on(run_pass_with_ledger(
             &store, &loaded, &settings, later, ledger,
         ));
-        let (peak, after) = (PEAK.load(Relaxed), LIVE.load(Relaxed));
+        let (peak, after) = (take_peak(), alive());
         let per = |b: usize| (b.saturating_sub(base)) as f64 / n as f64;
         let c = outcome.counts();
         println!(

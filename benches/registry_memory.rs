@@ -13,48 +13,13 @@
 
 mod common;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry, parse_registry};
 use freshness_monitor::template::KeyTemplate;
 
-struct CountingAllocator;
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
 
-static ALIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every method forwards to `System` with the caller's own arguments, which satisfy
-// `GlobalAlloc`'s contract by the caller's obligation; the counting touches only atomics.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            grew(layout.size());
-        }
-        pointer
-    }
-
-    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(pointer, layout) };
-        ALIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let moved = unsafe { System.realloc(pointer, layout, new_size) };
-        if !moved.is_null() {
-            grew(new_size);
-            ALIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        }
-        moved
-    }
-}
-
-fn grew(size: usize) {
-    let alive = ALIVE.fetch_add(size, Ordering::Relaxed) + size;
-    PEAK.fetch_max(alive, Ordering::Relaxed);
-}
+use counting_alloc::{CountingAllocator, alive, take_peak};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -75,11 +40,11 @@ fn main() {
 fn measure(n: usize) {
     let (yaml, objects) = common::generate(n, chrono::Utc::now(), 1440);
     drop(objects);
-    let before = ALIVE.load(Ordering::Relaxed);
-    PEAK.store(before, Ordering::Relaxed);
+    let before = alive();
+    take_peak();
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
-    let kept = ALIVE.load(Ordering::Relaxed) - before;
-    let peak = PEAK.load(Ordering::Relaxed) - before;
+    let kept = alive() - before;
+    let peak = take_peak() - before;
     let mb = |bytes: usize| bytes as f64 / 1e6;
     println!("{n} artifacts, a YAML body of {:.1} MB", mb(yaml.len()));
     println!(
