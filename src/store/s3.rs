@@ -16,6 +16,8 @@ use std::time::Duration;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
+use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
+use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::aws::CallTimeouts;
@@ -97,27 +99,42 @@ impl S3Store {
         body: ByteStream,
         content_type: &str,
     ) -> Result<(), StoreError> {
-        let timeouts = self.upload_timeouts(body_size(&body));
-        let request = self
-            .client
-            .put_object()
+        let request = self.put_request(bucket, key, content_type);
+        let (sent, timeout) = self.send_put(request, body).await;
+        sent.map(|_| ())
+            .map_err(|err| write_error(classify(err, bucket, key, timeout), "s3:PutObject"))
+    }
+
+    fn put_request(&self, bucket: &str, key: &str, content_type: &str) -> PutObjectFluentBuilder {
+        (self.client.put_object())
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
-            .body(body);
+    }
+
+    /// Sends `request` with `body`, given the time the body needs ([`Self::upload_timeouts`]);
+    /// with the operation timeout it had, for the message of a timeout.
+    async fn send_put(
+        &self,
+        request: PutObjectFluentBuilder,
+        body: ByteStream,
+    ) -> (
+        Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>>,
+        Duration,
+    ) {
+        let timeouts = self.upload_timeouts(body_size(&body));
+        let request = request.body(body);
         let sent = match timeouts {
             Some(t) => {
-                request
-                    .customize()
-                    .config_override(override_of(t))
-                    .send()
-                    .await
+                let config = override_of(t);
+                request.customize().config_override(config).send().await
             }
             None => request.send().await,
         };
-        let timeout = timeouts.map_or(self.operation_timeout, |t| t.operation);
-        sent.map(|_| ())
-            .map_err(|err| write_error(classify(err, bucket, key, timeout), "s3:PutObject"))
+        (
+            sent,
+            timeouts.map_or(self.operation_timeout, |t| t.operation),
+        )
     }
 
     /// A conditional PutObject of `body` (the dedup claims and the ledger): `Ok(false)` when
@@ -130,29 +147,12 @@ impl S3Store {
         condition: WriteCondition<'_>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        let timeouts = self.upload_timeouts(body_size(&body));
-        let request = self
-            .client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .content_type(content_type)
-            .body(body);
+        let request = self.put_request(bucket, key, content_type);
         let request = match condition {
             WriteCondition::Absent => request.if_none_match("*"),
             WriteCondition::Matches(etag) => request.if_match(etag),
         };
-        let sent = match timeouts {
-            Some(t) => {
-                request
-                    .customize()
-                    .config_override(override_of(t))
-                    .send()
-                    .await
-            }
-            None => request.send().await,
-        };
-        let timeout = timeouts.map_or(self.operation_timeout, |t| t.operation);
+        let (sent, timeout) = self.send_put(request, body).await;
         match sent {
             Ok(_) => Ok(true),
             Err(err) if lost_the_race(&err) => Ok(false),
