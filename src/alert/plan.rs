@@ -121,7 +121,7 @@ pub fn alert_entry(row: &ResultRow) -> String {
     match row.state {
         State::Missing | State::Stale => {
             let due = row
-                .due_at
+                .due_at()
                 .map(|d| format!(" (due {})", rfc3339(d)))
                 .unwrap_or_default();
             text.push_str(&format!(
@@ -453,7 +453,7 @@ mod tests {
                 0
             },
             recovery_substituted: false,
-            due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap()),
+            due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap().into()),
             alerting,
             last_probed_at: None,
             extensions: None,

@@ -259,13 +259,13 @@ impl LedgerEntry {
             };
         }
         self.state = row.state;
-        match row.last_probed_at {
+        match row.last_probed_at() {
             Some(at) => self.last_probe_at = Some(LedgerTime::saturating_from(at)),
             None if was_probed(row) => self.last_probe_at = Some(now),
             None => {}
         }
         self.set_probe_fingerprint(settled_fingerprint(row));
-        let last_modified = row.last_modified.map(LedgerTime::saturating_from);
+        let last_modified = row.last_modified().map(LedgerTime::saturating_from);
         match row.state {
             State::Missing | State::Stale => {
                 self.first_missing_at.get_or_insert(now);

@@ -19,7 +19,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         canonical_key: None,
         state,
         reason: String::new().into(),
-        last_modified: last_modified.map(|t| t.parse().unwrap()),
+        last_modified: last_modified.map(|t| t.parse::<DateTime<Utc>>().unwrap().into()),
         sla_violated_by_minutes: 0,
         recovery_substituted: false,
         due_at: None,

@@ -67,7 +67,7 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             }
             td data-label="Cycle, due" {
                 span.nowrap { (row.cycle_label().unwrap_or("—")) }
-                @if let Some(due) = row.due_at { div { "due " (instant(due, input.zone_of(row))) } }
+                @if let Some(due) = row.due_at() { div { "due " (instant(due, input.zone_of(row))) } }
             }
             td.nowrap data-label="Late by" {
                 @if row.sla_violated_by_minutes > 0 { (minutes(row.sla_violated_by_minutes)) } @else { "—" }

@@ -133,8 +133,8 @@ fn quiet_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 (row.cadence().unwrap_or("—")) " · " (row.cycle_label().unwrap_or("—"))
             }
             td data-label="Due, last modified" {
-                div { "due " @match row.due_at { Some(t) => (instant(t, zone)), None => "—" } }
-                div { "last modified " @match row.last_modified { Some(t) => (instant(t, zone)), None => "—" } }
+                div { "due " @match row.due_at() { Some(t) => (instant(t, zone)), None => "—" } }
+                div { "last modified " @match row.last_modified() { Some(t) => (instant(t, zone)), None => "—" } }
             }
             td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }

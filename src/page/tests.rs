@@ -30,7 +30,7 @@ fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
         last_modified: None,
         sla_violated_by_minutes: if alerting { 90 } else { 0 },
         recovery_substituted: false,
-        due_at: Some(at("2026-11-27T14:00:00Z")),
+        due_at: Some(at("2026-11-27T14:00:00Z").into()),
         alerting,
         last_probed_at: None,
         extensions: None,

@@ -506,7 +506,7 @@ fn settled_row<'a>(
         let settled = rule.verdict(spec, cycle, &keys, now)?;
         let context = shared.context(spec, cycle);
         let mut finished = row(spec, keys, context, settled.verdict);
-        finished.last_probed_at = Some(settled.last_probed_at);
+        finished.set_last_probed_at(Some(settled.last_probed_at));
         Some(finished)
     });
     judged.transpose()
@@ -613,7 +613,7 @@ impl<'a> ProbeJob<'a> {
         };
         let (verdict, NoLog) = probe_and_judge(store, probe).await;
         let mut finished = row(self.spec, self.keys, self.context, verdict);
-        finished.last_probed_at = Some(now);
+        finished.set_last_probed_at(Some(now));
         finished
     }
 }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::cadence::Cycle;
 use crate::classify::{self, Classification, ResolvedKeys};
 use crate::registry::{ArtifactSpec, InvalidArtifact};
-use crate::report::{Reason, ResultRow, RowContext};
+use crate::report::{Reason, ResultRow, RowContext, Stamp};
 
 /// One shared copy of each string the rows repeat.
 #[derive(Default)]
@@ -106,10 +106,10 @@ pub(super) fn row(
         severity: Some(spec.severity),
         canonical_key: Some(keys.canonical_key.into_boxed_str()),
         alerting: verdict.is_alerting(),
-        last_modified: verdict.last_modified,
+        last_modified: verdict.last_modified.map(Stamp::new),
         sla_violated_by_minutes: verdict.sla_violated_by_minutes,
         recovery_substituted: verdict.recovery_substituted,
-        due_at: Some(keys.due_at),
+        due_at: Some(Stamp::new(keys.due_at)),
         extensions: spec.extensions().cloned(),
         context,
         ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)

@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(a.state, State::Fresh);
         assert_eq!(a.last_modified, before.last_modified);
         assert_eq!(a.reason, before.reason, "the same verdict a probe gives");
-        assert_eq!(a.last_probed_at, Some(t("2026-06-01T08:00:00Z")));
+        assert_eq!(a.last_probed_at(), Some(t("2026-06-01T08:00:00Z")));
         assert_eq!(state(&rows, "p"), State::Fresh, "a pointer is settled too");
 
         // The next tick: every artifact is probed again.

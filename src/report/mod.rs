@@ -13,8 +13,10 @@ use crate::registry::Severity;
 use crate::text::Rfc3339;
 
 mod row;
+mod stamp;
 
 pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
+pub use stamp::Stamp;
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     match Rfc3339(*t).ascii() {

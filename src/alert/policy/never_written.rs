@@ -379,7 +379,7 @@ mod tests {
             let mut row = missing(id);
             row.state = State::Fresh;
             row.alerting = false;
-            row.last_modified = Some(at("2026-06-06T10:00:00Z"));
+            row.set_last_modified(Some(at("2026-06-06T10:00:00Z")));
             // The cycle's own key, derived from the label.
             row.extras = None;
             row.context = std::sync::Arc::new(crate::report::RowContext {
