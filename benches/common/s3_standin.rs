@@ -56,16 +56,7 @@ pub async fn serve(port: u16, bucket: &str, root: &Path, extra: Vec<(String, Vec
         );
     }
     eprintln!("s3 stand-in: {} objects in {bucket}", objects.len());
-    let objects: Objects = Arc::new(Mutex::new(objects));
-    let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-    loop {
-        let (socket, _) = listener.accept().await.unwrap();
-        let objects = objects.clone();
-        tokio::spawn(async move {
-            let _ = socket.set_nodelay(true);
-            let _ = serve_connection(socket, objects).await;
-        });
-    }
+    accept_forever(port, Arc::new(Mutex::new(objects))).await
 }
 
 /// Serves `bucket` with `objects` (key, LastModified) made up in memory (empty bodies) plus
@@ -96,7 +87,11 @@ pub async fn serve_objects(
         stored.insert(format!("{bucket}/{key}"), object);
     }
     eprintln!("s3 stand-in: {} objects in {bucket}", stored.len());
-    let objects: Objects = Arc::new(Mutex::new(stored));
+    accept_forever(port, Arc::new(Mutex::new(stored))).await
+}
+
+/// Serves `objects` on the loopback `port`, one task per connection, until killed.
+async fn accept_forever(port: u16, objects: Objects) {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     loop {
         let (socket, _) = listener.accept().await.unwrap();

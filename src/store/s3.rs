@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder;
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
@@ -105,6 +106,16 @@ impl S3Store {
             .map_err(|err| write_error(classify(err, bucket, key, timeout), "s3:PutObject"))
     }
 
+    /// A GetObject's answer (the body still to be read).
+    async fn get_object(&self, bucket: &str, key: &str) -> Result<GetObjectOutput, StoreError> {
+        (self.client.get_object())
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| self.classify(err, bucket, key))
+    }
+
     fn put_request(&self, bucket: &str, key: &str, content_type: &str) -> PutObjectFluentBuilder {
         (self.client.put_object())
             .bucket(bucket)
@@ -163,6 +174,15 @@ impl S3Store {
             },
         }
     }
+}
+
+/// A GET whose body broke off after the answer began.
+fn body_read_failed(bucket: &str, key: &str, err: &(dyn StdError + 'static)) -> StoreError {
+    StoreError::Other(format!(
+        "{}: reading the object body failed: {}",
+        S3Url(bucket, key),
+        source_chain(err)
+    ))
 }
 
 /// A body's length when it is known (from memory, or a file's), else 0.
@@ -368,25 +388,13 @@ impl ObjectStore for S3Store {
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
-        let output = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|err| self.classify(err, bucket, key))?;
+        let output = self.get_object(bucket, key).await?;
         let etag = output.e_tag().map(str::to_string);
         let length = output
             .content_length()
             .and_then(|n| usize::try_from(n).ok());
-        let body = read_body(output.body, length).await.map_err(|err| {
-            StoreError::Other(format!(
-                "{}: reading the object body failed: {}",
-                S3Url(bucket, key),
-                source_chain(&err)
-            ))
-        })?;
+        let body = (read_body(output.body, length).await)
+            .map_err(|err| body_read_failed(bucket, key, &err))?;
         Ok(FetchedObject { body, etag })
     }
 
@@ -398,25 +406,14 @@ impl ObjectStore for S3Store {
         path: &std::path::Path,
     ) -> Result<Option<String>, StoreError> {
         use std::io::Write;
-        let mut output = self
-            .client
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|err| self.classify(err, bucket, key))?;
+        let mut output = self.get_object(bucket, key).await?;
         let write_failed = |e: std::io::Error| {
             StoreError::LocalFile(format!("could not write {}: {e}", path.display()))
         };
         let mut file = std::fs::File::create(path).map_err(write_failed)?;
-        while let Some(chunk) = output.body.try_next().await.map_err(|err| {
-            StoreError::Other(format!(
-                "{}: reading the object body failed: {}",
-                S3Url(bucket, key),
-                source_chain(&err)
-            ))
-        })? {
+        while let Some(chunk) =
+            (output.body.try_next().await).map_err(|err| body_read_failed(bucket, key, &err))?
+        {
             file.write_all(&chunk).map_err(write_failed)?;
         }
         file.flush().map_err(write_failed)?;
