@@ -15,6 +15,8 @@ pub mod history;
 pub mod lambda;
 pub mod ledger;
 pub mod metrics;
+pub mod object;
+pub mod outcome;
 pub mod page;
 pub mod pass;
 pub mod probe;

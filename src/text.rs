@@ -122,6 +122,18 @@ pub fn human_duration(d: Duration) -> String {
     }
 }
 
+/// `95 min` / `3h 5m` / `2d 4h`.
+pub fn minutes_text(minutes: i64) -> String {
+    let minutes = minutes.max(0);
+    if minutes < 60 {
+        format!("{minutes} min")
+    } else if minutes < 24 * 60 {
+        format!("{}h {}m", minutes / 60, minutes % 60)
+    } else {
+        format!("{}d {}h", minutes / (24 * 60), (minutes % (24 * 60)) / 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use freshness_monitor::alert::Alerter;
 use freshness_monitor::alert::channel::{AlertChannel, ChannelError};
-use freshness_monitor::alert::plan::Digest;
+use freshness_monitor::alert::digest::Digest;
 use freshness_monitor::classify::ResolvedKeys;
 use freshness_monitor::lambda::steps::{PassSteps, run_steps};
 use freshness_monitor::ledger::probe_fingerprint;

@@ -8,7 +8,7 @@ use std::io::Write;
 
 use futures_util::future::BoxFuture;
 
-use super::plan::Digest;
+use super::digest::Digest;
 
 /// How a send ended badly. The message is for an operator and never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

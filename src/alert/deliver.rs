@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 use super::channel::{AlertChannel, ChannelError};
 use super::dedup::{Claim, ClaimOutcome, DedupStore, Marker, Repeat};
-use super::plan::{self, Digest, PlannedAlert};
+use super::digest::{self, Digest, PlannedAlert};
 use super::policy::never_written;
 use crate::ledger::Ledger;
 use crate::pass::PassOutcome;
@@ -135,17 +135,17 @@ impl Alerter {
                 .collect(),
         };
         if let Some(error) = &outcome.registry_error {
-            let digest = plan::registry_error_digest(error, now);
+            let digest = digest::registry_error_digest(error, now);
             delivery
                 .claim_and_send(
-                    &[plan::registry_error_alert()],
+                    &[digest::registry_error_alert()],
                     Repeat::After(REGISTRY_ERROR_REPEAT),
                     None,
                     |_| digest.clone(),
                 )
                 .await;
         }
-        let mut alerts = plan::new_alerts(&outcome.rows, now);
+        let mut alerts = digest::new_alerts(&outcome.rows, now);
         let policy = &outcome.alert_policy.policy;
         if let Some(ledger) = ledger.filter(|_| policy.remind_every.is_none()) {
             let out = alerts_known_out(ledger, &outcome.rows);
@@ -155,16 +155,16 @@ impl Alerter {
         if !alerts.is_empty() {
             let held = delivery
                 .claim_and_send(&alerts, Repeat::Never, Some(policy), |sending| {
-                    plan::alert_digest(sending, now)
+                    digest::alert_digest(sending, now)
                 })
                 .await;
             if let Some(every) = policy.remind_every {
-                let reminders = plan::due_reminders(&alerts, &held, every, now);
+                let reminders = digest::due_reminders(&alerts, &held, every, now);
                 if !reminders.is_empty() {
                     let sent_before = delivery.figures.sent;
                     delivery
                         .claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
-                            plan::reminder_digest(s, now)
+                            digest::reminder_digest(s, now)
                         })
                         .await;
                     delivery.figures.reminded += delivery.figures.sent - sent_before;
@@ -532,7 +532,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
     ) {
         for ((alert, claim), &delivered) in alerts.iter().zip(claims).zip(delivered) {
             let Some(claim) = claim else { continue };
-            let preview = plan::preview(if alert.text.is_empty() {
+            let preview = digest::preview(if alert.text.is_empty() {
                 digest_body
             } else {
                 &alert.text
@@ -619,7 +619,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                     .copied()
                     .filter(|r| resolved_routes_to(policy, c.name(), r))
                     .collect();
-                (!routed.is_empty()).then(|| plan::resolved_digest(&routed, self.now))
+                (!routed.is_empty()).then(|| digest::resolved_digest(&routed, self.now))
             })
             .collect();
         let sent = self
@@ -629,7 +629,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         let delivered = sent.iter().any(|reached| *reached);
         for (row, claim) in &resolved {
             let result = if delivered {
-                let preview = plan::preview(&format!("RESOLVED {}", row.artifact_id));
+                let preview = digest::preview(&format!("RESOLVED {}", row.artifact_id));
                 self.dedup.publish(claim, self.now, &preview).await
             } else {
                 self.dedup.release(claim).await
@@ -659,7 +659,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         ledger: Option<&Ledger>,
     ) -> (Vec<(&'r ResultRow, Claim)>, Vec<String>) {
         let (dedup, now) = (&self.dedup, self.now);
-        let candidates = plan::resolved_candidates(rows)
+        let candidates = digest::resolved_candidates(rows)
             .into_iter()
             .filter_map(|row| resolved_candidate(ledger, row));
         let found: Vec<ResolvedClaim<'r>> = stream::iter(candidates)
@@ -670,7 +670,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                     return None;
                 }
                 match dedup
-                    .claim(&plan::resolved_dedup_key(key), now, Repeat::Never)
+                    .claim(&digest::resolved_dedup_key(key), now, Repeat::Never)
                     .await
                 {
                     ClaimOutcome::Claimed(claim) => Some(Ok((row, claim))),
@@ -763,7 +763,7 @@ fn alerts_known_out<'r>(ledger: &Ledger, rows: &'r [ResultRow]) -> HashSet<&'r s
 /// What `check` prints after its table: per channel, the digest a pass would send now
 /// (before dedup), with the routes applied.
 pub fn would_send(outcome: &PassOutcome, channels: &[&str]) -> Vec<(String, Digest)> {
-    let alerts = plan::new_alerts(&outcome.rows, outcome.run_at);
+    let alerts = digest::new_alerts(&outcome.rows, outcome.run_at);
     let policy = &outcome.alert_policy.policy;
     channels
         .iter()
@@ -775,7 +775,7 @@ pub fn would_send(outcome: &PassOutcome, channels: &[&str]) -> Vec<(String, Dige
             (!routed.is_empty()).then(|| {
                 (
                     channel.to_string(),
-                    plan::alert_digest(&routed, outcome.run_at),
+                    digest::alert_digest(&routed, outcome.run_at),
                 )
             })
         })

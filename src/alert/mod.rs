@@ -12,8 +12,9 @@
 
 pub mod channel;
 pub mod dedup;
+pub mod gather;
 pub mod deliver;
-pub mod plan;
+pub mod digest;
 pub mod policy;
 pub mod sns;
 pub mod telegram;

@@ -7,7 +7,7 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use futures_util::future::BoxFuture;
 
 use super::channel::{AlertChannel, ChannelError};
-use super::plan::{Digest, SNS_MAX_BYTES, sns_subject, split_message};
+use super::digest::{Digest, SNS_MAX_BYTES, sns_subject, split_message};
 
 pub struct SnsChannel {
     client: aws_sdk_sns::Client,

@@ -19,7 +19,7 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::channel::{AlertChannel, ChannelError};
-use super::plan::{Digest, TELEGRAM_MAX_UNITS, split_message, utf16_units};
+use super::digest::{Digest, TELEGRAM_MAX_UNITS, split_message, utf16_units};
 use crate::registry::Severity;
 
 pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
@@ -428,7 +428,7 @@ mod tests {
             Some(&format!("http://127.0.0.1:{port}")),
         );
         let digest = Digest {
-            kind: super::super::plan::DigestKind::Alerts,
+            kind: super::super::digest::DigestKind::Alerts,
             severity: Severity::Critical,
             subject: "s".into(),
             body: "b".into(),

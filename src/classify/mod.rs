@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::cadence::Cycle;
 use crate::cadence::window::WindowCheck;
 use crate::registry::ArtifactSpec;
-use crate::store::{ObjectMeta, S3Url, StoreError};
+use crate::object::{ObjectMeta, S3Url, StoreError};
 use crate::text::{Rfc3339, human_duration};
 
 mod off_cycle;

@@ -13,20 +13,12 @@ use super::{
 };
 use crate::cadence::Cycle;
 use crate::registry::ArtifactSpec;
-use crate::store::listing::PrefixListing;
-use crate::store::{ListedObject, S3Url, StoreError};
+use crate::object::PrefixListing;
+use crate::object::{ListedObject, S3Url, StoreError};
 use crate::template::KeyShape;
 use crate::text::Rfc3339;
 
-/// How old the newest object of the template's shape may be. An object written since the
-/// current cycle's tick is always fresh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OffCycle {
-    /// Written after the previous cycle's tick (`off_cycle: true`).
-    SincePreviousTick,
-    /// Written within this many minutes before `now` (`off_cycle: {max_age_minutes: N}`).
-    MaxAge { minutes: u32 },
-}
+pub use crate::registry::OffCycle;
 
 /// What one listing of the template's fixed prefix answered.
 pub type ListingOutcome = Result<PrefixListing, StoreError>;

@@ -11,8 +11,8 @@ use crate::cadence::window::{ActiveWindow, DayCalendar};
 use crate::cadence::{Cadence, Cycle};
 use crate::calendar::TradingCalendar;
 use crate::registry::{ArtifactId, Severity};
-use crate::store::ListedObject;
-use crate::store::listing::PrefixListing;
+use crate::object::ListedObject;
+use crate::object::PrefixListing;
 use crate::template::KeyTemplate;
 
 fn at(text: &str) -> DateTime<Utc> {

@@ -8,6 +8,7 @@ use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
+use freshness_monitor::alert::gather;
 use freshness_monitor::alert::policy::ack::{self, Ack};
 use freshness_monitor::aws::AwsClients;
 use freshness_monitor::ledger;
@@ -83,7 +84,7 @@ async fn run_with<S: ObjectStore>(store: &S, args: &AckArgs) -> anyhow::Result<E
         bail!("no artifact {id:?} in {}{hint}", loaded.name);
     }
     if args.remove {
-        let removed = ack::remove_ack(store, &bucket, &prefix, id).await?;
+        let removed = gather::remove_ack(store, &bucket, &prefix, id).await?;
         println!(
             "{}",
             if removed {
@@ -111,7 +112,7 @@ async fn run_with<S: ObjectStore>(store: &S, args: &AckArgs) -> anyhow::Result<E
         until: args.until,
         until_resolved: args.until.is_none(),
     };
-    let key = ack::write_ack(store, &bucket, &prefix, &ack).await?;
+    let key = gather::write_ack(store, &bucket, &prefix, &ack).await?;
     println!(
         "acknowledged {id} by {by} ({}): s3://{bucket}/{key}",
         ack.until_text()
@@ -126,7 +127,7 @@ async fn list<S: ObjectStore>(
     prefix: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let read = ack::read_acks(store, bucket, prefix).await;
+    let read = gather::read_acks(store, bucket, prefix).await;
     let ledger_key = format!("{prefix}{}", freshness_monitor::lambda::steps::LEDGER_FILE);
     let ledger = ledger::store::read(store, bucket, &ledger_key).await.ledger;
     for problem in &read.problems {

@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use freshness_monitor::alert::plan::Digest;
+use freshness_monitor::alert::digest::Digest;
 use freshness_monitor::alert::policy::{PassPolicy, PolicyAction, RowPolicy};
 use freshness_monitor::alert::{StdoutChannel, would_send};
 use freshness_monitor::aws::AwsClients;

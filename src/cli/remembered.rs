@@ -6,7 +6,8 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 
-use freshness_monitor::alert::policy::ack::{self, Ack};
+use freshness_monitor::alert::gather;
+use freshness_monitor::alert::policy::ack::Ack;
 use freshness_monitor::alert::policy::never_written;
 use freshness_monitor::lambda::steps::LEDGER_FILE;
 use freshness_monitor::ledger::{self, Ledger};
@@ -56,7 +57,7 @@ pub async fn read<S: ObjectStore>(store: &S, url: &str) -> anyhow::Result<Rememb
     if let Some(why) = &read.rebuilt {
         eprintln!("warning: the ledger at {url} is not used: {why}");
     }
-    let acks = ack::read_acks(store, &bucket, &prefix).await;
+    let acks = gather::read_acks(store, &bucket, &prefix).await;
     for problem in &acks.problems {
         eprintln!("warning: {problem}");
     }
@@ -81,7 +82,7 @@ pub async fn apply_policy<S: ObjectStore>(
     };
     let ledger = Some(&remembered.ledger);
     let (known, to_list) = never_written::plan_checks(registry, &outcome.rows, ledger);
-    let found = never_written::check_prefixes(store, known, to_list).await;
+    let found = gather::check_prefixes(store, known, to_list).await;
     never_written::mark_rows(&mut outcome.rows, &found.ids, now);
     never_written::mark_appeared(&mut outcome.rows, ledger);
     outcome.apply_policy(ledger, &remembered.acks, ROUTABLE_CHANNELS);

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::classify::minutes_past;
-use crate::store::{ObjectMeta, StoreError};
+use crate::object::{ObjectMeta, StoreError};
 
 /// What the scan found for one past cycle.
 #[derive(Debug, Clone, PartialEq)]

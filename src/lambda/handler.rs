@@ -146,7 +146,7 @@ async fn write_internal_error_heartbeat(container: &Container, message: &str, no
         alerts_enabled: settings.alerts_enabled,
         ..PassSettings::default()
     };
-    let outcome = PassOutcome::internal_error(message.to_string(), &pass_settings, now);
+    let outcome = PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
     let location = output_location(settings);
     if let Err(err) = pass::write_outputs(
         &container.store,
@@ -433,7 +433,7 @@ mod tests {
         let store = crate::store::local::LocalDirStore::new(dir.path());
         let now = "2026-06-07T12:00:00Z".parse().unwrap();
         let outcome =
-            PassOutcome::internal_error("boom".to_string(), &PassSettings::default(), now);
+            PassOutcome::internal_error("boom".to_string(), false, now);
         let location = OutputLocation {
             bucket: "results".to_string(),
             prefix: "p/".to_string(),

@@ -79,7 +79,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     .await;
     if outcome.registry_error.is_none() {
         let (known, to_list) = prefix_checks;
-        let found = never_written::check_prefixes(store, known, to_list).await;
+        let found = crate::alert::gather::check_prefixes(store, known, to_list).await;
         never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
         never_written::mark_appeared(&mut outcome.rows, remembered);
         outcome.prefix_listings = found.listings;
@@ -168,7 +168,7 @@ async fn apply_policy<S: ObjectStore>(
 ) {
     let settings = steps.settings;
     let acks = if outcome.alerting_rows().next().is_some() {
-        ack::read_acks(store, settings.results_bucket(), &settings.results_prefix).await
+        crate::alert::gather::read_acks(store, settings.results_bucket(), &settings.results_prefix).await
     } else {
         ack::AckRead::default()
     };
@@ -205,7 +205,7 @@ async fn judge_registry<S: ObjectStore>(
             PassOutcome::registry_failed(
                 registry_error_message(settings, &err),
                 err.etag(),
-                pass_settings,
+                pass_settings.alerts_enabled,
                 now,
             ),
             PrefixChecks::default(),

@@ -4,7 +4,7 @@
 //! applies its own pass to it, and tries once more. Both directions go through a temporary
 //! file ([`crate::store::staged`]): the body (~186 bytes per artifact) is never held whole.
 
-use serde::Serialize;
+pub use crate::report::LedgerFigures;
 
 use super::{LEDGER_VERSION, Ledger};
 use crate::store::staged::{read_json, stage_json};
@@ -18,19 +18,6 @@ pub struct ReadLedger {
     pub etag: Option<String>,
     /// Why the ledger starts from scratch, when it does (`None`: read as it was, or absent).
     pub rebuilt: Option<String>,
-}
-
-/// What the pass did with the ledger, for the heartbeat.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct LedgerFigures {
-    /// `updated`, `created`, `rebuilt` (the old one was unreadable or of another version),
-    /// `merged` (another pass wrote first; ours was applied on top), `conflict` (still racing:
-    /// left to the next pass) or `failed` (the store refused).
-    pub status: &'static str,
-    pub artifacts: usize,
-    pub bytes: usize,
-    /// Why it was rebuilt, or why the write failed.
-    pub detail: Option<String>,
 }
 
 /// Reads the ledger; anything but a readable ledger of this version starts from scratch.

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 use super::strip::history_cell;
 use super::times::{instant, minutes};
 use super::{ALERTING_ROWS_SHOWN, PageInput};
-use crate::alert::policy::PolicyAction;
+use crate::report::PolicyAction;
 use crate::registry::Severity;
 use crate::report::ResultRow;
 

@@ -8,7 +8,7 @@ use super::alerting::effective_severity;
 use super::style::AGE_SCRIPT;
 use super::times::{instant, span};
 use super::{PageHistory, PageInput};
-use crate::alert::policy::PolicyAction;
+use crate::report::PolicyAction;
 use crate::registry::Severity;
 use crate::report::StateCounts;
 

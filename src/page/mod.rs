@@ -27,7 +27,7 @@ pub mod verdicts;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::pass::PassOutcome;
+use crate::outcome::PassOutcome;
 pub use digest::{ArtifactStrip, CellMark, HistoryDigest, StripCell};
 pub use document::render_status_page;
 

@@ -40,9 +40,8 @@ fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
 }
 
 fn outcome(rows: Vec<ResultRow>) -> PassOutcome {
-    let settings = crate::pass::PassSettings::default();
     let mut outcome =
-        PassOutcome::registry_failed(String::new(), None, &settings, at("2026-11-27T15:30:00Z"));
+        PassOutcome::registry_failed(String::new(), None, false, at("2026-11-27T15:30:00Z"));
     outcome.registry_error = None;
     outcome.rows = rows;
     outcome

@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -16,20 +16,18 @@ use chrono::{DateTime, Utc};
 use futures_util::stream;
 use futures_util::{FutureExt, StreamExt};
 
-use crate::alert::policy::ack::Ack;
-use crate::alert::policy::{PassPolicy, PolicyAction, PolicyInputs};
+use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
     judge, needs_recovery_probe,
 };
 use crate::ledger::Ledger;
-use crate::ledger::store::LedgerFigures;
 use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
-use crate::report::{AlertFigures, CheckResults, CycleVerdicts, Heartbeat, ResultRow, StateCounts};
-use crate::store::counting::RequestCounts;
+pub use crate::outcome::PassOutcome;
+use crate::report::ResultRow;
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -109,151 +107,6 @@ impl Default for PassSettings {
     }
 }
 
-/// Everything a pass found.
-#[derive(Debug, Clone)]
-pub struct PassOutcome {
-    pub run_at: DateTime<Utc>,
-    pub alerts_enabled: bool,
-    pub rows: Vec<ResultRow>,
-    /// Why the registry could not be used; `rows` is then empty.
-    pub registry_error: Option<String>,
-    /// A bug stopped the pass (a panic outside any one artifact); `rows` is then empty.
-    pub internal_error: Option<String>,
-    /// What the pass did with the ledger, once the shell has written it.
-    pub ledger: Option<LedgerFigures>,
-    /// The S3 requests the pass made (probes, markers, ledger, outputs), once the shell has
-    /// counted them.
-    pub requests: Option<RequestCounts>,
-    /// What the pass's listings did (`None`: nothing was worth listing).
-    pub listing: Option<ListingFigures>,
-    pub registry_etag: Option<String>,
-    /// `only` ids that name no artifact.
-    pub unknown_only_ids: Vec<String>,
-    pub duration: std::time::Duration,
-    /// The time zone of each registry cadence that has one (cron cadences), by name: the
-    /// status page writes their rows' times in it too.
-    pub cadence_zones: BTreeMap<String, chrono_tz::Tz>,
-    /// The registry's alert policy and dependencies (docs/alerts.md#policy).
-    pub alert_policy: Arc<PassPolicy>,
-    /// Acknowledgement objects that could not be used (reported, ignored).
-    pub ack_problems: Vec<String>,
-    /// Template prefixes listed for the never-written rule: `(id, found anything)`, for
-    /// the ledger.
-    pub prefix_listings: Vec<(String, bool)>,
-}
-
-impl PassOutcome {
-    fn empty(settings: &PassSettings, now: DateTime<Utc>, etag: Option<String>) -> Self {
-        PassOutcome {
-            run_at: now,
-            alerts_enabled: settings.alerts_enabled,
-            rows: Vec::new(),
-            registry_error: None,
-            internal_error: None,
-            ledger: None,
-            requests: None,
-            listing: None,
-            registry_etag: etag,
-            unknown_only_ids: Vec::new(),
-            duration: std::time::Duration::ZERO,
-            cadence_zones: BTreeMap::new(),
-            alert_policy: Arc::default(),
-            ack_problems: Vec::new(),
-            prefix_listings: Vec::new(),
-        }
-    }
-
-    /// A pass that could not use its registry: no rows, the reason in `registry_error` (the
-    /// heartbeat carries it and the registry-error alert quotes it).
-    pub fn registry_failed(
-        reason: String,
-        etag: Option<String>,
-        settings: &PassSettings,
-        now: DateTime<Utc>,
-    ) -> Self {
-        PassOutcome {
-            registry_error: Some(reason),
-            ..PassOutcome::empty(settings, now, etag)
-        }
-    }
-
-    /// A pass that a bug stopped: no rows, the panic's message in `internal_error` (the
-    /// heartbeat carries it, so the monitor is not silent).
-    pub fn internal_error(message: String, settings: &PassSettings, now: DateTime<Utc>) -> Self {
-        PassOutcome {
-            internal_error: Some(message),
-            ..PassOutcome::empty(settings, now, None)
-        }
-    }
-
-    /// Applies the alert policy to the rows: `ledger` as read before the pass, the acks read,
-    /// and the channels alerts can go to (docs/alerts.md#policy).
-    pub fn apply_policy(
-        &mut self,
-        ledger: Option<&Ledger>,
-        acks: &[Ack],
-        channels: &[&'static str],
-    ) {
-        let policy = Arc::clone(&self.alert_policy);
-        let inputs = PolicyInputs {
-            policy: &policy,
-            ledger,
-            acks,
-            channels,
-            alerts_enabled: self.alerts_enabled,
-        };
-        crate::alert::policy::decide(&mut self.rows, &inputs, self.run_at);
-    }
-
-    /// Alerting rows the policy gave `action`.
-    pub fn policy_count(&self, action: PolicyAction) -> usize {
-        self.rows
-            .iter()
-            .filter(|r| r.policy.as_ref().is_some_and(|p| p.action == action))
-            .count()
-    }
-
-    pub fn counts(&self) -> StateCounts {
-        StateCounts::of(&self.rows)
-    }
-
-    pub fn alerting_rows(&self) -> impl Iterator<Item = &ResultRow> {
-        self.rows.iter().filter(|r| r.alerting)
-    }
-
-    pub fn check_results(&self) -> CheckResults<'_> {
-        CheckResults {
-            run_at: self.run_at,
-            alerts_enabled: self.alerts_enabled,
-            n_entries: self.rows.len(),
-            results: &self.rows,
-        }
-    }
-
-    pub fn heartbeat(&self, alerts: AlertFigures) -> Heartbeat {
-        Heartbeat {
-            last_run: self.run_at,
-            alerts_enabled: self.alerts_enabled,
-            duration_seconds: (self.duration.as_secs_f64() * 1000.0).round() / 1000.0,
-            n_entries_checked: self.rows.len(),
-            counts: self.counts(),
-            version: env!("CARGO_PKG_VERSION"),
-            registry_etag: self.registry_etag.clone(),
-            alerts,
-            registry_error: self.registry_error.clone(),
-            internal_error: self.internal_error.clone(),
-            ledger: self.ledger.clone(),
-            ack_problems: self.ack_problems.clone(),
-            requests: self.requests.map(Into::into),
-            listing: self.listing.clone(),
-        }
-    }
-
-    pub fn cycle_verdicts(&self) -> CycleVerdicts {
-        CycleVerdicts::of(self.run_at, &self.rows)
-    }
-}
-
 /// Observe mode is the default: alerts go out only when the flag is `true` (any case,
 /// surrounding whitespace ignored). `1`, `yes` and `on` do not enable: a flag that pages
 /// people must be said plainly.
@@ -282,7 +135,7 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
 ) -> PassOutcome {
     let started = StdInstant::now();
     let registry = &loaded.registry;
-    let mut outcome = PassOutcome::empty(settings, now, loaded.etag.clone());
+    let mut outcome = PassOutcome::empty(settings.alerts_enabled, now, loaded.etag.clone());
     outcome.unknown_only_ids = settings
         .only
         .iter()

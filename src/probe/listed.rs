@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use futures_util::stream;
-use serde::Serialize;
+
+pub use crate::report::ListingFigures;
 
 use super::plan::PlannedListing;
 use crate::store::listing::MAX_KEYS_PER_PAGE;
@@ -15,21 +16,6 @@ use crate::store::{ListPage, ObjectMeta, ObjectStore, StoreError};
 
 /// What a listing said about one key: `Some(meta)` present, `None` absent.
 pub type ListedAnswer = Option<ObjectMeta>;
-
-/// What the listings of a pass did, for the heartbeat.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListingFigures {
-    /// Prefixes listed.
-    pub listings: usize,
-    /// LIST requests made.
-    pub pages: u64,
-    /// Keys a listing answered (no HEAD needed).
-    pub answered: usize,
-    /// Keys left to a HEAD: their listing was capped, failed or stopped at the deadline.
-    pub fell_back: usize,
-    /// The first LIST failure of the pass (a 403 names `s3:ListBucket`); its keys were HEADed.
-    pub error: Option<String>,
-}
 
 /// Runs `listings` (a few at a time), answering into `answers` (indexed like the planned
 /// keys, whose text `key_of` gives). A bucket whose LIST answered 403 is not listed again in

@@ -22,10 +22,19 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::cadence::window::{self, ActiveWindow};
 use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
-use crate::classify::OffCycle;
 use crate::template::KeyTemplate;
 
 pub use load::{MAX_REGISTRY_BYTES, parse_registry};
+
+/// How old the newest object of the template's shape may be. An object written since the
+/// current cycle's tick is always fresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffCycle {
+    /// Written after the previous cycle's tick (`off_cycle: true`).
+    SincePreviousTick,
+    /// Written within this many minutes before `now` (`off_cycle: {max_age_minutes: N}`).
+    MaxAge { minutes: u32 },
+}
 
 /// An artifact id: `[A-Za-z0-9_.-]+`. Shared, not copied: the spec, its rows and the ledger
 /// hold the same bytes (a million artifacts, issue 17).

@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 use super::{ArtifactSpec, Severity};
 use crate::cadence::cron::{CronSchedule, DstRule, Zone};
 
-/// The channel names a route may name (what [`crate::alert::AlertChannel::name`] returns).
+/// The channel names a route may name (the names the alert channels in the shell report).
 pub const ROUTABLE_CHANNELS: &[&str] = &["sns", "telegram"];
 
 /// `alert_policy:` and `silences:`; the default is today's behaviour (every channel gets every

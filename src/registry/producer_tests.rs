@@ -4,7 +4,7 @@
 use super::*;
 use crate::cadence::Cadence;
 use crate::cadence::cron::DstRule;
-use crate::classify::OffCycle;
+use crate::registry::OffCycle;
 
 const FILE: &str = "ARTIFACT_REGISTRY.yaml";
 

@@ -12,10 +12,14 @@ use crate::classify::State;
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
+mod figures;
+mod policy;
 mod row;
 mod stamp;
 
+pub use policy::{AckNote, PolicyAction, RowPolicy};
 pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
+pub use figures::{LedgerFigures, ListingFigures, PASSES_PER_DAY, RequestCounts, RequestFigures};
 pub use stamp::Stamp;
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -124,17 +128,17 @@ pub struct Heartbeat {
     /// `FreshnessMonitor.InternalError`.
     pub internal_error: Option<String>,
     /// What the pass did with the ledger (null when it did not touch it: a registry error).
-    pub ledger: Option<crate::ledger::store::LedgerFigures>,
+    pub ledger: Option<LedgerFigures>,
     /// Acknowledgement objects the pass could not use (ignored; absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ack_problems: Vec<String>,
     /// The S3 requests the pass made, by class (its own output PUTs included), and the
     /// projection at 96 passes a day. Absent when the pass was not counted (a panic).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub requests: Option<crate::store::counting::RequestFigures>,
+    pub requests: Option<RequestFigures>,
     /// What the pass's listings did; absent when nothing was worth listing.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub listing: Option<crate::probe::ListingFigures>,
+    pub listing: Option<ListingFigures>,
 }
 
 /// Ordered from best to worst.

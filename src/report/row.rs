@@ -54,7 +54,7 @@ pub struct ResultRow {
     pub extensions: Option<Arc<serde_json::Value>>,
     /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
     /// rows that do not alert.
-    pub policy: Option<Box<crate::alert::policy::RowPolicy>>,
+    pub policy: Option<Box<super::RowPolicy>>,
 }
 
 /// What rows repeat: the rows of one owner and bucket in one cycle share one.
@@ -200,7 +200,7 @@ impl ResultRow {
     pub fn derived_reason(&self) -> Option<String> {
         let tick = self.cycle_tick();
         let url = || {
-            Some(crate::store::S3Url(
+            Some(crate::object::S3Url(
                 self.s3_bucket()?,
                 self.canonical_key.as_deref()?,
             ))
@@ -328,7 +328,7 @@ impl Serialize for Time {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::S3Url;
+    use crate::object::S3Url;
 
     fn t(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()

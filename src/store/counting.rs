@@ -9,65 +9,9 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Serialize;
+pub use crate::report::{PASSES_PER_DAY, RequestCounts, RequestFigures};
 
 use super::{FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError, WriteCondition};
-
-/// Passes a day at the deployed schedule (every 15 minutes).
-pub const PASSES_PER_DAY: u64 = 96;
-
-/// Requests per class, as S3 bills them. A request that failed still counts: S3 bills it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RequestCounts {
-    pub head: u64,
-    pub list: u64,
-    pub get: u64,
-    /// Every PUT, conditional or not.
-    pub put: u64,
-    pub delete: u64,
-}
-
-impl RequestCounts {
-    /// All requests.
-    pub fn total(&self) -> u64 {
-        self.head + self.list + self.get + self.put + self.delete
-    }
-
-    /// What a day of passes like this one would make (96 passes).
-    pub fn per_day(&self) -> u64 {
-        self.total() * PASSES_PER_DAY
-    }
-
-    /// The counts with `other` added.
-    pub fn plus(self, other: RequestCounts) -> RequestCounts {
-        RequestCounts {
-            head: self.head + other.head,
-            list: self.list + other.list,
-            get: self.get + other.get,
-            put: self.put + other.put,
-            delete: self.delete + other.delete,
-        }
-    }
-}
-
-/// `requests` in the heartbeat: the pass's counts and its projection at 96 passes a day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct RequestFigures {
-    #[serde(flatten)]
-    pub counts: RequestCounts,
-    pub total: u64,
-    pub projected_per_day: u64,
-}
-
-impl From<RequestCounts> for RequestFigures {
-    fn from(counts: RequestCounts) -> Self {
-        RequestFigures {
-            counts,
-            total: counts.total(),
-            projected_per_day: counts.per_day(),
-        }
-    }
-}
 
 /// A store that counts what passes through it to the store it wraps.
 pub struct CountingStore<'a, S> {

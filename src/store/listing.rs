@@ -5,21 +5,10 @@
 //! hold more pages than the caller can afford is reported as incomplete rather than read to the
 //! end: the caller falls back to HEADs or says so, and never guesses from part of a listing.
 
-use super::{ListedObject, ObjectStore, StoreError};
+use super::{ObjectStore, PrefixListing, StoreError};
 
 /// S3's largest page.
 pub const MAX_KEYS_PER_PAGE: u16 = 1000;
-
-/// What [`list_prefix`] read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PrefixListing {
-    /// Every object under the prefix when `complete`, in key order; otherwise the first pages'.
-    pub objects: Vec<ListedObject>,
-    /// LIST requests made.
-    pub pages: u32,
-    /// False when the cap stopped the listing before its last page.
-    pub complete: bool,
-}
 
 /// Lists `prefix` in `bucket`, reading at most `max_pages` pages of `page_size` keys.
 pub async fn list_prefix<S: ObjectStore>(

@@ -14,85 +14,12 @@ pub mod local;
 pub mod s3;
 pub mod staged;
 
-use std::fmt;
 use std::future::Future;
 use std::path::Path;
 
-use chrono::{DateTime, Utc};
-
-/// What a HEAD found for a key that exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ObjectMeta {
-    pub last_modified: DateTime<Utc>,
-    /// The object's size in bytes (S3's Content-Length, a file's length), when the store
-    /// says. The pass does not need it; `history.json` reports it per cycle.
-    pub size: Option<u64>,
-}
-
-/// One object a listing found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedObject {
-    pub key: String,
-    pub meta: ObjectMeta,
-}
-
-/// One page of a listing, in key order; `continuation` is set when more pages follow.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListPage {
-    pub objects: Vec<ListedObject>,
-    pub continuation: Option<String>,
-}
-
-/// An object read whole (the registry), with its ETag when the store has one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FetchedObject {
-    pub body: Vec<u8>,
-    pub etag: Option<String>,
-}
-
-/// Why a store could not answer. Each variant's message is written for an operator.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum StoreError {
-    #[error(
-        "access denied (HTTP 403) for s3://{bucket}/{key}: S3 answers 403 instead of 404 for a \
-         missing key when the role lacks s3:ListBucket on the bucket"
-    )]
-    AccessDenied { bucket: String, key: String },
-    /// A 403 on a write: no ListBucket story here, the role lacks the write permission.
-    #[error("access denied (HTTP 403) writing s3://{bucket}/{key}: the role needs {action} there")]
-    WriteDenied {
-        bucket: String,
-        key: String,
-        /// The IAM action the write needs (`s3:PutObject`, `s3:DeleteObject`).
-        action: &'static str,
-    },
-    /// A 403 on ListObjectsV2: the role may HEAD but not list.
-    #[error(
-        "access denied (HTTP 403) listing s3://{bucket}/{prefix}: the role needs s3:ListBucket \
-         on the bucket"
-    )]
-    ListDenied { bucket: String, prefix: String },
-    #[error("bucket {bucket} does not exist")]
-    NoSuchBucket { bucket: String },
-    #[error("s3://{bucket}/{key} not found")]
-    NotFound { bucket: String, key: String },
-    #[error("throttled by S3 (HTTP {status}) after retries")]
-    Throttled { status: u16 },
-    #[error("S3 server error (HTTP {status}) after retries")]
-    Server { status: u16 },
-    #[error("timed out after {seconds:.1}s waiting for the store")]
-    Timeout { seconds: f64 },
-    #[error("could not connect to the store: {0}")]
-    Connection(String),
-    #[error("not probed: the invocation deadline was near")]
-    Deadline,
-    /// A local file the store was writing or reading for us failed (a body staged on disk:
-    /// the temp dir full or unwritable); nothing is known of the object itself.
-    #[error("{0}")]
-    LocalFile(String),
-    #[error("{0}")]
-    Other(String),
-}
+pub use crate::object::{
+    FetchedObject, ListPage, ListedObject, ObjectMeta, PrefixListing, S3Url, StoreError, WriteCondition,
+};
 
 /// A place objects are read from and written to, addressed by bucket and key.
 pub trait ObjectStore: Send + Sync {
@@ -248,27 +175,9 @@ pub trait ObjectStore: Send + Sync {
     }
 }
 
-/// What a conditional write requires of the object at its key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteCondition<'a> {
-    /// No object there (S3's `If-None-Match: *`).
-    Absent,
-    /// The object there still has this ETag (S3's `If-Match`).
-    Matches(&'a str),
-}
-
 fn no_conditional_writes(bucket: &str, key: &str) -> StoreError {
     StoreError::Other(format!(
         "{}: this store cannot write conditionally, so alerts cannot be deduplicated",
         S3Url(bucket, key)
     ))
-}
-
-/// `s3://bucket/key`, for messages.
-pub struct S3Url<'a>(pub &'a str, pub &'a str);
-
-impl fmt::Display for S3Url<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "s3://{}/{}", self.0, self.1)
-    }
 }

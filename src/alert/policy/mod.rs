@@ -4,7 +4,6 @@
 //! which rule decided, in words `explain` and the row print.
 //!
 //! - [`ack`]: acknowledgement objects under the results prefix (`freshness-monitor ack`).
-//! - [`group`]: a digest's entries grouped by dependency root, then owner.
 //! - [`never_written`]: missing artifacts whose template prefix never held anything.
 //!
 //! The order of the rules: a silence wins (nothing is sent); an acknowledgement holds back
@@ -12,81 +11,19 @@
 //! effective severity; a downstream artifact whose upstream alerts too is folded under it.
 
 pub mod ack;
-pub mod group;
 pub mod never_written;
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
 use crate::classify::State;
 use crate::ledger::Ledger;
 use crate::registry::policy::AlertPolicy;
 use crate::registry::{Registry, Severity};
+pub use crate::report::{AckNote, PolicyAction, RowPolicy};
 use crate::report::ResultRow;
 use ack::Ack;
-
-/// What the policy did with one alerting row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyAction {
-    /// Goes to `channels` (in observe mode: would go).
-    Send,
-    /// A silence holds it back: reported, not sent.
-    Silenced,
-    /// No configured channel receives its severity: results and status page only.
-    NotRouted,
-}
-
-/// The `policy` object of an alerting row (docs/outputs.md#policy).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RowPolicy {
-    pub action: PolicyAction,
-    /// Observe mode: nothing was sent; `action` is what would have happened.
-    pub observe: bool,
-    /// The severity the alert goes out with (after escalation).
-    pub effective_severity: Severity,
-    /// Cycles missed in a row, this one included (known from the ledger; 1 without it).
-    pub missed_cycles: u32,
-    pub escalated: bool,
-    /// No object ever existed under its template's prefix (docs/alerts.md#never-written).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub never_written: bool,
-    /// The silence's name and reason, when one holds the row back.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub silenced: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub acknowledged: Option<AckNote>,
-    /// The alerting upstream artifact (`depends_on`, followed to its root) this alert is
-    /// folded under in the digest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub folded_under: Option<String>,
-    /// The channels it goes (or would go) to.
-    pub channels: Vec<&'static str>,
-    /// The rule that decided, in words.
-    pub rule: String,
-}
-
-impl RowPolicy {
-    /// Whether any rule did more than send at the declared severity to every channel given:
-    /// what `check` shows a policy line for.
-    pub fn did_something(&self) -> bool {
-        self.action != PolicyAction::Send || self.rule.contains(';')
-    }
-}
-
-/// Who acknowledged a row and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AckNote {
-    pub by: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(serialize_with = "crate::alert::policy::ack::time")]
-    pub at: DateTime<Utc>,
-    /// `until resolved` or `until <time>`.
-    pub until: String,
-}
 
 /// The registry's side of the policy as a pass keeps it: the policy itself and the
 /// `depends_on` of the artifacts that have one.
@@ -237,7 +174,7 @@ fn rule_text(
         } else {
             rule.push_str(&format!(
                 "; reminders every {} while it alerts",
-                crate::alert::plan::minutes_text(every.num_minutes())
+                crate::text::minutes_text(every.num_minutes())
             ));
         }
     }

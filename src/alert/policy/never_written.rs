@@ -6,15 +6,11 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use futures_util::stream;
 
 use crate::classify::State;
 use crate::ledger::Ledger;
 use crate::registry::Registry;
 use crate::report::ResultRow;
-use crate::store::ObjectStore;
-use crate::store::listing::list_prefix;
 
 /// A prefix to list: an artifact missing now that the ledger does not know to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,52 +75,54 @@ pub fn plan_checks(
 /// missing until their turn) instead of delaying this one.
 pub const MAX_PREFIX_LISTINGS_PER_PASS: usize = 200;
 
-/// Lists each distinct prefix once (one page of one key: anything there at all?), at most
-/// [`MAX_PREFIX_LISTINGS_PER_PASS`] of them. A listing that fails (no `s3:ListBucket`, a
-/// throttle) judges nothing: the artifact stays plain missing.
-pub async fn check_prefixes<S: ObjectStore>(
-    store: &S,
-    known: HashMap<String, String>,
-    checks: Vec<PrefixCheck>,
-) -> NeverWritten {
-    let mut by_prefix: Vec<((String, String), Vec<String>)> = Vec::new();
+/// One distinct prefix to list, with the artifacts whose template starts there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixToList {
+    pub bucket: String,
+    pub prefix: String,
+    pub artifact_ids: Vec<String>,
+}
+
+/// The distinct prefixes of `checks`, at most [`MAX_PREFIX_LISTINGS_PER_PASS`] of them, in
+/// the order first named: what the pass lists (one page of one key: anything there at all?).
+pub fn distinct_prefixes(checks: Vec<PrefixCheck>) -> Vec<PrefixToList> {
+    let mut by_prefix: Vec<PrefixToList> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     for c in checks {
         let place = (c.bucket, c.prefix);
-        if !index.contains_key(&place) {
-            if by_prefix.len() == MAX_PREFIX_LISTINGS_PER_PASS {
-                continue;
+        let at = match index.get(&place) {
+            Some(&at) => at,
+            None if by_prefix.len() == MAX_PREFIX_LISTINGS_PER_PASS => continue,
+            None => {
+                index.insert(place.clone(), by_prefix.len());
+                by_prefix.push(PrefixToList {
+                    bucket: place.0,
+                    prefix: place.1,
+                    artifact_ids: Vec::new(),
+                });
+                by_prefix.len() - 1
             }
-            index.insert(place.clone(), by_prefix.len());
-            by_prefix.push((place.clone(), Vec::new()));
-        }
-        by_prefix[index[&place]].1.push(c.artifact_id);
+        };
+        by_prefix[at].artifact_ids.push(c.artifact_id);
     }
-    let results: Vec<(String, Vec<String>, Option<bool>)> = stream::iter(by_prefix)
-        .map(|((bucket, prefix), ids)| async move {
-            let location = format!("s3://{bucket}/{prefix}");
-            match list_prefix(store, &bucket, &prefix, 1, 1).await {
-                Ok(listing) => (location, ids, Some(!listing.objects.is_empty())),
-                Err(e) => {
-                    tracing::warn!(
-                        message = "could not list a template's prefix; never-written not judged",
-                        prefix = %location,
-                        error = %e,
-                    );
-                    (location, ids, None)
-                }
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
+    by_prefix
+}
+
+/// What the listings said: for each listed prefix, whether it held anything (`None`: the
+/// listing failed and judges nothing, the artifact stays plain missing), folded with what the
+/// ledger already `known`.
+pub fn judge_listings(
+    known: HashMap<String, String>,
+    listed: Vec<(PrefixToList, Option<bool>)>,
+) -> NeverWritten {
     let mut found = NeverWritten {
         ids: known,
         listings: Vec::new(),
     };
-    for (location, ids, result) in results {
+    for (place, result) in listed {
         let Some(any) = result else { continue };
-        for id in ids {
+        let location = format!("s3://{}/{}", place.bucket, place.prefix);
+        for id in place.artifact_ids {
             if !any {
                 found.ids.insert(id.clone(), location.clone());
             }
@@ -248,7 +246,6 @@ pub fn resolved_never_written_day(row: &ResultRow) -> Option<&str> {
 mod tests {
     use super::*;
     use crate::ledger::LedgerEntry;
-    use crate::store::local::LocalDirStore;
 
     fn registry() -> Registry {
         let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  cadence: weekday_sf\n  \
@@ -298,12 +295,8 @@ mod tests {
         e
     }
 
-    #[tokio::test]
-    async fn prefixes_are_listed_once_each_and_the_ledger_answers_the_rest() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("bkt/data/2026-01-01")).unwrap();
-        std::fs::write(dir.path().join("bkt/data/2026-01-01/a.json"), "{}").unwrap();
-        let store = LocalDirStore::new(dir.path());
+    #[test]
+    fn prefixes_are_listed_once_each_and_the_ledger_answers_the_rest() {
         let mut ledger = Ledger::new();
         ledger
             .artifacts
@@ -321,7 +314,18 @@ mod tests {
             ["ghost", "a", "b"],
             "the written one is not listed again"
         );
-        let found = check_prefixes(&store, known, to_list).await;
+        let places = distinct_prefixes(to_list);
+        let prefixes: Vec<&str> = places.iter().map(|p| p.prefix.as_str()).collect();
+        assert_eq!(prefixes, ["ghost/", "data/"], "one listing per distinct prefix");
+        // Only `data/` holds an object (a.json of an earlier day).
+        let listed = places
+            .into_iter()
+            .map(|p| {
+                let any = p.prefix == "data/";
+                (p, Some(any))
+            })
+            .collect();
+        let found = judge_listings(known, listed);
         let mut never: Vec<&str> = found.ids.keys().map(String::as_str).collect();
         never.sort_unstable();
         assert_eq!(never, ["ghost", "known"]);

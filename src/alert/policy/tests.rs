@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::TimeZone;
 
 use super::*;
-use crate::alert::plan::{alert_digest, new_alerts};
+use crate::alert::digest::{alert_digest, new_alerts};
 use crate::cadence::cron::CronSchedule;
 use crate::ledger::LedgerEntry;
 use crate::registry::policy::{Recurrence, Route, Silence};
@@ -419,7 +419,7 @@ fn downstream_alerts_fold_under_their_alerting_root() {
     assert_eq!(folded(4), None, "its upstream does not alert");
 
     let alerts = new_alerts(&rows, now());
-    let refs: Vec<&crate::alert::plan::PlannedAlert> = alerts.iter().collect();
+    let refs: Vec<&crate::alert::digest::PlannedAlert> = alerts.iter().collect();
     let body = alert_digest(&refs, now()).body;
     assert!(
         body.contains(
@@ -459,7 +459,7 @@ fn groups_are_ordered_by_owner_worst_severity_first() {
         row("w3", Severity::Warning, "beta"),
     ];
     let alerts = new_alerts(&rows, now());
-    let refs: Vec<&crate::alert::plan::PlannedAlert> = alerts.iter().collect();
+    let refs: Vec<&crate::alert::digest::PlannedAlert> = alerts.iter().collect();
     let body = alert_digest(&refs, now()).body;
     let positions: Vec<usize> = [
         "== owner: zeta ==",

@@ -10,7 +10,7 @@ use super::fields::{Problem, Refs};
 use super::sections::unknown_time_zone_message;
 use super::values::{Bound, boolean, string_value, whole_number};
 use crate::cadence::window::{ActiveWindow, DayCalendar, EVERY_DAY};
-use crate::classify::OffCycle;
+use crate::registry::OffCycle;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
 

@@ -4,13 +4,15 @@
 //! Everything here takes the rows and `now` and returns text, so what `check` prints and what
 //! the Lambda sends are the same strings, and every formatting rule is unit-tested.
 
+mod group;
+
 use chrono::{DateTime, Utc};
 
-use crate::alert::policy::{group, never_written};
+use crate::alert::policy::never_written;
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
-use crate::text::rfc3339;
+use crate::text::{minutes_text, rfc3339};
 
 /// Telegram's limit for one message's text (counted in UTF-16 code units, as Telegram does).
 pub const TELEGRAM_MAX_UNITS: usize = 4096;
@@ -163,18 +165,6 @@ fn key_of(row: &ResultRow) -> String {
         (Some(bucket), Some(key)) => format!("s3://{bucket}/{key}"),
         (None, Some(key)) => key.to_string(),
         _ => "-".to_string(),
-    }
-}
-
-/// `95 min` / `3h 5m` / `2d 4h`.
-pub fn minutes_text(minutes: i64) -> String {
-    let minutes = minutes.max(0);
-    if minutes < 60 {
-        format!("{minutes} min")
-    } else if minutes < 24 * 60 {
-        format!("{}h {}m", minutes / 60, minutes % 60)
-    } else {
-        format!("{}d {}h", minutes / (24 * 60), (minutes % (24 * 60)) / 60)
     }
 }
 

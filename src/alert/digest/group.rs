@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::alert::plan::PlannedAlert;
+use crate::alert::digest::PlannedAlert;
 use crate::registry::Severity;
 
 /// One cause: the root's alert (absent when the root alerted in an earlier pass or goes to

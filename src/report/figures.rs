@@ -1,0 +1,89 @@
+//! The figures a heartbeat reports about a pass's own work: the S3 requests it made by class,
+//! what its listings answered, and what it did with the ledger. Data only: the store, the
+//! prober and the ledger's I/O in the shell fill them in.
+
+use serde::Serialize;
+
+/// Passes a day at the deployed schedule (every 15 minutes).
+pub const PASSES_PER_DAY: u64 = 96;
+
+/// Requests per class, as S3 bills them. A request that failed still counts: S3 bills it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    pub head: u64,
+    pub list: u64,
+    pub get: u64,
+    /// Every PUT, conditional or not.
+    pub put: u64,
+    pub delete: u64,
+}
+
+impl RequestCounts {
+    /// All requests.
+    pub fn total(&self) -> u64 {
+        self.head + self.list + self.get + self.put + self.delete
+    }
+
+    /// What a day of passes like this one would make (96 passes).
+    pub fn per_day(&self) -> u64 {
+        self.total() * PASSES_PER_DAY
+    }
+
+    /// The counts with `other` added.
+    pub fn plus(self, other: RequestCounts) -> RequestCounts {
+        RequestCounts {
+            head: self.head + other.head,
+            list: self.list + other.list,
+            get: self.get + other.get,
+            put: self.put + other.put,
+            delete: self.delete + other.delete,
+        }
+    }
+}
+
+/// `requests` in the heartbeat: the pass's counts and its projection at 96 passes a day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RequestFigures {
+    #[serde(flatten)]
+    pub counts: RequestCounts,
+    pub total: u64,
+    pub projected_per_day: u64,
+}
+
+impl From<RequestCounts> for RequestFigures {
+    fn from(counts: RequestCounts) -> Self {
+        RequestFigures {
+            counts,
+            total: counts.total(),
+            projected_per_day: counts.per_day(),
+        }
+    }
+}
+
+/// What the listings of a pass did, for the heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ListingFigures {
+    /// Prefixes listed.
+    pub listings: usize,
+    /// LIST requests made.
+    pub pages: u64,
+    /// Keys a listing answered (no HEAD needed).
+    pub answered: usize,
+    /// Keys left to a HEAD: their listing was capped, failed or stopped at the deadline.
+    pub fell_back: usize,
+    /// The first LIST failure of the pass (a 403 names `s3:ListBucket`); its keys were HEADed.
+    pub error: Option<String>,
+}
+
+/// What the pass did with the ledger, for the heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LedgerFigures {
+    /// `updated`, `created`, `rebuilt` (the old one was unreadable or of another version),
+    /// `merged` (another pass wrote first; ours was applied on top), `conflict` (still racing:
+    /// left to the next pass) or `failed` (the store refused).
+    pub status: &'static str,
+    pub artifacts: usize,
+    pub bytes: usize,
+    /// Why it was rebuilt, or why the write failed.
+    pub detail: Option<String>,
+}
