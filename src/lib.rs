@@ -1,31 +1,31 @@
 //! freshness-monitor: an absence-driven monitor for data artifacts in S3.
 //!
 //! A declarative registry says which artifacts must exist, where and by when; a pass probes
-//! each one and reports what is missing or stale past its SLA. The core (registry, calendar,
-//! cadences, templates, classification, reports) is pure and takes `now` as a parameter; I/O
-//! sits behind small traits ([`store::ObjectStore`]) so the Lambda and the CLI share one pass.
+//! each one and reports what is missing or stale past its SLA. This crate is the shell: the
+//! object stores (S3, a local directory), the AWS clients, the alert channels, the pass's steps
+//! that gather inputs and act on decisions, the Lambda runtime and the CLI. Every decision is
+//! the pure core's (`freshness_core`, re-exported here under the same module names), and the
+//! producer coverage guard is `freshness_coverage`.
+//!
+//! The shell's modules, bottom up (a module imports only from the ones before it;
+//! `tests/it/layers.rs` checks it): [`telemetry`], [`store`], [`aws`], [`probe`],
+//! [`registry_source`], [`ledger`], [`history`], [`alert`], [`metrics`], [`pass`],
+//! [`settings`], [`lambda`].
 
-pub mod alert;
-pub mod aws;
-pub mod cadence;
-pub mod calendar;
-pub mod classify;
-pub mod coverage;
-pub mod history;
-pub mod lambda;
-pub mod ledger;
-pub mod metrics;
-pub mod object;
-pub mod outcome;
-pub mod page;
-pub mod pass;
-pub mod probe;
-pub mod registry;
-pub mod registry_source;
-pub mod report;
-pub mod settings;
-pub mod store;
+pub use freshness_core::{
+    cadence, calendar, classify, object, outcome, page, registry, report, template, text, yaml,
+};
+pub use freshness_coverage as coverage;
+
 pub mod telemetry;
-pub mod template;
-pub mod text;
-pub mod yaml;
+pub mod store;
+pub mod aws;
+pub mod probe;
+pub mod registry_source;
+pub mod ledger;
+pub mod history;
+pub mod alert;
+pub mod metrics;
+pub mod pass;
+pub mod settings;
+pub mod lambda;

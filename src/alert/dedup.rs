@@ -46,6 +46,14 @@ pub struct Marker {
 }
 
 impl Marker {
+    /// What the marker says about the alert's sending, for the pure reminder rule.
+    pub fn sent_before(&self) -> crate::alert::digest::SentBefore {
+        crate::alert::digest::SentBefore {
+            first_published_at: self.first_published_at,
+            publish_count: self.publish_count,
+        }
+    }
+
     /// Any JSON object is a marker: a field of an unexpected type reads as absent rather than
     /// making the whole marker unreadable (which would re-send what the other monitor sent).
     /// A count may be a number or a numeric string.

@@ -159,7 +159,10 @@ impl Alerter {
                 })
                 .await;
             if let Some(every) = policy.remind_every {
-                let reminders = digest::due_reminders(&alerts, &held, every, now);
+                let reminders = {
+                    let held: Vec<_> = held.iter().map(|(i, m)| (*i, m.sent_before())).collect();
+                    digest::due_reminders(&alerts, &held, every, now)
+                };
                 if !reminders.is_empty() {
                     let sent_before = delivery.figures.sent;
                     delivery

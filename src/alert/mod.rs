@@ -1,21 +1,21 @@
 //! Alert delivery (docs/alerts.md): what a pass says about the artifacts that alert, to whom, and
 //! exactly once.
 //!
-//! - [`plan`]: pure. Which rows alert, the digest text, RESOLVED candidates, cutting a
-//!   message to a channel's limit.
-//! - [`policy`]: pure. What the registry's alert policy (routes, escalation, silences,
-//!   acknowledgements, dependencies) makes of each alerting row, and the digest's grouping.
+//! - [`digest`], [`policy`]: pure, from the core crate (`freshness_core::alert`): which rows
+//!   alert, every word of a digest, and what the alert policy makes of each alerting row.
+//! - [`gather`]: the policy's inputs read from the store (acknowledgements, never-written
+//!   listings), and the `ack` command's writes.
 //! - [`dedup`]: the markers in the original monitor's place and shape, used as the lock that
 //!   makes one alert per artifact per cycle.
 //! - [`channel`], [`sns`], [`telegram`]: where digests go.
 //! - [`deliver`]: the orchestration a pass calls, returning the figures for the heartbeat.
 
+pub use freshness_core::alert::{digest, policy};
+
 pub mod channel;
 pub mod dedup;
 pub mod gather;
 pub mod deliver;
-pub mod digest;
-pub mod policy;
 pub mod sns;
 pub mod telegram;
 

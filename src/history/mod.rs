@@ -1,107 +1,12 @@
-//! The history scan: for each artifact, did it land in each of its last N cycles, on time?
-//!
-//! A pass judges one instant; operators also ask "did it land last weekend? the weekend
-//! before? are there gaps?". The scan answers that once a day (`{"mode": "historical"}`,
-//! `freshness-monitor history`): it walks each artifact's cadence back N cycles
-//! ([`cycles`], [`lookback`]), plans which of them are expected ([`plan`]: a closed market day
-//! is not, and is never a gap), probes the rest ([`scan`]), judges each ([`cell`]), and writes
-//! `history.json` in the original monitor's shape ([`report`]) with an SLA roll-up per
-//! artifact and owner ([`sla`]). docs/outputs.md#historyjson is the contract.
+//! The history scan: the pure part (the cycle walk, the plan, the judging of each cell, the
+//! file's shape, the SLA roll-up) comes from the core crate (`freshness_core::history`); the
+//! probing of the cycles it plans is [`scan`]'s.
 
-pub mod cell;
-pub mod cycles;
-pub mod lookback;
-pub mod plan;
-pub mod report;
+pub use freshness_core::history::*;
+
 pub mod scan;
-pub mod sla;
+
+pub use scan::{ScanSettings, scan_history};
 
 #[cfg(test)]
 mod tests;
-
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-
-use crate::cadence::Cycle;
-use crate::registry::ArtifactSpec;
-use cell::CellOutcome;
-
-pub use lookback::{Lookback, MAX_LOOKBACK};
-pub use report::HistoryFile;
-pub use scan::{ScanSettings, scan_history};
-pub use sla::{SlaCounts, SlaReport};
-
-/// The name of the file the scan writes under the results prefix.
-pub const HISTORY_FILE: &str = "history.json";
-
-/// What a scan found.
-#[derive(Debug, Clone, Default)]
-pub struct History<'r> {
-    /// The scan's `now`.
-    pub generated_at: DateTime<Utc>,
-    /// Cycles walked per schedule (`continuous_{N}m` for continuous feeds).
-    pub lookback: BTreeMap<String, usize>,
-    pub duration: Duration,
-    /// The scanned artifacts, in registry order.
-    pub artifacts: Vec<ArtifactHistory<'r>>,
-    /// Selected entries that could not be scanned (invalid, or a cadence without a cycle).
-    pub skipped_unsupported: usize,
-    /// Artifacts left (wholly or partly) unprobed at the deadline, in registry order.
-    pub not_scanned: Vec<String>,
-    /// HEAD requests sent.
-    pub n_head_requests: usize,
-}
-
-impl History<'_> {
-    /// The deadline cut the scan short.
-    pub fn truncated(&self) -> bool {
-        !self.not_scanned.is_empty()
-    }
-
-    /// Past cycles that were probed (expected ones; a pointer's one).
-    pub fn n_cycles_probed(&self) -> usize {
-        self.artifacts
-            .iter()
-            .flat_map(|a| &a.cells)
-            .filter(|c| !matches!(c, CellOutcome::NotExpected(_)))
-            .count()
-    }
-
-    /// Expected cycles with nothing for them, over every artifact.
-    pub fn gap_count(&self) -> usize {
-        self.artifacts.iter().map(ArtifactHistory::gap_count).sum()
-    }
-
-    /// Seconds, rounded to the millisecond.
-    pub fn duration_seconds(&self) -> f64 {
-        (self.duration.as_secs_f64() * 1000.0).round() / 1000.0
-    }
-}
-
-/// One artifact's history: `cells[i]` is the outcome of `cycles[first + i]`, newest first.
-#[derive(Debug, Clone)]
-pub struct ArtifactHistory<'r> {
-    pub spec: &'r ArtifactSpec,
-    pub cycles: Arc<[Cycle]>,
-    pub first: usize,
-    pub cells: Vec<CellOutcome>,
-}
-
-impl ArtifactHistory<'_> {
-    /// Each cycle with its outcome, newest first.
-    pub fn cycles(&self) -> impl Iterator<Item = (&Cycle, &CellOutcome)> {
-        self.cycles[self.first..].iter().zip(&self.cells)
-    }
-
-    /// Expected cycles with nothing for them (not found, or only an older object). A failed
-    /// probe is not a gap: nothing is known about that cycle.
-    pub fn gap_count(&self) -> usize {
-        self.cells
-            .iter()
-            .filter(|c| matches!(c, CellOutcome::Absent { .. }))
-            .count()
-    }
-}

@@ -19,8 +19,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::InputError;
-use crate::text::did_you_mean;
-use crate::yaml::{self, Node, ScalarKind};
+use freshness_core::text::did_you_mean;
+use freshness_core::yaml::{self, Node, ScalarKind};
 
 /// Producer files when the pins file has no `include`.
 pub const DEFAULT_INCLUDE: &[&str] = &["*.py"];
@@ -297,7 +297,7 @@ fn check_relative_path(key: &str, written: &Written) -> Result<(), InputError> {
             format!(
                 "`{key}` entry {} {problem}; write it relative to the repository root, \
                  as `git ls-files` prints paths (e.g. `tests/`)",
-                crate::text::quote_short(text)
+                freshness_core::text::quote_short(text)
             ),
         )),
         None => Ok(()),
@@ -390,7 +390,7 @@ fn compile_scope(include: &[Written], exempt: &[Written]) -> Result<Scope, Input
                     glob.line.unwrap_or(1),
                     format!(
                         "`include[{i}]` {} is not a valid glob: {}",
-                        crate::text::quote_short(&glob.text),
+                        freshness_core::text::quote_short(&glob.text),
                         e.kind()
                     ),
                 )
@@ -417,7 +417,7 @@ fn compile_counter(patterns: &[Written]) -> Result<SiteCounter, InputError> {
                 line,
                 format!(
                     "`patterns[{i}]` {} is not a valid regex: {}",
-                    crate::text::quote_short(&pattern.text),
+                    freshness_core::text::quote_short(&pattern.text),
                     one_line(&e.to_string())
                 ),
             )
@@ -428,7 +428,7 @@ fn compile_counter(patterns: &[Written]) -> Result<SiteCounter, InputError> {
                 format!(
                     "`patterns[{i}]` {} matches the empty text, so it would count write \
                      sites everywhere; make it match the call itself",
-                    crate::text::quote_short(&pattern.text)
+                    freshness_core::text::quote_short(&pattern.text)
                 ),
             ));
         }

@@ -4,7 +4,7 @@
 //! needs no registration. `coverage --registry` names the entry (and its reason) next to an
 //! unpinned file, so the operator only has to pin it rather than decide again.
 
-pub use crate::registry::GrandfatheredPath;
+pub use freshness_core::registry::GrandfatheredPath;
 
 /// The entry `path` falls under (it starts with the entry's path); the longest prefix wins,
 /// as the most specific decision.

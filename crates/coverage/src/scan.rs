@@ -75,7 +75,7 @@ fn count_part(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coverage::Pins;
+    use crate::Pins;
 
     #[test]
     fn counts_files_in_scope_reads_bytes_and_skips_deleted_files() {

@@ -229,13 +229,20 @@ pub fn reminder(
     }
 }
 
-/// The reminders due at `now`: alerts already sent (`held`: index into `alerts` and the
-/// marker) that may be reminded about and went out at least `every` ago. Whether the last
+/// What an alert's dedup marker says about its sending (the shell reads the marker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentBefore {
+    pub first_published_at: Option<DateTime<Utc>>,
+    pub publish_count: u64,
+}
+
+/// The reminders due at `now`: alerts already sent (`held`: index into `alerts` and what its
+/// marker says) that may be reminded about and went out at least `every` ago. Whether the last
 /// reminder is recent enough to wait is the reminder marker's business (claimed with
 /// `Repeat::After(every)`).
 pub fn due_reminders(
     alerts: &[PlannedAlert],
-    held: &[(usize, crate::alert::dedup::Marker)],
+    held: &[(usize, SentBefore)],
     every: chrono::Duration,
     now: DateTime<Utc>,
 ) -> Vec<PlannedAlert> {

@@ -156,7 +156,7 @@ fn fires_between(
 fn debian_cron_rule_matches_cronsim_on_the_2026_dst_days() {
     // Reference fire times generated once by cronsim 2.8 (healthchecks.io's evaluator, which
     // follows Debian cron): tests/fixtures/reference/cronsim_dst.py.
-    let table = include_str!("../../../tests/fixtures/reference/cronsim_dst.tsv");
+    let table = include_str!("../../../../../tests/fixtures/reference/cronsim_dst.tsv");
     let mut checked = 0;
     for line in table.lines() {
         let fields: Vec<&str> = line.split('\t').collect();
