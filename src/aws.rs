@@ -13,8 +13,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 
-use crate::store::s3::S3Store;
-
 /// How long one S3 (or SNS, SSM) operation may take, retries included, before it is given up
 /// as a timeout. A probe against a socket that accepts and never answers ends here.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,11 +114,6 @@ impl AwsClients {
         let operation = crate::settings::Settings::probe_timeout_from_env()
             .unwrap_or(crate::settings::DEFAULT_PROBE_TIMEOUT);
         AwsClients::from_env(CallTimeouts::from_operation(operation)).await
-    }
-
-    /// The object store over the shared S3 client.
-    pub fn s3_store(&self) -> S3Store {
-        S3Store::new(self.s3.clone(), self.timeouts.operation)
     }
 }
 

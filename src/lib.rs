@@ -8,18 +8,21 @@
 //! producer coverage guard is `freshness_coverage`.
 //!
 //! The shell's modules, bottom up (a module imports only from the ones before it;
-//! `tests/it/layers.rs` checks it): [`telemetry`], [`store`], [`aws`], [`probe`],
+//! `tests/it/layers.rs` checks it): [`settings`], [`telemetry`], [`guard`], [`aws`],
+//! [`store`], [`probe`],
 //! [`registry_source`], [`ledger`], [`history`], [`alert`], [`metrics`], [`pass`],
-//! [`settings`], [`lambda`].
+//! [`lambda`].
 
 pub use freshness_core::{
     cadence, calendar, classify, object, outcome, page, registry, report, template, text, yaml,
 };
 pub use freshness_coverage as coverage;
 
+pub mod settings;
 pub mod telemetry;
-pub mod store;
+pub mod guard;
 pub mod aws;
+pub mod store;
 pub mod probe;
 pub mod registry_source;
 pub mod ledger;
@@ -27,5 +30,4 @@ pub mod history;
 pub mod alert;
 pub mod metrics;
 pub mod pass;
-pub mod settings;
 pub mod lambda;

@@ -8,12 +8,11 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::alert::policy::PolicyAction;
+use crate::report::PolicyAction;
 use crate::report::{AlertFigures, CycleVerdictKind, CycleVerdicts, ResultRow, StateCounts};
-use crate::store::counting::RequestCounts;
+use crate::report::RequestCounts;
 
-/// The namespace when `FRESHNESS_METRICS_NAMESPACE` is unset.
-pub const DEFAULT_NAMESPACE: &str = "FreshnessMonitor";
+pub use crate::settings::DEFAULT_METRICS_NAMESPACE as DEFAULT_NAMESPACE;
 
 /// The per-cadence metric an alarm binds to: 1 when the cadence's current cycle is
 /// complete, 0 otherwise.

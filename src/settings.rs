@@ -10,8 +10,30 @@ use std::time::Duration;
 pub const DEFAULT_REGISTRY_KEY: &str = "_freshness_monitor/ARTIFACT_REGISTRY.yaml";
 pub const DEFAULT_RESULTS_PREFIX: &str = "_freshness_monitor/";
 pub const DEFAULT_DEDUP_PREFIX: &str = "_alerts/_dedup/";
-pub use crate::pass::DEFAULT_PROBE_CONCURRENCY;
 pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
+/// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
+/// artifacts in ~32 s (32 would need ~63 s), at ~3,200 HEADs per second, well under S3's
+/// 5,500 per second per prefix; adaptive retry slows the pass if S3 says `SlowDown` anyway.
+/// It was 32 until issue 8 (BENCHMARKS.md); docs/lambda.md#environment.
+pub const DEFAULT_PROBE_CONCURRENCY: usize = 64;
+
+/// Default cap on one listing's pages (`PROBE_LIST_MAX_PAGES`): 1,000 pages of 1,000 keys,
+/// read one after the other (~20 s at 20 ms a page). The cost is bounded anyway: a listing of
+/// `n` wanted keys never reads more than `n / 12.5` pages (docs/outputs.md#listings).
+pub const DEFAULT_LIST_MAX_PAGES: u32 = 1000;
+
+/// The CloudWatch metrics namespace when `FRESHNESS_METRICS_NAMESPACE` is unset.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "FreshnessMonitor";
+
+/// Observe mode is the default: alerts go out only when the flag is `true` (any case,
+/// surrounding whitespace ignored). `1`, `yes` and `on` do not enable: a flag that pages
+/// people must be said plainly.
+pub fn alerts_flag(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 
 /// The observe flag's name, and the name the original monitor used (honoured too).
 pub const ENABLED_VAR: &str = "FRESHNESS_MONITOR_ENABLED";
@@ -86,7 +108,7 @@ impl Settings {
         };
         let reverify_minutes = parse_reverify_minutes(get("REVERIFY_MINUTES"))?;
         let list_max_pages = match get("PROBE_LIST_MAX_PAGES") {
-            None => crate::pass::DEFAULT_LIST_MAX_PAGES,
+            None => DEFAULT_LIST_MAX_PAGES,
             Some(value) => value
                 .parse::<u32>()
                 .ok()
@@ -120,7 +142,7 @@ impl Settings {
             probe_concurrency,
             probe_timeout,
             metrics_namespace: get("FRESHNESS_METRICS_NAMESPACE")
-                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_string()),
+                .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_string()),
             registry_bucket,
             reverify_minutes,
             list_max_pages,
@@ -179,8 +201,8 @@ fn parse_reverify_minutes(value: Option<String>) -> Result<Option<u32>, Settings
 /// deliberate act.
 pub fn alerts_enabled(current: Option<&str>, legacy: Option<&str>) -> bool {
     match current {
-        Some(value) if !value.trim().is_empty() => crate::pass::alerts_flag(Some(value)),
-        _ => crate::pass::alerts_flag(legacy),
+        Some(value) if !value.trim().is_empty() => alerts_flag(Some(value)),
+        _ => alerts_flag(legacy),
     }
 }
 

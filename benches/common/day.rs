@@ -195,7 +195,7 @@ async fn run_day(
             pass_settings: PassSettings {
                 alerts_enabled: true,
                 list_max_pages: if ledger_spares {
-                    freshness_monitor::pass::DEFAULT_LIST_MAX_PAGES
+                    freshness_monitor::settings::DEFAULT_LIST_MAX_PAGES
                 } else {
                     0
                 },

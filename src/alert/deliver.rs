@@ -21,7 +21,7 @@ use super::dedup::{Claim, ClaimOutcome, DedupStore, Marker, Repeat};
 use super::digest::{self, Digest, PlannedAlert};
 use super::policy::never_written;
 use crate::ledger::Ledger;
-use crate::pass::PassOutcome;
+use crate::outcome::PassOutcome;
 use crate::registry::policy::AlertPolicy;
 use crate::report::{AlertFigures, ChannelReport, ResultRow};
 use crate::store::{ObjectStore, S3Url, StoreError};

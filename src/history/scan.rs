@@ -20,7 +20,8 @@ use super::plan::{ArtifactPlan, Plan, not_expected, plan};
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
-use crate::pass::{DEFAULT_PROBE_CONCURRENCY, guarded_async};
+use crate::guard::guarded_async;
+use crate::settings::DEFAULT_PROBE_CONCURRENCY;
 use crate::registry::{ArtifactSpec, Registry};
 use crate::store::{ObjectStore, StoreError};
 

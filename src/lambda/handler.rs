@@ -112,7 +112,7 @@ async fn run_guarded(
     request_id: &str,
 ) -> Result<Value, HandlerError> {
     let now = invocation.now(Utc::now());
-    match pass::guarded_async(run_invocation(container, invocation, deadline, request_id)).await {
+    match crate::guard::guarded_async(run_invocation(container, invocation, deadline, request_id)).await {
         Ok(result) => result,
         Err(message) => {
             write_internal_error_heartbeat(container, &message, now).await;
@@ -415,7 +415,7 @@ mod tests {
             let rows: Vec<u32> = Vec::new();
             rows[3]
         };
-        let message = pass::guarded_async(panicking).await.unwrap_err();
+        let message = crate::guard::guarded_async(panicking).await.unwrap_err();
         assert!(message.contains("index out of bounds"), "{message}");
         let diagnostic = Diagnostic::from(HandlerError::Internal(message));
         assert_eq!(diagnostic.error_type, "FreshnessMonitor.InternalError");

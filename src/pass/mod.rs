@@ -6,15 +6,13 @@
 //! a registry that cannot be read or parsed fails the pass, and even then the outcome says so
 //! (`registry_error`) for the heartbeat.
 
-use std::any::Any;
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use chrono::{DateTime, Utc};
 use futures_util::stream;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::StreamExt;
 
 use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
@@ -28,6 +26,8 @@ use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 pub use crate::outcome::PassOutcome;
 use crate::report::ResultRow;
+use crate::guard::{guarded, guarded_async};
+use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY};
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -42,13 +42,6 @@ pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
-
-/// Default bound on concurrent probes (`PROBE_CONCURRENCY`). A pass against S3 is bound by
-/// latency over concurrency: at ~20 ms per HEAD in region, 64 in flight probe 100,000
-/// artifacts in ~32 s (32 would need ~63 s), at ~3,200 HEADs per second, well under S3's
-/// 5,500 per second per prefix; adaptive retry slows the pass if S3 says `SlowDown` anyway.
-/// It was 32 until issue 8 (BENCHMARKS.md); docs/lambda.md#environment.
-pub const DEFAULT_PROBE_CONCURRENCY: usize = 64;
 
 /// How one pass runs.
 #[derive(Debug, Clone)]
@@ -88,11 +81,6 @@ impl Default for ListingLimits {
     }
 }
 
-/// Default cap on one listing's pages (`PROBE_LIST_MAX_PAGES`): 1,000 pages of 1,000 keys,
-/// read one after the other (~20 s at 20 ms a page). The cost is bounded anyway: a listing of
-/// `n` wanted keys never reads more than `n / 12.5` pages (docs/outputs.md#listings).
-pub const DEFAULT_LIST_MAX_PAGES: u32 = 1000;
-
 impl Default for PassSettings {
     fn default() -> Self {
         PassSettings {
@@ -105,13 +93,6 @@ impl Default for PassSettings {
             listing: ListingLimits::default(),
         }
     }
-}
-
-/// Observe mode is the default: alerts go out only when the flag is `true` (any case,
-/// surrounding whitespace ignored). `1`, `yes` and `on` do not enable: a flag that pages
-/// people must be said plainly.
-pub fn alerts_flag(value: Option<&str>) -> bool {
-    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
 /// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe.
@@ -363,29 +344,6 @@ fn settled_row<'a>(
         Some(finished)
     });
     judged.transpose()
-}
-
-/// Runs `work`, turning a panic into its message: a bug met while judging one artifact makes
-/// that artifact `probe_failed`, never the whole pass silent.
-fn guarded<T>(work: impl FnOnce() -> T) -> Result<T, String> {
-    std::panic::catch_unwind(AssertUnwindSafe(work)).map_err(|panic| panic_message(&*panic))
-}
-
-/// Awaits `work`, turning a panic into its message (the async `guarded`).
-pub async fn guarded_async<T>(work: impl Future<Output = T>) -> Result<T, String> {
-    AssertUnwindSafe(work)
-        .catch_unwind()
-        .await
-        .map_err(|panic| panic_message(&*panic))
-}
-
-/// The text of a panic's payload.
-pub fn panic_message(panic: &(dyn Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_string())
 }
 
 /// Artifacts whose cadences share a schedule share a cycle, unless their active windows or

@@ -575,6 +575,13 @@ fn lost_the_race<E>(err: &SdkError<E, HttpResponse>) -> bool {
     matches!(err, SdkError::ServiceError(ctx) if matches!(ctx.raw().status().as_u16(), 409 | 412))
 }
 
+impl crate::aws::AwsClients {
+    /// The object store over the shared S3 client.
+    pub fn s3_store(&self) -> S3Store {
+        S3Store::new(self.s3.clone(), self.timeouts.operation)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
