@@ -39,6 +39,14 @@ pub fn alerts_flag(value: Option<&str>) -> bool {
 pub const ENABLED_VAR: &str = "FRESHNESS_MONITOR_ENABLED";
 pub const LEGACY_ENABLED_VAR: &str = "MNEMON_FRESHNESS_MONITOR_ENABLED";
 
+/// Where a pass writes its files.
+#[derive(Debug, Clone)]
+pub struct OutputLocation {
+    pub bucket: String,
+    /// Ends with `/` (or is empty).
+    pub prefix: String,
+}
+
 /// Everything the environment says about how a pass runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -84,6 +92,14 @@ pub enum SettingsError {
 }
 
 impl Settings {
+    /// Where the pass's files go: the results bucket and prefix.
+    pub fn output_location(&self) -> OutputLocation {
+        OutputLocation {
+            bucket: self.results_bucket().to_string(),
+            prefix: self.results_prefix.clone(),
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Settings, SettingsError> {
         Settings::from_lookup(|name| std::env::var(name).ok())

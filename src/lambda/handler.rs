@@ -8,64 +8,19 @@
 use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use super::container::Container;
+use super::error::HandlerError;
 use super::deadline::{InvocationDeadline, probe_deadline};
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
 use super::steps::{PassDone, PassSteps, run_steps};
 use crate::alert::policy::PolicyAction;
-use crate::pass::{self, OutputLocation, PassOutcome, PassSettings};
-use crate::registry_source::RegistryLoadError;
+use crate::pass::{self, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
-use crate::settings::{Settings, SettingsError};
-use crate::store::{S3Url, StoreError};
-
-/// Why an invocation failed. Each maps to an `errorType` in the runtime's error report.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("{0}")]
-    Event(#[from] EventError),
-    #[error("invalid configuration: {0}")]
-    Settings(SettingsError),
-    #[error("{0}")]
-    Registry(String),
-    #[error("writing the results to s3://{bucket}/{prefix} failed: {source}")]
-    Outputs {
-        bucket: String,
-        prefix: String,
-        source: StoreError,
-    },
-    #[error("{0}")]
-    Alerts(String),
-    /// A bug: the invocation panicked. The heartbeat says so too.
-    #[error("internal error (a bug in freshness-monitor; please report it): {0}")]
-    Internal(String),
-}
-
-impl HandlerError {
-    fn error_type(&self) -> &'static str {
-        match self {
-            HandlerError::Event(_) => "FreshnessMonitor.InvalidEvent",
-            HandlerError::Settings(_) => "FreshnessMonitor.InvalidConfiguration",
-            HandlerError::Registry(_) => "FreshnessMonitor.RegistryError",
-            HandlerError::Outputs { .. } => "FreshnessMonitor.OutputWriteFailed",
-            HandlerError::Alerts(_) => "FreshnessMonitor.AlertDeliveryFailed",
-            HandlerError::Internal(_) => "FreshnessMonitor.InternalError",
-        }
-    }
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(err: HandlerError) -> Diagnostic {
-        Diagnostic {
-            error_type: err.error_type().to_string(),
-            error_message: err.to_string(),
-        }
-    }
-}
+use crate::settings::Settings;
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
@@ -147,7 +102,7 @@ async fn write_internal_error_heartbeat(container: &Container, message: &str, no
         ..PassSettings::default()
     };
     let outcome = PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
-    let location = output_location(settings);
+    let location = settings.output_location();
     if let Err(err) = pass::write_outputs(
         &container.store,
         &location,
@@ -240,12 +195,6 @@ fn pass_settings(
     }
 }
 
-pub(super) fn output_location(settings: &Settings) -> OutputLocation {
-    OutputLocation {
-        bucket: settings.results_bucket().to_string(),
-        prefix: settings.results_prefix.clone(),
-    }
-}
 
 /// The pass's CloudWatch EMF lines on stdout, where the Lambda's log lines go
 /// (docs/lambda.md#metrics).
@@ -360,23 +309,6 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
     )
 }
 
-/// Why the registry cannot be used, in the operator's terms (which env var to check).
-pub(super) fn registry_error_message(settings: &Settings, err: &RegistryLoadError) -> String {
-    let url = S3Url(&settings.registry_bucket, &settings.registry_key);
-    let RegistryLoadError::Unreadable { source: err, .. } = err else {
-        return err.to_string();
-    };
-    match err {
-        StoreError::NotFound { .. } => {
-            format!("registry {url} not found: upload it there or set REGISTRY_KEY")
-        }
-        StoreError::NoSuchBucket { bucket } => format!(
-            "registry {url} cannot be read: bucket {bucket} does not exist (check \
-             REGISTRY_BUCKET)"
-        ),
-        other => format!("registry {url} cannot be read: {other}"),
-    }
-}
 
 /// The response (docs/lambda.md#response): `{n_entries_checked, counts, alerts_enabled, alerted, deduplicated,
 /// resolved, per_spec_exceptions, duration_seconds, cycle_verdicts}`, plus `results` on a dry
@@ -407,7 +339,10 @@ pub fn response(outcome: &PassOutcome, alerts: &AlertFigures, dry_run: bool) -> 
 
 #[cfg(test)]
 mod tests {
+    use lambda_runtime::Diagnostic;
+
     use super::*;
+    use crate::settings::OutputLocation;
 
     #[tokio::test]
     async fn a_panic_is_an_internal_error_never_a_rust_type_name() {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::container::Container;
 use super::deadline::probe_deadline;
 use super::event::EventError;
-use super::handler::{HandlerError, output_location, registry_error_message};
+use super::error::{HandlerError, registry_error_message};
 use crate::history::lookback::known_cadence_names;
 use crate::history::{
     HISTORY_FILE, History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history,
@@ -52,7 +52,7 @@ pub async fn run_historical(
         lookback: lookback.clone(),
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
-    let location = output_location(settings);
+    let location = settings.output_location();
     let key = format!("{}{HISTORY_FILE}", location.prefix);
     let written = pass::put_json(
         &container.store,

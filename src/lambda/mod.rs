@@ -7,6 +7,7 @@
 
 pub mod container;
 pub mod deadline;
+pub mod error;
 pub mod event;
 pub mod handler;
 pub mod historical;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::deadline::OUTPUT_RESERVE;
-use super::handler::{HandlerError, output_location, registry_error_message};
+use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
 use crate::ledger::{self, Ledger};
@@ -96,7 +96,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     let written = if steps.dry_run {
         Ok(false)
     } else {
-        let location = output_location(settings);
+        let location = settings.output_location();
         // The heartbeat counts everything before it, and its own PUT.
         let so_far = || Some(store.counts());
         let page_history = steps.page_history;

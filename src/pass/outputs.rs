@@ -4,17 +4,10 @@
 use super::PassOutcome;
 use super::status_page::{PageHistoryCache, put_status_page};
 use crate::report::AlertFigures;
+pub use crate::settings::OutputLocation;
 use crate::store::counting::RequestCounts;
 use crate::store::staged::stage_json;
 use crate::store::{ObjectStore, StoreError};
-
-/// Where a pass writes its files.
-#[derive(Debug, Clone)]
-pub struct OutputLocation {
-    pub bucket: String,
-    /// Ends with `/` (or is empty).
-    pub prefix: String,
-}
 
 /// Writes `check_results.json`, `cycle_verdict.json`, `status.html` (rendered at the clock's
 /// now) and, last, `heartbeat.json`. After a registry error or an internal error only the

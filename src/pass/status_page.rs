@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::PassOutcome;
-use super::outputs::OutputLocation;
+use crate::settings::OutputLocation;
 use crate::history::HISTORY_FILE;
 use crate::page::{
     DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, STATUS_PAGE_FILE,

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 use chrono_tz::Tz;
 
-use super::sections::{Errors, is_extension_key, unknown_time_zone_message};
-use super::values::{parse_date, string_value};
+use super::errors::{Errors, is_extension_key};
+use super::values::{parse_date, string_value, unknown_time_zone_message};
 use crate::calendar::rules::{CloseTime, DayRule, Observance, RuleDate, WeekdaySet};
 use crate::calendar::{BUILTIN_CALENDARS, CalendarRules, Calendars, TradingCalendar};
 use crate::text::{did_you_mean, quote_short};

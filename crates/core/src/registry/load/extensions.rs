@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Number, Value};
 
-use super::sections::is_extension_key;
+use super::errors::is_extension_key;
 use crate::yaml::{self, MapEntry, Node, ScalarKind};
 
 /// The `x_` keys of one artifact entry as a JSON object, `None` when it has none. A key set

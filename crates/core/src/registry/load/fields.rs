@@ -13,7 +13,9 @@ use chrono::NaiveDate;
 use super::calendars::RegistryCalendars;
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::producers::{active_windows, off_cycle};
-use super::sections::{Cadences, Errors, is_extension_key};
+use super::errors::{Errors, Located, Problem, is_extension_key};
+use super::refs::Refs;
+use super::sections::Cadences;
 use super::shared::SharedValues;
 use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, whole_number};
 use crate::cadence::window::ActiveWindow;
@@ -23,38 +25,6 @@ use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node};
-
-/// One problem with a field's value, located: at a line, under a path inside the field
-/// (`[1].timezone`) when the value is a structure, or at the value itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Problem {
-    pub line: usize,
-    /// Appended to the field's name in the message; empty for the value as a whole.
-    pub path: String,
-    pub message: String,
-}
-
-/// What a field parser's error becomes: a message about the whole value (at its line), or
-/// problems it located itself.
-pub(super) trait Located {
-    fn located(self, node: &Node) -> Vec<Problem>;
-}
-
-impl Located for String {
-    fn located(self, node: &Node) -> Vec<Problem> {
-        vec![Problem {
-            line: node.line,
-            path: String::new(),
-            message: self,
-        }]
-    }
-}
-
-impl Located for Vec<Problem> {
-    fn located(self, _: &Node) -> Vec<Problem> {
-        self
-    }
-}
 
 /// Whether an artifact must end up with a value for a field (its own or a default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,14 +383,6 @@ pub(super) struct FieldContext<'e, 'f> {
     pub cadences: &'e Cadences,
     pub calendars: &'e RegistryCalendars,
     pub shared: &'e SharedValues,
-}
-
-/// What a field's value may refer to (the registry's cadences and calendars) and the values
-/// it may share.
-pub(super) struct Refs<'a> {
-    pub cadences: &'a Cadences,
-    pub calendars: &'a RegistryCalendars,
-    pub shared: &'a SharedValues,
 }
 
 /// Reads the typed fields of one mapping, reporting each bad one. `known` is

@@ -13,11 +13,13 @@
 mod artifact;
 mod calendars;
 mod context;
+mod errors;
 mod extensions;
 mod fields;
 mod limits;
 mod policy;
 mod producers;
+mod refs;
 mod sections;
 mod seen_ids;
 mod shared;
@@ -28,7 +30,8 @@ use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;
 use crate::yaml::{Node, YamlError};
 use context::ArtifactContext;
-use sections::{Errors, check_schema_version, near_misses, parse_grandfathered};
+use errors::Errors;
+use sections::{check_schema_version, near_misses, parse_grandfathered};
 use stream::StreamedArtifacts;
 
 /// Registries larger than this are refused before parsing: a million artifacts fit in about

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::sections::{Cadences, Errors};
+use super::errors::Errors;
+use super::sections::Cadences;
 use super::values::{Bound, non_empty_string, string_value, whole_number};
 use crate::cadence::BUILTIN_CADENCES;
 use crate::cadence::cron::CronSchedule;

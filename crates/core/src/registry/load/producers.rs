@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::fields::{Problem, Refs};
-use super::sections::unknown_time_zone_message;
+use super::errors::Problem;
+use super::refs::Refs;
+use super::values::unknown_time_zone_message;
 use super::values::{Bound, boolean, string_value, whole_number};
 use crate::cadence::window::{ActiveWindow, DayCalendar, EVERY_DAY};
 use crate::registry::OffCycle;

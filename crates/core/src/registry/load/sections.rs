@@ -1,5 +1,5 @@
 //! The registry's shared sections (`schema_version`, `calendar`, `cadences`,
-//! `grandfathered_paths`) and the [`Errors`] collector every part of the loader reports into.
+//! `grandfathered_paths`).
 //!
 //! An error here makes the whole registry unusable: these sections apply to every artifact.
 
@@ -10,130 +10,16 @@ use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::calendars::RegistryCalendars;
-use super::values::{parse_date, string_value};
+use super::errors::{Errors, is_extension_key};
+use super::values::{parse_date, string_value, unknown_time_zone_message};
 use crate::cadence::cron::{CronSchedule, DstRule};
 use crate::cadence::{BUILTIN_CADENCES, Cadence, UserCadence};
 use crate::calendar::is_weekend;
-use crate::registry::{GrandfatheredPath, RegistryError, ValidationError};
+use crate::registry::GrandfatheredPath;
 use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{MapEntry, Node, ScalarKind};
 
 const CADENCE_KEYS: &[&str] = &["cron", "timezone", "calendar", "dst"];
-
-/// Collects errors (and warnings: what is allowed but likely a mistake) for one file.
-pub(super) struct Errors<'a> {
-    pub file: &'a str,
-    pub list: Vec<ValidationError>,
-    pub warnings: Vec<ValidationError>,
-}
-
-impl<'a> Errors<'a> {
-    pub fn new(file: &'a str) -> Self {
-        Errors {
-            file,
-            list: Vec::new(),
-            warnings: Vec::new(),
-        }
-    }
-
-    fn located(
-        &self,
-        line: usize,
-        artifact: Option<&str>,
-        field: Option<&str>,
-        message: String,
-    ) -> ValidationError {
-        ValidationError {
-            file: self.file.to_string(),
-            line,
-            artifact: artifact.map(str::to_string),
-            field: field.map(str::to_string),
-            message,
-        }
-    }
-
-    pub fn at(
-        &mut self,
-        line: usize,
-        artifact: Option<&str>,
-        field: Option<&str>,
-        message: String,
-    ) {
-        let error = self.located(line, artifact, field, message);
-        self.list.push(error);
-    }
-
-    pub fn warn(&mut self, line: usize, field: &str, message: String) {
-        let warning = self.located(line, None, Some(field), message);
-        self.warnings.push(warning);
-    }
-
-    /// The errors so far, as the error of a registry that cannot be used.
-    pub fn into_error(self) -> RegistryError {
-        RegistryError { errors: self.list }
-    }
-
-    /// Reads `node` with `read`, reporting its message at the node's line as `field`.
-    pub fn field_value<T>(
-        &mut self,
-        node: &Node,
-        field: &str,
-        read: impl FnOnce(&Node) -> Result<T, String>,
-    ) -> Option<T> {
-        read(node)
-            .map_err(|message| self.at(node.line, None, Some(field), message))
-            .ok()
-    }
-
-    /// The entries of a mapping by key, reporting unknown keys (with a suggestion) and
-    /// duplicates. `prefix` qualifies field names in messages (`cadences.weekly.`).
-    pub fn keys<'n>(
-        &mut self,
-        entries: &'n [MapEntry],
-        known: &[&str],
-        artifact: Option<&str>,
-        prefix: &str,
-    ) -> HashMap<&'n str, &'n Node> {
-        let mut found: HashMap<&str, &Node> = HashMap::new();
-        let mut lines: HashMap<&str, usize> = HashMap::new();
-        for entry in entries {
-            let field = format!("{prefix}{}", entry.key);
-            if is_extension_key(&entry.key) {
-                continue;
-            }
-            if !known.contains(&entry.key.as_str()) {
-                let hint = match did_you_mean(&entry.key, known) {
-                    Some(s) => format!("; did you mean `{s}`?"),
-                    None => format!("; known fields: {}", known.join(", ")),
-                };
-                self.at(
-                    entry.key_line,
-                    artifact,
-                    Some(&field),
-                    format!("unknown field{hint}"),
-                );
-                continue;
-            }
-            if let Some(first) = lines.get(entry.key.as_str()) {
-                self.at(
-                    entry.key_line,
-                    artifact,
-                    Some(&field),
-                    format!("duplicate key (first set at line {first})"),
-                );
-                continue;
-            }
-            lines.insert(&entry.key, entry.key_line);
-            found.insert(&entry.key, &entry.value);
-        }
-        found
-    }
-}
-
-/// An `x_` key: accepted anywhere, never validated (artifacts carry theirs into their row).
-pub(super) fn is_extension_key(key: &str) -> bool {
-    key.starts_with("x_")
-}
 
 /// The known names that a mapping's unknown keys look like misspellings of. A field whose
 /// name was misspelled is reported once, with its did-you-mean, and not again as missing.
@@ -385,22 +271,6 @@ fn dst_rule(node: &Node) -> Result<DstRule, String> {
             quote_short(text)
         )
     })
-}
-
-pub(super) fn unknown_time_zone_message(text: &str) -> String {
-    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
-    match did_you_mean(text, &names) {
-        Some(name) => format!(
-            "unknown time zone {}; did you mean `{name}`?",
-            quote_short(text)
-        ),
-        None => {
-            format!(
-                "unknown time zone {}; use an IANA name such as America/New_York or UTC",
-                quote_short(text)
-            )
-        }
-    }
 }
 
 pub(super) fn parse_grandfathered(node: &Node, errors: &mut Errors<'_>) -> Vec<GrandfatheredPath> {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use super::artifact::{ReadSoFar, read_artifact};
 use super::context::{ARTIFACT_CONTEXT_SECTIONS, ArtifactContext};
-use super::sections::Errors;
+use super::errors::Errors;
 use super::seen_ids::SeenIds;
 use crate::registry::{RegistryEntry, ValidationError};
 use crate::yaml::{self, MapEntry, Node, YamlError};

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use crate::text::quote_short;
+use crate::text::{did_you_mean, quote_short};
 use crate::yaml::{self, Node, ScalarKind};
 
 pub(super) fn string_value(node: &Node) -> Result<&str, String> {
@@ -103,3 +103,21 @@ pub(super) fn parse_date(node: &Node) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|_| format!("expected a date YYYY-MM-DD, found {}", quote_short(text)))
 }
+
+/// The message for a time zone that is not an IANA name, with a did-you-mean.
+pub(super) fn unknown_time_zone_message(text: &str) -> String {
+    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+    match did_you_mean(text, &names) {
+        Some(name) => format!(
+            "unknown time zone {}; did you mean `{name}`?",
+            quote_short(text)
+        ),
+        None => {
+            format!(
+                "unknown time zone {}; use an IANA name such as America/New_York or UTC",
+                quote_short(text)
+            )
+        }
+    }
+}
+
