@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::report::PolicyAction;
-use crate::report::{AlertFigures, CycleVerdictKind, CycleVerdicts, ResultRow, StateCounts};
 use crate::report::RequestCounts;
+use crate::report::{AlertFigures, CycleVerdictKind, CycleVerdicts, ResultRow, StateCounts};
 
 pub use crate::settings::DEFAULT_METRICS_NAMESPACE as DEFAULT_NAMESPACE;
 

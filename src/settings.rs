@@ -34,7 +34,6 @@ pub fn alerts_flag(value: Option<&str>) -> bool {
     value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-
 /// The observe flag's name, and the name the original monitor used (honoured too).
 pub const ENABLED_VAR: &str = "FRESHNESS_MONITOR_ENABLED";
 pub const LEGACY_ENABLED_VAR: &str = "MNEMON_FRESHNESS_MONITOR_ENABLED";

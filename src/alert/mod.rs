@@ -14,8 +14,8 @@ pub use freshness_core::alert::{digest, policy};
 
 pub mod channel;
 pub mod dedup;
-pub mod gather;
 pub mod deliver;
+pub mod gather;
 pub mod sns;
 pub mod telegram;
 

@@ -21,8 +21,8 @@ use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
-use crate::settings::DEFAULT_PROBE_CONCURRENCY;
 use crate::registry::{ArtifactSpec, Registry};
+use crate::settings::DEFAULT_PROBE_CONCURRENCY;
 use crate::store::{ObjectStore, StoreError};
 
 /// How one scan runs.

@@ -12,8 +12,8 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use super::container::Container;
-use super::error::HandlerError;
 use super::deadline::{InvocationDeadline, probe_deadline};
+use super::error::HandlerError;
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
 use super::steps::{PassDone, PassSteps, run_steps};
@@ -67,7 +67,9 @@ async fn run_guarded(
     request_id: &str,
 ) -> Result<Value, HandlerError> {
     let now = invocation.now(Utc::now());
-    match crate::guard::guarded_async(run_invocation(container, invocation, deadline, request_id)).await {
+    match crate::guard::guarded_async(run_invocation(container, invocation, deadline, request_id))
+        .await
+    {
         Ok(result) => result,
         Err(message) => {
             write_internal_error_heartbeat(container, &message, now).await;
@@ -101,7 +103,8 @@ async fn write_internal_error_heartbeat(container: &Container, message: &str, no
         alerts_enabled: settings.alerts_enabled,
         ..PassSettings::default()
     };
-    let outcome = PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
+    let outcome =
+        PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
     let location = settings.output_location();
     if let Err(err) = pass::write_outputs(
         &container.store,
@@ -194,7 +197,6 @@ fn pass_settings(
         listing: Default::default(),
     }
 }
-
 
 /// The pass's CloudWatch EMF lines on stdout, where the Lambda's log lines go
 /// (docs/lambda.md#metrics).
@@ -309,7 +311,6 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
     )
 }
 
-
 /// The response (docs/lambda.md#response): `{n_entries_checked, counts, alerts_enabled, alerted, deduplicated,
 /// resolved, per_spec_exceptions, duration_seconds, cycle_verdicts}`, plus `results` on a dry
 /// run. `per_spec_exceptions` counts the artifacts that could not be judged (probe_failed),
@@ -367,8 +368,7 @@ mod tests {
         std::fs::create_dir(dir.path().join("results")).unwrap();
         let store = crate::store::local::LocalDirStore::new(dir.path());
         let now = "2026-06-07T12:00:00Z".parse().unwrap();
-        let outcome =
-            PassOutcome::internal_error("boom".to_string(), false, now);
+        let outcome = PassOutcome::internal_error("boom".to_string(), false, now);
         let location = OutputLocation {
             bucket: "results".to_string(),
             prefix: "p/".to_string(),

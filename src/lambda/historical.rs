@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 
 use super::container::Container;
 use super::deadline::probe_deadline;
-use super::event::EventError;
 use super::error::{HandlerError, registry_error_message};
+use super::event::EventError;
 use crate::history::lookback::known_cadence_names;
 use crate::history::{
     HISTORY_FILE, History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history,

@@ -168,7 +168,8 @@ async fn apply_policy<S: ObjectStore>(
 ) {
     let settings = steps.settings;
     let acks = if outcome.alerting_rows().next().is_some() {
-        crate::alert::gather::read_acks(store, settings.results_bucket(), &settings.results_prefix).await
+        crate::alert::gather::read_acks(store, settings.results_bucket(), &settings.results_prefix)
+            .await
     } else {
         ack::AckRead::default()
     };

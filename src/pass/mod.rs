@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use chrono::{DateTime, Utc};
-use futures_util::stream;
 use futures_util::StreamExt;
+use futures_util::stream;
 
 use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
@@ -20,13 +20,13 @@ use crate::classify::{
     Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
     judge, needs_recovery_probe,
 };
+use crate::guard::{guarded, guarded_async};
 use crate::ledger::Ledger;
+pub use crate::outcome::PassOutcome;
 use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
-pub use crate::outcome::PassOutcome;
 use crate::report::ResultRow;
-use crate::guard::{guarded, guarded_async};
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY};
 use crate::store::{ObjectStore, StoreError};
 

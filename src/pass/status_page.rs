@@ -12,12 +12,12 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::PassOutcome;
-use crate::settings::OutputLocation;
 use crate::history::HISTORY_FILE;
 use crate::page::{
     DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, STATUS_PAGE_FILE,
     render_status_page,
 };
+use crate::settings::OutputLocation;
 use crate::store::{ObjectStore, StoreError};
 
 /// The largest `history.json` a pass reads for its page: ~8,000 artifacts of the benchmark's

@@ -18,7 +18,8 @@ use std::future::Future;
 use std::path::Path;
 
 pub use crate::object::{
-    FetchedObject, ListPage, ListedObject, ObjectMeta, PrefixListing, S3Url, StoreError, WriteCondition,
+    FetchedObject, ListPage, ListedObject, ObjectMeta, PrefixListing, S3Url, StoreError,
+    WriteCondition,
 };
 
 /// A place objects are read from and written to, addressed by bucket and key.

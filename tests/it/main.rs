@@ -10,6 +10,7 @@ mod faults;
 mod history;
 mod isolation;
 mod lambda;
+mod layers;
 mod policy;
 mod producers;
 mod properties;

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::cadence::Cycle;
 use crate::cadence::window::WindowCheck;
-use crate::registry::ArtifactSpec;
 use crate::object::{ObjectMeta, S3Url, StoreError};
+use crate::registry::ArtifactSpec;
 use crate::text::{Rfc3339, human_duration};
 
 mod off_cycle;

@@ -12,9 +12,9 @@ use super::{
     Classification, Decision, DecisionLog, ProbeOutcome, ResolvedKeys, State, judge_after_probe,
 };
 use crate::cadence::Cycle;
-use crate::registry::ArtifactSpec;
 use crate::object::PrefixListing;
 use crate::object::{ListedObject, S3Url, StoreError};
+use crate::registry::ArtifactSpec;
 use crate::template::KeyShape;
 use crate::text::Rfc3339;
 

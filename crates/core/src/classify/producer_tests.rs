@@ -10,9 +10,9 @@ use super::*;
 use crate::cadence::window::{ActiveWindow, DayCalendar};
 use crate::cadence::{Cadence, Cycle};
 use crate::calendar::TradingCalendar;
-use crate::registry::{ArtifactId, Severity};
 use crate::object::ListedObject;
 use crate::object::PrefixListing;
+use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 
 fn at(text: &str) -> DateTime<Utc> {

@@ -6,8 +6,8 @@ use maud::{Markup, html};
 use super::strip::history_cell;
 use super::times::{instant, minutes};
 use super::{ALERTING_ROWS_SHOWN, PageInput};
-use crate::report::PolicyAction;
 use crate::registry::Severity;
+use crate::report::PolicyAction;
 use crate::report::ResultRow;
 
 /// The alerting section (a sentence when nothing alerts).

@@ -8,8 +8,8 @@ use super::alerting::effective_severity;
 use super::style::AGE_SCRIPT;
 use super::times::{instant, span};
 use super::{PageHistory, PageInput};
-use crate::report::PolicyAction;
 use crate::registry::Severity;
+use crate::report::PolicyAction;
 use crate::report::StateCounts;
 
 /// The `<header>`.

@@ -17,9 +17,9 @@ mod policy;
 mod row;
 mod stamp;
 
+pub use figures::{LedgerFigures, ListingFigures, PASSES_PER_DAY, RequestCounts, RequestFigures};
 pub use policy::{AckNote, PolicyAction, RowPolicy};
 pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
-pub use figures::{LedgerFigures, ListingFigures, PASSES_PER_DAY, RequestCounts, RequestFigures};
 pub use stamp::Stamp;
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

@@ -21,8 +21,8 @@ use crate::classify::State;
 use crate::ledger::Ledger;
 use crate::registry::policy::AlertPolicy;
 use crate::registry::{Registry, Severity};
-pub use crate::report::{AckNote, PolicyAction, RowPolicy};
 use crate::report::ResultRow;
+pub use crate::report::{AckNote, PolicyAction, RowPolicy};
 use ack::Ack;
 
 /// The registry's side of the policy as a pass keeps it: the policy itself and the

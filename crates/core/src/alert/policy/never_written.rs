@@ -316,7 +316,11 @@ mod tests {
         );
         let places = distinct_prefixes(to_list);
         let prefixes: Vec<&str> = places.iter().map(|p| p.prefix.as_str()).collect();
-        assert_eq!(prefixes, ["ghost/", "data/"], "one listing per distinct prefix");
+        assert_eq!(
+            prefixes,
+            ["ghost/", "data/"],
+            "one listing per distinct prefix"
+        );
         // Only `data/` holds an object (a.json of an earlier day).
         let listed = places
             .into_iter()

@@ -9,10 +9,10 @@
 use std::sync::Arc;
 
 use super::context::ArtifactContext;
+use super::errors::Errors;
 use super::extensions::extensions;
 use super::fields::{ARTIFACT_KEYS, FieldContext, Fields, State, read_fields};
 use super::limits::{RECOVERY_IS_CANONICAL, grace_problem, key_length_problem};
-use super::errors::Errors;
 use super::sections::{Cadences, near_misses};
 use super::seen_ids::SeenIds;
 use crate::cadence::Cadence;

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use super::calendars::{RegistryCalendars, parse_calendars};
+use super::errors::Errors;
 use super::fields::{DEFAULT_KEYS, FieldContext, Fields, read_fields};
 use super::limits::RECOVERY_IS_CANONICAL;
-use super::errors::Errors;
 use super::sections::{Cadences, parse_cadences, parse_calendar};
 use super::shared::SharedValues;
 use crate::yaml::Node;

@@ -154,4 +154,3 @@ impl Located for Vec<Problem> {
         self
     }
 }
-

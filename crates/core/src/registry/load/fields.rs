@@ -11,9 +11,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use super::calendars::RegistryCalendars;
+use super::errors::{Errors, Located, Problem, is_extension_key};
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
 use super::producers::{active_windows, off_cycle};
-use super::errors::{Errors, Located, Problem, is_extension_key};
 use super::refs::Refs;
 use super::sections::Cadences;
 use super::shared::SharedValues;

@@ -12,4 +12,3 @@ pub(super) struct Refs<'a> {
     pub calendars: &'a RegistryCalendars,
     pub shared: &'a SharedValues,
 }
-

@@ -120,4 +120,3 @@ pub(super) fn unknown_time_zone_message(text: &str) -> String {
         }
     }
 }
-
