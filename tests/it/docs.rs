@@ -1,0 +1,485 @@
+//! The docs are tested (issue 27): what README.md and docs/ show is what the binary does.
+//!
+//! - Every `$ freshness-monitor …` example of README.md and docs/*.md runs against the demo
+//!   store (`examples/demo/store.sh`, which the pages call `/tmp/demo-store`) and must print
+//!   what the page shows, elisions (`...` lines, `[..]`) aside; `DOCS_BLESS=1` rewrites the
+//!   shown output from what was printed.
+//! - Every whole registry shown in a page passes `validate` (or fails it, when the page says it
+//!   is a bad one).
+//! - Every JSON example is compared by its keys with the real output it stands for, made by a
+//!   real pass against moto's server.
+//! - The README's "Getting started" runs as written against moto's server: registry,
+//!   validate, check against a bucket, deploy in observe mode, the pass's outputs.
+//! - No markdown file names a `src/` path that does not exist.
+//!
+//! The conventions (directives, elisions, what is not run) are in CONTRIBUTING.md and
+//! `support/docs.rs`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::support::docs::{self, Block};
+use crate::support::{self, moto};
+
+/// The path the pages use for the demo store.
+const DEMO_STORE: &str = "/tmp/demo-store";
+
+/// A directory the examples of one page run in: the repository's `examples/` linked in,
+/// the demo store built, the binary first on PATH, and an environment that reaches nothing
+/// real unless `env` points it at moto.
+struct Sandbox {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(docs::root().join("examples"), dir.path().join("examples"))
+            .unwrap();
+        std::os::unix::fs::symlink(docs::root().join("deploy.sh"), dir.path().join("deploy.sh"))
+            .unwrap();
+        std::os::unix::fs::symlink(
+            docs::root().join("iam-policy.json"),
+            dir.path().join("iam-policy.json"),
+        )
+        .unwrap();
+        let sandbox = Sandbox {
+            dir,
+            env: Vec::new(),
+        };
+        let out = sandbox.shell(&format!("bash examples/demo/store.sh {DEMO_STORE}"));
+        assert!(out.status.success(), "store.sh: {}", support::stderr(&out));
+        sandbox
+    }
+
+    fn store(&self) -> PathBuf {
+        self.dir.path().join("demo-store")
+    }
+
+    /// The command as the page writes it, its demo-store path made the sandbox's.
+    fn shell(&self, command: &str) -> Output {
+        let command = command.replace(DEMO_STORE, &self.store().to_string_lossy());
+        let bin = support::bin();
+        let template = support::command_in(self.dir.path());
+        let mut cmd = Command::new("bash");
+        cmd.current_dir(self.dir.path());
+        for (name, value) in template.get_envs() {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        let path = format!(
+            "{}:{}",
+            bin.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        cmd.env("PATH", path)
+            .env("FRESHNESS_MONITOR_BIN", &bin)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "100");
+        for (name, value) in &self.env {
+            cmd.env(name, value);
+        }
+        cmd.args(["-c", &format!("exec 2>&1\n{command}")])
+            .output()
+            .expect("run bash")
+    }
+
+    /// What the command printed, as the page would show it: the sandbox's paths as the page
+    /// writes them.
+    fn printed(&self, out: &Output) -> Vec<String> {
+        let text = support::stdout(out)
+            .replace(&*self.store().to_string_lossy(), DEMO_STORE)
+            .replace(&format!("{}/", self.dir.path().display()), "");
+        docs::output_lines(&text)
+    }
+}
+
+/// Runs the example blocks `pick` chooses, in page order, each page in a sandbox of its own
+/// (`setup` may prepare it); returns the failures, and re-blesses the pages under DOCS_BLESS.
+fn run_examples(
+    pages: &[PathBuf],
+    pick: impl Fn(&Block) -> bool,
+    setup: impl Fn(&mut Sandbox),
+) -> (usize, Vec<String>) {
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for page in pages {
+        let blocks: Vec<Block> = docs::blocks(page)
+            .into_iter()
+            .filter(|b| b.is_example() && pick(b))
+            .collect();
+        if blocks.is_empty() {
+            continue;
+        }
+        let mut sandbox = Sandbox::new();
+        setup(&mut sandbox);
+        let mut edits = Vec::new();
+        for block in &blocks {
+            for step in docs::steps(block) {
+                ran += 1;
+                let out = sandbox.shell(&step.command);
+                let printed = sandbox.printed(&out);
+                let code = out.status.code();
+                if !matches!(code, Some(0..=2)) {
+                    failures.push(format!(
+                        "{} `{}` exited {code:?} (a panic, or not found):\n{}",
+                        block.at(),
+                        step.command,
+                        printed.join("\n")
+                    ));
+                    continue;
+                }
+                if docs::output_matches(&step.expected, &printed) {
+                    continue;
+                }
+                if docs::blessing() {
+                    let blessed = docs::bless(&step.expected, &printed);
+                    edits.push((
+                        block.first_line + step.output_start,
+                        step.expected.len(),
+                        blessed,
+                    ));
+                } else {
+                    failures.push(format!(
+                        "{} `{}` prints other than the page shows:\n{}",
+                        block.at(),
+                        step.command,
+                        docs::diff_report(&step.expected, &printed)
+                    ));
+                }
+            }
+        }
+        docs::rewrite(page, edits);
+    }
+    (ran, failures)
+}
+
+#[test]
+fn docs_examples_print_what_the_pages_show() {
+    let pages = docs::example_pages();
+    let (ran, failures) = run_examples(
+        &pages,
+        |b| b.directive_word().is_none(),
+        |_| {},
+    );
+    assert!(ran >= 10, "only {ran} examples found in {pages:?}");
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} examples do not match (DOCS_BLESS=1 rewrites the pages; review with git diff):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn docs_every_example_runs_or_says_why_not() {
+    let mut unmarked = Vec::new();
+    for page in docs::example_pages() {
+        for block in docs::blocks(&page) {
+            let word = block.directive_word();
+            if let Some(word) = word
+                && !["skip", "moto", "keys", "invalid", "fragment"].contains(&word)
+            {
+                unmarked.push(format!("{}: unknown directive {word:?}", block.at()));
+            }
+            if word == Some("skip")
+                && block.directive.as_deref().unwrap_or("").split_whitespace().count() < 2
+            {
+                unmarked.push(format!("{}: `skip` without a reason", block.at()));
+            }
+            if block.info == "json" && word.is_none() {
+                unmarked.push(format!(
+                    "{}: a JSON example with neither `keys SOURCE` nor `skip REASON`",
+                    block.at()
+                ));
+            }
+            // A command line shown with its output but without the `$ ` that makes it run.
+            if !block.is_example()
+                && block.lines.iter().skip(1).any(|l| !l.trim().is_empty())
+                && block.lines.first().is_some_and(|l| {
+                    l.starts_with("freshness-monitor ") && !l.contains('[') && !l.contains('|')
+                })
+                && word.is_none()
+            {
+                unmarked.push(format!(
+                    "{}: `{}` with output but no `$ `: make it an example or mark it",
+                    block.at(),
+                    block.lines[0]
+                ));
+            }
+        }
+    }
+    assert!(unmarked.is_empty(), "{}", unmarked.join("\n"));
+}
+
+/// The registries the pages show: a YAML block with an `artifacts:` section.
+#[test]
+fn docs_registry_examples_pass_validate() {
+    let sandbox = Sandbox::new();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for page in docs::markdown_files() {
+        for block in docs::blocks(&page) {
+            if block.info != "yaml" {
+                continue;
+            }
+            let word = block.directive_word();
+            let whole = block.lines.iter().any(|l| l.starts_with("artifacts:"));
+            if matches!(word, Some("fragment") | Some("skip")) {
+                continue;
+            }
+            if !whole {
+                failures.push(format!(
+                    "{}: a YAML block without `artifacts:`: mark it `fragment` or make it a whole registry",
+                    block.at()
+                ));
+                continue;
+            }
+            checked += 1;
+            let file = sandbox.dir.path().join("example.yaml");
+            std::fs::write(&file, block.text()).unwrap();
+            let out = sandbox.shell("freshness-monitor validate example.yaml");
+            let printed = sandbox.printed(&out).join("\n");
+            let want = if word == Some("invalid") { 1 } else { 0 };
+            if out.status.code() != Some(want) {
+                failures.push(format!(
+                    "{}: validate exits {:?}, the page means {want}:\n{printed}",
+                    block.at(),
+                    out.status.code()
+                ));
+            }
+        }
+    }
+    assert!(checked >= 3, "only {checked} registries found");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn docs_name_only_src_paths_that_exist() {
+    let path = regex::Regex::new(r"(?:crates/[A-Za-z0-9_.-]+/)?\bsrc/[A-Za-z0-9_./-]*[A-Za-z0-9_/]")
+        .unwrap();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for page in docs::markdown_files() {
+        let text = std::fs::read_to_string(docs::root().join(&page)).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for found in path.find_iter(line) {
+                // `foo/src/bar` is a path inside another tree (a crate's registry checkout).
+                let before = &line[..found.start()];
+                if before.ends_with(|c: char| c.is_alphanumeric() || c == '/' || c == '_' || c == '-') {
+                    continue;
+                }
+                seen += 1;
+                if !docs::root().join(found.as_str()).exists() {
+                    missing.push(format!("{}:{}: {}", page.display(), n + 1, found.as_str()));
+                }
+            }
+        }
+    }
+    assert!(seen > 20, "only {seen} src/ paths found: is the walk right?");
+    assert!(
+        missing.is_empty(),
+        "paths in markdown that do not exist (resolved from the repository root):\n{}",
+        missing.join("\n")
+    );
+}
+
+/// A moto account of its own with the demo registry and the demo store's objects in
+/// `research-bucket`, and a sandbox whose commands act in it.
+fn demo_on_moto() -> Sandbox {
+    let server = moto::shared();
+    let account = server.new_account();
+    let mut sandbox = Sandbox::new();
+    sandbox.env = server
+        .env_in(&account)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let out = sandbox.shell(&format!(
+        "set -e
+         aws s3 mb s3://research-bucket >/dev/null
+         aws s3 cp examples/demo/ARTIFACT_REGISTRY.yaml \
+           s3://research-bucket/_freshness_monitor/ARTIFACT_REGISTRY.yaml >/dev/null
+         aws s3 cp --recursive {DEMO_STORE}/research-bucket s3://research-bucket >/dev/null"
+    ));
+    assert!(out.status.success(), "{}", support::stdout(&out));
+    sandbox
+}
+
+/// The real outputs a pass writes and prints, by the names the pages' `keys` directives use.
+fn real_outputs() -> BTreeMap<String, Value> {
+    let sandbox = demo_on_moto();
+    let mut outputs = BTreeMap::new();
+    let run = |command: &str| -> (String, String) {
+        let out = sandbox.shell(&format!(
+            "{{ REGISTRY_BUCKET=research-bucket {command}; }} 2>stderr.txt"
+        ));
+        let stderr = std::fs::read_to_string(sandbox.dir.path().join("stderr.txt")).unwrap();
+        (support::stdout(&out), stderr)
+    };
+    // Two passes, so the ledger has judged every artifact once before.
+    run("freshness-monitor run");
+    let (response, log) = run("freshness-monitor run");
+    outputs.insert("response".into(), parse(&response, "run's response"));
+    for line in log.lines().filter(|l| l.starts_with('{')) {
+        let value = parse(line, "a log line");
+        if value.get("_aws").is_some() {
+            outputs.entry("emf".into()).or_insert(value);
+        } else if value["message"] == "pass complete" {
+            outputs.insert("log".into(), value);
+        }
+    }
+    let (history_response, _) = run("freshness-monitor run --historical");
+    outputs.insert(
+        "historical-response".into(),
+        parse(&history_response, "run --historical's response"),
+    );
+    for name in [
+        "check_results.json",
+        "heartbeat.json",
+        "cycle_verdict.json",
+        "ledger.json",
+        "history.json",
+    ] {
+        let (body, _) = run(&format!(
+            "aws s3 cp s3://research-bucket/_freshness_monitor/{name} -"
+        ));
+        outputs.insert(name.into(), parse(&body, name));
+    }
+    outputs
+}
+
+fn parse(text: &str, what: &str) -> Value {
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{what} is not JSON ({e}): {text}"))
+}
+
+/// A JSON example as the page shows it; a fragment (`"policy": {...}`) is read as the one
+/// value it shows. `…` and `...` stand for left-out entries and are dropped.
+fn example_json(block: &Block) -> Result<Value, String> {
+    let text: String = block
+        .lines
+        .iter()
+        .filter(|l| !matches!(l.trim(), "…" | "..." | "\"…\": \"…\"" | "\"…\": \"…\","))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if let Ok(value) = serde_json::from_str(&text) {
+        return Ok(value);
+    }
+    let wrapped = format!("{{{text}}}");
+    match serde_json::from_str::<Value>(&wrapped) {
+        Ok(Value::Object(map)) if map.len() == 1 => Ok(map.into_iter().next().unwrap().1),
+        _ => serde_json::from_str::<Value>(&text).map_err(|e| e.to_string()),
+    }
+}
+
+#[test]
+fn docs_json_examples_have_the_fields_of_the_real_outputs() {
+    let outputs = real_outputs();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for page in docs::example_pages() {
+        for block in docs::blocks(&page) {
+            if block.directive_word() != Some("keys") {
+                continue;
+            }
+            let words: Vec<&str> = block
+                .directive
+                .as_deref()
+                .unwrap()
+                .split_whitespace()
+                .collect();
+            let source = words.get(1).copied().unwrap_or("");
+            let mut at = "";
+            let mut maps = Vec::new();
+            for pair in words[2..].chunks(2) {
+                match pair {
+                    ["at", path] => at = path,
+                    ["maps", list] => maps = list.split(',').map(str::to_string).collect(),
+                    other => failures.push(format!("{}: directive words {other:?}", block.at())),
+                }
+            }
+            let Some(real) = outputs.get(source) else {
+                failures.push(format!(
+                    "{}: no real output named {source:?} (known: {:?})",
+                    block.at(),
+                    outputs.keys().collect::<Vec<_>>()
+                ));
+                continue;
+            };
+            let Some(real) = docs::at_path(real, at) else {
+                failures.push(format!("{}: the real {source} has nothing at {at:?}", block.at()));
+                continue;
+            };
+            let example = match example_json(&block) {
+                Ok(v) => v,
+                Err(e) => {
+                    failures.push(format!("{}: the example is not JSON: {e}", block.at()));
+                    continue;
+                }
+            };
+            checked += 1;
+            let differences = docs::key_differences(&example, real, &maps);
+            if !differences.is_empty() {
+                failures.push(format!(
+                    "{}: the example of {source} differs from the real one:\n  {}",
+                    block.at(),
+                    differences.join("\n  ")
+                ));
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} JSON examples found");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The README's "Getting started", as written, against moto's server: the blocks marked
+/// `moto`, in order, in one sandbox whose AWS environment is an account of its own on moto
+/// with the user's bucket (`my-data-bucket`) holding one artifact already.
+#[test]
+fn docs_getting_started_walks_from_a_registry_to_an_observe_mode_pass_on_moto() {
+    let readme = Path::new("README.md");
+    let moto_blocks = docs::blocks(readme)
+        .into_iter()
+        .filter(|b| b.directive_word() == Some("moto"))
+        .count();
+    assert!(moto_blocks >= 4, "the walkthrough has {moto_blocks} blocks run on moto");
+    let (ran, failures) = run_examples(
+        &[readme.to_path_buf()],
+        |b| b.directive_word() == Some("moto"),
+        |sandbox| {
+            let server = moto::shared();
+            let account = server.new_account();
+            sandbox.env = server
+                .env_in(&account)
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect();
+            sandbox.env.push((
+                "FRESHNESS_MONITOR_BINARY".into(),
+                support::bin().to_string_lossy().into_owned(),
+            ));
+            let out = sandbox.shell(
+                "set -e
+                 aws s3 mb s3://my-data-bucket >/dev/null
+                 echo 'id,value' >export.csv
+                 aws s3 cp export.csv s3://my-data-bucket/exports/latest.csv >/dev/null
+                 rm export.csv",
+            );
+            assert!(out.status.success(), "{}", support::stdout(&out));
+        },
+    );
+    assert!(ran >= 5, "only {ran} walkthrough commands ran");
+    assert!(
+        failures.is_empty(),
+        "{} of {ran} walkthrough commands do not match (DOCS_BLESS=1 rewrites the page):\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
