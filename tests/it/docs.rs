@@ -110,10 +110,7 @@ fn run_examples(
     let mut failures = Vec::new();
     let mut ran = 0;
     for page in pages {
-        let blocks: Vec<Block> = docs::blocks(page)
-            .into_iter()
-            .filter(|b| b.is_example() && pick(b))
-            .collect();
+        let blocks: Vec<Block> = docs::blocks(page).into_iter().filter(&pick).collect();
         if blocks.is_empty() {
             continue;
         }
@@ -121,6 +118,13 @@ fn run_examples(
         setup(&mut sandbox);
         let mut edits = Vec::new();
         for block in &blocks {
+            // A file the page asks the reader to save (`<!-- docs-test: moto FILE -->`).
+            if !block.is_example() {
+                if let Some(file) = block.directive.as_deref().and_then(|d| d.split_whitespace().nth(1)) {
+                    std::fs::write(sandbox.dir.path().join(file), block.text()).unwrap();
+                }
+                continue;
+            }
             for step in docs::steps(block) {
                 ran += 1;
                 let out = sandbox.shell(&step.command);
@@ -165,7 +169,7 @@ fn docs_examples_print_what_the_pages_show() {
     let pages = docs::example_pages();
     let (ran, failures) = run_examples(
         &pages,
-        |b| b.directive_word().is_none(),
+        |b| b.is_example() && b.directive_word().is_none(),
         |_| {},
     );
     assert!(ran >= 10, "only {ran} examples found in {pages:?}");
@@ -461,9 +465,19 @@ fn docs_getting_started_walks_from_a_registry_to_an_observe_mode_pass_on_moto() 
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect();
+            // deploy.sh ships a release build, stripped; the test binary stripped the same
+            // way is a third of the size to zip and upload.
+            let shipped = sandbox.dir.path().join("bootstrap-under-test");
+            let out = Command::new("strip")
+                .arg("-o")
+                .arg(&shipped)
+                .arg(support::bin())
+                .output()
+                .expect("run strip (binutils)");
+            assert!(out.status.success(), "strip: {}", support::stderr(&out));
             sandbox.env.push((
                 "FRESHNESS_MONITOR_BINARY".into(),
-                support::bin().to_string_lossy().into_owned(),
+                shipped.to_string_lossy().into_owned(),
             ));
             let out = sandbox.shell(
                 "set -e
