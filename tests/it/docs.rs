@@ -22,6 +22,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 use crate::support::docs::{self, Block};
+use crate::support::function::Function;
 use crate::support::{self, moto};
 
 /// The path the pages use for the demo store.
@@ -322,30 +323,81 @@ fn real_outputs() -> BTreeMap<String, Value> {
     let mut outputs = BTreeMap::new();
     let run = |command: &str| -> (String, String) {
         let out = sandbox.shell(&format!(
-            "{{ REGISTRY_BUCKET=research-bucket {command}; }} 2>stderr.txt"
+            "{{ export REGISTRY_BUCKET=research-bucket; {command}; }} 2>stderr.txt"
         ));
         let stderr = std::fs::read_to_string(sandbox.dir.path().join("stderr.txt")).unwrap();
         (support::stdout(&out), stderr)
     };
-    // Two passes, so the ledger has judged every artifact once before.
+    // The EMF lines: the Lambda prints them (`run` does not), so one scheduled pass of the
+    // binary served by a loopback Runtime API, before the passes whose files are read.
+    let env: Vec<(&str, &str)> = sandbox
+        .env
+        .iter()
+        .filter(|(k, _)| k.starts_with("AWS_"))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain([("REGISTRY_BUCKET", "research-bucket")])
+        .collect();
+    let endpoint = moto::shared().endpoint();
+    let function = Function::start(&endpoint, &env);
+    function.pass("2026-07-03T15:00:00Z");
+    function.await_log_lines("pass complete", 1);
+    let emf = (0..100)
+        .find_map(|_| {
+            let found = function
+                .all_logs()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find(|v| v.get("_aws").is_some() && v.get("Cadence").is_some());
+            if found.is_none() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            found
+        })
+        .expect("an EMF line with a Cadence from the Lambda's pass");
+    outputs.insert("emf".into(), emf);
+    // An observe-mode pass, then one with alerts on and an SNS topic, so the heartbeat has
+    // its channels and the dedup prefix a published marker.
     run("freshness-monitor run");
-    let (response, log) = run("freshness-monitor run");
+    let (topic, _) = run(
+        "aws sns create-topic --name docs-alerts --query TopicArn --output text",
+    );
+    let (response, log) = run(&format!(
+        "FRESHNESS_MONITOR_ENABLED=true SNS_TOPIC_ARN={} freshness-monitor run",
+        topic.trim()
+    ));
     outputs.insert("response".into(), parse(&response, "run's response"));
     for line in log.lines().filter(|l| l.starts_with('{')) {
         let value = parse(line, "a log line");
-        if value.get("_aws").is_some() {
-            outputs.entry("emf".into()).or_insert(value);
-        } else if value["message"] == "pass complete" {
+        if value["message"] == "pass complete" {
             outputs.insert("log".into(), value);
         }
     }
+    let (markers, _) = run(
+        "aws s3api list-objects-v2 --bucket research-bucket --prefix _alerts/_dedup/ \
+           --query 'Contents[0].Key' --output text",
+    );
+    let (marker, _) = run(&format!("aws s3 cp s3://research-bucket/{} -", markers.trim()));
+    outputs.insert("dedup-marker".into(), parse(&marker, "a dedup marker"));
+    let (ack, _) = run(
+        "freshness-monitor ack weekly_signals --by alice --note 'vendor feed late' \
+           --registry examples/demo/ARTIFACT_REGISTRY.yaml \
+           --results s3://research-bucket/_freshness_monitor/ >/dev/null && \
+         aws s3 cp s3://research-bucket/_freshness_monitor/acks/weekly_signals.json -",
+    );
+    outputs.insert("ack".into(), parse(&ack, "an ack"));
     let (history_response, _) = run("freshness-monitor run --historical");
     outputs.insert(
         "historical-response".into(),
         parse(&history_response, "run --historical's response"),
     );
+    // `check --json` is exactly what check_results.json would hold; on the demo store at the
+    // demo's moment its rows have every state (grace period and closed market included).
+    let (rows, _) = run(&format!(
+        "freshness-monitor check --json --registry examples/demo/ARTIFACT_REGISTRY.yaml \\
+           --store {DEMO_STORE} --now 2026-07-03T15:00:00Z"
+    ));
+    outputs.insert("check_results.json".into(), parse(&rows, "check --json"));
     for name in [
-        "check_results.json",
         "heartbeat.json",
         "cycle_verdict.json",
         "ledger.json",
@@ -355,6 +407,25 @@ fn real_outputs() -> BTreeMap<String, Value> {
             "aws s3 cp s3://research-bucket/_freshness_monitor/{name} -"
         ));
         outputs.insert(name.into(), parse(&body, name));
+    }
+    // Last, the heartbeat of a pass whose registry is not valid YAML.
+    let (heartbeat, _) = run(&format!(
+        "printf 'schema_version: 1\\nartifacts:\\n  - [\\n' >broken.yaml && \\
+         aws s3 cp broken.yaml s3://research-bucket/_freshness_monitor/ARTIFACT_REGISTRY.yaml >/dev/null; \\
+         FRESHNESS_MONITOR_ENABLED=true SNS_TOPIC_ARN={} freshness-monitor run >/dev/null; \\
+         aws s3 cp s3://research-bucket/_freshness_monitor/heartbeat.json -",
+        topic.trim()
+    ));
+    outputs.insert(
+        "heartbeat-registry-error".into(),
+        parse(&heartbeat, "the heartbeat after a registry error"),
+    );
+    if let Ok(dir) = std::env::var("DOCS_DUMP_OUTPUTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, value) in &outputs {
+            let text = serde_json::to_string_pretty(value).unwrap();
+            std::fs::write(Path::new(&dir).join(name), text).unwrap();
+        }
     }
     outputs
 }
@@ -373,6 +444,10 @@ fn example_json(block: &Block) -> Result<Value, String> {
         .cloned()
         .collect::<Vec<_>>()
         .join("\n");
+    let text = regex::Regex::new(r",(\s*[}\]])")
+        .unwrap()
+        .replace_all(&text, "$1")
+        .into_owned();
     if let Ok(value) = serde_json::from_str(&text) {
         return Ok(value);
     }

@@ -322,6 +322,8 @@ pub fn diff_report(expected: &[String], actual: &[String]) -> String {
 pub fn key_differences(example: &Value, real: &Value, maps: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     compare_keys(example, real, "", maps, &mut found);
+    let mut seen = std::collections::HashSet::new();
+    found.retain(|f| seen.insert(f.clone()));
     found
 }
 
@@ -404,6 +406,17 @@ pub fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
         Some((h, r)) => (h, r),
         None => (path, ""),
     };
+    // `a[k=v]`: the element of array `a` whose `k` is the string `v`.
+    if let Some((key, filter)) = head.strip_suffix(']').and_then(|h| h.split_once('['))
+        && let Some((field, want)) = filter.split_once('=')
+    {
+        let item = value
+            .get(key)?
+            .as_array()?
+            .iter()
+            .find(|item| item.get(field).and_then(Value::as_str) == Some(want))?;
+        return at_path(item, rest);
+    }
     if let Some(key) = head.strip_suffix("[]") {
         let items = value.get(key)?.as_array()?;
         return items
