@@ -41,8 +41,9 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(docs::root().join("examples"), dir.path().join("examples"))
             .unwrap();
-        std::os::unix::fs::symlink(docs::root().join("deploy.sh"), dir.path().join("deploy.sh"))
-            .unwrap();
+        for shared in ["deploy.sh", "tests"] {
+            std::os::unix::fs::symlink(docs::root().join(shared), dir.path().join(shared)).unwrap();
+        }
         std::os::unix::fs::symlink(
             docs::root().join("iam-policy.json"),
             dir.path().join("iam-policy.json"),
