@@ -120,7 +120,8 @@ fn run_examples(
         setup(&mut sandbox);
         let mut edits = Vec::new();
         for block in &blocks {
-            // A file the page asks the reader to save (`<!-- docs-test: moto FILE -->`).
+            // A file the page asks the reader to save (`file FILE`, or `moto FILE` in the
+            // walkthrough).
             if !block.is_example() {
                 if let Some(file) = block.directive.as_deref().and_then(|d| d.split_whitespace().nth(1)) {
                     std::fs::write(sandbox.dir.path().join(file), block.text()).unwrap();
@@ -171,7 +172,9 @@ fn docs_examples_print_what_the_pages_show() {
     let pages = docs::example_pages();
     let (ran, failures) = run_examples(
         &pages,
-        |b| b.is_example() && b.directive_word().is_none(),
+        |b| {
+            (b.is_example() && b.directive_word().is_none()) || b.directive_word() == Some("file")
+        },
         |_| {},
     );
     assert!(ran >= 10, "only {ran} examples found in {pages:?}");
@@ -190,7 +193,7 @@ fn docs_every_example_runs_or_says_why_not() {
         for block in docs::blocks(&page) {
             let word = block.directive_word();
             if let Some(word) = word
-                && !["skip", "moto", "keys", "invalid"].contains(&word)
+                && !["skip", "moto", "keys", "invalid", "file"].contains(&word)
             {
                 unmarked.push(format!("{}: unknown directive {word:?}", block.at()));
             }
