@@ -123,7 +123,11 @@ fn run_examples(
             // A file the page asks the reader to save (`file FILE`, or `moto FILE` in the
             // walkthrough).
             if !block.is_example() {
-                if let Some(file) = block.directive.as_deref().and_then(|d| d.split_whitespace().nth(1)) {
+                if let Some(file) = block
+                    .directive
+                    .as_deref()
+                    .and_then(|d| d.split_whitespace().nth(1))
+                {
                     std::fs::write(sandbox.dir.path().join(file), block.text()).unwrap();
                 }
                 continue;
@@ -172,9 +176,7 @@ fn docs_examples_print_what_the_pages_show() {
     let pages = docs::example_pages();
     let (ran, failures) = run_examples(
         &pages,
-        |b| {
-            (b.is_example() && b.directive_word().is_none()) || b.directive_word() == Some("file")
-        },
+        |b| (b.is_example() && b.directive_word().is_none()) || b.directive_word() == Some("file"),
         |_| {},
     );
     assert!(ran >= 10, "only {ran} examples found in {pages:?}");
@@ -198,7 +200,13 @@ fn docs_every_example_runs_or_says_why_not() {
                 unmarked.push(format!("{}: unknown directive {word:?}", block.at()));
             }
             if word == Some("skip")
-                && block.directive.as_deref().unwrap_or("").split_whitespace().count() < 2
+                && block
+                    .directive
+                    .as_deref()
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .count()
+                    < 2
             {
                 unmarked.push(format!("{}: `skip` without a reason", block.at()));
             }
@@ -277,7 +285,11 @@ fn docs_registry_examples_pass_validate() {
             std::fs::write(&file, &registry).unwrap();
             let out = sandbox.shell("freshness-monitor validate example.yaml");
             let printed = sandbox.printed(&out).join("\n");
-            let want = if block.directive_word() == Some("invalid") { 1 } else { 0 };
+            let want = if block.directive_word() == Some("invalid") {
+                1
+            } else {
+                0
+            };
             if out.status.code() != Some(want) {
                 failures.push(format!(
                     "{}: validate exits {:?}, the page means {want}:\n{printed}\n(validated:\n{registry})",
@@ -287,14 +299,18 @@ fn docs_registry_examples_pass_validate() {
             }
         }
     }
-    assert!(whole >= 3 && excerpts >= 5, "only {whole} registries and {excerpts} excerpts found");
+    assert!(
+        whole >= 3 && excerpts >= 5,
+        "only {whole} registries and {excerpts} excerpts found"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
 #[test]
 fn docs_name_only_src_paths_that_exist() {
-    let path = regex::Regex::new(r"(?:crates/[A-Za-z0-9_.-]+/)?\bsrc/[A-Za-z0-9_./-]*[A-Za-z0-9_/]")
-        .unwrap();
+    let path =
+        regex::Regex::new(r"(?:crates/[A-Za-z0-9_.-]+/)?\bsrc/[A-Za-z0-9_./-]*[A-Za-z0-9_/]")
+            .unwrap();
     let mut missing = Vec::new();
     let mut seen = 0;
     for page in docs::markdown_files() {
@@ -303,7 +319,9 @@ fn docs_name_only_src_paths_that_exist() {
             for found in path.find_iter(line) {
                 // `foo/src/bar` is a path inside another tree (a crate's registry checkout).
                 let before = &line[..found.start()];
-                if before.ends_with(|c: char| c.is_alphanumeric() || c == '/' || c == '_' || c == '-') {
+                if before
+                    .ends_with(|c: char| c.is_alphanumeric() || c == '/' || c == '_' || c == '-')
+                {
                     continue;
                 }
                 seen += 1;
@@ -313,7 +331,10 @@ fn docs_name_only_src_paths_that_exist() {
             }
         }
     }
-    assert!(seen > 20, "only {seen} src/ paths found: is the walk right?");
+    assert!(
+        seen > 20,
+        "only {seen} src/ paths found: is the walk right?"
+    );
     assert!(
         missing.is_empty(),
         "paths in markdown that do not exist (resolved from the repository root):\n{}",
@@ -384,9 +405,7 @@ fn real_outputs() -> BTreeMap<String, Value> {
     // An observe-mode pass, then one with alerts on and an SNS topic, so the heartbeat has
     // its channels and the dedup prefix a published marker.
     run("freshness-monitor run");
-    let (topic, _) = run(
-        "aws sns create-topic --name docs-alerts --query TopicArn --output text",
-    );
+    let (topic, _) = run("aws sns create-topic --name docs-alerts --query TopicArn --output text");
     let (response, log) = run(&format!(
         "FRESHNESS_MONITOR_ENABLED=true SNS_TOPIC_ARN={} freshness-monitor run",
         topic.trim()
@@ -402,7 +421,10 @@ fn real_outputs() -> BTreeMap<String, Value> {
         "aws s3api list-objects-v2 --bucket research-bucket --prefix _alerts/_dedup/ \
            --query 'Contents[0].Key' --output text",
     );
-    let (marker, _) = run(&format!("aws s3 cp s3://research-bucket/{} -", markers.trim()));
+    let (marker, _) = run(&format!(
+        "aws s3 cp s3://research-bucket/{} -",
+        markers.trim()
+    ));
     outputs.insert("dedup-marker".into(), parse(&marker, "a dedup marker"));
     let (ack, _) = run(
         "freshness-monitor ack weekly_signals --by alice --note 'vendor feed late' \
@@ -519,7 +541,10 @@ fn docs_json_examples_have_the_fields_of_the_real_outputs() {
                 continue;
             };
             let Some(real) = docs::at_path(real, at) else {
-                failures.push(format!("{}: the real {source} has nothing at {at:?}", block.at()));
+                failures.push(format!(
+                    "{}: the real {source} has nothing at {at:?}",
+                    block.at()
+                ));
                 continue;
             };
             let example = match example_json(&block) {
@@ -554,7 +579,10 @@ fn docs_getting_started_walks_from_a_registry_to_an_observe_mode_pass_on_moto() 
         .into_iter()
         .filter(|b| b.directive_word() == Some("moto"))
         .count();
-    assert!(moto_blocks >= 4, "the walkthrough has {moto_blocks} blocks run on moto");
+    assert!(
+        moto_blocks >= 4,
+        "the walkthrough has {moto_blocks} blocks run on moto"
+    );
     let (ran, failures) = run_examples(
         &[readme.to_path_buf()],
         |b| b.directive_word() == Some("moto"),

@@ -227,7 +227,9 @@ pub fn output_matches(expected: &[String], actual: &[String]) -> bool {
             (0..=actual.len()).any(|skip| output_matches(rest, &actual[skip..]))
         }
         Some((first, rest)) => {
-            !actual.is_empty() && line_matches(first, &actual[0]) && output_matches(rest, &actual[1..])
+            !actual.is_empty()
+                && line_matches(first, &actual[0])
+                && output_matches(rest, &actual[1..])
         }
     }
 }
@@ -240,21 +242,40 @@ pub fn bless(expected: &[String], actual: &[String]) -> Vec<String> {
     let (mut i, mut j) = (0, 0);
     while i < expected.len() {
         if is_elision(&expected[i]) {
-            match expected.get(i + 1) {
-                None => {
+            if i + 1 == expected.len() {
+                out.push(expected[i].clone());
+                j = actual.len();
+                i += 1;
+                continue;
+            }
+            // The next shown line that can still be found after this point.
+            let found = (i + 1..expected.len())
+                .filter(|&k| !is_elision(&expected[k]))
+                .find_map(|k| {
+                    (j..actual.len())
+                        .find(|&p| line_matches(&expected[k], &actual[p]))
+                        .map(|p| (k, p))
+                });
+            match found {
+                // Kept even when it stands for no line here: the page may mean lines that
+                // only a reader sees (cargo's progress on a first build).
+                Some((k, p)) if k == i + 1 => {
                     out.push(expected[i].clone());
-                    j = actual.len();
+                    j = p;
+                    i += 1;
                 }
-                Some(anchor) => {
-                    // Kept even when it stands for no line here: the page may mean lines
-                    // that only a reader sees (cargo's progress on a first build).
-                    if let Some(found) = (j..actual.len()).find(|&k| line_matches(anchor, &actual[k])) {
-                        out.push(expected[i].clone());
-                        j = found;
-                    }
+                // Lines the page showed after the elision changed: show what is printed up
+                // to the next line that still matches, so the change is on the page.
+                Some((k, p)) => {
+                    out.extend(actual[j..p].iter().cloned());
+                    j = p;
+                    i = k;
+                }
+                None => {
+                    out.extend(actual[j..].iter().cloned());
+                    return out;
                 }
             }
-            i += 1;
             continue;
         }
         if j < actual.len() {
@@ -268,7 +289,13 @@ pub fn bless(expected: &[String], actual: &[String]) -> Vec<String> {
         i += 1;
     }
     out.extend(actual[j.min(actual.len())..].iter().cloned());
-    out
+    // Where the page's elisions no longer line up with the output, the output as printed: a
+    // blessed page always matches; the reviewer puts back what should be elided.
+    if output_matches(&out, actual) {
+        out
+    } else {
+        actual.to_vec()
+    }
 }
 
 /// Lines of output as a page shows them: trailing spaces and trailing empty lines dropped.
@@ -335,7 +362,13 @@ fn join(path: &str, key: &str) -> String {
     }
 }
 
-fn compare_keys(example: &Value, real: &Value, path: &str, maps: &[String], found: &mut Vec<String>) {
+fn compare_keys(
+    example: &Value,
+    real: &Value,
+    path: &str,
+    maps: &[String],
+    found: &mut Vec<String>,
+) {
     match (example, real) {
         (Value::Object(ex), Value::Object(re)) if maps.iter().any(|m| m == path) => {
             let Some(any) = re.values().next() else {
@@ -352,12 +385,18 @@ fn compare_keys(example: &Value, real: &Value, path: &str, maps: &[String], foun
         (Value::Object(ex), Value::Object(re)) => {
             for key in re.keys() {
                 if !ex.contains_key(key) {
-                    found.push(format!("{}: the real one has it, the example does not", join(path, key)));
+                    found.push(format!(
+                        "{}: the real one has it, the example does not",
+                        join(path, key)
+                    ));
                 }
             }
             for (key, value) in ex {
                 match re.get(key) {
-                    None => found.push(format!("{}: the example has it, the real one does not", join(path, key))),
+                    None => found.push(format!(
+                        "{}: the example has it, the real one does not",
+                        join(path, key)
+                    )),
                     Some(other) => compare_keys(value, other, &join(path, key), maps, found),
                 }
             }
@@ -377,7 +416,10 @@ fn compare_keys(example: &Value, real: &Value, path: &str, maps: &[String], foun
             for element in ex.iter().filter_map(Value::as_object) {
                 for key in objects[0].keys() {
                     if objects.iter().all(|o| o.contains_key(key)) && !element.contains_key(key) {
-                        found.push(format!("{}: the real one has it, the example does not", join(&path, key)));
+                        found.push(format!(
+                            "{}: the real one has it, the example does not",
+                            join(&path, key)
+                        ));
                     }
                 }
                 for (key, value) in element {
@@ -387,7 +429,10 @@ fn compare_keys(example: &Value, real: &Value, path: &str, maps: &[String], foun
                         .find(|v| !v.is_null())
                         .or_else(|| objects.iter().find_map(|o| o.get(key)));
                     match other {
-                        None => found.push(format!("{}: the example has it, the real one does not", join(&path, key))),
+                        None => found.push(format!(
+                            "{}: the example has it, the real one does not",
+                            join(&path, key)
+                        )),
                         Some(other) => compare_keys(value, other, &join(&path, key), maps, found),
                     }
                 }
@@ -425,4 +470,90 @@ pub fn at_path<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
             .find(|v| !v.is_null());
     }
     at_path(value.get(head)?, rest)
+}
+
+/// The matcher and the re-blessing the docs tests stand on: an elision must match what it
+/// stands for and nothing may match what a page does not show.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn docs_matcher_elisions_stand_for_lines_and_text_and_nothing_else() {
+        let printed = lines("STATE  ARTIFACT\nfresh  a\nmissing  b\n\n2 artifacts at 12:00");
+        assert!(output_matches(
+            &lines("STATE  ARTIFACT\n...\n2 artifacts at [..]"),
+            &printed
+        ));
+        assert!(output_matches(&lines("...\nmissing  b\n..."), &printed));
+        assert!(output_matches(
+            &lines("STATE  ARTIFACT\n...\n...\n2 artifacts at 12:00"),
+            &printed
+        ));
+        // A changed line, a missing line, an extra line: each is a difference.
+        assert!(!output_matches(
+            &lines("STATE  ARTIFACT\nfresh  a\nmissing  c\n\n2 artifacts at [..]"),
+            &printed
+        ));
+        assert!(!output_matches(
+            &lines("STATE  ARTIFACT\nfresh  a\n\n2 artifacts at 12:00"),
+            &printed
+        ));
+        assert!(!output_matches(
+            &lines("STATE  ARTIFACT\nfresh  a\nmissing  b\n\n2 artifacts at 12:00\nmore"),
+            &printed
+        ));
+        // `[..]` stays within its line and keeps both ends.
+        assert!(line_matches("a [..] c [..]", "a b c d"));
+        assert!(!line_matches("a [..] c", "a b d"));
+        assert!(!line_matches("[..]x[..]x", "x"));
+        assert!(!output_matches(&lines("STATE[..]"), &printed));
+    }
+
+    #[test]
+    fn docs_bless_keeps_what_still_matches_and_takes_the_rest_from_the_output() {
+        let shown = lines("header [..]\n...\nsummary: 2 fresh\n...");
+        let printed = lines("header at 12:00\nrow 1\nrow 2\nsummary: 3 fresh\ndigest");
+        let blessed = bless(&shown, &printed);
+        assert!(output_matches(&blessed, &printed), "{blessed:?}");
+        assert_eq!(blessed[0], "header [..]");
+        assert!(
+            blessed.contains(&"summary: 3 fresh".to_string()),
+            "{blessed:?}"
+        );
+        // Nothing to do when the page is true: the same lines come back.
+        let true_page = lines("header [..]\n...\nsummary: 3 fresh\n...");
+        assert_eq!(bless(&true_page, &printed), true_page);
+    }
+
+    #[test]
+    fn docs_json_keys_missing_and_invented_are_both_named() {
+        let real = serde_json::json!({"a": 1, "rows": [{"x": 1, "y": 2}, {"x": 3}], "m": {"id1": {"k": 1}}});
+        let example =
+            serde_json::json!({"a": 1, "b": 2, "rows": [{"y": 2}], "m": {"other": {"k": 1}}});
+        let found = key_differences(&example, &real, &["m".to_string()]);
+        assert!(
+            found.iter().any(|f| f.starts_with("b: the example has it")),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with("rows[].x: the real one has it")),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|f| f.contains("rows[].y")),
+            "y is optional: {found:?}"
+        );
+        assert!(
+            !found.iter().any(|f| f.contains("other")),
+            "m's keys are data: {found:?}"
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
 }
