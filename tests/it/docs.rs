@@ -49,6 +49,7 @@ impl Sandbox {
             dir.path().join("iam-policy.json"),
         )
         .unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
         let sandbox = Sandbox {
             dir,
             env: Vec::new(),
@@ -58,13 +59,15 @@ impl Sandbox {
         sandbox
     }
 
-    fn store(&self) -> PathBuf {
-        self.dir.path().join("demo-store")
+    /// Where the pages' `/tmp/` is: the sandbox's own `tmp/`, so pages write `/tmp/demo-store`
+    /// and `/tmp/producer` as a reader would, and parallel tests do not meet.
+    fn tmp(&self) -> PathBuf {
+        self.dir.path().join("tmp")
     }
 
-    /// The command as the page writes it, its demo-store path made the sandbox's.
+    /// The command as the page writes it, its `/tmp/` paths made the sandbox's.
     fn shell(&self, command: &str) -> Output {
-        let command = command.replace(DEMO_STORE, &self.store().to_string_lossy());
+        let command = command.replace("/tmp/", &format!("{}/", self.tmp().display()));
         let bin = support::bin();
         let template = support::command_in(self.dir.path());
         let mut cmd = Command::new("bash");
@@ -96,7 +99,7 @@ impl Sandbox {
     /// writes them.
     fn printed(&self, out: &Output) -> Vec<String> {
         let text = support::stdout(out)
-            .replace(&*self.store().to_string_lossy(), DEMO_STORE)
+            .replace(&format!("{}/", self.tmp().display()), "/tmp/")
             .replace(&format!("{}/", self.dir.path().display()), "");
         docs::output_lines(&text)
     }
