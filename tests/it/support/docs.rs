@@ -22,9 +22,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// The repository's root.
+/// The repository's root: the nearest directory up from this crate's that holds
+/// `Cargo.lock` (the crate's own today; the workspace's once the crate is one of several).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").exists() && dir.join("README.md").exists())
+        .unwrap_or(manifest)
+        .to_path_buf()
 }
 
 /// Every markdown file of the repository that git tracks or that is new beside them, as
