@@ -29,6 +29,8 @@ if ((${#need_pip[@]})); then
 fi
 
 # deploy.sh's tests: shellcheck lints it; jq, zip and readelf (binutils) are what it runs on.
+# The docs' tests (tests/it/docs.rs) run the README's walkthrough with the AWS CLI and deploy.sh
+# on moto, and strip the binary they ship (binutils), like the deploy tests.
 # The status page's tests open it in headless Chromium (tests/it/support/browser.rs).
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)

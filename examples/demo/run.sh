@@ -1,21 +1,12 @@
 #!/usr/bin/env bash
 # A real pass on a local store, no AWS account needed: builds a store under a temp dir whose
-# files and mtimes put every artifact of ARTIFACT_REGISTRY.yaml in a different state, then
+# files and mtimes put every artifact of ARTIFACT_REGISTRY.yaml in a different state (store.sh), then
 # runs `freshness-monitor check` at a fixed moment. Exit status 2 means "something would alert".
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 store="$(mktemp -d)"
 trap 'rm -rf "$store"' EXIT
-put() { # put KEY MTIME
-  mkdir -p "$(dirname "$store/research-bucket/$1")"
-  echo '{}' >"$store/research-bucket/$1"
-  touch -d "$2" "$store/research-bucket/$1"
-}
-put backtest/2026-06-27/pit_parity.json                "2026-06-27T10:12:00Z"
-put pointers/latest.json                               "2026-07-02T13:40:00Z"
-put backtest/2026-06-27/recovery/parity_report.json    "2026-06-27T11:30:00Z"
-put ticks/2026-07-03/continuous_60m_495303.json        "2026-07-03T15:00:00Z"
-put rebalance/20260701/weights.parquet                 "2026-07-01T18:20:00Z"
+bash "$here/store.sh" "$store"
 cd "$here/../.."
 bin="${FRESHNESS_MONITOR_BIN:-}"
 if [ -z "$bin" ]; then

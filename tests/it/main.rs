@@ -5,6 +5,7 @@ mod calendars;
 mod check;
 mod coverage;
 mod deploy;
+mod docs;
 mod emulator;
 mod faults;
 mod history;

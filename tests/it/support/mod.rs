@@ -5,6 +5,7 @@
 //! real. Beside it:
 //! - [`moto`]: moto's server (the AWS APIs) on a free loopback port, one per test binary;
 //! - [`aws`]: the tests' own SDK clients on moto and small S3 helpers;
+//! - [`docs`]: the markdown pages' examples, the matcher of shown output, re-blessing;
 //! - [`botocore`]: the AWS CLI's calls in one long-lived process, for the deploy tests' reads;
 //! - [`results`]: the keys the monitor reads and writes, the fields of a result row;
 //! - [`events`]: the scheduled event and time helpers;
@@ -19,6 +20,7 @@
 pub mod aws;
 pub mod botocore;
 pub mod browser;
+pub mod docs;
 pub mod events;
 pub mod function;
 pub mod loopback;
