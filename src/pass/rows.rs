@@ -110,7 +110,7 @@ pub(super) fn row(
         sla_violated_by_minutes: verdict.sla_violated_by_minutes,
         recovery_substituted: verdict.recovery_substituted,
         due_at: Some(Stamp::new(keys.due_at)),
-        extensions: spec.extensions().cloned(),
+        carried: spec.carried().cloned(),
         context,
         ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)
     };
@@ -150,7 +150,7 @@ pub(super) fn invalid_row<'a>(
     ResultRow {
         severity: bad.severity,
         canonical_key: bad.s3_key_template.as_deref().map(Box::from),
-        extensions: bad.extensions.clone(),
+        carried: bad.carried.clone(),
         context: shared.share(context),
         ..no_verdict_row(&bad.label, bad.reason(), now)
     }
@@ -218,7 +218,7 @@ fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> Resu
         }),
         severity: Some(spec.severity),
         canonical_key: Some(Box::from(spec.s3_key_template.source())),
-        extensions: spec.extensions().cloned(),
+        carried: spec.carried().cloned(),
         ..no_verdict_row(spec.id.as_str(), reason, now)
     }
 }

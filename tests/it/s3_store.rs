@@ -276,7 +276,7 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         due_at: None,
         alerting: true,
         last_probed_at: None,
-        extensions: None,
+        carried: None,
         policy: None,
         extras: None,
     }

@@ -25,7 +25,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         due_at: None,
         alerting: false,
         last_probed_at: None,
-        extensions: None,
+        carried: None,
         policy: None,
         extras: None,
     }

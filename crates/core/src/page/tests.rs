@@ -33,7 +33,7 @@ fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
         due_at: Some(at("2026-11-27T14:00:00Z").into()),
         alerting,
         last_probed_at: None,
-        extensions: None,
+        carried: None,
         policy: None,
         extras: None,
     }

@@ -24,7 +24,7 @@ use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
 
-pub use load::{MAX_REGISTRY_BYTES, parse_registry};
+pub use load::{CarriedFields, MAX_REGISTRY_BYTES, parse_registry};
 
 /// How old the newest object of the template's shape may be. An object written since the
 /// current cycle's tick is always fresh.
@@ -135,8 +135,9 @@ pub struct OptionalFields {
     /// Judged by the newest object matching the template for any cycle; `None`: by the
     /// current cycle's key.
     pub off_cycle: Option<OffCycle>,
-    /// The entry's own `x_` keys, as a JSON object, for its result row; never validated.
-    pub extensions: Option<Arc<serde_json::Value>>,
+    /// What the entry carries to its result rows as it is (its `x_` keys, the table's
+    /// `to_the_row` fields), shared with them; `None` when it sets none of them.
+    pub carried: Option<Arc<CarriedFields>>,
     /// Minutes after its last probe before a settled cycle is probed again
     /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
     pub reverify_minutes: Option<u32>,
@@ -178,9 +179,14 @@ impl ArtifactSpec {
         self.optional_fields()?.off_cycle
     }
 
-    /// See [`OptionalFields::extensions`].
-    pub fn extensions(&self) -> Option<&Arc<serde_json::Value>> {
-        self.optional_fields()?.extensions.as_ref()
+    /// See [`OptionalFields::carried`].
+    pub fn carried(&self) -> Option<&Arc<CarriedFields>> {
+        self.optional_fields()?.carried.as_ref()
+    }
+
+    /// The entry's own `x_` keys, as a JSON object ([`CarriedFields::extensions`]).
+    pub fn extensions(&self) -> Option<&serde_json::Value> {
+        self.carried()?.extensions.as_ref()
     }
 
     /// See [`OptionalFields::reverify_minutes`].
@@ -227,8 +233,9 @@ pub struct InvalidArtifact {
     pub cadence: Option<String>,
     pub s3_bucket: Option<Arc<str>>,
     pub s3_key_template: Option<String>,
-    /// The entry's own `x_` keys, as for a valid one.
-    pub extensions: Option<Arc<serde_json::Value>>,
+    /// What the entry carries to its row, as for a valid one: its `x_` keys, and those of
+    /// the table's `to_the_row` fields that were read without an error.
+    pub carried: Option<Arc<CarriedFields>>,
 }
 
 impl InvalidArtifact {

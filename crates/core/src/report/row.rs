@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::classify::{State, not_found_what, present_reason, push_sla, stale_what};
-use crate::registry::Severity;
+use crate::registry::{CarriedFields, Severity};
 use crate::text::Rfc3339;
 
 use super::stamp::Stamp;
@@ -50,8 +50,9 @@ pub struct ResultRow {
     pub last_probed_at: Option<Stamp>,
     /// What few rows have: an off-cycle key, a dedup key of another shape.
     pub extras: Option<Box<RowExtras>>,
-    /// The artifact's `x_` registry keys, as a JSON object; absent when it has none.
-    pub extensions: Option<Arc<serde_json::Value>>,
+    /// What the artifact's registry entry carries to its row as it is (its `x_` keys, the
+    /// loader table's `to_the_row` fields), shared with its spec; absent when it sets none.
+    pub carried: Option<Arc<CarriedFields>>,
     /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
     /// rows that do not alert.
     pub policy: Option<Box<super::RowPolicy>>,
@@ -129,7 +130,7 @@ impl ResultRow {
             alerting: false,
             last_probed_at: None,
             extras: None,
-            extensions: None,
+            carried: None,
             policy: None,
         }
     }
@@ -183,6 +184,16 @@ impl ResultRow {
 
     pub fn off_cycle_key(&self) -> Option<&str> {
         self.extras.as_ref()?.off_cycle_key.as_deref()
+    }
+
+    /// What the artifact's registry entry carries to its row ([`CarriedFields`]).
+    pub fn carried(&self) -> Option<&CarriedFields> {
+        self.carried.as_deref()
+    }
+
+    /// The artifact's `x_` registry keys, as a JSON object.
+    pub fn extensions(&self) -> Option<&serde_json::Value> {
+        self.carried()?.extensions.as_ref()
     }
 
     /// The row's reason as text.
@@ -279,7 +290,7 @@ impl Serialize for ResultRow {
     /// The fields in the order and shape `check_results.json` always had (docs/outputs.md).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = &*self.context;
-        let mut row = s.serialize_struct("ResultRow", 20)?;
+        let mut row = s.serialize_struct("ResultRow", 19 + CarriedFields::KEYS)?;
         row.serialize_field("artifact_id", &*self.artifact_id)?;
         row.serialize_field("owner_repo", &c.owner_repo)?;
         row.serialize_field("severity", &self.severity)?;
@@ -301,10 +312,7 @@ impl Serialize for ResultRow {
             None => row.skip_field("last_probed_at")?,
         }
         row.serialize_field("off_cycle_key", &self.off_cycle_key())?;
-        match &self.extensions {
-            Some(x) => row.serialize_field("extensions", x)?,
-            None => row.skip_field("extensions")?,
-        }
+        CarriedFields::serialize_into(self.carried(), &mut row)?;
         match &self.policy {
             Some(p) => row.serialize_field("policy", p)?,
             None => row.skip_field("policy")?,
@@ -419,7 +427,13 @@ mod tests {
         row.alerting = true;
         row.set_last_probed_at(Some(t("2026-06-05T07:30:00Z")));
         row.set_off_cycle_key(Some("daily/2026-06-04/a.json".into()));
-        row.extensions = Some(Arc::new(serde_json::json!({"x_team": "risk"})));
+        // `..default()` stays right whatever fields the loader's table carries to the row.
+        #[allow(clippy::needless_update)]
+        let carried = CarriedFields {
+            extensions: Some(serde_json::json!({"x_team": "risk"})),
+            ..CarriedFields::default()
+        };
+        row.carried = Some(Arc::new(carried));
         assert_eq!(
             serde_json::to_string(&row).unwrap(),
             r#"{"artifact_id":"a","owner_repo":"owner","severity":"critical","cadence":"weekday_sf","canonical_key":"daily/2026-06-05/a.json","state":"missing","reason":"s3://bkt/daily/2026-06-05/a.json not found","last_modified":null,"sla_violated_by_minutes":30,"recovery_substituted":false,"cycle_label":"2026-06-05","cycle_tick":"2026-06-05T06:00:00Z","due_at":"2026-06-05T07:00:00Z","dedup_key":"freshness_a_2026-06-05","alerting":true,"s3_bucket":"bkt","last_probed_at":"2026-06-05T07:30:00Z","off_cycle_key":"daily/2026-06-04/a.json","extensions":{"x_team":"risk"}}"#

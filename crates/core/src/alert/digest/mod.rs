@@ -453,7 +453,7 @@ mod tests {
             due_at: Some(Utc.with_ymd_and_hms(2026, 5, 30, 12, 25, 0).unwrap().into()),
             alerting,
             last_probed_at: None,
-            extensions: None,
+            carried: None,
             policy: None,
             extras: None,
         }

@@ -280,7 +280,7 @@ mod tests {
             alerting: true,
             last_probed_at: None,
             policy: None,
-            extensions: None,
+            carried: None,
             extras: None,
         };
         row.set_dedup_key(format!("freshness_{id}_d"));

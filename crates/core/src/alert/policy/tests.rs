@@ -40,7 +40,7 @@ fn row(id: &str, severity: Severity, owner: &str) -> ResultRow {
         alerting: true,
         last_probed_at: None,
         policy: None,
-        extensions: None,
+        carried: None,
         extras: None,
     }
 }

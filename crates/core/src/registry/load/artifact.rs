@@ -55,7 +55,7 @@ pub(super) fn read_artifact(
             cadence: None,
             s3_bucket: None,
             s3_key_template: None,
-            extensions: None,
+            carried: None,
         }));
     };
     let (label, id) = read_id(item, entries, position_label, before, &mut errors);
@@ -164,7 +164,8 @@ struct Entry<'n, 'f> {
     label: String,
     fields: Fields,
     errors: Errors<'f>,
-    extensions: Option<Arc<serde_json::Value>>,
+    /// The entry's own `x_` keys.
+    extensions: Option<serde_json::Value>,
 }
 
 impl Entry<'_, '_> {
@@ -379,7 +380,7 @@ impl Entry<'_, '_> {
                         _ => None,
                     },
                     off_cycle: f.off_cycle.value().copied().flatten(),
-                    extensions: self.extensions.clone(),
+                    carried: f.carried(self.extensions.clone()),
                     depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
                     reverify_minutes: f.reverify_minutes.value().copied(),
                 }
@@ -420,7 +421,7 @@ impl Entry<'_, '_> {
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
                 .map(str::to_string),
-            extensions: self.extensions,
+            carried: f.carried(self.extensions),
         }))
     }
 }

@@ -2,8 +2,6 @@
 //! They are accepted anywhere and never validated; an artifact's own are kept, as JSON, for
 //! its result row's `extensions`.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Number, Value};
 
 use super::errors::is_extension_key;
@@ -11,13 +9,13 @@ use crate::yaml::{self, MapEntry, Node, ScalarKind};
 
 /// The `x_` keys of one artifact entry as a JSON object, `None` when it has none. A key set
 /// twice keeps its last value.
-pub(super) fn extensions(entries: &[MapEntry]) -> Option<Arc<Value>> {
+pub(super) fn extensions(entries: &[MapEntry]) -> Option<Value> {
     let object: Map<String, Value> = entries
         .iter()
         .filter(|e| is_extension_key(&e.key))
         .map(|e| (e.key.clone(), json(&e.value)))
         .collect();
-    (!object.is_empty()).then(|| Arc::new(Value::Object(object)))
+    (!object.is_empty()).then_some(Value::Object(object))
 }
 
 /// A YAML node as JSON: plain scalars as what they read as (null, boolean, number), all

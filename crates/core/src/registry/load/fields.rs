@@ -34,22 +34,74 @@ enum Need {
 }
 
 macro_rules! artifact_fields {
-    ($(
-        $(#[$doc:meta])*
-        $name:ident: $ty:ty = $parse:ident, $need:ident;
-    )*) => {
+    (
+        $(
+            $(#[$doc:meta])*
+            $name:ident: $ty:ty = $parse:ident, $need:ident;
+        )*
+        @to_the_row {
+            $(
+                $(#[$row_doc:meta])*
+                $row_name:ident: $row_ty:ty = $row_parse:ident;
+            )*
+        }
+    ) => {
         /// The keys an artifact entry may set: its id (read first, by `artifact.rs`) and
         /// every field.
-        pub(super) const ARTIFACT_KEYS: &[&str] = &["artifact_id", $(stringify!($name)),*];
+        pub(super) const ARTIFACT_KEYS: &[&str] =
+            &["artifact_id", $(stringify!($name),)* $(stringify!($row_name)),*];
 
         /// The keys `defaults:` may set: every field but the id.
-        pub(super) const DEFAULT_KEYS: &[&str] = &[$(stringify!($name)),*];
+        pub(super) const DEFAULT_KEYS: &[&str] =
+            &[$(stringify!($name),)* $(stringify!($row_name)),*];
 
         /// The fields one mapping set (an artifact entry or `defaults:`) or, after
         /// [`Fields::or`], an artifact's fields merged with the defaults.
         #[derive(Debug, Clone, Default)]
         pub(super) struct Fields {
             $( $(#[$doc])* pub $name: Field<$ty>, )*
+            $( $(#[$row_doc])* pub $row_name: Field<$row_ty>, )*
+        }
+
+        /// What an artifact's entry carries to its result row as it is: its `x_` keys and
+        /// the optional fields of the table's `to_the_row` group (`registry/load/fields.rs`),
+        /// written after `off_cycle_key`, in the table's order, each only when set. A spec
+        /// and its rows share one, allocated only for an entry that sets one of them
+        /// ([`ArtifactSpec::carried`](crate::registry::ArtifactSpec::carried)), so a field
+        /// added here costs the specs and rows that leave it unset nothing.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct CarriedFields {
+            /// The entry's own `x_` keys, as a JSON object; never validated.
+            pub extensions: Option<serde_json::Value>,
+            $( $(#[$row_doc])* pub $row_name: Option<$row_ty>, )*
+        }
+
+        impl CarriedFields {
+            /// How many keys [`CarriedFields::serialize_into`] may write.
+            pub const KEYS: usize = ["extensions", $(stringify!($row_name)),*].len();
+
+            /// Nothing set: what an entry without any of them carries (as `None`).
+            pub fn is_empty(&self) -> bool {
+                self.extensions.is_none() $(&& self.$row_name.is_none())*
+            }
+
+            /// Writes the fields that are set into a row's JSON object, in the table's order.
+            pub fn serialize_into<S: serde::ser::SerializeStruct>(
+                carried: Option<&CarriedFields>,
+                row: &mut S,
+            ) -> Result<(), S::Error> {
+                match carried.and_then(|c| c.extensions.as_ref()) {
+                    Some(value) => row.serialize_field("extensions", value)?,
+                    None => row.skip_field("extensions")?,
+                }
+                $(
+                    match carried.and_then(|c| c.$row_name.as_ref()) {
+                        Some(value) => row.serialize_field(stringify!($row_name), value)?,
+                        None => row.skip_field(stringify!($row_name))?,
+                    }
+                )*
+                Ok(())
+            }
         }
 
         impl Fields {
@@ -64,6 +116,10 @@ macro_rules! artifact_fields {
                     $( stringify!($name) => {
                         self.$name.read(node, $parse(node, refs).map_err(|e| e.located(node)))
                     } )*
+                    $( stringify!($row_name) => {
+                        self.$row_name
+                            .read(node, $row_parse(node, refs).map_err(|e| e.located(node)))
+                    } )*
                     _ => unreachable!("unknown keys are filtered by Errors::keys"),
                 }
             }
@@ -71,6 +127,7 @@ macro_rules! artifact_fields {
             fn mark_misspelled(&mut self, field: &str, line: usize) {
                 match field {
                     $( stringify!($name) => self.$name.mark_misspelled(line), )*
+                    $( stringify!($row_name) => self.$row_name.mark_misspelled(line), )*
                     _ => {}
                 }
             }
@@ -80,7 +137,20 @@ macro_rules! artifact_fields {
             pub(super) fn or(self, defaults: &Fields) -> Fields {
                 Fields {
                     $( $name: self.$name.or_inherit(&defaults.$name), )*
+                    $( $row_name: self.$row_name.or_inherit(&defaults.$row_name), )*
                 }
+            }
+
+            /// What the entry carries to its rows (with its `x_` keys), `None` when nothing.
+            pub(super) fn carried(
+                &self,
+                extensions: Option<serde_json::Value>,
+            ) -> Option<Arc<CarriedFields>> {
+                let carried = CarriedFields {
+                    extensions,
+                    $( $row_name: self.$row_name.value().cloned(), )*
+                };
+                (!carried.is_empty()).then(|| Arc::new(carried))
             }
 
             /// The state of every required field, in the table's order.
@@ -122,6 +192,11 @@ artifact_fields! {
     depends_on: Vec<ArtifactId> = depends_on, Optional;
     /// Set nowhere: the env's `REVERIFY_MINUTES` applies.
     reverify_minutes: u32 = reverify_minutes, Optional;
+
+    // Optional fields an artifact carries to its result row as they are ([`CarriedFields`]):
+    // one line here (and, for a new type, one parser below) is the whole of such a field.
+    @to_the_row {
+    }
 }
 
 fn s3_bucket(node: &Node, refs: &Refs<'_>) -> Result<Arc<str>, String> {

@@ -26,6 +26,8 @@ mod shared;
 mod stream;
 mod values;
 
+pub use fields::CarriedFields;
+
 use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;
 use crate::yaml::{Node, YamlError};

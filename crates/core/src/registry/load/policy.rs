@@ -482,7 +482,7 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
             cadence: Some(spec.cadence.name().to_string()),
             s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
             s3_key_template: Some(spec.s3_key_template.source().to_string()),
-            extensions: spec.extensions().cloned(),
+            carried: spec.carried().cloned(),
         }));
     }
 }
