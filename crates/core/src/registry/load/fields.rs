@@ -5,6 +5,11 @@
 //! set, the typed [`Fields`] of one mapping, the reading of a mapping's fields, the merge with
 //! `defaults:` and the list of required fields, so a new field is one row (and, for a new
 //! type, one parser) here, plus its place in [`crate::registry::ArtifactSpec`].
+//!
+//! A field of the `@to_the_row` group is carried to the artifact's result row as it is: the
+//! table also makes [`CarriedFields`] (the spec's and its rows' shared, rarely allocated
+//! box), its reading from the merged entry and its keys in `check_results.json`, so such a
+//! field is its one row here and its use (CONTRIBUTING.md, "Adding an artifact field").
 
 use std::sync::Arc;
 
