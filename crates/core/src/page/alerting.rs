@@ -64,6 +64,7 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             th scope="row" data-label="Artifact" {
                 (row.artifact_id)
                 @if let Some(key) = &row.canonical_key { div.key { (key) } }
+                @if let Some(url) = row.carried().and_then(|c| c.runbook_url.as_deref()) { div { a href=(url) { "runbook" } } }
             }
             td data-label="Cycle, due" {
                 span.nowrap { (row.cycle_label().unwrap_or("—")) }

@@ -201,7 +201,22 @@ artifact_fields! {
     // Optional fields an artifact carries to its result row as they are ([`CarriedFields`]):
     // one line here (and, for a new type, one parser below) is the whole of such a field.
     @to_the_row {
+        /// What to do when it alerts: on its row, and linked from its page entry.
+        runbook_url: Box<str> = runbook_url;
     }
+}
+
+/// An `http://` or `https://` link (the page links it: no other scheme), without spaces.
+fn runbook_url(node: &Node, _: &Refs<'_>) -> Result<Box<str>, String> {
+    let url = non_empty_string(node)?;
+    let linkable = url.starts_with("https://") || url.starts_with("http://");
+    if !linkable || url.len() > 2048 || url.contains(char::is_whitespace) {
+        return Err(format!(
+            "expected an http:// or https:// link without spaces, at most 2,048 bytes; found {}",
+            quote_short(url)
+        ));
+    }
+    Ok(url.into())
 }
 
 fn s3_bucket(node: &Node, refs: &Refs<'_>) -> Result<Arc<str>, String> {
