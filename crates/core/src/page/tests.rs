@@ -221,3 +221,28 @@ fn the_page_shows_what_the_alert_policy_did() {
         "the escalated row sorts as critical, first"
     );
 }
+
+#[test]
+fn an_alerting_artifacts_runbook_is_linked_from_its_entry() {
+    let mut with = row("with", "o", State::Missing, true);
+    #[allow(clippy::needless_update)] // right whatever the table carries to the row
+    let carried = crate::registry::CarriedFields {
+        runbook_url: Some("https://wiki.example/r?a=1&b=\"2\"".into()),
+        ..Default::default()
+    };
+    with.carried = Some(Arc::new(carried));
+    let page = render(
+        &outcome(vec![with, row("without", "o", State::Missing, true)]),
+        &PageHistory::Unavailable(String::new()),
+        "2026-11-27T15:30:00Z",
+    );
+    assert_eq!(
+        page.matches(">runbook</a>").count(),
+        1,
+        "only the row that has one"
+    );
+    assert!(
+        page.contains(r#"<a href="https://wiki.example/r?a=1&amp;b=&quot;2&quot;">runbook</a>"#),
+        "{page}"
+    );
+}

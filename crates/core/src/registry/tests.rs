@@ -1080,3 +1080,82 @@ fn every_duplicate_names_the_line_of_the_first_definition() {
     assert_eq!(registry.valid_artifacts().count(), 40);
     assert_eq!(spec(&registry, "a39").line(), first_line - 4);
 }
+
+#[test]
+fn runbook_url_is_carried_to_the_rows_from_the_entry_or_from_defaults() {
+    let registry = valid(&format!(
+        "{DEFAULTS}  runbook_url: https://wiki.example/runbooks/default
+artifacts:
+  - artifact_id: own
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    runbook_url: https://wiki.example/runbooks/own?step=1
+  - artifact_id: inherited
+    s3_key_template: \"b/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    x_team: risk
+"
+    ));
+    let url = |id: &str| {
+        (spec(&registry, id).carried())
+            .and_then(|c| c.runbook_url.as_deref())
+            .map(str::to_string)
+    };
+    assert_eq!(
+        url("own").as_deref(),
+        Some("https://wiki.example/runbooks/own?step=1")
+    );
+    assert_eq!(
+        url("inherited").as_deref(),
+        Some("https://wiki.example/runbooks/default")
+    );
+    let inherited = spec(&registry, "inherited");
+    assert_eq!(
+        inherited.extensions(),
+        Some(&serde_json::json!({"x_team": "risk"})),
+        "the x_ keys and the table's fields share one box"
+    );
+    assert_eq!(spec(&registry, "own").extensions(), None);
+}
+
+#[test]
+fn an_entry_that_carries_nothing_to_its_row_allocates_nothing_for_it() {
+    let registry = valid(&format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: a
+    s3_key_template: \"a/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+"
+    ));
+    let a = spec(&registry, "a");
+    assert!(a.carried().is_none());
+    assert!(a.optional.is_none(), "no optional field set: no box at all");
+    // A registry holds a million specs for a pass (issue 17): a field carried to the row
+    // lives in the shared box, never here, so this size does not grow with such fields.
+    assert_eq!(size_of::<ArtifactSpec>(), 120);
+}
+
+#[test]
+fn a_runbook_url_that_is_not_a_link_names_its_line_and_field() {
+    let entry = |line: &str| {
+        format!(
+            "{DEFAULTS}artifacts:\n  - artifact_id: a\n    s3_key_template: \"a/{{date}}.json\"\n    \
+             cadence: weekday_sf\n    sla_minutes_after_cron: 60\n{line}"
+        )
+    };
+    assert_eq!(
+        messages(&entry("    runbook_url: \"javascript:alert(1)\"\n")),
+        vec![
+            "ARTIFACT_REGISTRY.yaml:12: artifact a: field runbook_url: expected an http:// or \
+             https:// link without spaces, at most 2,048 bytes; found \"javascript:alert(1)\""
+        ]
+    );
+    let misspelled = messages(&entry("    runbook_uri: https://wiki.example/r\n"));
+    assert!(
+        misspelled.len() == 1 && misspelled[0].contains("did you mean `runbook_url`"),
+        "{misspelled:?}"
+    );
+}

@@ -431,12 +431,13 @@ mod tests {
         #[allow(clippy::needless_update)]
         let carried = CarriedFields {
             extensions: Some(serde_json::json!({"x_team": "risk"})),
+            runbook_url: Some("https://wiki.example/a".into()),
             ..CarriedFields::default()
         };
         row.carried = Some(Arc::new(carried));
         assert_eq!(
             serde_json::to_string(&row).unwrap(),
-            r#"{"artifact_id":"a","owner_repo":"owner","severity":"critical","cadence":"weekday_sf","canonical_key":"daily/2026-06-05/a.json","state":"missing","reason":"s3://bkt/daily/2026-06-05/a.json not found","last_modified":null,"sla_violated_by_minutes":30,"recovery_substituted":false,"cycle_label":"2026-06-05","cycle_tick":"2026-06-05T06:00:00Z","due_at":"2026-06-05T07:00:00Z","dedup_key":"freshness_a_2026-06-05","alerting":true,"s3_bucket":"bkt","last_probed_at":"2026-06-05T07:30:00Z","off_cycle_key":"daily/2026-06-04/a.json","extensions":{"x_team":"risk"}}"#
+            r#"{"artifact_id":"a","owner_repo":"owner","severity":"critical","cadence":"weekday_sf","canonical_key":"daily/2026-06-05/a.json","state":"missing","reason":"s3://bkt/daily/2026-06-05/a.json not found","last_modified":null,"sla_violated_by_minutes":30,"recovery_substituted":false,"cycle_label":"2026-06-05","cycle_tick":"2026-06-05T06:00:00Z","due_at":"2026-06-05T07:00:00Z","dedup_key":"freshness_a_2026-06-05","alerting":true,"s3_bucket":"bkt","last_probed_at":"2026-06-05T07:30:00Z","off_cycle_key":"daily/2026-06-04/a.json","extensions":{"x_team":"risk"},"runbook_url":"https://wiki.example/a"}"#
         );
         let mut broken = ResultRow::blank("b c".into(), State::ProbeFailed, "bad".into());
         broken.set_dedup_key("freshness_b c_invalid_2026-06-05".into());
