@@ -139,6 +139,9 @@ pub fn alert_entry(row: &ResultRow) -> String {
         row.owner_repo().unwrap_or("unknown")
     ));
     text.push_str(&format!("\n  reason: {}", one_line(&row.reason())));
+    if let Some(url) = row.carried().and_then(|c| c.runbook_url.as_deref()) {
+        text.push_str(&format!("\n  runbook: {url}"));
+    }
     if let Some(policy) = &row.policy {
         if policy.escalated {
             text.push_str(&format!(
@@ -487,6 +490,25 @@ mod tests {
             "[CRITICAL] pit_parity missing (cycle 2026-W22)\n  key: \
              s3://research-bucket/backtest/2026-05-30/pit_parity.json\n  past SLA: 1h 35m \
              (due 2026-05-30T12:25:00Z)\n  owner: backtester\n  reason: no object at the key"
+        );
+    }
+
+    #[test]
+    fn an_entry_gives_the_artifacts_runbook_after_its_reason() {
+        let mut with = row("pit_parity", State::Missing, Severity::Critical, true);
+        #[allow(clippy::needless_update)] // right whatever the table carries to the row
+        let carried = crate::registry::CarriedFields {
+            runbook_url: Some("https://wiki.example/runbooks/pit_parity".into()),
+            ..Default::default()
+        };
+        with.carried = Some(std::sync::Arc::new(carried));
+        assert!(
+            alert_entry(&with).ends_with(
+                "\n  reason: no object at the key\n  runbook: \
+                 https://wiki.example/runbooks/pit_parity"
+            ),
+            "{}",
+            alert_entry(&with)
         );
     }
 
