@@ -654,6 +654,50 @@ artifacts:
 }
 
 #[test]
+fn a_runbook_url_lands_in_the_row_whether_set_inherited_or_on_a_broken_entry() {
+    let registry = r##"schema_version: 1
+defaults:
+  s3_bucket: research-bucket
+  severity: warning
+  owner_repo: producer
+  created_at: 2025-01-01
+  sla_minutes_after_cron: 60
+  runbook_url: https://wiki.example/runbooks/default
+artifacts:
+  - artifact_id: own
+    s3_key_template: "o/{date}.json"
+    cadence: weekday_sf
+    runbook_url: https://wiki.example/runbooks/own
+    x_pager: "#own"
+  - artifact_id: inherited
+    s3_key_template: "i/{date}.json"
+    cadence: weekday_sf
+  - artifact_id: broken
+    s3_key_template: "b/{date}.json"
+    cadence: weekday_sfx
+"##;
+    let s = LocalScenario::new(registry, BUCKET);
+    let rows = s.rows("2026-06-02T12:00:00Z");
+    assert_eq!(
+        rows["own"]["runbook_url"],
+        "https://wiki.example/runbooks/own"
+    );
+    assert_eq!(
+        rows["own"]["extensions"],
+        serde_json::json!({"x_pager": "#own"})
+    );
+    assert_eq!(
+        rows["inherited"]["runbook_url"],
+        "https://wiki.example/runbooks/default"
+    );
+    assert_eq!(rows["broken"]["state"], "probe_failed");
+    assert_eq!(
+        rows["broken"]["runbook_url"], "https://wiki.example/runbooks/default",
+        "an invalid entry keeps what it carries, as it keeps its x_ keys"
+    );
+}
+
+#[test]
 fn an_unknown_key_without_the_x_prefix_is_still_an_error_with_a_did_you_mean() {
     let s = scenario(
         "",
