@@ -45,7 +45,7 @@ pub enum ReverifyInterval {
 impl ReverifyInterval {
     /// The interval of `spec`, given the env's default.
     pub fn of(spec: &ArtifactSpec, env_default: Option<Duration>) -> ReverifyInterval {
-        match (spec.reverify_minutes(), env_default) {
+        match (spec.reverify_minutes().copied(), env_default) {
             (Some(minutes), _) => ReverifyInterval::Registry(Duration::minutes(minutes.into())),
             (None, Some(interval)) => ReverifyInterval::Env(interval),
             (None, None) => ReverifyInterval::NextTick,

@@ -24,7 +24,7 @@ use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
 
-pub use load::{CarriedFields, MAX_REGISTRY_BYTES, parse_registry};
+pub use load::{CarriedFields, MAX_REGISTRY_BYTES, SpecFields, parse_registry};
 
 /// How old the newest object of the template's shape may be. An object written since the
 /// current cycle's tick is always fresh.
@@ -138,9 +138,9 @@ pub struct OptionalFields {
     /// What the entry carries to its result rows as it is (its `x_` keys, the table's
     /// `to_the_row` fields), shared with them; `None` when it sets none of them.
     pub carried: Option<Arc<CarriedFields>>,
-    /// Minutes after its last probe before a settled cycle is probed again
-    /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
-    pub reverify_minutes: Option<u32>,
+    /// The fields kept as the loader's table read them (its `@on_the_spec` group), read
+    /// through the spec's accessors of their names (`reverify_minutes()`).
+    pub spec: SpecFields,
 }
 
 impl OptionalFields {
@@ -187,11 +187,6 @@ impl ArtifactSpec {
     /// The entry's own `x_` keys, as a JSON object ([`CarriedFields::extensions`]).
     pub fn extensions(&self) -> Option<&serde_json::Value> {
         self.carried()?.extensions.as_ref()
-    }
-
-    /// See [`OptionalFields::reverify_minutes`].
-    pub fn reverify_minutes(&self) -> Option<u32> {
-        self.optional_fields()?.reverify_minutes
     }
 
     /// The entry's line, as messages give lines.

@@ -990,7 +990,7 @@ artifacts:
     sla_minutes_after_cron: 60
 "
     ));
-    let minutes = |id: &str| spec(&registry, id).reverify_minutes();
+    let minutes = |id: &str| spec(&registry, id).reverify_minutes().copied();
     assert_eq!(
         (minutes("own"), minutes("inherited"), minutes("merged")),
         (Some(30), Some(60), Some(20))

@@ -382,7 +382,7 @@ impl Entry<'_, '_> {
                     off_cycle: f.off_cycle.value().copied().flatten(),
                     carried: f.carried(self.extensions.clone()),
                     depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
-                    reverify_minutes: f.reverify_minutes.value().copied(),
+                    spec: f.spec_fields(),
                 }
                 .boxed(),
                 cadence,

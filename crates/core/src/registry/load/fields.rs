@@ -44,6 +44,12 @@ macro_rules! artifact_fields {
             $(#[$doc:meta])*
             $name:ident: $ty:ty = $parse:ident, $need:ident;
         )*
+        @on_the_spec {
+            $(
+                $(#[$spec_doc:meta])*
+                $spec_name:ident: $spec_ty:ty = $spec_parse:ident;
+            )*
+        }
         @to_the_row {
             $(
                 $(#[$row_doc:meta])*
@@ -53,19 +59,42 @@ macro_rules! artifact_fields {
     ) => {
         /// The keys an artifact entry may set: its id (read first, by `artifact.rs`) and
         /// every field.
-        pub(super) const ARTIFACT_KEYS: &[&str] =
-            &["artifact_id", $(stringify!($name),)* $(stringify!($row_name)),*];
+        pub(super) const ARTIFACT_KEYS: &[&str] = &[
+            "artifact_id",
+            $(stringify!($name),)*
+            $(stringify!($spec_name),)*
+            $(stringify!($row_name)),*
+        ];
 
         /// The keys `defaults:` may set: every field but the id.
         pub(super) const DEFAULT_KEYS: &[&str] =
-            &[$(stringify!($name),)* $(stringify!($row_name)),*];
+            &[$(stringify!($name),)* $(stringify!($spec_name),)* $(stringify!($row_name)),*];
 
         /// The fields one mapping set (an artifact entry or `defaults:`) or, after
         /// [`Fields::or`], an artifact's fields merged with the defaults.
         #[derive(Debug, Clone, Default)]
         pub(super) struct Fields {
             $( $(#[$doc])* pub $name: Field<$ty>, )*
+            $( $(#[$spec_doc])* pub $spec_name: Field<$spec_ty>, )*
             $( $(#[$row_doc])* pub $row_name: Field<$row_ty>, )*
+        }
+
+        /// The optional fields a spec keeps as the table read them (the table's
+        /// `@on_the_spec` group, `registry/load/fields.rs`), inside the spec's
+        /// [`OptionalFields`](crate::registry::OptionalFields) box (not allocated when none
+        /// of its fields is set); read through the spec's accessors of the same names.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct SpecFields {
+            $( $(#[$spec_doc])* pub $spec_name: Option<$spec_ty>, )*
+        }
+
+        impl crate::registry::ArtifactSpec {
+            $(
+                $(#[$spec_doc])*
+                pub fn $spec_name(&self) -> Option<&$spec_ty> {
+                    self.optional.as_deref()?.spec.$spec_name.as_ref()
+                }
+            )*
         }
 
         /// What an artifact's entry carries to its result row as it is: its `x_` keys and
@@ -121,6 +150,10 @@ macro_rules! artifact_fields {
                     $( stringify!($name) => {
                         self.$name.read(node, $parse(node, refs).map_err(|e| e.located(node)))
                     } )*
+                    $( stringify!($spec_name) => {
+                        self.$spec_name
+                            .read(node, $spec_parse(node, refs).map_err(|e| e.located(node)))
+                    } )*
                     $( stringify!($row_name) => {
                         self.$row_name
                             .read(node, $row_parse(node, refs).map_err(|e| e.located(node)))
@@ -132,6 +165,7 @@ macro_rules! artifact_fields {
             fn mark_misspelled(&mut self, field: &str, line: usize) {
                 match field {
                     $( stringify!($name) => self.$name.mark_misspelled(line), )*
+                    $( stringify!($spec_name) => self.$spec_name.mark_misspelled(line), )*
                     $( stringify!($row_name) => self.$row_name.mark_misspelled(line), )*
                     _ => {}
                 }
@@ -142,7 +176,15 @@ macro_rules! artifact_fields {
             pub(super) fn or(self, defaults: &Fields) -> Fields {
                 Fields {
                     $( $name: self.$name.or_inherit(&defaults.$name), )*
+                    $( $spec_name: self.$spec_name.or_inherit(&defaults.$spec_name), )*
                     $( $row_name: self.$row_name.or_inherit(&defaults.$row_name), )*
+                }
+            }
+
+            /// The `@on_the_spec` fields as the entry (or `defaults:`) set them.
+            pub(super) fn spec_fields(&self) -> SpecFields {
+                SpecFields {
+                    $( $spec_name: self.$spec_name.value().cloned(), )*
                 }
             }
 
@@ -195,8 +237,15 @@ artifact_fields! {
     off_cycle: Option<OffCycle> = off_cycle, Optional;
     /// Checked against the other artifacts (exist, no cycle) once all are read.
     depends_on: Vec<ArtifactId> = depends_on, Optional;
-    /// Set nowhere: the env's `REVERIFY_MINUTES` applies.
-    reverify_minutes: u32 = reverify_minutes, Optional;
+
+    // Optional fields a spec keeps as they are read ([`SpecFields`], with an accessor of the
+    // field's name): one line here (and, for a new type, one parser below) is the whole of
+    // such a field.
+    @on_the_spec {
+        /// Minutes after its last probe before a settled cycle is probed again
+        /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
+        reverify_minutes: u32 = reverify_minutes;
+    }
 
     // Optional fields an artifact carries to its result row as they are ([`CarriedFields`]):
     // one line here (and, for a new type, one parser below) is the whole of such a field.

@@ -26,7 +26,7 @@ mod shared;
 mod stream;
 mod values;
 
-pub use fields::CarriedFields;
+pub use fields::{CarriedFields, SpecFields};
 
 use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;
