@@ -123,7 +123,9 @@ pub struct ArtifactSpec {
     pub optional: Option<Box<OptionalFields>>,
 }
 
-/// The fields of an [`ArtifactSpec`] that most artifacts leave unset, boxed together.
+/// The fields of an [`ArtifactSpec`] that most artifacts leave unset, boxed together. Those
+/// kept as the loader read them are declared in its table ([`SpecFields`], [`CarriedFields`]);
+/// the ones here by hand are those the loader reshapes.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OptionalFields {
     pub recovery_key_template: Option<KeyTemplate>,
@@ -136,7 +138,7 @@ pub struct OptionalFields {
     /// current cycle's key.
     pub off_cycle: Option<OffCycle>,
     /// What the entry carries to its result rows as it is (its `x_` keys, the table's
-    /// `to_the_row` fields), shared with them; `None` when it sets none of them.
+    /// `@to_the_row` fields), shared with them; `None` when it sets none of them.
     pub carried: Option<Arc<CarriedFields>>,
     /// The fields kept as the loader's table read them (its `@on_the_spec` group), read
     /// through the spec's accessors of their names (`reverify_minutes()`).
@@ -229,7 +231,7 @@ pub struct InvalidArtifact {
     pub s3_bucket: Option<Arc<str>>,
     pub s3_key_template: Option<String>,
     /// What the entry carries to its row, as for a valid one: its `x_` keys, and those of
-    /// the table's `to_the_row` fields that were read without an error.
+    /// the table's `@to_the_row` fields that were read without an error.
     pub carried: Option<Arc<CarriedFields>>,
 }
 

@@ -51,7 +51,7 @@ pub struct ResultRow {
     /// What few rows have: an off-cycle key, a dedup key of another shape.
     pub extras: Option<Box<RowExtras>>,
     /// What the artifact's registry entry carries to its row as it is (its `x_` keys, the
-    /// loader table's `to_the_row` fields), shared with its spec; absent when it sets none.
+    /// loader table's `@to_the_row` fields), shared with its spec; absent when it sets none.
     pub carried: Option<Arc<CarriedFields>>,
     /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
     /// rows that do not alert.

@@ -98,7 +98,7 @@ macro_rules! artifact_fields {
         }
 
         /// What an artifact's entry carries to its result row as it is: its `x_` keys and
-        /// the optional fields of the table's `to_the_row` group (`registry/load/fields.rs`),
+        /// the optional fields of the table's `@to_the_row` group (`registry/load/fields.rs`),
         /// written after `off_cycle_key`, in the table's order, each only when set. A spec
         /// and its rows share one, allocated only for an entry that sets one of them
         /// ([`ArtifactSpec::carried`](crate::registry::ArtifactSpec::carried)), so a field
