@@ -56,7 +56,7 @@ pub struct PolicyInputs<'a> {
     /// The ledger as the pass read it (before this pass); `None` when not read.
     pub ledger: Option<&'a Ledger>,
     pub acks: &'a [Ack],
-    /// The channels alerts can go to (their [`crate::alert::AlertChannel::name`]s).
+    /// The channels alerts can go to (the names of the shell's alert channels).
     pub channels: &'a [&'static str],
     pub alerts_enabled: bool,
 }
