@@ -88,6 +88,19 @@ pub struct AckNote {
     pub until: String,
 }
 
+impl AckNote {
+    /// `acknowledged by alice (until resolved): rerun scheduled`, the note on one line: how
+    /// the digest, the `check` table and the status page say it.
+    pub fn summary(&self) -> String {
+        let note = self
+            .note
+            .as_deref()
+            .map(|n| format!(": {}", n.split_whitespace().collect::<Vec<_>>().join(" ")))
+            .unwrap_or_default();
+        format!("acknowledged by {} ({}){note}", self.by, self.until)
+    }
+}
+
 /// The registry's side of the policy as a pass keeps it: the policy itself and the
 /// `depends_on` of the artifacts that have one.
 #[derive(Debug, Clone, Default, PartialEq)]
