@@ -7,6 +7,7 @@ mod coverage;
 mod deploy;
 mod emulator;
 mod faults;
+mod first_hour;
 mod history;
 mod isolation;
 mod lambda;
