@@ -222,3 +222,20 @@ fn the_page_shows_what_the_alert_policy_did() {
         "the escalated row sorts as critical, first"
     );
 }
+
+#[test]
+fn the_explain_command_quotes_a_registry_path_only_when_a_shell_needs_it() {
+    use super::alerting::explain_command;
+    assert_eq!(
+        explain_command("s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml", "pit_parity"),
+        "freshness-monitor explain pit_parity --registry s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml"
+    );
+    assert_eq!(
+        explain_command("my registries/it's.yaml", "a.b-c"),
+        "freshness-monitor explain a.b-c --registry 'my registries/it'\\''s.yaml'"
+    );
+    assert_eq!(
+        explain_command("", "x"),
+        "freshness-monitor explain x --registry REGISTRY"
+    );
+}

@@ -140,6 +140,9 @@ pub struct PassOutcome {
     /// Template prefixes listed for the never-written rule: `(id, found anything)`, for
     /// the ledger.
     pub prefix_listings: Vec<(String, bool)>,
+    /// How the registry was named when it was read (a path or an `s3://` URL; empty when it
+    /// could not be): the status page's `explain` command lines name it.
+    pub registry_name: String,
 }
 
 impl PassOutcome {
@@ -160,6 +163,7 @@ impl PassOutcome {
             alert_policy: Arc::default(),
             ack_problems: Vec::new(),
             prefix_listings: Vec::new(),
+            registry_name: String::new(),
         }
     }
 
@@ -283,6 +287,7 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     let started = StdInstant::now();
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings, now, loaded.etag.clone());
+    outcome.registry_name = loaded.name.clone();
     outcome.unknown_only_ids = settings
         .only
         .iter()
