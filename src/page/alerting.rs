@@ -84,10 +84,10 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                     div.policy { strong { (policy_word(policy.action)) } " — " (policy.rule) }
                 }
                 @if let Some(ack) = acknowledgement(row) { div.ack { (ack.summary()) } }
-                (next_step(input, row))
             }
             td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }
+        tr.next-row { td colspan="7" { (next_step(input, row)) } }
     }
 }
 
@@ -112,7 +112,7 @@ fn next_step(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 }
                 _ => { "ask " (owner) "." }
             }
-            div.cmd { "Why it alerts:" code { (explain_command(&input.outcome.registry_name, &row.artifact_id)) } }
+            " " span.cmd { "Why it alerts: " code { (explain_command(&input.outcome.registry_name, &row.artifact_id)) } }
         }
     }
 }

@@ -132,7 +132,7 @@ fn status_page_at_3am_names_what_is_wrong_ages_next_steps_and_acks() {
             && weekly.contains("acknowledged by alice (until resolved): vendor is late"),
         "{weekly}"
     );
-    let next = between(weekly, "<div class=\"next\">", "</div></div>");
+    let next = between(weekly, "<div class=\"next\">", "</div>");
     assert!(
         next.contains("ask data-platform why <code>s3://research-bucket/signals/2026-W26/signals.parquet</code> was not written."),
         "{next}"
