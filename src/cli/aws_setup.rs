@@ -90,8 +90,14 @@ mod tests {
     #[test]
     fn the_region_message_names_the_variables_and_the_local_store_where_it_applies() {
         let check = no_region_message(Alternative::LocalStore);
-        assert!(check.contains("AWS_REGION") && check.contains("--store DIR"), "{check}");
+        assert!(
+            check.contains("AWS_REGION") && check.contains("--store DIR"),
+            "{check}"
+        );
         let run = no_region_message(Alternative::None);
-        assert!(run.contains("AWS_DEFAULT_REGION") && !run.contains("--store"), "{run}");
+        assert!(
+            run.contains("AWS_DEFAULT_REGION") && !run.contains("--store"),
+            "{run}"
+        );
     }
 }

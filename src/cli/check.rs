@@ -83,7 +83,9 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let outcome = match &args.source.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
-            let store = aws_setup::clients(Alternative::LocalStore).await?.s3_store();
+            let store = aws_setup::clients(Alternative::LocalStore)
+                .await?
+                .s3_store();
             check_with(&store, args, &settings, now).await?
         }
     };

@@ -9,10 +9,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use freshness_monitor::aws::CallTimeouts;
 use freshness_monitor::history::Lookback;
 use freshness_monitor::lambda::event::Invocation;
-
-use freshness_monitor::aws::CallTimeouts;
 
 use super::aws_setup::{self, Alternative};
 use super::parse_lookback;

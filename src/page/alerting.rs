@@ -119,7 +119,11 @@ fn next_step(input: &PageInput<'_>, row: &ResultRow) -> Markup {
 
 /// `s3://bucket/key` of the row's canonical key.
 fn object_url(row: &ResultRow) -> Option<String> {
-    Some(format!("s3://{}/{}", row.s3_bucket()?, row.canonical_key.as_deref()?))
+    Some(format!(
+        "s3://{}/{}",
+        row.s3_bucket()?,
+        row.canonical_key.as_deref()?
+    ))
 }
 
 /// `freshness-monitor explain ID --registry REGISTRY`, the registry quoted for a shell when it
@@ -142,7 +146,10 @@ pub fn explain_command(registry: &str, id: &str) -> String {
     } else {
         quote(registry)
     };
-    format!("freshness-monitor explain {} --registry {registry}", quote(id))
+    format!(
+        "freshness-monitor explain {} --registry {registry}",
+        quote(id)
+    )
 }
 
 /// The severity the alert goes (or would go) out with: escalation may raise it.

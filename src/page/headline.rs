@@ -97,7 +97,11 @@ fn what_is_wrong(input: &PageInput<'_>) -> String {
         if ids.len() > NAMES_PER_STATE {
             names.push_str(&format!(" and {} more", ids.len() - NAMES_PER_STATE));
         }
-        parts.push(format!("{} {}: {names}", ids.len(), state.as_str().replace('_', " ")));
+        parts.push(format!(
+            "{} {}: {names}",
+            ids.len(),
+            state.as_str().replace('_', " ")
+        ));
     }
     parts.join(" · ")
 }

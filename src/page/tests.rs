@@ -227,7 +227,10 @@ fn the_page_shows_what_the_alert_policy_did() {
 fn the_explain_command_quotes_a_registry_path_only_when_a_shell_needs_it() {
     use super::alerting::explain_command;
     assert_eq!(
-        explain_command("s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml", "pit_parity"),
+        explain_command(
+            "s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml",
+            "pit_parity"
+        ),
         "freshness-monitor explain pit_parity --registry s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml"
     );
     assert_eq!(

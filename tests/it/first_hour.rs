@@ -36,7 +36,8 @@ fn on_moto_without_region(dir: &Path) -> Command {
             cmd.env(name, value);
         }
     }
-    cmd.env_remove("AWS_REGION").env_remove("AWS_DEFAULT_REGION");
+    cmd.env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
     cmd
 }
 
@@ -93,7 +94,10 @@ fn first_hour_a_region_from_either_variable_or_the_profile_counts_as_configured(
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
         // moto has no such bucket: S3 answers 404, the artifact is missing (not probe_failed).
-        assert!(text.starts_with("STATE") && text.contains("\nmissing "), "{name}: {text}");
+        assert!(
+            text.starts_with("STATE") && text.contains("\nmissing "),
+            "{name}: {text}"
+        );
     }
 }
 
@@ -199,7 +203,14 @@ fn first_hour_an_active_acknowledgement_shows_on_the_check_table_row() {
     let s = LocalScenario::new(REGISTRY, "bkt");
     let results = ["--results", "s3://bkt/mon/"];
     let ack = s.run_with(
-        &["ack", "pit_parity", "--by", "alice", "--note", "rerun at\n14:00"],
+        &[
+            "ack",
+            "pit_parity",
+            "--by",
+            "alice",
+            "--note",
+            "rerun at\n14:00",
+        ],
         NOW,
         &results,
     );
@@ -218,5 +229,8 @@ fn first_hour_an_active_acknowledgement_shows_on_the_check_table_row() {
     );
     // Without --results check reads no acks: nothing to say.
     let plain = stdout(&s.run(NOW, &[]));
-    assert!(!plain.contains("acked") && !plain.contains("acknowledged"), "{plain}");
+    assert!(
+        !plain.contains("acked") && !plain.contains("acknowledged"),
+        "{plain}"
+    );
 }

@@ -111,7 +111,14 @@ fn status_page_at_3am_names_what_is_wrong_ages_next_steps_and_acks() {
     let s = demo();
     let results = ["--results", "s3://research-bucket/monitor/"];
     let ack = s.run_with(
-        &["ack", "weekly_signals", "--by", "alice", "--note", "vendor is late"],
+        &[
+            "ack",
+            "weekly_signals",
+            "--by",
+            "alice",
+            "--note",
+            "vendor is late",
+        ],
         NOW,
         &results,
     );
@@ -138,23 +145,41 @@ fn status_page_at_3am_names_what_is_wrong_ages_next_steps_and_acks() {
         "{next}"
     );
     assert!(
-        next.contains("<code>freshness-monitor explain weekly_signals --registry registry.yaml</code>"),
+        next.contains(
+            "<code>freshness-monitor explain weekly_signals --registry registry.yaml</code>"
+        ),
         "{next}"
     );
-    assert!(rows[1].contains("was not rewritten this cycle."), "{}", rows[1]);
+    assert!(
+        rows[1].contains("was not rewritten this cycle."),
+        "{}",
+        rows[1]
+    );
     assert!(!rows[1].contains("acked"), "{}", rows[1]);
 
     // eod_positions is missing but due at 21:00: waiting, not an alert.
     let others = between(&dom, "<table class=\"cards\" id=\"others\">", "</table>");
     let eod = between(others, "<span class=\"st st-waiting\"", "</tr>");
-    assert!(eod.contains(">missing, not due yet</span>") && eod.contains("eod_positions"), "{eod}");
+    assert!(
+        eod.contains(">missing, not due yet</span>") && eod.contains("eod_positions"),
+        "{eod}"
+    );
     assert!(eod.contains("(in 6 h)"), "{eod}");
     assert!(!others.contains("st-missing"), "{others}");
-    assert!(others.contains("(6 d 4 h ago)"), "pit_parity landed: {others}");
+    assert!(
+        others.contains("(6 d 4 h ago)"),
+        "pit_parity landed: {others}"
+    );
 
     let dir = screenshots_dir();
-    assert_eq!(screenshot(&page, &dir.join("3am-desktop.png"), 1280, 2000), (1280, 2000));
-    assert_eq!(screenshot(&page, &dir.join("3am-phone.png"), 390, 900), (390, 900));
+    assert_eq!(
+        screenshot(&page, &dir.join("3am-desktop.png"), 1280, 2000),
+        (1280, 2000)
+    );
+    assert_eq!(
+        screenshot(&page, &dir.join("3am-phone.png"), 390, 900),
+        (390, 900)
+    );
 }
 
 #[test]
