@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::support::aws::{self, get_bytes};
 use crate::support::browser::{dump_dom, screenshot};
 use crate::support::function::Function;
+use crate::support::results::REGISTRY_KEY;
 use crate::support::scenario::LocalScenario;
 use crate::support::scenario::Scenario;
 use crate::support::stderr;
@@ -284,6 +285,12 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
     );
     assert!(first.contains("No history scan yet (history.json)"));
     assert!(first.contains("missing_report"));
+    // The next step names the registry the Lambda read, as `explain` takes it.
+    let explain = format!(
+        "<code>freshness-monitor explain missing_report --registry s3://{}/{REGISTRY_KEY}</code>",
+        scenario.bucket
+    );
+    assert!(first.contains(&explain), "{first}");
     let head = s3
         .head_object()
         .bucket(&scenario.bucket)
