@@ -79,16 +79,20 @@ fn verdict(input: &PageInput<'_>) -> Markup {
 /// How many names the headline lists per state before `and N more`.
 const NAMES_PER_STATE: usize = 3;
 
-/// The alerting artifacts by state, named: `1 missing: weekly_signals · 1 stale:
-/// latest_pointer` (a phone's first screen says what is wrong, not only how much).
+/// The alerting artifacts by state, named, `(acked)` after an acknowledged one: `1 missing:
+/// weekly_signals (acked) · 1 stale: latest_pointer` (a phone's first screen says what is
+/// wrong, not only how much).
 fn what_is_wrong(input: &PageInput<'_>) -> String {
     let mut parts = Vec::new();
     for state in [State::Missing, State::Stale, State::ProbeFailed] {
-        let ids: Vec<&str> = input
+        let ids: Vec<String> = input
             .outcome
             .alerting_rows()
             .filter(|r| r.state == state)
-            .map(|r| &*r.artifact_id)
+            .map(|r| {
+                let acked = r.policy.as_ref().is_some_and(|p| p.acknowledged.is_some());
+                format!("{}{}", r.artifact_id, if acked { " (acked)" } else { "" })
+            })
             .collect();
         if ids.is_empty() {
             continue;

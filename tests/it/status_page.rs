@@ -128,7 +128,10 @@ fn status_page_at_3am_names_what_is_wrong_ages_next_steps_and_acks() {
     let dom = dump_dom(&page);
 
     let what = between(&dom, "<p class=\"what\">", "</p>");
-    assert_eq!(what, "1 missing: weekly_signals · 1 stale: latest_pointer");
+    assert_eq!(
+        what,
+        "1 missing: weekly_signals (acked) · 1 stale: latest_pointer"
+    );
 
     let alerting = between(&dom, "<section id=\"alerting\"", "</section>");
     let rows: Vec<&str> = alerting.split("<tr class=\"alerting\">").skip(1).collect();
