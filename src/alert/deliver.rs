@@ -164,7 +164,12 @@ impl Alerter {
                     digest::due_reminders(&alerts, &held, every, now)
                 };
                 if !reminders.is_empty() {
+                    // A reminder is counted as `reminded` when sent and nowhere when its
+                    // marker holds it (not due again yet): `sent` and `deduplicated` count
+                    // the cycle's alerts only (docs/lambda.md#response).
                     let sent_before = delivery.figures.sent;
+                    let deduplicated_before = delivery.figures.deduplicated;
+                    let held_before = delivery.figures.held_artifacts.len();
                     delivery
                         .claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
                             digest::reminder_digest(s, now)
@@ -172,6 +177,8 @@ impl Alerter {
                         .await;
                     delivery.figures.reminded += delivery.figures.sent - sent_before;
                     delivery.figures.sent = sent_before;
+                    delivery.figures.deduplicated = deduplicated_before;
+                    delivery.figures.held_artifacts.truncate(held_before);
                 }
             }
         }

@@ -10,13 +10,13 @@ use clap::Args;
 
 use freshness_monitor::alert::gather;
 use freshness_monitor::alert::policy::ack::{self, Ack};
-use freshness_monitor::aws::AwsClients;
 use freshness_monitor::ledger;
 use freshness_monitor::registry_source::{self, RegistrySource};
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
+use super::aws_setup::{self, Alternative};
 use super::parse_now;
 use super::remembered::results_location;
 
@@ -61,7 +61,10 @@ pub struct AckArgs {
 pub async fn run(args: &AckArgs) -> anyhow::Result<ExitCode> {
     match &args.store {
         Some(dir) => run_with(&LocalDirStore::new(dir), args).await,
-        None => run_with(&AwsClients::for_cli().await.s3_store(), args).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            run_with(&clients.s3_store(), args).await
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use clap::Args;
 use freshness_monitor::alert::digest::Digest;
 use freshness_monitor::alert::policy::{PassPolicy, PolicyAction, RowPolicy};
 use freshness_monitor::alert::{StdoutChannel, would_send};
-use freshness_monitor::aws::AwsClients;
 use freshness_monitor::cadence::{Cadence, Cycle};
 use freshness_monitor::calendar::TradingCalendar;
 use freshness_monitor::classify::OffCycle;
@@ -20,7 +19,6 @@ use freshness_monitor::page::{
 };
 use freshness_monitor::pass::settled::ReverifyInterval;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
-use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source;
 use freshness_monitor::report::ResultRow;
@@ -29,6 +27,7 @@ use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::{human_duration, rfc3339};
 
+use super::aws_setup::{self, Alternative};
 use super::remembered::{self, Remembered};
 use super::{SourceArgs, parse_now};
 
@@ -84,7 +83,9 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let outcome = match &args.source.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
-            let store = AwsClients::for_cli().await.s3_store();
+            let store = aws_setup::clients(Alternative::LocalStore)
+                .await?
+                .s3_store();
             check_with(&store, args, &settings, now).await?
         }
     };
@@ -104,23 +105,7 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         out.flush()?;
     } else {
         print!("{}", render_table(&outcome));
-        // What `run` would send now (before dedup: markers are not read, nothing is written).
-        // Channels that would get the same digest (no route tells them apart) are named
-        // together.
-        let mut digests: Vec<(Vec<String>, Digest)> = Vec::new();
-        for (channel, digest) in would_send(&outcome, ROUTABLE_CHANNELS) {
-            match digests.iter_mut().find(|(_, d)| *d == digest) {
-                Some((channels, _)) => channels.push(channel),
-                None => digests.push((vec![channel], digest)),
-            }
-        }
-        for (channels, digest) in digests {
-            print!(
-                "\nwould send to {} (before dedup):\n{}",
-                channels.join(", "),
-                StdoutChannel::render(&digest)
-            );
-        }
+        print!("{}", render_digests(&outcome));
     }
     Ok(ExitCode::from(
         if outcome.alerting_rows().next().is_some() {
@@ -129,6 +114,41 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             0
         },
     ))
+}
+
+/// What `run` would send now (before dedup: markers are not read, nothing is written), to
+/// the channels this environment configures; channels that would get the same digest (no
+/// route tells them apart) are named together. With no channel configured, it says so and
+/// what a pass would send once they are.
+fn render_digests(outcome: &PassOutcome) -> String {
+    let channels = remembered::check_channels();
+    let mut digests: Vec<(Vec<String>, Digest)> = Vec::new();
+    for (channel, digest) in would_send(outcome, &channels.judged) {
+        match digests.iter_mut().find(|(_, d)| *d == digest) {
+            Some((names, _)) => names.push(channel),
+            None => digests.push((vec![channel], digest)),
+        }
+    }
+    let mut out = String::new();
+    if !channels.configured && !digests.is_empty() {
+        out.push_str(
+            "\nno alert channel is configured here: set SNS_TOPIC_ARN, or \
+             TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM, as the Lambda has them\n",
+        );
+    }
+    let once = if channels.configured {
+        ""
+    } else {
+        " once configured"
+    };
+    for (names, digest) in digests {
+        out.push_str(&format!(
+            "\nwould send to {}{once} (before dedup):\n{}",
+            names.join(", "),
+            StdoutChannel::render(&digest)
+        ));
+    }
+    out
 }
 
 /// `--history FILE`: a history.json the page draws its strips from.
@@ -202,17 +222,7 @@ fn render_table(outcome: &PassOutcome) -> String {
                 } else {
                     "-".into()
                 },
-                if let Some(policy) = &r.policy {
-                    match policy.action {
-                        PolicyAction::Send => r.alert_severity().to_string(),
-                        PolicyAction::Silenced => format!("{} silenced", r.alert_severity()),
-                        PolicyAction::NotRouted => format!("{} unrouted", r.alert_severity()),
-                    }
-                } else if r.alerting {
-                    r.alert_severity().to_string()
-                } else {
-                    "-".into()
-                },
+                alert_cell(r),
                 r.canonical_key.as_deref().unwrap_or("-").to_string(),
             ]
         })
@@ -243,6 +253,9 @@ fn render_table(outcome: &PassOutcome) -> String {
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
             out.push_str(&format!("    policy: {}\n", policy.rule));
         }
+        if let Some(ack) = r.policy.as_ref().and_then(|p| p.acknowledged.as_ref()) {
+            out.push_str(&format!("    {}\n", ack.summary()));
+        }
     }
     let c = outcome.counts();
     let alerting = outcome.alerting_rows().count();
@@ -266,11 +279,36 @@ fn render_table(outcome: &PassOutcome) -> String {
     out
 }
 
+/// The ALERT column: `-`, the severity, what the policy did (`critical silenced`, `warning
+/// unrouted`) and `acked` while an acknowledgement holds.
+fn alert_cell(r: &ResultRow) -> String {
+    let Some(policy) = &r.policy else {
+        return if r.alerting {
+            r.alert_severity().to_string()
+        } else {
+            "-".into()
+        };
+    };
+    let mut cell = r.alert_severity().to_string();
+    match policy.action {
+        PolicyAction::Send => {}
+        PolicyAction::Silenced => cell.push_str(" silenced"),
+        PolicyAction::NotRouted => cell.push_str(" unrouted"),
+    }
+    if policy.acknowledged.is_some() {
+        cell.push_str(" acked");
+    }
+    cell
+}
+
 pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
     match &args.source.store {
         Some(dir) => explain_with(&LocalDirStore::new(dir), args, now).await,
-        None => explain_with(&AwsClients::for_cli().await.s3_store(), args, now).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            explain_with(&clients.s3_store(), args, now).await
+        }
     }
 }
 

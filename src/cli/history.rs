@@ -8,7 +8,6 @@ use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use freshness_monitor::aws::AwsClients;
 use freshness_monitor::history::cell::CellOutcome;
 use freshness_monitor::history::lookback::known_cadence_names;
 use freshness_monitor::history::{
@@ -21,6 +20,7 @@ use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
+use super::aws_setup::{self, Alternative};
 use super::{SourceArgs, parse_lookback, parse_now};
 
 #[derive(Debug, Args)]
@@ -48,7 +48,10 @@ pub struct HistoryArgs {
 pub async fn run_history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     match &args.source.store {
         Some(dir) => history_with(&LocalDirStore::new(dir), args).await,
-        None => history_with(&AwsClients::for_cli().await.s3_store(), args).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            history_with(&clients.s3_store(), args).await
+        }
     }
 }
 

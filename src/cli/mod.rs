@@ -3,6 +3,7 @@
 //! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
 
 mod ack;
+mod aws_setup;
 mod calendar;
 mod check;
 mod coverage;
@@ -26,6 +27,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Under an AWS configuration error (no region, no credentials), also print the SDK's
+    /// details (as RUST_LOG does).
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +63,7 @@ enum Command {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    aws_setup::set_verbose(cli.verbose);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Check(args) => with_runtime(check::run_check(&args)),

@@ -117,6 +117,7 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     let started = StdInstant::now();
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings.alerts_enabled, now, loaded.etag.clone());
+    outcome.registry_name = loaded.name.clone();
     outcome.unknown_only_ids = settings
         .only
         .iter()

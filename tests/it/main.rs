@@ -8,6 +8,7 @@ mod deploy;
 mod docs;
 mod emulator;
 mod faults;
+mod first_hour;
 mod history;
 mod isolation;
 mod lambda;

@@ -148,13 +148,7 @@ pub fn alert_entry(row: &ResultRow) -> String {
             ));
         }
         if let Some(ack) = &policy.acknowledged {
-            let note = ack.note.as_deref().map(|n| format!(": {}", one_line(n)));
-            text.push_str(&format!(
-                "\n  acknowledged by {} ({}){}",
-                ack.by,
-                ack.until,
-                note.unwrap_or_default()
-            ));
+            text.push_str(&format!("\n  {}", ack.summary()));
         }
     }
     text
