@@ -10,8 +10,8 @@ use super::times::{instant_aged, minutes};
 use super::{ALERTING_ROWS_SHOWN, PageInput};
 use crate::classify::State;
 use crate::registry::Severity;
-use crate::report::{AckNote, PolicyAction};
 use crate::report::ResultRow;
+use crate::report::{AckNote, PolicyAction};
 
 /// The alerting section (a sentence when nothing alerts).
 pub fn section(input: &PageInput<'_>) -> Markup {
