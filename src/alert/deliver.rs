@@ -447,7 +447,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
                  sent without dedup and may repeat)",
                 S3Url(self.dedup.bucket(), &self.alerter.dedup_prefix),
-                if n == 1 { "" } else { "s" },
+                crate::text::plural(n as usize),
             );
             self.note_dedup_error(message);
         }

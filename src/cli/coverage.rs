@@ -166,9 +166,9 @@ fn write_update(
         out += &format!(
             "{verb} {pins_name}: {} pinned file{}, {} S3 write site{}\n",
             new.len(),
-            if new.len() == 1 { "" } else { "s" },
+            freshness_monitor::text::plural(new.len() as usize),
             sites,
-            if sites == 1 { "" } else { "s" }
+            freshness_monitor::text::plural(sites as usize)
         );
         out
     };

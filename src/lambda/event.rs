@@ -340,24 +340,12 @@ const QUOTED_MAX_CHARS: usize = 80;
 
 /// `text` as a quoted string, cut after [`QUOTED_MAX_CHARS`] with its full length told.
 fn quoted(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= QUOTED_MAX_CHARS {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-        format!("{head:?}… ({n} characters)")
-    }
+    crate::text::quote_within(text, QUOTED_MAX_CHARS)
 }
 
 /// Already-rendered text (a JSON value, an id), cut like [`quoted`].
 fn bounded(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= QUOTED_MAX_CHARS {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-        format!("{head}… ({n} characters)")
-    }
+    crate::text::within(text, QUOTED_MAX_CHARS)
 }
 
 /// A JSON value, described for a message (short values quoted whole).

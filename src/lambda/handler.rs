@@ -300,7 +300,7 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
         "{} alert{} reached no channel ({}); their dedup claims were released, so the next \
          pass retries",
         alerts.failed,
-        if alerts.failed == 1 { "" } else { "s" },
+        crate::text::plural(alerts.failed),
         if reasons.is_empty() {
             "no alert channel is configured: set SNS_TOPIC_ARN and/or \
              TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM"

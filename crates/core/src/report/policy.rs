@@ -74,7 +74,7 @@ impl AckNote {
         let note = self
             .note
             .as_deref()
-            .map(|n| format!(": {}", n.split_whitespace().collect::<Vec<_>>().join(" ")))
+            .map(|n| format!(": {}", crate::text::one_line(n)))
             .unwrap_or_default();
         format!("acknowledged by {} ({}){note}", self.by, self.until)
     }

@@ -12,7 +12,7 @@ use crate::alert::policy::never_written;
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
-use crate::text::{minutes_text, rfc3339};
+use crate::text::{minutes_text, one_line, plural, rfc3339};
 
 /// Telegram's limit for one message's text (counted in UTF-16 code units, as Telegram does).
 pub const TELEGRAM_MAX_UNITS: usize = 4096;
@@ -160,10 +160,6 @@ fn key_of(row: &ResultRow) -> String {
         (None, Some(key)) => key.to_string(),
         _ => "-".to_string(),
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The digest of a pass's new alerts (`alerts` non-empty, already ordered).
@@ -328,10 +324,6 @@ pub fn registry_error_digest(error: &str, now: DateTime<Utc>) -> Digest {
         ),
         n_items: 1,
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// An SNS subject: printable ASCII only (others become `?`), one line, at most 100
