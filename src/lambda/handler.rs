@@ -21,6 +21,7 @@ use crate::alert::policy::PolicyAction;
 use crate::pass::{self, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
+use crate::store::ObjectStore;
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
@@ -34,8 +35,8 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
 }
 
 /// One invocation from the runtime.
-pub async fn handle(
-    container: &Container,
+pub async fn handle<S: ObjectStore>(
+    container: &Container<S>,
     event: LambdaEvent<Value>,
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
@@ -60,8 +61,8 @@ pub async fn handle(
 
 /// [`run_invocation`], with a panic anywhere in it turned into
 /// `FreshnessMonitor.InternalError` (never a Rust type name) after a heartbeat that says so.
-async fn run_guarded(
-    container: &Container,
+async fn run_guarded<S: ObjectStore>(
+    container: &Container<S>,
     invocation: &Invocation,
     deadline: Option<SystemTime>,
     request_id: &str,
@@ -95,7 +96,11 @@ fn trusted_deadline(header_ms: u64, request_id: &str) -> SystemTime {
 
 /// After a panic: the heartbeat still says the pass ran and failed, so the monitor is never
 /// silent. Best effort: a heartbeat that cannot be written is logged.
-async fn write_internal_error_heartbeat(container: &Container, message: &str, now: DateTime<Utc>) {
+async fn write_internal_error_heartbeat<S: ObjectStore>(
+    container: &Container<S>,
+    message: &str,
+    now: DateTime<Utc>,
+) {
     let Ok(settings) = &container.settings else {
         return;
     };
@@ -121,8 +126,8 @@ async fn write_internal_error_heartbeat(container: &Container, message: &str, no
 /// One pass as an invocation asked for it: read the registry, probe, write the outputs
 /// (unless a dry run), answer with the response of docs/lambda.md#response. `deadline` is the invocation's (`None`
 /// from a shell, as `run` does). Also what the CLI's `run` calls.
-pub async fn run_invocation(
-    container: &Container,
+pub async fn run_invocation<S: ObjectStore>(
+    container: &Container<S>,
     invocation: &Invocation,
     deadline: Option<SystemTime>,
     request_id: &str,
