@@ -126,6 +126,7 @@ fn main() {
                 &registry,
                 &PassSettings::default(),
                 now,
+                None,
             ));
             let results = CheckResults {
                 run_at: now,
@@ -156,6 +157,7 @@ fn main() {
                 &registry,
                 &PassSettings::default(),
                 now,
+                None,
             ));
             written_bytes(&CheckResults {
                 run_at: now,

@@ -122,7 +122,13 @@ fn main() {
             etag: None,
         };
         let t = Instant::now();
-        let outcome = rt.block_on(run_pass(&store, &loaded, &PassSettings::default(), now));
+        let outcome = rt.block_on(run_pass(
+            &store,
+            &loaded,
+            &PassSettings::default(),
+            now,
+            None,
+        ));
         let pass = t.elapsed();
         let render = |history: &PageHistory| {
             render_status_page(&PageInput {

@@ -154,7 +154,7 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
         probe_concurrency: 1,
         ..PassSettings::default()
     };
-    runtime().block_on(classify_registry(&store, &registry, &settings, now));
+    runtime().block_on(classify_registry(&store, &registry, &settings, now, None));
     let heads = store.heads.unwrap().into_inner().unwrap();
     std::fs::write(dir.join("probes.txt"), heads.join("\n") + "\n").unwrap();
     println!(

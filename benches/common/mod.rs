@@ -143,6 +143,7 @@ pub fn generate(
         &registry,
         &PassSettings::default(),
         now,
+        None,
     ));
     for (i, row) in rows.iter().enumerate() {
         if let Some(key) = &row.canonical_key {

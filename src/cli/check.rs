@@ -174,7 +174,7 @@ async fn check_with<S: ObjectStore>(
 ) -> anyhow::Result<PassOutcome> {
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let remembered = read_remembered(store, args.results.as_deref()).await?;
-    let mut outcome = run_pass(store, &loaded, settings, now).await;
+    let mut outcome = run_pass(store, &loaded, settings, now, None).await;
     // Without --results: no ledger or acks, escalation counts this cycle only (docs/cli.md).
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered.as_ref(), now).await;
@@ -365,7 +365,7 @@ async fn policy_of<S: ObjectStore>(
         only,
         ..settings.clone()
     };
-    let mut outcome = run_pass(store, loaded, &settings, now).await;
+    let mut outcome = run_pass(store, loaded, &settings, now, None).await;
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered, now).await;
     outcome

@@ -71,7 +71,7 @@ async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::
             only: args.only.clone(),
             ..PassSettings::default()
         };
-        let outcome = run_pass(store, &loaded, &pass_settings, now).await;
+        let outcome = run_pass(store, &loaded, &pass_settings, now, None).await;
         let digest = PageHistory::Digest(HistoryDigest::of(&history));
         super::check::write_page(path, &outcome, &digest, now)?;
     }

@@ -116,6 +116,8 @@ async fn write_internal_error_heartbeat<S: ObjectStore>(
         &location,
         &outcome,
         AlertFigures::default(),
+        || None,
+        &container.page_history,
     )
     .await
     {
@@ -378,7 +380,9 @@ mod tests {
             bucket: "results".to_string(),
             prefix: "p/".to_string(),
         };
-        pass::write_outputs(&store, &location, &outcome, AlertFigures::default())
+        let page_history = pass::PageHistoryCache::default();
+        let alerts = AlertFigures::default();
+        pass::write_outputs(&store, &location, &outcome, alerts, || None, &page_history)
             .await
             .unwrap();
         let heartbeat: Value = serde_json::from_slice(

@@ -38,7 +38,7 @@ pub mod settled;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
+pub use outputs::{OutputLocation, put_json, write_outputs};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
@@ -95,19 +95,10 @@ impl Default for PassSettings {
     }
 }
 
-/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe.
-pub async fn run_pass<S: ObjectStore>(
-    store: &S,
-    loaded: &LoadedRegistry,
-    settings: &PassSettings,
-    now: DateTime<Utc>,
-) -> PassOutcome {
-    run_pass_with_ledger(store, loaded, settings, now, None).await
-}
-
-/// [`run_pass`], skipping the artifacts whose cycle the `ledger` already settled
+/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe:
+/// with a `ledger`, the artifacts whose cycle it already settled are judged without one
 /// ([`settled`]).
-pub async fn run_pass_with_ledger<S: ObjectStore>(
+pub async fn run_pass<S: ObjectStore>(
     store: &S,
     loaded: &LoadedRegistry,
     settings: &PassSettings,
@@ -134,18 +125,9 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     outcome
 }
 
-/// Classifies every (selected) entry of a parsed registry, probing concurrently.
+/// Classifies every (selected) entry of a parsed registry, probing concurrently; with a
+/// `ledger`, the artifacts it settled are judged without a probe.
 pub async fn classify_registry<S: ObjectStore>(
-    store: &S,
-    registry: &Registry,
-    settings: &PassSettings,
-    now: DateTime<Utc>,
-) -> Vec<ResultRow> {
-    classify_registry_with_ledger(store, registry, settings, now, None).await
-}
-
-/// [`classify_registry`], judging the artifacts the `ledger` settled without a probe.
-pub async fn classify_registry_with_ledger<S: ObjectStore>(
     store: &S,
     registry: &Registry,
     settings: &PassSettings,

@@ -134,7 +134,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::pass::{PassSettings, classify_registry_with_ledger};
+    use crate::pass::{PassSettings, classify_registry};
     use crate::registry::{Registry, parse_registry};
     use crate::report::ResultRow;
     use crate::store::counting::CountingStore;
@@ -207,9 +207,7 @@ mod tests {
             reverify_after,
             ..PassSettings::default()
         };
-        let rows =
-            classify_registry_with_ledger(&counting, registry, &settings, t(now), Some(ledger))
-                .await;
+        let rows = classify_registry(&counting, registry, &settings, t(now), Some(ledger)).await;
         ledger.advance(&rows, &[], t(now), |_| true);
         (rows, counting.counts().head)
     }

@@ -185,7 +185,13 @@ fn pass_over(text: &str, now: DateTime<Utc>, last_modified: Option<DateTime<Utc>
         .build()
         .unwrap();
     let store = OneAnswerStore(last_modified);
-    let outcome = runtime.block_on(run_pass(&store, &loaded, &PassSettings::default(), now));
+    let outcome = runtime.block_on(run_pass(
+        &store,
+        &loaded,
+        &PassSettings::default(),
+        now,
+        None,
+    ));
     assert_eq!(outcome.rows.len(), loaded.registry.entries.len());
     for row in &outcome.rows {
         assert!(
