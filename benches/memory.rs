@@ -81,7 +81,7 @@ fn measure(n: usize, now: DateTime<Utc>) {
         store.begin();
         let steps = PassSteps {
             settings: &settings,
-            pass_settings: PassSettings::default(),
+            pass_settings: PassSettings::from_settings(&settings),
             alerter: None,
             now,
             dry_run: false,

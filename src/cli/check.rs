@@ -76,11 +76,7 @@ pub struct ExplainArgs {
 
 pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: args.only.clone(),
-        ..PassSettings::default()
-    };
+    let settings = PassSettings::for_cli(args.only.clone(), None);
     let outcome = match &args.source.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
@@ -154,15 +150,6 @@ pub fn write_page(
     };
     std::fs::write(path, render_status_page(&input))
         .with_context(|| format!("writing the status page to {}", path.display()))
-}
-
-/// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
-pub(super) fn alerts_enabled_from_env() -> bool {
-    let read = |name: &str| std::env::var(name).ok();
-    settings::alerts_enabled(
-        read(settings::ENABLED_VAR).as_deref(),
-        read(settings::LEGACY_ENABLED_VAR).as_deref(),
-    )
 }
 
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
@@ -279,13 +266,8 @@ async fn explain_with<S: ObjectStore>(
     args: &ExplainArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: vec![args.id.clone()],
-        reverify_after: settings::reverify_minutes_from_env()?
-            .map(|m| chrono::Duration::minutes(i64::from(m))),
-        ..PassSettings::default()
-    };
+    let reverify_minutes = settings::reverify_minutes_from_env()?;
+    let settings = PassSettings::for_cli(vec![args.id.clone()], reverify_minutes);
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let entry = loaded
         .registry

@@ -104,12 +104,7 @@ async fn write_internal_error_heartbeat<S: ObjectStore>(
     let Ok(settings) = &container.settings else {
         return;
     };
-    let pass_settings = PassSettings {
-        alerts_enabled: settings.alerts_enabled,
-        ..PassSettings::default()
-    };
-    let outcome =
-        PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
+    let outcome = PassOutcome::internal_error(message.to_string(), settings.alerts_enabled, now);
     let location = settings.output_location();
     if let Err(err) = pass::write_outputs(
         &container.store,
@@ -183,11 +178,9 @@ fn pass_settings(
     invocation: &Invocation,
     deadline: Option<SystemTime>,
 ) -> PassSettings {
+    // A dry run reports the observe flag as configured (what a real pass would do); it never
+    // alerts because it never reaches the alert step.
     PassSettings {
-        // A dry run reports the flag as configured (what a real pass would do); it never
-        // alerts because it never reaches the alert step.
-        alerts_enabled: settings.alerts_enabled,
-        probe_concurrency: settings.probe_concurrency,
         probe_deadline: deadline.map(|d| {
             tokio::time::Instant::from_std(probe_deadline(
                 d,
@@ -197,11 +190,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
-        reverify_after: settings
-            .reverify_minutes
-            .map(|m| chrono::Duration::minutes(i64::from(m))),
-        list_max_pages: settings.list_max_pages,
-        listing: Default::default(),
+        ..PassSettings::from_settings(settings)
     }
 }
 

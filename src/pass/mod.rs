@@ -27,7 +27,7 @@ use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::ResultRow;
-use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY};
+use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, Settings};
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -79,6 +79,39 @@ impl Default for ListingLimits {
             max_pages: 10,
         }
     }
+}
+
+impl PassSettings {
+    /// How the Lambda's pass (and `run`'s) runs, as the env contract says: the observe flag,
+    /// the probe concurrency, the re-verify interval and the listing cap. An invocation adds
+    /// its `only` and its probe deadline.
+    pub fn from_settings(settings: &Settings) -> PassSettings {
+        PassSettings {
+            alerts_enabled: settings.alerts_enabled,
+            probe_concurrency: settings.probe_concurrency,
+            reverify_after: reverify_after(settings.reverify_minutes),
+            list_max_pages: settings.list_max_pages,
+            ..PassSettings::default()
+        }
+    }
+
+    /// How the CLI's passes run (`check`, `explain`, `history --html`; no registry bucket
+    /// needed): the observe flag as the process env says, over the `only` ids (all when
+    /// empty), re-verifying after `reverify_minutes` (what `explain` says applies), the rest
+    /// at the defaults.
+    pub fn for_cli(only: Vec<String>, reverify_minutes: Option<u32>) -> PassSettings {
+        PassSettings {
+            alerts_enabled: crate::settings::alerts_enabled_from_env(),
+            only,
+            reverify_after: reverify_after(reverify_minutes),
+            ..PassSettings::default()
+        }
+    }
+}
+
+/// `REVERIFY_MINUTES` as the interval a settled artifact is probed again after.
+fn reverify_after(minutes: Option<u32>) -> Option<chrono::Duration> {
+    minutes.map(|m| chrono::Duration::minutes(i64::from(m)))
 }
 
 impl Default for PassSettings {
