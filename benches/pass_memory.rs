@@ -12,7 +12,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{MemoryStore, generate, runtime};
+use common::{generate, memory_store, runtime};
 use freshness_monitor::ledger::Ledger;
 use freshness_monitor::pass::{PassSettings, classify_registry, run_pass};
 use freshness_monitor::registry::parse_registry;
@@ -40,7 +40,7 @@ fn main() {
     let (yaml, objects) = generate(n, now, 1440);
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).unwrap();
     drop(yaml);
-    let store = MemoryStore::new(objects);
+    let store = memory_store(objects);
     let rt = runtime();
     let settings = PassSettings::default();
     let rows = rt.block_on(classify_registry(&store, &registry, &settings, now, None));
