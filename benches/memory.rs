@@ -26,11 +26,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use common::{BUCKET, generate, runtime};
-use freshness_monitor::store::local::LocalDirStore;
-use freshness_monitor::store::memory::MemoryStore;
 use freshness_monitor::lambda::steps::{PassSteps, run_steps};
 use freshness_monitor::pass::PassSettings;
 use freshness_monitor::settings::{DEFAULT_REGISTRY_KEY, Settings};
+use freshness_monitor::store::local::LocalDirStore;
+use freshness_monitor::store::memory::MemoryStore;
 use freshness_monitor::store::{
     FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError, WriteCondition,
 };
@@ -242,12 +242,24 @@ impl ObjectStore for StretchStore {
             .await
     }
 
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, ct: &str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        ct: &str,
+    ) -> Result<(), StoreError> {
         self.request(format!("PUT {}", Self::named(key)));
         self.written.put(bucket, key, body, ct).await
     }
 
-    async fn put_file(&self, bucket: &str, key: &str, path: &Path, ct: &str) -> Result<(), StoreError> {
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        ct: &str,
+    ) -> Result<(), StoreError> {
         self.request(format!("PUT {}", Self::named(key)));
         self.written.put_file(bucket, key, path, ct).await
     }
@@ -260,7 +272,9 @@ impl ObjectStore for StretchStore {
         content_type: &str,
     ) -> Result<bool, StoreError> {
         self.request(format!("PUT {}", Self::named(key)));
-        self.written.put_if_absent(bucket, key, body, content_type).await
+        self.written
+            .put_if_absent(bucket, key, body, content_type)
+            .await
     }
 
     async fn put_if_match(

@@ -185,7 +185,13 @@ impl ObjectStore for RecordingStore {
         self.inner.get(bucket, key).await
     }
 
-    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, ct: &str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        ct: &str,
+    ) -> Result<(), StoreError> {
         self.inner.put(bucket, key, body, ct).await
     }
 }

@@ -430,10 +430,15 @@ mod tests {
         assert!(!missing.await.unwrap(), "no object to match");
 
         std::fs::write(&staged, b"three").unwrap();
-        store.put_file("b", "d/results.json", &staged, "").await.unwrap();
+        store
+            .put_file("b", "d/results.json", &staged, "")
+            .await
+            .unwrap();
         let written = store.get("b", "d/results.json").await.unwrap().body;
         assert_eq!(written, b"three", "copied, its directory made");
-        let left: Vec<_> = std::fs::read_dir(dir.path().join("store/b/d")).unwrap().collect();
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("store/b/d"))
+            .unwrap()
+            .collect();
         assert_eq!(left.len(), 1, "no temporary file left");
     }
 }
