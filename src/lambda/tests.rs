@@ -244,3 +244,39 @@ async fn invalid_settings_fail_every_invocation_with_the_variable_named() {
     assert_eq!(err.error_type(), "FreshnessMonitor.InvalidConfiguration");
     assert!(err.to_string().contains("PROBE_CONCURRENCY"), "{err}");
 }
+
+#[tokio::test]
+async fn a_results_bucket_that_does_not_exist_is_output_write_failed() {
+    let vars = [("RESULTS_BUCKET", "no-such-bucket")];
+    let container = container(store(Some(REGISTRY)), &vars);
+    let err = handle(&container, event(scheduled(now())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.OutputWriteFailed");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("writing the results to s3://no-such-bucket/_freshness_monitor/"),
+        "{message}"
+    );
+    assert!(
+        message.contains("bucket no-such-bucket does not exist"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_historical_event_writes_history_json_and_answers_with_its_summary() {
+    let container = container(store(Some(REGISTRY)), &[]);
+    let payload = json!({"mode": "historical", "only": ["fresh_feed"]});
+    let response = handle(&container, event(payload)).await.unwrap();
+    assert_eq!(response["mode"], "historical", "{response:#}");
+    assert_eq!(response["n_artifacts"], 1);
+    let expected = format!("s3://{BUCKET}/{RESULTS}history.json");
+    assert_eq!(response["history_file"], expected.as_str());
+    let history = output(&container, "history.json").expect("history.json");
+    assert!(history.is_object(), "{history:#}");
+    assert!(
+        output(&container, "heartbeat.json").is_none(),
+        "the heartbeat is the pass's"
+    );
+}
