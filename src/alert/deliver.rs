@@ -86,24 +86,13 @@ impl Alerter {
     }
 
     /// Delivers the pass's alerts (nothing but counting in observe mode). `deadline`: sends
-    /// give up then, so the outputs can still be written.
-    pub async fn deliver<S: ObjectStore>(
-        &self,
-        store: &S,
-        outcome: &PassOutcome,
-        deadline: Option<Instant>,
-    ) -> AlertFigures {
-        self.deliver_with_ledger(store, outcome, deadline, None)
-            .await
-    }
-
-    /// [`Alerter::deliver`], with the ledger read at the pass's start sparing the marker
-    /// requests it can answer (docs/alerts.md#what-the-ledger-spares): an alert it says is
+    /// give up then, so the outputs can still be written. The `ledger` read at the pass's
+    /// start (if any) spares the marker requests it can answer (docs/alerts.md#what-the-ledger-spares): an alert it says is
     /// out for this cycle needs no claim, and only the artifacts it says alerted this cycle
     /// are RESOLVED candidates. Artifacts it knows nothing about are asked of the markers.
     /// With reminders configured, alerting artifacts are still claimed every pass: the held
     /// marker says when the alert went out, which a reminder is timed from.
-    pub async fn deliver_with_ledger<S: ObjectStore>(
+    pub async fn deliver<S: ObjectStore>(
         &self,
         store: &S,
         outcome: &PassOutcome,

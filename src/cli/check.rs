@@ -75,11 +75,7 @@ pub struct ExplainArgs {
 
 pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: args.only.clone(),
-        ..PassSettings::default()
-    };
+    let settings = PassSettings::for_cli(args.only.clone(), None);
     let outcome = match &args.source.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
@@ -176,15 +172,6 @@ pub fn write_page(
         .with_context(|| format!("writing the status page to {}", path.display()))
 }
 
-/// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
-pub(super) fn alerts_enabled_from_env() -> bool {
-    let read = |name: &str| std::env::var(name).ok();
-    settings::alerts_enabled(
-        read(settings::ENABLED_VAR).as_deref(),
-        read(settings::LEGACY_ENABLED_VAR).as_deref(),
-    )
-}
-
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
 async fn check_with<S: ObjectStore>(
     store: &S,
@@ -194,7 +181,7 @@ async fn check_with<S: ObjectStore>(
 ) -> anyhow::Result<PassOutcome> {
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let remembered = read_remembered(store, args.results.as_deref()).await?;
-    let mut outcome = run_pass(store, &loaded, settings, now).await;
+    let mut outcome = run_pass(store, &loaded, settings, now, None).await;
     // Without --results: no ledger or acks, escalation counts this cycle only (docs/cli.md).
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered.as_ref(), now).await;
@@ -317,13 +304,8 @@ async fn explain_with<S: ObjectStore>(
     args: &ExplainArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: vec![args.id.clone()],
-        reverify_after: settings::reverify_minutes_from_env()?
-            .map(|m| chrono::Duration::minutes(i64::from(m))),
-        ..PassSettings::default()
-    };
+    let reverify_minutes = settings::reverify_minutes_from_env()?;
+    let settings = PassSettings::for_cli(vec![args.id.clone()], reverify_minutes);
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let entry = loaded
         .registry
@@ -403,7 +385,7 @@ async fn policy_of<S: ObjectStore>(
         only,
         ..settings.clone()
     };
-    let mut outcome = run_pass(store, loaded, &settings, now).await;
+    let mut outcome = run_pass(store, loaded, &settings, now, None).await;
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered, now).await;
     outcome

@@ -69,12 +69,8 @@ async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::
     check_names(&settings.lookback, &args.only, registry)?;
     let history = scan_history(store, registry, &settings, now).await;
     if let Some(path) = &args.html {
-        let pass_settings = PassSettings {
-            alerts_enabled: super::check::alerts_enabled_from_env(),
-            only: args.only.clone(),
-            ..PassSettings::default()
-        };
-        let outcome = run_pass(store, &loaded, &pass_settings, now).await;
+        let pass_settings = PassSettings::for_cli(args.only.clone(), None);
+        let outcome = run_pass(store, &loaded, &pass_settings, now, None).await;
         let digest = PageHistory::Digest(HistoryDigest::of(&history));
         super::check::write_page(path, &outcome, &digest, now)?;
     }

@@ -23,7 +23,7 @@ use crate::pass::{self, OutputLocation};
 use crate::registry::Registry;
 use crate::registry_source::{self, LoadedRegistry, RegistrySource};
 use crate::settings::Settings;
-use crate::store::S3Url;
+use crate::store::{ObjectStore, S3Url};
 
 /// Time kept back from the deadline, on top of the pass's, for serializing and uploading
 /// `history.json`: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback stand-in
@@ -31,8 +31,8 @@ use crate::store::S3Url;
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
-pub async fn run_historical(
-    container: &Container,
+pub async fn run_historical<S: ObjectStore>(
+    container: &Container<S>,
     lookback: &Lookback,
     only: &[String],
     deadline: Option<SystemTime>,
@@ -73,8 +73,8 @@ pub async fn run_historical(
 }
 
 /// The registry named by the env, or the invocation's `RegistryError`.
-async fn read_registry(
-    container: &Container,
+async fn read_registry<S: ObjectStore>(
+    container: &Container<S>,
     settings: &Settings,
 ) -> Result<LoadedRegistry, HandlerError> {
     let source = RegistrySource::Store {

@@ -100,7 +100,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         // The heartbeat counts everything before it, and its own PUT.
         let so_far = || Some(store.counts());
         let page_history = steps.page_history;
-        pass::write_outputs_counted(
+        pass::write_outputs(
             store,
             &location,
             &outcome,
@@ -197,8 +197,7 @@ async fn judge_registry<S: ObjectStore>(
     };
     match registry_source::load(store, &source).await {
         Ok(loaded) => {
-            let outcome =
-                pass::run_pass_with_ledger(store, &loaded, pass_settings, now, sparing).await;
+            let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
             (outcome, checks)
         }
@@ -231,9 +230,7 @@ async fn deliver_alerts<S: ObjectStore>(
                     .unwrap_or(Duration::ZERO);
                 tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
             });
-            alerter
-                .deliver_with_ledger(store, outcome, send_deadline, ledger)
-                .await
+            alerter.deliver(store, outcome, send_deadline, ledger).await
         }
         _ => AlertFigures {
             would_alert: outcome.alerting_rows().count(),

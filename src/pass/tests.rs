@@ -185,7 +185,13 @@ fn pass_over(text: &str, now: DateTime<Utc>, last_modified: Option<DateTime<Utc>
         .build()
         .unwrap();
     let store = OneAnswerStore(last_modified);
-    let outcome = runtime.block_on(run_pass(&store, &loaded, &PassSettings::default(), now));
+    let outcome = runtime.block_on(run_pass(
+        &store,
+        &loaded,
+        &PassSettings::default(),
+        now,
+        None,
+    ));
     assert_eq!(outcome.rows.len(), loaded.registry.entries.len());
     for row in &outcome.rows {
         assert!(
@@ -231,4 +237,24 @@ fn the_registries_of_the_issue_pass_without_a_panic() {
         );
         pass_over(&text, "2026-06-07T12:00:00Z".parse().unwrap(), None);
     }
+}
+
+#[test]
+fn the_lambdas_pass_settings_are_the_env_contracts() {
+    let env = |name: &str| match name {
+        "REGISTRY_BUCKET" => Some("bucket"),
+        "FRESHNESS_MONITOR_ENABLED" => Some("true"),
+        "PROBE_CONCURRENCY" => Some("7"),
+        "REVERIFY_MINUTES" => Some("30"),
+        "PROBE_LIST_MAX_PAGES" => Some("0"),
+        _ => None,
+    };
+    let settings = crate::settings::Settings::from_lookup(|n| env(n).map(String::from)).unwrap();
+    let pass = PassSettings::from_settings(&settings);
+    assert!(pass.alerts_enabled);
+    assert_eq!(pass.probe_concurrency, 7);
+    assert_eq!(pass.reverify_after, Some(chrono::Duration::minutes(30)));
+    assert_eq!(pass.list_max_pages, 0);
+    assert!(pass.only.is_empty() && pass.probe_deadline.is_none());
+    assert_eq!(pass.listing, ListingLimits::default());
 }
