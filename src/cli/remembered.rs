@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use freshness_monitor::alert::gather;
 use freshness_monitor::alert::policy::ack::Ack;
 use freshness_monitor::alert::policy::never_written;
-use freshness_monitor::lambda::steps::LEDGER_FILE;
 use freshness_monitor::ledger::{self, Ledger};
 use freshness_monitor::pass::PassOutcome;
 use freshness_monitor::registry::Registry;
 use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
+use freshness_monitor::report::files;
 use freshness_monitor::store::ObjectStore;
 
 /// What earlier passes left under the results prefix.
@@ -53,7 +53,7 @@ pub fn results_location(results: Option<&str>) -> anyhow::Result<(String, String
 /// and left out, as a pass would (a missing ledger is an empty one).
 pub async fn read<S: ObjectStore>(store: &S, url: &str) -> anyhow::Result<Remembered> {
     let (bucket, prefix) = results_location(Some(url))?;
-    let read = ledger::store::read(store, &bucket, &format!("{prefix}{LEDGER_FILE}")).await;
+    let read = ledger::store::read(store, &bucket, &format!("{prefix}{}", files::LEDGER)).await;
     if let Some(why) = &read.rebuilt {
         eprintln!("warning: the ledger at {url} is not used: {why}");
     }

@@ -16,12 +16,11 @@ use super::deadline::probe_deadline;
 use super::error::{HandlerError, registry_error_message};
 use super::event::EventError;
 use crate::history::lookback::known_cadence_names;
-use crate::history::{
-    HISTORY_FILE, History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history,
-};
+use crate::history::{History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history};
 use crate::pass::{self, OutputLocation};
 use crate::registry::Registry;
 use crate::registry_source::{self, LoadedRegistry, RegistrySource};
+use crate::report::files::HISTORY;
 use crate::settings::Settings;
 use crate::store::{ObjectStore, S3Url};
 
@@ -53,7 +52,7 @@ pub async fn run_historical<S: ObjectStore>(
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
     let location = settings.output_location();
-    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    let key = format!("{}{HISTORY}", location.prefix);
     let written = pass::put_json(
         &container.store,
         &location.bucket,
@@ -144,7 +143,7 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
 
 /// The response (docs/lambda.md#the-history-scan).
 pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
-    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    let key = format!("{}{HISTORY}", location.prefix);
     json!({
         "mode": "historical",
         "generated_at": crate::text::rfc3339(history.generated_at),

@@ -4,6 +4,7 @@
 use super::PassOutcome;
 use super::status_page::{PageHistoryCache, put_status_page};
 use crate::report::AlertFigures;
+use crate::report::files;
 pub use crate::settings::OutputLocation;
 use crate::store::counting::RequestCounts;
 use crate::store::staged::stage_json;
@@ -31,7 +32,7 @@ pub async fn write_outputs<S: ObjectStore>(
             put_json(
                 store,
                 &location.bucket,
-                &key("check_results.json"),
+                &key(files::CHECK_RESULTS),
                 &outcome.check_results(),
                 rows,
             )
@@ -39,7 +40,7 @@ pub async fn write_outputs<S: ObjectStore>(
             put_json(
                 store,
                 &location.bucket,
-                &key("cycle_verdict.json"),
+                &key(files::CYCLE_VERDICT),
                 &outcome.cycle_verdicts(),
                 rows,
             )
@@ -62,7 +63,7 @@ pub async fn write_outputs<S: ObjectStore>(
     if let Err(e) = store
         .put(
             &location.bucket,
-            &key("heartbeat.json"),
+            &key(files::HEARTBEAT),
             to_json(&heartbeat, 0),
             "application/json",
         )

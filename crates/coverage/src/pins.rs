@@ -19,8 +19,8 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::bytes::{Regex, RegexBuilder};
 
 use super::InputError;
-use freshness_core::text::one_line;
 use freshness_core::text::did_you_mean;
+use freshness_core::text::one_line;
 use freshness_core::yaml::{self, Node, ScalarKind};
 
 /// Producer files when the pins file has no `include`.
