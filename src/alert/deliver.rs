@@ -326,14 +326,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         if to_send.is_empty() {
             return batch.held;
         }
-        let note = (!batch.unguarded.is_empty()).then(|| {
-            format!(
-                "\n\n(dedup markers could not be written for {} of these, so they may repeat: \
-                 {})",
-                batch.unguarded.len(),
-                batch.unguarded.join("; ")
-            )
-        });
+        let note = (!batch.unguarded.is_empty()).then(|| digest::unguarded_note(&batch.unguarded));
         let digest_of = |alerts: &[&PlannedAlert]| {
             let mut digest = digest_of(alerts);
             if let Some(note) = &note {
@@ -436,7 +429,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
                  sent without dedup and may repeat)",
                 S3Url(self.dedup.bucket(), &self.alerter.dedup_prefix),
-                crate::text::plural(n as usize),
+                crate::text::plural(n),
             );
             self.note_dedup_error(message);
         }

@@ -246,6 +246,16 @@ pub fn due_reminders(
         .collect()
 }
 
+/// What a digest adds when some of its alerts could not be deduplicated (their markers could
+/// not be written: `unguarded` names each, `key: error`), so a repeat is not a surprise.
+pub fn unguarded_note(unguarded: &[String]) -> String {
+    format!(
+        "\n\n(dedup markers could not be written for {} of these, so they may repeat: {})",
+        unguarded.len(),
+        unguarded.join("; ")
+    )
+}
+
 /// The digest of reminders: an alert digest, said to be one.
 pub fn reminder_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
     let mut digest = alert_digest(alerts, now);
