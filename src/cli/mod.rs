@@ -2,6 +2,23 @@
 //! subcommands other modules add). A thin shell over the library: parsing arguments, choosing the store,
 //! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
 
+/// `print!` for the subcommands below: through [`out::print`], so a closed stdout ends the
+/// output quietly instead of panicking. Defined before the modules, so it is theirs.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for the subcommands below (see `print!`).
+macro_rules! println {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+mod out;
+
 mod ack;
 mod calendar;
 mod check;

@@ -7,7 +7,7 @@
 //! (`registry_error`) for the heartbeat.
 
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
@@ -283,12 +283,15 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     let started = StdInstant::now();
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings, now, loaded.etag.clone());
-    outcome.unknown_only_ids = settings
-        .only
-        .iter()
-        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
-        .cloned()
-        .collect();
+    outcome.unknown_only_ids = if settings.only.is_empty() {
+        Vec::new()
+    } else {
+        let labels: HashSet<&str> = registry.entries.iter().map(|e| e.label()).collect();
+        (settings.only.iter())
+            .filter(|id| !labels.contains(id.as_str()))
+            .cloned()
+            .collect()
+    };
     outcome.cadence_zones = registry
         .user_cadences
         .iter()
@@ -334,10 +337,9 @@ async fn classify<S: ObjectStore>(
         reverify_after: settings.reverify_after,
     });
     // Walked twice rather than collected: a million references are 8 MB.
-    let selected = || {
-        (registry.entries.iter())
-            .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
-    };
+    let only: HashSet<&str> = settings.only.iter().map(String::as_str).collect();
+    let selected =
+        || (registry.entries.iter()).filter(|e| only.is_empty() || only.contains(e.label()));
     let cycles = resolve_cycles(selected(), registry, now);
     let mut shared = RowStringPool::default();
     let mut rows: Vec<Option<ResultRow>> = vec![None; selected().count()];
