@@ -433,7 +433,7 @@ mod tests {
             ),
             (
                 r#""\udc00""#,
-                "unsupported event: the event cannot be read: lone trailing surrogate",
+                "unsupported event: the event cannot be read: lone leading surrogate",
             ),
         ] {
             let message = Invocation::parse_json(json).expect_err(json).to_string();

@@ -406,21 +406,20 @@ silences:
         );
         let registry = parse(&text).unwrap();
         let (errors, warnings) = registry.silence_problems("2026-06-05T00:00:00Z".parse().unwrap());
-        assert_eq!(errors.len(), 1, "{errors:#?}");
-        assert!(
-            errors[0]
-                .to_string()
-                .contains("silences[0]: matches no artifact"),
-            "{}",
-            errors[0]
+        let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "ARTIFACT_REGISTRY.yaml:10: field silences[0]: matches no artifact of this registry \
+              (check artifact_id, owner_repo and cadence)"
+            ],
+            "one space between words"
         );
-        assert_eq!(warnings.len(), 1, "{warnings:#?}");
-        assert!(
-            warnings[0]
-                .to_string()
-                .contains("silences[1]: expired at 2026-06-01T00:00:00Z"),
-            "{}",
-            warnings[0]
+        let warnings: Vec<String> = warnings.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            warnings,
+            ["ARTIFACT_REGISTRY.yaml:13: field silences[1]: expired at \
+              2026-06-01T00:00:00Z: remove it (old window)"]
         );
     }
 
