@@ -503,6 +503,16 @@ fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>>
         .enumerate()
         .map(|(i, e)| (e.label(), i))
         .collect();
+    let mut bad = reference_problems(entries, &index);
+    cycle_problems(entries, &index, &mut bad);
+    bad
+}
+
+/// Ids that name the artifact itself or no artifact of the registry.
+fn reference_problems(
+    entries: &[RegistryEntry],
+    index: &HashMap<&str, usize>,
+) -> HashMap<usize, Vec<String>> {
     let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
     let mut known: Option<Vec<&str>> = None;
     let mut hinted = 0;
@@ -517,7 +527,8 @@ fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>>
                 let hint = (hinted < HINTED_UNKNOWN_IDS)
                     .then(|| {
                         hinted += 1;
-                        let known = known.get_or_insert_with(|| index.keys().copied().collect());
+                        let known = known
+                            .get_or_insert_with(|| entries.iter().map(|e| e.label()).collect());
                         did_you_mean(dep.as_str(), known)
                     })
                     .flatten()
@@ -530,7 +541,17 @@ fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>>
             bad.entry(i).or_default().push(message);
         }
     }
-    let graph = DependencyGraph::of(entries, &index);
+    bad
+}
+
+/// Every cycle, told once at its first artifact (in file order); the other artifacts on it
+/// point there.
+fn cycle_problems(
+    entries: &[RegistryEntry],
+    index: &HashMap<&str, usize>,
+    bad: &mut HashMap<usize, Vec<String>>,
+) {
+    let graph = DependencyGraph::of(entries, index);
     for members in graph.cycle_groups() {
         let first = members[0];
         let cycle = graph.cycle_through(first, &members);
@@ -551,7 +572,6 @@ fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>>
             ));
         }
     }
-    bad
 }
 
 /// `a -> b -> c -> a`, the middle left out past [`CYCLE_LISTED_IN_FULL`] members:
