@@ -94,7 +94,7 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if args.json {
         // Streamed: a 100,000-row result never exists as one string in memory.
-        let stdout = std::io::stdout().lock();
+        let stdout = super::out::stdout();
         let mut out = std::io::BufWriter::new(stdout);
         serde_json::to_writer_pretty(&mut out, &outcome.check_results())?;
         writeln!(out)?;
@@ -372,10 +372,11 @@ async fn policy_of<S: ObjectStore>(
 ) -> Option<Box<RowPolicy>> {
     let policy = PassPolicy::of(&loaded.registry);
     let mut only = vec![id.to_string()];
+    let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < only.len() {
         for up in policy.depends_on.get(&only[i]).into_iter().flatten() {
-            if !only.contains(up) {
+            if listed.insert(up) {
                 only.push(up.clone());
             }
         }

@@ -202,7 +202,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn print(text: &str) -> Result<(), InputFailure> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::out::stdout();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())

@@ -76,7 +76,7 @@ async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::
     }
     if args.json {
         // Streamed: a big scan never exists as one string in memory.
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut out = std::io::BufWriter::new(super::out::stdout());
         serde_json::to_writer_pretty(&mut out, &HistoryFile(&history))?;
         writeln!(out)?;
         out.flush()?;

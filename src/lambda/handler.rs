@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::container::Container;
@@ -28,20 +29,21 @@ pub async fn serve() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init_json_logging();
     let container = Container::from_env().await;
     let container = &container;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(container, event).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move { handle(container, event).await },
+    ))
     .await
 }
 
-/// One invocation from the runtime.
+/// One invocation from the runtime. The payload comes unparsed, so that every event that
+/// cannot be read is `FreshnessMonitor.InvalidEvent` ([`Invocation::parse_json`]).
 pub async fn handle<S: ObjectStore>(
     container: &Container<S>,
-    event: LambdaEvent<Value>,
+    event: LambdaEvent<Box<RawValue>>,
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let request_id = context.request_id.as_str();
-    let result = match Invocation::parse(&payload) {
+    let result = match Invocation::parse_json(payload.get()) {
         Ok(invocation) => {
             let deadline = trusted_deadline(context.deadline, request_id);
             run_guarded(container, &invocation, Some(deadline), request_id).await

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{Context, LambdaEvent};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::container::Container;
@@ -82,13 +83,15 @@ fn container(store: MemoryStore, vars: &[(&str, &str)]) -> Container<MemoryStore
 }
 
 /// An invocation as the runtime hands it over, with a minute to its deadline.
-fn event(payload: Value) -> LambdaEvent<Value> {
+/// The runtime hands the handler the payload unparsed, as the Runtime API sent it.
+fn event(payload: Value) -> LambdaEvent<Box<RawValue>> {
     let mut context = Context::default();
     context.request_id = "in-process".to_string();
     let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
     let since_epoch = deadline.duration_since(std::time::UNIX_EPOCH).unwrap();
     context.deadline = since_epoch.as_millis() as u64;
-    LambdaEvent::new(payload, context)
+    let raw = RawValue::from_string(payload.to_string()).unwrap();
+    LambdaEvent::new(raw, context)
 }
 
 fn scheduled(time: DateTime<Utc>) -> Value {

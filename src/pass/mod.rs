@@ -6,7 +6,7 @@
 //! a registry that cannot be read or parsed fails the pass, and even then the outcome says so
 //! (`registry_error`) for the heartbeat.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
@@ -142,12 +142,15 @@ pub async fn run_pass<S: ObjectStore>(
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings.alerts_enabled, now, loaded.etag.clone());
     outcome.registry_name = loaded.name.clone();
-    outcome.unknown_only_ids = settings
-        .only
-        .iter()
-        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
-        .cloned()
-        .collect();
+    outcome.unknown_only_ids = if settings.only.is_empty() {
+        Vec::new()
+    } else {
+        let labels: HashSet<&str> = registry.entries.iter().map(|e| e.label()).collect();
+        (settings.only.iter())
+            .filter(|id| !labels.contains(id.as_str()))
+            .cloned()
+            .collect()
+    };
     outcome.cadence_zones = registry
         .user_cadences
         .iter()
@@ -184,10 +187,9 @@ async fn classify<S: ObjectStore>(
         reverify_after: settings.reverify_after,
     });
     // Walked twice rather than collected: a million references are 8 MB.
-    let selected = || {
-        (registry.entries.iter())
-            .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
-    };
+    let only: HashSet<&str> = settings.only.iter().map(String::as_str).collect();
+    let selected =
+        || (registry.entries.iter()).filter(|e| only.is_empty() || only.contains(e.label()));
     let cycles = resolve_cycles(selected(), registry, now);
     let mut shared = RowStringPool::default();
     let mut rows: Vec<Option<ResultRow>> = vec![None; selected().count()];

@@ -17,6 +17,7 @@ mod policy;
 mod producers;
 mod properties;
 mod requests;
+mod robustness;
 mod s3_store;
 mod status_page;
 mod support;

@@ -329,7 +329,7 @@ impl Registry {
             };
             if !self.valid_artifacts().any(|spec| silence.matches(spec)) {
                 errors.push(problem(
-                    "matches no artifact of this registry (check artifact_id, owner_repo and                      cadence)"
+                    "matches no artifact of this registry (check artifact_id, owner_repo and cadence)"
                         .to_string(),
                 ));
             }
