@@ -469,12 +469,21 @@ package() {
 # ---------------------------------------------------------------------------------------------
 # Where we are: account, partition, region, and the function as it is now.
 
+# The region as AWS CLI v2 resolves it (AWS_REGION, then AWS_DEFAULT_REGION, then the
+# profile), exported under both names before the first call: CLI v1 reads only
+# AWS_DEFAULT_REGION, so AWS_REGION alone would leave it without one.
+resolve_region() {
+  REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
+  [[ -n "$REGION" ]] ||
+    die "no region: set AWS_REGION (or AWS_DEFAULT_REGION, or region in the AWS CLI profile)"
+  export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"
+}
+
 discover_account() {
+  resolve_region
   aws_read sts get-caller-identity >"$WORK/identity.json"
   ACCOUNT_ID=$(jq -r .Account "$WORK/identity.json")
   PARTITION=$(jq -r '.Arn | split(":")[1]' "$WORK/identity.json")
-  REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-$(aws configure get region 2>/dev/null || true)}}"
-  [[ -n "$REGION" ]] || die "no region: set AWS_REGION (or configure one in the AWS CLI profile)"
   FUNCTION_ARN="arn:$PARTITION:lambda:$REGION:$ACCOUNT_ID:function:$FUNCTION_NAME"
   log "account $ACCOUNT_ID, region $REGION, function $FUNCTION_NAME"
 }

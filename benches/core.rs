@@ -16,7 +16,7 @@ mod common;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use common::{BUCKET, MemoryStore, generate, runtime};
+use common::{BUCKET, generate, memory_store, runtime};
 use freshness_monitor::pass::{PassSettings, classify_registry};
 use freshness_monitor::registry::parse_registry;
 use freshness_monitor::report::{CheckResults, CycleVerdicts, StateCounts};
@@ -103,14 +103,14 @@ fn main() {
     );
     for n in sizes {
         let (yaml, objects) = generate(n, now, 15);
-        let store = MemoryStore::new(objects);
         let dir = tempfile::tempdir().unwrap();
         let local = LocalDirStore::new(dir.path());
-        for key in store.objects.keys().filter(|_| with_local) {
+        for key in objects.keys().filter(|_| with_local) {
             let path = dir.path().join(BUCKET).join(key);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, b"").unwrap();
         }
+        let store = memory_store(objects);
         let mut parse = Vec::new();
         let mut memory = Vec::new();
         let mut memory_cpu = Vec::new();
@@ -126,6 +126,7 @@ fn main() {
                 &registry,
                 &PassSettings::default(),
                 now,
+                None,
             ));
             let results = CheckResults {
                 run_at: now,
@@ -156,6 +157,7 @@ fn main() {
                 &registry,
                 &PassSettings::default(),
                 now,
+                None,
             ));
             written_bytes(&CheckResults {
                 run_at: now,

@@ -4,9 +4,9 @@
 //! over N generated artifacts twice, a first pass (no ledger) and a steady one (the ledger
 //! the first wrote), in observe mode as `benches/million.sh` does.
 //!
-//! The store keeps the generated objects in memory (counted once, before the passes, and
-//! subtracted) and every written object in a temporary directory, so what the table shows is
-//! the monitor's own heap. Each row is a stretch of the pass between two kinds of request
+//! The store keeps the generated objects in the in-memory store (counted once, before the
+//! passes, and subtracted) and every written object in a local store in a temporary directory,
+//! so what the table shows is the monitor's own heap. Each row is a stretch of the pass between two kinds of request
 //! (the ledger's GET, the registry's GET, the probes, the ledger's PUT, the outputs' PUTs):
 //! the peak bytes alive in it and what was alive when it ended, per artifact too.
 //!
@@ -20,8 +20,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,8 +29,10 @@ use common::{BUCKET, generate, runtime};
 use freshness_monitor::lambda::steps::{PassSteps, run_steps};
 use freshness_monitor::pass::PassSettings;
 use freshness_monitor::settings::{DEFAULT_REGISTRY_KEY, Settings};
+use freshness_monitor::store::local::LocalDirStore;
+use freshness_monitor::store::memory::MemoryStore;
 use freshness_monitor::store::{
-    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, StoreError, WriteCondition,
+    FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError, WriteCondition,
 };
 
 #[path = "common/counting_alloc.rs"]
@@ -81,7 +82,7 @@ fn measure(n: usize, now: DateTime<Utc>) {
         store.begin();
         let steps = PassSteps {
             settings: &settings,
-            pass_settings: PassSettings::default(),
+            pass_settings: PassSettings::from_settings(&settings),
             alerter: None,
             now,
             dry_run: false,
@@ -102,10 +103,12 @@ fn measure(n: usize, now: DateTime<Utc>) {
     }
 }
 
-/// The generated objects in memory, written ones on disk, and the stretches of a pass.
+/// The generated objects in memory, written ones (and the registry) on disk, and the stretches
+/// of a pass.
 struct StretchStore {
-    objects: BTreeMap<String, ObjectMeta>,
-    written: tempfile::TempDir,
+    objects: MemoryStore,
+    written: LocalDirStore,
+    _dir: tempfile::TempDir,
     /// Bytes alive once the store was built: the baseline subtracted from every figure.
     baseline: AtomicUsize,
     stretches: Mutex<Stretches>,
@@ -120,12 +123,14 @@ struct Stretches {
 
 impl StretchStore {
     fn new(objects: std::collections::HashMap<String, ObjectMeta>, registry: Vec<u8>) -> Self {
-        let written = tempfile::tempdir().expect("temp dir");
-        let path = written.path().join(DEFAULT_REGISTRY_KEY.replace('/', "%"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(BUCKET).join(DEFAULT_REGISTRY_KEY);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("registry's directory");
         std::fs::write(path, registry).expect("registry written");
         StretchStore {
-            objects: objects.into_iter().collect(),
-            written,
+            objects: MemoryStore::with_objects(BUCKET, objects),
+            written: LocalDirStore::new(dir.path()),
+            _dir: dir,
             baseline: AtomicUsize::new(0),
             stretches: Mutex::default(),
         }
@@ -183,10 +188,6 @@ impl StretchStore {
         );
     }
 
-    fn path(&self, key: &str) -> PathBuf {
-        self.written.path().join(key.replace('/', "%"))
-    }
-
     /// The probes are one kind; the monitor's own files are named.
     fn kind(request: &str, key: &str) -> String {
         if key.starts_with(MONITOR_PREFIX) {
@@ -203,30 +204,19 @@ impl StretchStore {
     }
 }
 
+/// Reads of the generated objects go to memory, everything else to the directory.
 impl ObjectStore for StretchStore {
-    async fn head(&self, _bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
         self.request(Self::kind("HEAD", key));
-        if let Some(meta) = self.objects.get(key) {
-            return Ok(Some(*meta));
+        match self.objects.head(bucket, key).await? {
+            Some(meta) => Ok(Some(meta)),
+            None => self.written.head(bucket, key).await,
         }
-        Ok(std::fs::metadata(self.path(key)).ok().map(|m| ObjectMeta {
-            last_modified: DateTime::<Utc>::from(m.modified().expect("mtime")),
-            size: Some(m.len()),
-        }))
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
         self.request(format!("GET {}", Self::named(key)));
-        match std::fs::read(self.path(key)) {
-            Ok(body) => Ok(FetchedObject {
-                body,
-                etag: Some(format!("\"{}\"", Self::named(key))),
-            }),
-            Err(_) => Err(StoreError::NotFound {
-                bucket: bucket.into(),
-                key: key.into(),
-            }),
-        }
+        self.written.get(bucket, key).await
     }
 
     async fn get_to_file(
@@ -236,54 +226,42 @@ impl ObjectStore for StretchStore {
         to: &Path,
     ) -> Result<Option<String>, StoreError> {
         self.request(format!("GET {}", Self::named(key)));
-        match std::fs::copy(self.path(key), to) {
-            Ok(_) => Ok(Some(format!("\"{}\"", Self::named(key)))),
-            Err(_) => Err(StoreError::NotFound {
-                bucket: bucket.into(),
-                key: key.into(),
-            }),
-        }
+        self.written.get_to_file(bucket, key, to).await
     }
 
     async fn list_page(
         &self,
-        _bucket: &str,
+        bucket: &str,
         prefix: &str,
         continuation: Option<&str>,
         max_keys: u16,
     ) -> Result<ListPage, StoreError> {
         self.request(Self::kind("LIST", prefix));
-        let after = continuation.unwrap_or(prefix);
-        let objects: Vec<ListedObject> = (self.objects.range(after.to_string()..))
-            .filter(|(key, _)| continuation.is_none_or(|c| key.as_str() > c))
-            .take_while(|(key, _)| key.starts_with(prefix))
-            .take(usize::from(max_keys) + 1)
-            .map(|(key, meta)| ListedObject {
-                key: key.clone(),
-                meta: *meta,
-            })
-            .collect();
-        let mut page = ListPage {
-            objects,
-            continuation: None,
-        };
-        if page.objects.len() > usize::from(max_keys) {
-            page.objects.truncate(usize::from(max_keys));
-            page.continuation = page.objects.last().map(|o| o.key.clone());
-        }
-        Ok(page)
+        (self.objects)
+            .list_page(bucket, prefix, continuation, max_keys)
+            .await
     }
 
-    async fn put(&self, _: &str, key: &str, body: Vec<u8>, _: &str) -> Result<(), StoreError> {
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        ct: &str,
+    ) -> Result<(), StoreError> {
         self.request(format!("PUT {}", Self::named(key)));
-        std::fs::write(self.path(key), body).map_err(|e| StoreError::Other(e.to_string()))
+        self.written.put(bucket, key, body, ct).await
     }
 
-    async fn put_file(&self, _: &str, key: &str, path: &Path, _: &str) -> Result<(), StoreError> {
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        path: &Path,
+        ct: &str,
+    ) -> Result<(), StoreError> {
         self.request(format!("PUT {}", Self::named(key)));
-        std::fs::copy(path, self.path(key))
-            .map(drop)
-            .map_err(|e| StoreError::Other(e.to_string()))
+        self.written.put_file(bucket, key, path, ct).await
     }
 
     async fn put_if_absent(
@@ -293,25 +271,24 @@ impl ObjectStore for StretchStore {
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        if self.path(key).exists() {
-            return Ok(false);
-        }
-        self.put(bucket, key, body, content_type)
+        self.request(format!("PUT {}", Self::named(key)));
+        self.written
+            .put_if_absent(bucket, key, body, content_type)
             .await
-            .map(|()| true)
     }
 
     async fn put_if_match(
         &self,
         bucket: &str,
         key: &str,
-        _etag: &str,
+        etag: &str,
         body: Vec<u8>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        self.put(bucket, key, body, content_type)
+        self.request(format!("PUT {}", Self::named(key)));
+        (self.written)
+            .put_if_match(bucket, key, etag, body, content_type)
             .await
-            .map(|()| true)
     }
 
     async fn put_file_if(
@@ -322,11 +299,9 @@ impl ObjectStore for StretchStore {
         condition: WriteCondition<'_>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
-        if condition == WriteCondition::Absent && self.path(key).exists() {
-            return Ok(false);
-        }
-        self.put_file(bucket, key, path, content_type)
+        self.request(format!("PUT {}", Self::named(key)));
+        (self.written)
+            .put_file_if(bucket, key, path, condition, content_type)
             .await
-            .map(|()| true)
     }
 }

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use common::{MemoryStore, generate, runtime};
+use common::{generate, memory_store, runtime};
 use freshness_monitor::history::SlaCounts;
 use freshness_monitor::page::{
     ArtifactStrip, CellMark, DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput,
@@ -115,14 +115,20 @@ fn main() {
     );
     for n in sizes {
         let (yaml, objects) = generate(n, now, 15);
-        let store = MemoryStore::new(objects);
+        let store = memory_store(objects);
         let loaded = LoadedRegistry {
             registry: parse_registry("bench.yaml", with_owners(&yaml).as_bytes()).unwrap(),
             name: "bench.yaml".into(),
             etag: None,
         };
         let t = Instant::now();
-        let outcome = rt.block_on(run_pass(&store, &loaded, &PassSettings::default(), now));
+        let outcome = rt.block_on(run_pass(
+            &store,
+            &loaded,
+            &PassSettings::default(),
+            now,
+            None,
+        ));
         let pass = t.elapsed();
         let render = |history: &PageHistory| {
             render_status_page(&PageInput {

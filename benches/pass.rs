@@ -42,9 +42,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
-use common::{BUCKET, MemoryStore, generate, runtime};
+use common::{BUCKET, generate, memory_store, runtime};
 use freshness_monitor::pass::{PassSettings, classify_registry};
 use freshness_monitor::registry::parse_registry;
+use freshness_monitor::store::memory::MemoryStore;
+use freshness_monitor::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -146,23 +148,52 @@ fn generate_cmd(n: usize, dir: &Path, interval_minutes: u32) {
 
     // The HEADs a pass sends at this moment, in the order the pass would start them.
     let registry = parse_registry("registry.yaml", yaml.as_bytes()).unwrap();
-    let store = MemoryStore {
-        heads: Some(Mutex::new(Vec::new())),
-        ..MemoryStore::new(objects)
+    let n_objects = objects.len();
+    let store = RecordingStore {
+        inner: memory_store(objects),
+        heads: Mutex::new(Vec::new()),
     };
     let settings = PassSettings {
         probe_concurrency: 1,
         ..PassSettings::default()
     };
-    runtime().block_on(classify_registry(&store, &registry, &settings, now));
-    let heads = store.heads.unwrap().into_inner().unwrap();
+    runtime().block_on(classify_registry(&store, &registry, &settings, now, None));
+    let heads = store.heads.into_inner().unwrap();
     std::fs::write(dir.join("probes.txt"), heads.join("\n") + "\n").unwrap();
     println!(
         "generated {n} artifacts in {}: {} objects, {} probes",
         dir.display(),
-        store.objects.len(),
+        n_objects,
         heads.len()
     );
+}
+
+/// The generated objects in memory, recording the keys HEADed: the bare-SDK baseline replays
+/// exactly the pass's probes. Like the store it wraps, it cannot list.
+struct RecordingStore {
+    inner: MemoryStore,
+    heads: Mutex<Vec<String>>,
+}
+
+impl ObjectStore for RecordingStore {
+    async fn head(&self, bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        self.heads.lock().unwrap().push(key.to_string());
+        self.inner.head(bucket, key).await
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
+        self.inner.get(bucket, key).await
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        ct: &str,
+    ) -> Result<(), StoreError> {
+        self.inner.put(bucket, key, body, ct).await
+    }
 }
 
 /// The stand-in checks no signature, but the SDK needs credentials and a region to sign with;

@@ -1,5 +1,5 @@
 //! The pass's own heap (issue 17's million): a counting global allocator around a pass that
-//! probes everything and two steady passes (`run_pass_with_ledger`, with the ledger of a
+//! probes everything and two steady passes (`run_pass` with the ledger of a
 //! pass at the same cycle) over N
 //! generated artifacts in an in-memory store: the peak bytes the pass adds to what was alive
 //! before it (registry, ledger, store), and what it leaves alive (its rows), per artifact.
@@ -12,9 +12,9 @@
 mod common;
 
 use chrono::{DateTime, Utc};
-use common::{MemoryStore, generate, runtime};
+use common::{generate, memory_store, runtime};
 use freshness_monitor::ledger::Ledger;
-use freshness_monitor::pass::{PassSettings, classify_registry, run_pass_with_ledger};
+use freshness_monitor::pass::{PassSettings, classify_registry, run_pass};
 use freshness_monitor::registry::parse_registry;
 use freshness_monitor::registry_source::LoadedRegistry;
 use freshness_monitor::report::{Reason, ResultRow};
@@ -40,10 +40,10 @@ fn main() {
     let (yaml, objects) = generate(n, now, 1440);
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).unwrap();
     drop(yaml);
-    let store = MemoryStore::new(objects);
+    let store = memory_store(objects);
     let rt = runtime();
     let settings = PassSettings::default();
-    let rows = rt.block_on(classify_registry(&store, &registry, &settings, now));
+    let rows = rt.block_on(classify_registry(&store, &registry, &settings, now, None));
     let mut ledger = Ledger::new();
     ledger.advance(&rows, &[], now, |_| true);
     drop(rows);
@@ -57,9 +57,7 @@ fn main() {
         let ledger = (pass != "first (no ledger)").then_some(&ledger);
         let base = alive();
         take_peak();
-        let outcome = rt.block_on(run_pass_with_ledger(
-            &store, &loaded, &settings, later, ledger,
-        ));
+        let outcome = rt.block_on(run_pass(&store, &loaded, &settings, later, ledger));
         let (peak, after) = (take_peak(), alive());
         let per = |b: usize| (b.saturating_sub(base)) as f64 / n as f64;
         let c = outcome.counts();

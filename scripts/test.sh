@@ -46,4 +46,4 @@ if ((${#need_apt[@]})); then
   "${as_root[@]}" apt-get install -y -qq "${need_apt[@]}"
 fi
 
-cargo test --all-targets -- --test-threads="${TEST_THREADS:-4}"
+cargo test --workspace --all-targets -- --test-threads="${TEST_THREADS:-4}"

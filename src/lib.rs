@@ -18,16 +18,16 @@ pub use freshness_core::{
 };
 pub use freshness_coverage as coverage;
 
-pub mod alert;
-pub mod aws;
+pub mod settings;
+pub mod telemetry;
 pub mod guard;
-pub mod history;
-pub mod lambda;
-pub mod ledger;
-pub mod metrics;
-pub mod pass;
+pub mod aws;
+pub mod store;
 pub mod probe;
 pub mod registry_source;
-pub mod settings;
-pub mod store;
-pub mod telemetry;
+pub mod ledger;
+pub mod history;
+pub mod alert;
+pub mod metrics;
+pub mod pass;
+pub mod lambda;

@@ -186,6 +186,16 @@ impl Settings {
     }
 }
 
+/// The observe flag as the Lambda reads it, from the process environment (the CLI's passes,
+/// which need no registry bucket), so `check` marks what the Lambda would send.
+pub fn alerts_enabled_from_env() -> bool {
+    let read = |name: &str| std::env::var(name).ok();
+    alerts_enabled(
+        read(ENABLED_VAR).as_deref(),
+        read(LEGACY_ENABLED_VAR).as_deref(),
+    )
+}
+
 /// `REVERIFY_MINUTES` as the process environment has it: what `explain` says applies.
 pub fn reverify_minutes_from_env() -> Result<Option<u32>, SettingsError> {
     parse_reverify_minutes(

@@ -192,14 +192,14 @@ async fn run_day(
         producers.land(&client, registry, now).await;
         let steps = PassSteps {
             settings: &settings,
+            // As the Lambda's, listing off when nothing is spared.
             pass_settings: PassSettings {
-                alerts_enabled: true,
                 list_max_pages: if ledger_spares {
-                    freshness_monitor::settings::DEFAULT_LIST_MAX_PAGES
+                    settings.list_max_pages
                 } else {
                     0
                 },
-                ..PassSettings::default()
+                ..PassSettings::from_settings(&settings)
             },
             alerter: Some(&alerter),
             now,

@@ -1,74 +1,25 @@
 //! What the benchmarks share: the generated registry (a realistic mix of cadences,
-//! placeholders, recovery keys and states) and an in-memory object store.
+//! placeholders, recovery keys and states) and the in-memory object store holding its objects
+//! (`freshness_monitor::store::memory`).
 
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use freshness_monitor::pass::{PassSettings, classify_registry};
 use freshness_monitor::registry::parse_registry;
-use freshness_monitor::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
+use freshness_monitor::store::ObjectMeta;
+use freshness_monitor::store::memory::MemoryStore;
 
 /// The bucket every generated artifact lives in.
 pub const BUCKET: &str = "bench-bucket";
 
-/// Objects held in memory: the core's cost without any I/O. Records the keys it was asked
-/// about when `heads` is set (the bare-SDK baseline replays exactly the pass's probes).
-pub struct MemoryStore {
-    pub objects: HashMap<String, ObjectMeta, BuildHasherDefault<FxHasher>>,
-    pub heads: Option<Mutex<Vec<String>>>,
-}
-
-impl MemoryStore {
-    pub fn new(objects: HashMap<String, ObjectMeta>) -> Self {
-        MemoryStore {
-            objects: objects.into_iter().collect(),
-            heads: None,
-        }
-    }
-}
-
-/// rustc's FxHash: the store's lookups are the benchmark's own cost, not the core's, so they
-/// are made as cheap as a map allows (std's SipHash was ~4% of the measured time).
-#[derive(Default)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-impl ObjectStore for MemoryStore {
-    async fn head(&self, _bucket: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
-        if let Some(heads) = &self.heads {
-            heads.lock().unwrap().push(key.to_string());
-        }
-        Ok(self.objects.get(key).copied())
-    }
-
-    async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
-        Err(StoreError::NotFound {
-            bucket: bucket.into(),
-            key: key.into(),
-        })
-    }
-
-    async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
-        Ok(())
-    }
+/// The generated objects in the in-memory store (empty bodies), in [`BUCKET`]. It answers
+/// LIST as a store that cannot list, so a pass HEADs every key: what the core's figures
+/// measure. Its lookups are the benchmark's own cost, not the core's.
+pub fn memory_store(objects: HashMap<String, ObjectMeta>) -> MemoryStore {
+    MemoryStore::with_objects(BUCKET, objects).without_listing()
 }
 
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -139,10 +90,11 @@ pub fn generate(
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
     let rt = runtime();
     let rows = rt.block_on(classify_registry(
-        &MemoryStore::new(HashMap::new()),
+        &memory_store(HashMap::new()),
         &registry,
         &PassSettings::default(),
         now,
+        None,
     ));
     for (i, row) in rows.iter().enumerate() {
         if let Some(key) = &row.canonical_key {

@@ -86,24 +86,13 @@ impl Alerter {
     }
 
     /// Delivers the pass's alerts (nothing but counting in observe mode). `deadline`: sends
-    /// give up then, so the outputs can still be written.
-    pub async fn deliver<S: ObjectStore>(
-        &self,
-        store: &S,
-        outcome: &PassOutcome,
-        deadline: Option<Instant>,
-    ) -> AlertFigures {
-        self.deliver_with_ledger(store, outcome, deadline, None)
-            .await
-    }
-
-    /// [`Alerter::deliver`], with the ledger read at the pass's start sparing the marker
-    /// requests it can answer (docs/alerts.md#what-the-ledger-spares): an alert it says is
+    /// give up then, so the outputs can still be written. The `ledger` read at the pass's
+    /// start (if any) spares the marker requests it can answer (docs/alerts.md#what-the-ledger-spares): an alert it says is
     /// out for this cycle needs no claim, and only the artifacts it says alerted this cycle
     /// are RESOLVED candidates. Artifacts it knows nothing about are asked of the markers.
     /// With reminders configured, alerting artifacts are still claimed every pass: the held
     /// marker says when the alert went out, which a reminder is timed from.
-    pub async fn deliver_with_ledger<S: ObjectStore>(
+    pub async fn deliver<S: ObjectStore>(
         &self,
         store: &S,
         outcome: &PassOutcome,
@@ -164,7 +153,12 @@ impl Alerter {
                     digest::due_reminders(&alerts, &held, every, now)
                 };
                 if !reminders.is_empty() {
+                    // A reminder is counted as `reminded` when sent and nowhere when its
+                    // marker holds it (not due again yet): `sent` and `deduplicated` count
+                    // the cycle's alerts only (docs/lambda.md#response).
                     let sent_before = delivery.figures.sent;
+                    let deduplicated_before = delivery.figures.deduplicated;
+                    let held_before = delivery.figures.held_artifacts.len();
                     delivery
                         .claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
                             digest::reminder_digest(s, now)
@@ -172,6 +166,8 @@ impl Alerter {
                         .await;
                     delivery.figures.reminded += delivery.figures.sent - sent_before;
                     delivery.figures.sent = sent_before;
+                    delivery.figures.deduplicated = deduplicated_before;
+                    delivery.figures.held_artifacts.truncate(held_before);
                 }
             }
         }
@@ -330,14 +326,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         if to_send.is_empty() {
             return batch.held;
         }
-        let note = (!batch.unguarded.is_empty()).then(|| {
-            format!(
-                "\n\n(dedup markers could not be written for {} of these, so they may repeat: \
-                 {})",
-                batch.unguarded.len(),
-                batch.unguarded.join("; ")
-            )
-        });
+        let note = (!batch.unguarded.is_empty()).then(|| digest::unguarded_note(&batch.unguarded));
         let digest_of = |alerts: &[&PlannedAlert]| {
             let mut digest = digest_of(alerts);
             if let Some(note) = &note {
@@ -440,7 +429,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                 "dedup markers in {} could not be used for {n} alert{}: {first} (alerts are \
                  sent without dedup and may repeat)",
                 S3Url(self.dedup.bucket(), &self.alerter.dedup_prefix),
-                if n == 1 { "" } else { "s" },
+                crate::text::plural(n),
             );
             self.note_dedup_error(message);
         }

@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use futures_util::StreamExt;
 use futures_util::stream;
 
-use crate::alert::policy::ack::{ACK_FOLDER, Ack, AckRead, ack_key};
+use crate::alert::policy::ack::{Ack, AckRead, ack_key};
 use crate::alert::policy::never_written::{
     NeverWritten, PrefixCheck, PrefixToList, distinct_prefixes, judge_listings,
 };
+use crate::report::files::ACKS;
 use crate::store::listing::{MAX_KEYS_PER_PAGE, list_prefix};
 use crate::store::{ObjectStore, S3Url, StoreError};
 
@@ -21,7 +22,7 @@ const MAX_ACK_PAGES: u32 = 10;
 /// Lists and reads every ack under `results_prefix`. Never fails: what cannot be read is a
 /// problem in the result and the rest is used.
 pub async fn read_acks<S: ObjectStore>(store: &S, bucket: &str, results_prefix: &str) -> AckRead {
-    let prefix = format!("{results_prefix}{ACK_FOLDER}");
+    let prefix = format!("{results_prefix}{ACKS}");
     let listing = match list_prefix(store, bucket, &prefix, MAX_KEYS_PER_PAGE, MAX_ACK_PAGES).await
     {
         Ok(listing) => listing,

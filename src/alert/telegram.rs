@@ -342,7 +342,7 @@ fn permanent_hint(status: u16, description: &str) -> &'static str {
 }
 
 fn snippet(text: &str) -> String {
-    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one_line = crate::text::one_line(text);
     if one_line.is_empty() {
         "(empty answer)".to_string()
     } else {

@@ -9,14 +9,15 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 
 use freshness_monitor::alert::gather;
-use freshness_monitor::alert::policy::ack::{self, Ack};
-use freshness_monitor::aws::AwsClients;
+use freshness_monitor::alert::policy::ack::Ack;
 use freshness_monitor::ledger;
 use freshness_monitor::registry_source::{self, RegistrySource};
+use freshness_monitor::report::files;
 use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
+use super::aws_setup::{self, Alternative};
 use super::parse_now;
 use super::remembered::results_location;
 
@@ -61,7 +62,10 @@ pub struct AckArgs {
 pub async fn run(args: &AckArgs) -> anyhow::Result<ExitCode> {
     match &args.store {
         Some(dir) => run_with(&LocalDirStore::new(dir), args).await,
-        None => run_with(&AwsClients::for_cli().await.s3_store(), args).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            run_with(&clients.s3_store(), args).await
+        }
     }
 }
 
@@ -128,7 +132,7 @@ async fn list<S: ObjectStore>(
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
     let read = gather::read_acks(store, bucket, prefix).await;
-    let ledger_key = format!("{prefix}{}", freshness_monitor::lambda::steps::LEDGER_FILE);
+    let ledger_key = format!("{prefix}{}", files::LEDGER);
     let ledger = ledger::store::read(store, bucket, &ledger_key).await.ledger;
     for problem in &read.problems {
         eprintln!("warning: {problem}");
@@ -136,7 +140,7 @@ async fn list<S: ObjectStore>(
     if read.acks.is_empty() {
         println!(
             "no acknowledgements in s3://{bucket}/{prefix}{}",
-            ack::ACK_FOLDER
+            files::ACKS
         );
     }
     for a in &read.acks {

@@ -15,11 +15,11 @@ use freshness_monitor::text::did_you_mean;
 
 #[derive(Debug, Args)]
 pub struct CalendarArgs {
-    /// First year (default: this year).
-    #[arg(long)]
+    /// First year (default: this year), 1900 to 2200.
+    #[arg(long, value_parser = super::parse_year, allow_hyphen_values = true)]
     from: Option<i32>,
-    /// Last year (default: the first year).
-    #[arg(long)]
+    /// Last year (default: the first year), 1900 to 2200.
+    #[arg(long, value_parser = super::parse_year, allow_hyphen_values = true)]
     to: Option<i32>,
     /// Which calendar: a built-in one (nyse, lse, xetr) or one of the registry's `calendars:`.
     #[arg(long, default_value = "nyse")]
@@ -32,9 +32,8 @@ pub struct CalendarArgs {
 pub fn run(args: &CalendarArgs) -> anyhow::Result<ExitCode> {
     let from = args.from.unwrap_or_else(|| Utc::now().year());
     let to = args.to.unwrap_or(from);
-    if !(1900..=2200).contains(&from) || !(1900..=2200).contains(&to) {
-        bail!("years must be between 1900 and 2200");
-    }
+    // The default (this year) is checked as a typed one is.
+    let from = super::parse_year(&from.to_string()).map_err(|e| anyhow::anyhow!("--from {e}"))?;
     if to < from {
         bail!("--to {to} is before --from {from}");
     }

@@ -11,7 +11,6 @@ use clap::Args;
 use freshness_monitor::alert::digest::Digest;
 use freshness_monitor::alert::policy::{PassPolicy, PolicyAction, RowPolicy};
 use freshness_monitor::alert::{StdoutChannel, would_send};
-use freshness_monitor::aws::AwsClients;
 use freshness_monitor::cadence::{Cadence, Cycle};
 use freshness_monitor::calendar::TradingCalendar;
 use freshness_monitor::classify::OffCycle;
@@ -20,7 +19,6 @@ use freshness_monitor::page::{
 };
 use freshness_monitor::pass::settled::ReverifyInterval;
 use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
-use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source;
 use freshness_monitor::report::ResultRow;
@@ -29,6 +27,7 @@ use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::{human_duration, rfc3339};
 
+use super::aws_setup::{self, Alternative};
 use super::remembered::{self, Remembered};
 use super::{SourceArgs, parse_now};
 
@@ -76,15 +75,13 @@ pub struct ExplainArgs {
 
 pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: args.only.clone(),
-        ..PassSettings::default()
-    };
+    let settings = PassSettings::for_cli(args.only.clone(), None);
     let outcome = match &args.source.store {
         Some(dir) => check_with(&LocalDirStore::new(dir), args, &settings, now).await?,
         None => {
-            let store = AwsClients::for_cli().await.s3_store();
+            let store = aws_setup::clients(Alternative::LocalStore)
+                .await?
+                .s3_store();
             check_with(&store, args, &settings, now).await?
         }
     };
@@ -97,30 +94,14 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     }
     if args.json {
         // Streamed: a 100,000-row result never exists as one string in memory.
-        let stdout = std::io::stdout().lock();
+        let stdout = super::out::stdout();
         let mut out = std::io::BufWriter::new(stdout);
         serde_json::to_writer_pretty(&mut out, &outcome.check_results())?;
         writeln!(out)?;
         out.flush()?;
     } else {
         print!("{}", render_table(&outcome));
-        // What `run` would send now (before dedup: markers are not read, nothing is written).
-        // Channels that would get the same digest (no route tells them apart) are named
-        // together.
-        let mut digests: Vec<(Vec<String>, Digest)> = Vec::new();
-        for (channel, digest) in would_send(&outcome, ROUTABLE_CHANNELS) {
-            match digests.iter_mut().find(|(_, d)| *d == digest) {
-                Some((channels, _)) => channels.push(channel),
-                None => digests.push((vec![channel], digest)),
-            }
-        }
-        for (channels, digest) in digests {
-            print!(
-                "\nwould send to {} (before dedup):\n{}",
-                channels.join(", "),
-                StdoutChannel::render(&digest)
-            );
-        }
+        print!("{}", render_digests(&outcome));
     }
     Ok(ExitCode::from(
         if outcome.alerting_rows().next().is_some() {
@@ -129,6 +110,41 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             0
         },
     ))
+}
+
+/// What `run` would send now (before dedup: markers are not read, nothing is written), to
+/// the channels this environment configures; channels that would get the same digest (no
+/// route tells them apart) are named together. With no channel configured, it says so and
+/// what a pass would send once they are.
+fn render_digests(outcome: &PassOutcome) -> String {
+    let channels = remembered::check_channels();
+    let mut digests: Vec<(Vec<String>, Digest)> = Vec::new();
+    for (channel, digest) in would_send(outcome, &channels.judged) {
+        match digests.iter_mut().find(|(_, d)| *d == digest) {
+            Some((names, _)) => names.push(channel),
+            None => digests.push((vec![channel], digest)),
+        }
+    }
+    let mut out = String::new();
+    if !channels.configured && !digests.is_empty() {
+        out.push_str(
+            "\nno alert channel is configured here: set SNS_TOPIC_ARN, or \
+             TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM, as the Lambda has them\n",
+        );
+    }
+    let once = if channels.configured {
+        ""
+    } else {
+        " once configured"
+    };
+    for (names, digest) in digests {
+        out.push_str(&format!(
+            "\nwould send to {}{once} (before dedup):\n{}",
+            names.join(", "),
+            StdoutChannel::render(&digest)
+        ));
+    }
+    out
 }
 
 /// `--history FILE`: a history.json the page draws its strips from.
@@ -156,15 +172,6 @@ pub fn write_page(
         .with_context(|| format!("writing the status page to {}", path.display()))
 }
 
-/// The observe flag as the Lambda reads it, so `check` marks what the Lambda would send.
-pub(super) fn alerts_enabled_from_env() -> bool {
-    let read = |name: &str| std::env::var(name).ok();
-    settings::alerts_enabled(
-        read(settings::ENABLED_VAR).as_deref(),
-        read(settings::LEGACY_ENABLED_VAR).as_deref(),
-    )
-}
-
 /// Reads the registry (from a file, or through `store` for s3:// URLs) and runs one pass.
 async fn check_with<S: ObjectStore>(
     store: &S,
@@ -174,7 +181,7 @@ async fn check_with<S: ObjectStore>(
 ) -> anyhow::Result<PassOutcome> {
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let remembered = read_remembered(store, args.results.as_deref()).await?;
-    let mut outcome = run_pass(store, &loaded, settings, now).await;
+    let mut outcome = run_pass(store, &loaded, settings, now, None).await;
     // Without --results: no ledger or acks, escalation counts this cycle only (docs/cli.md).
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered.as_ref(), now).await;
@@ -202,17 +209,7 @@ fn render_table(outcome: &PassOutcome) -> String {
                 } else {
                     "-".into()
                 },
-                if let Some(policy) = &r.policy {
-                    match policy.action {
-                        PolicyAction::Send => r.alert_severity().to_string(),
-                        PolicyAction::Silenced => format!("{} silenced", r.alert_severity()),
-                        PolicyAction::NotRouted => format!("{} unrouted", r.alert_severity()),
-                    }
-                } else if r.alerting {
-                    r.alert_severity().to_string()
-                } else {
-                    "-".into()
-                },
+                alert_cell(r),
                 r.canonical_key.as_deref().unwrap_or("-").to_string(),
             ]
         })
@@ -243,6 +240,9 @@ fn render_table(outcome: &PassOutcome) -> String {
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
             out.push_str(&format!("    policy: {}\n", policy.rule));
         }
+        if let Some(ack) = r.policy.as_ref().and_then(|p| p.acknowledged.as_ref()) {
+            out.push_str(&format!("    {}\n", ack.summary()));
+        }
     }
     let c = outcome.counts();
     let alerting = outcome.alerting_rows().count();
@@ -266,11 +266,36 @@ fn render_table(outcome: &PassOutcome) -> String {
     out
 }
 
+/// The ALERT column: `-`, the severity, what the policy did (`critical silenced`, `warning
+/// unrouted`) and `acked` while an acknowledgement holds.
+fn alert_cell(r: &ResultRow) -> String {
+    let Some(policy) = &r.policy else {
+        return if r.alerting {
+            r.alert_severity().to_string()
+        } else {
+            "-".into()
+        };
+    };
+    let mut cell = r.alert_severity().to_string();
+    match policy.action {
+        PolicyAction::Send => {}
+        PolicyAction::Silenced => cell.push_str(" silenced"),
+        PolicyAction::NotRouted => cell.push_str(" unrouted"),
+    }
+    if policy.acknowledged.is_some() {
+        cell.push_str(" acked");
+    }
+    cell
+}
+
 pub async fn run_explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
     match &args.source.store {
         Some(dir) => explain_with(&LocalDirStore::new(dir), args, now).await,
-        None => explain_with(&AwsClients::for_cli().await.s3_store(), args, now).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            explain_with(&clients.s3_store(), args, now).await
+        }
     }
 }
 
@@ -279,13 +304,8 @@ async fn explain_with<S: ObjectStore>(
     args: &ExplainArgs,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ExitCode> {
-    let settings = PassSettings {
-        alerts_enabled: alerts_enabled_from_env(),
-        only: vec![args.id.clone()],
-        reverify_after: settings::reverify_minutes_from_env()?
-            .map(|m| chrono::Duration::minutes(i64::from(m))),
-        ..PassSettings::default()
-    };
+    let reverify_minutes = settings::reverify_minutes_from_env()?;
+    let settings = PassSettings::for_cli(vec![args.id.clone()], reverify_minutes);
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let entry = loaded
         .registry
@@ -352,10 +372,11 @@ async fn policy_of<S: ObjectStore>(
 ) -> Option<Box<RowPolicy>> {
     let policy = PassPolicy::of(&loaded.registry);
     let mut only = vec![id.to_string()];
+    let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < only.len() {
         for up in policy.depends_on.get(&only[i]).into_iter().flatten() {
-            if !only.contains(up) {
+            if listed.insert(up) {
                 only.push(up.clone());
             }
         }
@@ -365,7 +386,7 @@ async fn policy_of<S: ObjectStore>(
         only,
         ..settings.clone()
     };
-    let mut outcome = run_pass(store, loaded, &settings, now).await;
+    let mut outcome = run_pass(store, loaded, &settings, now, None).await;
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered, now).await;
     outcome

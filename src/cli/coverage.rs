@@ -166,9 +166,9 @@ fn write_update(
         out += &format!(
             "{verb} {pins_name}: {} pinned file{}, {} S3 write site{}\n",
             new.len(),
-            if new.len() == 1 { "" } else { "s" },
+            freshness_monitor::text::plural(new.len() as usize),
             sites,
-            if sites == 1 { "" } else { "s" }
+            freshness_monitor::text::plural(sites as usize)
         );
         out
     };
@@ -202,7 +202,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 }
 
 fn print(text: &str) -> Result<(), InputFailure> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::out::stdout();
     stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())

@@ -8,7 +8,6 @@ use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::Args;
 
-use freshness_monitor::aws::AwsClients;
 use freshness_monitor::history::cell::CellOutcome;
 use freshness_monitor::history::lookback::known_cadence_names;
 use freshness_monitor::history::{
@@ -21,6 +20,7 @@ use freshness_monitor::store::ObjectStore;
 use freshness_monitor::store::local::LocalDirStore;
 use freshness_monitor::text::rfc3339;
 
+use super::aws_setup::{self, Alternative};
 use super::{SourceArgs, parse_lookback, parse_now};
 
 #[derive(Debug, Args)]
@@ -48,7 +48,10 @@ pub struct HistoryArgs {
 pub async fn run_history(args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     match &args.source.store {
         Some(dir) => history_with(&LocalDirStore::new(dir), args).await,
-        None => history_with(&AwsClients::for_cli().await.s3_store(), args).await,
+        None => {
+            let clients = aws_setup::clients(Alternative::LocalStore).await?;
+            history_with(&clients.s3_store(), args).await
+        }
     }
 }
 
@@ -66,18 +69,14 @@ async fn history_with<S: ObjectStore>(store: &S, args: &HistoryArgs) -> anyhow::
     check_names(&settings.lookback, &args.only, registry)?;
     let history = scan_history(store, registry, &settings, now).await;
     if let Some(path) = &args.html {
-        let pass_settings = PassSettings {
-            alerts_enabled: super::check::alerts_enabled_from_env(),
-            only: args.only.clone(),
-            ..PassSettings::default()
-        };
-        let outcome = run_pass(store, &loaded, &pass_settings, now).await;
+        let pass_settings = PassSettings::for_cli(args.only.clone(), None);
+        let outcome = run_pass(store, &loaded, &pass_settings, now, None).await;
         let digest = PageHistory::Digest(HistoryDigest::of(&history));
         super::check::write_page(path, &outcome, &digest, now)?;
     }
     if args.json {
         // Streamed: a big scan never exists as one string in memory.
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let mut out = std::io::BufWriter::new(super::out::stdout());
         serde_json::to_writer_pretty(&mut out, &HistoryFile(&history))?;
         writeln!(out)?;
         out.flush()?;

@@ -2,7 +2,25 @@
 //! subcommands other modules add). A thin shell over the library: parsing arguments, choosing the store,
 //! printing, and mapping outcomes to exit codes. `anyhow` lives here and nowhere else.
 
+/// `print!` for the subcommands below: through [`out::print`], so a closed stdout ends the
+/// output quietly instead of panicking. Defined before the modules, so it is theirs.
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!($($arg)*))
+    };
+}
+
+/// `println!` for the subcommands below (see `print!`).
+macro_rules! println {
+    ($($arg:tt)*) => {
+        $crate::cli::out::print(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+mod out;
+
 mod ack;
+mod aws_setup;
 mod calendar;
 mod check;
 mod coverage;
@@ -15,6 +33,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use freshness_monitor::history::lookback::LookbackOutOfRange;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +45,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Under an AWS configuration error (no region, no credentials), also print the SDK's
+    /// details (as RUST_LOG does).
+    #[arg(short, long, global = true)]
+    verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +81,7 @@ enum Command {
 /// Runs the CLI and returns the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    aws_setup::set_verbose(cli.verbose);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
         Command::Check(args) => with_runtime(check::run_check(&args)),
@@ -111,11 +135,64 @@ pub fn parse_lookback(s: &str) -> Result<(String, usize), String> {
         .split_once('=')
         .filter(|(name, _)| !name.trim().is_empty())
         .ok_or_else(|| format!("{s:?} is not CADENCE=N (for example weekday_sf=60)"))?;
-    let count: u64 = count
-        .trim()
-        .parse()
-        .map_err(|_| format!("{name}: the number of cycles {count:?} is not a whole number"))?;
-    let cycles = freshness_monitor::history::lookback::checked_count(count)
-        .map_err(|e| format!("{name}: the number of cycles {e}"))?;
+    let out_of_range = || {
+        let got = freshness_monitor::text::quote_short(count.trim());
+        format!(
+            "{name}: the number of cycles {}",
+            LookbackOutOfRange { got }
+        )
+    };
+    let cycles = (count.trim().parse::<u64>().ok())
+        .and_then(|n| freshness_monitor::history::lookback::checked_count(n).ok())
+        .ok_or_else(out_of_range)?;
     Ok((name.trim().to_string(), cycles))
+}
+
+/// `calendar --from`/`--to`: a year the calendars compute, 1900 to 2200.
+pub fn parse_year(s: &str) -> Result<i32, String> {
+    s.trim()
+        .parse::<i32>()
+        .ok()
+        .filter(|year| (MIN_YEAR..=MAX_YEAR).contains(year))
+        .ok_or_else(|| {
+            format!(
+                "must be a year from {MIN_YEAR} to {MAX_YEAR}, got {}",
+                freshness_monitor::text::quote_short(s)
+            )
+        })
+}
+
+/// The years `calendar` lists.
+const MIN_YEAR: i32 = 1900;
+const MAX_YEAR: i32 = 2200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_numeric_value_out_of_range_says_the_range() {
+        for bad in ["-1", "0", "1001", "18446744073709551616", "1e3", "ten", ""] {
+            let message = parse_lookback(&format!("weekday_sf={bad}")).expect_err(bad);
+            assert!(
+                message.starts_with(
+                    "weekday_sf: the number of cycles must be a whole number of cycles from 1 \
+                     to 1000, got "
+                ),
+                "{bad}: {message}"
+            );
+        }
+        assert_eq!(
+            parse_lookback("weekday_sf=1000"),
+            Ok(("weekday_sf".into(), 1000))
+        );
+        for bad in ["1899", "2201", "-5", "99999999999", "twenty"] {
+            let message = parse_year(bad).expect_err(bad);
+            assert!(
+                message.starts_with("must be a year from 1900 to 2200, got "),
+                "{bad}: {message}"
+            );
+        }
+        assert_eq!(parse_year("2200"), Ok(2200));
+    }
 }

@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 use freshness_monitor::alert::gather;
 use freshness_monitor::alert::policy::ack::Ack;
 use freshness_monitor::alert::policy::never_written;
-use freshness_monitor::lambda::steps::LEDGER_FILE;
 use freshness_monitor::ledger::{self, Ledger};
 use freshness_monitor::pass::PassOutcome;
 use freshness_monitor::registry::Registry;
 use freshness_monitor::registry::policy::ROUTABLE_CHANNELS;
+use freshness_monitor::report::files;
 use freshness_monitor::store::ObjectStore;
 
 /// What earlier passes left under the results prefix.
@@ -53,7 +53,7 @@ pub fn results_location(results: Option<&str>) -> anyhow::Result<(String, String
 /// and left out, as a pass would (a missing ledger is an empty one).
 pub async fn read<S: ObjectStore>(store: &S, url: &str) -> anyhow::Result<Remembered> {
     let (bucket, prefix) = results_location(Some(url))?;
-    let read = ledger::store::read(store, &bucket, &format!("{prefix}{LEDGER_FILE}")).await;
+    let read = ledger::store::read(store, &bucket, &format!("{prefix}{}", files::LEDGER)).await;
     if let Some(why) = &read.rebuilt {
         eprintln!("warning: the ledger at {url} is not used: {why}");
     }
@@ -68,7 +68,8 @@ pub async fn read<S: ObjectStore>(store: &S, url: &str) -> anyhow::Result<Rememb
 }
 
 /// Applies the alert policy to `outcome` as a pass would with `remembered` (the listings of
-/// the never-written rule included), or as a first pass would without it.
+/// the never-written rule included), or as a first pass would without it, for alerts to
+/// `channels` ([`check_channels`]).
 pub async fn apply_policy<S: ObjectStore>(
     store: &S,
     registry: &Registry,
@@ -76,8 +77,9 @@ pub async fn apply_policy<S: ObjectStore>(
     remembered: Option<&Remembered>,
     now: DateTime<Utc>,
 ) {
+    let channels = check_channels().judged;
     let Some(remembered) = remembered else {
-        outcome.apply_policy(None, &[], ROUTABLE_CHANNELS);
+        outcome.apply_policy(None, &[], &channels);
         return;
     };
     let ledger = Some(&remembered.ledger);
@@ -85,5 +87,34 @@ pub async fn apply_policy<S: ObjectStore>(
     let found = gather::check_prefixes(store, known, to_list).await;
     never_written::mark_rows(&mut outcome.rows, &found.ids, now);
     never_written::mark_appeared(&mut outcome.rows, ledger);
-    outcome.apply_policy(ledger, &remembered.acks, ROUTABLE_CHANNELS);
+    outcome.apply_policy(ledger, &remembered.acks, &channels);
+}
+
+/// The alert channels `check` and `explain` judge for: the ones this environment configures
+/// as the Lambda reads them, or, when it configures none, every channel (what a pass would
+/// send once they are set up).
+pub struct CheckChannels {
+    pub judged: Vec<&'static str>,
+    /// Whether `judged` is what the environment configures (false: none is, and `judged` is
+    /// every channel).
+    pub configured: bool,
+}
+
+/// [`CheckChannels`] from the process environment: `SNS_TOPIC_ARN` makes `sns`; either
+/// Telegram parameter makes `telegram` (the Lambda builds a half-configured Telegram as a
+/// channel that fails with the reason).
+pub fn check_channels() -> CheckChannels {
+    let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+    let mut judged = Vec::new();
+    if set("SNS_TOPIC_ARN") {
+        judged.push("sns");
+    }
+    if set("TELEGRAM_BOT_TOKEN_PARAM") || set("TELEGRAM_CHAT_ID_PARAM") {
+        judged.push("telegram");
+    }
+    let configured = !judged.is_empty();
+    if !configured {
+        judged = ROUTABLE_CHANNELS.to_vec();
+    }
+    CheckChannels { judged, configured }
 }

@@ -9,9 +9,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use freshness_monitor::aws::CallTimeouts;
 use freshness_monitor::history::Lookback;
 use freshness_monitor::lambda::event::Invocation;
 
+use super::aws_setup::{self, Alternative};
 use super::parse_lookback;
 
 #[derive(Debug, Args)]
@@ -28,6 +30,10 @@ pub struct RunArgs {
 }
 
 pub async fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    // Region and credentials first: without them every call of the pass would fail, each
+    // with the SDK's account of what it tried.
+    let config = freshness_monitor::aws::load_sdk_config(CallTimeouts::default()).await;
+    aws_setup::check(&config, Alternative::None).await?;
     freshness_monitor::telemetry::init_json_logging_to_stderr();
     let invocation = if args.historical {
         let mut lookback = Lookback::default();

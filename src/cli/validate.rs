@@ -93,7 +93,7 @@ fn exit_code(errors: &[ValidationError]) -> ExitCode {
 }
 
 fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    format!("{n} {what}{}", freshness_monitor::text::plural(n))
 }
 
 struct Summary {

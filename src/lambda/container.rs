@@ -1,7 +1,11 @@
-//! What a warm container keeps between invocations: the settings, the AWS clients, the S3
-//! store and the alert channels, built once by [`Container::from_env`] and lent to every
-//! invocation, and the status page's `history.json` as last read (read again only when its
-//! ETag changed).
+//! What a warm container keeps between invocations: the settings, the object store and the
+//! alert channels, built once (by [`Container::from_env`] in the Lambda: the AWS clients, the
+//! S3 store and the SSM values) and lent to every invocation, and the status page's
+//! `history.json` as last read (read again only when its ETag changed).
+//!
+//! The container is generic over its store, as the runtime's examples keep their clients: the
+//! handler borrows whatever store it was built with, so its tests run it in-process against
+//! [`crate::store::memory::MemoryStore`] (`Container::new`).
 
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
@@ -10,15 +14,17 @@ use crate::alert::{AlertChannel, Alerter};
 use crate::aws::{AwsClients, CallTimeouts};
 use crate::pass::PageHistoryCache;
 use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
+use crate::store::ObjectStore;
 use crate::store::s3::S3Store;
 
 /// What a warm container keeps between invocations.
-pub struct Container {
+pub struct Container<S> {
     /// A bad env is reported by every invocation rather than crashing the container, so
     /// `aws lambda invoke` shows the message.
     pub settings: Result<Settings, SettingsError>,
-    pub clients: AwsClients,
-    pub store: S3Store,
+    /// Where the registry is read, artifacts probed and the outputs written (S3 in the
+    /// Lambda; its client holds the container's SDK config).
+    pub store: S,
     /// The alert channels (built once: Telegram's SSM values are read once per container)
     /// and the dedup location; `None` when the settings are invalid.
     pub alerter: Option<Alerter>,
@@ -30,8 +36,28 @@ pub struct Container {
     pub page_history: PageHistoryCache,
 }
 
-impl Container {
-    pub async fn from_env() -> Container {
+impl<S: ObjectStore> Container<S> {
+    /// A container over `store` with `settings` and the channels of `alerter` (none when the
+    /// settings are invalid), printing no metrics.
+    pub fn new(
+        settings: Result<Settings, SettingsError>,
+        store: S,
+        alerter: Option<Alerter>,
+    ) -> Self {
+        Container {
+            settings,
+            store,
+            alerter,
+            emit_metrics: false,
+            page_history: PageHistoryCache::default(),
+        }
+    }
+}
+
+impl Container<S3Store> {
+    /// The Lambda's container: the settings from the env, the AWS clients built once (the S3
+    /// store, SNS, and SSM for Telegram's values), metrics printed.
+    pub async fn from_env() -> Container<S3Store> {
         let settings = Settings::from_env();
         let probe_timeout = settings
             .as_ref()
@@ -52,12 +78,8 @@ impl Container {
         }
         let alerter = settings.as_ref().ok().map(|s| alerter(s, &clients));
         Container {
-            settings,
-            clients,
-            store,
-            alerter,
             emit_metrics: true,
-            page_history: PageHistoryCache::default(),
+            ..Container::new(settings, store, alerter)
         }
     }
 }

@@ -35,7 +35,28 @@ pub enum Invocation {
     },
 }
 
+/// The event's JSON text (as the runtime hands it over, unparsed) as a value. What serde_json
+/// cannot hold (a number beyond f64, a lone UTF-16 surrogate) is an [`EventError`] naming the
+/// field, like every other wrong event.
+pub fn event_value(json: &str) -> Result<Value, EventError> {
+    let reader = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(reader).map_err(|err| {
+        let path = err.path().to_string();
+        let place = if path == "." {
+            "the event".to_string()
+        } else {
+            format!("the event's field {}", quoted(&path))
+        };
+        EventError::new(format!("{place} cannot be read: {}", err.inner()))
+    })
+}
+
 impl Invocation {
+    /// Parses an event's JSON text: [`event_value`], then [`Invocation::parse`].
+    pub fn parse_json(json: &str) -> Result<Invocation, EventError> {
+        Invocation::parse(&event_value(json)?)
+    }
+
     /// Parses an event as the runtime delivered it.
     pub fn parse(event: &Value) -> Result<Invocation, EventError> {
         let Value::Object(fields) = event else {
@@ -340,24 +361,12 @@ const QUOTED_MAX_CHARS: usize = 80;
 
 /// `text` as a quoted string, cut after [`QUOTED_MAX_CHARS`] with its full length told.
 fn quoted(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= QUOTED_MAX_CHARS {
-        format!("{text:?}")
-    } else {
-        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-        format!("{head:?}… ({n} characters)")
-    }
+    crate::text::quote_within(text, QUOTED_MAX_CHARS)
 }
 
 /// Already-rendered text (a JSON value, an id), cut like [`quoted`].
 fn bounded(text: &str) -> String {
-    let n = text.chars().count();
-    if n <= QUOTED_MAX_CHARS {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(QUOTED_MAX_CHARS).collect();
-        format!("{head}… ({n} characters)")
-    }
+    crate::text::within(text, QUOTED_MAX_CHARS)
 }
 
 /// A JSON value, described for a message (short values quoted whole).
@@ -387,6 +396,38 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .unwrap()
             .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn json_serde_cannot_hold_is_an_event_error_naming_the_field() {
+        for (json, expected) in [
+            (
+                r#"{"dry_run": true, "now": 1e400}"#,
+                "unsupported event: the event's field \"now\" cannot be read: number out of \
+                 range at line 1 column 30; accepted events:",
+            ),
+            (
+                r#"{"dry_run": true, "only": ["a", "\ud800"]}"#,
+                "unsupported event: the event's field \"only[1]\" cannot be read: ",
+            ),
+            (
+                r#"{"mode": "historical", "lookback": {"weekday_sf": -1e999}}"#,
+                "unsupported event: the event's field \"lookback.weekday_sf\" cannot be read: \
+                 number out of range",
+            ),
+            (
+                r#"[1e400]"#,
+                "unsupported event: the event's field \"[0]\" cannot be read: number out of range",
+            ),
+            (
+                r#""\udc00""#,
+                "unsupported event: the event cannot be read: lone leading surrogate",
+            ),
+        ] {
+            let message = Invocation::parse_json(json).expect_err(json).to_string();
+            assert!(message.starts_with(expected), "{json}: {message}");
+        }
+        assert_eq!(Invocation::parse_json("{}"), Ok(Invocation::Manual));
     }
 
     fn rejection(event: Value) -> String {

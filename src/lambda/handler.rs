@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::container::Container;
@@ -21,26 +22,28 @@ use crate::alert::policy::PolicyAction;
 use crate::pass::{self, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
+use crate::store::ObjectStore;
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init_json_logging();
     let container = Container::from_env().await;
     let container = &container;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(container, event).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move { handle(container, event).await },
+    ))
     .await
 }
 
-/// One invocation from the runtime.
-pub async fn handle(
-    container: &Container,
-    event: LambdaEvent<Value>,
+/// One invocation from the runtime. The payload comes unparsed, so that every event that
+/// cannot be read is `FreshnessMonitor.InvalidEvent` ([`Invocation::parse_json`]).
+pub async fn handle<S: ObjectStore>(
+    container: &Container<S>,
+    event: LambdaEvent<Box<RawValue>>,
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let request_id = context.request_id.as_str();
-    let result = match Invocation::parse(&payload) {
+    let result = match Invocation::parse_json(payload.get()) {
         Ok(invocation) => {
             let deadline = trusted_deadline(context.deadline, request_id);
             run_guarded(container, &invocation, Some(deadline), request_id).await
@@ -60,8 +63,8 @@ pub async fn handle(
 
 /// [`run_invocation`], with a panic anywhere in it turned into
 /// `FreshnessMonitor.InternalError` (never a Rust type name) after a heartbeat that says so.
-async fn run_guarded(
-    container: &Container,
+async fn run_guarded<S: ObjectStore>(
+    container: &Container<S>,
     invocation: &Invocation,
     deadline: Option<SystemTime>,
     request_id: &str,
@@ -95,22 +98,23 @@ fn trusted_deadline(header_ms: u64, request_id: &str) -> SystemTime {
 
 /// After a panic: the heartbeat still says the pass ran and failed, so the monitor is never
 /// silent. Best effort: a heartbeat that cannot be written is logged.
-async fn write_internal_error_heartbeat(container: &Container, message: &str, now: DateTime<Utc>) {
+async fn write_internal_error_heartbeat<S: ObjectStore>(
+    container: &Container<S>,
+    message: &str,
+    now: DateTime<Utc>,
+) {
     let Ok(settings) = &container.settings else {
         return;
     };
-    let pass_settings = PassSettings {
-        alerts_enabled: settings.alerts_enabled,
-        ..PassSettings::default()
-    };
-    let outcome =
-        PassOutcome::internal_error(message.to_string(), pass_settings.alerts_enabled, now);
+    let outcome = PassOutcome::internal_error(message.to_string(), settings.alerts_enabled, now);
     let location = settings.output_location();
     if let Err(err) = pass::write_outputs(
         &container.store,
         &location,
         &outcome,
         AlertFigures::default(),
+        || None,
+        &container.page_history,
     )
     .await
     {
@@ -121,8 +125,8 @@ async fn write_internal_error_heartbeat(container: &Container, message: &str, no
 /// One pass as an invocation asked for it: read the registry, probe, write the outputs
 /// (unless a dry run), answer with the response of docs/lambda.md#response. `deadline` is the invocation's (`None`
 /// from a shell, as `run` does). Also what the CLI's `run` calls.
-pub async fn run_invocation(
-    container: &Container,
+pub async fn run_invocation<S: ObjectStore>(
+    container: &Container<S>,
     invocation: &Invocation,
     deadline: Option<SystemTime>,
     request_id: &str,
@@ -176,11 +180,9 @@ fn pass_settings(
     invocation: &Invocation,
     deadline: Option<SystemTime>,
 ) -> PassSettings {
+    // A dry run reports the observe flag as configured (what a real pass would do); it never
+    // alerts because it never reaches the alert step.
     PassSettings {
-        // A dry run reports the flag as configured (what a real pass would do); it never
-        // alerts because it never reaches the alert step.
-        alerts_enabled: settings.alerts_enabled,
-        probe_concurrency: settings.probe_concurrency,
         probe_deadline: deadline.map(|d| {
             tokio::time::Instant::from_std(probe_deadline(
                 d,
@@ -190,11 +192,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
-        reverify_after: settings
-            .reverify_minutes
-            .map(|m| chrono::Duration::minutes(i64::from(m))),
-        list_max_pages: settings.list_max_pages,
-        listing: Default::default(),
+        ..PassSettings::from_settings(settings)
     }
 }
 
@@ -300,7 +298,7 @@ fn undelivered_message(alerts: &AlertFigures) -> String {
         "{} alert{} reached no channel ({}); their dedup claims were released, so the next \
          pass retries",
         alerts.failed,
-        if alerts.failed == 1 { "" } else { "s" },
+        crate::text::plural(alerts.failed),
         if reasons.is_empty() {
             "no alert channel is configured: set SNS_TOPIC_ARN and/or \
              TELEGRAM_BOT_TOKEN_PARAM and TELEGRAM_CHAT_ID_PARAM"
@@ -373,7 +371,9 @@ mod tests {
             bucket: "results".to_string(),
             prefix: "p/".to_string(),
         };
-        pass::write_outputs(&store, &location, &outcome, AlertFigures::default())
+        let page_history = pass::PageHistoryCache::default();
+        let alerts = AlertFigures::default();
+        pass::write_outputs(&store, &location, &outcome, alerts, || None, &page_history)
             .await
             .unwrap();
         let heartbeat: Value = serde_json::from_slice(

@@ -16,14 +16,13 @@ use super::deadline::probe_deadline;
 use super::error::{HandlerError, registry_error_message};
 use super::event::EventError;
 use crate::history::lookback::known_cadence_names;
-use crate::history::{
-    HISTORY_FILE, History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history,
-};
+use crate::history::{History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history};
 use crate::pass::{self, OutputLocation};
 use crate::registry::Registry;
 use crate::registry_source::{self, LoadedRegistry, RegistrySource};
+use crate::report::files::HISTORY;
 use crate::settings::Settings;
-use crate::store::S3Url;
+use crate::store::{ObjectStore, S3Url};
 
 /// Time kept back from the deadline, on top of the pass's, for serializing and uploading
 /// `history.json`: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback stand-in
@@ -31,8 +30,8 @@ use crate::store::S3Url;
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
-pub async fn run_historical(
-    container: &Container,
+pub async fn run_historical<S: ObjectStore>(
+    container: &Container<S>,
     lookback: &Lookback,
     only: &[String],
     deadline: Option<SystemTime>,
@@ -53,7 +52,7 @@ pub async fn run_historical(
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
     let location = settings.output_location();
-    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    let key = format!("{}{HISTORY}", location.prefix);
     let written = pass::put_json(
         &container.store,
         &location.bucket,
@@ -73,8 +72,8 @@ pub async fn run_historical(
 }
 
 /// The registry named by the env, or the invocation's `RegistryError`.
-async fn read_registry(
-    container: &Container,
+async fn read_registry<S: ObjectStore>(
+    container: &Container<S>,
     settings: &Settings,
 ) -> Result<LoadedRegistry, HandlerError> {
     let source = RegistrySource::Store {
@@ -144,7 +143,7 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
 
 /// The response (docs/lambda.md#the-history-scan).
 pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
-    let key = format!("{}{HISTORY_FILE}", location.prefix);
+    let key = format!("{}{HISTORY}", location.prefix);
     json!({
         "mode": "historical",
         "generated_at": crate::text::rfc3339(history.generated_at),

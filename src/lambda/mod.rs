@@ -14,3 +14,6 @@ pub mod historical;
 pub mod steps;
 
 pub use handler::serve;
+
+#[cfg(test)]
+mod tests;

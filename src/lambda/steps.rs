@@ -18,6 +18,7 @@ use crate::ledger::{self, Ledger};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistrySource};
 use crate::report::AlertFigures;
+use crate::report::files::LEDGER;
 use crate::settings::Settings;
 use crate::store::ObjectStore;
 use crate::store::counting::CountingStore;
@@ -55,7 +56,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     let counting = CountingStore::new(store);
     let store = &counting;
     let settings = steps.settings;
-    let ledger_key = format!("{}{LEDGER_FILE}", settings.results_prefix);
+    let ledger_key = format!("{}{}", settings.results_prefix, LEDGER);
     let results_bucket = settings.results_bucket();
     // Read at the pass's start (a dry run neither reads nor writes it).
     let ledger_read = if steps.dry_run {
@@ -100,7 +101,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         // The heartbeat counts everything before it, and its own PUT.
         let so_far = || Some(store.counts());
         let page_history = steps.page_history;
-        pass::write_outputs_counted(
+        pass::write_outputs(
             store,
             &location,
             &outcome,
@@ -123,9 +124,6 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         written,
     }
 }
-
-/// The ledger's file name under the results prefix.
-pub const LEDGER_FILE: &str = "ledger.json";
 
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
 /// the registry are dropped.
@@ -197,8 +195,7 @@ async fn judge_registry<S: ObjectStore>(
     };
     match registry_source::load(store, &source).await {
         Ok(loaded) => {
-            let outcome =
-                pass::run_pass_with_ledger(store, &loaded, pass_settings, now, sparing).await;
+            let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
             (outcome, checks)
         }
@@ -231,9 +228,7 @@ async fn deliver_alerts<S: ObjectStore>(
                     .unwrap_or(Duration::ZERO);
                 tokio::time::Instant::now() + remaining.saturating_sub(OUTPUT_RESERVE)
             });
-            alerter
-                .deliver_with_ledger(store, outcome, send_deadline, ledger)
-                .await
+            alerter.deliver(store, outcome, send_deadline, ledger).await
         }
         _ => AlertFigures {
             would_alert: outcome.alerting_rows().count(),

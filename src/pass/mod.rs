@@ -6,7 +6,7 @@
 //! a registry that cannot be read or parsed fails the pass, and even then the outcome says so
 //! (`registry_error`) for the heartbeat.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
@@ -27,7 +27,7 @@ use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::ResultRow;
-use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY};
+use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, Settings};
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -38,7 +38,7 @@ pub mod settled;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, put_json, write_outputs, write_outputs_counted};
+pub use outputs::{OutputLocation, put_json, write_outputs};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
@@ -81,6 +81,39 @@ impl Default for ListingLimits {
     }
 }
 
+impl PassSettings {
+    /// How the Lambda's pass (and `run`'s) runs, as the env contract says: the observe flag,
+    /// the probe concurrency, the re-verify interval and the listing cap. An invocation adds
+    /// its `only` and its probe deadline.
+    pub fn from_settings(settings: &Settings) -> PassSettings {
+        PassSettings {
+            alerts_enabled: settings.alerts_enabled,
+            probe_concurrency: settings.probe_concurrency,
+            reverify_after: reverify_after(settings.reverify_minutes),
+            list_max_pages: settings.list_max_pages,
+            ..PassSettings::default()
+        }
+    }
+
+    /// How the CLI's passes run (`check`, `explain`, `history --html`; no registry bucket
+    /// needed): the observe flag as the process env says, over the `only` ids (all when
+    /// empty), re-verifying after `reverify_minutes` (what `explain` says applies), the rest
+    /// at the defaults.
+    pub fn for_cli(only: Vec<String>, reverify_minutes: Option<u32>) -> PassSettings {
+        PassSettings {
+            alerts_enabled: crate::settings::alerts_enabled_from_env(),
+            only,
+            reverify_after: reverify_after(reverify_minutes),
+            ..PassSettings::default()
+        }
+    }
+}
+
+/// `REVERIFY_MINUTES` as the interval a settled artifact is probed again after.
+fn reverify_after(minutes: Option<u32>) -> Option<chrono::Duration> {
+    minutes.map(|m| chrono::Duration::minutes(i64::from(m)))
+}
+
 impl Default for PassSettings {
     fn default() -> Self {
         PassSettings {
@@ -95,19 +128,10 @@ impl Default for PassSettings {
     }
 }
 
-/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe.
-pub async fn run_pass<S: ObjectStore>(
-    store: &S,
-    loaded: &LoadedRegistry,
-    settings: &PassSettings,
-    now: DateTime<Utc>,
-) -> PassOutcome {
-    run_pass_with_ledger(store, loaded, settings, now, None).await
-}
-
-/// [`run_pass`], skipping the artifacts whose cycle the `ledger` already settled
+/// Runs one pass at `now` over a parsed registry, probing every artifact that needs a probe:
+/// with a `ledger`, the artifacts whose cycle it already settled are judged without one
 /// ([`settled`]).
-pub async fn run_pass_with_ledger<S: ObjectStore>(
+pub async fn run_pass<S: ObjectStore>(
     store: &S,
     loaded: &LoadedRegistry,
     settings: &PassSettings,
@@ -117,12 +141,16 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     let started = StdInstant::now();
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings.alerts_enabled, now, loaded.etag.clone());
-    outcome.unknown_only_ids = settings
-        .only
-        .iter()
-        .filter(|id| !registry.entries.iter().any(|e| e.label() == id.as_str()))
-        .cloned()
-        .collect();
+    outcome.registry_name = loaded.name.clone();
+    outcome.unknown_only_ids = if settings.only.is_empty() {
+        Vec::new()
+    } else {
+        let labels: HashSet<&str> = registry.entries.iter().map(|e| e.label()).collect();
+        (settings.only.iter())
+            .filter(|id| !labels.contains(id.as_str()))
+            .cloned()
+            .collect()
+    };
     outcome.cadence_zones = registry
         .user_cadences
         .iter()
@@ -134,18 +162,9 @@ pub async fn run_pass_with_ledger<S: ObjectStore>(
     outcome
 }
 
-/// Classifies every (selected) entry of a parsed registry, probing concurrently.
+/// Classifies every (selected) entry of a parsed registry, probing concurrently; with a
+/// `ledger`, the artifacts it settled are judged without a probe.
 pub async fn classify_registry<S: ObjectStore>(
-    store: &S,
-    registry: &Registry,
-    settings: &PassSettings,
-    now: DateTime<Utc>,
-) -> Vec<ResultRow> {
-    classify_registry_with_ledger(store, registry, settings, now, None).await
-}
-
-/// [`classify_registry`], judging the artifacts the `ledger` settled without a probe.
-pub async fn classify_registry_with_ledger<S: ObjectStore>(
     store: &S,
     registry: &Registry,
     settings: &PassSettings,
@@ -168,10 +187,9 @@ async fn classify<S: ObjectStore>(
         reverify_after: settings.reverify_after,
     });
     // Walked twice rather than collected: a million references are 8 MB.
-    let selected = || {
-        (registry.entries.iter())
-            .filter(|e| settings.only.is_empty() || settings.only.iter().any(|id| id == e.label()))
-    };
+    let only: HashSet<&str> = settings.only.iter().map(String::as_str).collect();
+    let selected =
+        || (registry.entries.iter()).filter(|e| only.is_empty() || only.contains(e.label()));
     let cycles = resolve_cycles(selected(), registry, now);
     let mut shared = RowStringPool::default();
     let mut rows: Vec<Option<ResultRow>> = vec![None; selected().count()];

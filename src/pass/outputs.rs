@@ -4,6 +4,7 @@
 use super::PassOutcome;
 use super::status_page::{PageHistoryCache, put_status_page};
 use crate::report::AlertFigures;
+use crate::report::files;
 pub use crate::settings::OutputLocation;
 use crate::store::counting::RequestCounts;
 use crate::store::staged::stage_json;
@@ -12,21 +13,10 @@ use crate::store::{ObjectStore, StoreError};
 /// Writes `check_results.json`, `cycle_verdict.json`, `status.html` (rendered at the clock's
 /// now) and, last, `heartbeat.json`. After a registry error or an internal error only the
 /// heartbeat is written: the last good results (and page, which then tells its age) stay
-/// readable.
+/// readable. The heartbeat's `requests` are `requests_so_far` just before it is written, plus
+/// its own PUT (docs/outputs.md#requests; `None`: not counted); the page's `history.json` is
+/// read only when it changed since `page_history` kept it.
 pub async fn write_outputs<S: ObjectStore>(
-    store: &S,
-    location: &OutputLocation,
-    outcome: &PassOutcome,
-    alerts: AlertFigures,
-) -> Result<(), StoreError> {
-    let page_history = PageHistoryCache::default();
-    write_outputs_counted(store, location, outcome, alerts, || None, &page_history).await
-}
-
-/// [`write_outputs`], with the heartbeat's `requests` set from `requests_so_far` just before
-/// the heartbeat is written, plus that one PUT (docs/outputs.md#requests), and the page's
-/// `history.json` read only when it changed since `page_history` kept it.
-pub async fn write_outputs_counted<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
     outcome: &PassOutcome,
@@ -42,7 +32,7 @@ pub async fn write_outputs_counted<S: ObjectStore>(
             put_json(
                 store,
                 &location.bucket,
-                &key("check_results.json"),
+                &key(files::CHECK_RESULTS),
                 &outcome.check_results(),
                 rows,
             )
@@ -50,7 +40,7 @@ pub async fn write_outputs_counted<S: ObjectStore>(
             put_json(
                 store,
                 &location.bucket,
-                &key("cycle_verdict.json"),
+                &key(files::CYCLE_VERDICT),
                 &outcome.cycle_verdicts(),
                 rows,
             )
@@ -73,7 +63,7 @@ pub async fn write_outputs_counted<S: ObjectStore>(
     if let Err(e) = store
         .put(
             &location.bucket,
-            &key("heartbeat.json"),
+            &key(files::HEARTBEAT),
             to_json(&heartbeat, 0),
             "application/json",
         )

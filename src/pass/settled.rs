@@ -130,45 +130,25 @@ impl SettledRule<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-
     use super::*;
-    use crate::pass::{PassSettings, classify_registry_with_ledger};
+    use crate::pass::{PassSettings, classify_registry};
     use crate::registry::{Registry, parse_registry};
     use crate::report::ResultRow;
+    use crate::store::ObjectStore;
     use crate::store::counting::CountingStore;
-    use crate::store::{FetchedObject, ObjectStore, StoreError};
+    use crate::store::memory::MemoryStore;
 
-    /// Keys with a LastModified; every other key is absent.
-    #[derive(Default)]
-    struct MapStore(Mutex<HashMap<String, DateTime<Utc>>>);
-
-    impl MapStore {
-        fn set(&self, key: &str, at: &str) {
-            self.0.lock().unwrap().insert(key.to_string(), t(at));
-        }
-        fn remove(&self, key: &str) {
-            self.0.lock().unwrap().remove(key);
-        }
+    /// The in-memory store with the bucket `bkt`, answering LIST as a store that cannot list,
+    /// so every probe is a HEAD the tests count.
+    fn memory_store() -> MemoryStore {
+        let store = MemoryStore::new().without_listing();
+        store.create_bucket("bkt");
+        store
     }
 
-    impl ObjectStore for MapStore {
-        async fn head(&self, _: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
-            Ok(self.0.lock().unwrap().get(key).map(|lm| ObjectMeta {
-                last_modified: *lm,
-                size: None,
-            }))
-        }
-        async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
-            Err(StoreError::NotFound {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            })
-        }
-        async fn put(&self, _: &str, _: &str, _: Vec<u8>, _: &str) -> Result<(), StoreError> {
-            Ok(())
-        }
+    /// An object at `key` in `bkt`, written `at`.
+    fn set(store: &MemoryStore, key: &str, at: &str) {
+        store.insert("bkt", key, "", t(at));
     }
 
     fn t(text: &str) -> DateTime<Utc> {
@@ -196,7 +176,7 @@ mod tests {
 
     /// One pass at `now` with the ledger, which it then advances: the rows and the HEADs made.
     async fn pass(
-        store: &MapStore,
+        store: &MemoryStore,
         registry: &Registry,
         ledger: &mut Ledger,
         now: &str,
@@ -207,9 +187,7 @@ mod tests {
             reverify_after,
             ..PassSettings::default()
         };
-        let rows =
-            classify_registry_with_ledger(&counting, registry, &settings, t(now), Some(ledger))
-                .await;
+        let rows = classify_registry(&counting, registry, &settings, t(now), Some(ledger)).await;
         ledger.advance(&rows, &[], t(now), |_| true);
         (rows, counting.counts().head)
     }
@@ -220,9 +198,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_cycle_confirmed_fresh_is_not_probed_again_until_the_next_tick() {
-        let store = MapStore::default();
-        store.set("a/2026-06-01.csv", "2026-06-01T06:30:00Z");
-        store.set("p/latest.json", "2026-06-01T06:40:00Z");
+        let store = memory_store();
+        set(&store, "a/2026-06-01.csv", "2026-06-01T06:30:00Z");
+        set(&store, "p/latest.json", "2026-06-01T06:40:00Z");
         let registry = registry("a/{date}.csv");
         let mut ledger = Ledger::new();
         let (rows, heads) =
@@ -249,8 +227,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_registry_edit_that_moves_the_key_unsettles_the_cycle() {
-        let store = MapStore::default();
-        store.set("a/2026-06-01.csv", "2026-06-01T06:30:00Z");
+        let store = memory_store();
+        set(&store, "a/2026-06-01.csv", "2026-06-01T06:30:00Z");
         let mut ledger = Ledger::new();
         pass(
             &store,
@@ -268,13 +246,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_re_verify_finds_a_deleted_object_missing_at_once() {
-        let store = MapStore::default();
-        store.set("a/2026-06-01.csv", "2026-06-01T06:30:00Z");
+        let store = memory_store();
+        set(&store, "a/2026-06-01.csv", "2026-06-01T06:30:00Z");
         let registry = registry("a/{date}.csv");
         let mut ledger = Ledger::new();
         let hour = Some(Duration::hours(1));
         pass(&store, &registry, &mut ledger, "2026-06-01T08:00:00Z", hour).await;
-        store.remove("a/2026-06-01.csv");
+        store.delete("bkt", "a/2026-06-01.csv").await.unwrap();
         let (rows, heads) =
             pass(&store, &registry, &mut ledger, "2026-06-01T08:45:00Z", hour).await;
         assert_eq!(
@@ -292,10 +270,10 @@ mod tests {
 
     #[tokio::test]
     async fn an_artifact_s_own_reverify_minutes_wins_over_the_env_default() {
-        let store = MapStore::default();
-        store.set("a/2026-06-01.csv", "2026-06-01T06:30:00Z");
-        store.set("b/2026-06-01.csv", "2026-06-01T06:31:00Z");
-        store.set("p/latest.json", "2026-06-01T06:40:00Z");
+        let store = memory_store();
+        set(&store, "a/2026-06-01.csv", "2026-06-01T06:30:00Z");
+        set(&store, "b/2026-06-01.csv", "2026-06-01T06:31:00Z");
+        set(&store, "p/latest.json", "2026-06-01T06:40:00Z");
         let registry = registry_with("a/{date}.csv", "", "  reverify_minutes: 30\n");
         let a = registry
             .valid_artifacts()

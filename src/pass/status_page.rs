@@ -12,11 +12,10 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 
 use super::PassOutcome;
-use crate::history::HISTORY_FILE;
 use crate::page::{
-    DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, STATUS_PAGE_FILE,
-    render_status_page,
+    DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
 };
+use crate::report::files::{HISTORY, STATUS_PAGE};
 use crate::settings::OutputLocation;
 use crate::store::{ObjectStore, StoreError};
 
@@ -79,7 +78,7 @@ pub async fn put_status_page<S: ObjectStore>(
         now,
         pass_interval: DEFAULT_PASS_INTERVAL,
     });
-    let key = format!("{}{STATUS_PAGE_FILE}", location.prefix);
+    let key = format!("{}{STATUS_PAGE}", location.prefix);
     store
         .put(
             &location.bucket,
@@ -97,10 +96,7 @@ async fn read_history<S: ObjectStore>(
     location: &OutputLocation,
     cache: &PageHistoryCache,
 ) -> Arc<PageHistory> {
-    let (bucket, key) = (
-        &location.bucket,
-        format!("{}{HISTORY_FILE}", location.prefix),
-    );
+    let (bucket, key) = (&location.bucket, format!("{}{HISTORY}", location.prefix));
     let unavailable = |why: String| {
         tracing::warn!("status page without history: {why}");
         Arc::new(PageHistory::Unavailable(why))
@@ -113,25 +109,25 @@ async fn read_history<S: ObjectStore>(
         Ok(Some((meta, _))) if meta.size.unwrap_or(0) > HISTORY_MAX_BYTES_FOR_PAGE => {
             cache.forget();
             return unavailable(format!(
-                "{HISTORY_FILE} is {:.1} MB, more than the {} MB a pass reads for this page; \
+                "{HISTORY} is {:.1} MB, more than the {} MB a pass reads for this page; \
                  `freshness-monitor history --html FILE` draws the strips locally.",
                 meta.size.unwrap_or(0) as f64 / 1e6,
                 HISTORY_MAX_BYTES_FOR_PAGE / 1_000_000
             ));
         }
         Ok(Some((_, etag))) => etag,
-        Err(e) => return unavailable(format!("{HISTORY_FILE} could not be read: {e}")),
+        Err(e) => return unavailable(format!("{HISTORY} could not be read: {e}")),
     };
     if let Some(kept) = (head_etag.as_deref()).and_then(|etag| cache.get(bucket, &key, etag)) {
         return kept;
     }
     let fetched = match store.get(bucket, &key).await {
         Ok(fetched) => fetched,
-        Err(e) => return unavailable(format!("{HISTORY_FILE} could not be read: {e}")),
+        Err(e) => return unavailable(format!("{HISTORY} could not be read: {e}")),
     };
     let history = match HistoryDigest::from_json(&fetched.body) {
         Ok(digest) => Arc::new(PageHistory::Digest(digest)),
-        Err(e) => unavailable(format!("{HISTORY_FILE} is not readable JSON: {e}")),
+        Err(e) => unavailable(format!("{HISTORY} is not readable JSON: {e}")),
     };
     // Kept under the ETag of what was read (the HEAD's when the GET has none): a body that
     // changed between the two is read again next time, never kept under a newer ETag.

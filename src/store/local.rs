@@ -142,6 +142,20 @@ impl ObjectStore for LocalDirStore {
             .map_err(|e| Self::io_error(&path, e))
     }
 
+    /// Copied file to file (never whole in memory) through a temporary file renamed into
+    /// place, so nobody sees a half file.
+    async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        from: &Path,
+        _content_type: &str,
+    ) -> Result<(), StoreError> {
+        let path = self.path_of(bucket, key)?;
+        let temp = self.write_temp(&path, TempBody::CopyOf(from)).await?;
+        rename_into_place(&temp, &path).await.map(drop)
+    }
+
     /// Written to a temporary file first, then hard-linked into place: the link fails when the
     /// key exists, so of two racing writers exactly one wins and nobody sees a half file.
     async fn put_if_absent(
@@ -414,5 +428,17 @@ mod tests {
         let gone = WriteCondition::Matches(etag.as_deref().unwrap());
         let missing = store.put_file_if("b", "other.json", &staged, gone, "");
         assert!(!missing.await.unwrap(), "no object to match");
+
+        std::fs::write(&staged, b"three").unwrap();
+        store
+            .put_file("b", "d/results.json", &staged, "")
+            .await
+            .unwrap();
+        let written = store.get("b", "d/results.json").await.unwrap().body;
+        assert_eq!(written, b"three", "copied, its directory made");
+        let left: Vec<_> = std::fs::read_dir(dir.path().join("store/b/d"))
+            .unwrap()
+            .collect();
+        assert_eq!(left.len(), 1, "no temporary file left");
     }
 }

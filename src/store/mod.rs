@@ -3,14 +3,16 @@
 //! The core never talks to S3 directly. A probe is a HEAD that answers "present, with this
 //! LastModified", "absent" or "could not tell, because …"; the last one must carry a reason an
 //! operator can act on, since it becomes a `probe_failed` row and a critical alert.
-//! Implementations: [`local::LocalDirStore`] (a directory, for `check --store` and tests) and
-//! the S3 store. Listings (ListObjectsV2, one page at a time) answer for many keys under one
+//! Implementations: [`local::LocalDirStore`] (a directory, for `check --store` and tests),
+//! [`memory::MemoryStore`] (objects in memory, for the in-process handler tests and the
+//! benchmarks) and the S3 store. Listings (ListObjectsV2, one page at a time) answer for many keys under one
 //! prefix; [`listing::list_prefix`] pages through one with a cap. [`counting::CountingStore`]
 //! counts what a pass asks of a store, by S3 request class.
 
 pub mod counting;
 pub mod listing;
 pub mod local;
+pub mod memory;
 pub mod s3;
 pub mod staged;
 

@@ -473,7 +473,7 @@ fn alerts_check_prints_what_would_be_sent() {
     assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
     let text = support::stdout(&out);
     assert!(
-        text.contains("would send to sns, telegram (before dedup):"),
+        text.contains("would send to sns, telegram once configured (before dedup):"),
         "{text}"
     );
     assert!(text.contains("[CRITICAL] freshness-monitor: 2 alerting: artifact_01, artifact_02"));

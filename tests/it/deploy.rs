@@ -949,6 +949,31 @@ fn deploy_smoke_invokes_once_and_prints_the_response() {
     );
 }
 
+/// docs/deploy.md: the region comes from `AWS_REGION`, else `AWS_DEFAULT_REGION`. The pip
+/// `awscli` the suite runs is CLI v1, which reads only `AWS_DEFAULT_REGION`; v2 reads both.
+/// With either one alone, the bootstrap creates the function in that region.
+#[test]
+fn deploy_bootstrap_works_with_only_one_of_the_region_variables() {
+    for (kept, removed) in [
+        ("AWS_REGION", "AWS_DEFAULT_REGION"),
+        ("AWS_DEFAULT_REGION", "AWS_REGION"),
+    ] {
+        let site = Site::new();
+        let mut cmd = site.command(deploy_sh());
+        cmd.env("FRESHNESS_MONITOR_BINARY", shipped_binary())
+            .env("REGISTRY_BUCKET", &site.bucket)
+            .env_remove(removed)
+            .arg("--bootstrap");
+        let out = cmd.output().expect("run deploy.sh");
+        assert_success(&out, &format!("deploy.sh --bootstrap with only {kept}"));
+        let arn = site.function()["FunctionArn"].as_str().unwrap().to_string();
+        assert!(
+            arn.contains(&format!(":lambda:{}:", moto::REGION)),
+            "{kept}: {arn}"
+        );
+    }
+}
+
 #[test]
 fn deploy_smoke_of_a_missing_function_says_so() {
     let site = Site::new();

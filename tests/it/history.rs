@@ -417,7 +417,8 @@ fn history_cli_prints_the_sla_table_and_the_gaps_from_a_local_store() {
     let out = history(&["--lookback", "weekday_sf=0"]);
     assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(
-        support::stderr(&out).contains("must be a whole number of cycles from 1 to 1000, got 0"),
+        support::stderr(&out)
+            .contains("must be a whole number of cycles from 1 to 1000, got \"0\""),
         "{}",
         support::stderr(&out)
     );

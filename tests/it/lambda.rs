@@ -316,6 +316,25 @@ async fn lambda_malformed_events_are_rejected_with_what_is_accepted() {
         );
     }
 
+    // JSON that serde_json cannot make a value of: still an invalid event, naming the field.
+    for (body, problem) in [
+        (
+            r#"{"dry_run": true, "now": 1e400}"#,
+            "the event's field \"now\" cannot be read: number out of range",
+        ),
+        (
+            r#"{"dry_run": true, "only": ["fresh_signal", "\ud800"]}"#,
+            "the event's field \"only[1]\" cannot be read: ",
+        ),
+    ] {
+        let (error_type, message) = function.api.invoke_and_wait(body).error();
+        assert_eq!(error_type, "FreshnessMonitor.InvalidEvent", "{body}");
+        assert!(
+            message.starts_with(&format!("unsupported event: {problem}")),
+            "{body}: {message}"
+        );
+    }
+
     // Not JSON at all: the runtime refuses it before the handler.
     let id = function.api.invoke("not json", Duration::from_secs(60));
     let (_, message) = function.api.wait(&id).error();

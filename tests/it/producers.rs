@@ -184,7 +184,7 @@ async fn the_off_cycle_listing_on_moto_finds_the_newest_key_of_the_shape() {
     // moto stamps LastModified with the real clock: judge now, within an hour of the writes.
     let registry = off_cycle_registry(&bucket, "{max_age_minutes: 60}");
     let now = Utc::now() + chrono::Duration::seconds(1);
-    let rows = classify_registry(&store, &registry, &PassSettings::default(), now).await;
+    let rows = classify_registry(&store, &registry, &PassSettings::default(), now, None).await;
     assert_eq!(rows[0].state, State::Fresh, "{}", rows[0].reason());
     assert_eq!(
         rows[0].off_cycle_key(),
@@ -200,7 +200,7 @@ async fn the_off_cycle_listing_on_moto_finds_the_newest_key_of_the_shape() {
         },
         ..PassSettings::default()
     };
-    let rows = classify_registry(&store, &registry, &capped, now).await;
+    let rows = classify_registry(&store, &registry, &capped, now, None).await;
     assert_eq!(rows[0].state, State::ProbeFailed);
     assert!(rows[0].alerting);
     assert_eq!(
@@ -223,7 +223,7 @@ async fn a_403_on_the_off_cycle_listing_is_probe_failed_naming_list_bucket() {
     let store = store_at(&server.endpoint()).await;
     let registry = off_cycle_registry(BUCKET, "true");
     let now = "2026-11-28T14:00:00Z".parse().unwrap();
-    let rows = classify_registry(&store, &registry, &PassSettings::default(), now).await;
+    let rows = classify_registry(&store, &registry, &PassSettings::default(), now, None).await;
     assert_eq!(rows[0].state, State::ProbeFailed);
     assert_eq!(
         rows[0].reason(),

@@ -13,6 +13,7 @@ use serde_json::json;
 use crate::support::aws::{self, get_bytes};
 use crate::support::browser::{dump_dom, screenshot};
 use crate::support::function::Function;
+use crate::support::results::REGISTRY_KEY;
 use crate::support::scenario::LocalScenario;
 use crate::support::scenario::Scenario;
 use crate::support::stderr;
@@ -100,6 +101,89 @@ fn status_page_check_html_shows_headline_and_alerting_rows_first_at_both_widths(
     assert_eq!(screenshot(&page, &desktop, 1280, 1400), (1280, 1400));
     let phone = dir.join("check-phone.png");
     assert_eq!(screenshot(&page, &phone, 390, 1600), (390, 1600));
+}
+
+/// As on-call reads it at 3 a.m. (issue 27): the headline names what is wrong; a row still
+/// within its SLA is not painted like an alert; the times a person acts on read as ages too;
+/// each alerting row says whom to ask about which object and how to ask the monitor why; an
+/// acknowledgement shows on its row.
+#[test]
+fn status_page_at_3am_names_what_is_wrong_ages_next_steps_and_acks() {
+    let s = demo();
+    let results = ["--results", "s3://research-bucket/monitor/"];
+    let ack = s.run_with(
+        &[
+            "ack",
+            "weekly_signals",
+            "--by",
+            "alice",
+            "--note",
+            "vendor is late",
+        ],
+        NOW,
+        &results,
+    );
+    assert!(ack.status.success(), "{}", stderr(&ack));
+    let page = render(&s, &["check"], &results, 2);
+    let dom = dump_dom(&page);
+
+    let what = between(&dom, "<p class=\"what\">", "</p>");
+    assert_eq!(
+        what,
+        "1 missing: weekly_signals (acked) · 1 stale: latest_pointer"
+    );
+
+    let alerting = between(&dom, "<section id=\"alerting\"", "</section>");
+    let rows: Vec<&str> = alerting.split("<tr class=\"alerting\">").skip(1).collect();
+    let weekly = rows[0];
+    assert!(weekly.contains("weekly_signals"), "{weekly}");
+    assert!(weekly.contains("(6 d 2 h ago)"), "due, as an age: {weekly}");
+    assert!(
+        weekly.contains("<div class=\"acked\">acked</div>")
+            && weekly.contains("acknowledged by alice (until resolved): vendor is late"),
+        "{weekly}"
+    );
+    let next = between(weekly, "<div class=\"next\">", "</div>");
+    assert!(
+        next.contains("ask data-platform why <code>s3://research-bucket/signals/2026-W26/signals.parquet</code> was not written."),
+        "{next}"
+    );
+    assert!(
+        next.contains(
+            "<code>freshness-monitor explain weekly_signals --registry registry.yaml</code>"
+        ),
+        "{next}"
+    );
+    assert!(
+        rows[1].contains("was not rewritten this cycle."),
+        "{}",
+        rows[1]
+    );
+    assert!(!rows[1].contains("acked"), "{}", rows[1]);
+
+    // eod_positions is missing but due at 21:00: waiting, not an alert.
+    let others = between(&dom, "<table class=\"cards\" id=\"others\">", "</table>");
+    let eod = between(others, "<span class=\"st st-waiting\"", "</tr>");
+    assert!(
+        eod.contains(">missing, not due yet</span>") && eod.contains("eod_positions"),
+        "{eod}"
+    );
+    assert!(eod.contains("(in 6 h)"), "{eod}");
+    assert!(!others.contains("st-missing"), "{others}");
+    assert!(
+        others.contains("(6 d 4 h ago)"),
+        "pit_parity landed: {others}"
+    );
+
+    let dir = screenshots_dir();
+    assert_eq!(
+        screenshot(&page, &dir.join("3am-desktop.png"), 1280, 2000),
+        (1280, 2000)
+    );
+    assert_eq!(
+        screenshot(&page, &dir.join("3am-phone.png"), 390, 900),
+        (390, 900)
+    );
 }
 
 #[test]
@@ -204,6 +288,12 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
     );
     assert!(first.contains("No history scan yet (history.json)"));
     assert!(first.contains("missing_report"));
+    // The next step names the registry the Lambda read, as `explain` takes it.
+    let explain = format!(
+        "<code>freshness-monitor explain missing_report --registry s3://{}/{REGISTRY_KEY}</code>",
+        scenario.bucket
+    );
+    assert!(first.contains(&explain), "{first}");
     let head = s3
         .head_object()
         .bucket(&scenario.bucket)

@@ -25,17 +25,17 @@
 //! - [`history`]: the history of each artifact's cycles, and its SLA report.
 //! - [`page`]: the status page.
 
-pub mod alert;
-pub mod cadence;
-pub mod calendar;
-pub mod classify;
-pub mod history;
-pub mod ledger;
-pub mod object;
-pub mod outcome;
-pub mod page;
-pub mod registry;
-pub mod report;
-pub mod template;
 pub mod text;
 pub mod yaml;
+pub mod object;
+pub mod calendar;
+pub mod cadence;
+pub mod template;
+pub mod registry;
+pub mod classify;
+pub mod report;
+pub mod ledger;
+pub mod alert;
+pub mod outcome;
+pub mod history;
+pub mod page;

@@ -47,6 +47,9 @@ pub struct PassOutcome {
     /// Template prefixes listed for the never-written rule: `(id, found anything)`, for
     /// the ledger.
     pub prefix_listings: Vec<(String, bool)>,
+    /// How the registry was named when it was read (a path or an `s3://` URL; empty when it
+    /// could not be): the status page's `explain` command lines name it.
+    pub registry_name: String,
 }
 
 impl PassOutcome {
@@ -68,6 +71,7 @@ impl PassOutcome {
             alert_policy: Arc::default(),
             ack_problems: Vec::new(),
             prefix_listings: Vec::new(),
+            registry_name: String::new(),
         }
     }
 

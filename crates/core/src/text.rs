@@ -134,6 +134,40 @@ pub fn minutes_text(minutes: i64) -> String {
     }
 }
 
+/// `text` on one line: every run of whitespace (newlines included) one space, none at the
+/// ends. A reason, a note or a library's multi-line message quoted in a one-line place.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The `s` of a count's noun: `""` for one, `"s"` otherwise (`format!("{n} file{}", plural(n))`).
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// `text` as a quoted string, cut after `max` characters with its full length told: a
+/// rejection that quotes an input megabytes long stays one readable line.
+pub fn quote_within(text: &str, max: usize) -> String {
+    match cut_at(text, max) {
+        None => format!("{text:?}"),
+        Some((head, n)) => format!("{head:?}… ({n} characters)"),
+    }
+}
+
+/// Already-rendered text (a JSON value, an id), cut like [`quote_within`] but not quoted.
+pub fn within(text: &str, max: usize) -> String {
+    match cut_at(text, max) {
+        None => text.to_string(),
+        Some((head, n)) => format!("{head}… ({n} characters)"),
+    }
+}
+
+/// The first `max` characters and the whole count, when `text` is longer.
+fn cut_at(text: &str, max: usize) -> Option<(String, usize)> {
+    let n = text.chars().count();
+    (n > max).then(|| (text.chars().take(max).collect(), n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

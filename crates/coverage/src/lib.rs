@@ -17,8 +17,8 @@
 pub mod git;
 pub mod grandfathered;
 pub mod pins;
-pub mod report;
 pub mod scan;
+pub mod report;
 pub mod update;
 
 use std::fmt;

@@ -20,6 +20,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::InputError;
 use freshness_core::text::did_you_mean;
+use freshness_core::text::one_line;
 use freshness_core::yaml::{self, Node, ScalarKind};
 
 /// Producer files when the pins file has no `include`.
@@ -449,17 +450,6 @@ fn compile_counter(patterns: &[Written]) -> Result<SiteCounter, InputError> {
         )
     })?;
     Ok(SiteCounter { regex })
-}
-
-/// The regex crate's messages span several lines (with a caret under the error); an error
-/// line in CI output reads better as one.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// `'text'` as a YAML single-quoted scalar.

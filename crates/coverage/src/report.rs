@@ -253,7 +253,7 @@ impl Report {
         let scanned = format!(
             "{} producer file{} scanned, {} with write sites, {}",
             t.producer_files,
-            if t.producer_files == 1 { "" } else { "s" },
+            freshness_core::text::plural(t.producer_files),
             t.files_with_sites,
             sites(t.sites)
         );
@@ -261,13 +261,13 @@ impl Report {
             format!(
                 "coverage ok: {} pinned file{} match; {scanned}",
                 t.pinned_files,
-                if t.pinned_files == 1 { "" } else { "s" }
+                freshness_core::text::plural(t.pinned_files)
             )
         } else {
             format!(
                 "coverage failed: {} problem{} ({} unpinned, {} stale, {} drift); {scanned}",
                 self.failures(),
-                if self.failures() == 1 { "" } else { "s" },
+                freshness_core::text::plural(self.failures()),
                 self.unpinned.len(),
                 self.stale.len(),
                 self.drift.len()

@@ -117,6 +117,31 @@ impl Cadence {
         }
     }
 
+    /// The cycle an artifact of this cadence is judged in at `now`: the cadence's cycle,
+    /// moved by the artifact's active `windows` (what they say, and the tick they move) and,
+    /// when the artifact is judged `off_cycle`, with the previous tick.
+    pub fn artifact_cycle_at(
+        &self,
+        now: DateTime<Utc>,
+        calendar: &TradingCalendar,
+        off_cycle: bool,
+        windows: Option<&[window::ActiveWindow]>,
+    ) -> Option<Cycle> {
+        let mut cycle = self.cycle_at(now, calendar)?;
+        if off_cycle {
+            cycle.previous_tick = (cycle.tick)
+                .checked_sub_signed(chrono::Duration::seconds(1))
+                .and_then(|before| self.cycle_at(before, calendar))
+                .map(|c| c.tick);
+        }
+        if let Some(windows) = windows {
+            let (check, tick) = window::check(windows, cycle.tick, now);
+            cycle.tick = tick;
+            cycle.window = Some(check);
+        }
+        Some(cycle)
+    }
+
     /// The cycle at `now`. `None` only for a cron schedule that has not fired in decades.
     /// `calendar` is the registry's NYSE calendar.
     pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {

@@ -13,7 +13,7 @@ pub mod builtin;
 pub mod easter;
 pub mod rules;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -209,11 +209,44 @@ impl TradingCalendar {
             .clone()
     }
 
+    /// The year's closed days (holidays, closures, extra closures) and its early closes. An
+    /// early close moved by `previous_weekday`/`next_weekday` skips the closed days of its
+    /// own year and of the years beside it (a move may cross New Year).
     fn compute_year(&self, year: i32) -> YearTable {
         let rules = &*self.rules;
         let weekend = rules.weekend;
+        let mut table = self.closed_days(year);
+        let closed: BTreeSet<NaiveDate> = [year - 1, year + 1]
+            .into_iter()
+            .flat_map(|y| self.closed_days(y).into_keys())
+            .chain(table.keys().copied())
+            .collect();
+        for (date, rule, _) in observed_dates(&rules.early_closes, year, weekend, &closed) {
+            if let Some(close) = rule.close
+                && !weekend.contains(date.weekday())
+                && close < rules.close
+            {
+                table.entry(date).or_insert(DayStatus::EarlyClose {
+                    close,
+                    name: rule.name.clone(),
+                });
+            }
+        }
+        table
+    }
+
+    /// The weekdays of `year` the calendar is closed: holidays as observed (a holiday moved by
+    /// `previous_weekday`/`next_weekday` skips the closures too), closures, extra closures.
+    fn closed_days(&self, year: i32) -> YearTable {
+        let rules = &*self.rules;
+        let weekend = rules.weekend;
+        let closures: BTreeSet<NaiveDate> = (year - 1..=year + 1)
+            .flat_map(|y| rules.closures.iter().flat_map(move |r| r.natural_dates(y)))
+            .chain(self.extra_closures.iter().copied())
+            .filter(|d| !weekend.contains(d.weekday()))
+            .collect();
         let mut table = YearTable::new();
-        for (date, rule, moved) in observed_dates(&rules.holidays, year, weekend) {
+        for (date, rule, moved) in observed_dates(&rules.holidays, year, weekend, &closures) {
             if !weekend.contains(date.weekday()) {
                 let name = if moved {
                     Arc::from(format!("{} (observed)", rule.name))
@@ -238,17 +271,6 @@ impl TradingCalendar {
                 table
                     .entry(date)
                     .or_insert(DayStatus::Closed(ClosureReason::Registry));
-            }
-        }
-        for (date, rule, _) in observed_dates(&rules.early_closes, year, weekend) {
-            if let Some(close) = rule.close
-                && !weekend.contains(date.weekday())
-                && close < rules.close
-            {
-                table.entry(date).or_insert(DayStatus::EarlyClose {
-                    close,
-                    name: rule.name.clone(),
-                });
             }
         }
         table

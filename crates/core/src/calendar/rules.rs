@@ -265,12 +265,15 @@ impl DayRule {
 
 /// The dates `rules` give in `year`, each with its rule and whether observance moved it, in
 /// rule order. A weekend date is observed as its rule says; [`Observance::NextWeekday`] and
-/// [`Observance::PreviousWeekday`] skip the other rules' dates.
-pub fn observed_dates(
-    rules: &[DayRule],
+/// [`Observance::PreviousWeekday`] skip the other rules' dates and the `closed` ones (the
+/// days the calendar is closed by other lists: for holidays its closures, for early closes
+/// its holidays and closures), so they land on a day with a session.
+pub fn observed_dates<'r>(
+    rules: &'r [DayRule],
     year: i32,
     weekend: WeekdaySet,
-) -> Vec<(NaiveDate, &DayRule, bool)> {
+    closed: &BTreeSet<NaiveDate>,
+) -> Vec<(NaiveDate, &'r DayRule, bool)> {
     // A rule of the year before or after may be observed in this one (a Saturday 1 January
     // on the Friday before).
     let natural: Vec<(NaiveDate, &DayRule)> = (year - 1..=year + 1)
@@ -284,6 +287,7 @@ pub fn observed_dates(
         .iter()
         .map(|(d, _)| *d)
         .filter(|d| !weekend.contains(d.weekday()))
+        .chain(closed.iter().copied())
         .collect();
     let mut out = Vec::new();
     for (date, rule) in natural {

@@ -302,3 +302,127 @@ fn calendars_find_any_builtin_by_name() {
     );
     assert!(calendars.get("nasdaq").is_none());
 }
+
+/// The calendar `desk` of a registry whose `calendars:` is `desk_yaml` (indented under
+/// `desk:`), or the registry's errors.
+fn desk(desk_yaml: &str) -> Result<Arc<TradingCalendar>, Vec<String>> {
+    let text = format!("schema_version: 1\ncalendars:\n  desk:\n{desk_yaml}artifacts: []\n");
+    match crate::registry::parse_registry("r.yaml", text.as_bytes()) {
+        Ok(registry) => Ok(registry.calendars.get("desk").expect("desk").clone()),
+        Err(err) => Err(err.errors.iter().map(|e| e.to_string()).collect()),
+    }
+}
+
+fn closed_in(calendar: &TradingCalendar, year: i32) -> Vec<String> {
+    (calendar.closed_weekdays(year).into_iter())
+        .map(|(d, r)| format!("{d} {r}"))
+        .collect()
+}
+
+#[test]
+fn only_on_filters_the_rule_own_date_before_observance_moves_it() {
+    let calendar = desk(
+        "    holidays:\n      - {name: Fourth, month: 7, day: 4, only_on: [saturday], \
+         observance: previous_weekday}\n",
+    )
+    .unwrap();
+    // 2026-07-04 is a Saturday: it passes `only_on`, then moves to Friday.
+    assert_eq!(closed_in(&calendar, 2026), ["2026-07-03 Fourth (observed)"]);
+    // 2027-07-04 is a Sunday: not a Saturday, so no date (not moved to Monday nor Friday).
+    assert!(closed_in(&calendar, 2027).is_empty());
+}
+
+#[test]
+fn from_and_until_compare_the_year_of_the_rule_own_date_not_of_the_moved_one() {
+    let rule = "    holidays:\n      - {name: New Year, month: 1, day: 1, observance: \
+                nearest_weekday, ";
+    // 1 January 2022 is a Saturday, observed Friday 31 December 2021: the 2022 holiday.
+    let from_2022 = desk(&format!("{rule}from: 2022}}\n")).unwrap();
+    assert_eq!(
+        closed_in(&from_2022, 2021),
+        ["2021-12-31 New Year (observed)"]
+    );
+    let until_2021 = desk(&format!("{rule}until: 2021}}\n")).unwrap();
+    assert_eq!(
+        closed_in(&until_2021, 2021),
+        ["2021-01-01 New Year"],
+        "the 2022 holiday is not the rule's, though it falls in 2021"
+    );
+}
+
+#[test]
+fn moving_observances_skip_holidays_and_closures() {
+    // 24 December 2022 is a Saturday; Friday 23rd is a holiday, Thursday 22nd a closure: the
+    // early close moves back to Wednesday 21st, a day with a session.
+    let calendar = desk(
+        "    close: \"16:00\"\n    holidays:\n      - {name: Eve eve, month: 12, day: 23}\n    \
+         closures: [2022-12-22]\n    early_closes:\n      - {name: Christmas Eve, month: 12, \
+         day: 24, close: \"12:00\", observance: previous_weekday}\n",
+    )
+    .unwrap();
+    let early: Vec<String> = (calendar.early_closes(2022).into_iter())
+        .map(|(d, close, name)| format!("{d} {close} {name}"))
+        .collect();
+    assert_eq!(early, ["2022-12-21 12:00 Christmas Eve"]);
+
+    // 1 January 2022 is a Saturday; Monday 3rd is a closure: the holiday is Tuesday 4th.
+    let calendar = desk(
+        "    holidays:\n      - {name: New Year, month: 1, day: 1, observance: next_weekday}\n    \
+         closures: [2022-01-03]\n",
+    )
+    .unwrap();
+    assert_eq!(
+        closed_in(&calendar, 2022),
+        [
+            "2022-01-03 closure listed in calendars.desk.closures",
+            "2022-01-04 New Year (observed)"
+        ]
+    );
+}
+
+#[test]
+fn a_holiday_wins_over_an_early_close_on_its_own_date() {
+    // 24 December 2026 is a Thursday: the holiday that day wins, the early close is not moved.
+    let calendar = desk(
+        "    close: \"16:00\"\n    holidays:\n      - {name: Eve, month: 12, day: 24}\n    \
+         early_closes:\n      - {name: Short, month: 12, day: 24, close: \"12:00\", \
+         observance: previous_weekday}\n",
+    )
+    .unwrap();
+    assert!(calendar.early_closes(2026).is_empty());
+    assert_eq!(closed_in(&calendar, 2026), ["2026-12-24 Eve"]);
+}
+
+#[test]
+fn what_a_rule_cannot_apply_is_refused_with_line_and_field() {
+    let errors = desk(
+        "    close: \"16:00\"\n    holidays:\n      - name: Eid\n        dates: [2026-03-20]\n        \
+         only_on: [friday]\n    early_closes:\n      - {name: Late, month: 12, day: 24, \
+         close: \"16:00\"}\n      - {name: Later, month: 12, day: 31, close: \"17:30\"}\n",
+    )
+    .expect_err("refused");
+    assert_eq!(
+        errors,
+        [
+            "r.yaml:8: field calendars.desk.holidays[0].only_on: `only_on` does not apply to \
+             explicit `dates`",
+            "r.yaml:10: field calendars.desk.early_closes[0].close: an early close at 16:00 is \
+             not before the calendar's close (16:00): an early close ends the session earlier \
+             than usual",
+            "r.yaml:11: field calendars.desk.early_closes[1].close: an early close at 17:30 is \
+             not before the calendar's close (16:00): an early close ends the session earlier \
+             than usual",
+        ]
+    );
+    // Without a `close:`, the day ends at 24:00: an early close at 24:00 is none.
+    let errors =
+        desk("    early_closes:\n      - {name: Late, month: 12, day: 24, close: \"24:00\"}\n")
+            .expect_err("refused");
+    assert!(
+        errors[0].ends_with(
+            "an early close at 24:00 is not before the calendar's close (24:00): \
+                             an early close ends the session earlier than usual"
+        ),
+        "{errors:?}"
+    );
+}

@@ -114,7 +114,7 @@ impl fmt::Display for Decision {
                 "1 grace period: {} {} (created {created_at}, {cycles} cycle{} of {}){}",
                 if *in_grace { "in grace until" } else { "ended" },
                 Rfc3339(*ends_at),
-                if *cycles == 1 { "" } else { "s" },
+                crate::text::plural(*cycles as usize),
                 human_duration(*cycle_length),
                 if *in_grace {
                     " -> grace_period, no probe"
@@ -223,7 +223,7 @@ impl fmt::Display for WindowCheck {
 
 impl fmt::Display for Listed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let pages = |n: &u32| format!("{n} page{}", if *n == 1 { "" } else { "s" });
+        let pages = |n: &u32| format!("{n} page{}", crate::text::plural(*n as usize));
         match self {
             Listed::Failed(error) => write!(f, "failed: {error} -> probe_failed"),
             Listed::Truncated { pages: n } => {

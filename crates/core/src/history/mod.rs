@@ -29,9 +29,6 @@ pub use lookback::{Lookback, MAX_LOOKBACK};
 pub use report::HistoryFile;
 pub use sla::{SlaCounts, SlaReport};
 
-/// The name of the file the scan writes under the results prefix.
-pub const HISTORY_FILE: &str = "history.json";
-
 /// What a scan found.
 #[derive(Debug, Clone, Default)]
 pub struct History<'r> {

@@ -10,7 +10,7 @@ use maud::{Markup, html};
 
 use super::alerting::state_badge;
 use super::strip::{history_cell, hit_rate};
-use super::times::instant;
+use super::times::instant_aged;
 use super::{OTHER_ROWS_SHOWN, PageInput};
 use crate::classify::State;
 use crate::report::ResultRow;
@@ -121,6 +121,7 @@ fn listing(input: &PageInput<'_>, owners: &BTreeMap<&str, Vec<&ResultRow>>) -> M
 
 fn quiet_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
     let zone = input.zone_of(row);
+    let run_at = input.outcome.run_at;
     html! {
         tr {
             td data-label="State" { (state_badge(row)) }
@@ -133,8 +134,8 @@ fn quiet_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
                 (row.cadence().unwrap_or("—")) " · " (row.cycle_label().unwrap_or("—"))
             }
             td data-label="Due, last modified" {
-                div { "due " @match row.due_at() { Some(t) => (instant(t, zone)), None => "—" } }
-                div { "last modified " @match row.last_modified() { Some(t) => (instant(t, zone)), None => "—" } }
+                div { "due " @match row.due_at() { Some(t) => (instant_aged(t, zone, run_at)), None => "—" } }
+                div { "last modified " @match row.last_modified() { Some(t) => (instant_aged(t, zone, run_at)), None => "—" } }
             }
             td.hist data-label="History" { (history_cell(input.history.digest(), &row.artifact_id)) }
         }

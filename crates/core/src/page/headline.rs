@@ -1,4 +1,5 @@
-//! The top of the page: the verdict in one line, when the pass ran, how old the page is (in
+//! The top of the page: the verdict in one line and the alerting artifacts named by state,
+//! when the pass ran, how old the page is (in
 //! words without a script: the pass time, when the next one is due and from when this page
 //! is stale), observe mode, and where the history strips come from.
 
@@ -8,6 +9,7 @@ use super::alerting::effective_severity;
 use super::style::AGE_SCRIPT;
 use super::times::{instant, span};
 use super::{PageHistory, PageInput};
+use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::PolicyAction;
 use crate::report::StateCounts;
@@ -68,9 +70,44 @@ fn verdict(input: &PageInput<'_>) -> Markup {
                     }
                 }
             }
+            @if alerting > 0 { p.what { (what_is_wrong(input)) } }
             p { (counts_sentence(&outcome.counts())) }
         }
     }
+}
+
+/// How many names the headline lists per state before `and N more`.
+const NAMES_PER_STATE: usize = 3;
+
+/// The alerting artifacts by state, named, `(acked)` after an acknowledged one: `1 missing:
+/// weekly_signals (acked) · 1 stale: latest_pointer` (a phone's first screen says what is
+/// wrong, not only how much).
+fn what_is_wrong(input: &PageInput<'_>) -> String {
+    let mut parts = Vec::new();
+    for state in [State::Missing, State::Stale, State::ProbeFailed] {
+        let ids: Vec<String> = input
+            .outcome
+            .alerting_rows()
+            .filter(|r| r.state == state)
+            .map(|r| {
+                let acked = r.policy.as_ref().is_some_and(|p| p.acknowledged.is_some());
+                format!("{}{}", r.artifact_id, if acked { " (acked)" } else { "" })
+            })
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let mut names = ids[..ids.len().min(NAMES_PER_STATE)].join(", ");
+        if ids.len() > NAMES_PER_STATE {
+            names.push_str(&format!(" and {} more", ids.len() - NAMES_PER_STATE));
+        }
+        parts.push(format!(
+            "{} {}: {names}",
+            ids.len(),
+            state.as_str().replace('_', " ")
+        ));
+    }
+    parts.join(" · ")
 }
 
 /// `3 fresh, 1 missing, 1 probe_failed, 1 grace_period` (zero states left out).

@@ -31,9 +31,6 @@ use crate::outcome::PassOutcome;
 pub use digest::{ArtifactStrip, CellMark, HistoryDigest, StripCell};
 pub use document::render_status_page;
 
-/// The name of the page under the results prefix.
-pub const STATUS_PAGE_FILE: &str = "status.html";
-
 /// The deployed schedule runs a pass every 15 minutes (deploy.sh's `cron(*/15 * * * ? *)`):
 /// the page says when the next one is due and calls itself stale after two.
 pub const DEFAULT_PASS_INTERVAL: Duration = Duration::minutes(15);

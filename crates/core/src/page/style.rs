@@ -39,6 +39,16 @@ caption{text-align:left;padding:.2rem 0}
 .st-fresh{background:var(--okbg);color:var(--ok)}
 .st-grace_period{background:var(--infobg);color:var(--info)}
 .st-stale,.st-missing,.st-probe_failed{background:var(--badbg);color:var(--bad)}
+.st-waiting{background:#eaeef2;color:var(--mute)}
+.what{font-weight:600;font-size:1.05rem;word-break:break-word}
+.age{color:var(--mute)}
+.acked{display:inline-block;margin-top:.2rem;padding:0 .4rem;border-radius:4px;background:var(--infobg);color:var(--info);font-weight:600}
+.ack{margin-top:.25rem;color:var(--info);font-weight:600}
+tr.alerting>*{border-bottom:0}
+tr.next-row>td{padding-top:0}
+.next{padding:.3rem .5rem;border-left:4px solid var(--line);background:#f6f8fa}
+.next code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.88em;overflow-wrap:anywhere}
+.next .cmd code{user-select:all}
 .st-incomplete{background:var(--badbg);color:var(--bad)}
 .st-indeterminate{background:var(--warnbg);color:var(--warn)}
 .st-complete{background:var(--okbg);color:var(--ok)}
@@ -58,6 +68,7 @@ th .meta{font-weight:400}
 footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
 @media (max-width:44rem){
  main{padding:.6rem}
+ h1{font-size:1.2rem}
  table.cards thead{position:absolute;left:-9999px}
  table.cards,table.cards tbody,table.cards tr,table.cards td,table.cards th{display:block;width:100%}
  table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;padding:.3rem .4rem}
@@ -66,6 +77,9 @@ footer{margin-top:2rem;font-size:.85rem;color:var(--mute)}
  table.cards caption{display:block;text-align:left}
  table.cards td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--mute)}
  table.cards tbody th[scope=rowgroup]{border-radius:6px;margin-top:1rem}
+ table.cards tr.alerting{margin-bottom:0;border-bottom:0;border-radius:6px 6px 0 0}
+ table.cards tr.next-row{margin-top:0;border-top:0;border-radius:0 0 6px 6px}
+ .next .cmd code{display:block}
 }
 @media print{
  thead th{position:static}

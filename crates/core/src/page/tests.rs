@@ -246,3 +246,45 @@ fn an_alerting_artifacts_runbook_is_linked_from_its_entry() {
         "{page}"
     );
 }
+
+#[test]
+fn the_explain_command_quotes_a_registry_path_only_when_a_shell_needs_it() {
+    use super::alerting::explain_command;
+    assert_eq!(
+        explain_command(
+            "s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml",
+            "pit_parity"
+        ),
+        "freshness-monitor explain pit_parity --registry s3://bkt/_freshness_monitor/ARTIFACT_REGISTRY.yaml"
+    );
+    assert_eq!(
+        explain_command("my registries/it's.yaml", "a.b-c"),
+        "freshness-monitor explain a.b-c --registry 'my registries/it'\\''s.yaml'"
+    );
+    assert_eq!(
+        explain_command("", "x"),
+        "freshness-monitor explain x --registry REGISTRY"
+    );
+}
+
+#[test]
+fn a_missing_row_within_its_sla_waits_in_grey_and_the_headline_names_what_alerts() {
+    let page = render(
+        &outcome(vec![
+            row("late", "a", State::Missing, true),
+            row("due_later", "a", State::Missing, false),
+            row("old", "b", State::Stale, true),
+        ]),
+        &PageHistory::None,
+        "2026-11-27T15:30:00Z",
+    );
+    assert!(
+        page.contains("<p class=\"what\">1 missing: late · 1 stale: old</p>"),
+        "{page}"
+    );
+    let others = &page[page.find("id=\"others\"").unwrap()..];
+    assert!(others.contains("st st-waiting") && !others.contains("st-missing"));
+    assert!(others.contains("missing, not due yet"));
+    // Due 14:00 and the pass at 15:30: an age beside the instant.
+    assert!(page.contains("(1 h 30 min ago)"), "{page}");
+}

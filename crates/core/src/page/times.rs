@@ -1,5 +1,6 @@
 //! Instants and spans as the page writes them: UTC always, the cadence's own zone beside it
-//! where the cadence has one, spans in days, hours and minutes.
+//! where the cadence has one, spans in days, hours and minutes, and ages seen from the pass
+//! (`3 h ago`, `in 20 min`) beside the instants a person acts on.
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -34,6 +35,26 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// `t` as an age seen from `at` (the pass): `3 h ago`, `in 20 min`, or `now` within a
+/// minute either way.
+pub fn relative(t: DateTime<Utc>, at: DateTime<Utc>) -> String {
+    let d = at - t;
+    if d.num_minutes().abs() < 1 {
+        "now".to_string()
+    } else if d > Duration::zero() {
+        format!("{} ago", span(d))
+    } else {
+        format!("in {}", span(-d))
+    }
+}
+
+/// [`instant`] followed by its age at the pass, `(3 h ago)`, in a muted span.
+pub fn instant_aged(t: DateTime<Utc>, zone: Option<Tz>, at: DateTime<Utc>) -> Markup {
+    html! {
+        (instant(t, zone)) " " span.age.nowrap { "(" (relative(t, at)) ")" }
+    }
+}
+
 /// A span given in whole minutes.
 pub fn minutes(m: i64) -> String {
     span(Duration::minutes(m))
@@ -42,6 +63,16 @@ pub fn minutes(m: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_read_as_ago_or_in_from_the_pass() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let pass = at("2026-07-03T15:00:00Z");
+        assert_eq!(relative(at("2026-07-03T12:00:00Z"), pass), "3 h ago");
+        assert_eq!(relative(at("2026-07-03T15:20:00Z"), pass), "in 20 min");
+        assert_eq!(relative(at("2026-07-03T15:00:30Z"), pass), "now");
+        assert_eq!(relative(at("2026-06-27T13:00:00Z"), pass), "6 d 2 h ago");
+    }
 
     #[test]
     fn spans_read_as_people_say_them() {

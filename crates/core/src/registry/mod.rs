@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::cadence::window::{self, ActiveWindow};
+use crate::cadence::window::ActiveWindow;
 use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
@@ -198,22 +198,10 @@ impl ArtifactSpec {
 }
 
 impl ArtifactSpec {
-    /// The cycle this artifact is judged in at `now`: its cadence's, with what its active
-    /// windows say (and the tick they move) and, when judged off-cycle, the previous tick.
+    /// The cycle this artifact is judged in at `now` ([`Cadence::artifact_cycle_at`]).
     pub fn cycle_at(&self, now: DateTime<Utc>, calendar: &TradingCalendar) -> Option<Cycle> {
-        let mut cycle = self.cadence.cycle_at(now, calendar)?;
-        if self.off_cycle().is_some() {
-            cycle.previous_tick = (cycle.tick)
-                .checked_sub_signed(chrono::Duration::seconds(1))
-                .and_then(|before| self.cadence.cycle_at(before, calendar))
-                .map(|c| c.tick);
-        }
-        if let Some(windows) = self.active_windows() {
-            let (check, tick) = window::check(windows, cycle.tick, now);
-            cycle.tick = tick;
-            cycle.window = Some(check);
-        }
-        Some(cycle)
+        let windows = self.active_windows().map(|w| &w[..]);
+        (self.cadence).artifact_cycle_at(now, calendar, self.off_cycle().is_some(), windows)
     }
 }
 
@@ -345,7 +333,7 @@ impl Registry {
             };
             if !self.valid_artifacts().any(|spec| silence.matches(spec)) {
                 errors.push(problem(
-                    "matches no artifact of this registry (check artifact_id, owner_repo and                      cadence)"
+                    "matches no artifact of this registry (check artifact_id, owner_repo and cadence)"
                         .to_string(),
                 ));
             }

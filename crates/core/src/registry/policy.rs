@@ -284,6 +284,80 @@ silences:
         }
     }
 
+    /// `n` artifacts `a0 <- a1 <- …`, closed into a ring when `ring`.
+    fn chain_of(n: usize, ring: bool) -> String {
+        let ids: Vec<String> = (0..n).map(|i| format!("a{i}")).collect();
+        let deps: Vec<String> = (0..n)
+            .map(|i| match (i, ring) {
+                (0, false) => String::new(),
+                (0, true) => format!("[a{}]", n - 1),
+                _ => format!("[a{}]", i - 1),
+            })
+            .collect();
+        let pairs: Vec<(&str, &str)> = ids.iter().zip(&deps).map(|(i, d)| (&**i, &**d)).collect();
+        format!("{HEAD}{}", artifacts(&pairs))
+    }
+
+    #[test]
+    fn a_long_ring_is_one_cycle_told_once_and_shortened() {
+        let errors = errors_of(&chain_of(5_000, true));
+        assert_eq!(errors.len(), 5_000, "every member is invalid");
+        let told: Vec<&String> = errors
+            .iter()
+            .filter(|e| e.contains("dependency cycle:"))
+            .collect();
+        assert_eq!(told.len(), 1, "the cycle is told once: {told:#?}");
+        assert!(
+            told[0].starts_with(
+                "ARTIFACT_REGISTRY.yaml:10: artifact a0: field depends_on: dependency cycle: \
+                 a0 -> a4999 -> a4998 -> "
+            ),
+            "{}",
+            told[0]
+        );
+        assert!(
+            told[0].ends_with(" -> a4977 -> … (4976 more) -> a0"),
+            "{}",
+            told[0]
+        );
+        assert!(
+            errors[1].ends_with(
+                "artifact a1: field depends_on: on a dependency cycle with `a0` (reported at \
+                 artifact a0, line 10; 5000 artifacts in all)"
+            ),
+            "{}",
+            errors[1]
+        );
+        let longest = errors.iter().map(String::len).max().unwrap_or(0);
+        assert!(longest < 400, "every message is short: {longest} bytes");
+    }
+
+    #[test]
+    fn a_long_chain_is_valid_and_a_ring_inside_a_larger_graph_spares_the_rest() {
+        let registry = parse(&chain_of(5_000, false)).expect("a chain is valid");
+        assert_eq!(registry.valid_artifacts().count(), 5_000);
+        // a0 <- a1 <- a2 <- a0 is a ring; d hangs off it, e is alone.
+        let text = format!(
+            "{HEAD}{}",
+            artifacts(&[
+                ("a0", "[a2]"),
+                ("a1", "[a0]"),
+                ("a2", "[a1]"),
+                ("d", "[a1]"),
+                ("e", "")
+            ])
+        );
+        let errors = errors_of(&text);
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[0].contains("dependency cycle: a0 -> a2 -> a1 -> a0"),
+            "{errors:#?}"
+        );
+        let registry = parse(&text).expect("artifact errors do not fail the registry");
+        let valid: Vec<&str> = registry.valid_artifacts().map(|s| s.id.as_str()).collect();
+        assert_eq!(valid, ["d", "e"], "d depends on the ring but is not on it");
+    }
+
     #[test]
     fn depends_on_must_name_artifacts_without_cycles_and_only_the_bad_ones_fail() {
         let text = format!(
@@ -302,8 +376,8 @@ silences:
         let errors: Vec<String> = registry.artifact_errors().map(|e| e.to_string()).collect();
         for expected in [
             "artifact a: field depends_on: dependency cycle: a -> b -> c -> a",
-            "artifact b: field depends_on: dependency cycle:",
-            "artifact c: field depends_on: dependency cycle:",
+            "artifact b: field depends_on: on a dependency cycle with `a` (reported at artifact a, line 10; 3 artifacts in all)",
+            "artifact c: field depends_on: on a dependency cycle with `a` (reported at artifact a, line 10; 3 artifacts in all)",
             "artifact d: field depends_on: `pit_paritty` is not an artifact of this registry; did you mean `pit_parity`?",
             "artifact e: field depends_on: depends on itself",
         ] {
@@ -332,21 +406,20 @@ silences:
         );
         let registry = parse(&text).unwrap();
         let (errors, warnings) = registry.silence_problems("2026-06-05T00:00:00Z".parse().unwrap());
-        assert_eq!(errors.len(), 1, "{errors:#?}");
-        assert!(
-            errors[0]
-                .to_string()
-                .contains("silences[0]: matches no artifact"),
-            "{}",
-            errors[0]
+        let errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "ARTIFACT_REGISTRY.yaml:10: field silences[0]: matches no artifact of this registry \
+              (check artifact_id, owner_repo and cadence)"
+            ],
+            "one space between words"
         );
-        assert_eq!(warnings.len(), 1, "{warnings:#?}");
-        assert!(
-            warnings[0]
-                .to_string()
-                .contains("silences[1]: expired at 2026-06-01T00:00:00Z"),
-            "{}",
-            warnings[0]
+        let warnings: Vec<String> = warnings.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            warnings,
+            ["ARTIFACT_REGISTRY.yaml:13: field silences[1]: expired at \
+              2026-06-01T00:00:00Z: remove it (old window)"]
         );
     }
 

@@ -12,6 +12,7 @@ use crate::classify::State;
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
+pub mod files;
 mod figures;
 mod policy;
 mod row;

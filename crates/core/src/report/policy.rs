@@ -66,3 +66,16 @@ pub struct AckNote {
     /// `until resolved` or `until <time>`.
     pub until: String,
 }
+
+impl AckNote {
+    /// `acknowledged by alice (until resolved): rerun scheduled`, the note on one line: how
+    /// the digest, the `check` table and the status page say it.
+    pub fn summary(&self) -> String {
+        let note = self
+            .note
+            .as_deref()
+            .map(|n| format!(": {}", crate::text::one_line(n)))
+            .unwrap_or_default();
+        format!("acknowledged by {} ({}){note}", self.by, self.until)
+    }
+}

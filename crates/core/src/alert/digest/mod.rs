@@ -12,7 +12,7 @@ use crate::alert::policy::never_written;
 use crate::classify::State;
 use crate::registry::Severity;
 use crate::report::ResultRow;
-use crate::text::{minutes_text, rfc3339};
+use crate::text::{minutes_text, one_line, plural, rfc3339};
 
 /// Telegram's limit for one message's text (counted in UTF-16 code units, as Telegram does).
 pub const TELEGRAM_MAX_UNITS: usize = 4096;
@@ -151,13 +151,7 @@ pub fn alert_entry(row: &ResultRow) -> String {
             ));
         }
         if let Some(ack) = &policy.acknowledged {
-            let note = ack.note.as_deref().map(|n| format!(": {}", one_line(n)));
-            text.push_str(&format!(
-                "\n  acknowledged by {} ({}){}",
-                ack.by,
-                ack.until,
-                note.unwrap_or_default()
-            ));
+            text.push_str(&format!("\n  {}", ack.summary()));
         }
     }
     text
@@ -169,10 +163,6 @@ fn key_of(row: &ResultRow) -> String {
         (None, Some(key)) => key.to_string(),
         _ => "-".to_string(),
     }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The digest of a pass's new alerts (`alerts` non-empty, already ordered).
@@ -259,6 +249,16 @@ pub fn due_reminders(
         .collect()
 }
 
+/// What a digest adds when some of its alerts could not be deduplicated (their markers could
+/// not be written: `unguarded` names each, `key: error`), so a repeat is not a surprise.
+pub fn unguarded_note(unguarded: &[String]) -> String {
+    format!(
+        "\n\n(dedup markers could not be written for {} of these, so they may repeat: {})",
+        unguarded.len(),
+        unguarded.join("; ")
+    )
+}
+
 /// The digest of reminders: an alert digest, said to be one.
 pub fn reminder_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
     let mut digest = alert_digest(alerts, now);
@@ -337,10 +337,6 @@ pub fn registry_error_digest(error: &str, now: DateTime<Utc>) -> Digest {
         ),
         n_items: 1,
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// An SNS subject: printable ASCII only (others become `?`), one line, at most 100

@@ -14,9 +14,6 @@ use super::AckNote;
 use crate::ledger::LedgerEntry;
 use crate::text::rfc3339;
 
-/// The folder of the ack objects under the results prefix.
-pub const ACK_FOLDER: &str = "acks/";
-
 /// One acknowledgement object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ack {
@@ -80,7 +77,7 @@ impl Ack {
 
 /// The object key of `id`'s ack.
 pub fn ack_key(results_prefix: &str, id: &str) -> String {
-    format!("{results_prefix}{ACK_FOLDER}{id}.json")
+    format!("{results_prefix}{}{id}.json", crate::report::files::ACKS)
 }
 
 /// The acks a pass read, and the objects it could not use.

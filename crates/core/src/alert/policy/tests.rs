@@ -451,6 +451,48 @@ fn downstream_alerts_fold_under_their_alerting_root() {
 }
 
 #[test]
+fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_the_way() {
+    let mut case = Case::new();
+    let n = 5_000;
+    case.policy.depends_on = (1..n)
+        .map(|i| (format!("a{i}"), vec![format!("a{}", i - 1)]))
+        .collect();
+    let mut rows: Vec<ResultRow> = (0..n)
+        .map(|i| row(&format!("a{i}"), Severity::Warning, "data"))
+        .collect();
+    // a2500 does not alert: the chain above it still folds through it.
+    rows[2500].alerting = false;
+    rows[2500].state = State::Fresh;
+    case.decide(&mut rows);
+    assert_eq!(rows[0].policy.as_ref().unwrap().folded_under, None);
+    for i in [1, 2499, 2501, n - 1] {
+        assert_eq!(
+            policy_of(&rows[i]).folded_under.as_deref(),
+            Some("a0"),
+            "a{i} folds under the chain's head"
+        );
+    }
+
+    // x depends on [far, near]: near alerts and has an alerting upstream `top`; far is
+    // two steps from its alerting upstream `other`. The nearest alerting upstream (near, one
+    // step) leads to the root, as a breadth-first walk finds it.
+    let mut case = Case::new();
+    case.policy.depends_on = HashMap::from([
+        ("x".to_string(), vec!["far".to_string(), "near".to_string()]),
+        ("far".to_string(), vec!["other".to_string()]),
+        ("near".to_string(), vec!["top".to_string()]),
+    ]);
+    let mut rows: Vec<ResultRow> = ["x", "far", "near", "top", "other"]
+        .iter()
+        .map(|id| row(id, Severity::Warning, "data"))
+        .collect();
+    rows[1].alerting = false;
+    rows[1].state = State::Fresh;
+    case.decide(&mut rows);
+    assert_eq!(policy_of(&rows[0]).folded_under.as_deref(), Some("top"));
+}
+
+#[test]
 fn groups_are_ordered_by_owner_worst_severity_first() {
     let rows = vec![
         row("w1", Severity::Warning, "alpha"),

@@ -184,13 +184,14 @@ fn parse_calendar_body(
             Ok(days)
         }),
     };
-    let mut rules = |key: &str, early: bool| {
+    // An early close is checked against the regular close (when that one could be read).
+    let mut rules = |key: &str, early: Option<Option<CloseTime>>| {
         keys.get(key)
             .map(|v| rule_list(v, &sub(key), early, errors))
             .unwrap_or_default()
     };
-    let holidays = rules("holidays", false);
-    let early_closes = rules("early_closes", true);
+    let holidays = rules("holidays", None);
+    let early_closes = rules("early_closes", Some(close));
     let closures = keys
         .get("closures")
         .map(|v| closure_list(v, &sub("closures"), errors))
@@ -328,7 +329,14 @@ fn closure_list(node: &Node, field: &str, errors: &mut Errors<'_>) -> Vec<DayRul
     )]
 }
 
-fn rule_list(node: &Node, field: &str, early: bool, errors: &mut Errors<'_>) -> Vec<DayRule> {
+/// The rules of `holidays:` (`early` is `None`) or `early_closes:` (`early` is the calendar's
+/// regular close, `None` inside when it could not be read).
+fn rule_list(
+    node: &Node,
+    field: &str,
+    early: Option<Option<CloseTime>>,
+    errors: &mut Errors<'_>,
+) -> Vec<DayRule> {
     if node.is_null() {
         return Vec::new();
     }
@@ -355,13 +363,15 @@ struct RuleReader<'n, 'e, 'f> {
     keys: HashMap<&'n str, &'n Node>,
     errors: &'e mut Errors<'f>,
     ok: bool,
+    /// For an early close, the calendar's regular close it must come before.
+    regular_close: Option<CloseTime>,
 }
 
 impl<'n, 'e, 'f> RuleReader<'n, 'e, 'f> {
     fn read(
         item: &'n Node,
         field: &'n str,
-        early: bool,
+        early: Option<Option<CloseTime>>,
         errors: &'e mut Errors<'f>,
     ) -> Option<DayRule> {
         let Some(entries) = item.as_map() else {
@@ -384,8 +394,9 @@ impl<'n, 'e, 'f> RuleReader<'n, 'e, 'f> {
             keys,
             errors,
             ok: true,
+            regular_close: early.flatten(),
         };
-        let rule = reader.rule(early);
+        let rule = reader.rule(early.is_some());
         (reader.ok && reader.errors.list.len() == before)
             .then_some(rule)
             .flatten()
@@ -517,7 +528,7 @@ impl<'n, 'e, 'f> RuleReader<'n, 'e, 'f> {
                            (`easter` is itself an offset)";
             self.fail(line, Some("offset_days"), message.to_string());
         }
-        for key in ["from", "until"] {
+        for key in ["from", "until", "only_on"] {
             if is_dates && self.keys.contains_key(key) {
                 let line = self.line_of(key);
                 let message = format!("`{key}` does not apply to explicit `dates`");
@@ -548,7 +559,18 @@ impl<'n, 'e, 'f> RuleReader<'n, 'e, 'f> {
 
     fn close(&mut self, rule: &mut DayRule, early: bool) -> Option<()> {
         match (early, self.keys.contains_key("close")) {
-            (true, true) => rule.close = Some(self.get("close", close_time)?),
+            (true, true) => {
+                let close = self.get("close", close_time)?;
+                if let Some(regular) = self.regular_close.filter(|regular| close >= *regular) {
+                    let line = self.line_of("close");
+                    let message = format!(
+                        "an early close at {close} is not before the calendar's close \
+                         ({regular}): an early close ends the session earlier than usual"
+                    );
+                    self.fail(line, Some("close"), message);
+                }
+                rule.close = Some(close);
+            }
             (true, false) => self.fail(
                 self.item.line,
                 Some("close"),

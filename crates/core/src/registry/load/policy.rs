@@ -5,7 +5,7 @@
 //! silence that cannot be read might be a maintenance window that would page all night. A bad
 //! `depends_on` (an unknown id, a cycle) makes only the artifacts concerned invalid.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -487,91 +487,244 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
     }
 }
 
-/// What is wrong with each artifact's `depends_on`, by the artifact's index.
-fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>> {
-    let ids: HashSet<&str> = entries.iter().map(RegistryEntry::label).collect();
-    let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let RegistryEntry::Valid(spec) = entry else {
-            continue;
-        };
-        for dep in spec.depends_on() {
-            if dep == &spec.id {
-                bad.entry(i)
-                    .or_default()
-                    .push("depends on itself".to_string());
-            } else if !ids.contains(dep.as_str()) {
-                let known: Vec<&str> = ids.iter().copied().collect();
-                let hint = did_you_mean(dep.as_str(), &known)
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                bad.entry(i)
-                    .or_default()
-                    .push(format!("`{dep}` is not an artifact of this registry{hint}"));
-            }
-        }
-    }
-    for (i, cycle) in dependency_cycles(entries) {
-        bad.entry(i)
-            .or_default()
-            .push(format!("dependency cycle: {}", cycle.join(" -> ")));
-    }
-    bad
-}
+/// How many unknown `depends_on` ids get a did-you-mean: each hint compares the id with every
+/// artifact's, so a registry full of unknown ids must not cost ids × artifacts comparisons.
+const HINTED_UNKNOWN_IDS: usize = 20;
 
-/// Each artifact on a `depends_on` cycle, with the cycle as ids (`a -> b -> a`).
-fn dependency_cycles(entries: &[RegistryEntry]) -> Vec<(usize, Vec<String>)> {
+/// Past this many members a cycle's text shows its first [`CYCLE_SHOWN`] and a count.
+const CYCLE_LISTED_IN_FULL: usize = 30;
+const CYCLE_SHOWN: usize = 24;
+
+/// What is wrong with each artifact's `depends_on`, by the artifact's index. Linear in the
+/// artifacts and their dependencies: a cycle is found once (as a strongly connected
+/// component) and its text, bounded in length, is told once.
+fn dependency_problems(entries: &[RegistryEntry]) -> HashMap<usize, Vec<String>> {
     let index: HashMap<&str, usize> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| (e.label(), i))
         .collect();
-    let deps = |i: usize| -> Vec<usize> {
-        match &entries[i] {
-            RegistryEntry::Valid(spec) => (spec.depends_on().iter())
-                .filter_map(|d| index.get(d.as_str()).copied())
-                .filter(|&d| d != i)
-                .collect(),
-            RegistryEntry::Invalid(_) => Vec::new(),
-        }
-    };
-    // Iterative depth-first search: 0 unvisited, 1 on the stack, 2 done.
-    let mut mark = vec![0u8; entries.len()];
-    let mut found: Vec<(usize, Vec<String>)> = Vec::new();
-    for start in 0..entries.len() {
-        if mark[start] != 0 || deps(start).is_empty() {
+    let mut bad = reference_problems(entries, &index);
+    cycle_problems(entries, &index, &mut bad);
+    bad
+}
+
+/// Ids that name the artifact itself or no artifact of the registry.
+fn reference_problems(
+    entries: &[RegistryEntry],
+    index: &HashMap<&str, usize>,
+) -> HashMap<usize, Vec<String>> {
+    let mut bad: HashMap<usize, Vec<String>> = HashMap::new();
+    let mut known: Option<Vec<&str>> = None;
+    let mut hinted = 0;
+    for (i, entry) in entries.iter().enumerate() {
+        let RegistryEntry::Valid(spec) = entry else {
             continue;
+        };
+        for dep in spec.depends_on() {
+            let message = if dep == &spec.id {
+                "depends on itself".to_string()
+            } else if !index.contains_key(dep.as_str()) {
+                let hint = (hinted < HINTED_UNKNOWN_IDS)
+                    .then(|| {
+                        hinted += 1;
+                        let known = known
+                            .get_or_insert_with(|| entries.iter().map(|e| e.label()).collect());
+                        did_you_mean(dep.as_str(), known)
+                    })
+                    .flatten()
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                format!("`{dep}` is not an artifact of this registry{hint}")
+            } else {
+                continue;
+            };
+            bad.entry(i).or_default().push(message);
         }
-        let mut stack: Vec<(usize, Vec<usize>)> = vec![(start, deps(start))];
-        mark[start] = 1;
-        while let Some((node, pending)) = stack.last_mut() {
-            let node = *node;
-            match pending.pop() {
-                Some(next) if mark[next] == 0 => {
-                    mark[next] = 1;
-                    let next_deps = deps(next);
-                    stack.push((next, next_deps));
-                }
-                Some(next) if mark[next] == 1 => {
-                    let from = stack.iter().position(|(n, _)| *n == next).unwrap_or(0);
-                    let mut ids: Vec<String> = stack[from..]
-                        .iter()
-                        .map(|(n, _)| entries[*n].label().to_string())
-                        .collect();
-                    ids.push(entries[next].label().to_string());
-                    for (n, _) in &stack[from..] {
-                        if !found.iter().any(|(f, _)| f == n) {
-                            found.push((*n, ids.clone()));
-                        }
+    }
+    bad
+}
+
+/// Every cycle, told once at its first artifact (in file order); the other artifacts on it
+/// point there.
+fn cycle_problems(
+    entries: &[RegistryEntry],
+    index: &HashMap<&str, usize>,
+    bad: &mut HashMap<usize, Vec<String>>,
+) {
+    let graph = DependencyGraph::of(entries, index);
+    for members in graph.cycle_groups() {
+        let first = members[0];
+        let cycle = graph.cycle_through(first, &members);
+        let ids: Vec<&str> = cycle.iter().map(|&n| entries[n].label()).collect();
+        bad.entry(first)
+            .or_default()
+            .push(format!("dependency cycle: {}", cycle_text(&ids)));
+        let first_id = entries[first].label();
+        let line = match &entries[first] {
+            RegistryEntry::Valid(spec) => spec.line(),
+            RegistryEntry::Invalid(bad) => bad.line,
+        };
+        for &member in &members[1..] {
+            bad.entry(member).or_default().push(format!(
+                "on a dependency cycle with `{first_id}` (reported at artifact {first_id}, line \
+                 {line}; {} artifacts in all)",
+                members.len()
+            ));
+        }
+    }
+}
+
+/// `a -> b -> c -> a`, the middle left out past [`CYCLE_LISTED_IN_FULL`] members:
+/// `a -> b -> … (N more) -> a`. `ids` ends with its first id again.
+fn cycle_text(ids: &[&str]) -> String {
+    let members = ids.len().saturating_sub(1);
+    if members <= CYCLE_LISTED_IN_FULL {
+        return ids.join(" -> ");
+    }
+    let shown = ids[..CYCLE_SHOWN].join(" -> ");
+    let last = ids[ids.len() - 1];
+    format!("{shown} -> … ({} more) -> {last}", members - CYCLE_SHOWN)
+}
+
+const UNSEEN: usize = usize::MAX;
+
+/// Tarjan's bookkeeping: each node's visit order and lowest reachable order, and the stack of
+/// nodes whose component is not closed yet.
+struct Tarjan {
+    order: Vec<usize>,
+    low: Vec<usize>,
+    on_stack: Vec<bool>,
+    stack: Vec<usize>,
+    next: usize,
+}
+
+impl Tarjan {
+    fn new(n: usize) -> Tarjan {
+        Tarjan {
+            order: vec![UNSEEN; n],
+            low: vec![0; n],
+            on_stack: vec![false; n],
+            stack: Vec::new(),
+            next: 0,
+        }
+    }
+
+    fn visit(&mut self, v: usize, calls: &mut Vec<(usize, usize)>) {
+        (self.order[v], self.low[v], self.on_stack[v]) = (self.next, self.next, true);
+        self.next += 1;
+        self.stack.push(v);
+        calls.push((v, 0));
+    }
+
+    /// When `v`, done, roots a component: its members in file order, off the stack.
+    fn component_of(&mut self, v: usize) -> Option<Vec<usize>> {
+        if self.low[v] != self.order[v] {
+            return None;
+        }
+        let at = self.stack.iter().rposition(|&m| m == v).unwrap_or(0);
+        let mut members: Vec<usize> = self.stack.drain(at..).collect();
+        members.iter().for_each(|&m| self.on_stack[m] = false);
+        members.sort_unstable();
+        Some(members)
+    }
+}
+
+/// The valid artifacts' dependencies on the registry's other entries, by index, in
+/// compressed rows (one vector of targets for the whole registry).
+struct DependencyGraph {
+    /// Node `n`'s dependencies are `targets[starts[n]..starts[n + 1]]`.
+    starts: Vec<usize>,
+    targets: Vec<usize>,
+}
+
+impl DependencyGraph {
+    fn of(entries: &[RegistryEntry], index: &HashMap<&str, usize>) -> DependencyGraph {
+        let mut starts = Vec::with_capacity(entries.len() + 1);
+        let mut targets = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            starts.push(targets.len());
+            if let RegistryEntry::Valid(spec) = entry {
+                let deps = spec.depends_on().iter();
+                targets.extend(
+                    deps.filter_map(|d| index.get(d.as_str()).copied())
+                        .filter(|&d| d != i),
+                );
+            }
+        }
+        starts.push(targets.len());
+        DependencyGraph { starts, targets }
+    }
+
+    fn deps(&self, node: usize) -> &[usize] {
+        &self.targets[self.starts[node]..self.starts[node + 1]]
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// The strongly connected components of more than one member (every artifact on a
+    /// cycle), each in file order: Tarjan's algorithm, iterative so that a chain of a
+    /// million artifacts needs no deep stack.
+    fn cycle_groups(&self) -> Vec<Vec<usize>> {
+        let mut walk = Tarjan::new(self.len());
+        let mut groups = Vec::new();
+        for root in 0..self.len() {
+            if walk.order[root] != UNSEEN || self.deps(root).is_empty() {
+                continue;
+            }
+            let mut calls: Vec<(usize, usize)> = Vec::new();
+            walk.visit(root, &mut calls);
+            while let Some(&mut (v, ref mut edge)) = calls.last_mut() {
+                if let Some(&w) = self.deps(v).get(*edge) {
+                    *edge += 1;
+                    if walk.order[w] == UNSEEN {
+                        walk.visit(w, &mut calls);
+                    } else if walk.on_stack[w] {
+                        walk.low[v] = walk.low[v].min(walk.order[w]);
                     }
+                    continue;
                 }
-                Some(_) => {}
-                None => {
-                    mark[node] = 2;
-                    stack.pop();
+                calls.pop();
+                if let Some(&(parent, _)) = calls.last() {
+                    walk.low[parent] = walk.low[parent].min(walk.low[v]);
+                }
+                if let Some(members) = walk.component_of(v).filter(|m| m.len() > 1) {
+                    groups.push(members);
                 }
             }
         }
+        groups
     }
-    found
+
+    /// A shortest cycle from `start` back to itself inside `members` (a strongly connected
+    /// component, sorted), as nodes ending with `start` again: breadth-first, linear in the
+    /// component's edges.
+    fn cycle_through(&self, start: usize, members: &[usize]) -> Vec<usize> {
+        let inside = |n: usize| members.binary_search(&n).is_ok();
+        let mut parent: HashMap<usize, usize> = HashMap::from([(start, start)]);
+        let mut queue = std::collections::VecDeque::from([start]);
+        while let Some(node) = queue.pop_front() {
+            for &dep in self.deps(node) {
+                if dep == start {
+                    let mut path = vec![start, node];
+                    let mut at = node;
+                    while at != start {
+                        at = parent[&at];
+                        path.push(at);
+                    }
+                    path.reverse();
+                    return path;
+                }
+                if inside(dep) && !parent.contains_key(&dep) {
+                    parent.insert(dep, node);
+                    queue.push_back(dep);
+                }
+            }
+        }
+        // Unreachable for a strongly connected component; the members in file order say
+        // enough.
+        members.iter().copied().chain([start]).collect()
+    }
 }

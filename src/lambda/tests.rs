@@ -1,0 +1,285 @@
+//! The handler in-process, as the runtime's examples test theirs: [`handle`] called with a
+//! `LambdaEvent` against a container over the in-memory store, no binary, no Runtime API, no
+//! moto (the end-to-end tests through the binary are `tests/it/lambda.rs`).
+
+use chrono::{DateTime, Utc};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::container::Container;
+use super::handler::handle;
+use crate::alert::{Alerter, StdoutChannel};
+use crate::settings::{DEFAULT_REGISTRY_KEY, Settings};
+use crate::store::memory::MemoryStore;
+
+const BUCKET: &str = "data-bucket";
+/// Where the outputs go by default (`RESULTS_PREFIX`).
+const RESULTS: &str = "_freshness_monitor/";
+
+/// Three hourly artifacts, each at a fixed key: fresh, stale and missing at [`now`] (the last
+/// two critical, so the cycle is incomplete).
+const REGISTRY: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: data-bucket
+  cadence: continuous
+  interval_minutes: 60
+  sla_minutes_after_cron: 0
+  severity: warning
+  owner_repo: producer
+  created_at: 2026-01-01
+artifacts:
+  - artifact_id: fresh_feed
+    s3_key_template: feeds/fresh.json
+  - artifact_id: stale_feed
+    s3_key_template: feeds/stale.json
+    severity: critical
+  - artifact_id: missing_feed
+    s3_key_template: feeds/missing.json
+    severity: critical
+";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// The pass's moment: half an hour after the 12:00 tick.
+fn now() -> DateTime<Utc> {
+    t("2026-06-03T12:30:00Z")
+}
+
+/// The bucket with the registry (unless `registry` is `None`) and the artifacts' objects.
+fn store(registry: Option<&str>) -> MemoryStore {
+    let store = MemoryStore::new();
+    store.create_bucket(BUCKET);
+    if let Some(yaml) = registry {
+        store.insert(
+            BUCKET,
+            DEFAULT_REGISTRY_KEY,
+            yaml,
+            t("2026-06-01T00:00:00Z"),
+        );
+    }
+    store.insert(BUCKET, "feeds/fresh.json", "{}", t("2026-06-03T12:10:00Z"));
+    store.insert(BUCKET, "feeds/stale.json", "{}", t("2026-06-03T10:00:00Z"));
+    store
+}
+
+/// A container over `store` with the env `vars` (REGISTRY_BUCKET set) and a stdout channel.
+fn container(store: MemoryStore, vars: &[(&str, &str)]) -> Container<MemoryStore> {
+    let settings = Settings::from_lookup(|name| {
+        let given = vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v);
+        match name {
+            "REGISTRY_BUCKET" => Some(BUCKET.to_string()),
+            _ => given.map(|v| v.to_string()),
+        }
+    });
+    let alerter = settings.as_ref().ok().map(|s| {
+        let channels: Vec<Box<dyn crate::alert::AlertChannel>> = vec![Box::new(StdoutChannel)];
+        Alerter::new(channels, s.dedup_bucket(), s.dedup_prefix.clone())
+    });
+    Container::new(settings, store, alerter)
+}
+
+/// An invocation as the runtime hands it over, with a minute to its deadline.
+/// The runtime hands the handler the payload unparsed, as the Runtime API sent it.
+fn event(payload: Value) -> LambdaEvent<Box<RawValue>> {
+    let mut context = Context::default();
+    context.request_id = "in-process".to_string();
+    let deadline = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
+    let since_epoch = deadline.duration_since(std::time::UNIX_EPOCH).unwrap();
+    context.deadline = since_epoch.as_millis() as u64;
+    let raw = RawValue::from_string(payload.to_string()).unwrap();
+    LambdaEvent::new(raw, context)
+}
+
+fn scheduled(time: DateTime<Utc>) -> Value {
+    json!({
+        "version": "0",
+        "id": "89a1c2f0-3b5e-4f47-9c1e-0c4f4d0f6a1b",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": crate::text::rfc3339(time),
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/freshness-monitor-every-15m"],
+        "detail": {}
+    })
+}
+
+/// An output file as JSON.
+fn output(container: &Container<MemoryStore>, name: &str) -> Option<Value> {
+    let body = container.store.body(BUCKET, &format!("{RESULTS}{name}"))?;
+    Some(serde_json::from_slice(&body).expect("an output is JSON"))
+}
+
+fn state_of<'a>(results: &'a Value, id: &str) -> &'a Value {
+    let rows = results["results"].as_array().expect("rows");
+    let row = rows.iter().find(|r| r["artifact_id"] == id);
+    &row.unwrap_or_else(|| panic!("no row {id} in {results:#}"))["state"]
+}
+
+#[tokio::test]
+async fn a_scheduled_event_pass_writes_its_outputs_into_the_store() {
+    let container = container(store(Some(REGISTRY)), &[]);
+    let response = handle(&container, event(scheduled(now()))).await.unwrap();
+
+    let counts =
+        json!({"fresh": 1, "stale": 1, "missing": 1, "probe_failed": 0, "grace_period": 0});
+    assert_eq!(response["counts"], counts, "{response:#}");
+    assert_eq!(response["n_entries_checked"], 3);
+    assert_eq!(response["alerts_enabled"], false, "observe mode by default");
+    assert_eq!(response["would_alert"], 2);
+    assert_eq!(response["alerted"], 0);
+    assert_eq!(
+        response["cycle_verdicts"],
+        json!({"continuous": "incomplete"})
+    );
+    assert!(
+        response.get("results").is_none(),
+        "results only on dry runs"
+    );
+
+    let results = output(&container, "check_results.json").expect("check_results.json");
+    assert_eq!(
+        results["run_at"], "2026-06-03T12:30:00Z",
+        "the event's time"
+    );
+    assert_eq!(state_of(&results, "fresh_feed"), "fresh");
+    assert_eq!(state_of(&results, "stale_feed"), "stale");
+    assert_eq!(state_of(&results, "missing_feed"), "missing");
+    let heartbeat = output(&container, "heartbeat.json").expect("heartbeat.json");
+    assert_eq!(heartbeat["last_run"], "2026-06-03T12:30:00Z");
+    assert_eq!(heartbeat["registry_error"], Value::Null);
+    let verdicts = output(&container, "cycle_verdict.json").expect("cycle_verdict.json");
+    assert_eq!(
+        verdicts["verdicts"][0]["state"], "incomplete",
+        "{verdicts:#}"
+    );
+    assert_eq!(verdicts["verdicts"][0]["missing"], json!(["missing_feed"]));
+    let page = container
+        .store
+        .body(BUCKET, &format!("{RESULTS}status.html"));
+    let page = String::from_utf8(page.expect("status.html")).unwrap();
+    assert!(page.contains("missing_feed"), "the page names the rows");
+    assert!(
+        output(&container, "ledger.json").is_some(),
+        "the ledger is kept"
+    );
+    // Observe mode claims no dedup marker.
+    let markers = container.store.keys(BUCKET);
+    assert!(
+        !markers.iter().any(|k| k.starts_with("_alerts/")),
+        "{markers:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_alerts_on_the_pass_claims_its_markers_in_the_store_and_a_retry_is_deduplicated() {
+    let vars = [("FRESHNESS_MONITOR_ENABLED", "true")];
+    let container = container(store(Some(REGISTRY)), &vars);
+    let first = handle(&container, event(scheduled(now()))).await.unwrap();
+    assert_eq!(first["alerted"], 2, "both sent to stdout: {first:#}");
+    let markers: Vec<String> = (container.store.keys(BUCKET).into_iter())
+        .filter(|k| k.starts_with("_alerts/_dedup/"))
+        .collect();
+    assert_eq!(markers.len(), 2, "a marker per alerting row: {markers:?}");
+    // EventBridge delivers the same event again: the same moment, nothing sent twice.
+    let retry = handle(&container, event(scheduled(now()))).await.unwrap();
+    assert_eq!(retry["alerted"], 0, "{retry:#}");
+    assert_eq!(retry["deduplicated"], 2, "{retry:#}");
+}
+
+#[tokio::test]
+async fn a_dry_run_writes_nothing_and_answers_with_the_results() {
+    let container = container(store(Some(REGISTRY)), &[]);
+    let before = container.store.keys(BUCKET);
+    let payload = json!({"dry_run": true, "now": "2026-06-03T12:30:00Z", "only": ["stale_feed"]});
+    let response = handle(&container, event(payload)).await.unwrap();
+    assert_eq!(container.store.keys(BUCKET), before, "nothing written");
+    assert_eq!(response["dry_run"], true);
+    assert_eq!(response["n_entries_checked"], 1);
+    assert_eq!(state_of(&response, "stale_feed"), "stale");
+}
+
+#[tokio::test]
+async fn an_invalid_event_is_freshness_monitor_invalid_event_and_writes_nothing() {
+    let container = container(store(Some(REGISTRY)), &[]);
+    let before = container.store.keys(BUCKET);
+    let err = handle(&container, event(json!({"dryrun": true})))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.InvalidEvent");
+    let message = err.to_string();
+    assert!(message.contains("dry_run"), "says what it meant: {message}");
+    assert_eq!(container.store.keys(BUCKET), before, "nothing written");
+}
+
+#[tokio::test]
+async fn a_missing_registry_fails_the_invocation_and_the_heartbeat_says_why() {
+    let container = container(store(None), &[]);
+    let err = handle(&container, event(scheduled(now())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.RegistryError");
+    let expected = format!(
+        "registry s3://{BUCKET}/{DEFAULT_REGISTRY_KEY} not found: upload it there or set \
+         REGISTRY_KEY"
+    );
+    assert_eq!(err.to_string(), expected);
+    let heartbeat = output(&container, "heartbeat.json").expect("heartbeat.json");
+    assert_eq!(heartbeat["registry_error"], expected.as_str());
+    assert_eq!(heartbeat["last_run"], "2026-06-03T12:30:00Z");
+    for kept in ["check_results.json", "cycle_verdict.json", "status.html"] {
+        let key = format!("{RESULTS}{kept}");
+        assert!(container.store.body(BUCKET, &key).is_none(), "{kept}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_settings_fail_every_invocation_with_the_variable_named() {
+    let vars = [("PROBE_CONCURRENCY", "lots")];
+    let container = container(store(Some(REGISTRY)), &vars);
+    let err = handle(&container, event(scheduled(now())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.InvalidConfiguration");
+    assert!(err.to_string().contains("PROBE_CONCURRENCY"), "{err}");
+}
+
+#[tokio::test]
+async fn a_results_bucket_that_does_not_exist_is_output_write_failed() {
+    let vars = [("RESULTS_BUCKET", "no-such-bucket")];
+    let container = container(store(Some(REGISTRY)), &vars);
+    let err = handle(&container, event(scheduled(now())))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.OutputWriteFailed");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("writing the results to s3://no-such-bucket/_freshness_monitor/"),
+        "{message}"
+    );
+    assert!(
+        message.contains("bucket no-such-bucket does not exist"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_historical_event_writes_history_json_and_answers_with_its_summary() {
+    let container = container(store(Some(REGISTRY)), &[]);
+    let payload = json!({"mode": "historical", "only": ["fresh_feed"]});
+    let response = handle(&container, event(payload)).await.unwrap();
+    assert_eq!(response["mode"], "historical", "{response:#}");
+    assert_eq!(response["n_artifacts"], 1);
+    let expected = format!("s3://{BUCKET}/{RESULTS}history.json");
+    assert_eq!(response["history_file"], expected.as_str());
+    let history = output(&container, "history.json").expect("history.json");
+    assert!(history.is_object(), "{history:#}");
+    assert!(
+        output(&container, "heartbeat.json").is_none(),
+        "the heartbeat is the pass's"
+    );
+}
