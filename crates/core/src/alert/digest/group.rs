@@ -120,15 +120,59 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
     body
 }
 
+/// At most this many downstream artifacts are named on a root's line; the rest are counted.
+/// A root that took a million artifacts down is one cause: its digest entry stays one short
+/// line, not a megabyte of ids split over many messages.
+pub const DOWNSTREAM_NAMED: usize = 20;
+
 fn downstream_line(downstream: &[&PlannedAlert]) -> String {
     let n = downstream.len();
-    let listed: Vec<String> = downstream
+    let mut listed: Vec<String> = downstream
         .iter()
+        .take(DOWNSTREAM_NAMED)
         .map(|a| format!("{} ({}, {})", a.artifact_id, a.state, a.severity))
         .collect();
+    if n > DOWNSTREAM_NAMED {
+        listed.push(format!("and {} more", n - DOWNSTREAM_NAMED));
+    }
     format!(
         "  {n} downstream artifact{} alerting because of it: {}\n",
-        if n == 1 { "" } else { "s" },
+        crate::text::plural(n),
         listed.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::State;
+
+    fn alert(id: &str) -> PlannedAlert {
+        PlannedAlert {
+            artifact_id: id.to_string(),
+            state: State::Missing,
+            severity: Severity::Warning,
+            ..crate::alert::digest::registry_error_alert()
+        }
+    }
+
+    #[test]
+    fn a_root_names_its_first_downstream_artifacts_and_counts_the_rest() {
+        let few: Vec<PlannedAlert> = (0..3).map(|i| alert(&format!("d{i}"))).collect();
+        let refs: Vec<&PlannedAlert> = few.iter().collect();
+        assert_eq!(
+            downstream_line(&refs),
+            "  3 downstream artifacts alerting because of it: d0 (missing, warning), \
+             d1 (missing, warning), d2 (missing, warning)\n"
+        );
+        let many: Vec<PlannedAlert> = (0..100_000).map(|i| alert(&format!("d{i}"))).collect();
+        let refs: Vec<&PlannedAlert> = many.iter().collect();
+        let line = downstream_line(&refs);
+        assert!(line.starts_with("  100000 downstream artifacts alerting because of it: d0 "));
+        assert!(
+            line.ends_with(", d19 (missing, warning), and 99980 more\n"),
+            "{line}"
+        );
+        assert!(line.len() < 1_000, "one short line: {} bytes", line.len());
+    }
 }
