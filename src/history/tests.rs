@@ -256,8 +256,17 @@ async fn a_pointer_is_probed_once_for_its_newest_expected_cycle() {
     assert_eq!(latest["history"].as_array().unwrap().len(), 1);
     assert_eq!(latest["history"][0]["cycle_label"], "2026-07-06");
     assert_eq!(latest["history"][0]["present"], true);
+    // The original's shape: one probe of one key tells no gaps; `continuous` is "found".
+    assert_eq!(latest["gap_count"], Value::Null);
+    assert_eq!(latest["continuous"], true);
     assert_eq!(file["n_cycles_probed"], 1);
     assert_eq!(file["n_head_requests"], 1);
+
+    // A pointer whose key is gone: still no gap count, and not found.
+    let empty = TableStore::default();
+    let file = json(&scan(&empty, &reg, &[], "2026-07-07T10:00:00Z").await);
+    assert_eq!(file["artifacts"]["latest"]["gap_count"], Value::Null);
+    assert_eq!(file["artifacts"]["latest"]["continuous"], false);
 
     // On the day after a holiday, the pointer's cycle is the last open day, not the holiday.
     let history = scan(&store, &reg, &[], "2026-07-06T10:00:00Z").await;

@@ -67,22 +67,35 @@ struct ArtifactEntry<'a> {
     s3_key_template: &'a str,
     is_latest_pointer: bool,
     lookback_cycles: usize,
-    gap_count: usize,
+    /// `null` for a latest pointer, as the original's historical mode writes it: one probe of
+    /// one key cannot tell gaps.
+    gap_count: Option<usize>,
+    /// The cadence is `continuous`; for a latest pointer, whether its one probe found the
+    /// object, of any age (the original's meaning there).
     continuous: bool,
     history: Cells<'a>,
 }
 
 impl<'a> ArtifactEntry<'a> {
     fn of(a: &'a ArtifactHistory<'a>) -> Self {
+        let pointer = a.spec.s3_key_template.is_pointer();
         ArtifactEntry {
             cadence: a.spec.cadence.name(),
             severity: a.spec.severity,
             owner_repo: &a.spec.owner_repo,
             s3_key_template: a.spec.s3_key_template.source(),
-            is_latest_pointer: a.spec.s3_key_template.is_pointer(),
+            is_latest_pointer: pointer,
             lookback_cycles: a.cells.len(),
-            gap_count: a.gap_count(),
-            continuous: matches!(a.spec.cadence, Cadence::Continuous { .. }),
+            gap_count: (!pointer).then(|| a.gap_count()),
+            continuous: if pointer {
+                a.cycles().any(|(_, cell)| match cell {
+                    CellOutcome::Landed(_) => true,
+                    CellOutcome::Absent { seen } => seen.is_some(),
+                    CellOutcome::NotExpected(_) | CellOutcome::Failed(_) => false,
+                })
+            } else {
+                matches!(a.spec.cadence, Cadence::Continuous { .. })
+            },
             history: Cells(a),
         }
     }
