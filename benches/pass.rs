@@ -20,6 +20,11 @@
 //! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
 //!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
 //!   requests are not serialised). Runs until killed.
+//! - `round-trips TRACE DELAY_MS`: a pass's sequential round trips, from the stand-in's trace
+//!   (`STANDIN_TRACE`, `common/s3_standin.rs`) of a pass sent through the proxy at DELAY_MS:
+//!   the longest chain of requests each arriving at least DELAY_MS / 2 after the one before
+//!   it was answered (a request sent only after another's answer arrives a whole DELAY_MS
+//!   after it; requests sent together arrive together). Prints the count, then the chain.
 //! - `bootstrap BIN RUNS`: starts BIN as the Lambda runtime would (`AWS_LAMBDA_RUNTIME_API`
 //!   pointing at a loopback listener) and measures exec to the first Runtime API request;
 //!   prints the median in milliseconds.
@@ -54,7 +59,8 @@ const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOI
                      serve-generated PORT BUCKET N | day N PASSES | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
-                     proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | bootstrap BIN RUNS";
+                     proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | round-trips TRACE DELAY_MS | \
+                     bootstrap BIN RUNS";
 
 fn main() {
     let args: Vec<String> = std::env::args()
@@ -99,6 +105,7 @@ fn main() {
             upstream.parse().unwrap(),
             Duration::from_millis(delay.parse().unwrap()),
         )),
+        ["round-trips", trace, delay] => round_trips(Path::new(trace), delay.parse().unwrap()),
         ["bootstrap", bin, runs] => bootstrap(bin, runs.parse().unwrap()),
         _ => eprintln!("{USAGE}"),
     }
@@ -355,6 +362,65 @@ async fn proxy(listen: u16, upstream: u16, delay: Duration) {
             });
             let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
         });
+    }
+}
+
+/// One request of the stand-in's trace: microseconds from arrival to answer, and what it was.
+struct Span {
+    start: u64,
+    end: u64,
+    request: String,
+}
+
+fn round_trips(trace: &Path, delay_ms: u64) {
+    let text = std::fs::read_to_string(trace).unwrap();
+    let mut spans: Vec<Span> = (text.lines())
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, ' ');
+            let start = parts.next()?.parse().ok()?;
+            let end = parts.next()?.parse().ok()?;
+            let request = parts.next()?.to_string();
+            Some(Span {
+                start,
+                end,
+                request,
+            })
+        })
+        .collect();
+    spans.sort_by_key(|s| s.start);
+    let gap = delay_ms * 1000 / 2;
+    // depth[i]: the longest chain ending with spans[i]; came_from[i]: the one before it.
+    let mut depth = vec![1usize; spans.len()];
+    let mut came_from: Vec<Option<usize>> = vec![None; spans.len()];
+    for i in 0..spans.len() {
+        for j in 0..i {
+            if spans[i].start >= spans[j].end + gap && depth[j] + 1 > depth[i] {
+                depth[i] = depth[j] + 1;
+                came_from[i] = Some(j);
+            }
+        }
+    }
+    let Some(mut at) = (0..spans.len()).max_by_key(|&i| depth[i]) else {
+        println!("0");
+        return;
+    };
+    let mut chain = vec![at];
+    while let Some(before) = came_from[at] {
+        chain.push(before);
+        at = before;
+    }
+    chain.reverse();
+    println!("{} round trips, {} requests", chain.len(), spans.len());
+    let first = spans[0].start;
+    for i in chain {
+        let s = &spans[i];
+        let (from, to) = (s.start - first, s.end - first);
+        println!(
+            "  +{:.1}..+{:.1} ms {}",
+            from as f64 / 1e3,
+            to as f64 / 1e3,
+            s.request
+        );
     }
 }
 

@@ -11,11 +11,18 @@
 //! behaviour under latency. Objects come from a generated local store (their LastModified is
 //! the file's mtime), so the states match `check --store` exactly. Requests are not signed
 //! checked: the SDK signs them as usual, the stand-in does not verify.
+//!
+//! With `STANDIN_TRACE=FILE` in its environment it appends one line per request to FILE:
+//! `START_US END_US METHOD TARGET`, microseconds since it started, from the request line's
+//! arrival to the answer written; `pass round-trips FILE DELAY_MS` reads the pass's
+//! sequential round trips from it (BENCHMARKS.md, "Round trips").
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use chrono::{DateTime, Utc};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -93,6 +100,7 @@ pub async fn serve_objects(
 /// Serves `objects` on the loopback `port`, one task per connection, until killed.
 async fn accept_forever(port: u16, objects: Objects) {
     let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    trace_sink(); // The trace's times count from here.
     loop {
         let (socket, _) = listener.accept().await.unwrap();
         let objects = objects.clone();
@@ -137,6 +145,7 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
         if read.read_line(&mut line).await? == 0 {
             return Ok(());
         }
+        let arrived = Instant::now();
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_string();
         let target = parts.next().unwrap_or_default().to_string();
@@ -186,6 +195,32 @@ async fn serve_connection(socket: TcpStream, objects: Objects) -> std::io::Resul
         parts.query = query.to_string();
         let response = respond(&method, &key, body, &parts, &objects);
         write.write_all(&response).await?;
+        trace(arrived, &method, &target);
+    }
+}
+
+/// The trace file named by `STANDIN_TRACE`, and the instant its times count from.
+fn trace_sink() -> &'static Option<(Mutex<std::fs::File>, Instant)> {
+    static SINK: OnceLock<Option<(Mutex<std::fs::File>, Instant)>> = OnceLock::new();
+    SINK.get_or_init(|| {
+        let path = std::env::var_os("STANDIN_TRACE")?;
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(path);
+        Some((
+            Mutex::new(file.expect("open STANDIN_TRACE")),
+            Instant::now(),
+        ))
+    })
+}
+
+/// Appends one request's span to the trace file, when there is one.
+fn trace(arrived: Instant, method: &str, target: &str) {
+    if let Some((file, epoch)) = trace_sink() {
+        let us = |t: Instant| t.saturating_duration_since(*epoch).as_micros();
+        let line = format!("{} {} {method} {target}\n", us(arrived), us(Instant::now()));
+        let _ = file.lock().unwrap().write_all(line.as_bytes());
     }
 }
 

@@ -1,8 +1,11 @@
-//! One pass's steps over any object store, in order: read the ledger, judge the registry
-//! (skipping what the ledger settled, listing what pays), deliver the alerts, write the
-//! ledger, write the outputs, with every S3 request counted on the way
-//! (docs/outputs.md#requests). The Lambda's handler and `run` call it with the S3 store; the
-//! day benchmark with the stand-in's.
+//! One pass's steps over any object store: read the ledger, the registry and the status
+//! page's `history.json` together; judge the registry (skipping what the ledger settled,
+//! listing what pays), reading the acknowledgements beside the probes when the ledger says
+//! something was alerting; list never-written prefixes (and the acks, when not read yet);
+//! deliver the alerts; write the ledger and the outputs together. Every S3 request is counted
+//! on the way (docs/outputs.md#requests). A steady pass is four round trips one after another
+//! (docs/lambda.md#round-trips), each of many requests in flight. The Lambda's handler and
+//! `run` call it with the S3 store; the day benchmark with the stand-in's.
 
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +19,7 @@ use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
-use crate::registry_source::{self, RegistrySource};
+use crate::registry_source::{self, LoadedRegistry, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
 use crate::report::files::LEDGER;
 use crate::settings::Settings;
@@ -58,71 +61,182 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     let settings = steps.settings;
     let ledger_key = format!("{}{}", settings.results_prefix, LEDGER);
     let results_bucket = settings.results_bucket();
-    // Read at the pass's start (a dry run neither reads nor writes it).
-    let ledger_read = if steps.dry_run {
-        None
-    } else {
-        Some(ledger::store::read(store, results_bucket, &ledger_key).await)
-    };
+    let location = settings.output_location();
+    // Round trip 1: the inputs, all independent, together. A dry run neither reads nor
+    // writes the ledger and writes no page.
+    let (ledger_read, loaded, page_history) = tokio::join!(
+        async {
+            match steps.dry_run {
+                true => None,
+                false => Some(ledger::store::read(store, results_bucket, &ledger_key).await),
+            }
+        },
+        load_registry(store, settings),
+        async {
+            match steps.dry_run {
+                true => None,
+                false => Some(pass::read_page_history(store, &location, steps.page_history).await),
+            }
+        },
+    );
     let ledger = ledger_read
         .as_ref()
         .filter(|_| steps.ledger_spares)
         .map(|read| &read.ledger);
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
-    let (mut outcome, prefix_checks) = judge_registry(
-        store,
-        settings,
-        &steps.pass_settings,
-        steps.now,
-        (ledger, remembered),
-    )
-    .await;
+    // Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
+    // them the acknowledgements when the last pass left something alerting.
+    let early_acks = remembered.is_some_and(Ledger::left_something_alerting);
+    let ((mut outcome, prefix_checks), early_acks) = tokio::join!(
+        judge_registry(
+            store,
+            settings,
+            &steps.pass_settings,
+            steps.now,
+            loaded,
+            (ledger, remembered)
+        ),
+        async {
+            match early_acks {
+                true => Some(read_acks(store, settings).await),
+                false => None,
+            }
+        },
+    );
     if outcome.registry_error.is_none() {
+        // Round trip 3, only when needed: never-written prefixes the ledger does not know yet,
+        // and the acks when something alerts that the ledger did not foresee.
         let (known, to_list) = prefix_checks;
-        let found = crate::alert::gather::check_prefixes(store, known, to_list).await;
+        let alerting = outcome.alerting_rows().next().is_some();
+        let (found, acks) = tokio::join!(
+            crate::alert::gather::check_prefixes(store, known, to_list),
+            async {
+                match (alerting, early_acks) {
+                    (true, Some(acks)) => acks,
+                    (true, None) => read_acks(store, settings).await,
+                    // Acks only change alerting rows: a pass with nothing alerting uses none
+                    // (and lists none unless the ledger foresaw alerts).
+                    (false, _) => ack::AckRead::default(),
+                }
+            },
+        );
         never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
         never_written::mark_appeared(&mut outcome.rows, remembered);
         outcome.prefix_listings = found.listings;
-        apply_policy(steps, store, &mut outcome, remembered).await;
+        apply_policy(steps, &mut outcome, remembered, acks);
     }
     let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
-    if let Some(read) = ledger_read
-        && outcome.registry_error.is_none()
-    {
-        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
-        let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
-        outcome.ledger = Some(figures);
+    // The last round trip: the ledger's conditional PUT and the outputs, together. The ledger
+    // must follow the alerts' delivery (it records which went out: recorded before a send
+    // that then failed, an alert would never be sent again), but nothing has to wait for it:
+    // the outputs do not read it, and it is a cache that only spares requests, never the
+    // authority on "sent" (the markers are), so a pass cut short between the two writes
+    // costs at most some probes next time, as it did with the ledger first. Only the
+    // heartbeat reports on it: it says what a first conditional PUT that succeeds reports,
+    // and is written again, once more, in the rare pass where that is not what happened
+    // (a race lost to another pass, a refused write).
+    let prepared = match ledger_read {
+        Some(read) if outcome.registry_error.is_none() => {
+            let prepared = ledger::store::prepare(read, &|ledger: &mut Ledger| {
+                advance_ledger(ledger, &outcome, &alerts)
+            });
+            outcome.ledger = Some(prepared.figures_if_written());
+            Some(prepared)
+        }
+        _ => None,
+    };
+    if steps.dry_run {
+        outcome.requests = Some(store.counts());
+        return PassDone {
+            outcome,
+            alerts,
+            written: Ok(false),
+        };
     }
-    let written = if steps.dry_run {
-        Ok(false)
-    } else {
-        let location = settings.output_location();
-        // The heartbeat counts everything before it, and its own PUT.
-        let so_far = || Some(store.counts());
-        let page_history = steps.page_history;
-        pass::write_outputs(
+    let mut prepared = prepared;
+    // A pass whose result files are staged in the temp dir (over 1,000 rows) writes its
+    // ledger (staged too) first and frees its file, as before: `/tmp` then never holds both
+    // (docs/lambda.md#beyond-one-invocation), and one round trip more is noise in such a pass.
+    if pass::outputs_staged(outcome.rows.len())
+        && let Some(first) = prepared.take()
+    {
+        let figures = write_ledger(
+            store,
+            (results_bucket, &ledger_key),
+            first,
+            &outcome,
+            &alerts,
+        );
+        outcome.ledger = Some(figures.await);
+    }
+    let ledger_puts = u64::from(prepared.is_some());
+    let planned = store.counts().plus(pass::only_puts(ledger_puts));
+    let history = page_history.expect("read unless a dry run");
+    // Adding a write to this round trip is one more future in this `join!`.
+    let (ledger_figures, written) = tokio::join!(
+        async {
+            match prepared {
+                Some(prepared) => Some(
+                    write_ledger(
+                        store,
+                        (results_bucket, &ledger_key),
+                        prepared,
+                        &outcome,
+                        &alerts,
+                    )
+                    .await,
+                ),
+                None => None,
+            }
+        },
+        pass::write_outputs_together(
             store,
             &location,
             &outcome,
             alerts.clone(),
-            so_far,
-            page_history,
-        )
-        .await
+            Some(planned),
+            Some(&history),
+        ),
+    );
+    let planned = planned.plus(pass::only_puts(pass::output_puts(&outcome)));
+    let mut written = written;
+    let ledger_surprised = ledger_figures.is_some() && ledger_figures != outcome.ledger;
+    if ledger_surprised || store.counts() != planned {
+        if ledger_figures.is_some() {
+            outcome.ledger = ledger_figures;
+        }
+        let counted = store.counts().plus(pass::only_puts(1));
+        let again =
+            pass::write_heartbeat(store, &location, &outcome, alerts.clone(), Some(counted));
+        written = written.and(again.await);
+    }
+    outcome.requests = Some(store.counts());
+    let written = written
         .map(|()| true)
         .map_err(|source| HandlerError::Outputs {
-            bucket: location.bucket,
-            prefix: location.prefix,
+            bucket: location.bucket.clone(),
+            prefix: location.prefix.clone(),
             source,
-        })
-    };
-    outcome.requests = Some(store.counts());
+        });
     PassDone {
         outcome,
         alerts,
         written,
     }
+}
+
+/// The ledger's conditional PUT (`place`: its bucket and key), the pass applied again to the
+/// winner's ledger after a lost race.
+async fn write_ledger<S: ObjectStore>(
+    store: &S,
+    (bucket, key): (&str, &str),
+    prepared: ledger::store::PreparedLedger,
+    outcome: &PassOutcome,
+    alerts: &AlertFigures,
+) -> ledger::store::LedgerFigures {
+    let apply = |ledger: &mut Ledger| advance_ledger(ledger, outcome, alerts);
+    ledger::store::write_prepared(store, bucket, key, prepared, apply).await
 }
 
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
@@ -155,22 +269,20 @@ fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigu
     never_written::keep_unresolved(ledger, &outcome.rows, failed);
 }
 
-/// Reads the acknowledgements and applies the registry's alert policy to the rows (an
-/// unreadable ack is reported in the heartbeat and ignored). Acks only change alerting rows,
-/// so a pass with nothing alerting does not list them (one LIST spared).
-async fn apply_policy<S: ObjectStore>(
+/// The acknowledgements under the results prefix (an unreadable ack is reported in the
+/// heartbeat and ignored).
+async fn read_acks<S: ObjectStore>(store: &S, settings: &Settings) -> ack::AckRead {
+    crate::alert::gather::read_acks(store, settings.results_bucket(), &settings.results_prefix)
+        .await
+}
+
+/// Applies the registry's alert policy to the rows with the acks read.
+fn apply_policy(
     steps: &PassSteps<'_>,
-    store: &S,
     outcome: &mut PassOutcome,
     ledger: Option<&Ledger>,
+    acks: ack::AckRead,
 ) {
-    let settings = steps.settings;
-    let acks = if outcome.alerting_rows().next().is_some() {
-        crate::alert::gather::read_acks(store, settings.results_bucket(), &settings.results_prefix)
-            .await
-    } else {
-        ack::AckRead::default()
-    };
     let channels = steps.alerter.map(|a| a.channel_names()).unwrap_or_default();
     outcome.apply_policy(ledger, &acks.acks, &channels);
     outcome.ack_problems = acks.problems;
@@ -179,21 +291,30 @@ async fn apply_policy<S: ObjectStore>(
 /// The never-written artifacts the ledger already knows, and the prefixes to list.
 type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
 
-/// Reads the registry named by the env and runs the pass over it (or says why it cannot),
-/// with the template prefixes to list for the never-written rule (docs/alerts.md). `ledgers`:
-/// the one that spares probes (absent when sparing is off) and the one remembered.
+/// Reads the registry the env names.
+async fn load_registry<S: ObjectStore>(
+    store: &S,
+    settings: &Settings,
+) -> Result<LoadedRegistry, RegistryLoadError> {
+    let source = RegistrySource::Store {
+        bucket: settings.registry_bucket.clone(),
+        key: settings.registry_key.clone(),
+    };
+    registry_source::load(store, &source).await
+}
+
+/// Runs the pass over the registry read (or says why it could not be read), with the template
+/// prefixes to list for the never-written rule (docs/alerts.md). `ledgers`: the one that
+/// spares probes (absent when sparing is off) and the one remembered.
 async fn judge_registry<S: ObjectStore>(
     store: &S,
     settings: &Settings,
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
+    loaded: Result<LoadedRegistry, RegistryLoadError>,
     (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
 ) -> (PassOutcome, PrefixChecks) {
-    let source = RegistrySource::Store {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-    };
-    match registry_source::load(store, &source).await {
+    match loaded {
         Ok(loaded) => {
             let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);

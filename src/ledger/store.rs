@@ -106,52 +106,112 @@ pub async fn write<S: ObjectStore>(
     read: ReadLedger,
     apply: impl Fn(&mut Ledger),
 ) -> LedgerFigures {
-    let mut current = read;
-    for attempt in 0..2 {
-        // Applied in place: on a lost race the winner's ledger is read afresh, so the one read
-        // before is never needed again (no copy of a 100,000-entry map).
-        let ReadLedger {
-            mut ledger,
-            etag,
-            rebuilt,
-        } = current;
-        apply(&mut ledger);
-        let body = LedgerBody::of(&ledger);
-        let artifacts = ledger.artifacts.len();
-        drop(ledger);
-        let bytes = body.len();
-        let figures = |status: &'static str, detail: Option<String>| LedgerFigures {
-            status,
-            artifacts,
-            bytes,
-            detail,
+    let prepared = prepare(read, &apply);
+    write_prepared(store, bucket, key, prepared, apply).await
+}
+
+/// The pass applied to the ledger read and its body staged, ready for the conditional PUT:
+/// the CPU half of [`write`], so the PUT can go out together with the pass's other writes
+/// (`lambda::steps`), knowing beforehand what a first try that succeeds reports.
+pub struct PreparedLedger {
+    body: LedgerBody,
+    artifacts: usize,
+    etag: Option<String>,
+    rebuilt: Option<String>,
+}
+
+/// Applies `apply` to the ledger read and stages its body (the read ledger is dropped).
+pub fn prepare(read: ReadLedger, apply: &impl Fn(&mut Ledger)) -> PreparedLedger {
+    // Applied in place: on a lost race the winner's ledger is read afresh, so the one read
+    // before is never needed again (no copy of a 100,000-entry map).
+    let ReadLedger {
+        mut ledger,
+        etag,
+        rebuilt,
+    } = read;
+    apply(&mut ledger);
+    let body = LedgerBody::of(&ledger);
+    PreparedLedger {
+        body,
+        artifacts: ledger.artifacts.len(),
+        etag,
+        rebuilt,
+    }
+}
+
+impl PreparedLedger {
+    /// What [`write_prepared`] reports when its first conditional PUT succeeds (the usual
+    /// case: no other pass wrote since the read, the store took it).
+    pub fn figures_if_written(&self) -> LedgerFigures {
+        self.figures(0)
+    }
+
+    fn figures(&self, attempt: u32) -> LedgerFigures {
+        let (status, detail) = match (&self.rebuilt, attempt, &self.etag) {
+            (Some(reason), 0, _) => ("rebuilt", Some(reason.clone())),
+            (_, 0, None) => ("created", None),
+            (_, 0, Some(_)) => ("updated", None),
+            _ => ("merged", None),
         };
-        let condition = match &etag {
+        LedgerFigures {
+            status,
+            artifacts: self.artifacts,
+            bytes: self.body.len(),
+            detail,
+        }
+    }
+
+    /// The conditional PUT: `Ok(true)` written, `Ok(false)` another pass wrote since the read.
+    async fn put<S: ObjectStore>(
+        self,
+        store: &S,
+        bucket: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let condition = match &self.etag {
             Some(etag) => WriteCondition::Matches(etag),
             None => WriteCondition::Absent,
         };
-        match body.put(store, bucket, key, condition).await {
-            Ok(true) => {
-                return match (&rebuilt, attempt, &etag) {
-                    (Some(reason), 0, _) => figures("rebuilt", Some(reason.clone())),
-                    (_, 0, None) => figures("created", None),
-                    (_, 0, Some(_)) => figures("updated", None),
-                    _ => figures("merged", None),
-                };
+        self.body.put(store, bucket, key, condition).await
+    }
+}
+
+/// Writes a [`prepare`]d ledger conditionally; on a lost race, applies the pass (`apply`) to
+/// the winner's ledger and tries once more. Never fails the pass.
+pub async fn write_prepared<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    prepared: PreparedLedger,
+    apply: impl Fn(&mut Ledger),
+) -> LedgerFigures {
+    let mut prepared = prepared;
+    let mut attempt = 0;
+    let winner = loop {
+        let figures = prepared.figures(attempt);
+        match prepared.put(store, bucket, key).await {
+            Ok(true) => return figures,
+            Ok(false) if attempt == 0 => {
+                attempt += 1;
+                prepared = prepare(read(store, bucket, key).await, &apply);
             }
-            Ok(false) => current = self::read(store, bucket, key).await,
+            Ok(false) => break read(store, bucket, key).await,
             Err(e) => {
                 tracing::error!(message = "the ledger could not be written", error = %e);
-                return figures("failed", Some(e.to_string()));
+                return LedgerFigures {
+                    status: "failed",
+                    detail: Some(e.to_string()),
+                    ..figures
+                };
             }
         }
-    }
+    };
     tracing::warn!(
         message = "another pass kept writing the ledger; this pass's update is left to the next"
     );
     LedgerFigures {
         status: "conflict",
-        artifacts: current.ledger.artifacts.len(),
+        artifacts: winner.ledger.artifacts.len(),
         bytes: 0,
         detail: Some("another pass wrote the ledger twice meanwhile".to_string()),
     }

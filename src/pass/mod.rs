@@ -38,10 +38,15 @@ pub mod settled;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-pub use outputs::{OutputLocation, put_json, write_outputs};
+pub use outputs::{
+    OutputLocation, only_puts, output_puts, outputs_staged, put_json, write_heartbeat,
+    write_outputs, write_outputs_together,
+};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
-pub use status_page::{HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page};
+pub use status_page::{
+    HISTORY_MAX_BYTES_FOR_PAGE, PageHistoryCache, put_status_page, read_page_history,
+};
 
 /// How one pass runs.
 #[derive(Debug, Clone)]

@@ -72,9 +72,30 @@ pub async fn put_status_page<S: ObjectStore>(
     cache: &PageHistoryCache,
 ) -> Result<(), StoreError> {
     let history = read_history(store, location, cache).await;
+    put_status_page_with(store, location, outcome, now, &history).await
+}
+
+/// The history the page will draw, read before the page is written: a pass reads it with its
+/// other inputs (`lambda::steps`), so the page's PUT goes out with the other outputs.
+pub async fn read_page_history<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    cache: &PageHistoryCache,
+) -> Arc<PageHistory> {
+    read_history(store, location, cache).await
+}
+
+/// Renders and writes `status.html` at `now` with a `history` already read.
+pub async fn put_status_page_with<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    outcome: &PassOutcome,
+    now: DateTime<Utc>,
+    history: &PageHistory,
+) -> Result<(), StoreError> {
     let page = render_status_page(&PageInput {
         outcome,
-        history: history.as_ref(),
+        history,
         now,
         pass_interval: DEFAULT_PASS_INTERVAL,
     });

@@ -18,6 +18,7 @@ mod producers;
 mod properties;
 mod requests;
 mod robustness;
+mod round_trips;
 mod s3_store;
 mod status_page;
 mod support;

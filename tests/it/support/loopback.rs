@@ -113,13 +113,13 @@ pub fn write_response(
 
 /// A listener on a free loopback port whose connections are served by `serve` on their own
 /// threads until the listener is dropped.
-struct Listener {
-    addr: SocketAddr,
+pub struct Listener {
+    pub addr: SocketAddr,
     stop: Arc<AtomicBool>,
 }
 
 impl Listener {
-    fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
+    pub fn start(serve: impl Fn(TcpStream) + Send + Sync + 'static) -> Listener {
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
@@ -437,7 +437,11 @@ impl FaultProxy {
     }
 }
 
-fn forward(request: &Request, upstream: SocketAddr, client: &mut TcpStream) -> std::io::Result<()> {
+pub fn forward(
+    request: &Request,
+    upstream: SocketAddr,
+    client: &mut TcpStream,
+) -> std::io::Result<()> {
     let mut server = TcpStream::connect(upstream)?;
     server.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut head = String::from_utf8_lossy(&request.raw_head).into_owned();

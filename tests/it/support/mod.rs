@@ -11,6 +11,8 @@
 //! - [`events`]: the scheduled event and time helpers;
 //! - [`scenario`]: registries with every state, in a moto bucket or in a local store;
 //! - [`function`]: the binary run as a Lambda function against a [`runtime_api`];
+//! - [`trace`]: a proxy in front of moto that records when each request went out and came
+//!   back, and the longest chain of requests one after another (a pass's round trips);
 //! - [`world`]: a monitored world with both alert channels, and the [`world::Monitor`];
 //! - [`loopback`], [`runtime_api`], [`telegram_server`]: loopback servers for what moto
 //!   cannot do, the Lambda Runtime API and the Telegram Bot API.
@@ -29,6 +31,7 @@ pub mod results;
 pub mod runtime_api;
 pub mod scenario;
 pub mod telegram_server;
+pub mod trace;
 pub mod world;
 
 use std::path::{Path, PathBuf};

@@ -177,6 +177,15 @@ impl Ledger {
         self.artifacts.get(id).filter(|e| *e.cycle == *cycle)
     }
 
+    /// Whether the last pass left any artifact missing, stale or unprobed: then this pass is
+    /// likely to alert again, and the shell reads the acknowledgements beside the probes
+    /// instead of after them (one round trip less; a LIST spent for nothing only on the pass
+    /// where the last of them turns fresh).
+    pub fn left_something_alerting(&self) -> bool {
+        (self.artifacts.iter())
+            .any(|(_, e)| matches!(e.state, State::Missing | State::Stale | State::ProbeFailed))
+    }
+
     /// Remembers what this pass's listings of template prefixes found (`(id, found
     /// anything)`), for the artifacts the ledger holds.
     pub fn note_listings(&mut self, listings: &[(String, bool)], now: DateTime<Utc>) {

@@ -232,3 +232,25 @@ fn an_entry_stays_within_64_bytes() {
         std::mem::size_of::<LedgerEntry>()
     );
 }
+
+#[test]
+fn a_ledger_left_alerting_only_by_missing_stale_or_unprobed_artifacts() {
+    let mut ledger = Ledger::new();
+    assert!(!ledger.left_something_alerting(), "empty");
+    let now = at("2026-06-03T12:00:00Z");
+    let fresh = row(
+        "a",
+        "2026-06-03",
+        State::Fresh,
+        Some("2026-06-03T10:00:00Z"),
+    );
+    let grace = row("b", "2026-06-03", State::GracePeriod, None);
+    ledger.advance(&[fresh, grace], &[], now, |_| true);
+    assert!(!ledger.left_something_alerting(), "fresh and in grace");
+    for state in [State::Missing, State::Stale, State::ProbeFailed] {
+        let mut ledger = ledger.clone();
+        let row = row("c", "2026-06-03", state, None);
+        ledger.advance(&[row], &[], now, |_| true);
+        assert!(ledger.left_something_alerting(), "{state:?}");
+    }
+}

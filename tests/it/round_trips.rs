@@ -1,0 +1,112 @@
+//! How many round trips one after another a pass makes (issue 25 item 5): latency multiplies
+//! them, so a small invocation's wall time is mostly this count times the latency to S3. The
+//! built binary as a Lambda, its AWS requests through a proxy in front of moto that records
+//! each request's start and end ([`crate::support::trace`]); the count is the longest chain
+//! of requests each sent after the one before it was answered.
+//!
+//! A steady pass is four: the inputs (ledger, registry, `history.json`) together, the probes
+//! (beside them the acknowledgements, when the last pass left something alerting), the
+//! recovery keys of what is missing, the ledger and the outputs together. A pass that sends
+//! alerts adds its claims and its sends (docs/lambda.md#round-trips).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::support::aws::put;
+use crate::support::function::Function;
+use crate::support::moto;
+use crate::support::results::REGISTRY_KEY;
+use crate::support::trace::{Span, TraceProxy, critical_path, describe};
+use crate::support::world::{World, registry};
+
+/// Long enough that requests the binary sends together overlap for sure.
+const DELAY: Duration = Duration::from_millis(60);
+
+/// The round trips of the pass at `time` and the trace for a failing assertion.
+fn pass_round_trips(function: &Function, proxy: &TraceProxy, time: &str) -> (usize, String) {
+    proxy.take();
+    let outcome = function.pass(time);
+    let _answered = outcome.response();
+    let spans: Vec<Span> = proxy.take();
+    let path = critical_path(&spans);
+    let why = format!(
+        "critical path:\n{}\n\nall requests:\n{}",
+        describe(&path),
+        describe(&spans)
+    );
+    (path.len(), why)
+}
+
+/// A world of six artifacts: two present, four missing, one of those with a recovery key
+/// (a second HEAD after its canonical key's).
+async fn world() -> World {
+    let world = World::new(6).await;
+    let ids: Vec<String> = (1..=6).map(|i| format!("artifact_{i:02}")).collect();
+    let text = registry(&world.bucket, &ids).replacen(
+        "data/{date}/artifact_03.json\"\n",
+        "data/{date}/artifact_03.json\"\n    recovery_key_template: \"late/{date}/artifact_03.json\"\n",
+        1,
+    );
+    assert!(text.contains("recovery_key_template"));
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &text).await;
+    for i in [1, 2] {
+        let key = format!("data/2026-06-06/artifact_{i:02}.json");
+        put(&world.aws.s3, &world.bucket, &key, "{}").await;
+    }
+    world
+}
+
+fn traced(world: &World, env: &[(&'static str, String)]) -> (TraceProxy, Function) {
+    let upstream = SocketAddr::from(([127, 0, 0, 1], moto::shared().port));
+    let proxy = TraceProxy::start(upstream, DELAY);
+    let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let function = Function::start(&proxy.endpoint(), &env);
+    let _ = world;
+    (proxy, function)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_a_steady_observe_pass_makes_at_most_four() {
+    let world = world().await;
+    let (proxy, function) = traced(&world, &world.env_with("FRESHNESS_MONITOR_ENABLED", None));
+    // The first pass has no ledger: it lists the missing artifacts' template prefix
+    // (never-written) and the acks after the probes, as it cannot foresee what alerts.
+    let (first, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
+    assert_eq!(first, 5, "{why}");
+    for at in ["2026-06-06T12:45:00Z", "2026-06-06T13:00:00Z"] {
+        let (steady, why) = pass_round_trips(&function, &proxy, at);
+        assert!(steady <= 4, "{steady} round trips at {at}:\n{why}");
+        assert_eq!(
+            steady, 4,
+            "the recovery key's HEAD follows its canonical key's:\n{why}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_a_steady_pass_with_alerts_out_makes_at_most_four() {
+    let world = world().await;
+    let (proxy, function) = traced(&world, &world.env());
+    let (first, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
+    // Inputs, probes, recovery key, acks and never-written prefix, the claims, the sends
+    // (SNS; Telegram is not behind the proxy), the writes.
+    assert!(first <= 7, "{first} round trips:\n{why}");
+    let (steady, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:45:00Z");
+    assert!(steady <= 4, "{steady} round trips:\n{why}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_a_pass_with_everything_fresh_reads_no_acks_and_makes_three() {
+    let world = World::new(3).await;
+    for i in 1..=3 {
+        let key = format!("data/2026-06-06/artifact_{i:02}.json");
+        put(&world.aws.s3, &world.bucket, &key, "{}").await;
+    }
+    let (proxy, function) = traced(&world, &world.env());
+    // Inputs, probes, writes; then the ledger settles them all: inputs, writes.
+    let (first, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
+    assert_eq!(first, 3, "{why}");
+    let (steady, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:45:00Z");
+    assert_eq!(steady, 2, "{why}");
+    assert!(!why.contains("list-type"), "no listing:\n{why}");
+}
