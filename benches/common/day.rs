@@ -207,6 +207,7 @@ async fn run_day(
             deadline: None,
             ledger_spares,
             page_history: &page_history,
+            deadline_schedule: None,
         };
         let done = run_steps(&store, &steps).await;
         done.written.expect("outputs written");

@@ -43,6 +43,9 @@ pub async fn handle<S: ObjectStore>(
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let request_id = context.request_id.as_str();
+    container
+        .deadline_schedule
+        .learn_target(&context.invoked_function_arn);
     let result = match Invocation::parse_json(payload.get()) {
         Ok(invocation) => {
             let deadline = trusted_deadline(context.deadline, request_id);
@@ -147,6 +150,7 @@ pub async fn run_invocation<S: ObjectStore>(
         deadline,
         ledger_spares: true,
         page_history: &container.page_history,
+        deadline_schedule: Some(&container.deadline_schedule),
     };
     let dry_run = steps.dry_run;
     let PassDone {

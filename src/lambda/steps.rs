@@ -14,6 +14,7 @@ use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
+use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistrySource};
@@ -41,6 +42,9 @@ pub struct PassSteps<'a> {
     /// The status page's `history.json` as the container last read it (read again only when
     /// its ETag changed).
     pub page_history: &'a PageHistoryCache,
+    /// The deadline schedule to keep after judging (`None`: the pass leaves it alone, as the
+    /// day benchmark's passes do); a dry run never touches it.
+    pub deadline_schedule: Option<&'a DeadlineSchedule>,
 }
 
 /// What a pass did: its outcome (with the ledger's figures and the request counts, the output
@@ -70,12 +74,14 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         .map(|read| &read.ledger);
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
+    let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
     let (mut outcome, prefix_checks) = judge_registry(
         store,
         settings,
         &steps.pass_settings,
         steps.now,
         (ledger, remembered),
+        schedule.is_some(),
     )
     .await;
     if outcome.registry_error.is_none() {
@@ -86,11 +92,21 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         outcome.prefix_listings = found.listings;
         apply_policy(steps, store, &mut outcome, remembered).await;
     }
-    let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
+    // The schedule is set while the alerts go out: no round trip of its own.
+    let (alerts, kept) = futures_util::join!(
+        deliver_alerts(steps, store, &outcome, ledger),
+        keep_schedule(schedule, &outcome, remembered, steps.now),
+    );
+    outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
     if let Some(read) = ledger_read
         && outcome.registry_error.is_none()
     {
-        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
+        let apply = |ledger: &mut Ledger| {
+            advance_ledger(ledger, &outcome, &alerts);
+            if let Some(kept) = &kept {
+                ledger.deadline_schedule_at = kept.confirmed_at;
+            }
+        };
         let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
         outcome.ledger = Some(figures);
     }
@@ -123,6 +139,24 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         alerts,
         written,
     }
+}
+
+/// Points the deadline schedule at the pass after the next deadline (docs/lambda.md#deadline-passes),
+/// unless the ledger says it already does; `None` when the pass keeps no schedule (a dry run,
+/// the day benchmark) or could not use its registry.
+async fn keep_schedule(
+    schedule: Option<&DeadlineSchedule>,
+    outcome: &PassOutcome,
+    ledger: Option<&Ledger>,
+    now: DateTime<Utc>,
+) -> Option<Kept> {
+    let schedule = schedule.filter(|_| outcome.registry_error.is_none())?;
+    let last_set = ledger.and_then(|l| l.deadline_schedule_at);
+    Some(
+        schedule
+            .keep(outcome.next_deadline.as_ref(), last_set, now)
+            .await,
+    )
 }
 
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
@@ -188,6 +222,7 @@ async fn judge_registry<S: ObjectStore>(
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
     (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
+    want_deadline: bool,
 ) -> (PassOutcome, PrefixChecks) {
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
@@ -195,7 +230,11 @@ async fn judge_registry<S: ObjectStore>(
     };
     match registry_source::load(store, &source).await {
         Ok(loaded) => {
-            let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
+            let mut outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
+            if want_deadline {
+                outcome.next_deadline =
+                    crate::deadline::next_deadline(&loaded.registry, &outcome.rows, now);
+            }
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
             (outcome, checks)
         }
