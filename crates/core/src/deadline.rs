@@ -26,8 +26,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::cadence::Cycle;
 use crate::cadence::window::WindowCheck;
+use crate::cadence::{Cadence, Cycle};
 use crate::calendar::TradingCalendar;
 use crate::classify::{State, grace_ends_at};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
@@ -70,6 +70,7 @@ pub fn next_deadline(
         calendar: &registry.calendar,
         now,
         remembered: HashMap::new(),
+        current: HashMap::new(),
     };
     let mut best: Option<NextDeadline> = None;
     for (entry, row) in registry.entries.iter().zip(rows) {
@@ -94,17 +95,30 @@ pub fn next_deadline(
     best
 }
 
+/// A cadence as far as its cycles go: its name, and a continuous cadence's interval (every
+/// continuous cadence is named `continuous`).
+type CadenceKey<'r> = (&'r str, u32);
+
+fn cadence_key(cadence: &Cadence) -> CadenceKey<'_> {
+    match cadence {
+        Cadence::Continuous { interval_minutes } => (cadence.name(), *interval_minutes),
+        _ => (cadence.name(), 0),
+    }
+}
+
 /// Walks later cycles, remembering the answer of artifacts that share it.
 struct Walker<'r> {
     calendar: &'r TradingCalendar,
     now: DateTime<Utc>,
     /// (cadence, SLA minutes, calendar-aware) → the first due time of a later cycle.
-    remembered: HashMap<(String, u32, bool), Option<DateTime<Utc>>>,
+    remembered: HashMap<(CadenceKey<'r>, u32, bool), Option<DateTime<Utc>>>,
+    /// Each cadence's cycle at `now`.
+    current: HashMap<CadenceKey<'r>, Option<Cycle>>,
 }
 
-impl Walker<'_> {
+impl<'r> Walker<'r> {
     /// The due time of the artifact's next deadline, `None` when none is within the horizon.
-    fn artifact_due(&mut self, spec: &ArtifactSpec, row: &ResultRow) -> Option<DateTime<Utc>> {
+    fn artifact_due(&mut self, spec: &'r ArtifactSpec, row: &ResultRow) -> Option<DateTime<Utc>> {
         let this_cycle = match row.state {
             State::Missing | State::Stale if !row.alerting => row.due_at(),
             _ => None,
@@ -112,7 +126,10 @@ impl Walker<'_> {
         if let Some(due) = this_cycle.filter(|due| *due + ALERTS_AFTER_DUE > self.now) {
             return Some(due);
         }
-        let current = spec.cadence.cycle_at(self.now, self.calendar)?;
+        let (now, calendar) = (self.now, self.calendar);
+        let current = (self.current.entry(cadence_key(&spec.cadence)))
+            .or_insert_with(|| spec.cadence.cycle_at(now, calendar))
+            .clone()?;
         if row.state == State::GracePeriod {
             return self.walk(spec, current, true);
         }
@@ -123,7 +140,7 @@ impl Walker<'_> {
             return self.walk(spec, current, false);
         }
         let key = (
-            spec.cadence.name().to_string(),
+            cadence_key(&spec.cadence),
             spec.sla_minutes_after_cron,
             spec.calendar_aware,
         );

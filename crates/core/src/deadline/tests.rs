@@ -150,6 +150,18 @@ fn every_cadence_kind_names_its_own_moment() {
 }
 
 #[test]
+fn continuous_cadences_of_other_intervals_do_not_share_an_answer() {
+    // Landed: the hourly one's next bucket is due 13:10, the half-hourly one's 12:40.
+    let both = "  - {artifact_id: hourly, s3_key_template: h.json, cadence: continuous, interval_minutes: 60, sla_minutes_after_cron: 10}
+  - {artifact_id: half, s3_key_template: t.json, cadence: continuous, interval_minutes: 30, sla_minutes_after_cron: 10}
+";
+    assert_eq!(
+        next(both, &[], &[], "2026-06-03T12:15:00Z"),
+        expect("half", "2026-06-03T12:41:00Z")
+    );
+}
+
+#[test]
 fn market_closures_are_skipped_unless_the_artifact_is_not_calendar_aware() {
     // Thursday 2026-11-26 is Thanksgiving: from Wednesday evening, Friday's session is next.
     let nightly = "  - {artifact_id: ny, s3_key_template: n.json, cadence: nightly_ny, sla_minutes_after_cron: 20}\n";
