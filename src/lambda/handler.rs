@@ -271,6 +271,17 @@ fn log_summary(
         requests_delete = requests.delete,
         requests_total = requests.total(),
         requests_projected_per_day = requests.per_day(),
+        // The deadline schedule (docs/lambda.md#deadline-passes): what the pass did, the
+        // next deadline pass, or why deadline passes are off.
+        deadline_passes = outcome.deadline_passes.as_ref().map(|d| d.action),
+        deadline_next_pass_at = outcome
+            .deadline_passes
+            .as_ref()
+            .and_then(|d| d.next_pass_at.as_deref()),
+        deadline_reason = outcome
+            .deadline_passes
+            .as_ref()
+            .and_then(|d| d.reason.as_deref()),
     );
 }
 

@@ -159,6 +159,10 @@ async fn deadline_without_configuration_or_permission_passes_go_on_and_the_heart
         passes["reason"],
         "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)"
     );
+    // Every pass's summary line says so too.
+    let summary = &function.await_log_lines("pass complete", 1)[0];
+    assert_eq!(summary["deadline_passes"], "off");
+    assert_eq!(summary["deadline_reason"], passes["reason"]);
     drop(function);
 
     // Configured, refused: Scheduler answers AccessDenied; S3 and SNS are moto's.
