@@ -166,7 +166,11 @@ async fn run(
         producers.land(&client, registry, now).await;
         let steps = PassSteps {
             settings: &settings,
-            pass_settings: PassSettings::from_settings(&settings),
+            // A deadline pass probes only what is due, as the Lambda's does.
+            pass_settings: PassSettings {
+                probe_only_due: scheduled,
+                ..PassSettings::from_settings(&settings)
+            },
             alerter: Some(&alerter),
             now,
             dry_run: false,

@@ -196,6 +196,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        probe_only_due: matches!(invocation, Invocation::Deadline { .. }),
         ..PassSettings::from_settings(settings)
     }
 }

@@ -13,7 +13,7 @@ use crate::support::aws::put;
 use crate::support::function::Function;
 use crate::support::loopback::{Fault, FaultProxy};
 use crate::support::moto;
-use crate::support::results::REGISTRY_KEY;
+use crate::support::results::{REGISTRY_KEY, check_results, row};
 use crate::support::runtime_api::FUNCTION_ARN;
 use crate::support::world::World;
 
@@ -114,6 +114,21 @@ async fn deadline_each_pass_points_the_schedule_at_the_next_deadline_and_that_pa
     assert_eq!(messages.len(), 1, "{messages:?}");
     let body = messages[0]["Message"].as_str().unwrap();
     assert!(body.contains("a07") && !body.contains("sla50"), "{body}");
+    // Only what is due was probed: sla50 (due 12:50) keeps the 12:05 pass's verdict.
+    let results = check_results(s3, &world.bucket).await.unwrap();
+    let a07 = row(&results, "a07");
+    assert_eq!(
+        (&a07["state"], &a07["last_probed_at"]),
+        (&json!("missing"), &json!("2026-06-03T12:08:05Z"))
+    );
+    let sla50 = row(&results, "sla50");
+    assert_eq!(sla50["state"], "missing");
+    assert_eq!(sla50["last_probed_at"], "2026-06-03T12:05:00Z");
+    assert_eq!(
+        sla50["reason"],
+        "missing when last probed at 2026-06-03T12:05:00Z; not yet due (alerts from \
+         2026-06-03T12:51:00Z), so this deadline pass did not probe it"
+    );
     let heartbeat = world.heartbeat().await;
     assert_eq!(heartbeat["last_run"], "2026-06-03T12:08:05Z");
     assert_eq!(heartbeat["deadline_passes"]["action"], "updated");
