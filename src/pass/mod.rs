@@ -63,7 +63,7 @@ pub struct PassSettings {
     /// How far an `off_cycle` artifact's listing may page.
     pub listing: ListingLimits,
     /// A deadline pass: artifacts not yet due that an earlier pass of this cycle left missing
-    /// or stale keep that verdict without a probe ([`not_due`]).
+    /// or stale keep that verdict without a probe (`pass/not_due.rs`).
     pub probe_only_due: bool,
 }
 
