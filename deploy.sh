@@ -27,7 +27,7 @@ readonly DEFAULT_DEDUP_PREFIX='_alerts/_dedup/'
 # environment variable of the same name.
 readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
   DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM
-  FRESHNESS_METRICS_NAMESPACE)
+  FRESHNESS_METRICS_NAMESPACE DEADLINE_SCHEDULE_NAME DEADLINE_SCHEDULE_GROUP)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly ROOT
@@ -51,6 +51,16 @@ Actions (combine freely; with none of them, --update is assumed):
   --enable           Observe mode off: FRESHNESS_MONITOR_ENABLED=true (alerts go out).
   --disable          Observe mode on: FRESHNESS_MONITOR_ENABLED=false.
                      Alone, --enable/--disable change only that variable; nothing is built.
+  --deadline-schedule
+                     With --bootstrap or --update (opt-in; docs/lambda.md#deadline-passes): let
+                     every pass keep one EventBridge Scheduler schedule at the next deadline.
+                     Creates the role NAME-scheduler-role that Scheduler assumes (trusts
+                     scheduler.amazonaws.com from this account; may only lambda:InvokeFunction
+                     this function), grants the function scheduler:CreateSchedule and
+                     scheduler:UpdateSchedule on that one schedule and iam:PassRole on that one
+                     role, and sets DEADLINE_SCHEDULE_NAME (default NAME-deadline) and
+                     DEADLINE_SCHEDULE_ROLE_ARN on the function (DEADLINE_SCHEDULE_GROUP:
+                     default "default"). The schedule itself is created by the first pass.
   --smoke            Invoke the function once (after the other actions) and print the
                      response; exits 1 when the invocation reports an error.
   --dry-run          Print every AWS call instead of making it. Read-only calls (sts,
@@ -129,6 +139,7 @@ TIMEOUT="${FRESHNESS_MONITOR_TIMEOUT:-}"
 MEMORY="${FRESHNESS_MONITOR_MEMORY:-}"
 SMOKE_PAYLOAD='{}'
 CYCLE_ALARMS=()
+DEADLINE=false
 
 # The configuration the operator gave for this run, as a JSON object of function env vars.
 EXPLICIT='{}'
@@ -172,6 +183,7 @@ while (($#)); do
   --update) UPDATE=true ;;
   --smoke) SMOKE=true ;;
   --dry-run) DRY_RUN=true ;;
+  --deadline-schedule) DEADLINE=true ;;
   --enable | --disable)
     [[ -z "$FLIP" || "$FLIP" == "$arg" ]] || die "--enable and --disable contradict each other"
     FLIP="$arg"
@@ -265,6 +277,9 @@ if $BOOTSTRAP || $UPDATE; then SHIPS=true; fi
 if ! $SHIPS && ((${#CYCLE_ALARMS[@]})); then
   die "--cycle-alarm is set up by --bootstrap or --update: add --update"
 fi
+if ! $SHIPS && $DEADLINE; then
+  die "--deadline-schedule is set up by --bootstrap or --update: add --update"
+fi
 if ! $SHIPS && [[ -n "$SETTING_FLAGS" ]]; then
   die "settings (${SETTING_FLAGS# }) are written by --bootstrap or --update: add --update"
 fi
@@ -276,6 +291,8 @@ readonly HISTORY_PERMISSION_ID="$FUNCTION_NAME-history"
 readonly POLICY_NAME="$FUNCTION_NAME-policy"
 readonly ERRORS_ALARM="$FUNCTION_NAME-errors"
 readonly SILENCE_ALARM="$FUNCTION_NAME-invocations-missing"
+readonly SCHEDULER_ROLE_NAME="$FUNCTION_NAME-scheduler-role"
+readonly SCHEDULER_POLICY_NAME="$FUNCTION_NAME-scheduler-invoke"
 
 [[ -z "$TIMEOUT" || "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
 [[ -z "$MEMORY" || "$MEMORY" =~ ^[1-9][0-9]*$ ]] || die "--memory must be whole megabytes, got '$MEMORY'"
@@ -516,6 +533,32 @@ resolve_settings() {
   DEDUP_BUCKET_V=$(setting DEDUP_BUCKET)
   DEDUP_BUCKET_V="${DEDUP_BUCKET_V:-$REGISTRY_BUCKET_V}"
   SNS_TOPIC_ARN_V=$(setting SNS_TOPIC_ARN)
+  resolve_deadline_settings
+}
+
+# With --deadline-schedule: the schedule's name and the role Scheduler assumes, unless the
+# function already names them (an operator's choice stays). Whether or not this run asked,
+# a function whose env names both gets the policy statements that let it keep the schedule.
+SCHEDULER_ROLE_ARN=""
+DEADLINE_SCHEDULE_ARN_V=""
+DEADLINE_ROLE_ARN_V=""
+resolve_deadline_settings() {
+  SCHEDULER_ROLE_ARN="arn:$PARTITION:iam::$ACCOUNT_ID:role/$SCHEDULER_ROLE_NAME"
+  if $DEADLINE; then
+    [[ -n "$(setting DEADLINE_SCHEDULE_NAME)" ]] ||
+      set_explicit DEADLINE_SCHEDULE_NAME "$FUNCTION_NAME-deadline"
+    [[ -n "$(setting DEADLINE_SCHEDULE_ROLE_ARN)" ]] ||
+      set_explicit DEADLINE_SCHEDULE_ROLE_ARN "$SCHEDULER_ROLE_ARN"
+  fi
+  local name group
+  name=$(setting DEADLINE_SCHEDULE_NAME)
+  group=$(setting DEADLINE_SCHEDULE_GROUP)
+  DEADLINE_ROLE_ARN_V=$(setting DEADLINE_SCHEDULE_ROLE_ARN)
+  if [[ -n "$name" && -n "$DEADLINE_ROLE_ARN_V" ]]; then
+    DEADLINE_SCHEDULE_ARN_V="arn:$PARTITION:scheduler:$REGION:$ACCOUNT_ID:schedule/${group:-default}/$name"
+  else
+    DEADLINE_ROLE_ARN_V=""
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -536,12 +579,15 @@ render_policy() {
     --arg DEDUP_BUCKET "$DEDUP_BUCKET_V" --arg DEDUP_PREFIX "$(setting DEDUP_PREFIX)" \
     --arg SNS_TOPIC_ARN "$SNS_TOPIC_ARN_V" \
     --arg TOKEN "$(setting TELEGRAM_BOT_TOKEN_PARAM)" --arg CHAT "$(setting TELEGRAM_CHAT_ID_PARAM)" \
+    --arg SCHEDULE "$DEADLINE_SCHEDULE_ARN_V" --arg SCHEDULER_ROLE "$DEADLINE_ROLE_ARN_V" \
     '{PARTITION: $PARTITION, ACCOUNT_ID: $ACCOUNT_ID, REGION: $REGION,
       FUNCTION_NAME: $FUNCTION_NAME, RESULTS_BUCKET: $RESULTS_BUCKET,
       RESULTS_PREFIX: $RESULTS_PREFIX, DEDUP_BUCKET: $DEDUP_BUCKET, DEDUP_PREFIX: $DEDUP_PREFIX,
       SNS_TOPIC_ARN: (if $SNS_TOPIC_ARN == "" then null else $SNS_TOPIC_ARN end),
       TELEGRAM_BOT_TOKEN_PARAMETER: (if $TOKEN == "" then null else ($TOKEN | ltrimstr("/")) end),
-      TELEGRAM_CHAT_ID_PARAMETER: (if $CHAT == "" then null else ($CHAT | ltrimstr("/")) end)}')
+      TELEGRAM_CHAT_ID_PARAMETER: (if $CHAT == "" then null else ($CHAT | ltrimstr("/")) end),
+      DEADLINE_SCHEDULE_ARN: (if $SCHEDULE == "" then null else $SCHEDULE end),
+      DEADLINE_SCHEDULE_ROLE_ARN: (if $SCHEDULER_ROLE == "" then null else $SCHEDULER_ROLE end)}')
   jq --argjson vars "$vars" --argjson buckets "$buckets" '
     def placeholders: [scan("\\$\\{([A-Za-z_]+)\\}") | .[0]];
     def fill:
@@ -606,6 +652,35 @@ sync_policy_if_managed() {
   else
     log "role $role has no inline policy $POLICY_NAME: not managed by deploy.sh, left alone"
   fi
+}
+
+# The role EventBridge Scheduler assumes to run the deadline pass: trusted by Scheduler for
+# this account's schedules only, allowed to invoke this one function only. Made only when the
+# function's DEADLINE_SCHEDULE_ROLE_ARN names it (not an operator's own role).
+ensure_scheduler_role() {
+  [[ -n "$DEADLINE_ROLE_ARN_V" && "$DEADLINE_ROLE_ARN_V" == "$SCHEDULER_ROLE_ARN" ]] || return 0
+  if aws_lookup "$WORK/scheduler-role.json" iam get-role --role-name "$SCHEDULER_ROLE_NAME"; then
+    log "role $SCHEDULER_ROLE_NAME exists (its trust policy is left as it is)"
+  else
+    jq -n --arg account "$ACCOUNT_ID" '{Version: "2012-10-17", Statement: [{Effect: "Allow",
+      Principal: {Service: "scheduler.amazonaws.com"}, Action: "sts:AssumeRole",
+      Condition: {StringEquals: {"aws:SourceAccount": $account}}}]}' >"$WORK/scheduler-trust.json"
+    log "creating role $SCHEDULER_ROLE_NAME (EventBridge Scheduler's, for deadline passes)"
+    aws_write iam create-role --role-name "$SCHEDULER_ROLE_NAME" \
+      --assume-role-policy-document "file://$WORK/scheduler-trust.json" \
+      --description "EventBridge Scheduler invokes freshness-monitor $FUNCTION_NAME (deploy.sh)" >/dev/null
+  fi
+  jq -n --arg fn "$FUNCTION_ARN" '{Version: "2012-10-17", Statement: [{Sid: "InvokeTheMonitor",
+    Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [$fn]}]}' >"$WORK/scheduler-policy.json"
+  if aws_lookup "$WORK/current-scheduler-policy.json" iam get-role-policy \
+    --role-name "$SCHEDULER_ROLE_NAME" --policy-name "$SCHEDULER_POLICY_NAME" &&
+    [[ "$(jq -S .PolicyDocument "$WORK/current-scheduler-policy.json")" == "$(jq -S . "$WORK/scheduler-policy.json")" ]]; then
+    log "inline policy $SCHEDULER_POLICY_NAME is up to date"
+    return 0
+  fi
+  log "writing inline policy $SCHEDULER_POLICY_NAME on role $SCHEDULER_ROLE_NAME"
+  aws_write iam put-role-policy --role-name "$SCHEDULER_ROLE_NAME" \
+    --policy-name "$SCHEDULER_POLICY_NAME" --policy-document "file://$WORK/scheduler-policy.json"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -925,6 +1000,7 @@ fi
 if $BOOTSTRAP; then
   ensure_role
   sync_policy "$ROLE_NAME"
+  ensure_scheduler_role
   upload_registry
   if $FUNCTION_EXISTS; then
     update_code
@@ -938,6 +1014,7 @@ if $BOOTSTRAP; then
 elif $UPDATE; then
   $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"
   sync_policy_if_managed
+  ensure_scheduler_role
   upload_registry
   update_code
   update_configuration

@@ -89,6 +89,7 @@ fn measure(n: usize, now: DateTime<Utc>) {
             deadline: None,
             ledger_spares: true,
             page_history: &page_history,
+            deadline_schedule: None,
         };
         let done = rt.block_on(run_steps(&store, &steps));
         let requests = done.outcome.requests.expect("counted");

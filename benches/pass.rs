@@ -13,6 +13,8 @@
 //!   prints the median wall time of RUNS after a warm-up.
 //! - `serve-generated PORT BUCKET N`: the stand-in serving a generated registry of N
 //!   artifacts and its objects, made up in memory (no files: the million-artifact pass).
+//! - `deadline-day N HOURS`: alert latency after the deadline with and without deadline passes
+//!   (`common/deadline_day.rs`), HOURS of passes over N artifacts.
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
 //!   over N generated artifacts, alerts on, against in-process stand-ins, probing everything
 //!   every pass and then with the ledger; asserts both send the same alerts at the same passes
@@ -38,6 +40,8 @@ mod common;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "common/day.rs"]
 mod day;
+#[path = "common/deadline_day.rs"]
+mod deadline_day;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
 
@@ -56,7 +60,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | \
+                     serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | round-trips TRACE DELAY_MS | \
@@ -99,6 +103,10 @@ fn main() {
         ["day", n, passes] => {
             set_bench_credentials();
             day::day(n.parse().unwrap(), passes.parse().unwrap())
+        }
+        ["deadline-day", n, hours] => {
+            set_bench_credentials();
+            deadline_day::deadline_day(n.parse().unwrap(), hours.parse().unwrap())
         }
         ["proxy", listen, upstream, delay] => runtime().block_on(proxy(
             listen.parse().unwrap(),

@@ -14,7 +14,8 @@
 //! [`lambda`].
 
 pub use freshness_core::{
-    cadence, calendar, classify, object, outcome, page, registry, report, template, text, yaml,
+    cadence, calendar, classify, deadline, object, outcome, page, registry, report, template, text,
+    yaml,
 };
 pub use freshness_coverage as coverage;
 
@@ -30,4 +31,5 @@ pub mod history;
 pub mod alert;
 pub mod metrics;
 pub mod pass;
+pub mod deadline_schedule;
 pub mod lambda;

@@ -48,7 +48,7 @@ struct Day {
 }
 
 /// A channel that accepts everything (the benchmark reads what went out from the figures).
-struct AcceptingChannel(Mutex<usize>);
+pub(super) struct AcceptingChannel(pub(super) Mutex<usize>);
 
 impl AlertChannel for AcceptingChannel {
     fn name(&self) -> &'static str {
@@ -207,6 +207,7 @@ async fn run_day(
             deadline: None,
             ledger_spares,
             page_history: &page_history,
+            deadline_schedule: None,
         };
         let done = run_steps(&store, &steps).await;
         done.written.expect("outputs written");
@@ -225,13 +226,13 @@ async fn run_day(
 
 /// The producers: which objects have landed.
 #[derive(Default)]
-struct Producers {
+pub(super) struct Producers {
     landed: HashSet<(String, String)>,
 }
 
 impl Producers {
     /// Pointers exist from before the day (written a day before it starts).
-    async fn seed_pointers(
+    pub(super) async fn seed_pointers(
         &mut self,
         client: &aws_sdk_s3::Client,
         registry: &Registry,
@@ -252,7 +253,12 @@ impl Producers {
     }
 
     /// Lands every object due by `now` in its artifact's current cycle.
-    async fn land(&mut self, client: &aws_sdk_s3::Client, registry: &Registry, now: DateTime<Utc>) {
+    pub(super) async fn land(
+        &mut self,
+        client: &aws_sdk_s3::Client,
+        registry: &Registry,
+        now: DateTime<Utc>,
+    ) {
         for entry in &registry.entries {
             let RegistryEntry::Valid(spec) = entry else {
                 continue;
@@ -277,7 +283,7 @@ impl Producers {
 }
 
 /// A producer's PUT with the LastModified it should have (the stand-in honours the header).
-async fn put(client: &aws_sdk_s3::Client, key: &str, last_modified: DateTime<Utc>) {
+pub(super) async fn put(client: &aws_sdk_s3::Client, key: &str, last_modified: DateTime<Utc>) {
     client
         .put_object()
         .bucket(BUCKET)
@@ -289,7 +295,7 @@ async fn put(client: &aws_sdk_s3::Client, key: &str, last_modified: DateTime<Utc
         .unwrap();
 }
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -12,6 +12,7 @@ use crate::alert::sns::SnsChannel;
 use crate::alert::telegram::{CredentialSource, TelegramChannel};
 use crate::alert::{AlertChannel, Alerter};
 use crate::aws::{AwsClients, CallTimeouts};
+use crate::deadline_schedule::DeadlineSchedule;
 use crate::pass::PageHistoryCache;
 use crate::settings::{DEFAULT_PROBE_TIMEOUT, Settings, SettingsError};
 use crate::store::ObjectStore;
@@ -34,6 +35,9 @@ pub struct Container<S> {
     /// The status page's history as the last pass read it, under its ETag: the next pass
     /// HEADs `history.json` and GETs it only when that changed (docs/outputs.md#requests).
     pub page_history: PageHistoryCache,
+    /// The one schedule that runs a pass at the next deadline (docs/lambda.md#deadline-passes),
+    /// or why there is none.
+    pub deadline_schedule: DeadlineSchedule,
 }
 
 impl<S: ObjectStore> Container<S> {
@@ -50,6 +54,9 @@ impl<S: ObjectStore> Container<S> {
             alerter,
             emit_metrics: false,
             page_history: PageHistoryCache::default(),
+            deadline_schedule: DeadlineSchedule::off(
+                "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)",
+            ),
         }
     }
 }
@@ -79,6 +86,7 @@ impl Container<S3Store> {
         let alerter = settings.as_ref().ok().map(|s| alerter(s, &clients));
         Container {
             emit_metrics: true,
+            deadline_schedule: DeadlineSchedule::from_env(&clients.config),
             ..Container::new(settings, store, alerter)
         }
     }

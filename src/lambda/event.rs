@@ -1,11 +1,12 @@
 //! The invocation event, parsed into what the pass should do (docs/lambda.md#events).
 //!
-//! Four events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
+//! Five events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
 //! the pass's `now`, so a retried delivery judges the same moment), `{}` from a hand-run
 //! `aws lambda invoke` (now = the clock), `{"dry_run": true}` (no writes, no alerts, the
 //! results in the response), which alone may carry `now` and `only`, and `{"mode":
 //! "historical"}` (the daily history scan, writing `history.json`), which may carry `lookback`
-//! and `only`. Anything else is refused with a message that says what was wrong and what is
+//! and `only`, and `{"mode": "deadline", "at": ...}`, which the deadline schedule sends
+//! (docs/lambda.md#deadline-passes): a normal pass judged at `at`. Anything else is refused with a message that says what was wrong and what is
 //! accepted: a typo such as `dryrun` must never run a real pass with side effects.
 
 use crate::history::Lookback;
@@ -33,6 +34,10 @@ pub enum Invocation {
         lookback: Lookback,
         only: Vec<String>,
     },
+    /// `{"mode": "deadline", "at": "<RFC 3339>"}`: the deadline schedule's pass, judged at
+    /// `at` (the schedule's own time, so a late delivery judges the moment it was set for),
+    /// else at the clock's now. Otherwise a normal pass.
+    Deadline { at: Option<DateTime<Utc>> },
 }
 
 /// The event's JSON text (as the runtime hands it over, unparsed) as a value. What serde_json
@@ -75,9 +80,11 @@ impl Invocation {
     pub fn now(&self, clock: DateTime<Utc>) -> DateTime<Utc> {
         match self {
             Invocation::Scheduled { time } => *time,
+            Invocation::Deadline { at: Some(at) } => *at,
             Invocation::DryRun { now: Some(now), .. } => *now,
             Invocation::Manual
             | Invocation::DryRun { now: None, .. }
+            | Invocation::Deadline { at: None }
             | Invocation::Historical { .. } => clock,
         }
     }
@@ -101,7 +108,8 @@ pub const ACCEPTED_EVENTS: &str = "accepted events: an EventBridge scheduled eve
      alerts, results in the response), which alone may add \"now\": \"<RFC 3339 time>\" and \
      \"only\": [\"<artifact_id>\", ...], or {\"mode\": \"historical\"} (the history scan, \
      writing history.json), which may add \"lookback\": {\"<cadence>\": <cycles, 1 to 1000>} and \
-     \"only\"";
+     \"only\", or {\"mode\": \"deadline\", \"at\": \"<RFC 3339 time>\"} (the deadline schedule's \
+     pass, judged at \"at\")";
 
 /// An event the function does not accept. The message names the problem, then what is
 /// accepted.
@@ -190,7 +198,7 @@ fn parse_eventbridge(fields: &Map<String, Value>) -> Result<Invocation, EventErr
     Ok(Invocation::Scheduled { time })
 }
 
-const MANUAL_FIELDS: [&str; 5] = ["dry_run", "now", "only", "mode", "lookback"];
+const MANUAL_FIELDS: [&str; 6] = ["dry_run", "now", "only", "mode", "lookback", "at"];
 
 fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
     if let Some(unknown) = fields.keys().find(|k| !MANUAL_FIELDS.contains(&k.as_str())) {
@@ -202,8 +210,16 @@ fn parse_manual(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
             quoted(unknown)
         )));
     }
+    if fields.get("mode").and_then(Value::as_str) == Some("deadline") {
+        return parse_deadline(fields);
+    }
     if fields.contains_key("mode") {
         return parse_historical(fields);
+    }
+    if fields.contains_key("at") {
+        return Err(EventError::new(
+            "\"at\" is accepted only together with \"mode\": \"deadline\"".to_string(),
+        ));
     }
     if fields.contains_key("lookback") {
         return Err(EventError::new(
@@ -262,13 +278,14 @@ fn parse_historical(fields: &Map<String, Value>) -> Result<Invocation, EventErro
         Some(Value::String(mode)) if mode == "historical" => {}
         Some(Value::String(mode)) => {
             return Err(EventError::new(format!(
-                "\"mode\" {} is not a mode; the one mode is \"historical\" (the history scan)",
+                "\"mode\" {} is not a mode; the modes are \"historical\" (the history scan) \
+                 and \"deadline\" (the deadline schedule's pass)",
                 quoted(mode)
             )));
         }
         other => {
             return Err(EventError::new(format!(
-                "\"mode\" must be the string \"historical\", got {}",
+                "\"mode\" must be the string \"historical\" or \"deadline\", got {}",
                 other.map_or_else(|| "nothing".to_string(), describe)
             )));
         }
@@ -287,6 +304,36 @@ fn parse_historical(fields: &Map<String, Value>) -> Result<Invocation, EventErro
         lookback: parse_lookback(fields.get("lookback"))?,
         only: parse_only(fields.get("only"))?,
     })
+}
+
+/// `{"mode": "deadline", "at": "<RFC 3339>"}`: only `at` (optional) goes with it.
+fn parse_deadline(fields: &Map<String, Value>) -> Result<Invocation, EventError> {
+    if let Some(field) = fields
+        .keys()
+        .find(|k| !["mode", "at"].contains(&k.as_str()))
+    {
+        return Err(EventError::new(format!(
+            "{} is not accepted with \"mode\": \"deadline\" (a deadline pass is a normal pass \
+             judged at \"at\")",
+            quoted(field)
+        )));
+    }
+    let at = match fields.get("at") {
+        None => None,
+        Some(Value::String(text)) => Some(parse_time(text).ok_or_else(|| {
+            EventError::new(format!(
+                "the deadline pass's \"at\" {} is not an RFC 3339 time",
+                quoted(text)
+            ))
+        })?),
+        Some(other) => {
+            return Err(EventError::new(format!(
+                "the deadline pass's \"at\" must be an RFC 3339 time string, got {}",
+                describe(other)
+            )));
+        }
+    };
+    Ok(Invocation::Deadline { at })
 }
 
 /// `"lookback": {"<cadence>": <whole number of cycles, 1 to 1000>, ...}`. Whether each name is
@@ -667,13 +714,14 @@ mod tests {
             ),
             (
                 json!({"mode": "backfill"}),
-                "\"mode\" \"backfill\" is not a mode; the one mode is \"historical\" (the \
-                 history scan)"
+                "\"mode\" \"backfill\" is not a mode; the modes are \"historical\" (the \
+                 history scan) and \"deadline\" (the deadline schedule's pass)"
                     .to_string(),
             ),
             (
                 json!({"mode": true}),
-                "\"mode\" must be the string \"historical\", got a boolean true".to_string(),
+                "\"mode\" must be the string \"historical\" or \"deadline\", got a boolean true"
+                    .to_string(),
             ),
             (
                 json!({"mode": "historical", "dry_run": true}),
@@ -708,6 +756,50 @@ mod tests {
             "\"lookback\" names cadences the registry does not have: \"weekdy_sf\" (did you \
              mean \"weekday_sf\"?); known cadences: saturday_sf, weekday_sf"
         );
+    }
+
+    #[test]
+    fn a_deadline_pass_judges_its_at_and_takes_nothing_else() {
+        let inv =
+            Invocation::parse(&json!({"mode": "deadline", "at": "2026-06-03T12:08:05Z"})).unwrap();
+        assert_eq!(
+            inv,
+            Invocation::Deadline {
+                at: Some(at("2026-06-03T12:08:05Z"))
+            }
+        );
+        assert_eq!(
+            inv.now(at("2026-06-03T12:08:06Z")),
+            at("2026-06-03T12:08:05Z")
+        );
+        assert!(!inv.is_dry_run());
+        assert!(inv.only().is_empty());
+        let bare = Invocation::parse(&json!({"mode": "deadline"})).unwrap();
+        assert_eq!(
+            bare.now(at("2026-06-03T12:09:00Z")),
+            at("2026-06-03T12:09:00Z")
+        );
+        for (event, problem) in [
+            (
+                json!({"mode": "deadline", "at": "noon"}),
+                "the deadline pass's \"at\" \"noon\" is not an RFC 3339 time",
+            ),
+            (
+                json!({"mode": "deadline", "at": 5}),
+                "the deadline pass's \"at\" must be an RFC 3339 time string, got a number 5",
+            ),
+            (
+                json!({"mode": "deadline", "dry_run": true}),
+                "\"dry_run\" is not accepted with \"mode\": \"deadline\" (a deadline pass is a \
+                 normal pass judged at \"at\")",
+            ),
+            (
+                json!({"at": "2026-06-03T12:08:05Z"}),
+                "\"at\" is accepted only together with \"mode\": \"deadline\"",
+            ),
+        ] {
+            assert_eq!(rejection(event.clone()), problem, "{event}");
+        }
     }
 
     #[test]

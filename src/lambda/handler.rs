@@ -43,6 +43,9 @@ pub async fn handle<S: ObjectStore>(
 ) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let request_id = context.request_id.as_str();
+    container
+        .deadline_schedule
+        .learn_target(&context.invoked_function_arn);
     let result = match Invocation::parse_json(payload.get()) {
         Ok(invocation) => {
             let deadline = trusted_deadline(context.deadline, request_id);
@@ -147,6 +150,7 @@ pub async fn run_invocation<S: ObjectStore>(
         deadline,
         ledger_spares: true,
         page_history: &container.page_history,
+        deadline_schedule: Some(&container.deadline_schedule),
     };
     let dry_run = steps.dry_run;
     let PassDone {
@@ -192,6 +196,7 @@ fn pass_settings(
             ))
         }),
         only: invocation.only().to_vec(),
+        probe_only_due: matches!(invocation, Invocation::Deadline { .. }),
         ..PassSettings::from_settings(settings)
     }
 }
@@ -267,6 +272,17 @@ fn log_summary(
         requests_delete = requests.delete,
         requests_total = requests.total(),
         requests_projected_per_day = requests.per_day(),
+        // The deadline schedule (docs/lambda.md#deadline-passes): what the pass did, the
+        // next deadline pass, or why deadline passes are off.
+        deadline_passes = outcome.deadline_passes.as_ref().map(|d| d.action),
+        deadline_next_pass_at = outcome
+            .deadline_passes
+            .as_ref()
+            .and_then(|d| d.next_pass_at.as_deref()),
+        deadline_reason = outcome
+            .deadline_passes
+            .as_ref()
+            .and_then(|d| d.reason.as_deref()),
     );
 }
 

@@ -17,6 +17,7 @@ use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
+use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, LoadedRegistry, RegistryLoadError, RegistrySource};
@@ -44,6 +45,9 @@ pub struct PassSteps<'a> {
     /// The status page's `history.json` as the container last read it (read again only when
     /// its ETag changed).
     pub page_history: &'a PageHistoryCache,
+    /// The deadline schedule to keep after judging (`None`: the pass leaves it alone, as the
+    /// day benchmark's passes do); a dry run never touches it.
+    pub deadline_schedule: Option<&'a DeadlineSchedule>,
 }
 
 /// What a pass did: its outcome (with the ledger's figures and the request counts, the output
@@ -85,6 +89,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         .map(|read| &read.ledger);
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
+    let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
     // Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
     // them the acknowledgements when the last pass left something alerting.
     let early_acks = remembered.is_some_and(Ledger::left_something_alerting);
@@ -95,7 +100,8 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             &steps.pass_settings,
             steps.now,
             loaded,
-            (ledger, remembered)
+            (ledger, remembered),
+            schedule.is_some(),
         ),
         async {
             match early_acks {
@@ -104,12 +110,14 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             }
         },
     );
+    let mut kept = None;
     if outcome.registry_error.is_none() {
         // Round trip 3, only when needed: never-written prefixes the ledger does not know yet,
-        // and the acks when something alerts that the ledger did not foresee.
+        // the acks when something alerts that the ledger did not foresee, and the deadline
+        // schedule when its time moves.
         let (known, to_list) = prefix_checks;
         let alerting = outcome.alerting_rows().next().is_some();
-        let (found, acks) = tokio::join!(
+        let (found, acks, schedule_kept) = tokio::join!(
             crate::alert::gather::check_prefixes(store, known, to_list),
             async {
                 match (alerting, early_acks) {
@@ -120,12 +128,15 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
                     (false, _) => ack::AckRead::default(),
                 }
             },
+            keep_schedule(schedule, &outcome, remembered, steps.now),
         );
+        kept = schedule_kept;
         never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
         never_written::mark_appeared(&mut outcome.rows, remembered);
         outcome.prefix_listings = found.listings;
         apply_policy(steps, &mut outcome, remembered, acks);
     }
+    outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
     let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
     // The last round trip: the ledger's conditional PUT and the outputs, together. The ledger
     // must follow the alerts' delivery (it records which went out: recorded before a send
@@ -139,7 +150,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     let prepared = match ledger_read {
         Some(read) if outcome.registry_error.is_none() => {
             let prepared = ledger::store::prepare(read, &|ledger: &mut Ledger| {
-                advance_ledger(ledger, &outcome, &alerts)
+                advance_ledger(ledger, &outcome, &alerts, kept.as_ref())
             });
             outcome.ledger = Some(prepared.figures_if_written());
             Some(prepared)
@@ -165,8 +176,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             store,
             (results_bucket, &ledger_key),
             first,
-            &outcome,
-            &alerts,
+            (&outcome, &alerts, kept.as_ref()),
         );
         outcome.ledger = Some(figures.await);
     }
@@ -182,8 +192,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
                         store,
                         (results_bucket, &ledger_key),
                         prepared,
-                        &outcome,
-                        &alerts,
+                        (&outcome, &alerts, kept.as_ref()),
                     )
                     .await,
                 ),
@@ -232,16 +241,41 @@ async fn write_ledger<S: ObjectStore>(
     store: &S,
     (bucket, key): (&str, &str),
     prepared: ledger::store::PreparedLedger,
-    outcome: &PassOutcome,
-    alerts: &AlertFigures,
+    (outcome, alerts, kept): (&PassOutcome, &AlertFigures, Option<&Kept>),
 ) -> ledger::store::LedgerFigures {
-    let apply = |ledger: &mut Ledger| advance_ledger(ledger, outcome, alerts);
+    let apply = |ledger: &mut Ledger| advance_ledger(ledger, outcome, alerts, kept);
     ledger::store::write_prepared(store, bucket, key, prepared, apply).await
+}
+
+/// Points the deadline schedule at the pass after the next deadline (docs/lambda.md#deadline-passes),
+/// unless the ledger says it already does; `None` when the pass keeps no schedule (a dry run,
+/// the day benchmark) or could not use its registry.
+async fn keep_schedule(
+    schedule: Option<&DeadlineSchedule>,
+    outcome: &PassOutcome,
+    ledger: Option<&Ledger>,
+    now: DateTime<Utc>,
+) -> Option<Kept> {
+    let schedule = schedule.filter(|_| outcome.registry_error.is_none())?;
+    let last_set = ledger.and_then(|l| l.deadline_schedule_at);
+    Some(
+        schedule
+            .keep(outcome.next_deadline.as_ref(), last_set, now)
+            .await,
+    )
 }
 
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
 /// the registry are dropped.
-fn advance_ledger(ledger: &mut Ledger, outcome: &PassOutcome, alerts: &AlertFigures) {
+fn advance_ledger(
+    ledger: &mut Ledger,
+    outcome: &PassOutcome,
+    alerts: &AlertFigures,
+    kept: Option<&Kept>,
+) {
+    if let Some(kept) = kept {
+        ledger.deadline_schedule_at = kept.confirmed_at;
+    }
     let alerted: Vec<&str> = alerts
         .alerted_artifacts
         .iter()
@@ -313,10 +347,15 @@ async fn judge_registry<S: ObjectStore>(
     now: DateTime<Utc>,
     loaded: Result<LoadedRegistry, RegistryLoadError>,
     (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
+    want_deadline: bool,
 ) -> (PassOutcome, PrefixChecks) {
     match loaded {
         Ok(loaded) => {
-            let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
+            let mut outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
+            if want_deadline {
+                outcome.next_deadline =
+                    crate::deadline::next_deadline(&loaded.registry, &outcome.rows, now);
+            }
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
             (outcome, checks)
         }

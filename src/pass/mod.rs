@@ -32,6 +32,7 @@ use crate::store::{ObjectStore, StoreError};
 
 mod explain;
 mod off_cycle;
+mod not_due;
 mod outputs;
 mod rows;
 pub mod settled;
@@ -66,6 +67,9 @@ pub struct PassSettings {
     pub list_max_pages: u32,
     /// How far an `off_cycle` artifact's listing may page.
     pub listing: ListingLimits,
+    /// A deadline pass: artifacts not yet due that an earlier pass of this cycle left missing
+    /// or stale keep that verdict without a probe (`pass/not_due.rs`).
+    pub probe_only_due: bool,
 }
 
 /// The page size and page cap of an `off_cycle` artifact's listing: a prefix with more keys
@@ -129,6 +133,7 @@ impl Default for PassSettings {
             reverify_after: None,
             list_max_pages: DEFAULT_LIST_MAX_PAGES,
             listing: ListingLimits::default(),
+            probe_only_due: false,
         }
     }
 }
@@ -202,7 +207,14 @@ async fn classify<S: ObjectStore>(
     // as the probe starts, so at most `concurrency` of them exist at once.
     let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
     for (index, entry) in selected().enumerate() {
-        match judge_without_probe(entry, &cycles, now, settled.as_ref(), &mut shared) {
+        let only_due = settings.probe_only_due;
+        match judge_without_probe(
+            entry,
+            &cycles,
+            now,
+            (settled.as_ref(), only_due),
+            &mut shared,
+        ) {
             Unprobed::Row(finished) => rows[index] = Some(finished),
             Unprobed::NeedsProbe(spec, cycle) => to_probe.push((index, spec, cycle)),
         }
@@ -316,7 +328,7 @@ fn judge_without_probe<'a>(
     entry: &'a RegistryEntry,
     cycles: &'a CycleTable<'a>,
     now: DateTime<Utc>,
-    settled: Option<&SettledRule<'_>>,
+    (settled, only_due): (Option<&SettledRule<'_>>, bool),
     shared: &mut RowStringPool<'a>,
 ) -> Unprobed<'a> {
     let spec = match entry {
@@ -337,7 +349,14 @@ fn judge_without_probe<'a>(
         Ok(None) => match settled.and_then(|rule| settled_row(rule, spec, cycle, now, shared)) {
             Some(Ok(finished)) => Unprobed::Row(finished),
             Some(Err(message)) => Unprobed::Row(internal_error_row(spec, &message, now)),
-            None => Unprobed::NeedsProbe(spec, cycle),
+            None => match settled.filter(|_| only_due).and_then(|rule| {
+                guarded(|| not_due::not_yet_due_row(rule.ledger, spec, cycle, now, shared))
+                    .ok()
+                    .flatten()
+            }) {
+                Some(finished) => Unprobed::Row(finished),
+                None => Unprobed::NeedsProbe(spec, cycle),
+            },
         },
         Err(message) => Unprobed::Row(internal_error_row(spec, &message, now)),
     }

@@ -987,6 +987,98 @@ fn deploy_smoke_of_a_missing_function_says_so() {
 }
 
 #[test]
+fn deploy_deadline_schedule_is_opt_in_least_privilege_and_idempotent() {
+    let site = Site::new();
+    site.deploy_ok(&["--bootstrap"]);
+    let scheduler_actions = |policy: &Value| {
+        actions(policy)
+            .into_iter()
+            .filter(|a| a.starts_with("scheduler:") || a == "iam:PassRole")
+            .collect::<Vec<_>>()
+    };
+    assert!(scheduler_actions(&site.role_policy()).is_empty(), "opt-in");
+    assert!(site.function_env().get("DEADLINE_SCHEDULE_NAME").is_none());
+
+    site.deploy_ok(&["--update", "--deadline-schedule"]);
+    let account = &site.account.id;
+    let role_arn = format!("arn:aws:iam::{account}:role/freshness-monitor-scheduler-role");
+    let env = site.function_env();
+    assert_eq!(env["DEADLINE_SCHEDULE_NAME"], "freshness-monitor-deadline");
+    assert_eq!(env["DEADLINE_SCHEDULE_ROLE_ARN"], role_arn.as_str());
+    // Scheduler's role: assumed by Scheduler for this account only, invokes this function only.
+    let role = site.aws(&[
+        "iam",
+        "get-role",
+        "--role-name",
+        "freshness-monitor-scheduler-role",
+    ])["Role"]
+        .clone();
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "scheduler.amazonaws.com");
+    assert_eq!(
+        trust["Condition"]["StringEquals"]["aws:SourceAccount"],
+        account.as_str()
+    );
+    let invoke = site.aws(&[
+        "iam",
+        "get-role-policy",
+        "--role-name",
+        "freshness-monitor-scheduler-role",
+        "--policy-name",
+        "freshness-monitor-scheduler-invoke",
+    ])["PolicyDocument"]
+        .clone();
+    assert_eq!(actions(&invoke), ["lambda:InvokeFunction"]);
+    assert_eq!(
+        resources(statement(&invoke, "InvokeTheMonitor")),
+        [site.function()["FunctionArn"].as_str().unwrap()]
+    );
+    // The function: its one schedule, and passing that one role to Scheduler only.
+    let policy = site.role_policy();
+    assert_eq!(
+        resources(statement(&policy, "KeepDeadlineSchedule")),
+        [format!(
+            "arn:aws:scheduler:us-east-1:{account}:schedule/default/freshness-monitor-deadline"
+        )]
+    );
+    assert_eq!(
+        scheduler_actions(&policy),
+        [
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "iam:PassRole"
+        ]
+    );
+    let pass_role = statement(&policy, "PassSchedulerRole");
+    assert_eq!(resources(pass_role), [role_arn.as_str()]);
+    assert_eq!(
+        pass_role["Condition"]["StringEquals"]["iam:PassedToService"],
+        "scheduler.amazonaws.com"
+    );
+    assert_parliament_finds_nothing(&site, &policy);
+
+    // Again, with or without the flag: nothing changes, and the grants stay.
+    let before = site.snapshot();
+    for args in [&["--update", "--deadline-schedule"][..], &["--update"][..]] {
+        let out = site.deploy_ok(args);
+        assert_eq!(
+            site.snapshot(),
+            before,
+            "{args:?} changed moto's state:\n{}",
+            support::stderr(&out)
+        );
+    }
+    // Only with a deploy.
+    let out = site.deploy(&["--enable", "--deadline-schedule"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        support::stderr(&out).contains("--deadline-schedule is set up by --bootstrap or --update"),
+        "{}",
+        support::stderr(&out)
+    );
+}
+
+#[test]
 fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
     let out = Command::new(deploy_sh()).arg("--help").output().unwrap();
     assert_success(&out, "deploy.sh --help");
@@ -1010,6 +1102,7 @@ fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
         "--cycle-alarm CADENCE[:HOURS]",
         "--metrics-namespace NS",
         "cron(0 4 * * ? *)",
+        "--deadline-schedule",
     ] {
         assert!(
             help.contains(word),

@@ -293,8 +293,8 @@ async fn history_lambda_invalid_history_events_are_rejected_naming_the_field() {
         ),
         (
             json!({"mode": "history"}),
-            "\"mode\" \"history\" is not a mode; the one mode is \"historical\" (the history \
-             scan)"
+            "\"mode\" \"history\" is not a mode; the modes are \"historical\" (the history \
+             scan) and \"deadline\" (the deadline schedule's pass)"
                 .to_string(),
         ),
         (

@@ -4,6 +4,7 @@ mod alerts;
 mod calendars;
 mod check;
 mod coverage;
+mod deadline_passes;
 mod deploy;
 mod docs;
 mod emulator;

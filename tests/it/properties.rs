@@ -262,6 +262,11 @@ mod event_parser {
                     prop_assert_eq!(&event["mode"], "historical");
                     prop_assert!(only.iter().all(|id| !id.trim().is_empty()));
                 }
+                Ok(Invocation::Deadline { .. }) => {
+                    prop_assert_eq!(&event["mode"], "deadline");
+                    let fields = event.as_object().expect("only an object is accepted");
+                    prop_assert!(fields.keys().all(|k| k == "mode" || k == "at"), "{}", event);
+                }
                 Ok(Invocation::Manual) => {
                     let fields = event.as_object().expect("only an object is accepted");
                     prop_assert!(fields.keys().all(|k| k == "dry_run"), "{}", event);

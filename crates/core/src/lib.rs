@@ -21,6 +21,7 @@
 //! - [`report`]: rows and the output files' shapes.
 //! - [`ledger`]: the memory across passes, as data, and its pure advance.
 //! - [`alert`]: the alert policy's decisions and every word of a digest.
+//! - [`deadline`]: the next moment an artifact not yet settled would start to alert.
 //! - [`outcome`]: what one pass found.
 //! - [`history`]: the history of each artifact's cycles, and its SLA report.
 //! - [`page`]: the status page.
@@ -36,6 +37,7 @@ pub mod classify;
 pub mod report;
 pub mod ledger;
 pub mod alert;
+pub mod deadline;
 pub mod outcome;
 pub mod history;
 pub mod page;

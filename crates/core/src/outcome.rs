@@ -50,6 +50,10 @@ pub struct PassOutcome {
     /// How the registry was named when it was read (a path or an `s3://` URL; empty when it
     /// could not be): the status page's `explain` command lines name it.
     pub registry_name: String,
+    /// The next moment an artifact not yet settled would alert (computed after judging).
+    pub next_deadline: Option<crate::deadline::NextDeadline>,
+    /// What the pass did about its deadline schedule, once the shell has done it.
+    pub deadline_passes: Option<crate::report::DeadlinePassFigures>,
 }
 
 impl PassOutcome {
@@ -72,6 +76,8 @@ impl PassOutcome {
             ack_problems: Vec::new(),
             prefix_listings: Vec::new(),
             registry_name: String::new(),
+            next_deadline: None,
+            deadline_passes: None,
         }
     }
 
@@ -158,6 +164,7 @@ impl PassOutcome {
             ack_problems: self.ack_problems.clone(),
             requests: self.requests.map(Into::into),
             listing: self.listing.clone(),
+            deadline_passes: self.deadline_passes.clone(),
         }
     }
 

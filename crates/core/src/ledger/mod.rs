@@ -32,6 +32,11 @@ pub struct Ledger {
     pub version: u32,
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub written_at: Option<DateTime<Utc>>,
+    /// The time the deadline schedule was last set to, confirmed by EventBridge Scheduler
+    /// (docs/lambda.md#deadline-passes): a pass that would set the same time makes no call.
+    /// Absent when none is known to be set.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
+    pub deadline_schedule_at: Option<DateTime<Utc>>,
     pub artifacts: LedgerEntries,
 }
 

@@ -87,3 +87,25 @@ pub struct LedgerFigures {
     /// Why it was rebuilt, or why the write failed.
     pub detail: Option<String>,
 }
+
+/// `deadline_passes` in the heartbeat: whether the pass keeps one EventBridge Scheduler
+/// schedule at the next deadline (docs/lambda.md#deadline-passes), what it set, or why not.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeadlinePassFigures {
+    /// True when the schedule is configured and this pass could keep it (or had nothing to
+    /// change); false when deadline passes are off: `reason` says why.
+    pub enabled: bool,
+    /// The schedule's name (`group/name`), when configured.
+    pub schedule: Option<String>,
+    /// `created`, `updated`, `unchanged` (already at that time: no call), `none` (nothing
+    /// due within the horizon: left as it was), `failed` or `off`.
+    pub action: &'static str,
+    /// When the schedule runs the next deadline pass (RFC 3339), when one is set.
+    pub next_pass_at: Option<String>,
+    /// The artifact whose deadline that is, and its due time (RFC 3339).
+    pub artifact_id: Option<String>,
+    pub due_at: Option<String>,
+    /// Why deadline passes are off or the schedule could not be set (the 15-minute passes go
+    /// on either way).
+    pub reason: Option<String>,
+}

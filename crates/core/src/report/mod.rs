@@ -18,7 +18,10 @@ mod policy;
 mod row;
 mod stamp;
 
-pub use figures::{LedgerFigures, ListingFigures, PASSES_PER_DAY, RequestCounts, RequestFigures};
+pub use figures::{
+    DeadlinePassFigures, LedgerFigures, ListingFigures, PASSES_PER_DAY, RequestCounts,
+    RequestFigures,
+};
 pub use policy::{AckNote, PolicyAction, RowPolicy};
 pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
 pub use stamp::Stamp;
@@ -140,6 +143,10 @@ pub struct Heartbeat {
     /// What the pass's listings did; absent when nothing was worth listing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listing: Option<ListingFigures>,
+    /// Whether a schedule runs a pass at the next deadline, or why not; absent when the pass
+    /// did not get that far (a registry error, a panic, a shell's `run`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_passes: Option<DeadlinePassFigures>,
 }
 
 /// Ordered from best to worst.
