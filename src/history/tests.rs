@@ -37,6 +37,7 @@ impl TableStore {
         let meta = ObjectMeta {
             last_modified: at(last_modified),
             size: Some(size),
+            etag: None,
         };
         self.objects.insert(key.to_string(), Ok(meta));
         self
@@ -490,6 +491,7 @@ fn the_recovery_key_is_asked_only_when_the_canonical_does_not_count() {
         Ok(Some(ObjectMeta {
             last_modified: at(t),
             size: None,
+            etag: None,
         }))
     };
     assert!(cell::needs_recovery(&Ok(None), tick));

@@ -59,6 +59,9 @@ pub enum Decision {
     },
     /// Rule 4 did not probe the recovery key, and why.
     RecoverySkipped(&'static str),
+    /// Rule 3's content checks on an object written since the tick (`classify::content`):
+    /// one check, the sizes or cycle it compared, and what it decided.
+    Content(String),
     /// Rule 5: how far past its due time a missing or stale artifact is.
     Sla {
         due_at: DateTime<Utc>,
@@ -133,6 +136,7 @@ impl fmt::Display for Decision {
                 write!(f, "{rule} {what} {url}: {seen}")
             }
             Decision::RecoverySkipped(why) => write!(f, "4 recovery: not probed ({why})"),
+            Decision::Content(said) => write!(f, "3 content: {said}"),
             Decision::Sla {
                 due_at,
                 minutes_past,

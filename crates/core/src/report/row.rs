@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::classify::{State, not_found_what, present_reason, push_sla, stale_what};
+use crate::classify::{ContentSeen, State, not_found_what, present_reason, push_sla, stale_what};
 use crate::registry::{CarriedFields, Severity};
 use crate::text::Rfc3339;
 
@@ -100,6 +100,9 @@ pub struct RowExtras {
     /// A dedup key not of the cycle's shape (a broken entry's daily key, a never-written
     /// alert's); `None`: `freshness_{id}_{cycle_label}`.
     pub dedup_key: Option<Box<str>>,
+    /// What a probe saw of an object written since the tick, for an artifact with content
+    /// checks: the ledger remembers it (not written to `check_results.json`).
+    pub content_seen: Option<ContentSeen>,
 }
 
 /// The dedup key of an artifact's alert in a cycle.
@@ -220,7 +223,8 @@ impl ResultRow {
             State::Fresh => return Some(present_reason(self.last_modified()?, tick?)),
             State::Missing => not_found_what(&url()?),
             State::Stale => stale_what(&url()?, self.last_modified()?, tick?),
-            State::ProbeFailed | State::GracePeriod => return None,
+            // A suspect row holds its reason: the sizes or the cycle it names.
+            State::ProbeFailed | State::GracePeriod | State::Suspect => return None,
         };
         push_sla(&mut reason, self.sla_violated_by_minutes, self.due_at()?);
         Some(reason)
@@ -249,6 +253,18 @@ impl ResultRow {
     /// Gives the row a dedup key of its own shape.
     pub fn set_dedup_key(&mut self, key: String) {
         self.extras.get_or_insert_default().dedup_key = Some(key.into_boxed_str());
+    }
+
+    /// What a probe saw of the object's content (see [`RowExtras::content_seen`]).
+    pub fn content_seen(&self) -> Option<ContentSeen> {
+        self.extras.as_ref()?.content_seen
+    }
+
+    /// Sets what a probe saw of the object's content; `None` allocates nothing.
+    pub fn set_content_seen(&mut self, seen: Option<ContentSeen>) {
+        if let Some(seen) = seen {
+            self.extras.get_or_insert_default().content_seen = Some(seen);
+        }
     }
 
     /// Sets (or clears) the off-cycle key.
