@@ -3,6 +3,7 @@
 mod alerts;
 mod calendars;
 mod check;
+mod content;
 mod coverage;
 mod deploy;
 mod docs;
