@@ -530,8 +530,7 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
         keys,
         probe.now,
         verdict,
-        &canonical,
-        probe.content,
+        (&canonical, probe.content),
         &mut log,
     );
     (verdict, log)

@@ -101,14 +101,14 @@ pub fn content_seen(
 /// The content checks on a verdict [`super::judge`] gave: a fresh verdict from the canonical
 /// key (not the recovery key, not an off-cycle listing) whose object fails one becomes
 /// `suspect`, with the SLA as a stale one has; any other verdict is returned as it is.
+/// `canonical` is what the canonical probe answered, `memory` the earlier cycles'.
 pub fn judge_content(
     spec: &ArtifactSpec,
     cycle: &Cycle,
     keys: &ResolvedKeys,
     now: DateTime<Utc>,
     mut verdict: Classification,
-    canonical: &ProbeOutcome,
-    memory: ContentMemory<'_>,
+    (canonical, memory): (&ProbeOutcome, ContentMemory<'_>),
     log: &mut impl DecisionLog,
 ) -> Classification {
     verdict.content_seen = content_seen(spec, cycle, canonical);
@@ -289,7 +289,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

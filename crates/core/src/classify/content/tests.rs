@@ -63,7 +63,13 @@ fn judged(
     let verdict = judge(spec, &cycle, &keys, now, probes, &mut NoLog);
     let mut trail: Vec<Decision> = Vec::new();
     let verdict = judge_content(
-        spec, &cycle, &keys, now, verdict, canonical, memory, &mut trail,
+        spec,
+        &cycle,
+        &keys,
+        now,
+        verdict,
+        (canonical, memory),
+        &mut trail,
     );
     let content = trail
         .iter()
