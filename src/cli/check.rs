@@ -478,6 +478,9 @@ impl ExplainText {
                 ),
             );
         }
+        if let Some(checks) = content_checks(spec) {
+            self.say("content", checks);
+        }
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
             return;
         };
@@ -537,4 +540,22 @@ impl ExplainText {
             self.say("policy", format!("{:?}: {}", policy.action, policy.rule));
         }
     }
+}
+
+/// The content checks an artifact set, for `explain` (`None` when it set none).
+fn content_checks(spec: &ArtifactSpec) -> Option<String> {
+    let mut checks = Vec::new();
+    if let Some(min) = spec.min_size_bytes() {
+        checks.push(format!("min_size_bytes {min}"));
+    }
+    if let Some(fraction) = spec.size_drop_below() {
+        checks.push(format!(
+            "size_drop_below {fraction} (of the median size of its last {} cycles)",
+            freshness_monitor::classify::SIZE_CYCLES
+        ));
+    }
+    if spec.require_new_content() == Some(&true) {
+        checks.push("require_new_content (an ETag unlike the previous cycle's)".to_string());
+    }
+    (!checks.is_empty()).then(|| checks.join("; "))
 }
