@@ -18,7 +18,7 @@ use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
     Classification, ContentMemory, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys,
-    decide_without_probe, has_content_checks, judge, judge_content, needs_recovery_probe,
+    decide_without_probe, has_content_checks, judge, judge_content, needs_recovery_probe, set_keys,
 };
 use crate::guard::{guarded, guarded_async};
 use crate::ledger::{ContentRecords, Ledger};
@@ -34,6 +34,7 @@ mod explain;
 mod off_cycle;
 mod outputs;
 mod rows;
+mod set;
 pub mod settled;
 mod status_page;
 
@@ -268,8 +269,8 @@ async fn list_canonical_keys<S: ObjectStore>(
         .sum();
     let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
     for (_, spec, cycle) in to_probe {
-        // An off-cycle artifact lists its own prefix (off_cycle.rs).
-        if spec.off_cycle().is_some() {
+        // An off-cycle artifact, or a set, lists its own prefix (off_cycle.rs, set.rs).
+        if spec.off_cycle().is_some() || spec.partitions().is_some() {
             keys.push_none();
             continue;
         }
@@ -367,8 +368,8 @@ fn settled_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
-    // An off-cycle artifact is judged from a listing of its prefix, not from one key.
-    if spec.off_cycle().is_some() {
+    // An off-cycle artifact, or a set, is judged from a listing of its prefix every pass.
+    if spec.off_cycle().is_some() || spec.partitions().is_some() {
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -508,6 +509,9 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     } = probe;
     if let Some(rule) = spec.off_cycle() {
         return off_cycle::list_and_judge(store, probe, rule).await;
+    }
+    if let Some(keys) = set_keys(spec, cycle) {
+        return set::list_and_judge(store, probe, keys).await;
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
     let canonical: ProbeOutcome = match probe.listed {

@@ -20,6 +20,7 @@ mod properties;
 mod requests;
 mod robustness;
 mod s3_store;
+mod sets;
 mod status_page;
 mod support;
 mod validate;

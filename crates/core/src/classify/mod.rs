@@ -18,6 +18,7 @@ use crate::text::{Rfc3339, human_duration};
 
 mod content;
 mod off_cycle;
+mod set;
 mod trail;
 
 pub use content::{
@@ -28,6 +29,7 @@ pub use off_cycle::{
     Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
     needs_off_cycle_recovery, newest_of_shape,
 };
+pub use set::{NAMED_IN_REASON, SetKeys, judge_set, set_keys};
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
 #[derive(

@@ -7,9 +7,12 @@
 //! rest; a registry whose shared parts are wrong fails as a whole ([`RegistryError`]).
 
 mod load;
+pub mod partitions;
 pub mod policy;
 #[cfg(test)]
 mod producer_tests;
+#[cfg(test)]
+mod sets_tests;
 #[cfg(test)]
 mod tests;
 

@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use super::calendars::RegistryCalendars;
 use super::errors::{Errors, Located, Problem, is_extension_key};
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
+use super::partitions::partitions;
 use super::producers::{active_windows, off_cycle};
 use super::refs::Refs;
 use super::sections::Cadences;
@@ -26,6 +27,7 @@ use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, 
 use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
 use crate::registry::OffCycle;
+use crate::registry::partitions::Partitions;
 use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
@@ -252,6 +254,11 @@ artifact_fields! {
         size_drop_below: f64 = size_drop_below;
         /// An object whose ETag is the previous cycle's is `suspect`: a copy, not new content.
         require_new_content: bool = require_new_content;
+        /// The values of `{partition}`: the artifact is an expected set of keys, one row.
+        partitions: Partitions = partitions;
+        /// The fraction of a set's keys that must be written since the tick for it to be
+        /// fresh (1 when unset: every key).
+        min_complete: f64 = min_complete;
     }
 
     // Optional fields an artifact carries to its result row as they are ([`CarriedFields`]):
@@ -375,6 +382,23 @@ fn size_drop_below(node: &Node, _: &Refs<'_>) -> Result<f64, String> {
         _ => Err(format!(
             "expected a fraction between 0 and 1 such as 0.1 (a tenth of the median size of \
              its last cycles), found {}",
+            node.describe()
+        )),
+    }
+}
+
+/// A fraction above 0 and at most 1 (`0.98`: 98% of the set's keys).
+fn min_complete(node: &Node, _: &Refs<'_>) -> Result<f64, String> {
+    let fraction = match node.scalar_kind() {
+        Some(ScalarKind::Float) => node.as_scalar().and_then(|t| t.parse::<f64>().ok()),
+        Some(ScalarKind::Int(1)) => Some(1.0),
+        _ => None,
+    };
+    match fraction {
+        Some(fraction) if fraction > 0.0 && fraction <= 1.0 => Ok(fraction),
+        _ => Err(format!(
+            "expected a fraction above 0 and at most 1 such as 0.98 (of the set's keys), found \
+             {}",
             node.describe()
         )),
     }

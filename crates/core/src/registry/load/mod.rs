@@ -17,6 +17,7 @@ mod errors;
 mod extensions;
 mod fields;
 mod limits;
+mod partitions;
 mod policy;
 mod producers;
 mod refs;

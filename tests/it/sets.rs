@@ -1,0 +1,81 @@
+//! Expected sets end to end (docs/classification.md#sets): the built binary as a Lambda on
+//! moto, one `saturday_sf` artifact of 1,200 partitions under one prefix (tick Saturday
+//! 09:00 UTC, due 12:00). It is one row naming its missing partitions, costs its listing's
+//! pages (not a HEAD per partition), and turns fresh when the set completes.
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use crate::support::aws::put;
+use crate::support::results::{REGISTRY_KEY, check_results, row};
+use crate::support::world::{Monitor, World};
+
+fn set_registry(bucket: &str) -> String {
+    format!(
+        "schema_version: 1\nartifacts:\n  - artifact_id: shards\n    s3_bucket: {bucket}\n    \
+         s3_key_template: \"data/{{date}}/shard-{{partition}}.json\"\n    partitions: {{from: \
+         1, to: 1200, width: 4}}\n    cadence: saturday_sf\n    sla_minutes_after_cron: 180\n    \
+         severity: critical\n    owner_repo: pipelines\n    created_at: 2025-01-01\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
+    let world = World::with_ids(&[]).await;
+    let (s3, bucket) = (&world.aws.s3, &world.bucket);
+    put(s3, bucket, REGISTRY_KEY, &set_registry(bucket)).await;
+    let missing = [7, 300, 301, 999, 1200];
+    let written = (1..=1200).filter(|n| !missing.contains(n));
+    stream::iter(written)
+        .for_each_concurrent(16, |n| async move {
+            put(
+                s3,
+                bucket,
+                &format!("data/2026-06-06/shard-{n:04}.json"),
+                "{}",
+            )
+            .await;
+        })
+        .await;
+    let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
+    let pass = monitor.pass("2026-06-06T12:30:00Z");
+    let results = check_results(s3, bucket).await.unwrap();
+    assert_eq!(results["results"].as_array().unwrap().len(), 1, "one row");
+    let shards = row(&results, "shards");
+    assert_eq!(shards["state"], "missing", "{shards:#}");
+    assert_eq!(shards["alerting"], true);
+    assert_eq!(
+        shards["canonical_key"],
+        "data/2026-06-06/shard-{partition}.json"
+    );
+    let reason = shards["reason"].as_str().unwrap();
+    let said = format!(
+        "set s3://{bucket}/data/2026-06-06/shard-: 1195 of 1200 keys written since the tick (2 \
+         pages); 5 missing: 0007, 0300, 0301, 0999, 1200; 30 min past its SLA"
+    );
+    assert!(reason.starts_with(&said), "{reason}");
+    assert_eq!(pass.response()["would_alert"], 1);
+    // Two LIST pages of 1,000 keys; the only HEAD is the status page's (history.json).
+    let requests = &world.heartbeat().await["requests"];
+    assert_eq!(requests["head"], 1, "{requests:#}");
+    assert_eq!(requests["list"], 2, "{requests:#}");
+
+    for n in missing {
+        put(
+            s3,
+            bucket,
+            &format!("data/2026-06-06/shard-{n:04}.json"),
+            "{}",
+        )
+        .await;
+    }
+    monitor.pass("2026-06-06T12:45:00Z");
+    let results = check_results(s3, bucket).await.unwrap();
+    let shards = row(&results, "shards");
+    assert_eq!(shards["state"], "fresh", "{shards:#}");
+    assert!(
+        (shards["reason"].as_str().unwrap())
+            .ends_with("1200 of 1200 keys written since the tick (2 pages)"),
+        "{shards:#}"
+    );
+}
