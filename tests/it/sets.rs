@@ -55,10 +55,12 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
     );
     assert!(reason.starts_with(&said), "{reason}");
     assert_eq!(pass.response()["would_alert"], 1);
-    // Two LIST pages of 1,000 keys; the only HEAD is the status page's (history.json).
+    // The set's two LIST pages of 1,000 keys, and the alert policy's two (the
+    // acknowledgements, listed while anything alerts; the never-written check of `data/` on
+    // a first pass); the only HEAD is the status page's (history.json).
     let requests = &world.heartbeat().await["requests"];
     assert_eq!(requests["head"], 1, "{requests:#}");
-    assert_eq!(requests["list"], 2, "{requests:#}");
+    assert_eq!(requests["list"], 4, "{requests:#}");
 
     for n in missing {
         put(
@@ -70,6 +72,12 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
         .await;
     }
     monitor.pass("2026-06-06T12:45:00Z");
+    // Nothing alerts now: the set's two pages are the pass's only listings.
+    let requests = &world.heartbeat().await["requests"];
+    assert_eq!(
+        (&requests["list"], &requests["head"]),
+        (&2.into(), &1.into())
+    );
     let results = check_results(s3, bucket).await.unwrap();
     let shards = row(&results, "shards");
     assert_eq!(shards["state"], "fresh", "{shards:#}");
