@@ -616,3 +616,15 @@ async fn a_feeds_buckets_outside_its_active_windows_are_not_expected_and_the_fir
         "{file}"
     );
 }
+
+#[tokio::test]
+async fn a_set_is_skipped_as_unsupported_not_scanned_as_its_template() {
+    let reg = registry(
+        "  - artifact_id: shards\n    s3_key_template: \"s/{date}/{partition}.json\"\n    \
+         partitions: [a, b]\n    cadence: daily_utc\n",
+    );
+    let store = TableStore::default();
+    let history = scan(&store, &reg, &[("daily_utc", 3)], "2026-06-03T12:00:00Z").await;
+    assert_eq!(history.skipped_unsupported, 1);
+    assert!(store.heads().is_empty(), "{:?}", store.heads());
+}
