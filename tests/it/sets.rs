@@ -54,6 +54,11 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
          pages); 5 missing: 0007, 0300, 0301, 0999, 1200; 30 min past its SLA"
     );
     assert!(reason.starts_with(&said), "{reason}");
+    assert_eq!(
+        shards["set"],
+        serde_json::json!({"total": 1200, "written": 1195, "missing": 5, "stale": 0,
+                           "first_missing": ["0007", "0300", "0301", "0999", "1200"]})
+    );
     assert_eq!(pass.response()["would_alert"], 1);
     // The set's two LIST pages of 1,000 keys, and the alert policy's two (the
     // acknowledgements, listed while anything alerts; the never-written check of `data/` on

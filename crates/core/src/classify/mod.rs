@@ -29,7 +29,7 @@ pub use off_cycle::{
     Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
     needs_off_cycle_recovery, newest_of_shape,
 };
-pub use set::{NAMED_IN_REASON, SetKeys, judge_set, set_keys};
+pub use set::{NAMED_IN_REASON, SetKeys, SetSummary, judge_set, set_keys};
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
 #[derive(
@@ -89,6 +89,8 @@ pub struct Classification {
     /// For an artifact with content checks, what the canonical probe saw of an object
     /// written since the tick ([`judge_content`] sets it), for the ledger to remember.
     pub content_seen: Option<ContentSeen>,
+    /// For a set (`partitions:`), its counts and first missing values.
+    pub set: Option<Box<SetSummary>>,
 }
 
 impl Classification {
@@ -111,6 +113,7 @@ impl Classification {
             recovery_substituted: false,
             off_cycle_key: None,
             content_seen: None,
+            set: None,
         }
     }
 
@@ -384,6 +387,7 @@ pub fn judge_after_probe(
         recovery_substituted: false,
         off_cycle_key: None,
         content_seen: None,
+        set: None,
     }
 }
 

@@ -69,6 +69,18 @@ fn common_prefix<'k>(mut keys: impl Iterator<Item = &'k str>) -> String {
     first[..len].to_string()
 }
 
+/// A set's counts on its row (`check_results.json`'s `set`): its keys written since the
+/// tick, missing and stale, and the first [`NAMED_IN_REASON`] missing values.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SetSummary {
+    pub total: u32,
+    pub written: u32,
+    pub missing: u32,
+    pub stale: u32,
+    /// The first missing values, in the registry's order.
+    pub first_missing: Box<[Box<str>]>,
+}
+
 /// What the listing said of each of the set's keys.
 #[derive(Debug, Default)]
 struct Tally<'s> {
@@ -115,6 +127,7 @@ pub fn judge_set(
     let complete = tally.fresh as f64 >= needed * total as f64;
     let mut what = summary(&url, &tally, total, listing.pages);
     log.record(|| Decision::Set(what.clone()));
+    let counts = Some(Box::new(set_summary(&tally, total)));
     if complete {
         if tally.fresh < total {
             let _ = write!(
@@ -125,6 +138,7 @@ pub fn judge_set(
         }
         return Classification {
             last_modified: tally.newest,
+            set: counts,
             ..Classification::without_probe(State::Fresh, what)
         };
     }
@@ -144,7 +158,22 @@ pub fn judge_set(
         reason: what,
         last_modified: tally.newest,
         sla_violated_by_minutes,
+        set: counts,
         ..Classification::without_probe(state, String::new())
+    }
+}
+
+fn set_summary(tally: &Tally<'_>, total: usize) -> SetSummary {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    SetSummary {
+        total: count(total),
+        written: count(tally.fresh),
+        missing: count(tally.missing.len()),
+        stale: count(tally.stale.len()),
+        first_missing: (tally.missing.iter())
+            .take(NAMED_IN_REASON)
+            .map(|v| Box::from(*v))
+            .collect(),
     }
 }
 

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::classify::{ContentSeen, State, not_found_what, present_reason, push_sla, stale_what};
+use crate::classify::{
+    ContentSeen, SetSummary, State, not_found_what, present_reason, push_sla, stale_what,
+};
 use crate::registry::{CarriedFields, Severity};
 use crate::text::Rfc3339;
 
@@ -103,6 +105,8 @@ pub struct RowExtras {
     /// What a probe saw of an object written since the tick, for an artifact with content
     /// checks: the ledger remembers it (not written to `check_results.json`).
     pub content_seen: Option<ContentSeen>,
+    /// A set's counts (`partitions:`), written as the row's `set`.
+    pub set: Option<Box<SetSummary>>,
 }
 
 /// The dedup key of an artifact's alert in a cycle.
@@ -267,6 +271,18 @@ impl ResultRow {
         }
     }
 
+    /// A set's counts (`partitions:`).
+    pub fn set_summary(&self) -> Option<&SetSummary> {
+        self.extras.as_ref()?.set.as_deref()
+    }
+
+    /// Gives a set's row its counts; `None` allocates nothing.
+    pub fn set_set_summary(&mut self, set: Option<Box<SetSummary>>) {
+        if let Some(set) = set {
+            self.extras.get_or_insert_default().set = Some(set);
+        }
+    }
+
     /// Sets (or clears) the off-cycle key.
     pub fn set_off_cycle_key(&mut self, key: Option<String>) {
         match (key, &mut self.extras) {
@@ -306,7 +322,7 @@ impl Serialize for ResultRow {
     /// The fields in the order and shape `check_results.json` always had (docs/outputs.md).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = &*self.context;
-        let mut row = s.serialize_struct("ResultRow", 19 + CarriedFields::KEYS)?;
+        let mut row = s.serialize_struct("ResultRow", 20 + CarriedFields::KEYS)?;
         row.serialize_field("artifact_id", &*self.artifact_id)?;
         row.serialize_field("owner_repo", &c.owner_repo)?;
         row.serialize_field("severity", &self.severity)?;
@@ -328,6 +344,10 @@ impl Serialize for ResultRow {
             None => row.skip_field("last_probed_at")?,
         }
         row.serialize_field("off_cycle_key", &self.off_cycle_key())?;
+        match self.set_summary() {
+            Some(set) => row.serialize_field("set", set)?,
+            None => row.skip_field("set")?,
+        }
         CarriedFields::serialize_into(self.carried(), &mut row)?;
         match &self.policy {
             Some(p) => row.serialize_field("policy", p)?,

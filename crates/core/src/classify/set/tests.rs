@@ -100,6 +100,15 @@ fn a_set_is_one_verdict_naming_its_missing_and_stale_keys() {
     ];
     for (name, spec, listing, state, alerting, said) in cases {
         let verdict = judged(&spec, PAST_SLA, &listing);
+        let counted = verdict.set.as_ref().map(|s| (s.written, s.missing, s.stale));
+        let expected = match name {
+            "complete" => Some((3, 0, 0)),
+            "two missing" => Some((1, 2, 0)),
+            "all there, one old" => Some((2, 0, 1)),
+            "a failed listing" => None,
+            _ => Some((2, 1, 0)),
+        };
+        assert_eq!(counted, expected, "{name}");
         assert_eq!(verdict.state, state, "{name}: {}", verdict.reason);
         assert_eq!(verdict.is_alerting(), alerting, "{name}");
         assert!(verdict.reason.contains(said), "{name}: {}", verdict.reason);
