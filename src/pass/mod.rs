@@ -19,6 +19,7 @@ use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
     Classification, ContentMemory, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys,
     decide_without_probe, has_content_checks, judge, judge_content, needs_recovery_probe, set_keys,
+    set_keys_of,
 };
 use crate::guard::{guarded, guarded_async};
 use crate::ledger::{ContentRecords, Ledger};
@@ -33,6 +34,7 @@ use crate::store::{ObjectStore, StoreError};
 mod explain;
 mod off_cycle;
 mod outputs;
+mod partition_list;
 mod rows;
 mod set;
 pub mod settled;
@@ -270,7 +272,7 @@ async fn list_canonical_keys<S: ObjectStore>(
     let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
     for (_, spec, cycle) in to_probe {
         // An off-cycle artifact, or a set, lists its own prefix (off_cycle.rs, set.rs).
-        if spec.off_cycle().is_some() || spec.partitions().is_some() {
+        if spec.off_cycle().is_some() || spec.is_set() {
             keys.push_none();
             continue;
         }
@@ -369,7 +371,7 @@ fn settled_row<'a>(
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
     // An off-cycle artifact, or a set, is judged from a listing of its prefix every pass.
-    if spec.off_cycle().is_some() || spec.partitions().is_some() {
+    if spec.off_cycle().is_some() || spec.is_set() {
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -512,6 +514,15 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     }
     if let Some(keys) = set_keys(spec, cycle) {
         return set::list_and_judge(store, probe, keys).await;
+    }
+    if let Some(list) = spec.partitions_from() {
+        return match partition_list::read(store, list).await {
+            Ok(values) => {
+                let keys = set_keys_of(spec, cycle, &values);
+                set::list_and_judge(store, probe, keys).await
+            }
+            Err(reason) => (Classification::probe_failed(reason), L::default()),
+        };
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
     let canonical: ProbeOutcome = match probe.listed {

@@ -92,3 +92,63 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
         "{shards:#}"
     );
 }
+
+/// A set whose values are an S3 object (one a line), and one whose list object is missing.
+fn listed_registry(bucket: &str) -> String {
+    let artifact = |id: &str, list: &str| {
+        format!(
+            "  - artifact_id: {id}\n    s3_bucket: {bucket}\n    s3_key_template: \
+             \"prices/{{date}}/{{partition}}.parquet\"\n    partitions_from: s3://{bucket}/{list}\n    \
+             cadence: saturday_sf\n    sla_minutes_after_cron: 180\n    severity: critical\n    \
+             owner_repo: pipelines\n    created_at: 2025-01-01\n"
+        )
+    };
+    format!(
+        "schema_version: 1\nartifacts:\n{}{}",
+        artifact("prices", "lists/tickers.txt"),
+        artifact("ghost", "lists/missing.txt")
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sets_a_list_object_is_read_again_only_when_its_etag_changes() {
+    let world = World::with_ids(&[]).await;
+    let (s3, bucket) = (&world.aws.s3, &world.bucket);
+    put(s3, bucket, REGISTRY_KEY, &listed_registry(bucket)).await;
+    put(s3, bucket, "lists/tickers.txt", "AAPL\nMSFT\nNVDA\n").await;
+    for ticker in ["AAPL", "MSFT"] {
+        put(
+            s3,
+            bucket,
+            &format!("prices/2026-06-06/{ticker}.parquet"),
+            "x",
+        )
+        .await;
+    }
+    let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
+    monitor.pass("2026-06-06T12:30:00Z");
+    let results = check_results(s3, bucket).await.unwrap();
+    let prices = row(&results, "prices");
+    assert_eq!(prices["state"], "missing", "{prices:#}");
+    assert_eq!(prices["set"]["first_missing"], serde_json::json!(["NVDA"]));
+    let ghost = row(&results, "ghost");
+    assert_eq!(ghost["state"], "probe_failed", "{ghost:#}");
+    assert_eq!(
+        ghost["reason"],
+        format!("partitions_from s3://{bucket}/lists/missing.txt: not found")
+    );
+    let first = world.heartbeat().await["requests"].clone();
+
+    // The list unchanged: its HEAD, no GET. Then edited: read again, NVDA no longer expected.
+    monitor.pass("2026-06-06T12:45:00Z");
+    let second = world.heartbeat().await["requests"].clone();
+    assert_eq!(
+        first["get"].as_u64().unwrap() - second["get"].as_u64().unwrap(),
+        1,
+        "{first:#} {second:#}"
+    );
+    put(s3, bucket, "lists/tickers.txt", "AAPL\nMSFT\n").await;
+    monitor.pass("2026-06-06T13:00:00Z");
+    let results = check_results(s3, bucket).await.unwrap();
+    assert_eq!(row(&results, "prices")["state"], "fresh", "{results:#}");
+}

@@ -17,6 +17,7 @@ use super::{
 use crate::cadence::Cycle;
 use crate::object::{ObjectMeta, S3Url};
 use crate::registry::ArtifactSpec;
+use crate::registry::partitions::Partitions;
 use crate::template::TemplateValues;
 
 /// How many missing (and stale) values a reason names before counting the rest.
@@ -31,9 +32,14 @@ pub struct SetKeys {
     pub keys: Vec<(Box<str>, String)>,
 }
 
-/// The keys of `spec`'s set in `cycle`; `None` for an artifact without `partitions:`.
+/// The keys of `spec`'s set in `cycle`; `None` for an artifact without `partitions:` (a
+/// `partitions_from:` set's values are read by the pass: [`set_keys_of`]).
 pub fn set_keys(spec: &ArtifactSpec, cycle: &Cycle) -> Option<SetKeys> {
-    let partitions = spec.partitions()?;
+    Some(set_keys_of(spec, cycle, spec.partitions()?))
+}
+
+/// The keys of `spec`'s set of `partitions` in `cycle`.
+pub fn set_keys_of(spec: &ArtifactSpec, cycle: &Cycle, partitions: &Partitions) -> SetKeys {
     let values = TemplateValues {
         date: cycle.date,
         cycle_label: &cycle.label,
@@ -46,7 +52,7 @@ pub fn set_keys(spec: &ArtifactSpec, cycle: &Cycle) -> Option<SetKeys> {
         })
         .collect();
     let prefix = common_prefix(keys.iter().map(|(_, key)| key.as_str()));
-    Some(SetKeys { prefix, keys })
+    SetKeys { prefix, keys }
 }
 
 /// The longest prefix of every key (cut back to a character boundary).

@@ -71,7 +71,7 @@ pub fn plan<'r>(
             continue;
         };
         // A set's past cycles would need its listings, not one HEAD a cycle: not scanned yet.
-        if spec.partitions().is_some() {
+        if spec.is_set() {
             plan.skipped_unsupported += 1;
             continue;
         }

@@ -27,7 +27,9 @@ use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
 
-pub use load::{CarriedFields, MAX_REGISTRY_BYTES, SpecFields, parse_registry};
+pub use load::{
+    CarriedFields, MAX_REGISTRY_BYTES, SpecFields, parse_registry, partitions_from_lines,
+};
 
 /// How old the newest object of the template's shape may be. An object written since the
 /// current cycle's tick is always fresh.

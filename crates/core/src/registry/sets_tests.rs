@@ -55,6 +55,7 @@ fn a_set_and_its_content_checks_are_read_with_the_defaults() {
     assert_eq!(prices.require_new_content(), Some(&true), "from defaults:");
     assert_eq!(specs[1].require_new_content(), Some(&false), "its own wins");
     assert_eq!(specs[1].partitions(), None);
+    assert!(prices.is_set() && !specs[1].is_set());
 }
 
 #[test]
@@ -83,6 +84,15 @@ fn every_bad_set_or_check_names_the_artifact_the_field_and_the_value() {
         (
             "    s3_key_template: \"p/{partition}\"\n    partitions: [A]\n    min_complete: 1.5\n",
             "artifact a: field min_complete: expected a fraction above 0 and at most 1",
+        ),
+        (
+            "    s3_key_template: \"p/{partition}\"\n    partitions_from: lists/t.txt\n",
+            "artifact a: field partitions_from: expected s3://bucket/key",
+        ),
+        (
+            "    s3_key_template: \"p/{partition}\"\n    partitions: [A]\n    \
+             partitions_from: s3://bkt/t.txt\n",
+            "artifact a: field partitions_from: a set's values are either listed",
         ),
         (
             "    s3_key_template: \"p/{date}\"\n    size_drop_below: 2\n",

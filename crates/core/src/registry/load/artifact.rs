@@ -294,10 +294,20 @@ impl Entry<'_, '_> {
     /// and nothing else does (docs/registry.md#partitions).
     fn check_partitions(&mut self) {
         let f = &self.fields;
-        let set = f.partitions.value().is_some();
+        let set = f.partitions.value().is_some() || f.partitions_from.value().is_some();
         let uses = |t: Option<&crate::template::KeyTemplate>| t.is_some_and(|t| t.uses_partition());
         let mut problems: Vec<(Option<usize>, &str, String)> = Vec::new();
-        let bad_set = matches!(f.partitions.state(), State::Invalid { .. });
+        let bad_set = matches!(f.partitions.state(), State::Invalid { .. })
+            || matches!(f.partitions_from.state(), State::Invalid { .. });
+        if f.partitions.value().is_some() && f.partitions_from.value().is_some() {
+            problems.push((
+                f.partitions_from.line(),
+                "partitions_from",
+                "a set's values are either listed (partitions:) or read (partitions_from:), \
+                 not both"
+                    .to_string(),
+            ));
+        }
         let template_read = f.s3_key_template.value().is_some();
         if template_read && set != uses(f.s3_key_template.value()) && !bad_set {
             problems.push((

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 use super::calendars::RegistryCalendars;
 use super::errors::{Errors, Located, Problem, is_extension_key};
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
-use super::partitions::partitions;
+use super::partitions::{partitions, partitions_from};
 use super::producers::{active_windows, off_cycle};
 use super::refs::Refs;
 use super::sections::Cadences;
@@ -27,7 +27,7 @@ use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, 
 use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
 use crate::registry::OffCycle;
-use crate::registry::partitions::Partitions;
+use crate::registry::partitions::{PartitionList, Partitions};
 use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
@@ -256,6 +256,8 @@ artifact_fields! {
         require_new_content: bool = require_new_content;
         /// The values of `{partition}`: the artifact is an expected set of keys, one row.
         partitions: Partitions = partitions;
+        /// Where a set's values are read from at each pass (`s3://bucket/key`).
+        partitions_from: PartitionList = partitions_from;
         /// The fraction of a set's keys that must be written since the tick for it to be
         /// fresh (1 when unset: every key).
         min_complete: f64 = min_complete;

@@ -28,6 +28,7 @@ mod stream;
 mod values;
 
 pub use fields::{CarriedFields, SpecFields};
+pub use partitions::partitions_from_lines;
 
 use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;

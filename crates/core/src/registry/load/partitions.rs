@@ -5,10 +5,57 @@
 
 use std::collections::HashSet;
 
+use super::limits::bucket_name_problem;
 use super::refs::Refs;
-use crate::registry::partitions::{MAX_PARTITIONS, Partitions};
+use crate::registry::partitions::{MAX_PARTITIONS, PartitionList, Partitions};
 use crate::text::quote_short;
 use crate::yaml::{Node, ScalarKind};
+
+/// `partitions_from: s3://bucket/key`.
+pub(super) fn partitions_from(node: &Node, _: &Refs<'_>) -> Result<PartitionList, String> {
+    let text = match node.scalar_kind() {
+        Some(ScalarKind::Str) => node.as_scalar().unwrap_or_default(),
+        _ => {
+            return Err(format!(
+                "expected s3://bucket/key, found {}",
+                node.describe()
+            ));
+        }
+    };
+    let parsed = text
+        .strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'));
+    match parsed {
+        Some((bucket, key)) if !key.is_empty() => match bucket_name_problem(bucket) {
+            Some(problem) => Err(problem),
+            None => Ok(PartitionList {
+                bucket: bucket.into(),
+                key: key.into(),
+            }),
+        },
+        _ => Err(format!(
+            "expected s3://bucket/key (an object of one value a line), found {}",
+            quote_short(text)
+        )),
+    }
+}
+
+/// A partition list object's body: one value a line (a final newline, and `\r\n`, allowed),
+/// checked as an inline list is; an error names the line.
+pub fn partitions_from_lines(body: &[u8]) -> Result<Partitions, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let values: Vec<Box<str>> = text
+        .split('\n')
+        .map(|line| line.strip_suffix('\r').unwrap_or(line).into())
+        .collect();
+    if values.len() > MAX_PARTITIONS {
+        return Err(too_many(values.len() as u64));
+    }
+    checked(values)
+        .map(Partitions::new)
+        .map_err(|e| e.replacen("value ", "line ", 1))
+}
 
 /// `partitions:` as an inline list or a range.
 pub(super) fn partitions(node: &Node, _: &Refs<'_>) -> Result<Partitions, String> {
@@ -145,6 +192,21 @@ mod tests {
             _ => return Err("neither".into()),
         };
         checked(values).map(|v| v.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn a_list_object_is_one_value_a_line_and_a_bad_line_is_named() {
+        let values = partitions_from_lines(b"AAPL\r\nMSFT\n").unwrap();
+        assert_eq!(values.values(), [Box::from("AAPL"), Box::from("MSFT")]);
+        let error = partitions_from_lines(b"AAPL\n\nMSFT\n").unwrap_err();
+        assert_eq!(error, "line 2 is empty");
+        let error = partitions_from_lines(b"A\nB\nA").unwrap_err();
+        assert_eq!(error, "line 3 (\"A\") is listed twice");
+        assert!(
+            partitions_from_lines(b"\xff")
+                .unwrap_err()
+                .starts_with("not UTF-8")
+        );
     }
 
     #[test]
