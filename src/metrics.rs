@@ -115,6 +115,7 @@ fn pass_line(namespace: &str, timestamp: i64, pass: &PassFigures) -> String {
         ("ArtifactsMissing", "Count", counts.missing as f64),
         ("ArtifactsProbeFailed", "Count", counts.probe_failed as f64),
         ("ArtifactsGracePeriod", "Count", counts.grace_period as f64),
+        ("ArtifactsSuspect", "Count", counts.suspect as f64),
         ("AlertsSent", "Count", pass.alerts_sent as f64),
         ("AlertsSilenced", "Count", policy.silenced as f64),
         ("AlertsNotRouted", "Count", policy.not_routed as f64),
@@ -163,6 +164,7 @@ mod tests {
             stale: Vec::new(),
             probe_failed: Vec::new(),
             grace_period: Vec::new(),
+            suspect: Vec::new(),
             reason: String::new(),
         }
     }

@@ -49,10 +49,12 @@ pub fn generate(
     let fresh = ObjectMeta {
         last_modified: now,
         size: Some(0),
+        etag: None,
     };
     let old = ObjectMeta {
         last_modified: now - chrono::Duration::days(30),
         size: Some(0),
+        etag: None,
     };
     let continuous_extra = format!("    interval_minutes: {interval_minutes}\n");
     for i in 0..n {

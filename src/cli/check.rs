@@ -18,7 +18,7 @@ use freshness_monitor::page::{
     DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
 };
 use freshness_monitor::pass::settled::ReverifyInterval;
-use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass};
+use freshness_monitor::pass::{self, PassOutcome, PassSettings, run_pass, run_pass_remembering};
 use freshness_monitor::registry::{ArtifactSpec, RegistryEntry};
 use freshness_monitor::registry_source;
 use freshness_monitor::report::ResultRow;
@@ -181,7 +181,9 @@ async fn check_with<S: ObjectStore>(
 ) -> anyhow::Result<PassOutcome> {
     let loaded = registry_source::load(store, &args.source.registry).await?;
     let remembered = read_remembered(store, args.results.as_deref()).await?;
-    let mut outcome = run_pass(store, &loaded, settings, now, None).await;
+    // The ledger's content memory judges the content checks; no cycle is taken as settled.
+    let content = remembered.as_ref().map(|r| &r.ledger.content);
+    let mut outcome = run_pass_remembering(store, &loaded, settings, now, None, content).await;
     // Without --results: no ledger or acks, escalation counts this cycle only (docs/cli.md).
     let registry = &loaded.registry;
     remembered::apply_policy(store, registry, &mut outcome, remembered.as_ref(), now).await;
@@ -246,9 +248,14 @@ fn render_table(outcome: &PassOutcome) -> String {
     }
     let c = outcome.counts();
     let alerting = outcome.alerting_rows().count();
+    // Only a registry with content checks can have suspect rows: named only when there are.
+    let suspect = match c.suspect {
+        0 => String::new(),
+        n => format!(", {n} suspect"),
+    };
     out.push_str(&format!(
-        "\n{} artifacts at {}: {} fresh, {} stale, {} missing, {} probe_failed, {} grace_period; \
-         {} {}\n",
+        "\n{} artifacts at {}: {} fresh, {} stale, {} missing, {} probe_failed, {} grace_period\
+         {suspect}; {} {}\n",
         outcome.rows.len(),
         rfc3339(outcome.run_at),
         c.fresh,
@@ -313,8 +320,10 @@ async fn explain_with<S: ObjectStore>(
         .iter()
         .find(|e| e.label() == args.id)
         .with_context(|| format!("no artifact {:?} in {}", args.id, loaded.name))?;
-    let mut explanation = pass::explain_entry(store, &loaded.registry, entry, &settings, now).await;
     let remembered = read_remembered(store, args.results.as_deref()).await?;
+    let content = remembered.as_ref().map(|r| &r.ledger.content);
+    let mut explanation =
+        pass::explain_entry(store, &loaded.registry, entry, &settings, now, content).await;
     explanation.row.policy = policy_of(
         store,
         &loaded,
@@ -469,6 +478,9 @@ impl ExplainText {
                 ),
             );
         }
+        if let Some(checks) = content_checks(spec) {
+            self.say("content", checks);
+        }
         let (Some(cycle), Some(keys)) = (&explanation.cycle, &explanation.keys) else {
             return;
         };
@@ -528,4 +540,22 @@ impl ExplainText {
             self.say("policy", format!("{:?}: {}", policy.action, policy.rule));
         }
     }
+}
+
+/// The content checks an artifact set, for `explain` (`None` when it set none).
+fn content_checks(spec: &ArtifactSpec) -> Option<String> {
+    let mut checks = Vec::new();
+    if let Some(min) = spec.min_size_bytes() {
+        checks.push(format!("min_size_bytes {min}"));
+    }
+    if let Some(fraction) = spec.size_drop_below() {
+        checks.push(format!(
+            "size_drop_below {fraction} (of the median size of its last {} cycles)",
+            freshness_monitor::classify::SIZE_CYCLES
+        ));
+    }
+    if spec.require_new_content() == Some(&true) {
+        checks.push("require_new_content (an ETag unlike the previous cycle's)".to_string());
+    }
+    (!checks.is_empty()).then(|| checks.join("; "))
 }

@@ -37,6 +37,7 @@ impl TableStore {
         let meta = ObjectMeta {
             last_modified: at(last_modified),
             size: Some(size),
+            etag: None,
         };
         self.objects.insert(key.to_string(), Ok(meta));
         self
@@ -490,6 +491,7 @@ fn the_recovery_key_is_asked_only_when_the_canonical_does_not_count() {
         Ok(Some(ObjectMeta {
             last_modified: at(t),
             size: None,
+            etag: None,
         }))
     };
     assert!(cell::needs_recovery(&Ok(None), tick));
@@ -613,4 +615,16 @@ async fn a_feeds_buckets_outside_its_active_windows_are_not_expected_and_the_fir
         reason.starts_with("outside its active windows (09:30-16:00 America/New_York on nyse sessions: none open from"),
         "{file}"
     );
+}
+
+#[tokio::test]
+async fn a_set_is_skipped_as_unsupported_not_scanned_as_its_template() {
+    let reg = registry(
+        "  - artifact_id: shards\n    s3_key_template: \"s/{date}/{partition}.json\"\n    \
+         partitions: [a, b]\n    cadence: daily_utc\n",
+    );
+    let store = TableStore::default();
+    let history = scan(&store, &reg, &[("daily_utc", 3)], "2026-06-03T12:00:00Z").await;
+    assert_eq!(history.skipped_unsupported, 1);
+    assert!(store.heads().is_empty(), "{:?}", store.heads());
 }

@@ -246,6 +246,7 @@ fn log_summary(
         missing = counts.missing,
         probe_failed = counts.probe_failed,
         grace_period = counts.grace_period,
+        suspect = counts.suspect,
         alerting = alerts.would_alert,
         alerts_sent = alerts.sent,
         alerts_deduplicated = alerts.deduplicated,

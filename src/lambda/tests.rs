@@ -125,8 +125,7 @@ async fn a_scheduled_event_pass_writes_its_outputs_into_the_store() {
     let container = container(store(Some(REGISTRY)), &[]);
     let response = handle(&container, event(scheduled(now()))).await.unwrap();
 
-    let counts =
-        json!({"fresh": 1, "stale": 1, "missing": 1, "probe_failed": 0, "grace_period": 0});
+    let counts = json!({"fresh": 1, "stale": 1, "missing": 1, "probe_failed": 0, "grace_period": 0, "suspect": 0});
     assert_eq!(response["counts"], counts, "{response:#}");
     assert_eq!(response["n_entries_checked"], 3);
     assert_eq!(response["alerts_enabled"], false, "observe mode by default");

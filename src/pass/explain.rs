@@ -3,9 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{PassSettings, Probe, RowStringPool, no_cycle_row, probe_and_judge, row};
+use super::{
+    PassSettings, Probe, RowStringPool, content_memory, no_cycle_row, probe_and_judge, row,
+};
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
+use crate::ledger::ContentRecords;
 use crate::registry::{Registry, RegistryEntry};
 use crate::report::ResultRow;
 use crate::store::ObjectStore;
@@ -29,6 +32,7 @@ pub async fn explain_entry<S: ObjectStore>(
     entry: &RegistryEntry,
     settings: &PassSettings,
     now: DateTime<Utc>,
+    content: Option<&ContentRecords>,
 ) -> Explanation {
     let mut shared = RowStringPool::default();
     let spec = match entry {
@@ -63,6 +67,7 @@ pub async fn explain_entry<S: ObjectStore>(
                 deadline: settings.probe_deadline,
                 listing: settings.listing,
                 listed: None,
+                content: content_memory(content, spec, &cycle),
             };
             let (verdict, probe_decisions) =
                 probe_and_judge::<S, Vec<Decision>>(store, probe).await;

@@ -17,11 +17,12 @@ use futures_util::stream;
 use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::{
-    Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, decide_without_probe,
-    judge, needs_recovery_probe,
+    Classification, ContentMemory, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys,
+    decide_without_probe, has_content_checks, judge, judge_content, needs_recovery_probe, set_keys,
+    set_keys_of,
 };
 use crate::guard::{guarded, guarded_async};
-use crate::ledger::Ledger;
+use crate::ledger::{ContentRecords, Ledger};
 pub use crate::outcome::PassOutcome;
 use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
@@ -34,7 +35,9 @@ mod explain;
 mod off_cycle;
 mod not_due;
 mod outputs;
+mod partition_list;
 mod rows;
+mod set;
 pub mod settled;
 mod status_page;
 
@@ -148,6 +151,21 @@ pub async fn run_pass<S: ObjectStore>(
     now: DateTime<Utc>,
     ledger: Option<&Ledger>,
 ) -> PassOutcome {
+    let content = ledger.map(|ledger| &ledger.content);
+    run_pass_remembering(store, loaded, settings, now, ledger, content).await
+}
+
+/// [`run_pass`] with the content checks' memory given apart from the ledger that settles
+/// cycles: `check --results` judges with what the Lambda's ledger remembers of earlier
+/// cycles' objects, yet probes every artifact as a check does.
+pub async fn run_pass_remembering<S: ObjectStore>(
+    store: &S,
+    loaded: &LoadedRegistry,
+    settings: &PassSettings,
+    now: DateTime<Utc>,
+    ledger: Option<&Ledger>,
+    content: Option<&ContentRecords>,
+) -> PassOutcome {
     let started = StdInstant::now();
     let registry = &loaded.registry;
     let mut outcome = PassOutcome::empty(settings.alerts_enabled, now, loaded.etag.clone());
@@ -166,7 +184,8 @@ pub async fn run_pass<S: ObjectStore>(
         .iter()
         .map(|c| (c.name.clone(), c.timezone))
         .collect();
-    (outcome.rows, outcome.listing) = classify(store, registry, settings, now, ledger).await;
+    (outcome.rows, outcome.listing) =
+        classify(store, registry, settings, now, (ledger, content)).await;
     outcome.alert_policy = Arc::new(PassPolicy::of(registry));
     outcome.duration = started.elapsed();
     outcome
@@ -181,7 +200,10 @@ pub async fn classify_registry<S: ObjectStore>(
     now: DateTime<Utc>,
     ledger: Option<&Ledger>,
 ) -> Vec<ResultRow> {
-    classify(store, registry, settings, now, ledger).await.0
+    let content = ledger.map(|ledger| &ledger.content);
+    classify(store, registry, settings, now, (ledger, content))
+        .await
+        .0
 }
 
 /// The rows, and what the listings did (`None`: nothing was listed).
@@ -190,7 +212,7 @@ async fn classify<S: ObjectStore>(
     registry: &Registry,
     settings: &PassSettings,
     now: DateTime<Utc>,
-    ledger: Option<&Ledger>,
+    (ledger, content): (Option<&Ledger>, Option<&ContentRecords>),
 ) -> (Vec<ResultRow>, Option<ListingFigures>) {
     let settled = ledger.map(|ledger| SettledRule {
         ledger,
@@ -229,7 +251,8 @@ async fn classify<S: ObjectStore>(
             async move {
                 let finished = match job {
                     Ok(job) => {
-                        guarded_async(job.run(store, now, deadline, off_cycle_listing, answer))
+                        let limits = (deadline, off_cycle_listing);
+                        guarded_async(job.run(store, now, limits, answer, content))
                             .await
                             .unwrap_or_else(|message| internal_error_row(spec, &message, now))
                     }
@@ -265,8 +288,8 @@ async fn list_canonical_keys<S: ObjectStore>(
         .sum();
     let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
     for (_, spec, cycle) in to_probe {
-        // An off-cycle artifact lists its own prefix (off_cycle.rs).
-        if spec.off_cycle().is_some() {
+        // An off-cycle artifact, or a set, lists its own prefix (off_cycle.rs, set.rs).
+        if spec.off_cycle().is_some() || spec.is_set() {
             keys.push_none();
             continue;
         }
@@ -371,8 +394,8 @@ fn settled_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
-    // An off-cycle artifact is judged from a listing of its prefix, not from one key.
-    if spec.off_cycle().is_some() {
+    // An off-cycle artifact, or a set, is judged from a listing of its prefix every pass.
+    if spec.off_cycle().is_some() || spec.is_set() {
         return None;
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -451,9 +474,9 @@ impl<'a> ProbeJob<'a> {
         self,
         store: &S,
         now: DateTime<Utc>,
-        deadline: Option<tokio::time::Instant>,
-        listing: ListingLimits,
+        (deadline, listing): (Option<tokio::time::Instant>, ListingLimits),
         listed: Option<ListedAnswer>,
+        content: Option<&ContentRecords>,
     ) -> ResultRow {
         let probe = Probe {
             spec: self.spec,
@@ -463,6 +486,7 @@ impl<'a> ProbeJob<'a> {
             deadline,
             listing,
             listed,
+            content: content_memory(content, self.spec, self.cycle),
         };
         let (verdict, NoLog) = probe_and_judge(store, probe).await;
         let mut finished = row(self.spec, self.keys, self.context, verdict);
@@ -482,6 +506,21 @@ struct Probe<'a> {
     listing: ListingLimits,
     /// What a listing of the probe plan said about the canonical key (no HEAD then).
     listed: Option<ListedAnswer>,
+    /// What the ledger remembers of the artifact's earlier cycles, for its content checks.
+    content: ContentMemory<'a>,
+}
+
+/// What the content checks of `spec` in `cycle` compare with (nothing without a ledger, or
+/// for an artifact without checks: no lookup then).
+fn content_memory<'a>(
+    records: Option<&'a ContentRecords>,
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+) -> ContentMemory<'a> {
+    match records {
+        Some(records) if has_content_checks(spec) => records.memory(spec.id.as_str(), &cycle.label),
+        _ => ContentMemory::default(),
+    }
 }
 
 /// Rules 3 to 5: HEAD the canonical key (or, off-cycle, list the template's prefix), the
@@ -496,6 +535,18 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     } = probe;
     if let Some(rule) = spec.off_cycle() {
         return off_cycle::list_and_judge(store, probe, rule).await;
+    }
+    if let Some(keys) = set_keys(spec, cycle) {
+        return set::list_and_judge(store, probe, keys).await;
+    }
+    if let Some(list) = spec.partitions_from() {
+        return match partition_list::read(store, list).await {
+            Ok(values) => {
+                let keys = set_keys_of(spec, cycle, &values);
+                set::list_and_judge(store, probe, keys).await
+            }
+            Err(reason) => (Classification::probe_failed(reason), L::default()),
+        };
     }
     let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
     let canonical: ProbeOutcome = match probe.listed {
@@ -512,6 +563,15 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     };
     let mut log = L::default();
     let verdict = judge(spec, cycle, keys, probe.now, probes, &mut log);
+    let verdict = judge_content(
+        spec,
+        cycle,
+        keys,
+        probe.now,
+        verdict,
+        (&canonical, probe.content),
+        &mut log,
+    );
     (verdict, log)
 }
 

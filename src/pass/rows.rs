@@ -115,6 +115,8 @@ pub(super) fn row(
         ..ResultRow::blank(spec.id.shared(), verdict.state, Reason::Derived)
     };
     row.set_off_cycle_key(verdict.off_cycle_key);
+    row.set_content_seen(verdict.content_seen);
+    row.set_set_summary(verdict.set);
     row.set_reason(reason);
     row
 }

@@ -115,6 +115,7 @@ impl SettledRule<'_> {
         let seen: ProbeOutcome = Ok(Some(ObjectMeta {
             last_modified,
             size: None,
+            etag: None,
         }));
         let probes = Probes {
             canonical: &seen,

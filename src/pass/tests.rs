@@ -19,6 +19,7 @@ impl ObjectStore for OneAnswerStore {
         Ok(self.0.map(|last_modified| ObjectMeta {
             last_modified,
             size: None,
+            etag: None,
         }))
     }
 
@@ -47,6 +48,7 @@ impl ObjectStore for OneAnswerStore {
                 meta: ObjectMeta {
                     last_modified,
                     size: None,
+                    etag: None,
                 },
             })
             .collect();

@@ -51,6 +51,7 @@ impl ObjectStore for LocalDirStore {
                 Ok(Some(ObjectMeta {
                     last_modified: DateTime::<Utc>::from(modified),
                     size: Some(meta.len()),
+                    etag: None,
                 }))
             }
             Ok(_) => Ok(None),
@@ -359,6 +360,7 @@ fn collect_files(
             ObjectMeta {
                 last_modified: DateTime::<Utc>::from(modified),
                 size: Some(meta.len()),
+                etag: None,
             },
         ));
     }

@@ -22,6 +22,7 @@ use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::aws::CallTimeouts;
+use crate::object::ContentTag;
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -360,6 +361,7 @@ impl S3Store {
                 let meta = ObjectMeta {
                     last_modified,
                     size,
+                    etag: output.e_tag().map(ContentTag::of_etag),
                 };
                 Ok(Some((meta, output)))
             }
@@ -458,6 +460,7 @@ impl ObjectStore for S3Store {
                     meta: ObjectMeta {
                         last_modified: object.last_modified().and_then(to_chrono)?,
                         size: object.size().and_then(|n| u64::try_from(n).ok()),
+                        etag: object.e_tag().map(ContentTag::of_etag),
                     },
                 })
             })

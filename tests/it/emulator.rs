@@ -26,7 +26,7 @@ const UNTRUSTED: &str = "the runtime's deadline cannot be a real one (already pa
 
 /// The scenario's states at its `now` (one invalid entry is `probe_failed`, as always).
 fn expected_counts() -> Value {
-    json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1})
+    json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1, "suspect": 0})
 }
 
 #[tokio::test(flavor = "multi_thread")]

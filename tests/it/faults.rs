@@ -78,7 +78,7 @@ async fn faults_s3_500_and_503_for_some_keys_fail_only_those_artifacts() {
     let response = function.pass(scenario.now).response().clone();
     assert_eq!(
         response["counts"],
-        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 3, "grace_period": 1}),
+        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 3, "grace_period": 1, "suspect": 0}),
         "the two flaky artifacts (and the scenario's typo) only: {response:#}"
     );
     assert!(

@@ -31,8 +31,7 @@ async fn lambda_scheduled_pass_writes_the_three_files_and_answers() {
     let response = outcome.response();
 
     // The response (docs/lambda.md#response).
-    let expected_counts =
-        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1});
+    let expected_counts = json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 1, "grace_period": 1, "suspect": 0});
     assert_eq!(response["n_entries_checked"], 6, "{response:#}");
     assert_eq!(response["counts"], expected_counts);
     assert_eq!(response["alerts_enabled"], false, "observe mode by default");
@@ -471,7 +470,7 @@ async fn lambda_a_probe_that_never_answers_ends_as_probe_failed_and_the_rest_is_
     let response = function.pass(scenario.now).response().clone();
     assert_eq!(
         response["counts"],
-        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 2, "grace_period": 1})
+        json!({"fresh": 2, "stale": 1, "missing": 1, "probe_failed": 2, "grace_period": 1, "suspect": 0})
     );
     assert!(
         !proxy.held.lock().unwrap().is_empty(),

@@ -3,6 +3,7 @@
 mod alerts;
 mod calendars;
 mod check;
+mod content;
 mod coverage;
 mod deadline_passes;
 mod deploy;
@@ -21,6 +22,7 @@ mod requests;
 mod robustness;
 mod round_trips;
 mod s3_store;
+mod sets;
 mod status_page;
 mod support;
 mod validate;

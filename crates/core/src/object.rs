@@ -13,8 +13,40 @@ use chrono::{DateTime, Utc};
 pub struct ObjectMeta {
     pub last_modified: DateTime<Utc>,
     /// The object's size in bytes (S3's Content-Length, a file's length), when the store
-    /// says. The pass does not need it; `history.json` reports it per cycle.
+    /// says. The content checks read it (`min_size_bytes`, `size_drop_below`);
+    /// `history.json` reports it per cycle.
     pub size: Option<u64>,
+    /// A digest of the object's ETag, when the store says (S3's HEAD and LIST do; a local
+    /// file has none): `require_new_content` compares it with the previous cycle's.
+    pub etag: Option<ContentTag>,
+}
+
+/// An object's ETag held as 8 bytes: FNV-1a (64 bits) of the ETag's text without its quotes,
+/// never zero (so `Option<ContentTag>` is 8 bytes too). Two different ETags share a tag with
+/// odds of one in 2^64; the ledger keeps tags, not ETags (docs/outputs.md#ledgerjson).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ContentTag(std::num::NonZeroU64);
+
+impl ContentTag {
+    /// The tag of an ETag as S3 writes it (`"9b2cf535f27731c974343645a3985328"`, quoted or
+    /// not; a multipart upload's `"…-3"` alike).
+    pub fn of_etag(etag: &str) -> ContentTag {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in etag.trim_matches('"').bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        ContentTag::from_bits(hash)
+    }
+
+    /// A tag as the ledger wrote it (zero, which no tag is, reads as 1).
+    pub fn from_bits(bits: u64) -> ContentTag {
+        ContentTag(std::num::NonZeroU64::new(bits).unwrap_or(std::num::NonZeroU64::MIN))
+    }
+
+    pub fn bits(self) -> u64 {
+        self.0.get()
+    }
 }
 
 /// One object a listing found.

@@ -1,5 +1,6 @@
 //! S3 key templates: `{date}`, `{date:FMT}`, `{cycle_label}`, `{trading_day}`,
-//! `{trading_day:FMT}`, and `{{` / `}}` for literal braces.
+//! `{trading_day:FMT}`, `{partition}` (an artifact with `partitions:`), and `{{` / `}}` for
+//! literal braces.
 //!
 //! A template is parsed once, when the registry loads, so an unknown placeholder or a date
 //! format that cannot be rendered is a validation error naming the artifact, never a key that
@@ -48,6 +49,8 @@ enum Part<'t> {
     Date(Option<&'t DateFormat>),
     CycleLabel,
     TradingDay(Option<&'t DateFormat>),
+    /// `{partition}`: one value of the artifact's `partitions:` (a set's keys).
+    Partition,
 }
 
 /// The parts of a template that parsed, in order.
@@ -98,6 +101,7 @@ impl<'t> Parts<'t> {
         match head {
             "date" => Part::Date(format),
             "trading_day" => Part::TradingDay(format),
+            "partition" => Part::Partition,
             _ => Part::CycleLabel,
         }
     }
@@ -336,7 +340,23 @@ impl KeyTemplate {
         }
     }
 
+    /// Whether keys name one partition of a set (`{partition}`).
+    pub fn uses_partition(&self) -> bool {
+        self.parts().any(|p| matches!(p, Part::Partition))
+    }
+
+    /// The key; `{partition}` is written as it stands (the set's keys as one text, for rows
+    /// and messages; [`KeyTemplate::render_partition`] renders one partition's key).
     pub fn render(&self, values: &TemplateValues<'_>) -> String {
+        self.render_with(values, "{partition}")
+    }
+
+    /// The key of one partition of a set.
+    pub fn render_partition(&self, values: &TemplateValues<'_>, partition: &str) -> String {
+        self.render_with(values, partition)
+    }
+
+    fn render_with(&self, values: &TemplateValues<'_>, partition: &str) -> String {
         let mut key = String::with_capacity(self.source.len() + 16);
         for part in self.parts() {
             match part {
@@ -346,6 +366,7 @@ impl KeyTemplate {
                 Part::CycleLabel => key.push_str(values.cycle_label),
                 Part::TradingDay(None) => write_iso_date(&mut key, values.trading_day),
                 Part::TradingDay(Some(f)) => f.write(&mut key, values.trading_day),
+                Part::Partition => key.push_str(partition),
             }
         }
         key
@@ -381,7 +402,7 @@ impl KeyTemplate {
                 Part::Literal(text) => pattern.push_str(&regex::escape(text)),
                 Part::Date(None) | Part::TradingDay(None) => pattern.push_str(ISO_DATE_SHAPE),
                 Part::Date(Some(f)) | Part::TradingDay(Some(f)) => f.shape(&mut pattern),
-                Part::CycleLabel => pattern.push_str("[^/]+"),
+                Part::CycleLabel | Part::Partition => pattern.push_str("[^/]+"),
             }
         }
         pattern.push('$');
@@ -397,6 +418,8 @@ impl Part<'_> {
             Part::Date(None) | Part::TradingDay(None) => "9999-12-31".len(),
             Part::Date(Some(_)) | Part::TradingDay(Some(_)) => 0,
             Part::CycleLabel => longest_label,
+            // Checked against the longest value by the loader (`partitions:`).
+            Part::Partition => 0,
         }
     }
 }
@@ -492,9 +515,10 @@ fn check_placeholder<'n>(
     }
     match (head, format) {
         ("date" | "trading_day", f) => Ok(f),
-        ("cycle_label", None) => Ok(None),
+        ("cycle_label" | "partition", None) => Ok(None),
         _ => {
-            let hint = crate::text::did_you_mean(head, &["date", "cycle_label", "trading_day"])
+            let known = ["date", "cycle_label", "trading_day", "partition"];
+            let hint = crate::text::did_you_mean(head, &known)
                 .map(|known| format!("did you mean {{{known}}}? "))
                 .unwrap_or_default();
             Err(TemplateError::UnknownPlaceholder {

@@ -16,13 +16,20 @@ use crate::object::{ObjectMeta, S3Url, StoreError};
 use crate::registry::ArtifactSpec;
 use crate::text::{Rfc3339, human_duration};
 
+mod content;
 mod off_cycle;
+mod set;
 mod trail;
 
+pub use content::{
+    ContentMemory, ContentSeen, RecentSizes, SIZE_CYCLES, content_seen, has_content_checks,
+    judge_content,
+};
 pub use off_cycle::{
     Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
     needs_off_cycle_recovery, newest_of_shape,
 };
+pub use set::{NAMED_IN_REASON, SetKeys, SetSummary, judge_set, set_keys, set_keys_of};
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
 #[derive(
@@ -35,15 +42,19 @@ pub enum State {
     Missing,
     ProbeFailed,
     GracePeriod,
+    /// Written since the tick, but its content fails a content check (`min_size_bytes`,
+    /// `size_drop_below`, `require_new_content`): alerts as stale does.
+    Suspect,
 }
 
 impl State {
-    pub const ALL: [State; 5] = [
+    pub const ALL: [State; 6] = [
         State::Fresh,
         State::Stale,
         State::Missing,
         State::ProbeFailed,
         State::GracePeriod,
+        State::Suspect,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +64,7 @@ impl State {
             State::Missing => "missing",
             State::ProbeFailed => "probe_failed",
             State::GracePeriod => "grace_period",
+            State::Suspect => "suspect",
         }
     }
 }
@@ -74,13 +86,18 @@ pub struct Classification {
     /// For an artifact with `off_cycle:`, the key of the newest object of its template's
     /// shape, the one it was judged by.
     pub off_cycle_key: Option<String>,
+    /// For an artifact with content checks, what the canonical probe saw of an object
+    /// written since the tick ([`judge_content`] sets it), for the ledger to remember.
+    pub content_seen: Option<ContentSeen>,
+    /// For a set (`partitions:`), its counts and first missing values.
+    pub set: Option<Box<SetSummary>>,
 }
 
 impl Classification {
-    /// Missing or stale past the SLA, or unable to see at all.
+    /// Missing, stale or suspect past the SLA, or unable to see at all.
     pub fn is_alerting(&self) -> bool {
         match self.state {
-            State::Missing | State::Stale => self.sla_violated_by_minutes > 0,
+            State::Missing | State::Stale | State::Suspect => self.sla_violated_by_minutes > 0,
             State::ProbeFailed => true,
             State::Fresh | State::GracePeriod => false,
         }
@@ -95,6 +112,8 @@ impl Classification {
             sla_violated_by_minutes: 0,
             recovery_substituted: false,
             off_cycle_key: None,
+            content_seen: None,
+            set: None,
         }
     }
 
@@ -367,6 +386,8 @@ pub fn judge_after_probe(
         sla_violated_by_minutes,
         recovery_substituted: false,
         off_cycle_key: None,
+        content_seen: None,
+        set: None,
     }
 }
 

@@ -120,6 +120,7 @@ fn the_first_interval_after_the_window_opens_gets_its_full_sla() {
     let written = Ok(Some(ObjectMeta {
         last_modified: at("2026-06-01T13:35:00Z"),
         size: None,
+        etag: None,
     }));
     let probes = Probes {
         canonical: &written,
@@ -139,6 +140,7 @@ fn object(key: &str, last_modified: &str) -> ListedObject {
         meta: ObjectMeta {
             last_modified: at(last_modified),
             size: Some(1),
+            etag: None,
         },
     }
 }
@@ -354,6 +356,7 @@ fn recovery_keys_work_as_today() {
     let recovered = Ok(Some(ObjectMeta {
         last_modified: at("2026-11-28T11:00:00Z"),
         size: None,
+        etag: None,
     }));
     let (verdict, _) = judge_listed(&spec, SATURDAY_AFTERNOON, &nothing, Some(&recovered));
     assert_eq!(verdict.state, State::Fresh);

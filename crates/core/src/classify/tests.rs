@@ -65,6 +65,7 @@ fn present(last_modified: &str) -> ProbeOutcome {
     Ok(Some(ObjectMeta {
         last_modified: at(last_modified),
         size: None,
+        etag: None,
     }))
 }
 

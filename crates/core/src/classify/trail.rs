@@ -59,6 +59,11 @@ pub enum Decision {
     },
     /// Rule 4 did not probe the recovery key, and why.
     RecoverySkipped(&'static str),
+    /// Rule 3's content checks on an object written since the tick (`classify::content`):
+    /// one check, the sizes or cycle it compared, and what it decided.
+    Content(String),
+    /// Rule 3 for a set (`partitions:`): one listing of its keys' prefix, what it found.
+    Set(String),
     /// Rule 5: how far past its due time a missing or stale artifact is.
     Sla {
         due_at: DateTime<Utc>,
@@ -133,6 +138,8 @@ impl fmt::Display for Decision {
                 write!(f, "{rule} {what} {url}: {seen}")
             }
             Decision::RecoverySkipped(why) => write!(f, "4 recovery: not probed ({why})"),
+            Decision::Content(said) => write!(f, "3 content: {said}"),
+            Decision::Set(said) => write!(f, "3 {said}"),
             Decision::Sla {
                 due_at,
                 minutes_past,

@@ -70,6 +70,11 @@ pub fn plan<'r>(
             plan.skipped_unsupported += 1;
             continue;
         };
+        // A set's past cycles would need its listings, not one HEAD a cycle: not scanned yet.
+        if spec.is_set() {
+            plan.skipped_unsupported += 1;
+            continue;
+        }
         let key = ScheduleKey::of(&spec.cadence);
         let n = *counts
             .entry(key)

@@ -7,6 +7,7 @@
 //! version is rebuilt from scratch without failing the pass. Advancing it is pure
 //! ([`Ledger::advance`]); reading and the conditional write live in the shell's `ledger::store`.
 
+mod content;
 mod entries;
 mod file;
 mod time;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use content::{ContentRecord, ContentRecords};
 pub use entries::LedgerEntries;
 pub use time::LedgerTime;
 
@@ -38,6 +40,9 @@ pub struct Ledger {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub deadline_schedule_at: Option<DateTime<Utc>>,
     pub artifacts: LedgerEntries,
+    /// What the content checks remember, for the artifacts that have one (`content.rs`).
+    #[serde(default, skip_serializing_if = "ContentRecords::is_empty")]
+    pub content: ContentRecords,
 }
 
 /// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).
@@ -135,7 +140,8 @@ impl Ledger {
         now: DateTime<Utc>,
         known: impl Fn(&str) -> bool,
     ) {
-        self.artifacts.retain(known);
+        self.artifacts.retain(&known);
+        self.content.retain(&known);
         let alerted: HashSet<&str> = alerted.iter().copied().collect();
         let pass_at = LedgerTime::saturating_from(now);
         let mut labels = CycleLabels::default();
@@ -146,6 +152,9 @@ impl Ledger {
                 continue; // an invalid entry has no cycle to remember
             };
             let was_alerted = alerted.contains(&*row.artifact_id);
+            if let Some(seen) = row.content_seen() {
+                self.content.observe(&row.artifact_id, cycle, seen);
+            }
             match self.artifacts.get_mut(&row.artifact_id) {
                 Some(entry) => entry.advance(labels.shared(cycle), row, was_alerted, pass_at),
                 None => new.push(row),
@@ -280,7 +289,7 @@ impl LedgerEntry {
         self.set_probe_fingerprint(settled_fingerprint(row));
         let last_modified = row.last_modified().map(LedgerTime::saturating_from);
         match row.state {
-            State::Missing | State::Stale => {
+            State::Missing | State::Stale | State::Suspect => {
                 self.first_missing_at.get_or_insert(now);
             }
             State::Fresh if last_modified.is_some() => {
@@ -348,7 +357,8 @@ impl LedgerEntry {
 
     /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale).
     fn ended_missed(&self) -> bool {
-        self.fresh_at.is_none() && matches!(self.state, State::Missing | State::Stale)
+        self.fresh_at.is_none()
+            && matches!(self.state, State::Missing | State::Stale | State::Suspect)
     }
 }
 
@@ -369,7 +379,7 @@ fn settled_fingerprint(row: &ResultRow) -> Option<u64> {
 /// probe is made, nor an invalid entry).
 fn was_probed(row: &ResultRow) -> bool {
     match row.state {
-        State::Missing | State::Stale => true,
+        State::Missing | State::Stale | State::Suspect => true,
         State::Fresh => row.last_modified.is_some(),
         State::ProbeFailed => row.cycle_label().is_some(),
         State::GracePeriod => false,

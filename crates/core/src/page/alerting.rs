@@ -108,6 +108,7 @@ fn next_step(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             @match (row.state, &object) {
                 (State::Missing, Some(url)) => { "ask " (owner) " why " code { (url) } " was not written." }
                 (State::Stale, Some(url)) => { "ask " (owner) " why " code { (url) } " was not rewritten this cycle." }
+                (State::Suspect, Some(url)) => { "ask " (owner) " why " code { (url) } " was written without new content (the reason above)." }
                 (State::ProbeFailed, Some(url)) => {
                     "the monitor could not look: check its access to " code { (url) } " (the reason above)."
                 }
@@ -173,7 +174,8 @@ fn policy_word(action: PolicyAction) -> &'static str {
 /// painted like an alert: it has the waiting colour and says so.
 pub fn state_badge(row: &ResultRow) -> Markup {
     let state = row.state.as_str();
-    let waiting = !row.alerting && matches!(row.state, State::Missing | State::Stale);
+    let waiting =
+        !row.alerting && matches!(row.state, State::Missing | State::Stale | State::Suspect);
     html! {
         @if waiting {
             span.st.st-waiting title="not past its SLA yet: not alerting" { (state) ", not due yet" }

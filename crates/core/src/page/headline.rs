@@ -84,7 +84,12 @@ const NAMES_PER_STATE: usize = 3;
 /// wrong, not only how much).
 fn what_is_wrong(input: &PageInput<'_>) -> String {
     let mut parts = Vec::new();
-    for state in [State::Missing, State::Stale, State::ProbeFailed] {
+    for state in [
+        State::Missing,
+        State::Stale,
+        State::Suspect,
+        State::ProbeFailed,
+    ] {
         let ids: Vec<String> = input
             .outcome
             .alerting_rows()
@@ -116,6 +121,7 @@ fn counts_sentence(c: &StateCounts) -> String {
         (c.fresh, "fresh"),
         (c.grace_period, "in grace period"),
         (c.stale, "stale"),
+        (c.suspect, "suspect"),
         (c.missing, "missing"),
         (c.probe_failed, "probe failed"),
     ]

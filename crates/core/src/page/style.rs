@@ -38,7 +38,7 @@ caption{text-align:left;padding:.2rem 0}
 .st{display:inline-block;padding:0 .4rem;border-radius:4px;font-weight:600;white-space:nowrap}
 .st-fresh{background:var(--okbg);color:var(--ok)}
 .st-grace_period{background:var(--infobg);color:var(--info)}
-.st-stale,.st-missing,.st-probe_failed{background:var(--badbg);color:var(--bad)}
+.st-stale,.st-suspect,.st-missing,.st-probe_failed{background:var(--badbg);color:var(--bad)}
 .st-waiting{background:#eaeef2;color:var(--mute)}
 .what{font-weight:600;font-size:1.05rem;word-break:break-word}
 .age{color:var(--mute)}

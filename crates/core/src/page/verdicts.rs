@@ -49,7 +49,7 @@ fn verdict_row(v: &CycleVerdict) -> Markup {
             td data-label="Verdict" { span class={ "st st-" (state) } { (state) } }
             td.num data-label="Critical satisfied" { (v.n_satisfied) " of " (v.n_required) }
             td.reason data-label="Not satisfied" {
-                @for (what, ids) in [("missing", &v.missing), ("stale", &v.stale), ("probe failed", &v.probe_failed)] {
+                @for (what, ids) in [("missing", &v.missing), ("stale", &v.stale), ("suspect", &v.suspect), ("probe failed", &v.probe_failed)] {
                     @if !ids.is_empty() { div { strong { (what) ": " } (named(ids)) } }
                 }
             }

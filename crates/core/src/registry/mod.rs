@@ -7,9 +7,12 @@
 //! rest; a registry whose shared parts are wrong fails as a whole ([`RegistryError`]).
 
 mod load;
+pub mod partitions;
 pub mod policy;
 #[cfg(test)]
 mod producer_tests;
+#[cfg(test)]
+mod sets_tests;
 #[cfg(test)]
 mod tests;
 
@@ -24,7 +27,9 @@ use crate::cadence::{Cadence, Cycle, UserCadence};
 use crate::calendar::{Calendars, TradingCalendar};
 use crate::template::KeyTemplate;
 
-pub use load::{CarriedFields, MAX_REGISTRY_BYTES, SpecFields, parse_registry};
+pub use load::{
+    CarriedFields, MAX_REGISTRY_BYTES, SpecFields, parse_registry, partitions_from_lines,
+};
 
 /// How old the newest object of the template's shape may be. An object written since the
 /// current cycle's tick is always fresh.

@@ -51,6 +51,8 @@ pub struct StateCounts {
     pub missing: usize,
     pub probe_failed: usize,
     pub grace_period: usize,
+    /// Written since the tick but failing a content check (docs/classification.md).
+    pub suspect: usize,
 }
 
 impl StateCounts {
@@ -63,6 +65,7 @@ impl StateCounts {
                 State::Missing => &mut counts.missing,
                 State::ProbeFailed => &mut counts.probe_failed,
                 State::GracePeriod => &mut counts.grace_period,
+                State::Suspect => &mut counts.suspect,
             } += 1;
         }
         counts
@@ -177,6 +180,8 @@ pub struct CycleVerdict {
     pub probe_failed: Vec<String>,
     /// Critical artifacts in their grace period (they count as satisfied).
     pub grace_period: Vec<String>,
+    /// Critical artifacts written since the tick whose content failed a check.
+    pub suspect: Vec<String>,
     pub reason: String,
 }
 
@@ -255,11 +260,12 @@ impl CycleVerdict {
         };
         let (missing, stale) = (named(State::Missing), named(State::Stale));
         let (probe_failed, grace_period) = (named(State::ProbeFailed), named(State::GracePeriod));
+        let suspect = named(State::Suspect);
         let n_satisfied = required
             .iter()
             .filter(|r| matches!(r.state, State::Fresh | State::GracePeriod))
             .count();
-        let state = if !missing.is_empty() || !stale.is_empty() {
+        let state = if !missing.is_empty() || !stale.is_empty() || !suspect.is_empty() {
             CycleVerdictKind::Incomplete
         } else if !probe_failed.is_empty() {
             CycleVerdictKind::Indeterminate
@@ -273,6 +279,7 @@ impl CycleVerdict {
         for (what, ids) in [
             ("missing", &missing),
             ("stale", &stale),
+            ("suspect", &suspect),
             ("probe_failed", &probe_failed),
             ("in grace", &grace_period),
         ] {
@@ -291,6 +298,7 @@ impl CycleVerdict {
             stale,
             probe_failed,
             grace_period,
+            suspect,
             reason,
         }
     }
@@ -340,15 +348,15 @@ mod tests {
             serde_json::json!([
                 {"cadence": "eod_sf", "cycle_label": "2026-06-05", "state": "indeterminate",
                  "complete": false, "n_required": 2, "n_satisfied": 1, "missing": [], "stale": [],
-                 "probe_failed": ["f"], "grace_period": [],
+                 "probe_failed": ["f"], "grace_period": [], "suspect": [],
                  "reason": "1 of 2 required (critical) artifacts satisfied; probe_failed: f"},
                 {"cadence": "saturday_sf", "cycle_label": "2026-W23", "state": "incomplete",
                  "complete": false, "n_required": 3, "n_satisfied": 2, "missing": ["c"],
-                 "stale": [], "probe_failed": [], "grace_period": ["b"],
+                 "stale": [], "probe_failed": [], "grace_period": ["b"], "suspect": [],
                  "reason": "2 of 3 required (critical) artifacts satisfied; missing: c; in grace: b"},
                 {"cadence": "weekday_sf", "cycle_label": "2026-06-05", "state": "complete",
                  "complete": true, "n_required": 0, "n_satisfied": 0, "missing": [], "stale": [],
-                 "probe_failed": [], "grace_period": [],
+                 "probe_failed": [], "grace_period": [], "suspect": [],
                  "reason": "0 of 0 required (critical) artifacts satisfied"},
             ])
         );
@@ -388,5 +396,34 @@ mod tests {
             verdicts.iter().all(|v| v.cadence != "saturday_sf"),
             "no cycle of its cadence was judged: no verdict is made up for it"
         );
+    }
+
+    #[test]
+    fn a_suspect_critical_artifact_leaves_its_cycle_incomplete_and_is_named() {
+        let rows = [
+            row(
+                "a",
+                "eod_sf",
+                "2026-06-05",
+                Severity::Critical,
+                State::Fresh,
+            ),
+            row(
+                "b",
+                "eod_sf",
+                "2026-06-05",
+                Severity::Critical,
+                State::Suspect,
+            ),
+        ];
+        let verdicts = CycleVerdicts::of("2026-06-05T23:00:00Z".parse().unwrap(), &rows);
+        let verdict = &verdicts.verdicts[0];
+        assert_eq!(verdict.state, CycleVerdictKind::Incomplete);
+        assert_eq!(verdict.suspect, ["b"]);
+        assert_eq!(
+            verdict.reason,
+            "1 of 2 required (critical) artifacts satisfied; suspect: b"
+        );
+        assert_eq!(StateCounts::of(&rows).suspect, 1);
     }
 }

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::classify::{State, not_found_what, present_reason, push_sla, stale_what};
+use crate::classify::{
+    ContentSeen, SetSummary, State, not_found_what, present_reason, push_sla, stale_what,
+};
 use crate::registry::{CarriedFields, Severity};
 use crate::text::Rfc3339;
 
@@ -100,6 +102,11 @@ pub struct RowExtras {
     /// A dedup key not of the cycle's shape (a broken entry's daily key, a never-written
     /// alert's); `None`: `freshness_{id}_{cycle_label}`.
     pub dedup_key: Option<Box<str>>,
+    /// What a probe saw of an object written since the tick, for an artifact with content
+    /// checks: the ledger remembers it (not written to `check_results.json`).
+    pub content_seen: Option<ContentSeen>,
+    /// A set's counts (`partitions:`), written as the row's `set`.
+    pub set: Option<Box<SetSummary>>,
 }
 
 /// The dedup key of an artifact's alert in a cycle.
@@ -220,7 +227,8 @@ impl ResultRow {
             State::Fresh => return Some(present_reason(self.last_modified()?, tick?)),
             State::Missing => not_found_what(&url()?),
             State::Stale => stale_what(&url()?, self.last_modified()?, tick?),
-            State::ProbeFailed | State::GracePeriod => return None,
+            // A suspect row holds its reason: the sizes or the cycle it names.
+            State::ProbeFailed | State::GracePeriod | State::Suspect => return None,
         };
         push_sla(&mut reason, self.sla_violated_by_minutes, self.due_at()?);
         Some(reason)
@@ -249,6 +257,30 @@ impl ResultRow {
     /// Gives the row a dedup key of its own shape.
     pub fn set_dedup_key(&mut self, key: String) {
         self.extras.get_or_insert_default().dedup_key = Some(key.into_boxed_str());
+    }
+
+    /// What a probe saw of the object's content (see [`RowExtras::content_seen`]).
+    pub fn content_seen(&self) -> Option<ContentSeen> {
+        self.extras.as_ref()?.content_seen
+    }
+
+    /// Sets what a probe saw of the object's content; `None` allocates nothing.
+    pub fn set_content_seen(&mut self, seen: Option<ContentSeen>) {
+        if let Some(seen) = seen {
+            self.extras.get_or_insert_default().content_seen = Some(seen);
+        }
+    }
+
+    /// A set's counts (`partitions:`).
+    pub fn set_summary(&self) -> Option<&SetSummary> {
+        self.extras.as_ref()?.set.as_deref()
+    }
+
+    /// Gives a set's row its counts; `None` allocates nothing.
+    pub fn set_set_summary(&mut self, set: Option<Box<SetSummary>>) {
+        if let Some(set) = set {
+            self.extras.get_or_insert_default().set = Some(set);
+        }
     }
 
     /// Sets (or clears) the off-cycle key.
@@ -290,7 +322,7 @@ impl Serialize for ResultRow {
     /// The fields in the order and shape `check_results.json` always had (docs/outputs.md).
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let c = &*self.context;
-        let mut row = s.serialize_struct("ResultRow", 19 + CarriedFields::KEYS)?;
+        let mut row = s.serialize_struct("ResultRow", 20 + CarriedFields::KEYS)?;
         row.serialize_field("artifact_id", &*self.artifact_id)?;
         row.serialize_field("owner_repo", &c.owner_repo)?;
         row.serialize_field("severity", &self.severity)?;
@@ -312,6 +344,10 @@ impl Serialize for ResultRow {
             None => row.skip_field("last_probed_at")?,
         }
         row.serialize_field("off_cycle_key", &self.off_cycle_key())?;
+        match self.set_summary() {
+            Some(set) => row.serialize_field("set", set)?,
+            None => row.skip_field("set")?,
+        }
         CarriedFields::serialize_into(self.carried(), &mut row)?;
         match &self.policy {
             Some(p) => row.serialize_field("policy", p)?,

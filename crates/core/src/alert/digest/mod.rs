@@ -121,7 +121,7 @@ pub fn alert_entry(row: &ResultRow) -> String {
     }
     text.push_str(&format!("\n  key: {}", key_of(row)));
     match row.state {
-        State::Missing | State::Stale => {
+        State::Missing | State::Stale | State::Suspect => {
             let due = row
                 .due_at()
                 .map(|d| format!(" (due {})", rfc3339(d)))

@@ -76,10 +76,10 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         .ledger
         .and_then(|l| l.artifacts.get(&row.artifact_id));
     let missed_cycles = match (entry, row.cycle_label(), row.state) {
-        (Some(entry), Some(cycle), State::Missing | State::Stale) => {
+        (Some(entry), Some(cycle), State::Missing | State::Stale | State::Suspect) => {
             entry.consecutive_misses_through(cycle)
         }
-        (_, _, State::Missing | State::Stale) => 1,
+        (_, _, State::Missing | State::Stale | State::Suspect) => 1,
         _ => 0,
     };
     let acknowledged = inputs

@@ -84,6 +84,7 @@ pub(super) fn read_artifact(
     if let Some(cadence) = &cadence {
         entry.check_active_windows(cadence);
         entry.check_key_lengths(cadence);
+        entry.check_partitions();
         entry.check_grace_period(cadence, &context.cadences);
     }
     entry.check_recovery_key();
@@ -284,6 +285,64 @@ impl Entry<'_, '_> {
             }
         }
         for (line, field, problem) in problems {
+            self.errors
+                .at(line, Some(&self.label), Some(field), problem);
+        }
+    }
+
+    /// `partitions:` and `{partition}` go together: a set's key template names its value,
+    /// and nothing else does (docs/registry.md#partitions).
+    fn check_partitions(&mut self) {
+        let f = &self.fields;
+        let set = f.partitions.value().is_some() || f.partitions_from.value().is_some();
+        let uses = |t: Option<&crate::template::KeyTemplate>| t.is_some_and(|t| t.uses_partition());
+        let mut problems: Vec<(Option<usize>, &str, String)> = Vec::new();
+        let bad_set = matches!(f.partitions.state(), State::Invalid { .. })
+            || matches!(f.partitions_from.state(), State::Invalid { .. });
+        if f.partitions.value().is_some() && f.partitions_from.value().is_some() {
+            problems.push((
+                f.partitions_from.line(),
+                "partitions_from",
+                "a set's values are either listed (partitions:) or read (partitions_from:), \
+                 not both"
+                    .to_string(),
+            ));
+        }
+        let template_read = f.s3_key_template.value().is_some();
+        if template_read && set != uses(f.s3_key_template.value()) && !bad_set {
+            problems.push((
+                f.partitions.line().or(f.s3_key_template.line()),
+                if set { "s3_key_template" } else { "partitions" },
+                if set {
+                    "a set's key template must use {partition} (each value's key)".to_string()
+                } else {
+                    "{partition} in the key template needs `partitions:` (its values)".to_string()
+                },
+            ));
+        }
+        if uses(f.recovery_key_template.value().and_then(Option::as_ref)) {
+            problems.push((
+                f.recovery_key_template.line(),
+                "recovery_key_template",
+                "a set has no recovery key: {partition} is for s3_key_template only".to_string(),
+            ));
+        }
+        if set && f.off_cycle.value().copied().flatten().is_some() {
+            problems.push((
+                f.off_cycle.line(),
+                "off_cycle",
+                "a set (partitions:) is judged in its cycle; it cannot be off_cycle".to_string(),
+            ));
+        }
+        if !set && f.min_complete.value().is_some() && !f.min_complete.inherited() {
+            problems.push((
+                f.min_complete.line(),
+                "min_complete",
+                "only a set (partitions:) takes min_complete".to_string(),
+            ));
+        }
+        for (line, field, problem) in problems {
+            let line = line.unwrap_or(self.item.line);
             self.errors
                 .at(line, Some(&self.label), Some(field), problem);
         }

@@ -18,6 +18,7 @@ use chrono::NaiveDate;
 use super::calendars::RegistryCalendars;
 use super::errors::{Errors, Located, Problem, is_extension_key};
 use super::limits::{MAX_INTERVAL, bucket_name_problem, key_length_problem};
+use super::partitions::{partitions, partitions_from};
 use super::producers::{active_windows, off_cycle};
 use super::refs::Refs;
 use super::sections::Cadences;
@@ -26,10 +27,11 @@ use super::values::{Bound, boolean, non_empty_string, parse_date, string_value, 
 use crate::cadence::window::ActiveWindow;
 use crate::cadence::{BUILTIN_CADENCES, Cadence};
 use crate::registry::OffCycle;
+use crate::registry::partitions::{PartitionList, Partitions};
 use crate::registry::{ArtifactId, Severity};
 use crate::template::KeyTemplate;
 use crate::text::{did_you_mean, quote_short};
-use crate::yaml::{MapEntry, Node};
+use crate::yaml::{MapEntry, Node, ScalarKind};
 
 /// Whether an artifact must end up with a value for a field (its own or a default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +247,20 @@ artifact_fields! {
         /// Minutes after its last probe before a settled cycle is probed again
         /// (`reverify_minutes`); `None`: the env's `REVERIFY_MINUTES` applies.
         reverify_minutes: u32 = reverify_minutes;
+        /// An object smaller than this many bytes is `suspect` (a 0-byte or truncated file).
+        min_size_bytes: u64 = min_size_bytes;
+        /// An object smaller than this fraction of the median size of its last cycles
+        /// (`classify::content`) is `suspect`.
+        size_drop_below: f64 = size_drop_below;
+        /// An object whose ETag is the previous cycle's is `suspect`: a copy, not new content.
+        require_new_content: bool = require_new_content;
+        /// The values of `{partition}`: the artifact is an expected set of keys, one row.
+        partitions: Partitions = partitions;
+        /// Where a set's values are read from at each pass (`s3://bucket/key`).
+        partitions_from: PartitionList = partitions_from;
+        /// The fraction of a set's keys that must be written since the tick for it to be
+        /// fresh (1 when unset: every key).
+        min_complete: f64 = min_complete;
     }
 
     // Optional fields an artifact carries to its result row as they are ([`CarriedFields`]):
@@ -344,6 +360,54 @@ fn interval_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
 /// Minutes after its last probe before a settled artifact is probed again.
 fn reverify_minutes(node: &Node, _: &Refs<'_>) -> Result<u32, String> {
     whole_number(node, 1, MAX_INTERVAL)
+}
+
+/// At least one byte (`0` would check nothing); sizes past 4 GiB are fine.
+fn min_size_bytes(node: &Node, _: &Refs<'_>) -> Result<u64, String> {
+    match node.scalar_kind() {
+        Some(ScalarKind::Int(n)) if n >= 1 => Ok(n.unsigned_abs()),
+        _ => Err(format!(
+            "expected a whole number of bytes >= 1, found {}",
+            node.describe()
+        )),
+    }
+}
+
+/// A fraction strictly between 0 and 1 (`0.1`: a tenth of the usual size).
+fn size_drop_below(node: &Node, _: &Refs<'_>) -> Result<f64, String> {
+    let fraction = match node.scalar_kind() {
+        Some(ScalarKind::Float) => node.as_scalar().and_then(|t| t.parse::<f64>().ok()),
+        _ => None,
+    };
+    match fraction {
+        Some(fraction) if fraction > 0.0 && fraction < 1.0 => Ok(fraction),
+        _ => Err(format!(
+            "expected a fraction between 0 and 1 such as 0.1 (a tenth of the median size of \
+             its last cycles), found {}",
+            node.describe()
+        )),
+    }
+}
+
+/// A fraction above 0 and at most 1 (`0.98`: 98% of the set's keys).
+fn min_complete(node: &Node, _: &Refs<'_>) -> Result<f64, String> {
+    let fraction = match node.scalar_kind() {
+        Some(ScalarKind::Float) => node.as_scalar().and_then(|t| t.parse::<f64>().ok()),
+        Some(ScalarKind::Int(1)) => Some(1.0),
+        _ => None,
+    };
+    match fraction {
+        Some(fraction) if fraction > 0.0 && fraction <= 1.0 => Ok(fraction),
+        _ => Err(format!(
+            "expected a fraction above 0 and at most 1 such as 0.98 (of the set's keys), found \
+             {}",
+            node.describe()
+        )),
+    }
+}
+
+fn require_new_content(node: &Node, _: &Refs<'_>) -> Result<bool, String> {
+    boolean(node)
 }
 
 /// `[id, ...]` (or one id): the artifacts this one is made from.

@@ -17,6 +17,7 @@ mod errors;
 mod extensions;
 mod fields;
 mod limits;
+mod partitions;
 mod policy;
 mod producers;
 mod refs;
@@ -27,6 +28,7 @@ mod stream;
 mod values;
 
 pub use fields::{CarriedFields, SpecFields};
+pub use partitions::partitions_from_lines;
 
 use super::{Registry, RegistryEntry, RegistryError, ValidationError};
 use crate::calendar::TradingCalendar;
