@@ -30,8 +30,9 @@ pub(super) fn not_yet_due_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> Option<ResultRow> {
-    // An off-cycle artifact is judged from a listing, never from the ledger alone.
-    if spec.off_cycle().is_some() {
+    // An off-cycle artifact or a set is judged from a listing, never from the ledger alone
+    // (a set's row carries the members the listing found missing).
+    if spec.off_cycle().is_some() || spec.is_set() {
         return None;
     }
     let entry = ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
@@ -57,6 +58,8 @@ pub(super) fn not_yet_due_row<'a>(
         sla_violated_by_minutes: 0,
         recovery_substituted: false,
         off_cycle_key: None,
+        content_seen: None,
+        set: None,
     };
     let context: Arc<_> = shared.context(spec, cycle);
     let mut finished = row(spec, keys, context, verdict);

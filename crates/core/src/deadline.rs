@@ -120,7 +120,7 @@ impl<'r> Walker<'r> {
     /// The due time of the artifact's next deadline, `None` when none is within the horizon.
     fn artifact_due(&mut self, spec: &'r ArtifactSpec, row: &ResultRow) -> Option<DateTime<Utc>> {
         let this_cycle = match row.state {
-            State::Missing | State::Stale if !row.alerting => row.due_at(),
+            State::Missing | State::Stale | State::Suspect if !row.alerting => row.due_at(),
             _ => None,
         };
         if let Some(due) = this_cycle.filter(|due| *due + ALERTS_AFTER_DUE > self.now) {
