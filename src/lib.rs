@@ -14,7 +14,8 @@
 //! [`lambda`].
 
 pub use freshness_core::{
-    cadence, calendar, classify, object, outcome, page, registry, report, template, text, yaml,
+    cadence, calendar, classify, matcher, object, outcome, page, registry, report, template, text,
+    yaml,
 };
 pub use freshness_coverage as coverage;
 

@@ -1,13 +1,15 @@
 //! The invocation event, parsed into what the pass should do (docs/lambda.md#events).
 //!
-//! Four events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
+//! Five events exist: EventBridge's scheduled event (the every-15-minutes rule; its `time` is
 //! the pass's `now`, so a retried delivery judges the same moment), `{}` from a hand-run
 //! `aws lambda invoke` (now = the clock), `{"dry_run": true}` (no writes, no alerts, the
 //! results in the response), which alone may carry `now` and `only`, and `{"mode":
 //! "historical"}` (the daily history scan, writing `history.json`), which may carry `lookback`
-//! and `only`. Anything else is refused with a message that says what was wrong and what is
+//! and `only`, and S3's "Object Created" events (EventBridge's, SQS batches of them, S3's own
+//! notification: [`super::object_event`]), which mark artifacts present. Anything else is refused with a message that says what was wrong and what is
 //! accepted: a typo such as `dryrun` must never run a real pass with side effects.
 
+use super::object_event::{self, ObjectEvents};
 use crate::history::Lookback;
 use crate::history::lookback::{LookbackOutOfRange, checked_count};
 use crate::text::did_you_mean;
@@ -33,6 +35,9 @@ pub enum Invocation {
         lookback: Lookback,
         only: Vec<String>,
     },
+    /// S3 "Object Created" events: the objects they name mark their artifacts present, at
+    /// the clock's now (docs/lambda.md#object-created-events).
+    ObjectEvents(ObjectEvents),
 }
 
 /// The event's JSON text (as the runtime hands it over, unparsed) as a value. What serde_json
@@ -65,6 +70,11 @@ impl Invocation {
                 describe(event)
             )));
         };
+        if object_event::is_object_event(fields) {
+            return object_event::parse(fields)
+                .map(Invocation::ObjectEvents)
+                .map_err(EventError::new);
+        }
         if fields.contains_key("source") || fields.contains_key("detail-type") {
             return parse_eventbridge(fields);
         }
@@ -78,7 +88,8 @@ impl Invocation {
             Invocation::DryRun { now: Some(now), .. } => *now,
             Invocation::Manual
             | Invocation::DryRun { now: None, .. }
-            | Invocation::Historical { .. } => clock,
+            | Invocation::Historical { .. }
+            | Invocation::ObjectEvents(_) => clock,
         }
     }
 
@@ -101,7 +112,8 @@ pub const ACCEPTED_EVENTS: &str = "accepted events: an EventBridge scheduled eve
      alerts, results in the response), which alone may add \"now\": \"<RFC 3339 time>\" and \
      \"only\": [\"<artifact_id>\", ...], or {\"mode\": \"historical\"} (the history scan, \
      writing history.json), which may add \"lookback\": {\"<cadence>\": <cycles, 1 to 1000>} and \
-     \"only\"";
+     \"only\", or S3 \"Object Created\" events (EventBridge's, batched by SQS, or S3's own \
+     {\"Records\": [...]})";
 
 /// An event the function does not accept. The message names the problem, then what is
 /// accepted.
@@ -531,8 +543,8 @@ mod tests {
             "unknown field \"dryrun\" (did you mean \"dry_run\"?)"
         );
         assert_eq!(
-            rejection(json!({"Records": []})),
-            "unknown field \"Records\""
+            rejection(json!({"Records": {}})),
+            "\"Records\" must be an array of SQS or S3 notification records"
         );
     }
 
@@ -713,12 +725,13 @@ mod tests {
     #[test]
     fn other_eventbridge_events_are_rejected() {
         let mut event = scheduled(json!("2026-05-30T12:15:00Z"));
-        event["source"] = json!("aws.s3");
-        event["detail-type"] = json!("Object Created");
+        event["source"] = json!("aws.ec2");
+        event["detail-type"] = json!("EC2 Instance State-change Notification");
         assert_eq!(
             rejection(event),
-            "an EventBridge event with source \"aws.s3\" and detail-type \"Object Created\" is \
-             not a scheduled event (source \"aws.events\", detail-type \"Scheduled Event\")"
+            "an EventBridge event with source \"aws.ec2\" and detail-type \"EC2 Instance \
+             State-change Notification\" is not a scheduled event (source \"aws.events\", \
+             detail-type \"Scheduled Event\")"
         );
     }
 

@@ -7,6 +7,7 @@ mod coverage;
 mod deploy;
 mod docs;
 mod emulator;
+mod events;
 mod faults;
 mod first_hour;
 mod history;

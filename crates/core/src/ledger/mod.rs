@@ -9,6 +9,7 @@
 
 mod entries;
 mod file;
+mod presence;
 mod time;
 
 use std::collections::HashSet;
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use entries::LedgerEntries;
+pub use presence::{Presence, PresenceFigures};
 pub use time::LedgerTime;
 
 use crate::classify::State;
