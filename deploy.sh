@@ -368,7 +368,7 @@ aws_lookup() {
   if aws "$@" >"$out" 2>"$WORK/lookup.err"; then
     return 0
   fi
-  if grep -Eq 'NoSuchEntity|ResourceNotFound|NotFound|Not Found|\(404\)' "$WORK/lookup.err"; then
+  if grep -Eq 'NoSuchEntity|ResourceNotFound|NotFound|Not Found|\(404\)|NonExistentQueue|QueueDoesNotExist' "$WORK/lookup.err"; then
     return 1
   fi
   cat "$WORK/lookup.err" >&2
@@ -825,6 +825,13 @@ ensure_invoke_permission() {
 # ---------------------------------------------------------------------------------------------
 # S3 "Object Created" events: bucket notifications -> rule -> queue (+ DLQ) -> the function
 
+# AWS CLI v1 sends SQS calls to its own endpoint even when AWS_ENDPOINT_URL is set (its
+# overridesslcommonname customization), so the endpoint is given on the command line.
+SQS=(sqs)
+if [[ -n "${AWS_ENDPOINT_URL_SQS:-${AWS_ENDPOINT_URL:-}}" ]]; then
+  SQS=(sqs --endpoint-url "${AWS_ENDPOINT_URL_SQS:-$AWS_ENDPOINT_URL}")
+fi
+
 EVENTS_QUEUE_ARN=""
 EVENTS_DLQ_ARN=""
 EVENTS_RULE_ARN=""
@@ -833,7 +840,7 @@ resolve_events() {
   EVENTS_QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$EVENTS_QUEUE"
   EVENTS_DLQ_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$EVENTS_DLQ"
   EVENTS_RULE_ARN="arn:$PARTITION:events:$REGION:$ACCOUNT_ID:rule/$EVENTS_RULE"
-  if ! $EVENTS && aws_lookup "$WORK/events-queue-url.json" sqs get-queue-url --queue-name "$EVENTS_QUEUE"; then
+  if ! $EVENTS && aws_lookup "$WORK/events-queue-url.json" "${SQS[@]}" get-queue-url --queue-name "$EVENTS_QUEUE"; then
     log "object events are on (queue $EVENTS_QUEUE exists): kept in step with the registry"
     EVENTS=true
   fi
@@ -843,9 +850,9 @@ resolve_events() {
 # set where they differ.
 ensure_queue() {
   local name="$1" desired="$2" url
-  if aws_lookup "$WORK/queue-url.json" sqs get-queue-url --queue-name "$name"; then
+  if aws_lookup "$WORK/queue-url.json" "${SQS[@]}" get-queue-url --queue-name "$name"; then
     url=$(jq -r .QueueUrl "$WORK/queue-url.json")
-    aws_read sqs get-queue-attributes --queue-url "$url" --attribute-names All >"$WORK/queue-attributes.json"
+    aws_read "${SQS[@]}" get-queue-attributes --queue-url "$url" --attribute-names All >"$WORK/queue-attributes.json"
     # JSON-valued attributes compared parsed; maxReceiveCount as text (AWS answers a number).
     if jq -e --argjson want "$desired" '
         def norm: (try fromjson catch .)
@@ -858,11 +865,11 @@ ensure_queue() {
     fi
     log "setting the attributes of queue $name"
     jq -n --argjson want "$desired" '$want' >"$WORK/queue-attributes-new.json"
-    aws_write sqs set-queue-attributes --queue-url "$url" --attributes "file://$WORK/queue-attributes-new.json"
+    aws_write "${SQS[@]}" set-queue-attributes --queue-url "$url" --attributes "file://$WORK/queue-attributes-new.json"
   else
     log "creating queue $name"
     jq -n --argjson want "$desired" '$want' >"$WORK/queue-attributes-new.json"
-    aws_write sqs create-queue --queue-name "$name" --attributes "file://$WORK/queue-attributes-new.json" >/dev/null
+    aws_write "${SQS[@]}" create-queue --queue-name "$name" --attributes "file://$WORK/queue-attributes-new.json" >/dev/null
   fi
 }
 
@@ -895,7 +902,7 @@ ensure_bucket_notifications() {
     if $DRY_RUN; then show_call read s3api get-bucket-notification-configuration --bucket "$bucket" --expected-bucket-owner "$ACCOUNT_ID"; fi
     if ! aws s3api get-bucket-notification-configuration --bucket "$bucket" \
       --expected-bucket-owner "$ACCOUNT_ID" >"$WORK/notification.json" 2>"$WORK/notification.err"; then
-      log "bucket $bucket is not this account's or cannot be read ($(head -n 1 "$WORK/notification.err")):"
+      log "bucket $bucket is not this account's or cannot be read ($(grep -m 1 . "$WORK/notification.err" || true)):"
       log "  its owner turns on its EventBridge notifications (keeping its other configurations):"
       log "  aws s3api put-bucket-notification-configuration --bucket $bucket --notification-configuration '{\"EventBridgeConfiguration\": {}}'"
       log "  and forwards its \"Object Created\" events to account $ACCOUNT_ID's default event bus with a rule in its own account"

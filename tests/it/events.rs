@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::support::aws::{get_json, put};
 use crate::support::moto;
-use crate::support::results::REGISTRY_KEY;
+use crate::support::results::{REGISTRY_KEY, check_results, row};
 use crate::support::world::{Monitor, World};
 
 fn registry(bucket: &str) -> String {
@@ -50,7 +50,8 @@ fn aws_cli(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// S3 → EventBridge → SQS for the world's bucket: the queue's URL and ARN.
+/// S3 → EventBridge → SQS for the world's bucket, keys under the template's `data/` (the
+/// monitor's own writes are other keys): the queue's URL and ARN.
 async fn route_object_created_to_a_queue(world: &World) -> (String, String) {
     use aws_sdk_s3::types::{EventBridgeConfiguration, NotificationConfiguration};
     world
@@ -82,7 +83,7 @@ async fn route_object_created_to_a_queue(world: &World) -> (String, String) {
     let pattern = json!({
         "source": ["aws.s3"],
         "detail-type": ["Object Created"],
-        "detail": {"bucket": {"name": [world.bucket]}}
+        "detail": {"bucket": {"name": [world.bucket]}, "object": {"key": [{"prefix": "data/"}]}}
     });
     aws_cli(&[
         "events",
@@ -248,8 +249,15 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     let requests = &heartbeat["requests"];
     assert_eq!(
         (requests["head"].as_u64(), requests["list"].as_u64()),
-        (Some(0), Some(0)),
-        "{requests:#}"
+        (Some(1), Some(0)),
+        "the page's history.json only: {requests:#}"
+    );
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let prices = row(&results, "prices");
+    assert_eq!(prices["state"], "fresh");
+    assert_eq!(
+        prices["last_probed_at"], body["time"],
+        "the event, not a HEAD: {prices:#}"
     );
     assert!(world.sns_messages().await.is_empty());
 
