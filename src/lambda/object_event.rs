@@ -203,10 +203,10 @@ fn eventbridge_object(fields: &Map<String, Value>) -> Result<CreatedObject, Igno
     let key = text(object.get("key")).ok_or(Ignored::Unreadable)?;
     let time = text(fields.get("time")).ok_or(Ignored::Unreadable)?;
     let mut keys = vec![checked_key(key)?];
-    if key.contains(['%', '+']) {
-        if let Some(decoded) = url_decoded(key).filter(|d| d != key && d.len() <= MAX_KEY_BYTES) {
-            keys.push(decoded);
-        }
+    if key.contains(['%', '+'])
+        && let Some(decoded) = url_decoded(key).filter(|d| d != key && d.len() <= MAX_KEY_BYTES)
+    {
+        keys.push(decoded);
     }
     Ok(CreatedObject {
         bucket: bucket.to_string(),

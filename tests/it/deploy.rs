@@ -1088,7 +1088,7 @@ fn deploy_events_wire_bucket_notifications_a_rule_a_queue_and_the_mapping_idempo
     let policy = site.role_policy();
     assert_eq!(
         resources(statement(&policy, "ReceiveObjectCreatedEvents")),
-        [queue_arn.clone()]
+        std::slice::from_ref(&queue_arn)
     );
     assert_parliament_finds_nothing(&site, &policy);
 

@@ -158,8 +158,8 @@ mod tests {
         let mut one = Ledger::new();
         one.apply_presences(&[early.clone(), late.clone()]);
         let mut other = Ledger::new();
-        other.apply_presences(&[late.clone()]);
-        let out_of_order = other.apply_presences(&[early.clone()]);
+        other.apply_presences(std::slice::from_ref(&late));
+        let out_of_order = other.apply_presences(std::slice::from_ref(&early));
         assert_eq!(
             out_of_order.marked, 1,
             "an earlier event moves fresh_at back"
