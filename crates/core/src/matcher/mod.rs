@@ -4,7 +4,7 @@
 //! A pass goes from an artifact to its key (render the template for the cycle); an event goes
 //! the other way. The [`Matcher`] is compiled once per registry: per bucket, every template
 //! (canonical and recovery) is indexed by its longer fixed end, its literal prefix or its
-//! literal suffix ([`KeyTemplate::fixed_prefix`], [`KeyTemplate::fixed_suffix`]; a pointer's
+//! literal suffix ([`KeyTemplate::fixed_prefix`](crate::template::KeyTemplate::fixed_prefix), [`KeyTemplate::fixed_suffix`](crate::template::KeyTemplate::fixed_suffix); a pointer's
 //! whole key is both). A key is looked up by each distinct indexed length of its bucket (a
 //! handful of hash lookups of short strings), the few candidates are filtered by both fixed
 //! ends, and only then is each candidate's cycle at `now` computed and its key rendered exactly
