@@ -268,3 +268,99 @@ async fn a_registry_that_cannot_be_read_fails_the_batch() {
     assert_eq!(err.error_type(), "FreshnessMonitor.RegistryError");
     assert!(err.to_string().contains("not found"), "{err}");
 }
+
+fn sqs_batch(events: &[Value]) -> Value {
+    let records: Vec<Value> = (events.iter().enumerate())
+        .map(|(i, e)| json!({"messageId": format!("m{i}"), "eventSource": "aws:sqs", "body": e.to_string()}))
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn a_burst_of_ten_thousand_events_is_one_ledger_write() {
+    let container = container(false);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let burst = sqs_batch(&vec![event; 10_000]);
+    let response = invoke(&container, burst, "2026-06-03T06:41:00Z").await;
+    assert_eq!(
+        (
+            response["marked"].as_u64(),
+            response["already_known"].as_u64()
+        ),
+        (Some(1), Some(9_999)),
+        "{:#}",
+        response["requests"]
+    );
+    let requests = &response["requests"];
+    assert_eq!(
+        (requests["get"].as_u64(), requests["put"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
+/// The in-memory store, except that it cannot write conditionally: the ledger's write fails.
+struct NoConditionalWrites(MemoryStore);
+
+impl crate::store::ObjectStore for NoConditionalWrites {
+    async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<crate::store::ObjectMeta>, crate::store::StoreError> {
+        self.0.head(bucket, key).await
+    }
+
+    async fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<crate::store::FetchedObject, crate::store::StoreError> {
+        self.0.get(bucket, key).await
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        self.0.put(bucket, key, body, content_type).await
+    }
+}
+
+#[tokio::test]
+async fn a_ledger_that_cannot_be_written_names_the_messages_to_retry() {
+    let Container {
+        settings,
+        store,
+        alerter,
+        ..
+    } = container(false);
+    let container = Container::new(settings, NoConditionalWrites(store), alerter);
+    let matching = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let other = object_created("unrelated/file.csv", "2026-06-03T06:40:00Z");
+    let Invocation::ObjectEvents(events) =
+        Invocation::parse(&sqs_batch(&[other.clone(), matching.clone()])).unwrap()
+    else {
+        unreachable!()
+    };
+    let now = t("2026-06-03T06:41:00Z");
+    let response = run_object_events(&container, &events, None, "t", now)
+        .await
+        .unwrap();
+    assert_eq!(response["ledger"], "failed", "{response:#}");
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([{"itemIdentifier": "m1"}]),
+        "only the message a retry can help"
+    );
+    // The same event from EventBridge directly: the invocation fails, so Lambda retries it.
+    let Invocation::ObjectEvents(events) = Invocation::parse(&matching).unwrap() else {
+        unreachable!()
+    };
+    let err = run_object_events(&container, &events, None, "t", now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.LedgerWriteFailed");
+}
