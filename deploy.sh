@@ -23,6 +23,14 @@ readonly ZIG_TARGET='x86_64-unknown-linux-gnu.2.34'
 readonly DEFAULT_REGISTRY_KEY='_freshness_monitor/ARTIFACT_REGISTRY.yaml'
 readonly DEFAULT_RESULTS_PREFIX='_freshness_monitor/'
 readonly DEFAULT_DEDUP_PREFIX='_alerts/_dedup/'
+# S3 "Object Created" events (--events; docs/deploy.md#object-created-events): batches of up to
+# 1,000 events gathered for up to 20 s, 2 invocations at most at once (each reads and
+# conditionally writes the ledger once), a message kept for the dead-letter queue after 5
+# failed receives.
+readonly EVENTS_BATCH_SIZE=1000
+readonly EVENTS_BATCHING_WINDOW=20
+readonly EVENTS_MAX_CONCURRENCY=2
+readonly EVENTS_MAX_RECEIVES=5
 # The function env vars (docs/lambda.md#environment) this script writes when told to, by flag or by an
 # environment variable of the same name.
 readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
@@ -61,6 +69,14 @@ Actions (combine freely; with none of them, --update is assumed):
                      role, and sets DEADLINE_SCHEDULE_NAME (default NAME-deadline) and
                      DEADLINE_SCHEDULE_ROLE_ARN on the function (DEADLINE_SCHEDULE_GROUP:
                      default "default"). The schedule itself is created by the first pass.
+  --events           With --bootstrap or --update: S3 "Object Created" events mark artifacts
+                     present as they land: EventBridge notifications on the registry's
+                     buckets (instructions printed for a bucket of another account), the
+                     rule NAME-object-created filtered to those buckets, the SQS queue
+                     NAME-object-created (dead-letter queue NAME-object-created-dlq) and the
+                     function's event source mapping on it (batches of 1,000 within 20 s,
+                     ReportBatchItemFailures). Once the queue exists, every --bootstrap and
+                     --update keeps it in step with the registry, with or without the flag.
   --smoke            Invoke the function once (after the other actions) and print the
                      response; exits 1 when the invocation reports an error.
   --dry-run          Print every AWS call instead of making it. Read-only calls (sts,
@@ -130,6 +146,7 @@ BOOTSTRAP=false
 UPDATE=false
 SMOKE=false
 DRY_RUN=false
+EVENTS=false
 FLIP=""
 REGISTRY_PATH="${FRESHNESS_MONITOR_REGISTRY:-ARTIFACT_REGISTRY.yaml}"
 BINARY="${FRESHNESS_MONITOR_BINARY:-}"
@@ -184,6 +201,7 @@ while (($#)); do
   --smoke) SMOKE=true ;;
   --dry-run) DRY_RUN=true ;;
   --deadline-schedule) DEADLINE=true ;;
+  --events) EVENTS=true ;;
   --enable | --disable)
     [[ -z "$FLIP" || "$FLIP" == "$arg" ]] || die "--enable and --disable contradict each other"
     FLIP="$arg"
@@ -280,6 +298,9 @@ fi
 if ! $SHIPS && $DEADLINE; then
   die "--deadline-schedule is set up by --bootstrap or --update: add --update"
 fi
+if ! $SHIPS && $EVENTS; then
+  die "--events is set up by --bootstrap or --update: add --update"
+fi
 if ! $SHIPS && [[ -n "$SETTING_FLAGS" ]]; then
   die "settings (${SETTING_FLAGS# }) are written by --bootstrap or --update: add --update"
 fi
@@ -293,6 +314,9 @@ readonly ERRORS_ALARM="$FUNCTION_NAME-errors"
 readonly SILENCE_ALARM="$FUNCTION_NAME-invocations-missing"
 readonly SCHEDULER_ROLE_NAME="$FUNCTION_NAME-scheduler-role"
 readonly SCHEDULER_POLICY_NAME="$FUNCTION_NAME-scheduler-invoke"
+readonly EVENTS_QUEUE="$FUNCTION_NAME-object-created"
+readonly EVENTS_DLQ="$FUNCTION_NAME-object-created-dlq"
+readonly EVENTS_RULE="$FUNCTION_NAME-object-created"
 
 [[ -z "$TIMEOUT" || "$TIMEOUT" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be whole seconds, got '$TIMEOUT'"
 [[ -z "$MEMORY" || "$MEMORY" =~ ^[1-9][0-9]*$ ]] || die "--memory must be whole megabytes, got '$MEMORY'"
@@ -361,7 +385,7 @@ aws_lookup() {
   if aws "$@" >"$out" 2>"$WORK/lookup.err"; then
     return 0
   fi
-  if grep -Eq 'NoSuchEntity|ResourceNotFound|NotFound|Not Found|\(404\)' "$WORK/lookup.err"; then
+  if grep -Eq 'NoSuchEntity|ResourceNotFound|NotFound|Not Found|\(404\)|NonExistentQueue|QueueDoesNotExist' "$WORK/lookup.err"; then
     return 1
   fi
   cat "$WORK/lookup.err" >&2
@@ -580,6 +604,7 @@ render_policy() {
     --arg SNS_TOPIC_ARN "$SNS_TOPIC_ARN_V" \
     --arg TOKEN "$(setting TELEGRAM_BOT_TOKEN_PARAM)" --arg CHAT "$(setting TELEGRAM_CHAT_ID_PARAM)" \
     --arg SCHEDULE "$DEADLINE_SCHEDULE_ARN_V" --arg SCHEDULER_ROLE "$DEADLINE_ROLE_ARN_V" \
+    --arg EVENTS_QUEUE_ARN "$($EVENTS && printf '%s' "$EVENTS_QUEUE_ARN")" \
     '{PARTITION: $PARTITION, ACCOUNT_ID: $ACCOUNT_ID, REGION: $REGION,
       FUNCTION_NAME: $FUNCTION_NAME, RESULTS_BUCKET: $RESULTS_BUCKET,
       RESULTS_PREFIX: $RESULTS_PREFIX, DEDUP_BUCKET: $DEDUP_BUCKET, DEDUP_PREFIX: $DEDUP_PREFIX,
@@ -587,7 +612,8 @@ render_policy() {
       TELEGRAM_BOT_TOKEN_PARAMETER: (if $TOKEN == "" then null else ($TOKEN | ltrimstr("/")) end),
       TELEGRAM_CHAT_ID_PARAMETER: (if $CHAT == "" then null else ($CHAT | ltrimstr("/")) end),
       DEADLINE_SCHEDULE_ARN: (if $SCHEDULE == "" then null else $SCHEDULE end),
-      DEADLINE_SCHEDULE_ROLE_ARN: (if $SCHEDULER_ROLE == "" then null else $SCHEDULER_ROLE end)}')
+      DEADLINE_SCHEDULE_ROLE_ARN: (if $SCHEDULER_ROLE == "" then null else $SCHEDULER_ROLE end),
+      EVENTS_QUEUE_ARN: (if $EVENTS_QUEUE_ARN == "" then null else $EVENTS_QUEUE_ARN end)}')
   jq --argjson vars "$vars" --argjson buckets "$buckets" '
     def placeholders: [scan("\\$\\{([A-Za-z_]+)\\}") | .[0]];
     def fill:
@@ -872,6 +898,156 @@ ensure_invoke_permission() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# S3 "Object Created" events: bucket notifications -> rule -> queue (+ DLQ) -> the function
+
+# AWS CLI v1 sends SQS calls to its own endpoint even when AWS_ENDPOINT_URL is set (its
+# overridesslcommonname customization), so the endpoint is given on the command line.
+SQS=(sqs)
+if [[ -n "${AWS_ENDPOINT_URL_SQS:-${AWS_ENDPOINT_URL:-}}" ]]; then
+  SQS=(sqs --endpoint-url "${AWS_ENDPOINT_URL_SQS:-$AWS_ENDPOINT_URL}")
+fi
+
+EVENTS_QUEUE_ARN=""
+EVENTS_DLQ_ARN=""
+EVENTS_RULE_ARN=""
+# Events are on when --events is given or the queue already exists (set up by an earlier run).
+resolve_events() {
+  EVENTS_QUEUE_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$EVENTS_QUEUE"
+  EVENTS_DLQ_ARN="arn:$PARTITION:sqs:$REGION:$ACCOUNT_ID:$EVENTS_DLQ"
+  EVENTS_RULE_ARN="arn:$PARTITION:events:$REGION:$ACCOUNT_ID:rule/$EVENTS_RULE"
+  if ! $EVENTS && aws_lookup "$WORK/events-queue-url.json" "${SQS[@]}" get-queue-url --queue-name "$EVENTS_QUEUE"; then
+    log "object events are on (queue $EVENTS_QUEUE exists): kept in step with the registry"
+    EVENTS=true
+  fi
+}
+
+# $1 queue name, $2 desired attributes (JSON object of strings): created, or its attributes
+# set where they differ.
+ensure_queue() {
+  local name="$1" desired="$2" url
+  if aws_lookup "$WORK/queue-url.json" "${SQS[@]}" get-queue-url --queue-name "$name"; then
+    url=$(jq -r .QueueUrl "$WORK/queue-url.json")
+    aws_read "${SQS[@]}" get-queue-attributes --queue-url "$url" --attribute-names All >"$WORK/queue-attributes.json"
+    # JSON-valued attributes compared parsed; maxReceiveCount as text (AWS answers a number).
+    if jq -e --argjson want "$desired" '
+        def norm: (try fromjson catch .)
+          | if type == "object" and has("maxReceiveCount") then .maxReceiveCount |= tostring else . end;
+        (.Attributes // {}) as $has
+        | all($want | to_entries[]; (.value | norm) == ($has[.key] // "" | norm))' \
+      "$WORK/queue-attributes.json" >/dev/null; then
+      log "queue $name is up to date"
+      return 0
+    fi
+    log "setting the attributes of queue $name"
+    jq -n --argjson want "$desired" '$want' >"$WORK/queue-attributes-new.json"
+    aws_write "${SQS[@]}" set-queue-attributes --queue-url "$url" --attributes "file://$WORK/queue-attributes-new.json"
+  else
+    log "creating queue $name"
+    jq -n --argjson want "$desired" '$want' >"$WORK/queue-attributes-new.json"
+    aws_write "${SQS[@]}" create-queue --queue-name "$name" --attributes "file://$WORK/queue-attributes-new.json" >/dev/null
+  fi
+}
+
+# The queue keeps a message 6x the function's timeout while a batch runs (AWS's advice for an
+# SQS event source), sends it to the dead-letter queue after EVENTS_MAX_RECEIVES receives, and
+# accepts messages from the rule only.
+ensure_events_queues() {
+  local timeout desired
+  ensure_queue "$EVENTS_DLQ" '{"MessageRetentionPeriod": "1209600"}'
+  timeout=$(jq -r '.Timeout // empty' "$WORK/function.json" 2>/dev/null || true)
+  timeout="${TIMEOUT:-${timeout:-300}}"
+  desired=$(jq -nc --arg dlq "$EVENTS_DLQ_ARN" --arg queue "$EVENTS_QUEUE_ARN" \
+    --arg rule "$EVENTS_RULE_ARN" --argjson receives "$EVENTS_MAX_RECEIVES" \
+    --argjson visibility "$((timeout * 6))" '
+    {VisibilityTimeout: ($visibility | tostring),
+     MessageRetentionPeriod: "345600",
+     RedrivePolicy: ({deadLetterTargetArn: $dlq, maxReceiveCount: $receives} | tojson),
+     Policy: ({Version: "2012-10-17", Statement: [{Sid: "ObjectCreatedFromTheRule",
+       Effect: "Allow", Principal: {Service: "events.amazonaws.com"}, Action: "sqs:SendMessage",
+       Resource: $queue, Condition: {ArnEquals: {"aws:SourceArn": $rule}}}]} | tojson)}')
+  ensure_queue "$EVENTS_QUEUE" "$desired"
+}
+
+# EventBridge notifications on each registry bucket this account owns (its other notification
+# configurations kept); for any other bucket, what its owner has to do.
+ensure_bucket_notifications() {
+  local bucket
+  while IFS= read -r bucket; do
+    [[ -n "$bucket" ]] || continue
+    if $DRY_RUN; then show_call read s3api get-bucket-notification-configuration --bucket "$bucket" --expected-bucket-owner "$ACCOUNT_ID"; fi
+    if ! aws s3api get-bucket-notification-configuration --bucket "$bucket" \
+      --expected-bucket-owner "$ACCOUNT_ID" >"$WORK/notification.json" 2>"$WORK/notification.err"; then
+      log "bucket $bucket is not this account's or cannot be read ($(grep -m 1 . "$WORK/notification.err" || true)):"
+      log "  its owner turns on its EventBridge notifications (keeping its other configurations):"
+      log "  aws s3api put-bucket-notification-configuration --bucket $bucket --notification-configuration '{\"EventBridgeConfiguration\": {}}'"
+      log "  and forwards its \"Object Created\" events to account $ACCOUNT_ID's default event bus with a rule in its own account"
+      continue
+    fi
+    [[ -s "$WORK/notification.json" ]] || echo '{}' >"$WORK/notification.json"
+    if jq -e 'has("EventBridgeConfiguration")' "$WORK/notification.json" >/dev/null; then
+      log "bucket $bucket sends its events to EventBridge"
+      continue
+    fi
+    log "turning on EventBridge notifications of bucket $bucket"
+    jq '. + {EventBridgeConfiguration: {}}' "$WORK/notification.json" >"$WORK/notification-new.json"
+    aws_write s3api put-bucket-notification-configuration --bucket "$bucket" \
+      --expected-bucket-owner "$ACCOUNT_ID" --notification-configuration "file://$WORK/notification-new.json"
+  done <<<"$REGISTRY_BUCKETS"
+}
+
+# The rule for "Object Created" in the registry's buckets, the queue as its target, leaving
+# out the monitor's own writes under RESULTS_PREFIX (5 or 6 a pass). Its pattern follows the
+# registry (a bucket added or dropped rewrites it); its state is left as it is.
+ensure_events_rule() {
+  local pattern
+  pattern=$(jq -Rsc --arg own "$(setting RESULTS_PREFIX)" 'split("\n") | map(select(length > 0)) | sort
+    | {source: ["aws.s3"], "detail-type": ["Object Created"], detail: {bucket: {name: .}}}
+    | if $own == "" then . else .detail.object.key = [{"anything-but": {prefix: $own}}] end' \
+    <<<"$REGISTRY_BUCKETS")
+  if aws_lookup "$WORK/events-rule.json" events describe-rule --name "$EVENTS_RULE" &&
+    [[ "$(jq -S '.EventPattern // "{}" | fromjson' "$WORK/events-rule.json")" == "$(jq -S . <<<"$pattern")" ]]; then
+    log "rule $EVENTS_RULE is up to date"
+  else
+    log "writing rule $EVENTS_RULE: Object Created in $(jq -r '.detail.bucket.name | join(", ")' <<<"$pattern")"
+    aws_write events put-rule --name "$EVENTS_RULE" --event-pattern "$pattern" \
+      --description "S3 Object Created in the registry's buckets -> $EVENTS_QUEUE (deploy.sh)" >/dev/null
+  fi
+  aws_lookup "$WORK/events-targets.json" events list-targets-by-rule --rule "$EVENTS_RULE" ||
+    echo '{"Targets": []}' >"$WORK/events-targets.json"
+  if jq -e --arg arn "$EVENTS_QUEUE_ARN" 'any(.Targets[]?; .Arn == $arn)' "$WORK/events-targets.json" >/dev/null; then
+    log "rule $EVENTS_RULE targets queue $EVENTS_QUEUE"
+  else
+    log "pointing rule $EVENTS_RULE at queue $EVENTS_QUEUE"
+    aws_write events put-targets --rule "$EVENTS_RULE" --targets "Id=queue,Arn=$EVENTS_QUEUE_ARN" >/dev/null
+  fi
+}
+
+# The function reads the queue: batches, a batching window, failures reported per message.
+# An existing mapping is left as it is (an operator's tuning stays).
+ensure_event_source_mapping() {
+  aws_read lambda list-event-source-mappings --function-name "$FUNCTION_NAME" \
+    --event-source-arn "$EVENTS_QUEUE_ARN" >"$WORK/mappings.json"
+  if jq -e '(.EventSourceMappings // []) | length > 0' "$WORK/mappings.json" >/dev/null; then
+    log "event source mapping $EVENTS_QUEUE -> $FUNCTION_NAME exists (left as it is)"
+    return 0
+  fi
+  log "mapping queue $EVENTS_QUEUE to $FUNCTION_NAME (batches of $EVENTS_BATCH_SIZE within ${EVENTS_BATCHING_WINDOW}s)"
+  aws_write lambda create-event-source-mapping --function-name "$FUNCTION_NAME" \
+    --event-source-arn "$EVENTS_QUEUE_ARN" --batch-size "$EVENTS_BATCH_SIZE" \
+    --maximum-batching-window-in-seconds "$EVENTS_BATCHING_WINDOW" \
+    --function-response-types ReportBatchItemFailures \
+    --scaling-config "MaximumConcurrency=$EVENTS_MAX_CONCURRENCY" >/dev/null
+}
+
+ensure_events() {
+  $EVENTS || return 0
+  ensure_events_queues
+  ensure_bucket_notifications
+  ensure_events_rule
+  ensure_event_source_mapping
+}
+
+# ---------------------------------------------------------------------------------------------
 # CloudWatch alarms: the monitor's own dead man's switch
 
 # $1 name, $2 metric, $3 period, $4 comparison, $5 missing-data treatment, $6 description
@@ -994,6 +1170,7 @@ read_function
 
 if $SHIPS; then
   resolve_settings
+  resolve_events
   render_policy
 fi
 
@@ -1009,6 +1186,7 @@ if $BOOTSTRAP; then
     create_function
   fi
   ensure_schedule
+  ensure_events
   ensure_alarms
   ensure_cycle_alarms
 elif $UPDATE; then
@@ -1018,6 +1196,7 @@ elif $UPDATE; then
   upload_registry
   update_code
   update_configuration
+  ensure_events
   ensure_cycle_alarms
 elif [[ -n "$FLIP" ]]; then
   $FUNCTION_EXISTS || die "function $FUNCTION_NAME does not exist in $REGION: run deploy.sh --bootstrap first"

@@ -14,8 +14,8 @@
 //! [`lambda`].
 
 pub use freshness_core::{
-    cadence, calendar, classify, deadline, object, outcome, page, registry, report, template, text,
-    yaml,
+    cadence, calendar, classify, deadline, matcher, object, outcome, page, registry, report,
+    template, text, yaml,
 };
 pub use freshness_coverage as coverage;
 

@@ -25,6 +25,9 @@ pub enum HandlerError {
     },
     #[error("{0}")]
     Alerts(String),
+    /// An invocation of object events could not write the ledger (its events are retried).
+    #[error("{0}")]
+    Ledger(String),
     /// A bug: the invocation panicked. The heartbeat says so too.
     #[error("internal error (a bug in freshness-monitor; please report it): {0}")]
     Internal(String),
@@ -38,6 +41,7 @@ impl HandlerError {
             HandlerError::Registry(_) => "FreshnessMonitor.RegistryError",
             HandlerError::Outputs { .. } => "FreshnessMonitor.OutputWriteFailed",
             HandlerError::Alerts(_) => "FreshnessMonitor.AlertDeliveryFailed",
+            HandlerError::Ledger(_) => "FreshnessMonitor.LedgerWriteFailed",
             HandlerError::Internal(_) => "FreshnessMonitor.InternalError",
         }
     }

@@ -5,10 +5,13 @@
 //! `aws lambda invoke` (now = the clock), `{"dry_run": true}` (no writes, no alerts, the
 //! results in the response), which alone may carry `now` and `only`, and `{"mode":
 //! "historical"}` (the daily history scan, writing `history.json`), which may carry `lookback`
-//! and `only`, and `{"mode": "deadline", "at": ...}`, which the deadline schedule sends
-//! (docs/lambda.md#deadline-passes): a normal pass judged at `at`. Anything else is refused with a message that says what was wrong and what is
+//! and `only`, `{"mode": "deadline", "at": ...}`, which the deadline schedule sends
+//! (docs/lambda.md#deadline-passes): a normal pass judged at `at`, and S3's "Object Created"
+//! events (EventBridge's, SQS batches of them, S3's own notification:
+//! [`super::object_event`]), which mark artifacts present. Anything else is refused with a message that says what was wrong and what is
 //! accepted: a typo such as `dryrun` must never run a real pass with side effects.
 
+use super::object_event::{self, ObjectEvents};
 use crate::history::Lookback;
 use crate::history::lookback::{LookbackOutOfRange, checked_count};
 use crate::text::did_you_mean;
@@ -38,6 +41,9 @@ pub enum Invocation {
     /// `at` (the schedule's own time, so a late delivery judges the moment it was set for),
     /// else at the clock's now. Otherwise a normal pass.
     Deadline { at: Option<DateTime<Utc>> },
+    /// S3 "Object Created" events: the objects they name mark their artifacts present, at
+    /// the clock's now (docs/lambda.md#object-created-events).
+    ObjectEvents(ObjectEvents),
 }
 
 /// The event's JSON text (as the runtime hands it over, unparsed) as a value. What serde_json
@@ -70,6 +76,11 @@ impl Invocation {
                 describe(event)
             )));
         };
+        if object_event::is_object_event(fields) {
+            return object_event::parse(fields)
+                .map(Invocation::ObjectEvents)
+                .map_err(EventError::new);
+        }
         if fields.contains_key("source") || fields.contains_key("detail-type") {
             return parse_eventbridge(fields);
         }
@@ -85,7 +96,8 @@ impl Invocation {
             Invocation::Manual
             | Invocation::DryRun { now: None, .. }
             | Invocation::Deadline { at: None }
-            | Invocation::Historical { .. } => clock,
+            | Invocation::Historical { .. }
+            | Invocation::ObjectEvents(_) => clock,
         }
     }
 
@@ -109,7 +121,8 @@ pub const ACCEPTED_EVENTS: &str = "accepted events: an EventBridge scheduled eve
      \"only\": [\"<artifact_id>\", ...], or {\"mode\": \"historical\"} (the history scan, \
      writing history.json), which may add \"lookback\": {\"<cadence>\": <cycles, 1 to 1000>} and \
      \"only\", or {\"mode\": \"deadline\", \"at\": \"<RFC 3339 time>\"} (the deadline schedule's \
-     pass, judged at \"at\")";
+     pass, judged at \"at\"), or S3 \"Object Created\" events (EventBridge's, batched by SQS, \
+     or S3's own {\"Records\": [...]})";
 
 /// An event the function does not accept. The message names the problem, then what is
 /// accepted.
@@ -578,8 +591,8 @@ mod tests {
             "unknown field \"dryrun\" (did you mean \"dry_run\"?)"
         );
         assert_eq!(
-            rejection(json!({"Records": []})),
-            "unknown field \"Records\""
+            rejection(json!({"Records": {}})),
+            "\"Records\" must be an array of SQS or S3 notification records"
         );
     }
 
@@ -805,12 +818,13 @@ mod tests {
     #[test]
     fn other_eventbridge_events_are_rejected() {
         let mut event = scheduled(json!("2026-05-30T12:15:00Z"));
-        event["source"] = json!("aws.s3");
-        event["detail-type"] = json!("Object Created");
+        event["source"] = json!("aws.ec2");
+        event["detail-type"] = json!("EC2 Instance State-change Notification");
         assert_eq!(
             rejection(event),
-            "an EventBridge event with source \"aws.s3\" and detail-type \"Object Created\" is \
-             not a scheduled event (source \"aws.events\", detail-type \"Scheduled Event\")"
+            "an EventBridge event with source \"aws.ec2\" and detail-type \"EC2 Instance \
+             State-change Notification\" is not a scheduled event (source \"aws.events\", \
+             detail-type \"Scheduled Event\")"
         );
     }
 

@@ -17,6 +17,7 @@ use super::deadline::{InvocationDeadline, probe_deadline};
 use super::error::HandlerError;
 use super::event::{EventError, Invocation};
 use super::historical::run_historical;
+use super::intake::run_object_events;
 use super::steps::{PassDone, PassSteps, run_steps};
 use crate::alert::policy::PolicyAction;
 use crate::pass::{self, PassOutcome, PassSettings};
@@ -136,6 +137,10 @@ pub async fn run_invocation<S: ObjectStore>(
 ) -> Result<Value, HandlerError> {
     if let Invocation::Historical { lookback, only } = invocation {
         return run_historical(container, lookback, only, deadline, request_id).await;
+    }
+    if let Invocation::ObjectEvents(events) = invocation {
+        let now = invocation.now(Utc::now());
+        return run_object_events(container, events, deadline, request_id, now).await;
     }
     let settings = container
         .settings

@@ -3,7 +3,8 @@
 //! `main` calls [`serve`] when `AWS_LAMBDA_RUNTIME_API` is set. The shell is thin: it parses the
 //! event ([`event`]) and the env contract ([`crate::settings`]), builds the AWS clients once per
 //! container, and hands each invocation to the same pass the CLI runs ([`handler`]), or a
-//! `{"mode": "historical"}` one to the history scan ([`historical`]).
+//! `{"mode": "historical"}` one to the history scan ([`historical`]), and S3's "Object
+//! Created" events ([`object_event`]) to the intake that marks artifacts present ([`intake`]).
 
 pub mod container;
 pub mod deadline;
@@ -11,6 +12,8 @@ pub mod error;
 pub mod event;
 pub mod handler;
 pub mod historical;
+pub mod intake;
+pub mod object_event;
 pub mod steps;
 
 pub use handler::serve;

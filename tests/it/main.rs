@@ -9,6 +9,7 @@ mod deadline_passes;
 mod deploy;
 mod docs;
 mod emulator;
+mod events;
 mod faults;
 mod first_hour;
 mod history;

@@ -215,8 +215,15 @@ mod event_parser {
                 .prop_map(Value::from),
             "\\PC{0,30}".prop_map(Value::String),
             time_like().prop_map(Value::String),
-            prop::sample::select(vec!["aws.events", "Scheduled Event", "true", "historical"])
-                .prop_map(|s| Value::String(s.to_string())),
+            prop::sample::select(vec![
+                "aws.events",
+                "Scheduled Event",
+                "true",
+                "historical",
+                "aws.s3",
+                "Object Created"
+            ])
+            .prop_map(|s| Value::String(s.to_string())),
             "x{500,2000}".prop_map(Value::String),
         ]
     }
@@ -266,6 +273,15 @@ mod event_parser {
                     prop_assert_eq!(&event["mode"], "deadline");
                     let fields = event.as_object().expect("only an object is accepted");
                     prop_assert!(fields.keys().all(|k| k == "mode" || k == "at"), "{}", event);
+                }
+                Ok(Invocation::ObjectEvents(events)) => {
+                    let fields = event.as_object().expect("only an object is accepted");
+                    prop_assert!(
+                        fields.contains_key("Records") || event["source"] == "aws.s3",
+                        "{}", event
+                    );
+                    // Whatever is inside, it is counted, never an error.
+                    prop_assert!(events.records.iter().all(|r| !r.items.is_empty()));
                 }
                 Ok(Invocation::Manual) => {
                     let fields = event.as_object().expect("only an object is accepted");

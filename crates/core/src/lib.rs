@@ -18,6 +18,7 @@
 //! - [`template`]: key templates.
 //! - [`registry`]: the registry model and its loader.
 //! - [`classify`]: one artifact's state at one `now`.
+//! - [`matcher`]: from a created object's bucket and key back to its artifacts and cycle.
 //! - [`report`]: rows and the output files' shapes.
 //! - [`ledger`]: the memory across passes, as data, and its pure advance.
 //! - [`alert`]: the alert policy's decisions and every word of a digest.
@@ -34,6 +35,7 @@ pub mod cadence;
 pub mod template;
 pub mod registry;
 pub mod classify;
+pub mod matcher;
 pub mod report;
 pub mod ledger;
 pub mod alert;

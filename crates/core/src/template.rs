@@ -393,6 +393,20 @@ impl KeyTemplate {
         }
     }
 
+    /// The literal text after the last placeholder: every key the template renders ends with
+    /// it (the whole key for a pointer, as [`KeyTemplate::fixed_prefix`] is too). The event
+    /// matcher indexes a template by it when it is longer than the prefix.
+    pub fn fixed_suffix(&self) -> String {
+        let mut literals: Vec<&str> = Vec::new();
+        for part in self.parts() {
+            match part {
+                Part::Literal(text) => literals.push(text),
+                _ => literals.clear(),
+            }
+        }
+        literals.concat()
+    }
+
     /// The keys of the template's shape for any cycle: the literals as written, each
     /// placeholder as what it can render (digits, names, a label without `/`).
     pub fn shape(&self) -> KeyShape {

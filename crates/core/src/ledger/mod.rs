@@ -10,6 +10,7 @@
 mod content;
 mod entries;
 mod file;
+mod presence;
 mod time;
 
 use std::collections::HashSet;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use content::{ContentRecord, ContentRecords};
 pub use entries::LedgerEntries;
+pub use presence::{Presence, PresenceFigures};
 pub use time::LedgerTime;
 
 use crate::classify::State;

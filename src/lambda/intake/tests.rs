@@ -1,0 +1,366 @@
+//! The intake in-process, over the in-memory store: what events do to the ledger, the
+//! alerts and the requests (the end to end through the binary and moto is
+//! `tests/it/events.rs`).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::*;
+use crate::alert::{AlertChannel, Alerter, StdoutChannel};
+use crate::lambda::event::Invocation;
+use crate::lambda::handler::run_invocation;
+use crate::settings::DEFAULT_REGISTRY_KEY;
+use crate::store::memory::MemoryStore;
+
+const BUCKET: &str = "data-bucket";
+const LEDGER_KEY: &str = "_freshness_monitor/ledger.json";
+
+/// Daily at 06:00 UTC, due at 07:00: a dated artifact and a pointer.
+const REGISTRY: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: data-bucket
+  cadence: daily
+  sla_minutes_after_cron: 60
+  grace_period_cycles: 0
+  severity: critical
+  owner_repo: producer
+  created_at: 2026-01-01
+cadences:
+  daily: {cron: \"0 6 * * *\", timezone: UTC}
+artifacts:
+  - artifact_id: prices
+    s3_key_template: \"prices/{date}/prices.csv\"
+  - artifact_id: state
+    s3_key_template: \"state/latest.json\"
+";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn container(alerts: bool) -> Container<MemoryStore> {
+    let store = MemoryStore::new();
+    store.create_bucket(BUCKET);
+    store.insert(
+        BUCKET,
+        DEFAULT_REGISTRY_KEY,
+        REGISTRY,
+        t("2026-01-01T00:00:00Z"),
+    );
+    // Earlier cycles' objects: missing is missing, not never written.
+    store.insert(
+        BUCKET,
+        "prices/2026-05-01/prices.csv",
+        "",
+        t("2026-05-01T06:30:00Z"),
+    );
+    let settings = crate::settings::Settings::from_lookup(|name| match name {
+        "REGISTRY_BUCKET" => Some(BUCKET.to_string()),
+        "FRESHNESS_MONITOR_ENABLED" if alerts => Some("true".to_string()),
+        _ => None,
+    });
+    let alerter = settings.as_ref().ok().map(|s| {
+        let channels: Vec<Box<dyn AlertChannel>> = vec![Box::new(StdoutChannel)];
+        Alerter::new(channels, s.dedup_bucket(), s.dedup_prefix.clone())
+    });
+    Container::new(settings, store, alerter)
+}
+
+fn object_created(key: &str, time: &str) -> Value {
+    json!({
+        "version": "0", "id": "e1", "detail-type": "Object Created", "source": "aws.s3",
+        "account": "123456789012", "time": time, "region": "us-east-1",
+        "resources": ["arn:aws:s3:::data-bucket"],
+        "detail": {"version": "0", "bucket": {"name": BUCKET},
+                   "object": {"key": key, "size": 3, "etag": "e", "sequencer": "01"}}
+    })
+}
+
+async fn invoke(container: &Container<MemoryStore>, event: Value, now: &str) -> Value {
+    let Invocation::ObjectEvents(events) = Invocation::parse(&event).unwrap() else {
+        panic!("not object events: {event}");
+    };
+    run_object_events(container, &events, None, "test", t(now))
+        .await
+        .unwrap()
+}
+
+async fn scheduled_pass(container: &Container<MemoryStore>, now: &str) -> Value {
+    let invocation = Invocation::Scheduled { time: t(now) };
+    run_invocation(container, &invocation, None, "pass")
+        .await
+        .unwrap()
+}
+
+fn ledger(container: &Container<MemoryStore>) -> Value {
+    serde_json::from_slice(&container.store.body(BUCKET, LEDGER_KEY).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_event_marks_the_artifact_present_and_the_next_pass_does_not_probe_it() {
+    let container = container(false);
+    let response = invoke(
+        &container,
+        object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z"),
+        "2026-06-03T06:40:05Z",
+    )
+    .await;
+    assert_eq!(response["marked"], 1, "{response:#}");
+    assert_eq!(response["ledger"], "created");
+    assert_eq!(
+        response["requests"]["put"], 1,
+        "one conditional PUT: {response:#}"
+    );
+    let entry = &ledger(&container)["artifacts"]["prices"];
+    assert_eq!(entry["state"], "fresh", "{entry:#}");
+    assert_eq!(entry["last_modified"], "2026-06-03T06:40:00Z");
+
+    // The objects are in the store too; the pass judges prices from the ledger, without a
+    // HEAD, and probes the pointer no event named.
+    container.store.insert(
+        BUCKET,
+        "prices/2026-06-03/prices.csv",
+        "a,b",
+        t("2026-06-03T06:40:00Z"),
+    );
+    container
+        .store
+        .insert(BUCKET, "state/latest.json", "{}", t("2026-06-03T06:50:00Z"));
+    let pass = scheduled_pass(&container, "2026-06-03T07:15:00Z").await;
+    assert_eq!(pass["counts"]["fresh"], 2, "{pass:#}");
+    let heartbeat: Value = serde_json::from_slice(
+        &container
+            .store
+            .body(BUCKET, "_freshness_monitor/heartbeat.json")
+            .unwrap(),
+    )
+    .unwrap();
+    let requests = &heartbeat["requests"];
+    assert_eq!(
+        (requests["head"].as_u64(), requests["list"].as_u64()),
+        (Some(2), Some(0)),
+        "the pointer, which no event named, and the page's history.json: {requests:#}"
+    );
+    let results: Value = serde_json::from_slice(
+        &container
+            .store
+            .body(BUCKET, "_freshness_monitor/check_results.json")
+            .unwrap(),
+    )
+    .unwrap();
+    let rows = results["results"].as_array().unwrap();
+    let probed = |id: &str| {
+        let row = rows.iter().find(|r| r["artifact_id"] == id).unwrap();
+        row["last_probed_at"].clone()
+    };
+    assert_eq!(
+        probed("prices"),
+        "2026-06-03T06:40:00Z",
+        "the event, not a HEAD"
+    );
+    assert_eq!(probed("state"), "2026-06-03T07:15:00Z");
+}
+
+#[tokio::test]
+async fn duplicates_cost_one_ledger_read_and_write_nothing() {
+    let container = container(false);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    invoke(&container, event.clone(), "2026-06-03T06:41:00Z").await;
+    let again = invoke(&container, event, "2026-06-03T06:42:00Z").await;
+    assert_eq!(
+        (again["marked"].as_u64(), again["already_known"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(again["ledger"], "unchanged");
+    assert_eq!(again["requests"]["put"], 0, "{again:#}");
+}
+
+#[tokio::test]
+async fn bad_and_foreign_events_are_counted_and_cost_only_the_registry() {
+    let container = container(false);
+    let mut other_bucket = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    other_bucket["detail"]["bucket"]["name"] = json!("someone-elses");
+    let records: Vec<Value> = [
+        other_bucket,
+        object_created("prices/2026-06-03/prices.csv", "9999-12-31T23:59:59Z"),
+        object_created("prices/2026-06-02/prices.csv", "2026-06-03T06:40:00Z"),
+        object_created("unrelated/file.csv", "2026-06-03T06:40:00Z"),
+        object_created(&"k".repeat(10 * 1024), "2026-06-03T06:40:00Z"),
+        object_created("state/latest.json", "2026-06-03T05:00:00Z"),
+        json!({"not": "an event"}),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, e)| json!({"messageId": format!("m{i}"), "eventSource": "aws:sqs", "body": e.to_string()}))
+    .collect();
+    let response = invoke(
+        &container,
+        json!({ "Records": records }),
+        "2026-06-03T06:45:00Z",
+    )
+    .await;
+    assert_eq!(
+        response["ignored"],
+        json!({"unreadable": 1, "bad_key": 1, "future_time": 1, "other_bucket": 1,
+               "no_artifact": 1, "past_cycle": 1, "before_tick": 1}),
+        "{response:#}"
+    );
+    assert_eq!(response["marked"], 0);
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert_eq!(
+        response["requests"]["get"], 1,
+        "the registry only: {response:#}"
+    );
+    assert_eq!(response["requests"]["put"], 0);
+}
+
+#[tokio::test]
+async fn an_alerted_artifact_is_resolved_at_once_and_only_once() {
+    let container = container(true);
+    let pass = scheduled_pass(&container, "2026-06-03T07:15:00Z").await;
+    assert_eq!(pass["alerted"], 2, "both missing past 07:00: {pass:#}");
+    container.store.insert(
+        BUCKET,
+        "prices/2026-06-03/prices.csv",
+        "a,b",
+        t("2026-06-03T07:20:00Z"),
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:20:00Z");
+    let sqs = json!({"Records": [{"messageId": "m1", "eventSource": "aws:sqs", "body": event.to_string()}]});
+    let response = invoke(&container, sqs.clone(), "2026-06-03T07:20:03Z").await;
+    assert_eq!(response["resolved"], 1, "{response:#}");
+    assert_eq!(
+        response["requests"]["head"], 0,
+        "judged from the ledger: {response:#}"
+    );
+    assert_eq!(response["batchItemFailures"], json!([]));
+    assert_eq!(
+        ledger(&container)["artifacts"]["prices"]["resolved_out"],
+        true
+    );
+    // The same message delivered again, and the next pass: nothing is sent twice.
+    let again = invoke(&container, sqs, "2026-06-03T07:21:00Z").await;
+    assert_eq!(
+        (again["resolved"].as_u64(), again["ledger"].as_str()),
+        (Some(0), Some("unchanged"))
+    );
+    let pass = scheduled_pass(&container, "2026-06-03T07:30:00Z").await;
+    assert_eq!(pass["resolved"], 0, "{pass:#}");
+    assert_eq!(pass["counts"]["fresh"], 1);
+}
+
+#[tokio::test]
+async fn a_registry_that_cannot_be_read_fails_the_batch() {
+    let container = container(false);
+    container
+        .store
+        .delete(BUCKET, DEFAULT_REGISTRY_KEY)
+        .await
+        .unwrap();
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let Invocation::ObjectEvents(events) = Invocation::parse(&event).unwrap() else {
+        unreachable!()
+    };
+    let err = run_object_events(&container, &events, None, "t", t("2026-06-03T06:41:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.RegistryError");
+    assert!(err.to_string().contains("not found"), "{err}");
+}
+
+fn sqs_batch(events: &[Value]) -> Value {
+    let records: Vec<Value> = (events.iter().enumerate())
+        .map(|(i, e)| json!({"messageId": format!("m{i}"), "eventSource": "aws:sqs", "body": e.to_string()}))
+        .collect();
+    json!({ "Records": records })
+}
+
+#[tokio::test]
+async fn a_burst_of_ten_thousand_events_is_one_ledger_write() {
+    let container = container(false);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let burst = sqs_batch(&vec![event; 10_000]);
+    let response = invoke(&container, burst, "2026-06-03T06:41:00Z").await;
+    assert_eq!(
+        (
+            response["marked"].as_u64(),
+            response["already_known"].as_u64()
+        ),
+        (Some(1), Some(9_999)),
+        "{:#}",
+        response["requests"]
+    );
+    let requests = &response["requests"];
+    assert_eq!(
+        (requests["get"].as_u64(), requests["put"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
+/// The in-memory store, except that it cannot write conditionally: the ledger's write fails.
+struct NoConditionalWrites(MemoryStore);
+
+impl crate::store::ObjectStore for NoConditionalWrites {
+    async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<crate::store::ObjectMeta>, crate::store::StoreError> {
+        self.0.head(bucket, key).await
+    }
+
+    async fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<crate::store::FetchedObject, crate::store::StoreError> {
+        self.0.get(bucket, key).await
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        self.0.put(bucket, key, body, content_type).await
+    }
+}
+
+#[tokio::test]
+async fn a_ledger_that_cannot_be_written_names_the_messages_to_retry() {
+    let Container {
+        settings,
+        store,
+        alerter,
+        ..
+    } = container(false);
+    let container = Container::new(settings, NoConditionalWrites(store), alerter);
+    let matching = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let other = object_created("unrelated/file.csv", "2026-06-03T06:40:00Z");
+    let Invocation::ObjectEvents(events) =
+        Invocation::parse(&sqs_batch(&[other.clone(), matching.clone()])).unwrap()
+    else {
+        unreachable!()
+    };
+    let now = t("2026-06-03T06:41:00Z");
+    let response = run_object_events(&container, &events, None, "t", now)
+        .await
+        .unwrap();
+    assert_eq!(response["ledger"], "failed", "{response:#}");
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([{"itemIdentifier": "m1"}]),
+        "only the message a retry can help"
+    );
+    // The same event from EventBridge directly: the invocation fails, so Lambda retries it.
+    let Invocation::ObjectEvents(events) = Invocation::parse(&matching).unwrap() else {
+        unreachable!()
+    };
+    let err = run_object_events(&container, &events, None, "t", now)
+        .await
+        .unwrap_err();
+    assert_eq!(err.error_type(), "FreshnessMonitor.LedgerWriteFailed");
+}
