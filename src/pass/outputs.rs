@@ -3,10 +3,10 @@
 //! at once: one round trip for the lot, not one per file (issue 25; `lambda::steps` sends the
 //! ledger's PUT with them).
 
-use futures_util::future::{BoxFuture, join_all};
+use futures_util::future::join_all;
 
 use super::PassOutcome;
-use super::status_page::{PageHistoryCache, put_status_page_with, read_page_history};
+use super::status_page::{PAGE_CONTENT_TYPE, PageHistoryCache, read_page_history, render_page};
 use crate::page::PageHistory;
 use crate::report::AlertFigures;
 use crate::report::files;
@@ -63,34 +63,85 @@ pub async fn write_outputs_together<S: ObjectStore>(
     let bucket = &location.bucket;
     let key = |name: &str| format!("{}{name}", location.prefix);
     let rows = outcome.rows.len();
-    // One line per output: each is a future, and they all go out together below.
-    let mut writes: Vec<BoxFuture<'_, Result<(), StoreError>>> = Vec::new();
+    // Every body is made first (serialized, staged, rendered), so the PUTs then leave
+    // together instead of each waiting for the CPU work of the ones before it.
+    let mut bodies: Vec<(String, Body, &'static str)> = Vec::new();
     if let Some(history) = history.filter(|_| writes_results(outcome)) {
-        let (results, verdicts) = (key(files::CHECK_RESULTS), key(files::CYCLE_VERDICT));
-        writes.push(Box::pin(async move {
-            put_json(store, bucket, &results, &outcome.check_results(), rows).await
-        }));
-        writes.push(Box::pin(async move {
-            put_json(store, bucket, &verdicts, &outcome.cycle_verdicts(), rows).await
-        }));
-        let now = chrono::Utc::now();
-        writes.push(Box::pin(put_status_page_with(
-            store, location, outcome, now, history,
-        )));
+        let json = "application/json";
+        let results = json_body(&outcome.check_results(), rows);
+        bodies.push((key(files::CHECK_RESULTS), results, json));
+        let verdicts = json_body(&outcome.cycle_verdicts(), rows);
+        bodies.push((key(files::CYCLE_VERDICT), verdicts, json));
+        let page = render_page(outcome, chrono::Utc::now(), history);
+        bodies.push((
+            key(files::STATUS_PAGE),
+            Body::Bytes(page),
+            PAGE_CONTENT_TYPE,
+        ));
     }
-    let puts = writes.len() as u64 + 1;
-    writes.push(Box::pin(write_heartbeat(
-        store,
-        location,
-        outcome,
-        alerts,
-        requests_before.map(|before| before.plus(only_puts(puts))),
-    )));
+    let puts = bodies.len() as u64 + 1;
+    let requests = requests_before.map(|before| before.plus(only_puts(puts)));
+    let heartbeat = heartbeat_body(outcome, alerts, requests);
+    bodies.push((key(files::HEARTBEAT), heartbeat, "application/json"));
+    // One line per output above; they all go out together here.
+    let writes = (bodies.into_iter()).map(|(key, body, content_type)| async move {
+        body.put(store, bucket, &key, content_type).await
+    });
     join_all(writes)
         .await
         .into_iter()
         .find_map(Result::err)
         .map_or(Ok(()), Err)
+}
+
+/// An output's body, made before any PUT leaves.
+enum Body {
+    Bytes(Vec<u8>),
+    /// Staged in a temporary file the store streams from (removed when dropped).
+    Staged(tempfile::NamedTempFile),
+}
+
+impl Body {
+    async fn put<S: ObjectStore>(
+        self,
+        store: &S,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        match self {
+            Body::Bytes(bytes) => store.put(bucket, key, bytes, content_type).await,
+            Body::Staged(file) => store.put_file(bucket, key, file.path(), content_type).await,
+        }
+    }
+}
+
+/// `value` as [`put_json`] writes it: indented up to 1,000 `rows`, compact and staged above.
+fn json_body<T: serde::Serialize>(value: &T, rows: usize) -> Body {
+    if outputs_staged(rows) {
+        match stage_json(value) {
+            Ok(staged) => return Body::Staged(staged),
+            // A full or read-only temp dir costs memory, not the write.
+            Err(e) => tracing::warn!(
+                "could not stage a result file in {}: {e}; writing it from memory",
+                std::env::temp_dir().display()
+            ),
+        }
+    }
+    Body::Bytes(to_json(value, rows))
+}
+
+/// The heartbeat's JSON, saying the pass made `requests` in all (`None`: as the outcome says).
+fn heartbeat_body(
+    outcome: &PassOutcome,
+    alerts: AlertFigures,
+    requests: Option<RequestCounts>,
+) -> Body {
+    let mut heartbeat = outcome.heartbeat(alerts);
+    if let Some(requests) = requests {
+        heartbeat.requests = Some(requests.into());
+    }
+    Body::Bytes(to_json(&heartbeat, 0))
 }
 
 /// `n` PUTs, as counted.
@@ -110,14 +161,9 @@ pub async fn write_heartbeat<S: ObjectStore>(
     alerts: AlertFigures,
     requests: Option<RequestCounts>,
 ) -> Result<(), StoreError> {
-    let mut heartbeat = outcome.heartbeat(alerts);
-    if let Some(requests) = requests {
-        heartbeat.requests = Some(requests.into());
-    }
     let key = format!("{}{}", location.prefix, files::HEARTBEAT);
-    let body = to_json(&heartbeat, 0);
-    store
-        .put(&location.bucket, &key, body, "application/json")
+    let body = heartbeat_body(outcome, alerts, requests);
+    body.put(store, &location.bucket, &key, "application/json")
         .await
 }
 

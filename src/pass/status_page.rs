@@ -93,21 +93,25 @@ pub async fn put_status_page_with<S: ObjectStore>(
     now: DateTime<Utc>,
     history: &PageHistory,
 ) -> Result<(), StoreError> {
-    let page = render_status_page(&PageInput {
+    let page = render_page(outcome, now, history);
+    let key = format!("{}{STATUS_PAGE}", location.prefix);
+    store
+        .put(&location.bucket, &key, page, PAGE_CONTENT_TYPE)
+        .await
+}
+
+/// `status.html`'s content type.
+pub const PAGE_CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// The page's bytes at `now` with a `history` already read.
+pub fn render_page(outcome: &PassOutcome, now: DateTime<Utc>, history: &PageHistory) -> Vec<u8> {
+    render_status_page(&PageInput {
         outcome,
         history,
         now,
         pass_interval: DEFAULT_PASS_INTERVAL,
-    });
-    let key = format!("{}{STATUS_PAGE}", location.prefix);
-    store
-        .put(
-            &location.bucket,
-            &key,
-            page.into_bytes(),
-            "text/html; charset=utf-8",
-        )
-        .await
+    })
+    .into_bytes()
 }
 
 /// The history the page draws from: none, a digest, or why it cannot be used. One HEAD; a
