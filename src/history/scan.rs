@@ -15,14 +15,17 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 
 use super::cell::{self, CellOutcome, ProbeError, Seen};
+use super::from_log::{self, Answer};
 use super::lookback::Lookback;
 use super::plan::{ArtifactPlan, Plan, not_expected, plan};
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
+use crate::outcome_log::LogIndex;
+use crate::outcome_log::read::{ReadLog, read_log};
 use crate::registry::{ArtifactSpec, Registry};
-use crate::settings::DEFAULT_PROBE_CONCURRENCY;
+use crate::settings::{DEFAULT_PROBE_CONCURRENCY, OutputLocation};
 use crate::store::{ObjectStore, StoreError};
 
 /// How one scan runs.
@@ -36,6 +39,9 @@ pub struct ScanSettings {
     pub only: Vec<String>,
     /// Per-cadence overrides of the default lookback.
     pub lookback: Lookback,
+    /// Where the outcome log is read from (the results bucket and prefix); `None`: every
+    /// expected cycle is probed.
+    pub log_location: Option<OutputLocation>,
 }
 
 impl Default for ScanSettings {
@@ -45,6 +51,7 @@ impl Default for ScanSettings {
             probe_deadline: None,
             only: Vec::new(),
             lookback: Lookback::default(),
+            log_location: None,
         }
     }
 }
@@ -58,6 +65,13 @@ pub async fn scan_history<'r, S: ObjectStore>(
 ) -> History<'r> {
     let started = StdInstant::now();
     let plan = plan(registry, &settings.only, &settings.lookback, now);
+    let log = match &settings.log_location {
+        Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
+        None => None,
+    };
+    let index = log.as_ref().map(|l| &l.index);
+    let reasons: [AtomicUsize; 4] = Default::default();
+    let logged = AtomicUsize::new(0);
     let requests = AtomicUsize::new(0);
     let mut cells: Vec<Vec<Option<CellOutcome>>> =
         plan.artifacts.iter().map(|a| vec![None; a.len]).collect();
@@ -67,10 +81,14 @@ pub async fn scan_history<'r, S: ObjectStore>(
         .enumerate()
         .flat_map(|(a, target)| (0..target.len).map(move |c| (a, c, target)));
     let deadline = settings.probe_deadline;
-    let requests_ref = &requests;
+    let counters = Counters {
+        requests: &requests,
+        reasons: &reasons,
+        logged: &logged,
+    };
     let mut probed = stream::iter(jobs)
         .map(|(a, c, target)| async move {
-            let outcome = cell_outcome(store, target, c, deadline, requests_ref).await;
+            let outcome = cell_outcome(store, target, c, deadline, index, counters).await;
             (a, c, outcome)
         })
         .buffer_unordered(settings.probe_concurrency.max(1));
@@ -80,25 +98,79 @@ pub async fn scan_history<'r, S: ObjectStore>(
     drop(probed);
     let mut history = assemble(plan, cells, now);
     history.n_head_requests = requests.load(Ordering::Relaxed);
+    history.probes_by_reason = reasons.map(|r| r.load(Ordering::Relaxed));
+    history.n_cycles_from_log = logged.load(Ordering::Relaxed);
+    if let Some(log) = log {
+        history.n_log_requests = log.requests;
+        history.n_log_objects = log.objects;
+        history.warnings = log.warnings;
+    }
     history.duration = started.elapsed();
     history
 }
 
-/// One past cycle: not expected (no probe), or probed and judged.
+/// The scan's request and probe-reason counters, shared by the probes in flight.
+#[derive(Clone, Copy)]
+struct Counters<'a> {
+    requests: &'a AtomicUsize,
+    reasons: &'a [AtomicUsize; 4],
+    /// Expected cycles the log answered.
+    logged: &'a AtomicUsize,
+}
+
+/// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
+async fn read_log_for<S: ObjectStore>(
+    store: &S,
+    at: &OutputLocation,
+    plan: &Plan<'_>,
+    settings: &ScanSettings,
+    now: DateTime<Utc>,
+) -> ReadLog {
+    let oldest = plan
+        .artifacts
+        .iter()
+        .filter_map(|a| a.cycles[a.first..a.first + a.len].last())
+        .map(|c| c.tick)
+        .min()
+        .unwrap_or(now);
+    let since = oldest.date_naive();
+    let concurrency = settings.probe_concurrency;
+    read_log(store, &at.bucket, &at.prefix, since, concurrency, now).await
+}
+
+/// One past cycle: not expected (no probe), answered by the outcome log, or probed and
+/// judged.
 async fn cell_outcome<S: ObjectStore>(
     store: &S,
     target: &ArtifactPlan<'_>,
     cell: usize,
     deadline: Option<tokio::time::Instant>,
-    requests: &AtomicUsize,
+    log: Option<&LogIndex>,
+    counters: Counters<'_>,
 ) -> CellOutcome {
     let cycle = target.cycle(cell);
     if let Some(why) = not_expected(target.spec, cycle) {
         return CellOutcome::NotExpected(why);
     }
-    guarded_async(probe_cycle(store, target.spec, cycle, deadline, requests))
-        .await
-        .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)))
+    let keys = ResolvedKeys::resolve(target.spec, cycle);
+    match from_log::answer(log, target.spec, cycle, &keys.canonical_key, keys.due_at) {
+        Answer::Logged(cell) => {
+            counters.logged.fetch_add(1, Ordering::Relaxed);
+            return cell;
+        }
+        Answer::Probe(reason) => counters.reasons[reason.index()].fetch_add(1, Ordering::Relaxed),
+    };
+    let requests = counters.requests;
+    guarded_async(probe_cycle(
+        store,
+        target.spec,
+        cycle,
+        keys,
+        deadline,
+        requests,
+    ))
+    .await
+    .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)))
 }
 
 /// HEADs the cycle's canonical key, its recovery key when the canonical one does not count,
@@ -107,10 +179,10 @@ async fn probe_cycle<S: ObjectStore>(
     store: &S,
     spec: &ArtifactSpec,
     cycle: &Cycle,
+    keys: ResolvedKeys,
     deadline: Option<tokio::time::Instant>,
     requests: &AtomicUsize,
 ) -> CellOutcome {
-    let keys = ResolvedKeys::resolve(spec, cycle);
     let head = |key| head_before(store, &spec.s3_bucket, key, deadline, requests);
     let canonical = head(&keys.canonical_key).await;
     let recovery = match &keys.recovery_key {

@@ -15,6 +15,8 @@ use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
 use crate::ledger::{self, Ledger};
+use crate::outcome_log::write::LogWrite;
+use crate::outcome_log::{self, OutcomeRecord, closed_cycles};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, RegistrySource};
 use crate::report::AlertFigures;
@@ -70,7 +72,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         .map(|read| &read.ledger);
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
-    let (mut outcome, prefix_checks) = judge_registry(
+    let (mut outcome, prefix_checks, closed) = judge_registry(
         store,
         settings,
         &steps.pass_settings,
@@ -87,10 +89,14 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         apply_policy(steps, store, &mut outcome, remembered).await;
     }
     let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
+    let log = write_outcome_log(store, steps, ledger_read.as_ref(), &outcome, closed).await;
     if let Some(read) = ledger_read
         && outcome.registry_error.is_none()
     {
-        let apply = |ledger: &mut Ledger| advance_ledger(ledger, &outcome, &alerts);
+        let apply = |ledger: &mut Ledger| {
+            advance_ledger(ledger, &outcome, &alerts);
+            outcome_log::write::keep_unrecorded(ledger, &log);
+        };
         let figures = ledger::store::write(store, results_bucket, &ledger_key, read, apply).await;
         outcome.ledger = Some(figures);
     }
@@ -123,6 +129,25 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         alerts,
         written,
     }
+}
+
+/// Writes the cycles this pass closed, with those the ledger kept unrecorded, to the outcome
+/// log (docs/outputs.md#the-outcome-log); nothing without a ledger read (a dry run) or after
+/// a registry error.
+async fn write_outcome_log<S: ObjectStore>(
+    store: &S,
+    steps: &PassSteps<'_>,
+    ledger_read: Option<&ledger::store::ReadLedger>,
+    outcome: &PassOutcome,
+    closed: Vec<OutcomeRecord>,
+) -> LogWrite {
+    let Some(read) = ledger_read.filter(|_| outcome.registry_error.is_none()) else {
+        return LogWrite::default();
+    };
+    let mut lines = read.ledger.unrecorded_outcomes.clone();
+    lines.extend(closed.iter().map(OutcomeRecord::to_line));
+    let location = steps.settings.output_location();
+    outcome_log::write::write_lines(store, &location, lines, steps.now).await
 }
 
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
@@ -181,14 +206,15 @@ type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
 
 /// Reads the registry named by the env and runs the pass over it (or says why it cannot),
 /// with the template prefixes to list for the never-written rule (docs/alerts.md). `ledgers`:
-/// the one that spares probes (absent when sparing is off) and the one remembered.
+/// the one that spares probes (absent when sparing is off) and the one remembered. With the
+/// records of the cycles the pass closed (docs/outputs.md#the-outcome-log).
 async fn judge_registry<S: ObjectStore>(
     store: &S,
     settings: &Settings,
     pass_settings: &PassSettings,
     now: DateTime<Utc>,
     (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
-) -> (PassOutcome, PrefixChecks) {
+) -> (PassOutcome, PrefixChecks, Vec<OutcomeRecord>) {
     let source = RegistrySource::Store {
         bucket: settings.registry_bucket.clone(),
         key: settings.registry_key.clone(),
@@ -197,7 +223,10 @@ async fn judge_registry<S: ObjectStore>(
         Ok(loaded) => {
             let outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
-            (outcome, checks)
+            let closed = remembered
+                .map(|before| closed_cycles(before, &outcome.rows, &loaded.registry, now))
+                .unwrap_or_default();
+            (outcome, checks, closed)
         }
         Err(err) => (
             PassOutcome::registry_failed(
@@ -207,6 +236,7 @@ async fn judge_registry<S: ObjectStore>(
                 now,
             ),
             PrefixChecks::default(),
+            Vec::new(),
         ),
     }
 }

@@ -20,6 +20,7 @@
 //! - [`classify`]: one artifact's state at one `now`.
 //! - [`report`]: rows and the output files' shapes.
 //! - [`ledger`]: the memory across passes, as data, and its pure advance.
+//! - [`outcome_log`]: the records of closed cycles a pass leaves, and reading them back.
 //! - [`alert`]: the alert policy's decisions and every word of a digest.
 //! - [`outcome`]: what one pass found.
 //! - [`history`]: the history of each artifact's cycles, and its SLA report.
@@ -35,6 +36,7 @@ pub mod registry;
 pub mod classify;
 pub mod report;
 pub mod ledger;
+pub mod outcome_log;
 pub mod alert;
 pub mod outcome;
 pub mod history;

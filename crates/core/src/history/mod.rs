@@ -10,6 +10,7 @@
 
 pub mod cell;
 pub mod cycles;
+pub mod from_log;
 pub mod lookback;
 pub mod plan;
 pub mod report;
@@ -45,6 +46,15 @@ pub struct History<'r> {
     pub not_scanned: Vec<String>,
     /// HEAD requests sent.
     pub n_head_requests: usize,
+    /// Expected cycles the outcome log answered, without a probe.
+    pub n_cycles_from_log: usize,
+    /// Cycles probed, by why the log could not answer them ([`from_log::ProbeReason`]).
+    pub probes_by_reason: [usize; 4],
+    /// Requests made reading the outcome log (LIST pages and GETs), and objects read.
+    pub n_log_requests: usize,
+    pub n_log_objects: usize,
+    /// What could not be used (log objects unreadable, of a later schema, from the future).
+    pub warnings: Vec<String>,
 }
 
 impl History<'_> {
@@ -53,18 +63,29 @@ impl History<'_> {
         !self.not_scanned.is_empty()
     }
 
-    /// Past cycles that were probed (expected ones; a pointer's one).
+    /// Past cycles that were probed (expected ones; a pointer's one), those the outcome log
+    /// answered left out.
     pub fn n_cycles_probed(&self) -> usize {
-        self.artifacts
+        let expected = self
+            .artifacts
             .iter()
             .flat_map(|a| &a.cells)
             .filter(|c| !matches!(c, CellOutcome::NotExpected(_)))
-            .count()
+            .count();
+        expected.saturating_sub(self.n_cycles_from_log)
     }
 
     /// Expected cycles with nothing for them, over every artifact.
     pub fn gap_count(&self) -> usize {
         self.artifacts.iter().map(ArtifactHistory::gap_count).sum()
+    }
+
+    /// `probes_by_reason` by name.
+    pub fn probes_by_reason(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        from_log::ProbeReason::ALL
+            .iter()
+            .map(|r| (r.name(), self.probes_by_reason[r.index()]))
+            .collect()
     }
 
     /// Seconds, rounded to the millisecond.

@@ -33,6 +33,10 @@ pub struct Ledger {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_time")]
     pub written_at: Option<DateTime<Utc>>,
     pub artifacts: LedgerEntries,
+    /// Outcome-log lines of closed cycles no pass could write yet (docs/outputs.md#the-outcome-log):
+    /// kept as written, and written by the next pass that can.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded_outcomes: Vec<Box<str>>,
 }
 
 /// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).

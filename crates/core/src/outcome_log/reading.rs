@@ -1,0 +1,183 @@
+//! Reading the log back: one object's lines checked ([`read_object`]), and every record
+//! gathered by artifact and cycle ([`LogIndex`]) for the history.
+//!
+//! A bad object never fails a reader: a line that is not a record of this schema is skipped
+//! and the object named in a warning (its cycles are then simply not in the log, and the
+//! history probes them); a record of a later schema version is skipped with a warning (a
+//! newer monitor wrote it); a record of a cycle that has not ticked yet at the reader's `now`
+//! (a pass with a clock ahead) is skipped with a warning; the same cycle recorded twice (two
+//! passes closing it at once, a retried write) collapses into one.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::record::{Outcome, OutcomeRecord, SCHEMA_VERSION};
+use crate::ledger::{LedgerTime, probe_fingerprint};
+
+/// What one object held: its usable records and what was wrong with it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogRead {
+    pub records: Vec<OutcomeRecord>,
+    /// One line per problem, naming the object (`name`).
+    pub warnings: Vec<String>,
+}
+
+/// At most this many lines of one object are quoted in warnings; the rest are counted.
+const QUOTED_LINES: usize = 3;
+
+/// Reads the log object `name` (already decompressed: `text`) at `now`.
+pub fn read_object(name: &str, text: &str, now: DateTime<Utc>) -> LogRead {
+    let mut read = LogRead::default();
+    let mut bad: Vec<String> = Vec::new();
+    let mut bad_count = 0usize;
+    let mut future_versions: Vec<u32> = Vec::new();
+    let mut future_cycles = 0usize;
+    let now = LedgerTime::saturating_from(now);
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line) {
+            Line::Record(record) if record.tick > now => future_cycles += 1,
+            Line::Record(record) => read.records.push(record),
+            Line::FutureVersion(v) => {
+                if !future_versions.contains(&v) {
+                    future_versions.push(v);
+                }
+            }
+            Line::Unreadable(why) => {
+                bad_count += 1;
+                if bad.len() < QUOTED_LINES {
+                    bad.push(format!("line {}: {why}", n + 1));
+                }
+            }
+        }
+    }
+    if bad_count > 0 {
+        let more = bad_count - bad.len();
+        let more = if more > 0 {
+            format!("; {more} more")
+        } else {
+            String::new()
+        };
+        read.warnings.push(format!(
+            "{name}: {bad_count} unreadable line(s), their cycles probed instead ({}{more})",
+            bad.join("; ")
+        ));
+    }
+    if !future_versions.is_empty() {
+        read.warnings.push(format!(
+            "{name}: records of schema version {} (this monitor reads version {SCHEMA_VERSION}) \
+             skipped, their cycles probed instead",
+            future_versions
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if future_cycles > 0 {
+        read.warnings.push(format!(
+            "{name}: {future_cycles} record(s) of cycles that had not ticked yet at {now} \
+             ignored (the writing pass's clock was ahead)"
+        ));
+    }
+    read
+}
+
+enum Line {
+    Record(OutcomeRecord),
+    FutureVersion(u32),
+    Unreadable(String),
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    schema_version: u32,
+}
+
+fn parse_line(line: &str) -> Line {
+    match serde_json::from_str::<OutcomeRecord>(line) {
+        Ok(record) if record.schema_version == SCHEMA_VERSION => Line::Record(record),
+        Ok(record) if record.schema_version > SCHEMA_VERSION => {
+            Line::FutureVersion(record.schema_version)
+        }
+        Ok(record) => Line::Unreadable(format!("schema_version {}", record.schema_version)),
+        Err(e) => match serde_json::from_str::<VersionOnly>(line) {
+            Ok(v) if v.schema_version > SCHEMA_VERSION => Line::FutureVersion(v.schema_version),
+            _ => Line::Unreadable(e.to_string()),
+        },
+    }
+}
+
+/// What the history needs of one recorded cycle (20 bytes; millions are held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub tick: LedgerTime,
+    pub landed_at: Option<LedgerTime>,
+    pub outcome: Outcome,
+    /// [`probe_fingerprint`] of the bucket and key the record names.
+    pub key_fingerprint: u64,
+}
+
+/// Every record read, by artifact id, each cycle (tick) once.
+#[derive(Debug, Clone, Default)]
+pub struct LogIndex {
+    by_artifact: HashMap<Box<str>, Vec<Recorded>>,
+    /// Records that repeated a cycle already held (collapsed).
+    pub duplicates: usize,
+    pub records: usize,
+}
+
+impl LogIndex {
+    /// Adds the records of one object.
+    pub fn add(&mut self, records: Vec<OutcomeRecord>) {
+        for record in records {
+            let recorded = Recorded {
+                tick: record.tick,
+                landed_at: record.landed_at,
+                outcome: record.outcome,
+                key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
+            };
+            let cycles = match self.by_artifact.get_mut(&*record.artifact_id) {
+                Some(cycles) => cycles,
+                None => self.by_artifact.entry(record.artifact_id).or_default(),
+            };
+            match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
+                Some(held) => {
+                    self.duplicates += 1;
+                    if better(&recorded, held) {
+                        *held = recorded;
+                    }
+                }
+                None => {
+                    self.records += 1;
+                    cycles.push(recorded);
+                }
+            }
+        }
+    }
+
+    /// The record of `id`'s cycle that ticked at `tick`.
+    pub fn get(&self, id: &str, tick: DateTime<Utc>) -> Option<&Recorded> {
+        let tick = LedgerTime::from_utc(tick)?;
+        self.by_artifact.get(id)?.iter().find(|r| r.tick == tick)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_artifact.is_empty()
+    }
+}
+
+/// Of two records of one cycle, the one that answers it (landed, or nothing expected) wins,
+/// the earlier landing when both landed.
+fn better(candidate: &Recorded, held: &Recorded) -> bool {
+    let answers = |r: &Recorded| r.landed_at.is_some() || r.outcome == Outcome::NotExpected;
+    match (answers(candidate), answers(held)) {
+        (true, false) => true,
+        (true, true) => candidate.landed_at < held.landed_at,
+        _ => false,
+    }
+}
