@@ -13,6 +13,7 @@ mod history;
 mod isolation;
 mod lambda;
 mod layers;
+mod outcome_log;
 mod policy;
 mod producers;
 mod properties;
