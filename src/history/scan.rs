@@ -23,6 +23,7 @@ use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::outcome_log::LogIndex;
+use crate::outcome_log::compacted;
 use crate::outcome_log::read::{ReadLog, read_log};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_PROBE_CONCURRENCY, OutputLocation};
@@ -85,6 +86,7 @@ pub async fn scan_history<'r, S: ObjectStore>(
         requests: &requests,
         reasons: &reasons,
         logged: &logged,
+        now,
     };
     let mut probed = stream::iter(jobs)
         .map(|(a, c, target)| async move {
@@ -92,18 +94,29 @@ pub async fn scan_history<'r, S: ObjectStore>(
             (a, c, outcome)
         })
         .buffer_unordered(settings.probe_concurrency.max(1));
-    while let Some((a, c, outcome)) = probed.next().await {
+    let mut was_probed: Vec<Vec<bool>> =
+        plan.artifacts.iter().map(|a| vec![false; a.len]).collect();
+    while let Some((a, c, (outcome, probed_now))) = probed.next().await {
         cells[a][c] = Some(outcome);
+        was_probed[a][c] = probed_now;
     }
     drop(probed);
-    let mut history = assemble(plan, cells, now);
+    let mut history = assemble(plan, cells, was_probed, now);
     history.n_head_requests = requests.load(Ordering::Relaxed);
     history.probes_by_reason = reasons.map(|r| r.load(Ordering::Relaxed));
     history.n_cycles_from_log = logged.load(Ordering::Relaxed);
-    if let Some(log) = log {
-        history.n_log_requests = log.requests;
+    if let (Some(log), Some(at)) = (log, &settings.log_location) {
+        let written = compacted::write(store, at, &history, &log, now).await;
+        history.n_log_requests = log.requests + 1;
         history.n_log_objects = log.objects;
         history.warnings = log.warnings;
+        if let Err(e) = &written {
+            history.warnings.push(format!(
+                "{e}: the history's compacted log was not written; the next scan reads the \
+                 passes' objects of its window instead"
+            ));
+        }
+        history.compacted = Some(written);
     }
     history.duration = started.elapsed();
     history
@@ -116,6 +129,8 @@ struct Counters<'a> {
     reasons: &'a [AtomicUsize; 4],
     /// Expected cycles the log answered.
     logged: &'a AtomicUsize,
+    /// The scan's `now` (when a recorded miss is due for a recheck).
+    now: DateTime<Utc>,
 }
 
 /// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
@@ -147,21 +162,29 @@ async fn cell_outcome<S: ObjectStore>(
     deadline: Option<tokio::time::Instant>,
     log: Option<&LogIndex>,
     counters: Counters<'_>,
-) -> CellOutcome {
+) -> (CellOutcome, bool) {
     let cycle = target.cycle(cell);
     if let Some(why) = not_expected(target.spec, cycle) {
-        return CellOutcome::NotExpected(why);
+        return (CellOutcome::NotExpected(why), false);
     }
     let keys = ResolvedKeys::resolve(target.spec, cycle);
-    match from_log::answer(log, target.spec, cycle, &keys.canonical_key, keys.due_at) {
+    let now = counters.now;
+    match from_log::answer(
+        log,
+        target.spec,
+        cycle,
+        &keys.canonical_key,
+        keys.due_at,
+        now,
+    ) {
         Answer::Logged(cell) => {
             counters.logged.fetch_add(1, Ordering::Relaxed);
-            return cell;
+            return (cell, false);
         }
         Answer::Probe(reason) => counters.reasons[reason.index()].fetch_add(1, Ordering::Relaxed),
     };
     let requests = counters.requests;
-    guarded_async(probe_cycle(
+    let outcome = guarded_async(probe_cycle(
         store,
         target.spec,
         cycle,
@@ -170,7 +193,8 @@ async fn cell_outcome<S: ObjectStore>(
         requests,
     ))
     .await
-    .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)))
+    .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)));
+    (outcome, true)
 }
 
 /// HEADs the cycle's canonical key, its recovery key when the canonical one does not count,
@@ -211,6 +235,7 @@ async fn head_before<S: ObjectStore>(
 fn assemble<'r>(
     plan: Plan<'r>,
     cells: Vec<Vec<Option<CellOutcome>>>,
+    probed: Vec<Vec<bool>>,
     now: DateTime<Utc>,
 ) -> History<'r> {
     let mut history = History {
@@ -219,7 +244,7 @@ fn assemble<'r>(
         skipped_unsupported: plan.skipped_unsupported,
         ..History::default()
     };
-    for (target, cells) in plan.artifacts.into_iter().zip(cells) {
+    for ((target, cells), probed) in plan.artifacts.into_iter().zip(cells).zip(probed) {
         let cells: Vec<CellOutcome> = cells
             .into_iter()
             .map(|c| {
@@ -238,6 +263,7 @@ fn assemble<'r>(
             cycles: target.cycles,
             first: target.first,
             cells,
+            probed,
         });
     }
     history

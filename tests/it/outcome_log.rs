@@ -202,17 +202,19 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     );
     assert_eq!(never["known_by"], "pass");
 
-    // The history answers `landed`'s D1 from the log, probes `never`'s (a backfill may
-    // come), and names a log object it cannot read without failing.
+    // The history answers `landed`'s D1 and `never`'s D1 (a gap, not yet due for a recheck)
+    // from the log, probes the cycles before it, and names a log object it cannot read
+    // without failing.
     let corrupt = format!("{LOG_DIR}date={d2}/zz-corrupt.ndjson.gz");
     put(&s3, &bucket, &corrupt, "not gzip at all").await;
     let event = json!({"mode": "historical", "lookback": {"weekday_sf": 10}});
     let response = direct.invoke(&event).response().clone();
-    assert_eq!(response["n_cycles_from_log"], 1, "{response:#}");
     assert_eq!(
-        response["probes_by_reason"]["recorded_missing"], 1,
-        "{response:#}"
+        response["n_cycles_from_log"], 2,
+        "landed's D1, and never's D1 as a gap (its first recheck is a day after the pass's \
+         look): {response:#}"
     );
+    assert_eq!(response["probes_by_reason"]["recorded_missing"], 0);
     assert_eq!(response["warnings"], 1, "{response:#}");
     let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
     let warning = history["warnings"][0].as_str().unwrap();
@@ -234,4 +236,24 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         .map(|n| n.as_u64().unwrap())
         .sum();
     assert_eq!(history["n_cycles_probed"], probed, "{history:#}");
+    let never = history["artifacts"]["never"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cycle_label"] == d1.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(never["present"], false, "{never}");
+
+    // The scan left its compacted log: the next scan reads it and the one object it has
+    // not read, and probes nothing the first one learned.
+    let again = direct.invoke(&event).response().clone();
+    assert_eq!(again["n_head_requests"], 0, "{again:#}");
+    assert_eq!(again["n_cycles_probed"], 0, "{again:#}");
+    assert_eq!(again["gap_count"], response["gap_count"], "{again:#}");
+    assert_eq!(again["sla"], response["sla"], "the same answer: {again:#}");
+    assert_eq!(
+        again["n_log_requests"], 3,
+        "the compacted log's GET and PUT, one LIST; no passes' object is new: {again:#}"
+    );
 }

@@ -1,11 +1,13 @@
 //! Which past cycles the outcome log answers, and which the history still probes, and why.
 //!
-//! A cycle the passes saw land (on time or late, its LastModified known) is answered by its
-//! record: no probe. Everything else is probed, each for a reason `history.json` counts
-//! (`probes_by_reason`): the log has no record of it (before the log began, while the
-//! monitor was down, in an object that could not be read), it was recorded missing (a
-//! backfill may have filled it since) or unknown, or the key its record names is not the key
-//! the registry renders for it now (the template or bucket changed since).
+//! A cycle the passes (or an earlier scan) saw land (on time or late, its LastModified known)
+//! is answered by its record: no probe. A cycle recorded missing is looked at again only when
+//! its recheck is due ([`recheck_due`]); until then the record answers it (a gap). Everything
+//! else is probed, each for a reason `history.json` counts (`probes_by_reason`): the log has
+//! no record of it (before the log began, while the monitor was down, in an object that could
+//! not be read), it was recorded missing and its recheck is due (a backfill may have filled
+//! it since) or unknown, or the key its record names is not the key the registry renders for
+//! it now (the template or bucket changed since).
 
 use chrono::{DateTime, Utc};
 
@@ -63,13 +65,14 @@ pub enum Answer {
 }
 
 /// The answer for `spec`'s expected `cycle`, due at `due`, whose canonical key is
-/// `canonical_key`.
+/// `canonical_key`, at `now`.
 pub fn answer(
     log: Option<&LogIndex>,
     spec: &ArtifactSpec,
     cycle: &Cycle,
     canonical_key: &str,
     due: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Answer {
     let Some(record) = log.and_then(|log| log.get(spec.id.as_str(), cycle.tick)) else {
         return Answer::Probe(ProbeReason::NotInLog);
@@ -90,7 +93,19 @@ pub fn answer(
                 recovery_substituted: false,
             }))
         }
-        (Outcome::Missing, _) => Answer::Probe(ProbeReason::RecordedMissing),
+        (Outcome::Missing, _) if recheck_due(record.checked_at.to_utc(), due, now) => {
+            Answer::Probe(ProbeReason::RecordedMissing)
+        }
+        (Outcome::Missing, _) => Answer::Logged(CellOutcome::Absent { seen: None }),
         _ => Answer::Probe(ProbeReason::RecordedUnknown),
     }
+}
+
+/// A cycle recorded missing is looked at again once as much time has passed since its last
+/// look as had passed from its due time to that look (at least a day): at ages of about 1,
+/// 2, 4, 8… days, so a backfill is noticed within its cycle's age again, and a cycle that
+/// stays missing costs a few HEADs over the lookback, not one a day.
+pub fn recheck_due(checked_at: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    let waited = (checked_at - due).max(chrono::Duration::days(1));
+    now - checked_at >= waited
 }

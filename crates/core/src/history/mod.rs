@@ -15,6 +15,7 @@ pub mod lookback;
 pub mod plan;
 pub mod report;
 pub mod sla;
+pub mod to_log;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct History<'r> {
     pub n_log_objects: usize,
     /// What could not be used (log objects unreadable, of a later schema, from the future).
     pub warnings: Vec<String>,
+    /// Whether the history's compacted log was written (`None`: not asked to), and why not.
+    pub compacted: Option<Result<(), String>>,
 }
 
 impl History<'_> {
@@ -101,6 +104,8 @@ pub struct ArtifactHistory<'r> {
     pub cycles: Arc<[Cycle]>,
     pub first: usize,
     pub cells: Vec<CellOutcome>,
+    /// Per cell, whether the scan probed it (false: not expected, or the outcome log answered).
+    pub probed: Vec<bool>,
 }
 
 impl ArtifactHistory<'_> {

@@ -112,12 +112,16 @@ fn parse_line(line: &str) -> Line {
     }
 }
 
-/// What the history needs of one recorded cycle (20 bytes; millions are held).
+/// What the history needs of one recorded cycle (32 bytes; millions are held).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recorded {
     pub tick: LedgerTime,
     pub landed_at: Option<LedgerTime>,
+    /// When it was last looked at (the record's `recorded_at`).
+    pub checked_at: LedgerTime,
     pub outcome: Outcome,
+    pub alerted: bool,
+    pub known_by: super::KnownBy,
     /// [`probe_fingerprint`] of the bucket and key the record names.
     pub key_fingerprint: u64,
 }
@@ -138,7 +142,10 @@ impl LogIndex {
             let recorded = Recorded {
                 tick: record.tick,
                 landed_at: record.landed_at,
+                checked_at: record.recorded_at,
                 outcome: record.outcome,
+                alerted: record.alerted,
+                known_by: record.known_by,
                 key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
             };
             let cycles = match self.by_artifact.get_mut(&*record.artifact_id) {
@@ -172,12 +179,13 @@ impl LogIndex {
 }
 
 /// Of two records of one cycle, the one that answers it (landed, or nothing expected) wins,
-/// the earlier landing when both landed.
+/// the earlier landing when both landed, else the later look (a recheck after the pass's).
 fn better(candidate: &Recorded, held: &Recorded) -> bool {
     let answers = |r: &Recorded| r.landed_at.is_some() || r.outcome == Outcome::NotExpected;
     match (answers(candidate), answers(held)) {
         (true, false) => true,
         (true, true) => candidate.landed_at < held.landed_at,
-        _ => false,
+        (false, false) => candidate.checked_at > held.checked_at,
+        (false, true) => false,
     }
 }

@@ -64,6 +64,8 @@ pub enum Outcome {
 pub enum KnownBy {
     /// The passes: a HEAD, or a page of a listing, during the cycle.
     Pass,
+    /// A history scan's HEAD after the cycle closed (the history's compacted log only).
+    Recheck,
     /// Nothing looked (nothing was expected, or no probe answered).
     None,
 }
