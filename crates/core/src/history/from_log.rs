@@ -109,3 +109,150 @@ pub fn recheck_due(checked_at: DateTime<Utc>, due: DateTime<Utc>, now: DateTime<
     let waited = (checked_at - due).max(chrono::Duration::days(1));
     now - checked_at >= waited
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::LedgerTime;
+    use crate::outcome_log::{KnownBy, OutcomeRecord, SCHEMA_VERSION};
+    use crate::registry::{Registry, RegistryEntry, parse_registry};
+
+    fn at(t: &str) -> DateTime<Utc> {
+        t.parse().unwrap()
+    }
+
+    fn registry() -> Registry {
+        let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  severity: critical\n  \
+                    created_at: 2020-01-01\n  sla_minutes_after_cron: 60\n  owner_repo: o\n\
+                    artifacts:\n  - artifact_id: a\n    s3_key_template: a/{date}.json\n    \
+                    cadence: weekday_sf\n";
+        parse_registry("r.yaml", text.as_bytes()).unwrap()
+    }
+
+    fn record(outcome: Outcome, landed: Option<&str>, key: &str, checked: &str) -> OutcomeRecord {
+        let t = |s: &str| LedgerTime::from_utc(at(s)).unwrap();
+        OutcomeRecord {
+            schema_version: SCHEMA_VERSION,
+            artifact_id: "a".into(),
+            cadence: "weekday_sf".into(),
+            cycle_label: "2026-12-01".into(),
+            tick: t("2026-12-01T13:00:00Z"),
+            due_at: t("2026-12-01T14:00:00Z"),
+            expected: true,
+            outcome,
+            landed_at: landed.map(t),
+            on_time: None,
+            minutes_late: None,
+            alerted: false,
+            known_by: KnownBy::Pass,
+            s3_bucket: "bkt".into(),
+            s3_key: key.into(),
+            recorded_at: t(checked),
+        }
+    }
+
+    #[test]
+    fn the_log_answers_what_landed_and_a_gap_until_its_recheck_and_probes_the_rest() {
+        let registry = registry();
+        let RegistryEntry::Valid(spec) = &registry.entries[0] else {
+            panic!()
+        };
+        let cycle = spec
+            .cadence
+            .cycle_at(at("2026-12-01T15:00:00Z"), &registry.calendar)
+            .unwrap();
+        let due = at("2026-12-01T14:00:00Z");
+        let key = "a/2026-12-01.json";
+        let next_day = "2026-12-02T13:00:00Z";
+        let landed = |late: bool| {
+            Answer::Logged(CellOutcome::Landed(Landed {
+                meta: ObjectMeta {
+                    last_modified: at(if late {
+                        "2026-12-01T15:31:00Z"
+                    } else {
+                        "2026-12-01T13:40:00Z"
+                    }),
+                    size: None,
+                },
+                on_time: !late,
+                minutes_late: if late { 91 } else { 0 },
+                recovery_substituted: false,
+            }))
+        };
+        // (what the log holds, the scan's now, the answer)
+        let cases: Vec<(Option<OutcomeRecord>, &str, Answer)> = vec![
+            (None, next_day, Answer::Probe(ProbeReason::NotInLog)),
+            (
+                Some(record(
+                    Outcome::OnTime,
+                    Some("2026-12-01T13:40:00Z"),
+                    key,
+                    next_day,
+                )),
+                "2026-12-30T04:00:00Z",
+                landed(false),
+            ),
+            (
+                Some(record(
+                    Outcome::Late,
+                    Some("2026-12-01T15:31:00Z"),
+                    key,
+                    next_day,
+                )),
+                "2026-12-30T04:00:00Z",
+                landed(true),
+            ),
+            (
+                Some(record(
+                    Outcome::OnTime,
+                    Some("2026-12-01T13:40:00Z"),
+                    "moved/x.json",
+                    next_day,
+                )),
+                "2026-12-03T04:00:00Z",
+                Answer::Probe(ProbeReason::TemplateChanged),
+            ),
+            (
+                Some(record(Outcome::Missing, None, key, next_day)),
+                "2026-12-03T04:00:00Z",
+                Answer::Logged(CellOutcome::Absent { seen: None }),
+            ),
+            (
+                Some(record(Outcome::Missing, None, key, next_day)),
+                "2026-12-04T04:00:00Z",
+                Answer::Probe(ProbeReason::RecordedMissing),
+            ),
+            (
+                Some(record(Outcome::Unknown, None, key, next_day)),
+                "2026-12-03T04:00:00Z",
+                Answer::Probe(ProbeReason::RecordedUnknown),
+            ),
+        ];
+        for (held, now, expected) in cases {
+            let mut index = LogIndex::default();
+            index.add(held.clone().into_iter().collect());
+            let got = answer(Some(&index), spec, &cycle, key, due, at(now));
+            assert_eq!(got, expected, "{held:?} at {now}");
+        }
+    }
+
+    #[test]
+    fn a_miss_is_rechecked_at_doubling_ages() {
+        let due = at("2026-12-01T14:00:00Z");
+        let checks = |first_look: &str| {
+            let mut looked = at(first_look);
+            let mut ages = Vec::new();
+            // A scan each day at 04:00 for 64 days.
+            for day in 1..=64 {
+                let now = at("2026-12-01T04:00:00Z") + chrono::Duration::days(day);
+                if recheck_due(looked, due, now) {
+                    looked = now;
+                    ages.push(day);
+                }
+            }
+            ages
+        };
+        // Each look waits as long as the miss was old at the last one: its age doubles.
+        assert_eq!(checks("2026-12-02T13:00:00Z"), [3, 6, 12, 24, 48]);
+    }
+}
