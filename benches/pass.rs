@@ -33,6 +33,8 @@ mod common;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "common/day.rs"]
 mod day;
+#[path = "common/day_history.rs"]
+mod day_history;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
 
