@@ -32,11 +32,10 @@ pub struct Header {
     pub written_at: String,
 }
 
-/// Splits a compacted log's text into its header and its records' text.
-pub fn split(text: &str) -> Option<(Header, &str)> {
-    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-    let header: Header = serde_json::from_str(first).ok()?;
-    (header.history_outcomes == 1).then_some((header, rest))
+/// The header, when `line` is one this build reads.
+pub fn parse_header(line: &str) -> Option<Header> {
+    let header: Header = serde_json::from_str(line).ok()?;
+    (header.history_outcomes == 1).then_some(header)
 }
 
 /// Writes what `history` knew, with the records `log` held, at `at`.

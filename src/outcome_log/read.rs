@@ -5,13 +5,14 @@
 //! fetched or decompressed is named in the warnings; its cycles are then probed like any the
 //! log lacks.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use flate2::read::GzDecoder;
 use futures_util::{StreamExt, stream};
 
 use super::compacted::{self, COMPACTED};
-use super::{LOG_DIR, LogIndex, partition_date, read_object};
+use super::{LOG_DIR, LogIndex, ObjectReader, partition_date};
 use crate::store::{ObjectStore, S3Url, StoreError};
 
 /// The log as read for one history run.
@@ -81,6 +82,8 @@ pub async fn read_log<S: ObjectStore>(
 }
 
 /// The compacted log's records and where it stops; absent, it is the first scan with a log.
+/// Downloaded to a temporary file and read from there a line at a time (at 100,000 artifacts
+/// it is ~2 million records); read into memory when the temp dir cannot serve.
 async fn read_compacted<S: ObjectStore>(
     store: &S,
     bucket: &str,
@@ -91,8 +94,21 @@ async fn read_compacted<S: ObjectStore>(
     let key = format!("{prefix}{COMPACTED}");
     let name = S3Url(bucket, &key).to_string();
     log.requests += 1;
-    let body = match store.get(bucket, &key).await {
-        Ok(object) => object.body,
+    let staged = tempfile::NamedTempFile::new().ok();
+    let fetched = match &staged {
+        Some(file) => store
+            .get_to_file(bucket, &key, file.path())
+            .await
+            .and_then(|_| {
+                std::fs::File::open(file.path())
+                    .map(|f| Box::new(f) as Box<dyn Read>)
+                    .map_err(|e| StoreError::Other(e.to_string()))
+            }),
+        None => (store.get(bucket, &key).await)
+            .map(|object| Box::new(std::io::Cursor::new(object.body)) as Box<dyn Read>),
+    };
+    let body = match fetched {
+        Ok(body) => body,
         Err(StoreError::NotFound { .. }) => return,
         Err(e) => {
             log.warnings.push(format!(
@@ -101,34 +117,54 @@ async fn read_compacted<S: ObjectStore>(
             return;
         }
     };
-    let (text, gunzip_error) = gunzip(&body);
-    let Some((header, records)) = compacted::split(&text).filter(|_| gunzip_error.is_none()) else {
+    let mut lines = BufReader::new(GzDecoder::new(body));
+    let mut first = String::new();
+    let header = lines
+        .read_line(&mut first)
+        .ok()
+        .and_then(|_| compacted::parse_header(first.trim_end()));
+    let Some(header) = header else {
         log.warnings.push(format!(
             "{name}: unreadable; the passes' objects of the window read instead"
         ));
         return;
     };
-    log.objects += 1;
     log.through = header.through;
-    let read = read_object(&name, records, now);
-    log.warnings.extend(read.warnings);
-    log.index.add(read.records);
+    read_lines(&name, lines, now, log);
 }
 
 /// One passes' object's records into the index.
 fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog) {
+    read_lines(name, BufReader::new(GzDecoder::new(body)), now, log);
+}
+
+/// An object's lines, one at a time, into the index; a stream that breaks off (truncated,
+/// not gzip, not text) keeps the records before the break and says so.
+fn read_lines(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut ReadLog) {
     log.objects += 1;
-    let (text, gunzip_error) = gunzip(body);
-    let read = read_object(name, &text, now);
-    if let Some(e) = gunzip_error {
+    let mut object = ObjectReader::new(name, now);
+    let mut line = String::new();
+    let mut read = 0usize;
+    let broken = loop {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(0) => break None,
+            Ok(_) => {
+                if let Some(record) = object.line(line.trim_end_matches('\n')) {
+                    read += 1;
+                    log.index.add_one(record);
+                }
+            }
+            Err(e) => break Some(e),
+        }
+    };
+    if let Some(e) = broken {
         log.warnings.push(format!(
-            "{name}: not a whole gzip stream ({e}); {} record(s) read before it ended, the rest \
-             of its cycles probed instead",
-            read.records.len()
+            "{name}: not a whole gzip stream of text ({e}); {read} record(s) read before it \
+             ended, the rest of its cycles probed instead"
         ));
     }
-    log.warnings.extend(read.warnings);
-    log.index.add(read.records);
+    log.warnings.extend(object.warnings());
 }
 
 /// Every key under `dir`.
@@ -151,13 +187,4 @@ async fn list_keys<S: ObjectStore>(
             None => return Ok(keys),
         }
     }
-}
-
-/// The text of a gzip body, as far as it decompresses (a truncated object keeps its whole
-/// lines; a cut line is then unreadable), with the error that stopped it.
-fn gunzip(body: &[u8]) -> (String, Option<String>) {
-    let mut decoder = flate2::read::GzDecoder::new(body);
-    let mut bytes = Vec::new();
-    let error = decoder.read_to_end(&mut bytes).err().map(|e| e.to_string());
-    (String::from_utf8_lossy(&bytes).into_owned(), error)
 }

@@ -14,7 +14,7 @@ pub mod reading;
 pub mod record;
 
 pub use closing::closed_cycles;
-pub use reading::{LogIndex, LogRead, Recorded, read_object};
+pub use reading::{LogIndex, LogRead, ObjectReader, Recorded, read_object};
 pub use record::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION};
 
 use chrono::{DateTime, Utc};

@@ -29,62 +29,97 @@ const QUOTED_LINES: usize = 3;
 
 /// Reads the log object `name` (already decompressed: `text`) at `now`.
 pub fn read_object(name: &str, text: &str, now: DateTime<Utc>) -> LogRead {
-    let mut read = LogRead::default();
-    let mut bad: Vec<String> = Vec::new();
-    let mut bad_count = 0usize;
-    let mut future_versions: Vec<u32> = Vec::new();
-    let mut future_cycles = 0usize;
-    let now = LedgerTime::saturating_from(now);
-    for (n, line) in text.lines().enumerate() {
+    let mut reader = ObjectReader::new(name, now);
+    let records = text.lines().filter_map(|line| reader.line(line)).collect();
+    LogRead {
+        records,
+        warnings: reader.warnings(),
+    }
+}
+
+/// One object's lines read one at a time (a big object is never held whole), its problems
+/// gathered for [`ObjectReader::warnings`].
+pub struct ObjectReader<'a> {
+    name: &'a str,
+    now: LedgerTime,
+    lines: usize,
+    bad: Vec<String>,
+    bad_count: usize,
+    future_versions: Vec<u32>,
+    future_cycles: usize,
+}
+
+impl<'a> ObjectReader<'a> {
+    pub fn new(name: &'a str, now: DateTime<Utc>) -> Self {
+        ObjectReader {
+            name,
+            now: LedgerTime::saturating_from(now),
+            lines: 0,
+            bad: Vec::new(),
+            bad_count: 0,
+            future_versions: Vec::new(),
+            future_cycles: 0,
+        }
+    }
+
+    /// The next line's record, when it is a usable one.
+    pub fn line(&mut self, line: &str) -> Option<OutcomeRecord> {
+        self.lines += 1;
         if line.trim().is_empty() {
-            continue;
+            return None;
         }
         match parse_line(line) {
-            Line::Record(record) if record.tick > now => future_cycles += 1,
-            Line::Record(record) => read.records.push(record),
+            Line::Record(record) if record.tick > self.now => self.future_cycles += 1,
+            Line::Record(record) => return Some(record),
             Line::FutureVersion(v) => {
-                if !future_versions.contains(&v) {
-                    future_versions.push(v);
+                if !self.future_versions.contains(&v) {
+                    self.future_versions.push(v);
                 }
             }
             Line::Unreadable(why) => {
-                bad_count += 1;
-                if bad.len() < QUOTED_LINES {
-                    bad.push(format!("line {}: {why}", n + 1));
+                self.bad_count += 1;
+                if self.bad.len() < QUOTED_LINES {
+                    self.bad.push(format!("line {}: {why}", self.lines));
                 }
             }
         }
+        None
     }
-    if bad_count > 0 {
-        let more = bad_count - bad.len();
-        let more = if more > 0 {
-            format!("; {more} more")
-        } else {
-            String::new()
-        };
-        read.warnings.push(format!(
-            "{name}: {bad_count} unreadable line(s), their cycles probed instead ({}{more})",
-            bad.join("; ")
-        ));
+
+    /// One line per kind of problem met, naming the object.
+    pub fn warnings(self) -> Vec<String> {
+        let name = self.name;
+        let mut warnings = Vec::new();
+        if self.bad_count > 0 {
+            let more = self.bad_count - self.bad.len();
+            let more = if more > 0 {
+                format!("; {more} more")
+            } else {
+                String::new()
+            };
+            warnings.push(format!(
+                "{name}: {} unreadable line(s), their cycles probed instead ({}{more})",
+                self.bad_count,
+                self.bad.join("; ")
+            ));
+        }
+        if !self.future_versions.is_empty() {
+            let versions: Vec<String> = self.future_versions.iter().map(u32::to_string).collect();
+            warnings.push(format!(
+                "{name}: records of schema version {} (this monitor reads version \
+                 {SCHEMA_VERSION}) skipped, their cycles probed instead",
+                versions.join(", ")
+            ));
+        }
+        if self.future_cycles > 0 {
+            warnings.push(format!(
+                "{name}: {} record(s) of cycles that had not ticked yet at {} ignored (the \
+                 writing pass's clock was ahead)",
+                self.future_cycles, self.now
+            ));
+        }
+        warnings
     }
-    if !future_versions.is_empty() {
-        read.warnings.push(format!(
-            "{name}: records of schema version {} (this monitor reads version {SCHEMA_VERSION}) \
-             skipped, their cycles probed instead",
-            future_versions
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if future_cycles > 0 {
-        read.warnings.push(format!(
-            "{name}: {future_cycles} record(s) of cycles that had not ticked yet at {now} \
-             ignored (the writing pass's clock was ahead)"
-        ));
-    }
-    read
 }
 
 enum Line {
@@ -139,6 +174,13 @@ impl LogIndex {
     /// Adds the records of one object.
     pub fn add(&mut self, records: Vec<OutcomeRecord>) {
         for record in records {
+            self.add_one(record);
+        }
+    }
+
+    /// Adds one record.
+    pub fn add_one(&mut self, record: OutcomeRecord) {
+        {
             let recorded = Recorded {
                 tick: record.tick,
                 landed_at: record.landed_at,
