@@ -22,6 +22,7 @@ use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
+use crate::ledger::Ledger;
 use crate::outcome_log::LogIndex;
 use crate::outcome_log::compacted;
 use crate::outcome_log::read::{ReadLog, read_log};
@@ -71,6 +72,7 @@ pub async fn scan_history<'r, S: ObjectStore>(
         None => None,
     };
     let index = log.as_ref().map(|l| &l.index);
+    let ledger = log.as_ref().and_then(|l| l.ledger.as_ref());
     let reasons: [AtomicUsize; 4] = Default::default();
     let logged = AtomicUsize::new(0);
     let requests = AtomicUsize::new(0);
@@ -90,7 +92,8 @@ pub async fn scan_history<'r, S: ObjectStore>(
     };
     let mut probed = stream::iter(jobs)
         .map(|(a, c, target)| async move {
-            let outcome = cell_outcome(store, target, c, deadline, index, counters).await;
+            let known = Known { log: index, ledger };
+            let outcome = cell_outcome(store, target, c, deadline, known, counters).await;
             (a, c, outcome)
         })
         .buffer_unordered(settings.probe_concurrency.max(1));
@@ -120,6 +123,13 @@ pub async fn scan_history<'r, S: ObjectStore>(
     }
     history.duration = started.elapsed();
     history
+}
+
+/// What the scan knows without a probe: the outcome log, and the ledger's current cycles.
+#[derive(Clone, Copy)]
+struct Known<'a> {
+    log: Option<&'a LogIndex>,
+    ledger: Option<&'a Ledger>,
 }
 
 /// The scan's request and probe-reason counters, shared by the probes in flight.
@@ -160,7 +170,7 @@ async fn cell_outcome<S: ObjectStore>(
     target: &ArtifactPlan<'_>,
     cell: usize,
     deadline: Option<tokio::time::Instant>,
-    log: Option<&LogIndex>,
+    known: Known<'_>,
     counters: Counters<'_>,
 ) -> (CellOutcome, bool) {
     let cycle = target.cycle(cell);
@@ -169,8 +179,15 @@ async fn cell_outcome<S: ObjectStore>(
     }
     let keys = ResolvedKeys::resolve(target.spec, cycle);
     let now = counters.now;
+    let entry = known
+        .ledger
+        .and_then(|l| l.artifacts.get(target.spec.id.as_str()));
+    if let Some(cell) = from_log::answer_from_ledger(entry, cycle, keys.due_at) {
+        counters.logged.fetch_add(1, Ordering::Relaxed);
+        return (cell, false);
+    }
     match from_log::answer(
-        log,
+        known.log,
         target.spec,
         cycle,
         &keys.canonical_key,

@@ -13,6 +13,8 @@ use futures_util::{StreamExt, stream};
 
 use super::compacted::{self, COMPACTED};
 use super::{LOG_DIR, LogIndex, ObjectReader, partition_date};
+use crate::ledger::Ledger;
+use crate::report::files::LEDGER;
 use crate::store::{ObjectStore, S3Url, StoreError};
 
 /// The log as read for one history run.
@@ -27,6 +29,8 @@ pub struct ReadLog {
     pub requests: usize,
     /// The last passes' object (by key) whose records are in `index`.
     pub through: Option<String>,
+    /// The ledger as the last pass left it: what the passes saw of cycles not closed yet.
+    pub ledger: Option<Ledger>,
 }
 
 /// Reads the log: the compacted log, then the passes' objects after it in partitions from
@@ -41,6 +45,10 @@ pub async fn read_log<S: ObjectStore>(
 ) -> ReadLog {
     let mut log = ReadLog::default();
     read_compacted(store, bucket, prefix, now, &mut log).await;
+    log.requests += 1;
+    let ledger_key = format!("{prefix}{LEDGER}");
+    let read = crate::ledger::store::read(store, bucket, &ledger_key).await;
+    log.ledger = read.rebuilt.is_none().then_some(read.ledger);
     let dir = format!("{prefix}{LOG_DIR}");
     let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
         Ok(keys) => keys,

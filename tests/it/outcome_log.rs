@@ -210,9 +210,9 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     let event = json!({"mode": "historical", "lookback": {"weekday_sf": 10}});
     let response = direct.invoke(&event).response().clone();
     assert_eq!(
-        response["n_cycles_from_log"], 2,
-        "landed's D1, and never's D1 as a gap (its first recheck is a day after the pass's \
-         look): {response:#}"
+        response["n_cycles_from_log"], 4,
+        "landed's D1, never's D1 as a gap (its first recheck is a day after the pass's look), \
+         and both D2s, not closed yet, from the ledger's current cycle: {response:#}"
     );
     assert_eq!(response["probes_by_reason"]["recorded_missing"], 0);
     assert_eq!(response["warnings"], 1, "{response:#}");
@@ -253,7 +253,8 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     assert_eq!(again["gap_count"], response["gap_count"], "{again:#}");
     assert_eq!(again["sla"], response["sla"], "the same answer: {again:#}");
     assert_eq!(
-        again["n_log_requests"], 3,
-        "the compacted log's GET and PUT, one LIST; no passes' object is new: {again:#}"
+        again["n_log_requests"], 4,
+        "the compacted log's GET and PUT, the ledger's GET, one LIST; no passes' object is \
+         new: {again:#}"
     );
 }

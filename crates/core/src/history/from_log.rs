@@ -13,8 +13,9 @@ use chrono::{DateTime, Utc};
 
 use super::cell::{CellOutcome, Landed};
 use crate::cadence::Cycle;
+use crate::classify::State;
 use crate::classify::minutes_past;
-use crate::ledger::probe_fingerprint;
+use crate::ledger::{LedgerEntry, probe_fingerprint};
 use crate::object::ObjectMeta;
 use crate::outcome_log::{LogIndex, Outcome};
 use crate::registry::ArtifactSpec;
@@ -98,6 +99,36 @@ pub fn answer(
         }
         (Outcome::Missing, _) => Answer::Logged(CellOutcome::Absent { seen: None }),
         _ => Answer::Probe(ProbeReason::RecordedUnknown),
+    }
+}
+
+/// A cycle past its due time that no pass has closed yet (the artifact's current cycle in
+/// `ledger.json`): what the passes saw of it so far. It landed (their LastModified), or the
+/// last pass saw it missing or stale (a look minutes or hours ago, so no probe: a gap until
+/// it closes); `None` when the entry is about another cycle or tells neither.
+pub fn answer_from_ledger(
+    entry: Option<&LedgerEntry>,
+    cycle: &Cycle,
+    due: DateTime<Utc>,
+) -> Option<CellOutcome> {
+    let entry = entry.filter(|e| *e.cycle == *cycle.label)?;
+    match (entry.fresh_at, entry.last_modified) {
+        (Some(_), Some(landed)) => {
+            let landed = landed.to_utc();
+            Some(CellOutcome::Landed(Landed {
+                meta: ObjectMeta {
+                    last_modified: landed,
+                    size: None,
+                },
+                on_time: landed <= due,
+                minutes_late: minutes_past(landed, due),
+                recovery_substituted: false,
+            }))
+        }
+        _ if matches!(entry.state, State::Missing | State::Stale) => {
+            Some(CellOutcome::Absent { seen: None })
+        }
+        _ => None,
     }
 }
 

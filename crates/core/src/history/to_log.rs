@@ -51,6 +51,7 @@ fn record_of(
     let now = LedgerTime::saturating_from(now);
     let (known_by, checked_at) = match held {
         Some(h) if !probed => (h.known_by, h.checked_at),
+        None if !probed => (KnownBy::Pass, now), // the ledger's current cycle
         _ => (KnownBy::Recheck, now),
     };
     let landed = landed.map(LedgerTime::saturating_from);
