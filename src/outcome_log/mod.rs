@@ -1,5 +1,5 @@
 //! The outcome log (docs/outputs.md#the-outcome-log): the records and their rules come from
-//! the core crate (`freshness_core::outcome_log`); writing a pass's records ([`write`]),
+//! the core crate (`freshness_core::outcome_log`); writing a pass's records ([`mod@write`]),
 //! reading the log back for the history ([`read`]) and the history's compacted log
 //! ([`compacted`]) are the shell's.
 
