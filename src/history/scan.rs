@@ -24,7 +24,6 @@ use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::ledger::Ledger;
 use crate::outcome_log::LogIndex;
-use crate::outcome_log::compacted;
 use crate::outcome_log::read::{ReadLog, read_log};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_PROBE_CONCURRENCY, OutputLocation};
@@ -109,7 +108,7 @@ pub async fn scan_history<'r, S: ObjectStore>(
     history.probes_by_reason = reasons.map(|r| r.load(Ordering::Relaxed));
     history.n_cycles_from_log = logged.load(Ordering::Relaxed);
     if let (Some(log), Some(at)) = (log, &settings.log_location) {
-        let written = compacted::write(store, at, &history, &log, now).await;
+        let written = super::compact::write(store, at, &history, &log, now).await;
         history.n_log_requests = log.requests + 1;
         history.n_log_objects = log.objects;
         history.warnings = log.warnings;
