@@ -19,6 +19,9 @@
 //!   over N generated artifacts, alerts on, against in-process stand-ins, probing everything
 //!   every pass and then with the ledger; asserts both send the same alerts at the same passes
 //!   and prints the S3 requests of each.
+//! - `history N DELAY_MS`: the daily history scan of N generated artifacts once the outcome
+//!   log covers its window (`common/day_history.rs`), through the delaying proxy in front of
+//!   an in-process stand-in; prints its requests and wall time.
 //! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
 //!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
 //!   requests are not serialised). Runs until killed.
@@ -42,6 +45,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod day;
 #[path = "common/deadline_day.rs"]
 mod deadline_day;
+#[path = "common/day_history.rs"]
+mod day_history;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
 
@@ -60,7 +65,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | \
+                     serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | history N DELAY_MS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | round-trips TRACE DELAY_MS | \
@@ -99,6 +104,10 @@ fn main() {
         )),
         ["serve-generated", port, bucket, n] => {
             serve_generated(port.parse().unwrap(), bucket, n.parse().unwrap())
+        }
+        ["history", n, delay_ms] => {
+            set_bench_credentials();
+            day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap())
         }
         ["day", n, passes] => {
             set_bench_credentials();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what the tests need, then runs them.
 # Tools the tests use and that cargo cannot provide come from PyPI (moto's server, the AWS
-# CLI and its botocore, parliament, cargo-lambda) and Debian (shellcheck, chromium). A test that needs one
+# CLI and its botocore, parliament, cargo-lambda, DuckDB) and Debian (shellcheck, chromium). A test that needs one
 # of them and does not find it fails loudly; this script is what makes sure they are there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,8 @@ command -v cargo-lambda >/dev/null 2>&1 || need_pip+=("cargo-lambda")
 # The deploy tests read moto back through botocore in one python3 process (pip's awscli brings
 # it; an AWS CLI installed otherwise may not).
 python3 -c 'import botocore' >/dev/null 2>&1 || need_pip+=("botocore")
+# The outcome log's test reads the log back with DuckDB's read_json, as an analyst would.
+python3 -c 'import duckdb' >/dev/null 2>&1 || need_pip+=("duckdb")
 if ((${#need_pip[@]})); then
   echo "installing from PyPI: ${need_pip[*]}"
   python3 -m pip install --quiet "${need_pip[@]}"

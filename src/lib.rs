@@ -27,6 +27,7 @@ pub mod store;
 pub mod probe;
 pub mod registry_source;
 pub mod ledger;
+pub mod outcome_log;
 pub mod history;
 pub mod alert;
 pub mod metrics;

@@ -45,6 +45,13 @@ struct Day {
     alerts: Vec<PassAlerts>,
     /// Per pass, the requests (for the steady-state figure).
     per_pass: Vec<RequestCounts>,
+    /// The daily history at the day's end, with the outcome log and without (ledger mode).
+    history: Option<(
+        super::day_history::HistoryRun,
+        super::day_history::HistoryRun,
+    )>,
+    /// Outcome-log objects the passes wrote.
+    log_objects: usize,
 }
 
 /// A channel that accepts everything (the benchmark reads what went out from the figures).
@@ -66,7 +73,7 @@ impl AlertChannel for AcceptingChannel {
 }
 
 /// What happens to one artifact's object in one cycle.
-enum Fate {
+pub enum Fate {
     /// Lands this long after the tick.
     Lands(Duration),
     /// An old object sits at the key (LastModified a day before the tick).
@@ -76,7 +83,7 @@ enum Fate {
 
 /// Deterministic per (artifact, cycle): 70% land within the 60-minute SLA, 15% late (70 to
 /// 300 minutes), 10% never, 5% stale.
-fn fate(id: &str, label: &str) -> Fate {
+pub fn fate(id: &str, label: &str) -> Fate {
     let h = probe_fingerprint(id, label);
     let spread = (h / 100) as i64;
     match h % 100 {
@@ -140,6 +147,45 @@ pub fn day(n: usize, passes: usize) {
     println!("requests: {ratio:.1}x fewer; cost: {cost_ratio:.1}x less");
     let quiet = ledger.per_pass.iter().map(|r| r.total()).min().unwrap_or(0);
     println!("the quietest ledger pass: {quiet} requests");
+    println!(
+        "outcome log: {} objects written by the ledger passes (every-pass mode: {})",
+        ledger.log_objects, every.log_objects
+    );
+    let Some((with_log, without)) = &ledger.history else {
+        return;
+    };
+    println!(
+        "| the daily history at the day's end | HEAD | log requests | requests | cycles from the log | probes by reason | wall |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+    for (name, run) in [
+        ("from the outcome log", with_log),
+        ("without it (today)", without),
+    ] {
+        println!(
+            "| {name} | {} | {} | {} | {} | {} | {:.2} s |",
+            run.heads,
+            run.log_requests,
+            run.requests,
+            run.from_log,
+            run.probes_by_reason,
+            run.wall.as_secs_f64()
+        );
+    }
+    let passes = ledger.requests.total();
+    let baseline = every.requests.total();
+    let with = passes + with_log.requests;
+    let today = passes + without.requests;
+    println!(
+        "the day with its history: {with} requests ({passes} passes + {} history) = {:.1}x fewer \
+         than every pass probing everything ({baseline}); {:.1}x fewer than that with its own \
+         scan ({}); today's (passes + a scan without the log): {today} = {:.1}x",
+        with_log.requests,
+        baseline as f64 / with as f64,
+        (baseline + without.requests) as f64 / with as f64,
+        baseline + without.requests,
+        baseline as f64 / today as f64,
+    );
 }
 
 /// HEAD and GET at $0.0004 per 1,000, LIST and PUT at $0.005: the cost in HEADs.
@@ -186,6 +232,8 @@ async fn run_day(
         requests: RequestCounts::default(),
         alerts: Vec::new(),
         per_pass: Vec::new(),
+        history: None,
+        log_objects: 0,
     };
     for pass in 0..passes {
         let now = start + Duration::minutes(15 * pass as i64);
@@ -211,6 +259,13 @@ async fn run_day(
         };
         let done = run_steps(&store, &steps).await;
         done.written.expect("outputs written");
+        assert!(
+            done.outcome
+                .ledger
+                .as_ref()
+                .is_none_or(|l| l.status != "failed"),
+            "ledger written"
+        );
         assert_eq!(done.alerts.failed, 0);
         let requests = done.outcome.requests.unwrap();
         day.requests = day.requests.plus(requests);
@@ -220,8 +275,28 @@ async fn run_day(
             resolved: done.alerts.resolved_artifacts.iter().cloned().collect(),
         });
     }
+    let end = start + Duration::minutes(15 * passes as i64);
+    day.log_objects = count_log_objects(&client).await;
+    if ledger_spares {
+        let runs =
+            super::day_history::daily_history(&client, &store, registry, &settings, start, end)
+                .await;
+        day.history = Some(runs);
+    }
     server.abort();
     day
+}
+
+/// The outcome log's objects in the bucket.
+async fn count_log_objects(client: &aws_sdk_s3::Client) -> usize {
+    let listed = client
+        .list_objects_v2()
+        .bucket(BUCKET)
+        .prefix("_freshness_monitor/outcomes/")
+        .send()
+        .await
+        .unwrap();
+    listed.key_count().unwrap_or(0) as usize
 }
 
 /// The producers: which objects have landed.
@@ -242,7 +317,7 @@ impl Producers {
             if let RegistryEntry::Valid(spec) = entry
                 && spec.s3_key_template.source().starts_with("pointers/")
             {
-                put(
+                put_object(
                     client,
                     spec.s3_key_template.source(),
                     start - Duration::days(1),
@@ -276,14 +351,18 @@ impl Producers {
                 Fate::Stale => cycle.tick - Duration::days(1),
                 Fate::Lands(_) | Fate::Never => continue,
             };
-            put(client, &key, last_modified).await;
+            put_object(client, &key, last_modified).await;
             self.landed.insert((id, cycle.label));
         }
     }
 }
 
 /// A producer's PUT with the LastModified it should have (the stand-in honours the header).
-pub(super) async fn put(client: &aws_sdk_s3::Client, key: &str, last_modified: DateTime<Utc>) {
+pub(super) async fn put_object(
+    client: &aws_sdk_s3::Client,
+    key: &str,
+    last_modified: DateTime<Utc>,
+) {
     client
         .put_object()
         .bucket(BUCKET)

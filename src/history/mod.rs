@@ -4,6 +4,7 @@
 
 pub use freshness_core::history::*;
 
+pub mod compact;
 pub mod scan;
 
 pub use scan::{ScanSettings, scan_history};

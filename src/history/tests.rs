@@ -536,12 +536,16 @@ async fn the_file_has_the_originals_fields_and_ours() {
             "generated_at",
             "lookback",
             "n_artifacts",
+            "n_cycles_from_log",
             "n_cycles_probed",
             "n_head_requests",
+            "n_log_requests",
             "not_scanned",
+            "probes_by_reason",
             "skipped_unsupported",
             "sla",
-            "truncated"
+            "truncated",
+            "warnings"
         ]
     );
     assert_eq!(file["generated_at"], "2026-06-03T23:00:00Z");

@@ -44,14 +44,15 @@ pub async fn run_historical<S: ObjectStore>(
     let now = Utc::now();
     let loaded = read_registry(container, settings).await?;
     check_event(&loaded.registry, lookback, only)?;
+    let location = settings.output_location();
     let scan_settings = ScanSettings {
         probe_concurrency: settings.probe_concurrency,
         probe_deadline: deadline.map(|d| scan_deadline(d, settings)),
         only: only.to_vec(),
         lookback: lookback.clone(),
+        log_location: Some(location.clone()),
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
-    let location = settings.output_location();
     let key = format!("{}{HISTORY}", location.prefix);
     let written = pass::put_json(
         &container.store,
@@ -131,6 +132,9 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
         n_artifacts = history.artifacts.len(),
         n_cycles_probed = history.n_cycles_probed(),
         n_head_requests = history.n_head_requests,
+        n_cycles_from_log = history.n_cycles_from_log,
+        n_log_requests = history.n_log_requests,
+        warnings = history.warnings.len(),
         gap_count = history.gap_count(),
         skipped_unsupported = history.skipped_unsupported,
         truncated = history.truncated(),
@@ -152,6 +156,10 @@ pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
         "n_artifacts": history.artifacts.len(),
         "n_cycles_probed": history.n_cycles_probed(),
         "n_head_requests": history.n_head_requests,
+        "n_cycles_from_log": history.n_cycles_from_log,
+        "probes_by_reason": history.probes_by_reason(),
+        "n_log_requests": history.n_log_requests,
+        "warnings": history.warnings.len(),
         "skipped_unsupported": history.skipped_unsupported,
         "gap_count": history.gap_count(),
         "truncated": history.truncated(),

@@ -19,6 +19,8 @@ use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
 use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
+use crate::outcome_log::write::LogWrite;
+use crate::outcome_log::{self, OutcomeRecord, closed_cycles};
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, LoadedRegistry, RegistryLoadError, RegistrySource};
 use crate::report::AlertFigures;
@@ -93,7 +95,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     // Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
     // them the acknowledgements when the last pass left something alerting.
     let early_acks = remembered.is_some_and(Ledger::left_something_alerting);
-    let ((mut outcome, prefix_checks), early_acks) = tokio::join!(
+    let ((mut outcome, prefix_checks, closed), early_acks) = tokio::join!(
         judge_registry(
             store,
             settings,
@@ -137,7 +139,12 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         apply_policy(steps, &mut outcome, remembered, acks);
     }
     outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
-    let alerts = deliver_alerts(steps, store, &outcome, ledger).await;
+    // The outcome log goes out beside the alerts: its records are of cycles closed before
+    // this pass's alerts (docs/outputs.md#the-outcome-log), so they wait for nothing.
+    let (alerts, log) = tokio::join!(
+        deliver_alerts(steps, store, &outcome, ledger),
+        write_outcome_log(store, steps, ledger_read.as_ref(), &outcome, closed),
+    );
     // The last round trip: the ledger's conditional PUT and the outputs, together. The ledger
     // must follow the alerts' delivery (it records which went out: recorded before a send
     // that then failed, an alert would never be sent again), but nothing has to wait for it:
@@ -150,7 +157,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     let prepared = match ledger_read {
         Some(read) if outcome.registry_error.is_none() => {
             let prepared = ledger::store::prepare(read, &|ledger: &mut Ledger| {
-                advance_ledger(ledger, &outcome, &alerts, kept.as_ref())
+                advance_ledger(ledger, (&outcome, &alerts, kept.as_ref(), &log))
             });
             outcome.ledger = Some(prepared.figures_if_written());
             Some(prepared)
@@ -176,7 +183,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             store,
             (results_bucket, &ledger_key),
             first,
-            (&outcome, &alerts, kept.as_ref()),
+            (&outcome, &alerts, kept.as_ref(), &log),
         );
         outcome.ledger = Some(figures.await);
     }
@@ -192,7 +199,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
                         store,
                         (results_bucket, &ledger_key),
                         prepared,
-                        (&outcome, &alerts, kept.as_ref()),
+                        (&outcome, &alerts, kept.as_ref(), &log),
                     )
                     .await,
                 ),
@@ -241,9 +248,9 @@ async fn write_ledger<S: ObjectStore>(
     store: &S,
     (bucket, key): (&str, &str),
     prepared: ledger::store::PreparedLedger,
-    (outcome, alerts, kept): (&PassOutcome, &AlertFigures, Option<&Kept>),
+    changes: LedgerChanges<'_>,
 ) -> ledger::store::LedgerFigures {
-    let apply = |ledger: &mut Ledger| advance_ledger(ledger, outcome, alerts, kept);
+    let apply = |ledger: &mut Ledger| advance_ledger(ledger, changes);
     ledger::store::write_prepared(store, bucket, key, prepared, apply).await
 }
 
@@ -265,14 +272,30 @@ async fn keep_schedule(
     )
 }
 
+/// Writes the cycles this pass closed, with those the ledger kept unrecorded, to the outcome
+/// log (docs/outputs.md#the-outcome-log); nothing without a ledger read (a dry run) or after
+/// a registry error.
+async fn write_outcome_log<S: ObjectStore>(
+    store: &S,
+    steps: &PassSteps<'_>,
+    ledger_read: Option<&ledger::store::ReadLedger>,
+    outcome: &PassOutcome,
+    closed: Vec<OutcomeRecord>,
+) -> LogWrite {
+    let Some(read) = ledger_read.filter(|_| outcome.registry_error.is_none()) else {
+        return LogWrite::default();
+    };
+    let mut lines = read.ledger.unrecorded_outcomes.clone();
+    lines.extend(closed.iter().map(OutcomeRecord::to_line));
+    let location = steps.settings.output_location();
+    outcome_log::write::write_lines(store, &location, lines, steps.now).await
+}
+
 /// The pass's rows and sent alerts applied to the ledger; entries of artifacts no longer in
 /// the registry are dropped.
-fn advance_ledger(
-    ledger: &mut Ledger,
-    outcome: &PassOutcome,
-    alerts: &AlertFigures,
-    kept: Option<&Kept>,
-) {
+fn advance_ledger(ledger: &mut Ledger, changes: LedgerChanges<'_>) {
+    let (outcome, alerts, kept, log) = changes;
+    outcome_log::write::keep_unrecorded(ledger, log);
     if let Some(kept) = kept {
         ledger.deadline_schedule_at = kept.confirmed_at;
     }
@@ -322,6 +345,15 @@ fn apply_policy(
     outcome.ack_problems = acks.problems;
 }
 
+/// What a pass changes in the ledger: its rows, the alerts sent, the deadline schedule kept,
+/// the outcome log's write (what it could not write stays in the ledger).
+type LedgerChanges<'a> = (
+    &'a PassOutcome,
+    &'a AlertFigures,
+    Option<&'a Kept>,
+    &'a LogWrite,
+);
+
 /// The never-written artifacts the ledger already knows, and the prefixes to list.
 type PrefixChecks = (HashMap<String, String>, Vec<never_written::PrefixCheck>);
 
@@ -339,7 +371,8 @@ async fn load_registry<S: ObjectStore>(
 
 /// Runs the pass over the registry read (or says why it could not be read), with the template
 /// prefixes to list for the never-written rule (docs/alerts.md). `ledgers`: the one that
-/// spares probes (absent when sparing is off) and the one remembered.
+/// spares probes (absent when sparing is off) and the one remembered. With the records of
+/// the cycles the pass closed (docs/outputs.md#the-outcome-log).
 async fn judge_registry<S: ObjectStore>(
     store: &S,
     settings: &Settings,
@@ -348,7 +381,7 @@ async fn judge_registry<S: ObjectStore>(
     loaded: Result<LoadedRegistry, RegistryLoadError>,
     (sparing, remembered): (Option<&Ledger>, Option<&Ledger>),
     want_deadline: bool,
-) -> (PassOutcome, PrefixChecks) {
+) -> (PassOutcome, PrefixChecks, Vec<OutcomeRecord>) {
     match loaded {
         Ok(loaded) => {
             let mut outcome = pass::run_pass(store, &loaded, pass_settings, now, sparing).await;
@@ -357,7 +390,10 @@ async fn judge_registry<S: ObjectStore>(
                     crate::deadline::next_deadline(&loaded.registry, &outcome.rows, now);
             }
             let checks = never_written::plan_checks(&loaded.registry, &outcome.rows, remembered);
-            (outcome, checks)
+            let closed = remembered
+                .map(|before| closed_cycles(before, &outcome.rows, &loaded.registry, now))
+                .unwrap_or_default();
+            (outcome, checks, closed)
         }
         Err(err) => (
             PassOutcome::registry_failed(
@@ -367,6 +403,7 @@ async fn judge_registry<S: ObjectStore>(
                 now,
             ),
             PrefixChecks::default(),
+            Vec::new(),
         ),
     }
 }

@@ -16,6 +16,7 @@ mod history;
 mod isolation;
 mod lambda;
 mod layers;
+mod outcome_log;
 mod policy;
 mod producers;
 mod properties;

@@ -21,6 +21,7 @@
 //! - [`matcher`]: from a created object's bucket and key back to its artifacts and cycle.
 //! - [`report`]: rows and the output files' shapes.
 //! - [`ledger`]: the memory across passes, as data, and its pure advance.
+//! - [`outcome_log`]: the records of closed cycles a pass leaves, and reading them back.
 //! - [`alert`]: the alert policy's decisions and every word of a digest.
 //! - [`deadline`]: the next moment an artifact not yet settled would start to alert.
 //! - [`outcome`]: what one pass found.
@@ -38,6 +39,7 @@ pub mod classify;
 pub mod matcher;
 pub mod report;
 pub mod ledger;
+pub mod outcome_log;
 pub mod alert;
 pub mod deadline;
 pub mod outcome;

@@ -10,10 +10,12 @@
 
 pub mod cell;
 pub mod cycles;
+pub mod from_log;
 pub mod lookback;
 pub mod plan;
 pub mod report;
 pub mod sla;
+pub mod to_log;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -45,6 +47,17 @@ pub struct History<'r> {
     pub not_scanned: Vec<String>,
     /// HEAD requests sent.
     pub n_head_requests: usize,
+    /// Expected cycles the outcome log answered, without a probe.
+    pub n_cycles_from_log: usize,
+    /// Cycles probed, by why the log could not answer them ([`from_log::ProbeReason`]).
+    pub probes_by_reason: [usize; 4],
+    /// Requests made reading the outcome log (LIST pages and GETs), and objects read.
+    pub n_log_requests: usize,
+    pub n_log_objects: usize,
+    /// What could not be used (log objects unreadable, of a later schema, from the future).
+    pub warnings: Vec<String>,
+    /// Whether the history's compacted log was written (`None`: not asked to), and why not.
+    pub compacted: Option<Result<(), String>>,
 }
 
 impl History<'_> {
@@ -53,18 +66,29 @@ impl History<'_> {
         !self.not_scanned.is_empty()
     }
 
-    /// Past cycles that were probed (expected ones; a pointer's one).
+    /// Past cycles that were probed (expected ones; a pointer's one), those the outcome log
+    /// answered left out.
     pub fn n_cycles_probed(&self) -> usize {
-        self.artifacts
+        let expected = self
+            .artifacts
             .iter()
             .flat_map(|a| &a.cells)
             .filter(|c| !matches!(c, CellOutcome::NotExpected(_)))
-            .count()
+            .count();
+        expected.saturating_sub(self.n_cycles_from_log)
     }
 
     /// Expected cycles with nothing for them, over every artifact.
     pub fn gap_count(&self) -> usize {
         self.artifacts.iter().map(ArtifactHistory::gap_count).sum()
+    }
+
+    /// `probes_by_reason` by name.
+    pub fn probes_by_reason(&self) -> std::collections::BTreeMap<&'static str, usize> {
+        from_log::ProbeReason::ALL
+            .iter()
+            .map(|r| (r.name(), self.probes_by_reason[r.index()]))
+            .collect()
     }
 
     /// Seconds, rounded to the millisecond.
@@ -80,6 +104,8 @@ pub struct ArtifactHistory<'r> {
     pub cycles: Arc<[Cycle]>,
     pub first: usize,
     pub cells: Vec<CellOutcome>,
+    /// Per cell, whether the scan probed it (false: not expected, or the outcome log answered).
+    pub probed: Vec<bool>,
 }
 
 impl ArtifactHistory<'_> {

@@ -30,7 +30,7 @@ pub struct HistoryFile<'a>(pub &'a History<'a>);
 impl Serialize for HistoryFile<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let h = self.0;
-        let mut map = serializer.serialize_map(Some(11))?;
+        let mut map = serializer.serialize_map(Some(15))?;
         map.serialize_entry("generated_at", &Rfc3339(h.generated_at).to_string())?;
         map.serialize_entry("lookback", &h.lookback)?;
         map.serialize_entry("duration_seconds", &h.duration_seconds())?;
@@ -40,6 +40,10 @@ impl Serialize for HistoryFile<'_> {
         map.serialize_entry("truncated", &h.truncated())?;
         map.serialize_entry("not_scanned", &h.not_scanned)?;
         map.serialize_entry("n_head_requests", &h.n_head_requests)?;
+        map.serialize_entry("n_cycles_from_log", &h.n_cycles_from_log)?;
+        map.serialize_entry("probes_by_reason", &h.probes_by_reason())?;
+        map.serialize_entry("n_log_requests", &h.n_log_requests)?;
+        map.serialize_entry("warnings", &h.warnings)?;
         map.serialize_entry("artifacts", &Artifacts(&h.artifacts))?;
         map.serialize_entry("sla", &SlaReport::of(h))?;
         map.end()

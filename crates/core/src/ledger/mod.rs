@@ -45,6 +45,10 @@ pub struct Ledger {
     /// What the content checks remember, for the artifacts that have one (`content.rs`).
     #[serde(default, skip_serializing_if = "ContentRecords::is_empty")]
     pub content: ContentRecords,
+    /// Outcome-log lines of closed cycles no pass could write yet (docs/outputs.md#the-outcome-log):
+    /// kept as written, and written by the next pass that can.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrecorded_outcomes: Vec<Box<str>>,
 }
 
 /// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).

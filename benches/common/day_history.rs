@@ -1,0 +1,289 @@
+//! The day benchmark's daily history (issue 24): at the end of the day, the history scan as
+//! the daily rule runs it, once reading the outcome log (the passes' objects of the day, and
+//! the compacted log the previous day's scan left) and once without it (every expected cycle
+//! probed: the scan before the log, and still the first scan after a deploy).
+//!
+//! What the benchmark stands in for, uncounted (it is not the monitor's): the producers'
+//! objects of every past cycle of the window, by the same fates as the day's (landed at their
+//! simulated LastModified, stale ones a day older than their tick, the rest never); and the
+//! compacted log the earlier daily scans left: every expected cycle due before the day began,
+//! landed ones with their landing, misses with the last look the recheck schedule
+//! (`history::from_log::recheck_due`, a scan a day at 00:00) would have made. The past objects
+//! are written after the day's passes, so the passes' listings are the day benchmark's own.
+
+use std::io::Write;
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use freshness_monitor::cadence::Cycle;
+use freshness_monitor::classify::ResolvedKeys;
+use freshness_monitor::history::from_log::recheck_due;
+use freshness_monitor::history::plan::{not_expected, plan};
+use freshness_monitor::history::{Lookback, ScanSettings, scan_history};
+use freshness_monitor::ledger::LedgerTime;
+use freshness_monitor::outcome_log::compacted::COMPACTED;
+use freshness_monitor::outcome_log::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION};
+use freshness_monitor::registry::{ArtifactSpec, Registry};
+use freshness_monitor::settings::Settings;
+use freshness_monitor::store::s3::S3Store;
+
+use super::day::{Fate, fate, put_object};
+
+/// One history scan's figures.
+pub struct HistoryRun {
+    /// HEADs, the log's GETs, LISTs and PUT, the registry's GET and `history.json`'s PUT.
+    pub requests: u64,
+    pub heads: usize,
+    pub log_requests: usize,
+    pub from_log: usize,
+    pub probes_by_reason: String,
+    pub wall: StdDuration,
+}
+
+/// Seeds the past, runs the scan with the log and without, at `now`.
+pub async fn daily_history(
+    client: &aws_sdk_s3::Client,
+    store: &S3Store,
+    registry: &Registry,
+    settings: &Settings,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (HistoryRun, HistoryRun) {
+    seed_past(client, registry, start, now).await;
+    let with_log = scan(store, registry, settings, now, true).await;
+    let without = scan(store, registry, settings, now, false).await;
+    (with_log, without)
+}
+
+pub async fn scan(
+    store: &S3Store,
+    registry: &Registry,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    with_log: bool,
+) -> HistoryRun {
+    let scan_settings = ScanSettings {
+        log_location: with_log.then(|| settings.output_location()),
+        ..ScanSettings::default()
+    };
+    let started = Instant::now();
+    let history = scan_history(store, registry, &scan_settings, now).await;
+    let wall = started.elapsed();
+    assert!(history.warnings.is_empty(), "{:?}", history.warnings);
+    HistoryRun {
+        // + the registry's GET and history.json's PUT, as the historical invocation makes.
+        requests: (history.n_head_requests + history.n_log_requests + 2) as u64,
+        heads: history.n_head_requests,
+        log_requests: history.n_log_requests,
+        from_log: history.n_cycles_from_log,
+        probes_by_reason: format!("{:?}", history.probes_by_reason()),
+        wall,
+    }
+}
+
+/// The producers' objects of the window's past cycles, and the compacted log of the earlier
+/// daily scans.
+async fn seed_past(
+    client: &aws_sdk_s3::Client,
+    registry: &Registry,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    for (key, last_modified) in past_objects(registry, start, now) {
+        put_object(client, &key, last_modified).await;
+    }
+    let (body, records) = compacted_log(registry, start, now);
+    println!(
+        "seeded: {records} past cycles in the compacted log ({} bytes gzipped)",
+        body.len()
+    );
+    client
+        .put_object()
+        .bucket(super::common::BUCKET)
+        .key(format!("_freshness_monitor/{COMPACTED}"))
+        .body(body.into())
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The producers' objects of the cycles of a scan at `now` due before `start`.
+fn past_objects(
+    registry: &Registry,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(String, DateTime<Utc>)> {
+    let mut objects = Vec::new();
+    for_past_cycles(registry, start, now, |spec, cycle, keys| {
+        match fate(spec.id.as_str(), &cycle.label) {
+            Fate::Lands(delay) => objects.push((keys.canonical_key.clone(), cycle.tick + delay)),
+            Fate::Stale => {
+                objects.push((keys.canonical_key.clone(), cycle.tick - Duration::days(1)))
+            }
+            Fate::Never => {}
+        }
+    });
+    objects
+}
+
+/// Every planned cycle of a scan at `now` that was due before `start`.
+fn for_past_cycles(
+    registry: &Registry,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(&ArtifactSpec, &Cycle, &ResolvedKeys),
+) {
+    let plan = plan(registry, &[], &Lookback::default(), now);
+    for target in &plan.artifacts {
+        for c in 0..target.len {
+            let cycle = target.cycle(c);
+            let keys = ResolvedKeys::resolve(target.spec, cycle);
+            if keys.due_at < start {
+                each(target.spec, cycle, &keys);
+            }
+        }
+    }
+}
+
+/// The compacted log the earlier daily scans left, covering the expected cycles due before
+/// `start` (gzipped, written as it is made), and how many records it holds.
+pub fn compacted_log(
+    registry: &Registry,
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Vec<u8>, usize) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    writeln!(
+        gz,
+        r#"{{"history_outcomes":1,"through":null,"written_at":"{}"}}"#,
+        start.format("%Y-%m-%dT%H:%M:%SZ")
+    )
+    .unwrap();
+    let mut records = 0;
+    for_past_cycles(registry, start, now, |spec, cycle, keys| {
+        if not_expected(spec, cycle).is_some() {
+            return;
+        }
+        let record = record(spec, cycle, keys, start);
+        serde_json::to_writer(&mut gz, &record).unwrap();
+        gz.write_all(b"\n").unwrap();
+        records += 1;
+    });
+    (gz.finish().unwrap(), records)
+}
+
+/// The record of a past cycle by its fate, looked at as the passes and the daily scans did.
+fn record(
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    keys: &ResolvedKeys,
+    start: DateTime<Utc>,
+) -> OutcomeRecord {
+    let t = LedgerTime::saturating_from;
+    let (outcome, landed, checked) = match fate(spec.id.as_str(), &cycle.label) {
+        Fate::Lands(delay) => {
+            let landed = cycle.tick + delay;
+            let outcome = if landed <= keys.due_at {
+                Outcome::OnTime
+            } else {
+                Outcome::Late
+            };
+            (outcome, Some(landed), keys.due_at + Duration::days(1))
+        }
+        Fate::Stale | Fate::Never => (Outcome::Missing, None, last_look(keys.due_at, start)),
+    };
+    OutcomeRecord {
+        schema_version: SCHEMA_VERSION,
+        artifact_id: spec.id.as_str().into(),
+        cadence: spec.cadence.name().into(),
+        cycle_label: cycle.label.as_str().into(),
+        tick: t(cycle.tick),
+        due_at: t(keys.due_at),
+        expected: true,
+        outcome,
+        landed_at: landed.map(t),
+        on_time: landed.map(|l| l <= keys.due_at),
+        minutes_late: landed.map(|l| (l - keys.due_at).num_minutes().max(0)),
+        alerted: false,
+        known_by: KnownBy::Pass,
+        s3_bucket: spec.s3_bucket.as_ref().into(),
+        s3_key: keys.canonical_key.as_str().into(),
+        recorded_at: t(checked.min(start)),
+    }
+}
+
+/// The last look at a miss due at `due` by the time the day starts: the closing pass's, a
+/// day after its due time, then each daily scan's at 00:00 whose recheck was due.
+fn last_look(due: DateTime<Utc>, start: DateTime<Utc>) -> DateTime<Utc> {
+    let mut looked = due + Duration::days(1);
+    let mut scan = looked.date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::days(1);
+    while scan < start {
+        if recheck_due(looked, due, scan) {
+            looked = scan;
+        }
+        scan += Duration::days(1);
+    }
+    looked.min(start)
+}
+
+/// `history N DELAY_MS`: the daily history scan of N generated artifacts once the log covers
+/// its window, through the delaying proxy in front of the stand-in: the compacted log holds
+/// every expected cycle due before the scan (the day's passes' records included, so the ~96
+/// GETs of the day's own objects are not in this figure), misses looked at on the recheck
+/// schedule. Prints the requests, the wall time and what the log answered.
+pub fn at_scale(n: usize, delay_ms: u64) {
+    let now: DateTime<Utc> = "2026-12-04T04:00:00Z".parse().unwrap();
+    let (yaml, _) = super::common::generate(n, now, 60);
+    let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
+        .expect("generated registry");
+    let made = Instant::now();
+    let (body, records) = compacted_log(&registry, now, now);
+    println!(
+        "compacted log: {records} records, {} bytes gzipped, made in {:.1} s",
+        body.len(),
+        made.elapsed().as_secs_f64()
+    );
+    let extra = vec![
+        (
+            "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
+            yaml.into_bytes(),
+        ),
+        (format!("_freshness_monitor/{COMPACTED}"), body),
+    ];
+    super::common::runtime().block_on(async move {
+        let port = free_port();
+        let proxy_port = free_port();
+        tokio::spawn(async move {
+            super::s3_standin::serve_objects(port, super::common::BUCKET, Vec::new(), extra).await
+        });
+        let delay = StdDuration::from_millis(delay_ms);
+        tokio::spawn(super::proxy(proxy_port, port, delay));
+        tokio::time::sleep(StdDuration::from_millis(300)).await;
+        let client = super::client(&format!("http://127.0.0.1:{proxy_port}")).await;
+        let store = S3Store::new(client, StdDuration::from_secs(10));
+        let settings = Settings::from_lookup(|name| match name {
+            "REGISTRY_BUCKET" => Some(super::common::BUCKET.to_string()),
+            _ => None,
+        })
+        .unwrap();
+        let run = scan(&store, &registry, &settings, now, true).await;
+        println!(
+            "history of {n} artifacts at +{delay_ms} ms from the log: {:.1} s, {} requests \
+             ({} HEAD, {} log), {} cycles from the log, probes {}",
+            run.wall.as_secs_f64(),
+            run.requests,
+            run.heads,
+            run.log_requests,
+            run.from_log,
+            run.probes_by_reason
+        );
+    });
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -1,0 +1,198 @@
+//! Reading the outcome log back for the history: the history's compacted log first (one GET,
+//! [`super::compacted`]), then one listing of `outcomes/` (pages of 1,000 keys) and one GET of
+//! each passes' object written since the compacted log was (in the partitions the window
+//! covers), each decompressed and checked (`outcome_log::reading`). An object that cannot be
+//! fetched or decompressed is named in the warnings; its cycles are then probed like any the
+//! log lacks.
+
+use std::io::{BufRead, BufReader, Read};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use flate2::read::GzDecoder;
+use futures_util::{StreamExt, stream};
+
+use super::compacted::{self, COMPACTED};
+use super::{LOG_DIR, LogIndex, ObjectReader, partition_date};
+use crate::ledger::Ledger;
+use crate::report::files::LEDGER;
+use crate::store::{ObjectStore, S3Url, StoreError};
+
+/// The log as read for one history run.
+#[derive(Debug, Default)]
+pub struct ReadLog {
+    pub index: LogIndex,
+    /// One line per object (or listing) that could not be used fully.
+    pub warnings: Vec<String>,
+    /// Objects read (the compacted log included).
+    pub objects: usize,
+    /// Requests made (GETs and LIST pages).
+    pub requests: usize,
+    /// The last passes' object (by key) whose records are in `index`.
+    pub through: Option<String>,
+    /// The ledger as the last pass left it: what the passes saw of cycles not closed yet.
+    pub ledger: Option<Ledger>,
+}
+
+/// Reads the log: the compacted log, then the passes' objects after it in partitions from
+/// `since` on, at most `concurrency` GETs at once.
+pub async fn read_log<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+    since: NaiveDate,
+    concurrency: usize,
+    now: DateTime<Utc>,
+) -> ReadLog {
+    let mut log = ReadLog::default();
+    read_compacted(store, bucket, prefix, now, &mut log).await;
+    log.requests += 1;
+    let ledger_key = format!("{prefix}{LEDGER}");
+    let read = crate::ledger::store::read(store, bucket, &ledger_key).await;
+    log.ledger = read.rebuilt.is_none().then_some(read.ledger);
+    let dir = format!("{prefix}{LOG_DIR}");
+    let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
+        Ok(keys) => keys,
+        Err(e) => {
+            log.warnings.push(format!(
+                "{}: the outcome log could not be listed ({e}); its cycles probed instead",
+                S3Url(bucket, &dir)
+            ));
+            return log;
+        }
+    };
+    let after = log.through.clone();
+    let wanted: Vec<String> = keys
+        .into_iter()
+        .filter(|k| k.ends_with(".ndjson.gz"))
+        .filter(|k| after.as_ref().is_none_or(|after| k > after))
+        .filter(|k| partition_date(k).is_some_and(|d| d >= since))
+        .collect();
+    if let Some(last) = wanted.iter().max() {
+        log.through = Some(last.clone());
+    }
+    log.requests += wanted.len();
+    let mut fetched = stream::iter(wanted)
+        .map(|key| async move {
+            let got = store.get(bucket, &key).await;
+            (key, got)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some((key, got)) = fetched.next().await {
+        let name = S3Url(bucket, &key).to_string();
+        match got {
+            Ok(object) => read_body(&name, &object.body, now, &mut log),
+            Err(e) => log.warnings.push(format!(
+                "{name}: could not be read ({e}); its cycles probed instead"
+            )),
+        }
+    }
+    log
+}
+
+/// The compacted log's records and where it stops; absent, it is the first scan with a log.
+/// Downloaded to a temporary file and read from there a line at a time (at 100,000 artifacts
+/// it is ~2 million records); read into memory when the temp dir cannot serve.
+async fn read_compacted<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    prefix: &str,
+    now: DateTime<Utc>,
+    log: &mut ReadLog,
+) {
+    let key = format!("{prefix}{COMPACTED}");
+    let name = S3Url(bucket, &key).to_string();
+    log.requests += 1;
+    let staged = tempfile::NamedTempFile::new().ok();
+    let fetched = match &staged {
+        Some(file) => store
+            .get_to_file(bucket, &key, file.path())
+            .await
+            .and_then(|_| {
+                std::fs::File::open(file.path())
+                    .map(|f| Box::new(f) as Box<dyn Read>)
+                    .map_err(|e| StoreError::Other(e.to_string()))
+            }),
+        None => (store.get(bucket, &key).await)
+            .map(|object| Box::new(std::io::Cursor::new(object.body)) as Box<dyn Read>),
+    };
+    let body = match fetched {
+        Ok(body) => body,
+        Err(StoreError::NotFound { .. }) => return,
+        Err(e) => {
+            log.warnings.push(format!(
+                "{name}: could not be read ({e}); the passes' objects of the window read instead"
+            ));
+            return;
+        }
+    };
+    let mut lines = BufReader::new(GzDecoder::new(body));
+    let mut first = String::new();
+    let header = lines
+        .read_line(&mut first)
+        .ok()
+        .and_then(|_| compacted::parse_header(first.trim_end()));
+    let Some(header) = header else {
+        log.warnings.push(format!(
+            "{name}: unreadable; the passes' objects of the window read instead"
+        ));
+        return;
+    };
+    log.through = header.through;
+    read_lines(&name, lines, now, log);
+}
+
+/// One passes' object's records into the index.
+fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog) {
+    read_lines(name, BufReader::new(GzDecoder::new(body)), now, log);
+}
+
+/// An object's lines, one at a time, into the index; a stream that breaks off (truncated,
+/// not gzip, not text) keeps the records before the break and says so.
+fn read_lines(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut ReadLog) {
+    log.objects += 1;
+    let mut object = ObjectReader::new(name, now);
+    let mut line = String::new();
+    let mut read = 0usize;
+    let broken = loop {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(0) => break None,
+            Ok(_) => {
+                if let Some(record) = object.line(line.trim_end_matches('\n')) {
+                    read += 1;
+                    log.index.add_one(record);
+                }
+            }
+            Err(e) => break Some(e),
+        }
+    };
+    if let Some(e) = broken {
+        log.warnings.push(format!(
+            "{name}: not a whole gzip stream of text ({e}); {read} record(s) read before it \
+             ended, the rest of its cycles probed instead"
+        ));
+    }
+    log.warnings.extend(object.warnings());
+}
+
+/// Every key under `dir`.
+async fn list_keys<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    dir: &str,
+    requests: &mut usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut keys = Vec::new();
+    let mut continuation: Option<String> = None;
+    loop {
+        *requests += 1;
+        let page = store
+            .list_page(bucket, dir, continuation.as_deref(), 1000)
+            .await?;
+        keys.extend(page.objects.into_iter().map(|o| o.key));
+        match page.continuation {
+            Some(next) => continuation = Some(next),
+            None => return Ok(keys),
+        }
+    }
+}
