@@ -111,7 +111,7 @@ pub async fn write<S: ObjectStore>(
 }
 
 /// The pass applied to the ledger read and its body staged, ready for the conditional PUT:
-/// the CPU half of [`write`], so the PUT can go out together with the pass's other writes
+/// the CPU half of [`write()`], so the PUT can go out together with the pass's other writes
 /// (`lambda::steps`), knowing beforehand what a first try that succeeds reports.
 pub struct PreparedLedger {
     body: LedgerBody,
