@@ -309,6 +309,28 @@ fn docs_registry_examples_pass_validate() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A merge that left its markers in a page shows readers both sides and neither: no
+/// markdown file may hold a line that is one.
+#[test]
+fn docs_hold_no_merge_conflict_markers() {
+    // `=======` alone may be a setext heading's underline: the two ends are enough.
+    let marker = regex::Regex::new(r"^(<<<<<<< |>>>>>>> )").unwrap();
+    let mut found = Vec::new();
+    for page in docs::markdown_files() {
+        let text = std::fs::read_to_string(docs::root().join(&page)).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if marker.is_match(line) {
+                found.push(format!("{}:{}: {line}", page.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "merge conflict markers:\n{}",
+        found.join("\n")
+    );
+}
+
 #[test]
 fn docs_name_only_src_paths_that_exist() {
     let path =
