@@ -155,16 +155,17 @@ pub fn day(n: usize, passes: usize) {
         return;
     };
     println!(
-        "| the daily history at the day's end | HEAD | log requests | requests | cycles from the log | probes by reason | wall |"
+        "| the daily history at the day's end | HEAD | LIST | log requests | requests | cycles from the log | probes by reason | wall |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
     for (name, run) in [
         ("from the outcome log", with_log),
         ("without it (today)", without),
     ] {
         println!(
-            "| {name} | {} | {} | {} | {} | {} | {:.2} s |",
+            "| {name} | {} | {} | {} | {} | {} | {} | {:.2} s |",
             run.heads,
+            run.lists,
             run.log_requests,
             run.requests,
             run.from_log,

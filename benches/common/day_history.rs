@@ -34,6 +34,8 @@ pub struct HistoryRun {
     /// HEADs, the log's GETs, LISTs and PUT, the registry's GET and `history.json`'s PUT.
     pub requests: u64,
     pub heads: usize,
+    /// LIST pages answering probed cycles' keys.
+    pub lists: usize,
     pub log_requests: usize,
     pub from_log: usize,
     pub probes_by_reason: String,
@@ -72,8 +74,10 @@ pub async fn scan(
     assert!(history.warnings.is_empty(), "{:?}", history.warnings);
     HistoryRun {
         // + the registry's GET and history.json's PUT, as the historical invocation makes.
-        requests: (history.n_head_requests + history.n_log_requests + 2) as u64,
+        requests: (history.n_head_requests + history.n_list_requests + history.n_log_requests + 2)
+            as u64,
         heads: history.n_head_requests,
+        lists: history.n_list_requests,
         log_requests: history.n_log_requests,
         from_log: history.n_cycles_from_log,
         probes_by_reason: format!("{:?}", history.probes_by_reason()),
@@ -209,6 +213,8 @@ fn record(
         s3_bucket: spec.s3_bucket.as_ref().into(),
         s3_key: keys.canonical_key.as_str().into(),
         recorded_at: t(checked.min(start)),
+        set_total: None,
+        set_written: None,
     }
 }
 
@@ -269,10 +275,11 @@ pub fn at_scale(n: usize, delay_ms: u64) {
         let run = scan(&store, &registry, &settings, now, true).await;
         println!(
             "history of {n} artifacts at +{delay_ms} ms from the log: {:.1} s, {} requests \
-             ({} HEAD, {} log), {} cycles from the log, probes {}",
+             ({} HEAD, {} LIST, {} log), {} cycles from the log, probes {}",
             run.wall.as_secs_f64(),
             run.requests,
             run.heads,
+            run.lists,
             run.log_requests,
             run.from_log,
             run.probes_by_reason

@@ -5,7 +5,9 @@
 pub use freshness_core::history::*;
 
 pub mod compact;
+pub mod listed;
 pub mod scan;
+pub mod set_cycles;
 
 pub use scan::{ScanSettings, scan_history};
 

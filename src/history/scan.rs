@@ -1,7 +1,9 @@
-//! The history scan's probing: every planned past cycle HEADed through the store, with
-//! bounded concurrency and a deadline.
+//! The history scan's probing: every planned past cycle that the outcome log cannot answer
+//! is probed through the store, with bounded concurrency and a deadline.
 //!
-//! It probes the way a pass does (one stream of probes, at most `probe_concurrency` in flight,
+//! Which cycles are probed is decided first, for all of them; their keys are then listed
+//! where a page pays (`listed`, the pass's planner) and the rest HEADed. It probes the way a
+//! pass does (one stream of probes, at most `probe_concurrency` in flight,
 //! none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
 //! invocation that runs out of time has finished the artifacts before the cut and not started
 //! most of those after it. An artifact with any cycle left unprobed is reported in
@@ -16,17 +18,19 @@ use futures_util::{StreamExt, stream};
 
 use super::cell::{self, CellOutcome, ProbeError, Seen};
 use super::from_log::{self, Answer};
+use super::listed;
 use super::lookback::Lookback;
 use super::plan::{ArtifactPlan, Plan, not_expected, plan};
+use super::set_cycles;
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::ledger::Ledger;
-use crate::outcome_log::LogIndex;
 use crate::outcome_log::read::{ReadLog, read_log};
+use crate::outcome_log::{LogIndex, SetCycle};
 use crate::registry::{ArtifactSpec, Registry};
-use crate::settings::{DEFAULT_PROBE_CONCURRENCY, OutputLocation};
+use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, OutputLocation};
 use crate::store::{ObjectStore, StoreError};
 
 /// How one scan runs.
@@ -40,6 +44,9 @@ pub struct ScanSettings {
     pub only: Vec<String>,
     /// Per-cadence overrides of the default lookback.
     pub lookback: Lookback,
+    /// The most pages one listing of the probed cycles' keys may read
+    /// (`PROBE_LIST_MAX_PAGES`); 0: HEADs only.
+    pub list_max_pages: u32,
     /// Where the outcome log is read from (the results bucket and prefix); `None`: every
     /// expected cycle is probed.
     pub log_location: Option<OutputLocation>,
@@ -52,10 +59,15 @@ impl Default for ScanSettings {
             probe_deadline: None,
             only: Vec::new(),
             lookback: Lookback::default(),
+            list_max_pages: DEFAULT_LIST_MAX_PAGES,
             log_location: None,
         }
     }
 }
+
+/// How many probed cycles are planned (their keys rendered and held) at once: a first scan
+/// after a deploy probes every expected cycle, millions at a large registry.
+const PLANNED_AT_ONCE: usize = 100_000;
 
 /// Scans the history of every selected artifact of `registry` at `now`.
 pub async fn scan_history<'r, S: ObjectStore>(
@@ -70,43 +82,20 @@ pub async fn scan_history<'r, S: ObjectStore>(
         Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
         None => None,
     };
-    let index = log.as_ref().map(|l| &l.index);
-    let ledger = log.as_ref().and_then(|l| l.ledger.as_ref());
-    let reasons: [AtomicUsize; 4] = Default::default();
-    let logged = AtomicUsize::new(0);
-    let requests = AtomicUsize::new(0);
-    let mut cells: Vec<Vec<Option<CellOutcome>>> =
-        plan.artifacts.iter().map(|a| vec![None; a.len]).collect();
-    let jobs = plan
-        .artifacts
-        .iter()
-        .enumerate()
-        .flat_map(|(a, target)| (0..target.len).map(move |c| (a, c, target)));
-    let deadline = settings.probe_deadline;
-    let counters = Counters {
-        requests: &requests,
-        reasons: &reasons,
-        logged: &logged,
-        now,
+    let known = Known {
+        log: log.as_ref().map(|l| &l.index),
+        ledger: log.as_ref().and_then(|l| l.ledger.as_ref()),
     };
-    let mut probed = stream::iter(jobs)
-        .map(|(a, c, target)| async move {
-            let known = Known { log: index, ledger };
-            let outcome = cell_outcome(store, target, c, deadline, known, counters).await;
-            (a, c, outcome)
-        })
-        .buffer_unordered(settings.probe_concurrency.max(1));
-    let mut was_probed: Vec<Vec<bool>> =
-        plan.artifacts.iter().map(|a| vec![false; a.len]).collect();
-    while let Some((a, c, (outcome, probed_now))) = probed.next().await {
-        cells[a][c] = Some(outcome);
-        was_probed[a][c] = probed_now;
+    let mut decided = decide_all(&plan, known, now);
+    let requests = Requests::default();
+    for chunk in decided.probes.chunks(PLANNED_AT_ONCE) {
+        probe_chunk(store, &plan, chunk, settings, &requests, &mut decided.cells).await;
     }
-    drop(probed);
-    let mut history = assemble(plan, cells, was_probed, now);
-    history.n_head_requests = requests.load(Ordering::Relaxed);
-    history.probes_by_reason = reasons.map(|r| r.load(Ordering::Relaxed));
-    history.n_cycles_from_log = logged.load(Ordering::Relaxed);
+    let mut history = assemble(plan, decided.cells, now);
+    history.n_head_requests = requests.heads.load(Ordering::Relaxed);
+    history.n_list_requests = requests.lists.load(Ordering::Relaxed);
+    history.probes_by_reason = decided.reasons;
+    history.n_cycles_from_log = decided.logged;
     if let (Some(log), Some(at)) = (log, &settings.log_location) {
         let written = super::compact::write(store, at, &history, &log, now).await;
         history.n_log_requests = log.requests + 1;
@@ -124,22 +113,129 @@ pub async fn scan_history<'r, S: ObjectStore>(
     history
 }
 
+/// Every planned cycle's judgement, per artifact.
+type Cells = Vec<Vec<Option<Judged>>>;
+
+/// One cycle's outcome, whether it was probed, and a set's counts.
+#[derive(Debug, Clone)]
+struct Judged {
+    cell: CellOutcome,
+    probed: bool,
+    set: Option<SetCycle>,
+}
+
+impl Judged {
+    fn unprobed(cell: CellOutcome, set: Option<SetCycle>) -> Option<Judged> {
+        let probed = false;
+        Some(Judged { cell, probed, set })
+    }
+}
+
+/// The requests the probes sent.
+#[derive(Default)]
+struct Requests {
+    heads: AtomicUsize,
+    lists: AtomicUsize,
+}
+
+/// What was decided before any probe: the cells known without one, and the cycles to probe.
+struct Decided {
+    cells: Cells,
+    /// `(artifact, cell)` of each cycle to probe, in registry order.
+    probes: Vec<(usize, usize)>,
+    reasons: [usize; 4],
+    /// Expected cycles the log (or the ledger) answered.
+    logged: usize,
+}
+
+fn decide_all(plan: &Plan<'_>, known: Known<'_>, now: DateTime<Utc>) -> Decided {
+    let mut decided = Decided {
+        cells: plan.artifacts.iter().map(|a| vec![None; a.len]).collect(),
+        probes: Vec::new(),
+        reasons: [0; 4],
+        logged: 0,
+    };
+    for (a, target) in plan.artifacts.iter().enumerate() {
+        for c in 0..target.len {
+            match decide(target, c, known, now) {
+                Decision::NotExpected(cell) => decided.cells[a][c] = Judged::unprobed(cell, None),
+                Decision::Known(cell, set) => {
+                    decided.logged += 1;
+                    decided.cells[a][c] = Judged::unprobed(cell, set);
+                }
+                Decision::Probe(reason) => {
+                    decided.reasons[reason.index()] += 1;
+                    decided.probes.push((a, c));
+                }
+            }
+        }
+    }
+    decided
+}
+
+/// Probes `chunk`'s cycles: its keys' listings where they pay, then HEADs for the rest (a
+/// set lists its own prefix).
+async fn probe_chunk<S: ObjectStore>(
+    store: &S,
+    plan: &Plan<'_>,
+    chunk: &[(usize, usize)],
+    settings: &ScanSettings,
+    requests: &Requests,
+    cells: &mut Cells,
+) {
+    let deadline = settings.probe_deadline;
+    let keys: Vec<ResolvedKeys> = (chunk.iter())
+        .map(|&(a, c)| ResolvedKeys::resolve(plan.artifacts[a].spec, plan.artifacts[a].cycle(c)))
+        .collect();
+    let specs = chunk.iter().map(|&(a, _)| plan.artifacts[a].spec);
+    let listed =
+        listed::list_probes(store, specs.zip(&keys), settings.list_max_pages, deadline).await;
+    requests
+        .lists
+        .fetch_add(listed.pages as usize, Ordering::Relaxed);
+    let listed = &listed;
+    let max_pages = settings.list_max_pages;
+    let mut probed = stream::iter(chunk.iter().zip(keys).enumerate())
+        .map(|(i, (&(a, c), keys))| async move {
+            let (spec, cycle) = (plan.artifacts[a].spec, plan.artifacts[a].cycle(c));
+            let probe = async {
+                if spec.is_set() {
+                    let lists = &requests.lists;
+                    set_cycles::probe_set_cycle(
+                        store, spec, cycle, &keys, max_pages, deadline, lists,
+                    )
+                    .await
+                } else {
+                    let seen = (listed.canonical(i), listed.recovery(i));
+                    let heads = &requests.heads;
+                    let cell = probe_cycle(store, spec, cycle, keys, seen, deadline, heads).await;
+                    (cell, None)
+                }
+            };
+            let (cell, set) = guarded_async(probe).await.unwrap_or_else(|message| {
+                (CellOutcome::Failed(ProbeError::internal(&message)), None)
+            });
+            (
+                a,
+                c,
+                Judged {
+                    cell,
+                    probed: true,
+                    set,
+                },
+            )
+        })
+        .buffer_unordered(settings.probe_concurrency.max(1));
+    while let Some((a, c, judged)) = probed.next().await {
+        cells[a][c] = Some(judged);
+    }
+}
+
 /// What the scan knows without a probe: the outcome log, and the ledger's current cycles.
 #[derive(Clone, Copy)]
 struct Known<'a> {
     log: Option<&'a LogIndex>,
     ledger: Option<&'a Ledger>,
-}
-
-/// The scan's request and probe-reason counters, shared by the probes in flight.
-#[derive(Clone, Copy)]
-struct Counters<'a> {
-    requests: &'a AtomicUsize,
-    reasons: &'a [AtomicUsize; 4],
-    /// Expected cycles the log answered.
-    logged: &'a AtomicUsize,
-    /// The scan's `now` (when a recorded miss is due for a recheck).
-    now: DateTime<Utc>,
 }
 
 /// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
@@ -162,71 +258,75 @@ async fn read_log_for<S: ObjectStore>(
     read_log(store, &at.bucket, &at.prefix, since, concurrency, now).await
 }
 
-/// One past cycle: not expected (no probe), answered by the outcome log, or probed and
-/// judged.
-async fn cell_outcome<S: ObjectStore>(
-    store: &S,
+/// What the scan does with one planned cycle.
+enum Decision {
+    NotExpected(CellOutcome),
+    /// The outcome log or the ledger answers it (with a set's counts when they are known).
+    Known(CellOutcome, Option<SetCycle>),
+    Probe(from_log::ProbeReason),
+}
+
+/// One past cycle: not expected (no probe), answered by the outcome log or the ledger, or to
+/// be probed, and why.
+fn decide(
     target: &ArtifactPlan<'_>,
     cell: usize,
-    deadline: Option<tokio::time::Instant>,
     known: Known<'_>,
-    counters: Counters<'_>,
-) -> (CellOutcome, bool) {
+    now: DateTime<Utc>,
+) -> Decision {
     let cycle = target.cycle(cell);
     if let Some(why) = not_expected(target.spec, cycle) {
-        return (CellOutcome::NotExpected(why), false);
+        return Decision::NotExpected(CellOutcome::NotExpected(why));
     }
     let keys = ResolvedKeys::resolve(target.spec, cycle);
-    let now = counters.now;
     let entry = known
         .ledger
         .and_then(|l| l.artifacts.get(target.spec.id.as_str()));
     if let Some(cell) = from_log::answer_from_ledger(entry, cycle, keys.due_at) {
-        counters.logged.fetch_add(1, Ordering::Relaxed);
-        return (cell, false);
+        let set = (known.ledger)
+            .and_then(|l| l.sets.get(target.spec.id.as_str(), &cycle.label))
+            .map(|c| SetCycle {
+                total: c.total,
+                written: c.written,
+            });
+        return Decision::Known(cell, set);
     }
-    match from_log::answer(
+    let answer = from_log::answer(
         known.log,
         target.spec,
         cycle,
         &keys.canonical_key,
         keys.due_at,
         now,
-    ) {
+    );
+    match answer {
         Answer::Logged(cell) => {
-            counters.logged.fetch_add(1, Ordering::Relaxed);
-            return (cell, false);
+            let set = (known.log).and_then(|l| l.set_cycle(target.spec.id.as_str(), cycle.tick));
+            Decision::Known(cell, set)
         }
-        Answer::Probe(reason) => counters.reasons[reason.index()].fetch_add(1, Ordering::Relaxed),
-    };
-    let requests = counters.requests;
-    let outcome = guarded_async(probe_cycle(
-        store,
-        target.spec,
-        cycle,
-        keys,
-        deadline,
-        requests,
-    ))
-    .await
-    .unwrap_or_else(|message| CellOutcome::Failed(ProbeError::internal(&message)));
-    (outcome, true)
+        Answer::Probe(reason) => Decision::Probe(reason),
+    }
 }
 
-/// HEADs the cycle's canonical key, its recovery key when the canonical one does not count,
-/// and judges what they saw.
+/// The cycle's canonical key as a listing saw it or HEADed, its recovery key (listed or
+/// HEADed) when the canonical one does not count, and judges what they saw.
 async fn probe_cycle<S: ObjectStore>(
     store: &S,
     spec: &ArtifactSpec,
     cycle: &Cycle,
     keys: ResolvedKeys,
+    listed: (Option<Seen>, Option<Seen>),
     deadline: Option<tokio::time::Instant>,
     requests: &AtomicUsize,
 ) -> CellOutcome {
     let head = |key| head_before(store, &spec.s3_bucket, key, deadline, requests);
-    let canonical = head(&keys.canonical_key).await;
-    let recovery = match &keys.recovery_key {
-        Some(key) if cell::needs_recovery(&canonical, cycle.tick) => Some(head(key).await),
+    let canonical = match listed.0 {
+        Some(seen) => seen,
+        None => head(&keys.canonical_key).await,
+    };
+    let recovery = match (&keys.recovery_key, listed.1) {
+        (Some(_), Some(seen)) if cell::needs_recovery(&canonical, cycle.tick) => Some(seen),
+        (Some(key), None) if cell::needs_recovery(&canonical, cycle.tick) => Some(head(key).await),
         _ => None,
     };
     cell::judge(canonical, recovery, cycle.tick, keys.due_at)
@@ -248,25 +348,30 @@ async fn head_before<S: ObjectStore>(
 }
 
 /// The scan's result: artifacts whose every cycle was judged, the rest `not_scanned`.
-fn assemble<'r>(
-    plan: Plan<'r>,
-    cells: Vec<Vec<Option<CellOutcome>>>,
-    probed: Vec<Vec<bool>>,
-    now: DateTime<Utc>,
-) -> History<'r> {
+fn assemble<'r>(plan: Plan<'r>, cells: Cells, now: DateTime<Utc>) -> History<'r> {
     let mut history = History {
         generated_at: now,
         lookback: plan.lookback,
         skipped_unsupported: plan.skipped_unsupported,
         ..History::default()
     };
-    for ((target, cells), probed) in plan.artifacts.into_iter().zip(cells).zip(probed) {
-        let cells: Vec<CellOutcome> = cells
-            .into_iter()
-            .map(|c| {
-                c.unwrap_or_else(|| CellOutcome::Failed(ProbeError::of(&StoreError::Deadline)))
-            })
-            .collect();
+    for (target, judged) in plan.artifacts.into_iter().zip(cells) {
+        let is_set = target.spec.is_set();
+        let mut cells = Vec::with_capacity(judged.len());
+        let mut probed = Vec::with_capacity(judged.len());
+        let mut set_cycles = Vec::new();
+        for j in judged {
+            let j = j.unwrap_or_else(|| Judged {
+                cell: CellOutcome::Failed(ProbeError::of(&StoreError::Deadline)),
+                probed: false,
+                set: None,
+            });
+            cells.push(j.cell);
+            probed.push(j.probed);
+            if is_set {
+                set_cycles.push(j.set);
+            }
+        }
         let unprobed = cells
             .iter()
             .any(|c| matches!(c, CellOutcome::Failed(e) if e.is_deadline()));
@@ -280,6 +385,7 @@ fn assemble<'r>(
             first: target.first,
             cells,
             probed,
+            set_cycles,
         });
     }
     history

@@ -539,6 +539,7 @@ async fn the_file_has_the_originals_fields_and_ours() {
             "n_cycles_from_log",
             "n_cycles_probed",
             "n_head_requests",
+            "n_list_requests",
             "n_log_requests",
             "not_scanned",
             "probes_by_reason",
@@ -622,13 +623,115 @@ async fn a_feeds_buckets_outside_its_active_windows_are_not_expected_and_the_fir
 }
 
 #[tokio::test]
-async fn a_set_is_skipped_as_unsupported_not_scanned_as_its_template() {
+async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
     let reg = registry(
         "  - artifact_id: shards\n    s3_key_template: \"s/{date}/{partition}.json\"\n    \
-         partitions: [a, b]\n    cadence: daily_utc\n",
+         partitions: [a, b]\n    cadence: daily_utc\n\
+         \x20 - artifact_id: listed\n    s3_key_template: \"t/{date}/{partition}.json\"\n    \
+         partitions_from: s3://bkt/lists/t.txt\n    cadence: daily_utc\n",
     );
-    let store = TableStore::default();
-    let history = scan(&store, &reg, &[("daily_utc", 3)], "2026-06-03T12:00:00Z").await;
-    assert_eq!(history.skipped_unsupported, 1);
-    assert!(store.heads().is_empty(), "{:?}", store.heads());
+    let store = crate::store::memory::MemoryStore::new();
+    for key in ["s/2026-06-03/a.json", "s/2026-06-03/b.json", "s/2026-06-02/a.json"] {
+        let day = &key[2..12];
+        store.insert("bkt", key, "x", at(&format!("{day}T06:30:00Z")));
+    }
+    let counting = crate::store::counting::CountingStore::new(&store);
+    let mut settings = ScanSettings::default();
+    settings.lookback.set("daily_utc".into(), 3);
+    let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    assert_eq!(history.skipped_unsupported, 1, "a set read from S3 is not scanned");
+    let counts = counting.counts();
+    assert_eq!((counts.list, counts.head), (3, 0), "one listing a cycle");
+    assert_eq!(history.n_list_requests, 3);
+    let file = json(&history);
+    let cells = &file["artifacts"]["shards"]["history"];
+    let set = |i: usize| cells[i]["set"].clone();
+    assert_eq!(
+        set(0),
+        serde_json::json!({"total": 2, "written": 2, "fraction": 1.0, "complete": true})
+    );
+    assert_eq!(cells[0]["present"], true);
+    assert_eq!(cells[0]["on_time"], true);
+    assert_eq!(
+        set(1),
+        serde_json::json!({"total": 2, "written": 1, "fraction": 0.5, "complete": false})
+    );
+    assert_eq!(cells[1]["present"], false, "partial is a gap without min_complete");
+    assert_eq!(set(2)["written"], 0);
+    assert_eq!(file["artifacts"]["shards"]["gap_count"], 2);
+}
+
+/// `n` weekly artifacts writing under one directory a date (`w/{date}/aN.json`), the
+/// first two with a recovery key.
+fn one_directory_a_date(n: usize) -> Registry {
+    let mut artifacts = String::new();
+    for i in 0..n {
+        artifacts.push_str(&format!(
+            "  - artifact_id: a{i}\n    s3_key_template: \"w/{{date}}/a{i}.json\"\n    \
+             cadence: saturday_sf\n"
+        ));
+        if i < 2 {
+            artifacts.push_str(&format!(
+                "    recovery_key_template: \"r/a{i}/{{date}}.json\"\n"
+            ));
+        }
+    }
+    registry(&artifacts)
+}
+
+#[tokio::test]
+async fn a_directorys_cycles_are_answered_by_one_listing_page_and_the_few_others_headed() {
+    let reg = one_directory_a_date(20);
+    let store = crate::store::memory::MemoryStore::new();
+    // Saturday 2026-05-30's objects: a0..a9 on time; a10 a day before its tick (older); the
+    // rest never. a0's recovery key is never asked (its canonical counts); a1's neither.
+    for i in 0..10 {
+        let key = format!("w/2026-05-30/a{i}.json");
+        store.insert("bkt", &key, "x", at("2026-05-30T09:10:00Z"));
+    }
+    store.insert(
+        "bkt",
+        "w/2026-05-30/a10.json",
+        "x",
+        at("2026-05-29T09:10:00Z"),
+    );
+    let counting = crate::store::counting::CountingStore::new(&store);
+    let mut settings = ScanSettings::default();
+    settings.lookback.set("saturday_sf".into(), 1);
+    let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    let counts = counting.counts();
+    assert_eq!((counts.list, counts.head), (1, 0), "{counts:?}");
+    assert_eq!((history.n_list_requests, history.n_head_requests), (1, 0));
+    let file = json(&history);
+    assert_eq!(file["n_list_requests"], 1);
+    assert_eq!(file["n_cycles_probed"], 20);
+    let present = |i: usize| file["artifacts"][format!("a{i}")]["history"][0]["present"].clone();
+    assert!((0..10).all(|i| present(i) == true));
+    assert!((10..20).all(|i| present(i) == false));
+    assert_eq!(history.gap_count(), 10);
+}
+
+#[tokio::test]
+async fn below_thirteen_keys_a_directory_is_headed_and_a_recovery_key_asked_when_needed() {
+    let reg = one_directory_a_date(12);
+    let store = crate::store::memory::MemoryStore::new();
+    store.insert(
+        "bkt",
+        "r/a0/2026-05-30.json",
+        "x",
+        at("2026-05-30T09:10:00Z"),
+    );
+    let counting = crate::store::counting::CountingStore::new(&store);
+    let mut settings = ScanSettings::default();
+    settings.lookback.set("saturday_sf".into(), 1);
+    let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    let counts = counting.counts();
+    // 12 canonical HEADs (a listing would cost more) and a0's and a1's recovery keys.
+    assert_eq!((counts.list, counts.head), (0, 14), "{counts:?}");
+    let file = json(&history);
+    assert_eq!(
+        file["artifacts"]["a0"]["history"][0]["recovery_substituted"],
+        true
+    );
+    assert_eq!(history.gap_count(), 11);
 }

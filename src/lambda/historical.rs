@@ -50,6 +50,7 @@ pub async fn run_historical<S: ObjectStore>(
         probe_deadline: deadline.map(|d| scan_deadline(d, settings)),
         only: only.to_vec(),
         lookback: lookback.clone(),
+        list_max_pages: settings.list_max_pages,
         log_location: Some(location.clone()),
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
@@ -132,6 +133,7 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
         n_artifacts = history.artifacts.len(),
         n_cycles_probed = history.n_cycles_probed(),
         n_head_requests = history.n_head_requests,
+        n_list_requests = history.n_list_requests,
         n_cycles_from_log = history.n_cycles_from_log,
         n_log_requests = history.n_log_requests,
         warnings = history.warnings.len(),
@@ -156,6 +158,7 @@ pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
         "n_artifacts": history.artifacts.len(),
         "n_cycles_probed": history.n_cycles_probed(),
         "n_head_requests": history.n_head_requests,
+        "n_list_requests": history.n_list_requests,
         "n_cycles_from_log": history.n_cycles_from_log,
         "probes_by_reason": history.probes_by_reason(),
         "n_log_requests": history.n_log_requests,

@@ -181,6 +181,8 @@ mod tests {
             s3_bucket: "bkt".into(),
             s3_key: key.into(),
             recorded_at: t(checked),
+            set_total: None,
+            set_written: None,
         }
     }
 

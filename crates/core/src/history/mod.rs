@@ -14,6 +14,7 @@ pub mod from_log;
 pub mod lookback;
 pub mod plan;
 pub mod report;
+pub mod set_cell;
 pub mod sla;
 pub mod to_log;
 
@@ -24,6 +25,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cadence::Cycle;
+use crate::outcome_log::SetCycle;
 use crate::registry::ArtifactSpec;
 use cell::CellOutcome;
 
@@ -47,6 +49,8 @@ pub struct History<'r> {
     pub not_scanned: Vec<String>,
     /// HEAD requests sent.
     pub n_head_requests: usize,
+    /// LIST requests sent: pages of the listings that answered probed cycles' keys.
+    pub n_list_requests: usize,
     /// Expected cycles the outcome log answered, without a probe.
     pub n_cycles_from_log: usize,
     /// Cycles probed, by why the log could not answer them ([`from_log::ProbeReason`]).
@@ -106,12 +110,20 @@ pub struct ArtifactHistory<'r> {
     pub cells: Vec<CellOutcome>,
     /// Per cell, whether the scan probed it (false: not expected, or the outcome log answered).
     pub probed: Vec<bool>,
+    /// A set's (`partitions:`) counts per cell, when known; empty for an artifact that is
+    /// not a set.
+    pub set_cycles: Vec<Option<SetCycle>>,
 }
 
 impl ArtifactHistory<'_> {
     /// Each cycle with its outcome, newest first.
     pub fn cycles(&self) -> impl Iterator<Item = (&Cycle, &CellOutcome)> {
         self.cycles[self.first..].iter().zip(&self.cells)
+    }
+
+    /// The set's counts in its `cell`-th cycle, when it is a set and they are known.
+    pub fn set_cycle(&self, cell: usize) -> Option<SetCycle> {
+        self.set_cycles.get(cell).copied().flatten()
     }
 
     /// Expected cycles with nothing for them (not found, or only an older object). A failed

@@ -70,8 +70,9 @@ pub fn plan<'r>(
             plan.skipped_unsupported += 1;
             continue;
         };
-        // A set's past cycles would need its listings, not one HEAD a cycle: not scanned yet.
-        if spec.is_set() {
+        // A set's past cycles are listed (`set_cell`); one whose values a pass reads from S3
+        // (`partitions_from:`) has no keys here: not scanned.
+        if spec.is_set() && spec.partitions().is_none() {
             plan.skipped_unsupported += 1;
             continue;
         }

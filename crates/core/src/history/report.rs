@@ -21,6 +21,7 @@ use super::{ArtifactHistory, History};
 use crate::cadence::window::WindowCheck;
 use crate::cadence::{Cadence, Cycle};
 use crate::classify::grace_ends_at;
+use crate::outcome_log::SetCycle;
 use crate::registry::Severity;
 use crate::text::Rfc3339;
 
@@ -30,7 +31,7 @@ pub struct HistoryFile<'a>(pub &'a History<'a>);
 impl Serialize for HistoryFile<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let h = self.0;
-        let mut map = serializer.serialize_map(Some(15))?;
+        let mut map = serializer.serialize_map(Some(16))?;
         map.serialize_entry("generated_at", &Rfc3339(h.generated_at).to_string())?;
         map.serialize_entry("lookback", &h.lookback)?;
         map.serialize_entry("duration_seconds", &h.duration_seconds())?;
@@ -40,6 +41,7 @@ impl Serialize for HistoryFile<'_> {
         map.serialize_entry("truncated", &h.truncated())?;
         map.serialize_entry("not_scanned", &h.not_scanned)?;
         map.serialize_entry("n_head_requests", &h.n_head_requests)?;
+        map.serialize_entry("n_list_requests", &h.n_list_requests)?;
         map.serialize_entry("n_cycles_from_log", &h.n_cycles_from_log)?;
         map.serialize_entry("probes_by_reason", &h.probes_by_reason())?;
         map.serialize_entry("n_log_requests", &h.n_log_requests)?;
@@ -113,7 +115,11 @@ impl Serialize for Cells<'_> {
         serializer.collect_seq(
             self.0
                 .cycles()
-                .map(|(cycle, cell)| CellEntry::of(self.0, cycle, cell)),
+                .enumerate()
+                .map(|(i, (cycle, cell))| CellEntry {
+                    set: self.0.set_cycle(i).map(SetEntry::of),
+                    ..CellEntry::of(self.0, cycle, cell)
+                }),
         )
     }
 }
@@ -138,6 +144,29 @@ struct CellEntry<'a> {
     reason: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     recovery_substituted: bool,
+    /// A set's counts in the cycle, when it is a set and they are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    set: Option<SetEntry>,
+}
+
+/// `{total, written, fraction, complete}`: a set's cycle, complete or partial.
+#[derive(Serialize)]
+struct SetEntry {
+    total: u32,
+    written: u32,
+    fraction: f64,
+    complete: bool,
+}
+
+impl SetEntry {
+    fn of(set: SetCycle) -> Self {
+        SetEntry {
+            total: set.total,
+            written: set.written,
+            fraction: set.fraction(),
+            complete: set.complete(),
+        }
+    }
 }
 
 impl<'a> CellEntry<'a> {
@@ -155,6 +184,7 @@ impl<'a> CellEntry<'a> {
             minutes_late: None,
             reason: None,
             recovery_substituted: false,
+            set: None,
         };
         match cell {
             CellOutcome::NotExpected(why) => CellEntry {

@@ -26,7 +26,11 @@ pub fn records<'a>(
     history.artifacts.iter().flat_map(move |a| {
         a.cycles()
             .zip(&a.probed)
-            .filter_map(move |((cycle, cell), probed)| record_of(a, cycle, cell, *probed, log, now))
+            .enumerate()
+            .filter_map(move |(i, ((cycle, cell), probed))| {
+                let record = record_of(a, cycle, cell, *probed, log, now)?;
+                Some(with_set(record, a.set_cycle(i)))
+            })
     })
 }
 
@@ -73,5 +77,16 @@ fn record_of(
         s3_bucket: spec.s3_bucket.as_ref().into(),
         s3_key: keys.canonical_key.into(),
         recorded_at: checked_at,
+        set_total: None,
+        set_written: None,
     })
+}
+
+/// The record with a set's counts, when known.
+fn with_set(record: OutcomeRecord, set: Option<crate::outcome_log::SetCycle>) -> OutcomeRecord {
+    OutcomeRecord {
+        set_total: set.map(|s| s.total),
+        set_written: set.map(|s| s.written),
+        ..record
+    }
 }

@@ -8,6 +8,7 @@
 //! ([`Ledger::advance`]); reading and the conditional write live in the shell's `ledger::store`.
 
 mod content;
+mod set_counts;
 mod entries;
 mod file;
 mod presence;
@@ -22,6 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use content::{ContentRecord, ContentRecords};
 pub use entries::LedgerEntries;
 pub use presence::{Presence, PresenceFigures};
+pub use set_counts::{SetCount, SetCounts};
 pub use time::LedgerTime;
 
 use crate::classify::State;
@@ -45,6 +47,9 @@ pub struct Ledger {
     /// What the content checks remember, for the artifacts that have one (`content.rs`).
     #[serde(default, skip_serializing_if = "ContentRecords::is_empty")]
     pub content: ContentRecords,
+    /// Each set's counts in its current cycle (`set_counts.rs`), for the outcome log.
+    #[serde(default, skip_serializing_if = "SetCounts::is_empty")]
+    pub sets: SetCounts,
     /// Outcome-log lines of closed cycles no pass could write yet (docs/outputs.md#the-outcome-log):
     /// kept as written, and written by the next pass that can.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -148,6 +153,7 @@ impl Ledger {
     ) {
         self.artifacts.retain(&known);
         self.content.retain(&known);
+        self.sets.retain(&known);
         let alerted: HashSet<&str> = alerted.iter().copied().collect();
         let pass_at = LedgerTime::saturating_from(now);
         let mut labels = CycleLabels::default();
@@ -160,6 +166,9 @@ impl Ledger {
             let was_alerted = alerted.contains(&*row.artifact_id);
             if let Some(seen) = row.content_seen() {
                 self.content.observe(&row.artifact_id, cycle, seen);
+            }
+            if let Some(set) = row.set_summary() {
+                self.sets.observe(&row.artifact_id, cycle, set);
             }
             match self.artifacts.get_mut(&row.artifact_id) {
                 Some(entry) => entry.advance(labels.shared(cycle), row, was_alerted, pass_at),

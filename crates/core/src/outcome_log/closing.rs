@@ -57,7 +57,12 @@ pub fn closed_cycles(
         .filter_map(|(row, entry)| {
             let spec = specs.get(&*row.artifact_id)?;
             let cycle = find_cycle(spec, registry, row.context.cycle_tick?, &entry.cycle)?;
-            Some(record(spec, &cycle, entry, recorded_at))
+            let mut record = record(spec, &cycle, entry, recorded_at);
+            if let Some(count) = before.sets.get(&row.artifact_id, &entry.cycle) {
+                record.set_total = Some(count.total);
+                record.set_written = Some(count.written);
+            }
+            Some(record)
         })
         .collect()
 }
@@ -148,5 +153,7 @@ fn record(
         s3_bucket: spec.s3_bucket.as_ref().into(),
         s3_key: keys.canonical_key.into(),
         recorded_at,
+        set_total: None,
+        set_written: None,
     }
 }

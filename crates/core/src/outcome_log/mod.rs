@@ -15,7 +15,7 @@ pub mod record;
 
 pub use closing::closed_cycles;
 pub use reading::{LogIndex, LogRead, ObjectReader, Recorded, read_object};
-pub use record::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION};
+pub use record::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION, SetCycle};
 
 use chrono::{DateTime, Utc};
 

@@ -165,6 +165,9 @@ pub struct Recorded {
 #[derive(Debug, Clone, Default)]
 pub struct LogIndex {
     by_artifact: HashMap<Box<str>, Vec<Recorded>>,
+    /// The sets' counts of the cycles held, apart: few artifacts are sets, and the millions
+    /// of [`Recorded`] stay 32 bytes.
+    set_cycles: HashMap<Box<str>, Vec<(LedgerTime, super::SetCycle)>>,
     /// Records that repeated a cycle already held (collapsed).
     pub duplicates: usize,
     pub records: usize,
@@ -180,7 +183,9 @@ impl LogIndex {
 
     /// Adds one record.
     pub fn add_one(&mut self, record: OutcomeRecord) {
-        {
+        let set = record.set_cycle();
+        let id = set.map(|_| record.artifact_id.clone());
+        let won = {
             let recorded = Recorded {
                 tick: record.tick,
                 landed_at: record.landed_at,
@@ -197,16 +202,34 @@ impl LogIndex {
             match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
                 Some(held) => {
                     self.duplicates += 1;
-                    if better(&recorded, held) {
+                    let won = better(&recorded, held);
+                    if won {
                         *held = recorded;
                     }
+                    won.then_some(recorded.tick)
                 }
                 None => {
                     self.records += 1;
                     cycles.push(recorded);
+                    Some(recorded.tick)
                 }
             }
+        };
+        if let (Some(tick), Some(set), Some(id)) = (won, set, id) {
+            let cycles = self.set_cycles.entry(id).or_default();
+            cycles.retain(|(held, _)| *held != tick);
+            cycles.push((tick, set));
         }
+    }
+
+    /// The set's counts recorded for `id`'s cycle that ticked at `tick`, if any.
+    pub fn set_cycle(&self, id: &str, tick: DateTime<Utc>) -> Option<super::SetCycle> {
+        let tick = LedgerTime::from_utc(tick)?;
+        let cycles = self.set_cycles.get(id)?;
+        cycles
+            .iter()
+            .find(|(held, _)| *held == tick)
+            .map(|(_, set)| *set)
     }
 
     /// The record of `id`'s cycle that ticked at `tick`.

@@ -40,6 +40,37 @@ pub struct OutcomeRecord {
     pub s3_key: Box<str>,
     /// When the pass that closed the cycle ran.
     pub recorded_at: LedgerTime,
+    /// A set's (`partitions:`) keys in the cycle, as the last pass (or the history's recheck)
+    /// that listed it counted; `null` for an artifact that is not a set, or a set no listing
+    /// counted in the cycle. Lines written before it read as `null`.
+    #[serde(default)]
+    pub set_total: Option<u32>,
+    /// Of those, the keys written since the cycle's tick: the cycle is complete when it
+    /// equals `set_total`, partial below (`set_written / set_total` the fraction).
+    #[serde(default)]
+    pub set_written: Option<u32>,
+}
+
+/// A set's counts in one cycle (`set_total`, `set_written`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetCycle {
+    pub total: u32,
+    pub written: u32,
+}
+
+impl SetCycle {
+    /// Every key was written since the tick.
+    pub fn complete(self) -> bool {
+        self.written >= self.total
+    }
+
+    /// `written / total`, rounded to 4 decimals (1 for a set of no keys).
+    pub fn fraction(self) -> f64 {
+        if self.total == 0 {
+            return 1.0;
+        }
+        (f64::from(self.written) / f64::from(self.total) * 10_000.0).round() / 10_000.0
+    }
 }
 
 /// What the cycle came to, as the passes saw it.
@@ -71,6 +102,14 @@ pub enum KnownBy {
 }
 
 impl OutcomeRecord {
+    /// A set's counts, when the record has them.
+    pub fn set_cycle(&self) -> Option<SetCycle> {
+        Some(SetCycle {
+            total: self.set_total?,
+            written: self.set_written?,
+        })
+    }
+
     /// The record as one line of the log (compact JSON, no newline).
     pub fn to_line(&self) -> Box<str> {
         serde_json::to_string(self)
