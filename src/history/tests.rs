@@ -631,7 +631,11 @@ async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
          partitions_from: s3://bkt/lists/t.txt\n    cadence: daily_utc\n",
     );
     let store = crate::store::memory::MemoryStore::new();
-    for key in ["s/2026-06-03/a.json", "s/2026-06-03/b.json", "s/2026-06-02/a.json"] {
+    for key in [
+        "s/2026-06-03/a.json",
+        "s/2026-06-03/b.json",
+        "s/2026-06-02/a.json",
+    ] {
         let day = &key[2..12];
         store.insert("bkt", key, "x", at(&format!("{day}T06:30:00Z")));
     }
@@ -639,7 +643,10 @@ async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
     let mut settings = ScanSettings::default();
     settings.lookback.set("daily_utc".into(), 3);
     let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
-    assert_eq!(history.skipped_unsupported, 1, "a set read from S3 is not scanned");
+    assert_eq!(
+        history.skipped_unsupported, 1,
+        "a set read from S3 is not scanned"
+    );
     let counts = counting.counts();
     assert_eq!((counts.list, counts.head), (3, 0), "one listing a cycle");
     assert_eq!(history.n_list_requests, 3);
@@ -656,7 +663,10 @@ async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
         set(1),
         serde_json::json!({"total": 2, "written": 1, "fraction": 0.5, "complete": false})
     );
-    assert_eq!(cells[1]["present"], false, "partial is a gap without min_complete");
+    assert_eq!(
+        cells[1]["present"], false,
+        "partial is a gap without min_complete"
+    );
     assert_eq!(set(2)["written"], 0);
     assert_eq!(file["artifacts"]["shards"]["gap_count"], 2);
 }

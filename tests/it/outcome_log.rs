@@ -29,7 +29,7 @@ const LOG_DIR: &str = "_freshness_monitor/outcomes/";
 
 /// The schema of docs/outputs.md#the-outcome-log, in order, then DuckDB's `filename` and
 /// partition columns.
-const COLUMNS: [&str; 18] = [
+const COLUMNS: [&str; 20] = [
     "schema_version",
     "artifact_id",
     "cadence",
@@ -46,6 +46,8 @@ const COLUMNS: [&str; 18] = [
     "s3_bucket",
     "s3_key",
     "recorded_at",
+    "set_total",
+    "set_written",
     "filename",
     "date",
 ];
@@ -69,7 +71,9 @@ fn registry(bucket: &str) -> String {
          created_at: 2020-01-01\n  grace_period_cycles: 0\n  sla_minutes_after_cron: 60\n  \
          cadence: weekday_sf\n  owner_repo: team\nartifacts:\n\
          \x20 - artifact_id: landed\n    s3_key_template: \"landed/{{date}}.json\"\n\
-         \x20 - artifact_id: never\n    s3_key_template: \"never/{{date}}.json\"\n"
+         \x20 - artifact_id: never\n    s3_key_template: \"never/{{date}}.json\"\n\
+         \x20 - artifact_id: shards\n    s3_key_template: \"shards/{{date}}/{{partition}}.json\"\n    \
+         partitions: [a, b, c]\n"
     )
 }
 
@@ -130,6 +134,10 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     put(&s3, &bucket, REGISTRY_KEY, &registry(&bucket)).await;
     let (d1, d2) = last_two_sessions();
     put(&s3, &bucket, &format!("landed/{d1}.json"), "{}").await;
+    // The set's D1 is partial: 2 of its 3 keys.
+    for value in ["a", "b"] {
+        put(&s3, &bucket, &format!("shards/{d1}/{value}.json"), "{}").await;
+    }
     let moto_addr = format!("127.0.0.1:{}", moto::shared().port)
         .parse()
         .unwrap();
@@ -155,7 +163,7 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     );
     let ledger = get_json(&s3, &bucket, LEDGER_KEY).await.unwrap();
     let kept = ledger["unrecorded_outcomes"].as_array().expect("kept");
-    assert_eq!(kept.len(), 2, "{ledger:#}");
+    assert_eq!(kept.len(), 3, "{ledger:#}");
     // The next pass (same cycle: closes nothing itself) writes them, and the ledger lets go.
     direct.pass(format!("{d2}T15:15:00Z")).response();
     let keys = log_keys(&s3, &bucket).await;
@@ -171,9 +179,9 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     download_log(&bucket, dir.path());
     let (columns, rows) = duckdb_read(dir.path());
     assert_eq!(columns, COLUMNS, "the documented schema, in order");
-    assert_eq!(rows.len(), 2, "{rows:#?}");
-    let (landed, never) = (&rows[0], &rows[1]);
-    for row in [landed, never] {
+    assert_eq!(rows.len(), 3, "{rows:#?}");
+    let (landed, never, shards) = (&rows[0], &rows[1], &rows[2]);
+    for row in [landed, never, shards] {
         assert_eq!(row["schema_version"], 1);
         assert_eq!(row["cycle_label"], d1.to_string());
         assert_eq!(row["cadence"], "weekday_sf");
@@ -202,6 +210,19 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         "{never}"
     );
     assert_eq!(never["known_by"], "pass");
+    assert!(
+        never["set_total"].is_null() && never["set_written"].is_null(),
+        "not a set: {never}"
+    );
+    assert_eq!(
+        (
+            &shards["outcome"],
+            &shards["set_total"],
+            &shards["set_written"]
+        ),
+        (&json!("missing"), &json!(3), &json!(2)),
+        "a partial set's cycle, counted: {shards}"
+    );
 
     // The history answers `landed`'s D1 and `never`'s D1 (a gap, not yet due for a recheck)
     // from the log, probes the cycles before it, and names a log object it cannot read
@@ -218,11 +239,14 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     let response = direct.invoke(&event).response().clone();
     assert_eq!(
         response["n_cycles_from_log"],
-        4 - rechecked,
-        "landed's D1, never's D1 as a gap unless its recheck is due, and both D2s, not closed \
-         yet, from the ledger's current cycle: {response:#}"
+        6 - 2 * rechecked,
+        "landed's D1, never's and shards' D1 as gaps unless their recheck is due, and the three \
+         D2s, not closed yet, from the ledger's current cycle: {response:#}"
     );
-    assert_eq!(response["probes_by_reason"]["recorded_missing"], rechecked);
+    assert_eq!(
+        response["probes_by_reason"]["recorded_missing"],
+        2 * rechecked
+    );
     assert_eq!(response["warnings"], 1, "{response:#}");
     let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
     let warning = history["warnings"][0].as_str().unwrap();
@@ -252,6 +276,19 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         .unwrap()
         .clone();
     assert_eq!(never["present"], false, "{never}");
+    let shards = history["artifacts"]["shards"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cycle_label"] == d1.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        shards["set"],
+        json!({"total": 3, "written": 2, "fraction": 0.6667, "complete": false}),
+        "from the log, or the scan's own listing when its recheck was due: {shards}"
+    );
+    assert_eq!(shards["present"], false, "partial, no min_complete: a gap");
 
     // The scan left its compacted log: the next scan reads it and the one object it has
     // not read, and probes nothing the first one learned.

@@ -245,3 +245,51 @@ fn object_keys_are_partitioned_by_the_pass_s_day_and_never_collide() {
     let two: Vec<Box<str>> = vec!["b".into()];
     assert_ne!(body_hash(&one), body_hash(&two));
 }
+
+#[test]
+fn a_sets_cycle_is_recorded_with_the_counts_its_last_listing_saw() {
+    let registry = registry();
+    let counts = |total: u32, written: u32| crate::classify::SetSummary {
+        total,
+        written,
+        missing: total - written,
+        stale: 0,
+        first_missing: Box::new([]),
+    };
+    // (the passes of Tuesday: now, state, the set's counts), the closing record's counts
+    let cases: Vec<(Vec<(&str, State, Option<(u32, u32)>)>, Option<(u32, u32)>)> = vec![
+        (
+            vec![
+                ("2026-12-01T13:15:00Z", State::Missing, Some((5, 2))),
+                ("2026-12-01T15:00:00Z", State::Missing, Some((5, 4))),
+                // A pass that did not list it (settled, or a deadline pass) keeps the counts.
+                ("2026-12-01T16:00:00Z", State::Missing, None),
+            ],
+            Some((5, 4)),
+        ),
+        (vec![("2026-12-01T15:00:00Z", State::Missing, None)], None),
+    ];
+    for (passes, expected) in cases {
+        let mut ledger = Ledger::new();
+        for (now, state, set) in &passes {
+            let mut row = row(&registry, now, *state, None);
+            row.set_set_summary(set.map(|(t, w)| Box::new(counts(t, w))));
+            ledger.advance(&[row], &[], at(now), |_| true);
+        }
+        let wednesday = "2026-12-02T13:30:00Z";
+        let mut next = row(&registry, wednesday, State::Missing, None);
+        next.set_set_summary(Some(Box::new(counts(5, 0))));
+        let records = closed_cycles(&ledger, &[next], &registry, at(wednesday));
+        let r = &records[0];
+        assert_eq!(r.set_total.zip(r.set_written), expected, "{passes:?}");
+        assert_eq!(r.set_cycle().map(|s| s.complete()), expected.map(|_| false));
+        let line = r.to_line();
+        assert!(
+            line.ends_with(match expected {
+                Some(_) => r#","set_total":5,"set_written":4}"#,
+                None => r#","set_total":null,"set_written":null}"#,
+            }),
+            "{line}"
+        );
+    }
+}
