@@ -256,8 +256,11 @@ fn a_sets_cycle_is_recorded_with_the_counts_its_last_listing_saw() {
         stale: 0,
         first_missing: Box::new([]),
     };
-    // (the passes of Tuesday: now, state, the set's counts), the closing record's counts
-    let cases: Vec<(Vec<(&str, State, Option<(u32, u32)>)>, Option<(u32, u32)>)> = vec![
+    /// One pass of Tuesday: now, state, the set's counts (total, written) when it listed it.
+    type SetPass<'a> = (&'a str, State, Option<(u32, u32)>);
+    /// The passes of Tuesday, and the counts the closing record carries.
+    type Case<'a> = (Vec<SetPass<'a>>, Option<(u32, u32)>);
+    let cases: Vec<Case<'_>> = vec![
         (
             vec![
                 ("2026-12-01T13:15:00Z", State::Missing, Some((5, 2))),
