@@ -1,10 +1,10 @@
 //! The history scan's probing: every planned past cycle that the outcome log cannot answer
 //! is probed through the store, with bounded concurrency and a deadline.
 //!
-//! Which cycles are probed is decided first, for all of them; their keys are then listed
-//! where a page pays (`listed`, the pass's planner) and the rest HEADed. It probes the way a
-//! pass does (one stream of probes, at most `probe_concurrency` in flight,
-//! none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
+//! Which cycles are probed is decided first, in batches of artifacts in registry order; each
+//! batch's keys are then listed where a page pays (`listed`, the pass's planner) and the rest
+//! HEADed. It probes the way a pass does (one stream of probes, at most `probe_concurrency`
+//! in flight, none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
 //! invocation that runs out of time has finished the artifacts before the cut and not started
 //! most of those after it. An artifact with any cycle left unprobed is reported in
 //! `not_scanned` instead of with a partial history. A failed probe (or a bug met while
@@ -65,8 +65,8 @@ impl Default for ScanSettings {
     }
 }
 
-/// How many probed cycles are planned (their keys rendered and held) at once: a first scan
-/// after a deploy probes every expected cycle, millions at a large registry.
+/// How many probed cycles are planned (their keys rendered and held) at once, at least: a
+/// first scan after a deploy probes every expected cycle, millions at a large registry.
 const PLANNED_AT_ONCE: usize = 100_000;
 
 /// Scans the history of every selected artifact of `registry` at `now`.
@@ -86,10 +86,24 @@ pub async fn scan_history<'r, S: ObjectStore>(
         log: log.as_ref().map(|l| &l.index),
         ledger: log.as_ref().and_then(|l| l.ledger.as_ref()),
     };
-    let mut decided = decide_all(&plan, known, now);
+    let mut decided = Decided::new(&plan);
     let requests = Requests::default();
-    for chunk in decided.probes.chunks(PLANNED_AT_ONCE) {
-        probe_chunk(store, &plan, chunk, settings, &requests, &mut decided.cells).await;
+    // Decided artifact by artifact in registry order, probed a batch at a time: the cycles
+    // to probe are held for one batch, not for the whole scan.
+    for (a, target) in plan.artifacts.iter().enumerate() {
+        decided.decide_artifact(a, target, known, now);
+        if decided.probes.len() >= PLANNED_AT_ONCE || a + 1 == plan.artifacts.len() {
+            let batch = std::mem::take(&mut decided.probes);
+            probe_chunk(
+                store,
+                &plan,
+                &batch,
+                settings,
+                &requests,
+                &mut decided.cells,
+            )
+            .await;
+        }
     }
     let mut history = assemble(plan, decided.cells, now);
     history.n_head_requests = requests.heads.load(Ordering::Relaxed);
@@ -138,39 +152,48 @@ struct Requests {
     lists: AtomicUsize,
 }
 
-/// What was decided before any probe: the cells known without one, and the cycles to probe.
+/// What was decided: the cells known without a probe, and the cycles to probe next.
 struct Decided {
     cells: Cells,
-    /// `(artifact, cell)` of each cycle to probe, in registry order.
+    /// `(artifact, cell)` of each cycle to probe in the next batch, in registry order.
     probes: Vec<(usize, usize)>,
     reasons: [usize; 4],
     /// Expected cycles the log (or the ledger) answered.
     logged: usize,
 }
 
-fn decide_all(plan: &Plan<'_>, known: Known<'_>, now: DateTime<Utc>) -> Decided {
-    let mut decided = Decided {
-        cells: plan.artifacts.iter().map(|a| vec![None; a.len]).collect(),
-        probes: Vec::new(),
-        reasons: [0; 4],
-        logged: 0,
-    };
-    for (a, target) in plan.artifacts.iter().enumerate() {
+impl Decided {
+    fn new(plan: &Plan<'_>) -> Self {
+        Decided {
+            cells: plan.artifacts.iter().map(|a| vec![None; a.len]).collect(),
+            probes: Vec::new(),
+            reasons: [0; 4],
+            logged: 0,
+        }
+    }
+
+    /// Decides the `a`-th artifact's cycles: known ones judged, the rest queued to probe.
+    fn decide_artifact(
+        &mut self,
+        a: usize,
+        target: &ArtifactPlan<'_>,
+        known: Known<'_>,
+        now: DateTime<Utc>,
+    ) {
         for c in 0..target.len {
             match decide(target, c, known, now) {
-                Decision::NotExpected(cell) => decided.cells[a][c] = Judged::unprobed(cell, None),
+                Decision::NotExpected(cell) => self.cells[a][c] = Judged::unprobed(cell, None),
                 Decision::Known(cell, set) => {
-                    decided.logged += 1;
-                    decided.cells[a][c] = Judged::unprobed(cell, set);
+                    self.logged += 1;
+                    self.cells[a][c] = Judged::unprobed(cell, set);
                 }
                 Decision::Probe(reason) => {
-                    decided.reasons[reason.index()] += 1;
-                    decided.probes.push((a, c));
+                    self.reasons[reason.index()] += 1;
+                    self.probes.push((a, c));
                 }
             }
         }
     }
-    decided
 }
 
 /// Probes `chunk`'s cycles: its keys' listings where they pay, then HEADs for the rest (a
