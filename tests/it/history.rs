@@ -474,3 +474,53 @@ async fn history_cli_run_historical_writes_history_json_like_the_lambda() {
     let out = run(&["run", "--only", "weekly"]);
     assert_eq!(out.status.code(), Some(2), "--only needs --historical");
 }
+
+/// Issue 24: the cycles a scan probes go through the pass's listing planner. Fifteen weekly
+/// artifacts write under one directory a week: each week's fifteen keys are one LIST page
+/// on moto, not fifteen HEADs, and the listing answers present and absent keys as HEADs would.
+#[tokio::test(flavor = "multi_thread")]
+async fn history_lambda_lists_a_directory_of_probed_cycles_instead_of_heading_each_key() {
+    let s3 = moto_client().await;
+    let bucket = moto::unique_bucket("history-listed");
+    create_bucket(&s3, &bucket).await;
+    let calendar = TradingCalendar::nyse([]);
+    let start = settled_at(Utc::now(), 60).unwrap();
+    let weeks = walk_back(&Cadence::SaturdaySf, &calendar, start, 2);
+    let mut artifacts = String::new();
+    for i in 0..15 {
+        artifacts.push_str(&format!(
+            "  - artifact_id: w{i:02}\n    s3_key_template: \"weekly/{{cycle_label}}/w{i:02}.json\"\n    \
+             cadence: saturday_sf\n    owner_repo: team\n"
+        ));
+    }
+    // The newest week: all but w14; the week before: none.
+    for i in 0..14 {
+        let key = format!("weekly/{}/w{i:02}.json", weeks[0].label);
+        put(&s3, &bucket, &key, "{}").await;
+    }
+    put(&s3, &bucket, REGISTRY_KEY, &registry(&bucket, &artifacts)).await;
+    let function = Function::start(&moto::shared().endpoint(), &[("REGISTRY_BUCKET", &bucket)]);
+
+    let event = json!({"mode": "historical", "lookback": {"saturday_sf": 2}});
+    let response = function.invoke(&event).response().clone();
+    assert_eq!(response["n_cycles_probed"], 30, "{response:#}");
+    assert_eq!(
+        (&response["n_list_requests"], &response["n_head_requests"]),
+        (&json!(2), &json!(0)),
+        "one page a week: {response:#}"
+    );
+    assert_eq!(
+        response["gap_count"], 16,
+        "w14's newest week and all of the week before"
+    );
+    let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
+    let newest = |id: &str| cells(&history, id)[0].clone();
+    assert_eq!(newest("w00")["present"], true);
+    assert_eq!(
+        newest("w00")["size"],
+        2,
+        "the listing's Size: {}",
+        newest("w00")
+    );
+    assert_eq!(newest("w14")["present"], false);
+}

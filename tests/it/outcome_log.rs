@@ -247,6 +247,15 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         response["probes_by_reason"]["recorded_missing"],
         2 * rechecked
     );
+    // The three artifacts share the cadence, so a third of the cycles not in the log are
+    // shards'; those and its D1 when rechecked are one LIST each (the other two artifacts'
+    // keys are too few a directory for a listing).
+    let not_in_log = response["probes_by_reason"]["not_in_log"].as_u64().unwrap();
+    assert_eq!(
+        response["n_list_requests"],
+        not_in_log / 3 + rechecked,
+        "{response:#}"
+    );
     assert_eq!(response["warnings"], 1, "{response:#}");
     let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
     let warning = history["warnings"][0].as_str().unwrap();
@@ -294,6 +303,10 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     // not read, and probes nothing the first one learned.
     let again = direct.invoke(&event).response().clone();
     assert_eq!(again["n_head_requests"], 0, "{again:#}");
+    assert_eq!(
+        again["n_list_requests"], 0,
+        "no set cycle listed again: {again:#}"
+    );
     assert_eq!(again["n_cycles_probed"], 0, "{again:#}");
     assert_eq!(again["gap_count"], response["gap_count"], "{again:#}");
     assert_eq!(again["sla"], response["sla"], "the same answer: {again:#}");
