@@ -58,7 +58,10 @@ pub fn closed_cycles(
             let spec = specs.get(&*row.artifact_id)?;
             let cycle = find_cycle(spec, registry, row.context.cycle_tick?, &entry.cycle)?;
             let mut record = record(spec, &cycle, entry, recorded_at);
-            if let Some(count) = before.sets.get(&row.artifact_id, &entry.cycle) {
+            let counted = (spec.is_set())
+                .then(|| before.sets.get(&row.artifact_id, &entry.cycle))
+                .flatten();
+            if let Some(count) = counted {
                 record.set_total = Some(count.total);
                 record.set_written = Some(count.written);
             }

@@ -248,7 +248,12 @@ fn object_keys_are_partitioned_by_the_pass_s_day_and_never_collide() {
 
 #[test]
 fn a_sets_cycle_is_recorded_with_the_counts_its_last_listing_saw() {
-    let registry = registry();
+    let text = "schema_version: 1\ndefaults:\n  s3_bucket: bkt\n  severity: critical\n  \
+                created_at: 2020-01-01\n  grace_period_cycles: 0\n  sla_minutes_after_cron: 60\n\
+                artifacts:\n  - artifact_id: a\n    s3_key_template: a/{date}/{partition}.json\n    \
+                partitions: [v, w, x, y, z]\n    cadence: weekday_sf\n    owner_repo: o\n";
+    let set = parse_registry("r.yaml", text.as_bytes()).unwrap();
+    let not_a_set = registry();
     let counts = |total: u32, written: u32| crate::classify::SetSummary {
         total,
         written,
@@ -258,31 +263,42 @@ fn a_sets_cycle_is_recorded_with_the_counts_its_last_listing_saw() {
     };
     /// One pass of Tuesday: now, state, the set's counts (total, written) when it listed it.
     type SetPass<'a> = (&'a str, State, Option<(u32, u32)>);
-    /// The passes of Tuesday, and the counts the closing record carries.
-    type Case<'a> = (Vec<SetPass<'a>>, Option<(u32, u32)>);
+    /// The registry, the passes of Tuesday, and the counts the closing record carries.
+    type Case<'a> = (&'a Registry, Vec<SetPass<'a>>, Option<(u32, u32)>);
     let cases: Vec<Case<'_>> = vec![
         (
+            &set,
             vec![
                 ("2026-12-01T13:15:00Z", State::Missing, Some((5, 2))),
                 ("2026-12-01T15:00:00Z", State::Missing, Some((5, 4))),
-                // A pass that did not list it (settled, or a deadline pass) keeps the counts.
+                // A pass that did not list it (a failed listing, a deadline pass) keeps them.
                 ("2026-12-01T16:00:00Z", State::Missing, None),
             ],
             Some((5, 4)),
         ),
-        (vec![("2026-12-01T15:00:00Z", State::Missing, None)], None),
+        (
+            &set,
+            vec![("2026-12-01T15:00:00Z", State::Missing, None)],
+            None,
+        ),
+        // Counts left from when it was a set are not those of an artifact that is not one.
+        (
+            &not_a_set,
+            vec![("2026-12-01T15:00:00Z", State::Missing, Some((5, 4)))],
+            None,
+        ),
     ];
-    for (passes, expected) in cases {
+    for (registry, passes, expected) in cases {
         let mut ledger = Ledger::new();
         for (now, state, set) in &passes {
-            let mut row = row(&registry, now, *state, None);
+            let mut row = row(registry, now, *state, None);
             row.set_set_summary(set.map(|(t, w)| Box::new(counts(t, w))));
             ledger.advance(&[row], &[], at(now), |_| true);
         }
         let wednesday = "2026-12-02T13:30:00Z";
-        let mut next = row(&registry, wednesday, State::Missing, None);
+        let mut next = row(registry, wednesday, State::Missing, None);
         next.set_set_summary(Some(Box::new(counts(5, 0))));
-        let records = closed_cycles(&ledger, &[next], &registry, at(wednesday));
+        let records = closed_cycles(&ledger, &[next], registry, at(wednesday));
         let r = &records[0];
         assert_eq!(r.set_total.zip(r.set_written), expected, "{passes:?}");
         assert_eq!(r.set_cycle().map(|s| s.complete()), expected.map(|_| false));
