@@ -40,6 +40,16 @@ impl CallTimeouts {
         }
     }
 
+    /// The timeouts for a send that is not idempotent (an SNS Publish): one attempt may take
+    /// the whole operation. An attempt cut short after the message left is retried, and SNS
+    /// then delivers the page twice: a slow answer must be waited for, not re-sent.
+    pub fn for_non_idempotent_send(self) -> Self {
+        CallTimeouts {
+            attempt: self.operation,
+            ..self
+        }
+    }
+
     pub(crate) fn to_timeout_config(self) -> TimeoutConfig {
         TimeoutConfig::builder()
             .operation_timeout(self.operation)
@@ -80,6 +90,16 @@ pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3_config)
 }
 
+/// An SNS client whose one attempt may take the whole `PROBE_TIMEOUT_SECONDS`
+/// ([`CallTimeouts::for_non_idempotent_send`]): a publish retried after a timed-out attempt
+/// would page twice.
+pub fn sns_client(config: &SdkConfig, timeouts: CallTimeouts) -> aws_sdk_sns::Client {
+    let sns_config = aws_sdk_sns::config::Builder::from(config)
+        .timeout_config(timeouts.for_non_idempotent_send().to_timeout_config())
+        .build();
+    aws_sdk_sns::Client::from_conf(sns_config)
+}
+
 /// Every client the monitor uses, sharing one config and one connection pool per service.
 /// Cloning is cheap (the clients are reference-counted handles).
 #[derive(Debug, Clone)]
@@ -101,7 +121,7 @@ impl AwsClients {
     pub fn from_config(config: SdkConfig, timeouts: CallTimeouts) -> Self {
         AwsClients {
             s3: s3_client(&config),
-            sns: aws_sdk_sns::Client::new(&config),
+            sns: sns_client(&config, timeouts),
             ssm: aws_sdk_ssm::Client::new(&config),
             config,
             timeouts,
@@ -134,6 +154,25 @@ mod tests {
         let retry = config.retry_config().expect("a retry config");
         assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
         assert_eq!(retry.max_attempts(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_publish_attempt_may_take_the_whole_operation_so_a_slow_answer_is_not_sent_twice() {
+        let timeouts = CallTimeouts::from_operation(Duration::from_secs(2));
+        let config = load_sdk_config(timeouts).await;
+        let sns = sns_client(&config, timeouts);
+        let sns_timeouts = sns.config().timeout_config().expect("a timeout config");
+        assert_eq!(
+            sns_timeouts.operation_attempt_timeout(),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            sns_timeouts.operation_timeout(),
+            Some(Duration::from_secs(2))
+        );
+        let s3_timeouts = s3_client(&config).config().timeout_config().cloned();
+        let s3_attempt = s3_timeouts.and_then(|t| t.operation_attempt_timeout());
+        assert_eq!(s3_attempt, Some(Duration::from_secs(2) / 3));
     }
 
     #[test]
