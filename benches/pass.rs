@@ -13,6 +13,10 @@
 //!   prints the median wall time of RUNS after a warm-up.
 //! - `serve-generated PORT BUCKET N`: the stand-in serving a generated registry of N
 //!   artifacts and its objects, made up in memory (no files: the million-artifact pass).
+//! - `serve-sets PORT BUCKET SETS PARTITIONS`: the stand-in serving a registry of SETS
+//!   expected sets of PARTITIONS partitions each, every set under its own prefix, and their
+//!   objects, made up in memory (`common/sets.rs`; 1,000 of 5,000 are 5 million objects, no
+//!   files): the sets benchmark, `benches/sets.sh` (BENCHMARKS.md, issue 26).
 //! - `deadline-day N HOURS`: alert latency after the deadline with and without deadline passes
 //!   (`common/deadline_day.rs`), HOURS of passes over N artifacts.
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
@@ -49,6 +53,8 @@ mod deadline_day;
 mod day_history;
 #[path = "common/s3_standin.rs"]
 mod s3_standin;
+#[path = "common/sets.rs"]
+mod sets;
 
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
@@ -66,6 +72,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
                      serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | history N DELAY_MS | \
+                     serve-sets PORT BUCKET SETS PARTITIONS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | round-trips TRACE DELAY_MS | \
@@ -105,6 +112,12 @@ fn main() {
         ["serve-generated", port, bucket, n] => {
             serve_generated(port.parse().unwrap(), bucket, n.parse().unwrap())
         }
+        ["serve-sets", port, bucket, n_sets, partitions] => serve_sets(
+            port.parse().unwrap(),
+            bucket,
+            n_sets.parse().unwrap(),
+            partitions.parse().unwrap(),
+        ),
         ["history", n, delay_ms] => {
             set_bench_credentials();
             day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap())
@@ -148,6 +161,18 @@ fn serve_generated(port: u16, bucket: &str, n: usize) {
         bucket,
         objects,
         vec![(REGISTRY_KEY.to_string(), registry)],
+    ));
+}
+
+/// The stand-in serving `n_sets` generated sets of `partitions` (in `bucket`) and their
+/// objects, made up in memory at the clock's now.
+fn serve_sets(port: u16, bucket: &str, n_sets: usize, partitions: usize) {
+    let (yaml, objects) = sets::generate_sets(n_sets, partitions, bucket, Utc::now());
+    runtime().block_on(s3_standin::serve_objects(
+        port,
+        bucket,
+        objects,
+        vec![(REGISTRY_KEY.to_string(), yaml.into_bytes())],
     ));
 }
 

@@ -14,6 +14,8 @@ mod producer_tests;
 #[cfg(test)]
 mod sets_tests;
 #[cfg(test)]
+pub(crate) mod test_specs;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -1,34 +1,16 @@
 //! The content checks as one table: what the HEAD answered (size, ETag, written since the
 //! tick or not), what the ledger remembered, the checks set, and the verdict a user sees.
 
-use chrono::NaiveDate;
-
 use super::*;
 use crate::cadence::Cadence;
 use crate::calendar::TradingCalendar;
 use crate::classify::{NoLog, Probes, judge};
 use crate::object::StoreError;
-use crate::registry::{ArtifactId, Severity};
-use crate::template::KeyTemplate;
+use crate::registry::test_specs::weekday_sf;
 
 /// A `weekday_sf` artifact (tick 13:00 UTC), due 180 minutes after its tick.
 fn spec(checks: impl FnOnce(&mut crate::registry::SpecFields)) -> ArtifactSpec {
-    let mut spec = ArtifactSpec {
-        id: ArtifactId::parse("prices").unwrap(),
-        line: 1,
-        s3_bucket: "bkt".into(),
-        s3_key_template: KeyTemplate::parse("p/{date}.parquet").unwrap(),
-        cadence: Cadence::WeekdaySf,
-        sla_minutes_after_cron: 180,
-        severity: Severity::Critical,
-        owner_repo: "owner".into(),
-        created_at: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        grace_period_cycles: 2,
-        calendar_aware: true,
-        optional: None,
-    };
-    checks(&mut spec.optional_mut().spec);
-    spec
+    weekday_sf("p/{date}.parquet", checks)
 }
 
 fn at(text: &str) -> DateTime<Utc> {

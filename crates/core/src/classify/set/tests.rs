@@ -1,37 +1,20 @@
 //! A set judged from its listing, as a table: which keys the listing holds (since the tick,
 //! before it, not at all), `min_complete`, and the verdict and reason a user sees.
 
-use chrono::NaiveDate;
-
 use super::*;
-use crate::cadence::Cadence;
 use crate::calendar::TradingCalendar;
 use crate::classify::NoLog;
 use crate::object::{ListedObject, PrefixListing, StoreError};
 use crate::registry::partitions::Partitions;
-use crate::registry::{ArtifactId, Severity};
-use crate::template::KeyTemplate;
+use crate::registry::test_specs::weekday_sf;
 
 /// A `weekday_sf` set (tick 13:00 UTC, due 16:00) of the tickers given.
 fn spec(tickers: &[&str], min_complete: Option<f64>) -> ArtifactSpec {
-    let mut spec = ArtifactSpec {
-        id: ArtifactId::parse("prices").unwrap(),
-        line: 1,
-        s3_bucket: "bkt".into(),
-        s3_key_template: KeyTemplate::parse("p/{date}/{partition}.parquet").unwrap(),
-        cadence: Cadence::WeekdaySf,
-        sla_minutes_after_cron: 180,
-        severity: Severity::Critical,
-        owner_repo: "owner".into(),
-        created_at: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
-        grace_period_cycles: 2,
-        calendar_aware: true,
-        optional: None,
-    };
     let values = tickers.iter().map(|t| Box::from(*t)).collect();
-    spec.optional_mut().spec.partitions = Some(Partitions::new(values));
-    spec.optional_mut().spec.min_complete = min_complete;
-    spec
+    weekday_sf("p/{date}/{partition}.parquet", |fields| {
+        fields.partitions = Some(Partitions::new(values));
+        fields.min_complete = min_complete;
+    })
 }
 
 fn at(text: &str) -> DateTime<Utc> {
