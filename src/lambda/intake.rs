@@ -12,6 +12,8 @@
 //! conditionally (a lost race re-applies the presences to the winner's ledger: they are
 //! idempotent). One GET and one conditional PUT of the ledger per invocation however many
 //! events it carries; a key that matches nothing costs nothing beyond the registry's GET.
+//! When a presence was new and the ledger written, the matched rows of `check_results.json`
+//! and the status page turn fresh at once ([`super::event_outputs`]).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -22,6 +24,7 @@ use serde_json::{Value, json};
 use super::container::Container;
 use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
+use super::event_outputs::{EventOutputs, OutputsUpdate, judge_rows, update_outputs};
 use super::object_event::{CreatedObject, EventSource, FUTURE_TOLERANCE, Ignored, ObjectEvents};
 use crate::ledger::{self, Ledger, Presence, PresenceFigures};
 use crate::matcher::{CycleOfKey, KeyKind, Matcher};
@@ -165,6 +168,7 @@ pub async fn run_object_events<S: ObjectStore>(
         ignored = %response["ignored"],
         resolved = applied.alerts.resolved,
         ledger = applied.ledger,
+        outputs = applied.outputs.as_ref().map(|o| o.status),
         records_to_retry = retry.len(),
         requests_total = store.counts().total(),
     );
@@ -182,6 +186,8 @@ struct Applied {
     /// The ledger write's status (`None`: nothing to write).
     ledger: Option<&'static str>,
     ledger_detail: Option<String>,
+    /// What became of `check_results.json` and the page (`None`: nothing was marked).
+    outputs: Option<OutputsUpdate>,
 }
 
 impl Applied {
@@ -226,6 +232,17 @@ async fn apply<S: ObjectStore>(
         applied.ledger = Some("unchanged");
         return applied;
     }
+    let outputs = EventOutputs {
+        settings,
+        loaded: inputs.loaded,
+        page_history: &inputs.container.page_history,
+        now: inputs.now,
+    };
+    // Judged before the ledger (the only copy) goes to its write; no request.
+    let judged = match figures.marked {
+        0 => None,
+        _ => Some(judge_rows(store, &outputs, &read.ledger, artifact_ids(&presences)).await),
+    };
     let update = |ledger: &mut Ledger| {
         ledger.apply_presences(&presences);
         ledger.note_alerts([], resolved.iter().copied());
@@ -233,7 +250,21 @@ async fn apply<S: ObjectStore>(
     let written = ledger::store::write(store, bucket, &key, read, update).await;
     applied.ledger = Some(written.status);
     applied.ledger_detail = written.detail;
+    if let Some(judged) = judged.filter(|_| !applied.ledger_lost()) {
+        applied.outputs = Some(update_outputs(store, &outputs, judged).await);
+    }
     applied
+}
+
+/// The artifacts of `presences`, each once.
+fn artifact_ids(presences: &[Presence]) -> Vec<String> {
+    let mut ids: Vec<String> = presences
+        .iter()
+        .map(|p| p.artifact_id.to_string())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The pass's alert delivery over the matched artifacts whose alert of this cycle is out and
@@ -322,7 +353,7 @@ fn failure(applied: &Applied) -> HandlerError {
     ))
 }
 
-/// The response (docs/lambda.md#object-created-events); an SQS batch's has
+/// The response (docs/lambda.md#object-created-events). an SQS batch's has
 /// `batchItemFailures`, naming the messages a retry can help.
 fn response(
     events: &ObjectEvents,
@@ -344,6 +375,7 @@ fn response(
         "alerts_enabled": settings.alerts_enabled,
         "resolved": applied.alerts.resolved,
         "ledger": applied.ledger,
+        "outputs": applied.outputs.as_ref().map(OutputsUpdate::to_json),
         "requests": requests,
         "duration_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     });

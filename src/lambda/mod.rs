@@ -10,6 +10,7 @@ pub mod container;
 pub mod deadline;
 pub mod error;
 pub mod event;
+pub mod event_outputs;
 pub mod handler;
 pub mod historical;
 pub mod intake;
