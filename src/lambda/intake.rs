@@ -2,7 +2,8 @@
 //! present in the ledger, and an artifact that was alerted gets its RESOLVED at once
 //! (docs/lambda.md#object-created-events).
 //!
-//! Steps: read the registry (one GET; a registry that cannot be read fails the invocation, so
+//! Steps: read the registry (one GET, or one HEAD when the container kept it under the same
+//! ETag: [`super::registry_cache`]; a registry that cannot be read fails the invocation, so
 //! the queue keeps the batch for the next try and its dead-letter queue catches what keeps
 //! failing), match each object back to its artifacts and cycle ([`crate::matcher`]), and, only
 //! when something matched the current cycle: read the ledger, record the presences
@@ -30,7 +31,7 @@ use crate::ledger::{self, Ledger, Presence, PresenceFigures};
 use crate::matcher::{CycleOfKey, KeyKind, Matcher};
 use crate::pass::{self, PassSettings};
 use crate::registry::Registry;
-use crate::registry_source::{self, LoadedRegistry, RegistrySource};
+use crate::registry_source::LoadedRegistry;
 use crate::report::AlertFigures;
 use crate::report::files::LEDGER;
 use crate::settings::Settings;
@@ -128,29 +129,26 @@ pub async fn run_object_events<S: ObjectStore>(
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
     let store = &CountingStore::new(&container.store);
-    let source = RegistrySource::Store {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-    };
-    let loaded = registry_source::load(store, &source)
+    let (compiled, registry_use) = (container.registry)
+        .load(store, &settings.registry_bucket, &settings.registry_key)
         .await
         .map_err(|e| HandlerError::Registry(registry_error_message(settings, &e)))?;
-    let matcher = Matcher::new(&loaded.registry);
-    let sorted = sort_objects(events, &loaded.registry, &matcher, now);
+    let (loaded, matcher) = (&compiled.loaded, &compiled.matcher);
+    let sorted = sort_objects(events, &loaded.registry, matcher, now);
     let applied = if sorted.presences.is_empty() {
         Applied::default()
     } else {
         let inputs = Inputs {
             container,
             settings,
-            loaded: &loaded,
+            loaded,
             now,
             deadline,
         };
         apply(store, &inputs, &sorted).await
     };
     let retry = records_to_retry(&sorted, &applied);
-    let response = response(
+    let mut response = response(
         events,
         &sorted,
         &applied,
@@ -159,6 +157,7 @@ pub async fn run_object_events<S: ObjectStore>(
         store.counts(),
         started,
     );
+    response["registry"] = json!(registry_use.name());
     tracing::info!(
         message = "object events",
         request_id,
@@ -167,6 +166,7 @@ pub async fn run_object_events<S: ObjectStore>(
         already_known = applied.figures.already_known,
         ignored = %response["ignored"],
         resolved = applied.alerts.resolved,
+        registry = registry_use.name(),
         ledger = applied.ledger,
         outputs = applied.outputs.as_ref().map(|o| o.status),
         records_to_retry = retry.len(),

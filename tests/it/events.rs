@@ -267,6 +267,17 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     assert_eq!(response["resolved"], 0, "{response:#}");
     assert_eq!(response["requests"]["put"], 0, "{response:#}");
     assert_eq!(response["outputs"], Value::Null, "{response:#}");
+    let requests = &response["requests"];
+    assert_eq!(
+        (
+            response["registry"].as_str(),
+            requests["get"].as_u64(),
+            requests["head"].as_u64()
+        ),
+        (Some("kept"), Some(1), Some(1)),
+        "the second event invocation of the container HEADs the registry and reads only the \
+         ledger: {response:#}"
+    );
     assert_eq!(
         check_results(&world.aws.s3, &world.bucket).await.unwrap(),
         results,

@@ -589,3 +589,43 @@ async fn a_pass_that_writes_check_results_meanwhile_wins_over_the_event() {
         "the presence is kept for the next pass"
     );
 }
+
+#[tokio::test]
+async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
+    let container = container(false);
+    let requests = |response: &Value| {
+        let r = &response["requests"];
+        (response["registry"].clone(), r["get"].clone(), r["head"].clone())
+    };
+    let unrelated = object_created("unrelated/file.csv", "2026-06-03T06:40:00Z");
+    let first = invoke(&container, unrelated.clone(), "2026-06-03T06:41:00Z").await;
+    assert_eq!(requests(&first), (json!("read"), json!(1), json!(0)), "{first:#}");
+    let second = invoke(&container, unrelated.clone(), "2026-06-03T06:42:00Z").await;
+    assert_eq!(
+        requests(&second),
+        (json!("kept"), json!(0), json!(1)),
+        "one HEAD, no GET, no parse: {second:#}"
+    );
+    // The registry changes: the next invocation reads it, and its new artifact matches.
+    let changed = format!(
+        "{REGISTRY}  - artifact_id: added\n    s3_key_template: \"unrelated/file.csv\"\n"
+    );
+    container.store.insert(
+        BUCKET,
+        DEFAULT_REGISTRY_KEY,
+        changed.as_str(),
+        t("2026-06-03T06:42:30Z"),
+    );
+    let third = invoke(&container, unrelated, "2026-06-03T06:43:00Z").await;
+    assert_eq!(third["registry"], "read", "{third:#}");
+    assert_eq!(third["marked"], 1, "the changed registry's artifact: {third:#}");
+    // A pass drops what the events kept: the next event reads the registry again.
+    scheduled_pass(&container, "2026-06-03T06:45:00Z").await;
+    let after_pass = invoke(
+        &container,
+        object_created("nothing/here.csv", "2026-06-03T06:46:00Z"),
+        "2026-06-03T06:46:00Z",
+    )
+    .await;
+    assert_eq!(requests(&after_pass), (json!("read"), json!(1), json!(0)));
+}
