@@ -13,6 +13,10 @@
 //!   prints the median wall time of RUNS after a warm-up.
 //! - `serve-generated PORT BUCKET N`: the stand-in serving a generated registry of N
 //!   artifacts and its objects, made up in memory (no files: the million-artifact pass).
+//! - `day-events N PASSES`: the day benchmark with S3 events on (`common/day_events.rs`):
+//!   PASSES passes polling only, then the same day with each landed object's event delivered
+//!   to the intake; prints when rows turn fresh and RESOLVED go out after landing, the polls,
+//!   the requests and the invocations of each.
 //! - `deadline-day N HOURS`: alert latency after the deadline with and without deadline passes
 //!   (`common/deadline_day.rs`), HOURS of passes over N artifacts.
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
@@ -43,6 +47,8 @@ mod common;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "common/day.rs"]
 mod day;
+#[path = "common/day_events.rs"]
+mod day_events;
 #[path = "common/deadline_day.rs"]
 mod deadline_day;
 #[path = "common/day_history.rs"]
@@ -65,7 +71,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | history N DELAY_MS | \
+                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES | deadline-day N HOURS | history N DELAY_MS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
                      proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS | round-trips TRACE DELAY_MS | \
@@ -112,6 +118,10 @@ fn main() {
         ["day", n, passes] => {
             set_bench_credentials();
             day::day(n.parse().unwrap(), passes.parse().unwrap())
+        }
+        ["day-events", n, passes] => {
+            set_bench_credentials();
+            day_events::day_events(n.parse().unwrap(), passes.parse().unwrap())
         }
         ["deadline-day", n, hours] => {
             set_bench_credentials();
