@@ -121,7 +121,12 @@ fn quantiles(seconds: &[i64]) -> String {
     let mut sorted = seconds.to_vec();
     sorted.sort_unstable();
     let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
-    format!("{} / {} / {} s", at(0.5), at(0.95), sorted[sorted.len() - 1])
+    format!(
+        "{} / {} / {} s",
+        at(0.5),
+        at(0.95),
+        sorted[sorted.len() - 1]
+    )
 }
 
 async fn run(

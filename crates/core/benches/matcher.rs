@@ -103,7 +103,13 @@ fn main() {
     let now: DateTime<Utc> = "2026-06-03T15:00:00Z".parse().unwrap();
     println!(
         "{:>9}  {:>10}  {:>12}  {:>12}  {:>8}  {:>11}  {:>10}",
-        "artifacts", "build ms", "hit µs/key", "miss µs/key", "matched", "registry MB", "matcher MB"
+        "artifacts",
+        "build ms",
+        "hit µs/key",
+        "miss µs/key",
+        "matched",
+        "registry MB",
+        "matcher MB"
     );
     for n in sizes {
         let before = resident_bytes();

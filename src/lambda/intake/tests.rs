@@ -595,11 +595,19 @@ async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
     let container = container(false);
     let requests = |response: &Value| {
         let r = &response["requests"];
-        (response["registry"].clone(), r["get"].clone(), r["head"].clone())
+        (
+            response["registry"].clone(),
+            r["get"].clone(),
+            r["head"].clone(),
+        )
     };
     let unrelated = object_created("unrelated/file.csv", "2026-06-03T06:40:00Z");
     let first = invoke(&container, unrelated.clone(), "2026-06-03T06:41:00Z").await;
-    assert_eq!(requests(&first), (json!("read"), json!(1), json!(0)), "{first:#}");
+    assert_eq!(
+        requests(&first),
+        (json!("read"), json!(1), json!(0)),
+        "{first:#}"
+    );
     let second = invoke(&container, unrelated.clone(), "2026-06-03T06:42:00Z").await;
     assert_eq!(
         requests(&second),
@@ -607,9 +615,8 @@ async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
         "one HEAD, no GET, no parse: {second:#}"
     );
     // The registry changes: the next invocation reads it, and its new artifact matches.
-    let changed = format!(
-        "{REGISTRY}  - artifact_id: added\n    s3_key_template: \"unrelated/file.csv\"\n"
-    );
+    let changed =
+        format!("{REGISTRY}  - artifact_id: added\n    s3_key_template: \"unrelated/file.csv\"\n");
     container.store.insert(
         BUCKET,
         DEFAULT_REGISTRY_KEY,
@@ -618,7 +625,10 @@ async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
     );
     let third = invoke(&container, unrelated, "2026-06-03T06:43:00Z").await;
     assert_eq!(third["registry"], "read", "{third:#}");
-    assert_eq!(third["marked"], 1, "the changed registry's artifact: {third:#}");
+    assert_eq!(
+        third["marked"], 1,
+        "the changed registry's artifact: {third:#}"
+    );
     // A pass drops what the events kept: the next event reads the registry again.
     scheduled_pass(&container, "2026-06-03T06:45:00Z").await;
     let after_pass = invoke(
