@@ -17,6 +17,10 @@
 //!   expected sets of PARTITIONS partitions each, every set under its own prefix, and their
 //!   objects, made up in memory (`common/sets.rs`; 1,000 of 5,000 are 5 million objects, no
 //!   files): the sets benchmark, `benches/sets.sh` (BENCHMARKS.md, issue 26).
+//! - `day-events N PASSES`: the day benchmark with S3 events on (`common/day_events.rs`):
+//!   PASSES passes polling only, then the same day with each landed object's event delivered
+//!   to the intake; prints when rows turn fresh and RESOLVED go out after landing, the polls,
+//!   the requests and the invocations of each.
 //! - `deadline-day N HOURS`: alert latency after the deadline with and without deadline passes
 //!   (`common/deadline_day.rs`), HOURS of passes over N artifacts.
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps
@@ -47,6 +51,8 @@ mod common;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[path = "common/day.rs"]
 mod day;
+#[path = "common/day_events.rs"]
+mod day_events;
 #[path = "common/deadline_day.rs"]
 mod deadline_day;
 #[path = "common/day_history.rs"]
@@ -71,7 +77,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | deadline-day N HOURS | history N DELAY_MS | \
+                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES | deadline-day N HOURS | history N DELAY_MS | \
                      serve-sets PORT BUCKET SETS PARTITIONS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
@@ -125,6 +131,10 @@ fn main() {
         ["day", n, passes] => {
             set_bench_credentials();
             day::day(n.parse().unwrap(), passes.parse().unwrap())
+        }
+        ["day-events", n, passes] => {
+            set_bench_credentials();
+            day_events::day_events(n.parse().unwrap(), passes.parse().unwrap())
         }
         ["deadline-day", n, hours] => {
             set_bench_credentials();

@@ -1,12 +1,15 @@
 //! What a warm container keeps between invocations: the settings, the object store and the
 //! alert channels, built once (by [`Container::from_env`] in the Lambda: the AWS clients, the
-//! S3 store and the SSM values) and lent to every invocation, and the status page's
-//! `history.json` as last read (read again only when its ETag changed).
+//! S3 store and the SSM values) and lent to every invocation, the status page's
+//! `history.json` as last read (read again only when its ETag changed), and, for event
+//! invocations, the registry and its matcher under the registry's ETag
+//! ([`super::registry_cache`]).
 //!
 //! The container is generic over its store, as the runtime's examples keep their clients: the
 //! handler borrows whatever store it was built with, so its tests run it in-process against
 //! [`crate::store::memory::MemoryStore`] (`Container::new`).
 
+use super::registry_cache::RegistryCache;
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
 use crate::alert::telegram::{CredentialSource, TelegramChannel};
@@ -38,6 +41,9 @@ pub struct Container<S> {
     /// The one schedule that runs a pass at the next deadline (docs/lambda.md#deadline-passes),
     /// or why there is none.
     pub deadline_schedule: DeadlineSchedule,
+    /// The registry and its compiled matcher as the last event invocation read them, under
+    /// the registry's ETag (dropped when a pass or a history run starts).
+    pub registry: RegistryCache,
 }
 
 impl<S: ObjectStore> Container<S> {
@@ -54,6 +60,7 @@ impl<S: ObjectStore> Container<S> {
             alerter,
             emit_metrics: false,
             page_history: PageHistoryCache::default(),
+            registry: RegistryCache::default(),
             deadline_schedule: DeadlineSchedule::off(
                 "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)",
             ),

@@ -135,12 +135,15 @@ pub async fn run_invocation<S: ObjectStore>(
     deadline: Option<SystemTime>,
     request_id: &str,
 ) -> Result<Value, HandlerError> {
-    if let Invocation::Historical { lookback, only } = invocation {
-        return run_historical(container, lookback, only, deadline, request_id).await;
-    }
     if let Invocation::ObjectEvents(events) = invocation {
         let now = invocation.now(Utc::now());
         return run_object_events(container, events, deadline, request_id, now).await;
+    }
+    // A pass or a history run reads its own registry: what event invocations kept is dropped
+    // first, so the two never take memory at once.
+    container.registry.forget();
+    if let Invocation::Historical { lookback, only } = invocation {
+        return run_historical(container, lookback, only, deadline, request_id).await;
     }
     let settings = container
         .settings

@@ -2,7 +2,8 @@
 //! present in the ledger, and an artifact that was alerted gets its RESOLVED at once
 //! (docs/lambda.md#object-created-events).
 //!
-//! Steps: read the registry (one GET; a registry that cannot be read fails the invocation, so
+//! Steps: read the registry (one GET, or one HEAD when the container kept it under the same
+//! ETag: [`super::registry_cache`]; a registry that cannot be read fails the invocation, so
 //! the queue keeps the batch for the next try and its dead-letter queue catches what keeps
 //! failing), match each object back to its artifacts and cycle ([`crate::matcher`]), and, only
 //! when something matched the current cycle: read the ledger, record the presences
@@ -12,6 +13,8 @@
 //! conditionally (a lost race re-applies the presences to the winner's ledger: they are
 //! idempotent). One GET and one conditional PUT of the ledger per invocation however many
 //! events it carries; a key that matches nothing costs nothing beyond the registry's GET.
+//! When a presence was new and the ledger written, the matched rows of `check_results.json`
+//! and the status page turn fresh at once ([`super::event_outputs`]).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -22,12 +25,13 @@ use serde_json::{Value, json};
 use super::container::Container;
 use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
+use super::event_outputs::{EventOutputs, OutputsUpdate, judge_rows, update_outputs};
 use super::object_event::{CreatedObject, EventSource, FUTURE_TOLERANCE, Ignored, ObjectEvents};
 use crate::ledger::{self, Ledger, Presence, PresenceFigures};
 use crate::matcher::{CycleOfKey, KeyKind, Matcher};
 use crate::pass::{self, PassSettings};
 use crate::registry::Registry;
-use crate::registry_source::{self, LoadedRegistry, RegistrySource};
+use crate::registry_source::LoadedRegistry;
 use crate::report::AlertFigures;
 use crate::report::files::LEDGER;
 use crate::settings::Settings;
@@ -125,29 +129,26 @@ pub async fn run_object_events<S: ObjectStore>(
         .as_ref()
         .map_err(|e| HandlerError::Settings(e.clone()))?;
     let store = &CountingStore::new(&container.store);
-    let source = RegistrySource::Store {
-        bucket: settings.registry_bucket.clone(),
-        key: settings.registry_key.clone(),
-    };
-    let loaded = registry_source::load(store, &source)
+    let (compiled, registry_use) = (container.registry)
+        .load(store, &settings.registry_bucket, &settings.registry_key)
         .await
         .map_err(|e| HandlerError::Registry(registry_error_message(settings, &e)))?;
-    let matcher = Matcher::new(&loaded.registry);
-    let sorted = sort_objects(events, &loaded.registry, &matcher, now);
+    let (loaded, matcher) = (&compiled.loaded, &compiled.matcher);
+    let sorted = sort_objects(events, &loaded.registry, matcher, now);
     let applied = if sorted.presences.is_empty() {
         Applied::default()
     } else {
         let inputs = Inputs {
             container,
             settings,
-            loaded: &loaded,
+            loaded,
             now,
             deadline,
         };
         apply(store, &inputs, &sorted).await
     };
     let retry = records_to_retry(&sorted, &applied);
-    let response = response(
+    let mut response = response(
         events,
         &sorted,
         &applied,
@@ -156,6 +157,7 @@ pub async fn run_object_events<S: ObjectStore>(
         store.counts(),
         started,
     );
+    response["registry"] = json!(registry_use.name());
     tracing::info!(
         message = "object events",
         request_id,
@@ -164,7 +166,9 @@ pub async fn run_object_events<S: ObjectStore>(
         already_known = applied.figures.already_known,
         ignored = %response["ignored"],
         resolved = applied.alerts.resolved,
+        registry = registry_use.name(),
         ledger = applied.ledger,
+        outputs = applied.outputs.as_ref().map(|o| o.status),
         records_to_retry = retry.len(),
         requests_total = store.counts().total(),
     );
@@ -182,6 +186,8 @@ struct Applied {
     /// The ledger write's status (`None`: nothing to write).
     ledger: Option<&'static str>,
     ledger_detail: Option<String>,
+    /// What became of `check_results.json` and the page (`None`: nothing was marked).
+    outputs: Option<OutputsUpdate>,
 }
 
 impl Applied {
@@ -226,6 +232,17 @@ async fn apply<S: ObjectStore>(
         applied.ledger = Some("unchanged");
         return applied;
     }
+    let outputs = EventOutputs {
+        settings,
+        loaded: inputs.loaded,
+        page_history: &inputs.container.page_history,
+        now: inputs.now,
+    };
+    // Judged before the ledger (the only copy) goes to its write; no request.
+    let judged = match figures.marked {
+        0 => None,
+        _ => Some(judge_rows(store, &outputs, &read.ledger, artifact_ids(&presences)).await),
+    };
     let update = |ledger: &mut Ledger| {
         ledger.apply_presences(&presences);
         ledger.note_alerts([], resolved.iter().copied());
@@ -233,7 +250,21 @@ async fn apply<S: ObjectStore>(
     let written = ledger::store::write(store, bucket, &key, read, update).await;
     applied.ledger = Some(written.status);
     applied.ledger_detail = written.detail;
+    if let Some(judged) = judged.filter(|_| !applied.ledger_lost()) {
+        applied.outputs = Some(update_outputs(store, &outputs, judged).await);
+    }
     applied
+}
+
+/// The artifacts of `presences`, each once.
+fn artifact_ids(presences: &[Presence]) -> Vec<String> {
+    let mut ids: Vec<String> = presences
+        .iter()
+        .map(|p| p.artifact_id.to_string())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// The pass's alert delivery over the matched artifacts whose alert of this cycle is out and
@@ -322,7 +353,7 @@ fn failure(applied: &Applied) -> HandlerError {
     ))
 }
 
-/// The response (docs/lambda.md#object-created-events); an SQS batch's has
+/// The response (docs/lambda.md#object-created-events). an SQS batch's has
 /// `batchItemFailures`, naming the messages a retry can help.
 fn response(
     events: &ObjectEvents,
@@ -344,6 +375,7 @@ fn response(
         "alerts_enabled": settings.alerts_enabled,
         "resolved": applied.alerts.resolved,
         "ledger": applied.ledger,
+        "outputs": applied.outputs.as_ref().map(OutputsUpdate::to_json),
         "requests": requests,
         "duration_seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
     });

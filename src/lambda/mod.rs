@@ -10,10 +10,12 @@ pub mod container;
 pub mod deadline;
 pub mod error;
 pub mod event;
+pub mod event_outputs;
 pub mod handler;
 pub mod historical;
 pub mod intake;
 pub mod object_event;
+pub mod registry_cache;
 pub mod steps;
 
 pub use handler::serve;

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde_json::{Value, json};
 
-use crate::support::aws::{get_json, put};
+use crate::support::aws::{get_bytes, get_json, put};
 use crate::support::moto;
 use crate::support::results::{REGISTRY_KEY, check_results, row};
 use crate::support::world::{Monitor, World};
@@ -138,6 +138,17 @@ async fn one_message(world: &World, queue_url: &str) -> aws_sdk_sqs::types::Mess
     }
 }
 
+/// The status page as the last writer left it.
+async fn status_page(world: &World) -> String {
+    let bytes = get_bytes(
+        &world.aws.s3,
+        &world.bucket,
+        "_freshness_monitor/status.html",
+    )
+    .await;
+    String::from_utf8(bytes.expect("status.html written")).unwrap()
+}
+
 /// The SQS event source's event for `message`, as Lambda documents it.
 fn sqs_event(message: &aws_sdk_sqs::types::Message, queue_arn: &str) -> Value {
     json!({"Records": [{
@@ -187,7 +198,29 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     assert_eq!(response["marked"], 1, "{response:#}");
     assert_eq!(response["resolved"], 1, "{response:#}");
     assert_eq!(response["batchItemFailures"], json!([]));
-    assert_eq!(response["requests"]["head"], 0, "no probe: {response:#}");
+    assert_eq!(
+        response["requests"]["head"], 3,
+        "no probe: the HEADs are check_results.json's, status.html's and history.json's: \
+         {response:#}"
+    );
+    // The outputs an operator looks at turn fresh at once, not at the next pass.
+    assert_eq!(response["outputs"]["status"], "written", "{response:#}");
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let prices = row(&results, "prices");
+    assert_eq!(
+        (
+            &prices["state"],
+            &prices["last_modified"],
+            &prices["alerting"]
+        ),
+        (&json!("fresh"), &body["time"], &json!(false)),
+        "{prices:#}"
+    );
+    let page = status_page(&world).await;
+    assert!(
+        page.contains("All clear: nothing alerting among 1 artifacts"),
+        "{page}"
+    );
     let sns = world.sns_messages().await;
     assert_eq!(sns.len(), 1, "{sns:#?}");
     let notice = sns[0]["Message"].as_str().unwrap();
@@ -233,6 +266,23 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     );
     assert_eq!(response["resolved"], 0, "{response:#}");
     assert_eq!(response["requests"]["put"], 0, "{response:#}");
+    assert_eq!(response["outputs"], Value::Null, "{response:#}");
+    let requests = &response["requests"];
+    assert_eq!(
+        (
+            response["registry"].as_str(),
+            requests["get"].as_u64(),
+            requests["head"].as_u64()
+        ),
+        (Some("kept"), Some(1), Some(1)),
+        "the second event invocation of the container HEADs the registry and reads only the \
+         ledger: {response:#}"
+    );
+    assert_eq!(
+        check_results(&world.aws.s3, &world.bucket).await.unwrap(),
+        results,
+        "a duplicate writes nothing new"
+    );
     assert!(world.sns_messages().await.is_empty());
     assert_eq!(world.telegram.delivered().len(), telegram_before + 1);
 

@@ -9,6 +9,11 @@
 //! key rendered per candidate), and 10,000 keys that no template has (a miss). Each figure is
 //! the median of 5 rounds, per key. It lives in the core crate, so it builds without the
 //! AWS SDK (and runs on the system allocator, not the binary's mimalloc).
+//!
+//! Memory: the process's resident set (`VmRSS` of /proc/self/status, Linux) before the
+//! registry is generated and parsed and after (the generated YAML is dropped by then: one
+//! large allocation, returned to the system), and again after `Matcher::new`: what an event
+//! container keeps between invocations (`src/lambda/registry_cache.rs`) is the sum.
 
 use std::time::{Duration, Instant};
 
@@ -97,14 +102,23 @@ fn main() {
     };
     let now: DateTime<Utc> = "2026-06-03T15:00:00Z".parse().unwrap();
     println!(
-        "{:>9}  {:>10}  {:>12}  {:>12}  {:>8}",
-        "artifacts", "build ms", "hit µs/key", "miss µs/key", "matched"
+        "{:>9}  {:>10}  {:>12}  {:>12}  {:>8}  {:>11}  {:>10}",
+        "artifacts",
+        "build ms",
+        "hit µs/key",
+        "miss µs/key",
+        "matched",
+        "registry MB",
+        "matcher MB"
     );
     for n in sizes {
+        let before = resident_bytes();
         let registry = registry(n);
+        let parsed = resident_bytes();
         let started = Instant::now();
         let matcher = Matcher::new(&registry);
         let build = started.elapsed();
+        let compiled = resident_bytes();
         let specs: Vec<_> = registry.valid_artifacts().collect();
         let step = (specs.len() / KEYS.min(specs.len())).max(1);
         let hits: Vec<String> = (specs.iter().step_by(step).take(KEYS))
@@ -117,11 +131,26 @@ fn main() {
         let (hit, matched) = per_key(&matcher, &registry, &hits, now);
         let (miss, _) = per_key(&matcher, &registry, &misses, now);
         println!(
-            "{n:>9}  {:>10.1}  {:>12.2}  {:>12.3}  {:>8}",
+            "{n:>9}  {:>10.1}  {:>12.2}  {:>12.3}  {:>8}  {:>11.1}  {:>10.1}",
             build.as_secs_f64() * 1000.0,
             hit.as_secs_f64() * 1e6,
             miss.as_secs_f64() * 1e6,
             format!("{matched}/{}", hits.len()),
+            megabytes(before, parsed),
+            megabytes(parsed, compiled),
         );
     }
+}
+
+/// The process's resident set in bytes (0 where /proc is not there).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    (status.lines())
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn megabytes(from: u64, to: u64) -> f64 {
+    to.saturating_sub(from) as f64 / 1e6
 }

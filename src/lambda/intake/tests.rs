@@ -231,8 +231,9 @@ async fn an_alerted_artifact_is_resolved_at_once_and_only_once() {
     let response = invoke(&container, sqs.clone(), "2026-06-03T07:20:03Z").await;
     assert_eq!(response["resolved"], 1, "{response:#}");
     assert_eq!(
-        response["requests"]["head"], 0,
-        "judged from the ledger: {response:#}"
+        response["requests"]["head"], 3,
+        "judged from the ledger, no probe: the HEADs are check_results.json's, status.html's \
+         and history.json's: {response:#}"
     );
     assert_eq!(response["batchItemFailures"], json!([]));
     assert_eq!(
@@ -363,4 +364,278 @@ async fn a_ledger_that_cannot_be_written_names_the_messages_to_retry() {
         .await
         .unwrap_err();
     assert_eq!(err.error_type(), "FreshnessMonitor.LedgerWriteFailed");
+}
+
+fn results(container: &Container<MemoryStore>) -> Value {
+    serde_json::from_slice(
+        &(container.store)
+            .body(BUCKET, "_freshness_monitor/check_results.json")
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+fn page(container: &Container<MemoryStore>) -> String {
+    let body = container
+        .store
+        .body(BUCKET, "_freshness_monitor/status.html");
+    String::from_utf8(body.unwrap()).unwrap()
+}
+
+fn row<'v>(results: &'v Value, id: &str) -> &'v Value {
+    (results["results"].as_array().unwrap().iter())
+        .find(|r| r["artifact_id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_event_turns_its_row_fresh_in_check_results_and_the_page_and_a_duplicate_writes_nothing()
+{
+    let container = container(false);
+    scheduled_pass(&container, "2026-06-03T07:15:00Z").await;
+    assert_eq!(row(&results(&container), "prices")["state"], "missing");
+    assert!(
+        page(&container).contains("2 of 2 artifacts"),
+        "{}",
+        page(&container)
+    );
+    let before = results(&container);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:20:00Z");
+    let response = invoke(&container, event.clone(), "2026-06-03T07:20:03Z").await;
+    assert_eq!(
+        response["outputs"],
+        json!({"status": "written", "rows_changed": 1, "rows_absent": 0, "detail": null}),
+        "{response:#}"
+    );
+    let requests = &response["requests"];
+    assert_eq!(
+        [&requests["get"], &requests["head"], &requests["put"]],
+        [3, 3, 3],
+        "GETs: registry, ledger, check_results; HEADs: the 3 outputs'; PUTs: ledger, \
+         results, page: {response:#}"
+    );
+    let after = results(&container);
+    let prices = row(&after, "prices");
+    assert_eq!(
+        (
+            &prices["state"],
+            &prices["last_modified"],
+            &prices["alerting"]
+        ),
+        (
+            &json!("fresh"),
+            &json!("2026-06-03T07:20:00Z"),
+            &json!(false)
+        ),
+        "{prices:#}"
+    );
+    assert_eq!(
+        row(&after, "state"),
+        row(&before, "state"),
+        "the other row as the pass left it"
+    );
+    assert_eq!(
+        after["run_at"], before["run_at"],
+        "the pass's time: the page tells its age"
+    );
+    assert!(
+        page(&container).contains("1 of 2 artifacts"),
+        "{}",
+        page(&container)
+    );
+
+    let again = invoke(&container, event, "2026-06-03T07:21:00Z").await;
+    assert_eq!(again["outputs"], Value::Null, "{again:#}");
+    assert_eq!(again["requests"]["put"], 0, "{again:#}");
+    assert_eq!(results(&container), after);
+}
+
+#[tokio::test]
+async fn without_check_results_the_event_leaves_the_outputs_to_the_next_pass_and_says_why() {
+    let container = container(false);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let response = invoke(&container, event, "2026-06-03T06:41:00Z").await;
+    assert_eq!(response["outputs"]["status"], "no_results", "{response:#}");
+    assert!(
+        container
+            .store
+            .body(BUCKET, "_freshness_monitor/status.html")
+            .is_none()
+    );
+
+    let container = self::container(false);
+    container.store.insert(
+        BUCKET,
+        "_freshness_monitor/check_results.json",
+        r#"{"run_at": "2026-06-03T06:30:00Z", "results": []}"#,
+        t("2026-06-03T06:30:00Z"),
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let response = invoke(&container, event, "2026-06-03T06:41:00Z").await;
+    let outputs = &response["outputs"];
+    assert_eq!(outputs["status"], "unreadable", "{response:#}");
+    assert!(
+        (outputs["detail"].as_str().unwrap())
+            .starts_with("check_results.json is not in this version's shape: missing field"),
+        "{outputs:#}"
+    );
+    assert_eq!(
+        response["ledger"], "created",
+        "the presence is kept all the same"
+    );
+}
+
+/// The in-memory store, where a pass rewrites `check_results.json` just after the event
+/// invocation read it.
+struct PassWritesMeanwhile(MemoryStore);
+
+const RESULTS_KEY: &str = "_freshness_monitor/check_results.json";
+
+impl crate::store::ObjectStore for PassWritesMeanwhile {
+    async fn head(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<crate::store::ObjectMeta>, crate::store::StoreError> {
+        self.0.head(bucket, key).await
+    }
+
+    async fn head_etag(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<Option<(crate::store::ObjectMeta, Option<String>)>, crate::store::StoreError> {
+        self.0.head_etag(bucket, key).await
+    }
+
+    async fn get(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<crate::store::FetchedObject, crate::store::StoreError> {
+        let fetched = self.0.get(bucket, key).await?;
+        if key == RESULTS_KEY {
+            let mut newer = fetched.body.clone();
+            newer.extend_from_slice(b"\n");
+            self.0.insert(bucket, key, newer, t("2026-06-03T07:30:00Z"));
+        }
+        Ok(fetched)
+    }
+
+    async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        self.0.put(bucket, key, body, content_type).await
+    }
+
+    async fn put_if_absent(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, crate::store::StoreError> {
+        self.0.put_if_absent(bucket, key, body, content_type).await
+    }
+
+    async fn put_if_match(
+        &self,
+        bucket: &str,
+        key: &str,
+        etag: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<bool, crate::store::StoreError> {
+        self.0
+            .put_if_match(bucket, key, etag, body, content_type)
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_pass_that_writes_check_results_meanwhile_wins_over_the_event() {
+    let container = container(false);
+    scheduled_pass(&container, "2026-06-03T07:15:00Z").await;
+    let Container {
+        settings,
+        store,
+        alerter,
+        ..
+    } = container;
+    let container = Container::new(settings, PassWritesMeanwhile(store), alerter);
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:20:00Z");
+    let Invocation::ObjectEvents(events) = Invocation::parse(&event).unwrap() else {
+        unreachable!()
+    };
+    let now = t("2026-06-03T07:20:03Z");
+    let response = run_object_events(&container, &events, None, "t", now)
+        .await
+        .unwrap();
+    let outputs = &response["outputs"];
+    assert_eq!(outputs["status"], "superseded", "{response:#}");
+    let body = container.store.0.body(BUCKET, RESULTS_KEY).unwrap();
+    let results: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        row(&results, "prices")["state"],
+        "missing",
+        "the pass's file stays"
+    );
+    assert_eq!(
+        response["ledger"], "updated",
+        "the presence is kept for the next pass"
+    );
+}
+
+#[tokio::test]
+async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
+    let container = container(false);
+    let requests = |response: &Value| {
+        let r = &response["requests"];
+        (
+            response["registry"].clone(),
+            r["get"].clone(),
+            r["head"].clone(),
+        )
+    };
+    let unrelated = object_created("unrelated/file.csv", "2026-06-03T06:40:00Z");
+    let first = invoke(&container, unrelated.clone(), "2026-06-03T06:41:00Z").await;
+    assert_eq!(
+        requests(&first),
+        (json!("read"), json!(1), json!(0)),
+        "{first:#}"
+    );
+    let second = invoke(&container, unrelated.clone(), "2026-06-03T06:42:00Z").await;
+    assert_eq!(
+        requests(&second),
+        (json!("kept"), json!(0), json!(1)),
+        "one HEAD, no GET, no parse: {second:#}"
+    );
+    // The registry changes: the next invocation reads it, and its new artifact matches.
+    let changed =
+        format!("{REGISTRY}  - artifact_id: added\n    s3_key_template: \"unrelated/file.csv\"\n");
+    container.store.insert(
+        BUCKET,
+        DEFAULT_REGISTRY_KEY,
+        changed.as_str(),
+        t("2026-06-03T06:42:30Z"),
+    );
+    let third = invoke(&container, unrelated, "2026-06-03T06:43:00Z").await;
+    assert_eq!(third["registry"], "read", "{third:#}");
+    assert_eq!(
+        third["marked"], 1,
+        "the changed registry's artifact: {third:#}"
+    );
+    // A pass drops what the events kept: the next event reads the registry again.
+    scheduled_pass(&container, "2026-06-03T06:45:00Z").await;
+    let after_pass = invoke(
+        &container,
+        object_created("nothing/here.csv", "2026-06-03T06:46:00Z"),
+        "2026-06-03T06:46:00Z",
+    )
+    .await;
+    assert_eq!(requests(&after_pass), (json!("read"), json!(1), json!(0)));
 }

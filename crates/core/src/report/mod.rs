@@ -15,6 +15,7 @@ use crate::text::Rfc3339;
 pub mod files;
 mod figures;
 mod policy;
+mod read_back;
 mod row;
 mod stamp;
 
@@ -23,6 +24,7 @@ pub use figures::{
     RequestFigures,
 };
 pub use policy::{AckNote, PolicyAction, RowPolicy};
+pub use read_back::{Replaced, ResultsDoc};
 pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
 pub use stamp::Stamp;
 

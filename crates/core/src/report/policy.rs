@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::registry::Severity;
 
 /// What the policy did with one alerting row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PolicyAction {
     /// Goes to `channels` (in observe mode: would go).
