@@ -1,23 +1,25 @@
 #!/usr/bin/env bash
 # `depends_on` at scale: a registry whose artifacts form one long chain (each depends on the
-# one before) and one whose artifacts form one ring (the first depends on the last), each of
-# N artifacts (default: 10000 100000 1000000; `max`: as many as fit in the registry's limit,
+# one before), one whose artifacts form one ring (the first depends on the last), and the
+# plain baseline (the same artifacts, no `depends_on`: the cost of parsing and probing N
+# artifacts, which the graph's own cost is measured against), each of N artifacts (default: 10000 100000 1000000; `max`: as many as fit in the registry's limit,
 # MAX_REGISTRY_BYTES = 256 MiB), timed through `validate` and `check --store`
 # (an empty local store: every artifact missing and alerting, so every one is folded under
 # the chain's head) with GNU time (wall, peak RSS) and the bytes each wrote. BENCHMARKS.md has
 # the method and figures.
 #
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/depends_on.sh
-#   SIZES="5000 50000" benches/depends_on.sh
+#   SIZES="5000 50000" SHAPES="plain ring" benches/depends_on.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES="${SIZES:-10000 100000 1000000}"
+SHAPES="${SHAPES:-plain chain ring}"
 bin="$(realpath "${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/store/bench-bucket"
 
-# registry SHAPE N FILE: N artifacts in a chain or a ring, written in one go.
+# registry SHAPE N FILE: N artifacts, plain or in a chain or a ring, written in one go.
 registry() {
   python3 - "$1" "$2" "$3" <<'PY'
 import sys
@@ -33,7 +35,8 @@ n = int(n)
 with open(path, "w") as f:
     f.write(head)
     for i in range(n):
-        f.write(line(i, i - 1 if i > 0 else (n - 1 if shape == "ring" else None)))
+        dep = i - 1 if i > 0 else (n - 1 if shape == "ring" else None)
+        f.write(line(i, None if shape == "plain" else dep))
 PY
 }
 
@@ -49,7 +52,7 @@ timed() {
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ); $bin"
 for n in $SIZES; do
-  for shape in chain ring; do
+  for shape in $SHAPES; do
     registry "$shape" "$n" "$work/registry.yaml"
     echo "$shape of $(($(wc -l <"$work/registry.yaml") - 9)) artifacts: $(wc -c <"$work/registry.yaml") B of registry"
     timed "  validate" "$bin" validate "$work/registry.yaml"
