@@ -389,9 +389,14 @@ async fn policy_of<S: ObjectStore>(
     let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < only.len() {
-        for up in policy.depends_on.get(&only[i]).into_iter().flatten() {
-            if listed.insert(up) {
-                only.push(up.clone());
+        for up in policy
+            .depends_on
+            .get(only[i].as_str())
+            .into_iter()
+            .flatten()
+        {
+            if listed.insert(up.as_str()) {
+                only.push(up.to_string());
             }
         }
         i += 1;
