@@ -10,11 +10,16 @@
 #
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/depends_on.sh
 #   SIZES="5000 50000" SHAPES="plain ring" benches/depends_on.sh
+#   FRESHNESS_MONITOR_BIN="/tmp/before/freshness-monitor target/release/freshness-monitor" \
+#     SIZES=1000000 benches/depends_on.sh          # before and after, command by command
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES="${SIZES:-10000 100000 1000000}"
 SHAPES="${SHAPES:-plain chain ring}"
-bin="$(realpath "${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}")"
+# One binary, or several separated by spaces (before and after): each command is then run by
+# each binary in turn on the same registry, so a ratio is measured under the same load.
+read -r -a bins <<<"${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}"
+for i in "${!bins[@]}"; do bins[i]="$(realpath "${bins[i]}")"; done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/store/bench-bucket"
@@ -46,19 +51,34 @@ timed() {
   shift
   /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || code=$?
   read -r wall rss < <(tail -n1 "$work/time")
-  printf '%-22s wall %6.2f s  peak RSS %5d MB  exit %d  stdout %9d B  stderr %7d B\n' \
+  printf '%-26s wall %6.2f s  peak RSS %5d MB  exit %d  stdout %9d B  stderr %7d B\n' \
     "$label" "$wall" "$((rss / 1024))" "$code" "$(wc -c <"$work/out")" "$(wc -c <"$work/err")"
 }
 
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ); $bin"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
+for i in "${!bins[@]}"; do echo "binary $((i + 1)): ${bins[i]}"; done
+
+# each LABEL ARGS...: the command run by every binary in turn (`[k]` names binary k when
+# there are several).
+each() {
+  local label="$1" i
+  shift
+  for i in "${!bins[@]}"; do
+    if ((${#bins[@]} > 1)); then
+      timed "$label [$((i + 1))]" "${bins[i]}" "$@"
+    else
+      timed "$label" "${bins[i]}" "$@"
+    fi
+  done
+}
 for n in $SIZES; do
   for shape in $SHAPES; do
     registry "$shape" "$n" "$work/registry.yaml"
     echo "$shape of $(($(wc -l <"$work/registry.yaml") - 9)) artifacts: $(wc -c <"$work/registry.yaml") B of registry"
-    timed "  validate" "$bin" validate "$work/registry.yaml"
-    timed "  check --store --json" "$bin" check --registry "$work/registry.yaml" \
+    each "  validate" validate "$work/registry.yaml"
+    each "  check --store --json" check --registry "$work/registry.yaml" \
       --store "$work/store" --now 2026-06-03T12:00:00Z --json
-    timed "  check --store" "$bin" check --registry "$work/registry.yaml" \
+    each "  check --store" check --registry "$work/registry.yaml" \
       --store "$work/store" --now 2026-06-03T12:00:00Z
   done
 done
