@@ -1,7 +1,7 @@
 //! `check` and `explain`: one pass with no side effects, printed for a person (or as the
 //! exact `check_results.json`), and the decision trail of one artifact.
 
-use std::io::Write as _;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -100,8 +100,10 @@ pub async fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         writeln!(out)?;
         out.flush()?;
     } else {
-        print!("{}", render_table(&outcome));
-        print!("{}", render_digests(&outcome));
+        let mut out = std::io::BufWriter::new(super::out::stdout());
+        write_table(&mut out, &outcome)?;
+        write!(out, "{}", render_digests(&outcome))?;
+        out.flush()?;
     }
     Ok(ExitCode::from(
         if outcome.alerting_rows().next().is_some() {
@@ -196,33 +198,17 @@ async fn check_with<S: ObjectStore>(
     Ok(outcome)
 }
 
-fn render_table(outcome: &PassOutcome) -> String {
+/// The table row by row into `out`: the column widths are measured in a first walk over the
+/// rows, then each row is written as it is formatted, so a million rows are never one string.
+fn write_table(out: &mut impl Write, outcome: &PassOutcome) -> std::io::Result<()> {
     let headers = ["STATE", "ARTIFACT", "CYCLE", "PAST SLA", "ALERT", "KEY"];
-    let cells: Vec<[String; 6]> = outcome
-        .rows
-        .iter()
-        .map(|r| {
-            [
-                r.state.to_string(),
-                r.artifact_id.to_string(),
-                r.cycle_label().unwrap_or("-").to_string(),
-                if r.sla_violated_by_minutes > 0 {
-                    format!("{}m", r.sla_violated_by_minutes)
-                } else {
-                    "-".into()
-                },
-                alert_cell(r),
-                r.canonical_key.as_deref().unwrap_or("-").to_string(),
-            ]
-        })
-        .collect();
     let mut widths = headers.map(str::len);
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
+    for r in &outcome.rows {
+        for (w, cell) in widths.iter_mut().zip(table_cells(r)) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cols: [&str; 6]| {
+    let line = |out: &mut dyn Write, cols: [&str; 6]| {
         let mut s = String::new();
         for (i, (w, c)) in widths.iter().zip(cols).enumerate() {
             if i == 5 {
@@ -231,21 +217,41 @@ fn render_table(outcome: &PassOutcome) -> String {
                 s.push_str(&format!("{c:<w$}  "));
             }
         }
-        s.trim_end().to_string() + "\n"
+        writeln!(out, "{}", s.trim_end())
     };
-    let mut out = line(headers);
-    for (row, r) in cells.iter().zip(&outcome.rows) {
-        out.push_str(&line([
-            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5],
-        ]));
-        out.push_str(&format!("    {}\n", r.reason()));
+    line(out, headers)?;
+    for r in &outcome.rows {
+        let row = table_cells(r);
+        line(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
+        writeln!(out, "    {}", r.reason())?;
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
-            out.push_str(&format!("    policy: {}\n", policy.rule));
+            writeln!(out, "    policy: {}", policy.rule)?;
         }
         if let Some(ack) = r.policy.as_ref().and_then(|p| p.acknowledged.as_ref()) {
-            out.push_str(&format!("    {}\n", ack.summary()));
+            writeln!(out, "    {}", ack.summary())?;
         }
     }
+    write!(out, "{}", summary_line(outcome))
+}
+
+/// One row's cells, in the table's column order.
+fn table_cells(r: &ResultRow) -> [String; 6] {
+    [
+        r.state.to_string(),
+        r.artifact_id.to_string(),
+        r.cycle_label().unwrap_or("-").to_string(),
+        if r.sla_violated_by_minutes > 0 {
+            format!("{}m", r.sla_violated_by_minutes)
+        } else {
+            "-".into()
+        },
+        alert_cell(r),
+        r.canonical_key.as_deref().unwrap_or("-").to_string(),
+    ]
+}
+
+/// The line under the table: the counts per state and how many alert.
+fn summary_line(outcome: &PassOutcome) -> String {
     let c = outcome.counts();
     let alerting = outcome.alerting_rows().count();
     // Only a registry with content checks can have suspect rows: named only when there are.
@@ -253,7 +259,7 @@ fn render_table(outcome: &PassOutcome) -> String {
         0 => String::new(),
         n => format!(", {n} suspect"),
     };
-    out.push_str(&format!(
+    format!(
         "\n{} artifacts at {}: {} fresh, {} stale, {} missing, {} probe_failed, {} grace_period\
          {suspect}; {} {}\n",
         outcome.rows.len(),
@@ -269,8 +275,7 @@ fn render_table(outcome: &PassOutcome) -> String {
         } else {
             "would alert (observe mode: FRESHNESS_MONITOR_ENABLED is not true)"
         }
-    ));
-    out
+    )
 }
 
 /// The ALERT column: `-`, the severity, what the policy did (`critical silenced`, `warning
@@ -384,9 +389,14 @@ async fn policy_of<S: ObjectStore>(
     let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < only.len() {
-        for up in policy.depends_on.get(&only[i]).into_iter().flatten() {
-            if listed.insert(up) {
-                only.push(up.clone());
+        for up in policy
+            .depends_on
+            .get(only[i].as_str())
+            .into_iter()
+            .flatten()
+        {
+            if listed.insert(up.as_str()) {
+                only.push(up.to_string());
             }
         }
         i += 1;

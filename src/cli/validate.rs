@@ -2,13 +2,13 @@
 //! warnings (what the registry allows but is likely a mistake) either way, without changing
 //! the exit code.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::Args;
-use serde_json::json;
 
 use freshness_monitor::registry::{self, Registry, ValidationError};
 
@@ -22,12 +22,10 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let (registry, mut errors): (Option<Registry>, Vec<ValidationError>) =
+    // The registry's own errors are borrowed, not copied: a ring of millions has millions.
+    let (registry, mut owned): (Option<Registry>, Vec<ValidationError>) =
         match registry::load_file(&args.registry) {
-            Ok(registry) => {
-                let errors = registry.artifact_errors().cloned().collect();
-                (Some(registry), errors)
-            }
+            Ok(registry) => (Some(registry), Vec::new()),
             Err(e) => (None, e.errors),
         };
     // `created_at` and silences are judged against the clock: loading itself has no clock.
@@ -38,22 +36,19 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     if let Some(registry) = &registry {
         let (silence_errors, silence_warnings) = registry.silence_problems(now);
-        errors.extend(silence_errors);
-        errors.sort_by_key(|e| e.line);
+        owned.extend(silence_errors);
         warnings.extend(silence_warnings);
         warnings.sort_by_key(|w| w.line);
     }
+    let mut errors: Vec<&ValidationError> = registry
+        .iter()
+        .flat_map(Registry::artifact_errors)
+        .chain(&owned)
+        .collect();
+    errors.sort_by_key(|e| e.line);
     let summary = registry.as_ref().map(Summary::of);
     if args.json {
-        let value = json!({
-            "valid": errors.is_empty(),
-            "artifacts": summary.as_ref().map(|s| s.artifacts),
-            "buckets": summary.as_ref().map(|s| s.buckets.keys().collect::<Vec<_>>()),
-            "cadences": summary.as_ref().map(|s| &s.cadences),
-            "errors": errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-            "warnings": warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>(),
-        });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        print_json(&errors, &warnings, summary.as_ref())?;
         return Ok(exit_code(&errors));
     }
     print_problems(&errors, &warnings);
@@ -73,22 +68,123 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
     Ok(exit_code(&errors))
 }
 
+/// `--json`: every error and warning, one string each, written as it is serialised (a ring
+/// of millions is millions of short strings, never one JSON value in memory). The keys in
+/// alphabetical order, as before.
+fn print_json(
+    errors: &[&ValidationError],
+    warnings: &[ValidationError],
+    summary: Option<&Summary>,
+) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Output<'a> {
+        artifacts: Option<usize>,
+        buckets: Option<Vec<&'a String>>,
+        cadences: Option<&'a BTreeMap<String, usize>>,
+        #[serde(serialize_with = "as_strings")]
+        errors: &'a [&'a ValidationError],
+        valid: bool,
+        #[serde(serialize_with = "as_strings")]
+        warnings: &'a [ValidationError],
+    }
+    fn as_strings<S: serde::Serializer, E: std::fmt::Display>(
+        items: &&[E],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(items.iter().map(|e| e.to_string()))
+    }
+    let output = Output {
+        artifacts: summary.map(|s| s.artifacts),
+        buckets: summary.map(|s| s.buckets.keys().collect()),
+        cadences: summary.map(|s| &s.cadences),
+        errors,
+        valid: errors.is_empty(),
+        warnings,
+    };
+    let mut out = std::io::BufWriter::new(super::out::stdout());
+    serde_json::to_writer_pretty(&mut out, &output)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Errors and warnings on stderr: the errors in their order, each warning before the first
-/// error of a later line.
-fn print_problems(errors: &[ValidationError], warnings: &[ValidationError]) {
+/// error of a later line. An error repeated word for word on many artifacts (the members of
+/// one dependency cycle, the artifacts of one bad default) is printed
+/// [`REPEATS_PRINTED`] times, then counted once at the end ([`Repeats`]).
+fn print_problems(errors: &[&ValidationError], warnings: &[ValidationError]) {
+    let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     let mut warnings = warnings.iter().peekable();
+    let mut repeats = Repeats::default();
     for error in errors {
         while let Some(warning) = warnings.next_if(|w| w.line < error.line) {
-            eprintln!("{}", warning.as_warning());
+            let _ = writeln!(stderr, "{}", warning.as_warning());
         }
-        eprintln!("{error}");
+        if repeats.print(error) {
+            let _ = writeln!(stderr, "{error}");
+        }
     }
     for warning in warnings {
-        eprintln!("{}", warning.as_warning());
+        let _ = writeln!(stderr, "{}", warning.as_warning());
+    }
+    for line in repeats.summary() {
+        let _ = writeln!(stderr, "{line}");
     }
 }
 
-fn exit_code(errors: &[ValidationError]) -> ExitCode {
+/// How many times the same error (field and message) is printed before the rest are counted.
+pub const REPEATS_PRINTED: usize = 20;
+
+/// The errors seen per field and message, to print each at most [`REPEATS_PRINTED`] times.
+#[derive(Default)]
+struct Repeats<'a> {
+    /// Per error: how many, and the lines of those not printed (first, last).
+    seen: HashMap<(Option<&'a str>, &'a str), (usize, usize, usize)>,
+    /// The errors cut, in the order their first cut one came.
+    cut: Vec<&'a ValidationError>,
+}
+
+impl<'a> Repeats<'a> {
+    /// Counts `error`; true while it is among the first of its kind.
+    fn print(&mut self, error: &'a ValidationError) -> bool {
+        let key = (error.field.as_deref(), error.message.as_str());
+        let (n, first, last) = self.seen.entry(key).or_insert((0, 0, 0));
+        *n += 1;
+        if *n <= REPEATS_PRINTED {
+            return true;
+        }
+        if *n == REPEATS_PRINTED + 1 {
+            *first = error.line;
+            self.cut.push(error);
+        }
+        *last = error.line;
+        false
+    }
+
+    /// One line per error cut: how many more, their lines, and the error.
+    fn summary(&self) -> Vec<String> {
+        self.cut
+            .iter()
+            .map(|e| {
+                let (n, first, last) = self.seen[&(e.field.as_deref(), e.message.as_str())];
+                let field = e
+                    .field
+                    .as_ref()
+                    .map(|f| format!("field {f}: "))
+                    .unwrap_or_default();
+                format!(
+                    "{}: and {} more with the same error (lines {first} to {last}; every one \
+                     in --json): {field}{}",
+                    e.file,
+                    n - REPEATS_PRINTED,
+                    e.message
+                )
+            })
+            .collect()
+    }
+}
+
+fn exit_code(errors: &[&ValidationError]) -> ExitCode {
     ExitCode::from(if errors.is_empty() { 0 } else { 1 })
 }
 

@@ -121,6 +121,30 @@ fn a_ring_of_thousands_is_one_cycle_told_once_with_bounded_messages() {
     ));
     let longest = stderr.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 400, "every line is short: {longest} bytes");
+    // The same member error is printed 20 times, then counted once: 23 lines, not 5,001.
+    assert!(
+        stderr.contains("registry.yaml:30: artifact a20: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("artifact a21: "), "{stderr}");
+    assert!(
+        stderr.ends_with(
+            "registry.yaml: and 4979 more with the same error (lines 31 to 5009; every one in \
+             --json): field depends_on: on a dependency cycle with `a0` (reported at artifact \
+             a0, line 10; 5000 artifacts in all)\nregistry.yaml: 5000 errors\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 23, "{stderr}");
+    let out = run(dir.path(), &["validate", "--json", "registry.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("validate --json prints JSON");
+    assert_eq!(
+        json["errors"].as_array().unwrap().len(),
+        5_000,
+        "--json keeps every error"
+    );
+    assert_eq!(json["valid"], false);
 
     let out = run(
         dir.path(),
@@ -141,6 +165,60 @@ fn a_ring_of_thousands_is_one_cycle_told_once_with_bounded_messages() {
     assert_eq!(rows.len(), 5_000);
     let longest = rows.iter().map(|r| r.to_string().len()).max().unwrap_or(0);
     assert!(longest < 2_000, "every row is short: {longest} bytes");
+}
+
+#[test]
+fn thousands_of_separate_alerts_make_a_digest_of_fifty_entries_and_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from(HEAD);
+    for i in 0..5_000 {
+        text.push_str(&format!(
+            "  - {{artifact_id: a{i}, s3_key_template: \"a/{{date}}/a{i}.json\"}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("registry.yaml"), text).unwrap();
+    std::fs::create_dir_all(dir.path().join("store/bucket")).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--registry",
+            "registry.yaml",
+            "--store",
+            "store",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", support::stderr(&out));
+    let stdout = support::stdout(&out);
+    let table_end = stdout
+        .find("5000 artifacts at 2026-06-03T12:00:00Z: 0 fresh, 0 stale, 5000 missing")
+        .expect("the summary line");
+    assert_eq!(
+        stdout[..table_end].matches("\nmissing ").count(),
+        5_000,
+        "every row"
+    );
+    let digest = &stdout[table_end..];
+    assert!(
+        digest.contains("\n[WARNING] a49 missing (cycle 2026-06-02)\n"),
+        "{digest}"
+    );
+    assert!(!digest.contains("[WARNING] a50 "), "{digest}");
+    assert!(
+        digest.ends_with(
+            "\n… and 4950 more alerting artifacts not told here, by owner (each is a row of \
+             check_results.json and of the status page):\n  team/repo: 4950 missing\n"
+        ),
+        "{}",
+        &digest[digest.len().saturating_sub(600)..]
+    );
+    assert!(
+        digest.len() < 40_000,
+        "a short digest: {} bytes",
+        digest.len()
+    );
 }
 
 #[test]

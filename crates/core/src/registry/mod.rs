@@ -76,6 +76,13 @@ impl ArtifactId {
     }
 }
 
+/// Maps keyed by id are looked up by `&str` (the same bytes, so the same hash).
+impl std::borrow::Borrow<str> for ArtifactId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for ArtifactId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

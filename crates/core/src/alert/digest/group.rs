@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::alert::digest::PlannedAlert;
+use crate::alert::digest::tail::Tail;
 use crate::registry::Severity;
 
 /// One cause: the root's alert (absent when the root alerted in an earlier pass or goes to
@@ -88,10 +89,21 @@ pub fn group_alerts<'a>(alerts: &[&'a PlannedAlert]) -> Vec<Group<'a>> {
 
 /// The digest's entries: an owner heading per owner, each group's root entry, and its folded
 /// downstream alerts in one line ("3 downstream artifacts alerting because of it: ...").
+/// Past [`ENTRIES_NAMED`] entries the rest are counted per owner and state, not told
+/// ([`Tail`]): a pass where a million artifacts alert each on its own sends a digest
+/// of a few kilobytes, not hundreds of megabytes over thousands of messages.
 pub fn render_groups(groups: &[Group<'_>]) -> String {
     let mut body = String::new();
     let mut owner: Option<&str> = None;
+    let mut named = 0;
+    let mut tail = Tail::default();
     for group in groups {
+        if named >= ENTRIES_NAMED {
+            for alert in group.root.iter().chain(group.downstream.iter()) {
+                tail.count(group.owner(), alert);
+            }
+            continue;
+        }
         if owner != Some(group.owner()) {
             owner = Some(group.owner());
             body.push_str(&format!("\n== owner: {} ==\n", group.owner()));
@@ -99,6 +111,7 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
         body.push('\n');
         match group.root {
             Some(root) => {
+                named += 1;
                 body.push_str(&root.text);
                 body.push('\n');
                 if !group.downstream.is_empty() {
@@ -108,6 +121,11 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
             None => {
                 // The root is not in this digest: its downstream alerts are told in full.
                 for alert in &group.downstream {
+                    if named >= ENTRIES_NAMED {
+                        tail.count(group.owner(), alert);
+                        continue;
+                    }
+                    named += 1;
                     body.push_str(&alert.text);
                     body.push_str(&format!(
                         "\n  upstream: {} is alerting too (depends_on)\n",
@@ -117,8 +135,13 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
             }
         }
     }
+    body.push_str(&tail.render());
     body
 }
+
+/// At most this many entries (a root with its folded line, or an alert told on its own) are
+/// told in full in one digest; the alerts past them are counted ([`Tail`]).
+pub const ENTRIES_NAMED: usize = 50;
 
 /// At most this many downstream artifacts are named on a root's line; the rest are counted.
 /// A root that took a million artifacts down is one cause: its digest entry stays one short
@@ -174,5 +197,79 @@ mod tests {
             "{line}"
         );
         assert!(line.len() < 1_000, "one short line: {} bytes", line.len());
+    }
+
+    fn owned(id: &str, owner: &str, state: State) -> PlannedAlert {
+        PlannedAlert {
+            owner: Some(owner.to_string()),
+            state,
+            text: format!("[WARNING] {id} {state}"),
+            ..alert(id)
+        }
+    }
+
+    fn render(alerts: &[PlannedAlert]) -> String {
+        let refs: Vec<&PlannedAlert> = alerts.iter().collect();
+        render_groups(&group_alerts(&refs))
+    }
+
+    #[test]
+    fn past_the_entries_told_the_alerts_are_counted_per_owner_and_state() {
+        // 100,000 separate alerts: 60,000 of team-a (missing, then stale), 40,000 of team-b.
+        let alerts: Vec<PlannedAlert> = (0..100_000)
+            .map(|i| match i {
+                0..50_000 => owned(&format!("a{i}"), "team-a", State::Missing),
+                50_000..60_000 => owned(&format!("a{i}"), "team-a", State::Stale),
+                _ => owned(&format!("b{i}"), "team-b", State::ProbeFailed),
+            })
+            .collect();
+        let body = render(&alerts);
+        assert!(body.contains("[WARNING] a49 missing\n"), "{body}");
+        assert!(
+            !body.contains("[WARNING] a50 "),
+            "only 50 entries told: {body}"
+        );
+        assert!(
+            body.ends_with(
+                "\n… and 99950 more alerting artifacts not told here, by owner (each is a row \
+                 of check_results.json and of the status page):\n  \
+                 team-a: 49950 missing, 10000 stale\n  team-b: 40000 probe_failed\n"
+            ),
+            "{}",
+            &body[body.len() - 400..]
+        );
+        assert!(body.len() < 5_000, "a short digest: {} bytes", body.len());
+    }
+
+    #[test]
+    fn past_twenty_owners_the_others_are_summed() {
+        let alerts: Vec<PlannedAlert> = (0..1_000)
+            .map(|i| {
+                owned(
+                    &format!("x{i:04}"),
+                    &format!("team{:03}", i / 10),
+                    State::Missing,
+                )
+            })
+            .collect();
+        let body = render(&alerts);
+        // Entries 0..50 are told: teams 000 to 004; the tail names teams 005 to 024.
+        assert!(body.contains("\n  team005: 10 missing\n"), "{body}");
+        assert!(body.contains("\n  team024: 10 missing\n"), "{body}");
+        assert!(!body.contains("team025"), "{body}");
+        assert!(
+            body.ends_with("\n  and 75 more owners: 750 artifacts\n"),
+            "{body}"
+        );
+    }
+
+    #[test]
+    fn a_digest_within_the_entries_told_has_no_tail() {
+        let alerts: Vec<PlannedAlert> = (0..ENTRIES_NAMED)
+            .map(|i| owned(&format!("a{i}"), "team-a", State::Missing))
+            .collect();
+        let body = render(&alerts);
+        assert!(body.contains(&format!("[WARNING] a{} missing", ENTRIES_NAMED - 1)));
+        assert!(!body.contains("not told here"), "{body}");
     }
 }

@@ -5,6 +5,7 @@
 //! the Lambda sends are the same strings, and every formatting rule is unit-tested.
 
 mod group;
+mod tail;
 
 use chrono::{DateTime, Utc};
 
@@ -184,7 +185,12 @@ pub fn alert_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
         rfc3339(now)
     );
     body.push_str(&group::render_groups(&group::group_alerts(alerts)));
-    let ids: Vec<&str> = alerts.iter().map(|a| a.artifact_id.as_str()).collect();
+    // The subject is cut at 100 characters: the first ids are all it can show.
+    let ids: Vec<&str> = alerts
+        .iter()
+        .take(SNS_SUBJECT_MAX / 2)
+        .map(|a| a.artifact_id.as_str())
+        .collect();
     let subject = sns_subject(&format!(
         "[{}] freshness-monitor: {n} alerting: {}",
         severity.as_str().to_ascii_uppercase(),
@@ -299,7 +305,7 @@ pub fn resolved_digest(rows: &[&ResultRow], now: DateTime<Utc>) -> Digest {
         if n == 1 { "is" } else { "are" },
         rfc3339(now)
     );
-    for row in rows {
+    for row in rows.iter().take(group::ENTRIES_NAMED) {
         let was = never_written_day(row)
             .map(|day| format!("  was: never written (alerted {day}); written at last\n"))
             .unwrap_or_default();
@@ -312,7 +318,17 @@ pub fn resolved_digest(rows: &[&ResultRow], now: DateTime<Utc>) -> Digest {
             one_line(&row.reason())
         ));
     }
-    let ids: Vec<&str> = rows.iter().map(|r| &*r.artifact_id).collect();
+    if let Some(more) = n.checked_sub(group::ENTRIES_NAMED).filter(|m| *m > 0) {
+        body.push_str(&format!(
+            "\n… and {more} more fresh again, not told here (each is a row of \
+             check_results.json and of the status page)\n"
+        ));
+    }
+    let ids: Vec<&str> = rows
+        .iter()
+        .take(SNS_SUBJECT_MAX / 2)
+        .map(|r| &*r.artifact_id)
+        .collect();
     Digest {
         kind: DigestKind::Resolved,
         severity: Severity::Warning,
@@ -611,6 +627,31 @@ mod tests {
             ),
             "{}",
             digest.body
+        );
+    }
+
+    #[test]
+    fn a_resolved_digest_tells_its_first_rows_and_counts_the_rest() {
+        let rows: Vec<ResultRow> = (0..10_000)
+            .map(|i| row(&format!("r{i}"), State::Fresh, Severity::Warning, false))
+            .collect();
+        let refs: Vec<&ResultRow> = rows.iter().collect();
+        let digest = resolved_digest(&refs, now());
+        assert!(digest.body.contains("[RESOLVED] r49 fresh"));
+        assert!(!digest.body.contains("[RESOLVED] r50 "));
+        assert!(
+            digest.body.ends_with(
+                "… and 9950 more fresh again, not told here (each is a row of \
+                 check_results.json and of the status page)"
+            ),
+            "{}",
+            digest.body
+        );
+        assert_eq!(digest.n_items, 10_000);
+        assert!(
+            digest
+                .subject
+                .starts_with("[RESOLVED] freshness-monitor: r0, r1, ")
         );
     }
 

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use crate::classify::State;
 use crate::ledger::Ledger;
 use crate::registry::policy::AlertPolicy;
-use crate::registry::{Registry, Severity};
+use crate::registry::{ArtifactId, Registry, Severity};
 use crate::report::ResultRow;
 pub use crate::report::{AckNote, PolicyAction, RowPolicy};
 use ack::Ack;
@@ -30,7 +30,8 @@ use ack::Ack;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PassPolicy {
     pub policy: AlertPolicy,
-    pub depends_on: HashMap<String, Vec<String>>,
+    /// The registry's own ids, shared (a million links are a million pointers, not strings).
+    pub depends_on: HashMap<ArtifactId, Box<[ArtifactId]>>,
 }
 
 impl PassPolicy {
@@ -40,10 +41,7 @@ impl PassPolicy {
             depends_on: registry
                 .valid_artifacts()
                 .filter(|s| !s.depends_on().is_empty())
-                .map(|s| {
-                    let deps = s.depends_on().iter().map(|d| d.to_string()).collect();
-                    (s.id.to_string(), deps)
-                })
+                .map(|s| (s.id.clone(), s.depends_on().into()))
                 .collect(),
         }
     }
@@ -191,7 +189,7 @@ fn rule_text(
 
 /// Folds every sent alert whose upstream (followed through `depends_on` to the topmost one
 /// that is also sent) alerts in the same pass under that root.
-fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<String, Vec<String>>) {
+fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<ArtifactId, Box<[ArtifactId]>>) {
     if depends_on.is_empty() {
         return;
     }
@@ -240,7 +238,7 @@ pub struct AlertingRoots<'a> {
 
 impl<'a> AlertingRoots<'a> {
     pub fn of(
-        depends_on: &'a HashMap<String, Vec<String>>,
+        depends_on: &'a HashMap<ArtifactId, Box<[ArtifactId]>>,
         alerting: &HashSet<&str>,
     ) -> AlertingRoots<'a> {
         let mut index: HashMap<&'a str, usize> = HashMap::new();
@@ -253,7 +251,10 @@ impl<'a> AlertingRoots<'a> {
         };
         let edges: Vec<(usize, Vec<usize>)> = depends_on
             .iter()
-            .map(|(id, deps)| (id_of(id), deps.iter().map(|d| id_of(d)).collect()))
+            .map(|(id, deps)| {
+                let up = deps.iter().map(|d| id_of(d.as_str())).collect();
+                (id_of(id.as_str()), up)
+            })
             .collect();
         let mut deps: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
         for (node, up) in edges {

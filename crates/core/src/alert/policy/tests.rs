@@ -108,6 +108,14 @@ impl Case {
     }
 }
 
+fn id(text: &str) -> ArtifactId {
+    ArtifactId::parse(text).unwrap()
+}
+
+fn ids(texts: &[&str]) -> Box<[ArtifactId]> {
+    texts.iter().map(|t| id(t)).collect()
+}
+
 fn policy_of(row: &ResultRow) -> &RowPolicy {
     row.policy.as_deref().expect("an alerting row has a policy")
 }
@@ -392,9 +400,9 @@ fn downstream_alerts_fold_under_their_alerting_root() {
     let mut case = Case::new();
     // pit_parity <- features <- model; prices alone; report <- prices (fresh).
     case.policy.depends_on = HashMap::from([
-        ("features".to_string(), vec!["pit_parity".to_string()]),
-        ("model".to_string(), vec!["features".to_string()]),
-        ("report".to_string(), vec!["prices".to_string()]),
+        (id("features"), ids(&["pit_parity"])),
+        (id("model"), ids(&["features"])),
+        (id("report"), ids(&["prices"])),
     ]);
     let mut rows = vec![
         row("model", Severity::Warning, "ml"),
@@ -455,7 +463,7 @@ fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_th
     let mut case = Case::new();
     let n = 5_000;
     case.policy.depends_on = (1..n)
-        .map(|i| (format!("a{i}"), vec![format!("a{}", i - 1)]))
+        .map(|i| (id(&format!("a{i}")), ids(&[&format!("a{}", i - 1)])))
         .collect();
     let mut rows: Vec<ResultRow> = (0..n)
         .map(|i| row(&format!("a{i}"), Severity::Warning, "data"))
@@ -478,9 +486,9 @@ fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_th
     // step) leads to the root, as a breadth-first walk finds it.
     let mut case = Case::new();
     case.policy.depends_on = HashMap::from([
-        ("x".to_string(), vec!["far".to_string(), "near".to_string()]),
-        ("far".to_string(), vec!["other".to_string()]),
-        ("near".to_string(), vec!["top".to_string()]),
+        (id("x"), ids(&["far", "near"])),
+        (id("far"), ids(&["other"])),
+        (id("near"), ids(&["top"])),
     ]);
     let mut rows: Vec<ResultRow> = ["x", "far", "near", "top", "other"]
         .iter()
