@@ -9,7 +9,10 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
-    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") {
+    // `FRESHNESS_MONITOR_PIE=1` links a PIE as before, for a same-profile comparison.
+    println!("cargo:rerun-if-env-changed=FRESHNESS_MONITOR_PIE");
+    let pie = std::env::var_os("FRESHNESS_MONITOR_PIE").is_some_and(|v| v == "1");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux") && !pie {
         println!("cargo:rustc-link-arg-bin=freshness-monitor=-no-pie");
     }
 }
