@@ -2,10 +2,10 @@
 //!
 //! Building the config resolves the region, credentials chain, endpoint and timeouts; doing it
 //! per invocation would cost a warm Lambda time and connections for nothing. Every client (S3
-//! for probes and outputs, SNS and SSM for alerts) is derived from the same config, so an
-//! `AWS_ENDPOINT_URL` pointing at moto moves them all at once. When an endpoint is set, S3 uses
-//! path-style addressing (`http://host/bucket/key`): a local endpoint has no DNS for
-//! `bucket.host`.
+//! for probes and outputs; SNS and SSM for alerts, built only when a channel needs them) is
+//! derived from the same config, so an `AWS_ENDPOINT_URL` pointing at moto moves them all at
+//! once. When an endpoint is set, S3 uses path-style addressing (`http://host/bucket/key`): a
+//! local endpoint has no DNS for `bucket.host`.
 
 use std::time::Duration;
 
@@ -100,14 +100,14 @@ pub fn sns_client(config: &SdkConfig, timeouts: CallTimeouts) -> aws_sdk_sns::Cl
     aws_sdk_sns::Client::from_conf(sns_config)
 }
 
-/// Every client the monitor uses, sharing one config and one connection pool per service.
-/// Cloning is cheap (the clients are reference-counted handles).
+/// The shared config and the S3 client every pass uses; the SNS and SSM clients are built
+/// from the config by the channels that need them ([`AwsClients::sns`], [`AwsClients::ssm`]),
+/// so a container without those channels never runs (nor maps) their code. Cloning is cheap
+/// (the clients are reference-counted handles).
 #[derive(Debug, Clone)]
 pub struct AwsClients {
     pub config: SdkConfig,
     pub s3: aws_sdk_s3::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub ssm: aws_sdk_ssm::Client,
     pub timeouts: CallTimeouts,
 }
 
@@ -121,11 +121,21 @@ impl AwsClients {
     pub fn from_config(config: SdkConfig, timeouts: CallTimeouts) -> Self {
         AwsClients {
             s3: s3_client(&config),
-            sns: sns_client(&config, timeouts),
-            ssm: aws_sdk_ssm::Client::new(&config),
             config,
             timeouts,
         }
+    }
+
+    /// An SNS client from the shared config, for the SNS channel (built once per container),
+    /// with [`sns_client`]'s timeouts.
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        sns_client(&self.config, self.timeouts)
+    }
+
+    /// An SSM client from the shared config, for Telegram's parameters (built once per
+    /// container).
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.config)
     }
 
     /// The clients for a CLI command (`check --registry s3://…`): the same env contract as

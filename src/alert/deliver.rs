@@ -108,20 +108,14 @@ impl Alerter {
             return figures;
         }
         let now = outcome.run_at;
+        let dedup = DedupStore::new(store, self.dedup_bucket.clone(), self.dedup_prefix.clone());
         let mut delivery = Delivery {
             alerter: self,
-            dedup: DedupStore::new(store, self.dedup_bucket.clone(), self.dedup_prefix.clone()),
+            dedup: &dedup,
             now,
             deadline,
             figures,
-            reports: self
-                .channels
-                .iter()
-                .map(|c| ChannelReport {
-                    channel: c.name().to_string(),
-                    ..ChannelReport::default()
-                })
-                .collect(),
+            reports: self.empty_reports(),
         };
         if let Some(error) = &outcome.registry_error {
             let digest = digest::registry_error_digest(error, now);
@@ -141,40 +135,27 @@ impl Alerter {
             alerts.retain(|a| !out.contains(a.artifact_id.as_str()));
             delivery.figures.deduplicated += out.len();
         }
-        if !alerts.is_empty() {
-            let held = delivery
-                .claim_and_send(&alerts, Repeat::Never, Some(policy), |sending| {
-                    digest::alert_digest(sending, now)
-                })
-                .await;
-            if let Some(every) = policy.remind_every {
-                let reminders = {
-                    let held: Vec<_> = held.iter().map(|(i, m)| (*i, m.sent_before())).collect();
-                    digest::due_reminders(&alerts, &held, every, now)
-                };
-                if !reminders.is_empty() {
-                    // A reminder is counted as `reminded` when sent and nowhere when its
-                    // marker holds it (not due again yet): `sent` and `deduplicated` count
-                    // the cycle's alerts only (docs/lambda.md#response).
-                    let sent_before = delivery.figures.sent;
-                    let deduplicated_before = delivery.figures.deduplicated;
-                    let held_before = delivery.figures.held_artifacts.len();
-                    delivery
-                        .claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
-                            digest::reminder_digest(s, now)
-                        })
-                        .await;
-                    delivery.figures.reminded += delivery.figures.sent - sent_before;
-                    delivery.figures.sent = sent_before;
-                    delivery.figures.deduplicated = deduplicated_before;
-                    delivery.figures.held_artifacts.truncate(held_before);
-                }
-            }
-        }
-        delivery
-            .resolve(&outcome.rows, &outcome.alert_policy.policy, ledger)
-            .await;
+        // The RESOLVED notices go out beside the new alerts, not after them: they are of
+        // other artifacts (fresh rows, not alerting ones), with markers of their own, so
+        // neither waits for the other's claims, sends or marker writes.
+        let mut resolving = delivery.beside();
+        tokio::join!(
+            delivery.alert(&alerts, policy),
+            resolving.resolve(&outcome.rows, policy, ledger),
+        );
+        delivery.absorb(resolving);
         delivery.finish()
+    }
+
+    /// A report per channel, nothing counted yet.
+    fn empty_reports(&self) -> Vec<ChannelReport> {
+        self.channels
+            .iter()
+            .map(|c| ChannelReport {
+                channel: c.name().to_string(),
+                ..ChannelReport::default()
+            })
+            .collect()
     }
 
     /// Channel `i` gets `digests[i]` (none when `None`), all at once; says per channel whether
@@ -264,7 +245,7 @@ fn log_result(
 /// and channel reports it has counted so far.
 struct Delivery<'a, S> {
     alerter: &'a Alerter,
-    dedup: DedupStore<'a, S>,
+    dedup: &'a DedupStore<'a, S>,
     now: DateTime<Utc>,
     deadline: Option<Instant>,
     figures: AlertFigures,
@@ -284,6 +265,86 @@ struct Sending {
 }
 
 impl<S: ObjectStore> Delivery<'_, S> {
+    /// A delivery of the same pass that counts on its own, to run beside this one and be
+    /// [absorbed](Self::absorb) into it.
+    fn beside(&self) -> Self {
+        Delivery {
+            alerter: self.alerter,
+            dedup: self.dedup,
+            now: self.now,
+            deadline: self.deadline,
+            figures: AlertFigures::default(),
+            reports: self.alerter.empty_reports(),
+        }
+    }
+
+    /// Adds what a delivery run [beside](Self::beside) this one counted: its figures, its
+    /// messages per channel; this one's first error (of a channel, of the markers) stays the
+    /// one reported.
+    fn absorb(&mut self, other: Self) {
+        let (mine, theirs) = (&mut self.figures, other.figures);
+        mine.would_alert += theirs.would_alert;
+        mine.sent += theirs.sent;
+        mine.deduplicated += theirs.deduplicated;
+        mine.failed += theirs.failed;
+        mine.resolved += theirs.resolved;
+        mine.reminded += theirs.reminded;
+        if mine.dedup_error.is_none() {
+            mine.dedup_error = theirs.dedup_error;
+        }
+        mine.alerted_artifacts.extend(theirs.alerted_artifacts);
+        mine.held_artifacts.extend(theirs.held_artifacts);
+        mine.resolved_artifacts.extend(theirs.resolved_artifacts);
+        mine.resolved_held_artifacts
+            .extend(theirs.resolved_held_artifacts);
+        mine.resolved_failed_artifacts
+            .extend(theirs.resolved_failed_artifacts);
+        for (mine, theirs) in self.reports.iter_mut().zip(other.reports) {
+            mine.messages_sent += theirs.messages_sent;
+            if mine.error.is_none() {
+                mine.error = theirs.error;
+            }
+        }
+    }
+
+    /// The pass's new alerts (claimed, sent, recorded), then the reminders of those still
+    /// alerting when the policy asks for them.
+    async fn alert(&mut self, alerts: &[PlannedAlert], policy: &AlertPolicy) {
+        if alerts.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let held = self
+            .claim_and_send(alerts, Repeat::Never, Some(policy), |sending| {
+                digest::alert_digest(sending, now)
+            })
+            .await;
+        let Some(every) = policy.remind_every else {
+            return;
+        };
+        let reminders = {
+            let held: Vec<_> = held.iter().map(|(i, m)| (*i, m.sent_before())).collect();
+            digest::due_reminders(alerts, &held, every, now)
+        };
+        if reminders.is_empty() {
+            return;
+        }
+        // A reminder is counted as `reminded` when sent and nowhere when its marker holds it
+        // (not due again yet): `sent` and `deduplicated` count the cycle's alerts only
+        // (docs/lambda.md#response).
+        let sent_before = self.figures.sent;
+        let deduplicated_before = self.figures.deduplicated;
+        let held_before = self.figures.held_artifacts.len();
+        self.claim_and_send(&reminders, Repeat::After(every), Some(policy), |s| {
+            digest::reminder_digest(s, now)
+        })
+        .await;
+        self.figures.reminded += self.figures.sent - sent_before;
+        self.figures.sent = sent_before;
+        self.figures.deduplicated = deduplicated_before;
+        self.figures.held_artifacts.truncate(held_before);
+    }
+
     /// The figures, with the channel reports when anything was attempted.
     fn finish(mut self) -> AlertFigures {
         let figures = &self.figures;
@@ -410,7 +471,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         alerts: &[PlannedAlert],
         repeat: Repeat,
     ) -> Vec<(usize, ClaimOutcome)> {
-        let (dedup, now) = (&self.dedup, self.now);
+        let (dedup, now) = (self.dedup, self.now);
         let outcomes: Vec<(usize, ClaimOutcome)> = stream::iter(alerts.iter().enumerate())
             .map(|(i, a)| async move { (i, dedup.claim(&a.dedup_key, now, repeat).await) })
             .buffer_unordered(MARKER_CONCURRENCY)
@@ -514,7 +575,8 @@ impl<S: ObjectStore> Delivery<'_, S> {
     }
 
     /// After sending: publish the claims (retried once) when the digest reached anyone,
-    /// release them otherwise so the next pass retries.
+    /// release them otherwise so the next pass retries. The markers are written together, a
+    /// few at a time; their problems are noted in the alerts' order.
     async fn settle_claims(
         &mut self,
         alerts: &[PlannedAlert],
@@ -522,22 +584,36 @@ impl<S: ObjectStore> Delivery<'_, S> {
         delivered: &[bool],
         digest_body: &str,
     ) {
-        for ((alert, claim), &delivered) in alerts.iter().zip(claims).zip(delivered) {
-            let Some(claim) = claim else { continue };
-            let preview = digest::preview(if alert.text.is_empty() {
-                digest_body
-            } else {
-                &alert.text
-            });
-            let result = if delivered {
-                let first = self.dedup.publish(claim, self.now, &preview).await;
-                match first {
-                    Err(_) => self.dedup.publish(claim, self.now, &preview).await,
-                    ok => ok,
-                }
-            } else {
-                self.dedup.release(claim).await
-            };
+        let (dedup, now) = (self.dedup, self.now);
+        let settling =
+            alerts
+                .iter()
+                .zip(claims)
+                .zip(delivered)
+                .filter_map(|((alert, claim), &delivered)| {
+                    claim.as_ref().map(|c| (alert, c, delivered))
+                });
+        let results: Vec<(&Claim, bool, Result<(), StoreError>)> = stream::iter(settling)
+            .map(|(alert, claim, delivered)| async move {
+                let result = if delivered {
+                    let text = match alert.text.is_empty() {
+                        true => digest_body,
+                        false => &alert.text,
+                    };
+                    let preview = digest::preview(text);
+                    match dedup.publish(claim, now, &preview).await {
+                        Err(_) => dedup.publish(claim, now, &preview).await,
+                        ok => ok,
+                    }
+                } else {
+                    dedup.release(claim).await
+                };
+                (claim, delivered, result)
+            })
+            .buffered(MARKER_CONCURRENCY)
+            .collect()
+            .await;
+        for (claim, delivered, result) in results {
             if let Err(error) = result {
                 self.claim_not_settled(claim, delivered, &error);
             }
@@ -619,13 +695,21 @@ impl<S: ObjectStore> Delivery<'_, S> {
             .send_each(&digests, self.deadline, &mut self.reports)
             .await;
         let delivered = sent.iter().any(|reached| *reached);
-        for (row, claim) in &resolved {
-            let result = if delivered {
-                let preview = digest::preview(&format!("RESOLVED {}", row.artifact_id));
-                self.dedup.publish(claim, self.now, &preview).await
-            } else {
-                self.dedup.release(claim).await
-            };
+        let (dedup, now) = (self.dedup, self.now);
+        let results: Vec<(&Claim, Result<(), StoreError>)> = stream::iter(&resolved)
+            .map(|(row, claim)| async move {
+                let result = if delivered {
+                    let preview = digest::preview(&format!("RESOLVED {}", row.artifact_id));
+                    dedup.publish(claim, now, &preview).await
+                } else {
+                    dedup.release(claim).await
+                };
+                (claim, result)
+            })
+            .buffered(MARKER_CONCURRENCY)
+            .collect()
+            .await;
+        for (claim, result) in results {
             if let Err(error) = result {
                 tracing::warn!(
                     message = "RESOLVED marker could not be updated",
@@ -650,7 +734,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
         rows: &'r [ResultRow],
         ledger: Option<&Ledger>,
     ) -> (Vec<(&'r ResultRow, Claim)>, Vec<String>) {
-        let (dedup, now) = (&self.dedup, self.now);
+        let (dedup, now) = (self.dedup, self.now);
         let candidates = digest::resolved_candidates(rows)
             .into_iter()
             .filter_map(|row| resolved_candidate(ledger, row));

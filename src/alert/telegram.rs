@@ -77,12 +77,14 @@ impl CredentialSource {
                 token_param,
                 chat_id_param,
             } => {
-                let token = read_parameter(client, token_param, "TELEGRAM_BOT_TOKEN_PARAM").await?;
-                let chat_id =
-                    read_parameter(client, chat_id_param, "TELEGRAM_CHAT_ID_PARAM").await?;
+                // Both at once (one round trip, not two); the token's problem is told first.
+                let (token, chat_id) = tokio::join!(
+                    read_parameter(client, token_param, "TELEGRAM_BOT_TOKEN_PARAM"),
+                    read_parameter(client, chat_id_param, "TELEGRAM_CHAT_ID_PARAM"),
+                );
                 Ok(TelegramCredentials {
-                    token: BotToken::new(token.trim()),
-                    chat_id: chat_id.trim().to_string(),
+                    token: BotToken::new(token?.trim()),
+                    chat_id: chat_id?.trim().to_string(),
                 })
             }
         }

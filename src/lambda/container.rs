@@ -70,7 +70,8 @@ impl<S: ObjectStore> Container<S> {
 
 impl Container<S3Store> {
     /// The Lambda's container: the settings from the env, the AWS clients built once (the S3
-    /// store, SNS, and SSM for Telegram's values), metrics printed.
+    /// store; SNS, and SSM for Telegram's values, when those channels are configured),
+    /// metrics printed.
     pub async fn from_env() -> Container<S3Store> {
         let settings = Settings::from_env();
         let probe_timeout = settings
@@ -105,7 +106,7 @@ impl Container<S3Store> {
 pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
     let mut channels: Vec<Box<dyn AlertChannel>> = Vec::new();
     if let Some(arn) = &settings.sns_topic_arn {
-        channels.push(Box::new(SnsChannel::new(clients.sns.clone(), arn)));
+        channels.push(Box::new(SnsChannel::new(clients.sns(), arn)));
     }
     match (
         &settings.telegram_bot_token_param,
@@ -114,7 +115,7 @@ pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
         (Some(token_param), Some(chat_id_param)) => {
             channels.push(Box::new(TelegramChannel::new(
                 CredentialSource::Ssm {
-                    client: clients.ssm.clone(),
+                    client: clients.ssm(),
                     token_param: token_param.clone(),
                     chat_id_param: chat_id_param.clone(),
                 },

@@ -7,9 +7,9 @@
 //! (docs/lambda.md#round-trips), each of many requests in flight. The Lambda's handler and
 //! `run` call it with the S3 store; the day benchmark with the stand-in's.
 
-use std::time::{Duration, SystemTime};
-
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
@@ -21,13 +21,14 @@ use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
 use crate::outcome_log::write::LogWrite;
 use crate::outcome_log::{self, OutcomeRecord, closed_cycles};
+use crate::page::PageHistory;
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings};
 use crate::registry_source::{self, LoadedRegistry, RegistryLoadError, RegistrySource};
-use crate::report::AlertFigures;
 use crate::report::files::LEDGER;
-use crate::settings::Settings;
-use crate::store::ObjectStore;
+use crate::report::{AlertFigures, RequestCounts};
+use crate::settings::{OutputLocation, Settings};
 use crate::store::counting::CountingStore;
+use crate::store::{ObjectStore, StoreError};
 
 /// What one pass needs besides its store.
 pub struct PassSteps<'a> {
@@ -60,21 +61,75 @@ pub struct PassDone {
     pub written: Result<bool, HandlerError>,
 }
 
-/// Runs one pass's steps over `store`, counting every request.
+/// Runs one pass's steps over `store`, counting every request: one function per round trip
+/// (docs/lambda.md#round-trips).
 pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> PassDone {
     let counting = CountingStore::new(store);
     let store = &counting;
+    let Inputs {
+        ledger_read,
+        loaded,
+        page_history,
+    } = read_inputs(store, steps).await;
+    let sparing = ledger_read
+        .as_ref()
+        .filter(|_| steps.ledger_spares)
+        .map(|read| &read.ledger);
+    // The policy (escalation, never-written) reads the ledger even when it spares nothing.
+    let remembered = ledger_read.as_ref().map(|read| &read.ledger);
+    let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
+    let probed = probe(
+        store,
+        steps,
+        loaded,
+        (sparing, remembered),
+        schedule.is_some(),
+    )
+    .await;
+    let Probed {
+        mut outcome,
+        prefix_checks,
+        closed,
+        early_acks,
+    } = probed;
+    let kept = if outcome.registry_error.is_none() {
+        let checks = (prefix_checks, early_acks);
+        complete_rows(store, steps, &mut outcome, checks, remembered, schedule).await
+    } else {
+        None
+    };
+    outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
+    let read = ledger_read.as_ref();
+    let (alerts, log) = alert_and_log(store, steps, &outcome, (read, sparing), closed).await;
+    let done = Judged {
+        outcome,
+        alerts,
+        kept,
+        log,
+    };
+    write_results(store, steps, ledger_read, page_history, done).await
+}
+
+/// What round trip 1 reads: the ledger, the registry, the status page's `history.json`
+/// (the ledger and the page's history not in a dry run, which neither reads nor writes them).
+struct Inputs {
+    ledger_read: Option<ledger::store::ReadLedger>,
+    loaded: Result<LoadedRegistry, RegistryLoadError>,
+    page_history: Option<Arc<PageHistory>>,
+}
+
+/// Round trip 1: the inputs, all independent, together.
+async fn read_inputs<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Inputs {
     let settings = steps.settings;
     let ledger_key = format!("{}{}", settings.results_prefix, LEDGER);
-    let results_bucket = settings.results_bucket();
     let location = settings.output_location();
-    // Round trip 1: the inputs, all independent, together. A dry run neither reads nor
-    // writes the ledger and writes no page.
     let (ledger_read, loaded, page_history) = tokio::join!(
         async {
             match steps.dry_run {
                 true => None,
-                false => Some(ledger::store::read(store, results_bucket, &ledger_key).await),
+                false => {
+                    Some(ledger::store::read(store, settings.results_bucket(), &ledger_key).await)
+                }
             }
         },
         load_registry(store, settings),
@@ -85,25 +140,42 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             }
         },
     );
-    let ledger = ledger_read
-        .as_ref()
-        .filter(|_| steps.ledger_spares)
-        .map(|read| &read.ledger);
-    // The policy (escalation, never-written) reads the ledger even when it spares nothing.
-    let remembered = ledger_read.as_ref().map(|read| &read.ledger);
-    let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
-    // Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
-    // them the acknowledgements when the last pass left something alerting.
-    let early_acks = remembered.is_some_and(Ledger::left_something_alerting);
-    let ((mut outcome, prefix_checks, closed), early_acks) = tokio::join!(
+    Inputs {
+        ledger_read,
+        loaded,
+        page_history,
+    }
+}
+
+/// What round trip 2 learns: the rows judged, the prefixes the never-written rule may list,
+/// the cycles closed, and the acknowledgements when they were read beside the probes.
+struct Probed {
+    outcome: PassOutcome,
+    prefix_checks: PrefixChecks,
+    closed: Vec<OutcomeRecord>,
+    early_acks: Option<ack::AckRead>,
+}
+
+/// Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
+/// them the acknowledgements when the last pass left something alerting.
+async fn probe<S: ObjectStore>(
+    store: &S,
+    steps: &PassSteps<'_>,
+    loaded: Result<LoadedRegistry, RegistryLoadError>,
+    ledgers: (Option<&Ledger>, Option<&Ledger>),
+    want_deadline: bool,
+) -> Probed {
+    let settings = steps.settings;
+    let early_acks = ledgers.1.is_some_and(Ledger::left_something_alerting);
+    let ((outcome, prefix_checks, closed), early_acks) = tokio::join!(
         judge_registry(
             store,
             settings,
             &steps.pass_settings,
             steps.now,
             loaded,
-            (ledger, remembered),
-            schedule.is_some(),
+            ledgers,
+            want_deadline,
         ),
         async {
             match early_acks {
@@ -112,58 +184,96 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             }
         },
     );
-    let mut kept = None;
-    if outcome.registry_error.is_none() {
-        // Round trip 3, only when needed: never-written prefixes the ledger does not know yet,
-        // the acks when something alerts that the ledger did not foresee, and the deadline
-        // schedule when its time moves.
-        let (known, to_list) = prefix_checks;
-        let alerting = outcome.alerting_rows().next().is_some();
-        let (found, acks, schedule_kept) = tokio::join!(
-            crate::alert::gather::check_prefixes(store, known, to_list),
-            async {
-                match (alerting, early_acks) {
-                    (true, Some(acks)) => acks,
-                    (true, None) => read_acks(store, settings).await,
-                    // Acks only change alerting rows: a pass with nothing alerting uses none
-                    // (and lists none unless the ledger foresaw alerts).
-                    (false, _) => ack::AckRead::default(),
-                }
-            },
-            keep_schedule(schedule, &outcome, remembered, steps.now),
-        );
-        kept = schedule_kept;
-        never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
-        never_written::mark_appeared(&mut outcome.rows, remembered);
-        outcome.prefix_listings = found.listings;
-        apply_policy(steps, &mut outcome, remembered, acks);
+    Probed {
+        outcome,
+        prefix_checks,
+        closed,
+        early_acks,
     }
-    outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
-    // The outcome log goes out beside the alerts: its records are of cycles closed before
-    // this pass's alerts (docs/outputs.md#the-outcome-log), so they wait for nothing.
-    let (alerts, log) = tokio::join!(
-        deliver_alerts(steps, store, &outcome, ledger),
-        write_outcome_log(store, steps, ledger_read.as_ref(), &outcome, closed),
+}
+
+/// Round trip 3, only when needed: never-written prefixes the ledger does not know yet, the
+/// acks when something alerts that the ledger did not foresee, and the deadline schedule when
+/// its time moves. Marks the rows and applies the alert policy; says how the schedule was
+/// kept.
+async fn complete_rows<S: ObjectStore>(
+    store: &S,
+    steps: &PassSteps<'_>,
+    outcome: &mut PassOutcome,
+    (prefix_checks, early_acks): (PrefixChecks, Option<ack::AckRead>),
+    remembered: Option<&Ledger>,
+    schedule: Option<&DeadlineSchedule>,
+) -> Option<Kept> {
+    let (known, to_list) = prefix_checks;
+    let alerting = outcome.alerting_rows().next().is_some();
+    let (found, acks, kept) = tokio::join!(
+        crate::alert::gather::check_prefixes(store, known, to_list),
+        async {
+            match (alerting, early_acks) {
+                (true, Some(acks)) => acks,
+                (true, None) => read_acks(store, steps.settings).await,
+                // Acks only change alerting rows: a pass with nothing alerting uses none
+                // (and lists none unless the ledger foresaw alerts).
+                (false, _) => ack::AckRead::default(),
+            }
+        },
+        keep_schedule(schedule, outcome, remembered, steps.now),
     );
-    // The last round trip: the ledger's conditional PUT and the outputs, together. The ledger
-    // must follow the alerts' delivery (it records which went out: recorded before a send
-    // that then failed, an alert would never be sent again), but nothing has to wait for it:
-    // the outputs do not read it, and it is a cache that only spares requests, never the
-    // authority on "sent" (the markers are), so a pass cut short between the two writes
-    // costs at most some probes next time, as it did with the ledger first. Only the
-    // heartbeat reports on it: it says what a first conditional PUT that succeeds reports,
-    // and is written again, once more, in the rare pass where that is not what happened
-    // (a race lost to another pass, a refused write).
-    let prepared = match ledger_read {
-        Some(read) if outcome.registry_error.is_none() => {
-            let prepared = ledger::store::prepare(read, &|ledger: &mut Ledger| {
-                advance_ledger(ledger, (&outcome, &alerts, kept.as_ref(), &log))
-            });
-            outcome.ledger = Some(prepared.figures_if_written());
-            Some(prepared)
-        }
-        _ => None,
-    };
+    never_written::mark_rows(&mut outcome.rows, &found.ids, steps.now);
+    never_written::mark_appeared(&mut outcome.rows, remembered);
+    outcome.prefix_listings = found.listings;
+    apply_policy(steps, outcome, remembered, acks);
+    kept
+}
+
+/// The alerts' round trips (their claims, sends and marker writes), with the outcome log's
+/// PUT beside them: its records are of cycles closed before this pass's alerts
+/// (docs/outputs.md#the-outcome-log), so they wait for nothing. `ledgers`: the one read and
+/// the one that spares marker requests.
+async fn alert_and_log<S: ObjectStore>(
+    store: &S,
+    steps: &PassSteps<'_>,
+    outcome: &PassOutcome,
+    (read, sparing): (Option<&ledger::store::ReadLedger>, Option<&Ledger>),
+    closed: Vec<OutcomeRecord>,
+) -> (AlertFigures, LogWrite) {
+    tokio::join!(
+        deliver_alerts(steps, store, outcome, sparing),
+        write_outcome_log(store, steps, read, outcome, closed),
+    )
+}
+
+/// What the pass decided and did before its last writes.
+struct Judged {
+    outcome: PassOutcome,
+    alerts: AlertFigures,
+    kept: Option<Kept>,
+    log: LogWrite,
+}
+
+/// The last round trip: the ledger's conditional PUT and the outputs, together (a dry run
+/// writes nothing). The ledger must follow the alerts' delivery (it records which went out:
+/// recorded before a send that then failed, an alert would never be sent again), but nothing
+/// has to wait for it: the outputs do not read it, and it is a cache that only spares
+/// requests, never the authority on "sent" (the markers are), so a pass cut short between
+/// the two writes costs at most some probes next time, as it did with the ledger first. Only
+/// the heartbeat reports on it: it says what a first conditional PUT that succeeds reports,
+/// and is written again, once more, in the rare pass where that is not what happened (a
+/// race lost to another pass, a refused write).
+async fn write_results<S: ObjectStore>(
+    store: &CountingStore<'_, S>,
+    steps: &PassSteps<'_>,
+    ledger_read: Option<ledger::store::ReadLedger>,
+    page_history: Option<Arc<PageHistory>>,
+    judged: Judged,
+) -> PassDone {
+    let Judged {
+        mut outcome,
+        alerts,
+        kept,
+        log,
+    } = judged;
+    let mut prepared = prepare_ledger(ledger_read, &mut outcome, (&alerts, kept.as_ref(), &log));
     if steps.dry_run {
         outcome.requests = Some(store.counts());
         return PassDone {
@@ -172,37 +282,30 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
             written: Ok(false),
         };
     }
-    let mut prepared = prepared;
+    let settings = steps.settings;
+    let ledger_key = format!("{}{}", settings.results_prefix, LEDGER);
+    let place = (settings.results_bucket(), ledger_key.as_str());
     // A pass whose result files are staged in the temp dir (over 1,000 rows) writes its
     // ledger (staged too) first and frees its file, as before: `/tmp` then never holds both
     // (docs/lambda.md#beyond-one-invocation), and one round trip more is noise in such a pass.
     if pass::outputs_staged(outcome.rows.len())
         && let Some(first) = prepared.take()
     {
-        let figures = write_ledger(
-            store,
-            (results_bucket, &ledger_key),
-            first,
-            (&outcome, &alerts, kept.as_ref(), &log),
-        );
-        outcome.ledger = Some(figures.await);
+        let changes = (&outcome, &alerts, kept.as_ref(), &log);
+        let figures = write_ledger(store, place, first, changes).await;
+        outcome.ledger = Some(figures);
     }
-    let ledger_puts = u64::from(prepared.is_some());
-    let planned = store.counts().plus(pass::only_puts(ledger_puts));
+    let location = settings.output_location();
     let history = page_history.expect("read unless a dry run");
+    let planned = store
+        .counts()
+        .plus(pass::only_puts(u64::from(prepared.is_some())));
+    let changes = (&outcome, &alerts, kept.as_ref(), &log);
     // Adding a write to this round trip is one more future in this `join!`.
     let (ledger_figures, written) = tokio::join!(
         async {
             match prepared {
-                Some(prepared) => Some(
-                    write_ledger(
-                        store,
-                        (results_bucket, &ledger_key),
-                        prepared,
-                        (&outcome, &alerts, kept.as_ref(), &log),
-                    )
-                    .await,
-                ),
+                Some(prepared) => Some(write_ledger(store, place, prepared, changes).await),
                 None => None,
             }
         },
@@ -216,17 +319,9 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         ),
     );
     let planned = planned.plus(pass::only_puts(pass::output_puts(&outcome)));
-    let mut written = written;
-    let ledger_surprised = ledger_figures.is_some() && ledger_figures != outcome.ledger;
-    if ledger_surprised || store.counts() != planned {
-        if ledger_figures.is_some() {
-            outcome.ledger = ledger_figures;
-        }
-        let counted = store.counts().plus(pass::only_puts(1));
-        let again =
-            pass::write_heartbeat(store, &location, &outcome, alerts.clone(), Some(counted));
-        written = written.and(again.await);
-    }
+    let outputs = (&location, &alerts);
+    let again = heartbeat_again(store, outputs, &mut outcome, (ledger_figures, planned));
+    let written = written.and(again.await);
     outcome.requests = Some(store.counts());
     let written = written
         .map(|()| true)
@@ -240,6 +335,42 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         alerts,
         written,
     }
+}
+
+/// The ledger the pass will write, its figures (what a first conditional PUT that succeeds
+/// reports) in the outcome; `None` without a ledger read (a dry run) or after a registry
+/// error.
+fn prepare_ledger(
+    ledger_read: Option<ledger::store::ReadLedger>,
+    outcome: &mut PassOutcome,
+    (alerts, kept, log): (&AlertFigures, Option<&Kept>, &LogWrite),
+) -> Option<ledger::store::PreparedLedger> {
+    let read = ledger_read.filter(|_| outcome.registry_error.is_none())?;
+    let prepared = ledger::store::prepare(read, &|ledger: &mut Ledger| {
+        advance_ledger(ledger, (outcome, alerts, kept, log))
+    });
+    outcome.ledger = Some(prepared.figures_if_written());
+    Some(prepared)
+}
+
+/// Writes the heartbeat again, once, when the ledger's PUT did not go as the heartbeat
+/// written beside it said (a race lost, a refused write) or the pass made requests other
+/// than `planned`; nothing to write otherwise.
+async fn heartbeat_again<S: ObjectStore>(
+    store: &CountingStore<'_, S>,
+    (location, alerts): (&OutputLocation, &AlertFigures),
+    outcome: &mut PassOutcome,
+    (ledger_figures, planned): (Option<ledger::store::LedgerFigures>, RequestCounts),
+) -> Result<(), StoreError> {
+    let ledger_surprised = ledger_figures.is_some() && ledger_figures != outcome.ledger;
+    if !ledger_surprised && store.counts() == planned {
+        return Ok(());
+    }
+    if ledger_figures.is_some() {
+        outcome.ledger = ledger_figures;
+    }
+    let counted = store.counts().plus(pass::only_puts(1));
+    pass::write_heartbeat(store, location, outcome, alerts.clone(), Some(counted)).await
 }
 
 /// The ledger's conditional PUT (`place`: its bucket and key), the pass applied again to the
