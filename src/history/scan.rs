@@ -70,6 +70,7 @@ pub async fn scan_history<'r, S: ObjectStore>(
         Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
         None => None,
     };
+    let read_log_took = started.elapsed();
     let index = log.as_ref().map(|l| &l.index);
     let ledger = log.as_ref().and_then(|l| l.ledger.as_ref());
     let reasons: [AtomicUsize; 4] = Default::default();
@@ -103,12 +104,15 @@ pub async fn scan_history<'r, S: ObjectStore>(
         was_probed[a][c] = probed_now;
     }
     drop(probed);
+    let cycles_took = started.elapsed() - read_log_took;
     let mut history = assemble(plan, cells, was_probed, now);
     history.n_head_requests = requests.load(Ordering::Relaxed);
     history.probes_by_reason = reasons.map(|r| r.load(Ordering::Relaxed));
     history.n_cycles_from_log = logged.load(Ordering::Relaxed);
     if let (Some(log), Some(at)) = (log, &settings.log_location) {
+        let writing = StdInstant::now();
         let written = super::compact::write(store, at, &history, &log, now).await;
+        history.phases.write_log = writing.elapsed();
         history.n_log_requests = log.requests + 1;
         history.n_log_objects = log.objects;
         history.warnings = log.warnings;
@@ -120,6 +124,8 @@ pub async fn scan_history<'r, S: ObjectStore>(
         }
         history.compacted = Some(written);
     }
+    history.phases.read_log = read_log_took;
+    history.phases.cycles = cycles_took;
     history.duration = started.elapsed();
     history
 }

@@ -161,6 +161,21 @@ pub struct Recorded {
     pub key_fingerprint: u64,
 }
 
+impl Recorded {
+    /// What the history keeps of `record`.
+    pub fn of(record: &OutcomeRecord) -> Recorded {
+        Recorded {
+            tick: record.tick,
+            landed_at: record.landed_at,
+            checked_at: record.recorded_at,
+            outcome: record.outcome,
+            alerted: record.alerted,
+            known_by: record.known_by,
+            key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
+        }
+    }
+}
+
 /// Every record read, by artifact id, each cycle (tick) once.
 #[derive(Debug, Clone, Default)]
 pub struct LogIndex {
@@ -180,31 +195,25 @@ impl LogIndex {
 
     /// Adds one record.
     pub fn add_one(&mut self, record: OutcomeRecord) {
-        {
-            let recorded = Recorded {
-                tick: record.tick,
-                landed_at: record.landed_at,
-                checked_at: record.recorded_at,
-                outcome: record.outcome,
-                alerted: record.alerted,
-                known_by: record.known_by,
-                key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
-            };
-            let cycles = match self.by_artifact.get_mut(&*record.artifact_id) {
-                Some(cycles) => cycles,
-                None => self.by_artifact.entry(record.artifact_id).or_default(),
-            };
-            match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
-                Some(held) => {
-                    self.duplicates += 1;
-                    if better(&recorded, held) {
-                        *held = recorded;
-                    }
+        self.add_recorded(&record.artifact_id, Recorded::of(&record));
+    }
+
+    /// Adds what the history keeps of one record of `id` (the compacted log's packed form).
+    pub fn add_recorded(&mut self, id: &str, recorded: Recorded) {
+        let cycles = match self.by_artifact.get_mut(id) {
+            Some(cycles) => cycles,
+            None => self.by_artifact.entry(id.into()).or_default(),
+        };
+        match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
+            Some(held) => {
+                self.duplicates += 1;
+                if better(&recorded, held) {
+                    *held = recorded;
                 }
-                None => {
-                    self.records += 1;
-                    cycles.push(recorded);
-                }
+            }
+            None => {
+                self.records += 1;
+                cycles.push(recorded);
             }
         }
     }
