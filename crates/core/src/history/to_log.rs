@@ -54,13 +54,21 @@ fn record_of(
         CellOutcome::Failed(_) => (Outcome::Unknown, None),
     };
     let spec = a.spec;
-    let keys = ResolvedKeys::resolve(spec, cycle);
     let held = log.and_then(|l| l.get(spec.id.as_str(), cycle.tick));
     let now = LedgerTime::saturating_from(now);
     let (known_by, checked_at) = match held {
         Some(h) if !probed => (h.known_by, h.checked_at),
         None if !probed => (KnownBy::Pass, now), // the ledger's current cycle
         _ => (KnownBy::Recheck, now),
+    };
+    // A record that answered without a probe names the key the registry renders now (else
+    // it would have been probed as `template_changed`): no need to render it again.
+    let key_fingerprint = match held {
+        Some(h) if !probed => h.key_fingerprint,
+        _ => probe_fingerprint(
+            &spec.s3_bucket,
+            &ResolvedKeys::resolve(spec, cycle).canonical_key,
+        ),
     };
     Some(Recorded {
         tick: LedgerTime::saturating_from(cycle.tick),
@@ -69,6 +77,6 @@ fn record_of(
         outcome,
         alerted: held.is_some_and(|h| h.alerted),
         known_by,
-        key_fingerprint: probe_fingerprint(&spec.s3_bucket, &keys.canonical_key),
+        key_fingerprint,
     })
 }
