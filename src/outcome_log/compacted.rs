@@ -15,8 +15,8 @@ use std::io::BufRead;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::LogIndex;
 use super::packed::{PACKED_FORMAT, PackedArtifact};
-use super::read::ReadLog;
 use crate::ledger::LedgerTime;
 
 /// Its name under the results prefix.
@@ -41,9 +41,14 @@ pub fn parse_header(line: &str) -> Option<Header> {
 }
 
 /// The packed lines after the header into the index, one at a time; a stream that breaks off
-/// keeps what came before and says so, as a bad line or cycle does.
-pub fn read_packed(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut ReadLog) {
-    log.objects += 1;
+/// keeps what came before and says so, as a bad line or cycle does: the warnings.
+pub fn read_packed(
+    name: &str,
+    mut lines: impl BufRead,
+    now: DateTime<Utc>,
+    index: &mut LogIndex,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
     let now = LedgerTime::saturating_from(now);
     let mut problems = Problems::default();
     let mut line = String::new();
@@ -51,20 +56,21 @@ pub fn read_packed(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log:
         line.clear();
         match lines.read_line(&mut line) {
             Ok(0) => break None,
-            Ok(_) => read_line(line.trim_end(), now, log, &mut problems),
+            Ok(_) => read_line(line.trim_end(), now, index, &mut problems),
             Err(e) => break Some(e),
         }
     };
     if let Some(e) = broken {
-        log.warnings.push(format!(
+        warnings.push(format!(
             "{name}: not a whole gzip stream of text ({e}); the cycles after the break probed \
              instead"
         ));
     }
-    log.warnings.extend(problems.warnings(name, now));
+    warnings.extend(problems.warnings(name, now));
+    warnings
 }
 
-fn read_line(line: &str, now: LedgerTime, log: &mut ReadLog, problems: &mut Problems) {
+fn read_line(line: &str, now: LedgerTime, index: &mut LogIndex, problems: &mut Problems) {
     problems.lines += 1;
     if line.is_empty() {
         return;
@@ -82,7 +88,7 @@ fn read_line(line: &str, now: LedgerTime, log: &mut ReadLog, problems: &mut Prob
     for cycle in artifact.cycles {
         match cycle.recorded() {
             Some(r) if r.tick > now => problems.future_cycles += 1,
-            Some(r) => log.index.add_recorded(&artifact.id, r),
+            Some(r) => index.add_recorded(&artifact.id, r),
             None => problems.bad_cycles += 1,
         }
     }

@@ -140,7 +140,11 @@ async fn read_compacted<S: ObjectStore>(
     };
     log.through = header.through;
     match header.history_outcomes {
-        PACKED_FORMAT => compacted::read_packed(&name, lines, now, log),
+        PACKED_FORMAT => {
+            log.objects += 1;
+            let warnings = compacted::read_packed(&name, lines, now, &mut log.index);
+            log.warnings.extend(warnings);
+        }
         _ => read_lines(&name, lines, now, log),
     }
 }
