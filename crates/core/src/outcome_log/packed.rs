@@ -30,7 +30,7 @@ pub struct PackedArtifact<'a> {
 }
 
 /// One recorded cycle: the tick, the landing (0: none), the last look, in Unix seconds; the
-/// outcome, `alerted` and `known_by` in one number ([`flags`]); the key's fingerprint
+/// outcome, `alerted` and `known_by` in one number (bits 0–2, 3, 4–5); the key's fingerprint
 /// (`ledger::probe_fingerprint` of the bucket and the canonical key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackedCycle(pub u32, pub u32, pub u32, pub u8, pub u64);
