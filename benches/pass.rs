@@ -29,7 +29,9 @@
 //!   and prints the S3 requests of each.
 //! - `history N DELAY_MS`: the daily history scan of N generated artifacts once the outcome
 //!   log covers its window (`common/day_history.rs`), through the delaying proxy in front of
-//!   an in-process stand-in; prints its requests and wall time.
+//!   an in-process stand-in; prints its requests and wall and CPU time by phase. With
+//!   `first` after them: the first scan after a deploy (no log) against the scan before the
+//!   log, `HISTORY_RUNS` times each, alternately.
 //! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
 //!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
 //!   requests are not serialised). Runs until killed.
@@ -77,7 +79,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES | deadline-day N HOURS | history N DELAY_MS | \
+                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES | deadline-day N HOURS | history N DELAY_MS [first] | \
                      serve-sets PORT BUCKET SETS PARTITIONS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
@@ -126,7 +128,11 @@ fn main() {
         ),
         ["history", n, delay_ms] => {
             set_bench_credentials();
-            day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap())
+            day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap(), false)
+        }
+        ["history", n, delay_ms, "first"] => {
+            set_bench_credentials();
+            day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap(), true)
         }
         ["day", n, passes] => {
             set_bench_credentials();

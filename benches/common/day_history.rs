@@ -22,7 +22,8 @@ use freshness_monitor::history::plan::{not_expected, plan};
 use freshness_monitor::history::{Lookback, ScanSettings, scan_history};
 use freshness_monitor::ledger::LedgerTime;
 use freshness_monitor::outcome_log::compacted::COMPACTED;
-use freshness_monitor::outcome_log::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION};
+use freshness_monitor::outcome_log::packed::{PACKED_FORMAT, PackedArtifact, PackedCycle};
+use freshness_monitor::outcome_log::{KnownBy, Outcome, OutcomeRecord, Recorded, SCHEMA_VERSION};
 use freshness_monitor::registry::{ArtifactSpec, Registry};
 use freshness_monitor::settings::Settings;
 use freshness_monitor::store::s3::S3Store;
@@ -40,6 +41,9 @@ pub struct HistoryRun {
     pub from_log: usize,
     pub probes_by_reason: String,
     pub wall: StdDuration,
+    /// The process's CPU time (user + system, all threads) over the scan.
+    pub cpu: StdDuration,
+    pub phases: freshness_monitor::history::ScanPhases,
 }
 
 /// Seeds the past, runs the scan with the log and without, at `now`.
@@ -69,8 +73,10 @@ pub async fn scan(
         ..ScanSettings::default()
     };
     let started = Instant::now();
+    let cpu_before = process_cpu();
     let history = scan_history(store, registry, &scan_settings, now).await;
     let wall = started.elapsed();
+    let cpu = process_cpu().saturating_sub(cpu_before);
     assert!(history.warnings.is_empty(), "{:?}", history.warnings);
     HistoryRun {
         // + the registry's GET and history.json's PUT, as the historical invocation makes.
@@ -82,7 +88,23 @@ pub async fn scan(
         from_log: history.n_cycles_from_log,
         probes_by_reason: format!("{:?}", history.probes_by_reason()),
         wall,
+        cpu,
+        phases: history.phases,
     }
+}
+
+/// The process's CPU time so far (`/proc/self/stat`'s utime + stime, in clock ticks of
+/// 1/100 s).
+fn process_cpu() -> StdDuration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    StdDuration::from_millis(ticks * 10)
 }
 
 /// The producers' objects of the window's past cycles, and the compacted log of the earlier
@@ -150,30 +172,54 @@ fn for_past_cycles(
 }
 
 /// The compacted log the earlier daily scans left, covering the expected cycles due before
-/// `start` (gzipped, written as it is made), and how many records it holds.
+/// `start` (gzipped, written as it is made, packed as this build's scan writes it), and how
+/// many records it holds.
 pub fn compacted_log(
     registry: &Registry,
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> (Vec<u8>, usize) {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Buffered: flate2 zeroes its output buffer on every write it is given.
+    let mut gz = std::io::BufWriter::with_capacity(256 * 1024, gz);
     writeln!(
         gz,
-        r#"{{"history_outcomes":1,"through":null,"written_at":"{}"}}"#,
+        r#"{{"history_outcomes":{PACKED_FORMAT},"through":null,"written_at":"{}"}}"#,
         start.format("%Y-%m-%dT%H:%M:%SZ")
     )
     .unwrap();
     let mut records = 0;
+    let mut artifact: Option<PackedArtifact> = None;
     for_past_cycles(registry, start, now, |spec, cycle, keys| {
         if not_expected(spec, cycle).is_some() {
             return;
         }
         let record = record(spec, cycle, keys, start);
-        serde_json::to_writer(&mut gz, &record).unwrap();
-        gz.write_all(b"\n").unwrap();
+        if artifact
+            .as_ref()
+            .is_none_or(|a| *a.id != *record.artifact_id)
+        {
+            flush(artifact.take(), &mut gz);
+            artifact = Some(PackedArtifact {
+                id: String::from(&*record.artifact_id).into(),
+                cycles: Vec::new(),
+                sets: Vec::new(),
+            });
+        }
+        let packed = PackedCycle::of(&Recorded::of(&record));
+        artifact.as_mut().unwrap().cycles.push(packed);
         records += 1;
     });
-    (gz.finish().unwrap(), records)
+    flush(artifact, &mut gz);
+    (gz.into_inner().unwrap().finish().unwrap(), records)
+}
+
+/// One artifact's packed line.
+fn flush(artifact: Option<PackedArtifact>, out: &mut impl Write) {
+    if let Some(artifact) = artifact {
+        serde_json::to_writer(&mut *out, &artifact).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
 }
 
 /// The record of a past cycle by its fate, looked at as the passes and the daily scans did.
@@ -236,26 +282,30 @@ fn last_look(due: DateTime<Utc>, start: DateTime<Utc>) -> DateTime<Utc> {
 /// its window, through the delaying proxy in front of the stand-in: the compacted log holds
 /// every expected cycle due before the scan (the day's passes' records included, so the ~96
 /// GETs of the day's own objects are not in this figure), misses looked at on the recheck
-/// schedule. Prints the requests, the wall time and what the log answered.
-pub fn at_scale(n: usize, delay_ms: u64) {
+/// schedule. Prints the requests, the wall and CPU time by phase and what the log answered.
+///
+/// `history N DELAY_MS first`: the first scan after a deploy (no log yet) against the scan
+/// before the log (`log_location: None`), alternately, RUNS times each (`HISTORY_RUNS`,
+/// default 1), on the same stand-in: the ratio in one run.
+pub fn at_scale(n: usize, delay_ms: u64, first: bool) {
     let now: DateTime<Utc> = "2026-12-04T04:00:00Z".parse().unwrap();
     let (yaml, _) = super::common::generate(n, now, 60);
     let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
         .expect("generated registry");
-    let made = Instant::now();
-    let (body, records) = compacted_log(&registry, now, now);
-    println!(
-        "compacted log: {records} records, {} bytes gzipped, made in {:.1} s",
-        body.len(),
-        made.elapsed().as_secs_f64()
-    );
-    let extra = vec![
-        (
-            "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
-            yaml.into_bytes(),
-        ),
-        (format!("_freshness_monitor/{COMPACTED}"), body),
-    ];
+    let mut extra = vec![(
+        "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
+        yaml.into_bytes(),
+    )];
+    if !first {
+        let made = Instant::now();
+        let (body, records) = compacted_log(&registry, now, now);
+        println!(
+            "compacted log: {records} records, {} bytes gzipped, made in {:.1} s",
+            body.len(),
+            made.elapsed().as_secs_f64()
+        );
+        extra.push((format!("_freshness_monitor/{COMPACTED}"), body));
+    }
     super::common::runtime().block_on(async move {
         let port = free_port();
         let proxy_port = free_port();
@@ -272,19 +322,55 @@ pub fn at_scale(n: usize, delay_ms: u64) {
             _ => None,
         })
         .unwrap();
-        let run = scan(&store, &registry, &settings, now, true).await;
-        println!(
-            "history of {n} artifacts at +{delay_ms} ms from the log: {:.1} s, {} requests \
-             ({} HEAD, {} LIST, {} log), {} cycles from the log, probes {}",
-            run.wall.as_secs_f64(),
-            run.requests,
-            run.heads,
-            run.lists,
-            run.log_requests,
-            run.from_log,
-            run.probes_by_reason
-        );
+        if !first {
+            let run = scan(&store, &registry, &settings, now, true).await;
+            print_run(
+                &format!("history of {n} artifacts at +{delay_ms} ms from the log"),
+                &run,
+            );
+            return;
+        }
+        let runs: usize = std::env::var("HISTORY_RUNS").map_or(1, |r| r.parse().unwrap());
+        for _ in 0..runs {
+            let before = scan(&store, &registry, &settings, now, false).await;
+            print_run(
+                &format!("{n} at +{delay_ms} ms, without the log (before it)"),
+                &before,
+            );
+            let first = scan(&store, &registry, &settings, now, true).await;
+            print_run(
+                &format!("{n} at +{delay_ms} ms, first scan with the log"),
+                &first,
+            );
+            delete_compacted(&store).await;
+        }
     });
+}
+
+fn print_run(what: &str, run: &HistoryRun) {
+    let s = |d: StdDuration| d.as_secs_f64();
+    println!(
+        "{what}: {:.1} s wall, {:.1} s CPU (read log {:.1} s, cycles {:.1} s, write log {:.1} s), \
+         {} requests ({} HEAD, {} LIST, {} log), {} cycles from the log, probes {}",
+        s(run.wall),
+        s(run.cpu),
+        s(run.phases.read_log),
+        s(run.phases.cycles),
+        s(run.phases.write_log),
+        run.requests,
+        run.heads,
+        run.lists,
+        run.log_requests,
+        run.from_log,
+        run.probes_by_reason
+    );
+}
+
+/// The compacted log a first scan wrote, so the next run is a first scan again.
+async fn delete_compacted(store: &S3Store) {
+    use freshness_monitor::store::ObjectStore;
+    let key = format!("_freshness_monitor/{COMPACTED}");
+    store.delete(super::common::BUCKET, &key).await.unwrap();
 }
 
 fn free_port() -> u16 {

@@ -82,6 +82,7 @@ pub async fn scan_history<'r, S: ObjectStore>(
         Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
         None => None,
     };
+    let read_log_took = started.elapsed();
     let known = Known {
         log: log.as_ref().map(|l| &l.index),
         ledger: log.as_ref().and_then(|l| l.ledger.as_ref()),
@@ -105,13 +106,16 @@ pub async fn scan_history<'r, S: ObjectStore>(
             .await;
         }
     }
+    let cycles_took = started.elapsed() - read_log_took;
     let mut history = assemble(plan, decided.cells, now);
     history.n_head_requests = requests.heads.load(Ordering::Relaxed);
     history.n_list_requests = requests.lists.load(Ordering::Relaxed);
     history.probes_by_reason = decided.reasons;
     history.n_cycles_from_log = decided.logged;
     if let (Some(log), Some(at)) = (log, &settings.log_location) {
+        let writing = StdInstant::now();
         let written = super::compact::write(store, at, &history, &log, now).await;
+        history.phases.write_log = writing.elapsed();
         history.n_log_requests = log.requests + 1;
         history.n_log_objects = log.objects;
         history.warnings = log.warnings;
@@ -123,6 +127,8 @@ pub async fn scan_history<'r, S: ObjectStore>(
         }
         history.compacted = Some(written);
     }
+    history.phases.read_log = read_log_took;
+    history.phases.cycles = cycles_took;
     history.duration = started.elapsed();
     history
 }

@@ -142,6 +142,9 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
         truncated = history.truncated(),
         not_scanned = history.not_scanned.len(),
         duration_seconds = history.duration.as_secs_f64(),
+        read_log_seconds = history.phases.read_log.as_secs_f64(),
+        cycles_seconds = history.phases.cycles.as_secs_f64(),
+        write_log_seconds = history.phases.write_log.as_secs_f64(),
         output_written = written.is_ok(),
         write_error = written.as_ref().err().map(|e| e.to_string()),
     );

@@ -1,14 +1,23 @@
 //! The history's compacted log, `history_outcomes.ndjson.gz` under the results prefix: what
-//! the last history scan knew of every expected cycle of its window (records in the outcome
-//! log's schema, after one header line), and which of the passes' log objects it had read.
+//! the last history scan knew of every expected cycle of its window, after one header line,
+//! and which of the passes' log objects it had read.
 //!
 //! The next scan reads it (one GET), then only the passes' objects written since (keys sort
 //! by the writing pass's time), instead of every object of a 12-week window (~8,000 at 96
-//! passes a day). It is written after each scan (one PUT, staged on disk and streamed: ~40
-//! bytes a cycle gzipped). An unreadable one is named in the warnings and the passes' objects
-//! of the window are read instead; it is not part of the log's contract (docs/outputs.md).
+//! passes a day). It is written after each scan (one PUT, staged on disk and streamed). Since
+//! format 2 its lines are packed, one per artifact (`outcome_log::packed`: ~25 bytes a cycle
+//! gzipped); a format 1 object (records in the log's schema, as the first builds wrote it) is
+//! still read. An unreadable one is named in the warnings and the passes' objects of the
+//! window are read instead; it is not part of the log's contract (docs/outputs.md).
 
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use super::LogIndex;
+use super::packed::{PACKED_FORMAT, PackedArtifact};
+use crate::ledger::LedgerTime;
 
 /// Its name under the results prefix.
 pub const COMPACTED: &str = "history_outcomes.ndjson.gz";
@@ -16,7 +25,7 @@ pub const COMPACTED: &str = "history_outcomes.ndjson.gz";
 /// The first line.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Header {
-    /// The format's version (1).
+    /// The format: 1, records in the log's schema; 2 ([`PACKED_FORMAT`]), packed lines.
     pub history_outcomes: u32,
     /// The last of the passes' log objects (by key) whose records it holds.
     pub through: Option<String>,
@@ -26,5 +35,105 @@ pub struct Header {
 /// The header, when `line` is one this build reads.
 pub fn parse_header(line: &str) -> Option<Header> {
     let header: Header = serde_json::from_str(line).ok()?;
-    (header.history_outcomes == 1).then_some(header)
+    (1..=PACKED_FORMAT)
+        .contains(&header.history_outcomes)
+        .then_some(header)
+}
+
+/// The packed lines after the header into the index, one at a time; a stream that breaks off
+/// keeps what came before and says so, as a bad line or cycle does: the warnings.
+pub fn read_packed(
+    name: &str,
+    mut lines: impl BufRead,
+    now: DateTime<Utc>,
+    index: &mut LogIndex,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let now = LedgerTime::saturating_from(now);
+    let mut problems = Problems::default();
+    let mut line = String::new();
+    let broken = loop {
+        line.clear();
+        match lines.read_line(&mut line) {
+            Ok(0) => break None,
+            Ok(_) => read_line(line.trim_end(), now, index, &mut problems),
+            Err(e) => break Some(e),
+        }
+    };
+    if let Some(e) = broken {
+        warnings.push(format!(
+            "{name}: not a whole gzip stream of text ({e}); the cycles after the break probed \
+             instead"
+        ));
+    }
+    warnings.extend(problems.warnings(name, now));
+    warnings
+}
+
+fn read_line(line: &str, now: LedgerTime, index: &mut LogIndex, problems: &mut Problems) {
+    problems.lines += 1;
+    if line.is_empty() {
+        return;
+    }
+    let artifact: PackedArtifact = match serde_json::from_str(line) {
+        Ok(artifact) => artifact,
+        Err(e) => {
+            problems.bad_lines += 1;
+            problems
+                .first_bad
+                .get_or_insert(format!("line {}: {e}", problems.lines + 1));
+            return;
+        }
+    };
+    for cycle in artifact.cycles {
+        match cycle.recorded() {
+            Some(r) if r.tick > now => problems.future_cycles += 1,
+            Some(r) => {
+                index.add_recorded(&artifact.id, r);
+            }
+            None => problems.bad_cycles += 1,
+        }
+    }
+    for set in artifact.sets {
+        match set.set_cycle() {
+            Some((tick, counts)) if tick <= now => index.add_set_cycle(&artifact.id, tick, counts),
+            Some(_) => {} // its cycle was counted among the future ones
+            None => problems.bad_cycles += 1,
+        }
+    }
+}
+
+/// What was wrong with a packed object, for its warnings.
+#[derive(Default)]
+struct Problems {
+    lines: usize,
+    bad_lines: usize,
+    first_bad: Option<String>,
+    bad_cycles: usize,
+    future_cycles: usize,
+}
+
+impl Problems {
+    fn warnings(self, name: &str, now: LedgerTime) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if let Some(first) = self.first_bad {
+            warnings.push(format!(
+                "{name}: {} unreadable line(s), their artifacts' cycles probed instead ({first})",
+                self.bad_lines
+            ));
+        }
+        if self.bad_cycles > 0 {
+            warnings.push(format!(
+                "{name}: {} cycle(s) with numbers this build does not write, probed instead",
+                self.bad_cycles
+            ));
+        }
+        if self.future_cycles > 0 {
+            warnings.push(format!(
+                "{name}: {} record(s) of cycles that had not ticked yet at {now} ignored",
+                self.future_cycles
+            ));
+        }
+        warnings
+    }
 }

@@ -8,3 +8,6 @@ pub use freshness_core::outcome_log::*;
 pub mod compacted;
 pub mod read;
 pub mod write;
+
+#[cfg(test)]
+mod tests;

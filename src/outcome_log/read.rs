@@ -12,6 +12,7 @@ use flate2::read::GzDecoder;
 use futures_util::{StreamExt, stream};
 
 use super::compacted::{self, COMPACTED};
+use super::packed::PACKED_FORMAT;
 use super::{LOG_DIR, LogIndex, ObjectReader, partition_date};
 use crate::ledger::Ledger;
 use crate::report::files::LEDGER;
@@ -125,7 +126,7 @@ async fn read_compacted<S: ObjectStore>(
             return;
         }
     };
-    let mut lines = BufReader::new(GzDecoder::new(body));
+    let mut lines = BufReader::with_capacity(READ_BUFFER, GzDecoder::new(body));
     let mut first = String::new();
     let header = lines
         .read_line(&mut first)
@@ -138,8 +139,18 @@ async fn read_compacted<S: ObjectStore>(
         return;
     };
     log.through = header.through;
-    read_lines(&name, lines, now, log);
+    match header.history_outcomes {
+        PACKED_FORMAT => {
+            log.objects += 1;
+            let warnings = compacted::read_packed(&name, lines, now, &mut log.index);
+            log.warnings.extend(warnings);
+        }
+        _ => read_lines(&name, lines, now, log),
+    }
 }
+
+/// What is decompressed at once.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// One passes' object's records into the index.
 fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog) {

@@ -76,12 +76,14 @@ pub async fn write_lines<S: ObjectStore>(
 
 /// One line each, each ending with a newline, gzipped.
 pub fn gzip(lines: &[Box<str>]) -> std::io::Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Buffered: flate2 zeroes its output buffer (32 KiB) on every write it is given.
+    let mut buffered = std::io::BufWriter::with_capacity(64 * 1024, encoder);
     for line in lines {
-        encoder.write_all(line.as_bytes())?;
-        encoder.write_all(b"\n")?;
+        buffered.write_all(line.as_bytes())?;
+        buffered.write_all(b"\n")?;
     }
-    encoder.finish()
+    buffered.into_inner()?.finish()
 }
 
 /// The ledger's unrecorded lines after the write: those written leave it, those that could

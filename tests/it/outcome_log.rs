@@ -315,4 +315,14 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         "the compacted log's GET and PUT, the ledger's GET, one LIST; no passes' object is \
          new: {again:#}"
     );
+    // The set's counts came back from the compacted log, not from a listing.
+    let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
+    let shards_again = history["artifacts"]["shards"]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["cycle_label"] == d1.to_string())
+        .unwrap()
+        .clone();
+    assert_eq!(shards_again["set"], shards["set"], "{shards_again}");
 }

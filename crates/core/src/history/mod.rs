@@ -62,6 +62,19 @@ pub struct History<'r> {
     pub warnings: Vec<String>,
     /// Whether the history's compacted log was written (`None`: not asked to), and why not.
     pub compacted: Option<Result<(), String>>,
+    /// Where the scan's time went.
+    pub phases: ScanPhases,
+}
+
+/// The scan's wall time by phase (logged with its summary; the benchmark prints it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanPhases {
+    /// Reading the outcome log: the compacted log, the ledger, the passes' objects.
+    pub read_log: Duration,
+    /// Answering or probing every planned cycle.
+    pub cycles: Duration,
+    /// Writing the compacted log back.
+    pub write_log: Duration,
 }
 
 impl History<'_> {

@@ -1,12 +1,13 @@
-//! The history's compacted log: every expected cycle of the scan's window as an outcome
-//! record, so the next scan reads one object instead of every pass's, and does not probe again
-//! what this one learned.
+//! The history's compacted log: every expected cycle of the scan's window as what the history
+//! keeps of a record, so the next scan reads one object instead of every pass's, and does not
+//! probe again what this one learned.
 //!
 //! A cycle the outcome log answered keeps its record's `known_by`, `alerted` and
 //! `recorded_at` (its last look); one this scan probed becomes `known_by: "recheck"`, looked at
 //! `now`. Records of cycles that left the window are dropped, so the object stays the size of
 //! the window. The shell writes it (`outcome_log::compacted`) as
-//! `history_outcomes.ndjson.gz`: a header line, then records in the log's schema.
+//! `history_outcomes.ndjson.gz`: a header line, then one packed line per artifact
+//! (`outcome_log::packed`).
 
 use chrono::{DateTime, Utc};
 
@@ -15,23 +16,42 @@ use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::ledger::LedgerTime;
-use crate::outcome_log::{KnownBy, LogIndex, Outcome, OutcomeRecord, SCHEMA_VERSION};
+use crate::ledger::probe_fingerprint;
+use crate::outcome_log::packed::{PackedArtifact, PackedCycle, PackedSetCycle};
+use crate::outcome_log::{KnownBy, LogIndex, Outcome, Recorded};
 
-/// The records of every expected cycle of `history`, in artifact then cycle order.
-pub fn records<'a>(
+/// Each artifact of `history` with the records of its expected cycles, in artifact then cycle
+/// order.
+pub fn packed_artifacts<'a>(
     history: &'a History<'a>,
     log: Option<&'a LogIndex>,
     now: DateTime<Utc>,
-) -> impl Iterator<Item = OutcomeRecord> + 'a {
-    history.artifacts.iter().flat_map(move |a| {
-        a.cycles()
-            .zip(&a.probed)
-            .enumerate()
-            .filter_map(move |(i, ((cycle, cell), probed))| {
-                let record = record_of(a, cycle, cell, *probed, log, now)?;
-                Some(with_set(record, a.set_cycle(i)))
-            })
-    })
+) -> impl Iterator<Item = PackedArtifact<'a>> + 'a {
+    history.artifacts.iter().map(move |a| packed(a, log, now))
+}
+
+/// One artifact's recorded cycles, with a set's counts beside them.
+fn packed<'a>(
+    a: &'a ArtifactHistory<'a>,
+    log: Option<&LogIndex>,
+    now: DateTime<Utc>,
+) -> PackedArtifact<'a> {
+    let mut cycles = Vec::new();
+    let mut sets = Vec::new();
+    for (i, ((cycle, cell), probed)) in a.cycles().zip(&a.probed).enumerate() {
+        let Some(recorded) = record_of(a, cycle, cell, *probed, log, now) else {
+            continue;
+        };
+        if let Some(set) = a.set_cycle(i) {
+            sets.push(PackedSetCycle::of(recorded.tick, set));
+        }
+        cycles.push(PackedCycle::of(&recorded));
+    }
+    PackedArtifact {
+        id: a.spec.id.as_str().into(),
+        cycles,
+        sets,
+    }
 }
 
 fn record_of(
@@ -41,7 +61,7 @@ fn record_of(
     probed: bool,
     log: Option<&LogIndex>,
     now: DateTime<Utc>,
-) -> Option<OutcomeRecord> {
+) -> Option<Recorded> {
     let (outcome, landed) = match cell {
         CellOutcome::NotExpected(_) => return None,
         CellOutcome::Landed(l) if l.on_time => (Outcome::OnTime, Some(l.meta.last_modified)),
@@ -50,7 +70,6 @@ fn record_of(
         CellOutcome::Failed(_) => (Outcome::Unknown, None),
     };
     let spec = a.spec;
-    let keys = ResolvedKeys::resolve(spec, cycle);
     let held = log.and_then(|l| l.get(spec.id.as_str(), cycle.tick));
     let now = LedgerTime::saturating_from(now);
     let (known_by, checked_at) = match held {
@@ -58,35 +77,22 @@ fn record_of(
         None if !probed => (KnownBy::Pass, now), // the ledger's current cycle
         _ => (KnownBy::Recheck, now),
     };
-    let landed = landed.map(LedgerTime::saturating_from);
-    let judged = |f: fn(LedgerTime, DateTime<Utc>) -> i64| landed.map(|at| f(at, keys.due_at));
-    Some(OutcomeRecord {
-        schema_version: SCHEMA_VERSION,
-        artifact_id: spec.id.as_str().into(),
-        cadence: spec.cadence.name().into(),
-        cycle_label: cycle.label.as_str().into(),
+    // A record that answered without a probe names the key the registry renders now (else
+    // it would have been probed as `template_changed`): no need to render it again.
+    let key_fingerprint = match held {
+        Some(h) if !probed => h.key_fingerprint,
+        _ => probe_fingerprint(
+            &spec.s3_bucket,
+            &ResolvedKeys::resolve(spec, cycle).canonical_key,
+        ),
+    };
+    Some(Recorded {
         tick: LedgerTime::saturating_from(cycle.tick),
-        due_at: LedgerTime::saturating_from(keys.due_at),
-        expected: true,
+        landed_at: landed.map(LedgerTime::saturating_from),
+        checked_at,
         outcome,
-        landed_at: landed,
-        on_time: landed.map(|at| at.to_utc() <= keys.due_at),
-        minutes_late: judged(|at, due| crate::classify::minutes_past(at.to_utc(), due)),
         alerted: held.is_some_and(|h| h.alerted),
         known_by,
-        s3_bucket: spec.s3_bucket.as_ref().into(),
-        s3_key: keys.canonical_key.into(),
-        recorded_at: checked_at,
-        set_total: None,
-        set_written: None,
+        key_fingerprint,
     })
-}
-
-/// The record with a set's counts, when known.
-fn with_set(record: OutcomeRecord, set: Option<crate::outcome_log::SetCycle>) -> OutcomeRecord {
-    OutcomeRecord {
-        set_total: set.map(|s| s.total),
-        set_written: set.map(|s| s.written),
-        ..record
-    }
 }

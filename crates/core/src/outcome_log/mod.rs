@@ -10,6 +10,7 @@
 //! docs/outputs.md#the-outcome-log is the contract: the field names are stable.
 
 pub mod closing;
+pub mod packed;
 pub mod reading;
 pub mod record;
 

@@ -161,6 +161,21 @@ pub struct Recorded {
     pub key_fingerprint: u64,
 }
 
+impl Recorded {
+    /// What the history keeps of `record`.
+    pub fn of(record: &OutcomeRecord) -> Recorded {
+        Recorded {
+            tick: record.tick,
+            landed_at: record.landed_at,
+            checked_at: record.recorded_at,
+            outcome: record.outcome,
+            alerted: record.alerted,
+            known_by: record.known_by,
+            key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
+        }
+    }
+}
+
 /// Every record read, by artifact id, each cycle (tick) once.
 #[derive(Debug, Clone, Default)]
 pub struct LogIndex {
@@ -184,42 +199,43 @@ impl LogIndex {
     /// Adds one record.
     pub fn add_one(&mut self, record: OutcomeRecord) {
         let set = record.set_cycle();
-        let id = set.map(|_| record.artifact_id.clone());
-        let won = {
-            let recorded = Recorded {
-                tick: record.tick,
-                landed_at: record.landed_at,
-                checked_at: record.recorded_at,
-                outcome: record.outcome,
-                alerted: record.alerted,
-                known_by: record.known_by,
-                key_fingerprint: probe_fingerprint(&record.s3_bucket, &record.s3_key),
-            };
-            let cycles = match self.by_artifact.get_mut(&*record.artifact_id) {
-                Some(cycles) => cycles,
-                None => self.by_artifact.entry(record.artifact_id).or_default(),
-            };
-            match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
-                Some(held) => {
-                    self.duplicates += 1;
-                    let won = better(&recorded, held);
-                    if won {
-                        *held = recorded;
-                    }
-                    won.then_some(recorded.tick)
-                }
-                None => {
-                    self.records += 1;
-                    cycles.push(recorded);
-                    Some(recorded.tick)
-                }
-            }
-        };
-        if let (Some(tick), Some(set), Some(id)) = (won, set, id) {
-            let cycles = self.set_cycles.entry(id).or_default();
-            cycles.retain(|(held, _)| *held != tick);
-            cycles.push((tick, set));
+        let recorded = Recorded::of(&record);
+        if self.add_recorded(&record.artifact_id, recorded)
+            && let Some(set) = set
+        {
+            self.add_set_cycle(&record.artifact_id, recorded.tick, set);
         }
+    }
+
+    /// Adds what the history keeps of one record of `id` (the compacted log's packed form);
+    /// `true` when it is the one now held for its cycle (a duplicate that lost is not).
+    pub fn add_recorded(&mut self, id: &str, recorded: Recorded) -> bool {
+        let cycles = match self.by_artifact.get_mut(id) {
+            Some(cycles) => cycles,
+            None => self.by_artifact.entry(id.into()).or_default(),
+        };
+        match cycles.iter_mut().find(|held| held.tick == recorded.tick) {
+            Some(held) => {
+                self.duplicates += 1;
+                let won = better(&recorded, held);
+                if won {
+                    *held = recorded;
+                }
+                won
+            }
+            None => {
+                self.records += 1;
+                cycles.push(recorded);
+                true
+            }
+        }
+    }
+
+    /// Adds a set's counts for its cycle at `tick` (the latest added wins).
+    pub fn add_set_cycle(&mut self, id: &str, tick: LedgerTime, set: super::SetCycle) {
+        let cycles = self.set_cycles.entry(id.into()).or_default();
+        cycles.retain(|(held, _)| *held != tick);
+        cycles.push((tick, set));
     }
 
     /// The set's counts recorded for `id`'s cycle that ticked at `tick`, if any.
