@@ -71,6 +71,8 @@ struct EventsDay {
     pass_requests: RequestCounts,
     event_requests: RequestCounts,
     polls: usize,
+    /// Of the polls, those of rows already alerting (past due + 1 minute).
+    polls_overdue: usize,
     batches: usize,
     /// Seconds from landing to the row fresh in `check_results.json`, per landed object seen.
     fresh_after: Vec<i64>,
@@ -117,8 +119,17 @@ pub fn day_events(n: usize, passes: usize) {
     for (name, day) in modes {
         let (p, e) = (day.pass_requests, day.event_requests);
         println!(
-            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}",
-            p.head, p.list, p.get, p.put, e.head, e.get, e.put, day.outputs
+            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}; polls {} not yet due, {} overdue",
+            p.head,
+            p.list,
+            p.get,
+            p.put,
+            e.head,
+            e.get,
+            e.put,
+            day.outputs,
+            day.polls - day.polls_overdue,
+            day.polls_overdue
         );
     }
 }
@@ -208,6 +219,11 @@ async fn run(
             r.last_probed_at() == Some(now) && r.state == State::Missing
         };
         day.polls += done.outcome.rows.iter().filter(probed_now).count();
+        let overdue = |r: &&freshness_monitor::report::ResultRow| r.sla_violated_by_minutes > 0;
+        day.polls_overdue += (done.outcome.rows.iter())
+            .filter(probed_now)
+            .filter(overdue)
+            .count();
         for row in &done.outcome.rows {
             let Some(label) = row.cycle_label() else {
                 continue;
