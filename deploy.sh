@@ -35,7 +35,7 @@ readonly EVENTS_MAX_RECEIVES=5
 # environment variable of the same name.
 readonly CONFIG_VARS=(REGISTRY_BUCKET REGISTRY_KEY RESULTS_BUCKET RESULTS_PREFIX DEDUP_BUCKET
   DEDUP_PREFIX SNS_TOPIC_ARN TELEGRAM_BOT_TOKEN_PARAM TELEGRAM_CHAT_ID_PARAM
-  FRESHNESS_METRICS_NAMESPACE DEADLINE_SCHEDULE_NAME DEADLINE_SCHEDULE_GROUP)
+  FRESHNESS_METRICS_NAMESPACE DEADLINE_SCHEDULE_NAME DEADLINE_SCHEDULE_GROUP OBJECT_EVENTS)
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly ROOT
@@ -75,8 +75,10 @@ Actions (combine freely; with none of them, --update is assumed):
                      rule NAME-object-created filtered to those buckets, the SQS queue
                      NAME-object-created (dead-letter queue NAME-object-created-dlq) and the
                      function's event source mapping on it (batches of 1,000 within 20 s,
-                     ReportBatchItemFailures). Once the queue exists, every --bootstrap and
-                     --update keeps it in step with the registry, with or without the flag.
+                     ReportBatchItemFailures), and OBJECT_EVENTS=on on the function (passes
+                     then skip the probes an event makes useless; an operator's own value
+                     stays). Once the queue exists, every --bootstrap and --update keeps it
+                     in step with the registry, with or without the flag.
   --smoke            Invoke the function once (after the other actions) and print the
                      response; exits 1 when the invocation reports an error.
   --dry-run          Print every AWS call instead of making it. Read-only calls (sts,
@@ -918,6 +920,11 @@ resolve_events() {
   if ! $EVENTS && aws_lookup "$WORK/events-queue-url.json" "${SQS[@]}" get-queue-url --queue-name "$EVENTS_QUEUE"; then
     log "object events are on (queue $EVENTS_QUEUE exists): kept in step with the registry"
     EVENTS=true
+  fi
+  # The function learns that events reach it (docs/lambda.md#environment); a value already
+  # set (OBJECT_EVENTS=off, to keep the polls) stays.
+  if $EVENTS && [[ -z "$(setting OBJECT_EVENTS)" ]]; then
+    set_explicit OBJECT_EVENTS on
   fi
 }
 

@@ -19,8 +19,9 @@
 //!   files): the sets benchmark, `benches/sets.sh` (BENCHMARKS.md, issue 26).
 //! - `day-events N PASSES`: the day benchmark with S3 events on (`common/day_events.rs`):
 //!   PASSES passes polling only, then the same day with each landed object's event delivered
-//!   to the intake; prints when rows turn fresh and RESOLVED go out after landing, the polls,
-//!   the requests and the invocations of each.
+//!   to the intake, then again with the passes told of events (`OBJECT_EVENTS=on`); prints
+//!   when rows turn fresh and RESOLVED go out after landing, the polls (not yet due and
+//!   overdue), the requests and the invocations of each.
 //! - `deadline-day N HOURS`: alert latency after the deadline with and without deadline passes
 //!   (`common/deadline_day.rs`), HOURS of passes over N artifacts.
 //! - `day N PASSES`: the day benchmark (`common/day.rs`): PASSES passes at 15-minute steps

@@ -75,6 +75,10 @@ pub struct Settings {
     pub reverify_minutes: Option<u32>,
     /// The most pages one probe listing may read (`PROBE_LIST_MAX_PAGES`); 0: HEAD only.
     pub list_max_pages: u32,
+    /// S3 "Object Created" events reach the function (`OBJECT_EVENTS=on`, set by
+    /// `deploy.sh --events`): passes then skip the probes of artifacts not yet due that this
+    /// cycle already found missing or stale (docs/lambda.md#object-created-events).
+    pub object_events: bool,
 }
 
 /// An env var the function cannot work with. The message names the variable.
@@ -88,6 +92,8 @@ pub enum SettingsError {
     NotWholeNumber { name: &'static str, value: String },
     #[error("{name} must be a positive number of seconds, got {value:?}")]
     NotPositiveSeconds { name: &'static str, value: String },
+    #[error("{name} must be on or off, got {value:?}")]
+    NotOnOrOff { name: &'static str, value: String },
 }
 
 impl Settings {
@@ -136,6 +142,7 @@ impl Settings {
             None => DEFAULT_PROBE_TIMEOUT,
             Some(value) => parse_probe_timeout(value)?,
         };
+        let object_events = parse_object_events(get("OBJECT_EVENTS"))?;
         Ok(Settings {
             registry_key: get("REGISTRY_KEY").unwrap_or_else(|| DEFAULT_REGISTRY_KEY.to_string()),
             results_bucket: get("RESULTS_BUCKET"),
@@ -161,6 +168,7 @@ impl Settings {
             registry_bucket,
             reverify_minutes,
             list_max_pages,
+            object_events,
         })
     }
 
@@ -228,6 +236,19 @@ pub fn alerts_enabled(current: Option<&str>, legacy: Option<&str>) -> bool {
     match current {
         Some(value) if !value.trim().is_empty() => alerts_flag(Some(value)),
         _ => alerts_flag(legacy),
+    }
+}
+
+/// `OBJECT_EVENTS`: `on` or `off` (any case); unset or blank is off. Anything else is an
+/// error rather than a guess: it decides which probes the passes make.
+fn parse_object_events(value: Option<String>) -> Result<bool, SettingsError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("off") => Ok(false),
+        Some("on") => Ok(true),
+        Some(_) => Err(SettingsError::NotOnOrOff {
+            name: "OBJECT_EVENTS",
+            value: value.unwrap_or_default(),
+        }),
     }
 }
 
@@ -371,6 +392,21 @@ mod tests {
                     .unwrap_err()
                     .to_string(),
                 format!("PROBE_TIMEOUT_SECONDS must be a positive number of seconds, got {bad:?}")
+            );
+        }
+    }
+
+    #[test]
+    fn object_events_are_on_or_off_and_name_themselves_when_wrong() {
+        let events = |value: &str| parse(&[("REGISTRY_BUCKET", "b"), ("OBJECT_EVENTS", value)]);
+        assert!(!parse(&[("REGISTRY_BUCKET", "b")]).unwrap().object_events);
+        for (value, on) in [("on", true), (" ON\n", true), ("off", false), ("", false)] {
+            assert_eq!(events(value).unwrap().object_events, on, "{value:?}");
+        }
+        for bad in ["true", "1", "yes", "onn"] {
+            assert_eq!(
+                events(bad).unwrap_err().to_string(),
+                format!("OBJECT_EVENTS must be on or off, got {bad:?}")
             );
         }
     }

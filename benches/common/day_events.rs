@@ -17,6 +17,10 @@
 //! the requests of the passes and of the event invocations; the "is it there yet?" polls (a
 //! row a pass probed that was not there: `missing` and probed at the pass's now); and the
 //! invocations of the day.
+//!
+//! A third run has events on and the function told so (`OBJECT_EVENTS=on`,
+//! docs/lambda.md#passes-with-events-on): its passes keep the in-cycle verdict of an artifact
+//! not yet due instead of polling it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -67,6 +71,8 @@ struct EventsDay {
     pass_requests: RequestCounts,
     event_requests: RequestCounts,
     polls: usize,
+    /// Of the polls, those of rows already alerting (past due + 1 minute).
+    polls_overdue: usize,
     batches: usize,
     /// Seconds from landing to the row fresh in `check_results.json`, per landed object seen.
     fresh_after: Vec<i64>,
@@ -80,17 +86,23 @@ pub fn day_events(n: usize, passes: usize) {
     let start: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
     let (yaml, _) = generate(n, start, 60);
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
-    let (polling, events) = runtime().block_on(async {
-        let polling = run(&registry, &yaml, start, passes, false).await;
-        let events = run(&registry, &yaml, start, passes, true).await;
-        (polling, events)
+    let (polling, events, told) = runtime().block_on(async {
+        let polling = run(&registry, &yaml, start, passes, (false, false)).await;
+        let events = run(&registry, &yaml, start, passes, (true, false)).await;
+        let told = run(&registry, &yaml, start, passes, (true, true)).await;
+        (polling, events, told)
     });
+    let modes = [
+        ("polling only", &polling),
+        ("events on", &events),
+        ("events on, OBJECT_EVENTS=on", &told),
+    ];
     println!("day-events: {n} artifacts, {passes} passes at 15-minute steps from {start}");
     println!(
         "| mode | row fresh after landing p50 / p95 / max | RESOLVED after landing p50 / p95 / max (alerted) | pass requests | event requests | polls | invocations (passes + event batches) |"
     );
     println!("| --- | --- | --- | ---: | ---: | ---: | ---: |");
-    for (name, day) in [("polling only", &polling), ("events on", &events)] {
+    for (name, day) in modes {
         println!(
             "| {name} | {} ({} objects) | {} ({}) | {} | {} | {} | {} + {} |",
             quantiles(&day.fresh_after),
@@ -104,11 +116,20 @@ pub fn day_events(n: usize, passes: usize) {
             day.batches,
         );
     }
-    for (name, day) in [("polling only", &polling), ("events on", &events)] {
+    for (name, day) in modes {
         let (p, e) = (day.pass_requests, day.event_requests);
         println!(
-            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}",
-            p.head, p.list, p.get, p.put, e.head, e.get, e.put, day.outputs
+            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}; polls {} not yet due, {} overdue",
+            p.head,
+            p.list,
+            p.get,
+            p.put,
+            e.head,
+            e.get,
+            e.put,
+            day.outputs,
+            day.polls - day.polls_overdue,
+            day.polls_overdue
         );
     }
 }
@@ -134,7 +155,7 @@ async fn run(
     yaml: &str,
     start: DateTime<Utc>,
     passes: usize,
-    events_on: bool,
+    (events_on, object_events): (bool, bool),
 ) -> EventsDay {
     let port = free_port();
     let root = tempfile::tempdir().unwrap();
@@ -152,6 +173,7 @@ async fn run(
     let settings = Settings::from_lookup(|name| match name {
         "REGISTRY_BUCKET" => Some(BUCKET.to_string()),
         "FRESHNESS_MONITOR_ENABLED" => Some("true".to_string()),
+        "OBJECT_EVENTS" if object_events => Some("on".to_string()),
         _ => None,
     })
     .unwrap();
@@ -197,6 +219,11 @@ async fn run(
             r.last_probed_at() == Some(now) && r.state == State::Missing
         };
         day.polls += done.outcome.rows.iter().filter(probed_now).count();
+        let overdue = |r: &&freshness_monitor::report::ResultRow| r.sla_violated_by_minutes > 0;
+        day.polls_overdue += (done.outcome.rows.iter())
+            .filter(probed_now)
+            .filter(overdue)
+            .count();
         for row in &done.outcome.rows {
             let Some(label) = row.cycle_label() else {
                 continue;

@@ -282,3 +282,75 @@ async fn a_historical_event_writes_history_json_and_answers_with_its_summary() {
         "the heartbeat is the pass's"
     );
 }
+
+/// `sla50`: hourly, at one key, due 50 minutes after each tick (alerting from :51).
+const NOT_YET_DUE_REGISTRY: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: data-bucket
+  severity: critical
+  owner_repo: producer
+  created_at: 2026-01-01
+  grace_period_cycles: 0
+artifacts:
+  - artifact_id: sla50
+    s3_key_template: feeds/sla50.json
+    cadence: continuous
+    interval_minutes: 60
+    sla_minutes_after_cron: 50
+";
+
+/// The `sla50` row of a scheduled pass at `at`.
+async fn sla50_at(container: &Container<MemoryStore>, at: &str) -> Value {
+    handle(container, event(scheduled(t(at)))).await.unwrap();
+    let results = output(container, "check_results.json").expect("check_results.json");
+    let rows = results["results"].as_array().expect("rows");
+    rows.iter()
+        .find(|r| r["artifact_id"] == "sla50")
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn with_object_events_on_a_pass_before_the_deadline_does_not_probe_what_this_cycle_found_missing()
+ {
+    let on = container(
+        store(Some(NOT_YET_DUE_REGISTRY)),
+        &[("OBJECT_EVENTS", "on")],
+    );
+    let off = container(store(Some(NOT_YET_DUE_REGISTRY)), &[]);
+    for container in [&on, &off] {
+        let row = sla50_at(container, "2026-06-03T12:15:00Z").await;
+        assert_eq!(row["state"], "missing", "the cycle's first probe: {row:#}");
+        // It lands; its event is lost (none is sent here).
+        (container.store).insert(BUCKET, "feeds/sla50.json", "{}", t("2026-06-03T12:20:00Z"));
+    }
+
+    // Events on: 12:30 keeps the 12:15 verdict without a probe, and says so.
+    let row = sla50_at(&on, "2026-06-03T12:30:00Z").await;
+    assert_eq!(
+        (&row["state"], &row["last_probed_at"]),
+        (&json!("missing"), &json!("2026-06-03T12:15:00Z")),
+        "{row:#}"
+    );
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with(
+            "(missing when last probed at 2026-06-03T12:15:00Z; not yet due (alerts from \
+             2026-06-03T12:51:00Z), object events report its landing, so this pass did not \
+             probe it)"
+        ),
+        "{reason}"
+    );
+    // Events off: 12:30 probes and finds it.
+    let row = sla50_at(&off, "2026-06-03T12:30:00Z").await;
+    assert_eq!(row["state"], "fresh", "{row:#}");
+
+    // Once it can alert, the pass probes again: the lost event cost only latency.
+    let row = sla50_at(&on, "2026-06-03T12:52:00Z").await;
+    assert_eq!(
+        (&row["state"], &row["last_probed_at"]),
+        (&json!("fresh"), &json!("2026-06-03T12:52:00Z")),
+        "{row:#}"
+    );
+}

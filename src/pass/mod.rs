@@ -74,6 +74,9 @@ pub struct PassSettings {
     /// A deadline pass: artifacts not yet due that an earlier pass of this cycle left missing
     /// or stale keep that verdict without a probe (`pass/not_due.rs`).
     pub probe_only_due: bool,
+    /// Object events on (`OBJECT_EVENTS`): every pass keeps those verdicts the same way, since
+    /// an event tells a landing before the deadline (`pass/not_due.rs`).
+    pub object_events: bool,
 }
 
 /// The page size and page cap of an `off_cycle` artifact's listing: a prefix with more keys
@@ -104,6 +107,7 @@ impl PassSettings {
             probe_concurrency: settings.probe_concurrency,
             reverify_after: reverify_after(settings.reverify_minutes),
             list_max_pages: settings.list_max_pages,
+            object_events: settings.object_events,
             ..PassSettings::default()
         }
     }
@@ -138,6 +142,7 @@ impl Default for PassSettings {
             list_max_pages: DEFAULT_LIST_MAX_PAGES,
             listing: ListingLimits::default(),
             probe_only_due: false,
+            object_events: false,
         }
     }
 }
@@ -230,7 +235,7 @@ async fn classify<S: ObjectStore>(
     // as the probe starts, so at most `concurrency` of them exist at once.
     let mut to_probe: Vec<(usize, &ArtifactSpec, &Cycle)> = Vec::new();
     for (index, entry) in selected().enumerate() {
-        let only_due = settings.probe_only_due;
+        let only_due = not_due::SkipNotDue::of(settings.probe_only_due, settings.object_events);
         match judge_without_probe(
             entry,
             &cycles,
@@ -352,7 +357,7 @@ fn judge_without_probe<'a>(
     entry: &'a RegistryEntry,
     cycles: &'a CycleTable<'a>,
     now: DateTime<Utc>,
-    (settled, only_due): (Option<&SettledRule<'_>>, bool),
+    (settled, only_due): (Option<&SettledRule<'_>>, not_due::SkipNotDue),
     shared: &mut RowStringPool<'a>,
 ) -> Unprobed<'a> {
     let spec = match entry {
@@ -373,8 +378,9 @@ fn judge_without_probe<'a>(
         Ok(None) => match settled.and_then(|rule| settled_row(rule, spec, cycle, now, shared)) {
             Some(Ok(finished)) => Unprobed::Row(finished),
             Some(Err(message)) => Unprobed::Row(internal_error_row(spec, &message, now)),
-            None => match settled.filter(|_| only_due).and_then(|rule| {
-                guarded(|| not_due::not_yet_due_row(rule.ledger, spec, cycle, now, shared))
+            None => match settled.and_then(|rule| {
+                let skip = (only_due, &mut *shared);
+                guarded(|| not_due::not_yet_due_row(rule.ledger, spec, cycle, now, skip))
                     .ok()
                     .flatten()
             }) {

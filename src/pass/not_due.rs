@@ -7,6 +7,11 @@
 //! stale (the ledger says so), keeps that verdict without a probe: its row says so, with the
 //! time of that probe in `last_probed_at`. Everything else is judged as in any pass: due
 //! artifacts, settled ones, and not-yet-due ones this cycle has not probed yet.
+//!
+//! With object events on (`OBJECT_EVENTS=on`, docs/lambda.md#object-created-events) every pass
+//! does the same: the event tells a landing before its deadline, so a probe of an artifact not
+//! yet due would only learn it early. After the deadline it is probed as before (a lost event
+//! costs only latency, never a missed alert).
 
 use std::sync::Arc;
 
@@ -21,6 +26,36 @@ use crate::registry::ArtifactSpec;
 use crate::report::ResultRow;
 use crate::text::Rfc3339;
 
+/// Why a pass may keep a not-yet-due artifact's verdict without a probe, if it may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SkipNotDue {
+    /// Every artifact that needs a probe gets one.
+    Never,
+    /// A deadline pass: it runs for the artifacts that start to alert.
+    DeadlinePass,
+    /// Object events on: a landing before the deadline comes as an event.
+    ObjectEvents,
+}
+
+impl SkipNotDue {
+    /// What the pass's settings allow (a deadline pass says so first).
+    pub(super) fn of(probe_only_due: bool, object_events: bool) -> SkipNotDue {
+        match (probe_only_due, object_events) {
+            (true, _) => SkipNotDue::DeadlinePass,
+            (false, true) => SkipNotDue::ObjectEvents,
+            (false, false) => SkipNotDue::Never,
+        }
+    }
+
+    /// The end of the row's reason: why this pass did not probe.
+    fn why(self) -> &'static str {
+        match self {
+            SkipNotDue::ObjectEvents => "object events report its landing, so this pass",
+            SkipNotDue::DeadlinePass | SkipNotDue::Never => "so this deadline pass",
+        }
+    }
+}
+
 /// The row of an artifact not yet due that the ledger saw missing or stale in this cycle, or
 /// `None` when it needs its probe.
 pub(super) fn not_yet_due_row<'a>(
@@ -28,8 +63,11 @@ pub(super) fn not_yet_due_row<'a>(
     spec: &'a ArtifactSpec,
     cycle: &'a Cycle,
     now: DateTime<Utc>,
-    shared: &mut RowStringPool<'a>,
+    (skip, shared): (SkipNotDue, &mut RowStringPool<'a>),
 ) -> Option<ResultRow> {
+    if skip == SkipNotDue::Never {
+        return None;
+    }
     // An off-cycle artifact or a set is judged from a listing, never from the ledger alone
     // (a set's row carries the members the listing found missing).
     if spec.off_cycle().is_some() || spec.is_set() {
@@ -48,11 +86,11 @@ pub(super) fn not_yet_due_row<'a>(
     let verdict = Classification {
         state: entry.state,
         reason: format!(
-            "{} when last probed at {}; not yet due (alerts from {}), so this deadline pass did \
-             not probe it",
+            "{} when last probed at {}; not yet due (alerts from {}), {} did not probe it",
             entry.state,
             Rfc3339(last_probe),
-            Rfc3339(alerts_from)
+            Rfc3339(alerts_from),
+            skip.why()
         ),
         last_modified: None,
         sla_violated_by_minutes: 0,

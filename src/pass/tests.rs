@@ -478,6 +478,7 @@ fn the_lambdas_pass_settings_are_the_env_contracts() {
         "PROBE_CONCURRENCY" => Some("7"),
         "REVERIFY_MINUTES" => Some("30"),
         "PROBE_LIST_MAX_PAGES" => Some("0"),
+        "OBJECT_EVENTS" => Some("on"),
         _ => None,
     };
     let settings = crate::settings::Settings::from_lookup(|n| env(n).map(String::from)).unwrap();
@@ -488,4 +489,5 @@ fn the_lambdas_pass_settings_are_the_env_contracts() {
     assert_eq!(pass.list_max_pages, 0);
     assert!(pass.only.is_empty() && pass.probe_deadline.is_none());
     assert_eq!(pass.listing, ListingLimits::default());
+    assert!(pass.object_events && !pass.probe_only_due);
 }

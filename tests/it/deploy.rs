@@ -1085,6 +1085,11 @@ fn deploy_events_wire_bucket_notifications_a_rule_a_queue_and_the_mapping_idempo
         mappings[0]["FunctionResponseTypes"],
         json!(["ReportBatchItemFailures"])
     );
+    assert_eq!(
+        site.function_env()["OBJECT_EVENTS"],
+        "on",
+        "the passes learn that events reach the function"
+    );
     let policy = site.role_policy();
     assert_eq!(
         resources(statement(&policy, "ReceiveObjectCreatedEvents")),
@@ -1129,6 +1134,12 @@ fn deploy_events_wire_bucket_notifications_a_rule_a_queue_and_the_mapping_idempo
             support::stderr(&again)
         );
     }
+
+    // An operator who keeps the polls sets off; later runs, even with --events, keep it.
+    let out = site.deploy_with(&["--update"], &[("OBJECT_EVENTS", "off")]);
+    assert_success(&out, "deploy.sh --update with OBJECT_EVENTS=off");
+    site.deploy_ok(&["--update", "--events"]);
+    assert_eq!(site.function_env()["OBJECT_EVENTS"], "off");
 }
 
 #[test]

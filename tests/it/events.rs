@@ -331,3 +331,45 @@ async fn events_a_registry_that_cannot_be_read_fails_the_batch_for_the_queue_to_
     assert_eq!(error_type, "FreshnessMonitor.RegistryError");
     assert!(message.contains("nowhere/registry.yaml"), "{message}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_on_a_pass_before_the_deadline_does_not_poll_what_this_cycle_found_missing() {
+    let world = World::with_ids(&[]).await;
+    // Due at 10:00 (alerting from 10:01): the passes before it cannot alert.
+    let registry =
+        registry(&world.bucket).replace("sla_minutes_after_cron: 0", "sla_minutes_after_cron: 600");
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    let monitor = Monitor::start(&world.env_with("OBJECT_EVENTS", Some("on")));
+    let at = |time: &str| format!("2026-06-03T{time}:00Z").parse::<chrono::DateTime<Utc>>();
+    let probes = |heartbeat: &Value| heartbeat["requests"]["head"].as_u64().unwrap();
+
+    monitor.pass(at("00:15").unwrap());
+    assert_eq!(
+        probes(&world.heartbeat().await),
+        2,
+        "the cycle's first probe and history.json's HEAD"
+    );
+    monitor.pass(at("00:30").unwrap());
+    assert_eq!(
+        probes(&world.heartbeat().await),
+        1,
+        "history.json's HEAD only"
+    );
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let prices = row(&results, "prices");
+    assert_eq!(
+        (&prices["state"], &prices["last_probed_at"]),
+        (&json!("missing"), &json!("2026-06-03T00:15:00Z")),
+        "{prices:#}"
+    );
+    assert!(
+        (prices["reason"].as_str().unwrap())
+            .ends_with("object events report its landing, so this pass did not probe it"),
+        "{prices:#}"
+    );
+
+    // Once it can alert, it is probed again.
+    let late = monitor.pass(at("10:15").unwrap());
+    assert_eq!(late.response()["alerted"], 1, "{:#}", late.response());
+    assert_eq!(probes(&world.heartbeat().await), 2);
+}
