@@ -118,6 +118,18 @@ print(json.dumps({"columns": cols, "rows": [dict(zip(cols, r)) for r in rel.fetc
     (columns, read["rows"].as_array().unwrap().clone())
 }
 
+/// The cycle of `artifact` labelled `day` in a history.json.
+fn cycle_of(history: &Value, artifact: &str, day: NaiveDate) -> Value {
+    let cycles = history["artifacts"][artifact]["history"]
+        .as_array()
+        .unwrap();
+    let label = day.to_string();
+    let cycle = cycles.iter().find(|c| c["cycle_label"] == label.as_str());
+    cycle
+        .unwrap_or_else(|| panic!("{artifact} has no cycle {label}"))
+        .clone()
+}
+
 async fn log_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     keys_in(s3, bucket)
         .await
@@ -260,13 +272,7 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
     let warning = history["warnings"][0].as_str().unwrap();
     assert!(warning.contains(&corrupt), "{warning}");
-    let cell = history["artifacts"]["landed"]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["cycle_label"] == d1.to_string())
-        .unwrap()
-        .clone();
+    let cell = cycle_of(&history, "landed", d1);
     assert_eq!(cell["present"], true, "{cell}");
     assert_eq!(cell["size"], Value::Null, "the log has no size: not probed");
     assert_eq!(cell["on_time"], false);
@@ -277,21 +283,9 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
         .map(|n| n.as_u64().unwrap())
         .sum();
     assert_eq!(history["n_cycles_probed"], probed, "{history:#}");
-    let never = history["artifacts"]["never"]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["cycle_label"] == d1.to_string())
-        .unwrap()
-        .clone();
+    let never = cycle_of(&history, "never", d1);
     assert_eq!(never["present"], false, "{never}");
-    let shards = history["artifacts"]["shards"]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["cycle_label"] == d1.to_string())
-        .unwrap()
-        .clone();
+    let shards = cycle_of(&history, "shards", d1);
     assert_eq!(
         shards["set"],
         json!({"total": 3, "written": 2, "fraction": 0.6667, "complete": false}),
@@ -317,12 +311,6 @@ async fn outcome_log_is_written_when_a_cycle_closes_kept_when_it_cannot_be_and_r
     );
     // The set's counts came back from the compacted log, not from a listing.
     let history = get_json(&s3, &bucket, HISTORY_KEY).await.unwrap();
-    let shards_again = history["artifacts"]["shards"]["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["cycle_label"] == d1.to_string())
-        .unwrap()
-        .clone();
+    let shards_again = cycle_of(&history, "shards", d1);
     assert_eq!(shards_again["set"], shards["set"], "{shards_again}");
 }
