@@ -39,6 +39,7 @@ mod partition_list;
 mod rows;
 mod set;
 pub mod settled;
+mod settled_set;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
@@ -401,9 +402,12 @@ fn settled_row<'a>(
     now: DateTime<Utc>,
     shared: &mut RowStringPool<'a>,
 ) -> Option<Result<ResultRow, String>> {
-    // An off-cycle artifact, or a set, is judged from a listing of its prefix every pass.
-    if spec.off_cycle().is_some() || spec.is_set() {
+    // An off-cycle artifact is judged from a listing of its prefix every pass.
+    if spec.off_cycle().is_some() {
         return None;
+    }
+    if spec.is_set() {
+        return settled_set::settled_set_row(rule, spec, cycle, now, shared);
     }
     let entry = rule.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
     entry.probe_fingerprint()?;

@@ -10,13 +10,14 @@
 //! edit unsettles it), and the re-verify interval, when set, has not passed since that probe
 //! (the artifact's `reverify_minutes`, else `REVERIFY_MINUTES`: [`ReverifyInterval`]).
 //! An artifact a re-verifying probe finds gone is judged from the probe (missing at once):
-//! the ledger is never trusted over an observation.
+//! the ledger is never trusted over an observation. A set (`partitions:`) settles by the same
+//! rule, from the counts the ledger kept of its complete listing (`settled_set.rs`).
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::cadence::Cycle;
 use crate::classify::{Classification, NoLog, ProbeOutcome, Probes, ResolvedKeys, State, judge};
-use crate::ledger::{Ledger, LedgerTime, probe_fingerprint};
+use crate::ledger::{Ledger, LedgerEntry, LedgerTime, probe_fingerprint};
 use crate::registry::ArtifactSpec;
 use crate::store::ObjectMeta;
 
@@ -98,18 +99,11 @@ impl SettledRule<'_> {
         keys: &ResolvedKeys,
         now: DateTime<Utc>,
     ) -> Option<SettledVerdict> {
-        let entry = self.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
-        let last_modified = entry
-            .last_modified
-            .map(LedgerTime::to_utc)
-            .filter(|lm| *lm >= cycle.tick)?;
-        let last_probed_at = entry.last_probe_at?.to_utc();
-        let same_key = entry.probe_fingerprint()
+        let confirmed = self.confirmed_fresh(spec, cycle, now)?;
+        let (last_modified, last_probed_at) = (confirmed.last_modified, confirmed.last_probed_at);
+        let same_key = confirmed.entry.probe_fingerprint()
             == Some(probe_fingerprint(&spec.s3_bucket, &keys.canonical_key));
-        let due = ReverifyInterval::of(spec, self.reverify_after)
-            .duration()
-            .is_some_and(|interval| now - last_probed_at >= interval);
-        if entry.state != State::Fresh || !same_key || due || last_probed_at > now {
+        if !same_key {
             return None;
         }
         let seen: ProbeOutcome = Ok(Some(ObjectMeta {
@@ -124,6 +118,44 @@ impl SettledRule<'_> {
         let verdict = judge(spec, cycle, keys, now, probes, &mut NoLog);
         Some(SettledVerdict {
             verdict,
+            last_probed_at,
+        })
+    }
+}
+
+/// What the ledger says of an artifact an earlier probe of this cycle left fresh.
+pub(super) struct ConfirmedFresh<'l> {
+    pub entry: &'l LedgerEntry,
+    /// The LastModified that probe saw (at or after the tick).
+    pub last_modified: DateTime<Utc>,
+    pub last_probed_at: DateTime<Utc>,
+}
+
+impl SettledRule<'_> {
+    /// The ledger's entry of `spec` when its last pass left it fresh in `cycle`, written since
+    /// the tick, and no re-verify is due at `now`; `None` otherwise (it needs a probe). What
+    /// was probed is checked by the caller (the key's or the set's fingerprint).
+    pub(super) fn confirmed_fresh(
+        &self,
+        spec: &ArtifactSpec,
+        cycle: &Cycle,
+        now: DateTime<Utc>,
+    ) -> Option<ConfirmedFresh<'_>> {
+        let entry = self.ledger.in_cycle(spec.id.as_str(), &cycle.label)?;
+        let last_modified = entry
+            .last_modified
+            .map(LedgerTime::to_utc)
+            .filter(|lm| *lm >= cycle.tick)?;
+        let last_probed_at = entry.last_probe_at?.to_utc();
+        let due = ReverifyInterval::of(spec, self.reverify_after)
+            .duration()
+            .is_some_and(|interval| now - last_probed_at >= interval);
+        if entry.state != State::Fresh || due || last_probed_at > now {
+            return None;
+        }
+        Some(ConfirmedFresh {
+            entry,
+            last_modified,
             last_probed_at,
         })
     }

@@ -92,6 +92,21 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
             .ends_with("1200 of 1200 keys written since the tick (2 pages)"),
         "{shards:#}"
     );
+
+    // Complete in this cycle: the ledger settles it, and the next pass lists nothing (the one
+    // HEAD is the status page's), its row as the listing left it.
+    monitor.pass("2026-06-06T13:00:00Z");
+    let requests = &world.heartbeat().await["requests"];
+    assert_eq!(
+        (&requests["list"], &requests["head"]),
+        (&0.into(), &1.into()),
+        "{requests:#}"
+    );
+    let results = check_results(s3, bucket).await.unwrap();
+    let settled = row(&results, "shards");
+    assert_eq!(settled["reason"], shards["reason"]);
+    assert_eq!(settled["set"], shards["set"]);
+    assert_eq!(settled["last_probed_at"], "2026-06-06T12:45:00Z");
 }
 
 /// A set whose values are an S3 object (one a line), and one whose list object is missing.

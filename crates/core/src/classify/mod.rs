@@ -29,7 +29,10 @@ pub use off_cycle::{
     Listed, ListingOutcome, OffCycle, OffCycleProbe, fresh_since, judge_off_cycle,
     needs_off_cycle_recovery, newest_of_shape,
 };
-pub use set::{NAMED_IN_REASON, SetKeys, SetSummary, judge_set, set_keys, set_keys_of};
+pub use set::{
+    CompleteListing, NAMED_IN_REASON, SetKeys, SetSummary, judge_set, judge_settled_set,
+    set_fingerprint, set_keys, set_keys_of,
+};
 pub use trail::{CalendarGate, Decision, DecisionLog, KeyRole, NoLog, Seen};
 
 #[derive(

@@ -85,6 +85,33 @@ pub struct SetSummary {
     pub stale: u32,
     /// The first missing values, in the registry's order.
     pub first_missing: Box<[Box<str>]>,
+    /// When the listing found every key written since the tick: what the ledger keeps to
+    /// settle the cycle (not written to `check_results.json`).
+    #[serde(skip)]
+    pub complete_listing: Option<CompleteListing>,
+}
+
+/// A listing that found every key of a set written since the tick: its pages (the reason
+/// says them) and the [`set_fingerprint`] of the keys it looked for. The ledger keeps it, and
+/// the set's later passes in the cycle are judged from it without a listing
+/// ([`judge_settled_set`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompleteListing {
+    pub pages: u32,
+    pub fingerprint: u64,
+}
+
+/// What a listing of a set looks at: FNV-1a (64 bits) of the bucket and every key, each
+/// followed by a NUL, stable across builds and platforms. A registry edit that changes any
+/// key (template, bucket, a value added, removed or changed) no longer matches it.
+pub fn set_fingerprint(bucket: &str, set: &SetKeys) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let keys = (set.keys.iter()).flat_map(|(_, key)| key.bytes().chain([0]));
+    for byte in bucket.bytes().chain([0]).chain(keys) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// What the listing said of each of the set's keys.
@@ -133,7 +160,11 @@ pub fn judge_set(
     let complete = tally.fresh as f64 >= needed * total as f64;
     let mut what = summary(&url, &tally, total, listing.pages);
     log.record(|| Decision::Set(what.clone()));
-    let counts = Some(Box::new(set_summary(&tally, total)));
+    let all_written = (tally.fresh == total).then(|| CompleteListing {
+        pages: listing.pages,
+        fingerprint: set_fingerprint(&spec.s3_bucket, set),
+    });
+    let counts = Some(Box::new(set_summary(&tally, total, all_written)));
     if complete {
         if tally.fresh < total {
             let _ = write!(
@@ -169,7 +200,44 @@ pub fn judge_set(
     }
 }
 
-fn set_summary(tally: &Tally<'_>, total: usize) -> SetSummary {
+/// The verdict a listing would give, in a cycle where an earlier listing (`listed`) found
+/// every key of the set written since the tick, the newest at `newest`: `fresh`, with the
+/// reason and counts that listing gave. `None` when the keys are no longer the ones listed (a
+/// registry edit) or `newest` is before the tick: then the set is listed again.
+pub fn judge_settled_set(
+    spec: &ArtifactSpec,
+    cycle: &Cycle,
+    set: &SetKeys,
+    listed: CompleteListing,
+    newest: DateTime<Utc>,
+) -> Option<Classification> {
+    if newest < cycle.tick || listed.fingerprint != set_fingerprint(&spec.s3_bucket, set) {
+        return None;
+    }
+    let total = set.keys.len();
+    let tally = Tally {
+        fresh: total,
+        newest: Some(newest),
+        ..Tally::default()
+    };
+    let what = summary(
+        &S3Url(&spec.s3_bucket, &set.prefix),
+        &tally,
+        total,
+        listed.pages,
+    );
+    Some(Classification {
+        last_modified: Some(newest),
+        set: Some(Box::new(set_summary(&tally, total, Some(listed)))),
+        ..Classification::without_probe(State::Fresh, what)
+    })
+}
+
+fn set_summary(
+    tally: &Tally<'_>,
+    total: usize,
+    complete_listing: Option<CompleteListing>,
+) -> SetSummary {
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     SetSummary {
         total: count(total),
@@ -180,6 +248,7 @@ fn set_summary(tally: &Tally<'_>, total: usize) -> SetSummary {
             .take(NAMED_IN_REASON)
             .map(|v| Box::from(*v))
             .collect(),
+        complete_listing,
     }
 }
 

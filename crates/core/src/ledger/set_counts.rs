@@ -1,10 +1,13 @@
 //! What the ledger remembers of each set's (`partitions:`) current cycle: how many keys it
-//! has and how many were written since the tick, as the latest pass that listed it counted.
+//! has and how many were written since the tick, as the latest pass that listed it counted,
+//! and, when that listing found every key written, what settles the cycle.
 //!
 //! A set's cycle closes in the pass that judges its next cycle, whose row counts the new
 //! cycle; the counts of the one that closed are only here. The outcome log records them
 //! (`set_total`, `set_written`: docs/outputs.md#the-outcome-log), so the history tells a
-//! complete cycle from a partial one without listing it again. Kept apart from
+//! complete cycle from a partial one without listing it again. A cycle whose listing found
+//! every key written is settled like a present artifact: the pass judges it from these counts
+//! without listing again ([`SetCount::complete_listing`], `src/pass/settled_set.rs`). Kept apart from
 //! [`super::LedgerEntry`] so the artifacts that are not sets pay nothing; in `ledger.json`
 //! it is the optional `sets` object, `{id: {cycle, total, written}}`, which an older reader
 //! ignores.
@@ -13,7 +16,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::SetSummary;
+use crate::classify::{CompleteListing, SetSummary};
 
 /// The sets' counts by artifact id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +32,25 @@ pub struct SetCount {
     pub total: u32,
     /// Those written since the cycle's tick.
     pub written: u32,
+    /// The pages of the listing that found every key written (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pages: Option<u32>,
+    /// [`crate::classify::set_fingerprint`] of the keys that listing looked for (absent
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_fingerprint: Option<u64>,
+}
+
+impl SetCount {
+    /// The listing that found every key written in this cycle, when the latest one did.
+    pub fn complete_listing(&self) -> Option<CompleteListing> {
+        match (self.pages, self.keys_fingerprint) {
+            (Some(pages), Some(fingerprint)) if self.written == self.total => {
+                Some(CompleteListing { pages, fingerprint })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl SetCounts {
@@ -52,6 +74,8 @@ impl SetCounts {
             cycle: cycle.into(),
             total: set.total,
             written: set.written,
+            pages: set.complete_listing.map(|l| l.pages),
+            keys_fingerprint: set.complete_listing.map(|l| l.fingerprint),
         };
         self.0.insert(id.into(), count);
     }
@@ -68,6 +92,10 @@ mod tests {
             missing: total - written,
             stale: 0,
             first_missing: Box::new([]),
+            complete_listing: (written == total).then_some(CompleteListing {
+                pages: 1,
+                fingerprint: 7,
+            }),
         }
     }
 
@@ -78,6 +106,10 @@ mod tests {
         sets.observe("s", "2026-12-01", &summary(5, 4));
         assert_eq!(sets.get("s", "2026-12-01").map(|c| c.written), Some(4));
         assert_eq!(sets.get("s", "2026-12-02"), None);
+        assert_eq!(
+            sets.get("s", "2026-12-01").unwrap().complete_listing(),
+            None
+        );
         let text = serde_json::to_string(&sets).unwrap();
         assert_eq!(
             text,
@@ -86,5 +118,29 @@ mod tests {
         assert_eq!(serde_json::from_str::<SetCounts>(&text).unwrap(), sets);
         sets.retain(|_| false);
         assert!(sets.is_empty());
+    }
+
+    #[test]
+    fn a_listing_that_found_every_key_written_is_kept_to_settle_the_cycle() {
+        let mut sets = SetCounts::default();
+        sets.observe("s", "2026-12-01", &summary(5, 5));
+        let count = sets.get("s", "2026-12-01").unwrap();
+        let listed = CompleteListing {
+            pages: 1,
+            fingerprint: 7,
+        };
+        assert_eq!(count.complete_listing(), Some(listed));
+        let text = serde_json::to_string(&sets).unwrap();
+        assert_eq!(
+            text,
+            r#"{"s":{"cycle":"2026-12-01","total":5,"written":5,"pages":1,"keys_fingerprint":7}}"#
+        );
+        assert_eq!(serde_json::from_str::<SetCounts>(&text).unwrap(), sets);
+        // A later listing in the cycle that finds a key gone: no longer settled.
+        sets.observe("s", "2026-12-01", &summary(5, 4));
+        assert_eq!(
+            sets.get("s", "2026-12-01").unwrap().complete_listing(),
+            None
+        );
     }
 }

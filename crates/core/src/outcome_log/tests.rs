@@ -260,6 +260,7 @@ fn a_sets_cycle_is_recorded_with_the_counts_its_last_listing_saw() {
         missing: total - written,
         stale: 0,
         first_missing: Box::new([]),
+        complete_listing: None,
     };
     /// One pass of Tuesday: now, state, the set's counts (total, written) when it listed it.
     type SetPass<'a> = (&'a str, State, Option<(u32, u32)>);

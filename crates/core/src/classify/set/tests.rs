@@ -136,3 +136,46 @@ fn the_prefix_is_what_every_key_shares() {
     assert_eq!(common_prefix(["x/é1", "x/é2"].into_iter()), "x/é");
     assert_eq!(common_prefix(["x/éa", "x/èb"].into_iter()), "x/");
 }
+
+#[test]
+fn a_settled_set_gets_the_verdict_its_complete_listing_gave_while_its_keys_are_the_same() {
+    let abc = spec(&["A", "B", "C"], None);
+    let all_new = [
+        ("p/2026-06-05/A.parquet", NEW),
+        ("p/2026-06-05/B.parquet", NEW),
+        ("p/2026-06-05/C.parquet", NEW),
+    ];
+    let listing_said = judged(&abc, PAST_SLA, &listed(&all_new));
+    let kept = (listing_said.set.as_ref())
+        .and_then(|s| s.complete_listing)
+        .expect("a complete listing is kept");
+    assert_eq!(kept.pages, 1);
+    let cycle = (abc.cadence)
+        .cycle_at(at(PAST_SLA), &TradingCalendar::nyse([]))
+        .unwrap();
+    let set = set_keys(&abc, &cycle).unwrap();
+    let settled = judge_settled_set(&abc, &cycle, &set, kept, at(NEW)).unwrap();
+    assert_eq!(settled, listing_said);
+
+    // Another value, or another bucket: other keys, listed again.
+    let abd = spec(&["A", "B", "D"], None);
+    let other = set_keys(&abd, &cycle).unwrap();
+    assert_eq!(judge_settled_set(&abd, &cycle, &other, kept, at(NEW)), None);
+    let moved = ArtifactSpec {
+        s3_bucket: "elsewhere".into(),
+        ..abc.clone()
+    };
+    assert_eq!(judge_settled_set(&moved, &cycle, &set, kept, at(NEW)), None);
+    // A newest LastModified before the tick is no proof of this cycle.
+    assert_eq!(judge_settled_set(&abc, &cycle, &set, kept, at(OLD)), None);
+
+    // A listing with a key missing, or old, keeps nothing to settle with.
+    let (partial, old) = (
+        &all_new[..2],
+        [all_new[0], all_new[1], ("p/2026-06-05/C.parquet", OLD)],
+    );
+    for objects in [partial, &old[..]] {
+        let verdict = judged(&abc, PAST_SLA, &listed(objects));
+        assert_eq!(verdict.set.unwrap().complete_listing, None);
+    }
+}
