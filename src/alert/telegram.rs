@@ -2,9 +2,16 @@
 //!
 //! The bot token and the chat id are SecureString parameters in SSM, read (decrypted) on the
 //! first send of a container and kept; a failed read is not kept, so the next pass tries
-//! again. Critical digests notify, warnings arrive silently (`disable_notification`). A 429
-//! is retried once its `retry_after` has passed, when that still fits before the pass's
-//! deadline; "bot was blocked" and "chat not found" are permanent and reported as such.
+//! again. Critical digests notify, warnings arrive silently (`disable_notification`).
+//!
+//! `sendMessage` is not idempotent, so a message is sent again only after a failure that
+//! proves Telegram did not take it: no connection made, or the Bot API's own answer saying
+//! `ok: false` (a 429 once its `retry_after` has passed, when that still fits before the
+//! pass's deadline; a 500 or 503). A request that timed out or broke after it left, a 2xx
+//! without `ok: true`, a 502 or 504 (a gateway that may have passed it on) or another answer
+//! that is not the API's may have posted it: it is reported, never re-sent (as an SNS Publish
+//! gets one attempt). "bot was blocked" and "chat not found" are permanent and reported as
+//! such.
 //!
 //! The token is a secret in a URL path. It is held in [`BotToken`] (whose `Debug` prints
 //! nothing), HTTP errors are stripped of their URL, and every message this module produces is
@@ -26,6 +33,8 @@ pub const DEFAULT_API_BASE: &str = "https://api.telegram.org";
 
 /// Attempts per message (the first included) before the channel gives up.
 const MAX_ATTEMPTS: u32 = 4;
+/// One `sendMessage` request's timeout when none is given ([`TelegramChannel::with_timeout`]).
+const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Without a deadline (the CLI's `run`), the longest single wait for a `retry_after`.
 const MAX_WAIT_WITHOUT_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -151,6 +160,9 @@ pub struct TelegramChannel {
     api_base: String,
     source: CredentialSource,
     credentials: OnceCell<TelegramCredentials>,
+    /// One request, the answer included: the one attempt a message gets when its fate is
+    /// unknown.
+    request_timeout: Duration,
 }
 
 /// What Telegram answers (`{ok, description, error_code, parameters: {retry_after}}`).
@@ -170,10 +182,16 @@ struct ApiParameters {
 }
 
 /// How one attempt ended.
+#[derive(Debug, PartialEq)]
 enum Attempt {
     Sent,
+    /// The API refused it for now (429): try again after the wait.
     RetryAfter(Duration, String),
+    /// Not taken: no connection was made, or the API answered `ok: false` (500, 503).
     Transient(String),
+    /// It may have been posted (a timeout or a broken connection after the request left, a
+    /// 2xx without `ok: true`, a gateway's 502 or 504, an answer not the API's): never re-sent.
+    Unknown(String),
     Permanent(String),
 }
 
@@ -182,7 +200,6 @@ impl TelegramChannel {
     pub fn new(source: CredentialSource, api_base: Option<&str>) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| {
                 format!(
@@ -198,6 +215,16 @@ impl TelegramChannel {
                 .to_string(),
             source,
             credentials: OnceCell::new(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// One request's timeout (the Lambda's `PROBE_TIMEOUT_SECONDS`, as an SNS Publish's one
+    /// attempt gets); connecting takes at most 3 s of it.
+    pub fn with_timeout(self, request_timeout: Duration) -> Self {
+        TelegramChannel {
+            request_timeout,
+            ..self
         }
     }
 
@@ -227,45 +254,22 @@ impl TelegramChannel {
         let response = http
             .post(&url)
             .header("content-type", "application/json")
+            .timeout(self.request_timeout)
             .body(body.to_string())
             .send()
             .await;
         let response = match response {
             Ok(r) => r,
-            Err(e) => {
-                return Attempt::Transient(format!(
-                    "Telegram sendMessage request failed: {}",
-                    error_chain(&e.without_url())
-                ));
-            }
+            Err(e) => return request_failed(e),
         };
         let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        let answer: Option<ApiAnswer> = serde_json::from_str(&text).ok();
-        let description = answer
-            .as_ref()
-            .and_then(|a| a.description.clone())
-            .unwrap_or_else(|| snippet(&text));
-        match status {
-            200..=299 if answer.as_ref().is_some_and(|a| a.ok) => Attempt::Sent,
-            200..=299 => Attempt::Transient(format!(
-                "Telegram answered HTTP {status} without ok: {description}"
+        match response.text().await {
+            Ok(text) => judge_answer(status, &text),
+            Err(e) => Attempt::Unknown(format!(
+                "Telegram answered HTTP {status} but its answer could not be read ({}); not \
+                 re-sent: it may have been posted",
+                error_chain(&e.without_url())
             )),
-            429 => {
-                let seconds = answer
-                    .and_then(|a| a.parameters)
-                    .and_then(|p| p.retry_after)
-                    .unwrap_or(1);
-                Attempt::RetryAfter(
-                    Duration::from_secs(seconds),
-                    format!("Telegram rate limit (HTTP 429): {description}"),
-                )
-            }
-            400 | 401 | 403 | 404 => Attempt::Permanent(format!(
-                "Telegram rejected the message (HTTP {status}): {description}{}",
-                permanent_hint(status, &description)
-            )),
-            _ => Attempt::Transient(format!("Telegram answered HTTP {status}: {description}")),
         }
     }
 
@@ -299,6 +303,7 @@ impl TelegramChannel {
             let wait = match outcome {
                 Attempt::Sent => return Ok(()),
                 Attempt::Permanent(message) => return Err(ChannelError::permanent(message)),
+                Attempt::Unknown(message) => return Err(ChannelError::new(message)),
                 Attempt::RetryAfter(wait, message) => {
                     last = message;
                     wait
@@ -326,6 +331,62 @@ impl TelegramChannel {
         Err(ChannelError::new(format!(
             "{last} (gave up after {MAX_ATTEMPTS} attempts)"
         )))
+    }
+}
+
+/// How an attempt whose request failed ended: not sent when no connection was made (retried),
+/// else unknown (never re-sent).
+fn request_failed(err: reqwest::Error) -> Attempt {
+    let (connect, builder) = (err.is_connect(), err.is_builder());
+    let cause = error_chain(&err.without_url());
+    if connect {
+        Attempt::Transient(format!("Telegram sendMessage request failed: {cause}"))
+    } else if builder {
+        Attempt::Permanent(format!("Telegram sendMessage request failed: {cause}"))
+    } else {
+        Attempt::Unknown(format!(
+            "Telegram sendMessage request failed after it was sent: {cause}; not re-sent: it \
+             may have been posted"
+        ))
+    }
+}
+
+/// How an attempt ended, from the status and the body Telegram answered.
+fn judge_answer(status: u16, text: &str) -> Attempt {
+    let answer: Option<ApiAnswer> = serde_json::from_str(text).ok();
+    let from_the_api = answer.as_ref().is_some_and(|a| !a.ok);
+    let description = answer
+        .as_ref()
+        .and_then(|a| a.description.clone())
+        .unwrap_or_else(|| snippet(text));
+    let unknown = |what: &str| {
+        Attempt::Unknown(format!(
+            "Telegram answered HTTP {status}{what}: {description}; not re-sent: it may have \
+             been posted"
+        ))
+    };
+    match status {
+        200..=299 if answer.as_ref().is_some_and(|a| a.ok) => Attempt::Sent,
+        200..=299 => unknown(" without ok"),
+        429 => {
+            let seconds = answer
+                .and_then(|a| a.parameters)
+                .and_then(|p| p.retry_after)
+                .unwrap_or(1);
+            Attempt::RetryAfter(
+                Duration::from_secs(seconds),
+                format!("Telegram rate limit (HTTP 429): {description}"),
+            )
+        }
+        400 | 401 | 403 | 404 => Attempt::Permanent(format!(
+            "Telegram rejected the message (HTTP {status}): {description}{}",
+            permanent_hint(status, &description)
+        )),
+        502 | 504 => unknown(" (a gateway)"),
+        _ if from_the_api => {
+            Attempt::Transient(format!("Telegram answered HTTP {status}: {description}"))
+        }
+        _ => unknown(""),
     }
 }
 
@@ -440,6 +501,53 @@ mod tests {
         let err = channel.send(&digest, Some(deadline)).await.unwrap_err();
         assert!(!err.message.contains("TOPSECRET"), "{}", err.message);
         assert!(err.message.contains("Telegram"), "{}", err.message);
+    }
+
+    /// Which answers prove the message was not taken (sent again), and which leave its fate
+    /// unknown (never sent again: it may have been posted).
+    #[test]
+    fn only_an_answer_that_proves_the_message_was_not_taken_is_retried() {
+        let api = |code: u16, description: &str| {
+            serde_json::json!({"ok": false, "error_code": code, "description": description})
+                .to_string()
+        };
+        let cases: [(u16, String, &str); 10] = [
+            (200, r#"{"ok": true, "result": {}}"#.into(), "sent"),
+            (200, String::new(), "unknown"),
+            (200, r#"{"ok": tr"#.into(), "unknown"),
+            (
+                429,
+                r#"{"ok": false, "parameters": {"retry_after": 3}}"#.into(),
+                "retry_after",
+            ),
+            (
+                403,
+                api(403, "Forbidden: bot was blocked by the user"),
+                "permanent",
+            ),
+            (500, api(500, "Internal Server Error"), "transient"),
+            (503, api(503, "Service Unavailable"), "transient"),
+            (502, api(502, "Bad Gateway"), "unknown"),
+            (504, "<html>504 Gateway Time-out</html>".into(), "unknown"),
+            (500, "<html>oops</html>".into(), "unknown"),
+        ];
+        for (status, body, expected) in cases {
+            let judged = judge_answer(status, &body);
+            let kind = match &judged {
+                Attempt::Sent => "sent",
+                Attempt::RetryAfter(wait, _) => {
+                    assert_eq!(*wait, Duration::from_secs(3));
+                    "retry_after"
+                }
+                Attempt::Transient(_) => "transient",
+                Attempt::Unknown(message) => {
+                    assert!(message.contains("not re-sent"), "{message}");
+                    "unknown"
+                }
+                Attempt::Permanent(_) => "permanent",
+            };
+            assert_eq!(kind, expected, "HTTP {status} {body}: {judged:?}");
+        }
     }
 
     #[test]

@@ -113,14 +113,17 @@ pub fn alerter(settings: &Settings, clients: &AwsClients) -> Alerter {
         &settings.telegram_chat_id_param,
     ) {
         (Some(token_param), Some(chat_id_param)) => {
-            channels.push(Box::new(TelegramChannel::new(
-                CredentialSource::Ssm {
-                    client: clients.ssm(),
-                    token_param: token_param.clone(),
-                    chat_id_param: chat_id_param.clone(),
-                },
-                settings.telegram_api_base.as_deref(),
-            )));
+            channels.push(Box::new(
+                TelegramChannel::new(
+                    CredentialSource::Ssm {
+                        client: clients.ssm(),
+                        token_param: token_param.clone(),
+                        chat_id_param: chat_id_param.clone(),
+                    },
+                    settings.telegram_api_base.as_deref(),
+                )
+                .with_timeout(clients.timeouts.operation),
+            ));
         }
         (None, None) => {}
         (token, _) => {

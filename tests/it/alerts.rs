@@ -239,6 +239,28 @@ async fn alerts_one_channel_failing_never_stops_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn alerts_telegram_a_send_that_timed_out_is_not_sent_again() {
+    // Telegram posts the message but answers after 12 s; the request times out after
+    // PROBE_TIMEOUT_SECONDS (2 s). The message may be out: it is not sent a second time.
+    let world = World::new(3).await;
+    world.telegram.script(&[Reply::Slow(12)]);
+    let monitor = Monitor::start(&world.env_with("PROBE_TIMEOUT_SECONDS", Some("2")));
+    let response = monitor.pass("2026-05-30T12:30:00Z").response().clone();
+    assert_eq!(response["alerted"], 3, "SNS delivered: {response:#}");
+    assert_eq!(world.sns_messages().await.len(), 1);
+    let received = world.telegram.received();
+    assert_eq!(
+        received.len(),
+        1,
+        "one request, never a second: {received:#?}"
+    );
+    let heartbeat = world.heartbeat().await;
+    let error = channel_error(&heartbeat, "telegram");
+    assert!(error.contains("not re-sent"), "{error}");
+    assert!(!heartbeat.to_string().contains(TOKEN));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn alerts_both_channels_failing_keep_no_marker_and_the_next_pass_retries() {
     let world = World::new(3).await;
     world.telegram.set_default(Reply::Blocked);

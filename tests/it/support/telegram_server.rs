@@ -1,5 +1,5 @@
 //! A loopback stand-in for the Telegram Bot API: records every `sendMessage` and answers as
-//! scripted (ok, 429 with `retry_after`, 403 "bot was blocked", 500), so the channel's
+//! scripted (ok, 429 with `retry_after`, 403 "bot was blocked", 500, ok only after a delay), so the channel's
 //! behaviour is tested over real HTTP without reaching Telegram.
 
 #![allow(dead_code)]
@@ -26,6 +26,8 @@ pub enum Reply {
     Blocked,
     /// 500.
     ServerError,
+    /// Ok, after this many seconds: the message is posted, the answer late.
+    Slow(u64),
 }
 
 /// One request as received, with the answer it got.
@@ -139,8 +141,11 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
             });
             reply
         };
+        if let Reply::Slow(seconds) = reply {
+            thread::sleep(std::time::Duration::from_secs(seconds));
+        }
         let (status, reason, answer) = match reply {
-            Reply::Ok => (
+            Reply::Ok | Reply::Slow(_) => (
                 200,
                 "OK",
                 json!({"ok": true, "result": {"message_id": 1, "chat": {"id": body["chat_id"]},
