@@ -223,15 +223,24 @@ async fn probe_chunk<S: ObjectStore>(
         .lists
         .fetch_add(listed.pages as usize, Ordering::Relaxed);
     let listed = &listed;
+    let specs = chunk.iter().map(|&(a, _)| (a, plan.artifacts[a].spec));
+    let lists = &set_cycles::read_lists(store, specs, &requests.heads).await;
     let max_pages = settings.list_max_pages;
     let mut probed = stream::iter(chunk.iter().zip(keys).enumerate())
         .map(|(i, (&(a, c), keys))| async move {
             let (spec, cycle) = (plan.artifacts[a].spec, plan.artifacts[a].cycle(c));
             let probe = async {
                 if spec.is_set() {
-                    let lists = &requests.lists;
+                    let values = lists.get(&a);
+                    let pages = &requests.lists;
                     set_cycles::probe_set_cycle(
-                        store, spec, cycle, &keys, max_pages, deadline, lists,
+                        store,
+                        (spec, cycle),
+                        &keys,
+                        values,
+                        max_pages,
+                        deadline,
+                        pages,
                     )
                     .await
                 } else {

@@ -635,21 +635,35 @@ async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
         "s/2026-06-03/a.json",
         "s/2026-06-03/b.json",
         "s/2026-06-02/a.json",
+        "t/2026-06-03/x.json",
+        "t/2026-06-03/y.json",
+        "t/2026-06-03/z.json",
+        "t/2026-06-01/y.json",
     ] {
         let day = &key[2..12];
         store.insert("bkt", key, "x", at(&format!("{day}T06:30:00Z")));
     }
+    store.insert(
+        "bkt",
+        "lists/t.txt",
+        "x\ny\nz\n",
+        at("2026-05-01T00:00:00Z"),
+    );
     let counting = crate::store::counting::CountingStore::new(&store);
     let mut settings = ScanSettings::default();
     settings.lookback.set("daily_utc".into(), 3);
     let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
     assert_eq!(
-        history.skipped_unsupported, 1,
-        "a set read from S3 is not scanned"
+        history.skipped_unsupported, 0,
+        "a set read from S3 is scanned too"
     );
     let counts = counting.counts();
-    assert_eq!((counts.list, counts.head), (3, 0), "one listing a cycle");
-    assert_eq!(history.n_list_requests, 3);
+    assert_eq!(
+        (counts.list, counts.head, counts.get),
+        (6, 1, 1),
+        "one listing a cycle of each set; the list object read once"
+    );
+    assert_eq!((history.n_list_requests, history.n_head_requests), (6, 1));
     let file = json(&history);
     let cells = &file["artifacts"]["shards"]["history"];
     let set = |i: usize| cells[i]["set"].clone();
@@ -669,6 +683,55 @@ async fn a_sets_cycles_are_listed_once_each_and_counted_complete_or_partial() {
     );
     assert_eq!(set(2)["written"], 0);
     assert_eq!(file["artifacts"]["shards"]["gap_count"], 2);
+
+    // The set whose values are the list object's (x, y, z), counted the same way.
+    let listed = &file["artifacts"]["listed"]["history"];
+    let counted = |i: usize| {
+        (
+            listed[i]["set"]["total"].clone(),
+            listed[i]["set"]["written"].clone(),
+        )
+    };
+    assert_eq!(counted(0), (3.into(), 3.into()));
+    assert_eq!(listed[0]["present"], true);
+    assert_eq!(counted(1), (3.into(), 0.into()));
+    assert_eq!(counted(2), (3.into(), 1.into()));
+    assert_eq!(file["artifacts"]["listed"]["gap_count"], 2);
+}
+
+#[tokio::test]
+async fn a_set_whose_list_cannot_be_read_has_that_reason_as_each_probed_cycles_error() {
+    let reg = registry(
+        "  - artifact_id: listed\n    s3_key_template: \"t/{date}/{partition}.json\"\n    \
+         partitions_from: s3://bkt/lists/gone.txt\n    cadence: daily_utc\n",
+    );
+    let store = crate::store::memory::MemoryStore::new();
+    store.insert(
+        "bkt",
+        "t/2026-06-03/x.json",
+        "x",
+        at("2026-06-03T06:30:00Z"),
+    );
+    let counting = crate::store::counting::CountingStore::new(&store);
+    let mut settings = ScanSettings::default();
+    settings.lookback.set("daily_utc".into(), 2);
+    let history = scan_history(&counting, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
+    assert_eq!(
+        counting.counts().list,
+        0,
+        "nothing to list without the values"
+    );
+    assert!(history.not_scanned.is_empty());
+    let file = json(&history);
+    let cells = &file["artifacts"]["listed"]["history"];
+    for i in 0..2 {
+        assert_eq!(cells[i]["error_code"], "Error", "{file:#}");
+        let said = cells[i]["error"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("partitions_from s3://bkt/lists/gone.txt: not found"),
+            "{file:#}"
+        );
+    }
 }
 
 /// `n` weekly artifacts writing under one directory a date (`w/{date}/aN.json`), the

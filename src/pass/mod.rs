@@ -35,7 +35,7 @@ mod explain;
 mod off_cycle;
 mod not_due;
 mod outputs;
-mod partition_list;
+pub(crate) mod partition_list;
 mod rows;
 mod set;
 pub mod settled;

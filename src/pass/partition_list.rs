@@ -20,7 +20,7 @@ fn lists() -> &'static Mutex<Lists> {
 }
 
 /// The values in the list object, or why they could not be read (the row's reason).
-pub(super) async fn read<S: ObjectStore>(
+pub(crate) async fn read<S: ObjectStore>(
     store: &S,
     list: &PartitionList,
 ) -> Result<Partitions, String> {

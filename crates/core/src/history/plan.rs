@@ -70,12 +70,6 @@ pub fn plan<'r>(
             plan.skipped_unsupported += 1;
             continue;
         };
-        // A set's past cycles are listed (`set_cell`); one whose values a pass reads from S3
-        // (`partitions_from:`) has no keys here: not scanned.
-        if spec.is_set() && spec.partitions().is_none() {
-            plan.skipped_unsupported += 1;
-            continue;
-        }
         let key = ScheduleKey::of(&spec.cadence);
         let n = *counts
             .entry(key)
