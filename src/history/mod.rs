@@ -1,10 +1,11 @@
 //! The history scan: the pure part (the cycle walk, the plan, the judging of each cell, the
 //! file's shape, the SLA roll-up) comes from the core crate (`freshness_core::history`); the
-//! probing of the cycles it plans is [`scan`]'s.
+//! decisions of which cycles to probe are `decide`'s, the probing of those cycles [`scan`]'s.
 
 pub use freshness_core::history::*;
 
 pub mod compact;
+mod decide;
 pub mod listed;
 pub mod scan;
 pub mod set_cycles;

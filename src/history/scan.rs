@@ -1,7 +1,7 @@
 //! The history scan's probing: every planned past cycle that the outcome log cannot answer
 //! is probed through the store, with bounded concurrency and a deadline.
 //!
-//! Which cycles are probed is decided first, in batches of artifacts in registry order; each
+//! Which cycles are probed is decided first (`decide.rs`), in batches of artifacts in registry order; each
 //! batch's keys are then listed where a page pays (`listed`, the pass's planner) and the rest
 //! HEADed. It probes the way a pass does (one stream of probes, at most `probe_concurrency`
 //! in flight, none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
@@ -17,18 +17,16 @@ use chrono::{DateTime, Utc};
 use futures_util::{StreamExt, stream};
 
 use super::cell::{self, CellOutcome, ProbeError, Seen};
-use super::from_log::{self, Answer};
+use super::decide::{Cells, Decided, Judged, Known};
 use super::listed;
 use super::lookback::Lookback;
-use super::plan::{ArtifactPlan, Plan, not_expected, plan};
+use super::plan::{Plan, plan};
 use super::set_cycles;
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
-use crate::ledger::Ledger;
 use crate::outcome_log::read::{ReadLog, read_log};
-use crate::outcome_log::{LogIndex, SetCycle};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, OutputLocation};
 use crate::store::{ObjectStore, StoreError};
@@ -133,73 +131,11 @@ pub async fn scan_history<'r, S: ObjectStore>(
     history
 }
 
-/// Every planned cycle's judgement, per artifact.
-type Cells = Vec<Vec<Option<Judged>>>;
-
-/// One cycle's outcome, whether it was probed, and a set's counts.
-#[derive(Debug, Clone)]
-struct Judged {
-    cell: CellOutcome,
-    probed: bool,
-    set: Option<SetCycle>,
-}
-
-impl Judged {
-    fn unprobed(cell: CellOutcome, set: Option<SetCycle>) -> Option<Judged> {
-        let probed = false;
-        Some(Judged { cell, probed, set })
-    }
-}
-
 /// The requests the probes sent.
 #[derive(Default)]
 struct Requests {
     heads: AtomicUsize,
     lists: AtomicUsize,
-}
-
-/// What was decided: the cells known without a probe, and the cycles to probe next.
-struct Decided {
-    cells: Cells,
-    /// `(artifact, cell)` of each cycle to probe in the next batch, in registry order.
-    probes: Vec<(usize, usize)>,
-    reasons: [usize; 4],
-    /// Expected cycles the log (or the ledger) answered.
-    logged: usize,
-}
-
-impl Decided {
-    fn new(plan: &Plan<'_>) -> Self {
-        Decided {
-            cells: plan.artifacts.iter().map(|a| vec![None; a.len]).collect(),
-            probes: Vec::new(),
-            reasons: [0; 4],
-            logged: 0,
-        }
-    }
-
-    /// Decides the `a`-th artifact's cycles: known ones judged, the rest queued to probe.
-    fn decide_artifact(
-        &mut self,
-        a: usize,
-        target: &ArtifactPlan<'_>,
-        known: Known<'_>,
-        now: DateTime<Utc>,
-    ) {
-        for c in 0..target.len {
-            match decide(target, c, known, now) {
-                Decision::NotExpected(cell) => self.cells[a][c] = Judged::unprobed(cell, None),
-                Decision::Known(cell, set) => {
-                    self.logged += 1;
-                    self.cells[a][c] = Judged::unprobed(cell, set);
-                }
-                Decision::Probe(reason) => {
-                    self.reasons[reason.index()] += 1;
-                    self.probes.push((a, c));
-                }
-            }
-        }
-    }
 }
 
 /// Probes `chunk`'s cycles: its keys' listings where they pay, then HEADs for the rest (a
@@ -269,13 +205,6 @@ async fn probe_chunk<S: ObjectStore>(
     }
 }
 
-/// What the scan knows without a probe: the outcome log, and the ledger's current cycles.
-#[derive(Clone, Copy)]
-struct Known<'a> {
-    log: Option<&'a LogIndex>,
-    ledger: Option<&'a Ledger>,
-}
-
 /// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
 async fn read_log_for<S: ObjectStore>(
     store: &S,
@@ -294,56 +223,6 @@ async fn read_log_for<S: ObjectStore>(
     let since = oldest.date_naive();
     let concurrency = settings.probe_concurrency;
     read_log(store, &at.bucket, &at.prefix, since, concurrency, now).await
-}
-
-/// What the scan does with one planned cycle.
-enum Decision {
-    NotExpected(CellOutcome),
-    /// The outcome log or the ledger answers it (with a set's counts when they are known).
-    Known(CellOutcome, Option<SetCycle>),
-    Probe(from_log::ProbeReason),
-}
-
-/// One past cycle: not expected (no probe), answered by the outcome log or the ledger, or to
-/// be probed, and why.
-fn decide(
-    target: &ArtifactPlan<'_>,
-    cell: usize,
-    known: Known<'_>,
-    now: DateTime<Utc>,
-) -> Decision {
-    let cycle = target.cycle(cell);
-    if let Some(why) = not_expected(target.spec, cycle) {
-        return Decision::NotExpected(CellOutcome::NotExpected(why));
-    }
-    let keys = ResolvedKeys::resolve(target.spec, cycle);
-    let entry = known
-        .ledger
-        .and_then(|l| l.artifacts.get(target.spec.id.as_str()));
-    if let Some(cell) = from_log::answer_from_ledger(entry, cycle, keys.due_at) {
-        let set = (known.ledger)
-            .and_then(|l| l.sets.get(target.spec.id.as_str(), &cycle.label))
-            .map(|c| SetCycle {
-                total: c.total,
-                written: c.written,
-            });
-        return Decision::Known(cell, set);
-    }
-    let answer = from_log::answer(
-        known.log,
-        target.spec,
-        cycle,
-        &keys.canonical_key,
-        keys.due_at,
-        now,
-    );
-    match answer {
-        Answer::Logged(cell) => {
-            let set = (known.log).and_then(|l| l.set_cycle(target.spec.id.as_str(), cycle.tick));
-            Decision::Known(cell, set)
-        }
-        Answer::Probe(reason) => Decision::Probe(reason),
-    }
 }
 
 /// The cycle's canonical key as a listing saw it or HEADed, its recovery key (listed or
