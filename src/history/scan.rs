@@ -1,9 +1,9 @@
 //! The history scan's probing: every planned past cycle that the outcome log cannot answer
 //! is probed through the store, with bounded concurrency and a deadline.
 //!
-//! Which cycles are probed is decided first (`decide.rs`), in batches of artifacts in registry order; each
-//! batch's keys are then listed where a page pays (`listed`, the pass's planner) and the rest
-//! HEADed. It probes the way a pass does (one stream of probes, at most `probe_concurrency`
+//! Which cycles are probed is decided first (`decide.rs`), in batches of artifacts in
+//! registry order; each batch's keys are then listed where a page pays (`listed`, the pass's
+//! planner) and the rest HEADed. It probes the way a pass does (one stream of probes, at most `probe_concurrency`
 //! in flight, none started after the deadline) but over (artifact, cycle) pairs in registry order, so an
 //! invocation that runs out of time has finished the artifacts before the cut and not started
 //! most of those after it. An artifact with any cycle left unprobed is reported in
