@@ -315,16 +315,16 @@ impl Registry {
                     crate::text::rfc3339,
                 );
             warnings.push(ValidationError {
-                file: self.file.clone(),
+                file: self.file.as_str().into(),
                 line: spec.line(),
                 artifact: Some(spec.id.to_string()),
                 field: Some("created_at".to_string()),
-                message: format!(
+                message: Arc::from(format!(
                     "{} is {} days after today ({today}): the artifact will sit in its grace \
                      period until {grace_end}",
                     spec.created_at,
                     (spec.created_at - today).num_days()
-                ),
+                )),
             });
         }
         warnings.sort_by_key(|w| w.line);
@@ -341,11 +341,11 @@ impl Registry {
         let (mut errors, mut warnings) = (Vec::new(), Vec::new());
         for silence in &self.alert_policy.silences {
             let problem = |message: String| ValidationError {
-                file: self.file.clone(),
+                file: self.file.as_str().into(),
                 line: silence.line,
                 artifact: None,
                 field: Some(format!("silences[{}]", silence.index)),
-                message,
+                message: message.into(),
             };
             if !self.valid_artifacts().any(|spec| silence.matches(spec)) {
                 errors.push(problem(
@@ -383,12 +383,14 @@ impl Registry {
 /// One problem in a registry file, located as precisely as the file allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
-    pub file: String,
+    /// Shared: every error of one file names the same file.
+    pub file: Arc<str>,
     /// 1-based; 0 when the problem is the file as a whole.
     pub line: usize,
     pub artifact: Option<String>,
     pub field: Option<String>,
-    pub message: String,
+    /// Shared where many errors say the same (the members of one dependency cycle).
+    pub message: Arc<str>,
 }
 
 impl ValidationError {
@@ -441,11 +443,11 @@ pub fn load_file(path: &Path) -> Result<Registry, RegistryError> {
     let file = path.display().to_string();
     let whole_file = |message: String| RegistryError {
         errors: vec![ValidationError {
-            file: file.clone(),
+            file: file.as_str().into(),
             line: 0,
             artifact: None,
             field: None,
-            message,
+            message: message.into(),
         }],
     };
     let meta = std::fs::metadata(path).map_err(|e| whole_file(format!("cannot read: {e}")))?;
