@@ -103,7 +103,7 @@ fn share_target_ids(entries: &mut [RegistryEntry], graph: &DependencyGraph) {
             })
             .collect();
         if let RegistryEntry::Valid(spec) = &mut entries[i] {
-            spec.optional_mut().depends_on = shared;
+            spec.set_depends_on(shared);
         }
     }
 }
