@@ -133,7 +133,7 @@ impl Alerter {
         let policy = &outcome.alert_policy.policy;
         if let Some(ledger) = ledger.filter(|_| policy.remind_every.is_none()) {
             let out = alerts_known_out(ledger, &outcome.rows);
-            alerts.retain(|a| !out.contains(a.artifact_id.as_str()));
+            alerts.retain(|a| !out.contains(&*a.artifact_id));
             delivery.figures.deduplicated += out.len();
         }
         // The RESOLVED notices go out beside the new alerts, not after them: they are of
@@ -411,7 +411,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             let reached: Vec<&PlannedAlert> = reached.into_iter().map(|(a, _)| *a).collect();
             self.remember_unguarded(alerts, &batch.claims, &reached);
             self.figures.sent += reached.len();
-            let ids = reached.iter().map(|a| a.artifact_id.clone());
+            let ids = reached.iter().map(|a| a.artifact_id.to_string());
             self.figures.alerted_artifacts.extend(ids);
         }
         self.figures.failed += missed.len();
@@ -530,7 +530,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                     if marker.publish_count > 0 {
                         self.figures
                             .held_artifacts
-                            .push(alerts[i].artifact_id.clone());
+                            .push(alerts[i].artifact_id.to_string());
                     }
                     batch.held.push((i, marker));
                 }

@@ -175,7 +175,7 @@ mod tests {
 
     fn alert(id: &str) -> PlannedAlert {
         PlannedAlert {
-            artifact_id: id.to_string(),
+            artifact_id: id.into(),
             state: State::Missing,
             severity: Severity::Warning,
             ..crate::alert::digest::registry_error_alert()
@@ -204,7 +204,7 @@ mod tests {
 
     fn owned(id: &str, owner: &str, state: State) -> PlannedAlert {
         PlannedAlert {
-            owner: Some(owner.to_string()),
+            owner: Some(owner.into()),
             state,
             text: format!("[WARNING] {id} {state}"),
             ..alert(id)

@@ -33,7 +33,7 @@ pub const REGISTRY_ERROR_DEDUP_KEY: &str = "freshness_registry_error";
 pub fn registry_error_alert() -> PlannedAlert {
     PlannedAlert {
         dedup_key: REGISTRY_ERROR_DEDUP_KEY.to_string(),
-        artifact_id: "registry".to_string(),
+        artifact_id: "registry".into(),
         severity: crate::registry::Severity::Critical,
         state: crate::classify::State::ProbeFailed,
         text: String::new(),
@@ -48,12 +48,14 @@ pub fn registry_error_alert() -> PlannedAlert {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlannedAlert {
     pub dedup_key: String,
-    pub artifact_id: String,
+    /// Shared with its row (a digest of a million alerts copies no id).
+    pub artifact_id: std::sync::Arc<str>,
     pub severity: Severity,
     pub state: State,
     /// The digest entry (several lines, no trailing newline).
     pub text: String,
-    pub owner: Option<String>,
+    /// Shared with its row, as the id.
+    pub owner: Option<std::sync::Arc<str>>,
     /// Reminders may follow it (the policy sends it and no acknowledgement holds it).
     pub remind: bool,
     /// The alerting upstream it is folded under in the digest (docs/alerts.md#dependencies).
@@ -116,11 +118,11 @@ pub fn untold_alerts(rows: &[ResultRow]) -> Vec<PlannedAlert> {
         })
         .map(|(i, r)| PlannedAlert {
             dedup_key: String::new(),
-            artifact_id: r.artifact_id.to_string(),
+            artifact_id: std::sync::Arc::clone(&r.artifact_id),
             severity: r.alert_severity(),
             state: r.state,
             text: String::new(),
-            owner: r.owner_repo().map(str::to_string),
+            owner: r.context.owner_repo.clone(),
             remind: r.policy.as_ref().is_some_and(|p| p.acknowledged.is_none()),
             folded_under: r.policy.as_ref().and_then(|p| p.folded_under.clone()),
             row: Some(i),
@@ -223,7 +225,7 @@ pub fn alert_digest_told<'a>(
     let ids: Vec<&str> = alerts
         .iter()
         .take(SNS_SUBJECT_MAX / 2)
-        .map(|a| a.artifact_id.as_str())
+        .map(|a| &*a.artifact_id)
         .collect();
     let subject = sns_subject(&format!(
         "[{}] freshness-monitor: {n} alerting: {}",
@@ -518,7 +520,7 @@ mod tests {
             row("e_warn", State::Missing, Severity::Warning, true),
         ];
         let alerts = new_alerts(&rows, now());
-        let ids: Vec<&str> = alerts.iter().map(|a| a.artifact_id.as_str()).collect();
+        let ids: Vec<&str> = alerts.iter().map(|a| &*a.artifact_id).collect();
         assert_eq!(ids, ["c_crit", "d_probe", "a_warn", "e_warn"]);
         assert_eq!(
             alerts[1].severity,

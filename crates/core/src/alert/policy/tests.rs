@@ -175,7 +175,7 @@ fn routes_pick_channels_by_severity_and_warning_can_go_nowhere() {
     assert_eq!(policy_of(&rows[1]).channels, ["sns", "telegram"]);
     let ids: Vec<String> = new_alerts(&rows, now())
         .into_iter()
-        .map(|a| a.artifact_id)
+        .map(|a| a.artifact_id.to_string())
         .collect();
     assert_eq!(ids, ["crit"], "an unrouted alert is not planned at all");
 
