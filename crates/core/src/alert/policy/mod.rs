@@ -85,7 +85,7 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         .acks
         .iter()
         .find(|a| *a.artifact_id == *row.artifact_id && a.is_active(now, entry))
-        .map(Ack::note);
+        .map(|a| Box::new(a.note()));
     let declared = row.declared_alert_severity();
     let due_escalation = declared == Severity::Warning
         && policy
