@@ -501,6 +501,22 @@ fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_th
 }
 
 #[test]
+fn a_pass_over_some_artifacts_folds_through_the_upstreams_it_did_not_judge() {
+    // top <- mid <- low; the pass judged low and top only (`--only`, `explain`): low still
+    // folds under top, through mid.
+    let mut case = Case::new();
+    case.policy.depends_on =
+        HashMap::from([(id("mid"), ids(&["top"])), (id("low"), ids(&["mid"]))]);
+    let mut rows = vec![
+        row("low", Severity::Warning, "data"),
+        row("top", Severity::Warning, "data"),
+    ];
+    case.decide(&mut rows);
+    assert_eq!(policy_of(&rows[0]).folded_under.as_deref(), Some("top"));
+    assert_eq!(policy_of(&rows[1]).folded_under, None);
+}
+
+#[test]
 fn groups_are_ordered_by_owner_worst_severity_first() {
     let rows = vec![
         row("w1", Severity::Warning, "alpha"),

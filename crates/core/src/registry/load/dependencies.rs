@@ -416,3 +416,46 @@ fn cycle_text(ids: &[&str]) -> String {
     let last = ids[ids.len() - 1];
     format!("{shown} -> … ({} more) -> {last}", members - CYCLE_SHOWN)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::registry::{RegistryEntry, parse_registry};
+
+    #[test]
+    fn the_members_of_a_cycle_share_one_message_and_the_file_name() {
+        let mut text = String::from(
+            "schema_version: 1\ndefaults:\n  s3_bucket: bench-bucket\n  cadence: weekday_sf\n  \
+             severity: warning\n  owner_repo: o/r\n  created_at: 2026-01-05\n  \
+             sla_minutes_after_cron: 60\nartifacts:\n",
+        );
+        for i in 0..5 {
+            let up = if i == 0 { 4 } else { i - 1 };
+            text.push_str(&format!(
+                "  - {{artifact_id: a{i}, s3_key_template: \"a/{{date}}/a{i}\", depends_on: [a{up}]}}\n"
+            ));
+        }
+        let registry = parse_registry("r.yaml", text.as_bytes()).unwrap();
+        let errors: Vec<_> = registry
+            .entries
+            .iter()
+            .map(|e| match e {
+                RegistryEntry::Invalid(bad) => &bad.errors[0],
+                RegistryEntry::Valid(spec) => panic!("{} is on the cycle", spec.id),
+            })
+            .collect();
+        assert!(
+            errors[0]
+                .message
+                .starts_with("dependency cycle: a0 -> a4 -> ")
+        );
+        for e in &errors[2..] {
+            assert!(std::sync::Arc::ptr_eq(&e.message, &errors[1].message));
+            assert!(std::sync::Arc::ptr_eq(&e.file, &errors[0].file));
+        }
+        assert_eq!(
+            errors[3].to_string(),
+            "r.yaml:13: artifact a3: field depends_on: on a dependency cycle with `a0` \
+             (reported at artifact a0, line 10; 5 artifacts in all)"
+        );
+    }
+}
