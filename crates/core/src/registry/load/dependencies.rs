@@ -42,14 +42,14 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
     let cycles = Cycles::of(entries, &graph);
     let file: Arc<str> = Arc::from(file);
     let mut references = references.into_iter().peekable();
-    for i in 0..entries.len() {
+    for (i, entry) in entries.iter_mut().enumerate() {
         let mut messages: Vec<Arc<str>> = Vec::new();
         while let Some((_, message)) = references.next_if(|(at, _)| *at as usize == i) {
             messages.push(message.into());
         }
         messages.extend(cycles.message_of(i));
         if !messages.is_empty() {
-            make_invalid(&mut entries[i], &file, messages);
+            make_invalid(entry, &file, messages);
         }
     }
     share_target_ids(entries, &graph);
