@@ -197,7 +197,7 @@ pub fn alert_digest(alerts: &[&PlannedAlert], now: DateTime<Utc>) -> Digest {
 }
 
 /// [`alert_digest`], with each told entry's text from `entry` (asked for at most
-/// [`group::ENTRIES_NAMED`] alerts): the same digest from [`untold_alerts`] when `entry`
+/// 50 alerts, the entries a digest tells): the same digest from [`untold_alerts`] when `entry`
 /// writes [`alert_entry`] of the alert's row.
 pub fn alert_digest_told<'a>(
     alerts: &[&'a PlannedAlert],
