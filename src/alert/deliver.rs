@@ -7,6 +7,7 @@
 //! sent anyway, flagged as possibly repeating, because a repeated page is better than none;
 //! and every failure is in the returned figures (the heartbeat) and in an error log line.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
@@ -132,7 +133,7 @@ impl Alerter {
         let policy = &outcome.alert_policy.policy;
         if let Some(ledger) = ledger.filter(|_| policy.remind_every.is_none()) {
             let out = alerts_known_out(ledger, &outcome.rows);
-            alerts.retain(|a| !out.contains(a.artifact_id.as_str()));
+            alerts.retain(|a| !out.contains(&*a.artifact_id));
             delivery.figures.deduplicated += out.len();
         }
         // The RESOLVED notices go out beside the new alerts, not after them: they are of
@@ -410,7 +411,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
             let reached: Vec<&PlannedAlert> = reached.into_iter().map(|(a, _)| *a).collect();
             self.remember_unguarded(alerts, &batch.claims, &reached);
             self.figures.sent += reached.len();
-            let ids = reached.iter().map(|a| a.artifact_id.clone());
+            let ids = reached.iter().map(|a| a.artifact_id.to_string());
             self.figures.alerted_artifacts.extend(ids);
         }
         self.figures.failed += missed.len();
@@ -529,7 +530,7 @@ impl<S: ObjectStore> Delivery<'_, S> {
                     if marker.publish_count > 0 {
                         self.figures
                             .held_artifacts
-                            .push(alerts[i].artifact_id.clone());
+                            .push(alerts[i].artifact_id.to_string());
                     }
                     batch.held.push((i, marker));
                 }
@@ -837,10 +838,20 @@ fn alerts_known_out<'r>(ledger: &Ledger, rows: &'r [ResultRow]) -> HashSet<&'r s
         .collect()
 }
 /// What `check` prints after its table: per channel, the digest a pass would send now
-/// (before dedup), with the routes applied.
+/// (before dedup), with the routes applied. Without dedup markers to write, no alert needs
+/// its dedup key or preview: only the entries a digest tells are written
+/// ([`digest::untold_alerts`]), so a million alerts cost their grouping, not their text.
 pub fn would_send(outcome: &PassOutcome, channels: &[&str]) -> Vec<(String, Digest)> {
-    let alerts = digest::new_alerts(&outcome.rows, outcome.run_at);
+    let alerts = digest::untold_alerts(&outcome.rows);
     let policy = &outcome.alert_policy.policy;
+    let rows = &outcome.rows;
+    let entry = |a: &PlannedAlert| {
+        Cow::Owned(
+            a.row
+                .map(|i| digest::alert_entry(&rows[i]))
+                .unwrap_or_default(),
+        )
+    };
     channels
         .iter()
         .filter_map(|channel| {
@@ -851,7 +862,7 @@ pub fn would_send(outcome: &PassOutcome, channels: &[&str]) -> Vec<(String, Dige
             (!routed.is_empty()).then(|| {
                 (
                     channel.to_string(),
-                    digest::alert_digest(&routed, outcome.run_at),
+                    digest::alert_digest_told(&routed, outcome.run_at, &entry),
                 )
             })
         })

@@ -147,7 +147,7 @@ struct Repeats<'a> {
 impl<'a> Repeats<'a> {
     /// Counts `error`; true while it is among the first of its kind.
     fn print(&mut self, error: &'a ValidationError) -> bool {
-        let key = (error.field.as_deref(), error.message.as_str());
+        let key = (error.field.as_deref(), &*error.message);
         let (n, first, last) = self.seen.entry(key).or_insert((0, 0, 0));
         *n += 1;
         if *n <= REPEATS_PRINTED {
@@ -166,7 +166,7 @@ impl<'a> Repeats<'a> {
         self.cut
             .iter()
             .map(|e| {
-                let (n, first, last) = self.seen[&(e.field.as_deref(), e.message.as_str())];
+                let (n, first, last) = self.seen[&(e.field.as_deref(), &*e.message)];
                 let field = e
                     .field
                     .as_ref()

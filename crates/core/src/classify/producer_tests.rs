@@ -33,6 +33,7 @@ fn spec(cadence: Cadence, template: &str) -> ArtifactSpec {
         grace_period_cycles: 2,
         calendar_aware: true,
         optional: None,
+        links: None,
     }
 }
 

@@ -29,6 +29,7 @@ impl SpecBuilder {
             grace_period_cycles: 2,
             calendar_aware: true,
             optional: None,
+            links: None,
         })
     }
 

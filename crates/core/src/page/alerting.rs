@@ -94,7 +94,9 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
 
 /// The acknowledgement that holds for a row, when one does (docs/alerts.md#acknowledgements).
 fn acknowledgement(row: &ResultRow) -> Option<&AckNote> {
-    row.policy.as_deref().and_then(|p| p.acknowledged.as_ref())
+    row.policy
+        .as_deref()
+        .and_then(|p| p.acknowledged.as_deref())
 }
 
 /// What to do next, for whoever reads this at 3 a.m.: whom to ask about which object, and

@@ -31,5 +31,6 @@ pub(crate) fn weekday_sf(template: &str, fields: impl FnOnce(&mut SpecFields)) -
             ..OptionalFields::default()
         }
         .boxed(),
+        links: None,
     }
 }

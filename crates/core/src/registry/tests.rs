@@ -1135,7 +1135,35 @@ fn an_entry_that_carries_nothing_to_its_row_allocates_nothing_for_it() {
     assert!(a.optional.is_none(), "no optional field set: no box at all");
     // A registry holds a million specs for a pass (issue 17): a field carried to the row
     // lives in the shared box, never here, so this size does not grow with such fields.
-    assert_eq!(size_of::<ArtifactSpec>(), 120);
+    // (8 bytes of it are `depends_on`'s pointer, beside the box: issue 27.)
+    assert_eq!(size_of::<ArtifactSpec>(), 128);
+}
+
+#[test]
+fn a_link_alone_allocates_no_optional_fields_and_shares_its_targets_id() {
+    let registry = valid(&format!(
+        "{DEFAULTS}artifacts:
+  - artifact_id: up
+    s3_key_template: \"up/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+  - artifact_id: down
+    s3_key_template: \"down/{{date}}.json\"
+    cadence: weekday_sf
+    sla_minutes_after_cron: 60
+    depends_on: [up]
+"
+    ));
+    let (up, down) = (spec(&registry, "up"), spec(&registry, "down"));
+    assert!(
+        down.optional.is_none(),
+        "a chain of millions pays no box per link"
+    );
+    assert_eq!(down.depends_on(), std::slice::from_ref(&up.id));
+    assert!(
+        std::sync::Arc::ptr_eq(&down.depends_on()[0].shared(), &up.id.shared()),
+        "the link is the target's own id, not a copy"
+    );
 }
 
 #[test]

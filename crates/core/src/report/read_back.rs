@@ -258,11 +258,13 @@ impl PolicyWire {
             escalated: self.escalated,
             never_written: self.never_written,
             silenced: self.silenced,
-            acknowledged: self.acknowledged.map(|a| AckNote {
-                by: a.by,
-                note: a.note,
-                at: a.at.0,
-                until: a.until,
+            acknowledged: self.acknowledged.map(|a| {
+                Box::new(AckNote {
+                    by: a.by,
+                    note: a.note,
+                    at: a.at.0,
+                    until: a.until,
+                })
             }),
             folded_under: self.folded_under,
             channels: self

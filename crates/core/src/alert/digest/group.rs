@@ -2,6 +2,7 @@
 //! downstream alerts folded under it, the groups by owner, worst severity first. One cause is
 //! one entry, however many artifacts it took down.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::alert::digest::PlannedAlert;
@@ -12,13 +13,13 @@ use crate::registry::Severity;
 /// another channel) and the alerts folded under it.
 #[derive(Debug)]
 pub struct Group<'a> {
-    /// The root's id.
-    pub root_id: String,
+    /// The root's id (borrowed from its alerts: a million groups are no million copies).
+    pub root_id: &'a str,
     pub root: Option<&'a PlannedAlert>,
     pub downstream: Vec<&'a PlannedAlert>,
 }
 
-impl Group<'_> {
+impl<'a> Group<'a> {
     pub fn severity(&self) -> Severity {
         self.root
             .iter()
@@ -28,10 +29,10 @@ impl Group<'_> {
             .unwrap_or(Severity::Warning)
     }
 
-    pub fn owner(&self) -> &str {
+    pub fn owner(&self) -> &'a str {
         self.root
-            .iter()
-            .chain(self.downstream.iter())
+            .into_iter()
+            .chain(self.downstream.iter().copied())
             .find_map(|a| a.owner.as_deref())
             .unwrap_or("unknown")
     }
@@ -41,13 +42,10 @@ impl Group<'_> {
 /// an owner worst severity first, then in the order given.
 pub fn group_alerts<'a>(alerts: &[&'a PlannedAlert]) -> Vec<Group<'a>> {
     let mut groups: Vec<Group<'a>> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<&'a str, usize> = HashMap::new();
     for alert in alerts {
-        let root_id = alert
-            .folded_under
-            .clone()
-            .unwrap_or_else(|| alert.artifact_id.clone());
-        let i = *index.entry(root_id.clone()).or_insert_with(|| {
+        let root_id: &'a str = alert.folded_under.as_deref().unwrap_or(&alert.artifact_id);
+        let i = *index.entry(root_id).or_insert_with(|| {
             groups.push(Group {
                 root_id,
                 root: None,
@@ -61,11 +59,10 @@ pub fn group_alerts<'a>(alerts: &[&'a PlannedAlert]) -> Vec<Group<'a>> {
             groups[i].root = Some(alert);
         }
     }
-    let mut owner_worst: HashMap<String, Severity> = HashMap::new();
+    drop(index);
+    let mut owner_worst: HashMap<&'a str, Severity> = HashMap::new();
     for g in &groups {
-        let worst = owner_worst
-            .entry(g.owner().to_string())
-            .or_insert(g.severity());
+        let worst = owner_worst.entry(g.owner()).or_insert(g.severity());
         *worst = (*worst).max(g.severity());
     }
     let mut ordered: Vec<(usize, Group<'a>)> = groups.into_iter().enumerate().collect();
@@ -92,7 +89,13 @@ pub fn group_alerts<'a>(alerts: &[&'a PlannedAlert]) -> Vec<Group<'a>> {
 /// Past [`ENTRIES_NAMED`] entries the rest are counted per owner and state, not told
 /// ([`Tail`]): a pass where a million artifacts alert each on its own sends a digest
 /// of a few kilobytes, not hundreds of megabytes over thousands of messages.
-pub fn render_groups(groups: &[Group<'_>]) -> String {
+///
+/// `entry` gives an alert's entry text: it is asked only for the entries told, so a caller
+/// that has not written every alert's text (`check`) writes at most [`ENTRIES_NAMED`].
+pub fn render_groups<'a>(
+    groups: &[Group<'a>],
+    entry: &dyn Fn(&'a PlannedAlert) -> Cow<'a, str>,
+) -> String {
     let mut body = String::new();
     let mut owner: Option<&str> = None;
     let mut named = 0;
@@ -112,7 +115,7 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
         match group.root {
             Some(root) => {
                 named += 1;
-                body.push_str(&root.text);
+                body.push_str(&entry(root));
                 body.push('\n');
                 if !group.downstream.is_empty() {
                     body.push_str(&downstream_line(&group.downstream));
@@ -126,7 +129,7 @@ pub fn render_groups(groups: &[Group<'_>]) -> String {
                         continue;
                     }
                     named += 1;
-                    body.push_str(&alert.text);
+                    body.push_str(&entry(alert));
                     body.push_str(&format!(
                         "\n  upstream: {} is alerting too (depends_on)\n",
                         group.root_id
@@ -172,7 +175,7 @@ mod tests {
 
     fn alert(id: &str) -> PlannedAlert {
         PlannedAlert {
-            artifact_id: id.to_string(),
+            artifact_id: id.into(),
             state: State::Missing,
             severity: Severity::Warning,
             ..crate::alert::digest::registry_error_alert()
@@ -201,7 +204,7 @@ mod tests {
 
     fn owned(id: &str, owner: &str, state: State) -> PlannedAlert {
         PlannedAlert {
-            owner: Some(owner.to_string()),
+            owner: Some(owner.into()),
             state,
             text: format!("[WARNING] {id} {state}"),
             ..alert(id)
@@ -210,7 +213,7 @@ mod tests {
 
     fn render(alerts: &[PlannedAlert]) -> String {
         let refs: Vec<&PlannedAlert> = alerts.iter().collect();
-        render_groups(&group_alerts(&refs))
+        render_groups(&group_alerts(&refs), &|a| Cow::Borrowed(&a.text))
     }
 
     #[test]

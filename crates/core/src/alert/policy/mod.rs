@@ -12,8 +12,9 @@
 
 pub mod ack;
 pub mod never_written;
+mod roots;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
@@ -84,7 +85,7 @@ fn decide_row(row: &ResultRow, inputs: &PolicyInputs<'_>, now: DateTime<Utc>) ->
         .acks
         .iter()
         .find(|a| *a.artifact_id == *row.artifact_id && a.is_active(now, entry))
-        .map(Ack::note);
+        .map(|a| Box::new(a.note()));
     let declared = row.declared_alert_severity();
     let due_escalation = declared == Severity::Warning
         && policy
@@ -188,143 +189,33 @@ fn rule_text(
 }
 
 /// Folds every sent alert whose upstream (followed through `depends_on` to the topmost one
-/// that is also sent) alerts in the same pass under that root.
+/// that is also sent) alerts in the same pass under that root ([`roots::alerting_roots`]).
 fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<ArtifactId, Box<[ArtifactId]>>) {
     if depends_on.is_empty() {
         return;
     }
-    let sending: HashSet<&str> = rows
-        .iter()
-        .filter(|r| {
-            r.policy
-                .as_ref()
-                .is_some_and(|p| p.action == PolicyAction::Send)
-        })
-        .map(|r| &*r.artifact_id)
-        .collect();
-    let roots = AlertingRoots::of(depends_on, &sending);
-    let roots: Vec<Option<String>> = rows
-        .iter()
-        .map(|r| roots.root_of(&r.artifact_id).map(str::to_string))
-        .collect();
-    for (row, root) in rows.iter_mut().zip(roots) {
-        let Some(policy) = row.policy.as_mut() else {
+    let sending = |r: &ResultRow| {
+        r.policy
+            .as_ref()
+            .is_some_and(|p| p.action == PolicyAction::Send)
+    };
+    let roots = roots::alerting_roots(depends_on, rows, sending);
+    for (i, root) in roots.into_iter().enumerate() {
+        let Some(root) = root else {
+            continue;
+        };
+        let root = rows[root].artifact_id.to_string();
+        let Some(policy) = rows[i].policy.as_mut() else {
             continue;
         };
         if policy.action != PolicyAction::Send {
             continue;
         }
-        if let Some(root) = root {
-            policy.rule.push_str(&format!(
-                "; folded under {root} in the digest (depends_on: its upstream alerts too)"
-            ));
-            policy.folded_under = Some(root);
-        }
+        policy.rule.push_str(&format!(
+            "; folded under {root} in the digest (depends_on: its upstream alerts too)"
+        ));
+        policy.folded_under = Some(root);
     }
-}
-
-/// The topmost alerting ancestor of every artifact of a `depends_on` graph, found in one walk
-/// (linear in the artifacts and their dependencies, however long the chains): from an
-/// artifact, the nearest alerting upstream (fewest steps; on a tie, the first in
-/// `depends_on` order, as a breadth-first search meets them), then that one's nearest, and
-/// so on; the last one reached is the root. The registry has no cycles (checked at load); a
-/// cycle here would only end a walk early.
-#[derive(Debug)]
-pub struct AlertingRoots<'a> {
-    index: HashMap<&'a str, usize>,
-    ids: Vec<&'a str>,
-    root: Vec<Option<usize>>,
-}
-
-impl<'a> AlertingRoots<'a> {
-    pub fn of(
-        depends_on: &'a HashMap<ArtifactId, Box<[ArtifactId]>>,
-        alerting: &HashSet<&str>,
-    ) -> AlertingRoots<'a> {
-        let mut index: HashMap<&'a str, usize> = HashMap::new();
-        let mut ids: Vec<&'a str> = Vec::new();
-        let mut id_of = |id: &'a str| {
-            *index.entry(id).or_insert_with(|| {
-                ids.push(id);
-                ids.len() - 1
-            })
-        };
-        let edges: Vec<(usize, Vec<usize>)> = depends_on
-            .iter()
-            .map(|(id, deps)| {
-                let up = deps.iter().map(|d| id_of(d.as_str())).collect();
-                (id_of(id.as_str()), up)
-            })
-            .collect();
-        let mut deps: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
-        for (node, up) in edges {
-            deps[node] = up;
-        }
-        let is_alerting: Vec<bool> = ids.iter().map(|id| alerting.contains(id)).collect();
-        let root = roots(&deps, &is_alerting);
-        AlertingRoots { index, ids, root }
-    }
-
-    /// The alerting root of `id` (never `id` itself), if any.
-    pub fn root_of(&self, id: &str) -> Option<&'a str> {
-        let node = *self.index.get(id)?;
-        self.root[node].map(|r| self.ids[r])
-    }
-}
-
-/// Each node's root: its nearest alerting ancestor's root, or that ancestor when it has none.
-fn roots(deps: &[Vec<usize>], alerting: &[bool]) -> Vec<Option<usize>> {
-    let (nearest, finished) = nearest_alerting(deps, alerting);
-    let mut root: Vec<Option<usize>> = vec![None; deps.len()];
-    // Post-order: a node's ancestors (so its nearest alerting one) are finished before it.
-    for node in finished {
-        root[node] = nearest[node].map(|(_, up)| root[up].unwrap_or(up));
-    }
-    root
-}
-
-/// Each node's nearest alerting ancestor with its distance, and the nodes in the post-order
-/// of the walk that found them: an iterative depth-first walk, each node computed once.
-#[allow(clippy::type_complexity)]
-fn nearest_alerting(
-    deps: &[Vec<usize>],
-    alerting: &[bool],
-) -> (Vec<Option<(usize, usize)>>, Vec<usize>) {
-    // 0 unvisited, 1 on the walk, 2 done.
-    let mut state = vec![0u8; deps.len()];
-    let mut nearest: Vec<Option<(usize, usize)>> = vec![None; deps.len()];
-    let mut finished = Vec::with_capacity(deps.len());
-    for start in 0..deps.len() {
-        if state[start] != 0 {
-            continue;
-        }
-        let mut walk: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some(&mut (node, ref mut next)) = walk.last_mut() {
-            if let Some(&up) = deps[node].get(*next) {
-                *next += 1;
-                if state[up] == 0 {
-                    state[up] = 1;
-                    walk.push((up, 0));
-                }
-                continue;
-            }
-            walk.pop();
-            state[node] = 2;
-            finished.push(node);
-            nearest[node] = deps[node]
-                .iter()
-                .filter(|&&up| state[up] == 2 && up != node)
-                .filter_map(|&up| match (alerting[up], nearest[up]) {
-                    (true, _) => Some((1, up)),
-                    (false, Some((steps, found))) => Some((steps + 1, found)),
-                    (false, None) => None,
-                })
-                // The first of the fewest steps, as `min_by_key` keeps the first minimum.
-                .min_by_key(|&(steps, _)| steps);
-        }
-    }
-    (nearest, finished)
 }
 
 #[cfg(test)]

@@ -175,7 +175,7 @@ fn routes_pick_channels_by_severity_and_warning_can_go_nowhere() {
     assert_eq!(policy_of(&rows[1]).channels, ["sns", "telegram"]);
     let ids: Vec<String> = new_alerts(&rows, now())
         .into_iter()
-        .map(|a| a.artifact_id)
+        .map(|a| a.artifact_id.to_string())
         .collect();
     assert_eq!(ids, ["crit"], "an unrouted alert is not planned at all");
 
@@ -498,6 +498,22 @@ fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_th
     rows[1].state = State::Fresh;
     case.decide(&mut rows);
     assert_eq!(policy_of(&rows[0]).folded_under.as_deref(), Some("top"));
+}
+
+#[test]
+fn a_pass_over_some_artifacts_folds_through_the_upstreams_it_did_not_judge() {
+    // top <- mid <- low; the pass judged low and top only (`--only`, `explain`): low still
+    // folds under top, through mid.
+    let mut case = Case::new();
+    case.policy.depends_on =
+        HashMap::from([(id("mid"), ids(&["top"])), (id("low"), ids(&["mid"]))]);
+    let mut rows = vec![
+        row("low", Severity::Warning, "data"),
+        row("top", Severity::Warning, "data"),
+    ];
+    case.decide(&mut rows);
+    assert_eq!(policy_of(&rows[0]).folded_under.as_deref(), Some("top"));
+    assert_eq!(policy_of(&rows[1]).folded_under, None);
 }
 
 #[test]

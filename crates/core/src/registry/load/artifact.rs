@@ -421,8 +421,11 @@ impl Entry<'_, '_> {
             && let (Some(owner_repo), Some(created_at)) =
                 (f.owner_repo.value(), f.created_at.value())
         {
+            let depends_on: Box<[ArtifactId]> =
+                f.depends_on.value().cloned().unwrap_or_default().into();
             return RegistryEntry::Valid(ArtifactSpec {
                 id,
+                links: (!depends_on.is_empty()).then(|| Box::new(depends_on)),
                 line: line_number(self.item.line),
                 s3_bucket: Arc::clone(s3_bucket),
                 s3_key_template: s3_key_template.clone(),
@@ -440,7 +443,6 @@ impl Entry<'_, '_> {
                     },
                     off_cycle: f.off_cycle.value().copied().flatten(),
                     carried: f.carried(self.extensions.clone()),
-                    depends_on: f.depends_on.value().cloned().unwrap_or_default().into(),
                     spec: f.spec_fields(),
                 }
                 .boxed(),

@@ -32,11 +32,11 @@ impl<'a> Errors<'a> {
         message: String,
     ) -> ValidationError {
         ValidationError {
-            file: self.file.to_string(),
+            file: self.file.into(),
             line,
             artifact: artifact.map(str::to_string),
             field: field.map(str::to_string),
-            message,
+            message: message.into(),
         }
     }
 

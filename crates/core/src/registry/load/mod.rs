@@ -13,6 +13,7 @@
 mod artifact;
 mod calendars;
 mod context;
+mod dependencies;
 mod errors;
 mod extensions;
 mod fields;
@@ -108,7 +109,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
         Some(node) => read_artifacts(node, streamed, &context, &mut errors),
     };
 
-    policy::check_dependencies(file, &mut entries);
+    dependencies::check_dependencies(file, &mut entries);
     let mut alert_policy = crate::registry::policy::AlertPolicy::default();
     if let Some(node) = sections.get("alert_policy") {
         policy::parse_alert_policy(node, &mut alert_policy, &mut errors);
@@ -171,11 +172,11 @@ fn document_root(
 fn whole_file(file: &str, line: usize, message: String) -> RegistryError {
     RegistryError {
         errors: vec![ValidationError {
-            file: file.to_string(),
+            file: file.into(),
             line,
             artifact: None,
             field: None,
-            message,
+            message: message.into(),
         }],
     }
 }

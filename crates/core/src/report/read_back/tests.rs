@@ -42,12 +42,12 @@ fn row(id: &str, fresh: bool) -> ResultRow {
                 escalated: true,
                 never_written: false,
                 silenced: None,
-                acknowledged: Some(AckNote {
+                acknowledged: Some(Box::new(AckNote {
                     by: "alice".into(),
                     note: Some("rerun".into()),
                     at: t("2026-06-05T07:05:00Z"),
                     until: "until resolved".into(),
-                }),
+                })),
                 folded_under: None,
                 channels: vec!["sns", "telegram"],
                 rule: "escalated after 2 missed cycles; sent".into(),
