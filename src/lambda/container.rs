@@ -9,6 +9,7 @@
 //! handler borrows whatever store it was built with, so its tests run it in-process against
 //! [`crate::store::memory::MemoryStore`] (`Container::new`).
 
+use super::outputs_memory::OutputsMemory;
 use super::registry_cache::RegistryCache;
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
@@ -44,6 +45,9 @@ pub struct Container<S> {
     /// The registry and its compiled matcher as the last event invocation read them, under
     /// the registry's ETag (dropped when a pass or a history run starts).
     pub registry: RegistryCache,
+    /// What event invocations remember of the outputs they wrote, and the page's history
+    /// (`super::outputs_memory`).
+    pub event_outputs: OutputsMemory,
 }
 
 impl<S: ObjectStore> Container<S> {
@@ -61,6 +65,7 @@ impl<S: ObjectStore> Container<S> {
             emit_metrics: false,
             page_history: PageHistoryCache::default(),
             registry: RegistryCache::default(),
+            event_outputs: OutputsMemory::default(),
             deadline_schedule: DeadlineSchedule::off(
                 "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)",
             ),

@@ -130,7 +130,11 @@ pub async fn run_object_events<S: ObjectStore>(
         .map_err(|e| HandlerError::Settings(e.clone()))?;
     let store = &CountingStore::new(&container.store);
     let (compiled, registry_use) = (container.registry)
-        .load(store, &settings.registry_bucket, &settings.registry_key)
+        .load(
+            store,
+            (&settings.registry_bucket, &settings.registry_key),
+            now,
+        )
         .await
         .map_err(|e| HandlerError::Registry(registry_error_message(settings, &e)))?;
     let (loaded, matcher) = (&compiled.loaded, &compiled.matcher);
@@ -236,6 +240,7 @@ async fn apply<S: ObjectStore>(
         settings,
         loaded: inputs.loaded,
         page_history: &inputs.container.page_history,
+        memory: &inputs.container.event_outputs,
         now: inputs.now,
     };
     // Judged before the ledger (the only copy) goes to its write; no request.

@@ -15,6 +15,7 @@ pub mod handler;
 pub mod historical;
 pub mod intake;
 pub mod object_event;
+pub mod outputs_memory;
 pub mod registry_cache;
 pub mod steps;
 
