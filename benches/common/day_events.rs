@@ -218,7 +218,7 @@ async fn run(
         if events_on {
             deliver_until(&container, &mut queue, now, &mut landed, &mut day).await;
         }
-        container.registry.forget();
+        container.forget_event_memory();
         let steps = PassSteps {
             settings: &settings,
             pass_settings: PassSettings::from_settings(&settings),

@@ -9,6 +9,7 @@
 //! handler borrows whatever store it was built with, so its tests run it in-process against
 //! [`crate::store::memory::MemoryStore`] (`Container::new`).
 
+use super::ledger_memory::LedgerMemory;
 use super::outputs_memory::OutputsMemory;
 use super::registry_cache::RegistryCache;
 use crate::alert::channel::MisconfiguredChannel;
@@ -48,6 +49,8 @@ pub struct Container<S> {
     /// What event invocations remember of the outputs they wrote, and the page's history
     /// (`super::outputs_memory`).
     pub event_outputs: OutputsMemory,
+    /// The ledger as the last event invocation wrote it (`super::ledger_memory`).
+    pub event_ledger: LedgerMemory,
 }
 
 impl<S: ObjectStore> Container<S> {
@@ -66,10 +69,20 @@ impl<S: ObjectStore> Container<S> {
             page_history: PageHistoryCache::default(),
             registry: RegistryCache::default(),
             event_outputs: OutputsMemory::default(),
+            event_ledger: LedgerMemory::default(),
             deadline_schedule: DeadlineSchedule::off(
                 "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)",
             ),
         }
+    }
+}
+
+impl<S> Container<S> {
+    /// Drops what event invocations kept of the registry and the ledger: a pass or a history
+    /// run reads its own (and writes the ledger), so the two never take memory at once.
+    pub fn forget_event_memory(&self) {
+        self.registry.forget();
+        self.event_ledger.forget();
     }
 }
 

@@ -4,16 +4,21 @@
 //! just written (the pure classification; no probe), put in place of theirs, and
 //! `status.html` is rendered again from the rows read back.
 //!
-//! Requests, in three round trips one after another: the HEADs of `check_results.json`,
-//! `status.html` and the page's `history.json` together (a GET of `history.json` only when
-//! its ETag changed since this container read it), the GET of `check_results.json`, and the
-//! two PUTs together, each conditional on the ETag its HEAD gave (`If-Match`; a page that did
-//! not exist: `If-None-Match: *`). So 3 HEADs, 1 GET and 2 PUTs. A pass that wrote in between
-//! wins: the condition fails and the event's update is dropped (`superseded`). A pass that read
-//! the ledger before the event's write and writes after this update also wins; the next pass
-//! shows the row fresh. Left for the next pass, with the reason counted in the response and
-//! the log: no `check_results.json` yet, one over [`RESULTS_MAX_BYTES_FOR_EVENTS`], one this
-//! build cannot read (an older shape), an artifact it has no row for.
+//! Requests, in two round trips one after another: the GET of `check_results.json` (its
+//! length read before its body: one over the cap is not read, so no HEAD first), with the
+//! HEAD of `status.html` beside it when this container did not write the page last, and the
+//! page's `history.json` as the container read it less than 5 minutes ago (else its HEAD, and
+//! a GET when its ETag changed); then the two PUTs together, each conditional on the ETag it
+//! was read with (`If-Match`; a page that did not exist: `If-None-Match: *`). The page's ETag
+//! is the one this container's last update wrote while `check_results.json` is still the one
+//! it wrote ([`super::outputs_memory`]); after a pass wrote it, the page is HEADed (a third
+//! round trip). So 1 GET and 2 PUTs in a warm container between passes, 1 or 2 HEADs more
+//! otherwise. A pass that wrote in between wins: the condition fails and the event's update
+//! is dropped (`superseded`). A pass that read the ledger before the event's write and writes
+//! after this update also wins; the next pass shows the row fresh. Left for the next pass,
+//! with the reason counted in the response and the log: no `check_results.json` yet, one over
+//! [`RESULTS_MAX_BYTES_FOR_EVENTS`], one this build cannot read (an older shape), an artifact
+//! it has no row for.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +26,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use super::outputs_memory::OutputsMemory;
+use super::outputs_memory::{OutputsMemory, RESULTS_REMEMBERED_MAX_BYTES};
 use crate::ledger::Ledger;
 use crate::page::PageHistory;
 use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings, outputs_staged, render_page};
@@ -106,16 +111,29 @@ pub async fn judge_rows<S: ObjectStore>(
 }
 
 /// Puts the `judged` rows ([`judge_rows`]) in place of theirs in `check_results.json` and
-/// renders the page again (module docs).
+/// renders the page again (module docs). `from_memory`: the ledger was written over the one
+/// this container wrote last (no pass wrote since), so `check_results.json` as this container
+/// wrote it last, when it kept it, is updated with no GET ([`super::outputs_memory`]).
 pub async fn update_outputs<S: ObjectStore>(
     store: &S,
     inputs: &EventOutputs<'_>,
     judged: PassOutcome,
+    from_memory: bool,
 ) -> OutputsUpdate {
     let location = inputs.settings.output_location();
     let key = |name: &str| format!("{}{name}", location.prefix);
     let (results_key, page_key) = (key(CHECK_RESULTS), key(STATUS_PAGE));
     let bucket = &location.bucket;
+    let remembered = (inputs.memory.results(bucket, &results_key)).filter(|_| from_memory);
+    if let Some((body, results_etag, page_etag)) = remembered {
+        let history = page_history(store, &location, inputs).await;
+        let written = Written {
+            location: &location,
+            results: (&results_key, &results_etag),
+            page: (&page_key, Some(&page_etag)),
+        };
+        return rewrite_and_put(store, inputs, (&body, judged, &history), written).await;
+    }
     // The page is HEADed beside the GET only when this container did not write it last; else
     // the GET's ETag says whether the remembered one still holds.
     let asks_page = !inputs.memory.remembers(bucket, &results_key);
@@ -158,8 +176,18 @@ pub async fn update_outputs<S: ObjectStore>(
         results: (&results_key, &results_etag),
         page: (&page_key, page_etag.as_deref()),
     };
-    let Some((results, page, update)) = rewrite(&body, judged, inputs, &history) else {
-        return OutputsUpdate::left("unreadable", unreadable(&body, inputs));
+    rewrite_and_put(store, inputs, (&body, judged, &history), written).await
+}
+
+/// The rows put in place in `body` and both files written where `written` says.
+async fn rewrite_and_put<S: ObjectStore>(
+    store: &S,
+    inputs: &EventOutputs<'_>,
+    (body, judged, history): (&[u8], PassOutcome, &PageHistory),
+    written: Written<'_>,
+) -> OutputsUpdate {
+    let Some((results, page, update)) = rewrite(body, judged, inputs, history) else {
+        return OutputsUpdate::left("unreadable", unreadable(body, inputs));
     };
     if update.rows_changed == 0 {
         return OutputsUpdate {
@@ -270,6 +298,7 @@ impl Written<'_> {
             Some(etag) => WriteCondition::Matches(etag),
             None => WriteCondition::Absent,
         };
+        let kept = (results.len() <= RESULTS_REMEMBERED_MAX_BYTES).then(|| results.clone());
         let (results, page) = tokio::join!(
             store.put_conditional(
                 bucket,
@@ -289,7 +318,7 @@ impl Written<'_> {
             ) => Some((results.clone(), page.clone())),
             _ => None,
         };
-        memory.written(bucket, self.results.0, tags);
+        memory.written((bucket, self.results.0), tags, kept);
         match (results, page) {
             (Ok(ConditionalPut::Written { .. }), Ok(ConditionalPut::Written { .. })) => update,
             (Err(e), _) | (_, Err(e)) => OutputsUpdate {

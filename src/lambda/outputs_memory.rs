@@ -7,6 +7,11 @@
 //!   page's PUT is made `If-Match` the page's remembered ETag with no HEAD. The condition is
 //!   the same guard a HEAD's ETag gives: the PUT succeeds only over the very page this
 //!   container wrote, so a pass that wrote the page since still wins;
+//! - after an invocation whose ledger write went out `If-Match` the ledger this container
+//!   wrote last (`super::ledger_memory`: no pass wrote the ledger since), the bytes of
+//!   `check_results.json` it wrote last too (when at most [`RESULTS_REMEMBERED_MAX_BYTES`]):
+//!   the rows are put in place in them and written `If-Match` their ETag with no GET; a pass
+//!   that wrote the file since makes that PUT fail (`superseded`), as with a GET's ETag;
 //! - the page's history (`history.json`, written once a day by the history scan), HEADed at
 //!   most once per [`HISTORY_RECHECK_AFTER`]: a new `history.json` reaches the pages events
 //!   draw at most 5 minutes late (the pass's page draws it at once).
@@ -18,6 +23,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::page::PageHistory;
+
+/// The largest `check_results.json` whose bytes are kept between event invocations.
+pub const RESULTS_REMEMBERED_MAX_BYTES: usize = 8_000_000;
 
 /// How long the page's history is drawn as read without asking whether `history.json` changed.
 pub const HISTORY_RECHECK_AFTER: Duration = Duration::minutes(5);
@@ -39,6 +47,8 @@ struct WrittenTags {
     results_key: String,
     results: String,
     page: String,
+    /// The bytes written under `results` (`None`: over the cap).
+    results_body: Option<Arc<Vec<u8>>>,
 }
 
 #[derive(Debug)]
@@ -68,14 +78,42 @@ impl OutputsMemory {
     }
 
     /// This container's update wrote the two files with these ETags (`None`: a write's ETag
-    /// is unknown, so nothing is remembered).
-    pub fn written(&self, bucket: &str, results_key: &str, etags: Option<(String, String)>) {
+    /// is unknown, so nothing is remembered), `check_results.json`'s bytes being `body`
+    /// (`None`: over the cap, not kept).
+    pub fn written(
+        &self,
+        (bucket, results_key): (&str, &str),
+        etags: Option<(String, String)>,
+        body: Option<Vec<u8>>,
+    ) {
+        let body = body
+            .filter(|body| body.len() <= RESULTS_REMEMBERED_MAX_BYTES)
+            .map(Arc::new);
         self.0.lock().expect("not poisoned").written = etags.map(|(results, page)| WrittenTags {
             bucket: bucket.to_string(),
             results_key: results_key.to_string(),
             results,
             page,
+            results_body: body,
         });
+    }
+
+    /// `check_results.json` as this container last wrote it at `bucket`/`results_key`: its
+    /// bytes, its ETag and the page's ETag written with it.
+    pub fn results(
+        &self,
+        bucket: &str,
+        results_key: &str,
+    ) -> Option<(Arc<Vec<u8>>, String, String)> {
+        let remembered = self.0.lock().expect("not poisoned");
+        let written = (remembered.written.as_ref())
+            .filter(|w| w.bucket == bucket && w.results_key == results_key)?;
+        let body = written.results_body.as_ref()?;
+        Some((
+            Arc::clone(body),
+            written.results.clone(),
+            written.page.clone(),
+        ))
     }
 
     /// The history read from `bucket`/`key` less than [`HISTORY_RECHECK_AFTER`] before `now`.

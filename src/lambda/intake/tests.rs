@@ -475,10 +475,15 @@ async fn a_warm_containers_next_update_asks_only_what_may_have_changed() {
     assert_eq!(second["outputs"]["status"], "written", "{second:#}");
     assert_eq!(
         gets_heads_puts(&second),
-        [2, 0, 3],
-        "the ledger's and check_results.json's GETs, no HEAD (the registry trusted, the page's \
-         ETag the one this container wrote, the history read a minute ago), three PUTs: \
-         {second:#}"
+        [0, 0, 3],
+        "no GET, no HEAD (the registry trusted; the ledger, check_results.json and the page \
+         as this container wrote them, each PUT `If-Match` the ETag it got; the history read \
+         a minute ago), three PUTs: {second:#}"
+    );
+    assert_eq!(
+        ledger(&container)["artifacts"]["state"]["state"],
+        "fresh",
+        "{second:#}"
     );
     let results = results(&container);
     assert_eq!(row(&results, "state")["state"], "fresh");
@@ -504,6 +509,44 @@ async fn a_warm_containers_next_update_asks_only_what_may_have_changed() {
         [3, 1, 3],
         "the registry read again (the pass dropped it), the page HEADed (the pass wrote it): \
          {after_pass:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_ledger_written_by_another_since_this_containers_write_is_read_and_both_updates_kept() {
+    let container = after_the_first_update().await;
+    // Another writer (a pass in another container) adds to the ledger.
+    let mut theirs = ledger(&container);
+    theirs["artifacts"]["other"] = json!({"cycle": "2026-06-03", "state": "missing"});
+    let theirs = theirs.to_string();
+    (container.store).insert(
+        BUCKET,
+        LEDGER_KEY,
+        theirs.as_str(),
+        t("2026-06-03T07:21:00Z"),
+    );
+    let event = object_created("state/latest.json", "2026-06-03T07:22:00Z");
+    let second = invoke(&container, event, "2026-06-03T07:22:03Z").await;
+    assert_eq!(second["marked"], 1, "{second:#}");
+    assert_eq!(
+        gets_heads_puts(&second)[0..2],
+        [2, 0],
+        "the PUT from memory lost: the ledger read, and check_results.json (still the one this \
+         container wrote: the page's PUT needs no HEAD): {second:#}"
+    );
+    assert_eq!(
+        second["requests"]["put"], 4,
+        "the lost PUT, then the ledger's and the outputs': {second:#}"
+    );
+    let ledger = ledger(&container);
+    assert_eq!(
+        ledger["artifacts"]["other"]["state"], "missing",
+        "theirs kept"
+    );
+    assert_eq!(ledger["artifacts"]["state"]["state"], "fresh", "ours kept");
+    assert_eq!(
+        ledger["artifacts"]["prices"]["state"], "fresh",
+        "the first kept"
     );
 }
 
