@@ -124,6 +124,10 @@ pub async fn update_outputs<S: ObjectStore>(
     let key = |name: &str| format!("{}{name}", location.prefix);
     let (results_key, page_key) = (key(CHECK_RESULTS), key(STATUS_PAGE));
     let bucket = &location.bucket;
+    if inputs.memory.too_big(bucket, &results_key, inputs.now) {
+        let detail = format!("{results_key} was over the cap less than 5 minutes ago");
+        return OutputsUpdate::left("too_big", detail);
+    }
     let remembered = (inputs.memory.results(bucket, &results_key)).filter(|_| from_memory);
     if let Some((body, results_etag, page_etag)) = remembered {
         let history = page_history(store, &location, inputs).await;
@@ -154,6 +158,9 @@ pub async fn update_outputs<S: ObjectStore>(
         })) => (body, etag),
         Ok(CappedGet::Fetched(_)) => return OutputsUpdate::left("failed", "no ETag".to_string()),
         Ok(CappedGet::TooBig { size }) => {
+            inputs
+                .memory
+                .found_too_big(bucket, &results_key, inputs.now);
             return OutputsUpdate::left("too_big", format!("{results_key} is {size} bytes"));
         }
         Err(StoreError::NotFound { .. }) => return OutputsUpdate::left("no_results", None),

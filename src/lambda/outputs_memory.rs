@@ -16,6 +16,10 @@
 //!   most once per [`HISTORY_RECHECK_AFTER`]: a new `history.json` reaches the pages events
 //!   draw at most 5 minutes late (the pass's page draws it at once).
 //!
+//! - a `check_results.json` found over the cap (`too_big`: at a million artifacts), for 5
+//!   minutes: the updates in that time make no request for the outputs at all (they would
+//!   find it too big again; the rows wait for the pass, as they do anyway).
+//!
 //! Bounded: two ETags and one shared reference to the history the pass's cache also holds.
 
 use std::sync::{Arc, Mutex};
@@ -38,6 +42,8 @@ pub struct OutputsMemory(Mutex<Remembered>);
 struct Remembered {
     written: Option<WrittenTags>,
     history: Option<ReadHistory>,
+    /// The `check_results.json` (bucket, key) found too big, and when.
+    too_big: Option<(String, String, DateTime<Utc>)>,
 }
 
 /// The ETags this container's last update gave the two files at `bucket`/`results_key`.
@@ -114,6 +120,21 @@ impl OutputsMemory {
             written.results.clone(),
             written.page.clone(),
         ))
+    }
+
+    /// Whether `check_results.json` at `bucket`/`key` was found too big less than
+    /// [`HISTORY_RECHECK_AFTER`] before `now`.
+    pub fn too_big(&self, bucket: &str, key: &str, now: DateTime<Utc>) -> bool {
+        let remembered = self.0.lock().expect("not poisoned");
+        (remembered.too_big.as_ref()).is_some_and(|(b, k, at)| {
+            b == bucket && k == key && now >= *at && now - *at < HISTORY_RECHECK_AFTER
+        })
+    }
+
+    /// `check_results.json` at `bucket`/`key` was found too big at `now`.
+    pub fn found_too_big(&self, bucket: &str, key: &str, now: DateTime<Utc>) {
+        self.0.lock().expect("not poisoned").too_big =
+            Some((bucket.to_string(), key.to_string(), now));
     }
 
     /// The history read from `bucket`/`key` less than [`HISTORY_RECHECK_AFTER`] before `now`.

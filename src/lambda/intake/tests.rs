@@ -585,6 +585,36 @@ async fn a_page_written_by_another_since_this_containers_update_is_never_overwri
 }
 
 #[tokio::test]
+async fn a_check_results_over_the_cap_is_not_asked_for_again_for_5_minutes() {
+    let container = container(false);
+    let big = vec![b' '; 32_000_001];
+    let results_key = "_freshness_monitor/check_results.json";
+    (container.store).insert(BUCKET, results_key, big, t("2026-06-03T06:30:00Z"));
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let first = invoke(&container, event, "2026-06-03T06:41:00Z").await;
+    assert_eq!(first["outputs"]["status"], "too_big", "{first:#}");
+    assert_eq!(
+        gets_heads_puts(&first),
+        [3, 2, 1],
+        "GETs: the registry, the ledger, check_results.json (answered by its length: the body \
+         is not read); HEADs: the page's and history.json's; the ledger's PUT: {first:#}"
+    );
+    let event = object_created("state/latest.json", "2026-06-03T06:42:00Z");
+    let second = invoke(&container, event, "2026-06-03T06:45:59Z").await;
+    assert_eq!(second["outputs"]["status"], "too_big", "{second:#}");
+    assert_eq!(
+        gets_heads_puts(&second),
+        [0, 0, 1],
+        "within 5 minutes: the ledger's PUT alone (from memory), nothing asked of the outputs: \
+         {second:#}"
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:46:00Z");
+    let later = invoke(&container, event, "2026-06-03T06:46:00Z").await;
+    assert_eq!(later["outputs"]["status"], "too_big", "{later:#}");
+    assert_eq!(gets_heads_puts(&later)[0], 1, "asked again: {later:#}");
+}
+
+#[tokio::test]
 async fn without_check_results_the_event_leaves_the_outputs_to_the_next_pass_and_says_why() {
     let container = container(false);
     let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
