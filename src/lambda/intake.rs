@@ -224,7 +224,7 @@ async fn apply<S: ObjectStore>(
     let key = format!("{}{}", settings.results_prefix, LEDGER);
     let bucket = settings.results_bucket();
     let memory = &inputs.container.event_ledger;
-    if let Some(remembered) = memory.take(bucket, &key)
+    if let Some(remembered) = memory.take(bucket, &key, inputs.now)
         && let Some(applied) =
             apply_remembered(store, inputs, &presences, (bucket, &key), remembered).await
     {
@@ -321,7 +321,10 @@ async fn apply_remembered<S: ObjectStore>(
             applied.outputs = Some(update_outputs(store, &outputs, judged, true).await);
             Some(applied)
         }
-        FirstWrite::Lost => None,
+        FirstWrite::Lost => {
+            (inputs.container.event_ledger).lost(inputs.now);
+            None
+        }
         FirstWrite::Failed(written) => {
             applied.ledger = Some(written.status);
             applied.ledger_detail = written.detail;

@@ -7,19 +7,30 @@
 //! lost. An invocation that may owe a RESOLVED does not start from it (`intake.rs`), so a
 //! notice is decided on the ledger as read.
 //!
+//! After a PUT from memory is lost, the container reads the ledger for [`AFTER_A_LOSS`] (15
+//! minutes) before it starts from memory again: two containers taking turns with the batches
+//! (the queue's two concurrent invocations) would otherwise each lose their PUT every batch,
+//! and a lost PUT costs what 12.5 GETs cost. So at most one PUT is lost per container per 15
+//! minutes.
+//!
 //! Bounded: one ledger of at most [`REMEMBERED_MAX_ARTIFACTS`] entries (~10 MB), taken out
 //! by the invocation that uses it (kept again only when its write succeeds), and dropped when
 //! a pass or a history run starts.
 
 use std::sync::Mutex;
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::ledger::Ledger;
 pub use crate::ledger::store::REMEMBERED_MAX_ARTIFACTS;
 use crate::ledger::store::ReadLedger;
 
+/// How long a container reads the ledger after a PUT from memory was lost.
+pub const AFTER_A_LOSS: Duration = Duration::minutes(15);
+
 /// The container's memory of the ledger (module docs).
 #[derive(Debug, Default)]
-pub struct LedgerMemory(Mutex<Option<Remembered>>);
+pub struct LedgerMemory(Mutex<Option<Remembered>>, Mutex<Option<DateTime<Utc>>>);
 
 #[derive(Debug)]
 struct Remembered {
@@ -31,8 +42,13 @@ struct Remembered {
 
 impl LedgerMemory {
     /// The ledger this container last wrote at `bucket`/`key`, as a read would give it: taken
-    /// out (the caller keeps it again after a write that succeeds).
-    pub fn take(&self, bucket: &str, key: &str) -> Option<ReadLedger> {
+    /// out (the caller keeps it again after a write that succeeds). None within
+    /// [`AFTER_A_LOSS`] of a lost PUT from memory ([`LedgerMemory::lost`]).
+    pub fn take(&self, bucket: &str, key: &str, now: DateTime<Utc>) -> Option<ReadLedger> {
+        let lost_at = *self.1.lock().expect("not poisoned");
+        if lost_at.is_some_and(|at| now >= at && now - at < AFTER_A_LOSS) {
+            return None;
+        }
         let mut remembered = self.0.lock().expect("not poisoned");
         match remembered.take() {
             Some(r) if r.bucket == bucket && r.key == key => Some(ReadLedger {
@@ -55,6 +71,11 @@ impl LedgerMemory {
                 etag,
             });
         *self.0.lock().expect("not poisoned") = kept;
+    }
+
+    /// A PUT from memory was lost at `now`: another writer wrote since.
+    pub fn lost(&self, now: DateTime<Utc>) {
+        *self.1.lock().expect("not poisoned") = Some(now);
     }
 
     /// Drops what is kept (a pass or a history run starts: it writes the ledger itself).

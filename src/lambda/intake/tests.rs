@@ -538,16 +538,25 @@ async fn a_ledger_written_by_another_since_this_containers_write_is_read_and_bot
         second["requests"]["put"], 4,
         "the lost PUT, then the ledger's and the outputs': {second:#}"
     );
-    let ledger = ledger(&container);
+    let written = ledger(&container);
     assert_eq!(
-        ledger["artifacts"]["other"]["state"], "missing",
+        written["artifacts"]["other"]["state"], "missing",
         "theirs kept"
     );
-    assert_eq!(ledger["artifacts"]["state"]["state"], "fresh", "ours kept");
+    assert_eq!(written["artifacts"]["state"]["state"], "fresh", "ours kept");
     assert_eq!(
-        ledger["artifacts"]["prices"]["state"], "fresh",
+        written["artifacts"]["prices"]["state"], "fresh",
         "the first kept"
     );
+    // After a loss the container reads the ledger for 15 minutes: no PUT lost again.
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:30:00Z");
+    let third = invoke(&container, event, "2026-06-03T07:36:59Z").await;
+    assert_eq!(
+        (third["requests"]["put"].as_u64(), third["ledger"].as_str()),
+        (Some(3), Some("updated")),
+        "{third:#}"
+    );
+    assert!(third["requests"]["get"].as_u64() >= Some(1), "{third:#}");
 }
 
 #[tokio::test]
