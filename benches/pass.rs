@@ -17,7 +17,8 @@
 //!   expected sets of PARTITIONS partitions each, every set under its own prefix, and their
 //!   objects, made up in memory (`common/sets.rs`; 1,000 of 5,000 are 5 million objects, no
 //!   files): the sets benchmark, `benches/sets.sh` (BENCHMARKS.md, issue 26).
-//! - `day-events N PASSES`: the day benchmark with S3 events on (`common/day_events.rs`):
+//! - `day-events N PASSES [WINDOW]`: the day benchmark with S3 events on
+//!   (`common/day_events.rs`; batching windows of WINDOW seconds, 20 by default):
 //!   PASSES passes polling only, then the same day with each landed object's event delivered
 //!   to the intake, then again with the passes told of events (`OBJECT_EVENTS=on`); prints
 //!   when rows turn fresh and RESOLVED go out after landing, the polls (not yet due and
@@ -80,7 +81,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES | deadline-day N HOURS | history N DELAY_MS [first] | \
+                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES [WINDOW] | deadline-day N HOURS | history N DELAY_MS [first] | \
                      serve-sets PORT BUCKET SETS PARTITIONS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
@@ -141,7 +142,13 @@ fn main() {
         }
         ["day-events", n, passes] => {
             set_bench_credentials();
-            day_events::day_events(n.parse().unwrap(), passes.parse().unwrap())
+            let window = day_events::WINDOW_SECONDS;
+            day_events::day_events(n.parse().unwrap(), passes.parse().unwrap(), window)
+        }
+        ["day-events", n, passes, window] => {
+            set_bench_credentials();
+            let (n, passes) = (n.parse().unwrap(), passes.parse().unwrap());
+            day_events::day_events(n, passes, window.parse().unwrap())
         }
         ["deadline-day", n, hours] => {
             set_bench_credentials();

@@ -43,8 +43,9 @@ use serde_json::{Value, json};
 use super::common::{BUCKET, generate, runtime};
 use super::day::{AcceptingChannel, Fate, Producers, fate, free_port};
 
-/// The event source mapping's batching window.
-const WINDOW_SECONDS: i64 = 20;
+/// The event source mapping's batching window `deploy.sh` sets (`day-events N PASSES
+/// [WINDOW]` takes another).
+pub const WINDOW_SECONDS: i64 = 20;
 /// The most messages one batch carries.
 const BATCH_MAX: usize = 1_000;
 
@@ -57,12 +58,12 @@ struct Landing {
 }
 
 /// When an object's event is delivered to the function: at the end of the batching window
-/// its message reached the queue in.
-fn delivered_at(landing: &Landing) -> DateTime<Utc> {
+/// (`window` seconds) its message reached the queue in.
+fn delivered_at(landing: &Landing, window: i64) -> DateTime<Utc> {
     let delay = 2 + (probe_fingerprint(&landing.id, &landing.label) / 7 % 29) as i64;
     let queued = landing.at + Duration::seconds(delay);
-    let window = queued.timestamp().div_euclid(WINDOW_SECONDS) + 1;
-    DateTime::from_timestamp(window * WINDOW_SECONDS, 0).unwrap()
+    let end = queued.timestamp().div_euclid(window) + 1;
+    DateTime::from_timestamp(end * window, 0).unwrap()
 }
 
 /// What one mode's day came to.
@@ -81,15 +82,16 @@ struct EventsDay {
     outputs: BTreeMap<String, usize>,
 }
 
-/// Runs the day polling only and with events, and prints the figures.
-pub fn day_events(n: usize, passes: usize) {
+/// Runs the day polling only and with events (batching windows of `window` seconds), and
+/// prints the figures.
+pub fn day_events(n: usize, passes: usize, window: i64) {
     let start: DateTime<Utc> = "2026-11-24T00:00:00Z".parse().unwrap();
     let (yaml, _) = generate(n, start, 60);
     let registry = parse_registry("bench.yaml", yaml.as_bytes()).expect("generated registry");
     let (polling, events, told) = runtime().block_on(async {
-        let polling = run(&registry, &yaml, start, passes, (false, false)).await;
-        let events = run(&registry, &yaml, start, passes, (true, false)).await;
-        let told = run(&registry, &yaml, start, passes, (true, true)).await;
+        let polling = run(&registry, &yaml, (start, passes, window), (false, false)).await;
+        let events = run(&registry, &yaml, (start, passes, window), (true, false)).await;
+        let told = run(&registry, &yaml, (start, passes, window), (true, true)).await;
         (polling, events, told)
     });
     let modes = [
@@ -97,7 +99,10 @@ pub fn day_events(n: usize, passes: usize) {
         ("events on", &events),
         ("events on, OBJECT_EVENTS=on", &told),
     ];
-    println!("day-events: {n} artifacts, {passes} passes at 15-minute steps from {start}");
+    println!(
+        "day-events: {n} artifacts, {passes} passes at 15-minute steps from {start}, {window} s \
+         batching windows"
+    );
     println!(
         "| mode | row fresh after landing p50 / p95 / max | RESOLVED after landing p50 / p95 / max (alerted) | pass requests | event requests | polls | invocations (passes + event batches) |"
     );
@@ -132,6 +137,20 @@ pub fn day_events(n: usize, passes: usize) {
             day.polls_overdue
         );
     }
+    // S3's request prices: a PUT or a LIST costs 12.5 GETs (or HEADs).
+    let in_gets = |c: RequestCounts| c.head + c.get + (c.put + c.list) * 25 / 2;
+    for (name, day) in modes {
+        let (p, e) = (day.pass_requests, day.event_requests);
+        println!(
+            "{name}: the day's requests {} ({} + {}); in GET prices {} ({} + {})",
+            p.total() + e.total(),
+            p.total(),
+            e.total(),
+            in_gets(p) + in_gets(e),
+            in_gets(p),
+            in_gets(e)
+        );
+    }
 }
 
 /// `p50 / p95 / max` of `seconds`.
@@ -153,8 +172,7 @@ fn quantiles(seconds: &[i64]) -> String {
 async fn run(
     registry: &Registry,
     yaml: &str,
-    start: DateTime<Utc>,
-    passes: usize,
+    (start, passes, window): (DateTime<Utc>, usize, i64),
     (events_on, object_events): (bool, bool),
 ) -> EventsDay {
     let port = free_port();
@@ -195,12 +213,12 @@ async fn run(
     for pass in 0..passes {
         let now = start + Duration::minutes(15 * pass as i64);
         for landing in landed.land(&client, registry, now).await {
-            queue.push((delivered_at(&landing), landing));
+            queue.push((delivered_at(&landing, window), landing));
         }
         if events_on {
             deliver_until(&container, &mut queue, now, &mut landed, &mut day).await;
         }
-        container.registry.forget();
+        container.forget_event_memory();
         let steps = PassSteps {
             settings: &settings,
             pass_settings: PassSettings::from_settings(&settings),

@@ -9,6 +9,8 @@
 //! handler borrows whatever store it was built with, so its tests run it in-process against
 //! [`crate::store::memory::MemoryStore`] (`Container::new`).
 
+use super::ledger_memory::LedgerMemory;
+use super::outputs_memory::OutputsMemory;
 use super::registry_cache::RegistryCache;
 use crate::alert::channel::MisconfiguredChannel;
 use crate::alert::sns::SnsChannel;
@@ -44,6 +46,11 @@ pub struct Container<S> {
     /// The registry and its compiled matcher as the last event invocation read them, under
     /// the registry's ETag (dropped when a pass or a history run starts).
     pub registry: RegistryCache,
+    /// What event invocations remember of the outputs they wrote, and the page's history
+    /// (`super::outputs_memory`).
+    pub event_outputs: OutputsMemory,
+    /// The ledger as the last event invocation wrote it (`super::ledger_memory`).
+    pub event_ledger: LedgerMemory,
 }
 
 impl<S: ObjectStore> Container<S> {
@@ -61,10 +68,21 @@ impl<S: ObjectStore> Container<S> {
             emit_metrics: false,
             page_history: PageHistoryCache::default(),
             registry: RegistryCache::default(),
+            event_outputs: OutputsMemory::default(),
+            event_ledger: LedgerMemory::default(),
             deadline_schedule: DeadlineSchedule::off(
                 "DEADLINE_SCHEDULE_NAME is not set (deploy.sh --deadline-schedule sets it up)",
             ),
         }
+    }
+}
+
+impl<S> Container<S> {
+    /// Drops what event invocations kept of the registry and the ledger: a pass or a history
+    /// run reads its own (and writes the ledger), so the two never take memory at once.
+    pub fn forget_event_memory(&self) {
+        self.registry.forget();
+        self.event_ledger.forget();
     }
 }
 

@@ -141,7 +141,7 @@ pub async fn run_invocation<S: ObjectStore>(
     }
     // A pass or a history run reads its own registry: what event invocations kept is dropped
     // first, so the two never take memory at once.
-    container.registry.forget();
+    container.forget_event_memory();
     if let Invocation::Historical { lookback, only } = invocation {
         return run_historical(container, lookback, only, deadline, request_id).await;
     }

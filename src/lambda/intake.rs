@@ -2,10 +2,10 @@
 //! present in the ledger, and an artifact that was alerted gets its RESOLVED at once
 //! (docs/lambda.md#object-created-events).
 //!
-//! Steps: read the registry (one GET, or one HEAD when the container kept it under the same
-//! ETag: [`super::registry_cache`]; a registry that cannot be read fails the invocation, so
-//! the queue keeps the batch for the next try and its dead-letter queue catches what keeps
-//! failing), match each object back to its artifacts and cycle ([`crate::matcher`]), and, only
+//! Steps: read the registry (one GET; in a warm container that kept it, no request within 5
+//! minutes of its last check, else one HEAD: [`super::registry_cache`]; a registry that
+//! cannot be read fails the invocation, so the queue keeps the batch for the next try and its
+//! dead-letter queue catches what keeps failing), match each object back to its artifacts and cycle ([`crate::matcher`]), and, only
 //! when something matched the current cycle: read the ledger, record the presences
 //! ([`crate::ledger::Presence`]), run the pass's alert delivery over the rows of the matched
 //! artifacts that were alerted (judged from the ledger, as a settled probe is: no HEAD) so
@@ -26,7 +26,9 @@ use super::container::Container;
 use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
 use super::event_outputs::{EventOutputs, OutputsUpdate, judge_rows, update_outputs};
+use super::ledger_memory::{LedgerMemory, REMEMBERED_MAX_ARTIFACTS};
 use super::object_event::{CreatedObject, EventSource, FUTURE_TOLERANCE, Ignored, ObjectEvents};
+use crate::ledger::store::FirstWrite;
 use crate::ledger::{self, Ledger, Presence, PresenceFigures};
 use crate::matcher::{CycleOfKey, KeyKind, Matcher};
 use crate::pass::{self, PassSettings};
@@ -130,7 +132,11 @@ pub async fn run_object_events<S: ObjectStore>(
         .map_err(|e| HandlerError::Settings(e.clone()))?;
     let store = &CountingStore::new(&container.store);
     let (compiled, registry_use) = (container.registry)
-        .load(store, &settings.registry_bucket, &settings.registry_key)
+        .load(
+            store,
+            (&settings.registry_bucket, &settings.registry_key),
+            now,
+        )
         .await
         .map_err(|e| HandlerError::Registry(registry_error_message(settings, &e)))?;
     let (loaded, matcher) = (&compiled.loaded, &compiled.matcher);
@@ -206,7 +212,8 @@ struct Inputs<'a, S> {
 }
 
 /// Reads the ledger, records the presences, sends the RESOLVED notices they bring, writes the
-/// ledger.
+/// ledger: from the ledger this container last wrote when it may ([`apply_remembered`]),
+/// else as read.
 async fn apply<S: ObjectStore>(
     store: &CountingStore<'_, S>,
     inputs: &Inputs<'_, S>,
@@ -216,6 +223,13 @@ async fn apply<S: ObjectStore>(
     let presences: Vec<Presence> = sorted.presences.iter().map(|(_, p)| p.clone()).collect();
     let key = format!("{}{}", settings.results_prefix, LEDGER);
     let bucket = settings.results_bucket();
+    let memory = &inputs.container.event_ledger;
+    if let Some(remembered) = memory.take(bucket, &key, inputs.now)
+        && let Some(applied) =
+            apply_remembered(store, inputs, &presences, (bucket, &key), remembered).await
+    {
+        return applied;
+    }
     let mut read = ledger::store::read(store, bucket, &key).await;
     let figures = read.ledger.apply_presences(&presences);
     let alerts = resolve(store, inputs, &read.ledger, &presences).await;
@@ -232,12 +246,7 @@ async fn apply<S: ObjectStore>(
         applied.ledger = Some("unchanged");
         return applied;
     }
-    let outputs = EventOutputs {
-        settings,
-        loaded: inputs.loaded,
-        page_history: &inputs.container.page_history,
-        now: inputs.now,
-    };
+    let outputs = event_outputs(inputs);
     // Judged before the ledger (the only copy) goes to its write; no request.
     let judged = match figures.marked {
         0 => None,
@@ -247,13 +256,111 @@ async fn apply<S: ObjectStore>(
         ledger.apply_presences(&presences);
         ledger.note_alerts([], resolved.iter().copied());
     };
-    let written = ledger::store::write(store, bucket, &key, read, update).await;
+    let written = write_ledger(store, (bucket, &key), read, update, memory).await;
     applied.ledger = Some(written.status);
     applied.ledger_detail = written.detail;
     if let Some(judged) = judged.filter(|_| !applied.ledger_lost()) {
-        applied.outputs = Some(update_outputs(store, &outputs, judged).await);
+        applied.outputs = Some(update_outputs(store, &outputs, judged, false).await);
     }
     applied
+}
+
+/// What the outputs' update reads besides the store.
+fn event_outputs<'a, S>(inputs: &Inputs<'a, S>) -> EventOutputs<'a> {
+    EventOutputs {
+        settings: inputs.settings,
+        loaded: inputs.loaded,
+        page_history: &inputs.container.page_history,
+        memory: &inputs.container.event_outputs,
+        now: inputs.now,
+    }
+}
+
+/// The presences applied to the ledger this container last wrote (`remembered`), written
+/// `If-Match` its ETag with no GET (`super::ledger_memory`), and the outputs updated from what
+/// this container last wrote of them too. `None` when that cannot be done and the ledger
+/// must be read: a matched artifact's alert is out (a RESOLVED is decided on the ledger as
+/// read), or the PUT was lost (another writer wrote since).
+async fn apply_remembered<S: ObjectStore>(
+    store: &CountingStore<'_, S>,
+    inputs: &Inputs<'_, S>,
+    presences: &[Presence],
+    (bucket, key): (&str, &str),
+    mut remembered: ledger::store::ReadLedger,
+) -> Option<Applied> {
+    let alerted = |p: &Presence| {
+        (remembered.ledger.in_cycle(&p.artifact_id, &p.cycle)).is_some_and(|e| e.alert_out)
+    };
+    if presences.iter().any(alerted) {
+        return None;
+    }
+    let figures = remembered.ledger.apply_presences(presences);
+    let mut applied = Applied {
+        figures,
+        ..Applied::default()
+    };
+    if figures.marked == 0 {
+        let etag = remembered
+            .etag
+            .take()
+            .expect("a remembered ledger has its ETag");
+        (inputs.container.event_ledger).keep(bucket, key, Some((remembered.ledger, etag)));
+        applied.ledger = Some("unchanged");
+        return Some(applied);
+    }
+    let outputs = event_outputs(inputs);
+    let ids = artifact_ids(presences);
+    let judged = judge_rows(store, &outputs, &remembered.ledger, ids).await;
+    let update = |ledger: &mut Ledger| {
+        ledger.apply_presences(presences);
+    };
+    match ledger::store::write_first_from_memory(store, bucket, key, remembered, update).await {
+        FirstWrite::Written(written, kept) => {
+            (inputs.container.event_ledger).keep(bucket, key, kept);
+            applied.ledger = Some(written.status);
+            applied.outputs = Some(update_outputs(store, &outputs, judged, true).await);
+            Some(applied)
+        }
+        FirstWrite::Lost => {
+            (inputs.container.event_ledger).lost(inputs.now);
+            None
+        }
+        FirstWrite::Failed(written) => {
+            applied.ledger = Some(written.status);
+            applied.ledger_detail = written.detail;
+            Some(applied)
+        }
+    }
+}
+
+/// Writes the ledger `read` with `update` applied, conditionally: a small one from memory, kept
+/// in `memory` with the ETag its PUT answered for the next invocation; a lost race (or a
+/// ledger too big to keep) through [`ledger::store::write`] (read again, applied again).
+async fn write_ledger<S: ObjectStore>(
+    store: &CountingStore<'_, S>,
+    (bucket, key): (&str, &str),
+    read: ledger::store::ReadLedger,
+    update: impl Fn(&mut Ledger),
+    memory: &LedgerMemory,
+) -> crate::report::LedgerFigures {
+    if read.ledger.artifacts.len() > REMEMBERED_MAX_ARTIFACTS {
+        return ledger::store::write(store, bucket, key, read, update).await;
+    }
+    match ledger::store::write_first_from_memory(store, bucket, key, read, &update).await {
+        FirstWrite::Written(written, kept) => {
+            memory.keep(bucket, key, kept);
+            written
+        }
+        FirstWrite::Failed(written) => written,
+        FirstWrite::Lost => {
+            let again = ledger::store::read(store, bucket, key).await;
+            let mut written = ledger::store::write(store, bucket, key, again, update).await;
+            if matches!(written.status, "updated" | "created") {
+                written.status = "merged";
+            }
+            written
+        }
+    }
 }
 
 /// The artifacts of `presences`, each once.

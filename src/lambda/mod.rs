@@ -14,7 +14,9 @@ pub mod event_outputs;
 pub mod handler;
 pub mod historical;
 pub mod intake;
+pub mod ledger_memory;
 pub mod object_event;
+pub mod outputs_memory;
 pub mod registry_cache;
 pub mod steps;
 

@@ -354,3 +354,102 @@ async fn with_object_events_on_a_pass_before_the_deadline_does_not_probe_what_th
         "{row:#}"
     );
 }
+
+/// `daily`: one key a day, due at 06:00 (alerting from 06:01).
+const OVERDUE_REGISTRY: &str = "\
+schema_version: 1
+defaults:
+  s3_bucket: data-bucket
+  severity: critical
+  owner_repo: producer
+  created_at: 2026-01-01
+  grace_period_cycles: 0
+cadences:
+  early: {cron: \"0 5 * * *\", timezone: UTC}
+artifacts:
+  - artifact_id: daily
+    s3_key_template: \"daily/{date}.json\"
+    cadence: early
+    sla_minutes_after_cron: 60
+";
+
+/// The `daily` row of a scheduled pass at `at`.
+async fn daily_at(container: &Container<MemoryStore>, at: &str) -> Value {
+    handle(container, event(scheduled(t(at)))).await.unwrap();
+    let results = output(container, "check_results.json").expect("check_results.json");
+    let rows = results["results"].as_array().expect("rows");
+    rows.iter()
+        .find(|r| r["artifact_id"] == "daily")
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_hour_then_every_other()
+ {
+    let on = container(store(Some(OVERDUE_REGISTRY)), &[("OBJECT_EVENTS", "on")]);
+    let off = container(store(Some(OVERDUE_REGISTRY)), &[]);
+    for container in [&on, &off] {
+        // Yesterday's object: missing is missing, not never written.
+        (container.store).insert(
+            BUCKET,
+            "daily/2026-06-02.json",
+            "{}",
+            t("2026-06-02T05:50:00Z"),
+        );
+        for at in ["06:15", "06:30", "06:45", "07:00"] {
+            let row = daily_at(container, &format!("2026-06-03T{at}:00Z")).await;
+            assert_eq!(
+                (&row["state"], &row["alerting"], &row["last_probed_at"]),
+                (
+                    &json!("missing"),
+                    &json!(true),
+                    &json!(format!("2026-06-03T{at}:00Z"))
+                ),
+                "the first hour after the alert: every pass probes it: {row:#}"
+            );
+        }
+    }
+    // Events on: 07:15 keeps the 07:00 verdict, alerting as before, and says so.
+    let row = daily_at(&on, "2026-06-03T07:15:00Z").await;
+    assert_eq!(
+        (
+            &row["state"],
+            &row["alerting"],
+            &row["sla_violated_by_minutes"],
+            &row["last_probed_at"]
+        ),
+        (
+            &json!("missing"),
+            &json!(true),
+            &json!(75),
+            &json!("2026-06-03T07:00:00Z")
+        ),
+        "{row:#}"
+    );
+    let reason = row["reason"].as_str().unwrap();
+    assert!(
+        reason.ends_with(
+            "; not probed by this pass: missing when last probed at 2026-06-03T07:00:00Z, \
+             object events report its landing, next probe by 2026-06-03T07:30:00Z"
+        ),
+        "{reason}"
+    );
+    // Events off: every pass probes.
+    let row = daily_at(&off, "2026-06-03T07:15:00Z").await;
+    assert_eq!(row["last_probed_at"], "2026-06-03T07:15:00Z", "{row:#}");
+
+    // It lands and its event is lost: the next probe, 30 minutes after the last, finds it.
+    (on.store).insert(
+        BUCKET,
+        "daily/2026-06-03.json",
+        "{}",
+        t("2026-06-03T07:20:00Z"),
+    );
+    let row = daily_at(&on, "2026-06-03T07:30:00Z").await;
+    assert_eq!(
+        (&row["state"], &row["last_probed_at"]),
+        (&json!("fresh"), &json!("2026-06-03T07:30:00Z")),
+        "{row:#}"
+    );
+}

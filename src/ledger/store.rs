@@ -8,7 +8,7 @@ pub use crate::report::LedgerFigures;
 
 use super::{LEDGER_VERSION, Ledger};
 use crate::store::staged::{read_json, stage_json};
-use crate::store::{ObjectStore, S3Url, StoreError, WriteCondition};
+use crate::store::{ConditionalPut, ObjectStore, S3Url, StoreError, WriteCondition};
 
 /// The ledger as read, with what the conditional write needs.
 #[derive(Debug, Clone)]
@@ -279,6 +279,74 @@ impl LedgerBody {
             (LedgerBody::InMemory(body), WriteCondition::Absent) => {
                 store.put_if_absent(bucket, key, body, JSON).await
             }
+        }
+    }
+}
+
+/// The most artifacts a ledger may hold for [`write_first_from_memory`] (~10 MB of JSON): a
+/// caller keeps it in memory between invocations.
+pub const REMEMBERED_MAX_ARTIFACTS: usize = 50_000;
+
+/// What [`write_first_from_memory`] did.
+pub enum FirstWrite {
+    /// Written: the figures, and the ledger as written with the ETag the store answered (none
+    /// when it answered none).
+    Written(LedgerFigures, Option<(Ledger, String)>),
+    /// Another writer got there first: nothing was written.
+    Lost,
+    /// The store refused.
+    Failed(LedgerFigures),
+}
+
+/// The first conditional PUT of [`write()`], from memory, for a ledger of at most
+/// [`REMEMBERED_MAX_ARTIFACTS`] (the caller checks): `apply` applied to the ledger `read`, and
+/// the result kept with the new ETag, so the caller can make its next write without reading
+/// the ledger first (the event invocations: `lambda::ledger_memory`). A lost race is the
+/// caller's to handle ([`FirstWrite::Lost`]: read again, or [`write()`] with a fresh read).
+pub async fn write_first_from_memory<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    key: &str,
+    read: ReadLedger,
+    apply: impl Fn(&mut Ledger),
+) -> FirstWrite {
+    let ReadLedger {
+        mut ledger,
+        etag,
+        rebuilt,
+    } = read;
+    apply(&mut ledger);
+    let body = ledger_json(&ledger);
+    let figures = PreparedLedger {
+        body: LedgerBody::InMemory(Vec::new()),
+        artifacts: ledger.artifacts.len(),
+        etag: etag.clone(),
+        rebuilt,
+    }
+    .figures(0);
+    let figures = LedgerFigures {
+        bytes: body.len(),
+        ..figures
+    };
+    let condition = match &etag {
+        Some(etag) => WriteCondition::Matches(etag),
+        None => WriteCondition::Absent,
+    };
+    match store
+        .put_conditional(bucket, key, condition, body, "application/json")
+        .await
+    {
+        Ok(ConditionalPut::Written { etag }) => {
+            FirstWrite::Written(figures, etag.map(|etag| (ledger, etag)))
+        }
+        Ok(ConditionalPut::Lost) => FirstWrite::Lost,
+        Err(e) => {
+            tracing::error!(message = "the ledger could not be written", error = %e);
+            FirstWrite::Failed(LedgerFigures {
+                status: "failed",
+                detail: Some(e.to_string()),
+                ..figures
+            })
         }
     }
 }

@@ -35,6 +35,7 @@ mod explain;
 mod off_cycle;
 mod not_due;
 mod outputs;
+mod overdue;
 pub(crate) mod partition_list;
 mod rows;
 mod set;
@@ -241,7 +242,7 @@ async fn classify<S: ObjectStore>(
             entry,
             &cycles,
             now,
-            (settled.as_ref(), only_due),
+            (settled.as_ref(), only_due, settings.object_events),
             &mut shared,
         ) {
             Unprobed::Row(finished) => rows[index] = Some(finished),
@@ -358,7 +359,7 @@ fn judge_without_probe<'a>(
     entry: &'a RegistryEntry,
     cycles: &'a CycleTable<'a>,
     now: DateTime<Utc>,
-    (settled, only_due): (Option<&SettledRule<'_>>, not_due::SkipNotDue),
+    (settled, only_due, object_events): (Option<&SettledRule<'_>>, not_due::SkipNotDue, bool),
     shared: &mut RowStringPool<'a>,
 ) -> Unprobed<'a> {
     let spec = match entry {
@@ -380,10 +381,8 @@ fn judge_without_probe<'a>(
             Some(Ok(finished)) => Unprobed::Row(finished),
             Some(Err(message)) => Unprobed::Row(internal_error_row(spec, &message, now)),
             None => match settled.and_then(|rule| {
-                let skip = (only_due, &mut *shared);
-                guarded(|| not_due::not_yet_due_row(rule.ledger, spec, cycle, now, skip))
-                    .ok()
-                    .flatten()
+                let skip = (only_due, object_events);
+                unprobed_verdict(rule.ledger, spec, cycle, now, (skip, &mut *shared))
             }) {
                 Some(finished) => Unprobed::Row(finished),
                 None => Unprobed::NeedsProbe(spec, cycle),
@@ -391,6 +390,29 @@ fn judge_without_probe<'a>(
         },
         Err(message) => Unprobed::Row(internal_error_row(spec, &message, now)),
     }
+}
+
+/// The row of an artifact the ledger saw missing or stale in this cycle whose probe this pass
+/// spares (not yet due: `not_due.rs`; alerting, with object events on: `overdue.rs`), or
+/// `None` when it needs its probe.
+fn unprobed_verdict<'a>(
+    ledger: &Ledger,
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    now: DateTime<Utc>,
+    ((only_due, object_events), shared): ((not_due::SkipNotDue, bool), &mut RowStringPool<'a>),
+) -> Option<ResultRow> {
+    let skip = (only_due, &mut *shared);
+    if let Ok(Some(finished)) = guarded(|| not_due::not_yet_due_row(ledger, spec, cycle, now, skip))
+    {
+        return Some(finished);
+    }
+    if !object_events {
+        return None;
+    }
+    guarded(|| overdue::overdue_row(ledger, spec, cycle, now, shared))
+        .ok()
+        .flatten()
 }
 
 /// The row of an artifact whose cycle the ledger settled, or `None` when it needs a probe.

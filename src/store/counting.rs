@@ -11,7 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::report::{PASSES_PER_DAY, RequestCounts, RequestFigures};
 
-use super::{FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError, WriteCondition};
+use super::{
+    CappedGet, ConditionalPut, FetchedObject, ListPage, ObjectMeta, ObjectStore, StoreError,
+    WriteCondition,
+};
 
 /// A store that counts what passes through it to the store it wraps.
 pub struct CountingStore<'a, S> {
@@ -69,6 +72,16 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
     async fn get(&self, bucket: &str, key: &str) -> Result<FetchedObject, StoreError> {
         bump(&self.get);
         self.inner.get(bucket, key).await
+    }
+
+    async fn get_at_most(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<CappedGet, StoreError> {
+        bump(&self.get);
+        self.inner.get_at_most(bucket, key, max_bytes).await
     }
 
     async fn get_to_file(
@@ -140,6 +153,20 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
         bump(&self.put);
         self.inner
             .put_if_match(bucket, key, etag, body, content_type)
+            .await
+    }
+
+    async fn put_conditional(
+        &self,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<ConditionalPut, StoreError> {
+        bump(&self.put);
+        self.inner
+            .put_conditional(bucket, key, condition, body, content_type)
             .await
     }
 

@@ -17,7 +17,10 @@ use chrono::{DateTime, Utc};
 
 use crate::object::ContentTag;
 
-use super::{FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url, StoreError};
+use super::{
+    ConditionalPut, FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url,
+    StoreError, WriteCondition,
+};
 
 /// Buckets of objects in memory, keys in order (for LIST).
 #[derive(Debug, Default)]
@@ -162,21 +165,33 @@ impl MemoryStore {
         body: Vec<u8>,
         allowed: impl FnOnce(Option<&Object>) -> bool,
     ) -> Result<bool, StoreError> {
+        Ok(self.put_tagged(bucket, key, body, allowed)?.is_some())
+    }
+
+    /// Writes `body` when `allowed`, answering the new object's ETag (`None`: not allowed).
+    fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        allowed: impl FnOnce(Option<&Object>) -> bool,
+    ) -> Result<Option<String>, StoreError> {
         let version = self.next_version();
         let mut buckets = self.write();
         let objects = buckets
             .get_mut(bucket)
             .ok_or_else(|| no_such_bucket(bucket))?;
         if !allowed(objects.get(key)) {
-            return Ok(false);
+            return Ok(None);
         }
         let object = Object {
             body,
             last_modified: Utc::now(),
             version,
         };
+        let etag = object.etag();
         objects.insert(key.to_string(), object);
-        Ok(true)
+        Ok(Some(etag))
     }
 }
 
@@ -283,6 +298,24 @@ impl ObjectStore for MemoryStore {
     ) -> Result<bool, StoreError> {
         self.put_when(bucket, key, body, |there| {
             there.is_some_and(|o| o.etag() == etag)
+        })
+    }
+
+    async fn put_conditional(
+        &self,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+        body: Vec<u8>,
+        _content_type: &str,
+    ) -> Result<ConditionalPut, StoreError> {
+        let written = self.put_tagged(bucket, key, body, |there| match condition {
+            WriteCondition::Absent => there.is_none(),
+            WriteCondition::Matches(etag) => there.is_some_and(|o| o.etag() == etag),
+        })?;
+        Ok(match written {
+            Some(etag) => ConditionalPut::Written { etag: Some(etag) },
+            None => ConditionalPut::Lost,
         })
     }
 

@@ -24,6 +24,25 @@ pub use crate::object::{
     WriteCondition,
 };
 
+/// What [`ObjectStore::get_at_most`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CappedGet {
+    /// The whole object: its size was within the cap.
+    Fetched(FetchedObject),
+    /// Its size (the response's length, read before the body), over the cap: the body was not
+    /// read.
+    TooBig { size: u64 },
+}
+
+/// What [`ObjectStore::put_conditional`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConditionalPut {
+    /// Written; the new object's ETag when the store answered one.
+    Written { etag: Option<String> },
+    /// The condition failed: another writer got there first (or the object is gone).
+    Lost,
+}
+
 /// A place objects are read from and written to, addressed by bucket and key.
 pub trait ObjectStore: Send + Sync {
     /// HEAD: `Ok(None)` when the key does not exist.
@@ -51,6 +70,25 @@ pub trait ObjectStore: Send + Sync {
         bucket: &str,
         key: &str,
     ) -> impl Future<Output = Result<FetchedObject, StoreError>> + Send;
+
+    /// GET the object when it is at most `max_bytes` long: one GET whose response's length is
+    /// read before its body, so a reader with a cap needs no HEAD first (the event outputs'
+    /// `check_results.json`). This default reads the body whole through [`ObjectStore::get`]
+    /// and measures it.
+    fn get_at_most(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<CappedGet, StoreError>> + Send {
+        async move {
+            let object = self.get(bucket, key).await?;
+            Ok(match object.body.len() as u64 {
+                size if size > max_bytes => CappedGet::TooBig { size },
+                _ => CappedGet::Fetched(object),
+            })
+        }
+    }
 
     /// GET the whole object into the file at `path` (replacing what it held), returning the
     /// object's ETag: a body too big to hold (the ledger at a million artifacts) goes to disk
@@ -164,6 +202,33 @@ pub trait ObjectStore: Send + Sync {
                         .await
                 }
             }
+        }
+    }
+
+    /// PUT `body` under `condition`, as [`ObjectStore::put_if_absent`] and
+    /// [`ObjectStore::put_if_match`] do, answering the new object's ETag when the store gives
+    /// one: a writer that remembers it can make its next conditional write without a HEAD
+    /// (the event outputs' `status.html`). This default gives no ETag.
+    fn put_conditional(
+        &self,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<ConditionalPut, StoreError>> + Send {
+        async move {
+            let written = match condition {
+                WriteCondition::Absent => self.put_if_absent(bucket, key, body, content_type).await,
+                WriteCondition::Matches(etag) => {
+                    self.put_if_match(bucket, key, etag, body, content_type)
+                        .await
+                }
+            }?;
+            Ok(match written {
+                true => ConditionalPut::Written { etag: None },
+                false => ConditionalPut::Lost,
+            })
         }
     }
 

@@ -26,8 +26,8 @@ use crate::object::ContentTag;
 use chrono::{DateTime, Utc};
 
 use super::{
-    FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore, S3Url, StoreError,
-    WriteCondition,
+    CappedGet, ConditionalPut, FetchedObject, ListPage, ListedObject, ObjectMeta, ObjectStore,
+    S3Url, StoreError, WriteCondition,
 };
 
 /// The slowest upload a PUT is given time for, beyond the client's own timeouts: 10 MB/s,
@@ -159,6 +159,19 @@ impl S3Store {
         condition: WriteCondition<'_>,
         content_type: &str,
     ) -> Result<bool, StoreError> {
+        let put = self.put_tagged(bucket, key, body, condition, content_type);
+        Ok(matches!(put.await?, ConditionalPut::Written { .. }))
+    }
+
+    /// [`Self::put_conditionally`], with the new object's ETag S3 answered.
+    async fn put_tagged(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: ByteStream,
+        condition: WriteCondition<'_>,
+        content_type: &str,
+    ) -> Result<ConditionalPut, StoreError> {
         let request = self.put_request(bucket, key, content_type);
         let request = match condition {
             WriteCondition::Absent => request.if_none_match("*"),
@@ -166,11 +179,15 @@ impl S3Store {
         };
         let (sent, timeout) = self.send_put(request, body).await;
         match sent {
-            Ok(_) => Ok(true),
-            Err(err) if lost_the_race(&err) => Ok(false),
+            Ok(output) => Ok(ConditionalPut::Written {
+                etag: output.e_tag().map(str::to_string),
+            }),
+            Err(err) if lost_the_race(&err) => Ok(ConditionalPut::Lost),
             Err(err) => match (classify(err, bucket, key, timeout), condition) {
                 // Deleted since it was read: someone else released or replaced it.
-                (StoreError::NotFound { .. }, WriteCondition::Matches(_)) => Ok(false),
+                (StoreError::NotFound { .. }, WriteCondition::Matches(_)) => {
+                    Ok(ConditionalPut::Lost)
+                }
                 (other, _) => Err(write_error(other, "s3:PutObject")),
             },
         }
@@ -400,6 +417,26 @@ impl ObjectStore for S3Store {
         Ok(FetchedObject { body, etag })
     }
 
+    /// The response's length is read before the body: an object over the cap is answered
+    /// without reading it (the connection is dropped with the body).
+    async fn get_at_most(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<CappedGet, StoreError> {
+        let output = self.get_object(bucket, key).await?;
+        let length = output.content_length().and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = length.filter(|size| *size > max_bytes) {
+            return Ok(CappedGet::TooBig { size });
+        }
+        let etag = output.e_tag().map(str::to_string);
+        let length = length.and_then(|n| usize::try_from(n).ok());
+        let body = (read_body(output.body, length).await)
+            .map_err(|err| body_read_failed(bucket, key, &err))?;
+        Ok(CappedGet::Fetched(FetchedObject { body, etag }))
+    }
+
     /// The body is written to the file chunk by chunk as it arrives.
     async fn get_to_file(
         &self,
@@ -523,6 +560,19 @@ impl ObjectStore for S3Store {
         let body = ByteStream::from(body);
         let condition = WriteCondition::Matches(etag);
         self.put_conditionally(bucket, key, body, condition, content_type)
+            .await
+    }
+
+    async fn put_conditional(
+        &self,
+        bucket: &str,
+        key: &str,
+        condition: WriteCondition<'_>,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<ConditionalPut, StoreError> {
+        let body = ByteStream::from(body);
+        self.put_tagged(bucket, key, body, condition, content_type)
             .await
     }
 

@@ -231,9 +231,9 @@ async fn an_alerted_artifact_is_resolved_at_once_and_only_once() {
     let response = invoke(&container, sqs.clone(), "2026-06-03T07:20:03Z").await;
     assert_eq!(response["resolved"], 1, "{response:#}");
     assert_eq!(
-        response["requests"]["head"], 3,
-        "judged from the ledger, no probe: the HEADs are check_results.json's, status.html's \
-         and history.json's: {response:#}"
+        response["requests"]["head"], 2,
+        "judged from the ledger, no probe: the HEADs are status.html's and history.json's: \
+         {response:#}"
     );
     assert_eq!(response["batchItemFailures"], json!([]));
     assert_eq!(
@@ -295,7 +295,9 @@ async fn a_burst_of_ten_thousand_events_is_one_ledger_write() {
     let requests = &response["requests"];
     assert_eq!(
         (requests["get"].as_u64(), requests["put"].as_u64()),
-        (Some(2), Some(1))
+        (Some(3), Some(1)),
+        "GETs: the registry, the ledger, check_results.json (not there yet); one PUT: the \
+         ledger"
     );
 }
 
@@ -410,9 +412,9 @@ async fn an_event_turns_its_row_fresh_in_check_results_and_the_page_and_a_duplic
     let requests = &response["requests"];
     assert_eq!(
         [&requests["get"], &requests["head"], &requests["put"]],
-        [3, 3, 3],
-        "GETs: registry, ledger, check_results; HEADs: the 3 outputs'; PUTs: ledger, \
-         results, page: {response:#}"
+        [3, 2, 3],
+        "GETs: registry, ledger, check_results (its length read before its body: no HEAD); \
+         HEADs: status.html's and history.json's; PUTs: ledger, results, page: {response:#}"
     );
     let after = results(&container);
     let prices = row(&after, "prices");
@@ -448,6 +450,177 @@ async fn an_event_turns_its_row_fresh_in_check_results_and_the_page_and_a_duplic
     assert_eq!(again["outputs"], Value::Null, "{again:#}");
     assert_eq!(again["requests"]["put"], 0, "{again:#}");
     assert_eq!(results(&container), after);
+}
+
+/// A pass at 07:15 (both artifacts missing), then `prices` lands and its event comes.
+async fn after_the_first_update() -> Container<MemoryStore> {
+    let container = container(false);
+    scheduled_pass(&container, "2026-06-03T07:15:00Z").await;
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:20:00Z");
+    let first = invoke(&container, event, "2026-06-03T07:20:03Z").await;
+    assert_eq!(first["outputs"]["status"], "written", "{first:#}");
+    container
+}
+
+fn gets_heads_puts(response: &Value) -> [u64; 3] {
+    let r = &response["requests"];
+    ["get", "head", "put"].map(|class| r[class].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_warm_containers_next_update_asks_only_what_may_have_changed() {
+    let container = after_the_first_update().await;
+    let event = object_created("state/latest.json", "2026-06-03T07:22:00Z");
+    let second = invoke(&container, event, "2026-06-03T07:22:03Z").await;
+    assert_eq!(second["outputs"]["status"], "written", "{second:#}");
+    assert_eq!(
+        gets_heads_puts(&second),
+        [0, 0, 3],
+        "no GET, no HEAD (the registry trusted; the ledger, check_results.json and the page \
+         as this container wrote them, each PUT `If-Match` the ETag it got; the history read \
+         a minute ago), three PUTs: {second:#}"
+    );
+    assert_eq!(
+        ledger(&container)["artifacts"]["state"]["state"],
+        "fresh",
+        "{second:#}"
+    );
+    let results = results(&container);
+    assert_eq!(row(&results, "state")["state"], "fresh");
+    assert_eq!(
+        row(&results, "prices")["state"],
+        "fresh",
+        "the first update's row kept"
+    );
+
+    // A pass writes both files: the next update asks for the page's ETag again.
+    scheduled_pass(&container, "2026-06-03T07:23:00Z").await;
+    container.store.insert(
+        BUCKET,
+        "prices/2026-06-03/prices.csv",
+        "a,b,c",
+        t("2026-06-03T07:23:30Z"),
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:23:30Z");
+    let after_pass = invoke(&container, event, "2026-06-03T07:24:00Z").await;
+    assert_eq!(after_pass["outputs"]["status"], "written", "{after_pass:#}");
+    assert_eq!(
+        gets_heads_puts(&after_pass),
+        [3, 1, 3],
+        "the registry read again (the pass dropped it), the page HEADed (the pass wrote it): \
+         {after_pass:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_ledger_written_by_another_since_this_containers_write_is_read_and_both_updates_kept() {
+    let container = after_the_first_update().await;
+    // Another writer (a pass in another container) adds to the ledger.
+    let mut theirs = ledger(&container);
+    theirs["artifacts"]["other"] = json!({"cycle": "2026-06-03", "state": "missing"});
+    let theirs = theirs.to_string();
+    (container.store).insert(
+        BUCKET,
+        LEDGER_KEY,
+        theirs.as_str(),
+        t("2026-06-03T07:21:00Z"),
+    );
+    let event = object_created("state/latest.json", "2026-06-03T07:22:00Z");
+    let second = invoke(&container, event, "2026-06-03T07:22:03Z").await;
+    assert_eq!(second["marked"], 1, "{second:#}");
+    assert_eq!(
+        gets_heads_puts(&second)[0..2],
+        [2, 0],
+        "the PUT from memory lost: the ledger read, and check_results.json (still the one this \
+         container wrote: the page's PUT needs no HEAD): {second:#}"
+    );
+    assert_eq!(
+        second["requests"]["put"], 4,
+        "the lost PUT, then the ledger's and the outputs': {second:#}"
+    );
+    let written = ledger(&container);
+    assert_eq!(
+        written["artifacts"]["other"]["state"], "missing",
+        "theirs kept"
+    );
+    assert_eq!(written["artifacts"]["state"]["state"], "fresh", "ours kept");
+    assert_eq!(
+        written["artifacts"]["prices"]["state"], "fresh",
+        "the first kept"
+    );
+    // After a loss the container reads the ledger for 15 minutes: no PUT lost again.
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:30:00Z");
+    let third = invoke(&container, event, "2026-06-03T07:36:59Z").await;
+    assert_eq!(
+        (third["requests"]["put"].as_u64(), third["ledger"].as_str()),
+        (Some(3), Some("updated")),
+        "{third:#}"
+    );
+    assert!(third["requests"]["get"].as_u64() >= Some(1), "{third:#}");
+}
+
+#[tokio::test]
+async fn a_page_written_by_another_since_this_containers_update_is_never_overwritten() {
+    let container = after_the_first_update().await;
+    // Another writer (a pass whose check_results.json write has not landed yet) puts the page.
+    container.store.insert(
+        BUCKET,
+        "_freshness_monitor/status.html",
+        "the pass's page",
+        t("2026-06-03T07:21:00Z"),
+    );
+    let event = object_created("state/latest.json", "2026-06-03T07:22:00Z");
+    let second = invoke(&container, event, "2026-06-03T07:22:03Z").await;
+    assert_eq!(
+        (
+            second["outputs"]["status"].as_str(),
+            second["marked"].as_u64()
+        ),
+        (Some("superseded"), Some(1)),
+        "{second:#}"
+    );
+    assert_eq!(page(&container), "the pass's page");
+    // Nothing is remembered after a lost write: the next update HEADs the page.
+    container.store.insert(
+        BUCKET,
+        "prices/2026-06-03/prices.csv",
+        "a,b,c",
+        t("2026-06-03T07:23:00Z"),
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T07:23:00Z");
+    let third = invoke(&container, event, "2026-06-03T07:23:03Z").await;
+    assert_eq!(gets_heads_puts(&third)[1], 1, "{third:#}");
+    assert_eq!(third["outputs"]["status"], "written", "{third:#}");
+}
+
+#[tokio::test]
+async fn a_check_results_over_the_cap_is_not_asked_for_again_for_5_minutes() {
+    let container = container(false);
+    let big = vec![b' '; 32_000_001];
+    let results_key = "_freshness_monitor/check_results.json";
+    (container.store).insert(BUCKET, results_key, big, t("2026-06-03T06:30:00Z"));
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:40:00Z");
+    let first = invoke(&container, event, "2026-06-03T06:41:00Z").await;
+    assert_eq!(first["outputs"]["status"], "too_big", "{first:#}");
+    assert_eq!(
+        gets_heads_puts(&first),
+        [3, 2, 1],
+        "GETs: the registry, the ledger, check_results.json (answered by its length: the body \
+         is not read); HEADs: the page's and history.json's; the ledger's PUT: {first:#}"
+    );
+    let event = object_created("state/latest.json", "2026-06-03T06:42:00Z");
+    let second = invoke(&container, event, "2026-06-03T06:45:59Z").await;
+    assert_eq!(second["outputs"]["status"], "too_big", "{second:#}");
+    assert_eq!(
+        gets_heads_puts(&second),
+        [0, 0, 1],
+        "within 5 minutes: the ledger's PUT alone (from memory), nothing asked of the outputs: \
+         {second:#}"
+    );
+    let event = object_created("prices/2026-06-03/prices.csv", "2026-06-03T06:46:00Z");
+    let later = invoke(&container, event, "2026-06-03T06:46:00Z").await;
+    assert_eq!(later["outputs"]["status"], "too_big", "{later:#}");
+    assert_eq!(gets_heads_puts(&later)[0], 1, "asked again: {later:#}");
 }
 
 #[tokio::test]
@@ -591,7 +764,7 @@ async fn a_pass_that_writes_check_results_meanwhile_wins_over_the_event() {
 }
 
 #[tokio::test]
-async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
+async fn a_warm_container_trusts_the_registry_for_5_minutes_then_keeps_it_until_its_etag_changes() {
     let container = container(false);
     let requests = |response: &Value| {
         let r = &response["requests"];
@@ -608,33 +781,44 @@ async fn a_warm_container_keeps_the_registry_until_its_etag_changes() {
         (json!("read"), json!(1), json!(0)),
         "{first:#}"
     );
-    let second = invoke(&container, unrelated.clone(), "2026-06-03T06:42:00Z").await;
+    let second = invoke(&container, unrelated.clone(), "2026-06-03T06:45:59Z").await;
     assert_eq!(
         requests(&second),
-        (json!("kept"), json!(0), json!(1)),
-        "one HEAD, no GET, no parse: {second:#}"
+        (json!("trusted"), json!(0), json!(0)),
+        "within 5 minutes of the read: no request, no parse: {second:#}"
     );
-    // The registry changes: the next invocation reads it, and its new artifact matches.
+    let checked = invoke(&container, unrelated.clone(), "2026-06-03T06:46:00Z").await;
+    assert_eq!(
+        requests(&checked),
+        (json!("kept"), json!(0), json!(1)),
+        "5 minutes on: one HEAD, no GET, no parse: {checked:#}"
+    );
+    // The registry changes: within 5 minutes of the HEAD the old one is still used (its
+    // new artifact's object matches nothing yet) ...
     let changed =
         format!("{REGISTRY}  - artifact_id: added\n    s3_key_template: \"unrelated/file.csv\"\n");
     container.store.insert(
         BUCKET,
         DEFAULT_REGISTRY_KEY,
         changed.as_str(),
-        t("2026-06-03T06:42:30Z"),
+        t("2026-06-03T06:46:30Z"),
     );
-    let third = invoke(&container, unrelated, "2026-06-03T06:43:00Z").await;
+    let stale = invoke(&container, unrelated.clone(), "2026-06-03T06:50:59Z").await;
+    assert_eq!(stale["registry"], "trusted", "{stale:#}");
+    assert_eq!(stale["ignored"]["no_artifact"], 1, "{stale:#}");
+    // ... and at most 5 minutes on, the next invocation reads it, and its new artifact matches.
+    let third = invoke(&container, unrelated, "2026-06-03T06:51:00Z").await;
     assert_eq!(third["registry"], "read", "{third:#}");
     assert_eq!(
         third["marked"], 1,
         "the changed registry's artifact: {third:#}"
     );
     // A pass drops what the events kept: the next event reads the registry again.
-    scheduled_pass(&container, "2026-06-03T06:45:00Z").await;
+    scheduled_pass(&container, "2026-06-03T06:52:00Z").await;
     let after_pass = invoke(
         &container,
-        object_created("nothing/here.csv", "2026-06-03T06:46:00Z"),
-        "2026-06-03T06:46:00Z",
+        object_created("nothing/here.csv", "2026-06-03T06:53:00Z"),
+        "2026-06-03T06:53:00Z",
     )
     .await;
     assert_eq!(requests(&after_pass), (json!("read"), json!(1), json!(0)));

@@ -11,6 +11,7 @@ mod content;
 mod set_counts;
 mod entries;
 mod file;
+pub mod overdue;
 mod presence;
 mod time;
 
