@@ -1,7 +1,7 @@
 //! HTTPS through the binary's one TLS stack (rustls with `ring`, `src/tls.rs`): the SDK's
 //! clients (S3, SNS, SSM) and Telegram's reqwest client reach servers whose certificate the
 //! trust store holds, and refuse a certificate it does not hold. The servers are moto and the
-//! Telegram stand-in behind [`TlsRelay`]s with self-signed certificates; `SSL_CERT_FILE` is the
+//! Telegram stand-in behind [`TlsRelay`]s with certificates of a test CA; `SSL_CERT_FILE` is the
 //! trust store when a test trusts them, the system's roots otherwise.
 
 use crate::support::moto;
@@ -21,7 +21,7 @@ async fn a_pass_over_https_reads_writes_and_alerts_on_both_channels_when_the_cer
     let telegram = TlsRelay::start(port_of(&world.telegram.base()));
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("trusted.pem");
-    let pems = [&aws.cert, &telegram.cert].map(|p| std::fs::read_to_string(p).unwrap());
+    let pems = [&aws.ca, &telegram.ca].map(|p| std::fs::read_to_string(p).unwrap());
     std::fs::write(&bundle, pems.concat()).unwrap();
 
     let mut env = world.env_with("TELEGRAM_API_BASE", Some(&telegram.endpoint()));
@@ -40,7 +40,8 @@ async fn a_pass_over_https_reads_writes_and_alerts_on_both_channels_when_the_cer
 async fn a_certificate_outside_the_trust_store_is_refused_by_the_sdk_and_by_telegram() {
     let world = World::new(3).await;
     let aws = TlsRelay::start(moto::shared().port);
-    let env = [("AWS_ENDPOINT_URL", aws.endpoint())];
+    let mut env = world.env();
+    env.push(("AWS_ENDPOINT_URL", aws.endpoint()));
     let (error_type, message) = Monitor::start(&env).pass("2026-05-30T12:30:00Z").error();
     assert_eq!(error_type, "FreshnessMonitor.RegistryError", "{message}");
     assert!(

@@ -1,6 +1,6 @@
 //! A TLS front for a loopback HTTP server (moto, the Telegram stand-in): `openssl` makes a
-//! self-signed certificate for `127.0.0.1` and a small Python relay terminates TLS with it and
-//! forwards the bytes. The binary then talks HTTPS through its real TLS stack, and a test
+//! test CA and a certificate for `127.0.0.1` it signs, and a small Python relay terminates TLS
+//! with it and forwards the bytes. The binary then talks HTTPS through its real TLS stack, and a test
 //! chooses whether the certificate is trusted (`SSL_CERT_FILE`, which both the SDK's
 //! rustls-native-certs and reqwest's rustls-platform-verifier read) or not (the system's roots,
 //! which do not hold it).
@@ -51,8 +51,8 @@ while True:
 /// The relay's process and certificate; stopped when dropped.
 pub struct TlsRelay {
     pub port: u16,
-    /// The self-signed certificate, PEM: the trust store a test hands the binary.
-    pub cert: PathBuf,
+    /// The test CA's certificate, PEM: the trust store a test hands the binary.
+    pub ca: PathBuf,
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -61,7 +61,7 @@ impl TlsRelay {
     /// A TLS front on a free loopback port for the HTTP server on `target_port`.
     pub fn start(target_port: u16) -> TlsRelay {
         let dir = tempfile::tempdir().unwrap();
-        let (cert, key) = self_signed(dir.path());
+        let (ca, cert, key) = certificates(dir.path());
         let mut child = Command::new("python3")
             .args(["-c", RELAY])
             .arg(&cert)
@@ -80,7 +80,7 @@ impl TlsRelay {
             .unwrap_or_else(|_| panic!("the TLS relay did not start: {line:?}"));
         TlsRelay {
             port,
-            cert,
+            ca,
             child,
             _dir: dir,
         }
@@ -98,23 +98,52 @@ impl Drop for TlsRelay {
     }
 }
 
-/// A P-256 key and a one-day self-signed certificate for the IP 127.0.0.1 in `dir`.
-fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
-    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args(["req", "-x509", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1"])
-        .args(["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
+/// A one-day test CA and a server certificate it signs for the IP 127.0.0.1 (P-256 keys) in
+/// `dir`: `(ca, cert, key)`. webpki takes a leaf, not a CA, as the server's certificate.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let [ca, ca_key, cert, key, csr, ext] =
+        ["ca.pem", "ca.key", "cert.pem", "key.pem", "cert.csr", "ext.cnf"].map(|f| dir.join(f));
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    openssl(|c| {
+        c.args(["req", "-x509", "-days", "1", "-subj", "/CN=freshness-monitor test CA"])
+            .args(p256)
+            .arg("-keyout")
+            .arg(&ca_key)
+            .arg("-out")
+            .arg(&ca)
+    });
+    openssl(|c| {
+        c.args(["req", "-new", "-subj", "/CN=127.0.0.1"])
+            .args(p256)
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&csr)
+    });
+    openssl(|c| {
+        c.args(["x509", "-req", "-days", "1", "-set_serial", "1", "-in"])
+            .arg(&csr)
+            .arg("-CA")
+            .arg(&ca)
+            .arg("-CAkey")
+            .arg(&ca_key)
+            .arg("-extfile")
+            .arg(&ext)
+            .arg("-out")
+            .arg(&cert)
+    });
+    (ca, cert, key)
+}
+
+fn openssl(args: impl FnOnce(&mut Command) -> &mut Command) {
+    let mut command = Command::new("openssl");
+    let out = args(&mut command)
         .output()
         .expect("openssl (scripts/test.sh installs it) must be installed");
     assert!(
         out.status.success(),
-        "openssl req: {}",
+        "openssl: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    (cert, key)
 }
