@@ -20,8 +20,7 @@ use aws_smithy_http_client::{Builder, Connector};
 /// it; without it a request fails with "no HTTP client".
 pub fn sdk_http_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector =
-            Connector::builder().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        let mut connector = Connector::builder().tls_provider(Provider::Rustls(CryptoMode::Ring));
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());

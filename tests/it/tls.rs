@@ -56,7 +56,10 @@ async fn a_certificate_outside_the_trust_store_is_refused_by_the_sdk_and_by_tele
         .response()
         .clone();
     assert_eq!(response["alerted"], 3, "SNS still delivers: {response:#}");
-    assert!(world.telegram.received().is_empty(), "nothing reached Telegram");
+    assert!(
+        world.telegram.received().is_empty(),
+        "nothing reached Telegram"
+    );
     let heartbeat = world.heartbeat().await;
     let error = channel_error(&heartbeat, "telegram");
     assert!(

@@ -101,17 +101,36 @@ impl Drop for TlsRelay {
 /// A one-day test CA and a server certificate it signs for the IP 127.0.0.1 (P-256 keys) in
 /// `dir`: `(ca, cert, key)`. webpki takes a leaf, not a CA, as the server's certificate.
 fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let [ca, ca_key, cert, key, csr, ext] =
-        ["ca.pem", "ca.key", "cert.pem", "key.pem", "cert.csr", "ext.cnf"].map(|f| dir.join(f));
-    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
-    let p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+    let [ca, ca_key, cert, key, csr, ext] = [
+        "ca.pem", "ca.key", "cert.pem", "key.pem", "cert.csr", "ext.cnf",
+    ]
+    .map(|f| dir.join(f));
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let p256 = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
     openssl(|c| {
-        c.args(["req", "-x509", "-days", "1", "-subj", "/CN=freshness-monitor test CA"])
-            .args(p256)
-            .arg("-keyout")
-            .arg(&ca_key)
-            .arg("-out")
-            .arg(&ca)
+        c.args([
+            "req",
+            "-x509",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=freshness-monitor test CA",
+        ])
+        .args(p256)
+        .arg("-keyout")
+        .arg(&ca_key)
+        .arg("-out")
+        .arg(&ca)
     });
     openssl(|c| {
         c.args(["req", "-new", "-subj", "/CN=127.0.0.1"])
