@@ -40,6 +40,8 @@ command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
 command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
+# The TLS tests (tests/it/tls.rs) make a self-signed certificate with openssl.
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
   echo "installing from Debian: ${need_apt[*]}"
   as_root=()

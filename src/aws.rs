@@ -70,9 +70,11 @@ impl Default for CallTimeouts {
 /// backoff) plus a client-side rate limiter that engages once S3 answers `SlowDown` (503) and
 /// throttles every probe of the pass, not only the one that was refused. A large registry's
 /// burst of HEADs against one prefix then slows down instead of burning its retries and
-/// ending as a wall of `probe_failed` rows.
+/// ending as a wall of `probe_failed` rows. The HTTPS client is [`crate::tls`]'s (rustls with
+/// `ring`): the SDK crates are built without a default one.
 pub async fn load_sdk_config(timeouts: CallTimeouts) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::tls::sdk_http_client())
         .timeout_config(timeouts.to_timeout_config())
         .retry_config(RetryConfig::adaptive())
         .load()

@@ -22,6 +22,7 @@ pub use freshness_coverage as coverage;
 pub mod settings;
 pub mod telemetry;
 pub mod guard;
+pub mod tls;
 pub mod aws;
 pub mod store;
 pub mod probe;

@@ -198,6 +198,7 @@ enum Attempt {
 impl TelegramChannel {
     /// `api_base`: `TELEGRAM_API_BASE`, or `None` for the real API.
     pub fn new(source: CredentialSource, api_base: Option<&str>) -> Self {
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
             .build()

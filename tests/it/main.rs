@@ -27,4 +27,5 @@ mod s3_store;
 mod sets;
 mod status_page;
 mod support;
+mod tls;
 mod validate;

@@ -14,6 +14,7 @@ use super::moto;
 /// its own retry or timeout settings before `load`.
 pub fn loader(endpoint: &str) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(freshness_monitor::tls::sdk_http_client())
         .endpoint_url(endpoint)
         .region(Region::new(moto::REGION))
         .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))

@@ -15,7 +15,8 @@
 //!   back, and the longest chain of requests one after another (a pass's round trips);
 //! - [`world`]: a monitored world with both alert channels, and the [`world::Monitor`];
 //! - [`loopback`], [`runtime_api`], [`telegram_server`]: loopback servers for what moto
-//!   cannot do, the Lambda Runtime API and the Telegram Bot API.
+//!   cannot do, the Lambda Runtime API and the Telegram Bot API;
+//! - [`tls_relay`]: a TLS front with a self-signed certificate for any of those servers.
 
 #![allow(dead_code)]
 
@@ -31,6 +32,7 @@ pub mod results;
 pub mod runtime_api;
 pub mod scenario;
 pub mod telegram_server;
+pub mod tls_relay;
 pub mod trace;
 pub mod world;
 
