@@ -8,6 +8,7 @@ pub mod compact;
 pub mod listed;
 pub mod scan;
 pub mod set_cycles;
+pub mod write;
 
 pub use scan::{ScanSettings, scan_history};
 

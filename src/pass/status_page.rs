@@ -1,21 +1,23 @@
 //! Writing `status.html` beside the pass's other outputs (docs/outputs.md#statushtml): read
-//! the last history scan's `history.json` from the same prefix when there is one small enough,
-//! render the page ([`crate::page`]), PUT it. The page never fails because of the history: a
-//! history that cannot be used is said on the page.
+//! the last history scan's digest (`history_digest.ndjson.gz`, or `history.json` when a scan
+//! from before digests left none) from the same prefix when it is small enough, render the
+//! page ([`crate::page`]), PUT it. The page never fails because of the history: a history that
+//! cannot be used is said on the page.
 //!
-//! `history.json` changes about once a day (the daily scan) but is read by every pass, up to
-//! 32 MB: a warm container keeps what it read with its ETag ([`PageHistoryCache`]), and a pass
-//! HEADs the file and GETs it again only when the ETag changed.
+//! The digest changes about once a day (the daily scan) but is read by every pass: a warm
+//! container keeps what it read with its ETag ([`PageHistoryCache`]), and a pass HEADs the
+//! file and GETs it again only when the ETag changed.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
 use super::PassOutcome;
+use crate::page::digest_file::read_digest;
 use crate::page::{
     DEFAULT_PASS_INTERVAL, HistoryDigest, PageHistory, PageInput, render_status_page,
 };
-use crate::report::files::{HISTORY, STATUS_PAGE};
+use crate::report::files::{HISTORY, HISTORY_DIGEST, STATUS_PAGE};
 use crate::settings::OutputLocation;
 use crate::store::{ObjectStore, StoreError};
 
@@ -114,53 +116,100 @@ pub fn render_page(outcome: &PassOutcome, now: DateTime<Utc>, history: &PageHist
     .into_bytes()
 }
 
-/// The history the page draws from: none, a digest, or why it cannot be used. One HEAD; a
-/// GET only when `cache` holds nothing read under the ETag the HEAD gave.
+/// The history the page draws from: none, a digest, or why it cannot be used. The scan's
+/// digest (`history_digest.ndjson.gz`), or `history.json` when there is no digest (a scan
+/// written before digests existed). One HEAD of each file looked for; a GET only when
+/// `cache` holds nothing read under the ETag the HEAD gave.
 async fn read_history<S: ObjectStore>(
     store: &S,
     location: &OutputLocation,
     cache: &PageHistoryCache,
 ) -> Arc<PageHistory> {
-    let (bucket, key) = (&location.bucket, format!("{}{HISTORY}", location.prefix));
+    let digest = PageSource {
+        key: format!("{}{HISTORY_DIGEST}", location.prefix),
+        name: HISTORY_DIGEST,
+        max_bytes: DIGEST_MAX_BYTES_FOR_PAGE,
+        parse: digest_of_gz,
+    };
+    if let Some(history) = read_kept(store, &location.bucket, &digest, cache).await {
+        return history;
+    }
+    let file = PageSource {
+        key: format!("{}{HISTORY}", location.prefix),
+        name: HISTORY,
+        max_bytes: HISTORY_MAX_BYTES_FOR_PAGE,
+        parse: |bytes| HistoryDigest::from_json(bytes).map_err(|e| e.to_string()),
+    };
+    match read_kept(store, &location.bucket, &file, cache).await {
+        Some(history) => history,
+        None => {
+            cache.forget();
+            Arc::new(PageHistory::None)
+        }
+    }
+}
+
+/// The largest digest a pass reads for its page (gzipped).
+pub const DIGEST_MAX_BYTES_FOR_PAGE: u64 = 16_000_000;
+
+/// A file the page's history can be read from.
+struct PageSource {
+    key: String,
+    name: &'static str,
+    max_bytes: u64,
+    parse: fn(&[u8]) -> Result<HistoryDigest, String>,
+}
+
+/// The digest's gzipped lines.
+fn digest_of_gz(bytes: &[u8]) -> Result<HistoryDigest, String> {
+    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
+    read_digest(lines)
+}
+
+/// The page's history from `source`, kept or read; `None` when the file does not exist.
+async fn read_kept<S: ObjectStore>(
+    store: &S,
+    bucket: &str,
+    source: &PageSource,
+    cache: &PageHistoryCache,
+) -> Option<Arc<PageHistory>> {
+    let (key, name) = (&source.key, source.name);
     let unavailable = |why: String| {
         tracing::warn!("status page without history: {why}");
-        Arc::new(PageHistory::Unavailable(why))
+        Some(Arc::new(PageHistory::Unavailable(why)))
     };
-    let head_etag = match store.head_etag(bucket, &key).await {
-        Ok(None) | Err(StoreError::NotFound { .. }) => {
-            cache.forget();
-            return Arc::new(PageHistory::None);
-        }
-        Ok(Some((meta, _))) if meta.size.unwrap_or(0) > HISTORY_MAX_BYTES_FOR_PAGE => {
+    let head_etag = match store.head_etag(bucket, key).await {
+        Ok(None) | Err(StoreError::NotFound { .. }) => return None,
+        Ok(Some((meta, _))) if meta.size.unwrap_or(0) > source.max_bytes => {
             cache.forget();
             return unavailable(format!(
-                "{HISTORY} is {:.1} MB, more than the {} MB a pass reads for this page; \
+                "{name} is {:.1} MB, more than the {} MB a pass reads for this page; \
                  `freshness-monitor history --html FILE` draws the strips locally.",
                 meta.size.unwrap_or(0) as f64 / 1e6,
-                HISTORY_MAX_BYTES_FOR_PAGE / 1_000_000
+                source.max_bytes / 1_000_000
             ));
         }
         Ok(Some((_, etag))) => etag,
-        Err(e) => return unavailable(format!("{HISTORY} could not be read: {e}")),
+        Err(e) => return unavailable(format!("{name} could not be read: {e}")),
     };
-    if let Some(kept) = (head_etag.as_deref()).and_then(|etag| cache.get(bucket, &key, etag)) {
-        return kept;
+    if let Some(kept) = (head_etag.as_deref()).and_then(|etag| cache.get(bucket, key, etag)) {
+        return Some(kept);
     }
-    let fetched = match store.get(bucket, &key).await {
+    let fetched = match store.get(bucket, key).await {
         Ok(fetched) => fetched,
-        Err(e) => return unavailable(format!("{HISTORY} could not be read: {e}")),
+        Err(e) => return unavailable(format!("{name} could not be read: {e}")),
     };
-    let history = match HistoryDigest::from_json(&fetched.body) {
+    let history = match (source.parse)(&fetched.body) {
         Ok(digest) => Arc::new(PageHistory::Digest(digest)),
-        Err(e) => unavailable(format!("{HISTORY} is not readable JSON: {e}")),
+        Err(e) => unavailable(format!("{name} is not readable: {e}"))?,
     };
     // Kept under the ETag of what was read (the HEAD's when the GET has none): a body that
     // changed between the two is read again next time, never kept under a newer ETag.
     match fetched.etag.or(head_etag) {
-        Some(etag) => cache.keep(bucket, &key, etag, Arc::clone(&history)),
+        Some(etag) => cache.keep(bucket, key, etag, Arc::clone(&history)),
         None => cache.forget(),
     }
-    history
+    Some(history)
 }
 
 #[cfg(test)]
@@ -196,10 +245,7 @@ mod tests {
         let (_dir, store) = store_with(Some("{not json"));
         match &*read_history(&store, &location(), &PageHistoryCache::default()).await {
             PageHistory::Unavailable(why) => {
-                assert!(
-                    why.starts_with("history.json is not readable JSON: "),
-                    "{why}"
-                )
+                assert!(why.starts_with("history.json is not readable: "), "{why}")
             }
             other => panic!("{other:?}"),
         }
@@ -209,6 +255,56 @@ mod tests {
         let (_dir, store) = store_with(Some(valid));
         match &*read_history(&store, &location(), &PageHistoryCache::default()).await {
             PageHistory::Digest(digest) => assert_eq!(digest.artifacts["a"].sla.on_time, 1),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// `history_digest.ndjson.gz` of one artifact `d` with one on-time cycle.
+    fn digest_gz() -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(
+            br#"{"history_digest":1,"generated_at":"2026-11-28T04:00:00Z","n_artifacts":1,"strip_cells":12}
+{"id":"d","sla":[1,1,0,0,0],"strip":[["2026-11-27","o"]]}
+"#,
+        )
+        .unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_page_reads_the_digest_and_history_json_only_when_there_is_no_digest() {
+        use crate::store::counting::CountingStore;
+        let valid = r#"{"generated_at": "2026-11-27T04:00:00Z", "artifacts": {"a": {"history":
+            [{"cycle_label": "2026-11-26", "expected": true, "present": true, "on_time": true,
+              "minutes_late": 0}]}}}"#;
+        let (dir, local) = store_with(Some(valid));
+        let read = || async {
+            let store = CountingStore::new(&local);
+            let history = read_history(&store, &location(), &PageHistoryCache::default()).await;
+            let counts = store.counts();
+            let ids: Vec<String> = (history.digest().unwrap().artifacts.keys().cloned()).collect();
+            ((counts.head, counts.get), ids)
+        };
+        assert_eq!(
+            read().await,
+            ((2, 1), vec!["a".to_string()]),
+            "no digest: history.json"
+        );
+        let digest = dir.path().join("results/p/history_digest.ndjson.gz");
+        std::fs::write(&digest, digest_gz()).unwrap();
+        assert_eq!(
+            read().await,
+            ((1, 1), vec!["d".to_string()]),
+            "the digest, and only it"
+        );
+        std::fs::write(&digest, b"not gzip").unwrap();
+        let history = read_history(&local, &location(), &PageHistoryCache::default()).await;
+        match &*history {
+            PageHistory::Unavailable(why) => assert!(
+                why.starts_with("history_digest.ndjson.gz is not readable: "),
+                "{why}"
+            ),
             other => panic!("{other:?}"),
         }
     }
@@ -250,22 +346,23 @@ mod tests {
             let generated = history.digest().map(|d| d.generated_at.to_rfc3339());
             ((counts.head, counts.get), generated)
         };
+        // Each read HEADs the digest (absent here) and then history.json.
         let generated = |day: &str| Some(format!("2026-11-{day}T04:00:00+00:00"));
-        assert_eq!(read().await, ((1, 1), generated("27")), "first read");
-        assert_eq!(read().await, ((1, 0), generated("27")), "unchanged: kept");
+        assert_eq!(read().await, ((2, 1), generated("27")), "first read");
+        assert_eq!(read().await, ((2, 0), generated("27")), "unchanged: kept");
         std::fs::write(&file, valid("28")).unwrap();
         assert_eq!(
             read().await,
-            ((1, 1), generated("28")),
+            ((2, 1), generated("28")),
             "rewritten: read again"
         );
-        assert_eq!(read().await, ((1, 0), generated("28")));
+        assert_eq!(read().await, ((2, 0), generated("28")));
         std::fs::remove_file(&file).unwrap();
-        assert_eq!(read().await, ((1, 0), None), "gone: no history");
+        assert_eq!(read().await, ((2, 0), None), "gone: no history");
         std::fs::write(&file, valid("28")).unwrap();
         assert_eq!(
             read().await,
-            ((1, 1), generated("28")),
+            ((2, 1), generated("28")),
             "forgotten when it was gone"
         );
     }
