@@ -7,11 +7,9 @@
 //! files are (`pass::put_json`); above, it is compact ([`CompactPieces`]), the same bytes as
 //! before.
 
-use std::io::{BufWriter, Write};
-
 use super::{CompactPieces, History, HistoryFile};
 use crate::page::digest_file::{write_artifact, write_header};
-use crate::store::parts::{PartWriter, Written};
+use crate::store::parts::{GzPartWriter, PartWriter, Written};
 use crate::store::{ObjectStore, StoreError};
 
 /// Above this many artifacts `history.json` is compact and written in parts.
@@ -39,9 +37,6 @@ pub async fn put_history_json<S: ObjectStore>(
     writer.finish().await
 }
 
-/// Gzipped bytes are moved to the writer in chunks of this size.
-const GZ_CHUNK: usize = 256 * 1024;
-
 /// Writes the page's digest of `history` (gzipped lines) at `bucket`/`key`.
 pub async fn put_digest<S: ObjectStore>(
     store: &S,
@@ -49,31 +44,14 @@ pub async fn put_digest<S: ObjectStore>(
     key: &str,
     history: &History<'_>,
 ) -> Result<Written, StoreError> {
-    let mut writer = PartWriter::new(store, bucket, key, "application/gzip");
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    // Buffered: flate2 zeroes its output buffer on every write it is given
-    // (BENCHMARKS.md#the-history-from-the-log-at-scale).
-    let mut lines = BufWriter::with_capacity(GZ_CHUNK, gz);
+    let mut writer = GzPartWriter::new(store, bucket, key, flate2::Compression::default());
     let mut line = Vec::new();
     write_header(&mut line, history);
+    writer.write(&line).await?;
     for artifact in &history.artifacts {
-        write_artifact(&mut line, artifact);
-        lines.write_all(&line).map_err(gz_failed)?;
         line.clear();
-        let zipped = lines.get_mut().get_mut();
-        if zipped.len() >= GZ_CHUNK {
-            writer.buffer().append(zipped);
-            writer.send_full().await?;
-        }
+        write_artifact(&mut line, artifact);
+        writer.write(&line).await?;
     }
-    lines.write_all(&line).map_err(gz_failed)?;
-    let rest = (lines.into_inner().map_err(|e| gz_failed(e.into_error())))?
-        .finish()
-        .map_err(gz_failed)?;
-    writer.buffer().extend(rest);
     writer.finish().await
-}
-
-fn gz_failed(e: std::io::Error) -> StoreError {
-    StoreError::Other(format!("could not gzip the history's digest: {e}"))
 }

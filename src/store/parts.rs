@@ -148,6 +148,52 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
     }
 }
 
+/// Compressed bytes are moved to the part writer in chunks of this size; the encoder is also
+/// handed its input this many bytes at a time (flate2 zeroes its output buffer on every write
+/// it is given: BENCHMARKS.md#the-history-from-the-log-at-scale).
+const GZ_CHUNK: usize = 256 * 1024;
+
+/// A gzipped object written in parts, compressed as it is written (the history's compacted
+/// log, the page's digest).
+pub struct GzPartWriter<'s, S> {
+    parts: PartWriter<'s, S>,
+    gz: std::io::BufWriter<flate2::write::GzEncoder<Vec<u8>>>,
+}
+
+impl<'s, S: ObjectStore> GzPartWriter<'s, S> {
+    pub fn new(store: &'s S, bucket: &str, key: &str, level: flate2::Compression) -> Self {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), level);
+        GzPartWriter {
+            parts: PartWriter::new(store, bucket, key, "application/gzip"),
+            gz: std::io::BufWriter::with_capacity(GZ_CHUNK, gz),
+        }
+    }
+
+    /// Compresses `bytes`, sending a part whenever the compressed bytes fill one.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write;
+        self.gz.write_all(bytes).map_err(gz_failed)?;
+        let zipped = self.gz.get_mut().get_mut();
+        if zipped.len() >= GZ_CHUNK {
+            self.parts.buffer().append(zipped);
+            self.parts.send_full().await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the gzip stream and makes the object; `bytes` counts the compressed bytes.
+    pub async fn finish(mut self) -> Result<Written, StoreError> {
+        let encoder = (self.gz.into_inner()).map_err(|e| gz_failed(e.into_error()))?;
+        let rest = encoder.finish().map_err(gz_failed)?;
+        self.parts.buffer().extend(rest);
+        self.parts.finish().await
+    }
+}
+
+fn gz_failed(e: std::io::Error) -> StoreError {
+    StoreError::Other(format!("could not gzip: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
