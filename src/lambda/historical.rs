@@ -55,6 +55,8 @@ pub async fn run_historical<S: ObjectStore>(
         log_location: Some(location.clone()),
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
+    let scanned = Memory::now();
+    let writing = Instant::now();
     let written = write_outputs(&container.store, &location, &history)
         .await
         .map_err(|source| HandlerError::Outputs {
@@ -62,7 +64,8 @@ pub async fn run_historical<S: ObjectStore>(
             prefix: location.prefix.clone(),
             source,
         });
-    log_summary(request_id, &history, &written);
+    let outputs = (writing.elapsed(), scanned, Memory::now());
+    log_summary(request_id, &history, &written, outputs);
     written?;
     Ok(response(&history, &location))
 }
@@ -131,8 +134,39 @@ fn scan_deadline(deadline: SystemTime, settings: &Settings) -> tokio::time::Inst
     ))
 }
 
-/// The one JSON line a history scan logs.
-fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), HandlerError>) {
+/// The process's memory (Linux's `/proc/self/status`, in MB): resident now and its peak so
+/// far, logged after the scan and after the writes (`None` elsewhere).
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    rss_mb: Option<f64>,
+    peak_mb: Option<f64>,
+}
+
+impl Memory {
+    fn now() -> Memory {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kb: f64 = (line[name.len()..].trim().trim_end_matches("kB").trim())
+                .parse()
+                .ok()?;
+            Some((kb / 1024.0).round())
+        };
+        Memory {
+            rss_mb: field("VmRSS:"),
+            peak_mb: field("VmHWM:"),
+        }
+    }
+}
+
+/// The one JSON line a history scan logs, with the writes' wall time and the memory after the
+/// scan and after the writes.
+fn log_summary(
+    request_id: &str,
+    history: &History<'_>,
+    written: &Result<(), HandlerError>,
+    (writing, scanned, ended): (Duration, Memory, Memory),
+) {
     tracing::info!(
         message = "history scan complete",
         request_id,
@@ -152,6 +186,10 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
         read_log_seconds = history.phases.read_log.as_secs_f64(),
         cycles_seconds = history.phases.cycles.as_secs_f64(),
         write_log_seconds = history.phases.write_log.as_secs_f64(),
+        write_outputs_seconds = writing.as_secs_f64(),
+        rss_after_scan_mb = scanned.rss_mb,
+        peak_rss_scan_mb = scanned.peak_mb,
+        peak_rss_mb = ended.peak_mb,
         output_written = written.is_ok(),
         write_error = written.as_ref().err().map(|e| e.to_string()),
     );
