@@ -5,7 +5,7 @@
 //! `status.html` is rendered again from the rows read back.
 //!
 //! Requests, in three round trips one after another: the HEADs of `check_results.json`,
-//! `status.html` and the page's `history.json` together (a GET of `history.json` only when
+//! `status.html` and the page's history digest together (a GET of the digest only when
 //! its ETag changed since this container read it), the GET of `check_results.json`, and the
 //! two PUTs together, each conditional on the ETag its HEAD gave (`If-Match`; a page that did
 //! not exist: `If-None-Match: *`). So 3 HEADs, 1 GET and 2 PUTs. A pass that wrote in between

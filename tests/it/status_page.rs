@@ -286,7 +286,7 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
         first.contains("of 6 artifacts would alert — worst severity: critical"),
         "{first}"
     );
-    assert!(first.contains("No history scan yet (history.json)"));
+    assert!(first.contains("No history scan yet (history_digest.ndjson.gz)"));
     assert!(first.contains("missing_report"));
     // The next step names the registry the Lambda read, as `explain` takes it.
     let explain = format!(

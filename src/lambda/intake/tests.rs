@@ -140,7 +140,7 @@ async fn an_event_marks_the_artifact_present_and_the_next_pass_does_not_probe_it
     assert_eq!(
         (requests["head"].as_u64(), requests["list"].as_u64()),
         (Some(2), Some(0)),
-        "the pointer, which no event named, and the page's history.json: {requests:#}"
+        "the pointer, which no event named, and the page's history digest: {requests:#}"
     );
     let results: Value = serde_json::from_slice(
         &container
@@ -233,7 +233,7 @@ async fn an_alerted_artifact_is_resolved_at_once_and_only_once() {
     assert_eq!(
         response["requests"]["head"], 3,
         "judged from the ledger, no probe: the HEADs are check_results.json's, status.html's \
-         and history.json's: {response:#}"
+         and the history digest's: {response:#}"
     );
     assert_eq!(response["batchItemFailures"], json!([]));
     assert_eq!(
