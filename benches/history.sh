@@ -50,5 +50,8 @@ print(f"  requests: {line['n_head_requests']} HEAD, {line['n_list_requests']} LI
       f"{line['n_cycles_probed']} probed; warnings {line['warnings']}; truncated {line['truncated']}")
 PY
 grep -E '^PUT .*(history|digest)' "$work/standin.log" || true
+url="http://127.0.0.1:$standin_port/bench-bucket/_freshness_monitor"
+echo "history.json gzipped (gzip -6): $(curl -s "$url/history.json" | gzip -6 | wc -c) bytes;" \
+  "digest unzipped: $(curl -s "$url/history_digest.ndjson.gz" | gunzip | wc -c) bytes"
 grep '"level":"WARN"' "$work/err" | head -n 3 || true
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -395,6 +395,14 @@ fn multipart(
                     .into_bytes(),
             )
         }
+        // A retried completion (the first answer lost or late) finds the object made.
+        ("POST", Some(id)) if !uploads.contains_key(&id) && objects.contains_key(key) => {
+            Some(xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult>\
+                 <Bucket>{bucket}</Bucket><Key>{}</Key></CompleteMultipartUploadResult>",
+                xml_escape(object)
+            )))
+        }
         ("POST", Some(id)) => {
             let held = uploads.remove(&id)?;
             let body: Vec<u8> = held.concat();

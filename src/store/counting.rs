@@ -150,10 +150,11 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
         key: &str,
         upload_id: &str,
         etags: Vec<String>,
+        bytes: u64,
     ) -> Result<(), StoreError> {
         bump(&self.put);
         (self.inner)
-            .complete_upload(bucket, key, upload_id, etags)
+            .complete_upload(bucket, key, upload_id, etags, bytes)
             .await
     }
 

@@ -196,13 +196,15 @@ pub trait ObjectStore: Send + Sync {
     }
 
     /// Makes the object of the upload's parts, whose ETags `etags` are in part order (S3's
-    /// CompleteMultipartUpload), replacing any object at `key`.
+    /// CompleteMultipartUpload), replacing any object at `key`. `bytes` is the object's size:
+    /// S3 may take a while to assemble a big one, and the call is given time for it.
     fn complete_upload(
         &self,
         bucket: &str,
         key: &str,
         _upload_id: &str,
         _etags: Vec<String>,
+        _bytes: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let error = no_parts(bucket, key);
         async move { Err(error) }

@@ -125,7 +125,7 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
         let etags = std::mem::take(&mut self.upload.as_mut().expect("started").1);
         let parts = etags.len();
         let completed = (self.store)
-            .complete_upload(&self.bucket, &self.key, &id, etags)
+            .complete_upload(&self.bucket, &self.key, &id, etags, self.written)
             .await;
         if let Err(e) = completed {
             self.abort(&id).await;
@@ -270,6 +270,7 @@ mod tests {
             k: &str,
             _: &str,
             etags: Vec<String>,
+            _: u64,
         ) -> Result<(), StoreError> {
             self.calls
                 .lock()

@@ -602,6 +602,7 @@ impl ObjectStore for S3Store {
         key: &str,
         upload_id: &str,
         etags: Vec<String>,
+        bytes: u64,
     ) -> Result<(), StoreError> {
         use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
         let parts = (etags.into_iter().zip(1..))
@@ -610,18 +611,27 @@ impl ObjectStore for S3Store {
         let upload = CompletedMultipartUpload::builder()
             .set_parts(Some(parts))
             .build();
-        (self.client.complete_multipart_upload())
+        let request = (self.client.complete_multipart_upload())
             .bucket(bucket)
             .key(key)
             .upload_id(upload_id)
-            .multipart_upload(upload)
-            .send()
-            .await
-            .map(drop)
-            .or_else(|err| match completed_anyway(&err) {
-                true => Ok(()),
-                false => Err(write_error(self.classify(err, bucket, key), "s3:PutObject")),
-            })
+            .multipart_upload(upload);
+        // Given the time the object would take to send at the floor rate, as a PUT of it is:
+        // S3 assembles the parts before it answers.
+        let sent = match self.upload_timeouts(bytes) {
+            Some(t) => {
+                request
+                    .customize()
+                    .config_override(override_of(t))
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        sent.map(drop).or_else(|err| match completed_anyway(&err) {
+            true => Ok(()),
+            false => Err(write_error(self.classify(err, bucket, key), "s3:PutObject")),
+        })
     }
 
     async fn abort_upload(
