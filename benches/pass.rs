@@ -34,6 +34,9 @@
 //!   an in-process stand-in; prints its requests and wall and CPU time by phase. With
 //!   `first` after them: the first scan after a deploy (no log) against the scan before the
 //!   log, `HISTORY_RUNS` times each, alternately.
+//! - `serve-history PORT N`: the stand-in serving what `history N` scans (the generated
+//!   registry and the compacted log covering its window, as `BUCKET`), until killed, for the
+//!   function's own history run (`run --historical`) timed from outside: `benches/history.sh`.
 //! - `proxy LISTEN_PORT UPSTREAM_PORT DELAY_MS`: a loopback TCP proxy that delays every chunk
 //!   from client to server by DELAY_MS (so each request arrives DELAY_MS late, pipelined
 //!   requests are not serialised). Runs until killed.
@@ -81,7 +84,7 @@ use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const USAGE: &str = "usage: pass generate N DIR [INTERVAL_MINUTES] | seed ENDPOINT BUCKET DIR | \
-                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES [WINDOW] | deadline-day N HOURS | history N DELAY_MS [first] | \
+                     serve-generated PORT BUCKET N | day N PASSES | day-events N PASSES [WINDOW] | deadline-day N HOURS | history N DELAY_MS [first] | serve-history PORT N | \
                      serve-sets PORT BUCKET SETS PARTITIONS | \
                      serve-s3 PORT BUCKET DIR | \
                      baseline ENDPOINT BUCKET PROBES CONCURRENCY RUNS | \
@@ -132,6 +135,7 @@ fn main() {
             set_bench_credentials();
             day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap(), false)
         }
+        ["serve-history", port, n] => day_history::serve(port.parse().unwrap(), n.parse().unwrap()),
         ["history", n, delay_ms, "first"] => {
             set_bench_credentials();
             day_history::at_scale(n.parse().unwrap(), delay_ms.parse().unwrap(), true)

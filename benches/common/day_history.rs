@@ -288,7 +288,7 @@ fn last_look(due: DateTime<Utc>, start: DateTime<Utc>) -> DateTime<Utc> {
 /// before the log (`log_location: None`), alternately, RUNS times each (`HISTORY_RUNS`,
 /// default 1), on the same stand-in: the ratio in one run.
 pub fn at_scale(n: usize, delay_ms: u64, first: bool) {
-    let now: DateTime<Utc> = "2026-12-04T04:00:00Z".parse().unwrap();
+    let now: DateTime<Utc> = SCAN_AT.parse().unwrap();
     let (yaml, _) = super::common::generate(n, now, 60);
     let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
         .expect("generated registry");
@@ -328,6 +328,7 @@ pub fn at_scale(n: usize, delay_ms: u64, first: bool) {
                 &format!("history of {n} artifacts at +{delay_ms} ms from the log"),
                 &run,
             );
+            write_outputs(&store, &registry, &settings, now).await;
             return;
         }
         let runs: usize = std::env::var("HISTORY_RUNS").map_or(1, |r| r.parse().unwrap());
@@ -345,6 +346,90 @@ pub fn at_scale(n: usize, delay_ms: u64, first: bool) {
             delete_compacted(&store).await;
         }
     });
+}
+
+/// The `now` of the benchmark's history scans.
+const SCAN_AT: &str = "2026-12-04T04:00:00Z";
+
+/// `serve-history PORT N`: the stand-in with `history N`'s registry and compacted log, until
+/// the process is killed. Made at the clock's now (`run --historical` scans at its own
+/// clock): the cycles due between the start and the scan are not in the log and are probed.
+pub fn serve(port: u16, n: usize) {
+    let now = Utc::now();
+    let (yaml, _) = super::common::generate(n, now, 60);
+    let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
+        .expect("generated registry");
+    let (body, records) = compacted_log(&registry, now, now);
+    drop(registry);
+    eprintln!(
+        "compacted log: {records} records, {} bytes gzipped",
+        body.len()
+    );
+    let extra = vec![
+        (
+            "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
+            yaml.into_bytes(),
+        ),
+        (format!("_freshness_monitor/{COMPACTED}"), body),
+    ];
+    super::common::runtime().block_on(super::s3_standin::serve_objects(
+        port,
+        super::common::BUCKET,
+        Vec::new(),
+        extra,
+    ));
+}
+
+/// The historical run's writes after its scan (scanned again: [`scan`] keeps no history):
+/// `history.json` and the page's digest, each uploaded in parts through the proxy, with their
+/// bytes, parts and wall time, and `history.json`'s size gzipped (read back and compressed
+/// here, not by the monitor).
+async fn write_outputs(
+    store: &S3Store,
+    registry: &Registry,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) {
+    use freshness_monitor::history::write::{put_digest, put_history_json};
+    use freshness_monitor::store::ObjectStore;
+    let scan_settings = ScanSettings {
+        log_location: Some(settings.output_location()),
+        ..ScanSettings::default()
+    };
+    let history = scan_history(store, registry, &scan_settings, now).await;
+    let bucket = super::common::BUCKET;
+    let started = Instant::now();
+    let key = "_freshness_monitor/history.json";
+    let file = put_history_json(store, bucket, key, &history)
+        .await
+        .unwrap();
+    let file_took = started.elapsed();
+    let digest_key = "_freshness_monitor/history_digest.ndjson.gz";
+    let digest = put_digest(store, bucket, digest_key, &history)
+        .await
+        .unwrap();
+    let digest_took = started.elapsed() - file_took;
+    let body = store.get(bucket, key).await.unwrap().body;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for chunk in body.chunks(256 * 1024) {
+        gz.write_all(chunk).unwrap();
+    }
+    let gzipped = gz.finish().unwrap().len();
+    let n = history.artifacts.len().max(1) as f64;
+    println!(
+        "history.json: {} bytes ({:.0} B/artifact) in {} parts, {:.1} s; gzipped {} bytes \
+         ({:.0} B/artifact); digest: {} bytes gzipped ({:.0} B/artifact) in {} parts, {:.1} s",
+        file.bytes,
+        file.bytes as f64 / n,
+        file.parts,
+        file_took.as_secs_f64(),
+        gzipped,
+        gzipped as f64 / n,
+        digest.bytes,
+        digest.bytes as f64 / n,
+        digest.parts,
+        digest_took.as_secs_f64()
+    );
 }
 
 fn print_run(what: &str, run: &HistoryRun) {

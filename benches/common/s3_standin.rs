@@ -259,6 +259,9 @@ fn respond(
     objects: &Objects,
 ) -> Vec<u8> {
     let mut objects = objects.lock().unwrap();
+    if let Some(response) = multipart(method, key, &body, parts, &mut objects) {
+        return response;
+    }
     match method {
         "GET" if parts.query.contains("list-type=2") => {
             list_objects(key.trim_end_matches('/'), &parts.query, &objects)
@@ -339,6 +342,92 @@ fn respond(
             b"HTTP/1.1 204 No Content\r\n\r\n".to_vec()
         }
         _ => b"HTTP/1.1 501 Not Implemented\r\nContent-Length: 0\r\n\r\n".to_vec(),
+    }
+}
+
+/// Uploads in parts not completed yet, by upload id: the parts in order.
+static UPLOADS: Mutex<BTreeMap<String, Vec<Vec<u8>>>> = Mutex::new(BTreeMap::new());
+
+/// CreateMultipartUpload (`POST ?uploads`), UploadPart (`PUT ?partNumber=N&uploadId=ID`, in
+/// order), CompleteMultipartUpload (`POST ?uploadId=ID`: the parts become the object) and
+/// AbortMultipartUpload (`DELETE ?uploadId=ID`); `None` for any other request.
+fn multipart(
+    method: &str,
+    key: &str,
+    body: &[u8],
+    parts: &RequestParts,
+    objects: &mut BTreeMap<String, StoredObject>,
+) -> Option<Vec<u8>> {
+    let query = &parts.query;
+    let upload_id = (query.split('&'))
+        .find_map(|p| p.strip_prefix("uploadId="))
+        .map(str::to_string);
+    let mut uploads = UPLOADS.lock().unwrap();
+    let xml = |body: String| {
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let (bucket, object) = key.split_once('/').unwrap_or((key, ""));
+    match (method, upload_id) {
+        ("POST", None) if query.split('&').any(|p| p == "uploads" || p == "uploads=") => {
+            static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+            let id = format!(
+                "u{}",
+                NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            );
+            uploads.insert(id.clone(), Vec::new());
+            Some(xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult>\
+                 <Bucket>{bucket}</Bucket><Key>{}</Key><UploadId>{id}</UploadId>\
+                 </InitiateMultipartUploadResult>",
+                xml_escape(object)
+            )))
+        }
+        ("PUT", Some(id)) => {
+            let held = uploads.get_mut(&id)?;
+            held.push(body.to_vec());
+            let n = held.len();
+            Some(
+                format!("HTTP/1.1 200 OK\r\nETag: \"p{n}\"\r\nContent-Length: 0\r\n\r\n")
+                    .into_bytes(),
+            )
+        }
+        // A retried completion (the first answer lost or late) finds the object made.
+        ("POST", Some(id)) if !uploads.contains_key(&id) && objects.contains_key(key) => {
+            Some(xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult>\
+                 <Bucket>{bucket}</Bucket><Key>{}</Key></CompleteMultipartUploadResult>",
+                xml_escape(object)
+            )))
+        }
+        ("POST", Some(id)) => {
+            let held = uploads.remove(&id)?;
+            let body: Vec<u8> = held.concat();
+            if std::env::var_os("STANDIN_QUIET").is_none() {
+                eprintln!("PUT {key} {} ({} parts)", body.len(), held.len());
+            }
+            let version = objects.get(key).map_or(0, |o| o.version) + 1;
+            let stored = StoredObject {
+                last_modified: SystemTime::now(),
+                body,
+                version,
+            };
+            objects.insert(key.to_string(), stored);
+            Some(xml(format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult>\
+                 <Bucket>{bucket}</Bucket><Key>{}</Key><ETag>\"{version:x}\"</ETag>\
+                 </CompleteMultipartUploadResult>",
+                xml_escape(object)
+            )))
+        }
+        ("DELETE", Some(id)) => {
+            uploads.remove(&id);
+            Some(b"HTTP/1.1 204 No Content\r\n\r\n".to_vec())
+        }
+        _ => None,
     }
 }
 

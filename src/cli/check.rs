@@ -47,7 +47,8 @@ pub struct CheckArgs {
     /// Also write the status page (what status.html would hold) to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<std::path::PathBuf>,
-    /// With --html: draw the history strips and SLA hit rates from this history.json.
+    /// With --html: draw the history strips and SLA hit rates from this history.json or
+    /// history digest (history_digest.ndjson.gz).
     #[arg(long, value_name = "FILE", requires = "html")]
     history: Option<std::path::PathBuf>,
     /// Apply the alert policy with the ledger and acknowledgements the Lambda keeps under
@@ -149,11 +150,18 @@ fn render_digests(outcome: &PassOutcome) -> String {
     out
 }
 
-/// `--history FILE`: a history.json the page draws its strips from.
+/// `--history FILE`: a history.json, or the scan's digest (`history_digest.ndjson.gz`, told
+/// by its gzip magic), the page draws its strips from.
 fn read_history_file(file: &std::path::Path) -> anyhow::Result<PageHistory> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let digest = HistoryDigest::from_json(&bytes)
-        .with_context(|| format!("{} is not a history.json", file.display()))?;
+    let digest = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
+        freshness_monitor::page::digest_file::read_digest(lines)
+            .map_err(|e| anyhow::anyhow!("{} is not a history digest: {e}", file.display()))?
+    } else {
+        HistoryDigest::from_json(&bytes)
+            .with_context(|| format!("{} is not a history.json", file.display()))?
+    };
     Ok(PageHistory::Digest(digest))
 }
 

@@ -1,8 +1,6 @@
 //! Writing the history's compacted log (`outcome_log::compacted` has its format) after a
 //! scan: every expected cycle of the window packed, a line per artifact (`history::to_log`),
-//! gzipped into a temporary file and streamed to the store.
-
-use std::io::{BufWriter, Write};
+//! gzipped and uploaded in parts as it is written (`store::parts`).
 
 use chrono::{DateTime, Utc};
 
@@ -12,9 +10,12 @@ use crate::outcome_log::compacted::{COMPACTED, Header};
 use crate::outcome_log::packed::PACKED_FORMAT;
 use crate::outcome_log::read::ReadLog;
 use crate::settings::OutputLocation;
+use crate::store::parts::GzPartWriter;
 use crate::store::{ObjectStore, S3Url, StoreError};
 
-/// Writes what `history` knew, with the records `log` held, at `at`.
+/// Writes what `history` knew, with the records `log` held, at `at`: gzipped as it is
+/// serialized and uploaded in parts (~25 bytes a cycle: ~1 GB at a million artifacts, so
+/// neither held nor staged on disk whole).
 pub async fn write<S: ObjectStore>(
     store: &S,
     at: &OutputLocation,
@@ -28,46 +29,39 @@ pub async fn write<S: ObjectStore>(
         through: log.through.clone(),
         written_at: crate::text::rfc3339(now),
     };
-    let staged = stage(&header, history, log, now).map_err(|e| e.to_string());
-    let result = match staged {
-        Ok(file) => (store
-            .put_file(&at.bucket, &key, file.path(), "application/gzip")
-            .await)
-            .map_err(|e: StoreError| e.to_string()),
-        Err(e) => Err(e),
-    };
-    result.map_err(|e| {
+    let written = write_lines(store, at, &key, &header, history, log, now).await;
+    written.map_err(|e| {
         let e = format!("{}: {e}", S3Url(&at.bucket, &key));
         tracing::warn!(message = "the history's compacted log could not be written", error = %e);
         e
     })
 }
 
-/// What the encoder is handed at once.
-const GZ_INPUT_BUFFER: usize = 256 * 1024;
-
-/// The gzipped body in a temporary file.
-fn stage(
+/// The header, then a packed line per artifact.
+async fn write_lines<S: ObjectStore>(
+    store: &S,
+    at: &OutputLocation,
+    key: &str,
     header: &Header,
     history: &History<'_>,
     log: &ReadLog,
     now: DateTime<Utc>,
-) -> std::io::Result<tempfile::NamedTempFile> {
-    let file = tempfile::NamedTempFile::new()?;
-    let out = BufWriter::new(file.as_file().try_clone()?);
+) -> Result<(), StoreError> {
     // Fast: at 100,000 artifacts the scan writes ~4 million cycles, and the first scan after
     // a deploy must not be slower than a scan without the log.
-    let gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
-    // Buffered in front of the encoder too: flate2 zeroes its 32 KiB output buffer on every
-    // write it is given, and the serializer writes each number and comma on its own (this
-    // was most of the scan's CPU: BENCHMARKS.md#the-history-from-the-log-at-scale).
-    let mut lines = BufWriter::with_capacity(GZ_INPUT_BUFFER, gz);
-    serde_json::to_writer(&mut lines, header)?;
-    lines.write_all(b"\n")?;
+    let mut out = GzPartWriter::new(store, &at.bucket, key, flate2::Compression::fast());
+    let mut line = serde_json::to_vec(header).map_err(json_failed)?;
+    line.push(b'\n');
+    out.write(&line).await?;
     for artifact in packed_artifacts(history, Some(&log.index), now) {
-        serde_json::to_writer(&mut lines, &artifact)?;
-        lines.write_all(b"\n")?;
+        line.clear();
+        serde_json::to_writer(&mut line, &artifact).map_err(json_failed)?;
+        line.push(b'\n');
+        out.write(&line).await?;
     }
-    lines.into_inner()?.finish()?.flush()?;
-    Ok(file)
+    out.finish().await.map(drop)
+}
+
+fn json_failed(e: serde_json::Error) -> StoreError {
+    StoreError::Other(format!("could not serialize the compacted log: {e}"))
 }

@@ -9,6 +9,7 @@ mod decide;
 pub mod listed;
 pub mod scan;
 pub mod set_cycles;
+pub mod write;
 
 pub use scan::{ScanSettings, scan_history};
 

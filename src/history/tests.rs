@@ -808,3 +808,69 @@ async fn below_thirteen_keys_a_directory_is_headed_and_a_recovery_key_asked_when
     );
     assert_eq!(history.gap_count(), 11);
 }
+
+#[tokio::test]
+async fn history_json_written_a_piece_at_a_time_is_the_same_bytes_as_whole() {
+    let reg = registry(
+        "  - artifact_id: flaky\n    s3_key_template: \"k/{date}\"\n    cadence: weekday_sf\n    \
+         owner_repo: research\n\
+         \x20 - artifact_id: pointer\n    s3_key_template: \"p/latest.json\"\n    cadence: weekday_sf\n\
+         \x20 - artifact_id: weekly_q\n    s3_key_template: \"q/{date}\"\n    cadence: weekly\n",
+    );
+    let store = TableStore::default()
+        .failing("k/2026-06-03", StoreError::Server { status: 500 })
+        .with("k/2026-06-02", "2026-06-02T23:05:00Z", 4)
+        .with("p/latest.json", "2026-06-03T13:05:00Z", 9)
+        .with("q/2026-06-01", "2026-06-01T06:30:00Z", 7);
+    let history = scan(&store, &reg, &[("weekday_sf", 3)], "2026-06-04T12:00:00Z").await;
+    assert_eq!(history.artifacts.len(), 3);
+    let mut pieces = CompactPieces::new(&history);
+    let (mut out, mut n) = (Vec::new(), 0);
+    while pieces.write_next(&mut out) {
+        n += 1;
+    }
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        serde_json::to_string(&HistoryFile(&history)).unwrap()
+    );
+    assert_eq!(
+        n,
+        1 + 3 + 1 + 3 + 1,
+        "head, each artifact, totals, each count, end"
+    );
+    let none = registry("");
+    let empty = scan(&store, &none, &[], "2026-06-04T12:00:00Z").await;
+    let (mut pieces, mut out) = (CompactPieces::new(&empty), Vec::new());
+    while pieces.write_next(&mut out) {}
+    assert_eq!(out, serde_json::to_vec(&HistoryFile(&empty)).unwrap());
+}
+
+#[tokio::test]
+async fn the_pages_digest_object_reads_back_as_the_digest_of_the_scan() {
+    use crate::page::HistoryDigest;
+    use crate::page::digest_file::{read_digest, write_artifact, write_header};
+    let reg = registry(
+        "  - artifact_id: flaky\n    s3_key_template: \"k/{date}\"\n    cadence: weekday_sf\n\
+         \x20 - artifact_id: hourly_feed\n    s3_key_template: \"h/{cycle_label}\"\n    cadence: hourly\n",
+    );
+    let store = TableStore::default()
+        .failing("k/2026-06-03", StoreError::Server { status: 500 })
+        .with("k/2026-06-02", "2026-06-02T23:05:00Z", 4);
+    let history = scan(&store, &reg, &[("weekday_sf", 3)], "2026-06-04T12:00:00Z").await;
+    let mut lines = Vec::new();
+    write_header(&mut lines, &history);
+    for artifact in &history.artifacts {
+        write_artifact(&mut lines, artifact);
+    }
+    let digest = read_digest(&lines[..]).unwrap();
+    assert_eq!(digest, HistoryDigest::of(&history));
+    assert_eq!(
+        digest.artifacts["hourly_feed"].cells.len(),
+        12,
+        "the newest 12 of 24+"
+    );
+    assert!(
+        digest.artifacts["hourly_feed"].sla.expected > 12,
+        "counts cover the window"
+    );
+}

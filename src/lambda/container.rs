@@ -1,7 +1,7 @@
 //! What a warm container keeps between invocations: the settings, the object store and the
 //! alert channels, built once (by [`Container::from_env`] in the Lambda: the AWS clients, the
 //! S3 store and the SSM values) and lent to every invocation, the status page's
-//! `history.json` as last read (read again only when its ETag changed), and, for event
+//! history digest as last read (read again only when its ETag changed), and, for event
 //! invocations, the registry and its matcher under the registry's ETag
 //! ([`super::registry_cache`]).
 //!
@@ -38,7 +38,7 @@ pub struct Container<S> {
     /// whose stdout is its answer).
     pub emit_metrics: bool,
     /// The status page's history as the last pass read it, under its ETag: the next pass
-    /// HEADs `history.json` and GETs it only when that changed (docs/outputs.md#requests).
+    /// HEADs the history digest and GETs it only when that changed (docs/outputs.md#requests).
     pub page_history: PageHistoryCache,
     /// The one schedule that runs a pass at the next deadline (docs/lambda.md#deadline-passes),
     /// or why there is none.

@@ -7,7 +7,7 @@
 //! Requests, in two round trips one after another: the GET of `check_results.json` (its
 //! length read before its body: one over the cap is not read, so no HEAD first), with the
 //! HEAD of `status.html` beside it when this container did not write the page last, and the
-//! page's `history.json` as the container read it less than 5 minutes ago (else its HEAD, and
+//! page's history digest as the container read it less than 5 minutes ago (else its HEAD, and
 //! a GET when its ETag changed); then the two PUTs together, each conditional on the ETag it
 //! was read with (`If-Match`; a page that did not exist: `If-None-Match: *`). The page's ETag
 //! is the one this container's last update wrote while `check_results.json` is still the one
@@ -33,7 +33,7 @@ use crate::pass::{self, PageHistoryCache, PassOutcome, PassSettings, outputs_sta
 use crate::registry::CarriedFields;
 use crate::registry_source::LoadedRegistry;
 use crate::report::ResultsDoc;
-use crate::report::files::{CHECK_RESULTS, HISTORY, STATUS_PAGE};
+use crate::report::files::{CHECK_RESULTS, HISTORY_DIGEST, STATUS_PAGE};
 use crate::settings::{OutputLocation, Settings};
 use crate::store::{
     CappedGet, ConditionalPut, FetchedObject, ObjectStore, StoreError, WriteCondition,
@@ -227,7 +227,7 @@ async fn page_history<S: ObjectStore>(
     location: &OutputLocation,
     inputs: &EventOutputs<'_>,
 ) -> Arc<PageHistory> {
-    let key = format!("{}{HISTORY}", location.prefix);
+    let key = format!("{}{HISTORY_DIGEST}", location.prefix);
     if let Some(history) = inputs.memory.history(&location.bucket, &key, inputs.now) {
         return history;
     }

@@ -16,17 +16,18 @@ use super::deadline::probe_deadline;
 use super::error::{HandlerError, registry_error_message};
 use super::event::EventError;
 use crate::history::lookback::known_cadence_names;
-use crate::history::{History, HistoryFile, Lookback, ScanSettings, SlaReport, scan_history};
-use crate::pass::{self, OutputLocation};
+use crate::history::write::{put_digest, put_history_json};
+use crate::history::{History, Lookback, ScanSettings, SlaReport, scan_history};
+use crate::pass::OutputLocation;
 use crate::registry::Registry;
 use crate::registry_source::{self, LoadedRegistry, RegistrySource};
-use crate::report::files::HISTORY;
+use crate::report::files::{HISTORY, HISTORY_DIGEST};
 use crate::settings::Settings;
 use crate::store::{ObjectStore, S3Url};
 
 /// Time kept back from the deadline, on top of the pass's, for serializing and uploading
-/// `history.json`: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback stand-in
-/// (BENCHMARKS.md#history-scan), so room for a slower link.
+/// `history.json` and its digest: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback
+/// stand-in (BENCHMARKS.md#history-scan), so room for a slower link.
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
@@ -54,23 +55,32 @@ pub async fn run_historical<S: ObjectStore>(
         log_location: Some(location.clone()),
     };
     let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
-    let key = format!("{}{HISTORY}", location.prefix);
-    let written = pass::put_json(
-        &container.store,
-        &location.bucket,
-        &key,
-        &HistoryFile(&history),
-        history.artifacts.len(),
-    )
-    .await
-    .map_err(|source| HandlerError::Outputs {
-        bucket: location.bucket.clone(),
-        prefix: location.prefix.clone(),
-        source,
-    });
-    log_summary(request_id, &history, &written);
+    let scanned = Memory::now();
+    let writing = Instant::now();
+    let written = write_outputs(&container.store, &location, &history)
+        .await
+        .map_err(|source| HandlerError::Outputs {
+            bucket: location.bucket.clone(),
+            prefix: location.prefix.clone(),
+            source,
+        });
+    let outputs = (writing.elapsed(), scanned, Memory::now());
+    log_summary(request_id, &history, &written, outputs);
     written?;
     Ok(response(&history, &location))
+}
+
+/// `history.json`, then the page's digest of it, each written in parts as it is serialized.
+async fn write_outputs<S: ObjectStore>(
+    store: &S,
+    location: &OutputLocation,
+    history: &History<'_>,
+) -> Result<(), crate::store::StoreError> {
+    let key = format!("{}{HISTORY}", location.prefix);
+    put_history_json(store, &location.bucket, &key, history).await?;
+    let key = format!("{}{HISTORY_DIGEST}", location.prefix);
+    put_digest(store, &location.bucket, &key, history).await?;
+    Ok(())
 }
 
 /// The registry named by the env, or the invocation's `RegistryError`.
@@ -124,8 +134,39 @@ fn scan_deadline(deadline: SystemTime, settings: &Settings) -> tokio::time::Inst
     ))
 }
 
-/// The one JSON line a history scan logs.
-fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), HandlerError>) {
+/// The process's memory (Linux's `/proc/self/status`, in MB): resident now and its peak so
+/// far, logged after the scan and after the writes (`None` elsewhere).
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    rss_mb: Option<f64>,
+    peak_mb: Option<f64>,
+}
+
+impl Memory {
+    fn now() -> Memory {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let field = |name: &str| {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kb: f64 = (line[name.len()..].trim().trim_end_matches("kB").trim())
+                .parse()
+                .ok()?;
+            Some((kb / 1024.0).round())
+        };
+        Memory {
+            rss_mb: field("VmRSS:"),
+            peak_mb: field("VmHWM:"),
+        }
+    }
+}
+
+/// The one JSON line a history scan logs, with the writes' wall time and the memory after the
+/// scan and after the writes.
+fn log_summary(
+    request_id: &str,
+    history: &History<'_>,
+    written: &Result<(), HandlerError>,
+    (writing, scanned, ended): (Duration, Memory, Memory),
+) {
     tracing::info!(
         message = "history scan complete",
         request_id,
@@ -145,6 +186,10 @@ fn log_summary(request_id: &str, history: &History<'_>, written: &Result<(), Han
         read_log_seconds = history.phases.read_log.as_secs_f64(),
         cycles_seconds = history.phases.cycles.as_secs_f64(),
         write_log_seconds = history.phases.write_log.as_secs_f64(),
+        write_outputs_seconds = writing.as_secs_f64(),
+        rss_after_scan_mb = scanned.rss_mb,
+        peak_rss_scan_mb = scanned.peak_mb,
+        peak_rss_mb = ended.peak_mb,
         output_written = written.is_ok(),
         write_error = written.as_ref().err().map(|e| e.to_string()),
     );

@@ -12,8 +12,8 @@
 //!   `check_results.json` it wrote last too (when at most [`RESULTS_REMEMBERED_MAX_BYTES`]):
 //!   the rows are put in place in them and written `If-Match` their ETag with no GET; a pass
 //!   that wrote the file since makes that PUT fail (`superseded`), as with a GET's ETag;
-//! - the page's history (`history.json`, written once a day by the history scan), HEADed at
-//!   most once per [`HISTORY_RECHECK_AFTER`]: a new `history.json` reaches the pages events
+//! - the page's history (`history_digest.ndjson.gz`, written once a day by the history scan),
+//!   HEADed at most once per [`HISTORY_RECHECK_AFTER`]: a new digest reaches the pages events
 //!   draw at most 5 minutes late (the pass's page draws it at once).
 //!
 //! - a `check_results.json` found over the cap (`too_big`: at a million artifacts), for 5
@@ -31,7 +31,7 @@ use crate::page::PageHistory;
 /// The largest `check_results.json` whose bytes are kept between event invocations.
 pub const RESULTS_REMEMBERED_MAX_BYTES: usize = 8_000_000;
 
-/// How long the page's history is drawn as read without asking whether `history.json` changed.
+/// How long the page's history is drawn as read without asking whether its digest changed.
 pub const HISTORY_RECHECK_AFTER: Duration = Duration::minutes(5);
 
 /// The container's memory of the outputs (module docs).

@@ -1,5 +1,5 @@
 //! One pass's steps over any object store: read the ledger, the registry and the status
-//! page's `history.json` together; judge the registry (skipping what the ledger settled,
+//! page's history digest together; judge the registry (skipping what the ledger settled,
 //! listing what pays), reading the acknowledgements beside the probes when the ledger says
 //! something was alerting; list never-written prefixes (and the acks, when not read yet);
 //! deliver the alerts; write the ledger and the outputs together. Every S3 request is counted
@@ -45,7 +45,7 @@ pub struct PassSteps<'a> {
     /// (alerts already out). Always true in the Lambda and `run`; the day benchmark turns it
     /// off to measure what probing everything every pass costs.
     pub ledger_spares: bool,
-    /// The status page's `history.json` as the container last read it (read again only when
+    /// The status page's history digest as the container last read it (read again only when
     /// its ETag changed).
     pub page_history: &'a PageHistoryCache,
     /// The deadline schedule to keep after judging (`None`: the pass leaves it alone, as the
@@ -110,7 +110,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     write_results(store, steps, ledger_read, page_history, done).await
 }
 
-/// What round trip 1 reads: the ledger, the registry, the status page's `history.json`
+/// What round trip 1 reads: the ledger, the registry, the status page's history digest
 /// (the ledger and the page's history not in a dry run, which neither reads nor writes them).
 struct Inputs {
     ledger_read: Option<ledger::store::ReadLedger>,

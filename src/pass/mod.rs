@@ -51,7 +51,7 @@ pub use outputs::{
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{
-    HISTORY_MAX_BYTES_FOR_PAGE, PAGE_CONTENT_TYPE, PageHistoryCache, put_status_page,
+    DIGEST_MAX_BYTES_FOR_PAGE, PAGE_CONTENT_TYPE, PageHistoryCache, put_status_page,
     read_page_history, render_page,
 };
 

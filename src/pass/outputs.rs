@@ -19,7 +19,7 @@ use crate::store::{ObjectStore, StoreError};
 /// now) and `heartbeat.json`. After a registry error or an internal error only the heartbeat
 /// is written: the last good results (and page, which then tells its age) stay readable. The
 /// heartbeat's `requests` are `requests_so_far` just before the writes, plus the writes
-/// (docs/outputs.md#requests; `None`: not counted); the page's `history.json` is read first,
+/// (docs/outputs.md#requests; `None`: not counted); the page's history digest is read first,
 /// only when it changed since `page_history` kept it.
 pub async fn write_outputs<S: ObjectStore>(
     store: &S,
@@ -178,7 +178,7 @@ pub fn outputs_staged(rows: usize) -> bool {
 }
 
 /// Writes `value` as JSON at `bucket`/`key`: indented up to 1,000 `rows`, compact and staged
-/// in a temporary file above (the history scan's `history.json` uses it too).
+/// in a temporary file above.
 pub async fn put_json<S: ObjectStore, T: serde::Serialize + Sync>(
     store: &S,
     bucket: &str,

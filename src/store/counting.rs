@@ -129,6 +129,58 @@ impl<S: ObjectStore> ObjectStore for CountingStore<'_, S> {
         self.inner.put_file(bucket, key, path, content_type).await
     }
 
+    /// Counted as PUTs, as S3 prices them: the start, each part and the completion.
+    async fn start_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let started = self.inner.start_upload(bucket, key, content_type).await;
+        if matches!(started, Ok(Some(_)) | Err(_)) {
+            bump(&self.put);
+        }
+        started
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: i32,
+        body: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        bump(&self.put);
+        (self.inner)
+            .upload_part(bucket, key, upload_id, part_number, body)
+            .await
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        etags: Vec<String>,
+        bytes: u64,
+    ) -> Result<(), StoreError> {
+        bump(&self.put);
+        (self.inner)
+            .complete_upload(bucket, key, upload_id, etags, bytes)
+            .await
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        bump(&self.delete);
+        self.inner.abort_upload(bucket, key, upload_id).await
+    }
+
     async fn put_if_absent(
         &self,
         bucket: &str,

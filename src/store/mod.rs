@@ -13,6 +13,7 @@ pub mod counting;
 pub mod listing;
 pub mod local;
 pub mod memory;
+pub mod parts;
 pub mod s3;
 pub mod staged;
 
@@ -232,6 +233,59 @@ pub trait ObjectStore: Send + Sync {
         }
     }
 
+    /// Starts an upload in parts of the object at `key` (S3's CreateMultipartUpload) and
+    /// returns its id, or `Ok(None)` from a store that cannot upload in parts: the writer
+    /// then keeps the body and PUTs it whole ([`parts::PartWriter`]). Nothing is visible at
+    /// `key` until [`ObjectStore::complete_upload`].
+    fn start_upload(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _content_type: &str,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Sends part `part_number` (1, 2, … in order; every part but the last at least 5 MiB)
+    /// of the upload `upload_id` and returns its ETag (S3's UploadPart).
+    fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        _upload_id: &str,
+        _part_number: i32,
+        _body: Vec<u8>,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send {
+        let error = no_parts(bucket, key);
+        async move { Err(error) }
+    }
+
+    /// Makes the object of the upload's parts, whose ETags `etags` are in part order (S3's
+    /// CompleteMultipartUpload), replacing any object at `key`. `bytes` is the object's size:
+    /// S3 may take a while to assemble a big one, and the call is given time for it.
+    fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        _upload_id: &str,
+        _etags: Vec<String>,
+        _bytes: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let error = no_parts(bucket, key);
+        async move { Err(error) }
+    }
+
+    /// Drops an upload that will not be completed, and the parts it holds (S3's
+    /// AbortMultipartUpload).
+    fn abort_upload(
+        &self,
+        _bucket: &str,
+        _key: &str,
+        _upload_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async { Ok(()) }
+    }
+
     /// DELETE; deleting a key that does not exist is not an error.
     fn delete(
         &self,
@@ -241,6 +295,13 @@ pub trait ObjectStore: Send + Sync {
         let error = StoreError::Other(format!("{}: this store cannot delete", S3Url(bucket, key)));
         async move { Err(error) }
     }
+}
+
+fn no_parts(bucket: &str, key: &str) -> StoreError {
+    StoreError::Other(format!(
+        "{}: this store cannot upload in parts",
+        S3Url(bucket, key)
+    ))
 }
 
 fn no_conditional_writes(bucket: &str, key: &str) -> StoreError {

@@ -592,6 +592,114 @@ impl ObjectStore for S3Store {
             .await
     }
 
+    async fn start_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let started = (self.client.create_multipart_upload())
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:PutObject"))?;
+        match started.upload_id() {
+            Some(id) => Ok(Some(id.to_string())),
+            None => Err(StoreError::Other(format!(
+                "{}: CreateMultipartUpload answered without an upload id",
+                S3Url(bucket, key)
+            ))),
+        }
+    }
+
+    /// Given the time the part needs at the floor rate, as a PUT is.
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: i32,
+        body: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        let timeouts = self.upload_timeouts(body.len() as u64);
+        let request = (self.client.upload_part())
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(part_number)
+            .body(ByteStream::from(body));
+        let sent = match timeouts {
+            Some(t) => {
+                request
+                    .customize()
+                    .config_override(override_of(t))
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        let timeout = timeouts.map_or(self.operation_timeout, |t| t.operation);
+        let part =
+            sent.map_err(|err| write_error(classify(err, bucket, key, timeout), "s3:PutObject"))?;
+        Ok(part.e_tag().unwrap_or_default().to_string())
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        etags: Vec<String>,
+        bytes: u64,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+        let parts = (etags.into_iter().zip(1..))
+            .map(|(etag, n)| CompletedPart::builder().e_tag(etag).part_number(n).build())
+            .collect();
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(parts))
+            .build();
+        let request = (self.client.complete_multipart_upload())
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .multipart_upload(upload);
+        // Given the time the object would take to send at the floor rate, as a PUT of it is:
+        // S3 assembles the parts before it answers.
+        let sent = match self.upload_timeouts(bytes) {
+            Some(t) => {
+                request
+                    .customize()
+                    .config_override(override_of(t))
+                    .send()
+                    .await
+            }
+            None => request.send().await,
+        };
+        sent.map(drop).or_else(|err| match completed_anyway(&err) {
+            true => Ok(()),
+            false => Err(write_error(self.classify(err, bucket, key), "s3:PutObject")),
+        })
+    }
+
+    async fn abort_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(), StoreError> {
+        (self.client.abort_multipart_upload())
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|err| write_error(self.classify(err, bucket, key), "s3:AbortMultipartUpload"))
+    }
+
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), StoreError> {
         match self
             .client
@@ -620,6 +728,15 @@ fn write_error(err: StoreError, action: &'static str) -> StoreError {
         },
         other => other,
     }
+}
+
+/// A CompleteMultipartUpload answered 200 with a body that is not an `<Error>` (which the SDK
+/// reads into an error with its code) but that the SDK could not read as the result: the
+/// object was made. moto (5.2) names the root `CompleteMultipartUploadResponse` instead of
+/// S3's `CompleteMultipartUploadResult`.
+fn completed_anyway<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(ctx)
+        if ctx.raw().status().as_u16() == 200 && ctx.err().code().is_none())
 }
 
 /// A conditional write that another writer won: 412 Precondition Failed, or 409 (S3's answer

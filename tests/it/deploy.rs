@@ -566,6 +566,7 @@ fn deploy_bootstrap_creates_everything_in_observe_mode_with_a_least_privilege_po
             "logs:CreateLogGroup",
             "logs:CreateLogStream",
             "logs:PutLogEvents",
+            "s3:AbortMultipartUpload",
             "s3:DeleteObject",
             "s3:GetObject",
             "s3:ListBucket",

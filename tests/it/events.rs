@@ -200,7 +200,7 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     assert_eq!(response["batchItemFailures"], json!([]));
     assert_eq!(
         response["requests"]["head"], 2,
-        "no probe: the HEADs are status.html's and history.json's (check_results.json's \
+        "no probe: the HEADs are status.html's and the history digest's (check_results.json's \
          length comes with its GET): {response:#}"
     );
     // The outputs an operator looks at turn fresh at once, not at the next pass.
@@ -300,7 +300,7 @@ async fn events_an_object_created_event_resolves_at_once_spares_the_next_probe_a
     assert_eq!(
         (requests["head"].as_u64(), requests["list"].as_u64()),
         (Some(1), Some(0)),
-        "the page's history.json only: {requests:#}"
+        "the page's history digest only: {requests:#}"
     );
     let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
     let prices = row(&results, "prices");
@@ -347,13 +347,13 @@ async fn events_on_a_pass_before_the_deadline_does_not_poll_what_this_cycle_foun
     assert_eq!(
         probes(&world.heartbeat().await),
         2,
-        "the cycle's first probe and history.json's HEAD"
+        "the cycle's first probe and the history digest's HEAD"
     );
     monitor.pass(at("00:30").unwrap());
     assert_eq!(
         probes(&world.heartbeat().await),
         1,
-        "history.json's HEAD only"
+        "the history digest's HEAD only"
     );
     let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
     let prices = row(&results, "prices");

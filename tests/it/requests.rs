@@ -45,7 +45,7 @@ async fn requests_a_steady_pass_with_alerts_costs_what_an_observe_pass_costs() {
     let monitor = Monitor::start(&world.env());
 
     // Every pass's outputs: 4 PUTs (check_results, cycle_verdict, status.html, heartbeat) and
-    // the status page's HEAD of history.json (absent here). First pass: 4 probe HEADs; GETs:
+    // the status page's HEAD of the history digest (absent here). First pass: 4 probe HEADs; GETs:
     // registry, ledger (absent), artifact_04's marker (the ledger does not know it yet: a
     // RESOLVED candidate asked of its marker); PUTs: 3 claims, 3 publishes, the ledger.
     // LISTs (the alert policy's): the acknowledgements (listed while anything alerts), and
@@ -118,7 +118,7 @@ async fn requests_a_registry_edit_unsettles_an_artifact_and_its_moved_key_reads_
     put(s3, &world.bucket, "data/2026-06-06/artifact_02.json", "{}").await;
     let monitor = Monitor::start(&world.env_with("FRESHNESS_MONITOR_ENABLED", None));
     monitor.pass("2026-06-06T12:30:00Z");
-    // One HEAD a pass is the status page's (history.json); the rest are probes.
+    // One HEAD a pass is the status page's (the history digest); the rest are probes.
     assert_eq!(requests(&world.heartbeat().await)["head"], 3);
     monitor.pass("2026-06-06T12:45:00Z");
     assert_eq!(
@@ -164,7 +164,7 @@ async fn requests_an_artifacts_own_reverify_minutes_probes_it_again_and_finds_it
     assert!(text.contains("reverify_minutes"));
     put(s3, &world.bucket, REGISTRY_KEY, &text).await;
     let monitor = Monitor::start(&observe_env(&world));
-    // One HEAD a pass is the status page's (history.json); the rest are probes.
+    // One HEAD a pass is the status page's (the history digest); the rest are probes.
     for (at, heads) in [
         ("2026-06-06T12:30:00Z", 3),
         ("2026-06-06T12:45:00Z", 1),
@@ -374,35 +374,41 @@ async fn requests_a_403_on_list_names_list_bucket_and_heads_answer_instead() {
     assert_eq!(lines.len(), 1, "{}", function.all_logs());
 }
 
-/// A `history.json` as the daily scan writes it, generated at `generated_at`, for the page.
-fn history_json(generated_at: &str) -> String {
-    json!({"generated_at": generated_at, "artifacts": {"artifact_01": {"history": [
-        {"cycle_label": "2026-W22", "expected": true, "present": true, "on_time": true,
-         "minutes_late": 0}]}}})
-    .to_string()
+/// The page's digest as the daily scan writes it (`history_digest.ndjson.gz`), generated at
+/// `generated_at`.
+fn history_digest(generated_at: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let header = json!({"history_digest": 1, "generated_at": generated_at, "n_artifacts": 1,
+                        "strip_cells": 12});
+    let line = json!({"id": "artifact_01", "sla": [1, 1, 0, 0, 0], "strip": [["2026-W22", "o"]]});
+    writeln!(gz, "{header}\n{line}").unwrap();
+    gz.finish().unwrap()
+}
+
+async fn put_digest(s3: &aws_sdk_s3::Client, bucket: &str, generated_at: &str) {
+    (s3.put_object().bucket(bucket))
+        .key("_freshness_monitor/history_digest.ndjson.gz")
+        .body(history_digest(generated_at).into())
+        .send()
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn requests_a_warm_container_gets_history_json_only_when_its_etag_changed() {
+async fn requests_a_warm_container_gets_the_history_digest_only_when_its_etag_changed() {
     use crate::support::aws::get_bytes;
     use crate::support::function::Function;
     use crate::support::loopback::{Fault, FaultProxy};
     use std::sync::{Arc, Mutex};
     let world = World::new(2).await;
     let s3 = &world.aws.s3;
-    let history_key = "_freshness_monitor/history.json";
-    put(
-        s3,
-        &world.bucket,
-        history_key,
-        &history_json("2026-06-05T04:00:00Z"),
-    )
-    .await;
-    // Every request reaches moto; those for history.json are noted on the way.
+    put_digest(s3, &world.bucket, "2026-06-05T04:00:00Z").await;
+    // Every request reaches moto; those for the digest are noted on the way.
     let seen = Arc::new(Mutex::new(Vec::new()));
     let noted = Arc::clone(&seen);
     let proxy = FaultProxy::start(moto_addr(), move |request| {
-        if request.target.contains("history.json") {
+        if request.target.contains("history_digest.ndjson.gz") {
             noted.lock().unwrap().push(request.method.clone());
         }
         Fault::Forward
@@ -419,13 +425,13 @@ async fn requests_a_warm_container_gets_history_json_only_when_its_etag_changed(
         format!("History and SLA hit rates from the scan of <time datetime=\"{generated_at}\"")
     };
 
-    // First invocation: HEAD and GET. GETs: registry, ledger (absent), history.json.
+    // First invocation: HEAD and GET. GETs: registry, ledger (absent), the digest.
     function.pass("2026-06-06T12:30:00Z");
     assert_eq!(history_requests(), ["HEAD", "GET"]);
     assert_eq!(requests(&world.heartbeat().await)["get"], 3);
     assert!(page().await.contains(&drawn_from("2026-06-05T04:00:00Z")));
 
-    // Second invocation in the same container, history.json unchanged: HEAD only, and the
+    // Second invocation in the same container, the digest unchanged: HEAD only, and the
     // page still draws the kept history.
     function.pass("2026-06-06T12:45:00Z");
     assert_eq!(history_requests(), ["HEAD"]);
@@ -441,13 +447,7 @@ async fn requests_a_warm_container_gets_history_json_only_when_its_etag_changed(
     assert!(kept.contains("<ol class=\"strip\""));
 
     // The daily scan rewrites it (a new ETag): the next invocation GETs it again.
-    put(
-        s3,
-        &world.bucket,
-        history_key,
-        &history_json("2026-06-06T04:00:00Z"),
-    )
-    .await;
+    put_digest(s3, &world.bucket, "2026-06-06T04:00:00Z").await;
     function.pass("2026-06-06T13:00:00Z");
     assert_eq!(history_requests(), ["HEAD", "GET"]);
     assert_eq!(requests(&world.heartbeat().await)["get"], 3);

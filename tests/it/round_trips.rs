@@ -4,7 +4,7 @@
 //! each request's start and end ([`crate::support::trace`]); the count is the longest chain
 //! of requests each sent after the one before it was answered.
 //!
-//! A steady pass is four: the inputs (ledger, registry, `history.json`) together, the probes
+//! A steady pass is four: the inputs (ledger, registry, the history digest) together, the probes
 //! (beside them the acknowledgements, when the last pass left something alerting), the
 //! recovery keys of what is missing, the ledger and the outputs together. A pass that sends
 //! alerts adds its claims and its sends (docs/lambda.md#round-trips).

@@ -472,3 +472,46 @@ async fn s3_a_big_upload_gets_time_for_its_size_not_a_heads() {
         slow.completed.lock().unwrap()
     );
 }
+
+#[tokio::test]
+async fn s3_an_object_written_in_parts_reads_back_whole_and_a_failed_one_leaves_nothing() {
+    use freshness_monitor::store::parts::{PART_BYTES, PartWriter, Written};
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("s3parts");
+    create_bucket(&store, &bucket).await;
+    // Two and a half parts, written a line at a time as the history's files are.
+    let line: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let lines = PART_BYTES * 5 / 2 / line.len();
+    let mut writer = PartWriter::new(&store, &bucket, "big.json", "application/json");
+    for _ in 0..lines {
+        writer.buffer().extend_from_slice(&line);
+        writer.send_full().await.unwrap();
+    }
+    let written = writer.finish().await.unwrap();
+    let size = (lines * line.len()) as u64;
+    assert_eq!(
+        written,
+        Written {
+            bytes: size,
+            parts: 3
+        }
+    );
+    let body = store.get(&bucket, "big.json").await.unwrap().body;
+    assert_eq!(body.len() as u64, size);
+    assert!(body.chunks(line.len()).all(|chunk| chunk == &line[..]));
+    let head = store
+        .client()
+        .head_object()
+        .bucket(&bucket)
+        .key("big.json")
+        .send()
+        .await;
+    assert_eq!(head.unwrap().content_type(), Some("application/json"));
+
+    // A bucket that does not exist: the upload fails and nothing is left behind.
+    let mut writer = PartWriter::new(&store, "no-such-bucket-parts", "big.json", "text/plain");
+    writer
+        .buffer()
+        .extend(std::iter::repeat_n(b'x', PART_BYTES));
+    assert!(writer.send_full().await.is_err());
+}

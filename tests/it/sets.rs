@@ -62,7 +62,7 @@ async fn sets_one_row_names_the_missing_partitions_for_its_listing_pages() {
     assert_eq!(pass.response()["would_alert"], 1);
     // The set's two LIST pages of 1,000 keys, and the alert policy's two (the
     // acknowledgements, listed while anything alerts; the never-written check of `data/` on
-    // a first pass); the only HEAD is the status page's (history.json).
+    // a first pass); the only HEAD is the status page's (the history digest).
     let requests = &world.heartbeat().await["requests"];
     assert_eq!(requests["head"], 1, "{requests:#}");
     assert_eq!(requests["list"], 4, "{requests:#}");

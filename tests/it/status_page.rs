@@ -286,7 +286,7 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
         first.contains("of 6 artifacts would alert — worst severity: critical"),
         "{first}"
     );
-    assert!(first.contains("No history scan yet (history.json)"));
+    assert!(first.contains("No history scan yet (history_digest.ndjson.gz)"));
     assert!(first.contains("missing_report"));
     // The next step names the registry the Lambda read, as `explain` takes it.
     let explain = format!(
@@ -303,9 +303,17 @@ async fn status_page_lambda_pass_writes_status_html_to_the_results_prefix() {
         .unwrap();
     assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
 
-    // The daily scan writes history.json; the next pass reads it for the strips.
+    // The daily scan writes history.json and its digest; the next pass reads the digest for
+    // the strips (history.json deleted here, so only the digest can draw them).
     let scan = function.invoke(&json!({"mode": "historical"}));
     assert_eq!(scan.response()["mode"], "historical");
+    let digest = "_freshness_monitor/history_digest.ndjson.gz";
+    assert!(get_bytes(&s3, &scenario.bucket, digest).await.is_some());
+    (s3.delete_object().bucket(&scenario.bucket))
+        .key("_freshness_monitor/history.json")
+        .send()
+        .await
+        .unwrap();
     function.pass(scenario.now).response();
     let second = page().await;
     assert!(

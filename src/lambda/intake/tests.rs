@@ -140,7 +140,7 @@ async fn an_event_marks_the_artifact_present_and_the_next_pass_does_not_probe_it
     assert_eq!(
         (requests["head"].as_u64(), requests["list"].as_u64()),
         (Some(2), Some(0)),
-        "the pointer, which no event named, and the page's history.json: {requests:#}"
+        "the pointer, which no event named, and the page's history digest: {requests:#}"
     );
     let results: Value = serde_json::from_slice(
         &container
@@ -232,7 +232,7 @@ async fn an_alerted_artifact_is_resolved_at_once_and_only_once() {
     assert_eq!(response["resolved"], 1, "{response:#}");
     assert_eq!(
         response["requests"]["head"], 2,
-        "judged from the ledger, no probe: the HEADs are status.html's and history.json's: \
+        "judged from the ledger, no probe: the HEADs are status.html's and the history digest's: \
          {response:#}"
     );
     assert_eq!(response["batchItemFailures"], json!([]));
@@ -414,7 +414,7 @@ async fn an_event_turns_its_row_fresh_in_check_results_and_the_page_and_a_duplic
         [&requests["get"], &requests["head"], &requests["put"]],
         [3, 2, 3],
         "GETs: registry, ledger, check_results (its length read before its body: no HEAD); \
-         HEADs: status.html's and history.json's; PUTs: ledger, results, page: {response:#}"
+         HEADs: status.html's and the history digest's; PUTs: ledger, results, page: {response:#}"
     );
     let after = results(&container);
     let prices = row(&after, "prices");
@@ -606,7 +606,7 @@ async fn a_check_results_over_the_cap_is_not_asked_for_again_for_5_minutes() {
         gets_heads_puts(&first),
         [3, 2, 1],
         "GETs: the registry, the ledger, check_results.json (answered by its length: the body \
-         is not read); HEADs: the page's and history.json's; the ledger's PUT: {first:#}"
+         is not read); HEADs: the page's and the history digest's; the ledger's PUT: {first:#}"
     );
     let event = object_created("state/latest.json", "2026-06-03T06:42:00Z");
     let second = invoke(&container, event, "2026-06-03T06:45:59Z").await;

@@ -30,7 +30,7 @@ use crate::registry::ArtifactSpec;
 use cell::CellOutcome;
 
 pub use lookback::{Lookback, MAX_LOOKBACK};
-pub use report::HistoryFile;
+pub use report::{CompactPieces, HistoryFile};
 pub use sla::{SlaCounts, SlaReport};
 
 /// What a scan found.

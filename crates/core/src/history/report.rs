@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::cell::{CellOutcome, NotExpected};
-use super::sla::SlaReport;
+use super::sla::{SlaCounts, SlaReport};
 use super::{ArtifactHistory, History};
 use crate::cadence::window::WindowCheck;
 use crate::cadence::{Cadence, Cycle};
@@ -257,4 +257,119 @@ fn opt_display<S: Serializer, T: std::fmt::Display>(
         Some(v) => s.collect_str(v),
         None => s.serialize_none(),
     }
+}
+
+/// `history.json` compact, a piece at a time: the same bytes as `serde_json::to_vec` of
+/// [`HistoryFile`], but written into a buffer the caller sends on as it fills (the shell's
+/// upload in parts), so the whole document is never held. The pieces are the fields before
+/// `artifacts`, then each artifact's entry, then the SLA report's totals, then each artifact's
+/// counts, then the closing braces. The SLA totals are summed as the artifacts are written.
+pub struct CompactPieces<'a> {
+    history: &'a History<'a>,
+    next: Piece,
+    overall: SlaCounts,
+    owners: std::collections::BTreeMap<&'a str, SlaCounts>,
+}
+
+#[derive(Clone, Copy)]
+enum Piece {
+    Head,
+    Artifact(usize),
+    SlaArtifact(usize),
+    Done,
+}
+
+impl<'a> CompactPieces<'a> {
+    pub fn new(history: &'a History<'a>) -> Self {
+        CompactPieces {
+            history,
+            next: Piece::Head,
+            overall: SlaCounts::default(),
+            owners: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Appends the next piece to `out`; false once the document is complete.
+    pub fn write_next(&mut self, out: &mut Vec<u8>) -> bool {
+        let artifacts = &self.history.artifacts;
+        self.next = match self.next {
+            Piece::Head => {
+                self.write_head(out);
+                Piece::Artifact(0)
+            }
+            Piece::Artifact(i) if i < artifacts.len() => {
+                let a = &artifacts[i];
+                let counts = SlaCounts::of(a);
+                self.overall.add(counts);
+                self.owners
+                    .entry(&a.spec.owner_repo)
+                    .or_default()
+                    .add(counts);
+                comma_key(out, i, a.spec.id.as_str());
+                json_into(out, &ArtifactEntry::of(a));
+                Piece::Artifact(i + 1)
+            }
+            Piece::Artifact(_) => {
+                out.extend_from_slice(b"},\"sla\":{\"overall\":");
+                json_into(out, &self.overall);
+                out.extend_from_slice(b",\"owners\":");
+                json_into(out, &self.owners);
+                out.extend_from_slice(b",\"artifacts\":{");
+                Piece::SlaArtifact(0)
+            }
+            Piece::SlaArtifact(i) if i < artifacts.len() => {
+                comma_key(out, i, artifacts[i].spec.id.as_str());
+                json_into(out, &SlaCounts::of(&artifacts[i]));
+                Piece::SlaArtifact(i + 1)
+            }
+            Piece::SlaArtifact(_) => {
+                out.extend_from_slice(b"}}}");
+                Piece::Done
+            }
+            Piece::Done => return false,
+        };
+        true
+    }
+
+    /// `{` and every field before `artifacts`, then `"artifacts":{`.
+    fn write_head(&self, out: &mut Vec<u8>) {
+        let h = self.history;
+        out.push(b'{');
+        field(out, "generated_at", &Rfc3339(h.generated_at).to_string());
+        field(out, "lookback", &h.lookback);
+        field(out, "duration_seconds", &h.duration_seconds());
+        field(out, "n_artifacts", &h.artifacts.len());
+        field(out, "n_cycles_probed", &h.n_cycles_probed());
+        field(out, "skipped_unsupported", &h.skipped_unsupported);
+        field(out, "truncated", &h.truncated());
+        field(out, "not_scanned", &h.not_scanned);
+        field(out, "n_head_requests", &h.n_head_requests);
+        field(out, "n_list_requests", &h.n_list_requests);
+        field(out, "n_cycles_from_log", &h.n_cycles_from_log);
+        field(out, "probes_by_reason", &h.probes_by_reason());
+        field(out, "n_log_requests", &h.n_log_requests);
+        field(out, "warnings", &h.warnings);
+        out.extend_from_slice(b"\"artifacts\":{");
+    }
+}
+
+/// `"key":value,`
+fn field<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &str, value: &T) {
+    json_into(out, key);
+    out.push(b':');
+    json_into(out, value);
+    out.push(b',');
+}
+
+/// `,"key":` (no comma before the first entry of a map).
+fn comma_key(out: &mut Vec<u8>, index: usize, key: &str) {
+    if index > 0 {
+        out.push(b',');
+    }
+    json_into(out, key);
+    out.push(b':');
+}
+
+fn json_into<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(out, value).expect("history.json's parts always serialize");
 }

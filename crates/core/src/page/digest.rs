@@ -51,7 +51,7 @@ pub enum CellMark {
 }
 
 impl CellMark {
-    fn of(cell: &CellOutcome) -> CellMark {
+    pub(crate) fn of(cell: &CellOutcome) -> CellMark {
         match cell {
             CellOutcome::NotExpected(_) => CellMark::NotExpected,
             CellOutcome::Landed(l) if l.on_time => CellMark::OnTime,
@@ -63,7 +63,7 @@ impl CellMark {
         }
     }
 
-    fn count_into(self, counts: &mut SlaCounts) {
+    pub(crate) fn count_into(self, counts: &mut SlaCounts) {
         let slot = match self {
             CellMark::NotExpected => return,
             CellMark::OnTime => &mut counts.on_time,
@@ -78,7 +78,9 @@ impl CellMark {
 
 impl ArtifactStrip {
     /// From cycles newest first, as the scan and `history.json` list them.
-    fn from_newest_first(cycles: impl Iterator<Item = (String, CellMark)>) -> ArtifactStrip {
+    pub(crate) fn from_newest_first(
+        cycles: impl Iterator<Item = (String, CellMark)>,
+    ) -> ArtifactStrip {
         let mut strip = ArtifactStrip::default();
         for (cycle_label, mark) in cycles {
             mark.count_into(&mut strip.sla);

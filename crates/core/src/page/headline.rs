@@ -184,7 +184,7 @@ fn history_source(input: &PageInput<'_>) -> Markup {
     html! {
         p.meta id="history-source" {
             @match input.history {
-                PageHistory::None => "No history scan yet (history.json): the strips and SLA hit rates appear after the daily scan.",
+                PageHistory::None => "No history scan yet (history_digest.ndjson.gz): the strips and SLA hit rates appear after the daily scan.",
                 PageHistory::Unavailable(why) => { "History not shown: " (why) }
                 PageHistory::Digest(d) => {
                     "History and SLA hit rates from the scan of " (instant(d.generated_at, None))

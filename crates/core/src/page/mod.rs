@@ -18,6 +18,7 @@
 pub mod alerting;
 pub mod by_owner;
 pub mod digest;
+pub mod digest_file;
 pub mod document;
 pub mod headline;
 pub mod strip;

@@ -12,6 +12,8 @@ pub const HEARTBEAT: &str = "heartbeat.json";
 pub const STATUS_PAGE: &str = "status.html";
 /// The history scan's file (the daily `{"mode": "historical"}` run).
 pub const HISTORY: &str = "history.json";
+/// What the status page draws of the history scan, written beside `history.json`.
+pub const HISTORY_DIGEST: &str = "history_digest.ndjson.gz";
 /// What earlier passes learned, per artifact.
 pub const LEDGER: &str = "ledger.json";
 /// The folder of the acknowledgement objects (`acks/<artifact id>.json`).

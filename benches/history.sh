@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The function's own history run (`run --historical`, the Lambda's `{"mode": "historical"}`)
+# over N generated artifacts (default 100,000) once the outcome log covers the window, against
+# the S3 stand-in behind the +DELAY_MS (default 20) latency proxy, timed with GNU time: the
+# stand-in (`pass serve-history`) serves the registry and the compacted log `history N` scans,
+# in another process, so the peak RSS is the function's alone. Prints the wall, the peak RSS,
+# the requests and the phases from the scan's log line, and the bytes of history.json and of
+# the page's digest as the stand-in received them. BENCHMARKS.md has the method and figures.
+#
+#   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor N=1000000 benches/history.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${N:-100000}"
+DELAY_MS="${DELAY_MS:-20}"
+bin="$(realpath "${FRESHNESS_MONITOR_BIN:-target/release/freshness-monitor}")"
+# shellcheck source=benches/lib.sh
+source benches/lib.sh
+helper="$(pass_helper)"
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
+standin_port=$(free_port)
+"$helper" serve-history "$standin_port" "$N" 2>"$work/standin.log" &
+pids+=($!)
+wait_port "$standin_port" 36000
+slow_port=$(free_port)
+"$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
+pids+=($!)
+wait_port "$slow_port"
+head -n 1 "$work/standin.log"
+
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
+/usr/bin/time -f '%e %M %U %S' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
+  REGISTRY_BUCKET=bench-bucket nice "$bin" run --historical >"$work/out" 2>"$work/err" \
+  || { tail -n 20 "$work/err" >&2; exit 1; }
+read -r wall rss user sys < <(tail -n1 "$work/time")
+python3 - "$work/err" "$N" "$wall" "$rss" "$user" "$sys" <<'PY'
+import json, sys
+path, n, wall, rss, user, sys_ = sys.argv[1], int(sys.argv[2]), *map(float, sys.argv[3:])
+line = next(json.loads(l) for l in reversed(open(path).read().splitlines())
+            if l.startswith("{") and json.loads(l).get("message") == "history scan complete")
+print(f"history run: {n} artifacts  wall {wall:.1f} s  CPU {user + sys_:.1f} s  "
+      f"peak RSS {rss / 1024:.0f} MB  (after the scan {line.get('rss_after_scan_mb')} MB resident, "
+      f"peak {line.get('peak_rss_scan_mb')} MB; end peak {line.get('peak_rss_mb')} MB)")
+print(f"  phases: read log {line['read_log_seconds']:.1f} s, cycles {line['cycles_seconds']:.1f} s, "
+      f"write log {line['write_log_seconds']:.1f} s, history.json + digest "
+      f"{line['write_outputs_seconds']:.1f} s")
+print(f"  requests: {line['n_head_requests']} HEAD, {line['n_list_requests']} LIST, "
+      f"{line['n_log_requests']} log; {line['n_cycles_from_log']} cycles from the log, "
+      f"{line['n_cycles_probed']} probed; warnings {line['warnings']}; truncated {line['truncated']}")
+PY
+grep -E '^PUT .*(history|digest)' "$work/standin.log" || true
+url="http://127.0.0.1:$standin_port/bench-bucket/_freshness_monitor"
+echo "history.json gzipped (gzip -6): $(curl -s "$url/history.json" | gzip -6 | wc -c) bytes;" \
+  "digest unzipped: $(curl -s "$url/history_digest.ndjson.gz" | gunzip | wc -c) bytes"
+grep '"level":"WARN"' "$work/err" | head -n 3 || true
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
