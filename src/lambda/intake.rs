@@ -230,6 +230,9 @@ async fn apply<S: ObjectStore>(
     {
         return applied;
     }
+    // The ledger is read: what this container wrote of the outputs is trusted again only once
+    // an update after this read writes them (a pass may have written them since).
+    inputs.container.event_outputs.forget_results_body();
     let mut read = ledger::store::read(store, bucket, &key).await;
     let figures = read.ledger.apply_presences(&presences);
     let alerts = resolve(store, inputs, &read.ledger, &presences).await;

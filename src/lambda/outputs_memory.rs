@@ -104,6 +104,15 @@ impl OutputsMemory {
         });
     }
 
+    /// Forgets the bytes of `check_results.json` (its ETags stay: a GET checks them): an
+    /// invocation read the ledger, so a pass may have written since those bytes, and only an
+    /// update written after this read may be trusted again.
+    pub fn forget_results_body(&self) {
+        if let Some(written) = self.0.lock().expect("not poisoned").written.as_mut() {
+            written.results_body = None;
+        }
+    }
+
     /// `check_results.json` as this container last wrote it at `bucket`/`results_key`: its
     /// bytes, its ETag and the page's ETag written with it.
     pub fn results(

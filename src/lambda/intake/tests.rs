@@ -560,6 +560,45 @@ async fn a_ledger_written_by_another_since_this_containers_write_is_read_and_bot
 }
 
 #[tokio::test]
+async fn outputs_kept_from_before_a_pass_are_not_trusted_after_a_batch_that_wrote_none() {
+    let container = after_the_first_update().await;
+    scheduled_pass(&container, "2026-06-03T07:21:00Z").await;
+    // An artifact added since that pass: its event writes the ledger, and no row (it has none
+    // yet), so nothing of the outputs.
+    let added =
+        format!("{REGISTRY}  - artifact_id: added\n    s3_key_template: \"added/file.csv\"\n");
+    (container.store).insert(
+        BUCKET,
+        DEFAULT_REGISTRY_KEY,
+        added.as_str(),
+        t("2026-06-03T07:21:30Z"),
+    );
+    let event = object_created("added/file.csv", "2026-06-03T07:22:00Z");
+    let second = invoke(&container, event, "2026-06-03T07:22:03Z").await;
+    assert_eq!(
+        (
+            second["outputs"]["status"].as_str(),
+            second["outputs"]["rows_absent"].as_u64()
+        ),
+        (Some("unchanged"), Some(1)),
+        "{second:#}"
+    );
+    // The next batch writes the ledger from memory, and the outputs as the pass left them:
+    // read, not the bytes this container wrote before the pass.
+    let event = object_created("state/latest.json", "2026-06-03T07:23:00Z");
+    let third = invoke(&container, event, "2026-06-03T07:23:03Z").await;
+    assert_eq!(third["outputs"]["status"], "written", "{third:#}");
+    assert_eq!(
+        gets_heads_puts(&third)[0],
+        1,
+        "check_results.json read: {third:#}"
+    );
+    let results = results(&container);
+    assert_eq!(row(&results, "state")["state"], "fresh");
+    assert_eq!(row(&results, "prices")["state"], "fresh");
+}
+
+#[tokio::test]
 async fn a_page_written_by_another_since_this_containers_update_is_never_overwritten() {
     let container = after_the_first_update().await;
     // Another writer (a pass whose check_results.json write has not landed yet) puts the page.
