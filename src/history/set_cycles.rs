@@ -4,7 +4,7 @@
 //! from part of the keys.
 //!
 //! A `partitions_from:` set's values are read from its list object as a pass reads them
-//! (`pass::partition_list`: a HEAD, and a GET when it changed), once per batch of probed
+//! (`store::partition_list`: a HEAD, and a GET when it changed), once per batch of probed
 //! cycles: the list has no history, so a past cycle is listed against today's values. An
 //! unreadable list is the error of each of that set's probed cycles, with its reason.
 
@@ -16,11 +16,11 @@ use super::set_cell::judge_set_cycle;
 use crate::cadence::Cycle;
 use crate::classify::{ResolvedKeys, set_keys, set_keys_of};
 use crate::outcome_log::SetCycle;
-use crate::pass::partition_list;
 use crate::registry::ArtifactSpec;
 use crate::registry::partitions::Partitions;
 use crate::store::counting::CountingStore;
 use crate::store::listing::{MAX_KEYS_PER_PAGE, list_prefix};
+use crate::store::partition_list;
 use crate::store::{ObjectStore, StoreError};
 
 /// A `partitions_from:` set's values, or why its list could not be read.

@@ -29,6 +29,7 @@ use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::ResultRow;
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, Settings};
+use crate::store::partition_list;
 use crate::store::{ObjectStore, StoreError};
 
 mod explain;
@@ -36,7 +37,6 @@ mod off_cycle;
 mod not_due;
 mod outputs;
 mod overdue;
-pub(crate) mod partition_list;
 mod rows;
 mod set;
 pub mod settled;

@@ -9,6 +9,7 @@
 //! prefix; [`listing::list_prefix`] pages through one with a cap. [`counting::CountingStore`]
 //! counts what a pass asks of a store, by S3 request class.
 
+pub mod partition_list;
 pub mod counting;
 pub mod listing;
 pub mod local;

@@ -20,10 +20,7 @@ fn lists() -> &'static Mutex<Lists> {
 }
 
 /// The values in the list object, or why they could not be read (the row's reason).
-pub(crate) async fn read<S: ObjectStore>(
-    store: &S,
-    list: &PartitionList,
-) -> Result<Partitions, String> {
+pub async fn read<S: ObjectStore>(store: &S, list: &PartitionList) -> Result<Partitions, String> {
     let url = S3Url(&list.bucket, &list.key);
     let said = |what: String| format!("partitions_from {url}: {what}");
     let (meta, etag) = match store.head_etag(&list.bucket, &list.key).await {
