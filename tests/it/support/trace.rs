@@ -14,6 +14,7 @@
 
 use std::io::BufReader;
 use std::net::{Shutdown, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,6 +33,10 @@ pub struct Span {
 pub struct TraceProxy {
     listener: Listener,
     spans: Arc<Mutex<Vec<Span>>>,
+    /// Requests read and not yet recorded: the binary has its answer a moment before its
+    /// span is pushed, so [`TraceProxy::take`] waits for these (else the last request of one
+    /// pass could land in the next pass's trace).
+    in_flight: Arc<AtomicUsize>,
 }
 
 impl TraceProxy {
@@ -39,6 +44,8 @@ impl TraceProxy {
     pub fn start(upstream: SocketAddr, delay: Duration) -> TraceProxy {
         let spans = Arc::new(Mutex::new(Vec::new()));
         let recording = spans.clone();
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let counting = in_flight.clone();
         let listener = Listener::start(move |stream| {
             let mut reader = BufReader::new(stream.try_clone().unwrap());
             let mut client = stream;
@@ -46,6 +53,7 @@ impl TraceProxy {
                 return;
             };
             let start = Instant::now();
+            counting.fetch_add(1, Ordering::SeqCst);
             thread::sleep(delay);
             let _ = forward(&request, upstream, &mut client);
             let _ = client.shutdown(Shutdown::Both);
@@ -54,8 +62,13 @@ impl TraceProxy {
                 start,
                 end: Instant::now(),
             });
+            counting.fetch_sub(1, Ordering::SeqCst);
         });
-        TraceProxy { listener, spans }
+        TraceProxy {
+            listener,
+            spans,
+            in_flight,
+        }
     }
 
     pub fn endpoint(&self) -> String {
@@ -64,6 +77,12 @@ impl TraceProxy {
 
     /// The spans recorded since the last call (forgotten here).
     pub fn take(&self) -> Vec<Span> {
+        let waiting_since = Instant::now();
+        while self.in_flight.load(Ordering::SeqCst) > 0
+            && waiting_since.elapsed() < Duration::from_secs(5)
+        {
+            thread::sleep(Duration::from_millis(1));
+        }
         std::mem::take(&mut *self.spans.lock().unwrap())
     }
 }
