@@ -18,18 +18,10 @@ source benches/lib.sh
 helper="$(pass_helper)"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
-standin_port=$(free_port)
-"$helper" serve-history "$standin_port" "$N" 2>"$work/standin.log" &
-pids+=($!)
-wait_port "$standin_port" 36000
-slow_port=$(free_port)
-"$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
-pids+=($!)
-wait_port "$slow_port"
+serve_behind_proxy 36000 serve-history "$N"
 head -n 1 "$work/standin.log"
 
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
-  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
+standin_env
 /usr/bin/time -f '%e %M %U %S' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
   REGISTRY_BUCKET=bench-bucket nice "$bin" run --historical >"$work/out" 2>"$work/err" \
   || { tail -n 20 "$work/err" >&2; exit 1; }

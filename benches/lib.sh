@@ -1,6 +1,6 @@
-# What benches/run.sh and benches/million.sh share (sourced, not run): the `pass` helper's
-# path, a work dir removed on exit with the background processes started into `pids`, and
-# loopback ports.
+# What the benchmark scripts share (sourced, not run): the `pass` helper's path, a work dir
+# removed on exit with the background processes started into `pids`, loopback ports, and the
+# stand-in behind the latency proxy with the settings that point a pass at it.
 # shellcheck shell=bash
 
 # pass_helper: $PASS_HELPER, or the `pass` bench binary built (bench profile) and found.
@@ -33,4 +33,28 @@ wait_port() {
     sleep 0.1
   done
   echo "nothing listens on port $1" >&2; exit 1
+}
+
+# serve_behind_proxy TENTHS MODE ARGS...: the `pass` helper ($helper) serving `MODE PORT ARGS...`
+# (its stderr in $work/standin.log; up to TENTHS tenths of a second to listen) behind the
+# +$DELAY_MS latency proxy. Sets standin_port and slow_port (the pass's endpoint).
+serve_behind_proxy() {
+  local tenths="$1" mode="$2"
+  shift 2
+  standin_port=$(free_port)
+  "${helper:?set helper from pass_helper first}" "$mode" "$standin_port" "$@" 2>"$work/standin.log" &
+  pids+=($!)
+  wait_port "$standin_port" "$tenths"
+  slow_port=$(free_port)
+  "$helper" proxy "$slow_port" "$standin_port" "${DELAY_MS:?}" &
+  pids+=($!)
+  wait_port "$slow_port"
+}
+
+# standin_env: test credentials and region for the stand-in (it checks no signature), the
+# pass's log at info (the scripts read its "pass complete" line), alerts as the defaults say.
+standin_env() {
+  export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
+    AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
+  unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
 }

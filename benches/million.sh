@@ -19,18 +19,9 @@ source benches/lib.sh
 helper="$(pass_helper)"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
-standin_port=$(free_port)
-STANDIN_QUIET=1 "$helper" serve-generated "$standin_port" "bench-$N" "$N" 2>"$work/standin.log" &
-pids+=($!)
-wait_port "$standin_port" 3000
-slow_port=$(free_port)
-"$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
-pids+=($!)
-wait_port "$slow_port"
+STANDIN_QUIET=1 serve_behind_proxy 3000 serve-generated "bench-$N" "$N"
 
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
-  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
-unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
+standin_env
 for pass in first steady; do
   /usr/bin/time -f '%e %M' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
     REGISTRY_BUCKET="bench-$N" nice "$bin" run >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \

@@ -23,20 +23,10 @@ helper="$(pass_helper)"
 bucket="bench-sets"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
-standin_port=$(free_port)
-STANDIN_QUIET=1 "$helper" serve-sets "$standin_port" "$bucket" "$SETS" "$PARTITIONS" \
-  2>"$work/standin.log" &
-pids+=($!)
-wait_port "$standin_port" 6000
-slow_port=$(free_port)
-"$helper" proxy "$slow_port" "$standin_port" "$DELAY_MS" &
-pids+=($!)
-wait_port "$slow_port"
+STANDIN_QUIET=1 serve_behind_proxy 6000 serve-sets "$bucket" "$SETS" "$PARTITIONS"
 cat "$work/standin.log"
 
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
-  AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=info
-unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED
+standin_env
 for pass in first steady; do
   /usr/bin/time -f '%e %M %U %S' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
     REGISTRY_BUCKET="$bucket" nice "$bin" run >"$work/out" 2>"$work/err" || [[ $? == 2 ]] \
