@@ -19,8 +19,9 @@
 //! invocations of the day.
 //!
 //! A third run has events on and the function told so (`OBJECT_EVENTS=on`,
-//! docs/lambda.md#passes-with-events-on): its passes keep the in-cycle verdict of an artifact
-//! not yet due instead of polling it.
+//! docs/lambda.md#passes-with-events-on): its passes do not poll an artifact not yet due (they
+//! keep the in-cycle verdict of one a probe saw, and leave one no probe saw awaiting its event
+//! once the bucket's events are known to flow), and space out the probes of overdue ones.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
@@ -75,6 +76,11 @@ struct EventsDay {
     /// Of the polls, those of rows already alerting (past due + 1 minute).
     polls_overdue: usize,
     batches: usize,
+    /// Rows a pass left unprobed awaiting their event (before the deadline, with
+    /// `OBJECT_EVENTS=on`, once the bucket's events are known to flow).
+    awaiting: usize,
+    /// Alerts sent over the day (each artifact and cycle once).
+    alerts: usize,
     /// Seconds from landing to the row fresh in `check_results.json`, per landed object seen.
     fresh_after: Vec<i64>,
     /// Seconds from landing to the RESOLVED, per alerted artifact that landed.
@@ -124,7 +130,7 @@ pub fn day_events(n: usize, passes: usize, window: i64) {
     for (name, day) in modes {
         let (p, e) = (day.pass_requests, day.event_requests);
         println!(
-            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}; polls {} not yet due, {} overdue",
+            "{name}: passes HEAD {} LIST {} GET {} PUT {}; events HEAD {} GET {} PUT {}; outputs {:?}; polls {} not yet due, {} overdue; rows awaiting their event {}; alerts sent {}",
             p.head,
             p.list,
             p.get,
@@ -134,7 +140,9 @@ pub fn day_events(n: usize, passes: usize, window: i64) {
             e.put,
             day.outputs,
             day.polls - day.polls_overdue,
-            day.polls_overdue
+            day.polls_overdue,
+            day.awaiting,
+            day.alerts
         );
     }
     // S3's request prices: a PUT or a LIST costs 12.5 GETs (or HEADs).
@@ -242,6 +250,13 @@ async fn run(
             .filter(probed_now)
             .filter(overdue)
             .count();
+        day.awaiting += done
+            .outcome
+            .rows
+            .iter()
+            .filter(|r| r.awaiting_event)
+            .count();
+        day.alerts += done.alerts.alerted_artifacts.len();
         for row in &done.outcome.rows {
             let Some(label) = row.cycle_label() else {
                 continue;

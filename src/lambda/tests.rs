@@ -13,6 +13,8 @@ use crate::alert::{Alerter, StdoutChannel};
 use crate::settings::{DEFAULT_REGISTRY_KEY, Settings};
 use crate::store::memory::MemoryStore;
 
+mod awaiting_event;
+
 const BUCKET: &str = "data-bucket";
 /// Where the outputs go by default (`RESULTS_PREFIX`).
 const RESULTS: &str = "_freshness_monitor/";
@@ -320,6 +322,8 @@ async fn with_object_events_on_a_pass_before_the_deadline_does_not_probe_what_th
     );
     let off = container(store(Some(NOT_YET_DUE_REGISTRY)), &[]);
     for container in [&on, &off] {
+        // No event from the bucket has reached the ledger: the cycle's first probe is made
+        // (tests/awaiting_event.rs: once one has, it is not).
         let row = sla50_at(container, "2026-06-03T12:15:00Z").await;
         assert_eq!(row["state"], "missing", "the cycle's first probe: {row:#}");
         // It lands; its event is lost (none is sent here).

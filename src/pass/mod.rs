@@ -392,9 +392,10 @@ fn judge_without_probe<'a>(
     }
 }
 
-/// The row of an artifact the ledger saw missing or stale in this cycle whose probe this pass
-/// spares (not yet due: `not_due.rs`; alerting, with object events on: `overdue.rs`), or
-/// `None` when it needs its probe.
+/// The row of an artifact whose probe this pass spares: the ledger saw it missing or stale in
+/// this cycle and it is not yet due (`not_due.rs`) or, with object events on, already alerting
+/// (`overdue.rs`); or, with object events on, no pass probed its cycle yet and its event will
+/// tell its landing before it is due (`not_due.rs`). `None` when it needs its probe.
 fn unprobed_verdict<'a>(
     ledger: &Ledger,
     spec: &'a ArtifactSpec,
@@ -409,6 +410,11 @@ fn unprobed_verdict<'a>(
     }
     if !object_events {
         return None;
+    }
+    if let Ok(Some(finished)) =
+        guarded(|| not_due::awaiting_event_row(ledger, spec, cycle, now, &mut *shared))
+    {
+        return Some(finished);
     }
     guarded(|| overdue::overdue_row(ledger, spec, cycle, now, shared))
         .ok()

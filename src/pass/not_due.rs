@@ -11,7 +11,9 @@
 //! With object events on (`OBJECT_EVENTS=on`, docs/lambda.md#object-created-events) every pass
 //! does the same: the event tells a landing before its deadline, so a probe of an artifact not
 //! yet due would only learn it early. After the deadline it is probed as before (a lost event
-//! costs only latency, never a missed alert).
+//! costs only latency, never a missed alert). With events on, the cycle's first probe is spared
+//! too where the event would tell the landing (the core's [`crate::ledger::awaiting`]): the
+//! row then says it waits for its event ([`awaiting_event_row`]).
 
 use std::sync::Arc;
 
@@ -22,6 +24,7 @@ use crate::cadence::Cycle;
 use crate::classify::{Classification, ResolvedKeys, State};
 use crate::deadline::ALERTS_AFTER_DUE;
 use crate::ledger::Ledger;
+use crate::ledger::awaiting::awaits_event;
 use crate::registry::ArtifactSpec;
 use crate::report::ResultRow;
 use crate::text::Rfc3339;
@@ -103,4 +106,43 @@ pub(super) fn not_yet_due_row<'a>(
     let mut finished = row(spec, keys, context, verdict);
     finished.set_last_probed_at(Some(last_probe));
     Some(finished)
+}
+
+/// The row of an artifact not yet due that no pass has probed in this cycle, when object events
+/// will tell its landing ([`awaits_event`]), or `None` when it needs its probe. `missing` (not
+/// seen this cycle), not alerting, no `last_probed_at`; the reason says why and until when.
+pub(super) fn awaiting_event_row<'a>(
+    ledger: &Ledger,
+    spec: &'a ArtifactSpec,
+    cycle: &'a Cycle,
+    now: DateTime<Utc>,
+    shared: &mut RowStringPool<'a>,
+) -> Option<ResultRow> {
+    let keys = ResolvedKeys::resolve(spec, cycle);
+    let alerts_from = keys.due_at.checked_add_signed(ALERTS_AFTER_DUE)?;
+    if !awaits_event(ledger, spec, cycle, alerts_from, now) {
+        return None;
+    }
+    // Shared by the rows that alert from the same moment: a million of them are a few texts.
+    let reason = shared.reason(format!(
+        "not probed yet in this cycle: not yet due (alerts from {}), object events report its \
+         landing, so it is probed then if no event came",
+        Rfc3339(alerts_from)
+    ));
+    let verdict = Classification {
+        state: State::Missing,
+        reason: String::new(),
+        last_modified: None,
+        sla_violated_by_minutes: 0,
+        recovery_substituted: false,
+        off_cycle_key: None,
+        content_seen: None,
+        set: None,
+    };
+    let context: Arc<_> = shared.context(spec, cycle);
+    Some(ResultRow {
+        reason,
+        awaiting_event: true,
+        ..row(spec, keys, context, verdict)
+    })
 }

@@ -373,3 +373,109 @@ async fn events_on_a_pass_before_the_deadline_does_not_poll_what_this_cycle_foun
     assert_eq!(late.response()["alerted"], 1, "{:#}", late.response());
     assert_eq!(probes(&world.heartbeat().await), 2);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_on_a_cycle_awaits_its_event_and_a_lost_one_alerts_once_at_the_deadline_probe() {
+    let world = World::with_ids(&[]).await;
+    // Due at 10:00 (alerting from 10:01): the passes before it cannot alert.
+    let registry =
+        registry(&world.bucket).replace("sla_minutes_after_cron: 0", "sla_minutes_after_cron: 600");
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &registry).await;
+    let (queue_url, queue_arn) = route_object_created_to_a_queue(&world).await;
+    let monitor = Monitor::start(&world.env_with("OBJECT_EVENTS", Some("on")));
+
+    // Today's object lands and its event (what moto's S3 emitted) marks it: the bucket's
+    // events are known to flow from today on.
+    let today = Utc::now().date_naive();
+    put(
+        &world.aws.s3,
+        &world.bucket,
+        &format!("data/{today}/prices.json"),
+        "{}",
+    )
+    .await;
+    let message = one_message(&world, &queue_url).await;
+    let batch = monitor.invoke(&sqs_event(&message, &queue_arn));
+    assert_eq!(batch.response()["marked"], 1, "{:#}", batch.response());
+    let ledger = get_json(
+        &world.aws.s3,
+        &world.bucket,
+        "_freshness_monitor/ledger.json",
+    )
+    .await
+    .unwrap();
+    assert!(
+        ledger["object_events_since"][&world.bucket].is_string(),
+        "{ledger:#}"
+    );
+
+    // Tomorrow's cycle ticks after that: its passes before the deadline do not probe it, and
+    // its event is lost (tomorrow's object is never written).
+    let tomorrow = |time: &str| {
+        format!("{}T{time}:00Z", today.succ_opt().unwrap())
+            .parse::<chrono::DateTime<Utc>>()
+            .unwrap()
+    };
+    let probes = |heartbeat: &Value| heartbeat["requests"]["head"].as_u64().unwrap();
+    for time in ["00:15", "09:45"] {
+        let early = monitor.pass(tomorrow(time));
+        assert_eq!(early.response()["alerted"], 0, "{:#}", early.response());
+        assert_eq!(
+            probes(&world.heartbeat().await),
+            1,
+            "the history digest's HEAD only, at {time}"
+        );
+        let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+        let prices = row(&results, "prices");
+        assert_eq!(
+            (
+                &prices["state"],
+                &prices["alerting"],
+                &prices["last_probed_at"]
+            ),
+            (&json!("missing"), &json!(false), &Value::Null),
+            "{prices:#}"
+        );
+        assert!(
+            (prices["reason"].as_str().unwrap()).starts_with("not probed yet in this cycle"),
+            "{prices:#}"
+        );
+    }
+    assert!(
+        world.sns_messages().await.is_empty(),
+        "nothing sent before the deadline"
+    );
+
+    // The deadline pass probes, confirms the absence, alerts once.
+    let deadline = monitor.pass(tomorrow("10:01"));
+    assert_eq!(
+        deadline.response()["alerted"],
+        1,
+        "{:#}",
+        deadline.response()
+    );
+    assert_eq!(
+        probes(&world.heartbeat().await),
+        2,
+        "the probe and the digest"
+    );
+    let results = check_results(&world.aws.s3, &world.bucket).await.unwrap();
+    let prices = row(&results, "prices");
+    let probed_at = format!("{}T10:01:00Z", today.succ_opt().unwrap());
+    assert_eq!(
+        (
+            &prices["state"],
+            &prices["alerting"],
+            &prices["last_probed_at"]
+        ),
+        (&json!("missing"), &json!(true), &json!(probed_at)),
+        "{prices:#}"
+    );
+    assert_eq!(world.sns_messages().await.len(), 1);
+    // The same moment again (the schedule redelivered) and the next pass: no second alert.
+    let again = monitor.pass(tomorrow("10:01"));
+    assert_eq!(again.response()["alerted"], 0, "{:#}", again.response());
+    let next = monitor.pass(tomorrow("10:15"));
+    assert_eq!(next.response()["alerted"], 0, "{:#}", next.response());
+    assert!(world.sns_messages().await.is_empty());
+}

@@ -278,6 +278,7 @@ fn ledger_row(id: &str, cycle: &str) -> freshness_monitor::report::ResultRow {
         last_probed_at: None,
         carried: None,
         policy: None,
+        awaiting_event: false,
         extras: None,
     }
 }

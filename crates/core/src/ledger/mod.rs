@@ -7,6 +7,7 @@
 //! version is rebuilt from scratch without failing the pass. Advancing it is pure
 //! ([`Ledger::advance`]); reading and the conditional write live in the shell's `ledger::store`.
 
+pub mod awaiting;
 mod content;
 mod set_counts;
 mod entries;
@@ -15,7 +16,7 @@ pub mod overdue;
 mod presence;
 mod time;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -55,6 +56,11 @@ pub struct Ledger {
     /// kept as written, and written by the next pass that can.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unrecorded_outcomes: Vec<Box<str>>,
+    /// Per bucket, the creation time of the earliest object whose S3 "Object Created" event
+    /// marked an artifact in it (`presence.rs`): from then on that bucket's landings are told
+    /// by events, which lets a pass leave a cycle unprobed until its deadline (`awaiting.rs`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub object_events_since: BTreeMap<Box<str>, LedgerTime>,
 }
 
 /// What earlier passes learned about one artifact. Absent times are unknown (not yet seen).
@@ -297,6 +303,10 @@ impl LedgerEntry {
             };
         }
         self.state = row.state;
+        if row.awaiting_event {
+            // Not probed, not seen missing: the entry keeps its last probe and waits.
+            return;
+        }
         match row.last_probed_at() {
             Some(at) => self.last_probe_at = Some(LedgerTime::saturating_from(at)),
             None if was_probed(row) => self.last_probe_at = Some(now),
@@ -371,9 +381,11 @@ impl LedgerEntry {
         before.saturating_add(1)
     }
 
-    /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale).
-    fn ended_missed(&self) -> bool {
+    /// The cycle ended missing or stale (never confirmed fresh, last seen missing or stale by
+    /// a probe: a cycle left unprobed while [awaiting its event](awaiting) is not known missed).
+    pub fn ended_missed(&self) -> bool {
         self.fresh_at.is_none()
+            && self.first_missing_at.is_some()
             && matches!(self.state, State::Missing | State::Stale | State::Suspect)
     }
 }

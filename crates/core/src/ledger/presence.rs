@@ -66,9 +66,27 @@ impl Ledger {
                 figures.already_known += 1;
             }
         }
+        for presence in presences {
+            self.note_object_event(&presence.bucket, presence.last_modified);
+        }
         new.sort_by(|a, b| a.0.cmp(&b.0));
         self.artifacts.add_new(new);
         figures
+    }
+}
+
+impl Ledger {
+    /// Remembers that an event told of an object created in `bucket` at `created`: the
+    /// earliest such time is when that bucket's events are known to flow
+    /// ([`Ledger::object_events_since`]).
+    fn note_object_event(&mut self, bucket: &str, created: DateTime<Utc>) {
+        let created = LedgerTime::saturating_from(created);
+        match self.object_events_since.get_mut(bucket) {
+            Some(since) => *since = (*since).min(created),
+            None => {
+                self.object_events_since.insert(bucket.into(), created);
+            }
+        }
     }
 }
 
@@ -184,6 +202,7 @@ mod tests {
     fn a_new_cycle_starts_afresh_and_keeps_what_spans_cycles() {
         let mut ledger = Ledger::new();
         let mut entry = LedgerEntry::new_cycle("d1".into(), State::Missing);
+        entry.first_missing_at = Some(t("2026-06-01T07:00:00Z"));
         entry.missed_cycles = 2;
         entry.alert_out = true;
         entry.last_alert_at = Some(t("2026-06-01T08:00:00Z"));

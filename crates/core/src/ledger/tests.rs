@@ -27,6 +27,7 @@ fn row(id: &str, cycle: &str, state: State, last_modified: Option<&str>) -> Resu
         last_probed_at: None,
         carried: None,
         policy: None,
+        awaiting_event: false,
         extras: None,
     }
 }
@@ -253,4 +254,36 @@ fn a_ledger_left_alerting_only_by_missing_stale_or_unprobed_artifacts() {
         ledger.advance(&[row], &[], now, |_| true);
         assert!(ledger.left_something_alerting(), "{state:?}");
     }
+}
+
+/// A pass with object events on leaves a cycle unprobed before its deadline
+/// (`ledger/awaiting.rs`): the entry moves to the cycle without a probe or a miss seen, and a
+/// cycle that ends so is not counted missed.
+#[test]
+fn a_row_awaiting_its_event_is_not_a_probe_nor_a_miss() {
+    let mut ledger = Ledger::new();
+    let known = |_: &str| true;
+    let probed = ResultRow {
+        last_probed_at: Some(at("2026-06-01T14:00:00Z").into()),
+        ..row("a", "d1", State::Missing, None)
+    };
+    ledger.advance(&[probed], &[], at("2026-06-01T14:00:00Z"), known);
+    let awaiting = |cycle| ResultRow {
+        awaiting_event: true,
+        ..row("a", cycle, State::Missing, None)
+    };
+    ledger.advance(&[awaiting("d2")], &[], at("2026-06-02T13:15:00Z"), known);
+    let a = &ledger.artifacts["a"];
+    assert_eq!(&*a.cycle, "d2");
+    assert_eq!(a.state, State::Missing);
+    assert_eq!(
+        a.last_probe_at,
+        Some(lt("2026-06-01T14:00:00Z")),
+        "d1's probe"
+    );
+    assert_eq!(a.first_missing_at, None, "not seen missing");
+    assert_eq!(a.missed_cycles, 1, "d1 was seen missing");
+    // d2 ends without a probe (say the monitor did not run at its deadline): not a miss.
+    ledger.advance(&[awaiting("d3")], &[], at("2026-06-03T13:15:00Z"), known);
+    assert_eq!(ledger.artifacts["a"].missed_cycles, 0);
 }

@@ -67,6 +67,14 @@ struct BucketIndex {
     suffix_lengths: Vec<usize>,
 }
 
+/// Whether an S3 "Object Created" event can tell that `spec` landed in a cycle: what
+/// [`Matcher::new`] indexes. Not an `off_cycle` artifact (the newest object of any cycle, which
+/// a pass lists), a set (one member completes nothing; its listing does) nor an artifact with
+/// content checks (its verdict needs the size and ETag a probe compares with the ledger).
+pub fn events_tell_landing(spec: &ArtifactSpec) -> bool {
+    spec.off_cycle().is_none() && !spec.is_set() && !has_content_checks(spec)
+}
+
 /// The registry's templates compiled for matching keys back to artifacts (module docs).
 #[derive(Debug, Default)]
 pub struct Matcher {
@@ -87,7 +95,7 @@ impl Matcher {
             let RegistryEntry::Valid(spec) = entry else {
                 continue;
             };
-            if spec.off_cycle().is_some() || spec.is_set() || has_content_checks(spec) {
+            if !events_tell_landing(spec) {
                 continue;
             }
             let entry = u32::try_from(index).expect("a registry holds fewer than 2^32 entries");

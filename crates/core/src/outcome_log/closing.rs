@@ -128,7 +128,13 @@ fn record(
         (false, _) => Outcome::NotExpected,
         (true, Some(at)) if at.to_utc() <= due => Outcome::OnTime,
         (true, Some(_)) => Outcome::Late,
-        (true, None) if matches!(entry.state, State::Missing | State::Stale) => Outcome::Missing,
+        // Seen missing by a probe; a cycle left unprobed awaiting its event is not known.
+        (true, None)
+            if matches!(entry.state, State::Missing | State::Stale)
+                && entry.first_missing_at.is_some() =>
+        {
+            Outcome::Missing
+        }
         (true, None) => Outcome::Unknown,
     };
     let known_by = match outcome {

@@ -50,6 +50,7 @@ fn row(registry: &Registry, now: &str, state: State, last_modified: Option<&str>
         last_probed_at: None,
         carried: None,
         policy: None,
+        awaiting_event: false,
         extras: None,
     }
 }
@@ -129,6 +130,24 @@ fn a_cycle_that_ended_missing_or_unknown_is_recorded_without_a_landing() {
     let failed = close_tuesday(&[("2026-12-01T15:00:00Z", State::ProbeFailed, None, false)]);
     assert_eq!(failed[0].outcome, Outcome::Unknown);
     assert_eq!(failed[0].known_by, KnownBy::None);
+}
+
+/// A cycle that passes left unprobed while awaiting its object's event (object events on,
+/// `ledger/awaiting.rs`) and that no probe saw before it closed: not known missing.
+#[test]
+fn a_cycle_left_awaiting_its_event_is_recorded_unknown_not_missing() {
+    let registry = registry();
+    let mut ledger = Ledger::new();
+    let awaiting = ResultRow {
+        awaiting_event: true,
+        ..row(&registry, "2026-12-01T13:15:00Z", State::Missing, None)
+    };
+    ledger.advance(&[awaiting], &[], at("2026-12-01T13:15:00Z"), |_| true);
+    let wednesday = "2026-12-02T13:30:00Z";
+    let rows = [row(&registry, wednesday, State::Missing, None)];
+    let records = closed_cycles(&ledger, &rows, &registry, at(wednesday));
+    assert_eq!(records[0].outcome, Outcome::Unknown, "{records:?}");
+    assert_eq!(records[0].known_by, KnownBy::None);
 }
 
 #[test]

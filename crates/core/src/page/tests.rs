@@ -35,6 +35,7 @@ fn row(id: &str, owner: &str, state: State, alerting: bool) -> ResultRow {
         last_probed_at: None,
         carried: None,
         policy: None,
+        awaiting_event: false,
         extras: None,
     }
 }

@@ -58,6 +58,11 @@ pub struct ResultRow {
     /// What the alert policy decided for an alerting row (docs/alerts.md#policy); absent on
     /// rows that do not alert.
     pub policy: Option<Box<super::RowPolicy>>,
+    /// Not probed in its cycle yet and not yet due, with object events on: its landing is told
+    /// by its event, and a pass probes it at its deadline (docs/lambda.md#passes-with-events-on).
+    /// Its reason says so; not a field of `check_results.json`. The ledger keeps its last
+    /// probe and does not count it seen missing.
+    pub awaiting_event: bool,
 }
 
 /// What rows repeat: the rows of one owner and bucket in one cycle share one.
@@ -139,6 +144,7 @@ impl ResultRow {
             extras: None,
             carried: None,
             policy: None,
+            awaiting_event: false,
         }
     }
 

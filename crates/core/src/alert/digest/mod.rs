@@ -506,6 +506,7 @@ mod tests {
             last_probed_at: None,
             carried: None,
             policy: None,
+            awaiting_event: false,
             extras: None,
         }
     }

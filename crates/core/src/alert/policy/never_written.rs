@@ -280,6 +280,7 @@ mod tests {
             alerting: true,
             last_probed_at: None,
             policy: None,
+            awaiting_event: false,
             carried: None,
             extras: None,
         };

@@ -40,6 +40,7 @@ fn row(id: &str, severity: Severity, owner: &str) -> ResultRow {
         alerting: true,
         last_probed_at: None,
         policy: None,
+        awaiting_event: false,
         carried: None,
         extras: None,
     }
