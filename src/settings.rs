@@ -76,8 +76,8 @@ pub struct Settings {
     /// The most pages one probe listing may read (`PROBE_LIST_MAX_PAGES`); 0: HEAD only.
     pub list_max_pages: u32,
     /// S3 "Object Created" events reach the function (`OBJECT_EVENTS=on`, set by
-    /// `deploy.sh --events`): passes then skip the probes of artifacts not yet due that this
-    /// cycle already found missing or stale (docs/lambda.md#object-created-events).
+    /// `deploy.sh --events`): passes then make no probe of an artifact not yet due whose
+    /// landing an event would tell (docs/lambda.md#passes-with-events-on).
     pub object_events: bool,
 }
 

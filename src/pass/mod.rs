@@ -76,8 +76,9 @@ pub struct PassSettings {
     /// A deadline pass: artifacts not yet due that an earlier pass of this cycle left missing
     /// or stale keep that verdict without a probe (`pass/not_due.rs`).
     pub probe_only_due: bool,
-    /// Object events on (`OBJECT_EVENTS`): every pass keeps those verdicts the same way, since
-    /// an event tells a landing before the deadline (`pass/not_due.rs`).
+    /// Object events on (`OBJECT_EVENTS`): every pass keeps those verdicts the same way, and
+    /// leaves a cycle no probe saw waiting for its event until its alerting moment, since an
+    /// event tells a landing before the deadline (`pass/not_due.rs`).
     pub object_events: bool,
 }
 
