@@ -86,22 +86,14 @@ pub(super) fn not_yet_due_row<'a>(
     if alerts_from <= now || last_probe < cycle.tick || last_probe > now {
         return None;
     }
-    let verdict = Classification {
-        state: entry.state,
-        reason: format!(
-            "{} when last probed at {}; not yet due (alerts from {}), {} did not probe it",
-            entry.state,
-            Rfc3339(last_probe),
-            Rfc3339(alerts_from),
-            skip.why()
-        ),
-        last_modified: None,
-        sla_violated_by_minutes: 0,
-        recovery_substituted: false,
-        off_cycle_key: None,
-        content_seen: None,
-        set: None,
-    };
+    let reason = format!(
+        "{} when last probed at {}; not yet due (alerts from {}), {} did not probe it",
+        entry.state,
+        Rfc3339(last_probe),
+        Rfc3339(alerts_from),
+        skip.why()
+    );
+    let verdict = not_yet_due(entry.state, reason);
     let context: Arc<_> = shared.context(spec, cycle);
     let mut finished = row(spec, keys, context, verdict);
     finished.set_last_probed_at(Some(last_probe));
@@ -129,20 +121,25 @@ pub(super) fn awaiting_event_row<'a>(
          landing, so it is probed then if no event came",
         Rfc3339(alerts_from)
     ));
-    let verdict = Classification {
-        state: State::Missing,
-        reason: String::new(),
-        last_modified: None,
-        sla_violated_by_minutes: 0,
-        recovery_substituted: false,
-        off_cycle_key: None,
-        content_seen: None,
-        set: None,
-    };
+    let verdict = not_yet_due(State::Missing, String::new());
     let context: Arc<_> = shared.context(spec, cycle);
     Some(ResultRow {
         reason,
         awaiting_event: true,
         ..row(spec, keys, context, verdict)
     })
+}
+
+/// A verdict reached without a probe before the alerting moment: nothing seen, nothing late.
+fn not_yet_due(state: State, reason: String) -> Classification {
+    Classification {
+        state,
+        reason,
+        last_modified: None,
+        sla_violated_by_minutes: 0,
+        recovery_substituted: false,
+        off_cycle_key: None,
+        content_seen: None,
+        set: None,
+    }
 }

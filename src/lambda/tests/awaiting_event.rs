@@ -2,19 +2,15 @@
 //! are known to flow (`crates/core/src/ledger/awaiting.rs`): in-process, the handler's pass and
 //! the intake over the in-memory store, alerts on, one warm container.
 
-use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::alert::{AlertChannel, Alerter, StdoutChannel};
+use super::{BUCKET, container as container_with, store, t};
 use crate::lambda::container::Container;
 use crate::lambda::event::Invocation;
 use crate::lambda::handler::run_invocation;
 use crate::lambda::intake::run_object_events;
-use crate::settings::{DEFAULT_REGISTRY_KEY, Settings};
 use crate::store::ObjectStore;
 use crate::store::memory::MemoryStore;
-
-const BUCKET: &str = "data-bucket";
 
 /// `prices`: daily at 06:00 UTC, due 07:00, alerting from 07:01.
 const REGISTRY: &str = "\
@@ -34,37 +30,20 @@ artifacts:
     sla_minutes_after_cron: 60
 ";
 
-fn t(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
 /// Alerts on, object events on; an object of an earlier cycle (written, not never written).
 fn container() -> Container<MemoryStore> {
-    let store = MemoryStore::new();
-    store.create_bucket(BUCKET);
-    store.insert(
-        BUCKET,
-        DEFAULT_REGISTRY_KEY,
-        REGISTRY,
-        t("2026-01-01T00:00:00Z"),
-    );
+    let store = store(Some(REGISTRY));
     store.insert(
         BUCKET,
         "prices/2026-05-01/prices.csv",
         "a",
         t("2026-05-01T06:30:00Z"),
     );
-    let settings = Settings::from_lookup(|name| match name {
-        "REGISTRY_BUCKET" => Some(BUCKET.to_string()),
-        "FRESHNESS_MONITOR_ENABLED" => Some("true".to_string()),
-        "OBJECT_EVENTS" => Some("on".to_string()),
-        _ => None,
-    });
-    let alerter = settings.as_ref().ok().map(|s| {
-        let channels: Vec<Box<dyn AlertChannel>> = vec![Box::new(StdoutChannel)];
-        Alerter::new(channels, s.dedup_bucket(), s.dedup_prefix.clone())
-    });
-    Container::new(settings, store, alerter)
+    let vars = [
+        ("FRESHNESS_MONITOR_ENABLED", "true"),
+        ("OBJECT_EVENTS", "on"),
+    ];
+    container_with(store, &vars)
 }
 
 /// The object lands at `at`; its event reaches the function 5 s later.
