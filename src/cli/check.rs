@@ -233,7 +233,7 @@ fn write_table(out: &mut impl Write, outcome: &PassOutcome) -> std::io::Result<(
         line(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]])?;
         writeln!(out, "    {}", r.reason())?;
         if let Some(policy) = r.policy.as_ref().filter(|p| p.did_something()) {
-            writeln!(out, "    policy: {}", policy.rule)?;
+            writeln!(out, "    policy: {}", policy.rule())?;
         }
         if let Some(ack) = r.policy.as_ref().and_then(|p| p.acknowledged.as_ref()) {
             writeln!(out, "    {}", ack.summary())?;
@@ -397,12 +397,7 @@ async fn policy_of<S: ObjectStore>(
     let mut listed: std::collections::HashSet<&str> = std::collections::HashSet::from([id]);
     let mut i = 0;
     while i < only.len() {
-        for up in policy
-            .depends_on
-            .get(only[i].as_str())
-            .into_iter()
-            .flatten()
-        {
+        for up in policy.depends_on.upstreams_of(only[i].as_str()) {
             if listed.insert(up.as_str()) {
                 only.push(up.to_string());
             }
@@ -555,7 +550,7 @@ impl ExplainText {
         };
         self.say("alerting", alerting);
         if let Some(policy) = &row.policy {
-            self.say("policy", format!("{:?}: {}", policy.action, policy.rule));
+            self.say("policy", format!("{:?}: {}", policy.action, policy.rule()));
         }
     }
 }

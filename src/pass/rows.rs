@@ -149,27 +149,28 @@ pub(super) fn invalid_row<'a>(
         s3_bucket: bad.s3_bucket.clone(),
         ..RowContext::default()
     };
-    ResultRow {
+    let mut row = ResultRow {
         severity: bad.severity,
-        canonical_key: bad.s3_key_template.as_deref().map(Box::from),
+        canonical_key: bad.s3_key_template.clone(),
         carried: bad.carried.clone(),
         context: shared.share(context),
-        ..no_verdict_row(&bad.label, bad.reason(), now)
-    }
+        ..no_verdict_row(Arc::clone(&bad.label), Reason::Derived, now)
+    };
+    // The reason is written from the entry's errors when asked (the members of a ring of
+    // millions share theirs), not held as text.
+    row.extras.get_or_insert_default().invalid_entry = Some(Arc::clone(&bad.errors));
+    row
 }
 
 /// A `probe_failed` row with no cycle (an invalid entry, a cadence without a fire time, a
 /// bug): it alerts once per UTC day until fixed. Callers fill in what they know.
-fn no_verdict_row(label: &str, reason: String, now: DateTime<Utc>) -> ResultRow {
+fn no_verdict_row(label: Arc<str>, reason: Reason, now: DateTime<Utc>) -> ResultRow {
+    let dedup_key = broken_entry_dedup_key(&label, now);
     let mut row = ResultRow {
         alerting: true,
-        ..ResultRow::blank(
-            Arc::from(label),
-            classify::State::ProbeFailed,
-            reason.into(),
-        )
+        ..ResultRow::blank(label, classify::State::ProbeFailed, reason)
     };
-    row.set_dedup_key(broken_entry_dedup_key(label, now));
+    row.set_dedup_key(dedup_key);
     row
 }
 
@@ -221,7 +222,7 @@ fn unjudged_row(spec: &ArtifactSpec, reason: String, now: DateTime<Utc>) -> Resu
         severity: Some(spec.severity),
         canonical_key: Some(Box::from(spec.s3_key_template.source())),
         carried: spec.carried().cloned(),
-        ..no_verdict_row(spec.id.as_str(), reason, now)
+        ..no_verdict_row(spec.id.shared(), reason.into(), now)
     }
 }
 

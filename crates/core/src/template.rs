@@ -290,6 +290,11 @@ impl KeyTemplate {
         &self.source
     }
 
+    /// The template's text, kept without a copy (an invalid entry keeps its spec's).
+    pub fn into_source(self) -> Box<str> {
+        self.source
+    }
+
     /// The template's parts, read from its text.
     fn parts(&self) -> Parts<'_> {
         let formats: &[DateFormat] = self.formats.as_ref().map_or(&[], |f| &f.0);

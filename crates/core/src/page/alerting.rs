@@ -82,7 +82,7 @@ fn alerting_row(input: &PageInput<'_>, row: &ResultRow) -> Markup {
             td.reason data-label="Reason" {
                 (row.reason())
                 @if let Some(policy) = row.policy.as_deref().filter(|p| p.did_something()) {
-                    div.policy { strong { (policy_word(policy.action)) } " — " (policy.rule) }
+                    div.policy { strong { (policy_word(policy.action)) } " — " (policy.rule()) }
                 }
                 @if let Some(ack) = acknowledgement(row) { div.ack { (ack.summary()) } }
             }

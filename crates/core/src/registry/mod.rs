@@ -234,17 +234,23 @@ impl ArtifactSpec {
 
 /// An entry that could not be read, kept so the pass can report it as `probe_failed`.
 /// Whatever could be read of it is kept for the report row.
+///
+/// Held in the entry list itself (not boxed) and its texts shared where they can be: every
+/// member of a dependency ring of millions is one (issue 27), so it costs little more than
+/// the valid entry it replaces: its id, bucket, owner and key template are the spec's own,
+/// and its errors are shared with its report row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvalidArtifact {
     /// The entry's `artifact_id` as written, or `artifacts[N]` when it has none.
-    pub label: String,
+    pub label: Arc<str>,
     pub line: usize,
-    pub errors: Vec<ValidationError>,
+    /// Shared with the entry's report row, whose reason they write ([`InvalidArtifact::reason`]).
+    pub errors: Arc<[ValidationError]>,
     pub owner_repo: Option<Arc<str>>,
     pub severity: Option<Severity>,
-    pub cadence: Option<String>,
+    pub cadence: Option<Arc<str>>,
     pub s3_bucket: Option<Arc<str>>,
-    pub s3_key_template: Option<String>,
+    pub s3_key_template: Option<Box<str>>,
     /// What the entry carries to its row, as for a valid one: its `x_` keys, and those of
     /// the table's `@to_the_row` fields that were read without an error.
     pub carried: Option<Arc<CarriedFields>>,
@@ -253,16 +259,22 @@ pub struct InvalidArtifact {
 impl InvalidArtifact {
     /// All of the entry's errors in one line, for a result row's `reason`.
     pub fn reason(&self) -> String {
-        let messages: Vec<String> = self.errors.iter().map(|e| e.to_string()).collect();
-        format!("invalid registry entry: {}", messages.join("; "))
+        invalid_entry_reason(&self.errors)
     }
+}
+
+/// An invalid entry's errors in one line: a result row's `reason`, written when asked (a
+/// row keeps the entry's errors, not this text).
+pub fn invalid_entry_reason(errors: &[ValidationError]) -> String {
+    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    format!("invalid registry entry: {}", messages.join("; "))
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RegistryEntry {
     Valid(ArtifactSpec),
-    /// Boxed: invalid entries are few, and a valid one should not pay for their size.
-    Invalid(Box<InvalidArtifact>),
+    /// Not boxed: no larger than a valid entry, and a ring's members are all invalid.
+    Invalid(InvalidArtifact),
 }
 
 impl RegistryEntry {
@@ -328,8 +340,8 @@ impl Registry {
             warnings.push(ValidationError {
                 file: self.file.as_str().into(),
                 line: spec.line(),
-                artifact: Some(spec.id.to_string()),
-                field: Some("created_at".to_string()),
+                artifact: Some(spec.id.shared()),
+                field: Some(Arc::from("created_at")),
                 message: Arc::from(format!(
                     "{} is {} days after today ({today}): the artifact will sit in its grace \
                      period until {grace_end}",
@@ -355,7 +367,7 @@ impl Registry {
                 file: self.file.as_str().into(),
                 line: silence.line,
                 artifact: None,
-                field: Some(format!("silences[{}]", silence.index)),
+                field: Some(Arc::from(format!("silences[{}]", silence.index))),
                 message: message.into(),
             };
             if !self.valid_artifacts().any(|spec| silence.matches(spec)) {
@@ -378,7 +390,7 @@ impl Registry {
     /// Every artifact-level error, in file order.
     pub fn artifact_errors(&self) -> impl Iterator<Item = &ValidationError> {
         self.entries.iter().flat_map(|e| match e {
-            RegistryEntry::Invalid(bad) => bad.errors.as_slice(),
+            RegistryEntry::Invalid(bad) => &bad.errors[..],
             RegistryEntry::Valid(_) => &[],
         })
     }
@@ -398,8 +410,10 @@ pub struct ValidationError {
     pub file: Arc<str>,
     /// 1-based; 0 when the problem is the file as a whole.
     pub line: usize,
-    pub artifact: Option<String>,
-    pub field: Option<String>,
+    /// Shared with the artifact's id where the loader has one.
+    pub artifact: Option<Arc<str>>,
+    /// Shared where many errors name the same field (the members of one dependency cycle).
+    pub field: Option<Arc<str>>,
     /// Shared where many errors say the same (the members of one dependency cycle).
     pub message: Arc<str>,
 }

@@ -1137,6 +1137,10 @@ fn an_entry_that_carries_nothing_to_its_row_allocates_nothing_for_it() {
     // lives in the shared box, never here, so this size does not grow with such fields.
     // (8 bytes of it are `depends_on`'s pointer, beside the box: issue 27.)
     assert_eq!(size_of::<ArtifactSpec>(), 128);
+    // An invalid entry is held in the list unboxed (every member of a ring is one): it must
+    // not make every entry larger.
+    assert_eq!(size_of::<crate::registry::InvalidArtifact>(), 120);
+    assert_eq!(size_of::<RegistryEntry>(), 128);
 }
 
 #[test]

@@ -266,13 +266,20 @@ impl PolicyWire {
                     until: a.until,
                 })
             }),
-            folded_under: self.folded_under,
+            folded_under: self.folded_under.as_deref().map(Arc::from),
             channels: self
                 .channels
                 .iter()
                 .filter_map(|c| channel_name(c))
                 .collect(),
-            rule: self.rule,
+            // Held without the fold's words, which the row adds when written.
+            rule: match &self.folded_under {
+                Some(root) => match self.rule.strip_suffix(&super::policy::fold_words(root)) {
+                    Some(rule) => rule.to_string(),
+                    None => self.rule,
+                },
+                None => self.rule,
+            },
         }
     }
 }

@@ -22,7 +22,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use crate::classify::{
     ContentSeen, SetSummary, State, not_found_what, present_reason, push_sla, stale_what,
 };
-use crate::registry::{CarriedFields, Severity};
+use crate::registry::{CarriedFields, Severity, ValidationError, invalid_entry_reason};
 use crate::text::Rfc3339;
 
 use super::stamp::Stamp;
@@ -112,6 +112,9 @@ pub struct RowExtras {
     pub content_seen: Option<ContentSeen>,
     /// A set's counts (`partitions:`), written as the row's `set`.
     pub set: Option<Box<SetSummary>>,
+    /// An invalid registry entry's errors, shared with the entry: the row's reason is
+    /// written from them ([`ResultRow::derived_reason`]).
+    pub invalid_entry: Option<Arc<[ValidationError]>>,
 }
 
 /// The dedup key of an artifact's alert in a cycle.
@@ -220,8 +223,12 @@ impl ResultRow {
 
     /// The reason the classifier gives a row of this state with these fields, when its state
     /// has one: fresh, "present, last modified … (cycle tick …)"; missing, "s3://… not found"
-    /// and the SLA; stale, "s3://… last modified …, before the cycle tick …" and the SLA.
+    /// and the SLA; stale, "s3://… last modified …, before the cycle tick …" and the SLA; an
+    /// invalid entry's, "invalid registry entry: " and its errors.
     pub fn derived_reason(&self) -> Option<String> {
+        if let Some(errors) = self.extras.as_ref().and_then(|e| e.invalid_entry.as_ref()) {
+            return Some(invalid_entry_reason(errors));
+        }
         let tick = self.cycle_tick();
         let url = || {
             Some(crate::object::S3Url(

@@ -59,7 +59,7 @@ pub struct PlannedAlert {
     /// Reminders may follow it (the policy sends it and no acknowledgement holds it).
     pub remind: bool,
     /// The alerting upstream it is folded under in the digest (docs/alerts.md#dependencies).
-    pub folded_under: Option<String>,
+    pub folded_under: Option<std::sync::Arc<str>>,
     /// The index of the row it was planned from, in the rows given to [`new_alerts`] or
     /// [`untold_alerts`] (`None` for the registry-error alert).
     pub row: Option<usize>,
@@ -612,7 +612,7 @@ mod tests {
                 never_written: false,
                 silenced: None,
                 acknowledged: None,
-                folded_under: Some("a000".to_string()),
+                folded_under: Some("a000".into()),
                 channels: vec!["sns"],
                 rule: "sent; folded under a000".to_string(),
             }));

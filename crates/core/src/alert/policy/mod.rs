@@ -11,17 +11,18 @@
 //! effective severity; a downstream artifact whose upstream alerts too is folded under it.
 
 pub mod ack;
+mod links;
 pub mod never_written;
 mod roots;
 
-use std::collections::HashMap;
+pub use links::DependsOn;
 
 use chrono::{DateTime, Utc};
 
 use crate::classify::State;
 use crate::ledger::Ledger;
 use crate::registry::policy::AlertPolicy;
-use crate::registry::{ArtifactId, Registry, Severity};
+use crate::registry::{Registry, Severity};
 use crate::report::ResultRow;
 pub use crate::report::{AckNote, PolicyAction, RowPolicy};
 use ack::Ack;
@@ -31,19 +32,15 @@ use ack::Ack;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PassPolicy {
     pub policy: AlertPolicy,
-    /// The registry's own ids, shared (a million links are a million pointers, not strings).
-    pub depends_on: HashMap<ArtifactId, Box<[ArtifactId]>>,
+    /// The registry's links, its own ids shared, in `u32` nodes ([`DependsOn`]).
+    pub depends_on: DependsOn,
 }
 
 impl PassPolicy {
     pub fn of(registry: &Registry) -> PassPolicy {
         PassPolicy {
             policy: registry.alert_policy.clone(),
-            depends_on: registry
-                .valid_artifacts()
-                .filter(|s| !s.depends_on().is_empty())
-                .map(|s| (s.id.clone(), s.depends_on().into()))
-                .collect(),
+            depends_on: DependsOn::of(registry),
         }
     }
 }
@@ -190,7 +187,7 @@ fn rule_text(
 
 /// Folds every sent alert whose upstream (followed through `depends_on` to the topmost one
 /// that is also sent) alerts in the same pass under that root ([`roots::alerting_roots`]).
-fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<ArtifactId, Box<[ArtifactId]>>) {
+fn fold_downstream(rows: &mut [ResultRow], depends_on: &DependsOn) {
     if depends_on.is_empty() {
         return;
     }
@@ -201,19 +198,17 @@ fn fold_downstream(rows: &mut [ResultRow], depends_on: &HashMap<ArtifactId, Box<
     };
     let roots = roots::alerting_roots(depends_on, rows, sending);
     for (i, root) in roots.into_iter().enumerate() {
-        let Some(root) = root else {
+        if root == links::NONE {
             continue;
-        };
-        let root = rows[root].artifact_id.to_string();
+        }
+        let root = std::sync::Arc::clone(&rows[root as usize].artifact_id);
         let Some(policy) = rows[i].policy.as_mut() else {
             continue;
         };
         if policy.action != PolicyAction::Send {
             continue;
         }
-        policy.rule.push_str(&format!(
-            "; folded under {root} in the digest (depends_on: its upstream alerts too)"
-        ));
+        // The fold's words are added to the rule when it is written (`RowPolicy::rule`).
         policy.folded_under = Some(root);
     }
 }

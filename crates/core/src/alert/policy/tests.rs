@@ -9,6 +9,7 @@ use super::*;
 use crate::alert::digest::{alert_digest, new_alerts};
 use crate::cadence::cron::CronSchedule;
 use crate::ledger::LedgerEntry;
+use crate::registry::ArtifactId;
 use crate::registry::policy::{Recurrence, Route, Silence};
 
 fn now() -> DateTime<Utc> {
@@ -115,6 +116,11 @@ fn id(text: &str) -> ArtifactId {
 
 fn ids(texts: &[&str]) -> Box<[ArtifactId]> {
     texts.iter().map(|t| id(t)).collect()
+}
+
+/// The graph of `links` (an artifact and its upstreams).
+fn graph(links: Vec<(ArtifactId, Box<[ArtifactId]>)>) -> DependsOn {
+    DependsOn::from_links(links.iter().map(|(id, ups)| (id, &ups[..])))
 }
 
 fn policy_of(row: &ResultRow) -> &RowPolicy {
@@ -400,7 +406,7 @@ fn silenced_acknowledged_and_escalation_due_at_once_the_silence_decides() {
 fn downstream_alerts_fold_under_their_alerting_root() {
     let mut case = Case::new();
     // pit_parity <- features <- model; prices alone; report <- prices (fresh).
-    case.policy.depends_on = HashMap::from([
+    case.policy.depends_on = graph(vec![
         (id("features"), ids(&["pit_parity"])),
         (id("model"), ids(&["features"])),
         (id("report"), ids(&["prices"])),
@@ -463,9 +469,11 @@ fn downstream_alerts_fold_under_their_alerting_root() {
 fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_the_way() {
     let mut case = Case::new();
     let n = 5_000;
-    case.policy.depends_on = (1..n)
-        .map(|i| (id(&format!("a{i}")), ids(&[&format!("a{}", i - 1)])))
-        .collect();
+    case.policy.depends_on = graph(
+        (1..n)
+            .map(|i| (id(&format!("a{i}")), ids(&[&format!("a{}", i - 1)])))
+            .collect(),
+    );
     let mut rows: Vec<ResultRow> = (0..n)
         .map(|i| row(&format!("a{i}"), Severity::Warning, "data"))
         .collect();
@@ -486,7 +494,7 @@ fn a_long_chain_of_alerts_folds_under_its_head_and_the_nearest_upstream_leads_th
     // two steps from its alerting upstream `other`. The nearest alerting upstream (near, one
     // step) leads to the root, as a breadth-first walk finds it.
     let mut case = Case::new();
-    case.policy.depends_on = HashMap::from([
+    case.policy.depends_on = graph(vec![
         (id("x"), ids(&["far", "near"])),
         (id("far"), ids(&["other"])),
         (id("near"), ids(&["top"])),
@@ -506,8 +514,7 @@ fn a_pass_over_some_artifacts_folds_through_the_upstreams_it_did_not_judge() {
     // top <- mid <- low; the pass judged low and top only (`--only`, `explain`): low still
     // folds under top, through mid.
     let mut case = Case::new();
-    case.policy.depends_on =
-        HashMap::from([(id("mid"), ids(&["top"])), (id("low"), ids(&["mid"]))]);
+    case.policy.depends_on = graph(vec![(id("mid"), ids(&["top"])), (id("low"), ids(&["mid"]))]);
     let mut rows = vec![
         row("low", Severity::Warning, "data"),
         row("top", Severity::Warning, "data"),

@@ -46,17 +46,17 @@ pub(super) fn read_artifact(
                 item.describe()
             ),
         );
-        return RegistryEntry::Invalid(Box::new(InvalidArtifact {
-            label: position_label,
+        return RegistryEntry::Invalid(InvalidArtifact {
+            label: position_label.into(),
             line: item.line,
-            errors: errors.list,
+            errors: errors.list.into(),
             owner_repo: None,
             severity: None,
             cadence: None,
             s3_bucket: None,
             s3_key_template: None,
             carried: None,
-        }));
+        });
     };
     let (label, id) = read_id(item, entries, position_label, before, &mut errors);
     let own = read_fields(
@@ -464,15 +464,15 @@ impl Entry<'_, '_> {
         // Reported in file order, whichever check found them.
         self.errors.list.sort_by_key(|e| e.line);
         let f = self.fields;
-        RegistryEntry::Invalid(Box::new(InvalidArtifact {
-            label: self.label,
+        RegistryEntry::Invalid(InvalidArtifact {
+            label: self.label.into(),
             line: self.item.line,
-            errors: self.errors.list,
+            errors: self.errors.list.into(),
             owner_repo: f.owner_repo.value().cloned(),
             severity: f.severity.value().copied(),
             cadence: (f.cadence.value().map(|c| c.name()))
                 .or(f.cadence.rejected_text())
-                .map(str::to_string),
+                .map(Arc::from),
             // A bucket name S3 would refuse still says where the artifact was meant to be.
             s3_bucket: (f.s3_bucket.value().cloned()).or_else(|| {
                 (f.s3_bucket.rejected_text())
@@ -481,9 +481,9 @@ impl Entry<'_, '_> {
             }),
             s3_key_template: (f.s3_key_template.value().map(|t| t.source()))
                 .or(f.s3_key_template.rejected_text())
-                .map(str::to_string),
+                .map(Box::from),
             carried: f.carried(self.extensions),
-        }))
+        })
     }
 }
 

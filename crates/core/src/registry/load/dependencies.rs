@@ -36,11 +36,10 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
         // Nothing to check, and no index of every id to build for it.
         return;
     }
-    let index = IdIndex::of(entries);
-    let graph = DependencyGraph::of(entries, &index);
+    let graph = DependencyGraph::of(entries, &IdIndex::of(entries));
     let references = reference_problems(entries, &graph);
     let cycles = Cycles::of(entries, &graph);
-    let file: Arc<str> = Arc::from(file);
+    let mut shared = SharedTexts::new(file);
     let mut references = references.into_iter().peekable();
     for (i, entry) in entries.iter_mut().enumerate() {
         let mut messages: Vec<Arc<str>> = Vec::new();
@@ -49,38 +48,79 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
         }
         messages.extend(cycles.message_of(i));
         if !messages.is_empty() {
-            make_invalid(entry, &file, messages);
+            make_invalid(entry, &mut shared, messages);
         }
     }
     share_target_ids(entries, &graph);
 }
 
-/// Turns a valid entry into an invalid one with `messages` on its `depends_on`.
-fn make_invalid(entry: &mut RegistryEntry, file: &Arc<str>, messages: Vec<Arc<str>>) {
+/// What every artifact made invalid here shares: the file's name, the field's, and the
+/// built-in cadences' names (a ring of millions holds each once).
+struct SharedTexts {
+    file: Arc<str>,
+    field: Arc<str>,
+    cadences: Vec<Arc<str>>,
+}
+
+impl SharedTexts {
+    fn new(file: &str) -> SharedTexts {
+        SharedTexts {
+            file: Arc::from(file),
+            field: Arc::from("depends_on"),
+            cadences: Vec::new(),
+        }
+    }
+
+    /// `name`, shared with every other entry of that cadence made invalid here.
+    fn cadence(&mut self, name: &str) -> Arc<str> {
+        if let Some(known) = self.cadences.iter().find(|c| ***c == *name) {
+            return Arc::clone(known);
+        }
+        let name: Arc<str> = Arc::from(name);
+        // Few cadences in a registry; a bound keeps a registry of many from searching long.
+        if self.cadences.len() < 64 {
+            self.cadences.push(Arc::clone(&name));
+        }
+        name
+    }
+}
+
+/// Turns a valid entry into an invalid one with `messages` on its `depends_on`, keeping the
+/// spec's own id, bucket, owner and key template (moved, not copied).
+fn make_invalid(entry: &mut RegistryEntry, shared: &mut SharedTexts, messages: Vec<Arc<str>>) {
     let RegistryEntry::Valid(spec) = entry else {
         return;
     };
+    let id = spec.id.shared();
+    let line = spec.line();
     let errors = messages
         .into_iter()
         .map(|message| ValidationError {
-            file: Arc::clone(file),
-            line: spec.line(),
-            artifact: Some(spec.id.to_string()),
-            field: Some("depends_on".to_string()),
+            file: Arc::clone(&shared.file),
+            line,
+            artifact: Some(Arc::clone(&id)),
+            field: Some(Arc::clone(&shared.field)),
             message,
         })
         .collect();
-    *entry = RegistryEntry::Invalid(Box::new(InvalidArtifact {
-        label: spec.id.to_string(),
-        line: spec.line(),
+    let invalid = InvalidArtifact {
+        label: id,
+        line,
         errors,
         owner_repo: Some(Arc::clone(&spec.owner_repo)),
         severity: Some(spec.severity),
-        cadence: Some(spec.cadence.name().to_string()),
+        cadence: Some(shared.cadence(spec.cadence.name())),
         s3_bucket: Some(Arc::clone(&spec.s3_bucket)),
-        s3_key_template: Some(spec.s3_key_template.source().to_string()),
+        s3_key_template: None,
         carried: spec.carried().cloned(),
-    }));
+    };
+    let RegistryEntry::Valid(spec) = std::mem::replace(entry, RegistryEntry::Invalid(invalid))
+    else {
+        unreachable!("the entry was valid above");
+    };
+    if let RegistryEntry::Invalid(invalid) = entry {
+        invalid.s3_key_template = Some(spec.s3_key_template.into_source());
+    }
 }
 
 /// Every link of a valid artifact points at its target's own id (the same bytes, shared):
@@ -267,7 +307,7 @@ impl DependencyGraph {
     /// A shortest cycle from `start` back to itself inside `members` (a strongly connected
     /// component, sorted), as nodes ending with `start` again: breadth-first, linear in the
     /// component's edges.
-    fn cycle_through(&self, start: usize, members: &[u32]) -> Vec<usize> {
+    fn cycle_through(&self, start: usize, members: &[u32]) -> Vec<u32> {
         let position = |n: usize| members.binary_search(&entry_index(n)).ok();
         // Each member's parent on the search (by position in `members`), or NONE.
         let mut parent: Vec<u32> = vec![NONE; members.len()];
@@ -278,11 +318,11 @@ impl DependencyGraph {
         while let Some(node) = queue.pop_front() {
             for dep in self.deps(node) {
                 if dep == start {
-                    let mut path = vec![start, node];
+                    let mut path = vec![entry_index(start), entry_index(node)];
                     let mut at = node;
                     while at != start {
                         at = position(at).map_or(start, |p| parent[p] as usize);
-                        path.push(at);
+                        path.push(entry_index(at));
                     }
                     path.reverse();
                     return path;
@@ -295,7 +335,11 @@ impl DependencyGraph {
         }
         // Unreachable for a strongly connected component; the members in file order say
         // enough.
-        members.iter().map(|&m| m as usize).chain([start]).collect()
+        members
+            .iter()
+            .copied()
+            .chain([entry_index(start)])
+            .collect()
     }
 }
 
@@ -371,8 +415,7 @@ impl Cycles {
             }
             let first = members[0] as usize;
             let cycle = graph.cycle_through(first, &members);
-            let ids: Vec<&str> = cycle.iter().map(|&n| entries[n].label()).collect();
-            let told = format!("dependency cycle: {}", cycle_text(&ids));
+            let told = format!("dependency cycle: {}", cycle_text(&cycle, entries));
             let first_id = entries[first].label();
             let line = match &entries[first] {
                 RegistryEntry::Valid(spec) => spec.line(),
@@ -406,15 +449,21 @@ impl Cycles {
 }
 
 /// `a -> b -> c -> a`, the middle left out past [`CYCLE_LISTED_IN_FULL`] members:
-/// `a -> b -> … (N more) -> a`. `ids` ends with its first id again.
-fn cycle_text(ids: &[&str]) -> String {
-    let members = ids.len().saturating_sub(1);
+/// `a -> b -> … (N more) -> a`. `cycle` (entry indices) ends with its first node again; only
+/// the ids shown are looked up.
+fn cycle_text(cycle: &[u32], entries: &[RegistryEntry]) -> String {
+    let id = |&n: &u32| entries[n as usize].label();
+    let members = cycle.len().saturating_sub(1);
     if members <= CYCLE_LISTED_IN_FULL {
-        return ids.join(" -> ");
+        return cycle.iter().map(id).collect::<Vec<_>>().join(" -> ");
     }
-    let shown = ids[..CYCLE_SHOWN].join(" -> ");
-    let last = ids[ids.len() - 1];
-    format!("{shown} -> … ({} more) -> {last}", members - CYCLE_SHOWN)
+    let shown = cycle[..CYCLE_SHOWN].iter().map(id).collect::<Vec<_>>();
+    let last = id(&cycle[cycle.len() - 1]);
+    format!(
+        "{} -> … ({} more) -> {last}",
+        shown.join(" -> "),
+        members - CYCLE_SHOWN
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! [`Problem`]s a field's parser returns.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::registry::{RegistryError, ValidationError};
 use crate::text::did_you_mean;
@@ -34,8 +35,8 @@ impl<'a> Errors<'a> {
         ValidationError {
             file: self.file.into(),
             line,
-            artifact: artifact.map(str::to_string),
-            field: field.map(str::to_string),
+            artifact: artifact.map(Arc::from),
+            field: field.map(Arc::from),
             message: message.into(),
         }
     }

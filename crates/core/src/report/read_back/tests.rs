@@ -99,8 +99,19 @@ fn rows_read_back_write_the_same_json_and_take_the_registrys_carried_fields() {
     let mut own_key = row("d", false);
     own_key.set_dedup_key("freshness_d_daily".into());
     own_key.set_off_cycle_key(Some("daily/x.json".into()));
-    let rows = [row("a", false), row("c", true), own_key];
-    let doc = ResultsDoc::parse(&file(&rows, true)).unwrap();
+    // Folded under `a`: written with the fold's words, held (and read back) without them.
+    let mut folded = row("e", false);
+    folded.policy.as_mut().unwrap().folded_under = Some("a".into());
+    let rows = [row("a", false), row("c", true), own_key, folded];
+    let json = String::from_utf8(file(&rows, true)).unwrap();
+    assert!(
+        json.contains(
+            "\"rule\": \"escalated after 2 missed cycles; sent; folded under a in the digest \
+             (depends_on: its upstream alerts too)\""
+        ),
+        "{json}"
+    );
+    let doc = ResultsDoc::parse(json.as_bytes()).unwrap();
     let carried = Arc::new(CarriedFields {
         runbook_url: Some("https://runbooks/a".into()),
         ..CarriedFields::default()
