@@ -25,9 +25,12 @@ use crate::report::files::{HISTORY, HISTORY_DIGEST};
 use crate::settings::Settings;
 use crate::store::{ObjectStore, S3Url};
 
-/// Time kept back from the deadline, on top of the pass's, for serializing and uploading
-/// `history.json` and its digest: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback
-/// stand-in (BENCHMARKS.md#history-scan), so room for a slower link.
+/// Time kept back from the deadline, on top of the pass's, for what is written after the
+/// last batch of artifacts: the scan writes `history.json` (~800 MB at 100,000 artifacts),
+/// the digest and the compacted log while it judges (`history::files`), so this covers the
+/// batch under way (≤ 100,000 cycles, ~20 MB of `history.json`), the SLA counts per artifact
+/// (~100 MB at a million), the held first parts and three completions: a few seconds to S3
+/// in region, so room for a slower link (docs/lambda.md#deadline).
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
