@@ -53,8 +53,9 @@ pub struct ScanSettings {
     /// Where the outcome log is read from (the results bucket and prefix); `None`: every
     /// expected cycle is probed.
     pub log_location: Option<OutputLocation>,
-    /// A batch ends once it has this many planned cycles (or cycles to probe), at least one
-    /// artifact: what the scan holds at once ([`PLANNED_AT_ONCE`]).
+    /// A batch of artifacts ends once it has this many cycles to probe, or ten times as many
+    /// planned cycles (at least one artifact): what the scan holds at once
+    /// ([`PLANNED_AT_ONCE`]).
     pub batch_cycles: usize,
 }
 
@@ -72,8 +73,14 @@ impl Default for ScanSettings {
     }
 }
 
-/// How many planned cycles are judged (their keys rendered and held) at once, at least: a
-/// first scan after a deploy probes every expected cycle, millions at a large registry.
+/// How many cycles to probe are planned (their keys rendered and held) at once, at least: a
+/// first scan after a deploy probes every expected cycle, millions at a large registry. A
+/// batch also ends at ten times as many planned cycles (~72 bytes each while the batch is
+/// judged, ~56 more as its artifacts' history until written): ~25,000 artifacts of ~40 cycles.
+/// Smaller batches would hold less, but the probes' listings are planned per batch and a date
+/// directory's keys spread over more batches are listed once per batch: with batches of
+/// 100,000 planned cycles the 100,000-artifact benchmark made 2,579 LIST requests instead of
+/// 125 (BENCHMARKS.md#the-history-judged-and-written-per-batch-issue-24-item-4).
 pub const PLANNED_AT_ONCE: usize = 100_000;
 
 /// Scans the history of every selected artifact of `registry` at `now`, keeping every judged
@@ -134,7 +141,7 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
             break;
         }
         decided.decide_artifact(target, known, now);
-        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= batch_cycles;
+        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= 10 * batch_cycles;
         if !full && a + 1 < plan.artifacts.len() {
             continue;
         }
