@@ -345,11 +345,25 @@ fn respond(
     }
 }
 
-/// Uploads in parts not completed yet, by upload id: the parts in order.
-static UPLOADS: Mutex<BTreeMap<String, Vec<Vec<u8>>>> = Mutex::new(BTreeMap::new());
+/// Uploads in parts not completed yet, by upload id: the parts by number (S3 orders an
+/// object's parts by number, not by when they were sent: `history.json`'s part 1 comes last).
+static UPLOADS: Mutex<BTreeMap<String, BTreeMap<i32, Part>>> = Mutex::new(BTreeMap::new());
 
-/// CreateMultipartUpload (`POST ?uploads`), UploadPart (`PUT ?partNumber=N&uploadId=ID`, in
-/// order), CompleteMultipartUpload (`POST ?uploadId=ID`: the parts become the object) and
+/// A part's bytes, or only their count for an object the stand-in does not keep.
+enum Part {
+    Kept(Vec<u8>),
+    Counted(usize),
+}
+
+/// The objects whose uploads are counted and their bodies dropped: `history.json` (~8 GB at a
+/// million artifacts) and the compacted log the scan writes back (~1 GB); the previous object
+/// at the key stays. Everything else (the page's digest) is kept and can be read back.
+fn discarded(key: &str) -> bool {
+    key.ends_with("history.json") || key.ends_with("history_outcomes.ndjson.gz")
+}
+
+/// CreateMultipartUpload (`POST ?uploads`), UploadPart (`PUT ?partNumber=N&uploadId=ID`),
+/// CompleteMultipartUpload (`POST ?uploadId=ID`: the parts, by number, become the object) and
 /// AbortMultipartUpload (`DELETE ?uploadId=ID`); `None` for any other request.
 fn multipart(
     method: &str,
@@ -362,6 +376,10 @@ fn multipart(
     let upload_id = (query.split('&'))
         .find_map(|p| p.strip_prefix("uploadId="))
         .map(str::to_string);
+    let part_number: i32 = (query.split('&'))
+        .find_map(|p| p.strip_prefix("partNumber="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
     let mut uploads = UPLOADS.lock().unwrap();
     let xml = |body: String| {
         format!(
@@ -378,7 +396,7 @@ fn multipart(
                 "u{}",
                 NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             );
-            uploads.insert(id.clone(), Vec::new());
+            uploads.insert(id.clone(), BTreeMap::new());
             Some(xml(format!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<InitiateMultipartUploadResult>\
                  <Bucket>{bucket}</Bucket><Key>{}</Key><UploadId>{id}</UploadId>\
@@ -388,8 +406,12 @@ fn multipart(
         }
         ("PUT", Some(id)) => {
             let held = uploads.get_mut(&id)?;
-            held.push(body.to_vec());
-            let n = held.len();
+            let part = match discarded(key) {
+                true => Part::Counted(body.len()),
+                false => Part::Kept(body.to_vec()),
+            };
+            held.insert(part_number, part);
+            let n = part_number;
             Some(
                 format!("HTTP/1.1 200 OK\r\nETag: \"p{n}\"\r\nContent-Length: 0\r\n\r\n")
                     .into_bytes(),
@@ -405,9 +427,28 @@ fn multipart(
         }
         ("POST", Some(id)) => {
             let held = uploads.remove(&id)?;
-            let body: Vec<u8> = held.concat();
+            let n_parts = held.len();
+            let (mut body, mut counted) = (Vec::new(), 0);
+            for part in held.into_values() {
+                match part {
+                    Part::Kept(bytes) => body.extend(bytes),
+                    Part::Counted(n) => counted += n,
+                }
+            }
             if std::env::var_os("STANDIN_QUIET").is_none() {
-                eprintln!("PUT {key} {} ({} parts)", body.len(), held.len());
+                let (bytes, dropped) = match discarded(key) {
+                    true => (counted, ", body dropped"),
+                    false => (body.len(), ""),
+                };
+                eprintln!("PUT {key} {bytes} ({n_parts} parts{dropped})");
+            }
+            if discarded(key) {
+                return Some(xml(format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CompleteMultipartUploadResult>\
+                     <Bucket>{bucket}</Bucket><Key>{}</Key><ETag>\"dropped\"</ETag>\
+                     </CompleteMultipartUploadResult>",
+                    xml_escape(object)
+                )));
             }
             let version = objects.get(key).map_or(0, |o| o.version) + 1;
             let stored = StoredObject {

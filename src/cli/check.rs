@@ -155,7 +155,7 @@ fn render_digests(outcome: &PassOutcome) -> String {
 fn read_history_file(file: &std::path::Path) -> anyhow::Result<PageHistory> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let digest = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(&bytes[..]));
+        let lines = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(&bytes[..]));
         freshness_monitor::page::digest_file::read_digest(lines)
             .map_err(|e| anyhow::anyhow!("{} is not a history digest: {e}", file.display()))?
     } else {

@@ -11,7 +11,7 @@ use clap::Args;
 use freshness_monitor::history::cell::CellOutcome;
 use freshness_monitor::history::lookback::known_cadence_names;
 use freshness_monitor::history::{
-    History, HistoryFile, Lookback, ScanSettings, SlaCounts, SlaReport, scan_history,
+    History, HistoryFile, Lookback, ScanSettings, SlaCounts, scan_history,
 };
 use freshness_monitor::page::{HistoryDigest, PageHistory};
 use freshness_monitor::pass::{PassSettings, run_pass};
@@ -121,7 +121,7 @@ const SLA_HEADERS: [&str; 6] = [
 
 /// The SLA table per artifact and per owner, the gaps and errors, and a summary line.
 fn render(history: &History<'_>) -> String {
-    let report = SlaReport::of(history);
+    let report = history.sla();
     let mut headers = vec!["ARTIFACT", "OWNER", "CADENCE", "CYCLES"];
     headers.extend(SLA_HEADERS);
     let rows: Vec<Vec<String>> = history

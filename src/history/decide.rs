@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::cell::CellOutcome;
 use super::from_log::{self, Answer};
-use super::plan::{ArtifactPlan, Plan, not_expected};
+use super::plan::{ArtifactPlan, not_expected};
 use crate::classify::ResolvedKeys;
 use crate::ledger::Ledger;
 use crate::outcome_log::{LogIndex, SetCycle};
 
-/// Every planned cycle's judgement, per artifact.
+/// Every planned cycle's judgement, per artifact of a batch.
 pub(super) type Cells = Vec<Vec<Option<Judged>>>;
 
 /// One cycle's outcome, whether it was probed, and a set's counts.
@@ -30,10 +30,16 @@ impl Judged {
     }
 }
 
-/// What was decided: the cells known without a probe, and the cycles to probe next.
+/// What was decided of one batch of artifacts: the cells known without a probe, and the
+/// cycles to probe; and over the whole scan, why cycles were probed and how many the log
+/// answered.
+#[derive(Default)]
 pub(super) struct Decided {
+    /// The batch's artifacts' cells, in registry order.
     pub cells: Cells,
-    /// `(artifact, cell)` of each cycle to probe in the next batch, in registry order.
+    /// The batch's cells in all.
+    pub n_cells: usize,
+    /// `(artifact in the batch, cell)` of each cycle to probe, in registry order.
     pub probes: Vec<(usize, usize)>,
     pub reasons: [usize; 4],
     /// Expected cycles the log (or the ledger) answered.
@@ -41,23 +47,17 @@ pub(super) struct Decided {
 }
 
 impl Decided {
-    pub fn new(plan: &Plan<'_>) -> Self {
-        Decided {
-            cells: plan.artifacts.iter().map(|a| vec![None; a.len]).collect(),
-            probes: Vec::new(),
-            reasons: [0; 4],
-            logged: 0,
-        }
-    }
-
-    /// Decides the `a`-th artifact's cycles: known ones judged, the rest queued to probe.
+    /// Decides the batch's next artifact's cycles: known ones judged, the rest queued to
+    /// probe.
     pub fn decide_artifact(
         &mut self,
-        a: usize,
         target: &ArtifactPlan<'_>,
         known: Known<'_>,
         now: DateTime<Utc>,
     ) {
+        let a = self.cells.len();
+        self.cells.push(vec![None; target.len]);
+        self.n_cells += target.len;
         for c in 0..target.len {
             match decide(target, c, known, now) {
                 Decision::NotExpected(cell) => self.cells[a][c] = Judged::unprobed(cell, None),

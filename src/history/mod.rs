@@ -6,12 +6,13 @@ pub use freshness_core::history::*;
 
 pub mod compact;
 mod decide;
+pub mod files;
 pub mod listed;
 pub mod scan;
 pub mod set_cycles;
 pub mod write;
 
-pub use scan::{ScanSettings, scan_history};
+pub use scan::{ScanSettings, scan_history, scan_writing};
 
 #[cfg(test)]
 mod tests;

@@ -471,7 +471,7 @@ async fn only_and_the_owner_roll_up() {
     };
     settings.lookback.set("saturday_sf".into(), 2);
     let history = scan_history(&store, &reg, &settings, at("2026-06-03T12:00:00Z")).await;
-    let report = SlaReport::of(&history);
+    let report = history.sla();
     assert_eq!(report.artifacts.len(), 2);
     let team = report.owners["team"];
     assert_eq!(
@@ -873,4 +873,184 @@ async fn the_pages_digest_object_reads_back_as_the_digest_of_the_scan() {
         digest.artifacts["hourly_feed"].sla.expected > 12,
         "counts cover the window"
     );
+}
+
+/// A store that answers HEADs from a table, keeps what is written in memory and uploads in
+/// parts the way S3 does: the parts of an upload make the object in part-number order,
+/// whatever order they were sent in.
+struct PartsStore {
+    table: TableStore,
+    objects: crate::store::memory::MemoryStore,
+    parts: Mutex<Vec<(String, i32, Vec<u8>)>>,
+}
+
+impl PartsStore {
+    fn new(table: TableStore) -> Self {
+        let objects = crate::store::memory::MemoryStore::new();
+        objects.create_bucket("results");
+        PartsStore {
+            table,
+            objects,
+            parts: Mutex::default(),
+        }
+    }
+
+    async fn body(&self, key: &str) -> Vec<u8> {
+        self.objects.get("results", key).await.unwrap().body
+    }
+
+    async fn unzipped(&self, key: &str) -> String {
+        use std::io::Read;
+        let body = self.body(key).await;
+        let mut text = String::new();
+        let mut members = flate2::read::MultiGzDecoder::new(&body[..]);
+        members.read_to_string(&mut text).unwrap();
+        text
+    }
+}
+
+impl ObjectStore for PartsStore {
+    async fn head(&self, b: &str, key: &str) -> Result<Option<ObjectMeta>, StoreError> {
+        match b {
+            "results" => self.objects.head(b, key).await,
+            _ => self.table.head(b, key).await,
+        }
+    }
+    async fn get(&self, b: &str, k: &str) -> Result<FetchedObject, StoreError> {
+        self.objects.get(b, k).await
+    }
+    async fn put(&self, b: &str, k: &str, body: Vec<u8>, t: &str) -> Result<(), StoreError> {
+        self.objects.put(b, k, body, t).await
+    }
+    async fn list_page(
+        &self,
+        b: &str,
+        prefix: &str,
+        token: Option<&str>,
+        max: u16,
+    ) -> Result<crate::store::ListPage, StoreError> {
+        self.objects.list_page(b, prefix, token, max).await
+    }
+    async fn start_upload(&self, _: &str, k: &str, _: &str) -> Result<Option<String>, StoreError> {
+        Ok(Some(k.to_string()))
+    }
+    async fn upload_part(
+        &self,
+        _: &str,
+        _: &str,
+        id: &str,
+        n: i32,
+        body: Vec<u8>,
+    ) -> Result<String, StoreError> {
+        self.parts.lock().unwrap().push((id.to_string(), n, body));
+        Ok(format!("{id}#{n}"))
+    }
+    async fn complete_upload(
+        &self,
+        b: &str,
+        k: &str,
+        id: &str,
+        etags: Vec<String>,
+        _: u64,
+    ) -> Result<(), StoreError> {
+        let mut parts: Vec<_> = std::mem::take(&mut *self.parts.lock().unwrap());
+        let (mut mine, others): (Vec<_>, Vec<_>) = parts.drain(..).partition(|p| p.0 == id);
+        *self.parts.lock().unwrap() = others;
+        mine.sort_by_key(|p| p.1);
+        let numbers: Vec<String> = mine.iter().map(|p| format!("{id}#{}", p.1)).collect();
+        assert_eq!(etags, numbers, "every part, numbered 1.. in order");
+        let body = mine.into_iter().flat_map(|p| p.2).collect();
+        self.objects.put(b, k, body, "").await
+    }
+}
+
+/// 1,203 artifacts (past the 1,000 that are written indented and whole): weekday, weekly
+/// and pointer entries, some landed, one failing.
+fn many_artifacts() -> (Registry, TableStore) {
+    let mut entries = String::new();
+    let mut store = TableStore::default();
+    for i in 0..1_203 {
+        let (template, cadence) = match i % 3 {
+            0 => (format!("d/{i}/{{date}}"), "weekday_sf"),
+            1 => (format!("w/{i}/{{date}}"), "weekly"),
+            _ => (format!("p/{i}/latest.json"), "weekday_sf"),
+        };
+        entries.push_str(&format!(
+            "  - artifact_id: a{i}\n    s3_key_template: \"{template}\"\n    cadence: {cadence}\n    \
+             owner_repo: team{}\n",
+            i % 7
+        ));
+        if i % 5 == 0 {
+            store = store.with(&format!("d/{i}/2026-06-03"), "2026-06-03T13:30:00Z", i);
+            store = store.with(&format!("p/{i}/latest.json"), "2026-06-03T15:00:00Z", i);
+        }
+    }
+    let store = store.failing("d/9/2026-06-02", StoreError::Server { status: 500 });
+    (registry(&entries), store)
+}
+
+#[tokio::test]
+async fn a_scan_written_batch_by_batch_writes_the_same_files_as_the_whole_scan() {
+    use super::files::HistoryFiles;
+    use super::write::{put_digest, put_history_json};
+    let (reg, table) = many_artifacts();
+    let now = at("2026-06-04T12:00:00Z");
+    let mut settings = ScanSettings {
+        log_location: Some(crate::settings::OutputLocation {
+            bucket: "results".into(),
+            prefix: "r/".into(),
+        }),
+        ..ScanSettings::default()
+    };
+    settings.lookback.set("weekday_sf".into(), 3);
+    settings.lookback.set("weekly".into(), 2);
+    let whole_store = PartsStore::new(table);
+    let mut whole = scan_history(&whole_store, &reg, &settings, now).await;
+    assert_eq!(whole.artifacts.len(), 1_203);
+    whole.duration = std::time::Duration::ZERO;
+    put_history_json(&whole_store, "results", "r/history.json", &whole)
+        .await
+        .unwrap();
+    put_digest(&whole_store, "results", "r/digest.gz", &whole)
+        .await
+        .unwrap();
+    let expected = (
+        whole_store.body("r/history.json").await,
+        whole_store.unzipped("r/digest.gz").await,
+        whole_store.unzipped("r/history_outcomes.ndjson.gz").await,
+    );
+    assert!(expected.0.len() > 3 * 4096, "several parts of 4 KiB");
+    // 1: an artifact a batch; 7 and 100 (of 10 times as many planned cycles): batches that
+    // do not divide the count.
+    for batch_cycles in [1, 7, 100] {
+        // A store of its own: no compacted log of an earlier scan to read.
+        let store = PartsStore::new(many_artifacts().1);
+        let settings = ScanSettings {
+            batch_cycles,
+            ..settings.clone()
+        };
+        let mut files = HistoryFiles::new(&store, "results", "r/history.json", "r/digest.gz")
+            .with_part_bytes(4096);
+        let mut history = scan_writing(&store, &reg, &settings, now, Some(&mut files)).await;
+        assert!(history.artifacts.is_empty(), "none kept: {batch_cycles}");
+        history.duration = std::time::Duration::ZERO;
+        files.finish(&mut history).await.unwrap();
+        let json = store.body("r/history.json").await;
+        assert!(
+            json == expected.0,
+            "history.json differs at batches of {batch_cycles}"
+        );
+        assert_eq!(
+            store.unzipped("r/digest.gz").await,
+            expected.1,
+            "{batch_cycles}"
+        );
+        let log = store.unzipped("r/history_outcomes.ndjson.gz").await;
+        assert_eq!(
+            log, expected.2,
+            "compacted log at batches of {batch_cycles}"
+        );
+        assert_eq!(history.gap_count(), whole.gap_count());
+        assert_eq!(history.n_head_requests, whole.n_head_requests);
+    }
 }

@@ -15,9 +15,9 @@ use super::container::Container;
 use super::deadline::probe_deadline;
 use super::error::{HandlerError, registry_error_message};
 use super::event::EventError;
+use crate::history::files::HistoryFiles;
 use crate::history::lookback::known_cadence_names;
-use crate::history::write::{put_digest, put_history_json};
-use crate::history::{History, Lookback, ScanSettings, SlaReport, scan_history};
+use crate::history::{History, Lookback, ScanSettings, scan_writing};
 use crate::pass::OutputLocation;
 use crate::registry::Registry;
 use crate::registry_source::{self, LoadedRegistry, RegistrySource};
@@ -25,9 +25,12 @@ use crate::report::files::{HISTORY, HISTORY_DIGEST};
 use crate::settings::Settings;
 use crate::store::{ObjectStore, S3Url};
 
-/// Time kept back from the deadline, on top of the pass's, for serializing and uploading
-/// `history.json` and its digest: 366 MB compact at 100,000 artifacts, ~2.5 s to a loopback
-/// stand-in (BENCHMARKS.md#history-scan), so room for a slower link.
+/// Time kept back from the deadline, on top of the pass's, for what is written after the
+/// last batch of artifacts: the scan writes `history.json` (~800 MB at 100,000 artifacts),
+/// the digest and the compacted log while it judges (`history::files`), so this covers the
+/// batch under way (≤ 100,000 cycles, ~20 MB of `history.json`), the SLA counts per artifact
+/// (~100 MB at a million), the held first parts and three completions: a few seconds to S3
+/// in region, so room for a slower link (docs/lambda.md#deadline).
 pub const HISTORY_WRITE_RESERVE: Duration = Duration::from_secs(25);
 
 /// Runs the history scan an event asked for.
@@ -53,11 +56,18 @@ pub async fn run_historical<S: ObjectStore>(
         lookback: lookback.clone(),
         list_max_pages: settings.list_max_pages,
         log_location: Some(location.clone()),
+        ..ScanSettings::default()
     };
-    let history = scan_history(&container.store, &loaded.registry, &scan_settings, now).await;
+    let json_key = format!("{}{HISTORY}", location.prefix);
+    let digest_key = format!("{}{HISTORY_DIGEST}", location.prefix);
+    let store = &container.store;
+    let mut files = HistoryFiles::new(store, &location.bucket, &json_key, &digest_key);
+    let registry = &loaded.registry;
+    let mut history = scan_writing(store, registry, &scan_settings, now, Some(&mut files)).await;
     let scanned = Memory::now();
     let writing = Instant::now();
-    let written = write_outputs(&container.store, &location, &history)
+    let written = files
+        .finish(&mut history)
         .await
         .map_err(|source| HandlerError::Outputs {
             bucket: location.bucket.clone(),
@@ -68,19 +78,6 @@ pub async fn run_historical<S: ObjectStore>(
     log_summary(request_id, &history, &written, outputs);
     written?;
     Ok(response(&history, &location))
-}
-
-/// `history.json`, then the page's digest of it, each written in parts as it is serialized.
-async fn write_outputs<S: ObjectStore>(
-    store: &S,
-    location: &OutputLocation,
-    history: &History<'_>,
-) -> Result<(), crate::store::StoreError> {
-    let key = format!("{}{HISTORY}", location.prefix);
-    put_history_json(store, &location.bucket, &key, history).await?;
-    let key = format!("{}{HISTORY_DIGEST}", location.prefix);
-    put_digest(store, &location.bucket, &key, history).await?;
-    Ok(())
 }
 
 /// The registry named by the env, or the invocation's `RegistryError`.
@@ -171,7 +168,7 @@ fn log_summary(
         message = "history scan complete",
         request_id,
         generated_at = %crate::text::rfc3339(history.generated_at),
-        n_artifacts = history.artifacts.len(),
+        n_artifacts = history.n_artifacts(),
         n_cycles_probed = history.n_cycles_probed(),
         n_head_requests = history.n_head_requests,
         n_list_requests = history.n_list_requests,
@@ -186,6 +183,7 @@ fn log_summary(
         read_log_seconds = history.phases.read_log.as_secs_f64(),
         cycles_seconds = history.phases.cycles.as_secs_f64(),
         write_log_seconds = history.phases.write_log.as_secs_f64(),
+        write_files_seconds = history.phases.write_files.as_secs_f64(),
         write_outputs_seconds = writing.as_secs_f64(),
         rss_after_scan_mb = scanned.rss_mb,
         peak_rss_scan_mb = scanned.peak_mb,
@@ -203,7 +201,7 @@ pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
         "generated_at": crate::text::rfc3339(history.generated_at),
         "history_file": S3Url(&location.bucket, &key).to_string(),
         "lookback": history.lookback,
-        "n_artifacts": history.artifacts.len(),
+        "n_artifacts": history.n_artifacts(),
         "n_cycles_probed": history.n_cycles_probed(),
         "n_head_requests": history.n_head_requests,
         "n_list_requests": history.n_list_requests,
@@ -216,6 +214,6 @@ pub fn response(history: &History<'_>, location: &OutputLocation) -> Value {
         "truncated": history.truncated(),
         "n_not_scanned": history.not_scanned.len(),
         "duration_seconds": history.duration_seconds(),
-        "sla": SlaReport::of(history).overall,
+        "sla": history.sla().overall,
     })
 }

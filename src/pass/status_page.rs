@@ -175,7 +175,7 @@ pub const DIGEST_MAX_BYTES_FOR_PAGE: u64 = 2_000_000;
 
 /// The digest's gzipped lines.
 fn digest_of_gz(bytes: &[u8]) -> Result<HistoryDigest, String> {
-    let lines = std::io::BufReader::new(flate2::read::GzDecoder::new(bytes));
+    let lines = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(bytes));
     read_digest(lines)
 }
 

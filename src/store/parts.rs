@@ -5,6 +5,11 @@
 //! smaller than one part is one plain PUT, as before. A store that cannot upload in parts
 //! (the local and in-memory stores) is given the whole body in one PUT at the end.
 //!
+//! A document whose opening is known only at the end (`history.json`'s head holds the scan's
+//! totals) is written with its first part held back ([`PartWriter::holding_first_part`]):
+//! parts 2, 3, … are sent as they fill and part 1, the head and the held bytes, last; S3
+//! orders an object's parts by number, not by when they were sent.
+//!
 //! Nothing is visible at the key until the upload completes: a reader sees the previous
 //! object or the whole new one. An upload that fails is aborted (its parts dropped).
 
@@ -26,6 +31,9 @@ pub struct PartWriter<'s, S> {
     upload: Option<(String, Vec<String>)>,
     /// The store cannot upload in parts: everything is kept for one PUT at the end.
     whole: bool,
+    /// The first full part is kept back, to be sent last as part 1 behind a head.
+    hold_first: bool,
+    held: Option<Vec<u8>>,
     written: u64,
 }
 
@@ -48,7 +56,18 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
             buffer: Vec::new(),
             upload: None,
             whole: false,
+            hold_first: false,
+            held: None,
             written: 0,
+        }
+    }
+
+    /// Keeps the first full part back until [`PartWriter::finish_with`] sends it, behind the
+    /// head it is given, as part 1 (at most two parts held).
+    pub fn holding_first_part(self) -> Self {
+        PartWriter {
+            hold_first: true,
+            ..self
         }
     }
 
@@ -71,6 +90,11 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
         if self.whole || self.buffer.len() < self.part_bytes {
             return Ok(());
         }
+        if self.hold_first && self.held.is_none() {
+            let held = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.part_bytes));
+            self.held = Some(held);
+            return Ok(());
+        }
         if self.upload.is_none() {
             let started = self
                 .store
@@ -87,30 +111,44 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
     }
 
     async fn send_part(&mut self) -> Result<(), StoreError> {
-        let (id, etags) = self.upload.as_mut().expect("an upload was started");
         let body = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.part_bytes));
+        let (_, etags) = self.upload.as_ref().expect("an upload was started");
+        let number = etags.len() as i32 + 1 + i32::from(self.hold_first);
+        let etag = self.send_numbered(number, body).await?;
+        self.upload.as_mut().expect("started").1.push(etag);
+        Ok(())
+    }
+
+    /// Sends `body` as part `number`; a failure aborts the upload.
+    async fn send_numbered(&mut self, number: i32, body: Vec<u8>) -> Result<String, StoreError> {
+        let (id, _) = self.upload.as_ref().expect("an upload was started");
         self.written += body.len() as u64;
-        let number = etags.len() as i32 + 1;
         let sent = (self.store)
             .upload_part(&self.bucket, &self.key, id, number, body)
             .await;
         match sent {
-            Ok(etag) => {
-                etags.push(etag);
-                Ok(())
-            }
+            Ok(etag) => Ok(etag),
             Err(e) => {
                 let id = id.clone();
                 self.abort(&id).await;
+                self.upload = None;
                 Err(e)
             }
         }
     }
 
     /// Sends what is left and makes the object.
-    pub async fn finish(mut self) -> Result<Written, StoreError> {
+    pub async fn finish(self) -> Result<Written, StoreError> {
+        self.finish_with(Vec::new()).await
+    }
+
+    /// Sends what is left and makes the object, `head` first (before the held part, when
+    /// [`PartWriter::holding_first_part`]; else before everything, which then fits one PUT).
+    pub async fn finish_with(mut self, mut head: Vec<u8>) -> Result<Written, StoreError> {
+        head.extend(self.held.take().unwrap_or_default());
         let Some((id, _)) = &self.upload else {
-            let body = std::mem::take(&mut self.buffer);
+            head.append(&mut self.buffer);
+            let body = head;
             let bytes = body.len() as u64;
             let put = self
                 .store
@@ -121,6 +159,10 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
         let id = id.clone();
         if !self.buffer.is_empty() {
             self.send_part().await?;
+        }
+        if self.hold_first {
+            let first = self.send_numbered(1, head).await?;
+            self.upload.as_mut().expect("started").1.insert(0, first);
         }
         let etags = std::mem::take(&mut self.upload.as_mut().expect("started").1);
         let parts = etags.len();
@@ -135,6 +177,13 @@ impl<'s, S: ObjectStore> PartWriter<'s, S> {
             bytes: self.written,
             parts,
         })
+    }
+
+    /// Drops what was written: an upload in progress is aborted, nothing is made.
+    pub async fn abandon(self) {
+        if let Some((id, _)) = &self.upload {
+            self.abort(id).await;
+        }
     }
 
     async fn abort(&self, id: &str) {
@@ -181,12 +230,39 @@ impl<'s, S: ObjectStore> GzPartWriter<'s, S> {
         Ok(())
     }
 
+    /// Drops what was written: an upload in progress is aborted, nothing is made.
+    pub async fn abandon(self) {
+        self.parts.abandon().await;
+    }
+
+    /// Keeps the first full part back for [`GzPartWriter::finish_with_head`].
+    pub fn holding_first_part(self) -> Self {
+        GzPartWriter {
+            parts: self.parts.holding_first_part(),
+            gz: self.gz,
+        }
+    }
+
     /// Ends the gzip stream and makes the object; `bytes` counts the compressed bytes.
-    pub async fn finish(mut self) -> Result<Written, StoreError> {
+    pub async fn finish(self) -> Result<Written, StoreError> {
+        self.finish_with_head(&[]).await
+    }
+
+    /// Ends the gzip stream and makes the object with `head` (uncompressed, known only now)
+    /// before everything written, as a gzip member of its own (a reader decompresses the
+    /// members one after the other: `MultiGzDecoder`, `gunzip`, Python's `gzip`).
+    pub async fn finish_with_head(mut self, head: &[u8]) -> Result<Written, StoreError> {
+        use std::io::Write;
         let encoder = (self.gz.into_inner()).map_err(|e| gz_failed(e.into_error()))?;
         let rest = encoder.finish().map_err(gz_failed)?;
         self.parts.buffer().extend(rest);
-        self.parts.finish().await
+        let mut member = Vec::new();
+        if !head.is_empty() {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(head).map_err(gz_failed)?;
+            member = gz.finish().map_err(gz_failed)?;
+        }
+        self.parts.finish_with(member).await
     }
 }
 
@@ -276,13 +352,9 @@ mod tests {
                 .lock()
                 .unwrap()
                 .push(format!("complete {}", etags.join(",")));
-            let body = self
-                .parts
-                .lock()
-                .unwrap()
-                .iter()
-                .flat_map(|(_, p)| p.clone())
-                .collect();
+            let mut parts = self.parts.lock().unwrap().clone();
+            parts.sort_by_key(|(n, _)| *n);
+            let body = parts.into_iter().flat_map(|(_, p)| p).collect();
             self.objects.put(b, k, body, "").await
         }
         async fn abort_upload(&self, _: &str, _: &str, _: &str) -> Result<(), StoreError> {
@@ -326,6 +398,54 @@ mod tests {
         );
         let body = store.objects.get("b", "k").await.unwrap().body;
         assert_eq!(body, b"aaaaaabbbbbbccccccddddddeeeeee");
+    }
+
+    #[tokio::test]
+    async fn a_held_first_part_is_sent_last_as_part_one_behind_its_head() {
+        let store = PartsStore::default();
+        let mut writer = PartWriter::new(&store, "b", "k", "application/json")
+            .with_part_bytes(10)
+            .holding_first_part();
+        for i in 0..5 {
+            writer.buffer().extend(std::iter::repeat_n(b'a' + i, 6));
+            writer.send_full().await.unwrap();
+        }
+        let written = writer.finish_with(b"HEAD:".to_vec()).await.unwrap();
+        assert_eq!(
+            written,
+            Written {
+                bytes: 35,
+                parts: 3
+            }
+        );
+        assert_eq!(
+            *store.calls.lock().unwrap(),
+            [
+                "start",
+                "part 2 12",
+                "part 3 6",
+                "part 1 17",
+                "complete etag1,etag2,etag3"
+            ]
+        );
+        let body = store.objects.get("b", "k").await.unwrap().body;
+        assert_eq!(body, b"HEAD:aaaaaabbbbbbccccccddddddeeeeee");
+    }
+
+    #[tokio::test]
+    async fn a_held_document_under_two_parts_is_one_put_with_its_head() {
+        let store = PartsStore::default();
+        let mut writer = PartWriter::new(&store, "b", "k", "application/json")
+            .with_part_bytes(10)
+            .holding_first_part();
+        for i in 0..3 {
+            writer.buffer().extend(std::iter::repeat_n(b'a' + i, 6));
+            writer.send_full().await.unwrap();
+        }
+        writer.finish_with(b"H".to_vec()).await.unwrap();
+        assert_eq!(*store.calls.lock().unwrap(), ["put 19"]);
+        let body = store.objects.get("b", "k").await.unwrap().body;
+        assert_eq!(body, b"Haaaaaabbbbbbcccccc");
     }
 
     #[tokio::test]

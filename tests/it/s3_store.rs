@@ -516,3 +516,26 @@ async fn s3_an_object_written_in_parts_reads_back_whole_and_a_failed_one_leaves_
         .extend(std::iter::repeat_n(b'x', PART_BYTES));
     assert!(writer.send_full().await.is_err());
 }
+
+#[tokio::test]
+async fn s3_an_object_whose_first_part_is_sent_last_reads_back_in_part_order() {
+    use freshness_monitor::store::parts::{PART_BYTES, PartWriter};
+    let store = moto_store().await;
+    let bucket = moto::unique_bucket("s3held");
+    create_bucket(&store, &bucket).await;
+    // Three and a half parts after a head known only at the end, as history.json is written.
+    let line: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let lines = PART_BYTES * 7 / 2 / line.len();
+    let mut writer =
+        PartWriter::new(&store, &bucket, "held.json", "application/json").holding_first_part();
+    for _ in 0..lines {
+        writer.buffer().extend_from_slice(&line);
+        writer.send_full().await.unwrap();
+    }
+    let written = writer.finish_with(b"HEAD".to_vec()).await.unwrap();
+    assert_eq!(written.parts, 4);
+    let body = store.get(&bucket, "held.json").await.unwrap().body;
+    assert_eq!(body.len(), 4 + lines * line.len());
+    assert_eq!(&body[..4], b"HEAD", "part 1, sent last, comes first");
+    assert!(body[4..].chunks(line.len()).all(|chunk| chunk == &line[..]));
+}

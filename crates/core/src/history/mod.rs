@@ -30,7 +30,9 @@ use crate::registry::ArtifactSpec;
 use cell::CellOutcome;
 
 pub use lookback::{Lookback, MAX_LOOKBACK};
-pub use report::{CompactPieces, HistoryFile};
+pub use report::{
+    CompactPieces, CompactTail, HistoryFile, write_compact_artifact, write_compact_head,
+};
 pub use sla::{SlaCounts, SlaReport};
 
 /// What a scan found.
@@ -64,6 +66,28 @@ pub struct History<'r> {
     pub compacted: Option<Result<(), String>>,
     /// Where the scan's time went.
     pub phases: ScanPhases,
+    /// What the judged artifacts add up to, counted as each is judged: a scan that writes
+    /// its artifacts as it goes and keeps none of them (`artifacts` empty) still heads and
+    /// closes `history.json` with these.
+    pub totals: Totals<'r>,
+}
+
+/// The counts of every judged artifact (kept in [`History::artifacts`] or not).
+#[derive(Debug, Clone, Default)]
+pub struct Totals<'r> {
+    pub n_artifacts: usize,
+    /// Expected cycles with nothing for them.
+    pub gaps: usize,
+    pub sla: SlaReport<'r>,
+}
+
+impl<'r> Totals<'r> {
+    /// Adds `artifact`'s cycles.
+    pub fn count(&mut self, artifact: &ArtifactHistory<'r>) {
+        self.n_artifacts += 1;
+        self.gaps += artifact.gap_count();
+        self.sla.add(artifact);
+    }
 }
 
 /// The scan's wall time by phase (logged with its summary; the benchmark prints it).
@@ -73,11 +97,30 @@ pub struct ScanPhases {
     pub read_log: Duration,
     /// Answering or probing every planned cycle.
     pub cycles: Duration,
-    /// Writing the compacted log back.
+    /// Writing the compacted log (during the scan, a batch of artifacts at a time).
     pub write_log: Duration,
+    /// Writing `history.json` and the page's digest during the scan (0 when the scan keeps
+    /// its artifacts for the caller to write).
+    pub write_files: Duration,
 }
 
-impl History<'_> {
+impl<'r> History<'r> {
+    /// Keeps `artifact` and counts it.
+    pub fn push(&mut self, artifact: ArtifactHistory<'r>) {
+        self.totals.count(&artifact);
+        self.artifacts.push(artifact);
+    }
+
+    /// The judged artifacts (kept or only counted).
+    pub fn n_artifacts(&self) -> usize {
+        self.totals.n_artifacts
+    }
+
+    /// The SLA report of every judged artifact.
+    pub fn sla(&self) -> &SlaReport<'r> {
+        &self.totals.sla
+    }
+
     /// The deadline cut the scan short.
     pub fn truncated(&self) -> bool {
         !self.not_scanned.is_empty()
@@ -86,18 +129,13 @@ impl History<'_> {
     /// Past cycles that were probed (expected ones; a pointer's one), those the outcome log
     /// answered left out.
     pub fn n_cycles_probed(&self) -> usize {
-        let expected = self
-            .artifacts
-            .iter()
-            .flat_map(|a| &a.cells)
-            .filter(|c| !matches!(c, CellOutcome::NotExpected(_)))
-            .count();
+        let expected = self.totals.sla.overall.expected;
         expected.saturating_sub(self.n_cycles_from_log)
     }
 
     /// Expected cycles with nothing for them, over every artifact.
     pub fn gap_count(&self) -> usize {
-        self.artifacts.iter().map(ArtifactHistory::gap_count).sum()
+        self.totals.gaps
     }
 
     /// `probes_by_reason` by name.

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use super::cell::{CellOutcome, NotExpected};
-use super::sla::{SlaCounts, SlaReport};
+use super::sla::SlaReport;
 use super::{ArtifactHistory, History};
 use crate::cadence::window::WindowCheck;
 use crate::cadence::{Cadence, Cycle};
@@ -35,7 +35,7 @@ impl Serialize for HistoryFile<'_> {
         map.serialize_entry("generated_at", &Rfc3339(h.generated_at).to_string())?;
         map.serialize_entry("lookback", &h.lookback)?;
         map.serialize_entry("duration_seconds", &h.duration_seconds())?;
-        map.serialize_entry("n_artifacts", &h.artifacts.len())?;
+        map.serialize_entry("n_artifacts", &h.n_artifacts())?;
         map.serialize_entry("n_cycles_probed", &h.n_cycles_probed())?;
         map.serialize_entry("skipped_unsupported", &h.skipped_unsupported)?;
         map.serialize_entry("truncated", &h.truncated())?;
@@ -47,7 +47,7 @@ impl Serialize for HistoryFile<'_> {
         map.serialize_entry("n_log_requests", &h.n_log_requests)?;
         map.serialize_entry("warnings", &h.warnings)?;
         map.serialize_entry("artifacts", &Artifacts(&h.artifacts))?;
-        map.serialize_entry("sla", &SlaReport::of(h))?;
+        map.serialize_entry("sla", h.sla())?;
         map.end()
     }
 }
@@ -262,21 +262,19 @@ fn opt_display<S: Serializer, T: std::fmt::Display>(
 /// `history.json` compact, a piece at a time: the same bytes as `serde_json::to_vec` of
 /// [`HistoryFile`], but written into a buffer the caller sends on as it fills (the shell's
 /// upload in parts), so the whole document is never held. The pieces are the fields before
-/// `artifacts`, then each artifact's entry, then the SLA report's totals, then each artifact's
-/// counts, then the closing braces. The SLA totals are summed as the artifacts are written.
+/// `artifacts` ([`write_compact_head`]), then each artifact's entry
+/// ([`write_compact_artifact`]), then the SLA report ([`CompactTail`]). A scan that writes
+/// its artifacts as it judges them uses the three itself: the head, known only at the end,
+/// goes first in the object but is written last (the shell's upload holds its first part).
 pub struct CompactPieces<'a> {
     history: &'a History<'a>,
-    next: Piece,
-    overall: SlaCounts,
-    owners: std::collections::BTreeMap<&'a str, SlaCounts>,
+    next: Piece<'a>,
 }
 
-#[derive(Clone, Copy)]
-enum Piece {
+enum Piece<'a> {
     Head,
     Artifact(usize),
-    SlaArtifact(usize),
-    Done,
+    Tail(CompactTail<'a>),
 }
 
 impl<'a> CompactPieces<'a> {
@@ -284,72 +282,94 @@ impl<'a> CompactPieces<'a> {
         CompactPieces {
             history,
             next: Piece::Head,
-            overall: SlaCounts::default(),
-            owners: std::collections::BTreeMap::new(),
         }
     }
 
     /// Appends the next piece to `out`; false once the document is complete.
     pub fn write_next(&mut self, out: &mut Vec<u8>) -> bool {
         let artifacts = &self.history.artifacts;
-        self.next = match self.next {
+        match &mut self.next {
             Piece::Head => {
-                self.write_head(out);
-                Piece::Artifact(0)
+                write_compact_head(out, self.history);
+                self.next = Piece::Artifact(0);
             }
-            Piece::Artifact(i) if i < artifacts.len() => {
-                let a = &artifacts[i];
-                let counts = SlaCounts::of(a);
-                self.overall.add(counts);
-                self.owners
-                    .entry(&a.spec.owner_repo)
-                    .or_default()
-                    .add(counts);
-                comma_key(out, i, a.spec.id.as_str());
-                json_into(out, &ArtifactEntry::of(a));
-                Piece::Artifact(i + 1)
+            Piece::Artifact(i) if *i < artifacts.len() => {
+                write_compact_artifact(out, *i, &artifacts[*i]);
+                *i += 1;
             }
             Piece::Artifact(_) => {
-                out.extend_from_slice(b"},\"sla\":{\"overall\":");
-                json_into(out, &self.overall);
-                out.extend_from_slice(b",\"owners\":");
-                json_into(out, &self.owners);
-                out.extend_from_slice(b",\"artifacts\":{");
-                Piece::SlaArtifact(0)
+                let mut tail = CompactTail::new(self.history.sla());
+                tail.write_next(out);
+                self.next = Piece::Tail(tail);
             }
-            Piece::SlaArtifact(i) if i < artifacts.len() => {
-                comma_key(out, i, artifacts[i].spec.id.as_str());
-                json_into(out, &SlaCounts::of(&artifacts[i]));
-                Piece::SlaArtifact(i + 1)
-            }
-            Piece::SlaArtifact(_) => {
-                out.extend_from_slice(b"}}}");
-                Piece::Done
-            }
-            Piece::Done => return false,
-        };
+            Piece::Tail(tail) => return tail.write_next(out),
+        }
         true
     }
+}
 
-    /// `{` and every field before `artifacts`, then `"artifacts":{`.
-    fn write_head(&self, out: &mut Vec<u8>) {
-        let h = self.history;
-        out.push(b'{');
-        field(out, "generated_at", &Rfc3339(h.generated_at).to_string());
-        field(out, "lookback", &h.lookback);
-        field(out, "duration_seconds", &h.duration_seconds());
-        field(out, "n_artifacts", &h.artifacts.len());
-        field(out, "n_cycles_probed", &h.n_cycles_probed());
-        field(out, "skipped_unsupported", &h.skipped_unsupported);
-        field(out, "truncated", &h.truncated());
-        field(out, "not_scanned", &h.not_scanned);
-        field(out, "n_head_requests", &h.n_head_requests);
-        field(out, "n_list_requests", &h.n_list_requests);
-        field(out, "n_cycles_from_log", &h.n_cycles_from_log);
-        field(out, "probes_by_reason", &h.probes_by_reason());
-        field(out, "n_log_requests", &h.n_log_requests);
-        field(out, "warnings", &h.warnings);
-        out.extend_from_slice(b"\"artifacts\":{");
+/// `{` and every field before `artifacts`, then `"artifacts":{`.
+pub fn write_compact_head(out: &mut Vec<u8>, h: &History<'_>) {
+    out.push(b'{');
+    field(out, "generated_at", &Rfc3339(h.generated_at).to_string());
+    field(out, "lookback", &h.lookback);
+    field(out, "duration_seconds", &h.duration_seconds());
+    field(out, "n_artifacts", &h.n_artifacts());
+    field(out, "n_cycles_probed", &h.n_cycles_probed());
+    field(out, "skipped_unsupported", &h.skipped_unsupported);
+    field(out, "truncated", &h.truncated());
+    field(out, "not_scanned", &h.not_scanned);
+    field(out, "n_head_requests", &h.n_head_requests);
+    field(out, "n_list_requests", &h.n_list_requests);
+    field(out, "n_cycles_from_log", &h.n_cycles_from_log);
+    field(out, "probes_by_reason", &h.probes_by_reason());
+    field(out, "n_log_requests", &h.n_log_requests);
+    field(out, "warnings", &h.warnings);
+    out.extend_from_slice(b"\"artifacts\":{");
+}
+
+/// The `index`-th artifact's `"id":{…}` (a comma before all but the first).
+pub fn write_compact_artifact(out: &mut Vec<u8>, index: usize, a: &ArtifactHistory<'_>) {
+    comma_key(out, index, a.spec.id.as_str());
+    json_into(out, &ArtifactEntry::of(a));
+}
+
+/// What follows the artifacts: `},"sla":{…}}`, the per-artifact counts a piece at a time.
+pub struct CompactTail<'a> {
+    sla: &'a SlaReport<'a>,
+    /// The next artifact's counts to write; `None` before the totals.
+    next: Option<usize>,
+}
+
+impl<'a> CompactTail<'a> {
+    pub fn new(sla: &'a SlaReport<'a>) -> Self {
+        CompactTail { sla, next: None }
+    }
+
+    /// Appends the next piece to `out`; false once the document is complete.
+    pub fn write_next(&mut self, out: &mut Vec<u8>) -> bool {
+        let artifacts = &self.sla.artifacts;
+        self.next = match self.next {
+            None => {
+                out.extend_from_slice(b"},\"sla\":{\"overall\":");
+                json_into(out, &self.sla.overall);
+                out.extend_from_slice(b",\"owners\":");
+                json_into(out, &self.sla.owners);
+                out.extend_from_slice(b",\"artifacts\":{");
+                Some(0)
+            }
+            Some(i) if i < artifacts.len() => {
+                comma_key(out, i, artifacts[i].0);
+                json_into(out, &artifacts[i].1);
+                Some(i + 1)
+            }
+            Some(i) if i == artifacts.len() => {
+                out.extend_from_slice(b"}}}");
+                Some(i + 1)
+            }
+            Some(_) => return false,
+        };
+        true
     }
 }
 

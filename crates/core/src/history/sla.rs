@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+use super::ArtifactHistory;
 use super::cell::CellOutcome;
-use super::{ArtifactHistory, History};
 
 /// Cycle counts over a window. `expected = on_time + late + missing + unknown`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,19 +83,15 @@ pub struct SlaReport<'h> {
 }
 
 impl<'h> SlaReport<'h> {
-    pub fn of(history: &'h History<'_>) -> Self {
-        let mut report = SlaReport::default();
-        for artifact in &history.artifacts {
-            let counts = SlaCounts::of(artifact);
-            report.overall.add(counts);
-            report
-                .owners
-                .entry(&*artifact.spec.owner_repo)
-                .or_default()
-                .add(counts);
-            report.artifacts.push((artifact.spec.id.as_str(), counts));
-        }
-        report
+    /// Adds `artifact`'s counts (artifacts are added in registry order).
+    pub fn add(&mut self, artifact: &ArtifactHistory<'h>) {
+        let counts = SlaCounts::of(artifact);
+        self.overall.add(counts);
+        self.owners
+            .entry(&*artifact.spec.owner_repo)
+            .or_default()
+            .add(counts);
+        self.artifacts.push((artifact.spec.id.as_str(), counts));
     }
 }
 

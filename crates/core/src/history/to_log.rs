@@ -27,11 +27,14 @@ pub fn packed_artifacts<'a>(
     log: Option<&'a LogIndex>,
     now: DateTime<Utc>,
 ) -> impl Iterator<Item = PackedArtifact<'a>> + 'a {
-    history.artifacts.iter().map(move |a| packed(a, log, now))
+    history
+        .artifacts
+        .iter()
+        .map(move |a| packed_artifact(a, log, now))
 }
 
 /// One artifact's recorded cycles, with a set's counts beside them.
-fn packed<'a>(
+pub fn packed_artifact<'a>(
     a: &'a ArtifactHistory<'a>,
     log: Option<&LogIndex>,
     now: DateTime<Utc>,

@@ -42,7 +42,7 @@ pub fn write_header(out: &mut Vec<u8>, history: &History<'_>) {
     let header = DigestHeader {
         history_digest: DIGEST_FORMAT,
         generated_at: Rfc3339(history.generated_at).to_string(),
-        n_artifacts: history.artifacts.len(),
+        n_artifacts: history.n_artifacts(),
         strip_cells: STRIP_CELLS,
     };
     line_into(out, &header);
