@@ -41,7 +41,7 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(docs::root().join("examples"), dir.path().join("examples"))
             .unwrap();
-        for shared in ["deploy.sh", "tests"] {
+        for shared in ["deploy.sh", "scripts", "tests"] {
             std::os::unix::fs::symlink(docs::root().join(shared), dir.path().join(shared)).unwrap();
         }
         std::os::unix::fs::symlink(
