@@ -5,7 +5,9 @@
 # the process's wall time and peak RSS (GNU time, median of RUNS after one warm-up, so the
 # timed runs read the ledger the run before wrote: a steady pass), and one more run traced by
 # the stand-in (`STANDIN_TRACE`): its sequential round trips and the chain of requests that
-# makes them (`pass round-trips`).
+# makes them (`pass round-trips`). First, the zip deploy.sh would ship of that binary
+# (scripts/lambda_zip.sh: `zip -9`, then `advzip -z -4` when advzip is installed; minutes;
+# ZIP=0 skips it).
 #
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/small_pass.sh
 #   SIZES="48 1000" RUNS=9 DELAY_MS=20 benches/small_pass.sh
@@ -25,7 +27,8 @@ done
 if [[ -n "${FRESHNESS_MONITOR_BIN:-}" ]]; then
   bin="$(realpath "$FRESHNESS_MONITOR_BIN")"
 else
-  nice cargo build --release --quiet
+  # The bootstrap as deploy.sh builds it.
+  nice cargo build --release --locked --no-default-features --bin freshness-monitor --quiet
   bin="$(realpath target/release/freshness-monitor)"
 fi
 # shellcheck source=benches/lib.sh
@@ -33,6 +36,10 @@ source benches/lib.sh
 helper="$(pass_helper)"
 
 echo "date: $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg), $RUNS runs after a warm-up, +${DELAY_MS} ms"
+if [[ "${ZIP:-1}" != 0 ]]; then
+  scripts/lambda_zip.sh "$bin" "$work/function.zip"
+  echo "binary $(stat -c %s "$bin") bytes, its zip as deploy.sh ships it $(stat -c %s "$work/function.zip") bytes ($(command -v advzip >/dev/null && echo 'zip -9, advzip -z -4' || echo 'zip -9, no advzip'))"
+fi
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 \
   AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true RUST_LOG=warn
 unset FRESHNESS_MONITOR_ENABLED MNEMON_FRESHNESS_MONITOR_ENABLED

@@ -39,6 +39,10 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || need_apt+=(shellcheck)
 command -v jq >/dev/null 2>&1 || need_apt+=(jq)
 command -v zip >/dev/null 2>&1 || need_apt+=(zip)
+# deploy.sh's zip step (scripts/lambda_zip.sh, tests/it/bootstrap.rs): advzip recompresses,
+# unzip and zipinfo read the zip back.
+command -v advzip >/dev/null 2>&1 || need_apt+=(advancecomp)
+command -v zipinfo >/dev/null 2>&1 || need_apt+=(unzip)
 command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 # The TLS tests (tests/it/tls.rs) make a self-signed certificate with openssl.
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)

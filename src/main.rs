@@ -42,6 +42,22 @@ static TUNE_ALLOCATOR: extern "C" fn() = {
     tune_allocator
 };
 
+/// `pow` for the whole process, in place of glibc's libm: `f64::powf` in tokio's scheduler
+/// statistics is the binary's one use of libm, and with `pow` defined here the linker leaves
+/// `libm.so.6` out (`--as-needed`). The loader would map it, relocate it and run its IFUNC
+/// resolvers at every start for that one function: ~0.5 MiB of a small invocation's memory
+/// (BENCHMARKS.md, "A small pass's memory, fourth round"). musl's `pow`, ported to Rust by
+/// the `libm` crate: within 1 ULP, as glibc's is; it does not set `errno`, which no Rust
+/// caller reads. `tests/it/bootstrap.rs` checks that the binary needs no libm.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+// SAFETY: the symbol `pow` is C's `double pow(double, double)`; this definition has that
+// signature and its contract (a pure function of its arguments, no state, no panics).
+#[unsafe(no_mangle)]
+pub extern "C" fn pow(base: f64, exponent: f64) -> f64 {
+    libm::pow(base, exponent)
+}
+
 fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         return serve_lambda();

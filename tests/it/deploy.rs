@@ -173,6 +173,9 @@ impl Site {
     fn deploy_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut cmd = self.command(deploy_sh());
         cmd.env("FRESHNESS_MONITOR_BINARY", shipped_binary());
+        // zip's default level only: advzip's recompression takes minutes for the debug
+        // binary, at every deploy; the zip it makes is tested in tests/it/bootstrap.rs.
+        cmd.env("FRESHNESS_MONITOR_ZIP", "fast");
         cmd.env("REGISTRY_BUCKET", &self.bucket);
         cmd.envs(env.iter().copied());
         cmd.args(args);
@@ -962,6 +965,7 @@ fn deploy_bootstrap_works_with_only_one_of_the_region_variables() {
         let site = Site::new();
         let mut cmd = site.command(deploy_sh());
         cmd.env("FRESHNESS_MONITOR_BINARY", shipped_binary())
+            .env("FRESHNESS_MONITOR_ZIP", "fast")
             .env("REGISTRY_BUCKET", &site.bucket)
             .env_remove(removed)
             .arg("--bootstrap");
@@ -1250,6 +1254,7 @@ fn deploy_help_documents_the_flags_and_unknown_flags_fail() {
         "--registry PATH",
         "--binary PATH",
         "FRESHNESS_MONITOR_BINARY",
+        "FRESHNESS_MONITOR_ZIP=fast",
         "--function NAME",
         "REGISTRY_BUCKET",
         "SNS_TOPIC_ARN",

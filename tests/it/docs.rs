@@ -41,7 +41,7 @@ impl Sandbox {
         let dir = tempfile::tempdir().unwrap();
         std::os::unix::fs::symlink(docs::root().join("examples"), dir.path().join("examples"))
             .unwrap();
-        for shared in ["deploy.sh", "tests"] {
+        for shared in ["deploy.sh", "scripts", "tests"] {
             std::os::unix::fs::symlink(docs::root().join(shared), dir.path().join(shared)).unwrap();
         }
         std::os::unix::fs::symlink(
@@ -633,6 +633,11 @@ fn docs_getting_started_walks_from_a_registry_to_an_observe_mode_pass_on_moto() 
                 "FRESHNESS_MONITOR_BINARY".into(),
                 shipped.to_string_lossy().into_owned(),
             ));
+            // advzip's recompression takes minutes for the debug binary; the zip it makes is
+            // tested in tests/it/bootstrap.rs.
+            sandbox
+                .env
+                .push(("FRESHNESS_MONITOR_ZIP".into(), "fast".into()));
             let out = sandbox.shell(
                 "set -e
                  aws s3 mb s3://my-data-bucket >/dev/null

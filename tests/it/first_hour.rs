@@ -101,6 +101,50 @@ fn first_hour_a_region_from_either_variable_or_the_profile_counts_as_configured(
     }
 }
 
+/// An operator's profile may get its credentials from a `credential_process` (or SSO): the CLI
+/// reads them with the default `operator-credentials` feature (docs/cli.md). The Lambda's
+/// build (`deploy.sh`, `--no-default-features`) does not, and needs not.
+#[test]
+fn first_hour_credentials_from_a_profiles_credential_process_reach_s3() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = registry_in(dir.path());
+    let process = dir.path().join("credentials.sh");
+    std::fs::write(
+        &process,
+        "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"testing\", \"SecretAccessKey\": \"testing\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &process,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let config = dir.path().join("aws-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile operator]\nregion = {}\ncredential_process = {}\n",
+            moto::REGION,
+            process.display()
+        ),
+    )
+    .unwrap();
+    let mut cmd = command_in(dir.path());
+    cmd.env("AWS_ENDPOINT_URL", moto::shared().endpoint())
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_PROFILE", "operator")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
+    let out = run(cmd, &["check", "--registry", &registry, "--now", NOW]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // moto answered the probe (404: missing), so the request was signed with those credentials.
+    assert!(
+        text.starts_with("STATE") && text.contains("\nmissing "),
+        "{text}"
+    );
+}
+
 #[test]
 fn first_hour_no_credentials_is_one_line_and_the_sdk_details_only_with_v() {
     let dir = tempfile::tempdir().unwrap();

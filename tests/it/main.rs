@@ -1,6 +1,7 @@
 //! Integration tests: the real binary and the real protocols, one crate with modules.
 
 mod alerts;
+mod bootstrap;
 mod calendars;
 mod check;
 mod content;
