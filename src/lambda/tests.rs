@@ -302,13 +302,13 @@ artifacts:
     sla_minutes_after_cron: 50
 ";
 
-/// The `sla50` row of a scheduled pass at `at`.
-async fn sla50_at(container: &Container<MemoryStore>, at: &str) -> Value {
+/// The row of `artifact_id` in the `check_results.json` of a scheduled pass at `at`.
+async fn row_after_pass(container: &Container<MemoryStore>, at: &str, artifact_id: &str) -> Value {
     handle(container, event(scheduled(t(at)))).await.unwrap();
     let results = output(container, "check_results.json").expect("check_results.json");
     let rows = results["results"].as_array().expect("rows");
     rows.iter()
-        .find(|r| r["artifact_id"] == "sla50")
+        .find(|r| r["artifact_id"] == artifact_id)
         .unwrap()
         .clone()
 }
@@ -324,14 +324,14 @@ async fn with_object_events_on_a_pass_before_the_deadline_does_not_probe_what_th
     for container in [&on, &off] {
         // No event from the bucket has reached the ledger: the cycle's first probe is made
         // (tests/awaiting_event.rs: once one has, it is not).
-        let row = sla50_at(container, "2026-06-03T12:15:00Z").await;
+        let row = row_after_pass(container, "2026-06-03T12:15:00Z", "sla50").await;
         assert_eq!(row["state"], "missing", "the cycle's first probe: {row:#}");
         // It lands; its event is lost (none is sent here).
         (container.store).insert(BUCKET, "feeds/sla50.json", "{}", t("2026-06-03T12:20:00Z"));
     }
 
     // Events on: 12:30 keeps the 12:15 verdict without a probe, and says so.
-    let row = sla50_at(&on, "2026-06-03T12:30:00Z").await;
+    let row = row_after_pass(&on, "2026-06-03T12:30:00Z", "sla50").await;
     assert_eq!(
         (&row["state"], &row["last_probed_at"]),
         (&json!("missing"), &json!("2026-06-03T12:15:00Z")),
@@ -347,11 +347,11 @@ async fn with_object_events_on_a_pass_before_the_deadline_does_not_probe_what_th
         "{reason}"
     );
     // Events off: 12:30 probes and finds it.
-    let row = sla50_at(&off, "2026-06-03T12:30:00Z").await;
+    let row = row_after_pass(&off, "2026-06-03T12:30:00Z", "sla50").await;
     assert_eq!(row["state"], "fresh", "{row:#}");
 
     // Once it can alert, the pass probes again: the lost event cost only latency.
-    let row = sla50_at(&on, "2026-06-03T12:52:00Z").await;
+    let row = row_after_pass(&on, "2026-06-03T12:52:00Z", "sla50").await;
     assert_eq!(
         (&row["state"], &row["last_probed_at"]),
         (&json!("fresh"), &json!("2026-06-03T12:52:00Z")),
@@ -377,17 +377,6 @@ artifacts:
     sla_minutes_after_cron: 60
 ";
 
-/// The `daily` row of a scheduled pass at `at`.
-async fn daily_at(container: &Container<MemoryStore>, at: &str) -> Value {
-    handle(container, event(scheduled(t(at)))).await.unwrap();
-    let results = output(container, "check_results.json").expect("check_results.json");
-    let rows = results["results"].as_array().expect("rows");
-    rows.iter()
-        .find(|r| r["artifact_id"] == "daily")
-        .unwrap()
-        .clone()
-}
-
 #[tokio::test]
 async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_hour_then_every_other()
  {
@@ -402,7 +391,7 @@ async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_
             t("2026-06-02T05:50:00Z"),
         );
         for at in ["06:15", "06:30", "06:45", "07:00"] {
-            let row = daily_at(container, &format!("2026-06-03T{at}:00Z")).await;
+            let row = row_after_pass(container, &format!("2026-06-03T{at}:00Z"), "daily").await;
             assert_eq!(
                 (&row["state"], &row["alerting"], &row["last_probed_at"]),
                 (
@@ -415,7 +404,7 @@ async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_
         }
     }
     // Events on: 07:15 keeps the 07:00 verdict, alerting as before, and says so.
-    let row = daily_at(&on, "2026-06-03T07:15:00Z").await;
+    let row = row_after_pass(&on, "2026-06-03T07:15:00Z", "daily").await;
     assert_eq!(
         (
             &row["state"],
@@ -440,7 +429,7 @@ async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_
         "{reason}"
     );
     // Events off: every pass probes.
-    let row = daily_at(&off, "2026-06-03T07:15:00Z").await;
+    let row = row_after_pass(&off, "2026-06-03T07:15:00Z", "daily").await;
     assert_eq!(row["last_probed_at"], "2026-06-03T07:15:00Z", "{row:#}");
 
     // It lands and its event is lost: the next probe, 30 minutes after the last, finds it.
@@ -450,7 +439,7 @@ async fn with_object_events_on_an_alerting_artifact_is_probed_every_pass_for_an_
         "{}",
         t("2026-06-03T07:20:00Z"),
     );
-    let row = daily_at(&on, "2026-06-03T07:30:00Z").await;
+    let row = row_after_pass(&on, "2026-06-03T07:30:00Z", "daily").await;
     assert_eq!(
         (&row["state"], &row["last_probed_at"]),
         (&json!("fresh"), &json!("2026-06-03T07:30:00Z")),
