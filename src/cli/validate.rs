@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::Utc;
 use clap::Args;
@@ -22,7 +23,6 @@ pub struct ValidateArgs {
 }
 
 pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    // The registry's own errors are borrowed, not copied: a ring of millions has millions.
     let (registry, mut owned): (Option<Registry>, Vec<ValidationError>) =
         match registry::load_file(&args.registry) {
             Ok(registry) => (Some(registry), Vec::new()),
@@ -40,43 +40,85 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         warnings.extend(silence_warnings);
         warnings.sort_by_key(|w| w.line);
     }
-    let mut errors: Vec<&ValidationError> = registry
-        .iter()
-        .flat_map(Registry::artifact_errors)
-        .chain(&owned)
-        .collect();
-    // Mostly in file order already (the entries' errors are): a ring of millions is not
-    // copied into a sort's buffer for nothing.
-    if !errors.is_sorted_by_key(|e| e.line) {
-        errors.sort_by_key(|e| e.line);
-    }
+    let errors = ErrorList::of(registry.as_ref(), owned);
+    let count = errors.iter().count();
     let summary = registry.as_ref().map(Summary::of);
     if args.json {
-        print_json(&errors, &warnings, summary.as_ref())?;
-        return Ok(exit_code(&errors));
+        print_json(&errors, count, &warnings, summary.as_ref())?;
+        return Ok(exit_code(count));
     }
-    print_problems(&errors, &warnings);
+    print_problems(errors.iter(), &warnings);
     let name = args.registry.display();
     let warned = match warnings.len() {
         0 => String::new(),
         n => format!(", {}", plural(n, "warning")),
     };
-    if errors.is_empty() {
+    if count == 0 {
         let s = summary.expect("a registry without errors parsed");
         println!("{name}: valid: {}{warned}", plural(s.artifacts, "artifact"));
         println!("buckets: {}", joined_counts(&s.buckets));
         println!("cadences: {}", joined_counts(&s.cadences));
     } else {
-        eprintln!("{name}: {}{warned}", plural(errors.len(), "error"));
+        eprintln!("{name}: {}{warned}", plural(count, "error"));
     }
-    Ok(exit_code(&errors))
+    Ok(exit_code(count))
+}
+
+/// Every error in line order, handed out anew each time it is asked for: the registry's are
+/// located as they go (the members of a dependency ring of millions share one error between
+/// them), never all held at once.
+struct ErrorList<'a> {
+    /// The registry whose artifact errors are in line order, merged with `owned` as they go.
+    registry: Option<&'a Registry>,
+    /// The errors the entries do not hold (the silences', or every error of a registry that
+    /// did not load), in line order; or every error, sorted, when the entries' were not in
+    /// line order (rare, and never a ring's).
+    owned: Vec<ValidationError>,
+}
+
+impl<'a> ErrorList<'a> {
+    fn of(registry: Option<&'a Registry>, mut owned: Vec<ValidationError>) -> ErrorList<'a> {
+        let by_line = |e: &ValidationError| e.line;
+        let in_order = |r: &&Registry| r.artifact_errors().is_sorted_by_key(|e| e.line);
+        let registry = match registry {
+            Some(r) if in_order(&r) && owned.is_sorted_by_key(by_line) => Some(r),
+            Some(r) => {
+                // A stable sort of the entries' errors followed by the others, as before.
+                let mut all: Vec<ValidationError> = r.artifact_errors().collect();
+                all.append(&mut owned);
+                all.sort_by_key(by_line);
+                owned = all;
+                None
+            }
+            None => {
+                owned.sort_by_key(by_line);
+                None
+            }
+        };
+        ErrorList { registry, owned }
+    }
+
+    /// The errors in line order; on one line the entries' first, as a stable sort of the
+    /// entries' errors followed by the others orders them.
+    fn iter(&self) -> impl Iterator<Item = ValidationError> + '_ {
+        let mut entries = (self.registry.into_iter())
+            .flat_map(Registry::artifact_errors)
+            .peekable();
+        let mut owned = self.owned.iter().peekable();
+        std::iter::from_fn(move || match (entries.peek(), owned.peek()) {
+            (Some(e), Some(o)) if o.line < e.line => owned.next().cloned(),
+            (Some(_), _) => entries.next(),
+            (None, _) => owned.next().cloned(),
+        })
+    }
 }
 
 /// `--json`: every error and warning, one string each, written as it is serialised (a ring
 /// of millions is millions of short strings, never one JSON value in memory). The keys in
 /// alphabetical order, as before.
 fn print_json(
-    errors: &[&ValidationError],
+    errors: &ErrorList<'_>,
+    count: usize,
     warnings: &[ValidationError],
     summary: Option<&Summary>,
 ) -> anyhow::Result<()> {
@@ -85,11 +127,17 @@ fn print_json(
         artifacts: Option<usize>,
         buckets: Option<Vec<&'a String>>,
         cadences: Option<&'a BTreeMap<String, usize>>,
-        #[serde(serialize_with = "as_strings")]
-        errors: &'a [&'a ValidationError],
+        errors: AsStrings<'a>,
         valid: bool,
         #[serde(serialize_with = "as_strings")]
         warnings: &'a [ValidationError],
+    }
+    /// The errors as strings, each written as it is located.
+    struct AsStrings<'a>(&'a ErrorList<'a>);
+    impl serde::Serialize for AsStrings<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.iter().map(|e| e.to_string()))
+        }
     }
     fn as_strings<S: serde::Serializer, E: std::fmt::Display>(
         items: &&[E],
@@ -101,8 +149,8 @@ fn print_json(
         artifacts: summary.map(|s| s.artifacts),
         buckets: summary.map(|s| s.buckets.keys().collect()),
         cadences: summary.map(|s| &s.cadences),
-        errors,
-        valid: errors.is_empty(),
+        errors: AsStrings(errors),
+        valid: count == 0,
         warnings,
     };
     let mut out = std::io::BufWriter::new(super::out::stdout());
@@ -116,7 +164,7 @@ fn print_json(
 /// error of a later line. An error repeated word for word on many artifacts (the members of
 /// one dependency cycle, the artifacts of one bad default) is printed
 /// [`REPEATS_PRINTED`] times, then counted once at the end ([`Repeats`]).
-fn print_problems(errors: &[&ValidationError], warnings: &[ValidationError]) {
+fn print_problems(errors: impl Iterator<Item = ValidationError>, warnings: &[ValidationError]) {
     let mut stderr = std::io::BufWriter::new(std::io::stderr().lock());
     let mut warnings = warnings.iter().peekable();
     let mut repeats = Repeats::default();
@@ -124,7 +172,7 @@ fn print_problems(errors: &[&ValidationError], warnings: &[ValidationError]) {
         while let Some(warning) = warnings.next_if(|w| w.line < error.line) {
             let _ = writeln!(stderr, "{}", warning.as_warning());
         }
-        if repeats.print(error) {
+        if repeats.print(&error) {
             let _ = writeln!(stderr, "{error}");
         }
     }
@@ -139,27 +187,33 @@ fn print_problems(errors: &[&ValidationError], warnings: &[ValidationError]) {
 /// How many times the same error (field and message) is printed before the rest are counted.
 pub const REPEATS_PRINTED: usize = 20;
 
+/// An error's field and message: what makes errors the same (their texts shared, not copied).
+type ErrorKind = (Option<Arc<str>>, Arc<str>);
+
 /// The errors seen per field and message, to print each at most [`REPEATS_PRINTED`] times.
 #[derive(Default)]
-struct Repeats<'a> {
+struct Repeats {
     /// Per error: how many, and the lines of those not printed (first, last).
-    seen: HashMap<(Option<&'a str>, &'a str), (usize, usize, usize)>,
+    seen: HashMap<ErrorKind, (usize, usize, usize)>,
     /// The errors cut, in the order their first cut one came.
-    cut: Vec<&'a ValidationError>,
+    cut: Vec<ValidationError>,
 }
 
-impl<'a> Repeats<'a> {
+impl Repeats {
+    fn kind(error: &ValidationError) -> ErrorKind {
+        (error.field.clone(), Arc::clone(&error.message))
+    }
+
     /// Counts `error`; true while it is among the first of its kind.
-    fn print(&mut self, error: &'a ValidationError) -> bool {
-        let key = (error.field.as_deref(), &*error.message);
-        let (n, first, last) = self.seen.entry(key).or_insert((0, 0, 0));
+    fn print(&mut self, error: &ValidationError) -> bool {
+        let (n, first, last) = self.seen.entry(Repeats::kind(error)).or_insert((0, 0, 0));
         *n += 1;
         if *n <= REPEATS_PRINTED {
             return true;
         }
         if *n == REPEATS_PRINTED + 1 {
             *first = error.line;
-            self.cut.push(error);
+            self.cut.push(error.clone());
         }
         *last = error.line;
         false
@@ -170,7 +224,7 @@ impl<'a> Repeats<'a> {
         self.cut
             .iter()
             .map(|e| {
-                let (n, first, last) = self.seen[&(e.field.as_deref(), &*e.message)];
+                let (n, first, last) = self.seen[&Repeats::kind(e)];
                 let field = e
                     .field
                     .as_ref()
@@ -188,8 +242,8 @@ impl<'a> Repeats<'a> {
     }
 }
 
-fn exit_code(errors: &[&ValidationError]) -> ExitCode {
-    ExitCode::from(if errors.is_empty() { 0 } else { 1 })
+fn exit_code(errors: usize) -> ExitCode {
+    ExitCode::from(if errors == 0 { 0 } else { 1 })
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -2,6 +2,7 @@
 //! bucket: the row's context; reasons reached without a probe) shared between them.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::cadence::Cycle;
 use crate::classify::{self, Classification, ResolvedKeys};
 use crate::registry::{ArtifactSpec, InvalidArtifact};
-use crate::report::{Reason, ResultRow, RowContext, Stamp};
+use crate::report::{InvalidEntryRow, Reason, ResultRow, RowContext, RowExtras, Stamp};
 
 /// One shared copy of each string the rows repeat.
 #[derive(Default)]
@@ -91,7 +92,7 @@ impl<'a> RowStringPool<'a> {
 
 /// A broken entry has no cycle of its own: it alerts once per UTC day until it is fixed.
 pub(super) fn broken_entry_dedup_key(label: &str, now: DateTime<Utc>) -> String {
-    format!("freshness_{label}_invalid_{}", now.format("%Y-%m-%d"))
+    crate::report::broken_entry_dedup_key(label, now.date_naive())
 }
 
 /// The row of a judged artifact, its reason held as [`ResultRow::set_reason`] finds best.
@@ -149,21 +150,39 @@ pub(super) fn invalid_row<'a>(
         s3_bucket: bad.s3_bucket.clone(),
         ..RowContext::default()
     };
-    let mut row = ResultRow {
+    // The reason and the daily dedup key are written from the entry's errors when asked (the
+    // members of a ring of millions share theirs), not held as text.
+    let invalid = InvalidEntryRow {
+        errors: Arc::clone(&bad.errors),
+        located_at: bad.located_at().map(|(line, _)| {
+            u32::try_from(line)
+                .ok()
+                .and_then(NonZeroU32::new)
+                .expect("an entry's line is 1-based and within u32 (MAX_REGISTRY_BYTES)")
+        }),
+        day: now.date_naive(),
+    };
+    ResultRow {
         severity: bad.severity,
         canonical_key: bad.s3_key_template.clone(),
         carried: bad.carried.clone(),
         context: shared.share(context),
-        ..no_verdict_row(Arc::clone(&bad.label), Reason::Derived, now)
-    };
-    // The reason is written from the entry's errors when asked (the members of a ring of
-    // millions share theirs), not held as text.
-    row.extras.get_or_insert_default().invalid_entry = Some(Arc::clone(&bad.errors));
-    row
+        alerting: true,
+        extras: Some(Box::new(RowExtras {
+            invalid_entry: Some(invalid),
+            ..RowExtras::default()
+        })),
+        ..ResultRow::blank(
+            Arc::clone(&bad.label),
+            classify::State::ProbeFailed,
+            Reason::Derived,
+        )
+    }
 }
 
-/// A `probe_failed` row with no cycle (an invalid entry, a cadence without a fire time, a
-/// bug): it alerts once per UTC day until fixed. Callers fill in what they know.
+/// A `probe_failed` row with no cycle (a cadence without a fire time, a bug; an invalid
+/// entry's is [`invalid_row`]): it alerts once per UTC day until fixed. Callers fill in what
+/// they know.
 fn no_verdict_row(label: Arc<str>, reason: Reason, now: DateTime<Utc>) -> ResultRow {
     let dedup_key = broken_entry_dedup_key(&label, now);
     let mut row = ResultRow {

@@ -245,7 +245,14 @@ pub struct InvalidArtifact {
     pub label: Arc<str>,
     pub line: usize,
     /// Shared with the entry's report row, whose reason they write ([`InvalidArtifact::reason`]).
+    /// Read them through [`InvalidArtifact::errors`], which locates them: when
+    /// [`InvalidArtifact::errors_located_here`] is set they are a dependency cycle's, one list
+    /// shared by all its members, naming no line or artifact of their own.
     pub errors: Arc<[ValidationError]>,
+    /// `errors` are shared with other entries and located at this one (its line and label)
+    /// as they are handed out: the members of a ring of millions hold one error between them,
+    /// not one each (issue 27).
+    pub errors_located_here: bool,
     pub owner_repo: Option<Arc<str>>,
     pub severity: Option<Severity>,
     pub cadence: Option<Arc<str>>,
@@ -257,16 +264,44 @@ pub struct InvalidArtifact {
 }
 
 impl InvalidArtifact {
+    /// The entry's errors, each as it is reported: a cycle's shared errors located at this
+    /// entry ([`InvalidArtifact::errors_located_here`]), the others as held.
+    pub fn errors(&self) -> impl Iterator<Item = ValidationError> + '_ {
+        located_errors(&self.errors, self.located_at())
+    }
+
+    /// Where errors shared with other entries are located for this one, if they are.
+    pub fn located_at(&self) -> Option<(usize, &Arc<str>)> {
+        self.errors_located_here.then_some((self.line, &self.label))
+    }
+
     /// All of the entry's errors in one line, for a result row's `reason`.
     pub fn reason(&self) -> String {
-        invalid_entry_reason(&self.errors)
+        invalid_entry_reason(self.errors())
     }
+}
+
+/// `errors` as reported: each given `at`'s line and artifact when errors are shared by
+/// several entries and located at each one on the fly, else as held (a clone shares every
+/// text).
+pub fn located_errors<'a>(
+    errors: &'a [ValidationError],
+    at: Option<(usize, &'a Arc<str>)>,
+) -> impl Iterator<Item = ValidationError> + 'a {
+    errors.iter().map(move |error| match at {
+        Some((line, artifact)) => ValidationError {
+            line,
+            artifact: Some(Arc::clone(artifact)),
+            ..error.clone()
+        },
+        None => error.clone(),
+    })
 }
 
 /// An invalid entry's errors in one line: a result row's `reason`, written when asked (a
 /// row keeps the entry's errors, not this text).
-pub fn invalid_entry_reason(errors: &[ValidationError]) -> String {
-    let messages: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+pub fn invalid_entry_reason(errors: impl Iterator<Item = ValidationError>) -> String {
+    let messages: Vec<String> = errors.map(|e| e.to_string()).collect();
     format!("invalid registry entry: {}", messages.join("; "))
 }
 
@@ -387,12 +422,16 @@ impl Registry {
         (errors, warnings)
     }
 
-    /// Every artifact-level error, in file order.
-    pub fn artifact_errors(&self) -> impl Iterator<Item = &ValidationError> {
-        self.entries.iter().flat_map(|e| match e {
-            RegistryEntry::Invalid(bad) => &bad.errors[..],
-            RegistryEntry::Valid(_) => &[],
-        })
+    /// Every artifact-level error, in file order, located as reported (by value: the members
+    /// of a dependency cycle share one error, located at each as it is handed out).
+    pub fn artifact_errors(&self) -> impl Iterator<Item = ValidationError> + '_ {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                RegistryEntry::Invalid(bad) => Some(bad.errors()),
+                RegistryEntry::Valid(_) => None,
+            })
+            .flatten()
     }
 
     pub fn valid_artifacts(&self) -> impl Iterator<Item = &ArtifactSpec> {

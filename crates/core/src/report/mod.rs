@@ -25,7 +25,10 @@ pub use figures::{
 };
 pub use policy::{AckNote, PolicyAction, RowPolicy};
 pub use read_back::{Replaced, ResultsDoc};
-pub use row::{Reason, ResultRow, RowContext, RowExtras, cycle_dedup_key};
+pub use row::{
+    InvalidEntryRow, Reason, ResultRow, RowContext, RowExtras, broken_entry_dedup_key,
+    cycle_dedup_key,
+};
 pub use stamp::Stamp;
 
 fn time<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

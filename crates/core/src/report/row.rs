@@ -16,13 +16,15 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::classify::{
     ContentSeen, SetSummary, State, not_found_what, present_reason, push_sla, stale_what,
 };
-use crate::registry::{CarriedFields, Severity, ValidationError, invalid_entry_reason};
+use crate::registry::{
+    CarriedFields, Severity, ValidationError, invalid_entry_reason, located_errors,
+};
 use crate::text::Rfc3339;
 
 use super::stamp::Stamp;
@@ -112,9 +114,30 @@ pub struct RowExtras {
     pub content_seen: Option<ContentSeen>,
     /// A set's counts (`partitions:`), written as the row's `set`.
     pub set: Option<Box<SetSummary>>,
-    /// An invalid registry entry's errors, shared with the entry: the row's reason is
-    /// written from them ([`ResultRow::derived_reason`]).
-    pub invalid_entry: Option<Arc<[ValidationError]>>,
+    /// An invalid registry entry's errors, shared with the entry: the row's reason and its
+    /// daily dedup key are written from them ([`ResultRow::derived_reason`],
+    /// [`ResultRow::dedup_key`]).
+    pub invalid_entry: Option<InvalidEntryRow>,
+}
+
+/// What the row of an invalid registry entry keeps to write its reason and dedup key when
+/// asked: a ring of millions is millions of such rows (issue 27), so neither text is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidEntryRow {
+    /// The entry's errors, shared with it (and, for a dependency cycle's members, with each
+    /// other).
+    pub errors: Arc<[ValidationError]>,
+    /// The entry's line when `errors` are located at it as they are reported
+    /// (`InvalidArtifact::errors_located_here`), with the row's id as their artifact.
+    pub located_at: Option<std::num::NonZeroU32>,
+    /// The pass's UTC day: the row alerts once a day, its dedup key
+    /// `freshness_{id}_invalid_{day}` ([`broken_entry_dedup_key`]).
+    pub day: NaiveDate,
+}
+
+/// The dedup key of a broken entry's alert on `day` (it alerts once per UTC day until fixed).
+pub fn broken_entry_dedup_key(label: &str, day: NaiveDate) -> String {
+    format!("freshness_{label}_invalid_{}", day.format("%Y-%m-%d"))
 }
 
 /// The dedup key of an artifact's alert in a cycle.
@@ -226,8 +249,11 @@ impl ResultRow {
     /// and the SLA; stale, "s3://… last modified …, before the cycle tick …" and the SLA; an
     /// invalid entry's, "invalid registry entry: " and its errors.
     pub fn derived_reason(&self) -> Option<String> {
-        if let Some(errors) = self.extras.as_ref().and_then(|e| e.invalid_entry.as_ref()) {
-            return Some(invalid_entry_reason(errors));
+        if let Some(invalid) = self.extras.as_ref().and_then(|e| e.invalid_entry.as_ref()) {
+            let at = invalid
+                .located_at
+                .map(|line| (line.get() as usize, &self.artifact_id));
+            return Some(invalid_entry_reason(located_errors(&invalid.errors, at)));
         }
         let tick = self.cycle_tick();
         let url = || {
@@ -257,11 +283,20 @@ impl ResultRow {
         };
     }
 
-    /// The key of the row's alert marker: its own when it has one, else
-    /// `freshness_{id}_{cycle_label}`; `None` for a row without a cycle.
+    /// The key of the row's alert marker: its own when it has one, an invalid entry's daily
+    /// one ([`broken_entry_dedup_key`]), else `freshness_{id}_{cycle_label}`; `None` for a row
+    /// without a cycle.
     pub fn dedup_key(&self) -> Option<Cow<'_, str>> {
-        if let Some(own) = self.extras.as_ref().and_then(|e| e.dedup_key.as_deref()) {
-            return Some(Cow::Borrowed(own));
+        if let Some(extras) = &self.extras {
+            if let Some(own) = extras.dedup_key.as_deref() {
+                return Some(Cow::Borrowed(own));
+            }
+            if let Some(invalid) = &extras.invalid_entry {
+                return Some(Cow::Owned(broken_entry_dedup_key(
+                    &self.artifact_id,
+                    invalid.day,
+                )));
+            }
         }
         let label = self.cycle_label()?;
         Some(Cow::Owned(cycle_dedup_key(&self.artifact_id, label)))
@@ -458,6 +493,47 @@ mod tests {
         let mut grace = judged(State::GracePeriod, None, 0);
         grace.set_reason("new artifact: in its grace period".into());
         assert!(matches!(grace.reason, Reason::Said(_)));
+    }
+
+    #[test]
+    fn an_invalid_entrys_row_writes_its_reason_located_at_it_and_its_daily_key() {
+        let shared: Arc<[ValidationError]> = Arc::from([ValidationError {
+            file: "r.yaml".into(),
+            line: 0,
+            artifact: None,
+            field: Some("depends_on".into()),
+            message: "on a dependency cycle with `a0`".into(),
+        }]);
+        let row_at = |id: &str, line: u32| ResultRow {
+            extras: Some(Box::new(RowExtras {
+                invalid_entry: Some(InvalidEntryRow {
+                    errors: Arc::clone(&shared),
+                    located_at: std::num::NonZeroU32::new(line),
+                    day: "2026-06-03".parse().unwrap(),
+                }),
+                ..RowExtras::default()
+            })),
+            ..ResultRow::blank(id.into(), State::ProbeFailed, Reason::Derived)
+        };
+        let (a3, a4) = (row_at("a3", 13), row_at("a4", 14));
+        assert_eq!(
+            a4.reason(),
+            "invalid registry entry: r.yaml:14: artifact a4: field depends_on: on a dependency \
+             cycle with `a0`"
+        );
+        assert_eq!(a3.dedup_key().unwrap(), "freshness_a3_invalid_2026-06-03");
+        assert!(
+            a3.reason()
+                .starts_with("invalid registry entry: r.yaml:13: artifact a3: ")
+        );
+        // Errors held with their own place are written as they are.
+        let own = row_at("a5", 0);
+        assert_eq!(
+            own.reason(),
+            "invalid registry entry: r.yaml: field depends_on: on a dependency cycle with `a0`"
+        );
+        // The box a ring's member row holds: no text of its own.
+        assert_eq!(size_of::<RowExtras>(), 88);
     }
 
     #[test]

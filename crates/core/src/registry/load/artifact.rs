@@ -50,6 +50,7 @@ pub(super) fn read_artifact(
             label: position_label.into(),
             line: item.line,
             errors: errors.list.into(),
+            errors_located_here: false,
             owner_repo: None,
             severity: None,
             cadence: None,
@@ -468,6 +469,7 @@ impl Entry<'_, '_> {
             label: self.label.into(),
             line: self.item.line,
             errors: self.errors.list.into(),
+            errors_located_here: false,
             owner_repo: f.owner_repo.value().cloned(),
             severity: f.severity.value().copied(),
             cadence: (f.cadence.value().map(|c| c.name()))

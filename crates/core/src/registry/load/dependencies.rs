@@ -6,7 +6,8 @@
 //! stay cheap at the registry's limit (millions of artifacts in one chain or one ring, issue
 //! 27): the graph is entry indices (`u32`) in compressed rows, ids are looked up through a
 //! table of entry indices (the ids are read from the entries, never copied), a cycle is found
-//! once (Tarjan's algorithm, iterative) and its members share one message, and each resolved
+//! once (Tarjan's algorithm, iterative) and its members but the first share one error (located
+//! at each as it is reported: [`InvalidArtifact::errors_located_here`]), and each resolved
 //! link then shares its target's id instead of keeping a copy.
 
 use std::hash::{BuildHasher, RandomState};
@@ -40,15 +41,26 @@ pub(super) fn check_dependencies(file: &str, entries: &mut [RegistryEntry]) {
     let references = reference_problems(entries, &graph);
     let cycles = Cycles::of(entries, &graph);
     let mut shared = SharedTexts::new(file);
+    let pointers = cycles.pointer_errors(&shared);
     let mut references = references.into_iter().peekable();
     for (i, entry) in entries.iter_mut().enumerate() {
         let mut messages: Vec<Arc<str>> = Vec::new();
         while let Some((_, message)) = references.next_if(|(at, _)| *at as usize == i) {
             messages.push(message.into());
         }
-        messages.extend(cycles.message_of(i));
-        if !messages.is_empty() {
-            make_invalid(entry, &mut shared, messages);
+        match (messages.is_empty(), cycles.message_of(i)) {
+            // A member pointing at its cycle's first, and nothing else wrong: the cycle's
+            // one shared error.
+            (true, Some(CycleMessage::Pointer(n))) => {
+                let errors = Arc::clone(&pointers[n]);
+                make_invalid(entry, &mut shared, Errors::LocatedHere(errors));
+            }
+            (_, message) => {
+                messages.extend(message.map(|m| cycles.text(m)));
+                if !messages.is_empty() {
+                    make_invalid(entry, &mut shared, Errors::Own(messages));
+                }
+            }
         }
     }
     share_target_ids(entries, &graph);
@@ -71,6 +83,18 @@ impl SharedTexts {
         }
     }
 
+    /// An error on the field `depends_on` saying `message`, `at` an entry's line and id, or
+    /// nowhere (a shared error, located at each entry as it is reported).
+    fn error(&self, message: Arc<str>, at: Option<(usize, &Arc<str>)>) -> ValidationError {
+        ValidationError {
+            file: Arc::clone(&self.file),
+            line: at.map_or(0, |(line, _)| line),
+            artifact: at.map(|(_, id)| Arc::clone(id)),
+            field: Some(Arc::clone(&self.field)),
+            message,
+        }
+    }
+
     /// `name`, shared with every other entry of that cadence made invalid here.
     fn cadence(&mut self, name: &str) -> Arc<str> {
         if let Some(known) = self.cadences.iter().find(|c| ***c == *name) {
@@ -85,28 +109,37 @@ impl SharedTexts {
     }
 }
 
-/// Turns a valid entry into an invalid one with `messages` on its `depends_on`, keeping the
+/// What an entry made invalid here is told.
+enum Errors {
+    /// Its own messages on its `depends_on`, located at it.
+    Own(Vec<Arc<str>>),
+    /// Its cycle's shared error, located at it when reported.
+    LocatedHere(Arc<[ValidationError]>),
+}
+
+/// Turns a valid entry into an invalid one with `errors` on its `depends_on`, keeping the
 /// spec's own id, bucket, owner and key template (moved, not copied).
-fn make_invalid(entry: &mut RegistryEntry, shared: &mut SharedTexts, messages: Vec<Arc<str>>) {
+fn make_invalid(entry: &mut RegistryEntry, shared: &mut SharedTexts, errors: Errors) {
     let RegistryEntry::Valid(spec) = entry else {
         return;
     };
     let id = spec.id.shared();
     let line = spec.line();
-    let errors = messages
-        .into_iter()
-        .map(|message| ValidationError {
-            file: Arc::clone(&shared.file),
-            line,
-            artifact: Some(Arc::clone(&id)),
-            field: Some(Arc::clone(&shared.field)),
-            message,
-        })
-        .collect();
+    let (errors, errors_located_here) = match errors {
+        Errors::Own(messages) => {
+            let at = Some((line, &id));
+            (
+                messages.into_iter().map(|m| shared.error(m, at)).collect(),
+                false,
+            )
+        }
+        Errors::LocatedHere(errors) => (errors, true),
+    };
     let invalid = InvalidArtifact {
         label: id,
         line,
         errors,
+        errors_located_here,
         owner_repo: Some(Arc::clone(&spec.owner_repo)),
         severity: Some(spec.severity),
         cadence: Some(shared.cadence(spec.cadence.name())),
@@ -390,6 +423,15 @@ impl Tarjan {
     }
 }
 
+/// Which message a member of cycle `n` gets.
+#[derive(Clone, Copy)]
+enum CycleMessage {
+    /// The first member's: the cycle told.
+    Told(usize),
+    /// The others': a pointer to the first.
+    Pointer(usize),
+}
+
 /// Every cycle, told once at its first artifact (in file order); the other artifacts on it
 /// point there, all with one shared message.
 struct Cycles {
@@ -436,15 +478,27 @@ impl Cycles {
         cycles
     }
 
-    /// The message of entry `i` if it is on a cycle.
-    fn message_of(&self, i: usize) -> Option<Arc<str>> {
+    /// Which message entry `i` gets if it is on a cycle.
+    fn message_of(&self, i: usize) -> Option<CycleMessage> {
         let n = *self.cycle_of.get(i).filter(|&&n| n != NONE)? as usize;
-        let (first, told) = &self.told[n];
-        Some(Arc::clone(if *first as usize == i {
-            told
+        Some(if self.told[n].0 as usize == i {
+            CycleMessage::Told(n)
         } else {
-            &self.pointer[n]
-        }))
+            CycleMessage::Pointer(n)
+        })
+    }
+
+    fn text(&self, message: CycleMessage) -> Arc<str> {
+        Arc::clone(match message {
+            CycleMessage::Told(n) => &self.told[n].1,
+            CycleMessage::Pointer(n) => &self.pointer[n],
+        })
+    }
+
+    /// Each cycle's pointer as the one error all its other members share, located nowhere.
+    fn pointer_errors(&self, shared: &SharedTexts) -> Vec<Arc<[ValidationError]>> {
+        let error = |message: &Arc<str>| Arc::from([shared.error(Arc::clone(message), None)]);
+        self.pointer.iter().map(error).collect()
     }
 }
 
@@ -471,7 +525,7 @@ mod tests {
     use crate::registry::{RegistryEntry, parse_registry};
 
     #[test]
-    fn the_members_of_a_cycle_share_one_message_and_the_file_name() {
+    fn the_members_of_a_cycle_but_the_first_share_one_error_located_at_each() {
         let mut text = String::from(
             "schema_version: 1\ndefaults:\n  s3_bucket: bench-bucket\n  cadence: weekday_sf\n  \
              severity: warning\n  owner_repo: o/r\n  created_at: 2026-01-05\n  \
@@ -484,27 +538,64 @@ mod tests {
             ));
         }
         let registry = parse_registry("r.yaml", text.as_bytes()).unwrap();
-        let errors: Vec<_> = registry
+        let members: Vec<_> = registry
             .entries
             .iter()
             .map(|e| match e {
-                RegistryEntry::Invalid(bad) => &bad.errors[0],
+                RegistryEntry::Invalid(bad) => bad,
                 RegistryEntry::Valid(spec) => panic!("{} is on the cycle", spec.id),
             })
             .collect();
+        assert!(!members[0].errors_located_here);
         assert!(
-            errors[0]
+            members[0].errors[0]
                 .message
                 .starts_with("dependency cycle: a0 -> a4 -> ")
         );
-        for e in &errors[2..] {
-            assert!(std::sync::Arc::ptr_eq(&e.message, &errors[1].message));
-            assert!(std::sync::Arc::ptr_eq(&e.file, &errors[0].file));
+        for m in &members[2..] {
+            assert!(m.errors_located_here);
+            assert!(std::sync::Arc::ptr_eq(&m.errors, &members[1].errors));
+            assert!(std::sync::Arc::ptr_eq(
+                &m.errors[0].file,
+                &members[0].errors[0].file
+            ));
         }
+        let reported: Vec<String> = registry.artifact_errors().map(|e| e.to_string()).collect();
+        assert_eq!(reported.len(), 5);
         assert_eq!(
-            errors[3].to_string(),
+            reported[3],
             "r.yaml:13: artifact a3: field depends_on: on a dependency cycle with `a0` \
              (reported at artifact a0, line 10; 5 artifacts in all)"
+        );
+        assert_eq!(
+            members[4].reason(),
+            "invalid registry entry: r.yaml:14: artifact a4: field depends_on: on a dependency \
+             cycle with `a0` (reported at artifact a0, line 10; 5 artifacts in all)"
+        );
+    }
+
+    #[test]
+    fn a_member_with_another_bad_link_holds_its_own_errors() {
+        let text = "schema_version: 1\ndefaults:\n  s3_bucket: bench-bucket\n  cadence: weekday_sf\n  \
+             severity: warning\n  owner_repo: o/r\n  created_at: 2026-01-05\n  \
+             sla_minutes_after_cron: 60\nartifacts:\n  \
+             - {artifact_id: a, s3_key_template: \"a/{date}\", depends_on: [c]}\n  \
+             - {artifact_id: b, s3_key_template: \"b/{date}\", depends_on: [a, nope]}\n  \
+             - {artifact_id: c, s3_key_template: \"c/{date}\", depends_on: [b]}\n";
+        let registry = parse_registry("r.yaml", text.as_bytes()).unwrap();
+        let RegistryEntry::Invalid(b) = &registry.entries[1] else {
+            panic!("b is on the cycle");
+        };
+        assert!(!b.errors_located_here);
+        let reported: Vec<String> = b.errors().map(|e| e.to_string()).collect();
+        assert_eq!(
+            reported,
+            [
+                "r.yaml:11: artifact b: field depends_on: `nope` is not an artifact of this \
+                 registry",
+                "r.yaml:11: artifact b: field depends_on: on a dependency cycle with `a` \
+                 (reported at artifact a, line 10; 3 artifacts in all)",
+            ]
         );
     }
 }

@@ -132,7 +132,7 @@ pub fn parse_registry(file: &str, bytes: &[u8]) -> Result<Registry, RegistryErro
     };
     if !errors.list.is_empty() {
         let mut all = errors.list;
-        all.extend(registry.artifact_errors().cloned());
+        all.extend(registry.artifact_errors());
         all.sort_by_key(|e| e.line);
         return Err(RegistryError { errors: all });
     }
