@@ -26,10 +26,23 @@ pub(super) struct ReadSoFar<'r> {
     pub ids: &'r mut SeenIds,
 }
 
+impl ReadSoFar<'_> {
+    /// `id`, sharing the bytes of the artifact read so far that it names (a `depends_on` link
+    /// to an earlier artifact, every link of a chain of millions, holds no copy of its own:
+    /// issue 27); as read when it names none yet.
+    fn shared_id(&self, id: &ArtifactId) -> ArtifactId {
+        // The entry being read is among the ids already (a link to itself) but not the entries.
+        match (self.ids.first_entry(id.as_str(), self.entries)).and_then(|i| self.entries.get(i)) {
+            Some(RegistryEntry::Valid(spec)) => spec.id.clone(),
+            _ => id.clone(),
+        }
+    }
+}
+
 /// Reads the entry that comes after `before.entries`.
 pub(super) fn read_artifact(
     item: &Node,
-    before: ReadSoFar<'_>,
+    mut before: ReadSoFar<'_>,
     context: &ArtifactContext,
     file: &str,
 ) -> RegistryEntry {
@@ -59,7 +72,7 @@ pub(super) fn read_artifact(
             carried: None,
         });
     };
-    let (label, id) = read_id(item, entries, position_label, before, &mut errors);
+    let (label, id) = read_id(item, entries, position_label, &mut before, &mut errors);
     let own = read_fields(
         entries,
         &mut FieldContext {
@@ -90,7 +103,7 @@ pub(super) fn read_artifact(
     }
     entry.check_recovery_key();
     if entry.errors.list.is_empty() {
-        return entry.build(id, cadence);
+        return entry.build(id, cadence, &before);
     }
     entry.into_invalid()
 }
@@ -101,7 +114,7 @@ fn read_id(
     item: &Node,
     entries: &[MapEntry],
     position_label: String,
-    before: ReadSoFar<'_>,
+    before: &mut ReadSoFar<'_>,
     errors: &mut Errors<'_>,
 ) -> (String, Option<ArtifactId>) {
     let Some(entry) = entries.iter().find(|e| e.key == "artifact_id") else {
@@ -410,7 +423,12 @@ impl Entry<'_, '_> {
     }
 
     /// The spec of an entry without errors.
-    fn build(mut self, id: Option<ArtifactId>, cadence: Option<Cadence>) -> RegistryEntry {
+    fn build(
+        mut self,
+        id: Option<ArtifactId>,
+        cadence: Option<Cadence>,
+        before: &ReadSoFar<'_>,
+    ) -> RegistryEntry {
         let f = &self.fields;
         if let (Some(id), Some(cadence)) = (id, cadence)
             && let (Some(s3_bucket), Some(s3_key_template), Some(sla), Some(severity)) = (
@@ -422,8 +440,9 @@ impl Entry<'_, '_> {
             && let (Some(owner_repo), Some(created_at)) =
                 (f.owner_repo.value(), f.created_at.value())
         {
-            let depends_on: Box<[ArtifactId]> =
-                f.depends_on.value().cloned().unwrap_or_default().into();
+            let depends_on: Box<[ArtifactId]> = (f.depends_on.value().into_iter())
+                .flat_map(|ids| ids.iter().map(|id| before.shared_id(id)))
+                .collect();
             return RegistryEntry::Valid(ArtifactSpec {
                 id,
                 links: (!depends_on.is_empty()).then(|| Box::new(depends_on)),

@@ -32,9 +32,21 @@ impl SeenIds {
 
     /// The line where `id` was first defined, if it was; `entries` are those read so far.
     pub fn first_line(&self, id: &str, entries: &[RegistryEntry]) -> Option<usize> {
+        Some(self.find(id, entries)?.line as usize)
+    }
+
+    /// The entry that first defined `id`, if one did; `entries` are those read so far.
+    pub fn first_entry(&self, id: &str, entries: &[RegistryEntry]) -> Option<usize> {
+        Some(self.find(id, entries)?.entry as usize)
+    }
+
+    /// The id's definition; the entry being read, inserted already but not among `entries`
+    /// yet, is never found.
+    fn find(&self, id: &str, entries: &[RegistryEntry]) -> Option<&FirstDefinition> {
         let hash = self.hasher.hash_one(id);
-        let found = self.table.find(hash, |first| label(entries, first) == id)?;
-        Some(found.line as usize)
+        self.table.find(hash, |first| {
+            (entries.get(first.entry as usize)).is_some_and(|e| e.label() == id)
+        })
     }
 
     /// Records `id` as defined by the entry at `index` (the next one after `entries`), at
