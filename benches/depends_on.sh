@@ -5,7 +5,7 @@
 # artifacts, which the graph's own cost is measured against), each of N artifacts (default: 10000 100000 1000000; `max`: as many as fit in the registry's limit,
 # MAX_REGISTRY_BYTES = 256 MiB), timed through `validate` and `check --store`
 # (an empty local store: every artifact missing and alerting, so every one is folded under
-# the chain's head) with GNU time (wall, peak RSS) and the bytes each wrote. BENCHMARKS.md has
+# the chain's head) with GNU time (wall, user + system CPU, peak RSS) and the bytes each wrote. BENCHMARKS.md has
 # the method and figures.
 #
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor benches/depends_on.sh
@@ -45,14 +45,17 @@ with open(path, "w") as f:
 PY
 }
 
-# timed LABEL CMD...: one run, its wall time, peak RSS, exit code and output bytes.
+# timed LABEL CMD...: one run, its wall time, user and system CPU (what "in seconds" rests on:
+# other builds on the machine stretch the wall, not the CPU), peak RSS, exit code and output
+# bytes.
 timed() {
   local label="$1" code=0
   shift
-  /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || code=$?
-  read -r wall rss < <(tail -n1 "$work/time")
-  printf '%-26s wall %6.2f s  peak RSS %5d MB  exit %d  stdout %9d B  stderr %7d B\n' \
-    "$label" "$wall" "$((rss / 1024))" "$code" "$(wc -c <"$work/out")" "$(wc -c <"$work/err")"
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || code=$?
+  read -r wall user sys rss < <(tail -n1 "$work/time")
+  printf '%-26s wall %6.2f s  cpu %6.2f + %5.2f s  peak RSS %5d MB  exit %d  stdout %9d B  stderr %7d B\n' \
+    "$label" "$wall" "$user" "$sys" "$((rss / 1024))" "$code" "$(wc -c <"$work/out")" \
+    "$(wc -c <"$work/err")"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
