@@ -62,7 +62,9 @@ pub struct PassDone {
 }
 
 /// Runs one pass's steps over `store`, counting every request: one function per round trip
-/// (docs/lambda.md#round-trips).
+/// (docs/lambda.md#round-trips). Each step's future is boxed, so this one holds none of
+/// them and no poll copies one through its frame (BENCHMARKS.md, "A small pass's memory,
+/// fifth round").
 pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> PassDone {
     let counting = CountingStore::new(store);
     let store = &counting;
@@ -70,7 +72,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         ledger_read,
         loaded,
         page_history,
-    } = read_inputs(store, steps).await;
+    } = Box::pin(read_inputs(store, steps)).await;
     let sparing = ledger_read
         .as_ref()
         .filter(|_| steps.ledger_spares)
@@ -78,13 +80,13 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
     let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
-    let probed = probe(
+    let probed = Box::pin(probe(
         store,
         steps,
         loaded,
         (sparing, remembered),
         schedule.is_some(),
-    )
+    ))
     .await;
     let Probed {
         mut outcome,
@@ -94,20 +96,35 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     } = probed;
     let kept = if outcome.registry_error.is_none() {
         let checks = (prefix_checks, early_acks);
-        complete_rows(store, steps, &mut outcome, checks, remembered, schedule).await
+        Box::pin(complete_rows(
+            store,
+            steps,
+            &mut outcome,
+            checks,
+            remembered,
+            schedule,
+        ))
+        .await
     } else {
         None
     };
     outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
     let read = ledger_read.as_ref();
-    let (alerts, log) = alert_and_log(store, steps, &outcome, (read, sparing), closed).await;
+    let (alerts, log) = Box::pin(alert_and_log(
+        store,
+        steps,
+        &outcome,
+        (read, sparing),
+        closed,
+    ))
+    .await;
     let done = Judged {
         outcome,
         alerts,
         kept,
         log,
     };
-    write_results(store, steps, ledger_read, page_history, done).await
+    Box::pin(write_results(store, steps, ledger_read, page_history, done)).await
 }
 
 /// What round trip 1 reads: the ledger, the registry, the status page's history digest
