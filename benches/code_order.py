@@ -10,9 +10,13 @@ text segment, where fault-around maps each touched page's 64 KiB neighbourhood
 
     benches/code_order.py MAP BINARY OUT TRACE...
 
+The first two traces' functions are each kept contiguous (the first's own, the shared, the
+second's own); the other traces' follow.
+
 Prints what it found: the sections and bytes executed, and how many 64 KiB windows of the
 text they touch now against packed together.
 """
+import bisect
 import re
 import sys
 
@@ -64,21 +68,28 @@ def main():
     map_path, binary, out_path, *traces = sys.argv[1:]
     sections = text_sections(map_path)
     starts = [s[0] for s in sections]
-    addresses = set()
-    for trace in traces:
-        addresses |= executed(trace, binary)
+    runs = [executed(trace, binary) for trace in traces]
+    addresses = set().union(*runs)
     if not addresses:
         sys.exit(f"no instruction of {binary} in {traces}: is it the binary the traces ran?")
-    import bisect
 
-    hot, unmapped = {}, 0
-    for a in addresses:
+    def section_of(a):
         i = bisect.bisect_right(starts, a) - 1
-        if i >= 0 and a < sections[i][0] + sections[i][1]:
-            hot[sections[i][0]] = sections[i]
-        else:
-            unmapped += 1
-    chosen = [hot[k] for k in sorted(hot)]
+        return sections[i] if i >= 0 and a < sections[i][0] + sections[i][1] else None
+
+    ran = [{section_of(a) for a in run} - {None} for run in runs]
+    unmapped = sum(1 for a in addresses if section_of(a) is None)
+    # The first trace's own functions, then those it shares with the second, then the
+    # second's own, then the rest's: each of the first two runs' code is one contiguous run of
+    # pages. Within a group, the order they had.
+    first, second = ran[0], ran[1] if len(ran) > 1 else set()
+
+    def group(s):
+        if s in first:
+            return 1 if s in second else 0
+        return 2 if s in second else 3
+
+    chosen = sorted(set().union(*ran), key=lambda s: (group(s), s[0]))
     with open(out_path, "w") as f:
         for _, _, symbol in chosen:
             f.write(symbol + "\n")

@@ -69,5 +69,5 @@ wait "$lambda_pid" || true
 [[ $(grep -c /response "$work/api.log") == 3 ]] || { cat "$work/api.log" "$work/err" >&2; exit 1; }
 
 python3 benches/code_order.py "$work/map" "$bin" link/symbol-order.txt \
-  "$work/run-48.cg" "$work/run-1000.cg" "$work/lambda.cg"
+  "$work/run-48.cg" "$work/lambda.cg" "$work/run-1000.cg"
 echo "link/symbol-order.txt: $(wc -l <link/symbol-order.txt) functions; rebuild to use it"

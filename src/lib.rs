@@ -8,7 +8,7 @@
 //! producer coverage guard is `freshness_coverage`.
 //!
 //! The shell's modules, bottom up (a module imports only from the ones before it;
-//! `tests/it/layers.rs` checks it): [`settings`], [`telemetry`], [`guard`], [`aws`],
+//! `tests/it/layers.rs` checks it): [`settings`], [`telemetry`], [`guard`], [`boxed`], [`aws`],
 //! [`store`], [`probe`],
 //! [`registry_source`], [`ledger`], [`history`], [`alert`], [`metrics`], [`pass`],
 //! [`lambda`].
@@ -22,6 +22,7 @@ pub use freshness_coverage as coverage;
 pub mod settings;
 pub mod telemetry;
 pub mod guard;
+pub mod boxed;
 pub mod tls;
 pub mod aws;
 pub mod store;

@@ -20,6 +20,7 @@ use super::historical::run_historical;
 use super::intake::run_object_events;
 use super::steps::{PassDone, PassSteps, run_steps};
 use crate::alert::policy::PolicyAction;
+use crate::boxed::boxed;
 use crate::pass::{self, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
@@ -27,16 +28,16 @@ use crate::store::ObjectStore;
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
 ///
-/// The futures of the container's setup and of each invocation are boxed, here and in
-/// [`run_invocation`]: each is tens of KiB, and unboxed they were moved through the runtime's
-/// frames and held inside one another, on the main thread's stack (BENCHMARKS.md, "A small
-/// pass's memory, fifth round").
+/// The futures of the container's setup and of each invocation are built on the heap
+/// ([`boxed`]), here and in [`run_invocation`]: each is tens of KiB, and unboxed they were
+/// moved through the runtime's frames and held inside one another, on the main thread's
+/// stack (BENCHMARKS.md, "A small pass's memory, fifth round").
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init_json_logging();
-    let container = Box::pin(Container::from_env()).await;
+    let container = boxed(Container::from_env).await;
     let container = &container;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
-        Box::pin(handle(container, event))
+        boxed(|| handle(container, event))
     }))
     .await
 }
@@ -79,7 +80,7 @@ async fn run_guarded<S: ObjectStore>(
     request_id: &str,
 ) -> Result<Value, HandlerError> {
     let now = invocation.now(Utc::now());
-    let work = Box::pin(run_invocation(container, invocation, deadline, request_id));
+    let work = boxed(|| run_invocation(container, invocation, deadline, request_id));
     match crate::guard::guarded_async(work).await {
         Ok(result) => result,
         Err(message) => {
@@ -141,19 +142,13 @@ pub async fn run_invocation<S: ObjectStore>(
 ) -> Result<Value, HandlerError> {
     if let Invocation::ObjectEvents(events) = invocation {
         let now = invocation.now(Utc::now());
-        return Box::pin(run_object_events(
-            container, events, deadline, request_id, now,
-        ))
-        .await;
+        return boxed(|| run_object_events(container, events, deadline, request_id, now)).await;
     }
     // A pass or a history run reads its own registry: what event invocations kept is dropped
     // first, so the two never take memory at once.
     container.forget_event_memory();
     if let Invocation::Historical { lookback, only } = invocation {
-        return Box::pin(run_historical(
-            container, lookback, only, deadline, request_id,
-        ))
-        .await;
+        return boxed(|| run_historical(container, lookback, only, deadline, request_id)).await;
     }
     let settings = container
         .settings
@@ -175,7 +170,7 @@ pub async fn run_invocation<S: ObjectStore>(
         outcome,
         alerts,
         written,
-    } = Box::pin(run_steps(&container.store, &steps)).await;
+    } = boxed(|| run_steps(&container.store, &steps)).await;
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
     if container.emit_metrics && !dry_run {
         print_metrics(settings, &outcome, &alerts);
@@ -316,9 +311,9 @@ pub async fn run_from_env() -> Result<Value, HandlerError> {
 pub async fn run_invocation_from_env(invocation: &Invocation) -> Result<Value, HandlerError> {
     let container = Container {
         emit_metrics: false,
-        ..Box::pin(Container::from_env()).await
+        ..boxed(Container::from_env).await
     };
-    Box::pin(run_guarded(&container, invocation, None, "cli-run")).await
+    boxed(|| run_guarded(&container, invocation, None, "cli-run")).await
 }
 
 /// Alerts that reached no channel fail the invocation (so the Lambda's Errors metric and its
