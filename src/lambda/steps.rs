@@ -7,7 +7,6 @@
 //! (docs/lambda.md#round-trips), each of many requests in flight. The Lambda's handler and
 //! `run` call it with the S3 store; the day benchmark with the stand-in's.
 
-use crate::boxed::boxed;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -18,6 +17,7 @@ use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
+use crate::boxed::boxed;
 use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
 use crate::outcome_log::write::LogWrite;
