@@ -8,10 +8,9 @@
 //! producer coverage guard is `freshness_coverage`.
 //!
 //! The shell's modules, bottom up (a module imports only from the ones before it;
-//! `tests/it/layers.rs` checks it): [`settings`], [`telemetry`], [`guard`], [`aws`],
-//! [`store`], [`probe`],
-//! [`registry_source`], [`ledger`], [`history`], [`alert`], [`metrics`], [`pass`],
-//! [`lambda`].
+//! `tests/it/layers.rs` checks it): [`settings`], [`telemetry`], [`guard`], [`boxed`],
+//! [`aws`], [`store`], [`probe`], [`registry_source`], [`ledger`], [`history`], [`alert`],
+//! [`metrics`], [`pass`], [`lambda`].
 
 pub use freshness_core::{
     cadence, calendar, classify, deadline, matcher, object, outcome, page, registry, report,
@@ -22,6 +21,7 @@ pub use freshness_coverage as coverage;
 pub mod settings;
 pub mod telemetry;
 pub mod guard;
+pub mod boxed;
 pub mod tls;
 pub mod aws;
 pub mod store;

@@ -65,13 +65,16 @@ fn main() -> ExitCode {
     cli::main()
 }
 
-/// Serves invocations on the custom runtime until it stops.
+/// Serves invocations on the custom runtime until it stops. The future is boxed: unboxed, its
+/// tens of KiB (the container's SDK setup, the runtime's loop, an invocation's pass) were
+/// copied through each of `block_on`'s frames on the main thread's stack (BENCHMARKS.md, "A
+/// small pass's memory, fifth round").
 fn serve_lambda() -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("start the tokio runtime");
-    match runtime.block_on(freshness_monitor::lambda::serve()) {
+    match runtime.block_on(Box::pin(freshness_monitor::lambda::serve())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("freshness-monitor: the Lambda runtime stopped: {err}");

@@ -84,13 +84,13 @@ pub fn main() -> ExitCode {
     aws_setup::set_verbose(cli.verbose);
     let result = match cli.command {
         Command::Validate(args) => validate::run(&args),
-        Command::Check(args) => with_runtime(check::run_check(&args)),
-        Command::Explain(args) => with_runtime(check::run_explain(&args)),
-        Command::History(args) => with_runtime(history::run_history(&args)),
+        Command::Check(args) => with_runtime(Box::pin(check::run_check(&args))),
+        Command::Explain(args) => with_runtime(Box::pin(check::run_explain(&args))),
+        Command::History(args) => with_runtime(Box::pin(history::run_history(&args))),
         Command::Calendar(args) => calendar::run(&args),
         Command::Coverage(args) => coverage::run(&args),
-        Command::Run(args) => with_runtime(run::run(&args)),
-        Command::Ack(args) => with_runtime(ack::run(&args)),
+        Command::Run(args) => with_runtime(Box::pin(run::run(&args))),
+        Command::Ack(args) => with_runtime(Box::pin(ack::run(&args))),
     };
     match result {
         Ok(code) => code,
@@ -101,8 +101,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn with_runtime<F: std::future::Future<Output = anyhow::Result<ExitCode>>>(
-    future: F,
+/// Runs a command's future on a new runtime. Boxed by the caller: a command's future (a pass,
+/// with its SDK setup) is tens of KiB, and unboxed it was copied through each of `block_on`'s
+/// frames on the main thread's stack (BENCHMARKS.md, "A small pass's memory, fifth round").
+fn with_runtime(
+    future: std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<ExitCode>> + '_>>,
 ) -> anyhow::Result<ExitCode> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -47,7 +47,11 @@ pub async fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         Invocation::Manual
     };
-    let response = freshness_monitor::lambda::handler::run_invocation_from_env(&invocation).await?;
+    // On the heap: the pass's future is tens of KiB (`freshness_monitor::boxed`).
+    let response = freshness_monitor::boxed::boxed(|| {
+        freshness_monitor::lambda::handler::run_invocation_from_env(&invocation)
+    })
+    .await?;
     println!("{}", serde_json::to_string_pretty(&response)?);
     let alerting = response["would_alert"].as_u64().unwrap_or(0) > 0;
     Ok(ExitCode::from(if alerting { 2 } else { 0 }))

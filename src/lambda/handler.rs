@@ -20,19 +20,25 @@ use super::historical::run_historical;
 use super::intake::run_object_events;
 use super::steps::{PassDone, PassSteps, run_steps};
 use crate::alert::policy::PolicyAction;
+use crate::boxed::boxed;
 use crate::pass::{self, PassOutcome, PassSettings};
 use crate::report::AlertFigures;
 use crate::settings::Settings;
 use crate::store::ObjectStore;
 
 /// Serves invocations until the runtime stops; the clients are built once, here.
+///
+/// The futures of the container's setup and of each invocation are built on the heap
+/// ([`boxed`]), here and in [`run_invocation`]: each is tens of KiB, and unboxed they were
+/// moved through the runtime's frames and held inside one another, on the main thread's
+/// stack (BENCHMARKS.md, "A small pass's memory, fifth round").
 pub async fn serve() -> Result<(), lambda_runtime::Error> {
     crate::telemetry::init_json_logging();
-    let container = Container::from_env().await;
+    let container = boxed(Container::from_env).await;
     let container = &container;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<Box<RawValue>>| async move { handle(container, event).await },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+        boxed(|| handle(container, event))
+    }))
     .await
 }
 
@@ -74,9 +80,8 @@ async fn run_guarded<S: ObjectStore>(
     request_id: &str,
 ) -> Result<Value, HandlerError> {
     let now = invocation.now(Utc::now());
-    match crate::guard::guarded_async(run_invocation(container, invocation, deadline, request_id))
-        .await
-    {
+    let work = boxed(|| run_invocation(container, invocation, deadline, request_id));
+    match crate::guard::guarded_async(work).await {
         Ok(result) => result,
         Err(message) => {
             write_internal_error_heartbeat(container, &message, now).await;
@@ -137,13 +142,13 @@ pub async fn run_invocation<S: ObjectStore>(
 ) -> Result<Value, HandlerError> {
     if let Invocation::ObjectEvents(events) = invocation {
         let now = invocation.now(Utc::now());
-        return run_object_events(container, events, deadline, request_id, now).await;
+        return boxed(|| run_object_events(container, events, deadline, request_id, now)).await;
     }
     // A pass or a history run reads its own registry: what event invocations kept is dropped
     // first, so the two never take memory at once.
     container.forget_event_memory();
     if let Invocation::Historical { lookback, only } = invocation {
-        return run_historical(container, lookback, only, deadline, request_id).await;
+        return boxed(|| run_historical(container, lookback, only, deadline, request_id)).await;
     }
     let settings = container
         .settings
@@ -165,7 +170,7 @@ pub async fn run_invocation<S: ObjectStore>(
         outcome,
         alerts,
         written,
-    } = run_steps(&container.store, &steps).await;
+    } = boxed(|| run_steps(&container.store, &steps)).await;
     log_summary(request_id, dry_run, &outcome, &alerts, &written);
     if container.emit_metrics && !dry_run {
         print_metrics(settings, &outcome, &alerts);
@@ -306,9 +311,9 @@ pub async fn run_from_env() -> Result<Value, HandlerError> {
 pub async fn run_invocation_from_env(invocation: &Invocation) -> Result<Value, HandlerError> {
     let container = Container {
         emit_metrics: false,
-        ..Container::from_env().await
+        ..boxed(Container::from_env).await
     };
-    run_guarded(&container, invocation, None, "cli-run").await
+    boxed(|| run_guarded(&container, invocation, None, "cli-run")).await
 }
 
 /// Alerts that reached no channel fail the invocation (so the Lambda's Errors metric and its

@@ -17,6 +17,7 @@ use super::deadline::OUTPUT_RESERVE;
 use super::error::{HandlerError, registry_error_message};
 use crate::alert::Alerter;
 use crate::alert::policy::{ack, never_written};
+use crate::boxed::boxed;
 use crate::deadline_schedule::{DeadlineSchedule, Kept};
 use crate::ledger::{self, Ledger};
 use crate::outcome_log::write::LogWrite;
@@ -62,7 +63,9 @@ pub struct PassDone {
 }
 
 /// Runs one pass's steps over `store`, counting every request: one function per round trip
-/// (docs/lambda.md#round-trips).
+/// (docs/lambda.md#round-trips). Each step's future is built on the heap ([`boxed`]), so this
+/// one holds none of them and its poll's frame no copy of one (BENCHMARKS.md, "A small
+/// pass's memory, fifth round").
 pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> PassDone {
     let counting = CountingStore::new(store);
     let store = &counting;
@@ -70,7 +73,7 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
         ledger_read,
         loaded,
         page_history,
-    } = read_inputs(store, steps).await;
+    } = boxed(|| read_inputs(store, steps)).await;
     let sparing = ledger_read
         .as_ref()
         .filter(|_| steps.ledger_spares)
@@ -78,13 +81,15 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     // The policy (escalation, never-written) reads the ledger even when it spares nothing.
     let remembered = ledger_read.as_ref().map(|read| &read.ledger);
     let schedule = steps.deadline_schedule.filter(|_| !steps.dry_run);
-    let probed = probe(
-        store,
-        steps,
-        loaded,
-        (sparing, remembered),
-        schedule.is_some(),
-    )
+    let probed = boxed(|| {
+        probe(
+            store,
+            steps,
+            loaded,
+            (sparing, remembered),
+            schedule.is_some(),
+        )
+    })
     .await;
     let Probed {
         mut outcome,
@@ -94,20 +99,21 @@ pub async fn run_steps<S: ObjectStore>(store: &S, steps: &PassSteps<'_>) -> Pass
     } = probed;
     let kept = if outcome.registry_error.is_none() {
         let checks = (prefix_checks, early_acks);
-        complete_rows(store, steps, &mut outcome, checks, remembered, schedule).await
+        boxed(|| complete_rows(store, steps, &mut outcome, checks, remembered, schedule)).await
     } else {
         None
     };
     outcome.deadline_passes = kept.as_ref().map(|k| k.figures.clone());
     let read = ledger_read.as_ref();
-    let (alerts, log) = alert_and_log(store, steps, &outcome, (read, sparing), closed).await;
+    let (alerts, log) =
+        boxed(|| alert_and_log(store, steps, &outcome, (read, sparing), closed)).await;
     let done = Judged {
         outcome,
         alerts,
         kept,
         log,
     };
-    write_results(store, steps, ledger_read, page_history, done).await
+    boxed(|| write_results(store, steps, ledger_read, page_history, done)).await
 }
 
 /// What round trip 1 reads: the ledger, the registry, the status page's history digest

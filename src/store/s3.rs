@@ -22,6 +22,7 @@ use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::primitives::ByteStream;
 
 use crate::aws::CallTimeouts;
+use crate::boxed::boxed;
 use crate::object::ContentTag;
 use chrono::{DateTime, Utc};
 
@@ -109,10 +110,8 @@ impl S3Store {
 
     /// A GetObject's answer (the body still to be read).
     async fn get_object(&self, bucket: &str, key: &str) -> Result<GetObjectOutput, StoreError> {
-        (self.client.get_object())
-            .bucket(bucket)
-            .key(key)
-            .send()
+        let request = (self.client.get_object()).bucket(bucket).key(key);
+        boxed(|| request.send())
             .await
             .map_err(|err| self.classify(err, bucket, key))
     }
@@ -139,9 +138,9 @@ impl S3Store {
         let sent = match timeouts {
             Some(t) => {
                 let config = override_of(t);
-                request.customize().config_override(config).send().await
+                boxed(|| request.customize().config_override(config).send()).await
             }
-            None => request.send().await,
+            None => boxed(|| request.send()).await,
         };
         (
             sent,
@@ -357,14 +356,8 @@ impl S3Store {
         bucket: &str,
         key: &str,
     ) -> Result<Option<(ObjectMeta, HeadObjectOutput)>, StoreError> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
+        let request = self.client.head_object().bucket(bucket).key(key);
+        match boxed(|| request.send()).await {
             Ok(output) => {
                 let last_modified =
                     output.last_modified().and_then(to_chrono).ok_or_else(|| {
@@ -466,15 +459,12 @@ impl ObjectStore for S3Store {
         continuation: Option<&str>,
         max_keys: u16,
     ) -> Result<ListPage, StoreError> {
-        let result = self
-            .client
-            .list_objects_v2()
+        let request = (self.client.list_objects_v2())
             .bucket(bucket)
             .prefix(prefix)
             .max_keys(i32::from(max_keys))
-            .set_continuation_token(continuation.map(str::to_string))
-            .send()
-            .await;
+            .set_continuation_token(continuation.map(str::to_string));
+        let result = boxed(|| request.send()).await;
         let output = match result {
             Ok(output) => output,
             Err(err) => {
