@@ -25,6 +25,7 @@ use super::files::HistoryFiles;
 use super::listed;
 use super::lookback::Lookback;
 use super::plan::{ArtifactPlan, Plan, plan};
+use super::positions::PlanPositions;
 use super::set_cycles;
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
@@ -108,15 +109,13 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
 ) -> History<'r> {
     let started = StdInstant::now();
     let plan = plan(registry, &settings.only, &settings.lookback, now);
-    let log = match &settings.log_location {
-        Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
+    let positions = PlanPositions::of(&plan);
+    let mut log = match &settings.log_location {
+        Some(at) => Some(read_log_for(store, at, (&plan, &positions), settings, now).await),
         None => None,
     };
-    let read_log_took = started.elapsed();
-    let known = Known {
-        log: log.as_ref().map(|l| &l.index),
-        ledger: log.as_ref().and_then(|l| l.ledger.as_ref()),
-    };
+    let mut read_log_took = started.elapsed();
+    let ledger = log.as_mut().and_then(|l| l.ledger.take());
     let mut compacted = match (&settings.log_location, &log) {
         (Some(at), Some(log)) => {
             Some(CompactedWriter::start(store, at, log.through.clone(), now).await)
@@ -130,6 +129,7 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
         ..History::default()
     };
     let mut decided = Decided::default();
+    let mut batch_log = LogIndex::default();
     let requests = Requests::default();
     let batch_cycles = settings.batch_cycles.max(1);
     let mut lo = 0;
@@ -140,6 +140,16 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
                 .extend(plan.artifacts[a..].iter().map(|t| t.spec.id.to_string()));
             break;
         }
+        if let Some(log) = log.as_mut() {
+            let reading = StdInstant::now();
+            let id = target.spec.id.as_str();
+            log.take_artifact(id, a, |id| positions.position(&plan, id), &mut batch_log);
+            read_log_took += reading.elapsed();
+        }
+        let known = Known {
+            log: log.as_ref().map(|_| &batch_log),
+            ledger: ledger.as_ref(),
+        };
         decided.decide_artifact(target, known, now);
         let full = decided.probes.len() >= batch_cycles || decided.n_cells >= 10 * batch_cycles;
         if !full && a + 1 < plan.artifacts.len() {
@@ -162,14 +172,20 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
         let writing = Outputs {
             compacted: compacted.as_mut(),
             files: files.as_deref_mut(),
-            log: known.log,
+            log: log.as_ref().map(|_| &batch_log),
         };
         judge_batch(batch, cells, &mut history, writing).await;
+        batch_log = LogIndex::default();
     }
     history.n_head_requests = requests.heads.load(Ordering::Relaxed);
     history.n_list_requests = requests.lists.load(Ordering::Relaxed);
     history.probes_by_reason = decided.reasons;
     history.n_cycles_from_log = decided.logged;
+    if let Some(log) = log.as_mut() {
+        let reading = StdInstant::now();
+        log.finish_compacted(|id| positions.position(&plan, id));
+        read_log_took += reading.elapsed();
+    }
     let writing = history.phases.write_log + history.phases.write_files;
     history.phases.cycles = (started.elapsed() - read_log_took).saturating_sub(writing);
     if let (Some(log), Some(compacted)) = (log, compacted) {
@@ -308,11 +324,12 @@ async fn probe_chunk<S: ObjectStore>(
     }
 }
 
-/// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
+/// Reads the outcome log's partitions from the day of the plan's oldest cycle on, keeping of
+/// the passes' records those of planned cycles.
 async fn read_log_for<S: ObjectStore>(
     store: &S,
     at: &OutputLocation,
-    plan: &Plan<'_>,
+    (plan, positions): (&Plan<'_>, &PlanPositions),
     settings: &ScanSettings,
     now: DateTime<Utc>,
 ) -> ReadLog {
@@ -325,7 +342,17 @@ async fn read_log_for<S: ObjectStore>(
         .unwrap_or(now);
     let since = oldest.date_naive();
     let concurrency = settings.probe_concurrency;
-    read_log(store, &at.bucket, &at.prefix, since, concurrency, now).await
+    let wanted = |id: &str, tick| positions.planned(plan, id, tick);
+    read_log(
+        store,
+        &at.bucket,
+        &at.prefix,
+        since,
+        concurrency,
+        now,
+        &wanted,
+    )
+    .await
 }
 
 /// The cycle's canonical key as a listing saw it or HEADed, its recovery key (listed or

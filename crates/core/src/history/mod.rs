@@ -13,6 +13,7 @@ pub mod cycles;
 pub mod from_log;
 pub mod lookback;
 pub mod plan;
+pub mod positions;
 pub mod report;
 pub mod set_cell;
 pub mod sla;
