@@ -32,6 +32,7 @@ use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::outcome_log::LogIndex;
+use crate::outcome_log::in_step::READ_AHEAD_RECORDS;
 use crate::outcome_log::read::{ReadLog, read_log};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, OutputLocation};
@@ -58,6 +59,9 @@ pub struct ScanSettings {
     /// planned cycles (at least one artifact): what the scan holds at once
     /// ([`PLANNED_AT_ONCE`]).
     pub batch_cycles: usize,
+    /// The most records of the compacted log read ahead of the artifact the scan is at
+    /// ([`READ_AHEAD_RECORDS`]; `outcome_log::in_step`).
+    pub log_read_ahead: usize,
 }
 
 impl Default for ScanSettings {
@@ -70,6 +74,7 @@ impl Default for ScanSettings {
             list_max_pages: DEFAULT_LIST_MAX_PAGES,
             log_location: None,
             batch_cycles: PLANNED_AT_ONCE,
+            log_read_ahead: READ_AHEAD_RECORDS,
         }
     }
 }
@@ -343,16 +348,10 @@ async fn read_log_for<S: ObjectStore>(
     let since = oldest.date_naive();
     let concurrency = settings.probe_concurrency;
     let wanted = |id: &str, tick| positions.planned(plan, id, tick);
-    read_log(
-        store,
-        &at.bucket,
-        &at.prefix,
-        since,
-        concurrency,
-        now,
-        &wanted,
-    )
-    .await
+    let (bucket, prefix) = (&at.bucket, &at.prefix);
+    let mut log = read_log(store, bucket, prefix, since, concurrency, now, &wanted).await;
+    log.compacted = (log.compacted).map(|c| c.with_read_ahead(settings.log_read_ahead));
+    log
 }
 
 /// The cycle's canonical key as a listing saw it or HEADed, its recovery key (listed or
