@@ -33,7 +33,7 @@ use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::outcome_log::LogIndex;
 use crate::outcome_log::in_step::READ_AHEAD_RECORDS;
-use crate::outcome_log::read::{ReadLog, read_log};
+use crate::outcome_log::read::{ReadLog, Reading, read_log};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, OutputLocation};
 use crate::store::{ObjectStore, StoreError};
@@ -155,7 +155,7 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
             log: log.as_ref().map(|_| &batch_log),
             ledger: ledger.as_ref(),
         };
-        decided.decide_artifact(target, known, now);
+        decided.decide_artifact((a, target), known, now);
         let full = decided.probes.len() >= batch_cycles || decided.n_cells >= 10 * batch_cycles;
         if !full && a + 1 < plan.artifacts.len() {
             continue;
@@ -347,9 +347,13 @@ async fn read_log_for<S: ObjectStore>(
         .unwrap_or(now);
     let since = oldest.date_naive();
     let concurrency = settings.probe_concurrency;
-    let wanted = |id: &str, tick| positions.planned(plan, id, tick);
-    let (bucket, prefix) = (&at.bucket, &at.prefix);
-    let mut log = read_log(store, bucket, prefix, since, concurrency, now, &wanted).await;
+    let reading = Reading {
+        wanted: &|id: &str, tick| positions.planned(plan, id, tick),
+        planned: plan.artifacts.len(),
+        place: |id: &str| positions.position(plan, id),
+    };
+    let location = (at.bucket.as_str(), at.prefix.as_str());
+    let mut log = read_log(store, location, since, concurrency, now, reading).await;
     log.compacted = (log.compacted).map(|c| c.with_read_ahead(settings.log_read_ahead));
     log
 }

@@ -16,7 +16,8 @@ use super::compacted::{self, COMPACTED};
 use super::in_step::InStep;
 use super::packed::PACKED_FORMAT;
 use super::{LOG_DIR, LogIndex, ObjectReader, OutcomeRecord, partition_date};
-use crate::ledger::Ledger;
+use crate::ledger::current::CurrentCycles;
+use crate::ledger::for_history::read_current;
 use crate::report::files::LEDGER;
 use crate::store::{ObjectStore, S3Url, StoreError};
 
@@ -36,8 +37,9 @@ pub struct ReadLog {
     pub requests: usize,
     /// The last passes' object (by key) whose records are in `index`.
     pub through: Option<String>,
-    /// The ledger as the last pass left it: what the passes saw of cycles not closed yet.
-    pub ledger: Option<Ledger>,
+    /// What the last pass left in the ledger of the planned artifacts' current cycles: what
+    /// the passes saw of cycles not closed yet.
+    pub ledger: Option<CurrentCycles>,
 }
 
 impl ReadLog {
@@ -70,23 +72,31 @@ impl ReadLog {
 /// Which records are kept: `(artifact id, tick)` of a cycle the scan walks.
 pub type Wanted<'w> = &'w (dyn Fn(&str, crate::ledger::LedgerTime) -> bool + Sync);
 
+/// What the scan reads of the log: the records it `wanted`s, and the ledger's current cycles
+/// of its `planned` artifacts (`place` gives one's place by id).
+pub struct Reading<'w, F> {
+    pub wanted: Wanted<'w>,
+    pub planned: usize,
+    pub place: F,
+}
+
 /// Reads the log: the compacted log, then the passes' objects after it in partitions from
-/// `since` on, at most `concurrency` GETs at once, keeping their records that are `wanted`.
-pub async fn read_log<S: ObjectStore>(
+/// `since` on, at most `concurrency` GETs at once, keeping their records that are wanted.
+pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
     store: &S,
-    bucket: &str,
-    prefix: &str,
+    (bucket, prefix): (&str, &str),
     since: NaiveDate,
     concurrency: usize,
     now: DateTime<Utc>,
-    wanted: Wanted<'_>,
+    reading: Reading<'_, F>,
 ) -> ReadLog {
     let mut log = ReadLog::default();
+    let wanted = reading.wanted;
     read_compacted(store, bucket, prefix, now, &mut log, wanted).await;
     log.requests += 1;
     let ledger_key = format!("{prefix}{LEDGER}");
-    let read = crate::ledger::store::read(store, bucket, &ledger_key).await;
-    log.ledger = read.rebuilt.is_none().then_some(read.ledger);
+    let (planned, place) = (reading.planned, reading.place);
+    log.ledger = read_current(store, bucket, &ledger_key, planned, place).await;
     let dir = format!("{prefix}{LOG_DIR}");
     let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
         Ok(keys) => keys,

@@ -27,9 +27,13 @@ async fn read(body: Vec<u8>) -> ReadLog {
     let key = format!("{PREFIX}{COMPACTED}");
     store.insert("results", &key, body, at("2026-12-04T00:00:00Z"));
     let since = at("2026-11-01T00:00:00Z").date_naive();
-    let all = |_: &str, _| true;
+    let reading = super::read::Reading {
+        wanted: &|_: &str, _| true,
+        planned: 0,
+        place: |_: &str| None,
+    };
     let now = at("2026-12-04T00:00:00Z");
-    read_log(&store, "results", PREFIX, since, 4, now, &all).await
+    read_log(&store, ("results", PREFIX), since, 4, now, reading).await
 }
 
 /// The records of `ids` (the plan, in order) as a scan takes them in step, and the warnings.
