@@ -34,7 +34,7 @@ pub use lookback::{Lookback, MAX_LOOKBACK};
 pub use report::{
     CompactPieces, CompactTail, HistoryFile, write_compact_artifact, write_compact_head,
 };
-pub use sla::{SlaCounts, SlaReport};
+pub use sla::{ArtifactCounts, SlaCounts, SlaReport};
 
 /// What a scan found.
 #[derive(Debug, Clone, Default)]
