@@ -55,9 +55,9 @@ pub struct ScanSettings {
     /// Where the outcome log is read from (the results bucket and prefix); `None`: every
     /// expected cycle is probed.
     pub log_location: Option<OutputLocation>,
-    /// A batch of artifacts ends once it has this many cycles to probe, or ten times as many
-    /// planned cycles (at least one artifact): what the scan holds at once
-    /// ([`PLANNED_AT_ONCE`]).
+    /// A batch of artifacts ends once it has this many cycles to probe, or
+    /// [`PLANNED_PER_PROBE`] times as many planned cycles (at least one artifact): what the
+    /// scan holds at once ([`PLANNED_AT_ONCE`]).
     pub batch_cycles: usize,
     /// The most records of the compacted log read ahead of the artifact the scan is at
     /// ([`READ_AHEAD_RECORDS`]; `outcome_log::in_step`).
@@ -81,13 +81,19 @@ impl Default for ScanSettings {
 
 /// How many cycles to probe are planned (their keys rendered and held) at once, at least: a
 /// first scan after a deploy probes every expected cycle, millions at a large registry. A
-/// batch also ends at ten times as many planned cycles (~72 bytes each while the batch is
-/// judged, ~56 more as its artifacts' history until written): ~25,000 artifacts of ~40 cycles.
-/// Smaller batches would hold less, but the probes' listings are planned per batch and a date
-/// directory's keys spread over more batches are listed once per batch: with batches of
-/// 100,000 planned cycles the 100,000-artifact benchmark made 2,579 LIST requests instead of
-/// 125 (BENCHMARKS.md#the-history-judged-and-written-per-batch-issue-24-item-4).
+/// batch also ends at [`PLANNED_PER_PROBE`] times as many planned cycles (~88 bytes each
+/// while the batch is judged, and ~32 more for the outcome log's records of them read in
+/// step): ~12,500 artifacts of ~40 cycles, ~60 MB. Smaller batches would hold less, but the
+/// probes' listings are planned per batch and a date directory's keys spread over more
+/// batches are listed once per batch: with batches of 100,000 planned cycles the
+/// 100,000-artifact benchmark made 2,579 LIST requests instead of 125, with 1,000,000 317
+/// (BENCHMARKS.md#the-history-judged-and-written-per-batch-issue-24-item-4).
 pub const PLANNED_AT_ONCE: usize = 100_000;
+
+/// A batch ends at this many times [`ScanSettings::batch_cycles`] planned cycles: 500,000 by
+/// default, which at a million artifacts leaves the 512 MB function room beside the registry
+/// (~191 MB), the plan and the per-artifact SLA counts (BENCHMARKS.md#the-million-in-step).
+pub const PLANNED_PER_PROBE: usize = 5;
 
 /// Scans the history of every selected artifact of `registry` at `now`, keeping every judged
 /// artifact in the result (the CLI's `history`; a small scan).
@@ -156,7 +162,8 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
             ledger: ledger.as_ref(),
         };
         decided.decide_artifact((a, target), known, now);
-        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= 10 * batch_cycles;
+        let planned = PLANNED_PER_PROBE * batch_cycles;
+        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= planned;
         if !full && a + 1 < plan.artifacts.len() {
             continue;
         }

@@ -1020,7 +1020,7 @@ async fn a_scan_written_batch_by_batch_writes_the_same_files_as_the_whole_scan()
         whole_store.unzipped("r/history_outcomes.ndjson.gz").await,
     );
     assert!(expected.0.len() > 3 * 4096, "several parts of 4 KiB");
-    // 1: an artifact a batch; 7 and 100 (of 10 times as many planned cycles): batches that
+    // 1: an artifact a batch; 7 and 100 (of 5 times as many planned cycles): batches that
     // do not divide the count.
     for batch_cycles in [1, 7, 100] {
         // A store of its own: no compacted log of an earlier scan to read.
