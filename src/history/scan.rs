@@ -92,7 +92,8 @@ pub const PLANNED_AT_ONCE: usize = 100_000;
 
 /// A batch ends at this many times [`ScanSettings::batch_cycles`] planned cycles: 500,000 by
 /// default, which at a million artifacts leaves the 512 MB function room beside the registry
-/// (~191 MB), the plan and the per-artifact SLA counts (BENCHMARKS.md#the-million-in-step).
+/// (~191 MB), the plan and the per-artifact SLA counts
+/// (BENCHMARKS.md#the-million-in-step-issue-24-item-4).
 pub const PLANNED_PER_PROBE: usize = 5;
 
 /// Scans the history of every selected artifact of `registry` at `now`, keeping every judged
