@@ -196,7 +196,8 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
     history.n_cycles_from_log = decided.logged;
     if let Some(log) = log.as_mut() {
         let reading = StdInstant::now();
-        log.finish_compacted(|id| positions.position(&plan, id));
+        let whole = history.not_scanned.is_empty();
+        log.finish_compacted(|id| positions.position(&plan, id), whole);
         read_log_took += reading.elapsed();
     }
     let writing = history.phases.write_log + history.phases.write_files;

@@ -158,10 +158,16 @@ impl InStep {
     }
 
     /// Reads what is left (its problems counted, its records dropped; a line of an artifact
-    /// asked for already counted as out of order) and says what was wrong with the object: a
-    /// break, bad lines or cycles, cycles from the future, lines out of registry order.
-    pub fn finish(mut self, position: impl Fn(&str) -> Option<usize>) -> Vec<String> {
-        while self.read_line() {
+    /// asked for already counted as out of order), unless `read_rest` is false (a scan cut
+    /// short by its deadline: what it did not read is not checked), and says what was wrong
+    /// with the object: a break, bad lines or cycles, cycles from the future, lines out of
+    /// registry order.
+    pub fn finish(
+        mut self,
+        position: impl Fn(&str) -> Option<usize>,
+        read_rest: bool,
+    ) -> Vec<String> {
+        while read_rest && self.read_line() {
             if let Some(artifact) = parse_line(self.line.trim_end(), &mut self.problems) {
                 let asked = position(&artifact.id).zip(self.asked);
                 if asked.is_some_and(|(q, asked)| q <= asked) {

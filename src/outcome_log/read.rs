@@ -59,10 +59,11 @@ impl ReadLog {
         self.index.move_artifact(id, into);
     }
 
-    /// Reads the rest of the compacted log, its warnings put first.
-    pub fn finish_compacted(&mut self, position: impl Fn(&str) -> Option<usize>) {
+    /// Reads the rest of the compacted log when `read_rest` (`InStep::finish`), its warnings
+    /// put first.
+    pub fn finish_compacted(&mut self, position: impl Fn(&str) -> Option<usize>, read_rest: bool) {
         if let Some(compacted) = self.compacted.take() {
-            let mut warnings = compacted.finish(position);
+            let mut warnings = compacted.finish(position, read_rest);
             warnings.append(&mut self.warnings);
             self.warnings = warnings;
         }

@@ -43,7 +43,7 @@ fn take_in_step(mut log: ReadLog, ids: &[&str]) -> (LogIndex, Vec<String>) {
     for (at, id) in ids.iter().enumerate() {
         log.take_artifact(id, at, position, &mut index);
     }
-    log.finish_compacted(position);
+    log.finish_compacted(position, true);
     (index, log.warnings)
 }
 
