@@ -135,7 +135,7 @@ fn render(history: &History<'_>) -> String {
                 a.spec.cadence.name().to_string(),
                 a.cells.len().to_string(),
             ];
-            row.extend(sla_cells(counts));
+            row.extend(sla_cells(&counts.counts()));
             row
         })
         .collect();

@@ -9,7 +9,7 @@ use super::cell::CellOutcome;
 use super::from_log::{self, Answer};
 use super::plan::{ArtifactPlan, not_expected};
 use crate::classify::ResolvedKeys;
-use crate::ledger::Ledger;
+use crate::ledger::current::CurrentCycles;
 use crate::outcome_log::{LogIndex, SetCycle};
 
 /// Every planned cycle's judgement, per artifact of a batch.
@@ -51,7 +51,7 @@ impl Decided {
     /// probe.
     pub fn decide_artifact(
         &mut self,
-        target: &ArtifactPlan<'_>,
+        (place, target): (usize, &ArtifactPlan<'_>),
         known: Known<'_>,
         now: DateTime<Utc>,
     ) {
@@ -59,7 +59,7 @@ impl Decided {
         self.cells.push(vec![None; target.len]);
         self.n_cells += target.len;
         for c in 0..target.len {
-            match decide(target, c, known, now) {
+            match decide((place, target), c, known, now) {
                 Decision::NotExpected(cell) => self.cells[a][c] = Judged::unprobed(cell, None),
                 Decision::Known(cell, set) => {
                     self.logged += 1;
@@ -78,7 +78,7 @@ impl Decided {
 #[derive(Clone, Copy)]
 pub(super) struct Known<'a> {
     pub log: Option<&'a LogIndex>,
-    pub ledger: Option<&'a Ledger>,
+    pub ledger: Option<&'a CurrentCycles>,
 }
 
 /// What the scan does with one planned cycle.
@@ -92,7 +92,7 @@ enum Decision {
 /// One past cycle: not expected (no probe), answered by the outcome log or the ledger, or to
 /// be probed, and why.
 fn decide(
-    target: &ArtifactPlan<'_>,
+    (place, target): (usize, &ArtifactPlan<'_>),
     cell: usize,
     known: Known<'_>,
     now: DateTime<Utc>,
@@ -102,9 +102,7 @@ fn decide(
         return Decision::NotExpected(CellOutcome::NotExpected(why));
     }
     let keys = ResolvedKeys::resolve(target.spec, cycle);
-    let entry = known
-        .ledger
-        .and_then(|l| l.artifacts.get(target.spec.id.as_str()));
+    let entry = known.ledger.and_then(|l| l.at(place));
     if let Some(cell) = from_log::answer_from_ledger(entry, cycle, keys.due_at) {
         let set = (known.ledger)
             .and_then(|l| l.sets.get(target.spec.id.as_str(), &cycle.label))

@@ -25,13 +25,15 @@ use super::files::HistoryFiles;
 use super::listed;
 use super::lookback::Lookback;
 use super::plan::{ArtifactPlan, Plan, plan};
+use super::positions::PlanPositions;
 use super::set_cycles;
 use super::{ArtifactHistory, History};
 use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::outcome_log::LogIndex;
-use crate::outcome_log::read::{ReadLog, read_log};
+use crate::outcome_log::in_step::READ_AHEAD_RECORDS;
+use crate::outcome_log::read::{ReadLog, Reading, read_log};
 use crate::registry::{ArtifactSpec, Registry};
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, OutputLocation};
 use crate::store::{ObjectStore, StoreError};
@@ -53,10 +55,13 @@ pub struct ScanSettings {
     /// Where the outcome log is read from (the results bucket and prefix); `None`: every
     /// expected cycle is probed.
     pub log_location: Option<OutputLocation>,
-    /// A batch of artifacts ends once it has this many cycles to probe, or ten times as many
-    /// planned cycles (at least one artifact): what the scan holds at once
-    /// ([`PLANNED_AT_ONCE`]).
+    /// A batch of artifacts ends once it has this many cycles to probe, or
+    /// [`PLANNED_PER_PROBE`] times as many planned cycles (at least one artifact): what the
+    /// scan holds at once ([`PLANNED_AT_ONCE`]).
     pub batch_cycles: usize,
+    /// The most records of the compacted log read ahead of the artifact the scan is at
+    /// ([`READ_AHEAD_RECORDS`]; `outcome_log::in_step`).
+    pub log_read_ahead: usize,
 }
 
 impl Default for ScanSettings {
@@ -69,19 +74,27 @@ impl Default for ScanSettings {
             list_max_pages: DEFAULT_LIST_MAX_PAGES,
             log_location: None,
             batch_cycles: PLANNED_AT_ONCE,
+            log_read_ahead: READ_AHEAD_RECORDS,
         }
     }
 }
 
 /// How many cycles to probe are planned (their keys rendered and held) at once, at least: a
 /// first scan after a deploy probes every expected cycle, millions at a large registry. A
-/// batch also ends at ten times as many planned cycles (~72 bytes each while the batch is
-/// judged, ~56 more as its artifacts' history until written): ~25,000 artifacts of ~40 cycles.
-/// Smaller batches would hold less, but the probes' listings are planned per batch and a date
-/// directory's keys spread over more batches are listed once per batch: with batches of
-/// 100,000 planned cycles the 100,000-artifact benchmark made 2,579 LIST requests instead of
-/// 125 (BENCHMARKS.md#the-history-judged-and-written-per-batch-issue-24-item-4).
+/// batch also ends at [`PLANNED_PER_PROBE`] times as many planned cycles (~88 bytes each
+/// while the batch is judged, and ~32 more for the outcome log's records of them read in
+/// step): ~12,500 artifacts of ~40 cycles, ~60 MB. Smaller batches would hold less, but the
+/// probes' listings are planned per batch and a date directory's keys spread over more
+/// batches are listed once per batch: with batches of 100,000 planned cycles the
+/// 100,000-artifact benchmark made 2,579 LIST requests instead of 125, with 1,000,000 317
+/// (BENCHMARKS.md#the-history-judged-and-written-per-batch-issue-24-item-4).
 pub const PLANNED_AT_ONCE: usize = 100_000;
+
+/// A batch ends at this many times [`ScanSettings::batch_cycles`] planned cycles: 500,000 by
+/// default, which at a million artifacts leaves the 512 MB function room beside the registry
+/// (~191 MB), the plan and the per-artifact SLA counts
+/// (BENCHMARKS.md#the-million-in-step-issue-24-item-4).
+pub const PLANNED_PER_PROBE: usize = 5;
 
 /// Scans the history of every selected artifact of `registry` at `now`, keeping every judged
 /// artifact in the result (the CLI's `history`; a small scan).
@@ -108,15 +121,13 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
 ) -> History<'r> {
     let started = StdInstant::now();
     let plan = plan(registry, &settings.only, &settings.lookback, now);
-    let log = match &settings.log_location {
-        Some(at) => Some(read_log_for(store, at, &plan, settings, now).await),
+    let positions = PlanPositions::of(&plan);
+    let mut log = match &settings.log_location {
+        Some(at) => Some(read_log_for(store, at, (&plan, &positions), settings, now).await),
         None => None,
     };
-    let read_log_took = started.elapsed();
-    let known = Known {
-        log: log.as_ref().map(|l| &l.index),
-        ledger: log.as_ref().and_then(|l| l.ledger.as_ref()),
-    };
+    let mut read_log_took = started.elapsed();
+    let ledger = log.as_mut().and_then(|l| l.ledger.take());
     let mut compacted = match (&settings.log_location, &log) {
         (Some(at), Some(log)) => {
             Some(CompactedWriter::start(store, at, log.through.clone(), now).await)
@@ -130,6 +141,7 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
         ..History::default()
     };
     let mut decided = Decided::default();
+    let mut batch_log = LogIndex::default();
     let requests = Requests::default();
     let batch_cycles = settings.batch_cycles.max(1);
     let mut lo = 0;
@@ -140,8 +152,19 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
                 .extend(plan.artifacts[a..].iter().map(|t| t.spec.id.to_string()));
             break;
         }
-        decided.decide_artifact(target, known, now);
-        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= 10 * batch_cycles;
+        if let Some(log) = log.as_mut() {
+            let reading = StdInstant::now();
+            let id = target.spec.id.as_str();
+            log.take_artifact(id, a, |id| positions.position(&plan, id), &mut batch_log);
+            read_log_took += reading.elapsed();
+        }
+        let known = Known {
+            log: log.as_ref().map(|_| &batch_log),
+            ledger: ledger.as_ref(),
+        };
+        decided.decide_artifact((a, target), known, now);
+        let planned = PLANNED_PER_PROBE * batch_cycles;
+        let full = decided.probes.len() >= batch_cycles || decided.n_cells >= planned;
         if !full && a + 1 < plan.artifacts.len() {
             continue;
         }
@@ -162,14 +185,21 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
         let writing = Outputs {
             compacted: compacted.as_mut(),
             files: files.as_deref_mut(),
-            log: known.log,
+            log: log.as_ref().map(|_| &batch_log),
         };
         judge_batch(batch, cells, &mut history, writing).await;
+        batch_log = LogIndex::default();
     }
     history.n_head_requests = requests.heads.load(Ordering::Relaxed);
     history.n_list_requests = requests.lists.load(Ordering::Relaxed);
     history.probes_by_reason = decided.reasons;
     history.n_cycles_from_log = decided.logged;
+    if let Some(log) = log.as_mut() {
+        let reading = StdInstant::now();
+        let whole = history.not_scanned.is_empty();
+        log.finish_compacted(|id| positions.position(&plan, id), whole);
+        read_log_took += reading.elapsed();
+    }
     let writing = history.phases.write_log + history.phases.write_files;
     history.phases.cycles = (started.elapsed() - read_log_took).saturating_sub(writing);
     if let (Some(log), Some(compacted)) = (log, compacted) {
@@ -308,11 +338,12 @@ async fn probe_chunk<S: ObjectStore>(
     }
 }
 
-/// Reads the outcome log's partitions from the day of the plan's oldest cycle on.
+/// Reads the outcome log's partitions from the day of the plan's oldest cycle on, keeping of
+/// the passes' records those of planned cycles.
 async fn read_log_for<S: ObjectStore>(
     store: &S,
     at: &OutputLocation,
-    plan: &Plan<'_>,
+    (plan, positions): (&Plan<'_>, &PlanPositions),
     settings: &ScanSettings,
     now: DateTime<Utc>,
 ) -> ReadLog {
@@ -325,7 +356,15 @@ async fn read_log_for<S: ObjectStore>(
         .unwrap_or(now);
     let since = oldest.date_naive();
     let concurrency = settings.probe_concurrency;
-    read_log(store, &at.bucket, &at.prefix, since, concurrency, now).await
+    let reading = Reading {
+        wanted: &|id: &str, tick| positions.planned(plan, id, tick),
+        planned: plan.artifacts.len(),
+        place: |id: &str| positions.position(plan, id),
+    };
+    let location = (at.bucket.as_str(), at.prefix.as_str());
+    let mut log = read_log(store, location, since, concurrency, now, reading).await;
+    log.compacted = (log.compacted).map(|c| c.with_read_ahead(settings.log_read_ahead));
+    log
 }
 
 /// The cycle's canonical key as a listing saw it or HEADed, its recovery key (listed or

@@ -1020,7 +1020,7 @@ async fn a_scan_written_batch_by_batch_writes_the_same_files_as_the_whole_scan()
         whole_store.unzipped("r/history_outcomes.ndjson.gz").await,
     );
     assert!(expected.0.len() > 3 * 4096, "several parts of 4 KiB");
-    // 1: an artifact a batch; 7 and 100 (of 10 times as many planned cycles): batches that
+    // 1: an artifact a batch; 7 and 100 (of 5 times as many planned cycles): batches that
     // do not divide the count.
     for batch_cycles in [1, 7, 100] {
         // A store of its own: no compacted log of an earlier scan to read.
@@ -1053,4 +1053,124 @@ async fn a_scan_written_batch_by_batch_writes_the_same_files_as_the_whole_scan()
         assert_eq!(history.gap_count(), whole.gap_count());
         assert_eq!(history.n_head_requests, whole.n_head_requests);
     }
+}
+
+/// The compacted log's lines after its header, as `edit` leaves them, gzipped again.
+fn edited_log(unzipped: &str, edit: impl FnOnce(&mut Vec<&str>)) -> Vec<u8> {
+    use std::io::Write;
+    let mut lines: Vec<&str> = unzipped.lines().collect();
+    let header = lines.remove(0);
+    edit(&mut lines);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for line in std::iter::once(header).chain(lines) {
+        writeln!(gz, "{line}").unwrap();
+    }
+    gz.finish().unwrap()
+}
+
+/// What a scan that reads `compacted` (the last scan's log) writes: `history.json`, the
+/// digest and the compacted log unzipped, and the scan.
+async fn scan_after<'r>(
+    reg: &'r Registry,
+    settings: &ScanSettings,
+    compacted: Vec<u8>,
+    now: DateTime<Utc>,
+) -> ((Vec<u8>, String, String), History<'r>) {
+    use super::files::HistoryFiles;
+    let store = PartsStore::new(many_artifacts().1);
+    let key = "r/history_outcomes.ndjson.gz";
+    if !compacted.is_empty() {
+        store.objects.insert("results", key, compacted, now);
+    }
+    let mut files =
+        HistoryFiles::new(&store, "results", "r/history.json", "r/digest.gz").with_part_bytes(4096);
+    let mut history = scan_writing(&store, reg, settings, now, Some(&mut files)).await;
+    history.duration = std::time::Duration::ZERO;
+    history.phases = Default::default();
+    files.finish(&mut history).await.unwrap();
+    let written = (
+        store.body("r/history.json").await,
+        store.unzipped("r/digest.gz").await,
+        store.unzipped(key).await,
+    );
+    (written, history)
+}
+
+#[tokio::test]
+async fn the_compacted_log_read_in_step_answers_as_the_whole_log_did() {
+    let (reg, _) = many_artifacts();
+    let mut settings = ScanSettings {
+        log_location: Some(crate::settings::OutputLocation {
+            bucket: "results".into(),
+            prefix: "r/".into(),
+        }),
+        batch_cycles: 7,
+        ..ScanSettings::default()
+    };
+    settings.lookback.set("weekday_sf".into(), 3);
+    settings.lookback.set("weekly".into(), 2);
+    let first = at("2026-06-04T12:00:00Z");
+    let (written, _) = scan_after(&reg, &settings, Vec::new(), first).await;
+    let log = written.2;
+    // A day later the log answers most cycles; the newest is not in it.
+    let now = at("2026-06-05T12:00:00Z");
+    let in_order = edited_log(&log, |_| {});
+    let nothing_ahead = ScanSettings {
+        log_read_ahead: 0,
+        ..settings.clone()
+    };
+    let (expected, scan) = scan_after(&reg, &nothing_ahead, in_order, now).await;
+    assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+    assert!(scan.n_cycles_from_log > 1_000, "{}", scan.n_cycles_from_log);
+    let in_order_probes = scan.probes_by_reason;
+
+    // Reversed, every line is read ahead while looking for the first artifact: the whole
+    // index, as before the in-step reading.
+    let reversed = edited_log(&log, |lines| lines.reverse());
+    let whole = ScanSettings {
+        log_read_ahead: usize::MAX,
+        ..settings.clone()
+    };
+    let (got, scan) = scan_after(&reg, &whole, reversed.clone(), now).await;
+    assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+    assert!(
+        got.0 == expected.0,
+        "history.json differs from the whole log's"
+    );
+    assert_eq!(got.1, expected.1, "digest");
+    assert_eq!(got.2, expected.2, "compacted log");
+
+    // Reversed past the read-ahead: what is not found is probed, and said.
+    let (_, scan) = scan_after(&reg, &nothing_ahead, reversed, now).await;
+    assert!(
+        scan.probes_by_reason[0] > in_order_probes[0],
+        "not_in_log {:?} against {:?}",
+        scan.probes_by_reason,
+        in_order_probes
+    );
+    let warnings = scan.warnings.join("\n");
+    assert!(
+        warnings.contains("line(s) of artifacts already judged"),
+        "{warnings}"
+    );
+
+    // Lines missing (every tenth artifact's): those artifacts' cycles are probed, the rest
+    // answered; no warning (a new artifact has no line either).
+    let missing = edited_log(&log, |lines| {
+        *lines = (lines.iter().enumerate())
+            .filter(|(i, _)| i % 10 != 0)
+            .map(|(_, l)| *l)
+            .collect();
+    });
+    let (_, scan) = scan_after(&reg, &nothing_ahead, missing, now).await;
+    assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
+    assert!(scan.probes_by_reason[0] > in_order_probes[0]);
+
+    // Cut short: named, and the artifacts after the cut probed.
+    let mut cut = edited_log(&log, |_| {});
+    cut.truncate(cut.len() / 2);
+    let (_, scan) = scan_after(&reg, &settings, cut, now).await;
+    let warnings = scan.warnings.join("\n");
+    assert!(warnings.contains("not a whole gzip stream"), "{warnings}");
+    assert!(scan.probes_by_reason[0] > in_order_probes[0]);
 }

@@ -10,9 +10,6 @@
 //! still read. An unreadable one is named in the warnings and the passes' objects of the
 //! window are read instead; it is not part of the log's contract (docs/outputs.md).
 
-use std::io::BufRead;
-
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::LogIndex;
@@ -40,72 +37,58 @@ pub fn parse_header(line: &str) -> Option<Header> {
         .then_some(header)
 }
 
-/// The packed lines after the header into the index, one at a time; a stream that breaks off
-/// keeps what came before and says so, as a bad line or cycle does: the warnings.
-pub fn read_packed(
-    name: &str,
-    mut lines: impl BufRead,
-    now: DateTime<Utc>,
-    index: &mut LogIndex,
-) -> Vec<String> {
-    let mut warnings = Vec::new();
-    let now = LedgerTime::saturating_from(now);
-    let mut problems = Problems::default();
-    let mut line = String::new();
-    let broken = loop {
-        line.clear();
-        match lines.read_line(&mut line) {
-            Ok(0) => break None,
-            Ok(_) => read_line(line.trim_end(), now, index, &mut problems),
-            Err(e) => break Some(e),
-        }
-    };
-    if let Some(e) = broken {
-        warnings.push(format!(
-            "{name}: not a whole gzip stream of text ({e}); the cycles after the break probed \
-             instead"
-        ));
-    }
-    warnings.extend(problems.warnings(name, now));
-    warnings
-}
-
-fn read_line(line: &str, now: LedgerTime, index: &mut LogIndex, problems: &mut Problems) {
+/// One packed line after the header, counted; `None` when it is empty or unreadable (counted,
+/// the first named).
+pub(super) fn parse_line<'l>(line: &'l str, problems: &mut Problems) -> Option<PackedArtifact<'l>> {
     problems.lines += 1;
     if line.is_empty() {
-        return;
+        return None;
     }
-    let artifact: PackedArtifact = match serde_json::from_str(line) {
-        Ok(artifact) => artifact,
+    match serde_json::from_str(line) {
+        Ok(artifact) => Some(artifact),
         Err(e) => {
             problems.bad_lines += 1;
             problems
                 .first_bad
                 .get_or_insert(format!("line {}: {e}", problems.lines + 1));
-            return;
+            None
         }
-    };
-    for cycle in artifact.cycles {
+    }
+}
+
+/// One packed line's cycles (and a set's counts) into `index`, those of cycles that had not
+/// ticked at `now` or with numbers this build does not write counted instead. Returns the
+/// records added.
+pub(super) fn add_line(
+    artifact: &PackedArtifact<'_>,
+    now: LedgerTime,
+    index: &mut LogIndex,
+    problems: &mut Problems,
+) -> usize {
+    let mut added = 0;
+    for cycle in &artifact.cycles {
         match cycle.recorded() {
             Some(r) if r.tick > now => problems.future_cycles += 1,
             Some(r) => {
                 index.add_recorded(&artifact.id, r);
+                added += 1;
             }
             None => problems.bad_cycles += 1,
         }
     }
-    for set in artifact.sets {
+    for set in &artifact.sets {
         match set.set_cycle() {
             Some((tick, counts)) if tick <= now => index.add_set_cycle(&artifact.id, tick, counts),
             Some(_) => {} // its cycle was counted among the future ones
             None => problems.bad_cycles += 1,
         }
     }
+    added
 }
 
 /// What was wrong with a packed object, for its warnings.
-#[derive(Default)]
-struct Problems {
+#[derive(Debug, Default)]
+pub(super) struct Problems {
     lines: usize,
     bad_lines: usize,
     first_bad: Option<String>,
@@ -114,7 +97,7 @@ struct Problems {
 }
 
 impl Problems {
-    fn warnings(self, name: &str, now: LedgerTime) -> Vec<String> {
+    pub(super) fn warnings(self, name: &str, now: LedgerTime) -> Vec<String> {
         let mut warnings = Vec::new();
         if let Some(first) = self.first_bad {
             warnings.push(format!(

@@ -6,6 +6,7 @@
 pub use freshness_core::outcome_log::*;
 
 pub mod compacted;
+pub mod in_step;
 pub mod read;
 pub mod write;
 

@@ -1,9 +1,10 @@
 //! Reading the outcome log back for the history: the history's compacted log first (one GET,
-//! [`super::compacted`]), then one listing of `outcomes/` (pages of 1,000 keys) and one GET of
+//! [`super::compacted`], staged on disk and left open to be read in step with the scan,
+//! [`super::in_step`]), then one listing of `outcomes/` (pages of 1,000 keys) and one GET of
 //! each passes' object written since the compacted log was (in the partitions the window
-//! covers), each decompressed and checked (`outcome_log::reading`). An object that cannot be
-//! fetched or decompressed is named in the warnings; its cycles are then probed like any the
-//! log lacks.
+//! covers), each decompressed and checked (`outcome_log::reading`); of those, only the records
+//! of cycles the scan walks are kept (`wanted`). An object that cannot be fetched or
+//! decompressed is named in the warnings; its cycles are then probed like any the log lacks.
 
 use std::io::{BufRead, BufReader, Read};
 
@@ -12,16 +13,22 @@ use flate2::read::GzDecoder;
 use futures_util::{StreamExt, stream};
 
 use super::compacted::{self, COMPACTED};
+use super::in_step::InStep;
 use super::packed::PACKED_FORMAT;
-use super::{LOG_DIR, LogIndex, ObjectReader, partition_date};
-use crate::ledger::Ledger;
+use super::{LOG_DIR, LogIndex, ObjectReader, OutcomeRecord, partition_date};
+use crate::ledger::current::CurrentCycles;
+use crate::ledger::for_history::read_current;
 use crate::report::files::LEDGER;
 use crate::store::{ObjectStore, S3Url, StoreError};
 
 /// The log as read for one history run.
 #[derive(Debug, Default)]
 pub struct ReadLog {
+    /// The passes' records since the compacted log (and a compacted log of the first format).
     pub index: LogIndex,
+    /// The compacted log's packed lines, to be read in step with the scan (its warnings come
+    /// when it is finished, before [`ReadLog::warnings`]).
+    pub compacted: Option<InStep>,
     /// One line per object (or listing) that could not be used fully.
     pub warnings: Vec<String>,
     /// Objects read (the compacted log included).
@@ -30,26 +37,67 @@ pub struct ReadLog {
     pub requests: usize,
     /// The last passes' object (by key) whose records are in `index`.
     pub through: Option<String>,
-    /// The ledger as the last pass left it: what the passes saw of cycles not closed yet.
-    pub ledger: Option<Ledger>,
+    /// What the last pass left in the ledger of the planned artifacts' current cycles: what
+    /// the passes saw of cycles not closed yet.
+    pub ledger: Option<CurrentCycles>,
+}
+
+impl ReadLog {
+    /// Moves `id`'s records (at `at` in the plan; `position` gives a planned artifact's place)
+    /// into `into`: the compacted log's line, read in step, then the passes' records since,
+    /// as the whole index added them.
+    pub fn take_artifact(
+        &mut self,
+        id: &str,
+        at: usize,
+        position: impl Fn(&str) -> Option<usize>,
+        into: &mut LogIndex,
+    ) {
+        if let Some(compacted) = self.compacted.as_mut() {
+            compacted.take(id, at, position, into);
+        }
+        self.index.move_artifact(id, into);
+    }
+
+    /// Reads the rest of the compacted log when `read_rest` (`InStep::finish`), its warnings
+    /// put first.
+    pub fn finish_compacted(&mut self, position: impl Fn(&str) -> Option<usize>, read_rest: bool) {
+        if let Some(compacted) = self.compacted.take() {
+            let mut warnings = compacted.finish(position, read_rest);
+            warnings.append(&mut self.warnings);
+            self.warnings = warnings;
+        }
+    }
+}
+
+/// Which records are kept: `(artifact id, tick)` of a cycle the scan walks.
+pub type Wanted<'w> = &'w (dyn Fn(&str, crate::ledger::LedgerTime) -> bool + Sync);
+
+/// What the scan reads of the log: the records it `wanted`s, and the ledger's current cycles
+/// of its `planned` artifacts (`place` gives one's place by id).
+pub struct Reading<'w, F> {
+    pub wanted: Wanted<'w>,
+    pub planned: usize,
+    pub place: F,
 }
 
 /// Reads the log: the compacted log, then the passes' objects after it in partitions from
-/// `since` on, at most `concurrency` GETs at once.
-pub async fn read_log<S: ObjectStore>(
+/// `since` on, at most `concurrency` GETs at once, keeping their records that are wanted.
+pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
     store: &S,
-    bucket: &str,
-    prefix: &str,
+    (bucket, prefix): (&str, &str),
     since: NaiveDate,
     concurrency: usize,
     now: DateTime<Utc>,
+    reading: Reading<'_, F>,
 ) -> ReadLog {
     let mut log = ReadLog::default();
-    read_compacted(store, bucket, prefix, now, &mut log).await;
+    let wanted = reading.wanted;
+    read_compacted(store, bucket, prefix, now, &mut log, wanted).await;
     log.requests += 1;
     let ledger_key = format!("{prefix}{LEDGER}");
-    let read = crate::ledger::store::read(store, bucket, &ledger_key).await;
-    log.ledger = read.rebuilt.is_none().then_some(read.ledger);
+    let (planned, place) = (reading.planned, reading.place);
+    log.ledger = read_current(store, bucket, &ledger_key, planned, place).await;
     let dir = format!("{prefix}{LOG_DIR}");
     let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
         Ok(keys) => keys,
@@ -62,17 +110,17 @@ pub async fn read_log<S: ObjectStore>(
         }
     };
     let after = log.through.clone();
-    let wanted: Vec<String> = keys
+    let objects: Vec<String> = keys
         .into_iter()
         .filter(|k| k.ends_with(".ndjson.gz"))
         .filter(|k| after.as_ref().is_none_or(|after| k > after))
         .filter(|k| partition_date(k).is_some_and(|d| d >= since))
         .collect();
-    if let Some(last) = wanted.iter().max() {
+    if let Some(last) = objects.iter().max() {
         log.through = Some(last.clone());
     }
-    log.requests += wanted.len();
-    let mut fetched = stream::iter(wanted)
+    log.requests += objects.len();
+    let mut fetched = stream::iter(objects)
         .map(|key| async move {
             let got = store.get(bucket, &key).await;
             (key, got)
@@ -81,7 +129,7 @@ pub async fn read_log<S: ObjectStore>(
     while let Some((key, got)) = fetched.next().await {
         let name = S3Url(bucket, &key).to_string();
         match got {
-            Ok(object) => read_body(&name, &object.body, now, &mut log),
+            Ok(object) => read_body(&name, &object.body, now, &mut log, wanted),
             Err(e) => log.warnings.push(format!(
                 "{name}: could not be read ({e}); its cycles probed instead"
             )),
@@ -90,15 +138,17 @@ pub async fn read_log<S: ObjectStore>(
     log
 }
 
-/// The compacted log's records and where it stops; absent, it is the first scan with a log.
-/// Downloaded to a temporary file and read from there a line at a time (at 100,000 artifacts
-/// it is ~2 million records); read into memory when the temp dir cannot serve.
+/// The compacted log's header and where it stops, its lines left to be read in step with the
+/// scan; absent, it is the first scan with a log. Downloaded to a temporary file and read from
+/// there a line at a time (at a million artifacts it is ~1 GB gzipped); read into memory when
+/// the temp dir cannot serve. One of the first format is read whole into the index.
 async fn read_compacted<S: ObjectStore>(
     store: &S,
     bucket: &str,
     prefix: &str,
     now: DateTime<Utc>,
     log: &mut ReadLog,
+    wanted: Wanted<'_>,
 ) {
     let key = format!("{prefix}{COMPACTED}");
     let name = S3Url(bucket, &key).to_string();
@@ -110,11 +160,11 @@ async fn read_compacted<S: ObjectStore>(
             .await
             .and_then(|_| {
                 std::fs::File::open(file.path())
-                    .map(|f| Box::new(f) as Box<dyn Read>)
+                    .map(|f| Box::new(f) as Box<dyn Read + Send>)
                     .map_err(|e| StoreError::Other(e.to_string()))
             }),
         None => (store.get(bucket, &key).await)
-            .map(|object| Box::new(std::io::Cursor::new(object.body)) as Box<dyn Read>),
+            .map(|object| Box::new(std::io::Cursor::new(object.body)) as Box<dyn Read + Send>),
     };
     let body = match fetched {
         Ok(body) => body,
@@ -142,24 +192,29 @@ async fn read_compacted<S: ObjectStore>(
     match header.history_outcomes {
         PACKED_FORMAT => {
             log.objects += 1;
-            let warnings = compacted::read_packed(&name, lines, now, &mut log.index);
-            log.warnings.extend(warnings);
+            log.compacted = Some(InStep::new(name, Box::new(lines), staged, now));
         }
-        _ => read_lines(&name, lines, now, log),
+        _ => read_lines(&name, lines, now, log, wanted),
     }
 }
 
 /// What is decompressed at once.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// One passes' object's records into the index.
-fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog) {
-    read_lines(name, BufReader::new(GzDecoder::new(body)), now, log);
+/// One passes' object's wanted records into the index.
+fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog, wanted: Wanted<'_>) {
+    read_lines(name, BufReader::new(GzDecoder::new(body)), now, log, wanted);
 }
 
-/// An object's lines, one at a time, into the index; a stream that breaks off (truncated,
-/// not gzip, not text) keeps the records before the break and says so.
-fn read_lines(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut ReadLog) {
+/// An object's lines, one at a time, its wanted records into the index; a stream that breaks
+/// off (truncated, not gzip, not text) keeps the records before the break and says so.
+fn read_lines(
+    name: &str,
+    mut lines: impl BufRead,
+    now: DateTime<Utc>,
+    log: &mut ReadLog,
+    wanted: Wanted<'_>,
+) {
     log.objects += 1;
     let mut object = ObjectReader::new(name, now);
     let mut line = String::new();
@@ -171,7 +226,7 @@ fn read_lines(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut
             Ok(_) => {
                 if let Some(record) = object.line(line.trim_end_matches('\n')) {
                     read += 1;
-                    log.index.add_one(record);
+                    keep(record, &mut log.index, wanted);
                 }
             }
             Err(e) => break Some(e),
@@ -184,6 +239,15 @@ fn read_lines(name: &str, mut lines: impl BufRead, now: DateTime<Utc>, log: &mut
         ));
     }
     log.warnings.extend(object.warnings());
+}
+
+/// `record` into `index` when it is wanted: the passes' objects since the compacted log hold
+/// a day of records (~14 million at a million artifacts of the benchmark's mix), of which the
+/// scan looks up only its planned cycles' (a pointer's newest, a feed's last 168).
+fn keep(record: OutcomeRecord, index: &mut LogIndex, wanted: Wanted<'_>) {
+    if wanted(&record.artifact_id, record.tick) {
+        index.add_one(record);
+    }
 }
 
 /// Every key under `dir`.

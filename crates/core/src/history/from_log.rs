@@ -15,7 +15,8 @@ use super::cell::{CellOutcome, Landed};
 use crate::cadence::Cycle;
 use crate::classify::State;
 use crate::classify::minutes_past;
-use crate::ledger::{LedgerEntry, probe_fingerprint};
+use crate::ledger::current::CurrentCycle;
+use crate::ledger::probe_fingerprint;
 use crate::object::ObjectMeta;
 use crate::outcome_log::{LogIndex, Outcome};
 use crate::registry::ArtifactSpec;
@@ -108,7 +109,7 @@ pub fn answer(
 /// last pass saw it missing or stale (a look minutes or hours ago, so no probe: a gap until
 /// it closes); `None` when the entry is about another cycle or tells neither.
 pub fn answer_from_ledger(
-    entry: Option<&LedgerEntry>,
+    entry: Option<&CurrentCycle>,
     cycle: &Cycle,
     due: DateTime<Utc>,
 ) -> Option<CellOutcome> {

@@ -13,6 +13,7 @@ pub mod cycles;
 pub mod from_log;
 pub mod lookback;
 pub mod plan;
+pub mod positions;
 pub mod report;
 pub mod set_cell;
 pub mod sla;
@@ -33,7 +34,7 @@ pub use lookback::{Lookback, MAX_LOOKBACK};
 pub use report::{
     CompactPieces, CompactTail, HistoryFile, write_compact_artifact, write_compact_head,
 };
-pub use sla::{SlaCounts, SlaReport};
+pub use sla::{ArtifactCounts, SlaCounts, SlaReport};
 
 /// What a scan found.
 #[derive(Debug, Clone, Default)]

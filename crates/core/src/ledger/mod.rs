@@ -9,6 +9,7 @@
 
 pub mod awaiting;
 mod content;
+pub mod current;
 mod set_counts;
 mod entries;
 mod file;

@@ -257,6 +257,25 @@ impl LogIndex {
     pub fn is_empty(&self) -> bool {
         self.by_artifact.is_empty()
     }
+
+    /// Moves `id`'s records (and a set's counts) out of this index into `into`, as if they
+    /// were added there now, after what it holds: a record that loses to one `into` holds of
+    /// its cycle is dropped with its set's counts, as [`LogIndex::add_one`] does. Returns how
+    /// many records left this index (0: none held).
+    pub fn move_artifact(&mut self, id: &str, into: &mut LogIndex) -> usize {
+        let Some(records) = self.by_artifact.remove(id) else {
+            return 0;
+        };
+        let sets = self.set_cycles.remove(id).unwrap_or_default();
+        for recorded in &records {
+            let won = into.add_recorded(id, *recorded);
+            let set = sets.iter().find(|(tick, _)| *tick == recorded.tick);
+            if let (true, Some((tick, set))) = (won, set) {
+                into.add_set_cycle(id, *tick, *set);
+            }
+        }
+        records.len()
+    }
 }
 
 /// Of two records of one cycle, the one that answers it (landed, or nothing expected) wins,
