@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 
 use super::LogIndex;
 use super::compacted::{Problems, add_line, parse_line};
+use super::packed::PackedArtifact;
 use crate::ledger::LedgerTime;
 
 /// How many records the lines read ahead may hold (32 bytes each, ~16 MB): ~12,000 artifacts
@@ -123,21 +124,9 @@ impl InStep {
                 }
                 Some(_) => {
                     self.passed += 1;
-                    add_line(
-                        &artifact,
-                        self.now,
-                        &mut LogIndex::default(),
-                        &mut self.problems,
-                    );
+                    check_and_drop(&artifact, self.now, &mut self.problems);
                 }
-                None => {
-                    add_line(
-                        &artifact,
-                        self.now,
-                        &mut LogIndex::default(),
-                        &mut self.problems,
-                    );
-                }
+                None => check_and_drop(&artifact, self.now, &mut self.problems),
             }
         }
     }
@@ -173,12 +162,7 @@ impl InStep {
                 if asked.is_some_and(|(q, asked)| q <= asked) {
                     self.passed += 1;
                 }
-                add_line(
-                    &artifact,
-                    self.now,
-                    &mut LogIndex::default(),
-                    &mut self.problems,
-                );
+                check_and_drop(&artifact, self.now, &mut self.problems);
             }
         }
         let name = &self.name;
@@ -200,4 +184,10 @@ impl InStep {
         }
         warnings
     }
+}
+
+/// A line no batch takes (already judged, or no longer planned): its problems are counted,
+/// its records dropped.
+fn check_and_drop(artifact: &PackedArtifact<'_>, now: LedgerTime, problems: &mut Problems) {
+    add_line(artifact, now, &mut LogIndex::default(), problems);
 }

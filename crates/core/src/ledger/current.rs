@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::file::intern_label;
 use super::{LEDGER_VERSION, LedgerEntry, LedgerTime, SetCounts};
 use crate::classify::State;
 
@@ -148,14 +149,7 @@ impl<'de, F: Fn(&str) -> Option<usize>> Visitor<'de> for Entries<'_, F> {
                 continue;
             };
             let json: EntryJson = map.next_value()?;
-            let cycle = match labels.get(json.cycle.as_str()) {
-                Some(label) => label.clone(),
-                None => {
-                    let label: Arc<str> = Arc::from(json.cycle.as_str());
-                    labels.insert(label.clone());
-                    label
-                }
-            };
+            let cycle = intern_label(&mut labels, &json.cycle);
             if let Some(slot) = self.into.get_mut(place) {
                 *slot = Some(CurrentCycle {
                     cycle,

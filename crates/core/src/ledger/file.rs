@@ -140,16 +140,20 @@ impl<'de> Visitor<'de> for EntriesVisitor {
         let mut labels: HashSet<Arc<str>> = HashSet::new();
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some((id, json)) = map.next_entry::<String, EntryJson<String>>()? {
-            let cycle = match labels.get(json.cycle.as_str()) {
-                Some(label) => label.clone(),
-                None => {
-                    let label: Arc<str> = Arc::from(json.cycle.as_str());
-                    labels.insert(label.clone());
-                    label
-                }
-            };
+            let cycle = intern_label(&mut labels, &json.cycle);
             entries.push((id.into_boxed_str(), json.into_entry(cycle)));
         }
         Ok(LedgerEntries::from_unsorted(entries))
     }
+}
+
+/// The one shared copy of a cycle label: a ledger's entries repeat a few labels, so both of
+/// its readers (the pass's whole ledger here, the history's current cycles) keep each once.
+pub(super) fn intern_label(labels: &mut HashSet<Arc<str>>, label: &str) -> Arc<str> {
+    if let Some(shared) = labels.get(label) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(label);
+    labels.insert(shared.clone());
+    shared
 }
