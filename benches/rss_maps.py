@@ -7,9 +7,13 @@ first. BENCHMARKS.md, "A small pass's memory, fourth round".
     benches/rss_maps.py target/release/freshness-monitor run
 """
 import collections
+import signal
 import subprocess
 import sys
 import time
+
+# Piped into `head`, end quietly as other command-line tools do, not with a BrokenPipe trace.
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
 p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 best, best_total = collections.Counter(), -1
