@@ -32,6 +32,7 @@ use crate::cadence::Cycle;
 use crate::classify::ResolvedKeys;
 use crate::guard::guarded_async;
 use crate::outcome_log::LogIndex;
+use crate::outcome_log::by_place::RUN_RECORDS;
 use crate::outcome_log::in_step::READ_AHEAD_RECORDS;
 use crate::outcome_log::read::{ReadLog, Reading, read_log};
 use crate::registry::{ArtifactSpec, Registry};
@@ -62,6 +63,10 @@ pub struct ScanSettings {
     /// The most records of the compacted log read ahead of the artifact the scan is at
     /// ([`READ_AHEAD_RECORDS`]; `outcome_log::in_step`).
     pub log_read_ahead: usize,
+    /// The passes' records since the compacted log are sorted by place in runs of this many
+    /// in the temp dir ([`RUN_RECORDS`]; `outcome_log::by_place`); 0: held in one index (the
+    /// tests' reference for the runs).
+    pub log_run_records: usize,
 }
 
 impl Default for ScanSettings {
@@ -75,6 +80,7 @@ impl Default for ScanSettings {
             log_location: None,
             batch_cycles: PLANNED_AT_ONCE,
             log_read_ahead: READ_AHEAD_RECORDS,
+            log_run_records: RUN_RECORDS,
         }
     }
 }
@@ -360,6 +366,7 @@ async fn read_log_for<S: ObjectStore>(
         wanted: &|id: &str, tick| positions.planned(plan, id, tick),
         planned: plan.artifacts.len(),
         place: |id: &str| positions.position(plan, id),
+        run_records: settings.log_run_records,
     };
     let location = (at.bucket.as_str(), at.prefix.as_str());
     let mut log = read_log(store, location, since, concurrency, now, reading).await;

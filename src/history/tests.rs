@@ -14,6 +14,7 @@ use super::lookback::{self, Lookback, default_lookback};
 use super::*;
 use crate::cadence::Cadence;
 use crate::calendar::TradingCalendar;
+use crate::outcome_log::by_place::RUN_RECORDS;
 use crate::registry::{Registry, parse_registry};
 use crate::store::{FetchedObject, ObjectMeta, ObjectStore, StoreError};
 
@@ -1076,11 +1077,25 @@ async fn scan_after<'r>(
     compacted: Vec<u8>,
     now: DateTime<Utc>,
 ) -> ((Vec<u8>, String, String), History<'r>) {
+    scan_after_passes(reg, settings, compacted, &[], now).await
+}
+
+/// As [`scan_after`], the passes' objects `passes` (key, gzipped body) beside the compacted log.
+async fn scan_after_passes<'r>(
+    reg: &'r Registry,
+    settings: &ScanSettings,
+    compacted: Vec<u8>,
+    passes: &[(String, Vec<u8>)],
+    now: DateTime<Utc>,
+) -> ((Vec<u8>, String, String), History<'r>) {
     use super::files::HistoryFiles;
     let store = PartsStore::new(many_artifacts().1);
     let key = "r/history_outcomes.ndjson.gz";
     if !compacted.is_empty() {
         store.objects.insert("results", key, compacted, now);
+    }
+    for (key, body) in passes {
+        store.objects.insert("results", key, body.clone(), now);
     }
     let mut files =
         HistoryFiles::new(&store, "results", "r/history.json", "r/digest.gz").with_part_bytes(4096);
@@ -1173,4 +1188,123 @@ async fn the_compacted_log_read_in_step_answers_as_the_whole_log_did() {
     let warnings = scan.warnings.join("\n");
     assert!(warnings.contains("not a whole gzip stream"), "{warnings}");
     assert!(scan.probes_by_reason[0] > in_order_probes[0]);
+}
+
+/// The passes' records of `reg`'s planned cycles at `now` (each landed ten minutes after its
+/// tick, or missing where `missing` says), in registry order, one object's lines per `object`
+/// of `objects` (by cycle), as a pass writes them.
+fn passes_lines(
+    reg: &Registry,
+    settings: &ScanSettings,
+    now: DateTime<Utc>,
+    objects: usize,
+    missing: impl Fn(usize, usize) -> bool,
+) -> Vec<Vec<String>> {
+    use crate::ledger::LedgerTime;
+    use crate::outcome_log::{KnownBy, Outcome, OutcomeRecord, SCHEMA_VERSION};
+    let t = LedgerTime::saturating_from;
+    let plan = super::plan::plan(reg, &[], &settings.lookback, now);
+    let mut lines = vec![Vec::new(); objects];
+    for (a, target) in plan.artifacts.iter().enumerate() {
+        for c in 0..target.len {
+            let cycle = target.cycle(c);
+            let keys = crate::classify::ResolvedKeys::resolve(target.spec, cycle);
+            let landed = (!missing(a, c)).then(|| cycle.tick + Duration::minutes(10));
+            let record = OutcomeRecord {
+                schema_version: SCHEMA_VERSION,
+                artifact_id: target.spec.id.as_str().into(),
+                cadence: target.spec.cadence.name().into(),
+                cycle_label: cycle.label.as_str().into(),
+                tick: t(cycle.tick),
+                due_at: t(keys.due_at),
+                expected: true,
+                outcome: landed.map_or(Outcome::Missing, |_| Outcome::OnTime),
+                landed_at: landed.map(t),
+                on_time: landed.map(|_| true),
+                minutes_late: landed.map(|_| 0),
+                alerted: false,
+                known_by: KnownBy::Pass,
+                s3_bucket: target.spec.s3_bucket.as_ref().into(),
+                s3_key: keys.canonical_key.as_str().into(),
+                recorded_at: t(now - Duration::hours(1)),
+                set_total: None,
+                set_written: None,
+            };
+            lines[(a + c) % objects].push(record.to_line().into());
+        }
+    }
+    lines
+}
+
+/// One passes' object: its key (a pass at `hour` of 2026-06-05) and its lines gzipped.
+fn passes_object(hour: u32, lines: &[String]) -> (String, Vec<u8>) {
+    let pass_at = at(&format!("2026-06-05T{hour:02}:00:00Z"));
+    let key = crate::outcome_log::object_key("r/", pass_at, hour);
+    let lines: Vec<Box<str>> = lines.iter().map(|l| l.as_str().into()).collect();
+    (key, crate::outcome_log::write::gzip(&lines).unwrap())
+}
+
+#[tokio::test]
+async fn the_passes_objects_merged_in_runs_answer_as_the_whole_index_did() {
+    let (reg, _) = many_artifacts();
+    let mut settings = ScanSettings {
+        log_location: Some(crate::settings::OutputLocation {
+            bucket: "results".into(),
+            prefix: "r/".into(),
+        }),
+        batch_cycles: 7,
+        ..ScanSettings::default()
+    };
+    settings.lookback.set("weekday_sf".into(), 3);
+    settings.lookback.set("weekly".into(), 2);
+    let first = at("2026-06-04T12:00:00Z");
+    let (written, _) = scan_after(&reg, &settings, Vec::new(), first).await;
+    let compacted = edited_log(&written.2, |_| {});
+    let now = at("2026-06-05T12:00:00Z");
+    // Three passes' objects: the second's lines reversed, the third's rotated (not in
+    // registry order); a fourth that repeats some cycles as missing (the landings win) and
+    // one cut short (named, the records before the cut kept).
+    let mut lines = passes_lines(&reg, &settings, now, 3, |_, _| false);
+    lines[1].reverse();
+    let half = lines[2].len() / 2;
+    lines[2].rotate_left(half);
+    let repeats = passes_lines(&reg, &settings, now, 2, |a, c| a % 4 == 0 || c == 1).remove(0);
+    let mut cut = passes_object(9, &repeats[..repeats.len() / 2]);
+    cut.1.truncate(cut.1.len() * 2 / 3);
+    let passes = [
+        passes_object(1, &lines[0]),
+        passes_object(2, &lines[1]),
+        passes_object(3, &lines[2]),
+        passes_object(4, &repeats),
+        cut,
+    ];
+    let whole = ScanSettings {
+        log_run_records: 0,
+        ..settings.clone()
+    };
+    let (expected, scan) = scan_after_passes(&reg, &whole, compacted.clone(), &passes, now).await;
+    let warnings = scan.warnings.join("\n");
+    assert_eq!(scan.warnings.len(), 1, "{warnings}");
+    assert!(warnings.contains("not a whole gzip stream"), "{warnings}");
+    let (_, without) = scan_after(&reg, &settings, compacted.clone(), now).await;
+    assert!(
+        scan.n_cycles_from_log > without.n_cycles_from_log,
+        "the passes' records answer cycles: {} against {}",
+        scan.n_cycles_from_log,
+        without.n_cycles_from_log
+    );
+    for run_records in [1, 5, 1_000, RUN_RECORDS] {
+        let runs = ScanSettings {
+            log_run_records: run_records,
+            ..settings.clone()
+        };
+        let (got, scan) = scan_after_passes(&reg, &runs, compacted.clone(), &passes, now).await;
+        assert_eq!(scan.warnings.join("\n"), warnings, "runs of {run_records}");
+        assert!(
+            got.0 == expected.0,
+            "history.json differs from the whole index's at runs of {run_records}"
+        );
+        assert_eq!(got.1, expected.1, "digest at runs of {run_records}");
+        assert_eq!(got.2, expected.2, "compacted log at runs of {run_records}");
+    }
 }

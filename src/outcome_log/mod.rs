@@ -5,6 +5,7 @@
 
 pub use freshness_core::outcome_log::*;
 
+pub mod by_place;
 pub mod compacted;
 pub mod in_step;
 pub mod read;

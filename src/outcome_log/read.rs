@@ -2,8 +2,10 @@
 //! [`super::compacted`], staged on disk and left open to be read in step with the scan,
 //! [`super::in_step`]), then one listing of `outcomes/` (pages of 1,000 keys) and one GET of
 //! each passes' object written since the compacted log was (in the partitions the window
-//! covers), each decompressed and checked (`outcome_log::reading`); of those, only the records
-//! of cycles the scan walks are kept (`wanted`). An object that cannot be fetched or
+//! covers), each staged on disk, decompressed and checked a line at a time
+//! (`outcome_log::reading`) in key order; of those, only the records of cycles the scan walks
+//! are kept (`wanted`), sorted by place in the plan into runs in the temp dir
+//! ([`super::by_place`]) that the scan merges as it walks. An object that cannot be fetched or
 //! decompressed is named in the warnings; its cycles are then probed like any the log lacks.
 
 use std::io::{BufRead, BufReader, Read};
@@ -12,10 +14,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use flate2::read::GzDecoder;
 use futures_util::{StreamExt, stream};
 
+use super::by_place::{ByPlace, Spilling};
 use super::compacted::{self, COMPACTED};
 use super::in_step::InStep;
 use super::packed::PACKED_FORMAT;
-use super::{LOG_DIR, LogIndex, ObjectReader, OutcomeRecord, partition_date};
+use super::{LOG_DIR, LogIndex, ObjectReader, OutcomeRecord, Recorded, partition_date};
 use crate::ledger::current::CurrentCycles;
 use crate::ledger::for_history::read_current;
 use crate::report::files::LEDGER;
@@ -24,8 +27,10 @@ use crate::store::{ObjectStore, S3Url, StoreError};
 /// The log as read for one history run.
 #[derive(Debug, Default)]
 pub struct ReadLog {
-    /// The passes' records since the compacted log (and a compacted log of the first format).
+    /// A compacted log of the first format, read whole.
     pub index: LogIndex,
+    /// The passes' records since the compacted log, sorted by place in the plan.
+    pub passes: Option<ByPlace>,
     /// The compacted log's packed lines, to be read in step with the scan (its warnings come
     /// when it is finished, before [`ReadLog::warnings`]).
     pub compacted: Option<InStep>,
@@ -57,6 +62,9 @@ impl ReadLog {
             compacted.take(id, at, position, into);
         }
         self.index.move_artifact(id, into);
+        if let Some(passes) = self.passes.as_mut() {
+            passes.take(id, at, into);
+        }
     }
 
     /// Reads the rest of the compacted log when `read_rest` (`InStep::finish`), its warnings
@@ -74,11 +82,13 @@ impl ReadLog {
 pub type Wanted<'w> = &'w (dyn Fn(&str, crate::ledger::LedgerTime) -> bool + Sync);
 
 /// What the scan reads of the log: the records it `wanted`s, and the ledger's current cycles
-/// of its `planned` artifacts (`place` gives one's place by id).
+/// of its `planned` artifacts (`place` gives one's place by id); the passes' records sorted in
+/// runs of `run_records` (0: into one index, as before the runs: the tests' reference).
 pub struct Reading<'w, F> {
     pub wanted: Wanted<'w>,
     pub planned: usize,
     pub place: F,
+    pub run_records: usize,
 }
 
 /// Reads the log: the compacted log, then the passes' objects after it in partitions from
@@ -97,7 +107,7 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
     log.requests += 1;
     let ledger_key = format!("{prefix}{LEDGER}");
     let (planned, place) = (reading.planned, reading.place);
-    log.ledger = read_current(store, bucket, &ledger_key, planned, place).await;
+    log.ledger = read_current(store, bucket, &ledger_key, planned, &place).await;
     let dir = format!("{prefix}{LOG_DIR}");
     let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
         Ok(keys) => keys,
@@ -120,22 +130,76 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
         log.through = Some(last.clone());
     }
     log.requests += objects.len();
+    let mut spilling =
+        (reading.run_records > 0).then(|| Spilling::with_run_records(reading.run_records));
+    let mut index = std::mem::take(&mut log.index);
     let mut fetched = stream::iter(objects)
         .map(|key| async move {
-            let got = store.get(bucket, &key).await;
+            let got = stage(store, bucket, &key).await;
             (key, got)
         })
-        .buffer_unordered(concurrency.max(1));
+        .buffered(concurrency.clamp(1, STAGED_AT_ONCE));
     while let Some((key, got)) = fetched.next().await {
         let name = S3Url(bucket, &key).to_string();
         match got {
-            Ok(object) => read_body(&name, &object.body, now, &mut log, wanted),
+            Ok(staged) => {
+                log.objects += 1;
+                let lines = BufReader::with_capacity(READ_BUFFER, GzDecoder::new(staged.body));
+                let sink = |record: OutcomeRecord| match spilling.as_mut() {
+                    Some(spilling) => spill(record, spilling, &place, wanted),
+                    None => keep(record, &mut index, wanted),
+                };
+                log.warnings.extend(read_lines(&name, lines, now, sink));
+            }
             Err(e) => log.warnings.push(format!(
                 "{name}: could not be read ({e}); its cycles probed instead"
             )),
         }
     }
+    log.index = index;
+    log.passes = spilling.map(Spilling::finish);
     log
+}
+
+/// How many passes' objects are staged in the temp dir at once (read one at a time, in key
+/// order, while the next ones download).
+const STAGED_AT_ONCE: usize = 8;
+
+/// An object's body, downloaded to a temporary file (kept until dropped) or, when the temp
+/// dir cannot serve, held in memory.
+struct Staged {
+    body: Box<dyn Read + Send>,
+    file: Option<tempfile::NamedTempFile>,
+}
+
+/// GETs `key` into a [`Staged`] body.
+async fn stage<S: ObjectStore>(store: &S, bucket: &str, key: &str) -> Result<Staged, StoreError> {
+    let Ok(file) = tempfile::NamedTempFile::new() else {
+        let object = store.get(bucket, key).await?;
+        let body = Box::new(std::io::Cursor::new(object.body));
+        return Ok(Staged { body, file: None });
+    };
+    store.get_to_file(bucket, key, file.path()).await?;
+    let opened = std::fs::File::open(file.path()).map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok(Staged {
+        body: Box::new(opened),
+        file: Some(file),
+    })
+}
+
+/// A passes' record into the runs when it is wanted, by its artifact's place in the plan.
+fn spill(
+    record: OutcomeRecord,
+    spilling: &mut Spilling,
+    place: &impl Fn(&str) -> Option<usize>,
+    wanted: Wanted<'_>,
+) {
+    if !wanted(&record.artifact_id, record.tick) {
+        return;
+    }
+    if let Some(at) = place(&record.artifact_id) {
+        spilling.push(at, &Recorded::of(&record), record.set_cycle());
+    }
 }
 
 /// The compacted log's header and where it stops, its lines left to be read in step with the
@@ -153,21 +217,8 @@ async fn read_compacted<S: ObjectStore>(
     let key = format!("{prefix}{COMPACTED}");
     let name = S3Url(bucket, &key).to_string();
     log.requests += 1;
-    let staged = tempfile::NamedTempFile::new().ok();
-    let fetched = match &staged {
-        Some(file) => store
-            .get_to_file(bucket, &key, file.path())
-            .await
-            .and_then(|_| {
-                std::fs::File::open(file.path())
-                    .map(|f| Box::new(f) as Box<dyn Read + Send>)
-                    .map_err(|e| StoreError::Other(e.to_string()))
-            }),
-        None => (store.get(bucket, &key).await)
-            .map(|object| Box::new(std::io::Cursor::new(object.body)) as Box<dyn Read + Send>),
-    };
-    let body = match fetched {
-        Ok(body) => body,
+    let (body, staged) = match stage(store, bucket, &key).await {
+        Ok(staged) => (staged.body, staged.file),
         Err(StoreError::NotFound { .. }) => return,
         Err(e) => {
             log.warnings.push(format!(
@@ -194,28 +245,28 @@ async fn read_compacted<S: ObjectStore>(
             log.objects += 1;
             log.compacted = Some(InStep::new(name, Box::new(lines), staged, now));
         }
-        _ => read_lines(&name, lines, now, log, wanted),
+        _ => {
+            log.objects += 1;
+            let mut index = std::mem::take(&mut log.index);
+            let keep = |record: OutcomeRecord| keep(record, &mut index, wanted);
+            log.warnings.extend(read_lines(&name, lines, now, keep));
+            log.index = index;
+        }
     }
 }
 
 /// What is decompressed at once.
 const READ_BUFFER: usize = 64 * 1024;
 
-/// One passes' object's wanted records into the index.
-fn read_body(name: &str, body: &[u8], now: DateTime<Utc>, log: &mut ReadLog, wanted: Wanted<'_>) {
-    read_lines(name, BufReader::new(GzDecoder::new(body)), now, log, wanted);
-}
-
-/// An object's lines, one at a time, its wanted records into the index; a stream that breaks
-/// off (truncated, not gzip, not text) keeps the records before the break and says so.
+/// An object's lines, one at a time, each usable record to `sink`; returns the object's
+/// warnings. A stream that breaks off (truncated, not gzip, not text) keeps the records before
+/// the break and says so.
 fn read_lines(
     name: &str,
     mut lines: impl BufRead,
     now: DateTime<Utc>,
-    log: &mut ReadLog,
-    wanted: Wanted<'_>,
-) {
-    log.objects += 1;
+    mut sink: impl FnMut(OutcomeRecord),
+) -> Vec<String> {
     let mut object = ObjectReader::new(name, now);
     let mut line = String::new();
     let mut read = 0usize;
@@ -226,24 +277,25 @@ fn read_lines(
             Ok(_) => {
                 if let Some(record) = object.line(line.trim_end_matches('\n')) {
                     read += 1;
-                    keep(record, &mut log.index, wanted);
+                    sink(record);
                 }
             }
             Err(e) => break Some(e),
         }
     };
+    let mut warnings = Vec::new();
     if let Some(e) = broken {
-        log.warnings.push(format!(
+        warnings.push(format!(
             "{name}: not a whole gzip stream of text ({e}); {read} record(s) read before it \
              ended, the rest of its cycles probed instead"
         ));
     }
-    log.warnings.extend(object.warnings());
+    warnings.extend(object.warnings());
+    warnings
 }
 
-/// `record` into `index` when it is wanted: the passes' objects since the compacted log hold
-/// a day of records (~14 million at a million artifacts of the benchmark's mix), of which the
-/// scan looks up only its planned cycles' (a pointer's newest, a feed's last 168).
+/// `record` into `index` when it is wanted (a compacted log of the first format; the
+/// passes' records when not sorted in runs).
 fn keep(record: OutcomeRecord, index: &mut LogIndex, wanted: Wanted<'_>) {
     if wanted(&record.artifact_id, record.tick) {
         index.add_one(record);

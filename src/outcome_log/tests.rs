@@ -31,6 +31,7 @@ async fn read(body: Vec<u8>) -> ReadLog {
         wanted: &|_: &str, _| true,
         planned: 0,
         place: |_: &str| None,
+        run_records: 0,
     };
     let now = at("2026-12-04T00:00:00Z");
     read_log(&store, ("results", PREFIX), since, 4, now, reading).await
