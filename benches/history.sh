@@ -6,7 +6,11 @@
 # in another process, so the peak RSS is the function's alone. Prints the wall, the peak RSS,
 # the requests and the phases from the scan's log line, and the bytes of history.json and of
 # the page's digest as the stand-in received them (the stand-in counts history.json's and the
-# compacted log's parts and drops their bodies). BENCHMARKS.md has the method and figures.
+# compacted log's parts and drops their bodies). By default (HISTORY_PASSES=on) the stand-in
+# also serves a day of passes' outcome objects since that compaction and the ledger the last
+# pass left (HISTORY_PASSES=off: the compacted log covers the window, no ledger). The
+# function's temp dir is its own: the most of it in use (its open files' sizes, sampled every
+# 2 s from /proc) is printed. BENCHMARKS.md has the method and figures.
 #
 #   FRESHNESS_MONITOR_BIN=target/release/freshness-monitor N=1000000 benches/history.sh
 set -euo pipefail
@@ -20,12 +24,26 @@ helper="$(pass_helper)"
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(date -u +%FT%TZ)"
 serve_behind_proxy 36000 serve-history "$N"
-head -n 1 "$work/standin.log"
+head -n 3 "$work/standin.log"
 
 standin_env
-/usr/bin/time -f '%e %M %U %S' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
-  REGISTRY_BUCKET=bench-bucket nice "$bin" run --historical >"$work/out" 2>"$work/err" \
-  || { tail -n 20 "$work/err" >&2; exit 1; }
+fn_tmp="$work/fn-tmp"
+mkdir -p "$fn_tmp"
+TMPDIR="$fn_tmp" /usr/bin/time -f '%e %M %U %S' -o "$work/time" env AWS_ENDPOINT_URL="http://127.0.0.1:$slow_port" \
+  REGISTRY_BUCKET=bench-bucket nice "$bin" run --historical >"$work/out" 2>"$work/err" &
+timed=$!
+# The most bytes of files in the function's temp dir it holds open (unnamed ones included).
+tmp_peak=0
+while kill -0 "$timed" 2>/dev/null; do
+  for p in $(pgrep -P "$timed" 2>/dev/null) $(pgrep -P "$(pgrep -P "$timed" 2>/dev/null | head -n1)" 2>/dev/null); do
+    used=$(find "/proc/$p/fd" -lname "$fn_tmp/*" -printf '%p\n' 2>/dev/null \
+      | xargs -r stat -L -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
+    (( used > tmp_peak )) && tmp_peak=$used
+  done
+  sleep 2
+done
+wait "$timed" || { tail -n 20 "$work/err" >&2; exit 1; }
+echo "temp dir: at most $((tmp_peak / 1000000)) MB open at once (sampled every 2 s)"
 read -r wall rss user sys < <(tail -n1 "$work/time")
 python3 - "$work/err" "$N" "$wall" "$rss" "$user" "$sys" <<'PY'
 import json, sys

@@ -354,30 +354,169 @@ const SCAN_AT: &str = "2026-12-04T04:00:00Z";
 /// `serve-history PORT N`: the stand-in with `history N`'s registry and compacted log, until
 /// the process is killed. Made at the clock's now (`run --historical` scans at its own
 /// clock): the cycles due between the start and the scan are not in the log and are probed.
+///
+/// With `HISTORY_PASSES` other than `off` (on by default), what a day of passes since the last
+/// scan leaves too: the compacted log covers the cycles due before a day ago
+/// ([`passes_objects`] the cycles closed since, [`last_ledger`] the current cycles).
 pub fn serve(port: u16, n: usize) {
     let now = Utc::now();
     let (yaml, _) = super::common::generate(n, now, 60);
     let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
         .expect("generated registry");
-    let (body, records) = compacted_log(&registry, now, now);
-    drop(registry);
+    let passes = std::env::var("HISTORY_PASSES").map_or(true, |v| v != "off");
+    let compacted_at = if passes { now - Duration::days(1) } else { now };
+    let (body, records) = compacted_log(&registry, compacted_at, now);
     eprintln!(
         "compacted log: {records} records, {} bytes gzipped",
         body.len()
     );
-    let extra = vec![
-        (
-            "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
-            yaml.into_bytes(),
-        ),
-        (format!("_freshness_monitor/{COMPACTED}"), body),
-    ];
+    let mut extra = vec![(format!("_freshness_monitor/{COMPACTED}"), body)];
+    if passes {
+        extra.extend(passes_objects(&registry, compacted_at, now));
+        extra.push(last_ledger(&registry, now));
+    }
+    drop(registry);
+    extra.push((
+        "_freshness_monitor/ARTIFACT_REGISTRY.yaml".to_string(),
+        yaml.into_bytes(),
+    ));
     super::common::runtime().block_on(super::s3_standin::serve_objects(
         port,
         super::common::BUCKET,
         Vec::new(),
         extra,
     ));
+}
+
+/// The passes' outcome objects since `from` (the last scan's compaction): one per pass every
+/// 15 minutes that closed any cycle, holding the records of the expected cycles it closed (a
+/// cycle closes at the next one's tick, the first pass after it records it), in registry order
+/// as a pass writes its rows, as [`record`] makes them, looked at by that pass.
+fn passes_objects(
+    registry: &Registry,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(String, Vec<u8>)> {
+    let made = Instant::now();
+    let slot = |at: DateTime<Utc>| ((at - from).num_seconds().max(0) as u64).div_ceil(900) as usize;
+    let slots = slot(now);
+    let mut objects: Vec<_> = (0..=slots).map(|_| NdjsonGz::default()).collect();
+    for_cycles_closed(registry, from, now, |spec, cycle, keys, closed| {
+        let pass_at = from + Duration::seconds(900 * slot(closed) as i64);
+        let mut record = record(spec, cycle, keys, pass_at);
+        record.recorded_at = LedgerTime::saturating_from(pass_at);
+        objects[slot(closed)].line(&record);
+    });
+    let mut out = Vec::new();
+    let mut records = 0;
+    for (i, object) in objects.into_iter().enumerate() {
+        if object.lines == 0 {
+            continue;
+        }
+        records += object.lines;
+        let pass_at = from + Duration::seconds(900 * i as i64);
+        let key = freshness_monitor::outcome_log::object_key("_freshness_monitor/", pass_at, 0);
+        out.push((key, object.finish()));
+    }
+    let bytes: usize = out.iter().map(|(_, b)| b.len()).sum();
+    eprintln!(
+        "passes' objects since {from}: {} objects, {records} records, {bytes} bytes gzipped, \
+         made in {:.1} s",
+        out.len(),
+        made.elapsed().as_secs_f64()
+    );
+    out
+}
+
+/// Every expected planned cycle of a scan at `now` closed in (`from`, `now`]: its next cycle
+/// ticked then (`closed`).
+fn for_cycles_closed(
+    registry: &Registry,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(&ArtifactSpec, &Cycle, &ResolvedKeys, DateTime<Utc>),
+) {
+    let plan = plan(registry, &[], &Lookback::default(), now);
+    for target in &plan.artifacts {
+        for c in 0..target.len {
+            let cycle = target.cycle(c);
+            let closed = cycle.tick + cycle.length;
+            if closed <= from || closed > now || not_expected(target.spec, cycle).is_some() {
+                continue;
+            }
+            each(
+                target.spec,
+                cycle,
+                &ResolvedKeys::resolve(target.spec, cycle),
+                closed,
+            );
+        }
+    }
+}
+
+/// One passes' object as it is made: gzipped NDJSON records.
+struct NdjsonGz {
+    gz: std::io::BufWriter<flate2::write::GzEncoder<Vec<u8>>>,
+    lines: usize,
+}
+
+impl Default for NdjsonGz {
+    fn default() -> Self {
+        let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        NdjsonGz {
+            gz: std::io::BufWriter::with_capacity(64 * 1024, gz),
+            lines: 0,
+        }
+    }
+}
+
+impl NdjsonGz {
+    fn line(&mut self, record: &OutcomeRecord) {
+        serde_json::to_writer(&mut self.gz, record).unwrap();
+        self.gz.write_all(b"\n").unwrap();
+        self.lines += 1;
+    }
+
+    fn finish(self) -> Vec<u8> {
+        self.gz.into_inner().unwrap().finish().unwrap()
+    }
+}
+
+/// `ledger.json` as the last pass before `now` leaves it: each artifact in its cycle at
+/// `now`, fresh since its landing when its fate landed it by then, else missing.
+fn last_ledger(registry: &Registry, now: DateTime<Utc>) -> (String, Vec<u8>) {
+    use freshness_monitor::classify::State;
+    use freshness_monitor::ledger::{Ledger, LedgerEntries, LedgerEntry};
+    let t = LedgerTime::saturating_from;
+    let mut entries = Vec::new();
+    for spec in registry.valid_artifacts() {
+        let Some(cycle) = spec.cadence.cycle_at(now, &registry.calendar) else {
+            continue;
+        };
+        let landed = match fate(spec.id.as_str(), &cycle.label) {
+            Fate::Lands(delay) if cycle.tick + delay <= now => Some(cycle.tick + delay),
+            _ => None,
+        };
+        let state = landed.map_or(State::Missing, |_| State::Fresh);
+        let mut entry = LedgerEntry::new_cycle(cycle.label.as_str().into(), state);
+        entry.fresh_at = landed.map(t);
+        entry.last_modified = landed.map(t);
+        entry.last_probe_at = Some(t(now));
+        entries.push((spec.id.as_str().into(), entry));
+    }
+    let ledger = Ledger {
+        version: freshness_monitor::ledger::LEDGER_VERSION,
+        written_at: Some(now),
+        artifacts: LedgerEntries::from_unsorted(entries),
+        ..Ledger::default()
+    };
+    let body = serde_json::to_vec(&ledger).unwrap();
+    eprintln!(
+        "ledger: {} entries, {} bytes",
+        ledger.artifacts.len(),
+        body.len()
+    );
+    ("_freshness_monitor/ledger.json".to_string(), body)
 }
 
 /// The historical run's writes after its scan (scanned again: [`scan`] keeps no history):
