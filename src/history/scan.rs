@@ -146,6 +146,9 @@ pub async fn scan_writing<'s, 'r, S: ObjectStore>(
         skipped_unsupported: plan.skipped_unsupported,
         ..History::default()
     };
+    // One SLA count an artifact (32 bytes: ~32 MB at a million), reserved whole rather than
+    // doubled as it grows (the last doubling held 1.5 times the table at once).
+    (history.totals.sla.artifacts).reserve_exact(plan.artifacts.len());
     let mut decided = Decided::default();
     let mut batch_log = LogIndex::default();
     let requests = Requests::default();

@@ -104,10 +104,13 @@ impl Spilling {
         }
     }
 
-    /// The runs, the last kept in memory, to be merged as the scan walks the plan.
+    /// The runs, to be merged as the scan walks the plan: the last one kept in memory when it
+    /// is the only one (a small scan), else in the temp dir too.
     pub fn finish(mut self) -> ByPlace {
-        if !self.buffer.is_empty() {
-            let mut last = std::mem::take(&mut self.buffer);
+        let mut last = std::mem::take(&mut self.buffer);
+        if !self.runs.is_empty() && !last.is_empty() {
+            self.runs.push(Run::spilled(last));
+        } else if !last.is_empty() {
             last.sort_by_key(|h| h.place);
             self.runs.push(Run::Memory(last.into_iter()));
         }
