@@ -8,7 +8,8 @@
 # the page's digest as the stand-in received them (the stand-in counts history.json's and the
 # compacted log's parts and drops their bodies). By default (HISTORY_PASSES=on) the stand-in
 # also serves a day of passes' outcome objects since that compaction and the ledger the last
-# pass left (HISTORY_PASSES=off: the compacted log covers the window, no ledger). The
+# pass left (HISTORY_PASSES=off: the compacted log covers the window, no ledger); the
+# continuous feeds tick every HISTORY_FEED_MINUTES (default 60). The
 # function's temp dir is its own: the most of it in use (its open files' sizes, sampled every
 # 2 s from /proc) is printed. BENCHMARKS.md has the method and figures.
 #

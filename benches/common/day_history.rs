@@ -357,10 +357,12 @@ const SCAN_AT: &str = "2026-12-04T04:00:00Z";
 ///
 /// With `HISTORY_PASSES` other than `off` (on by default), what a day of passes since the last
 /// scan leaves too: the compacted log covers the cycles due before a day ago
-/// ([`passes_objects`] the cycles closed since, [`last_ledger`] the current cycles).
+/// ([`passes_objects`] the cycles closed since, [`last_ledger`] the current cycles). The
+/// continuous feeds (a sixth of the artifacts) tick every `HISTORY_FEED_MINUTES` (60).
 pub fn serve(port: u16, n: usize) {
     let now = Utc::now();
-    let (yaml, _) = super::common::generate(n, now, 60);
+    let feed_minutes = std::env::var("HISTORY_FEED_MINUTES").map_or(60, |m| m.parse().unwrap());
+    let (yaml, _) = super::common::generate(n, now, feed_minutes);
     let registry = freshness_monitor::registry::parse_registry("bench.yaml", yaml.as_bytes())
         .expect("generated registry");
     let passes = std::env::var("HISTORY_PASSES").map_or(true, |v| v != "off");
