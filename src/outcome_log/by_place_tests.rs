@@ -41,7 +41,7 @@ fn records() -> Vec<(usize, Recorded, Option<SetCycle>)> {
             known_by: KnownBy::Pass,
             key_fingerprint: next(3),
         };
-        let set = (artifact % 3 == 0).then(|| SetCycle {
+        let set = artifact.is_multiple_of(3).then(|| SetCycle {
             total: 10,
             written: next(11) as u32,
         });
