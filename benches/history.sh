@@ -37,8 +37,9 @@ timed=$!
 tmp_peak=0
 while kill -0 "$timed" 2>/dev/null; do
   for p in $(pgrep -P "$timed" 2>/dev/null) $(pgrep -P "$(pgrep -P "$timed" 2>/dev/null | head -n1)" 2>/dev/null); do
+    # Once per file (inode): a staged object is open twice, by its temp file and its reader.
     used=$(find "/proc/$p/fd" -lname "$fn_tmp/*" -printf '%p\n' 2>/dev/null \
-      | xargs -r stat -L -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')
+      | xargs -r stat -L -c '%i %s' 2>/dev/null | sort -u | awk '{s += $2} END {print s + 0}')
     (( used > tmp_peak )) && tmp_peak=$used
   done
   sleep 2
