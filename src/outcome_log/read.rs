@@ -106,8 +106,8 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
     read_compacted(store, bucket, prefix, now, &mut log, wanted).await;
     log.requests += 1;
     let ledger_key = format!("{prefix}{LEDGER}");
-    let (planned, place) = (reading.planned, reading.place);
-    log.ledger = read_current(store, bucket, &ledger_key, planned, &place).await;
+    let (planned, place) = (reading.planned, &reading.place);
+    log.ledger = read_current(store, bucket, &ledger_key, planned, place).await;
     let dir = format!("{prefix}{LOG_DIR}");
     let keys = match list_keys(store, bucket, &dir, &mut log.requests).await {
         Ok(keys) => keys,
@@ -130,6 +130,22 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
         log.through = Some(last.clone());
     }
     log.requests += objects.len();
+    read_objects(store, bucket, objects, concurrency, now, &reading, &mut log).await;
+    log
+}
+
+/// The passes' `objects` (keys, in key order) staged and read one at a time, their wanted
+/// records sorted into runs (or, at `run_records` 0, into the index).
+async fn read_objects<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
+    store: &S,
+    bucket: &str,
+    objects: Vec<String>,
+    concurrency: usize,
+    now: DateTime<Utc>,
+    reading: &Reading<'_, F>,
+    log: &mut ReadLog,
+) {
+    let (wanted, place) = (reading.wanted, &reading.place);
     let mut spilling =
         (reading.run_records > 0).then(|| Spilling::with_run_records(reading.run_records));
     let mut index = std::mem::take(&mut log.index);
@@ -146,7 +162,7 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
                 log.objects += 1;
                 let lines = BufReader::with_capacity(READ_BUFFER, GzDecoder::new(staged.body));
                 let sink = |record: OutcomeRecord| match spilling.as_mut() {
-                    Some(spilling) => spill(record, spilling, &place, wanted),
+                    Some(spilling) => spill(record, spilling, place, wanted),
                     None => keep(record, &mut index, wanted),
                 };
                 log.warnings.extend(read_lines(&name, lines, now, sink));
@@ -158,7 +174,6 @@ pub async fn read_log<S: ObjectStore, F: Fn(&str) -> Option<usize>>(
     }
     log.index = index;
     log.passes = spilling.map(Spilling::finish);
-    log
 }
 
 /// How many passes' objects are staged in the temp dir at once (read one at a time, in key
