@@ -3,8 +3,9 @@
 //! listing what pays), reading the acknowledgements beside the probes when the ledger says
 //! something was alerting; list never-written prefixes (and the acks, when not read yet);
 //! deliver the alerts; write the ledger and the outputs together. Every S3 request is counted
-//! on the way (docs/outputs.md#requests). A steady pass is four round trips one after another
-//! (docs/lambda.md#round-trips), each of many requests in flight. The Lambda's handler and
+//! on the way (docs/outputs.md#requests). A steady pass is three round trips one after another
+//! (docs/lambda.md#round-trips), each of many requests in flight: the recovery keys the ledger
+//! foresees go out with the probes (`pass::classify`). The Lambda's handler and
 //! `run` call it with the S3 store; the day benchmark with the stand-in's.
 
 use std::collections::HashMap;
@@ -162,8 +163,9 @@ struct Probed {
     early_acks: Option<ack::AckRead>,
 }
 
-/// Round trip 2 (a second for recovery keys of missing artifacts): the probes, and beside
-/// them the acknowledgements when the last pass left something alerting.
+/// Round trip 2: the probes (with them the recovery keys the ledger foresees; one more round
+/// trip for those it does not), and beside them the acknowledgements when the last pass left
+/// something alerting.
 async fn probe<S: ObjectStore>(
     store: &S,
     steps: &PassSteps<'_>,

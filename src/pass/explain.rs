@@ -4,7 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use super::{
-    PassSettings, Probe, RowStringPool, content_memory, no_cycle_row, probe_and_judge, row,
+    PassSettings, Probe, RecoveryHead, RowStringPool, content_memory, no_cycle_row,
+    probe_and_judge, row,
 };
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};
@@ -67,6 +68,7 @@ pub async fn explain_entry<S: ObjectStore>(
                 deadline: settings.probe_deadline,
                 listing: settings.listing,
                 listed: None,
+                recovery: RecoveryHead::After,
                 content: content_memory(content, spec, &cycle),
             };
             let (verdict, probe_decisions) =

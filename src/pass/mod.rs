@@ -251,17 +251,20 @@ async fn classify<S: ObjectStore>(
         }
     }
     let (deadline, off_cycle_listing) = (settings.probe_deadline, settings.listing);
-    let (listed, listing) = list_canonical_keys(store, &to_probe, settings).await;
+    let (listed, listing, mut made) = list_canonical_keys(store, &to_probe, settings, ledger).await;
     let mut listed = listed.into_iter();
-    let mut probed = stream::iter(to_probe)
-        .map(|(index, spec, cycle)| {
+    let mut probed = stream::iter(to_probe.into_iter().enumerate())
+        .map(|(position, (index, spec, cycle))| {
             let job = guarded(|| ProbeJob::new(spec, cycle, &mut shared));
-            let answer = listed.next().flatten();
+            let answers = Answers {
+                listed: listed.next().flatten(),
+                recovery: ForeseenRecovery::of(ledger, spec, made.remove(&position)),
+            };
             async move {
                 let finished = match job {
                     Ok(job) => {
                         let limits = (deadline, off_cycle_listing);
-                        guarded_async(job.run(store, now, limits, answer, content))
+                        guarded_async(job.run(store, now, limits, answers, content))
                             .await
                             .unwrap_or_else(|message| internal_error_row(spec, &message, now))
                     }
@@ -281,15 +284,25 @@ async fn classify<S: ObjectStore>(
     (rows, listing)
 }
 
+/// The recovery-key HEADs made beside the listings, by position in `to_probe`.
+type MadeRecoveries = HashMap<usize, ProbeOutcome>;
+
 /// The listings' answers for the canonical keys of `to_probe` (in its order), when enough of
-/// them share a prefix for a listing to pay ([`crate::probe`]).
+/// them share a prefix for a listing to pay ([`crate::probe`]); beside the listings, the
+/// recovery-key HEADs the `ledger` foresees for the artifacts they answer for
+/// ([`ForeseenRecovery`]).
 async fn list_canonical_keys<S: ObjectStore>(
     store: &S,
     to_probe: &[(usize, &ArtifactSpec, &Cycle)],
     settings: &PassSettings,
-) -> (Vec<Option<ListedAnswer>>, Option<ListingFigures>) {
+    ledger: Option<&Ledger>,
+) -> (
+    Vec<Option<ListedAnswer>>,
+    Option<ListingFigures>,
+    MadeRecoveries,
+) {
     if settings.list_max_pages == 0 || to_probe.len() < probe::plan::MIN_KEYS_PER_LISTING {
-        return (Vec::new(), None);
+        return (Vec::new(), None, MadeRecoveries::new());
     }
     // About the rendered keys' size, so the buffer rarely grows (and never doubles at the end).
     let bytes = (to_probe.iter())
@@ -308,13 +321,39 @@ async fn list_canonical_keys<S: ObjectStore>(
                 .is_ok()
         });
     }
-    probe::list_what_pays(
-        store,
-        &keys,
-        settings.list_max_pages,
-        settings.probe_deadline,
-    )
-    .await
+    let beside = |listings: &[probe::PlannedListing]| {
+        let foreseen: Vec<(usize, String)> = (listings.iter())
+            .flat_map(|listing| listing.members.iter().copied())
+            .filter(|&position| ForeseenRecovery::foreseen(ledger, to_probe[position].1))
+            .filter_map(|position| {
+                let (_, spec, cycle) = to_probe[position];
+                let keys = guarded(|| ResolvedKeys::resolve(spec, cycle)).ok()?;
+                Some((position, keys.recovery_key?))
+            })
+            .collect();
+        head_recoveries(store, to_probe, foreseen, settings)
+    };
+    let (deadline, max_pages) = (settings.probe_deadline, settings.list_max_pages);
+    probe::list_what_pays_beside(store, &keys, max_pages, deadline, beside).await
+}
+
+/// HEADs the recovery keys `foreseen` (position in `to_probe`, key), as many at once as the
+/// pass probes.
+async fn head_recoveries<S: ObjectStore>(
+    store: &S,
+    to_probe: &[(usize, &ArtifactSpec, &Cycle)],
+    foreseen: Vec<(usize, String)>,
+    settings: &PassSettings,
+) -> MadeRecoveries {
+    let deadline = settings.probe_deadline;
+    stream::iter(foreseen)
+        .map(|(position, key)| async move {
+            let bucket = &to_probe[position].1.s3_bucket;
+            (position, head_before(store, bucket, &key, deadline).await)
+        })
+        .buffer_unordered(settings.probe_concurrency.max(1))
+        .collect()
+        .await
 }
 
 fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
@@ -515,7 +554,7 @@ impl<'a> ProbeJob<'a> {
         store: &S,
         now: DateTime<Utc>,
         (deadline, listing): (Option<tokio::time::Instant>, ListingLimits),
-        listed: Option<ListedAnswer>,
+        Answers { listed, recovery }: Answers,
         content: Option<&ContentRecords>,
     ) -> ResultRow {
         let probe = Probe {
@@ -526,6 +565,7 @@ impl<'a> ProbeJob<'a> {
             deadline,
             listing,
             listed,
+            recovery: recovery.as_head(),
             content: content_memory(content, self.spec, self.cycle),
         };
         let (verdict, NoLog) = probe_and_judge(store, probe).await;
@@ -546,6 +586,8 @@ struct Probe<'a> {
     listing: ListingLimits,
     /// What a listing of the probe plan said about the canonical key (no HEAD then).
     listed: Option<ListedAnswer>,
+    /// When the recovery key's HEAD goes out.
+    recovery: RecoveryHead<'a>,
     /// What the ledger remembers of the artifact's earlier cycles, for its content checks.
     content: ContentMemory<'a>,
 }
@@ -588,13 +630,14 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
             Err(reason) => (Classification::probe_failed(reason), L::default()),
         };
     }
-    let head = |key| head_before(store, &spec.s3_bucket, key, probe.deadline);
-    let canonical: ProbeOutcome = match probe.listed {
-        Some(answer) => Ok(answer),
-        None => head(&keys.canonical_key).await,
-    };
+    let (canonical, made) = probe_canonical(store, probe).await;
+    // A recovery HEAD made beside the canonical key's answer is used only where rule 4 asks,
+    // so the verdict is the one a HEAD made after it would give.
     let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
-        Some(key) if needs_recovery_probe(keys, cycle, &canonical) => Some(head(key).await),
+        Some(key) if needs_recovery_probe(keys, cycle, &canonical) => match made {
+            Some(made) => Some(made),
+            None => Some(head_before(store, &spec.s3_bucket, key, probe.deadline).await),
+        },
         _ => None,
     };
     let probes = Probes {
@@ -615,6 +658,84 @@ async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
     (verdict, log)
 }
 
+/// Rule 3's answer (a listing's, or the canonical key's HEAD), and the recovery key's HEAD
+/// when it went out before that answer was known ([`RecoveryHead`]).
+async fn probe_canonical<S: ObjectStore>(
+    store: &S,
+    probe: Probe<'_>,
+) -> (ProbeOutcome, Option<ProbeOutcome>) {
+    let head = |key| head_before(store, &probe.spec.s3_bucket, key, probe.deadline);
+    let canonical = async {
+        match probe.listed {
+            Some(answer) => Ok(answer),
+            None => head(&probe.keys.canonical_key).await,
+        }
+    };
+    match (probe.recovery, probe.keys.recovery_key.as_deref()) {
+        (RecoveryHead::Made(made), _) => (canonical.await, Some(made.clone())),
+        (RecoveryHead::Beside, Some(key)) if probe.listed.is_none() => {
+            let (canonical, recovery) = tokio::join!(canonical, head(key));
+            (canonical, Some(recovery))
+        }
+        _ => (canonical.await, None),
+    }
+}
+
+/// When rule 4's recovery-key HEAD goes out (docs/lambda.md#round-trips).
+#[derive(Clone, Copy)]
+enum RecoveryHead<'a> {
+    /// After the canonical key's answer, when that answer asks for it.
+    After,
+    /// Beside the canonical key's HEAD: the ledger foresees it ([`ForeseenRecovery`]).
+    Beside,
+    /// Made already, beside the listing that answers for the canonical key.
+    Made(&'a ProbeOutcome),
+}
+
+/// What a probe job is given besides its keys: the listing's answer for its canonical key, and
+/// what is foreseen of its recovery key.
+struct Answers {
+    listed: Option<ListedAnswer>,
+    recovery: ForeseenRecovery,
+}
+
+/// Whether an artifact's recovery-key HEAD is foreseen: it has a recovery key and the ledger
+/// says the last pass left it missing or stale ([`Ledger::left_missing_or_stale`]), so its
+/// canonical key most likely still is and rule 4 will ask for that HEAD. Then it goes out
+/// beside the canonical key's probe, not after it: one round trip less, and one HEAD spent for
+/// nothing on the pass where the canonical key has landed (or its HEAD failed).
+enum ForeseenRecovery {
+    No,
+    Yes,
+    /// HEADed already, beside the listings.
+    Made(ProbeOutcome),
+}
+
+impl ForeseenRecovery {
+    /// What is foreseen of `spec`'s recovery key, `made` when its HEAD went out beside the
+    /// listings.
+    fn of(ledger: Option<&Ledger>, spec: &ArtifactSpec, made: Option<ProbeOutcome>) -> Self {
+        match made {
+            Some(made) => ForeseenRecovery::Made(made),
+            None if Self::foreseen(ledger, spec) => ForeseenRecovery::Yes,
+            None => ForeseenRecovery::No,
+        }
+    }
+
+    fn foreseen(ledger: Option<&Ledger>, spec: &ArtifactSpec) -> bool {
+        spec.recovery_key_template().is_some()
+            && ledger.is_some_and(|l| l.left_missing_or_stale(spec.id.as_str()))
+    }
+
+    fn as_head(&self) -> RecoveryHead<'_> {
+        match self {
+            ForeseenRecovery::No => RecoveryHead::After,
+            ForeseenRecovery::Yes => RecoveryHead::Beside,
+            ForeseenRecovery::Made(made) => RecoveryHead::Made(made),
+        }
+    }
+}
+
 /// One HEAD, unless the deadline has passed.
 async fn head_before<S: ObjectStore>(
     store: &S,
@@ -628,5 +749,7 @@ async fn head_before<S: ObjectStore>(
     store.head(bucket, key).await
 }
 
+#[cfg(test)]
+mod foreseen_tests;
 #[cfg(test)]
 mod tests;

@@ -4,10 +4,10 @@
 //! each request's start and end ([`crate::support::trace`]); the count is the longest chain
 //! of requests each sent after the one before it was answered.
 //!
-//! A steady pass is four: the inputs (ledger, registry, the history digest) together, the probes
-//! (beside them the acknowledgements, when the last pass left something alerting), the
-//! recovery keys of what is missing, the ledger and the outputs together. A pass that sends
-//! alerts adds its claims and its sends (docs/lambda.md#round-trips).
+//! A steady pass is three: the inputs (ledger, registry, the history digest) together, the
+//! probes (beside them the acknowledgements, when the last pass left something alerting, and
+//! the recovery keys of what the last pass left missing), the ledger and the outputs together.
+//! A pass that sends alerts adds its claims and its sends (docs/lambda.md#round-trips).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -32,17 +32,33 @@ fn pass_round_trips(function: &Function, proxy: &TraceProxy, time: &str) -> (usi
 
 /// The pass at `time`: its response, its round trips and the trace.
 fn traced_pass(function: &Function, proxy: &TraceProxy, time: &str) -> (Value, usize, String) {
+    let (response, spans) = pass_requests(function, proxy, time);
+    let path = critical_path(&spans);
+    (response, path.len(), explain(&path, &spans))
+}
+
+/// The pass at `time`: its response and every request it made.
+fn pass_requests(function: &Function, proxy: &TraceProxy, time: &str) -> (Value, Vec<Span>) {
     proxy.take();
     let outcome = function.pass(time);
     let response = outcome.response().clone();
-    let spans: Vec<Span> = proxy.take();
-    let path = critical_path(&spans);
-    let why = format!(
+    (response, proxy.take())
+}
+
+/// The critical path and every request, for a failing assertion.
+fn explain(path: &[Span], spans: &[Span]) -> String {
+    format!(
         "critical path:\n{}\n\nall requests:\n{}",
-        describe(&path),
-        describe(&spans)
-    );
-    (response, path.len(), why)
+        describe(path),
+        describe(spans)
+    )
+}
+
+/// How many of `spans` are HEADs of a key containing `key`.
+fn heads_of(spans: &[Span], key: &str) -> usize {
+    (spans.iter())
+        .filter(|s| s.request.starts_with("HEAD ") && s.request.contains(key))
+        .count()
 }
 
 /// A world of six artifacts: two present, four missing, one of those with a recovery key
@@ -74,31 +90,66 @@ fn traced(world: &World, env: &[(&'static str, String)]) -> (TraceProxy, Functio
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn round_trips_a_steady_observe_pass_makes_at_most_four() {
+async fn round_trips_a_steady_observe_pass_makes_three_its_recovery_head_beside_the_probes() {
     let world = world().await;
     let (proxy, function) = traced(&world, &world.env_with("FRESHNESS_MONITOR_ENABLED", None));
     // The first pass has no ledger: it lists the missing artifacts' template prefix
-    // (never-written) and the acks after the probes, as it cannot foresee what alerts.
+    // (never-written) and the acks after the probes, as it cannot foresee what alerts, and
+    // HEADs the recovery key after its canonical key's answer.
     let (first, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
     assert_eq!(first, 5, "{why}");
     for at in ["2026-06-06T12:45:00Z", "2026-06-06T13:00:00Z"] {
-        let (steady, why) = pass_round_trips(&function, &proxy, at);
-        assert!(steady <= 4, "{steady} round trips at {at}:\n{why}");
-        assert_eq!(
-            steady, 4,
-            "the recovery key's HEAD follows its canonical key's:\n{why}"
-        );
+        let (_, spans) = pass_requests(&function, &proxy, at);
+        let path = critical_path(&spans);
+        let why = explain(&path, &spans);
+        // The ledger says artifact_03 was left missing: its recovery key goes out beside its
+        // canonical key's HEAD, once, as it did after it.
+        assert_eq!(path.len(), 3, "{} round trips at {at}:\n{why}", path.len());
+        assert_eq!(heads_of(&spans, "late/"), 1, "{why}");
+        assert_eq!(heads_of(&spans, "artifact_03.json"), 2, "{why}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn round_trips_a_steady_pass_with_alerts_out_makes_at_most_four() {
+async fn round_trips_a_steady_pass_with_alerts_out_makes_three() {
     let world = world().await;
     let (proxy, function) = traced(&world, &world.env());
     // The first pass sends its alerts (bounded by the test below).
     pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
     let (steady, why) = pass_round_trips(&function, &proxy, "2026-06-06T12:45:00Z");
-    assert!(steady <= 4, "{steady} round trips:\n{why}");
+    assert_eq!(steady, 3, "{why}");
+}
+
+/// Sixteen artifacts, fourteen missing under one directory: a steady pass answers their
+/// canonical keys with one listing, and the recovery key the ledger foresees goes out beside
+/// that listing, not after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn round_trips_a_recovery_head_goes_out_beside_the_listing_that_answers_its_canonical_key() {
+    let world = World::new(16).await;
+    let ids: Vec<String> = (1..=16).map(|i| format!("artifact_{i:02}")).collect();
+    let text = registry(&world.bucket, &ids).replacen(
+        "data/{date}/artifact_03.json\"\n",
+        "data/{date}/artifact_03.json\"\n    recovery_key_template: \"late/{date}/artifact_03.json\"\n",
+        1,
+    );
+    put(&world.aws.s3, &world.bucket, REGISTRY_KEY, &text).await;
+    for i in [1, 2] {
+        let key = format!("data/2026-06-06/artifact_{i:02}.json");
+        put(&world.aws.s3, &world.bucket, &key, "{}").await;
+    }
+    let env = world.env_with("FRESHNESS_MONITOR_ENABLED", None);
+    let (proxy, function) = traced(&world, &env);
+    pass_round_trips(&function, &proxy, "2026-06-06T12:30:00Z");
+    let (_, spans) = pass_requests(&function, &proxy, "2026-06-06T12:45:00Z");
+    let path = critical_path(&spans);
+    let why = explain(&path, &spans);
+    assert!(
+        spans.iter().any(|s| s.request.contains("prefix=data")),
+        "the canonical keys are listed:\n{why}"
+    );
+    assert_eq!(heads_of(&spans, "data/"), 0, "{why}");
+    assert_eq!(heads_of(&spans, "late/"), 1, "{why}");
+    assert_eq!(path.len(), 3, "{why}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -223,6 +223,14 @@ impl Ledger {
             .any(|(_, e)| matches!(e.state, State::Missing | State::Stale | State::ProbeFailed))
     }
 
+    /// Whether the last pass left artifact `id` missing or stale (in whatever cycle): then its
+    /// canonical key most likely still is, and rule 4 will HEAD its recovery key, so the
+    /// shell sends that HEAD beside the canonical key's probe instead of after it (one round
+    /// trip less; a HEAD spent for nothing only on the pass where the canonical key lands).
+    pub fn left_missing_or_stale(&self, id: &str) -> bool {
+        (self.artifacts.get(id)).is_some_and(|e| matches!(e.state, State::Missing | State::Stale))
+    }
+
     /// Remembers what this pass's listings of template prefixes found (`(id, found
     /// anything)`), for the artifacts the ledger holds.
     pub fn note_listings(&mut self, listings: &[(String, bool)], now: DateTime<Utc>) {

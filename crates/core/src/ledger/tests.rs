@@ -256,6 +256,29 @@ fn a_ledger_left_alerting_only_by_missing_stale_or_unprobed_artifacts() {
     }
 }
 
+#[test]
+fn only_an_artifact_left_missing_or_stale_foresees_its_recovery_key() {
+    let mut ledger = Ledger::new();
+    let now = at("2026-06-03T12:00:00Z");
+    let rows = [
+        row(
+            "fresh",
+            "2026-06-03",
+            State::Fresh,
+            Some("2026-06-03T10:00:00Z"),
+        ),
+        row("missing", "2026-06-03", State::Missing, None),
+        row("stale", "2026-06-03", State::Stale, None),
+        row("failed", "2026-06-03", State::ProbeFailed, None),
+        row("grace", "2026-06-03", State::GracePeriod, None),
+    ];
+    ledger.advance(&rows, &[], now, |_| true);
+    let foreseen: Vec<&str> = ["fresh", "missing", "stale", "failed", "grace", "unknown"]
+        .into_iter()
+        .filter(|id| ledger.left_missing_or_stale(id))
+        .collect();
+    assert_eq!(foreseen, ["missing", "stale"]);
+}
 /// A pass with object events on leaves a cycle unprobed before its deadline
 /// (`ledger/awaiting.rs`): the entry moves to the cycle without a probe or a miss seen, and a
 /// cycle that ends so is not counted missed.
