@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+use super::foreseen::RecoveryHead;
 use super::{
-    PassSettings, Probe, RecoveryHead, RowStringPool, content_memory, no_cycle_row,
-    probe_and_judge, row,
+    PassSettings, Probe, RowStringPool, content_memory, no_cycle_row, probe_and_judge, row,
 };
 use crate::cadence::Cycle;
 use crate::classify::{Decision, ResolvedKeys, decide_without_probe};

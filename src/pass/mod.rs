@@ -16,27 +16,24 @@ use futures_util::stream;
 
 use crate::alert::policy::PassPolicy;
 use crate::cadence::{Cadence, Cycle};
-use crate::classify::{
-    Classification, ContentMemory, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys,
-    decide_without_probe, has_content_checks, judge, judge_content, needs_recovery_probe, set_keys,
-    set_keys_of,
-};
+use crate::classify::{NoLog, ResolvedKeys, decide_without_probe};
 use crate::guard::{guarded, guarded_async};
 use crate::ledger::{ContentRecords, Ledger};
 pub use crate::outcome::PassOutcome;
-use crate::probe::{self, ListedAnswer, ListingFigures, ProbeKeys};
+use crate::probe::ListingFigures;
 use crate::registry::{ArtifactSpec, Registry, RegistryEntry};
 use crate::registry_source::LoadedRegistry;
 use crate::report::ResultRow;
 use crate::settings::{DEFAULT_LIST_MAX_PAGES, DEFAULT_PROBE_CONCURRENCY, Settings};
-use crate::store::partition_list;
-use crate::store::{ObjectStore, StoreError};
+use crate::store::ObjectStore;
 
 mod explain;
+mod foreseen;
 mod off_cycle;
 mod not_due;
 mod outputs;
 mod overdue;
+mod probe_job;
 mod rows;
 mod set;
 pub mod settled;
@@ -44,10 +41,12 @@ mod settled_set;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
+use foreseen::{Answers, ForeseenRecovery, list_canonical_keys};
 pub use outputs::{
     OutputLocation, only_puts, output_puts, outputs_staged, put_json, write_heartbeat,
     write_outputs, write_outputs_together,
 };
+use probe_job::{Probe, ProbeJob, content_memory, probe_and_judge};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{
@@ -284,78 +283,6 @@ async fn classify<S: ObjectStore>(
     (rows, listing)
 }
 
-/// The recovery-key HEADs made beside the listings, by position in `to_probe`.
-type MadeRecoveries = HashMap<usize, ProbeOutcome>;
-
-/// The listings' answers for the canonical keys of `to_probe` (in its order), when enough of
-/// them share a prefix for a listing to pay ([`crate::probe`]); beside the listings, the
-/// recovery-key HEADs the `ledger` foresees for the artifacts they answer for
-/// ([`ForeseenRecovery`]).
-async fn list_canonical_keys<S: ObjectStore>(
-    store: &S,
-    to_probe: &[(usize, &ArtifactSpec, &Cycle)],
-    settings: &PassSettings,
-    ledger: Option<&Ledger>,
-) -> (
-    Vec<Option<ListedAnswer>>,
-    Option<ListingFigures>,
-    MadeRecoveries,
-) {
-    if settings.list_max_pages == 0 || to_probe.len() < probe::plan::MIN_KEYS_PER_LISTING {
-        return (Vec::new(), None, MadeRecoveries::new());
-    }
-    // About the rendered keys' size, so the buffer rarely grows (and never doubles at the end).
-    let bytes = (to_probe.iter())
-        .map(|(_, spec, _)| spec.s3_key_template.source().len() + 4)
-        .sum();
-    let mut keys = ProbeKeys::with_capacity(to_probe.len(), bytes);
-    for (_, spec, cycle) in to_probe {
-        // An off-cycle artifact, or a set, lists its own prefix (off_cycle.rs, set.rs).
-        if spec.off_cycle().is_some() || spec.is_set() {
-            keys.push_none();
-            continue;
-        }
-        keys.push(&spec.s3_bucket, |text| {
-            guarded(|| spec.s3_key_template.render(&template_values(cycle)))
-                .map(|key| text.push_str(&key))
-                .is_ok()
-        });
-    }
-    let beside = |listings: &[probe::PlannedListing]| {
-        let foreseen: Vec<(usize, String)> = (listings.iter())
-            .flat_map(|listing| listing.members.iter().copied())
-            .filter(|&position| ForeseenRecovery::foreseen(ledger, to_probe[position].1))
-            .filter_map(|position| {
-                let (_, spec, cycle) = to_probe[position];
-                let keys = guarded(|| ResolvedKeys::resolve(spec, cycle)).ok()?;
-                Some((position, keys.recovery_key?))
-            })
-            .collect();
-        head_recoveries(store, to_probe, foreseen, settings)
-    };
-    let (deadline, max_pages) = (settings.probe_deadline, settings.list_max_pages);
-    probe::list_what_pays_beside(store, &keys, max_pages, deadline, beside).await
-}
-
-/// HEADs the recovery keys `foreseen` (position in `to_probe`, key), as many at once as the
-/// pass probes.
-async fn head_recoveries<S: ObjectStore>(
-    store: &S,
-    to_probe: &[(usize, &ArtifactSpec, &Cycle)],
-    foreseen: Vec<(usize, String)>,
-    settings: &PassSettings,
-) -> MadeRecoveries {
-    let deadline = settings.probe_deadline;
-    stream::iter(foreseen)
-        .map(|(position, key)| async move {
-            let bucket = &to_probe[position].1.s3_bucket;
-            (position, head_before(store, bucket, &key, deadline).await)
-        })
-        .buffer_unordered(settings.probe_concurrency.max(1))
-        .collect()
-        .await
-}
-
 fn template_values(cycle: &Cycle) -> crate::template::TemplateValues<'_> {
     crate::template::TemplateValues {
         date: cycle.date,
@@ -528,225 +455,6 @@ impl<'a> CadenceKey<'a> {
             Cadence::User(user) => CadenceKey::User(&user.name),
         }
     }
-}
-
-/// One artifact waiting for its probes, with what its row needs.
-struct ProbeJob<'a> {
-    spec: &'a ArtifactSpec,
-    cycle: &'a Cycle,
-    keys: ResolvedKeys,
-    context: Arc<crate::report::RowContext>,
-}
-
-impl<'a> ProbeJob<'a> {
-    fn new(spec: &'a ArtifactSpec, cycle: &'a Cycle, shared: &mut RowStringPool<'a>) -> Self {
-        ProbeJob {
-            spec,
-            cycle,
-            keys: ResolvedKeys::resolve(spec, cycle),
-            context: shared.context(spec, cycle),
-        }
-    }
-
-    /// Probes (the canonical key's HEAD is spared when a listing answered for it) and judges.
-    async fn run<S: ObjectStore>(
-        self,
-        store: &S,
-        now: DateTime<Utc>,
-        (deadline, listing): (Option<tokio::time::Instant>, ListingLimits),
-        Answers { listed, recovery }: Answers,
-        content: Option<&ContentRecords>,
-    ) -> ResultRow {
-        let probe = Probe {
-            spec: self.spec,
-            cycle: self.cycle,
-            keys: &self.keys,
-            now,
-            deadline,
-            listing,
-            listed,
-            recovery: recovery.as_head(),
-            content: content_memory(content, self.spec, self.cycle),
-        };
-        let (verdict, NoLog) = probe_and_judge(store, probe).await;
-        let mut finished = row(self.spec, self.keys, self.context, verdict);
-        finished.set_last_probed_at(Some(now));
-        finished
-    }
-}
-
-/// What one artifact's probes need.
-#[derive(Clone, Copy)]
-struct Probe<'a> {
-    spec: &'a ArtifactSpec,
-    cycle: &'a Cycle,
-    keys: &'a ResolvedKeys,
-    now: DateTime<Utc>,
-    deadline: Option<tokio::time::Instant>,
-    listing: ListingLimits,
-    /// What a listing of the probe plan said about the canonical key (no HEAD then).
-    listed: Option<ListedAnswer>,
-    /// When the recovery key's HEAD goes out.
-    recovery: RecoveryHead<'a>,
-    /// What the ledger remembers of the artifact's earlier cycles, for its content checks.
-    content: ContentMemory<'a>,
-}
-
-/// What the content checks of `spec` in `cycle` compare with (nothing without a ledger, or
-/// for an artifact without checks: no lookup then).
-fn content_memory<'a>(
-    records: Option<&'a ContentRecords>,
-    spec: &ArtifactSpec,
-    cycle: &Cycle,
-) -> ContentMemory<'a> {
-    match records {
-        Some(records) if has_content_checks(spec) => records.memory(spec.id.as_str(), &cycle.label),
-        _ => ContentMemory::default(),
-    }
-}
-
-/// Rules 3 to 5: HEAD the canonical key (or, off-cycle, list the template's prefix), the
-/// recovery key when rule 4 asks, and judge. The log gets each decision (the pass passes
-/// [`NoLog`]; `explain` a list).
-async fn probe_and_judge<S: ObjectStore, L: DecisionLog + Default>(
-    store: &S,
-    probe: Probe<'_>,
-) -> (Classification, L) {
-    let Probe {
-        spec, cycle, keys, ..
-    } = probe;
-    if let Some(rule) = spec.off_cycle() {
-        return off_cycle::list_and_judge(store, probe, rule).await;
-    }
-    if let Some(keys) = set_keys(spec, cycle) {
-        return set::list_and_judge(store, probe, keys).await;
-    }
-    if let Some(list) = spec.partitions_from() {
-        return match partition_list::read(store, list).await {
-            Ok(values) => {
-                let keys = set_keys_of(spec, cycle, &values);
-                set::list_and_judge(store, probe, keys).await
-            }
-            Err(reason) => (Classification::probe_failed(reason), L::default()),
-        };
-    }
-    let (canonical, made) = probe_canonical(store, probe).await;
-    // A recovery HEAD made beside the canonical key's answer is used only where rule 4 asks,
-    // so the verdict is the one a HEAD made after it would give.
-    let recovery: Option<ProbeOutcome> = match &keys.recovery_key {
-        Some(key) if needs_recovery_probe(keys, cycle, &canonical) => match made {
-            Some(made) => Some(made),
-            None => Some(head_before(store, &spec.s3_bucket, key, probe.deadline).await),
-        },
-        _ => None,
-    };
-    let probes = Probes {
-        canonical: &canonical,
-        recovery: recovery.as_ref(),
-    };
-    let mut log = L::default();
-    let verdict = judge(spec, cycle, keys, probe.now, probes, &mut log);
-    let verdict = judge_content(
-        spec,
-        cycle,
-        keys,
-        probe.now,
-        verdict,
-        (&canonical, probe.content),
-        &mut log,
-    );
-    (verdict, log)
-}
-
-/// Rule 3's answer (a listing's, or the canonical key's HEAD), and the recovery key's HEAD
-/// when it went out before that answer was known ([`RecoveryHead`]).
-async fn probe_canonical<S: ObjectStore>(
-    store: &S,
-    probe: Probe<'_>,
-) -> (ProbeOutcome, Option<ProbeOutcome>) {
-    let head = |key| head_before(store, &probe.spec.s3_bucket, key, probe.deadline);
-    let canonical = async {
-        match probe.listed {
-            Some(answer) => Ok(answer),
-            None => head(&probe.keys.canonical_key).await,
-        }
-    };
-    match (probe.recovery, probe.keys.recovery_key.as_deref()) {
-        (RecoveryHead::Made(made), _) => (canonical.await, Some(made.clone())),
-        (RecoveryHead::Beside, Some(key)) if probe.listed.is_none() => {
-            let (canonical, recovery) = tokio::join!(canonical, head(key));
-            (canonical, Some(recovery))
-        }
-        _ => (canonical.await, None),
-    }
-}
-
-/// When rule 4's recovery-key HEAD goes out (docs/lambda.md#round-trips).
-#[derive(Clone, Copy)]
-enum RecoveryHead<'a> {
-    /// After the canonical key's answer, when that answer asks for it.
-    After,
-    /// Beside the canonical key's HEAD: the ledger foresees it ([`ForeseenRecovery`]).
-    Beside,
-    /// Made already, beside the listing that answers for the canonical key.
-    Made(&'a ProbeOutcome),
-}
-
-/// What a probe job is given besides its keys: the listing's answer for its canonical key, and
-/// what is foreseen of its recovery key.
-struct Answers {
-    listed: Option<ListedAnswer>,
-    recovery: ForeseenRecovery,
-}
-
-/// Whether an artifact's recovery-key HEAD is foreseen: it has a recovery key and the ledger
-/// says the last pass left it missing or stale ([`Ledger::left_missing_or_stale`]), so its
-/// canonical key most likely still is and rule 4 will ask for that HEAD. Then it goes out
-/// beside the canonical key's probe, not after it: one round trip less, and one HEAD spent for
-/// nothing on the pass where the canonical key has landed (or its HEAD failed).
-enum ForeseenRecovery {
-    No,
-    Yes,
-    /// HEADed already, beside the listings.
-    Made(ProbeOutcome),
-}
-
-impl ForeseenRecovery {
-    /// What is foreseen of `spec`'s recovery key, `made` when its HEAD went out beside the
-    /// listings.
-    fn of(ledger: Option<&Ledger>, spec: &ArtifactSpec, made: Option<ProbeOutcome>) -> Self {
-        match made {
-            Some(made) => ForeseenRecovery::Made(made),
-            None if Self::foreseen(ledger, spec) => ForeseenRecovery::Yes,
-            None => ForeseenRecovery::No,
-        }
-    }
-
-    fn foreseen(ledger: Option<&Ledger>, spec: &ArtifactSpec) -> bool {
-        spec.recovery_key_template().is_some()
-            && ledger.is_some_and(|l| l.left_missing_or_stale(spec.id.as_str()))
-    }
-
-    fn as_head(&self) -> RecoveryHead<'_> {
-        match self {
-            ForeseenRecovery::No => RecoveryHead::After,
-            ForeseenRecovery::Yes => RecoveryHead::Beside,
-            ForeseenRecovery::Made(made) => RecoveryHead::Made(made),
-        }
-    }
-}
-
-/// One HEAD, unless the deadline has passed.
-async fn head_before<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-    deadline: Option<tokio::time::Instant>,
-) -> ProbeOutcome {
-    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-        return Err(StoreError::Deadline);
-    }
-    store.head(bucket, key).await
 }
 
 #[cfg(test)]

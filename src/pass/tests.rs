@@ -9,7 +9,7 @@ use super::*;
 use crate::calendar::rules::Observance;
 use crate::registry::parse_registry;
 use crate::report::AlertFigures;
-use crate::store::{FetchedObject, ObjectMeta};
+use crate::store::{FetchedObject, ObjectMeta, StoreError};
 
 /// A store whose every key exists with one LastModified (or none exists).
 struct OneAnswerStore(Option<DateTime<Utc>>);
