@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::foreseen::RecoveryHead;
+use super::probe_input::RecoveryHead;
 use super::{
     PassSettings, Probe, RowStringPool, content_memory, no_cycle_row, probe_and_judge, row,
 };

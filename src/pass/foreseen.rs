@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use futures_util::StreamExt;
 use futures_util::stream;
 
-use super::probe_job::head_before;
+use super::probe_input::{RecoveryHead, head_before};
 use super::{PassSettings, template_values};
 use crate::cadence::Cycle;
 use crate::classify::{ProbeOutcome, ResolvedKeys};
@@ -90,24 +90,6 @@ async fn head_recoveries<S: ObjectStore>(
         .buffer_unordered(settings.probe_concurrency.max(1))
         .collect()
         .await
-}
-
-/// When rule 4's recovery-key HEAD goes out (docs/lambda.md#round-trips).
-#[derive(Clone, Copy)]
-pub(super) enum RecoveryHead<'a> {
-    /// After the canonical key's answer, when that answer asks for it.
-    After,
-    /// Beside the canonical key's HEAD: the ledger foresees it ([`ForeseenRecovery`]).
-    Beside,
-    /// Made already, beside the listing that answers for the canonical key.
-    Made(&'a ProbeOutcome),
-}
-
-/// What a probe job is given besides its keys: the listing's answer for its canonical key, and
-/// what is foreseen of its recovery key.
-pub(super) struct Answers {
-    pub(super) listed: Option<ListedAnswer>,
-    pub(super) recovery: ForeseenRecovery,
 }
 
 /// Whether an artifact's recovery-key HEAD is foreseen: it has a recovery key and the ledger

@@ -33,6 +33,7 @@ mod off_cycle;
 mod not_due;
 mod outputs;
 mod overdue;
+mod probe_input;
 mod probe_job;
 mod rows;
 mod set;
@@ -41,12 +42,13 @@ mod settled_set;
 mod status_page;
 
 pub use explain::{Explanation, explain_entry};
-use foreseen::{Answers, ForeseenRecovery, list_canonical_keys};
+use foreseen::{ForeseenRecovery, list_canonical_keys};
 pub use outputs::{
     OutputLocation, only_puts, output_puts, outputs_staged, put_json, write_heartbeat,
     write_outputs, write_outputs_together,
 };
-use probe_job::{Probe, ProbeJob, content_memory, probe_and_judge};
+use probe_input::{Probe, content_memory};
+use probe_job::{Answers, ProbeJob, probe_and_judge};
 use rows::{RowStringPool, internal_error_row, invalid_row, no_cycle_row, row, unprobed_row};
 use settled::SettledRule;
 pub use status_page::{

@@ -2,7 +2,7 @@
 //! the pass's cap) instead of a HEAD of the cycle's key, the recovery key's HEAD when rule 4
 //! asks, then [`judge_off_cycle`].
 
-use super::probe_job::{Probe, head_before};
+use super::probe_input::{Probe, head_before};
 use crate::classify::{
     Classification, DecisionLog, ListingOutcome, OffCycle, OffCycleProbe, ProbeOutcome,
     fresh_since, judge_off_cycle, needs_off_cycle_recovery,

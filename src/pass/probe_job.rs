@@ -1,26 +1,27 @@
 //! One artifact's probes and verdict (rules 3 to 5): its canonical key answered by a listing
 //! or HEADed, its recovery key HEADed when rule 4 asks (or beside the canonical key's probe
 //! when the ledger foresees it, [`super::foreseen`]), and the judgement. The pass runs one
-//! [`ProbeJob`] per artifact it probes; `explain`, the off-cycle and the set probes share
-//! [`Probe`], [`probe_and_judge`] and [`head_before`].
+//! [`ProbeJob`] per artifact it probes; `explain` shares [`probe_and_judge`]. What a probe is
+//! given, and its one HEAD, are [`super::probe_input`]'s.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::foreseen::{Answers, RecoveryHead};
+use super::foreseen::ForeseenRecovery;
+use super::probe_input::{Probe, RecoveryHead, content_memory, head_before};
 use super::rows::{RowStringPool, row};
 use super::{ListingLimits, off_cycle, set};
 use crate::cadence::Cycle;
 use crate::classify::{
-    Classification, ContentMemory, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys,
-    has_content_checks, judge, judge_content, needs_recovery_probe, set_keys, set_keys_of,
+    Classification, DecisionLog, NoLog, ProbeOutcome, Probes, ResolvedKeys, judge, judge_content,
+    needs_recovery_probe, set_keys, set_keys_of,
 };
 use crate::ledger::ContentRecords;
 use crate::probe::ListedAnswer;
 use crate::registry::ArtifactSpec;
 use crate::report::ResultRow;
-use crate::store::{ObjectStore, StoreError, partition_list};
+use crate::store::{ObjectStore, partition_list};
 
 /// One artifact waiting for its probes, with what its row needs.
 pub(super) struct ProbeJob<'a> {
@@ -68,36 +69,6 @@ impl<'a> ProbeJob<'a> {
         let mut finished = row(self.spec, self.keys, self.context, verdict);
         finished.set_last_probed_at(Some(now));
         finished
-    }
-}
-
-/// What one artifact's probes need.
-#[derive(Clone, Copy)]
-pub(super) struct Probe<'a> {
-    pub(super) spec: &'a ArtifactSpec,
-    pub(super) cycle: &'a Cycle,
-    pub(super) keys: &'a ResolvedKeys,
-    pub(super) now: DateTime<Utc>,
-    pub(super) deadline: Option<tokio::time::Instant>,
-    pub(super) listing: ListingLimits,
-    /// What a listing of the probe plan said about the canonical key (no HEAD then).
-    pub(super) listed: Option<ListedAnswer>,
-    /// When the recovery key's HEAD goes out.
-    pub(super) recovery: RecoveryHead<'a>,
-    /// What the ledger remembers of the artifact's earlier cycles, for its content checks.
-    pub(super) content: ContentMemory<'a>,
-}
-
-/// What the content checks of `spec` in `cycle` compare with (nothing without a ledger, or
-/// for an artifact without checks: no lookup then).
-pub(super) fn content_memory<'a>(
-    records: Option<&'a ContentRecords>,
-    spec: &ArtifactSpec,
-    cycle: &Cycle,
-) -> ContentMemory<'a> {
-    match records {
-        Some(records) if has_content_checks(spec) => records.memory(spec.id.as_str(), &cycle.label),
-        _ => ContentMemory::default(),
     }
 }
 
@@ -177,15 +148,9 @@ async fn probe_canonical<S: ObjectStore>(
     }
 }
 
-/// One HEAD, unless the deadline has passed.
-pub(super) async fn head_before<S: ObjectStore>(
-    store: &S,
-    bucket: &str,
-    key: &str,
-    deadline: Option<tokio::time::Instant>,
-) -> ProbeOutcome {
-    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-        return Err(StoreError::Deadline);
-    }
-    store.head(bucket, key).await
+/// What a probe job is given besides its keys: the listing's answer for its canonical key, and
+/// what is foreseen of its recovery key.
+pub(super) struct Answers {
+    pub(super) listed: Option<ListedAnswer>,
+    pub(super) recovery: ForeseenRecovery,
 }

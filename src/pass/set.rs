@@ -2,7 +2,7 @@
 //! at the pages the set needs, then the core's [`judge_set`]. A set of 5,000 keys under one
 //! prefix costs 5 LIST requests, not 5,000 HEADs (docs/classification.md#sets).
 
-use super::probe_job::Probe;
+use super::probe_input::Probe;
 use crate::classify::{Classification, DecisionLog, ListingOutcome, SetKeys, judge_set};
 use crate::store::listing::list_prefix;
 use crate::store::{ObjectStore, StoreError};
