@@ -1111,9 +1111,9 @@ async fn scan_after_passes<'r>(
     (written, history)
 }
 
-#[tokio::test]
-async fn the_compacted_log_read_in_step_answers_as_the_whole_log_did() {
-    let (reg, _) = many_artifacts();
+/// Scan settings with the log at `s3://results/r/`, batches of 7 cycles and short lookbacks:
+/// many batches over `many_artifacts`, so reading in step crosses batch ends.
+fn small_batches_logged() -> ScanSettings {
     let mut settings = ScanSettings {
         log_location: Some(crate::settings::OutputLocation {
             bucket: "results".into(),
@@ -1124,6 +1124,13 @@ async fn the_compacted_log_read_in_step_answers_as_the_whole_log_did() {
     };
     settings.lookback.set("weekday_sf".into(), 3);
     settings.lookback.set("weekly".into(), 2);
+    settings
+}
+
+#[tokio::test]
+async fn the_compacted_log_read_in_step_answers_as_the_whole_log_did() {
+    let (reg, _) = many_artifacts();
+    let settings = small_batches_logged();
     let first = at("2026-06-04T12:00:00Z");
     let (written, _) = scan_after(&reg, &settings, Vec::new(), first).await;
     let log = written.2;
@@ -1247,16 +1254,7 @@ fn passes_object(hour: u32, lines: &[String]) -> (String, Vec<u8>) {
 #[tokio::test]
 async fn the_passes_objects_merged_in_runs_answer_as_the_whole_index_did() {
     let (reg, _) = many_artifacts();
-    let mut settings = ScanSettings {
-        log_location: Some(crate::settings::OutputLocation {
-            bucket: "results".into(),
-            prefix: "r/".into(),
-        }),
-        batch_cycles: 7,
-        ..ScanSettings::default()
-    };
-    settings.lookback.set("weekday_sf".into(), 3);
-    settings.lookback.set("weekly".into(), 2);
+    let settings = small_batches_logged();
     let first = at("2026-06-04T12:00:00Z");
     let (written, _) = scan_after(&reg, &settings, Vec::new(), first).await;
     let compacted = edited_log(&written.2, |_| {});
