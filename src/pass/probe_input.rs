@@ -48,7 +48,8 @@ pub(super) fn content_memory<'a>(
 pub(super) enum RecoveryHead<'a> {
     /// After the canonical key's answer, when that answer asks for it.
     After,
-    /// Beside the canonical key's HEAD: the ledger foresees it ([`ForeseenRecovery`]).
+    /// Beside the canonical key's HEAD: the ledger foresees it
+    /// ([`super::foreseen::ForeseenRecovery`]).
     Beside,
     /// Made already, beside the listing that answers for the canonical key.
     Made(&'a ProbeOutcome),
